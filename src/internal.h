@@ -1,0 +1,45 @@
+/*
+ * internal.h - conventions and helpers shared by every libgan source file.
+ *
+ * Conventions (written down once, used everywhere):
+ *   - Layout is NCHW. N = batch, C = channels, H = height, W = width;
+ *     F = features of a flat vector (F = C*H*W).
+ *   - A buffer named dX holds dLoss/dX. Parameter gradients ACCUMULATE (+=)
+ *     and must be zeroed before a backward pass; activation gradients are
+ *     WRITTEN (=).
+ *   - Every buffer carries a shape comment, e.g. `float *y; // (N, F)`.
+ *   - Library code reports failures with gan_fail(status, fmt, ...), which
+ *     records a one-line message for gan_last_error() and returns status.
+ *     It never prints and never exits.
+ */
+#ifndef GAN_INTERNAL_H
+#define GAN_INTERNAL_H
+
+#include "gan.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(__GNUC__)
+#define GAN_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define GAN_PRINTF(a, b)
+#endif
+
+/* Record a message for gan_last_error() and return `status`. */
+gan_status gan_fail(gan_status status, const char *fmt, ...) GAN_PRINTF(2, 3);
+
+/* Prefix the current error message with "prefix: " (keeps the status). */
+gan_status gan_fail_prefix(gan_status status, const char *prefix);
+
+#define GAN_TRY(expr)                                                                              \
+    do {                                                                                           \
+        gan_status gan__s = (expr);                                                                \
+        if (gan__s != GAN_OK) return gan__s;                                                       \
+    } while (0)
+
+#define GAN_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define GAN_MAX(a, b) ((a) > (b) ? (a) : (b))
+
+#endif /* GAN_INTERNAL_H */

@@ -1,0 +1,117 @@
+/*
+ * test_util.c - implementation of the tiny test harness (see test_util.h).
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "test_util.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define GAN_TEST_MIN(a, b) ((a) < (b) ? (a) : (b))
+
+int test_failures = 0;
+int test_checks = 0;
+
+int test_report(void) {
+    if (test_failures) {
+        fprintf(stderr, "FAILED: %d of %d checks\n", test_failures, test_checks);
+        return 1;
+    }
+    if (test_checks == 0) {
+        fprintf(stderr, "FAILED: no checks ran\n");
+        return 1;
+    }
+    fprintf(stderr, "ok: %d checks passed\n", test_checks);
+    return 0;
+}
+
+const char *test_tmpdir(void) {
+    static char dir[256];
+    if (!dir[0]) {
+        const char *base = getenv("TMPDIR");
+        snprintf(dir, sizeof dir, "%s/gan_test_XXXXXX", base && *base ? base : "/tmp");
+        if (!mkdtemp(dir)) {
+            perror("mkdtemp");
+            abort();
+        }
+    }
+    return dir;
+}
+
+static char *rotating(void) {
+    static char bufs[8][512];
+    static int next = 0;
+    next = (next + 1) % 8;
+    return bufs[next];
+}
+
+const char *test_tmp_path(const char *name) {
+    char *b = rotating();
+    snprintf(b, 512, "%s/%s", test_tmpdir(), name);
+    return b;
+}
+
+const char *test_fixture_path(const char *name) {
+    const char *dir = getenv("GAN_TEST_FIXTURES");
+    char *b = rotating();
+    snprintf(b, 512, "%s/%s", dir ? dir : "fixtures", name);
+    return b;
+}
+
+int test_write_file(const char *path, const void *data, size_t n) {
+    FILE *f = fopen(path, "wb");
+    if (!f) return -1;
+    size_t w = n ? fwrite(data, 1, n, f) : 0;
+    int rc = fclose(f);
+    return (w == n && rc == 0) ? 0 : -1;
+}
+
+void *test_read_file(const char *path, size_t *n) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long len = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    void *buf = malloc(len > 0 ? (size_t)len : 1);
+    if (buf && len > 0 && fread(buf, 1, (size_t)len, f) != (size_t)len) {
+        free(buf);
+        buf = NULL;
+    }
+    fclose(f);
+    if (buf && n) *n = (size_t)len;
+    return buf;
+}
+
+double test_max_rel_err(const float *a, const float *b, size_t n, double atol, double rtol) {
+    double worst = 0;
+    for (size_t i = 0; i < n; i++) {
+        double d = fabs((double)a[i] - (double)b[i]) / (atol + rtol * fabs((double)b[i]));
+        if (!(d <= worst)) worst = d; /* NaN propagates as "infinitely bad" */
+        if (isnan(d)) return INFINITY;
+    }
+    return worst;
+}
+
+int test_run(const char *cmd, char *out, size_t cap) {
+    char full[4096];
+    snprintf(full, sizeof full, "%s 2>&1", cmd);
+    FILE *p = popen(full, "r");
+    if (!p) return -1;
+    size_t len = 0;
+    char tmp[1024];
+    size_t got;
+    while ((got = fread(tmp, 1, sizeof tmp, p)) > 0) {
+        if (out && len + 1 < cap) {
+            size_t k = GAN_TEST_MIN(got, cap - 1 - len);
+            memcpy(out + len, tmp, k);
+            len += k;
+        }
+    }
+    if (out && cap) out[len] = 0;
+    int st = pclose(p);
+    if (st == -1) return -1;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+}

@@ -1,0 +1,73 @@
+/*
+ * test_util.h - a tiny test harness: CHECK macros that record failures, and
+ * helpers for temporary files and fixtures. A test's main() ends with
+ * `return test_report();`, which exits non-zero if any check failed.
+ */
+#ifndef GAN_TEST_UTIL_H
+#define GAN_TEST_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+extern int test_failures;
+extern int test_checks;
+
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        test_checks++;                                                                             \
+        if (!(cond)) {                                                                             \
+            test_failures++;                                                                       \
+            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);               \
+        }                                                                                          \
+    } while (0)
+
+#define CHECK_MSG(cond, ...)                                                                       \
+    do {                                                                                           \
+        test_checks++;                                                                             \
+        if (!(cond)) {                                                                             \
+            test_failures++;                                                                       \
+            fprintf(stderr, "%s:%d: CHECK failed: %s: ", __FILE__, __LINE__, #cond);               \
+            fprintf(stderr, __VA_ARGS__);                                                          \
+            fputc('\n', stderr);                                                                   \
+        }                                                                                          \
+    } while (0)
+
+/* Check that a libgan call returned GAN_OK; print gan_last_error() if not. */
+#define CHECK_OK(expr)                                                                             \
+    do {                                                                                           \
+        gan_status test__s = (expr);                                                               \
+        test_checks++;                                                                             \
+        if (test__s != GAN_OK) {                                                                   \
+            test_failures++;                                                                       \
+            fprintf(stderr, "%s:%d: %s failed: %s\n", __FILE__, __LINE__, #expr,                   \
+                    gan_last_error());                                                             \
+        }                                                                                          \
+    } while (0)
+
+/* Print a summary and return the process exit code (0 only if all passed). */
+int test_report(void);
+
+/* A fresh temporary directory (created once per process); returns its path. */
+const char *test_tmpdir(void);
+
+/* Join test_tmpdir() and `name` into a static buffer (rotating, 8 slots). */
+const char *test_tmp_path(const char *name);
+
+/* Path of a committed fixture file: $GAN_TEST_FIXTURES/name (rotating buffer). */
+const char *test_fixture_path(const char *name);
+
+/* Write `n` bytes to `path`; returns 0 on success. */
+int test_write_file(const char *path, const void *data, size_t n);
+
+/* Read a whole file; returns malloc'd buffer (caller frees) and its size. */
+void *test_read_file(const char *path, size_t *n);
+
+/* Largest |a-b| / (atol + rtol*|b|) over n floats; <= 1 means "close". */
+double test_max_rel_err(const float *a, const float *b, size_t n, double atol, double rtol);
+
+/* Run a shell command, return its exit status (or -1). stdout+stderr of the
+ * command are captured into `out` (size cap) when out is non-NULL. */
+int test_run(const char *cmd, char *out, size_t cap);
+
+#endif
