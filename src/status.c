@@ -36,8 +36,15 @@ gan_status gan_fail(gan_status status, const char *fmt, ...) {
 }
 
 gan_status gan_fail_prefix(gan_status status, const char *prefix) {
-    char old[sizeof gan__message];
-    memcpy(old, gan__message, sizeof old);
-    snprintf(gan__message, sizeof gan__message, "%s: %s", prefix, old);
+    size_t cap = sizeof gan__message - 1;
+    size_t plen = strlen(prefix);
+    if (plen + 2 > cap) plen = cap - 2;
+    size_t keep = strlen(gan__message);
+    if (keep > cap - plen - 2) keep = cap - plen - 2;
+    memmove(gan__message + plen + 2, gan__message, keep);
+    gan__message[plen + 2 + keep] = 0;
+    memcpy(gan__message, prefix, plen);
+    gan__message[plen] = ':';
+    gan__message[plen + 1] = ' ';
     return status;
 }

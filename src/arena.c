@@ -1,0 +1,49 @@
+/*
+ * arena.c - bump allocator with a measuring pass (see arena.h).
+ */
+#include "arena.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define GAN_ARENA_ALIGN 64
+
+void gan_arena_measure(gan_arena *a) {
+    a->base = NULL;
+    a->size = 0;
+    a->used = 0;
+}
+
+gan_status gan_arena_init(gan_arena *a, size_t size) {
+    size_t rounded = (size + GAN_ARENA_ALIGN - 1) / GAN_ARENA_ALIGN * GAN_ARENA_ALIGN;
+    a->base = aligned_alloc(GAN_ARENA_ALIGN, rounded ? rounded : GAN_ARENA_ALIGN);
+    a->size = rounded;
+    a->used = 0;
+    if (!a->base)
+        return gan_fail(GAN_ERR_OUT_OF_MEMORY, "cannot allocate %zu MB of memory",
+                        rounded >> 20);
+    memset(a->base, 0, rounded);
+    return GAN_OK;
+}
+
+void *gan_arena_bytes(gan_arena *a, size_t n) {
+    size_t rounded = (n + GAN_ARENA_ALIGN - 1) / GAN_ARENA_ALIGN * GAN_ARENA_ALIGN;
+    if (!a->base) {
+        a->used += rounded;
+        return NULL;
+    }
+    if (a->used + rounded > a->size) return NULL;
+    void *p = a->base + a->used;
+    a->used += rounded;
+    return p;
+}
+
+float *gan_arena_floats(gan_arena *a, size_t n) {
+    return (float *)gan_arena_bytes(a, n * sizeof(float));
+}
+
+void gan_arena_free(gan_arena *a) {
+    free(a->base);
+    a->base = NULL;
+    a->size = a->used = 0;
+}

@@ -1,0 +1,227 @@
+/*
+ * backend_cpu.c - the CPU reference backend: matrix products through BLAS
+ * (OpenBLAS), everything else as plain loops that the compiler vectorizes,
+ * spread over threads with OpenMP.
+ *
+ * Determinism: every output element is computed by one thread in a fixed
+ * order that does not depend on the thread count (per-feature reductions run
+ * over the batch rows in order; threads split the features), so results are
+ * bit-identical at any --threads.
+ */
+#include "backend.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <omp.h>
+#include <string.h>
+
+/* Features per thread chunk in the (N, F) kernels: one chunk's accumulators
+ * live on the stack. */
+#define FEATURE_CHUNK 64
+#define GAN_MIN_INT(a, b) ((a) < (b) ? (a) : (b))
+
+void gan_backend_cpu_set_threads(int threads) {
+    if (threads <= 0) threads = omp_get_num_procs();
+    omp_set_num_threads(threads);
+    openblas_set_num_threads(threads);
+}
+
+static void cpu_gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha,
+                     const float *A, int lda, const float *B, int ldb, float beta, float *C,
+                     int ldc) {
+    cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
+                trans_b ? CblasTrans : CblasNoTrans, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+static void cpu_bias_forward(float *y, const float *b, int N, int F) {
+#pragma omp parallel for schedule(static) if ((size_t)N * F > 32768)
+    for (int n = 0; n < N; n++) {
+        float *row = y + (size_t)n * F;
+#pragma omp simd
+        for (int f = 0; f < F; f++) row[f] += b[f];
+    }
+}
+
+static void cpu_bias_backward(float *db, const float *dy, int N, int F) {
+    int chunks = (F + FEATURE_CHUNK - 1) / FEATURE_CHUNK;
+#pragma omp parallel for schedule(static) if ((size_t)N * F > 32768)
+    for (int c = 0; c < chunks; c++) {
+        int f0 = c * FEATURE_CHUNK, nf = GAN_MIN_INT(FEATURE_CHUNK, F - f0);
+        float acc[FEATURE_CHUNK] = {0};
+        for (int n = 0; n < N; n++) {
+            const float *row = dy + (size_t)n * F + f0;
+#pragma omp simd
+            for (int f = 0; f < nf; f++) acc[f] += row[f];
+        }
+        for (int f = 0; f < nf; f++) db[f0 + f] += acc[f];
+    }
+}
+
+static void cpu_leaky_relu_forward(float *y, const float *x, size_t n, float alpha) {
+#pragma omp parallel for simd schedule(static) if (n > 65536)
+    for (size_t i = 0; i < n; i++) y[i] = x[i] > 0.0f ? x[i] : alpha * x[i];
+}
+
+static void cpu_leaky_relu_backward(float *dx, const float *x, const float *dy, size_t n,
+                                    float alpha) {
+#pragma omp parallel for simd schedule(static) if (n > 65536)
+    for (size_t i = 0; i < n; i++) dx[i] = x[i] > 0.0f ? dy[i] : alpha * dy[i];
+}
+
+static void cpu_tanh_forward(float *y, const float *x, size_t n) {
+#pragma omp parallel for schedule(static) if (n > 16384)
+    for (size_t i = 0; i < n; i++) y[i] = tanhf(x[i]);
+}
+
+static void cpu_tanh_backward(float *dx, const float *y, const float *dy, size_t n) {
+#pragma omp parallel for simd schedule(static) if (n > 65536)
+    for (size_t i = 0; i < n; i++) dx[i] = dy[i] * (1.0f - y[i] * y[i]);
+}
+
+static void cpu_batchnorm_forward_train(float *y, float *mean, float *rstd, float *running_mean,
+                                        float *running_var, const float *x, const float *gamma,
+                                        const float *beta, int N, int F, float momentum,
+                                        float eps) {
+    int chunks = (F + FEATURE_CHUNK - 1) / FEATURE_CHUNK;
+    float inv_n = 1.0f / (float)N;
+#pragma omp parallel for schedule(static) if ((size_t)N * F > 16384)
+    for (int c = 0; c < chunks; c++) {
+        int f0 = c * FEATURE_CHUNK, nf = GAN_MIN_INT(FEATURE_CHUNK, F - f0);
+        float mu[FEATURE_CHUNK] = {0}, var[FEATURE_CHUNK] = {0};
+        for (int n = 0; n < N; n++) {
+            const float *row = x + (size_t)n * F + f0;
+#pragma omp simd
+            for (int f = 0; f < nf; f++) mu[f] += row[f];
+        }
+        for (int f = 0; f < nf; f++) mu[f] *= inv_n;
+        for (int n = 0; n < N; n++) {
+            const float *row = x + (size_t)n * F + f0;
+#pragma omp simd
+            for (int f = 0; f < nf; f++) {
+                float d = row[f] - mu[f];
+                var[f] += d * d;
+            }
+        }
+        float scale[FEATURE_CHUNK];
+        for (int f = 0; f < nf; f++) {
+            var[f] *= inv_n;
+            float r = 1.0f / sqrtf(var[f] + eps);
+            mean[f0 + f] = mu[f];
+            rstd[f0 + f] = r;
+            scale[f] = gamma[f0 + f] * r;
+            running_mean[f0 + f] = momentum * running_mean[f0 + f] + (1.0f - momentum) * mu[f];
+            running_var[f0 + f] = momentum * running_var[f0 + f] + (1.0f - momentum) * var[f];
+        }
+        for (int n = 0; n < N; n++) {
+            const float *row = x + (size_t)n * F + f0;
+            float *out = y + (size_t)n * F + f0;
+#pragma omp simd
+            for (int f = 0; f < nf; f++) out[f] = (row[f] - mu[f]) * scale[f] + beta[f0 + f];
+        }
+    }
+}
+
+static void cpu_batchnorm_forward_infer(float *y, const float *x, const float *running_mean,
+                                        const float *running_var, const float *gamma,
+                                        const float *beta, int N, int F, float eps) {
+#pragma omp parallel for schedule(static) if ((size_t)N * F > 32768)
+    for (int n = 0; n < N; n++) {
+        const float *row = x + (size_t)n * F;
+        float *out = y + (size_t)n * F;
+#pragma omp simd
+        for (int f = 0; f < F; f++)
+            out[f] = (row[f] - running_mean[f]) * (gamma[f] / sqrtf(running_var[f] + eps)) +
+                     beta[f];
+    }
+}
+
+static void cpu_batchnorm_backward(float *dx, float *dgamma, float *dbeta, const float *dy,
+                                   const float *x, const float *mean, const float *rstd,
+                                   const float *gamma, int N, int F) {
+    int chunks = (F + FEATURE_CHUNK - 1) / FEATURE_CHUNK;
+    float inv_n = 1.0f / (float)N;
+#pragma omp parallel for schedule(static) if ((size_t)N * F > 16384)
+    for (int c = 0; c < chunks; c++) {
+        int f0 = c * FEATURE_CHUNK, nf = GAN_MIN_INT(FEATURE_CHUNK, F - f0);
+        float sum_dy[FEATURE_CHUNK] = {0}, sum_dy_xhat[FEATURE_CHUNK] = {0};
+        for (int n = 0; n < N; n++) {
+            const float *g = dy + (size_t)n * F + f0;
+            const float *row = x + (size_t)n * F + f0;
+#pragma omp simd
+            for (int f = 0; f < nf; f++) {
+                float xhat = (row[f] - mean[f0 + f]) * rstd[f0 + f];
+                sum_dy[f] += g[f];
+                sum_dy_xhat[f] += g[f] * xhat;
+            }
+        }
+        for (int f = 0; f < nf; f++) {
+            if (dbeta) dbeta[f0 + f] += sum_dy[f];
+            if (dgamma) dgamma[f0 + f] += sum_dy_xhat[f];
+        }
+        if (!dx) continue;
+        for (int n = 0; n < N; n++) {
+            const float *g = dy + (size_t)n * F + f0;
+            const float *row = x + (size_t)n * F + f0;
+            float *out = dx + (size_t)n * F + f0;
+#pragma omp simd
+            for (int f = 0; f < nf; f++) {
+                float r = rstd[f0 + f];
+                float xhat = (row[f] - mean[f0 + f]) * r;
+                out[f] = gamma[f0 + f] * r *
+                         (g[f] - inv_n * sum_dy[f] - xhat * inv_n * sum_dy_xhat[f]);
+            }
+        }
+    }
+}
+
+static double cpu_bce_logits(float *dl, const float *l, const float *t, size_t n, float scale,
+                             double *prob_sum) {
+    double loss = 0, probs = 0;
+    for (size_t i = 0; i < n; i++) {
+        float z = l[i];
+        float e = expf(-fabsf(z));
+        float p = z >= 0 ? 1.0f / (1.0f + e) : e / (1.0f + e); /* sigmoid, no overflow */
+        loss += (double)(fmaxf(z, 0.0f) - z * t[i] + log1pf(e));
+        probs += p;
+        if (dl) dl[i] = scale * (p - t[i]);
+    }
+    if (prob_sum) *prob_sum = probs;
+    return loss;
+}
+
+static void cpu_adam(float *p, float *m, float *v, const float *g, size_t n, float lr_t, float b1,
+                     float b2, float eps) {
+#pragma omp parallel for simd schedule(static) if (n > 65536)
+    for (size_t i = 0; i < n; i++) {
+        float mi = b1 * m[i] + (1.0f - b1) * g[i];
+        float vi = b2 * v[i] + (1.0f - b2) * g[i] * g[i];
+        m[i] = mi;
+        v[i] = vi;
+        p[i] -= lr_t * mi / (sqrtf(vi) + eps);
+    }
+}
+
+static void cpu_zero(float *x, size_t n) {
+    memset(x, 0, n * sizeof *x);
+}
+
+static const gan_backend cpu_backend = {
+    .name = "cpu",
+    .gemm = cpu_gemm,
+    .bias_forward = cpu_bias_forward,
+    .bias_backward = cpu_bias_backward,
+    .leaky_relu_forward = cpu_leaky_relu_forward,
+    .leaky_relu_backward = cpu_leaky_relu_backward,
+    .tanh_forward = cpu_tanh_forward,
+    .tanh_backward = cpu_tanh_backward,
+    .batchnorm_forward_train = cpu_batchnorm_forward_train,
+    .batchnorm_forward_infer = cpu_batchnorm_forward_infer,
+    .batchnorm_backward = cpu_batchnorm_backward,
+    .bce_logits = cpu_bce_logits,
+    .adam = cpu_adam,
+    .zero = cpu_zero,
+};
+
+const gan_backend *gan_backend_cpu(void) {
+    return &cpu_backend;
+}

@@ -1,0 +1,68 @@
+/*
+ * batchnorm.c - batch normalization over the batch of flat feature vectors,
+ * Keras semantics: training mode normalises with the batch mean and biased
+ * variance and updates running = momentum * running + (1 - momentum) * batch;
+ * inference mode uses the running statistics. y = gamma * xhat + beta.
+ *
+ * Parameters: weight = gamma (F), bias = beta (F). State: running_mean (F),
+ * running_var (F). Scratch: batch mean (F), rstd (F) for backward.
+ */
+#include "layers/layer.h"
+
+static gan_status batchnorm_setup(gan_layer *l) {
+    for (int i = 0; i < 3; i++) l->out[i] = l->in[i];
+    size_t F = (size_t)l->in_size;
+    l->n_params = 2 * F;
+    l->n_state = 2 * F;
+    l->n_scratch = 2 * F;
+    return GAN_OK;
+}
+
+static void batchnorm_init(gan_layer *l, uint64_t seed, uint64_t stream) {
+    size_t F = (size_t)l->in_size;
+    for (size_t i = 0; i < F; i++) {
+        l->params[i] = 1.0f;     /* gamma */
+        l->params[F + i] = 0.0f; /* beta */
+        l->state[i] = 0.0f;      /* running mean */
+        l->state[F + i] = 1.0f;  /* running variance */
+    }
+}
+
+static void batchnorm_forward(gan_layer *l, const gan_backend *be, const float *x, float *y,
+                              int N, bool train) {
+    int F = l->in_size;
+    const float *gamma = l->params, *beta = l->params + F;
+    float *running_mean = l->state, *running_var = l->state + F;
+    if (train)
+        be->batchnorm_forward_train(y, l->scratch, l->scratch + F, running_mean, running_var, x,
+                                    gamma, beta, N, F, l->momentum, l->eps);
+    else
+        be->batchnorm_forward_infer(y, x, running_mean, running_var, gamma, beta, N, F, l->eps);
+}
+
+static void batchnorm_backward(gan_layer *l, const gan_backend *be, const float *x,
+                               const float *y, const float *dy, float *dx, int N,
+                               bool param_grads) {
+    int F = l->in_size;
+    be->batchnorm_backward(dx, param_grads ? l->grads : NULL, param_grads ? l->grads + F : NULL,
+                           dy, x, l->scratch, l->scratch + F, l->params, N, F);
+}
+
+static int batchnorm_tensors(const gan_layer *l, gan_layer_tensor *t, int max) {
+    if (max < 4) return 0;
+    size_t F = (size_t)l->in_size;
+    t[0] = (gan_layer_tensor){"weight", l->params, l->grads, 1, {(int64_t)F}, F};
+    t[1] = (gan_layer_tensor){"bias", l->params + F, l->grads ? l->grads + F : NULL, 1,
+                              {(int64_t)F}, F};
+    t[2] = (gan_layer_tensor){"running_mean", l->state, NULL, 1, {(int64_t)F}, F};
+    t[3] = (gan_layer_tensor){"running_var", l->state + F, NULL, 1, {(int64_t)F}, F};
+    return 4;
+}
+
+static const gan_layer_ops batchnorm_ops = {"batchnorm",        batchnorm_setup,
+                                            batchnorm_init,     batchnorm_forward,
+                                            batchnorm_backward, batchnorm_tensors};
+
+void gan_layer_batchnorm(gan_layer *l, float momentum, float eps) {
+    *l = (gan_layer){.ops = &batchnorm_ops, .momentum = momentum, .eps = eps};
+}

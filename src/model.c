@@ -1,0 +1,153 @@
+/*
+ * model.c - shape inference, memory planning, forward and backward loops of
+ * a sequential network (see model.h).
+ */
+#include "model.h"
+#include "rng.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+gan_status gan_model_add(gan_model *m, gan_layer layer) {
+    if (m->n_layers >= GAN_MAX_LAYERS)
+        return gan_fail(GAN_ERR_INVALID_ARGUMENT, "model has more than %d layers", GAN_MAX_LAYERS);
+    m->layers[m->n_layers++] = layer;
+    return GAN_OK;
+}
+
+static int shape_size(const int s[3]) {
+    return s[0] * s[1] * s[2];
+}
+
+/* Hand out every block of the model from arena `a`. Called twice: once to
+ * measure (pointers stay NULL), once for real. */
+static void plan_memory(gan_model *m, gan_arena *a) {
+    int largest = m->in_size;
+    for (int i = 0; i < m->n_layers; i++) largest = GAN_MAX(largest, m->layers[i].out_size);
+    size_t rows = (size_t)m->max_batch;
+
+    m->params = gan_arena_floats(a, m->n_params);
+    m->grads = gan_arena_floats(a, m->n_params);
+    m->adam_m = gan_arena_floats(a, m->n_params);
+    m->adam_v = gan_arena_floats(a, m->n_params);
+    m->state = gan_arena_floats(a, m->n_state);
+    m->acts[0] = gan_arena_floats(a, rows * m->in_size);
+    for (int i = 0; i < m->n_layers; i++) {
+        gan_layer *l = &m->layers[i];
+        m->acts[i + 1] = l->is_view ? m->acts[i] : gan_arena_floats(a, rows * l->out_size);
+        l->scratch = gan_arena_floats(a, l->n_scratch);
+    }
+    m->grad_buf[0] = gan_arena_floats(a, rows * largest);
+    m->grad_buf[1] = gan_arena_floats(a, rows * largest);
+}
+
+gan_status gan_model_build(gan_model *m, const char *name, int c, int h, int w, int max_batch,
+                           const gan_backend *be) {
+    if (max_batch <= 0) return gan_fail(GAN_ERR_INVALID_ARGUMENT, "batch size must be positive");
+    m->name = name;
+    m->be = be;
+    m->max_batch = max_batch;
+    m->in[0] = c, m->in[1] = h, m->in[2] = w;
+    m->in_size = shape_size(m->in);
+    const int *in = m->in;
+    m->n_params = m->n_state = 0;
+    for (int i = 0; i < m->n_layers; i++) {
+        gan_layer *l = &m->layers[i];
+        memcpy(l->in, in, sizeof l->in);
+        l->in_size = shape_size(l->in);
+        gan_status s = l->ops->setup(l);
+        if (s != GAN_OK) {
+            char where[96];
+            snprintf(where, sizeof where, "%s layer %d (%s)", name, i, l->ops->name);
+            return gan_fail_prefix(s, where);
+        }
+        l->out_size = shape_size(l->out);
+        m->n_params += l->n_params;
+        m->n_state += l->n_state;
+        in = l->out;
+    }
+    memcpy(m->out, in, sizeof m->out);
+    m->out_size = shape_size(m->out);
+
+    gan_arena measure;
+    gan_arena_measure(&measure);
+    plan_memory(m, &measure);
+    GAN_TRY(gan_arena_init(&m->arena, measure.used));
+    plan_memory(m, &m->arena);
+
+    size_t p = 0, st = 0;
+    for (int i = 0; i < m->n_layers; i++) {
+        gan_layer *l = &m->layers[i];
+        l->params = m->params + p;
+        l->grads = m->grads + p;
+        l->state = m->state + st;
+        p += l->n_params;
+        st += l->n_state;
+    }
+    m->adam_t = 0;
+    return GAN_OK;
+}
+
+void gan_model_init(gan_model *m, uint64_t seed, int net_id) {
+    for (int i = 0; i < m->n_layers; i++)
+        m->layers[i].ops->init(&m->layers[i], seed,
+                               gan_rng_stream(GAN_RNG_INIT, ((uint64_t)net_id << 16) | (uint64_t)i));
+}
+
+void gan_model_free(gan_model *m) {
+    gan_arena_free(&m->arena);
+}
+
+const float *gan_model_forward(gan_model *m, const float *x, int N, bool train) {
+    if (x != m->acts[0]) memcpy(m->acts[0], x, (size_t)N * m->in_size * sizeof *x);
+    for (int i = 0; i < m->n_layers; i++) {
+        gan_layer *l = &m->layers[i];
+        if (!l->is_view) l->ops->forward(l, m->be, m->acts[i], m->acts[i + 1], N, train);
+    }
+    return m->acts[m->n_layers];
+}
+
+const float *gan_model_backward(gan_model *m, const float *dy, int N, bool param_grads,
+                                bool want_dx) {
+    int first = 0; /* the first layer that computes: its dx is the model's dx */
+    while (first < m->n_layers && m->layers[first].is_view) first++;
+    const float *grad = dy;
+    int next = 0;
+    for (int i = m->n_layers - 1; i >= first; i--) {
+        gan_layer *l = &m->layers[i];
+        if (l->is_view) continue; /* dx is dy */
+        bool need_dx = want_dx || i > first;
+        float *dx = need_dx ? m->grad_buf[next] : NULL;
+        if (dx == grad) dx = m->grad_buf[next ^= 1]; /* never overwrite the incoming dy */
+        l->ops->backward(l, m->be, m->acts[i], m->acts[i + 1], grad, dx, N, param_grads);
+        if (!dx) return NULL;
+        grad = dx;
+        next ^= 1;
+    }
+    return want_dx ? grad : NULL;
+}
+
+void gan_model_zero_grads(gan_model *m) {
+    m->be->zero(m->grads, m->n_params);
+}
+
+void gan_model_adam_step(gan_model *m, float lr, float beta1, float beta2, float eps) {
+    m->adam_t++;
+    double t = (double)m->adam_t;
+    float lr_t = (float)(lr * sqrt(1.0 - pow(beta2, t)) / (1.0 - pow(beta1, t)));
+    m->be->adam(m->params, m->adam_m, m->adam_v, m->grads, m->n_params, lr_t, beta1, beta2, eps);
+}
+
+gan_status gan_model_each_tensor(const gan_model *m, gan_tensor_fn fn, void *ctx) {
+    for (int i = 0; i < m->n_layers; i++) {
+        gan_layer_tensor t[8];
+        int n = m->layers[i].ops->tensors(&m->layers[i], t, 8);
+        for (int k = 0; k < n; k++) {
+            char name[128];
+            snprintf(name, sizeof name, "%s.%d.%s", m->name, i, t[k].name);
+            GAN_TRY(fn(ctx, name, &t[k]));
+        }
+    }
+    return GAN_OK;
+}

@@ -1,0 +1,77 @@
+/*
+ * model.h - a network: a sequence of layers with shapes chained by shape
+ * inference, and the memory it runs in.
+ *
+ * Memory (arena.h), planned once for a maximum batch size:
+ *   params, grads, adam_m, adam_v: one block each, same layout, so the
+ *     optimizer is one flat loop over n_params floats;
+ *   state: running statistics (not trained by gradients);
+ *   acts[i]: (max_batch, size of layer i's output); acts[0] is the input;
+ *     a view layer's output is the same buffer as its input;
+ *   grad_buf[2]: ping-pong buffers for activation gradients;
+ *   scratch: per-layer values saved for backward.
+ * After gan_model_build nothing is allocated again.
+ */
+#ifndef GAN_MODEL_H
+#define GAN_MODEL_H
+
+#include "arena.h"
+#include "layers/layer.h"
+
+#define GAN_MAX_LAYERS 64
+
+typedef struct gan_model {
+    const char *name; /* "generator" / "discriminator": prefix of tensor names */
+    int n_layers;
+    gan_layer layers[GAN_MAX_LAYERS];
+    int in[3], out[3];
+    int in_size, out_size;
+    int max_batch;
+    const gan_backend *be;
+
+    size_t n_params, n_state;
+    float *params, *grads, *adam_m, *adam_v; /* (n_params) each */
+    float *state;                            /* (n_state) */
+    float *acts[GAN_MAX_LAYERS + 1];         /* acts[i]: (max_batch, layer i-1 out) */
+    float *grad_buf[2];                      /* (max_batch, largest layer size) */
+    int64_t adam_t;                          /* Adam steps taken */
+    gan_arena arena;
+} gan_model;
+
+/* Append a layer (constructed with gan_layer_*) to the model. */
+gan_status gan_model_add(gan_model *m, gan_layer layer);
+
+/* Infer shapes from the input shape, plan and allocate memory for
+ * `max_batch` rows, and bind every layer to its slices. */
+gan_status gan_model_build(gan_model *m, const char *name, int c, int h, int w, int max_batch,
+                           const gan_backend *be);
+
+/* Initialise parameters and state from `seed`; `net_id` keeps the random
+ * streams of different networks apart. */
+void gan_model_init(gan_model *m, uint64_t seed, int net_id);
+
+void gan_model_free(gan_model *m);
+
+/* Forward pass of N rows. x (N, in_size) is copied into acts[0] unless it
+ * already is acts[0]. Returns the output (N, out_size), inside the model. */
+const float *gan_model_forward(gan_model *m, const float *x, int N, bool train);
+
+/* Backward pass for the last forward: dy (N, out_size). Parameter gradients
+ * accumulate into m->grads when param_grads; returns dLoss/dinput (N,
+ * in_size) inside the model when want_dx, else NULL. */
+const float *gan_model_backward(gan_model *m, const float *dy, int N, bool param_grads,
+                                bool want_dx);
+
+/* Zero the parameter gradients. */
+void gan_model_zero_grads(gan_model *m);
+
+/* One Adam step (Keras formula) over all parameters with the current grads. */
+void gan_model_adam_step(gan_model *m, float lr, float beta1, float beta2, float eps);
+
+/* Enumerate the model's named tensors ("generator.0.weight", ...) in a fixed
+ * order: layer by layer, each layer's params then its state. Calls fn for
+ * each; stops and returns the first non-OK status. */
+typedef gan_status (*gan_tensor_fn)(void *ctx, const char *name, const gan_layer_tensor *t);
+gan_status gan_model_each_tensor(const gan_model *m, gan_tensor_fn fn, void *ctx);
+
+#endif

@@ -1,0 +1,151 @@
+/*
+ * cli.c - long-option parsing and error printing for the `gan` tool.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void cli_error(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("gan: error: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+int cli_fail(gan_status status) {
+    cli_error("%s", gan_last_error());
+    return status == GAN_OK ? 0 : 1;
+}
+
+static bool parse_value(cli_option *o, const char *text) {
+    char *end = NULL;
+    errno = 0;
+    switch (o->type) {
+    case CLI_STRING:
+        if (!*text) {
+            cli_error("--%s: empty value", o->name);
+            return false;
+        }
+        *(const char **)o->value = text;
+        return true;
+    case CLI_INT:
+    case CLI_INT64: {
+        long long v = strtoll(text, &end, 10);
+        if (!*text || *end || errno) {
+            cli_error("--%s: expected an integer, got '%s'", o->name, text);
+            return false;
+        }
+        if (o->type == CLI_INT) {
+            if (v < -2147483647LL || v > 2147483647LL) {
+                cli_error("--%s: %s is out of range", o->name, text);
+                return false;
+            }
+            *(int *)o->value = (int)v;
+        } else {
+            *(int64_t *)o->value = v;
+        }
+        return true;
+    }
+    case CLI_UINT64: {
+        if (text[0] == '-') {
+            cli_error("--%s: expected a non-negative integer, got '%s'", o->name, text);
+            return false;
+        }
+        unsigned long long v = strtoull(text, &end, 10);
+        if (!*text || *end || errno) {
+            cli_error("--%s: expected a non-negative integer, got '%s'", o->name, text);
+            return false;
+        }
+        *(uint64_t *)o->value = v;
+        return true;
+    }
+    case CLI_FLOAT: {
+        float v = strtof(text, &end);
+        if (!*text || *end || errno || !isfinite(v)) {
+            cli_error("--%s: expected a finite number, got '%s'", o->name, text);
+            return false;
+        }
+        *(float *)o->value = v;
+        return true;
+    }
+    case CLI_FLAG:
+        break;
+    }
+    return false;
+}
+
+bool cli_parse(int argc, char **argv, int first, cli_option *opts, const char **positional,
+               int max_positional, int *n_positional, bool *want_help) {
+    *n_positional = 0;
+    *want_help = false;
+    for (int i = first; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            *want_help = true;
+            return true;
+        }
+        if (strncmp(a, "--", 2) != 0 || a[2] == 0) {
+            if (a[0] == '-' && a[1] != 0) {
+                cli_error("unknown option '%s' (options are long, like --batch-size; see --help)", a);
+                return false;
+            }
+            if (*n_positional >= max_positional) {
+                cli_error("unexpected argument '%s'", a);
+                return false;
+            }
+            positional[(*n_positional)++] = a;
+            continue;
+        }
+        const char *name = a + 2;
+        const char *eq = strchr(name, '=');
+        size_t len = eq ? (size_t)(eq - name) : strlen(name);
+        cli_option *o = NULL;
+        for (cli_option *p = opts; p->name; p++)
+            if (strlen(p->name) == len && strncmp(p->name, name, len) == 0) o = p;
+        if (!o) {
+            cli_error("unknown option '--%.*s' (see --help)", (int)len, name);
+            return false;
+        }
+        if (o->seen) {
+            cli_error("--%s given twice", o->name);
+            return false;
+        }
+        o->seen = true;
+        if (o->type == CLI_FLAG) {
+            if (eq) {
+                cli_error("--%s takes no value", o->name);
+                return false;
+            }
+            *(bool *)o->value = true;
+            continue;
+        }
+        const char *value = eq ? eq + 1 : NULL;
+        if (!value) {
+            if (i + 1 >= argc) {
+                cli_error("--%s needs a value (%s)", o->name, o->arg ? o->arg : "VALUE");
+                return false;
+            }
+            value = argv[++i];
+        }
+        if (!parse_value(o, value)) return false;
+    }
+    return true;
+}
+
+void cli_print_options(const cli_option *opts) {
+    for (const cli_option *o = opts; o->name; o++) {
+        char left[64];
+        if (o->type == CLI_FLAG)
+            snprintf(left, sizeof left, "--%s", o->name);
+        else
+            snprintf(left, sizeof left, "--%s %s", o->name, o->arg ? o->arg : "VALUE");
+        printf("  %-24s %s\n", left, o->help);
+    }
+}

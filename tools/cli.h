@@ -1,0 +1,47 @@
+/*
+ * cli.h - pieces shared by the `gan` subcommands: a table-driven long-option
+ * parser with strict value checking, and error reporting.
+ *
+ * Only the CLI prints and exits; it turns libgan's status codes and
+ * gan_last_error() messages into one-line errors and exit codes.
+ */
+#ifndef GAN_CLI_H
+#define GAN_CLI_H
+
+#include "gan.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef enum cli_type { CLI_STRING, CLI_INT, CLI_INT64, CLI_UINT64, CLI_FLOAT, CLI_FLAG } cli_type;
+
+typedef struct cli_option {
+    const char *name; /* without the leading "--" */
+    cli_type type;
+    void *value;      /* const char **, int *, int64_t *, uint64_t *, float *, bool * */
+    const char *arg;  /* placeholder shown in help, e.g. "N" */
+    const char *help;
+    bool seen;
+} cli_option;
+
+/* Parse argv[first..argc-1] against `opts` (ended by a {0} entry). Both
+ * "--name value" and "--name=value" work. Positional arguments are stored
+ * in positional[] (up to max_positional). Prints a one-line error naming
+ * the option and returns false on any problem; sets *want_help on --help. */
+bool cli_parse(int argc, char **argv, int first, cli_option *opts, const char **positional,
+               int max_positional, int *n_positional, bool *want_help);
+
+/* Print option help for a table. */
+void cli_print_options(const cli_option *opts);
+
+/* Print "gan: error: <msg>" to stderr. */
+void cli_error(const char *fmt, ...);
+
+/* Print the library's last error as "gan: error: ..." and return exit code 1. */
+int cli_fail(gan_status status);
+
+/* Subcommands. */
+int cmd_train(int argc, char **argv);
+int cmd_data(int argc, char **argv);
+
+#endif
