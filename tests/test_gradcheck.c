@@ -1,0 +1,179 @@
+/*
+ * test_gradcheck.c - finite-difference checks of every layer's backward pass
+ * and of the loss.
+ *
+ * For a small model m, the scalar L = sum(r * m(x)) with fixed random r has
+ * dL/dy = r; the analytic dL/dx and dL/dparams from gan_model_backward are
+ * compared with central differences (L evaluated in double). Also checks
+ * that parameter gradients accumulate (a second backward doubles them) and
+ * that the BCE-from-logits kernel's loss and gradient match their formulas,
+ * including at extreme logits.
+ */
+#include "backend.h"
+#include "model.h"
+#include "rng.h"
+#include "test_util.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define EPS 1e-2f
+
+static double loss_of(gan_model *m, const float *x, const float *r, int N) {
+    const float *y = gan_model_forward(m, x, N, true);
+    double L = 0;
+    for (size_t i = 0; i < (size_t)N * m->out_size; i++) L += (double)r[i] * y[i];
+    return L;
+}
+
+static void fill(float *v, size_t n, uint64_t stream, float lo, float hi, float avoid) {
+    gan_rng_uniform(42, stream, v, n);
+    for (size_t i = 0; i < n; i++) {
+        v[i] = lo + (hi - lo) * v[i];
+        if (fabsf(v[i]) < avoid) v[i] = v[i] < 0 ? -avoid : avoid; /* keep off kinks */
+    }
+}
+
+/* Check one model of `N` rows; returns the number of mismatches. */
+static void gradcheck(const char *what, gan_model *m, int N, float x_avoid) {
+    size_t nx = (size_t)N * m->in_size, ny = (size_t)N * m->out_size;
+    float *x = malloc(nx * sizeof *x), *r = malloc(ny * sizeof *r);
+    float *dx = malloc(nx * sizeof *dx), *dp = malloc((m->n_params + 1) * sizeof *dp);
+    fill(x, nx, 1, -1.5f, 1.5f, x_avoid);
+    fill(r, ny, 2, -1.0f, 1.0f, 0.0f);
+    /* perturb parameters away from their init so gamma != 1, biases != 0 */
+    float *noise = malloc((m->n_params + 1) * sizeof *noise);
+    fill(noise, m->n_params, 3, -0.3f, 0.3f, 0.0f);
+    for (size_t i = 0; i < m->n_params; i++) m->params[i] += noise[i];
+
+    loss_of(m, x, r, N);
+    gan_model_zero_grads(m);
+    const float *g = gan_model_backward(m, r, N, true, true);
+    memcpy(dx, g, nx * sizeof *dx);
+    memcpy(dp, m->grads, m->n_params * sizeof *dp);
+
+    int bad = 0;
+    for (size_t i = 0; i < nx; i++) {
+        float keep = x[i];
+        x[i] = keep + EPS;
+        double lp = loss_of(m, x, r, N);
+        x[i] = keep - EPS;
+        double lm = loss_of(m, x, r, N);
+        x[i] = keep;
+        double num = (lp - lm) / (2.0 * EPS);
+        if (fabs(num - dx[i]) > 2e-3 + 1e-2 * fabs(num)) {
+            if (bad++ < 5)
+                fprintf(stderr, "%s: dx[%zu] analytic %.6f numeric %.6f\n", what, i, dx[i], num);
+        }
+    }
+    for (size_t i = 0; i < m->n_params; i++) {
+        float keep = m->params[i];
+        m->params[i] = keep + EPS;
+        double lp = loss_of(m, x, r, N);
+        m->params[i] = keep - EPS;
+        double lm = loss_of(m, x, r, N);
+        m->params[i] = keep;
+        double num = (lp - lm) / (2.0 * EPS);
+        if (fabs(num - dp[i]) > 2e-3 + 1e-2 * fabs(num)) {
+            if (bad++ < 5)
+                fprintf(stderr, "%s: dparam[%zu] analytic %.6f numeric %.6f\n", what, i, dp[i],
+                        num);
+        }
+    }
+    CHECK_MSG(bad == 0, "%s: %d gradient mismatches", what, bad);
+
+    /* parameter gradients accumulate: a second backward doubles them */
+    if (m->n_params) {
+        loss_of(m, x, r, N);
+        gan_model_backward(m, r, N, true, false);
+        double worst = 0;
+        for (size_t i = 0; i < m->n_params; i++)
+            worst = fmax(worst, fabs(m->grads[i] - 2.0f * dp[i]) / (1e-6 + fabs(dp[i])));
+        CHECK_MSG(worst < 1e-4, "%s: gradients do not accumulate (%.3g)", what, worst);
+    }
+    free(x), free(r), free(dx), free(dp), free(noise);
+}
+
+static void check_layer(const char *what, gan_layer layer, int c, int h, int w, int N,
+                        float x_avoid) {
+    gan_model m = {0};
+    CHECK_OK(gan_model_add(&m, layer));
+    CHECK_OK(gan_model_build(&m, "test", c, h, w, N, gan_backend_cpu()));
+    gan_model_init(&m, 7, 0);
+    gradcheck(what, &m, N, x_avoid);
+    gan_model_free(&m);
+}
+
+static void check_bce(void) {
+    const gan_backend *be = gan_backend_cpu();
+    float l[8] = {-120.0f, -8.0f, -1.5f, -0.1f, 0.0f, 0.7f, 9.0f, 150.0f};
+    float t[8] = {1, 0, 1, 0, 1, 1, 0, 1};
+    float dl[8];
+    double probs;
+    double loss = be->bce_logits(dl, l, t, 8, 0.5f, &probs);
+    CHECK(isfinite(loss));
+    double expect = 0, expect_p = 0;
+    for (int i = 0; i < 8; i++) {
+        double z = l[i];
+        /* -t log(sigmoid z) - (1 - t) log(1 - sigmoid z), evaluated stably in double */
+        double log_p = z >= 0 ? -log1p(exp(-z)) : z - log1p(exp(z));
+        double log_1mp = z >= 0 ? -z - log1p(exp(-z)) : -log1p(exp(z));
+        expect += -t[i] * log_p - (1 - t[i]) * log_1mp;
+        double p = 1.0 / (1.0 + exp(-z));
+        expect_p += p;
+        CHECK_MSG(fabs(dl[i] - 0.5 * (p - t[i])) < 1e-6, "bce dl[%d] = %g, expected %g", i, dl[i],
+                  0.5 * (p - t[i]));
+        /* finite differences of the kernel's own loss (not at the huge logits) */
+        if (fabs(z) < 20) {
+            float lp = l[i] + 1e-2f, lm = l[i] - 1e-2f;
+            double fp = be->bce_logits(NULL, &lp, &t[i], 1, 1.0f, NULL);
+            double fm = be->bce_logits(NULL, &lm, &t[i], 1, 1.0f, NULL);
+            double num = 0.5 * (fp - fm) / 2e-2;
+            CHECK_MSG(fabs(num - dl[i]) < 1e-4, "bce numeric %g vs analytic %g", num, dl[i]);
+        }
+    }
+    CHECK_MSG(fabs(loss - expect) < 1e-4 * expect, "bce loss %.6f, expected %.6f", loss, expect);
+    CHECK(fabs(probs - expect_p) < 1e-5);
+}
+
+int main(void) {
+    gan_backend_cpu_set_threads(2);
+    gan_layer l;
+    gan_layer_dense(&l, 5);
+    check_layer("dense 7->5", l, 7, 1, 1, 3, 0.0f);
+    gan_layer_dense(&l, 1);
+    check_layer("dense 12->1 (image input)", l, 1, 3, 4, 4, 0.0f);
+    gan_layer_leaky_relu(&l, 0.2f);
+    check_layer("leaky_relu", l, 9, 1, 1, 4, 0.05f);
+    gan_layer_tanh(&l);
+    check_layer("tanh", l, 9, 1, 1, 4, 0.0f);
+    gan_layer_batchnorm(&l, 0.99f, 1e-3f);
+    check_layer("batchnorm F=6 N=5", l, 6, 1, 1, 5, 0.0f);
+    gan_layer_batchnorm(&l, 0.99f, 1e-3f);
+    check_layer("batchnorm F=70 N=3 (two chunks)", l, 70, 1, 1, 3, 0.0f);
+
+    /* a small stack like the seed generator: dense, leaky, bn, dense, tanh, reshape */
+    gan_model m = {0};
+    gan_layer_dense(&l, 6), gan_model_add(&m, l);
+    gan_layer_leaky_relu(&l, 0.2f), gan_model_add(&m, l);
+    gan_layer_batchnorm(&l, 0.99f, 1e-3f), gan_model_add(&m, l);
+    gan_layer_dense(&l, 4), gan_model_add(&m, l);
+    gan_layer_tanh(&l), gan_model_add(&m, l);
+    gan_layer_reshape(&l, 1, 2, 2), gan_model_add(&m, l);
+    CHECK_OK(gan_model_build(&m, "stack", 5, 1, 1, 4, gan_backend_cpu()));
+    gan_model_init(&m, 3, 0);
+    CHECK(m.out[0] == 1 && m.out[1] == 2 && m.out[2] == 2);
+    gradcheck("stack", &m, 4, 0.0f);
+    gan_model_free(&m);
+
+    /* reshape that cannot hold the values is a shape error */
+    gan_model bad = {0};
+    gan_layer_reshape(&l, 2, 3, 3), gan_model_add(&bad, l);
+    CHECK(gan_model_build(&bad, "bad", 10, 1, 1, 2, gan_backend_cpu()) == GAN_ERR_SHAPE);
+    CHECK(strstr(gan_last_error(), "reshape") != NULL);
+    gan_model_free(&bad);
+
+    check_bce();
+    return test_report();
+}
