@@ -42,7 +42,7 @@ static void write_images(const char *path, int n, int h, int w) {
 
 int main(void) {
     char args[1024];
-    const char *good = strdup(test_tmp_path("good-images-idx3-ubyte"));
+    const char *good = test_tmp_path_kept("good-images-idx3-ubyte");
     write_images(good, 100, 28, 28);
 
     expect_error("train", "--data is required");
@@ -69,13 +69,13 @@ int main(void) {
     expect_error(args, "unknown model 'resnet9000'");
 
     /* wrong image size for the model */
-    const char *small = strdup(test_tmp_path("small-images-idx3-ubyte"));
+    const char *small = test_tmp_path_kept("small-images-idx3-ubyte");
     write_images(small, 100, 10, 12);
     snprintf(args, sizeof args, "train --data %s --out %s", small, test_tmp_path("r_small"));
     expect_error(args, "10x12");
 
     /* fewer images than one batch */
-    const char *few = strdup(test_tmp_path("few-images-idx3-ubyte"));
+    const char *few = test_tmp_path_kept("few-images-idx3-ubyte");
     write_images(few, 10, 28, 28);
     snprintf(args, sizeof args, "train --data %s --out %s", few, test_tmp_path("r_few"));
     expect_error(args, "fewer than the batch size");
@@ -83,12 +83,12 @@ int main(void) {
     /* truncated and corrupt files name the file */
     size_t n;
     unsigned char *bytes = test_read_file(good, &n);
-    const char *trunc = strdup(test_tmp_path("trunc-images-idx3-ubyte"));
+    const char *trunc = test_tmp_path_kept("trunc-images-idx3-ubyte");
     test_write_file(trunc, bytes, n - 100);
     snprintf(args, sizeof args, "train --data %s --out %s", trunc, test_tmp_path("r_trunc"));
     expect_error(args, trunc);
     bytes[3] = 1; /* idx1 magic */
-    const char *magic = strdup(test_tmp_path("magic-images-idx3-ubyte"));
+    const char *magic = test_tmp_path_kept("magic-images-idx3-ubyte");
     test_write_file(magic, bytes, n);
     snprintf(args, sizeof args, "train --data %s --out %s", magic, test_tmp_path("r_magic"));
     expect_error(args, magic);
@@ -97,13 +97,13 @@ int main(void) {
     /* an output folder that cannot be written */
     snprintf(args, sizeof args, "train --data %s --out /proc/gan_cannot_write --steps 1", good);
     expect_error(args, "/proc/gan_cannot_write");
-    const char *file_as_dir = strdup(test_tmp_path("plainfile"));
+    const char *file_as_dir = test_tmp_path_kept("plainfile");
     test_write_file(file_as_dir, "x", 1);
     snprintf(args, sizeof args, "train --data %s --out %s/sub --steps 1", good, file_as_dir);
     expect_error(args, file_as_dir);
 
     /* a run folder is not silently overwritten */
-    const char *run = strdup(test_tmp_path("run_once"));
+    const char *run = test_tmp_path_kept("run_once");
     char cmd[2048], out[4096];
     snprintf(cmd, sizeof cmd, "%s train --data %s --steps 2 --batch-size 16 --out %s --quiet",
              gan_cli(), good, run);

@@ -81,7 +81,7 @@ static bool same_file(const char *a, const char *b) {
 
 int main(void) {
     const char *fashion = data_dir("fashion");
-    const char *run1 = strdup(test_tmp_path("fashion_t2"));
+    const char *run1 = test_tmp_path_kept("fashion_t2");
     CHECK(train(fashion, run1, 200, 2, 5) == 0);
     CHECK_MSG(check_log(run1) == 8, "expected 8 log lines (every 25 of 200 steps)");
     char a[700], b[700];
@@ -107,20 +107,20 @@ int main(void) {
     }
 
     /* determinism across thread counts, and seeds matter */
-    const char *run2 = strdup(test_tmp_path("fashion_t1"));
-    const char *run3 = strdup(test_tmp_path("fashion_seed6"));
+    const char *run2 = test_tmp_path_kept("fashion_t1");
+    const char *run3 = test_tmp_path_kept("fashion_seed6");
     CHECK(train(fashion, run2, 200, 1, 5) == 0);
     CHECK(train(fashion, run3, 50, 2, 6) == 0);
     snprintf(b, sizeof b, "%s/weights.safetensors", run2);
     CHECK_MSG(same_file(a, b), "weights differ between --threads 1 and --threads 2");
-    const char *run4 = strdup(test_tmp_path("fashion_seed5_50"));
+    const char *run4 = test_tmp_path_kept("fashion_seed5_50");
     CHECK(train(fashion, run4, 50, 2, 5) == 0);
     snprintf(a, sizeof a, "%s/weights.safetensors", run3);
     snprintf(b, sizeof b, "%s/weights.safetensors", run4);
     CHECK_MSG(!same_file(a, b), "seeds 5 and 6 gave identical weights");
 
     /* the converted npm digits train too */
-    const char *run5 = strdup(test_tmp_path("digits"));
+    const char *run5 = test_tmp_path_kept("digits");
     CHECK(train(data_dir("digits"), run5, 100, 2, 1) == 0);
     CHECK(check_log(run5) == 4);
     return test_report();

@@ -54,6 +54,14 @@ const char *test_tmp_path(const char *name) {
     return b;
 }
 
+const char *test_tmp_path_kept(const char *name) {
+    static char pool[64][512];
+    static int used = 0;
+    if (used == 64) abort();
+    snprintf(pool[used], sizeof pool[used], "%s/%s", test_tmpdir(), name);
+    return pool[used++];
+}
+
 const char *test_fixture_path(const char *name) {
     const char *dir = getenv("GAN_TEST_FIXTURES");
     char *b = rotating();

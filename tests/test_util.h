@@ -54,6 +54,9 @@ const char *test_tmpdir(void);
 /* Join test_tmpdir() and `name` into a static buffer (rotating, 8 slots). */
 const char *test_tmp_path(const char *name);
 
+/* Like test_tmp_path but never reused (a fixed pool of 64 paths). */
+const char *test_tmp_path_kept(const char *name);
+
 /* Path of a committed fixture file: $GAN_TEST_FIXTURES/name (rotating buffer). */
 const char *test_fixture_path(const char *name);
 
