@@ -30,7 +30,7 @@ typedef struct gan_backend {
     /* db (F) += sum over rows of dy (N, F). */
     void (*bias_backward)(float *db, const float *dy, int N, int F);
 
-    /* y = x > 0 ? x : alpha * x, n elements (y may alias x). */
+    /* y = x > 0 ? x : alpha * x, n elements (y and x do not overlap). */
     void (*leaky_relu_forward)(float *y, const float *x, size_t n, float alpha);
     /* dx = dy * (x > 0 ? 1 : alpha). */
     void (*leaky_relu_backward)(float *dx, const float *x, const float *dy, size_t n, float alpha);

@@ -57,15 +57,42 @@ static void cpu_bias_backward(float *db, const float *dy, int N, int F) {
     }
 }
 
-static void cpu_leaky_relu_forward(float *y, const float *x, size_t n, float alpha) {
-#pragma omp parallel for simd schedule(static) if (n > 65536)
+/* Element-wise kernels: a plain restrict loop per thread chunk (OpenMP's
+ * outlined bodies lose `restrict`, and GCC then falls back to scalar code). */
+#define ELEMENTWISE_CHUNK 16384
+
+static void leaky_relu_fwd_range(float *restrict y, const float *restrict x, size_t n,
+                                 float alpha) {
     for (size_t i = 0; i < n; i++) y[i] = x[i] > 0.0f ? x[i] : alpha * x[i];
+}
+
+static void leaky_relu_bwd_range(float *restrict dx, const float *restrict x,
+                                 const float *restrict dy, size_t n, float alpha) {
+    for (size_t i = 0; i < n; i++) dx[i] = x[i] > 0.0f ? dy[i] : alpha * dy[i];
+}
+
+static void tanh_bwd_range(float *restrict dx, const float *restrict y, const float *restrict dy,
+                           size_t n) {
+    for (size_t i = 0; i < n; i++) dx[i] = dy[i] * (1.0f - y[i] * y[i]);
+}
+
+static void cpu_leaky_relu_forward(float *y, const float *x, size_t n, float alpha) {
+    size_t chunks = (n + ELEMENTWISE_CHUNK - 1) / ELEMENTWISE_CHUNK;
+#pragma omp parallel for schedule(static) if (chunks > 2)
+    for (size_t c = 0; c < chunks; c++) {
+        size_t i = c * ELEMENTWISE_CHUNK, len = GAN_MIN_INT(ELEMENTWISE_CHUNK, n - i);
+        leaky_relu_fwd_range(y + i, x + i, len, alpha);
+    }
 }
 
 static void cpu_leaky_relu_backward(float *dx, const float *x, const float *dy, size_t n,
                                     float alpha) {
-#pragma omp parallel for simd schedule(static) if (n > 65536)
-    for (size_t i = 0; i < n; i++) dx[i] = x[i] > 0.0f ? dy[i] : alpha * dy[i];
+    size_t chunks = (n + ELEMENTWISE_CHUNK - 1) / ELEMENTWISE_CHUNK;
+#pragma omp parallel for schedule(static) if (chunks > 2)
+    for (size_t c = 0; c < chunks; c++) {
+        size_t i = c * ELEMENTWISE_CHUNK, len = GAN_MIN_INT(ELEMENTWISE_CHUNK, n - i);
+        leaky_relu_bwd_range(dx + i, x + i, dy + i, len, alpha);
+    }
 }
 
 static void cpu_tanh_forward(float *y, const float *x, size_t n) {
@@ -74,8 +101,12 @@ static void cpu_tanh_forward(float *y, const float *x, size_t n) {
 }
 
 static void cpu_tanh_backward(float *dx, const float *y, const float *dy, size_t n) {
-#pragma omp parallel for simd schedule(static) if (n > 65536)
-    for (size_t i = 0; i < n; i++) dx[i] = dy[i] * (1.0f - y[i] * y[i]);
+    size_t chunks = (n + ELEMENTWISE_CHUNK - 1) / ELEMENTWISE_CHUNK;
+#pragma omp parallel for schedule(static) if (chunks > 2)
+    for (size_t c = 0; c < chunks; c++) {
+        size_t i = c * ELEMENTWISE_CHUNK, len = GAN_MIN_INT(ELEMENTWISE_CHUNK, n - i);
+        tanh_bwd_range(dx + i, y + i, dy + i, len);
+    }
 }
 
 static void cpu_batchnorm_forward_train(float *y, float *mean, float *rstd, float *running_mean,
@@ -189,15 +220,25 @@ static double cpu_bce_logits(float *dl, const float *l, const float *t, size_t n
     return loss;
 }
 
-static void cpu_adam(float *p, float *m, float *v, const float *g, size_t n, float lr_t, float b1,
-                     float b2, float eps) {
-#pragma omp parallel for simd schedule(static) if (n > 65536)
+static void adam_range(float *restrict p, float *restrict m, float *restrict v,
+                       const float *restrict g, size_t n, float lr_t, float b1, float b2,
+                       float eps) {
     for (size_t i = 0; i < n; i++) {
         float mi = b1 * m[i] + (1.0f - b1) * g[i];
         float vi = b2 * v[i] + (1.0f - b2) * g[i] * g[i];
         m[i] = mi;
         v[i] = vi;
         p[i] -= lr_t * mi / (sqrtf(vi) + eps);
+    }
+}
+
+static void cpu_adam(float *p, float *m, float *v, const float *g, size_t n, float lr_t, float b1,
+                     float b2, float eps) {
+    size_t chunks = (n + ELEMENTWISE_CHUNK - 1) / ELEMENTWISE_CHUNK;
+#pragma omp parallel for schedule(static) if (chunks > 2)
+    for (size_t c = 0; c < chunks; c++) {
+        size_t i = c * ELEMENTWISE_CHUNK, len = GAN_MIN_INT(ELEMENTWISE_CHUNK, n - i);
+        adam_range(p + i, m + i, v + i, g + i, len, lr_t, b1, b2, eps);
     }
 }
 

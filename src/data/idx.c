@@ -488,7 +488,8 @@ gan_status gan_idx_write(const char *path, const uint8_t *data, int ndims, const
     uint64_t total = 0;
     GAN_TRY(idx_check_write_args(path, data, ndims, dims, &total));
     uint8_t head[4 + 4 * GAN_IDX_MAX_DIMS] = {0, 0, GAN_IDX_UBYTE, (uint8_t)ndims};
-    for (int i = 0; i < ndims; i++) idx_be32_put(head + 4 + 4 * i, (uint32_t)dims[i]);
+    for (int i = 0; i < ndims && i < GAN_IDX_MAX_DIMS; i++)
+        idx_be32_put(head + 4 + 4 * i, (uint32_t)dims[i]);
     size_t head_len = 4 + 4 * (size_t)ndims;
     gan_atomic_file af;
     GAN_TRY(gan_atomic_open(&af, path));
