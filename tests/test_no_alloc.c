@@ -1,0 +1,51 @@
+/*
+ * test_no_alloc.c - the training step allocates nothing: after a few
+ * warm-up steps (BLAS and OpenMP set up their own buffers on first use),
+ * the heap's in-use bytes and mapped blocks do not change over 30 steps.
+ * Also: steps follow the epoch structure (steps_per_epoch = floor(N / B)).
+ */
+#define _GNU_SOURCE
+#include "gan.h"
+#include "test_util.h"
+
+#include <malloc.h>
+#include <stdlib.h>
+#include <string.h>
+
+int main(void) {
+    /* a small synthetic dataset: 200 random 28x28 images */
+    int n = 200;
+    size_t len = 16 + (size_t)n * 784;
+    unsigned char *b = malloc(len);
+    unsigned char hdr[16] = {0, 0, 8, 3, 0, 0, 0, (unsigned char)n, 0, 0, 0, 28, 0, 0, 0, 28};
+    memcpy(b, hdr, 16);
+    for (size_t i = 16; i < len; i++) b[i] = (unsigned char)(i * 2654435761u >> 24);
+    const char *path = test_tmp_path_kept("rand-images-idx3-ubyte");
+    CHECK(test_write_file(path, b, len) == 0);
+    free(b);
+
+    gan_dataset *data = NULL;
+    CHECK_OK(gan_dataset_load(path, GAN_SPLIT_TRAIN, &data));
+    gan_train_options opt;
+    gan_train_options_default(&opt);
+    opt.batch_size = 32;
+    opt.threads = 2;
+    gan_trainer *t = NULL;
+    CHECK_OK(gan_trainer_create("mlp", &opt, data, &t));
+    if (!t) return test_report();
+    CHECK(gan_trainer_steps_per_epoch(t) == 6);
+
+    gan_step_stats st;
+    for (int i = 0; i < 5; i++) CHECK_OK(gan_trainer_step(t, &st));
+    struct mallinfo2 before = mallinfo2();
+    for (int i = 0; i < 30; i++) CHECK_OK(gan_trainer_step(t, &st));
+    struct mallinfo2 after = mallinfo2();
+    CHECK_MSG(before.uordblks == after.uordblks && before.hblkhd == after.hblkhd,
+              "heap changed during training steps: %zu -> %zu bytes in use, %zu -> %zu mapped",
+              before.uordblks, after.uordblks, before.hblkhd, after.hblkhd);
+    CHECK(st.step == 35);
+    CHECK(st.epoch == 5); /* step 35 is in the 6th epoch of 6 steps */
+    gan_trainer_free(t);
+    gan_dataset_free(data);
+    return test_report();
+}
