@@ -159,8 +159,8 @@ int64_t gan_trainer_steps_per_epoch(const gan_trainer *t);
 gan_status gan_trainer_step(gan_trainer *t, gan_step_stats *stats);
 
 /* Generate `n` images from latent vectors `z` (n x latent_dim floats) with the
- * generator in inference mode, into `images` (n x C x H x W floats in [-1, 1]).
- * May allocate. */
+ * generator in inference mode (batch norm with running statistics), into
+ * `images` (n x C x H x W floats in [-1, 1]). Any n >= 0; allocates nothing. */
 gan_status gan_trainer_generate(gan_trainer *t, const float *z, int n, float *images);
 
 /* Latent size of the generator (100 for the seed model). */
@@ -177,7 +177,9 @@ gan_status gan_trainer_save_weights(gan_trainer *t, const char *path);
 /* ------------------------------------------------------------ utilities */
 
 /* Write `n` grayscale or RGB images (n x C x H x W floats in [-1, 1], C = 1
- * or 3) as one PNG grid of `cols` columns with a 2-pixel border, atomically. */
+ * or 3) as one PNG grid of `cols` columns with a 2-pixel dark-grey (64)
+ * border, atomically. Pixels map to round((x + 1) * 127.5), clamped; a NaN or
+ * infinite value is refused with GAN_ERR_NUMERIC and nothing is written. */
 gan_status gan_write_png_grid(const char *path, const float *images, int n, int channels,
                               int height, int width, int cols);
 
