@@ -243,7 +243,12 @@ static void cpu_adam(float *p, float *m, float *v, const float *g, size_t n, flo
 }
 
 static void cpu_zero(float *x, size_t n) {
-    memset(x, 0, n * sizeof *x);
+    size_t chunks = (n + ELEMENTWISE_CHUNK - 1) / ELEMENTWISE_CHUNK;
+#pragma omp parallel for schedule(static) if (chunks > 2)
+    for (size_t c = 0; c < chunks; c++) {
+        size_t i = c * ELEMENTWISE_CHUNK, len = GAN_MIN_INT(ELEMENTWISE_CHUNK, n - i);
+        memset(x + i, 0, len * sizeof *x);
+    }
 }
 
 static const gan_backend cpu_backend = {
