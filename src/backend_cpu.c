@@ -5,7 +5,8 @@
  *
  * Determinism: every output element is computed by one thread in a fixed
  * order that does not depend on the thread count (per-feature reductions run
- * over the batch rows in order; threads split the features), so results are
+ * over the batch rows in order; threads split the features; matrix products
+ * are single-threaded BLAS calls on fixed column slabs), so results are
  * bit-identical at any --threads.
  */
 #include "backend.h"
@@ -23,14 +24,32 @@
 void gan_backend_cpu_set_threads(int threads) {
     if (threads <= 0) threads = omp_get_num_procs();
     omp_set_num_threads(threads);
-    openblas_set_num_threads(threads);
+    /* OpenBLAS's own threading changes results with the thread count (and
+     * with the shapes it splits); cpu_gemm threads over fixed slabs instead. */
+    openblas_set_num_threads(1);
+}
+
+/* Columns of C per single-threaded BLAS call. A function of N only, never
+ * of the thread count: each slab's bits then do not depend on --threads. */
+static int gemm_slab_width(int N) {
+    if (N >= 1024) return 256;
+    if (N >= 256) return 128;
+    return N;
 }
 
 static void cpu_gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha,
                      const float *A, int lda, const float *B, int ldb, float beta, float *C,
                      int ldc) {
-    cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
-                trans_b ? CblasTrans : CblasNoTrans, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    int width = gemm_slab_width(N);
+    int slabs = (N + width - 1) / width;
+#pragma omp parallel for schedule(static) if (slabs > 1)
+    for (int s = 0; s < slabs; s++) {
+        int n0 = s * width, n = GAN_MIN_INT(width, N - n0);
+        const float *Bs = trans_b ? B + (size_t)n0 * ldb : B + n0;
+        cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
+                    trans_b ? CblasTrans : CblasNoTrans, M, n, K, alpha, A, lda, Bs, ldb, beta,
+                    C + n0, ldc);
+    }
 }
 
 static void cpu_bias_forward(float *y, const float *b, int N, int F) {
