@@ -23,10 +23,12 @@
 
 void gan_backend_cpu_set_threads(int threads) {
     if (threads <= 0) threads = omp_get_num_procs();
-    omp_set_num_threads(threads);
     /* OpenBLAS's own threading changes results with the thread count (and
-     * with the shapes it splits); cpu_gemm threads over fixed slabs instead. */
+     * with the shapes it splits); cpu_gemm threads over fixed slabs instead.
+     * (OpenMP builds of OpenBLAS set OpenMP's thread count here too, so this
+     * call must come first.) */
     openblas_set_num_threads(1);
+    omp_set_num_threads(threads);
 }
 
 /* Columns of C per single-threaded BLAS call. A function of N only, never
