@@ -44,7 +44,9 @@ static void cpu_gemm(bool trans_a, bool trans_b, int M, int N, int K, float alph
                      int ldc) {
     int width = gemm_slab_width(N);
     int slabs = (N + width - 1) / width;
-#pragma omp parallel for schedule(static) if (slabs > 1)
+    /* Always inside a parallel region, even for one slab: called from serial
+     * code, OpenMP builds of OpenBLAS thread by omp_get_max_threads(). */
+#pragma omp parallel for schedule(static)
     for (int s = 0; s < slabs; s++) {
         int n0 = s * width, n = GAN_MIN_INT(width, N - n0);
         const float *Bs = trans_b ? B + (size_t)n0 * ldb : B + n0;
