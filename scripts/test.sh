@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # test.sh - set up (packages, data, build), run the whole test suite, then build
 # with AddressSanitizer + UndefinedBehaviorSanitizer and run the unit tests under
-# them. Also checks that the CUDA code (when there is any) still compiles where nvcc
-# exists. Exit status is non-zero if anything fails.
+# them. Exit status is non-zero if anything fails.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/setup.sh
