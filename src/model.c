@@ -118,8 +118,7 @@ const float *gan_model_backward(gan_model *m, const float *dy, int N, bool param
         gan_layer *l = &m->layers[i];
         if (l->is_view) continue; /* dx is dy */
         bool need_dx = want_dx || i > first;
-        float *dx = need_dx ? m->grad_buf[next] : NULL;
-        if (dx == grad) dx = m->grad_buf[next ^= 1]; /* never overwrite the incoming dy */
+        float *dx = need_dx ? m->grad_buf[next] : NULL; /* never the buffer holding dy */
         l->ops->backward(l, m->be, m->acts[i], m->acts[i + 1], grad, dx, N, param_grads);
         if (!dx) return NULL;
         grad = dx;
