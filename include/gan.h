@@ -121,6 +121,8 @@ typedef struct gan_train_options {
     float adam_eps;     /* Adam epsilon, Keras placement (1e-7) */
     uint64_t seed;      /* seeds weights, noise and data order (default 1) */
     int threads;        /* CPU threads (0 = all cores) */
+    int epochs;         /* planned passes over the data (10); kept for resuming */
+    int64_t max_steps;  /* planned limit on steps, 0 = none; kept for resuming */
 } gan_train_options;
 
 /* Fill `opt` with the seed model's defaults (see docs in README). */
@@ -173,6 +175,73 @@ gan_status gan_trainer_write_samples_png(gan_trainer *t, int rows, const char *p
 /* Save the weights of both networks (parameters and batch-norm running
  * statistics) as a safetensors file, atomically. */
 gan_status gan_trainer_save_weights(gan_trainer *t, const char *path);
+
+/* ----------------------------------------------------------- checkpoints */
+
+/* Save the complete training state as a safetensors checkpoint, atomically
+ * (temporary file, flush, fsync, rename: a crash or a full disk leaves the
+ * previous file intact): both networks, both optimizers' moments and step
+ * counts, the step counter (which with the seed fixes all later noise and
+ * the data order), and in the metadata the model, the options and the gan.c
+ * version. Layout: docs/checkpoint.md. */
+gan_status gan_trainer_save_checkpoint(gan_trainer *t, const char *path);
+
+/* Rebuild a trainer from a checkpoint written by gan_trainer_save_checkpoint,
+ * on `data` (which must have the image shape and image count the run was
+ * trained on), with `threads` CPU threads (0 = all cores). Training continues
+ * exactly: the weights after N more steps are bit-identical to those of a run
+ * that was never stopped, at any thread count. */
+gan_status gan_trainer_resume(const char *checkpoint, const gan_dataset *data, int threads,
+                              gan_trainer **out);
+
+/* Iterations done so far (including those before a resume). */
+int64_t gan_trainer_step_count(const gan_trainer *t);
+
+/* The options the trainer runs with (after a resume: the checkpoint's). */
+void gan_trainer_options(const gan_trainer *t, gan_train_options *opt);
+
+/* Name of the model ("mlp", ...). */
+const char *gan_trainer_model_name(const gan_trainer *t);
+
+/* Change the planned length of the run (recorded in checkpoints so that a
+ * resume knows where to stop): epochs >= 1, max_steps >= 0 (0 = no limit). */
+gan_status gan_trainer_set_schedule(gan_trainer *t, int epochs, int64_t max_steps);
+
+/* ------------------------------------------------------------ generator */
+
+/* A trained generator loaded from a checkpoint, for programs that only
+ * generate images. */
+typedef struct gan_generator gan_generator;
+
+/* Load the generator of a checkpoint (or of a weights file written by
+ * gan_trainer_save_weights). Every tensor is checked for dtype, shape and
+ * finiteness before use; hostile files are refused with GAN_ERR_FORMAT. */
+gan_status gan_generator_load(const char *checkpoint, gan_generator **out);
+
+/* Free a generator (NULL is allowed). */
+void gan_generator_free(gan_generator *g);
+
+/* Latent size and image shape (any pointer may be NULL). */
+int gan_generator_latent_dim(const gan_generator *g);
+void gan_generator_image_shape(const gan_generator *g, int *channels, int *height, int *width);
+
+/* The model's name ("mlp", ...). */
+const char *gan_generator_model_name(const gan_generator *g);
+
+/* Standard normal latent vectors for samples first .. first + n - 1 of
+ * `seed`: z (n x latent_dim). Sample i's vector depends only on (seed, i),
+ * so `gan sample --n 16` gives the first 16 images of `--n 64`. */
+void gan_generator_noise(const gan_generator *g, uint64_t seed, int64_t first, int n, float *z);
+
+/* images (n x C x H x W floats in [-1, 1]) = G(z) in inference mode (batch
+ * norm with running statistics), in chunks; allocates nothing. */
+gan_status gan_generator_generate(gan_generator *g, const float *z, int n, float *images);
+
+/* Write the generator as one self-contained C99 source file: the weights as
+ * constant arrays and `void PREFIX_generate(const float *z, float *image)`,
+ * plus `PREFIX_noise(seed, index, z)` giving the same latent vectors as
+ * gan_generator_noise; it needs only libm. `prefix` must be a C identifier. */
+gan_status gan_generator_export_c(const gan_generator *g, const char *path, const char *prefix);
 
 /* ------------------------------------------------------------ utilities */
 

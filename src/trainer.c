@@ -19,6 +19,8 @@ void gan_train_options_default(gan_train_options *opt) {
         .adam_eps = 1e-7f,
         .seed = 1,
         .threads = 0,
+        .epochs = 10,
+        .max_steps = 0,
     };
 }
 
@@ -35,6 +37,11 @@ static gan_status check_options(const gan_train_options *o) {
     if (!(o->adam_eps > 0.0f && o->adam_eps < 1.0f))
         return gan_fail(GAN_ERR_INVALID_ARGUMENT, "--adam-eps: %g is out of range (0, 1)",
                         o->adam_eps);
+    if (o->epochs < 1)
+        return gan_fail(GAN_ERR_INVALID_ARGUMENT, "--epochs: %d must be at least 1", o->epochs);
+    if (o->max_steps < 0)
+        return gan_fail(GAN_ERR_INVALID_ARGUMENT, "--steps: %lld must not be negative",
+                        (long long)o->max_steps);
     if (o->threads < 0 || o->threads > 1024)
         return gan_fail(GAN_ERR_INVALID_ARGUMENT, "--threads: %d is out of range [0, 1024]",
                         o->threads);
@@ -186,14 +193,14 @@ gan_status gan_trainer_step_batch(gan_trainer *t, gan_step_stats *st) {
     gan_model_adam_step(&t->g, o->lr, o->beta1, o->beta2, o->adam_eps);
 
     t->step++;
-    if (st) {
-        st->step = t->step;
-        st->epoch = t->steps_per_epoch ? (t->step - 1) / t->steps_per_epoch : 0;
-        st->loss_d = (float)(loss_d / (2.0 * B));
-        st->loss_g = (float)(loss_g / B);
-        st->d_real = (float)(p_real / B);
-        st->d_fake = (float)(p_fake / B);
-    }
+    gan_step_stats *l = &t->last;
+    l->step = t->step;
+    l->epoch = t->steps_per_epoch ? (t->step - 1) / t->steps_per_epoch : 0;
+    l->loss_d = (float)(loss_d / (2.0 * B));
+    l->loss_g = (float)(loss_g / B);
+    l->d_real = (float)(p_real / B);
+    l->d_fake = (float)(p_fake / B);
+    if (st) *st = *l;
     if (!isfinite(loss_d) || !isfinite(loss_g))
         return gan_fail(GAN_ERR_NUMERIC, "training diverged at step %lld: loss_d = %g, "
                         "loss_g = %g", (long long)t->step, loss_d / (2.0 * B), loss_g / B);

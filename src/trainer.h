@@ -33,6 +33,7 @@ struct gan_trainer {
     int latent;
     int image_size;            /* C*H*W */
     int64_t step;              /* iterations done */
+    gan_step_stats last;       /* statistics of the latest step */
     int64_t steps_per_epoch;
     int64_t order_epoch;       /* epoch that `order` belongs to (-1: none yet) */
     uint32_t *order;           /* (count) this epoch's permutation of the data */

@@ -1,63 +1,23 @@
 /*
- * cmd_train.c - `gan train`: train a GAN and write the run folder:
- *   OUT/log.jsonl                one JSON object per --log-every steps
- *   OUT/samples/epoch_NNN.png    grid from fixed noise, before training (000)
- *                                and after every epoch
- *   OUT/samples.png              the latest grid
- *   OUT/weights.safetensors      both networks, after every epoch and at the end
+ * cmd_train.c - `gan train`: train a GAN, or resume one (--resume), and write
+ * the run folder (run_folder.h): checkpoint, log, sample grids.
  */
 #define _POSIX_C_SOURCE 200809L
+#include "checkpoint.h"
 #include "cli.h"
 #include "progress.h"
+#include "run_folder.h"
 
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 static volatile sig_atomic_t stop_requested = 0;
 
 static void on_signal(int sig) {
     stop_requested = sig;
-}
-
-/* mkdir -p; prints an error naming the folder on failure. */
-static bool make_dirs(const char *path) {
-    char buf[1024];
-    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf) {
-        cli_error("--out: path too long");
-        return false;
-    }
-    for (char *p = buf + 1;; p++) {
-        if (*p == '/' || *p == 0) {
-            char c = *p;
-            *p = 0;
-            if (mkdir(buf, 0755) != 0 && errno != EEXIST) {
-                cli_error("%s: cannot create folder: %s", buf, strerror(errno));
-                return false;
-            }
-            *p = c;
-            if (!c) break;
-        }
-    }
-    struct stat sb;
-    if (stat(path, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
-        cli_error("%s: not a folder", path);
-        return false;
-    }
-    if (access(path, W_OK) != 0) {
-        cli_error("%s: folder is not writable: %s", path, strerror(errno));
-        return false;
-    }
-    return true;
-}
-
-static bool file_exists(const char *path) {
-    struct stat sb;
-    return stat(path, &sb) == 0;
 }
 
 typedef struct interval {
@@ -67,25 +27,79 @@ typedef struct interval {
 } interval;
 
 static void usage(cli_option *opts) {
-    printf("usage: gan train --data PATH [options]\n\n"
+    printf("usage: gan train --data PATH [options]\n"
+           "       gan train --resume RUN [--epochs N | --steps N] [--threads N]\n\n"
            "Train a GAN (default: the seed MLP model) on IDX images. PATH is a folder with\n"
-           "MNIST-named files (train-images-idx3-ubyte[.gz], ...) or an images file.\n\n"
+           "MNIST-named files (train-images-idx3-ubyte[.gz], ...) or an images file.\n"
+           "--resume continues a stopped run exactly where its checkpoint left it.\n\n"
            "options:\n");
     cli_print_options(opts);
+}
+
+/* "500" = every 500 steps, "2e" / "2epochs" = every 2 epochs, "0" = only at
+ * the end. Returns the interval in steps (0 = end only) or -1 on error. */
+static int64_t parse_every(const char *spec, int64_t steps_per_epoch) {
+    char *end;
+    errno = 0;
+    long long n = strtoll(spec, &end, 10);
+    if (end == spec || errno || n < 0) return -1;
+    if (*end == 0) return n;
+    if (strcmp(end, "e") == 0 || strcmp(end, "epoch") == 0 || strcmp(end, "epochs") == 0)
+        return n * steps_per_epoch;
+    return -1;
+}
+
+/* The resumable-run flags that must agree with the checkpoint. */
+static bool check_contradictions(const cli_option *opts, const char *model,
+                                 const gan_train_options *o, const gan_ckpt_info *info,
+                                 const char *ckpt) {
+    char given[64] = "", saved[64] = "";
+    for (const cli_option *c = opts; c->name; c++) {
+        if (!c->seen) continue;
+        const gan_train_options *i = &info->opt;
+        if (strcmp(c->name, "model") == 0 && strcmp(model, info->model) != 0)
+            snprintf(given, sizeof given, "%s", model), snprintf(saved, sizeof saved, "%s", info->model);
+        else if (strcmp(c->name, "batch-size") == 0 && o->batch_size != i->batch_size)
+            snprintf(given, sizeof given, "%d", o->batch_size), snprintf(saved, sizeof saved, "%d", i->batch_size);
+        else if (strcmp(c->name, "lr") == 0 && o->lr != i->lr)
+            snprintf(given, sizeof given, "%g", o->lr), snprintf(saved, sizeof saved, "%g", i->lr);
+        else if (strcmp(c->name, "beta1") == 0 && o->beta1 != i->beta1)
+            snprintf(given, sizeof given, "%g", o->beta1), snprintf(saved, sizeof saved, "%g", i->beta1);
+        else if (strcmp(c->name, "beta2") == 0 && o->beta2 != i->beta2)
+            snprintf(given, sizeof given, "%g", o->beta2), snprintf(saved, sizeof saved, "%g", i->beta2);
+        else if (strcmp(c->name, "adam-eps") == 0 && o->adam_eps != i->adam_eps)
+            snprintf(given, sizeof given, "%g", o->adam_eps), snprintf(saved, sizeof saved, "%g", i->adam_eps);
+        else if (strcmp(c->name, "seed") == 0 && o->seed != i->seed)
+            snprintf(given, sizeof given, "%llu", (unsigned long long)o->seed),
+                snprintf(saved, sizeof saved, "%llu", (unsigned long long)i->seed);
+        else continue;
+        cli_error("--%s %s contradicts the checkpoint %s (%s %s); a resumed run keeps its "
+                  "options: drop the flag, or start a new run", c->name, given, ckpt, c->name,
+                  saved);
+        return false;
+    }
+    return true;
+}
+
+static bool option_seen(const cli_option *opts, const char *name) {
+    for (const cli_option *c = opts; c->name; c++)
+        if (strcmp(c->name, name) == 0) return c->seen;
+    return false;
 }
 
 int cmd_train(int argc, char **argv) {
     gan_train_options opt;
     gan_train_options_default(&opt);
-    const char *data_path = NULL, *out = "runs/train", *model = "mlp";
-    int epochs = 10, log_every = 100, sample_rows = 8;
-    int64_t max_steps = 0;
+    const char *data_path = NULL, *out = "runs/train", *model = "mlp", *resume = NULL;
+    const char *every_spec = "1e";
+    int log_every = 100, sample_rows = 8;
     bool quiet = false, overwrite = false;
     cli_option opts[] = {
-        {"data", CLI_STRING, &data_path, "PATH", "dataset folder or images file (required)", 0},
+        {"data", CLI_STRING, &data_path, "PATH", "dataset folder or images file (required; "
+         "with --resume: the run's data by default)", 0},
         {"model", CLI_STRING, &model, "NAME", "architecture preset: mlp (the seed model)", 0},
-        {"epochs", CLI_INT, &epochs, "N", "passes over the data (default 10)", 0},
-        {"steps", CLI_INT64, &max_steps, "N", "stop after N steps in total (default: no limit)", 0},
+        {"epochs", CLI_INT, &opt.epochs, "N", "passes over the data (default 10)", 0},
+        {"steps", CLI_INT64, &opt.max_steps, "N", "stop after N steps in total (default: no limit)", 0},
         {"batch-size", CLI_INT, &opt.batch_size, "N", "images per step (default 64)", 0},
         {"lr", CLI_FLOAT, &opt.lr, "X", "Adam learning rate (default 2e-4)", 0},
         {"beta1", CLI_FLOAT, &opt.beta1, "X", "Adam beta1 (default 0.5)", 0},
@@ -94,6 +108,10 @@ int cmd_train(int argc, char **argv) {
         {"seed", CLI_UINT64, &opt.seed, "N", "random seed: weights, noise, data order (default 1)", 0},
         {"threads", CLI_INT, &opt.threads, "N", "CPU threads (default 0 = all cores)", 0},
         {"out", CLI_STRING, &out, "DIR", "run folder (default runs/train)", 0},
+        {"resume", CLI_STRING, &resume, "RUN", "continue the run in folder RUN (or from a "
+         "checkpoint file) exactly where it stopped", 0},
+        {"checkpoint-every", CLI_STRING, &every_spec, "N|Ne", "checkpoint every N steps or N "
+         "epochs (default 1e; 0 = only at the end)", 0},
         {"overwrite", CLI_FLAG, &overwrite, NULL, "replace a run already in --out", 0},
         {"log-every", CLI_INT, &log_every, "N", "steps between log lines (default 100)", 0},
         {"sample-rows", CLI_INT, &sample_rows, "N", "sample grid is N x N images (default 8)", 0},
@@ -108,16 +126,12 @@ int cmd_train(int argc, char **argv) {
         usage(opts);
         return 0;
     }
-    if (!data_path) {
-        cli_error("--data is required (a folder with MNIST-named IDX files, or an images file)");
+    if (opt.epochs < 1) {
+        cli_error("--epochs: %d must be at least 1", opt.epochs);
         return 2;
     }
-    if (epochs < 1) {
-        cli_error("--epochs: %d must be at least 1", epochs);
-        return 2;
-    }
-    if (max_steps < 0) {
-        cli_error("--steps: %lld must not be negative", (long long)max_steps);
+    if (opt.max_steps < 0) {
+        cli_error("--steps: %lld must not be negative", (long long)opt.max_steps);
         return 2;
     }
     if (log_every < 1) {
@@ -128,62 +142,127 @@ int cmd_train(int argc, char **argv) {
         cli_error("--sample-rows: %d is out of range [1, 16]", sample_rows);
         return 2;
     }
+    if (parse_every(every_spec, 1) < 0) {
+        cli_error("--checkpoint-every: '%s' is not N (steps) or Ne (epochs)", every_spec);
+        return 2;
+    }
+
+    char ckpt[1200], log_path[1200], path[1200], latest[1200];
+    gan_ckpt_info info;
+    if (resume) {
+        if (option_seen(opts, "out")) {
+            cli_error("--out: a resumed run stays in its folder; drop --out");
+            return 2;
+        }
+        run_checkpoint_path(resume, ckpt, sizeof ckpt);
+        if (run_is_dir(resume)) out = resume;
+        else {
+            cli_error("--resume: %s: expected a run folder holding %s", resume, RUN_CHECKPOINT);
+            return 2;
+        }
+        gan_st_file *f;
+        gan_status s = gan_st_open(ckpt, &f);
+        if (s == GAN_OK) s = gan_ckpt_read_info(f, &info), gan_st_close(f);
+        if (s == GAN_OK && !info.has_options)
+            s = gan_fail(GAN_ERR_FORMAT, "%s: holds weights only, not a resumable checkpoint", ckpt);
+        if (s != GAN_OK) return cli_fail(s);
+        if (!check_contradictions(opts, model, &opt, &info, ckpt)) return 2;
+        if (!data_path) data_path = info.data_path;
+        if (!*data_path) {
+            cli_error("%s: the checkpoint does not name its dataset; pass --data", ckpt);
+            return 2;
+        }
+    } else if (!data_path) {
+        cli_error("--data is required (a folder with MNIST-named IDX files, or an images file)");
+        return 2;
+    }
+
+    snprintf(ckpt, sizeof ckpt, "%s/%s", out, RUN_CHECKPOINT);
+    snprintf(log_path, sizeof log_path, "%s/log.jsonl", out);
+    snprintf(latest, sizeof latest, "%s/samples.png", out);
+    if (!resume && !overwrite && (run_file_exists(log_path) || run_file_exists(ckpt))) {
+        cli_error("%s already holds a run (log.jsonl or %s); resume it with --resume %s, "
+                  "choose another --out or pass --overwrite", out, RUN_CHECKPOINT, out);
+        return 2;
+    }
 
     gan_dataset *data = NULL;
     gan_trainer *t = NULL;
     gan_status s = gan_dataset_load(data_path, GAN_SPLIT_TRAIN, &data);
     if (s != GAN_OK) return cli_fail(s);
-    s = gan_trainer_create(model, &opt, data, &t);
+    if (resume) {
+        s = gan_trainer_resume(ckpt, data, opt.threads, &t);
+        if (s == GAN_OK && (option_seen(opts, "epochs") || option_seen(opts, "steps"))) {
+            gan_train_options saved;
+            gan_trainer_options(t, &saved);
+            s = gan_trainer_set_schedule(t, option_seen(opts, "epochs") ? opt.epochs : saved.epochs,
+                                         option_seen(opts, "steps") ? opt.max_steps
+                                                                    : saved.max_steps);
+        }
+    } else {
+        s = gan_trainer_create(model, &opt, data, &t);
+    }
     if (s != GAN_OK) {
         gan_dataset_free(data);
         return cli_fail(s);
     }
+    gan_trainer_options(t, &opt);
 
-    char path[1200], log_path[1200], weights_path[1200];
-    snprintf(log_path, sizeof log_path, "%s/log.jsonl", out);
-    snprintf(weights_path, sizeof weights_path, "%s/weights.safetensors", out);
     int rc = 1;
     FILE *log = NULL;
-    if (!overwrite && (file_exists(log_path) || file_exists(weights_path))) {
-        cli_error("%s already holds a run (log.jsonl or weights.safetensors); choose another "
-                  "--out or pass --overwrite", out);
+    int64_t spe = gan_trainer_steps_per_epoch(t);
+    int64_t start = gan_trainer_step_count(t);
+    int64_t total = (int64_t)opt.epochs * spe;
+    if (opt.max_steps > 0 && opt.max_steps < total) total = opt.max_steps;
+    int64_t n_epochs = (total + spe - 1) / spe;
+    int64_t every = parse_every(every_spec, spe);
+    if (start >= total) {
+        cli_error("%s: the run is already at step %lld of %lld; pass a larger --epochs or "
+                  "--steps to train further", ckpt, (long long)start, (long long)total);
+        rc = 2;
         goto done;
     }
     snprintf(path, sizeof path, "%s/samples", out);
-    if (!make_dirs(out) || !make_dirs(path)) goto done;
-    log = fopen(log_path, "w");
+    if (!run_make_dirs(out) || !run_make_dirs(path)) goto done;
+    if (resume && !run_truncate_log(log_path, start)) goto done;
+    log = fopen(log_path, resume ? "a" : "w");
     if (!log) {
         cli_error("%s: cannot write: %s", log_path, strerror(errno));
         goto done;
     }
-
-    int64_t spe = gan_trainer_steps_per_epoch(t);
-    int64_t total = (int64_t)epochs * spe;
-    if (max_steps > 0 && max_steps < total) total = max_steps;
-    int64_t n_epochs = (total + spe - 1) / spe;
     if (!quiet)
         fprintf(stderr, "gan train: model %s, %lld images from %s, batch %d, %lld steps/epoch, "
-                "%lld epochs, seed %llu -> %s\n", model, (long long)gan_dataset_count(data),
+                "%lld epochs, seed %llu -> %s\n",
+                gan_trainer_model_name(t), (long long)gan_dataset_count(data),
                 gan_dataset_path(data), opt.batch_size, (long long)spe, (long long)n_epochs,
                 (unsigned long long)opt.seed, out);
+    if (resume && !quiet)
+        fprintf(stderr, "gan train: resumed from %s at step %lld (epoch %lld)\n", ckpt,
+                (long long)start, (long long)(start / spe));
 
-    snprintf(path, sizeof path, "%s/samples/epoch_000.png", out);
-    if ((s = gan_trainer_write_samples_png(t, sample_rows, path)) != GAN_OK) {
-        cli_fail(s);
-        goto done;
+    if (!resume) {
+        snprintf(path, sizeof path, "%s/samples/epoch_000.png", out);
+        if ((s = gan_trainer_write_samples_png(t, sample_rows, path)) != GAN_OK) {
+            cli_fail(s);
+            goto done;
+        }
     }
 
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     progress prog;
     progress_begin(&prog, n_epochs, spe, total, opt.batch_size, quiet);
+    prog.last_step = start;
     interval iv = {.start = prog.start};
-    gan_step_stats st = {0};
-    for (int64_t step = 0; step < total && !stop_requested; step++) {
+    gan_step_stats st = {.step = start};
+    int64_t saved_at = start;
+    while (st.step < total && !stop_requested) {
         s = gan_trainer_step(t, &st);
         if (s != GAN_OK) {
             progress_end(&prog);
             cli_fail(s);
+            fprintf(stderr, "gan train: the last checkpoint (step %lld) is intact in %s\n",
+                    (long long)saved_at, ckpt);
             goto done;
         }
         iv.loss_d += st.loss_d, iv.loss_g += st.loss_g;
@@ -210,33 +289,39 @@ int cmd_train(int argc, char **argv) {
         if (epoch_end) {
             snprintf(path, sizeof path, "%s/samples/epoch_%03lld.png", out,
                      (long long)st.epoch + 1);
-            char latest[1200];
-            snprintf(latest, sizeof latest, "%s/samples.png", out);
             if ((s = gan_trainer_write_samples_png(t, sample_rows, path)) != GAN_OK ||
-                (s = gan_trainer_write_samples_png(t, sample_rows, latest)) != GAN_OK ||
-                (s = gan_trainer_save_weights(t, weights_path)) != GAN_OK) {
+                (s = gan_trainer_write_samples_png(t, sample_rows, latest)) != GAN_OK) {
                 progress_end(&prog);
                 cli_fail(s);
                 goto done;
             }
             progress_epoch(&prog, st.epoch, &st, path);
         }
+        if (every > 0 && st.step % every == 0 && st.step < total) {
+            if ((s = gan_trainer_save_checkpoint(t, ckpt)) != GAN_OK) {
+                progress_end(&prog);
+                cli_fail(s);
+                goto done;
+            }
+            saved_at = st.step;
+        }
     }
     progress_end(&prog);
-    if ((s = gan_trainer_save_weights(t, weights_path)) != GAN_OK) {
+    if ((s = gan_trainer_save_checkpoint(t, ckpt)) != GAN_OK) {
         cli_fail(s);
+        fprintf(stderr, "gan train: the previous checkpoint (step %lld) is intact in %s\n",
+                (long long)saved_at, ckpt);
         goto done;
     }
     if (stop_requested) {
-        fprintf(stderr, "gan train: stopped by signal after step %lld; weights saved to %s\n",
-                (long long)st.step, weights_path);
+        fprintf(stderr, "gan train: stopped by signal at step %lld; checkpoint saved to %s\n"
+                "gan train: resume with: gan train --resume %s\n", (long long)st.step, ckpt, out);
         rc = 130;
         goto done;
     }
     if (!quiet)
-        fprintf(stderr, "gan train: done: %lld steps in %.1f s; samples in %s/samples.png, "
-                "weights in %s\n", (long long)st.step, progress_now() - prog.start, out,
-                weights_path);
+        fprintf(stderr, "gan train: done: step %lld in %.1f s; samples in %s, checkpoint in %s\n",
+                (long long)st.step, progress_now() - prog.start, latest, ckpt);
     rc = 0;
 done:
     if (log && fclose(log) != 0 && rc == 0) {

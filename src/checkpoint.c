@@ -1,0 +1,354 @@
+/*
+ * checkpoint.c - save a trainer's whole state as a safetensors checkpoint,
+ * and resume a trainer from one (layout in checkpoint.h and
+ * docs/checkpoint.md).
+ *
+ * Everything read from a file is validated before it is used: metadata
+ * values are parsed strictly, every tensor must exist with the dtype and
+ * shape the model needs, and weights must be finite.
+ */
+#include "checkpoint.h"
+#include "trainer.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------ save */
+
+typedef struct save_ctx {
+    gan_st_writer *w;
+    const gan_model *m;
+    char names[2][128];
+} save_ctx;
+
+static bool is_param(const gan_model *m, const gan_layer_tensor *t) {
+    return t->data >= m->params && t->data < m->params + m->n_params;
+}
+
+static gan_status add_tensor(void *ctx, const char *name, const gan_layer_tensor *t) {
+    return gan_st_writer_add(((save_ctx *)ctx)->w, name, GAN_ST_F32, t->ndims, t->shape, t->data);
+}
+
+static gan_status add_moments(void *vctx, const char *name, const gan_layer_tensor *t) {
+    save_ctx *c = vctx;
+    if (!is_param(c->m, t)) return GAN_OK;
+    size_t off = (size_t)(t->data - c->m->params);
+    char key[192];
+    snprintf(key, sizeof key, "optimizer.%s.exp_avg", name);
+    GAN_TRY(gan_st_writer_add(c->w, key, GAN_ST_F32, t->ndims, t->shape, c->m->adam_m + off));
+    snprintf(key, sizeof key, "optimizer.%s.exp_avg_sq", name);
+    return gan_st_writer_add(c->w, key, GAN_ST_F32, t->ndims, t->shape, c->m->adam_v + off);
+}
+
+static gan_status meta_int(gan_st_writer *w, const char *key, long long v) {
+    char buf[32];
+    snprintf(buf, sizeof buf, "%lld", v);
+    return gan_st_writer_set_metadata(w, key, buf);
+}
+
+static gan_status meta_float(gan_st_writer *w, const char *key, double v) {
+    char buf[40];
+    snprintf(buf, sizeof buf, "%.9g", v); /* 9 digits: a float reads back exactly */
+    return gan_st_writer_set_metadata(w, key, buf);
+}
+
+static gan_status write_checkpoint(gan_trainer *t, gan_st_writer *w) {
+    save_ctx ctx = {.w = w};
+    const gan_model *nets[2] = {&t->g, &t->d};
+    for (int i = 0; i < 2; i++) GAN_TRY(gan_model_each_tensor(nets[i], add_tensor, &ctx));
+    for (int i = 0; i < 2; i++) {
+        ctx.m = nets[i];
+        GAN_TRY(gan_model_each_tensor(nets[i], add_moments, &ctx));
+    }
+    GAN_TRY(gan_st_writer_add(w, "optimizer.generator.step", GAN_ST_I64, 0, NULL, &t->g.adam_t));
+    GAN_TRY(gan_st_writer_add(w, "optimizer.discriminator.step", GAN_ST_I64, 0, NULL,
+                              &t->d.adam_t));
+    GAN_TRY(gan_st_writer_add(w, "trainer.step", GAN_ST_I64, 0, NULL, &t->step));
+    GAN_TRY(gan_st_writer_add(w, "trainer.seed", GAN_ST_U64, 0, NULL, &t->opt.seed));
+
+    const int *img = t->preset->image;
+    char shape[48];
+    snprintf(shape, sizeof shape, "%d,%d,%d", img[0], img[1], img[2]);
+    const gan_train_options *o = &t->opt;
+    GAN_TRY(gan_st_writer_set_metadata(w, "format", GAN_CKPT_FORMAT));
+    GAN_TRY(gan_st_writer_set_metadata(w, "format_version", GAN_CKPT_FORMAT_VERSION));
+    GAN_TRY(gan_st_writer_set_metadata(w, "gan_c_version", GAN_VERSION));
+    GAN_TRY(gan_st_writer_set_metadata(w, "model", t->preset->name));
+    GAN_TRY(meta_int(w, "latent_dim", t->latent));
+    GAN_TRY(gan_st_writer_set_metadata(w, "image_shape", shape));
+    GAN_TRY(meta_int(w, "options.batch_size", o->batch_size));
+    GAN_TRY(meta_float(w, "options.lr", o->lr));
+    GAN_TRY(meta_float(w, "options.beta1", o->beta1));
+    GAN_TRY(meta_float(w, "options.beta2", o->beta2));
+    GAN_TRY(meta_float(w, "options.adam_eps", o->adam_eps));
+    char seed[32];
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long)o->seed);
+    GAN_TRY(gan_st_writer_set_metadata(w, "options.seed", seed));
+    GAN_TRY(meta_int(w, "options.epochs", o->epochs));
+    GAN_TRY(meta_int(w, "options.max_steps", o->max_steps));
+    GAN_TRY(meta_int(w, "state.step", t->step));
+    GAN_TRY(meta_int(w, "state.epoch", t->steps_per_epoch ? t->step / t->steps_per_epoch : 0));
+    GAN_TRY(meta_int(w, "state.steps_per_epoch", t->steps_per_epoch));
+    if (t->step > 0) {
+        GAN_TRY(meta_float(w, "state.loss_d", t->last.loss_d));
+        GAN_TRY(meta_float(w, "state.loss_g", t->last.loss_g));
+        GAN_TRY(meta_float(w, "state.d_real", t->last.d_real));
+        GAN_TRY(meta_float(w, "state.d_fake", t->last.d_fake));
+    }
+    if (t->data) {
+        GAN_TRY(gan_st_writer_set_metadata(w, "data.path", gan_dataset_path(t->data)));
+        GAN_TRY(meta_int(w, "data.count", gan_dataset_count(t->data)));
+    }
+    return GAN_OK;
+}
+
+gan_status gan_trainer_save_checkpoint(gan_trainer *t, const char *path) {
+    gan_st_writer *w;
+    GAN_TRY(gan_st_writer_create(&w));
+    gan_status s = write_checkpoint(t, w);
+    if (s == GAN_OK) s = gan_st_writer_save(w, path);
+    gan_st_writer_free(w);
+    return s;
+}
+
+/* ------------------------------------------------------------- metadata */
+
+static gan_status bad_meta(const gan_st_file *f, const char *key, const char *value,
+                           const char *why) {
+    if (!value)
+        return gan_fail(GAN_ERR_FORMAT, "%s: metadata '%s' is missing (not a gan.c checkpoint?)",
+                        gan_st_path(f), key);
+    return gan_fail(GAN_ERR_FORMAT, "%s: metadata '%s' = '%.40s' %s", gan_st_path(f), key, value,
+                    why);
+}
+
+static gan_status get_str(const gan_st_file *f, const char *key, char *out, size_t cap) {
+    const char *v = gan_st_metadata(f, key);
+    if (!v) return bad_meta(f, key, NULL, NULL);
+    if (strlen(v) >= cap) return bad_meta(f, key, v, "is too long");
+    memcpy(out, v, strlen(v) + 1);
+    return GAN_OK;
+}
+
+static gan_status get_i64(const gan_st_file *f, const char *key, int64_t lo, int64_t hi,
+                          int64_t *out) {
+    const char *v = gan_st_metadata(f, key);
+    if (!v) return bad_meta(f, key, NULL, NULL);
+    char *end;
+    errno = 0;
+    long long x = strtoll(v, &end, 10);
+    if (end == v || *end || errno) return bad_meta(f, key, v, "is not an integer");
+    if (x < lo || x > hi) return bad_meta(f, key, v, "is out of range");
+    *out = x;
+    return GAN_OK;
+}
+
+static gan_status get_int(const gan_st_file *f, const char *key, int lo, int hi, int *out) {
+    int64_t x;
+    GAN_TRY(get_i64(f, key, lo, hi, &x));
+    *out = (int)x;
+    return GAN_OK;
+}
+
+static gan_status get_float(const gan_st_file *f, const char *key, bool optional, float *out) {
+    const char *v = gan_st_metadata(f, key);
+    if (!v && optional) return GAN_OK;
+    if (!v) return bad_meta(f, key, NULL, NULL);
+    char *end;
+    float x = strtof(v, &end);
+    if (end == v || *end || !isfinite(x)) return bad_meta(f, key, v, "is not a finite number");
+    *out = x;
+    return GAN_OK;
+}
+
+gan_status gan_ckpt_read_info(const gan_st_file *f, gan_ckpt_info *info) {
+    memset(info, 0, sizeof *info);
+    GAN_TRY(get_str(f, "format", info->format, sizeof info->format));
+    bool full = strcmp(info->format, GAN_CKPT_FORMAT) == 0;
+    if (!full && strcmp(info->format, GAN_WEIGHTS_FORMAT) != 0)
+        return bad_meta(f, "format", info->format, "is not '" GAN_CKPT_FORMAT "'");
+    if (full) {
+        char fv[16];
+        GAN_TRY(get_str(f, "format_version", fv, sizeof fv));
+        if (strcmp(fv, GAN_CKPT_FORMAT_VERSION) != 0)
+            return gan_fail(GAN_ERR_UNSUPPORTED, "%s: checkpoint format version %s; this gan.c "
+                            "(%s) reads version %s", gan_st_path(f), fv, GAN_VERSION,
+                            GAN_CKPT_FORMAT_VERSION);
+    }
+    GAN_TRY(get_str(f, "gan_c_version", info->version, sizeof info->version));
+    GAN_TRY(get_str(f, "model", info->model, sizeof info->model));
+    info->has_options = full;
+    if (!full) return GAN_OK;
+
+    GAN_TRY(get_int(f, "latent_dim", 1, 1 << 20, &info->latent_dim));
+    const char *shape = gan_st_metadata(f, "image_shape");
+    char tail;
+    if (!shape || sscanf(shape, "%d,%d,%d%c", &info->image[0], &info->image[1], &info->image[2],
+                         &tail) != 3 || info->image[0] < 1 || info->image[1] < 1 ||
+        info->image[2] < 1)
+        return bad_meta(f, "image_shape", shape, "is not C,H,W");
+    gan_train_options *o = &info->opt;
+    gan_train_options_default(o);
+    GAN_TRY(get_int(f, "options.batch_size", 1, 65536, &o->batch_size));
+    GAN_TRY(get_float(f, "options.lr", false, &o->lr));
+    GAN_TRY(get_float(f, "options.beta1", false, &o->beta1));
+    GAN_TRY(get_float(f, "options.beta2", false, &o->beta2));
+    GAN_TRY(get_float(f, "options.adam_eps", false, &o->adam_eps));
+    const char *seed = gan_st_metadata(f, "options.seed");
+    char *end;
+    errno = 0;
+    if (!seed || !*seed || *seed == '-' || (o->seed = strtoull(seed, &end, 10), *end || errno))
+        return bad_meta(f, "options.seed", seed, "is not an unsigned integer");
+    GAN_TRY(get_int(f, "options.epochs", 1, INT32_MAX, &o->epochs));
+    GAN_TRY(get_i64(f, "options.max_steps", 0, INT64_MAX, &o->max_steps));
+    GAN_TRY(get_i64(f, "state.step", 0, INT64_MAX, &info->step));
+    GAN_TRY(get_i64(f, "state.steps_per_epoch", 0, INT64_MAX, &info->steps_per_epoch));
+    if (gan_st_metadata(f, "data.count"))
+        GAN_TRY(get_i64(f, "data.count", 0, INT64_MAX, &info->data_count));
+    const char *dp = gan_st_metadata(f, "data.path");
+    if (dp) snprintf(info->data_path, sizeof info->data_path, "%s", dp);
+    info->last.step = info->step;
+    info->last.epoch = info->steps_per_epoch ? info->step / info->steps_per_epoch : 0;
+    GAN_TRY(get_float(f, "state.loss_d", true, &info->last.loss_d));
+    GAN_TRY(get_float(f, "state.loss_g", true, &info->last.loss_g));
+    GAN_TRY(get_float(f, "state.d_real", true, &info->last.d_real));
+    GAN_TRY(get_float(f, "state.d_fake", true, &info->last.d_fake));
+    return GAN_OK;
+}
+
+/* --------------------------------------------------------------- tensors */
+
+typedef struct load_ctx {
+    const gan_st_file *f;
+    const gan_model *m;
+    const char *prefix;
+    bool moments;
+} load_ctx;
+
+static gan_status load_f32(const gan_st_file *f, const char *name, const gan_layer_tensor *t,
+                           float *dst) {
+    const float *src;
+    GAN_TRY(gan_st_get_f32(f, name, t->ndims, t->shape, &src));
+    for (size_t i = 0; i < t->size; i++)
+        if (!isfinite(src[i]))
+            return gan_fail(GAN_ERR_NUMERIC, "%s: tensor '%s' holds NaN or infinite values "
+                            "(element %zu)", gan_st_path(f), name, i);
+    memcpy(dst, src, t->size * sizeof *dst);
+    return GAN_OK;
+}
+
+static gan_status load_tensor(void *vctx, const char *name, const gan_layer_tensor *t) {
+    load_ctx *c = vctx;
+    char key[192];
+    const char *local = name + strlen(c->m->name); /* ".<i>.<name>" */
+    snprintf(key, sizeof key, "%s%s", c->prefix, local);
+    GAN_TRY(load_f32(c->f, key, t, t->data));
+    if (!c->moments || !is_param(c->m, t)) return GAN_OK;
+    size_t off = (size_t)(t->data - c->m->params);
+    snprintf(key, sizeof key, "optimizer.%s%s.exp_avg", c->prefix, local);
+    GAN_TRY(load_f32(c->f, key, t, c->m->adam_m + off));
+    snprintf(key, sizeof key, "optimizer.%s%s.exp_avg_sq", c->prefix, local);
+    GAN_TRY(load_f32(c->f, key, t, c->m->adam_v + off));
+    return GAN_OK;
+}
+
+static gan_status get_scalar_i64(const gan_st_file *f, const char *name, gan_st_dtype dtype,
+                                 int64_t *out) {
+    const void *p;
+    GAN_TRY(gan_st_get(f, name, dtype, 0, NULL, &p));
+    memcpy(out, p, sizeof *out);
+    return GAN_OK;
+}
+
+gan_status gan_ckpt_load_model(const gan_st_file *f, gan_model *m, const char *prefix,
+                               bool moments) {
+    load_ctx c = {f, m, prefix ? prefix : m->name, moments};
+    GAN_TRY(gan_model_each_tensor(m, load_tensor, &c));
+    if (!moments) return GAN_OK;
+    char key[96];
+    snprintf(key, sizeof key, "optimizer.%s.step", c.prefix);
+    GAN_TRY(get_scalar_i64(f, key, GAN_ST_I64, &m->adam_t));
+    if (m->adam_t < 0)
+        return gan_fail(GAN_ERR_FORMAT, "%s: tensor '%s' is negative", gan_st_path(f), key);
+    return GAN_OK;
+}
+
+/* ---------------------------------------------------------------- resume */
+
+static gan_status resume(gan_trainer *t, const gan_st_file *f, const gan_ckpt_info *info) {
+    const char *path = gan_st_path(f);
+    int64_t count = gan_dataset_count(t->data);
+    if (info->data_count && info->data_count != count)
+        return gan_fail(GAN_ERR_SHAPE, "%s: the checkpoint was trained on %lld images (%s), "
+                        "%s has %lld; resume needs the same dataset", path,
+                        (long long)info->data_count, info->data_path, gan_dataset_path(t->data),
+                        (long long)count);
+    if (info->latent_dim != t->latent || info->image[0] != t->preset->image[0] ||
+        info->image[1] != t->preset->image[1] || info->image[2] != t->preset->image[2])
+        return gan_fail(GAN_ERR_SHAPE, "%s: latent size %d and image shape %d,%d,%d do not match "
+                        "model '%s'", path, info->latent_dim, info->image[0], info->image[1],
+                        info->image[2], t->preset->name);
+    GAN_TRY(gan_ckpt_load_model(f, &t->g, NULL, true));
+    GAN_TRY(gan_ckpt_load_model(f, &t->d, NULL, true));
+    int64_t step, seed;
+    GAN_TRY(get_scalar_i64(f, "trainer.step", GAN_ST_I64, &step));
+    GAN_TRY(get_scalar_i64(f, "trainer.seed", GAN_ST_U64, &seed));
+    if (step != info->step || (uint64_t)seed != info->opt.seed)
+        return gan_fail(GAN_ERR_FORMAT, "%s: tensors trainer.step/trainer.seed disagree with "
+                        "the metadata state.step/options.seed", path);
+    t->step = step;
+    t->last = info->last;
+    t->order_epoch = -1;
+    return GAN_OK;
+}
+
+gan_status gan_trainer_resume(const char *path, const gan_dataset *data, int threads,
+                              gan_trainer **out) {
+    *out = NULL;
+    gan_st_file *f;
+    GAN_TRY(gan_st_open(path, &f));
+    gan_ckpt_info info;
+    gan_status s = gan_ckpt_read_info(f, &info);
+    if (s == GAN_OK && !info.has_options)
+        s = gan_fail(GAN_ERR_FORMAT, "%s: holds weights only (format '%s'), not the optimizer "
+                     "state that resuming needs", path, info.format);
+    gan_trainer *t = NULL;
+    if (s == GAN_OK) {
+        info.opt.threads = threads;
+        s = gan_trainer_create(info.model, &info.opt, data, &t);
+    }
+    if (s == GAN_OK) s = resume(t, f, &info);
+    gan_st_close(f);
+    if (s != GAN_OK) {
+        gan_trainer_free(t);
+        return s;
+    }
+    *out = t;
+    return GAN_OK;
+}
+
+int64_t gan_trainer_step_count(const gan_trainer *t) {
+    return t->step;
+}
+
+void gan_trainer_options(const gan_trainer *t, gan_train_options *opt) {
+    *opt = t->opt;
+}
+
+const char *gan_trainer_model_name(const gan_trainer *t) {
+    return t->preset->name;
+}
+
+gan_status gan_trainer_set_schedule(gan_trainer *t, int epochs, int64_t max_steps) {
+    if (epochs < 1)
+        return gan_fail(GAN_ERR_INVALID_ARGUMENT, "--epochs: %d must be at least 1", epochs);
+    if (max_steps < 0)
+        return gan_fail(GAN_ERR_INVALID_ARGUMENT, "--steps: %lld must not be negative",
+                        (long long)max_steps);
+    t->opt.epochs = epochs;
+    t->opt.max_steps = max_steps;
+    return GAN_OK;
+}

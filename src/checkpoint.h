@@ -1,0 +1,53 @@
+/*
+ * checkpoint.h - the complete state of a training run in one safetensors
+ * file (docs/checkpoint.md describes the layout), and reading it back.
+ *
+ * Tensors:
+ *   generator.<i>.<name>, discriminator.<i>.<name>   weights and batch-norm
+ *       running statistics, PyTorch nn.Sequential names and layouts (F32)
+ *   optimizer.<net>.<i>.<name>.exp_avg / .exp_avg_sq Adam moments of every
+ *       parameter (F32, the parameter's shape; PyTorch's names)
+ *   optimizer.generator.step, optimizer.discriminator.step   Adam step
+ *       counts (I64 scalars)
+ *   trainer.step (I64 scalar)   iterations done; with the seed this fixes
+ *       the noise of every later step and the data order (both are
+ *       counter-based, see rng.h), so nothing else about randomness is saved
+ *   trainer.seed (U64 scalar)
+ * Metadata (strings): format, format_version, gan_c_version, model,
+ *   latent_dim, image_shape, options.*, state.*, data.*.
+ */
+#ifndef GAN_CHECKPOINT_H
+#define GAN_CHECKPOINT_H
+
+#include "io/safetensors.h"
+#include "model.h"
+
+#define GAN_CKPT_FORMAT "gan.c checkpoint"
+#define GAN_CKPT_FORMAT_VERSION "1"
+#define GAN_WEIGHTS_FORMAT "gan.c weights" /* older weights-only files: generator usable */
+
+/* What the metadata of a checkpoint says. */
+typedef struct gan_ckpt_info {
+    char format[32];
+    char version[32];       /* gan.c version that wrote it */
+    char model[64];         /* preset name */
+    int latent_dim;
+    int image[3];           /* C, H, W */
+    bool has_options;       /* full checkpoint: options and state below are valid */
+    gan_train_options opt;
+    int64_t step, steps_per_epoch, data_count;
+    char data_path[512];
+    gan_step_stats last;    /* statistics of the last step before saving */
+} gan_ckpt_info;
+
+/* Parse and validate the metadata of an opened file. */
+gan_status gan_ckpt_read_info(const gan_st_file *f, gan_ckpt_info *info);
+
+/* Copy the tensors of model m (named by m->name) from f, checking each
+ * tensor's dtype and shape and that every value is finite; with `moments`
+ * also Adam's moments and step count. `prefix` replaces m->name in the
+ * tensor names when not NULL (e.g. "generator_ema"). */
+gan_status gan_ckpt_load_model(const gan_st_file *f, gan_model *m, const char *prefix,
+                               bool moments);
+
+#endif

@@ -1,0 +1,201 @@
+/*
+ * export_c.c - write a generator as one self-contained C99 source file:
+ * weights as constant arrays (hexadecimal float literals, so every bit is
+ * kept), one plain loop nest per layer, and the same Philox4x32-10 +
+ * Box-Muller noise as rng.c. The file needs only <math.h>, <stddef.h> and
+ * <stdint.h>, so any C99 compiler builds it for any target.
+ */
+#include "generator.h"
+#include "io/atomic_file.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A growing text buffer; `failed` latches an allocation failure. */
+typedef struct text {
+    char *buf;
+    size_t len, cap;
+    bool failed;
+} text;
+
+static void put(text *t, const char *fmt, ...) GAN_PRINTF(2, 3);
+static void put(text *t, const char *fmt, ...) {
+    if (t->failed) return;
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(t->buf + t->len, t->cap - t->len, fmt, ap);
+        va_end(ap);
+        if (n < 0) {
+            t->failed = true;
+            return;
+        }
+        if ((size_t)n < t->cap - t->len) {
+            t->len += (size_t)n;
+            return;
+        }
+        size_t cap = t->cap ? t->cap * 2 : 1 << 20;
+        while (cap - t->len <= (size_t)n) cap *= 2;
+        char *nb = realloc(t->buf, cap);
+        if (!nb) {
+            t->failed = true;
+            return;
+        }
+        t->buf = nb, t->cap = cap;
+    }
+}
+
+static void put_array(text *t, const char *p, int layer, const char *name, const float *v,
+                      size_t n) {
+    put(t, "static const float %s_l%d_%s[%zu] = {", p, layer, name, n);
+    for (size_t i = 0; i < n; i++) put(t, "%s%a", i % 6 ? ", " : (i ? ",\n    " : "\n    "), v[i]);
+    put(t, "\n};\n");
+}
+
+static const char *noise_code =
+    "/* Philox4x32-10 and Box-Muller in double, exactly as gan.c's rng.c. */\n"
+    "static void @P_philox(uint64_t seed, uint64_t stream, uint64_t index, uint32_t out[4]) {\n"
+    "    uint32_t c0 = (uint32_t)index, c1 = (uint32_t)(index >> 32);\n"
+    "    uint32_t c2 = (uint32_t)stream, c3 = (uint32_t)(stream >> 32);\n"
+    "    uint32_t k0 = (uint32_t)seed, k1 = (uint32_t)(seed >> 32);\n"
+    "    int round;\n"
+    "    for (round = 0; round < 10; round++) {\n"
+    "        uint64_t p0 = (uint64_t)0xD2511F53u * c0, p1 = (uint64_t)0xCD9E8D57u * c2;\n"
+    "        uint32_t hi0 = (uint32_t)(p0 >> 32), lo0 = (uint32_t)p0;\n"
+    "        uint32_t hi1 = (uint32_t)(p1 >> 32), lo1 = (uint32_t)p1;\n"
+    "        c0 = hi1 ^ c1 ^ k0;\n"
+    "        c1 = lo1;\n"
+    "        c2 = hi0 ^ c3 ^ k1;\n"
+    "        c3 = lo0;\n"
+    "        k0 += 0x9E3779B9u;\n"
+    "        k1 += 0xBB67AE85u;\n"
+    "    }\n"
+    "    out[0] = c0, out[1] = c1, out[2] = c2, out[3] = c3;\n"
+    "}\n\n"
+    "void @P_noise(uint64_t seed, uint64_t index, float *z) {\n"
+    "    const double two_pi = 6.283185307179586476925286766559;\n"
+    "    uint64_t stream = ((uint64_t)5 << 56) | (index & 0x00FFFFFFFFFFFFFFull);\n"
+    "    size_t pair;\n"
+    "    for (pair = 0; pair < (@L + 1) / 2; pair++) {\n"
+    "        uint32_t r[4];\n"
+    "        uint64_t a, b;\n"
+    "        double u1, u2, radius;\n"
+    "        @P_philox(seed, stream, pair, r);\n"
+    "        a = ((uint64_t)r[0] << 32) | r[1];\n"
+    "        b = ((uint64_t)r[2] << 32) | r[3];\n"
+    "        u1 = (double)((a >> 11) + 1) * (1.0 / 9007199254740992.0);\n"
+    "        u2 = (double)(b >> 11) * (1.0 / 9007199254740992.0);\n"
+    "        radius = sqrt(-2.0 * log(u1));\n"
+    "        z[pair * 2] = (float)(radius * cos(two_pi * u2));\n"
+    "        if (pair * 2 + 1 < @L) z[pair * 2 + 1] = (float)(radius * sin(two_pi * u2));\n"
+    "    }\n"
+    "}\n\n";
+
+/* Emit `tmpl` with @P replaced by the prefix and @L by the latent size. */
+static void put_template(text *t, const char *tmpl, const char *p, int latent) {
+    for (const char *c = tmpl; *c; c++) {
+        if (c[0] == '@' && c[1] == 'P') put(t, "%s", p), c++;
+        else if (c[0] == '@' && c[1] == 'L') put(t, "%d", latent), c++;
+        else put(t, "%c", *c);
+    }
+}
+
+/* The forward code of layer i, from x to y (sizes in, out); false if the
+ * layer kind cannot be exported. */
+static bool put_layer(text *t, const char *p, int i, const gan_layer *l) {
+    const char *kind = l->ops->name;
+    put(t, "    /* %d: %s (%d,%d,%d) -> (%d,%d,%d) */\n", i, kind, l->in[0], l->in[1], l->in[2],
+        l->out[0], l->out[1], l->out[2]);
+    if (strcmp(kind, "dense") == 0) {
+        put(t, "    for (o = 0; o < %d; o++) {\n"
+               "        const float *w = %s_l%d_weight + (size_t)o * %d;\n"
+               "        float acc = 0.0f;\n"
+               "        for (k = 0; k < %d; k++) acc += w[k] * x[k];\n"
+               "        y[o] = acc + %s_l%d_bias[o];\n"
+               "    }\n", l->out_size, p, i, l->in_size, l->in_size, p, i);
+    } else if (strcmp(kind, "leaky_relu") == 0) {
+        put(t, "    for (k = 0; k < %d; k++) y[k] = x[k] > 0.0f ? x[k] : %a * x[k];\n",
+            l->out_size, l->alpha);
+    } else if (strcmp(kind, "tanh") == 0) {
+        put(t, "    for (k = 0; k < %d; k++) y[k] = tanhf(x[k]);\n", l->out_size);
+    } else if (strcmp(kind, "batchnorm") == 0) {
+        put(t, "    for (k = 0; k < %d; k++)\n"
+               "        y[k] = (x[k] - %s_l%d_running_mean[k]) *\n"
+               "               (%s_l%d_weight[k] / sqrtf(%s_l%d_running_var[k] + %a)) +\n"
+               "               %s_l%d_bias[k];\n", l->out_size, p, i, p, i, p, i, l->eps, p, i);
+    } else {
+        return false;
+    }
+    put(t, "    tmp = x, x = y, y = tmp;\n\n");
+    return true;
+}
+
+static gan_status build_source(const gan_generator *g, const char *p, text *t) {
+    const gan_model *m = &g->model;
+    int c = m->out[0], h = m->out[1], w = m->out[2];
+    int work = m->in_size;
+    for (int i = 0; i < m->n_layers; i++) work = GAN_MAX(work, m->layers[i].out_size);
+    char up[64];
+    size_t n = strlen(p);
+    for (size_t i = 0; i <= n; i++) up[i] = (char)toupper((unsigned char)p[i]);
+
+    put(t, "/*\n * Generator of a gan.c model, exported by gan.c %s: model '%s', %lld training "
+           "steps.\n *\n", GAN_VERSION, g->info.model, (long long)g->info.step);
+    put(t, " * Self-contained C99 (only libm). API:\n"
+           " *   %s_generate(z, image)        z: %s_LATENT floats; image: %s_CHANNELS x\n"
+           " *                                %s_HEIGHT x %s_WIDTH floats in [-1, 1] (CHW).\n"
+           " *                                Uses static work memory (not re-entrant).\n"
+           " *   %s_generate_r(z, image, work) re-entrant; work: %s_WORK_FLOATS floats.\n"
+           " *   %s_noise(seed, index, z)     the latent vector of sample `index` of `seed`,\n"
+           " *                                as `gan sample --seed SEED` makes it.\n"
+           " * Pixels: byte = round((x + 1) * 127.5), clamped to [0, 255].\n */\n",
+        p, up, up, up, up, p, up, p);
+    put(t, "#include <math.h>\n#include <stddef.h>\n#include <stdint.h>\n\n");
+    put(t, "#define %s_LATENT %d\n#define %s_CHANNELS %d\n#define %s_HEIGHT %d\n"
+           "#define %s_WIDTH %d\n#define %s_WORK_FLOATS %d\n\n",
+        up, m->in_size, up, c, up, h, up, w, up, 2 * work);
+    put(t, "void %s_generate_r(const float *z, float *image, float *work);\n"
+           "void %s_generate(const float *z, float *image);\n"
+           "void %s_noise(uint64_t seed, uint64_t index, float *z);\n\n", p, p, p);
+
+    for (int i = 0; i < m->n_layers; i++) {
+        gan_layer_tensor ts[8];
+        int k = m->layers[i].ops->tensors(&m->layers[i], ts, 8);
+        for (int j = 0; j < k; j++) put_array(t, p, i, ts[j].name, ts[j].data, ts[j].size);
+    }
+    put(t, "\nvoid %s_generate_r(const float *z, float *image, float *work) {\n"
+           "    float *x, *y, *tmp, *a = work, *b = work + %d;\n    int o, k;\n"
+           "    (void)o, (void)k;\n"
+           "    for (k = 0; k < %d; k++) a[k] = z[k];\n"
+           "    x = a, y = b;\n\n", p, work, m->in_size);
+    for (int i = 0; i < m->n_layers; i++) {
+        const gan_layer *l = &m->layers[i];
+        if (l->is_view) continue;
+        if (!put_layer(t, p, i, l))
+            return gan_fail(GAN_ERR_UNSUPPORTED, "export: layer %d (%s) cannot be exported to C "
+                            "yet", i, l->ops->name);
+    }
+    put(t, "    for (k = 0; k < %d; k++) image[k] = x[k];\n}\n\n", c * h * w);
+    put(t, "void %s_generate(const float *z, float *image) {\n"
+           "    static float work[%d];\n    %s_generate_r(z, image, work);\n}\n\n", p, 2 * work, p);
+    put_template(t, noise_code, p, m->in_size);
+    return t->failed ? gan_fail(GAN_ERR_OUT_OF_MEMORY, "export: out of memory") : GAN_OK;
+}
+
+gan_status gan_generator_export_c(const gan_generator *g, const char *path, const char *prefix) {
+    size_t n = prefix ? strlen(prefix) : 0;
+    bool ok = n > 0 && n < 40 && (isalpha((unsigned char)prefix[0]) || prefix[0] == '_');
+    for (size_t i = 0; ok && i < n; i++)
+        ok = isalnum((unsigned char)prefix[i]) || prefix[i] == '_';
+    if (!ok)
+        return gan_fail(GAN_ERR_INVALID_ARGUMENT, "export: prefix '%s' is not a C identifier of "
+                        "1 to 39 characters", prefix ? prefix : "");
+    text t = {0};
+    gan_status s = build_source(g, prefix, &t);
+    if (s == GAN_OK) s = gan_atomic_write_file(path, t.buf, t.len);
+    free(t.buf);
+    return s;
+}
