@@ -315,6 +315,9 @@ gan_status gan_trainer_resume(const char *path, const gan_dataset *data, int thr
     if (s == GAN_OK && !info.has_options)
         s = gan_fail(GAN_ERR_FORMAT, "%s: holds weights only (format '%s'), not the optimizer "
                      "state that resuming needs", path, info.format);
+    if (s == GAN_OK && !gan_preset_find(info.model))
+        s = gan_fail(GAN_ERR_FORMAT, "%s: unknown model '%s' (written by gan.c %s)", path,
+                     info.model, info.version);
     gan_trainer *t = NULL;
     if (s == GAN_OK) {
         info.opt.threads = threads;

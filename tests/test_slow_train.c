@@ -93,7 +93,7 @@ int main(void) {
     CHECK_MSG(!(pa && pb && na == nb && memcmp(pa, pb, na) == 0), "samples did not change");
     free(pa), free(pb);
 
-    snprintf(a, sizeof a, "%s/weights.safetensors", run1);
+    snprintf(a, sizeof a, "%s/checkpoint.safetensors", run1);
     gan_st_file *w = NULL;
     CHECK_OK(gan_st_open(a, &w));
     if (w) {
@@ -111,12 +111,12 @@ int main(void) {
     const char *run3 = test_tmp_path_kept("fashion_seed6");
     CHECK(train(fashion, run2, 200, 1, 5) == 0);
     CHECK(train(fashion, run3, 50, 2, 6) == 0);
-    snprintf(b, sizeof b, "%s/weights.safetensors", run2);
+    snprintf(b, sizeof b, "%s/checkpoint.safetensors", run2);
     CHECK_MSG(same_file(a, b), "weights differ between --threads 1 and --threads 2");
     const char *run4 = test_tmp_path_kept("fashion_seed5_50");
     CHECK(train(fashion, run4, 50, 2, 5) == 0);
-    snprintf(a, sizeof a, "%s/weights.safetensors", run3);
-    snprintf(b, sizeof b, "%s/weights.safetensors", run4);
+    snprintf(a, sizeof a, "%s/checkpoint.safetensors", run3);
+    snprintf(b, sizeof b, "%s/checkpoint.safetensors", run4);
     CHECK_MSG(!same_file(a, b), "seeds 5 and 6 gave identical weights");
 
     /* the converted npm digits train too */

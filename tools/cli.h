@@ -43,5 +43,9 @@ int cli_fail(gan_status status);
 /* Subcommands. */
 int cmd_train(int argc, char **argv);
 int cmd_data(int argc, char **argv);
+int cmd_sample(int argc, char **argv);
+int cmd_interpolate(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 
 #endif

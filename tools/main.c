@@ -11,6 +11,10 @@ static void usage(void) {
            "usage: gan <command> [options]\n\n"
            "commands:\n"
            "  train      train a GAN on an image dataset\n"
+           "  sample     generate images from a checkpoint (PNG, folder, .npy, IDX)\n"
+           "  interpolate  animate a walk through the latent space (GIF)\n"
+           "  inspect    show what a checkpoint holds\n"
+           "  export     write a generator as a standalone C file\n"
            "  data       prepare and inspect datasets (convert, info)\n\n"
            "Run 'gan <command> --help' for a command's options.\n",
            GAN_VERSION);
@@ -28,6 +32,11 @@ int main(int argc, char **argv) {
     }
     if (strcmp(argv[1], "train") == 0) return cmd_train(argc, argv);
     if (strcmp(argv[1], "data") == 0) return cmd_data(argc, argv);
-    cli_error("unknown command '%s' (commands: train, data; see 'gan --help')", argv[1]);
+    if (strcmp(argv[1], "sample") == 0) return cmd_sample(argc, argv);
+    if (strcmp(argv[1], "interpolate") == 0) return cmd_interpolate(argc, argv);
+    if (strcmp(argv[1], "inspect") == 0) return cmd_inspect(argc, argv);
+    if (strcmp(argv[1], "export") == 0) return cmd_export(argc, argv);
+    cli_error("unknown command '%s' (commands: train, sample, interpolate, inspect, export, "
+              "data; see 'gan --help')", argv[1]);
     return 2;
 }

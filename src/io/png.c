@@ -268,22 +268,31 @@ static void gan_png_grid_place(uint8_t *grid, int gw, const float *img, int i, i
             }
 }
 
-gan_status gan_write_png_grid(const char *path, const float *images, int n, int channels,
-                              int height, int width, int cols) {
-    if (!path || !*path) return gan_fail(GAN_ERR_INVALID_ARGUMENT, "png: empty output path");
-    if (!images) return gan_fail(GAN_ERR_INVALID_ARGUMENT, "%s: images is NULL", path);
-    int gw = 0, gh = 0;
-    GAN_TRY(gan_png_grid_size(path, n, channels, height, width, cols, &gw, &gh));
-    GAN_TRY(gan_png_check_finite(path, images, n, channels, height, width));
-    size_t grid_len = (size_t)gw * (size_t)gh * (size_t)channels;
+gan_status gan_image_grid(const char *what, const float *images, int n, int channels,
+                          int height, int width, int cols, uint8_t **out, int *gw, int *gh) {
+    *out = NULL;
+    if (!images) return gan_fail(GAN_ERR_INVALID_ARGUMENT, "%s: images is NULL", what);
+    GAN_TRY(gan_png_grid_size(what, n, channels, height, width, cols, gw, gh));
+    GAN_TRY(gan_png_check_finite(what, images, n, channels, height, width));
+    size_t grid_len = (size_t)*gw * (size_t)*gh * (size_t)channels;
     uint8_t *grid = malloc(grid_len);
     if (!grid)
-        return gan_fail(GAN_ERR_OUT_OF_MEMORY, "%s: cannot allocate %zu bytes", path, grid_len);
+        return gan_fail(GAN_ERR_OUT_OF_MEMORY, "%s: cannot allocate %zu bytes", what, grid_len);
     memset(grid, GAN_PNG_GRID_BORDER_VALUE, grid_len);
     size_t per_image = (size_t)channels * (size_t)height * (size_t)width;
     for (int i = 0; i < n; i++)
-        gan_png_grid_place(grid, gw, images + (size_t)i * per_image, i, channels, height, width,
+        gan_png_grid_place(grid, *gw, images + (size_t)i * per_image, i, channels, height, width,
                            cols);
+    *out = grid;
+    return GAN_OK;
+}
+
+gan_status gan_write_png_grid(const char *path, const float *images, int n, int channels,
+                              int height, int width, int cols) {
+    if (!path || !*path) return gan_fail(GAN_ERR_INVALID_ARGUMENT, "png: empty output path");
+    uint8_t *grid;
+    int gw, gh;
+    GAN_TRY(gan_image_grid(path, images, n, channels, height, width, cols, &grid, &gw, &gh));
     gan_status s = gan_png_write(path, grid, gw, gh, channels);
     free(grid);
     return s;

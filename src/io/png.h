@@ -48,4 +48,10 @@ gan_status gan_png_write(const char *path, const uint8_t *pixels, int width, int
  * [0, 255]. The caller must have refused non-finite values. */
 uint8_t gan_png_pixel_from_float(float x);
 
+/* The grid of gan_write_png_grid in memory: *out (malloc'd, gw x gh x
+ * channels bytes, interleaved) for the caller to free. `what` names the
+ * output in error messages. */
+gan_status gan_image_grid(const char *what, const float *images, int n, int channels,
+                          int height, int width, int cols, uint8_t **out, int *gw, int *gh);
+
 #endif /* GAN_IO_PNG_H */

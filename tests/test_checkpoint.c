@@ -1,0 +1,279 @@
+/*
+ * test_checkpoint.c - checkpoints: every tensor survives a save/load round
+ * trip; a run stopped and resumed ends bit-identical to one never stopped,
+ * at any thread count; truncated, corrupt and hostile checkpoints (lying
+ * metadata, missing tensors, wrong dtypes or shapes, NaN weights) are
+ * refused with a message naming the file, by the trainer and the generator.
+ */
+#include "checkpoint.h"
+#include "generator.h"
+#include "test_util.h"
+#include "trainer.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static gan_dataset *make_dataset(int n) {
+    size_t len = 16 + (size_t)n * 784;
+    unsigned char *b = malloc(len);
+    unsigned char hdr[16] = {0, 0, 8, 3, 0, 0, (unsigned char)(n >> 8), (unsigned char)n,
+                             0, 0, 0, 28, 0, 0, 0, 28};
+    memcpy(b, hdr, 16);
+    for (size_t i = 16; i < len; i++) b[i] = (unsigned char)((i * 2654435761u) >> 24);
+    const char *path = test_tmp_path_kept("ckpt-images-idx3-ubyte");
+    CHECK(test_write_file(path, b, len) == 0);
+    free(b);
+    gan_dataset *d = NULL;
+    CHECK_OK(gan_dataset_load(path, GAN_SPLIT_TRAIN, &d));
+    return d;
+}
+
+static bool same_floats(const float *a, const float *b, size_t n) {
+    return memcmp(a, b, n * sizeof *a) == 0;
+}
+
+/* Everything a resume must restore, compared bit for bit. */
+static bool same_state(const gan_trainer *a, const gan_trainer *b) {
+    const gan_model *ma[2] = {&a->g, &a->d}, *mb[2] = {&b->g, &b->d};
+    for (int i = 0; i < 2; i++) {
+        size_t n = ma[i]->n_params;
+        if (n != mb[i]->n_params || !same_floats(ma[i]->params, mb[i]->params, n) ||
+            !same_floats(ma[i]->adam_m, mb[i]->adam_m, n) ||
+            !same_floats(ma[i]->adam_v, mb[i]->adam_v, n) ||
+            !same_floats(ma[i]->state, mb[i]->state, ma[i]->n_state) ||
+            ma[i]->adam_t != mb[i]->adam_t)
+            return false;
+    }
+    return a->step == b->step;
+}
+
+static void train(gan_trainer *t, int steps) {
+    gan_step_stats st;
+    for (int i = 0; i < steps; i++) CHECK_OK(gan_trainer_step(t, &st));
+}
+
+/* ------------------------------------------------------------ rewriting */
+
+/* Copy checkpoint `src` to `dst`, letting `edit` change each tensor (return
+ * false to drop it) and overriding metadata key `mkey` with `mval`. */
+typedef bool (*edit_fn)(gan_st_tensor *t, void *buf);
+static void rewrite(const char *src, const char *dst, edit_fn edit, const char *mkey,
+                    const char *mval) {
+    gan_st_file *f = NULL;
+    CHECK_OK(gan_st_open(src, &f));
+    if (!f) return;
+    gan_st_writer *w = NULL;
+    CHECK_OK(gan_st_writer_create(&w));
+    size_t n = gan_st_count(f);
+    void **bufs = calloc(n, sizeof *bufs);
+    for (size_t i = 0; i < n; i++) {
+        gan_st_tensor t = *gan_st_tensor_at(f, i);
+        bufs[i] = malloc(t.nbytes + 16);
+        if (t.nbytes) memcpy(bufs[i], t.data, t.nbytes);
+        if (edit && !edit(&t, bufs[i])) continue;
+        CHECK_OK(gan_st_writer_add(w, t.name, t.dtype, t.ndims, t.shape, bufs[i]));
+    }
+    for (size_t i = 0; i < gan_st_metadata_count(f); i++) {
+        const char *k, *v;
+        CHECK_OK(gan_st_metadata_at(f, i, &k, &v));
+        if (mkey && strcmp(k, mkey) == 0) {
+            if (mval) CHECK_OK(gan_st_writer_set_metadata(w, k, mval));
+        } else {
+            CHECK_OK(gan_st_writer_set_metadata(w, k, v));
+        }
+    }
+    CHECK_OK(gan_st_writer_save(w, dst));
+    gan_st_writer_free(w);
+    for (size_t i = 0; i < n; i++) free(bufs[i]);
+    free(bufs);
+    gan_st_close(f);
+}
+
+static const char *target;
+static bool drop_target(gan_st_tensor *t, void *buf) {
+    return strcmp(t->name, target) != 0;
+}
+static bool nan_in_target(gan_st_tensor *t, void *buf) {
+    if (strcmp(t->name, target) == 0) ((float *)buf)[3] = NAN;
+    return true;
+}
+static bool reshape_target(gan_st_tensor *t, void *buf) {
+    if (strcmp(t->name, target) == 0) { /* [out, in] -> [in, out]: same bytes, wrong layout */
+        int64_t s = t->shape[0];
+        t->shape[0] = t->shape[1], t->shape[1] = s;
+    }
+    return true;
+}
+static bool retype_target(gan_st_tensor *t, void *buf) {
+    if (strcmp(t->name, target) == 0) t->dtype = GAN_ST_I32; /* same size as F32 */
+    return true;
+}
+
+/* Both loaders refuse `path`, each with a message naming it. */
+static void expect_refused(const char *path, const char *what, const char *needle) {
+    gan_dataset *d = make_dataset(256);
+    gan_trainer *t = NULL;
+    gan_status s = gan_trainer_resume(path, d, 1, &t);
+    CHECK_MSG(s != GAN_OK && t == NULL, "%s: resume accepted it", what);
+    CHECK_MSG(strstr(gan_last_error(), path) != NULL, "%s: message '%s' lacks the path", what,
+              gan_last_error());
+    if (needle)
+        CHECK_MSG(strstr(gan_last_error(), needle) != NULL, "%s: message '%s' lacks '%s'", what,
+                  gan_last_error(), needle);
+    gan_generator *g = NULL;
+    if (strcmp(what, "optimizer moment missing") != 0 && strcmp(what, "step mismatch") != 0) {
+        s = gan_generator_load(path, &g);
+        CHECK_MSG(s != GAN_OK && g == NULL, "%s: generator load accepted it", what);
+    }
+    gan_generator_free(g);
+    gan_trainer_free(t);
+    gan_dataset_free(d);
+}
+
+int main(void) {
+    gan_dataset *data = make_dataset(256);
+    gan_train_options opt;
+    gan_train_options_default(&opt);
+    opt.batch_size = 32; /* 8 steps per epoch: the runs below cross epochs */
+    opt.threads = 1;
+    opt.seed = 7;
+    const char *ck = test_tmp_path_kept("a.safetensors");
+
+    /* round trip: every tensor, moment, counter */
+    gan_trainer *a = NULL, *b = NULL;
+    CHECK_OK(gan_trainer_create("mlp", &opt, data, &a));
+    train(a, 5);
+    CHECK_OK(gan_trainer_save_checkpoint(a, ck));
+    CHECK_OK(gan_trainer_resume(ck, data, 1, &b));
+    CHECK(b && same_state(a, b));
+    if (b) CHECK(b->last.loss_d == a->last.loss_d && b->last.loss_g == a->last.loss_g);
+    gan_train_options ob;
+    if (b) gan_trainer_options(b, &ob);
+    CHECK(b && ob.seed == 7 && ob.batch_size == 32 && ob.lr == opt.lr && ob.beta1 == opt.beta1 &&
+          ob.adam_eps == opt.adam_eps);
+    gan_trainer_free(b);
+    b = NULL;
+
+    /* exact resume: 20 straight steps == 9 steps, save, resume, 11 steps;
+     * at 1 and 2 threads, and switching thread counts across the resume */
+    int thread_pairs[3][2] = {{1, 1}, {2, 2}, {1, 2}};
+    for (int k = 0; k < 3; k++) {
+        gan_trainer *whole = NULL, *half = NULL, *rest = NULL;
+        opt.threads = thread_pairs[k][0];
+        CHECK_OK(gan_trainer_create("mlp", &opt, data, &whole));
+        CHECK_OK(gan_trainer_create("mlp", &opt, data, &half));
+        if (!whole || !half) break;
+        train(whole, 20);
+        train(half, 9);
+        const char *mid = test_tmp_path_kept("mid.safetensors");
+        CHECK_OK(gan_trainer_save_checkpoint(half, mid));
+        gan_trainer_free(half);
+        CHECK_OK(gan_trainer_resume(mid, data, thread_pairs[k][1], &rest));
+        if (rest) {
+            CHECK(gan_trainer_step_count(rest) == 9);
+            train(rest, 11);
+            CHECK_MSG(same_state(whole, rest), "resume with threads %d -> %d is not bit-exact",
+                      thread_pairs[k][0], thread_pairs[k][1]);
+        }
+        gan_trainer_free(whole);
+        gan_trainer_free(rest);
+    }
+
+    /* the generator API sees the same generator as the trainer */
+    gan_generator *g = NULL;
+    CHECK_OK(gan_generator_load(ck, &g));
+    if (g) {
+        CHECK(gan_generator_latent_dim(g) == 100);
+        int c, h, w;
+        gan_generator_image_shape(g, &c, &h, &w);
+        CHECK(c == 1 && h == 28 && w == 28);
+        CHECK(same_floats(g->model.params, a->g.params, a->g.n_params));
+        CHECK(same_floats(g->model.state, a->g.state, a->g.n_state));
+        float z[3 * 100], z2[100], x1[3 * 784], x2[3 * 784];
+        gan_generator_noise(g, 5, 0, 3, z);
+        gan_generator_noise(g, 5, 2, 1, z2);
+        CHECK(same_floats(z + 200, z2, 100)); /* sample i depends on (seed, i) only */
+        CHECK_OK(gan_generator_generate(g, z, 3, x1));
+        CHECK_OK(gan_trainer_generate(a, z, 3, x2));
+        CHECK(same_floats(x1, x2, 3 * 784));
+    }
+    gan_generator_free(g);
+
+    /* a dataset of another size is refused */
+    gan_dataset *other = make_dataset(300);
+    CHECK(gan_trainer_resume(ck, other, 1, &b) == GAN_ERR_SHAPE && !b);
+    CHECK(strstr(gan_last_error(), "256 images") != NULL);
+    gan_dataset_free(other);
+
+    /* truncated at many offsets: all refused, no crash (ASan build too) */
+    size_t len = 0;
+    unsigned char *bytes = test_read_file(ck, &len);
+    CHECK(bytes && len > 1000);
+    uint64_t hlen = 0;
+    if (bytes) memcpy(&hlen, bytes, 8);
+    const char *cut = test_tmp_path_kept("cut.safetensors");
+    int refused = 0, tried = 0;
+    for (size_t off = 0; bytes && off < len; off += off < 8 + hlen + 64 ? 7 : len / 23 + 1) {
+        CHECK(test_write_file(cut, bytes, off) == 0);
+        gan_trainer *t = NULL;
+        gan_generator *gg = NULL;
+        tried++;
+        if (gan_trainer_resume(cut, data, 1, &t) != GAN_OK && !t &&
+            gan_generator_load(cut, &gg) != GAN_OK && !gg && strstr(gan_last_error(), cut))
+            refused++;
+        gan_trainer_free(t);
+        gan_generator_free(gg);
+    }
+    CHECK_MSG(refused == tried, "%d of %d truncated checkpoints refused", refused, tried);
+    free(bytes);
+
+    /* hostile or damaged content, one defect at a time */
+    const char *bad = test_tmp_path_kept("bad.safetensors");
+    target = "generator.3.weight";
+    rewrite(ck, bad, drop_target, NULL, NULL);
+    expect_refused(bad, "tensor missing", "generator.3.weight");
+    target = "optimizer.discriminator.1.weight.exp_avg_sq";
+    rewrite(ck, bad, drop_target, NULL, NULL);
+    expect_refused(bad, "optimizer moment missing", "exp_avg_sq");
+    target = "generator.6.weight";
+    rewrite(ck, bad, nan_in_target, NULL, NULL);
+    expect_refused(bad, "NaN weight", "NaN");
+    rewrite(ck, bad, reshape_target, NULL, NULL);
+    expect_refused(bad, "transposed shape", "shape");
+    rewrite(ck, bad, retype_target, NULL, NULL);
+    expect_refused(bad, "wrong dtype", "dtype");
+    rewrite(ck, bad, NULL, "model", "no-such-model");
+    expect_refused(bad, "unknown model", "no-such-model");
+    rewrite(ck, bad, NULL, "format", NULL);
+    expect_refused(bad, "no format", "format");
+    rewrite(ck, bad, NULL, "options.batch_size", "32x");
+    expect_refused(bad, "bad option", "options.batch_size");
+    rewrite(ck, bad, NULL, "options.lr", "nan");
+    expect_refused(bad, "NaN option", "options.lr");
+    rewrite(ck, bad, NULL, "state.step", "6");
+    expect_refused(bad, "step mismatch", "disagree");
+    rewrite(ck, bad, NULL, "format_version", "99");
+    expect_refused(bad, "future version", "version");
+    /* header length that lies (huge, and past the end of the file) */
+    unsigned char hdr[16] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, '{', '}'};
+    CHECK(test_write_file(bad, hdr, 10) == 0);
+    expect_refused(bad, "huge header length", NULL);
+    unsigned char lie[12] = {200, 0, 0, 0, 0, 0, 0, 0, '{', '}', ' ', ' '};
+    CHECK(test_write_file(bad, lie, 12) == 0);
+    expect_refused(bad, "header past end", NULL);
+    /* overlapping tensors: two entries pointing at the same bytes */
+    const char *ov = "{\"generator.0.weight\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+                     "\"generator.0.bias\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}";
+    size_t ovl = strlen(ov);
+    unsigned char *ovf = calloc(1, 8 + ovl + 8);
+    ovf[0] = (unsigned char)ovl;
+    memcpy(ovf + 8, ov, ovl);
+    CHECK(test_write_file(bad, ovf, 8 + ovl + 8) == 0);
+    free(ovf);
+    expect_refused(bad, "overlapping tensors", NULL);
+
+    gan_trainer_free(a);
+    gan_dataset_free(data);
+    return test_report();
+}

@@ -1,0 +1,102 @@
+/*
+ * cmd_inspect.c - `gan inspect`: what a checkpoint holds: the architecture
+ * with shapes and parameter counts, the training state, options, version.
+ */
+#include "checkpoint.h"
+#include "cli.h"
+#include "presets.h"
+#include "run_folder.h"
+
+#include <stdio.h>
+
+static void print_count(long long n) {
+    char buf[32];
+    int len = snprintf(buf, sizeof buf, "%lld", n), first = len % 3 ? len % 3 : 3;
+    printf("%.*s", first, buf);
+    for (int i = first; i < len; i += 3) printf(",%.3s", buf + i);
+}
+
+static const char *shape_str(const int s[3], char *b, size_t n) {
+    if (s[1] == 1 && s[2] == 1) snprintf(b, n, "%d", s[0]);
+    else snprintf(b, n, "%dx%dx%d", s[0], s[1], s[2]);
+    return b;
+}
+
+static void print_model(const gan_model *m) {
+    char sh[48], cnt[32];
+    printf("\n%s: input %s\n", m->name, shape_str(m->in, sh, sizeof sh));
+    printf("  %-3s %-16s %-12s %12s\n", "#", "layer", "output", "parameters");
+    for (int i = 0; i < m->n_layers; i++) {
+        const gan_layer *l = &m->layers[i];
+        snprintf(cnt, sizeof cnt, "%zu", l->n_params);
+        printf("  %-3d %-16s %-12s %12s\n", i, l->ops->name, shape_str(l->out, sh, sizeof sh),
+               l->n_params ? cnt : "-");
+    }
+    printf("  total: ");
+    print_count((long long)m->n_params);
+    printf(" parameters (%.2f MB as float32)\n", m->n_params * 4.0 / 1e6);
+}
+
+int cmd_inspect(int argc, char **argv) {
+    cli_option opts[] = {{0}};
+    const char *pos[1];
+    int npos;
+    bool help;
+    if (!cli_parse(argc, argv, 2, opts, pos, 1, &npos, &help)) return 2;
+    if (help || npos != 1) {
+        printf("usage: gan inspect CHECKPOINT\n\nShow the architecture, training state, options "
+               "and version stored in a checkpoint (a file or a run folder).\n");
+        return help ? 0 : 2;
+    }
+    char path[1200];
+    run_checkpoint_path(pos[0], path, sizeof path);
+    gan_st_file *f = NULL;
+    gan_ckpt_info info;
+    gan_model g = {0}, d = {0};
+    const gan_preset *p = NULL;
+    gan_status s = gan_st_open(path, &f);
+    if (s == GAN_OK) s = gan_ckpt_read_info(f, &info);
+    if (s == GAN_OK && !(p = gan_preset_find(info.model)))
+        s = gan_fail(GAN_ERR_FORMAT, "%s: unknown model '%s'", path, info.model);
+    if (s == GAN_OK) s = p->build_generator(&g);
+    if (s == GAN_OK) s = p->build_discriminator(&d);
+    if (s == GAN_OK) s = gan_model_build(&g, "generator", p->latent_dim, 1, 1, 1, gan_backend_cpu());
+    if (s == GAN_OK)
+        s = gan_model_build(&d, "discriminator", p->image[0], p->image[1], p->image[2], 1,
+                            gan_backend_cpu());
+    /* loading validates every tensor */
+    if (s == GAN_OK) s = gan_ckpt_load_model(f, &g, NULL, info.has_options);
+    if (s == GAN_OK) s = gan_ckpt_load_model(f, &d, NULL, info.has_options);
+    int rc = 0;
+    if (s != GAN_OK) {
+        rc = cli_fail(s);
+        goto done;
+    }
+    printf("checkpoint: %s (%s, written by gan.c %s)\n", path, info.format, info.version);
+    printf("model: %s, latent %d -> image %dx%dx%d\n", info.model, p->latent_dim, p->image[0],
+           p->image[1], p->image[2]);
+    print_model(&g);
+    print_model(&d);
+    if (info.has_options) {
+        const gan_train_options *o = &info.opt;
+        printf("\ntraining state: step %lld, epoch %lld (%lld steps per epoch)\n",
+               (long long)info.step, (long long)info.last.epoch, (long long)info.steps_per_epoch);
+        if (info.step > 0)
+            printf("  last step: loss_d %.4f  loss_g %.4f  D(x) %.3f  D(G(z)) %.3f\n",
+                   info.last.loss_d, info.last.loss_g, info.last.d_real, info.last.d_fake);
+        printf("  Adam steps: generator %lld, discriminator %lld\n", (long long)g.adam_t,
+               (long long)d.adam_t);
+        printf("options: batch_size %d, lr %g, beta1 %g, beta2 %g, adam_eps %g, seed %llu, "
+               "epochs %d, max_steps %lld\n", o->batch_size, o->lr, o->beta1, o->beta2,
+               o->adam_eps, (unsigned long long)o->seed, o->epochs, (long long)o->max_steps);
+        if (info.data_path[0])
+            printf("data: %s (%lld images)\n", info.data_path, (long long)info.data_count);
+    } else {
+        printf("\n(weights only: no optimizer state or options)\n");
+    }
+done:
+    gan_model_free(&g);
+    gan_model_free(&d);
+    gan_st_close(f);
+    return rc;
+}
