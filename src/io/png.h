@@ -7,7 +7,22 @@
  * filtered rows are deflated at level 9 and stored in IDAT chunks of at most
  * GAN_PNG_IDAT_MAX bytes. Every chunk CRC is zlib's crc32 over type + data.
  *
- * Input pixels are row-major and interleaved: pixel (x, y), channel c is
+ * The reader (png_read.c) decodes 8-bit gray, gray + alpha, RGB and RGBA,
+ * palette images (1, 2, 4 or 8 bits per index; expanded to RGB, or to RGBA
+ * when a tRNS chunk gives alpha values) and 1-, 2- or 4-bit gray (scaled to
+ * 0..255), non-interlaced, with all five row filters. It refuses, with a
+ * message naming the file: a bad signature, a chunk that runs past the end
+ * of the file, a bad chunk CRC, a missing or malformed IHDR, 16-bit samples
+ * and Adam7 interlacing (GAN_ERR_UNSUPPORTED), an unknown critical chunk,
+ * sizes over GAN_PNG_MAX_SIDE / GAN_PNG_MAX_RAW, image data that is too short
+ * or too long or corrupt, a palette index past the palette, and anything
+ * after IEND. Sizes are checked before allocating, and the expected image
+ * size must be reachable from the compressed size (deflate expands at most
+ * ~1032:1), so a tiny hostile file cannot make it allocate gigabytes.
+ * tRNS on gray or RGB images (a colour key) and all other ancillary chunks
+ * (gAMA, iCCP, text, ...) are ignored.
+ *
+ * Pixels, both in and out, are row-major and interleaved: pixel (x, y), channel c is
  * pixels[(y * width + x) * channels + c]. The library's float images in
  * [-1, 1] (NCHW) are turned into PNG grids by gan_write_png_grid (gan.h),
  * implemented in png.c.
@@ -33,6 +48,20 @@ gan_status gan_png_encode(const uint8_t *pixels, int width, int height, int chan
 /* Encode and write a PNG file atomically (see io/atomic_file.h). */
 gan_status gan_png_write(const char *path, const uint8_t *pixels, int width, int height,
                          int channels);
+
+/* Largest PNG file the reader accepts. */
+#define GAN_PNG_MAX_FILE ((size_t)1 << 31)
+
+/* Decode a PNG held in memory (`name` is used in messages). On success
+ * *pixels is malloc'd (caller frees): height x width x channels bytes,
+ * interleaved, channels 1 (gray), 2 (gray + alpha), 3 (RGB) or 4 (RGBA). On
+ * failure *pixels is NULL. */
+gan_status gan_png_decode(const uint8_t *buf, size_t len, const char *name, uint8_t **pixels,
+                          int *width, int *height, int *channels);
+
+/* Read and decode a PNG file (see gan_png_decode); errors name `path`. */
+gan_status gan_png_read(const char *path, uint8_t **pixels, int *width, int *height,
+                        int *channels);
 
 /* The grid gan_write_png_grid draws: image i sits in row i / cols, column
  * i % cols; the grid is cols * (W + 2) + 2 pixels wide and rows * (H + 2) + 2
