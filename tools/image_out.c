@@ -5,6 +5,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "image_out.h"
 #include "data/idx.h"
+#include "io/image_folder.h"
 #include "io/npy.h"
 #include "io/png.h"
 #include "run_folder.h"
@@ -20,7 +21,7 @@ static bool ends_with(const char *s, const char *suffix) {
 }
 
 gan_status image_out_to_bytes(const char *path, const float *images, size_t n, int c, int h,
-                              int w, uint8_t **out) {
+                              int w, bool interleaved, uint8_t **out) {
     size_t hw = (size_t)h * w, per = hw * c;
     uint8_t *b = malloc(n * per);
     if (!b) return gan_fail(GAN_ERR_OUT_OF_MEMORY, "%s: cannot allocate %zu bytes", path, n * per);
@@ -33,22 +34,9 @@ gan_status image_out_to_bytes(const char *path, const float *images, size_t n, i
                     return gan_fail(GAN_ERR_NUMERIC, "%s: image %zu has a non-finite pixel",
                                     path, i);
                 }
-                b[i * per + p * c + ch] = gan_png_pixel_from_float(v);
+                b[i * per + (interleaved ? p * c + ch : ch * hw + p)] = gan_png_pixel_from_float(v);
             }
     *out = b;
-    return GAN_OK;
-}
-
-static gan_status write_folder(const char *dir, const uint8_t *bytes, int n, int c, int h,
-                               int w) {
-    if (!run_make_dirs(dir))
-        return gan_fail(GAN_ERR_IO, "%s: cannot create the output folder", dir);
-    size_t per = (size_t)c * h * w;
-    for (int i = 0; i < n; i++) {
-        char path[1300];
-        snprintf(path, sizeof path, "%s%s%06d.png", dir, ends_with(dir, "/") ? "" : "/", i);
-        GAN_TRY(gan_png_write(path, bytes + (size_t)i * per, w, h, c));
-    }
     return GAN_OK;
 }
 
@@ -63,11 +51,11 @@ gan_status image_out_write(const char *path, const float *images, int n, int c, 
         return gan_fail(GAN_ERR_INVALID_ARGUMENT, "%s: unknown output format (use .png, .npy, "
                         ".idx, .gz or a folder)", path);
     uint8_t *bytes;
-    GAN_TRY(image_out_to_bytes(path, images, (size_t)n, c, h, w, &bytes));
+    GAN_TRY(image_out_to_bytes(path, images, (size_t)n, c, h, w, !folder, &bytes));
     int64_t shape[4] = {n, h, w, c};
     int ndims = c == 1 ? 3 : 4;
     gan_status s;
-    if (folder) s = write_folder(path, bytes, n, c, h, w);
+    if (folder) s = gan_image_folder_write(path, bytes, n, c, h, w);
     else if (ends_with(path, ".npy")) s = gan_npy_write(path, GAN_NPY_U8, ndims, shape, bytes);
     else s = gan_idx_write(path, bytes, ndims, shape, ends_with(path, ".gz"));
     free(bytes);

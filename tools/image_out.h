@@ -7,19 +7,23 @@
 
 #include "gan.h"
 
+#include <stdbool.h>
+
 /* FILE.png: one grid of `cols` columns; FILE.npy: uint8 [N, H, W] or [N, H,
  * W, C]; FILE.idx / FILE.gz: IDX ubyte [N, H, W] (C = 1) or [N, H, W, C]
  * (gzip for .gz); a name ending in '/', an existing folder or a name without
- * extension: a folder of PNG files. Non-finite pixels are refused. */
+ * extension: a folder (new or empty) of PNG files 000000.png, ... Non-finite
+ * pixels are refused. */
 gan_status image_out_write(const char *path, const float *images, int n, int c, int h, int w,
                            int cols);
 
 /* Latent vectors as float32 .npy [n, latent]. */
 gan_status image_out_write_noise(const char *path, const float *z, int n, int latent);
 
-/* Convert to uint8 interleaved [N, H, W, C] (round((x + 1) * 127.5),
- * clamped); GAN_ERR_NUMERIC for a non-finite pixel. *out is malloc'd. */
+/* Convert to uint8 (round((x + 1) * 127.5), clamped), interleaved [N, H, W,
+ * C] or planar [N, C, H, W]; GAN_ERR_NUMERIC for a non-finite pixel. *out is
+ * malloc'd. */
 gan_status image_out_to_bytes(const char *path, const float *images, size_t n, int c, int h,
-                              int w, uint8_t **out);
+                              int w, bool interleaved, uint8_t **out);
 
 #endif
