@@ -49,9 +49,13 @@ static gan_status meta_int(gan_st_writer *w, const char *key, long long v) {
     return gan_st_writer_set_metadata(w, key, buf);
 }
 
-static gan_status meta_float(gan_st_writer *w, const char *key, double v) {
+/* The shortest decimal that reads back as the same float (9 digits always do). */
+static gan_status meta_float(gan_st_writer *w, const char *key, float v) {
     char buf[40];
-    snprintf(buf, sizeof buf, "%.9g", v); /* 9 digits: a float reads back exactly */
+    for (int digits = 6; digits <= 9; digits++) {
+        snprintf(buf, sizeof buf, "%.*g", digits, (double)v);
+        if (strtof(buf, NULL) == v) break;
+    }
     return gan_st_writer_set_metadata(w, key, buf);
 }
 

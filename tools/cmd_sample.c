@@ -9,6 +9,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static void usage(cli_option *opts) {
     printf("usage: gan sample CHECKPOINT --out FILE [options]\n\n"
@@ -27,11 +28,14 @@ int cmd_sample(int argc, char **argv) {
     const char *out = NULL, *noise_out = NULL;
     int n = 64, cols = 0;
     uint64_t seed = 1;
+    bool as_float = false;
     cli_option opts[] = {
         {"out", CLI_STRING, &out, "FILE", "output file or folder (required)", 0},
         {"n", CLI_INT, &n, "N", "number of images (default 64)", 0},
         {"seed", CLI_UINT64, &seed, "S", "noise seed (default 1)", 0},
         {"cols", CLI_INT, &cols, "N", "columns of a PNG grid (default: square)", 0},
+        {"float", CLI_FLAG, &as_float, NULL, "with .npy: the raw float32 output in [-1, 1] "
+         "instead of bytes", 0},
         {"save-noise", CLI_STRING, &noise_out, "FILE.npy", "also write the latent vectors "
          "(float32 [N, latent])", 0},
         {0},
@@ -60,6 +64,11 @@ int cmd_sample(int argc, char **argv) {
         cli_error("--cols: %d is out of range [1, 1000]", cols);
         return 2;
     }
+    size_t out_len = strlen(out);
+    if (as_float && (out_len < 4 || strcmp(out + out_len - 4, ".npy") != 0)) {
+        cli_error("--float needs an --out FILE.npy");
+        return 2;
+    }
     if (cols == 0) cols = (int)ceil(sqrt((double)n));
 
     char ckpt[1200];
@@ -78,7 +87,8 @@ int cmd_sample(int argc, char **argv) {
     }
     gan_generator_noise(g, seed, 0, n, z);
     if ((s = gan_generator_generate(g, z, n, img)) != GAN_OK ||
-        (s = image_out_write(out, img, n, c, h, w, cols)) != GAN_OK ||
+        (s = as_float ? image_out_write_float_npy(out, img, n, c, h, w)
+                      : image_out_write(out, img, n, c, h, w, cols)) != GAN_OK ||
         (noise_out && (s = image_out_write_noise(noise_out, z, n, latent)) != GAN_OK)) {
         cli_fail(s);
         goto done;

@@ -62,6 +62,20 @@ gan_status image_out_write(const char *path, const float *images, int n, int c, 
     return s;
 }
 
+gan_status image_out_write_float_npy(const char *path, const float *images, int n, int c,
+                                     int h, int w) {
+    size_t hw = (size_t)h * w, per = hw * c;
+    float *f = malloc((size_t)n * per * sizeof *f);
+    if (!f) return gan_fail(GAN_ERR_OUT_OF_MEMORY, "%s: out of memory", path);
+    for (size_t i = 0; i < (size_t)n; i++) /* NCHW -> NHWC */
+        for (int ch = 0; ch < c; ch++)
+            for (size_t p = 0; p < hw; p++) f[i * per + p * c + ch] = images[i * per + ch * hw + p];
+    int64_t shape[4] = {n, h, w, c};
+    gan_status s = gan_npy_write(path, GAN_NPY_F32, c == 1 ? 3 : 4, shape, f);
+    free(f);
+    return s;
+}
+
 gan_status image_out_write_noise(const char *path, const float *z, int n, int latent) {
     if (!ends_with(path, ".npy"))
         return gan_fail(GAN_ERR_INVALID_ARGUMENT, "%s: latent vectors are written as .npy", path);

@@ -17,6 +17,11 @@
 gan_status image_out_write(const char *path, const float *images, int n, int c, int h, int w,
                            int cols);
 
+/* The raw generator output as float32 .npy in [-1, 1], [N, H, W] or [N, H,
+ * W, C]. */
+gan_status image_out_write_float_npy(const char *path, const float *images, int n, int c,
+                                     int h, int w);
+
 /* Latent vectors as float32 .npy [n, latent]. */
 gan_status image_out_write_noise(const char *path, const float *z, int n, int latent);
 
