@@ -22,7 +22,8 @@ enum gan_rng_purpose {
     GAN_RNG_INIT = 1,    /* parameter initialisation; detail = net << 16 | tensor */
     GAN_RNG_NOISE = 2,   /* latent noise of one training step; detail = step */
     GAN_RNG_SHUFFLE = 3, /* data order of one epoch; detail = epoch */
-    GAN_RNG_FIXED = 4    /* the fixed noise for sample grids; detail = 0 */
+    GAN_RNG_FIXED = 4,   /* the fixed noise for sample grids; detail = 0 */
+    GAN_RNG_EVAL = 5     /* subsets drawn by metrics (KID); detail = 2 * subset + set */
 };
 
 static inline uint64_t gan_rng_stream(enum gan_rng_purpose purpose, uint64_t detail) {
