@@ -64,15 +64,17 @@ static double split_score(const gan_features *p, int64_t r0, int64_t r1, double 
     return exp(kl_sum / (double)(r1 - r0));
 }
 
-gan_status gan_class_scores_compute(const gan_features *probs, const int32_t *requested,
-                                    int splits, int64_t *histogram, gan_class_scores *out) {
+gan_status gan_class_scores_compute(const gan_features *probs, const int32_t *requested, int splits,
+                                    int64_t *histogram, gan_class_scores *out) {
     if (!out) return gan_fail(GAN_ERR_INVALID_ARGUMENT, "class scores: NULL result");
     GAN_TRY(check_probs(probs));
     const int64_t n = probs->n;
     const int K = probs->d;
     if (splits < 1 || splits > n)
-        return gan_fail(GAN_ERR_INVALID_ARGUMENT, "class scores: %d splits for %lld rows, need "
-                        "1 to the row count", splits, (long long)n);
+        return gan_fail(GAN_ERR_INVALID_ARGUMENT,
+                        "class scores: %d splits for %lld rows, need "
+                        "1 to the row count",
+                        splits, (long long)n);
     if (requested)
         for (int64_t i = 0; i < n; i++)
             if (requested[i] < 0 || requested[i] >= K)

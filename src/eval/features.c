@@ -46,8 +46,7 @@ void gan_eval_rows_to_double(const gan_features *f, int64_t row0, int rows, doub
 
 gan_status gan_feature_stats(const gan_features *f, double *mean, double *cov) {
     GAN_TRY(gan_features_check(f, 2, "feature statistics"));
-    if (!mean || !cov)
-        return gan_fail(GAN_ERR_INVALID_ARGUMENT, "feature statistics: NULL output");
+    if (!mean || !cov) return gan_fail(GAN_ERR_INVALID_ARGUMENT, "feature statistics: NULL output");
     const int d = f->d;
     const int64_t n = f->n;
     int rows_max = (int)GAN_MIN(n, (int64_t)GAN_EVAL_STATS_ROWS);
@@ -74,8 +73,8 @@ gan_status gan_feature_stats(const gan_features *f, double *mean, double *cov) {
 #pragma omp parallel for schedule(static)
         for (int s = 0; s < slabs; s++) {
             int c0 = s * GAN_EVAL_STATS_SLAB, w = GAN_MIN(GAN_EVAL_STATS_SLAB, d - c0);
-            cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, d, w, rows, 1.0, xc, d,
-                        xc + c0, d, 1.0, cov + c0, d);
+            cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, d, w, rows, 1.0, xc, d, xc + c0, d,
+                        1.0, cov + c0, d);
         }
     }
     gan_eval_blas_end(saved);

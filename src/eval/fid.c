@@ -37,8 +37,8 @@ static gan_status check_stats(const double *mean, const double *cov, int d, cons
             double scale = cov[(size_t)i * d + i] + cov[(size_t)j * d + j];
             if (fabs(a - b) > 1e-6 * (fabs(a) + fabs(b)) + 1e-12 * scale)
                 return gan_fail(GAN_ERR_INVALID_ARGUMENT,
-                                "fid: %s covariance: not symmetric at (%d, %d): %g vs %g", what,
-                                i, j, a, b);
+                                "fid: %s covariance: not symmetric at (%d, %d): %g vs %g", what, i,
+                                j, a, b);
         }
     }
     return GAN_OK;
@@ -47,18 +47,19 @@ static gan_status check_stats(const double *mean, const double *cov, int d, cons
 /* tr sqrt(C1^1/2 C2 C1^1/2); work holds 3 d^2 + d doubles. */
 static gan_status trace_sqrt_product(const double *cov1, const double *cov2, int d, double *work,
                                      double *out) {
-    double *v = work;                      /* (d, d) eigenvectors of C1, then S */
-    double *t = work + (size_t)d * d;      /* (d, d) */
-    double *m = work + (size_t)2 * d * d;  /* (d, d) S C2 S */
-    double *w = work + (size_t)3 * d * d;  /* (d) eigenvalues */
+    double *v = work;                     /* (d, d) eigenvectors of C1, then S */
+    double *t = work + (size_t)d * d;     /* (d, d) */
+    double *m = work + (size_t)2 * d * d; /* (d, d) S C2 S */
+    double *w = work + (size_t)3 * d * d; /* (d) eigenvalues */
     memcpy(v, cov1, (size_t)d * d * sizeof *v);
     GAN_TRY(gan_eval_symmetric_eigen(v, d, w, true));
     /* S = V diag(sqrt(max(w, 0))) V^T: t = V diag(sqrt w), S = t V^T. */
     for (int i = 0; i < d; i++)
-        for (int k = 0; k < d; k++) t[(size_t)i * d + k] = v[(size_t)i * d + k] * sqrt(GAN_MAX(w[k], 0.0));
+        for (int k = 0; k < d; k++)
+            t[(size_t)i * d + k] = v[(size_t)i * d + k] * sqrt(GAN_MAX(w[k], 0.0));
     gan_eval_blas_state saved = gan_eval_blas_begin();
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, d, d, d, 1.0, t, d, v, d, 0.0, m, d);
-    memcpy(v, m, (size_t)d * d * sizeof *v);                                     /* v = S */
+    memcpy(v, m, (size_t)d * d * sizeof *v); /* v = S */
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d, d, d, 1.0, v, d, cov2, d, 0.0, t,
                 d); /* t = S C2 */
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d, d, d, 1.0, t, d, v, d, 0.0, m,
@@ -110,8 +111,8 @@ gan_status gan_fid(const gan_features *real, const gan_features *fake, gan_fid_r
     GAN_TRY(gan_features_check(real, 2, "fid: real features"));
     GAN_TRY(gan_features_check(fake, 2, "fid: generated features"));
     if (real->d != fake->d)
-        return gan_fail(GAN_ERR_SHAPE, "fid: real features have %d columns, generated %d",
-                        real->d, fake->d);
+        return gan_fail(GAN_ERR_SHAPE, "fid: real features have %d columns, generated %d", real->d,
+                        fake->d);
     const int d = real->d;
     double *buf = malloc(((size_t)2 * d * d + 2 * (size_t)d) * sizeof *buf);
     if (!buf) return gan_fail(GAN_ERR_OUT_OF_MEMORY, "fid: out of memory (d %d)", d);

@@ -24,8 +24,7 @@ void gan_kid_options_default(gan_kid_options *opt) {
     opt->seed = 0;
 }
 
-void gan_kid_subset(uint64_t seed, int subset, int which, uint32_t n, uint32_t m,
-                    uint32_t *perm) {
+void gan_kid_subset(uint64_t seed, int subset, int which, uint32_t n, uint32_t m, uint32_t *perm) {
     uint64_t stream = gan_rng_stream(GAN_RNG_EVAL, 2 * (uint64_t)subset + (uint64_t)which);
     for (uint32_t i = 0; i < n; i++) perm[i] = i;
     for (uint32_t i = 0; i < m && i < n; i++) {
@@ -82,14 +81,14 @@ static double mmd2_unbiased(const double *x, const double *y, int m, int d, doub
     return kxx / pairs + kyy / pairs - 2.0 * kxy / ((double)m * m);
 }
 
-gan_status gan_kid(const gan_features *real, const gan_features *fake,
-                   const gan_kid_options *opt, gan_kid_result *out) {
+gan_status gan_kid(const gan_features *real, const gan_features *fake, const gan_kid_options *opt,
+                   gan_kid_result *out) {
     if (!out) return gan_fail(GAN_ERR_INVALID_ARGUMENT, "kid: NULL result");
     GAN_TRY(gan_features_check(real, 2, "kid: real features"));
     GAN_TRY(gan_features_check(fake, 2, "kid: generated features"));
     if (real->d != fake->d)
-        return gan_fail(GAN_ERR_SHAPE, "kid: real features have %d columns, generated %d",
-                        real->d, fake->d);
+        return gan_fail(GAN_ERR_SHAPE, "kid: real features have %d columns, generated %d", real->d,
+                        fake->d);
     gan_kid_options o;
     gan_kid_options_default(&o);
     if (opt) o = *opt;
@@ -110,8 +109,7 @@ gan_status gan_kid(const gan_features *real, const gan_features *fake,
     double *mmd = malloc((size_t)o.subsets * sizeof *mmd);
     if (!work || !perm || !mmd) {
         free(work), free(perm), free(mmd);
-        return gan_fail(GAN_ERR_OUT_OF_MEMORY, "kid: out of memory (subset size %d, d %d)", m,
-                        d);
+        return gan_fail(GAN_ERR_OUT_OF_MEMORY, "kid: out of memory (subset size %d, d %d)", m, d);
     }
     gan_eval_blas_state saved = gan_eval_blas_begin();
 #pragma omp parallel for schedule(static) num_threads(threads)

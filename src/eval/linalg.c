@@ -40,7 +40,7 @@ gan_status gan_eval_symmetric_eigen(double *a, int d, double *w, bool vectors) {
         return gan_fail(GAN_ERR_INVALID_ARGUMENT, "eigendecomposition: bad argument %d",
                         (int)-info);
     if (info > 0)
-        return gan_fail(GAN_ERR_NUMERIC,
-                        "eigendecomposition of a %d x %d matrix did not converge", d, d);
+        return gan_fail(GAN_ERR_NUMERIC, "eigendecomposition of a %d x %d matrix did not converge",
+                        d, d);
     return GAN_OK;
 }

@@ -57,9 +57,9 @@ gan_status gan_features_check(const gan_features *f, int64_t min_rows, const cha
 gan_status gan_feature_stats(const gan_features *f, double *mean, double *cov);
 
 typedef struct gan_fid_result {
-    double distance;   /* ||mu1 - mu2||^2 + tr(C1) + tr(C2) - 2 tr sqrt(C1^1/2 C2 C1^1/2) */
-    double mean_term;  /* ||mu1 - mu2||^2 */
-    double trace_term; /* tr(C1) + tr(C2) - 2 tr sqrt(C1^1/2 C2 C1^1/2) */
+    double distance;    /* ||mu1 - mu2||^2 + tr(C1) + tr(C2) - 2 tr sqrt(C1^1/2 C2 C1^1/2) */
+    double mean_term;   /* ||mu1 - mu2||^2 */
+    double trace_term;  /* tr(C1) + tr(C2) - 2 tr sqrt(C1^1/2 C2 C1^1/2) */
     int rank_deficient; /* 1 when a set has n <= d rows (its covariance is singular) */
 } gan_fid_result;
 
@@ -87,9 +87,9 @@ gan_status gan_fid(const gan_features *real, const gan_features *fake, gan_fid_r
 /* ------------------------------------------------------------------ KID */
 
 typedef struct gan_kid_options {
-    int subsets;      /* random subsets averaged (default 100) */
-    int subset_size;  /* rows per subset; 0 = min(1000, n_real, n_fake) (default 0) */
-    uint64_t seed;    /* seeds the subset choice (default 0) */
+    int subsets;     /* random subsets averaged (default 100) */
+    int subset_size; /* rows per subset; 0 = min(1000, n_real, n_fake) (default 0) */
+    uint64_t seed;   /* seeds the subset choice (default 0) */
 } gan_kid_options;
 
 void gan_kid_options_default(gan_kid_options *opt);
@@ -109,8 +109,8 @@ typedef struct gan_kid_result {
  * (torch-fidelity's and Binkowski's "unbiased" estimator). May be slightly
  * negative when the sets match. Needs n >= 2 in each set and
  * 2 <= subset_size <= min(n_real, n_fake). opt may be NULL (defaults). */
-gan_status gan_kid(const gan_features *real, const gan_features *fake,
-                   const gan_kid_options *opt, gan_kid_result *out);
+gan_status gan_kid(const gan_features *real, const gan_features *fake, const gan_kid_options *opt,
+                   gan_kid_result *out);
 
 /* The rows of subset `subset` of set `which` (0 real, 1 fake): a partial
  * Fisher-Yates shuffle of 0..n-1 with the stream
@@ -118,8 +118,7 @@ gan_status gan_kid(const gan_features *real, const gan_features *fake,
  * perm[i] with perm[i + gan_rng_below(seed, stream, i, n - i)]. perm (n
  * entries) receives the whole permutation; its first m entries are the
  * subset. Exposed so tests and other implementations can reproduce it. */
-void gan_kid_subset(uint64_t seed, int subset, int which, uint32_t n, uint32_t m,
-                    uint32_t *perm);
+void gan_kid_subset(uint64_t seed, int subset, int which, uint32_t n, uint32_t m, uint32_t *perm);
 
 /* ----------------------------------------------------------------- PRDC */
 
@@ -169,8 +168,8 @@ typedef struct gan_class_scores {
  *   Accuracy (conditional models): `requested` (n labels in [0, K), may be
  *     NULL) are the classes asked of the generator; the fraction of rows whose
  *     argmax equals it. NaN when requested is NULL. */
-gan_status gan_class_scores_compute(const gan_features *probs, const int32_t *requested,
-                                    int splits, int64_t *histogram, gan_class_scores *out);
+gan_status gan_class_scores_compute(const gan_features *probs, const int32_t *requested, int splits,
+                                    int64_t *histogram, gan_class_scores *out);
 
 /* --------------------------------------------------------------- Parzen */
 
@@ -180,8 +179,8 @@ gan_status gan_class_scores_compute(const gan_features *probs, const int32_t *re
  *              - (d / 2) log(2 pi sigma^2)
  * for every row of x, into ll (x->n doubles). Pixels are expected in [0, 1]
  * (the convention of the published MNIST/TFD numbers). sigma > 0. */
-gan_status gan_parzen_log_likelihood(const gan_features *gen, const gan_features *x,
-                                     double sigma, double *ll);
+gan_status gan_parzen_log_likelihood(const gan_features *gen, const gan_features *x, double sigma,
+                                     double *ll);
 
 typedef struct gan_parzen_result {
     double sigma;       /* the grid value with the best mean validation log-likelihood */

@@ -45,8 +45,8 @@ static void parzen_visit(void *ctx, int thread, int64_t q0, int nq, int64_t r0, 
 }
 
 /* ll (x->n, ns) = the log-likelihood of each row of x for each sigma. */
-static gan_status parzen_grid(const gan_features *gen, const gan_features *x,
-                              const double *sigmas, int ns, double *ll) {
+static gan_status parzen_grid(const gan_features *gen, const gan_features *x, const double *sigmas,
+                              int ns, double *ll) {
     double *inv2s2 = malloc((size_t)ns * sizeof *inv2s2);
     double *mx = malloc((size_t)x->n * ns * sizeof *mx);
     double *sum = malloc((size_t)x->n * ns * sizeof *sum);
@@ -64,8 +64,7 @@ static gan_status parzen_grid(const gan_features *gen, const gan_features *x,
     if (st == GAN_OK) {
         const double two_pi = 6.283185307179586476925286766559;
         for (int s = 0; s < ns; s++) {
-            double z = log((double)gen->n) +
-                       0.5 * x->d * log(two_pi * sigmas[s] * sigmas[s]);
+            double z = log((double)gen->n) + 0.5 * x->d * log(two_pi * sigmas[s] * sigmas[s]);
             for (int64_t i = 0; i < x->n; i++) {
                 size_t at = (size_t)i * ns + s;
                 ll[at] = mx[at] + log(sum[at]) - z;
@@ -92,8 +91,8 @@ static gan_status check_sigma(double sigma) {
     return GAN_OK;
 }
 
-gan_status gan_parzen_log_likelihood(const gan_features *gen, const gan_features *x,
-                                     double sigma, double *ll) {
+gan_status gan_parzen_log_likelihood(const gan_features *gen, const gan_features *x, double sigma,
+                                     double *ll) {
     GAN_TRY(gan_features_check(gen, 1, "parzen: generated samples"));
     GAN_TRY(check_pair(gen, x, 1, "parzen: evaluated rows"));
     GAN_TRY(check_sigma(sigma));

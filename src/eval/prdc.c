@@ -58,11 +58,11 @@ static gan_status knn_radii(const gan_features *f, int k, double *radius2) {
 
 /* Scan 3: queries are fake rows, references real rows. */
 typedef struct cross_ctx {
-    const double *real_r2;  /* (n_real) */
-    const double *fake_r2;  /* (n_fake) */
+    const double *real_r2; /* (n_real) */
+    const double *fake_r2; /* (n_fake) */
     int64_t n_real;
-    int64_t *balls;         /* (n_fake) real balls containing each fake row */
-    double *nearest;        /* (threads, n_real) min d2 to a fake row */
+    int64_t *balls;          /* (n_fake) real balls containing each fake row */
+    double *nearest;         /* (threads, n_real) min d2 to a fake row */
     unsigned char *recalled; /* (threads, n_real) inside some fake ball */
 } cross_ctx;
 
@@ -94,8 +94,8 @@ gan_status gan_prdc(const gan_features *real, const gan_features *fake, int k,
     GAN_TRY(gan_features_check(real, (int64_t)k + 1, "prdc: real features"));
     GAN_TRY(gan_features_check(fake, (int64_t)k + 1, "prdc: generated features"));
     if (real->d != fake->d)
-        return gan_fail(GAN_ERR_SHAPE, "prdc: real features have %d columns, generated %d",
-                        real->d, fake->d);
+        return gan_fail(GAN_ERR_SHAPE, "prdc: real features have %d columns, generated %d", real->d,
+                        fake->d);
     const int threads = gan_eval_max_threads();
     const size_t nr = (size_t)real->n, nf = (size_t)fake->n;
     double *real_r2 = malloc(nr * sizeof *real_r2);

@@ -28,10 +28,10 @@ gan_status gan_eval_scan(const gan_features *q, const gan_features *r, gan_eval_
     const int rb_max = (int)GAN_MIN(r->n, (int64_t)GAN_EVAL_REF_BLOCK);
     const int qc = GAN_EVAL_QUERY_CHUNK;
     const bool same = q->x == r->x && q->n == r->n;
-    double *rd = malloc((size_t)rb_max * d * sizeof *rd);            /* (rb, d) */
-    double *rn = malloc((size_t)rb_max * sizeof *rn);                /* (rb) */
-    double *qd = malloc((size_t)threads * qc * d * sizeof *qd);      /* (T, qc, d) */
-    double *qn = malloc((size_t)threads * qc * sizeof *qn);          /* (T, qc) */
+    double *rd = malloc((size_t)rb_max * d * sizeof *rd);                /* (rb, d) */
+    double *rn = malloc((size_t)rb_max * sizeof *rn);                    /* (rb) */
+    double *qd = malloc((size_t)threads * qc * d * sizeof *qd);          /* (T, qc, d) */
+    double *qn = malloc((size_t)threads * qc * sizeof *qn);              /* (T, qc) */
     double *tile = malloc((size_t)threads * qc * rb_max * sizeof *tile); /* (T, qc, rb) */
     if (!rd || !rn || !qd || !qn || !tile) {
         free(rd), free(rn), free(qd), free(qn), free(tile);
