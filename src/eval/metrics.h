@@ -18,9 +18,11 @@
  * blocks; every floating-point reduction runs in a fixed order, and the
  * reductions that cross threads are exact (min, any, integer counts).
  *
- * Memory: distances are computed in blocks of GAN_EVAL_QUERY_CHUNK x
- * GAN_EVAL_REF_BLOCK, so 10,000 x 10,000 sets need a few MB of scratch per
- * thread, never an n x n matrix.
+ * Memory: distances are computed in tiles of 64 x 2048 (eval_internal.h),
+ * so 10,000 x 10,000 sets need about 1 MB of scratch per thread plus a
+ * 2048-row block of the reference set in double, never an n x n matrix;
+ * KID needs one subset_size^2 Gram matrix per thread (8 MB at 1000). The
+ * FID eigensolver runs single-threaded: O(d^3), a few seconds at d = 2048.
  *
  * Definitions (see each function for details):
  *   FID  Heusel et al. 2017, as pytorch-fid, with a symmetric matrix root.
