@@ -22,7 +22,7 @@
  * so 10,000 x 10,000 sets need about 1 MB of scratch per thread plus a
  * 2048-row block of the reference set in double, never an n x n matrix;
  * KID needs one subset_size^2 Gram matrix per thread (8 MB at 1000). The
- * FID eigensolver runs single-threaded: O(d^3), a few seconds at d = 2048.
+ * FID eigensolver runs single-threaded: O(d^3), about 5 s at d = 2048.
  *
  * Definitions (see each function for details):
  *   FID  Heusel et al. 2017, as pytorch-fid, with a symmetric matrix root.
