@@ -43,7 +43,8 @@ static gan_status conv2d_setup(gan_layer *l) {
     l->out[1] = (H + 2 * p - k) / s + 1;
     l->out[2] = (W + 2 * p - k) / s + 1;
     size_t K = (size_t)l->in[0] * k * k, P = (size_t)l->out[1] * l->out[2];
-    l->group = gan_conv_group(K * P, l->max_batch);
+    int most = l->group > 0 ? GAN_MIN(l->group, l->max_batch) : l->max_batch;
+    l->group = gan_conv_group(K * P, most);
     l->n_params = (size_t)l->units * K + l->units;
     if (l->spectral_norm) l->n_state = gan_sn_state_size(l->units, (int)K);
     l->n_scratch = sn_scratch(l) + (K + l->units) * l->group * P;

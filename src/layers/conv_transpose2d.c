@@ -40,7 +40,8 @@ static gan_status conv_transpose2d_setup(gan_layer *l) {
     l->out[1] = OH;
     l->out[2] = OW;
     size_t K = (size_t)l->units * k * k, P = (size_t)H * W;
-    l->group = gan_conv_group(K * P, l->max_batch);
+    int most = l->group > 0 ? GAN_MIN(l->group, l->max_batch) : l->max_batch;
+    l->group = gan_conv_group(K * P, most);
     l->n_params = (size_t)l->in[0] * K + l->units;
     l->n_scratch = (K + l->in[0]) * l->group * P;
     return GAN_OK;

@@ -81,7 +81,8 @@ struct gan_layer {
     float drop_p;            /* dropout: probability of zeroing an element */
     bool spectral_norm;      /* dense, conv2d: weight = weight_orig / sigma */
     int n_classes, embed_dim; /* label layers: classes; embedding width (0: one-hot) */
-    int group;               /* conv: images per matrix product (set by setup) */
+    int group;               /* conv: images per matrix product; 0 before setup = chosen
+                                by setup (conv_group.h), a positive value caps it */
 
     /* set by the model (see the top of this file) */
     int max_batch;              /* rows of the largest forward, before setup */
