@@ -62,7 +62,8 @@ static void dense_backward(gan_layer *l, const gan_backend *be, const float *x, 
 static int dense_tensors(const gan_layer *l, gan_layer_tensor *t, int max) {
     if (max < 4) return 0;
     size_t nw = (size_t)l->units * l->in_size;
-    t[0] = (gan_layer_tensor){l->spectral_norm ? "weight_orig" : "weight", l->params, l->grads, 2, {l->units, l->in_size}, nw};
+    t[0] = (gan_layer_tensor){l->spectral_norm ? "weight_orig" : "weight", l->params, l->grads,
+                              2, {l->units, l->in_size}, nw};
     t[1] = (gan_layer_tensor){"bias", l->params + nw, l->grads ? l->grads + nw : NULL, 1,
                               {l->units}, (size_t)l->units};
     if (!l->spectral_norm) return 2;
