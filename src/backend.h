@@ -8,14 +8,31 @@
  * other backends are tested against.
  *
  * Shapes use N = batch rows and F = features; matrices are row-major.
+ * Image kernels take NCHW tensors (N, C, P) with P = H*W positions per
+ * channel plane, and "channel-major" matrices (C, G P): row c holds plane c
+ * of image 0, then of image 1, ... (the layout a convolution's matrix
+ * product produces).
  * Parameter-gradient kernels ACCUMULATE (+=); activation gradients are
  * WRITTEN (=).
+ *
+ * Determinism: every kernel's result depends only on its inputs and shapes,
+ * never on the number of threads (reductions run in an order fixed by the
+ * shapes).
  */
 #ifndef GAN_BACKEND_H
 #define GAN_BACKEND_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+
+/* Geometry of a 2-D convolution over images (C, H, W): square kernel k,
+ * stride s, padding p, OH x OW output positions. */
+typedef struct gan_conv_shape {
+    int C, H, W;
+    int k, s, p;
+    int OH, OW;
+} gan_conv_shape;
 
 typedef struct gan_backend {
     const char *name;
@@ -72,6 +89,75 @@ typedef struct gan_backend {
 
     /* x[i] = 0 for n elements. */
     void (*zero)(float *x, size_t n);
+
+    /* ---- convolutions (layers/conv2d.c, layers/conv_transpose2d.c) ---- */
+
+    /* cols (C k k, G OH OW) from x (G, C, H, W): row (c k + i) k + j,
+     * column (g OH + oh) OW + ow holds x[g][c][oh s - p + i][ow s - p + j],
+     * 0 where that falls in the padding. Written. */
+    void (*im2col)(float *cols, const float *x, int G, const gan_conv_shape *cs);
+    /* The adjoint: x (G, C, H, W) = for each element, the sum of the cols
+     * entries im2col would copy from it. Written. */
+    void (*col2im)(float *x, const float *cols, int G, const gan_conv_shape *cs);
+    /* t (C, G P) = y (G, C, P), channel-major. */
+    void (*nchw_to_cmajor)(float *t, const float *y, int G, int C, int P);
+    /* y (G, C, P) = t (C, G P) + b (C) per channel (b may be NULL). */
+    void (*cmajor_to_nchw)(float *y, const float *t, const float *b, int G, int C, int P);
+    /* y (N, C, P) += b (C) per channel. */
+    void (*channel_bias_forward)(float *y, const float *b, int N, int C, int P);
+    /* db (C) += sum over N and P of dy (N, C, P). */
+    void (*channel_bias_backward)(float *db, const float *dy, int N, int C, int P);
+
+    /* Batch normalization per channel of x (N, C, P): statistics over N and
+     * P; otherwise exactly as batchnorm_forward_train / _infer / _backward
+     * with C in place of F (mean, rstd, running statistics, gamma, beta are
+     * (C)). */
+    void (*batchnorm2d_forward_train)(float *y, float *mean, float *rstd, float *running_mean,
+                                      float *running_var, const float *x, const float *gamma,
+                                      const float *beta, int N, int C, int P, float momentum,
+                                      float eps);
+    void (*batchnorm2d_forward_infer)(float *y, const float *x, const float *running_mean,
+                                      const float *running_var, const float *gamma,
+                                      const float *beta, int N, int C, int P, float eps);
+    void (*batchnorm2d_backward)(float *dx, float *dgamma, float *dbeta, const float *dy,
+                                 const float *x, const float *mean, const float *rstd,
+                                 const float *gamma, int N, int C, int P);
+
+    /* ---- dropout, spectral normalization, labels ---- */
+
+    /* y = x * keep / (1 - p), n elements, keep = (u >= p) with u the uniform
+     * number j of (seed, stream) as gan_rng_uniform draws it (rng.h). */
+    void (*dropout_forward)(float *y, const float *x, size_t n, float p, uint64_t seed,
+                            uint64_t stream);
+    /* dx = dy * keep / (1 - p) with the same keep as the forward. */
+    void (*dropout_backward)(float *dx, const float *dy, size_t n, float p, uint64_t seed,
+                             uint64_t stream);
+
+    /* Spectral normalization of w_orig (rows, cols) (PyTorch semantics).
+     * When power_iteration: v = normalize(w_orig^T u), u = normalize(w_orig v)
+     * (normalize(a) = a / max(|a|, eps)), updating u (rows) and v (cols).
+     * Then sigma = u . (w_orig v) (a single float) and w = w_orig / sigma. */
+    void (*spectral_norm_forward)(float *w, float *sigma, float *u, float *v,
+                                  const float *w_orig, int rows, int cols, bool power_iteration,
+                                  float eps);
+    /* dw_orig += (dw - <dw, w> u v^T) / sigma: the gradient through
+     * w = w_orig / (u . w_orig v) with u and v held constant. */
+    void (*spectral_norm_backward)(float *dw_orig, const float *dw, const float *w,
+                                   const float *u, const float *v, const float *sigma, int rows,
+                                   int cols);
+
+    /* y (N, C + D, P) = x (N, C, P) with D channels appended per row n,
+     * constant over P: one-hot of labels[n] when table is NULL (D =
+     * n_classes), else table[labels[n]] (table (n_classes, D)). A label
+     * outside [0, n_classes), or labels == NULL, gives zeros. */
+    void (*label_concat_forward)(float *y, const float *x, const int32_t *labels,
+                                 const float *table, int N, int C, int P, int n_classes, int D);
+    /* dx (N, C, P) = the first C channels of dy (N, C + D, P) (skipped when
+     * NULL); dtable (n_classes, D) += per row, the sums over P of the
+     * appended channels (skipped when NULL). */
+    void (*label_concat_backward)(float *dx, float *dtable, const float *dy,
+                                  const int32_t *labels, int N, int C, int P, int n_classes,
+                                  int D);
 } gan_backend;
 
 /* The CPU reference backend (BLAS + OpenMP). */

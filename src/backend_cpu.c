@@ -8,8 +8,12 @@
  * over the batch rows in order; threads split the features; matrix products
  * are single-threaded BLAS calls on fixed column slabs), so results are
  * bit-identical at any --threads.
+ *
+ * Kernels for convolutions, channel batch norm, dropout, spectral norm and
+ * labels live in backend_cpu_{conv,bn2d,misc}.c (backend_cpu_kernels.h).
  */
 #include "backend.h"
+#include "backend_cpu_kernels.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -289,6 +293,21 @@ static const gan_backend cpu_backend = {
     .bce_logits = cpu_bce_logits,
     .adam = cpu_adam,
     .zero = cpu_zero,
+    .im2col = gan_cpu_im2col,
+    .col2im = gan_cpu_col2im,
+    .nchw_to_cmajor = gan_cpu_nchw_to_cmajor,
+    .cmajor_to_nchw = gan_cpu_cmajor_to_nchw,
+    .channel_bias_forward = gan_cpu_channel_bias_forward,
+    .channel_bias_backward = gan_cpu_channel_bias_backward,
+    .batchnorm2d_forward_train = gan_cpu_batchnorm2d_forward_train,
+    .batchnorm2d_forward_infer = gan_cpu_batchnorm2d_forward_infer,
+    .batchnorm2d_backward = gan_cpu_batchnorm2d_backward,
+    .dropout_forward = gan_cpu_dropout_forward,
+    .dropout_backward = gan_cpu_dropout_backward,
+    .spectral_norm_forward = gan_cpu_spectral_norm_forward,
+    .spectral_norm_backward = gan_cpu_spectral_norm_backward,
+    .label_concat_forward = gan_cpu_label_concat_forward,
+    .label_concat_backward = gan_cpu_label_concat_backward,
 };
 
 const gan_backend *gan_backend_cpu(void) {

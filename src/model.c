@@ -56,6 +56,7 @@ gan_status gan_model_build(gan_model *m, const char *name, int c, int h, int w, 
         gan_layer *l = &m->layers[i];
         memcpy(l->in, in, sizeof l->in);
         l->in_size = shape_size(l->in);
+        l->max_batch = max_batch;
         gan_status s = l->ops->setup(l);
         if (s != GAN_OK) {
             char where[96];
@@ -90,6 +91,8 @@ gan_status gan_model_build(gan_model *m, const char *name, int c, int h, int w, 
 }
 
 void gan_model_init(gan_model *m, uint64_t seed, int net_id) {
+    m->seed = seed;
+    m->net_id = net_id;
     for (int i = 0; i < m->n_layers; i++)
         m->layers[i].ops->init(&m->layers[i], seed,
                                gan_rng_stream(GAN_RNG_INIT, ((uint64_t)net_id << 16) | (uint64_t)i));
@@ -99,12 +102,27 @@ void gan_model_free(gan_model *m) {
     gan_arena_free(&m->arena);
 }
 
+void gan_model_set_labels(gan_model *m, const int32_t *labels) {
+    m->labels = labels;
+}
+
+void gan_model_set_rng_counter(gan_model *m, uint64_t counter) {
+    m->rng_counter = counter;
+}
+
 const float *gan_model_forward(gan_model *m, const float *x, int N, bool train) {
     if (x != m->acts[0]) memcpy(m->acts[0], x, (size_t)N * m->in_size * sizeof *x);
+    uint64_t tag = ((uint64_t)(m->net_id & 0xFF) << 48) | (m->rng_counter & 0xFFFFFFFFFFull);
     for (int i = 0; i < m->n_layers; i++) {
         gan_layer *l = &m->layers[i];
+        l->labels = m->labels;
+        if (train) {
+            l->rng_seed = m->seed;
+            l->rng_stream = gan_rng_stream(GAN_RNG_DROPOUT, tag | (uint64_t)i << 40);
+        }
         if (!l->is_view) l->ops->forward(l, m->be, m->acts[i], m->acts[i + 1], N, train);
     }
+    if (train) m->rng_counter++;
     return m->acts[m->n_layers];
 }
 

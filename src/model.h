@@ -35,6 +35,12 @@ typedef struct gan_model {
     float *acts[GAN_MAX_LAYERS + 1];         /* acts[i]: (max_batch, layer i-1 out) */
     float *grad_buf[2];                      /* (max_batch, largest layer size) */
     int64_t adam_t;                          /* Adam steps taken */
+
+    /* inputs besides x (see gan_model_set_labels / gan_model_set_rng_counter) */
+    const int32_t *labels;                   /* (N) class labels of the rows, or NULL */
+    uint64_t seed;                           /* from gan_model_init */
+    int net_id;                              /* from gan_model_init */
+    uint64_t rng_counter;                    /* training forwards so far (dropout) */
     gan_arena arena;
 } gan_model;
 
@@ -51,6 +57,17 @@ gan_status gan_model_build(gan_model *m, const char *name, int c, int h, int w, 
 void gan_model_init(gan_model *m, uint64_t seed, int net_id);
 
 void gan_model_free(gan_model *m);
+
+/* Class labels (N) of the rows of the next forwards, read by label layers;
+ * the array (on the backend's device) must stay valid through the backward.
+ * NULL (the default) means no labels. */
+void gan_model_set_labels(gan_model *m, const int32_t *labels);
+
+/* Randomness of training forwards (dropout) is counter-based: training
+ * forward number c uses, in layer i, stream gan_rng_stream(GAN_RNG_DROPOUT,
+ * net_id << 48 | i << 40 | c) of the init seed, and then c is incremented.
+ * Set the counter (e.g. from the step count) to make a run resumable. */
+void gan_model_set_rng_counter(gan_model *m, uint64_t counter);
 
 /* Forward pass of N rows. x (N, in_size) is copied into acts[0] unless it
  * already is acts[0]. Returns the output (N, out_size), inside the model. */

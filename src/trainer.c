@@ -167,6 +167,11 @@ gan_status gan_trainer_step_batch(gan_trainer *t, gan_step_stats *st) {
     size_t img = (size_t)t->image_size;
     const gan_train_options *o = &t->opt;
 
+    /* random layers (dropout) draw from streams numbered by the step: G's one
+     * training forward per step, D's two, so a resumed run draws the same */
+    gan_model_set_rng_counter(&t->g, (uint64_t)t->step);
+    gan_model_set_rng_counter(&t->d, 2 * (uint64_t)t->step);
+
     /* fake = G(z); D's input is [real; fake] */
     const float *fake = gan_model_forward(&t->g, t->g.acts[0], B, true);
     float *fake_rows = t->d.acts[0] + (size_t)B * img;

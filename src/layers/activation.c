@@ -1,6 +1,7 @@
 /*
  * activation.c - element-wise activations without parameters: LeakyReLU
- * (y = x if x > 0 else alpha x) and tanh. Shapes pass through unchanged.
+ * (y = x if x > 0 else alpha x), ReLU (LeakyReLU's kernels with alpha 0)
+ * and tanh. Shapes pass through unchanged.
  */
 #include "layers/layer.h"
 
@@ -39,6 +40,9 @@ static void tanh_backward(gan_layer *l, const gan_backend *be, const float *x, c
 static const gan_layer_ops leaky_relu_ops = {"leaky_relu",        same_shape_setup,
                                              no_init,             leaky_relu_forward,
                                              leaky_relu_backward, no_tensors};
+static const gan_layer_ops relu_ops = {"relu",        same_shape_setup,
+                                       no_init,             leaky_relu_forward,
+                                       leaky_relu_backward, no_tensors};
 static const gan_layer_ops tanh_ops = {"tanh",        same_shape_setup, no_init,
                                        tanh_forward,  tanh_backward,    no_tensors};
 
@@ -48,4 +52,8 @@ void gan_layer_leaky_relu(gan_layer *l, float alpha) {
 
 void gan_layer_tanh(gan_layer *l) {
     *l = (gan_layer){.ops = &tanh_ops};
+}
+
+void gan_layer_relu(gan_layer *l) {
+    *l = (gan_layer){.ops = &relu_ops, .alpha = 0.0f};
 }

@@ -4,8 +4,12 @@
  * Parameters (PyTorch layout): weight W (out, in), then bias b (out).
  * Init: W ~ U(-limit, limit), limit = sqrt(6 / (in + out)) (Glorot uniform,
  * Keras's default), b = 0.
+ *
+ * With spectral normalization (spectral_norm.h) the weight parameter is
+ * weight_orig and the layer computes with W = weight_orig / sigma.
  */
 #include "layers/layer.h"
+#include "layers/spectral_norm.h"
 #include "rng.h"
 
 #include <math.h>
@@ -15,6 +19,10 @@ static gan_status dense_setup(gan_layer *l) {
     l->out[0] = l->units;
     l->out[1] = l->out[2] = 1;
     l->n_params = (size_t)l->units * l->in_size + l->units;
+    if (l->spectral_norm) {
+        l->n_state = gan_sn_state_size(l->units, l->in_size);
+        l->n_scratch = gan_sn_scratch_size(l->units, l->in_size);
+    }
     return GAN_OK;
 }
 
@@ -24,11 +32,13 @@ static void dense_init(gan_layer *l, uint64_t seed, uint64_t stream) {
     gan_rng_uniform(seed, stream, l->params, nw);
     for (size_t i = 0; i < nw; i++) l->params[i] = (2.0f * l->params[i] - 1.0f) * limit;
     for (int i = 0; i < l->units; i++) l->params[nw + i] = 0.0f;
+    if (l->spectral_norm) gan_sn_init(l, seed, stream, l->units, l->in_size);
 }
 
 static void dense_forward(gan_layer *l, const gan_backend *be, const float *x, float *y, int N,
                           bool train) {
     const float *W = l->params, *b = l->params + (size_t)l->units * l->in_size;
+    if (l->spectral_norm) W = gan_sn_forward(l, be, l->units, l->in_size, train);
     be->gemm(false, true, N, l->units, l->in_size, 1.0f, x, l->in_size, W, l->in_size, 0.0f, y,
              l->units);
     be->bias_forward(y, b, N, l->units);
@@ -37,21 +47,28 @@ static void dense_forward(gan_layer *l, const gan_backend *be, const float *x, f
 static void dense_backward(gan_layer *l, const gan_backend *be, const float *x, const float *y,
                            const float *dy, float *dx, int N, bool param_grads) {
     int in = l->in_size, out = l->units;
+    bool sn = l->spectral_norm;
+    const float *W = sn ? l->scratch : l->params; /* what the forward computed with */
     if (param_grads) {
-        float *dW = l->grads, *db = l->grads + (size_t)out * in;
-        be->gemm(true, false, out, in, N, 1.0f, dy, out, x, in, 1.0f, dW, in); /* dW += dy^T x */
+        float *dW = sn ? gan_sn_dw(l, out, in) : l->grads, *db = l->grads + (size_t)out * in;
+        /* dW (+)= dy^T x; with spectral norm written to scratch, then mapped to dW0 */
+        be->gemm(true, false, out, in, N, 1.0f, dy, out, x, in, sn ? 0.0f : 1.0f, dW, in);
+        if (sn) gan_sn_backward(l, be, out, in);
         be->bias_backward(db, dy, N, out);
     }
-    if (dx) be->gemm(false, false, N, in, out, 1.0f, dy, out, l->params, in, 0.0f, dx, in);
+    if (dx) be->gemm(false, false, N, in, out, 1.0f, dy, out, W, in, 0.0f, dx, in);
 }
 
 static int dense_tensors(const gan_layer *l, gan_layer_tensor *t, int max) {
-    if (max < 2) return 0;
+    if (max < 4) return 0;
     size_t nw = (size_t)l->units * l->in_size;
-    t[0] = (gan_layer_tensor){"weight", l->params, l->grads, 2, {l->units, l->in_size}, nw};
+    t[0] = (gan_layer_tensor){l->spectral_norm ? "weight_orig" : "weight", l->params, l->grads,
+                              2, {l->units, l->in_size}, nw};
     t[1] = (gan_layer_tensor){"bias", l->params + nw, l->grads ? l->grads + nw : NULL, 1,
                               {l->units}, (size_t)l->units};
-    return 2;
+    if (!l->spectral_norm) return 2;
+    gan_sn_tensors(l, l->units, l->in_size, t + 2);
+    return 4;
 }
 
 static const gan_layer_ops dense_ops = {"dense",        dense_setup,    dense_init,

@@ -1,0 +1,102 @@
+/*
+ * backend_cpu_bn2d.c - CPU kernels for batch normalization per channel of
+ * NCHW tensors x (N, C, P): statistics over the N*P values of a channel.
+ *
+ * Each channel belongs to one thread; its sums run over the rows n in order,
+ * each row's plane summed in float (vectorized) and added into a double, so
+ * results do not depend on the thread count.
+ */
+#include "backend_cpu_kernels.h"
+
+#include <math.h>
+
+#define PAR_MIN 16384 /* elements below which one thread does it all */
+
+void gan_cpu_batchnorm2d_forward_train(float *y, float *mean, float *rstd, float *running_mean,
+                                       float *running_var, const float *x, const float *gamma,
+                                       const float *beta, int N, int C, int P, float momentum,
+                                       float eps) {
+    double inv_count = 1.0 / ((double)N * P);
+#pragma omp parallel for schedule(static) if ((size_t)N * C * P > PAR_MIN)
+    for (int c = 0; c < C; c++) {
+        double sum = 0;
+        for (int n = 0; n < N; n++) {
+            const float *row = x + ((size_t)n * C + c) * P;
+            float part = 0.0f;
+#pragma omp simd reduction(+ : part)
+            for (int q = 0; q < P; q++) part += row[q];
+            sum += part;
+        }
+        float mu = (float)(sum * inv_count);
+        double ss = 0;
+        for (int n = 0; n < N; n++) {
+            const float *row = x + ((size_t)n * C + c) * P;
+            float part = 0.0f;
+#pragma omp simd reduction(+ : part)
+            for (int q = 0; q < P; q++) part += (row[q] - mu) * (row[q] - mu);
+            ss += part;
+        }
+        float var = (float)(ss * inv_count);
+        float r = 1.0f / sqrtf(var + eps);
+        mean[c] = mu;
+        rstd[c] = r;
+        running_mean[c] = momentum * running_mean[c] + (1.0f - momentum) * mu;
+        running_var[c] = momentum * running_var[c] + (1.0f - momentum) * var;
+        float scale = gamma[c] * r, shift = beta[c];
+        for (int n = 0; n < N; n++) {
+            const float *row = x + ((size_t)n * C + c) * P;
+            float *out = y + ((size_t)n * C + c) * P;
+#pragma omp simd
+            for (int q = 0; q < P; q++) out[q] = (row[q] - mu) * scale + shift;
+        }
+    }
+}
+
+void gan_cpu_batchnorm2d_forward_infer(float *y, const float *x, const float *running_mean,
+                                       const float *running_var, const float *gamma,
+                                       const float *beta, int N, int C, int P, float eps) {
+#pragma omp parallel for schedule(static) if ((size_t)N * C * P > PAR_MIN)
+    for (int nc = 0; nc < N * C; nc++) {
+        int c = nc % C;
+        float scale = gamma[c] / sqrtf(running_var[c] + eps), mu = running_mean[c];
+        float shift = beta[c];
+        const float *row = x + (size_t)nc * P;
+        float *out = y + (size_t)nc * P;
+#pragma omp simd
+        for (int q = 0; q < P; q++) out[q] = (row[q] - mu) * scale + shift;
+    }
+}
+
+void gan_cpu_batchnorm2d_backward(float *dx, float *dgamma, float *dbeta, const float *dy,
+                                  const float *x, const float *mean, const float *rstd,
+                                  const float *gamma, int N, int C, int P) {
+    float inv_count = (float)(1.0 / ((double)N * P));
+#pragma omp parallel for schedule(static) if ((size_t)N * C * P > PAR_MIN)
+    for (int c = 0; c < C; c++) {
+        float mu = mean[c], r = rstd[c];
+        double sdy = 0, sdyx = 0;
+        for (int n = 0; n < N; n++) {
+            const float *g = dy + ((size_t)n * C + c) * P;
+            const float *row = x + ((size_t)n * C + c) * P;
+            float a = 0.0f, b = 0.0f;
+#pragma omp simd reduction(+ : a, b)
+            for (int q = 0; q < P; q++) {
+                a += g[q];
+                b += g[q] * (row[q] - mu) * r;
+            }
+            sdy += a;
+            sdyx += b;
+        }
+        if (dbeta) dbeta[c] += (float)sdy;
+        if (dgamma) dgamma[c] += (float)sdyx;
+        if (!dx) continue;
+        float mdy = (float)sdy * inv_count, mdyx = (float)sdyx * inv_count, k = gamma[c] * r;
+        for (int n = 0; n < N; n++) {
+            const float *g = dy + ((size_t)n * C + c) * P;
+            const float *row = x + ((size_t)n * C + c) * P;
+            float *out = dx + ((size_t)n * C + c) * P;
+#pragma omp simd
+            for (int q = 0; q < P; q++) out[q] = k * (g[q] - mdy - (row[q] - mu) * r * mdyx);
+        }
+    }
+}

@@ -1,0 +1,113 @@
+/*
+ * backend_cpu_conv.c - CPU kernels that move image data for convolutions:
+ * im2col and its adjoint col2im, NCHW <-> channel-major transposes, and
+ * per-channel bias (see backend.h for the layouts).
+ *
+ * Determinism: im2col and the transposes are copies; col2im and the bias
+ * gradient give each output element to one thread, which sums in an order
+ * fixed by the shapes.
+ */
+#include "backend_cpu_kernels.h"
+
+#include <string.h>
+
+void gan_cpu_im2col(float *cols, const float *x, int G, const gan_conv_shape *cs) {
+    int C = cs->C, H = cs->H, W = cs->W, k = cs->k, s = cs->s, p = cs->p;
+    int OH = cs->OH, OW = cs->OW;
+    size_t P = (size_t)OH * OW, row_len = (size_t)G * P;
+    int rows = C * k * k;
+#pragma omp parallel for schedule(static) if ((size_t)rows * row_len > 32768)
+    for (int r = 0; r < rows; r++) {
+        int c = r / (k * k), i = (r / k) % k, j = r % k;
+        float *out = cols + (size_t)r * row_len;
+        for (int g = 0; g < G; g++) {
+            const float *plane = x + ((size_t)g * C + c) * H * W;
+            for (int oh = 0; oh < OH; oh++) {
+                int ih = oh * s - p + i;
+                float *o = out + (size_t)g * P + (size_t)oh * OW;
+                if (ih < 0 || ih >= H) {
+                    memset(o, 0, (size_t)OW * sizeof *o);
+                    continue;
+                }
+                const float *src = plane + (size_t)ih * W;
+                for (int ow = 0; ow < OW; ow++) {
+                    int iw = ow * s - p + j;
+                    o[ow] = (iw >= 0 && iw < W) ? src[iw] : 0.0f;
+                }
+            }
+        }
+    }
+}
+
+void gan_cpu_col2im(float *x, const float *cols, int G, const gan_conv_shape *cs) {
+    int C = cs->C, H = cs->H, W = cs->W, k = cs->k, s = cs->s, p = cs->p;
+    int OH = cs->OH, OW = cs->OW;
+    size_t P = (size_t)OH * OW, row_len = (size_t)G * P;
+    int planes = G * C;
+#pragma omp parallel for schedule(static) if ((size_t)planes * k * k * P > 32768)
+    for (int gc = 0; gc < planes; gc++) {
+        int g = gc / C, c = gc % C;
+        float *plane = x + (size_t)gc * H * W;
+        memset(plane, 0, (size_t)H * W * sizeof *plane);
+        for (int i = 0; i < k; i++) {
+            for (int j = 0; j < k; j++) {
+                const float *src = cols + (size_t)((c * k + i) * k + j) * row_len + (size_t)g * P;
+                for (int oh = 0; oh < OH; oh++) {
+                    int ih = oh * s - p + i;
+                    if (ih < 0 || ih >= H) continue;
+                    float *dst = plane + (size_t)ih * W;
+                    const float *sr = src + (size_t)oh * OW;
+                    for (int ow = 0; ow < OW; ow++) {
+                        int iw = ow * s - p + j;
+                        if (iw >= 0 && iw < W) dst[iw] += sr[ow];
+                    }
+                }
+            }
+        }
+    }
+}
+
+void gan_cpu_nchw_to_cmajor(float *t, const float *y, int G, int C, int P) {
+#pragma omp parallel for schedule(static) if ((size_t)G * C * P > 65536)
+    for (int c = 0; c < C; c++)
+        for (int g = 0; g < G; g++)
+            memcpy(t + ((size_t)c * G + g) * P, y + ((size_t)g * C + c) * P,
+                   (size_t)P * sizeof *t);
+}
+
+void gan_cpu_cmajor_to_nchw(float *y, const float *t, const float *b, int G, int C, int P) {
+#pragma omp parallel for schedule(static) if ((size_t)G * C * P > 65536)
+    for (int c = 0; c < C; c++) {
+        float bc = b ? b[c] : 0.0f;
+        for (int g = 0; g < G; g++) {
+            const float *src = t + ((size_t)c * G + g) * P;
+            float *dst = y + ((size_t)g * C + c) * P;
+#pragma omp simd
+            for (int q = 0; q < P; q++) dst[q] = src[q] + bc;
+        }
+    }
+}
+
+void gan_cpu_channel_bias_forward(float *y, const float *b, int N, int C, int P) {
+#pragma omp parallel for schedule(static) if ((size_t)N * C * P > 65536)
+    for (int nc = 0; nc < N * C; nc++) {
+        float *row = y + (size_t)nc * P, bc = b[nc % C];
+#pragma omp simd
+        for (int q = 0; q < P; q++) row[q] += bc;
+    }
+}
+
+void gan_cpu_channel_bias_backward(float *db, const float *dy, int N, int C, int P) {
+#pragma omp parallel for schedule(static) if ((size_t)N * C * P > 65536)
+    for (int c = 0; c < C; c++) {
+        double acc = 0;
+        for (int n = 0; n < N; n++) {
+            const float *row = dy + ((size_t)n * C + c) * P;
+            float part = 0.0f;
+#pragma omp simd reduction(+ : part)
+            for (int q = 0; q < P; q++) part += row[q];
+            acc += part;
+        }
+        db[c] += (float)acc;
+    }
+}

@@ -1,0 +1,47 @@
+/*
+ * backend_cpu_kernels.h - CPU kernels defined outside backend_cpu.c, for its
+ * kernel table: convolution layout kernels (backend_cpu_conv.c), channel
+ * batch normalization (backend_cpu_bn2d.c), and dropout, spectral
+ * normalization and label conditioning (backend_cpu_misc.c). Semantics are
+ * documented once, in backend.h.
+ */
+#ifndef GAN_BACKEND_CPU_KERNELS_H
+#define GAN_BACKEND_CPU_KERNELS_H
+
+#include "backend.h"
+
+void gan_cpu_im2col(float *cols, const float *x, int G, const gan_conv_shape *cs);
+void gan_cpu_col2im(float *x, const float *cols, int G, const gan_conv_shape *cs);
+void gan_cpu_nchw_to_cmajor(float *t, const float *y, int G, int C, int P);
+void gan_cpu_cmajor_to_nchw(float *y, const float *t, const float *b, int G, int C, int P);
+void gan_cpu_channel_bias_forward(float *y, const float *b, int N, int C, int P);
+void gan_cpu_channel_bias_backward(float *db, const float *dy, int N, int C, int P);
+
+void gan_cpu_batchnorm2d_forward_train(float *y, float *mean, float *rstd, float *running_mean,
+                                       float *running_var, const float *x, const float *gamma,
+                                       const float *beta, int N, int C, int P, float momentum,
+                                       float eps);
+void gan_cpu_batchnorm2d_forward_infer(float *y, const float *x, const float *running_mean,
+                                       const float *running_var, const float *gamma,
+                                       const float *beta, int N, int C, int P, float eps);
+void gan_cpu_batchnorm2d_backward(float *dx, float *dgamma, float *dbeta, const float *dy,
+                                  const float *x, const float *mean, const float *rstd,
+                                  const float *gamma, int N, int C, int P);
+
+void gan_cpu_dropout_forward(float *y, const float *x, size_t n, float p, uint64_t seed,
+                             uint64_t stream);
+void gan_cpu_dropout_backward(float *dx, const float *dy, size_t n, float p, uint64_t seed,
+                              uint64_t stream);
+void gan_cpu_spectral_norm_forward(float *w, float *sigma, float *u, float *v,
+                                   const float *w_orig, int rows, int cols, bool power_iteration,
+                                   float eps);
+void gan_cpu_spectral_norm_backward(float *dw_orig, const float *dw, const float *w,
+                                    const float *u, const float *v, const float *sigma, int rows,
+                                    int cols);
+void gan_cpu_label_concat_forward(float *y, const float *x, const int32_t *labels,
+                                  const float *table, int N, int C, int P, int n_classes, int D);
+void gan_cpu_label_concat_backward(float *dx, float *dtable, const float *dy,
+                                   const int32_t *labels, int N, int C, int P, int n_classes,
+                                   int D);
+
+#endif

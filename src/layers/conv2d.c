@@ -1,0 +1,127 @@
+/*
+ * conv2d.c - 2-D convolution (PyTorch Conv2d with bias, square kernel):
+ * x (N, Cin, H, W) -> y (N, Cout, OH, OW), OH = floor((H + 2p - k) / s) + 1.
+ *
+ * Parameters (PyTorch layout): weight (Cout, Cin, k, k), then bias (Cout).
+ * Init: Glorot uniform with fan_in = Cin k k, fan_out = Cout k k (Keras's
+ * Conv2D default), bias 0.
+ *
+ * Method: images go through in groups of G (conv_group.h). For a group,
+ * cols (K, G P) = im2col(x) with K = Cin k k, P = OH OW; the product
+ * t (Cout, G P) = W (Cout, K) cols; y = t back in NCHW, plus bias.
+ * Backward recomputes cols: dW += dt cols^T, dcols = W^T dt, dx = col2im.
+ *
+ * Scratch: [spectral-norm slots (spectral_norm.h), if on] cols (K, G P),
+ * t (Cout, G P).
+ */
+#include "layers/conv_group.h"
+#include "layers/layer.h"
+#include "layers/spectral_norm.h"
+#include "rng.h"
+
+#include <math.h>
+
+static gan_conv_shape conv_shape(const gan_layer *l) {
+    return (gan_conv_shape){l->in[0], l->in[1], l->in[2], l->kernel, l->stride, l->pad,
+                            l->out[1], l->out[2]};
+}
+
+static size_t sn_scratch(const gan_layer *l) {
+    int K = l->in[0] * l->kernel * l->kernel;
+    return l->spectral_norm ? gan_sn_scratch_size(l->units, K) : 0;
+}
+
+static gan_status conv2d_setup(gan_layer *l) {
+    int k = l->kernel, s = l->stride, p = l->pad, H = l->in[1], W = l->in[2];
+    if (l->units <= 0 || k <= 0 || s <= 0 || p < 0)
+        return gan_fail(GAN_ERR_SHAPE, "conv2d: out_channels %d, kernel %d, stride %d must be "
+                        "positive and padding %d non-negative", l->units, k, s, p);
+    if (H + 2 * p < k || W + 2 * p < k)
+        return gan_fail(GAN_ERR_SHAPE, "conv2d: kernel %d does not fit a %dx%d input with "
+                        "padding %d", k, H, W, p);
+    l->out[0] = l->units;
+    l->out[1] = (H + 2 * p - k) / s + 1;
+    l->out[2] = (W + 2 * p - k) / s + 1;
+    size_t K = (size_t)l->in[0] * k * k, P = (size_t)l->out[1] * l->out[2];
+    int most = l->group > 0 ? GAN_MIN(l->group, l->max_batch) : l->max_batch;
+    l->group = gan_conv_group(K * P, most);
+    l->n_params = (size_t)l->units * K + l->units;
+    if (l->spectral_norm) l->n_state = gan_sn_state_size(l->units, (int)K);
+    l->n_scratch = sn_scratch(l) + (K + l->units) * l->group * P;
+    return GAN_OK;
+}
+
+static void conv2d_init(gan_layer *l, uint64_t seed, uint64_t stream) {
+    int K = l->in[0] * l->kernel * l->kernel;
+    size_t nw = (size_t)l->units * K;
+    float limit = (float)sqrt(6.0 / ((double)(l->in[0] + l->units) * l->kernel * l->kernel));
+    gan_rng_uniform(seed, stream, l->params, nw);
+    for (size_t i = 0; i < nw; i++) l->params[i] = (2.0f * l->params[i] - 1.0f) * limit;
+    for (int i = 0; i < l->units; i++) l->params[nw + i] = 0.0f;
+    if (l->spectral_norm) gan_sn_init(l, seed, stream, l->units, K);
+}
+
+static void conv2d_forward(gan_layer *l, const gan_backend *be, const float *x, float *y, int N,
+                           bool train) {
+    gan_conv_shape cs = conv_shape(l);
+    int Cout = l->units, K = cs.C * cs.k * cs.k, P = cs.OH * cs.OW;
+    const float *W = l->params, *b = l->params + (size_t)Cout * K;
+    if (l->spectral_norm) W = gan_sn_forward(l, be, Cout, K, train);
+    float *cols = l->scratch + sn_scratch(l);          /* (K, G P) */
+    float *t = cols + (size_t)K * l->group * P;        /* (Cout, G P) */
+    for (int n0 = 0; n0 < N; n0 += l->group) {
+        int G = GAN_MIN(l->group, N - n0);
+        be->im2col(cols, x + (size_t)n0 * l->in_size, G, &cs);
+        be->gemm(false, false, Cout, G * P, K, 1.0f, W, K, cols, G * P, 0.0f, t, G * P);
+        be->cmajor_to_nchw(y + (size_t)n0 * l->out_size, t, b, G, Cout, P);
+    }
+}
+
+static void conv2d_backward(gan_layer *l, const gan_backend *be, const float *x, const float *y,
+                            const float *dy, float *dx, int N, bool param_grads) {
+    gan_conv_shape cs = conv_shape(l);
+    int Cout = l->units, K = cs.C * cs.k * cs.k, P = cs.OH * cs.OW;
+    bool sn = l->spectral_norm;
+    const float *W = sn ? l->scratch : l->params; /* what the forward computed with */
+    float *dW = sn ? gan_sn_dw(l, Cout, K) : l->grads, *db = l->grads + (size_t)Cout * K;
+    float *cols = l->scratch + sn_scratch(l);          /* (K, G P) */
+    float *dt = cols + (size_t)K * l->group * P;       /* (Cout, G P) */
+    for (int n0 = 0; n0 < N; n0 += l->group) {
+        int G = GAN_MIN(l->group, N - n0);
+        be->nchw_to_cmajor(dt, dy + (size_t)n0 * l->out_size, G, Cout, P);
+        if (param_grads) {
+            be->im2col(cols, x + (size_t)n0 * l->in_size, G, &cs);
+            float beta = sn && n0 == 0 ? 0.0f : 1.0f; /* the spectral-norm slot is written */
+            be->gemm(false, true, Cout, K, G * P, 1.0f, dt, G * P, cols, G * P, beta, dW, K);
+        }
+        if (dx) {
+            be->gemm(true, false, K, G * P, Cout, 1.0f, W, K, dt, G * P, 0.0f, cols, G * P);
+            be->col2im(dx + (size_t)n0 * l->in_size, cols, G, &cs);
+        }
+    }
+    if (param_grads) {
+        if (sn) gan_sn_backward(l, be, Cout, K);
+        be->channel_bias_backward(db, dy, N, Cout, P);
+    }
+}
+
+static int conv2d_tensors(const gan_layer *l, gan_layer_tensor *t, int max) {
+    if (max < 4) return 0;
+    int k = l->kernel, K = l->in[0] * k * k;
+    size_t nw = (size_t)l->units * K;
+    t[0] = (gan_layer_tensor){l->spectral_norm ? "weight_orig" : "weight", l->params, l->grads,
+                              4, {l->units, l->in[0], k, k}, nw};
+    t[1] = (gan_layer_tensor){"bias", l->params + nw, l->grads ? l->grads + nw : NULL, 1,
+                              {l->units}, (size_t)l->units};
+    if (!l->spectral_norm) return 2;
+    gan_sn_tensors(l, l->units, K, t + 2);
+    return 4;
+}
+
+static const gan_layer_ops conv2d_ops = {"conv2d",        conv2d_setup,    conv2d_init,
+                                         conv2d_forward,  conv2d_backward, conv2d_tensors};
+
+void gan_layer_conv2d(gan_layer *l, int out_channels, int kernel, int stride, int pad) {
+    *l = (gan_layer){.ops = &conv2d_ops, .units = out_channels, .kernel = kernel,
+                     .stride = stride, .pad = pad};
+}

@@ -1,0 +1,116 @@
+/*
+ * conv_transpose2d.c - 2-D transposed convolution (PyTorch ConvTranspose2d
+ * with bias, square kernel, no output padding, groups 1, dilation 1):
+ * x (N, Cin, H, W) -> y (N, Cout, OH, OW), OH = (H - 1) s - 2p + k.
+ *
+ * Parameters (PyTorch layout): weight (Cin, Cout, k, k), then bias (Cout).
+ * Init: Glorot uniform with fan_in = Cin k k, fan_out = Cout k k, bias 0.
+ *
+ * Method: it is the input-gradient of a conv2d from y's shape to x's. For
+ * a group of G images (conv_group.h): t (Cin, G P) = x channel-major, with
+ * P = H W; cols (K, G P) = W^T t with K = Cout k k; y = col2im(cols), the
+ * conv geometry being (Cout, OH, OW) images with H x W output positions;
+ * then bias. Backward: cols = im2col(dy); dW += t cols^T; dt = W cols;
+ * dx = dt back in NCHW.
+ *
+ * Scratch: cols (K, G P), t (Cin, G P).
+ */
+#include "layers/conv_group.h"
+#include "layers/layer.h"
+#include "rng.h"
+
+#include <math.h>
+
+/* The geometry of the conv2d this layer is the transpose of. */
+static gan_conv_shape conv_shape(const gan_layer *l) {
+    return (gan_conv_shape){l->units, l->out[1], l->out[2], l->kernel, l->stride, l->pad,
+                            l->in[1], l->in[2]};
+}
+
+static gan_status conv_transpose2d_setup(gan_layer *l) {
+    int k = l->kernel, s = l->stride, p = l->pad, H = l->in[1], W = l->in[2];
+    if (l->units <= 0 || k <= 0 || s <= 0 || p < 0)
+        return gan_fail(GAN_ERR_SHAPE, "conv_transpose2d: out_channels %d, kernel %d, stride %d "
+                        "must be positive and padding %d non-negative", l->units, k, s, p);
+    int OH = (H - 1) * s - 2 * p + k, OW = (W - 1) * s - 2 * p + k;
+    if (OH <= 0 || OW <= 0)
+        return gan_fail(GAN_ERR_SHAPE, "conv_transpose2d: a %dx%d input with kernel %d, stride "
+                        "%d, padding %d gives an empty %dx%d output", H, W, k, s, p, OH, OW);
+    l->out[0] = l->units;
+    l->out[1] = OH;
+    l->out[2] = OW;
+    size_t K = (size_t)l->units * k * k, P = (size_t)H * W;
+    int most = l->group > 0 ? GAN_MIN(l->group, l->max_batch) : l->max_batch;
+    l->group = gan_conv_group(K * P, most);
+    l->n_params = (size_t)l->in[0] * K + l->units;
+    l->n_scratch = (K + l->in[0]) * l->group * P;
+    return GAN_OK;
+}
+
+static void conv_transpose2d_init(gan_layer *l, uint64_t seed, uint64_t stream) {
+    size_t nw = (size_t)l->in[0] * l->units * l->kernel * l->kernel;
+    float limit = (float)sqrt(6.0 / ((double)(l->in[0] + l->units) * l->kernel * l->kernel));
+    gan_rng_uniform(seed, stream, l->params, nw);
+    for (size_t i = 0; i < nw; i++) l->params[i] = (2.0f * l->params[i] - 1.0f) * limit;
+    for (int i = 0; i < l->units; i++) l->params[nw + i] = 0.0f;
+}
+
+static void conv_transpose2d_forward(gan_layer *l, const gan_backend *be, const float *x,
+                                     float *y, int N, bool train) {
+    gan_conv_shape cs = conv_shape(l);
+    int Cin = l->in[0], Cout = l->units, K = Cout * cs.k * cs.k, P = cs.OH * cs.OW;
+    const float *W = l->params, *b = l->params + (size_t)Cin * K;
+    float *cols = l->scratch;                          /* (K, G P) */
+    float *t = cols + (size_t)K * l->group * P;        /* (Cin, G P) */
+    for (int n0 = 0; n0 < N; n0 += l->group) {
+        int G = GAN_MIN(l->group, N - n0);
+        be->nchw_to_cmajor(t, x + (size_t)n0 * l->in_size, G, Cin, P);
+        be->gemm(true, false, K, G * P, Cin, 1.0f, W, K, t, G * P, 0.0f, cols, G * P);
+        be->col2im(y + (size_t)n0 * l->out_size, cols, G, &cs);
+    }
+    be->channel_bias_forward(y, b, N, Cout, l->out[1] * l->out[2]);
+}
+
+static void conv_transpose2d_backward(gan_layer *l, const gan_backend *be, const float *x,
+                                      const float *y, const float *dy, float *dx, int N,
+                                      bool param_grads) {
+    gan_conv_shape cs = conv_shape(l);
+    int Cin = l->in[0], Cout = l->units, K = Cout * cs.k * cs.k, P = cs.OH * cs.OW;
+    float *dW = l->grads, *db = l->grads + (size_t)Cin * K;
+    float *cols = l->scratch;                          /* (K, G P) */
+    float *t = cols + (size_t)K * l->group * P;        /* (Cin, G P) */
+    for (int n0 = 0; n0 < N; n0 += l->group) {
+        int G = GAN_MIN(l->group, N - n0);
+        be->im2col(cols, dy + (size_t)n0 * l->out_size, G, &cs);
+        if (param_grads) {
+            be->nchw_to_cmajor(t, x + (size_t)n0 * l->in_size, G, Cin, P);
+            be->gemm(false, true, Cin, K, G * P, 1.0f, t, G * P, cols, G * P, 1.0f, dW, K);
+        }
+        if (dx) {
+            be->gemm(false, false, Cin, G * P, K, 1.0f, l->params, K, cols, G * P, 0.0f, t,
+                     G * P);
+            be->cmajor_to_nchw(dx + (size_t)n0 * l->in_size, t, NULL, G, Cin, P);
+        }
+    }
+    if (param_grads) be->channel_bias_backward(db, dy, N, Cout, l->out[1] * l->out[2]);
+}
+
+static int conv_transpose2d_tensors(const gan_layer *l, gan_layer_tensor *t, int max) {
+    if (max < 2) return 0;
+    int k = l->kernel;
+    size_t nw = (size_t)l->in[0] * l->units * k * k;
+    t[0] = (gan_layer_tensor){"weight", l->params, l->grads, 4, {l->in[0], l->units, k, k}, nw};
+    t[1] = (gan_layer_tensor){"bias", l->params + nw, l->grads ? l->grads + nw : NULL, 1,
+                              {l->units}, (size_t)l->units};
+    return 2;
+}
+
+static const gan_layer_ops conv_transpose2d_ops = {
+    "conv_transpose2d",       conv_transpose2d_setup,    conv_transpose2d_init,
+    conv_transpose2d_forward, conv_transpose2d_backward, conv_transpose2d_tensors};
+
+void gan_layer_conv_transpose2d(gan_layer *l, int out_channels, int kernel, int stride,
+                                int pad) {
+    *l = (gan_layer){.ops = &conv_transpose2d_ops, .units = out_channels, .kernel = kernel,
+                     .stride = stride, .pad = pad};
+}

@@ -1,0 +1,48 @@
+/*
+ * spectral_norm.h - the spectral-normalization option shared by dense and
+ * conv2d (torch.nn.utils.spectral_norm semantics, dim 0, eps 1e-12).
+ *
+ * The layer's first parameter tensor is weight_orig W0, a (rows, cols)
+ * matrix. State: weight_u u (rows) then weight_v v (cols), at the start of
+ * the layer's state. Scratch, at the start of the layer's scratch: the
+ * normalized weight W = W0 / sigma (rows, cols), the gradient dW (rows,
+ * cols) and sigma (1).
+ *
+ * Forward (training): one power iteration updates u and v, then sigma =
+ * u . W0 v and W = W0 / sigma; inference skips the power iteration. The
+ * layer computes with W; backward writes dW (=) into the scratch slot and
+ * gan_sn_backward turns it into dW0 (+=), holding u and v constant, as
+ * PyTorch's autograd does.
+ */
+#ifndef GAN_LAYERS_SPECTRAL_NORM_H
+#define GAN_LAYERS_SPECTRAL_NORM_H
+
+#include "layers/layer.h"
+
+#define GAN_SN_EPS 1e-12f
+
+/* Floats of state and of scratch the option needs. */
+static inline size_t gan_sn_state_size(int rows, int cols) {
+    return (size_t)rows + (size_t)cols;
+}
+static inline size_t gan_sn_scratch_size(int rows, int cols) {
+    return 2 * (size_t)rows * cols + 1;
+}
+
+/* Initialise u and v to normalized N(0, 1) vectors (streams derived from
+ * `stream`, distinct from the weight's). */
+void gan_sn_init(gan_layer *l, uint64_t seed, uint64_t stream, int rows, int cols);
+
+/* Compute W from W0 = l->params; returns W (in scratch). */
+const float *gan_sn_forward(gan_layer *l, const gan_backend *be, int rows, int cols, bool train);
+
+/* The scratch slot the layer writes dW into (rows, cols). */
+float *gan_sn_dw(gan_layer *l, int rows, int cols);
+
+/* Accumulate dW0 into l->grads from the dW slot. */
+void gan_sn_backward(gan_layer *l, const gan_backend *be, int rows, int cols);
+
+/* Tensor entries weight_u, weight_v (2 entries). */
+void gan_sn_tensors(const gan_layer *l, int rows, int cols, gan_layer_tensor *t);
+
+#endif

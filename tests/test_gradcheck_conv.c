@@ -1,0 +1,309 @@
+/*
+ * test_gradcheck_conv.c - finite-difference checks of the image layers and
+ * layer options: conv2d and conv_transpose2d over strides 1-3, paddings
+ * 0-2, kernels 3-5 and odd input sizes (5x7), in one and in several
+ * image groups; batchnorm2d; relu; dropout (fixed rng counter); spectral
+ * normalization on dense and conv2d; label conditioning (one-hot and
+ * embedding, flat and image inputs, out-of-range labels); a small DCGAN-like
+ * stack. Also: shape errors, dropout semantics, and bit-identical results
+ * at 1 and 2 threads.
+ *
+ * For a model m, L = sum(r * m(x)) with fixed random r, so dL/dy = r; the
+ * analytic dL/dx and dL/dparams are compared with central differences of L
+ * (accumulated in double). Spectral-norm cases are checked in inference
+ * mode (u, v held fixed, which is exactly what the gradient assumes) after
+ * a few training forwards have run the power iteration.
+ */
+#include "backend.h"
+#include "model.h"
+#include "rng.h"
+#include "test_util.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define EPS 1e-2f
+
+static int32_t case_labels[8] = {3, 0, -1, 4, 9, 1, 2, 7};
+
+static double loss_of(gan_model *m, const float *x, const float *r, int N, bool train) {
+    gan_model_set_rng_counter(m, 0); /* the same dropout mask every time */
+    const float *y = gan_model_forward(m, x, N, train);
+    double L = 0;
+    for (size_t i = 0; i < (size_t)N * m->out_size; i++) L += (double)r[i] * y[i];
+    return L;
+}
+
+static void fill(float *v, size_t n, uint64_t stream, float lo, float hi, float avoid) {
+    gan_rng_uniform(42, stream, v, n);
+    for (size_t i = 0; i < n; i++) {
+        v[i] = lo + (hi - lo) * v[i];
+        if (fabsf(v[i]) < avoid) v[i] = v[i] < 0 ? -avoid : avoid; /* keep off kinks */
+    }
+}
+
+static void gradcheck(const char *what, gan_model *m, int N, float x_avoid, bool train) {
+    size_t nx = (size_t)N * m->in_size, ny = (size_t)N * m->out_size;
+    float *x = malloc(nx * sizeof *x), *r = malloc(ny * sizeof *r);
+    float *dx = malloc(nx * sizeof *dx), *dp = malloc((m->n_params + 1) * sizeof *dp);
+    float *noise = malloc((m->n_params + 1) * sizeof *noise);
+    fill(x, nx, 1, -1.5f, 1.5f, x_avoid);
+    fill(r, ny, 2, -1.0f, 1.0f, 0.0f);
+    fill(noise, m->n_params, 3, -0.3f, 0.3f, 0.0f);
+    for (size_t i = 0; i < m->n_params; i++) m->params[i] += noise[i];
+    for (int i = 0; i < 8; i++) loss_of(m, x, r, N, true); /* power iterations, if any */
+
+    loss_of(m, x, r, N, train);
+    gan_model_zero_grads(m);
+    const float *g = gan_model_backward(m, r, N, true, true);
+    memcpy(dx, g, nx * sizeof *dx);
+    memcpy(dp, m->grads, m->n_params * sizeof *dp);
+
+    int bad = 0;
+    for (size_t i = 0; i < nx + m->n_params; i++) {
+        float *v = i < nx ? &x[i] : &m->params[i - nx];
+        float analytic = i < nx ? dx[i] : dp[i - nx];
+        float keep = *v;
+        *v = keep + EPS;
+        double lp = loss_of(m, x, r, N, train);
+        *v = keep - EPS;
+        double lm = loss_of(m, x, r, N, train);
+        *v = keep;
+        double num = (lp - lm) / (2.0 * EPS);
+        if (fabs(num - analytic) > 2e-3 + 1e-2 * fabs(num) && bad++ < 5)
+            fprintf(stderr, "%s: %s[%zu] analytic %.6f numeric %.6f\n", what,
+                    i < nx ? "dx" : "dparam", i < nx ? i : i - nx, analytic, num);
+    }
+    CHECK_MSG(bad == 0, "%s: %d gradient mismatches", what, bad);
+
+    if (m->n_params) { /* parameter gradients accumulate */
+        loss_of(m, x, r, N, train);
+        gan_model_backward(m, r, N, true, false);
+        double worst = 0;
+        for (size_t i = 0; i < m->n_params; i++)
+            worst = fmax(worst, fabs(m->grads[i] - 2.0f * dp[i]) / (1e-6 + fabs(dp[i])));
+        CHECK_MSG(worst < 1e-4, "%s: gradients do not accumulate (%.3g)", what, worst);
+    }
+    free(x), free(r), free(dx), free(dp), free(noise);
+}
+
+static void check_model(const char *what, gan_layer *layers, int n_layers, int c, int h, int w,
+                        int N, float x_avoid, bool train) {
+    gan_model m = {0};
+    for (int i = 0; i < n_layers; i++) CHECK_OK(gan_model_add(&m, layers[i]));
+    gan_status s = gan_model_build(&m, "test", c, h, w, N, gan_backend_cpu());
+    CHECK_MSG(s == GAN_OK, "%s: %s", what, gan_last_error());
+    if (s == GAN_OK) {
+        gan_model_init(&m, 7, 0);
+        gan_model_set_labels(&m, case_labels);
+        gradcheck(what, &m, N, x_avoid, train);
+    }
+    gan_model_free(&m);
+}
+
+static void check_layer(const char *what, gan_layer l, int c, int h, int w, int N,
+                        float x_avoid, bool train) {
+    check_model(what, &l, 1, c, h, w, N, x_avoid, train);
+}
+
+static void check_convs(void) {
+    static const int cfg[][3] = {/* kernel, stride, padding */
+                                 {3, 1, 0}, {3, 2, 1}, {4, 2, 1}, {5, 3, 2},
+                                 {4, 1, 2}, {3, 3, 1}, {5, 2, 0}, {4, 3, 0}};
+    char what[96];
+    for (size_t i = 0; i < sizeof cfg / sizeof cfg[0]; i++) {
+        int k = cfg[i][0], s = cfg[i][1], p = cfg[i][2];
+        for (int group = 0; group <= 1; group++) { /* automatic (one group), 1 image each */
+            gan_layer l;
+            gan_layer_conv2d(&l, 3, k, s, p);
+            l.group = group;
+            snprintf(what, sizeof what, "conv2d 2x5x7 -> 3, k%d s%d p%d group %d", k, s, p,
+                     group);
+            check_layer(what, l, 2, 5, 7, 3, 0.0f, true);
+            gan_layer_conv_transpose2d(&l, 3, k, s, p);
+            l.group = group;
+            snprintf(what, sizeof what, "conv_transpose2d 2x5x7 -> 3, k%d s%d p%d group %d", k,
+                     s, p, group);
+            check_layer(what, l, 2, 5, 7, 3, 0.0f, true);
+        }
+    }
+    gan_layer l;
+    gan_layer_conv2d(&l, 2, 3, 1, 1);
+    check_layer("conv2d 1x1x1 -> 2, k3 s1 p1 (all padding)", l, 1, 1, 1, 2, 0.0f, true);
+    gan_layer_conv_transpose2d(&l, 2, 4, 2, 1);
+    check_layer("conv_transpose2d 3x1x1 -> 2, k4 s2 p1", l, 3, 1, 1, 2, 0.0f, true);
+}
+
+static void check_misc_layers(void) {
+    gan_layer l;
+    gan_layer_batchnorm2d(&l, 0.99f, 1e-3f);
+    check_layer("batchnorm2d 3x5x7 N=2", l, 3, 5, 7, 2, 0.0f, true);
+    gan_layer_batchnorm2d(&l, 0.9f, 1e-5f);
+    check_layer("batchnorm2d 4x1x1 N=5", l, 4, 1, 1, 5, 0.0f, true);
+    gan_layer_relu(&l);
+    check_layer("relu", l, 2, 3, 5, 3, 0.05f, true);
+    gan_layer_dropout(&l, 0.3f);
+    check_layer("dropout 0.3 (training)", l, 2, 3, 5, 3, 0.0f, true);
+    gan_layer_dropout(&l, 0.3f);
+    check_layer("dropout 0.3 (inference)", l, 2, 3, 5, 3, 0.0f, false);
+
+    gan_layer_dense(&l, 5);
+    gan_layer_set_spectral_norm(&l, true);
+    check_layer("dense 7->5 spectral norm", l, 7, 1, 1, 3, 0.0f, false);
+    gan_layer_dense(&l, 4);
+    gan_layer_set_spectral_norm(&l, true);
+    check_layer("dense 2x3x2->4 spectral norm", l, 2, 3, 2, 2, 0.0f, false);
+    static const int sn_cfg[][3] = {{3, 2, 1}, {4, 1, 2}, {5, 3, 0}};
+    for (int i = 0; i < 3; i++) {
+        char what[96];
+        gan_layer_conv2d(&l, 3, sn_cfg[i][0], sn_cfg[i][1], sn_cfg[i][2]);
+        gan_layer_set_spectral_norm(&l, true);
+        snprintf(what, sizeof what, "conv2d 2x5x7 -> 3 k%d s%d p%d spectral norm", sn_cfg[i][0],
+                 sn_cfg[i][1], sn_cfg[i][2]);
+        check_layer(what, l, 2, 5, 7, 3, 0.0f, false);
+    }
+
+    gan_layer_label_onehot(&l, 10);
+    check_layer("label one-hot, flat 6 features", l, 6, 1, 1, 4, 0.0f, true);
+    gan_layer_label_onehot(&l, 10);
+    check_layer("label one-hot, 2x3x4 image", l, 2, 3, 4, 5, 0.0f, true);
+    gan_layer_label_embedding(&l, 5, 3);
+    check_layer("label embedding 5x3, flat 6 features (labels out of range too)", l, 6, 1, 1,
+                8, 0.0f, true);
+    gan_layer_label_embedding(&l, 8, 2);
+    check_layer("label embedding 8x2, 2x3x4 image", l, 2, 3, 4, 5, 0.0f, true);
+}
+
+/* A tiny DCGAN-like pair of stacks, end to end. The activations are tanh:
+ * central differences of a stack straddle the kinks of (leaky) ReLUs, which
+ * are checked alone above with inputs kept off the kink. */
+static void check_stacks(void) {
+    gan_layer g[8], d[9];
+    gan_layer_label_embedding(&g[0], 10, 3);
+    gan_layer_dense(&g[1], 4 * 3 * 3);
+    gan_layer_reshape(&g[2], 4, 3, 3);
+    gan_layer_batchnorm2d(&g[3], 0.99f, 1e-3f);
+    gan_layer_tanh(&g[4]);
+    gan_layer_conv_transpose2d(&g[5], 2, 4, 2, 1);
+    gan_layer_batchnorm2d(&g[6], 0.99f, 1e-3f);
+    gan_layer_tanh(&g[7]);
+    check_model("generator stack", g, 8, 5, 1, 1, 3, 0.0f, true);
+
+    gan_layer_label_onehot(&d[0], 10);
+    gan_layer_conv2d(&d[1], 3, 4, 2, 1);
+    gan_layer_tanh(&d[2]);
+    gan_layer_dropout(&d[3], 0.25f);
+    gan_layer_conv2d(&d[4], 4, 3, 2, 1);
+    gan_layer_batchnorm2d(&d[5], 0.99f, 1e-3f);
+    gan_layer_tanh(&d[6]);
+    gan_layer_reshape(&d[7], 0, 0, 0);
+    gan_layer_dense(&d[8], 1);
+    check_model("discriminator stack", d, 9, 1, 6, 7, 3, 0.0f, true);
+}
+
+typedef struct shape_case {
+    const char *what; /* expected in the message */
+    gan_layer l;
+    int c, h, w;
+} shape_case;
+
+static void check_shape_errors(void) {
+    shape_case cases[5] = {{"conv2d", {0}, 1, 4, 9},
+                           {"conv2d", {0}, 1, 4, 4},
+                           {"conv_transpose2d", {0}, 1, 1, 1},
+                           {"dropout", {0}, 1, 4, 4},
+                           {"label", {0}, 3, 1, 1}};
+    gan_layer_conv2d(&cases[0].l, 2, 5, 1, 0);          /* kernel taller than 4 */
+    gan_layer_conv2d(&cases[1].l, 2, 3, 0, 0);          /* stride 0 */
+    gan_layer_conv_transpose2d(&cases[2].l, 2, 3, 1, 2); /* output -1 x -1 */
+    gan_layer_dropout(&cases[3].l, 1.0f);
+    gan_layer_label_embedding(&cases[4].l, 10, 0);
+    for (int i = 0; i < 5; i++) {
+        gan_model m = {0};
+        gan_model_add(&m, cases[i].l);
+        gan_status s =
+            gan_model_build(&m, "bad", cases[i].c, cases[i].h, cases[i].w, 2, gan_backend_cpu());
+        CHECK_MSG(s == GAN_ERR_SHAPE, "case %d: status %d", i, (int)s);
+        CHECK_MSG(strstr(gan_last_error(), cases[i].what) != NULL, "case %d: message '%s'", i,
+                  gan_last_error());
+        gan_model_free(&m);
+    }
+}
+
+/* Dropout keeps about 1 - p of the elements, scaled; inference is the
+ * identity; masks change with the counter and repeat for the same one. */
+static void check_dropout_semantics(void) {
+    gan_model m = {0};
+    gan_layer l;
+    gan_layer_dropout(&l, 0.25f);
+    gan_model_add(&m, l);
+    CHECK_OK(gan_model_build(&m, "drop", 1000, 1, 1, 4, gan_backend_cpu()));
+    gan_model_init(&m, 5, 0);
+    float *x = malloc(4000 * sizeof *x), *y1 = malloc(4000 * sizeof *y1);
+    for (int i = 0; i < 4000; i++) x[i] = 1.0f + (float)(i % 7);
+    gan_model_set_rng_counter(&m, 11);
+    memcpy(y1, gan_model_forward(&m, x, 4, true), 4000 * sizeof *y1);
+    CHECK(m.rng_counter == 12);
+    int zeros = 0, scaled = 0;
+    for (int i = 0; i < 4000; i++) {
+        zeros += y1[i] == 0.0f;
+        scaled += fabsf(y1[i] - x[i] / 0.75f) < 1e-6f;
+    }
+    CHECK_MSG(zeros + scaled == 4000, "dropout values are neither 0 nor x / (1 - p)");
+    CHECK_MSG(zeros > 850 && zeros < 1150, "dropout zeroed %d of 4000 at p = 0.25", zeros);
+    gan_model_set_rng_counter(&m, 11);
+    CHECK(memcmp(y1, gan_model_forward(&m, x, 4, true), 4000 * sizeof *y1) == 0);
+    CHECK(memcmp(y1, gan_model_forward(&m, x, 4, true), 4000 * sizeof *y1) != 0);
+    CHECK(memcmp(x, gan_model_forward(&m, x, 4, false), 4000 * sizeof *x) == 0);
+    free(x), free(y1);
+    gan_model_free(&m);
+}
+
+/* Forward and backward of a conv stack give the same bits at 1 and 2 threads. */
+static void check_thread_independence(void) {
+    float *out[2], *grads[2], *dxs[2];
+    size_t ny = 0, np = 0, nx = 0;
+    for (int t = 0; t < 2; t++) {
+        gan_backend_cpu_set_threads(t + 1);
+        gan_model m = {0};
+        gan_layer l;
+        gan_layer_conv2d(&l, 16, 4, 2, 1), gan_model_add(&m, l);
+        gan_layer_batchnorm2d(&l, 0.99f, 1e-3f), gan_model_add(&m, l);
+        gan_layer_dropout(&l, 0.2f), gan_model_add(&m, l);
+        gan_layer_conv2d(&l, 8, 3, 1, 1), gan_model_add(&m, l);
+        gan_layer_set_spectral_norm(&m.layers[3], true);
+        gan_layer_conv_transpose2d(&l, 4, 4, 2, 1), gan_model_add(&m, l);
+        CHECK_OK(gan_model_build(&m, "threads", 8, 24, 20, 16, gan_backend_cpu()));
+        gan_model_init(&m, 9, 0);
+        nx = (size_t)16 * m.in_size, ny = (size_t)16 * m.out_size, np = m.n_params;
+        float *x = malloc(nx * sizeof *x), *r = malloc(ny * sizeof *r);
+        fill(x, nx, 4, -1, 1, 0), fill(r, ny, 5, -1, 1, 0);
+        out[t] = malloc(ny * sizeof *out[t]);
+        memcpy(out[t], gan_model_forward(&m, x, 16, true), ny * sizeof *out[t]);
+        gan_model_zero_grads(&m);
+        const float *dx = gan_model_backward(&m, r, 16, true, true);
+        dxs[t] = malloc(nx * sizeof *dxs[t]);
+        memcpy(dxs[t], dx, nx * sizeof *dx);
+        grads[t] = malloc(np * sizeof *grads[t]);
+        memcpy(grads[t], m.grads, np * sizeof *grads[t]);
+        free(x), free(r);
+        gan_model_free(&m);
+    }
+    CHECK_MSG(memcmp(out[0], out[1], ny * 4) == 0, "outputs differ between 1 and 2 threads");
+    CHECK_MSG(memcmp(dxs[0], dxs[1], nx * 4) == 0, "dx differs between 1 and 2 threads");
+    CHECK_MSG(memcmp(grads[0], grads[1], np * 4) == 0, "grads differ between 1 and 2 threads");
+    for (int t = 0; t < 2; t++) free(out[t]), free(grads[t]), free(dxs[t]);
+    gan_backend_cpu_set_threads(2);
+}
+
+int main(void) {
+    gan_backend_cpu_set_threads(2);
+    check_convs();
+    check_misc_layers();
+    check_stacks();
+    check_shape_errors();
+    check_dropout_semantics();
+    check_thread_independence();
+    return test_report();
+}
