@@ -174,8 +174,9 @@ typedef enum gan_cuda_math {
 
 /* Open CUDA device `device` (0-based): one stream, one cuBLAS handle and its
  * workspace. GAN_ERR_UNSUPPORTED, with the reason, when the build has no
- * CUDA, the driver is missing or too old, or there is no such GPU. Calling
- * it again first releases the previous device. */
+ * CUDA, the driver is missing or too old, or there is no such GPU (an
+ * initialised backend then stays as it was). Calling it again with a valid
+ * device first releases the previous one (free its memory before). */
 gan_status gan_backend_cuda_init(int device);
 
 /* The CUDA kernel table (valid after gan_backend_cuda_init succeeded; NULL

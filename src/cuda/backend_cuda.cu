@@ -233,7 +233,6 @@ static gan_status cuda_init_fail(gan_status s, const char *what, cudaError_t e) 
 }
 
 gan_status gan_backend_cuda_init(int device) {
-    gan_backend_cuda_shutdown();
     int count = 0;
     cudaError_t e = cudaGetDeviceCount(&count);
     if (e != cudaSuccess) {
@@ -245,6 +244,7 @@ gan_status gan_backend_cuda_init(int device) {
     if (device < 0 || device >= count)
         return gan_fail(GAN_ERR_UNSUPPORTED, "no CUDA device %d: %d GPU%s visible (0..%d)", device,
                         count, count == 1 ? " is" : "s are", count - 1);
+    gan_backend_cuda_shutdown(); /* the request is valid: release the previous device */
     e = cudaSetDevice(device);
     if (e != cudaSuccess) return cuda_init_fail(GAN_ERR_UNSUPPORTED, "cudaSetDevice", e);
     cudaDeviceProp prop;
