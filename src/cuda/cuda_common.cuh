@@ -64,7 +64,13 @@ gan_status gan_cuda_status_of(cudaError_t e);
 
 /* After a kernel launch: a bad configuration or missing kernel image shows
  * here (errors during the run show at the next synchronize). */
-#define GAN_CUDA_LAUNCHED(name) GAN_CUDA_NOTE(cudaGetLastError())
+#define GAN_CUDA_LAUNCHED(name)                                                                    \
+    do {                                                                                           \
+        cudaError_t gan__e = cudaGetLastError();                                                   \
+        if (gan__e != cudaSuccess)                                                                 \
+            gan_cuda_record(gan_cuda_status_of(gan__e), "launch of " name,                         \
+                            cudaGetErrorString(gan__e), __FILE__, __LINE__);                       \
+    } while (0)
 
 /* Threads per block for element-wise kernels, and a grid that covers n
  * elements (grid-stride loops cover the rest past a few waves). */

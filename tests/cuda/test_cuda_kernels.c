@@ -549,6 +549,9 @@ static void test_graph(void) {
     struct step_bufs c, g;
     alloc_step(cpu, &c, w0, t0);
     alloc_step(gpu, &g, w0, t0);
+    /* warm up: the first call of a cuBLAS kernel may load it, which should
+     * happen outside the capture (y is overwritten by the step) */
+    gpu->gemm(false, false, GB, GN, GK, 1.0f, g.z, GK, g.w, GN, 0.0f, g.y, GN);
     CHECK_OK(gpu->synchronize());
 
     gan_graph *graph = NULL;
