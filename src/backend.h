@@ -98,7 +98,8 @@ typedef struct gan_backend {
 
     /* bce_logits that ACCUMULATES its sums into device memory: sums[0] +=
      * the sum of the n losses, sums[1] += the sum of sigmoid(l) (float).
-     * dl (may be NULL) is written as in bce_logits. */
+     * dl (may be NULL) is written as in bce_logits. (The CUDA kernel is one
+     * block: meant for a batch of logits, not millions.) */
     void (*bce_logits_acc)(float *dl, const float *l, const float *t, size_t n, float scale,
                            float *sums);
 
@@ -117,7 +118,7 @@ typedef struct gan_backend {
     void (*rng_uniform)(uint64_t seed, uint64_t stream, float *out, size_t n);
     /* out (n) = gan_rng_normal(seed, stream, out, n) (the CUDA backend's
      * double-precision log/sin/cos may differ from the C library's by an
-     * ulp of double, so a float can rarely differ by 1 ulp). */
+     * ulp or two of double, so a float can rarely differ by 1 ulp). */
     void (*rng_normal)(uint64_t seed, uint64_t stream, float *out, size_t n);
     /* rng_normal with the stream id read from device memory (*stream). */
     void (*rng_normal_dev)(uint64_t seed, const uint64_t *stream, float *out, size_t n);
@@ -148,7 +149,11 @@ typedef struct gan_backend {
     /* ---- graphs: record a sequence of calls once, replay it cheaply ----
      * Between graph_begin and graph_end, calls are recorded, not run (their
      * pointer and scalar arguments are frozen: pass per-step values through
-     * device memory). No mem_alloc, copy_to_host or synchronize inside.
+     * device memory). Inside, only kernels, copy, mem_set and zero: no
+     * mem_alloc, mem_free, copy_to_device (from pageable host memory),
+     * copy_to_host, synchronize or bce_logits (it returns to the host); a
+     * call that fails while recording makes graph_end fail. Call each kernel
+     * once before capturing (cuBLAS may load code on first use).
      * The CPU backend returns GAN_ERR_UNSUPPORTED. */
     gan_status (*graph_begin)(void);
     gan_status (*graph_end)(gan_graph **out);
