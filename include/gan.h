@@ -52,7 +52,8 @@ typedef enum gan_status {
     GAN_ERR_FORMAT,           /* a file's content is malformed or truncated */
     GAN_ERR_SHAPE,            /* data or tensors do not have the shape required */
     GAN_ERR_NUMERIC,          /* a NaN or infinity appeared (training diverged) */
-    GAN_ERR_UNSUPPORTED       /* valid request that this build cannot do */
+    GAN_ERR_UNSUPPORTED,      /* valid request that this build cannot do */
+    GAN_ERR_DEVICE            /* the GPU or its driver failed (a CUDA or cuBLAS error) */
 } gan_status;
 
 /* A short, constant name for a status ("invalid argument", ...). */

@@ -18,9 +18,21 @@
  * Determinism: every kernel's result depends only on its inputs and shapes,
  * never on the number of threads (reductions run in an order fixed by the
  * shapes).
+ * Ordering and errors: a backend runs its kernels in call order on one queue
+ * (the CUDA backend: one stream). Kernels and the asynchronous memory calls
+ * return nothing; a failure in them is kept (the first one wins) and reported
+ * by the next call that returns a gan_status (synchronize, copy_to_host,
+ * mem_alloc, graph_*). On the CPU everything runs at once and never fails.
+ *
+ * Device-resident variants (bce_logits_acc, adam_schedule, adam_device_lr,
+ * rng_normal_dev) take their per-step values from device memory instead of
+ * the host, so a captured graph of a whole step can be replayed unchanged
+ * and nothing has to come back to the host each step.
  */
 #ifndef GAN_BACKEND_H
 #define GAN_BACKEND_H
+
+#include "gan.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -33,6 +45,13 @@ typedef struct gan_conv_shape {
     int k, s, p;
     int OH, OW;
 } gan_conv_shape;
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A captured sequence of backend calls that can be replayed (CUDA graph). */
+typedef struct gan_graph gan_graph;
 
 typedef struct gan_backend {
     const char *name;
@@ -158,6 +177,72 @@ typedef struct gan_backend {
     void (*label_concat_backward)(float *dx, float *dtable, const float *dy,
                                   const int32_t *labels, int N, int C, int P, int n_classes,
                                   int D);
+    /* ---- device-resident variants (no value comes back to the host) ---- */
+
+    /* bce_logits that ACCUMULATES its sums into device memory: sums[0] +=
+     * the sum of the n losses, sums[1] += the sum of sigmoid(l) (float).
+     * dl (may be NULL) is written as in bce_logits. (The CUDA kernel is one
+     * block: meant for a batch of logits, not millions.) */
+    void (*bce_logits_acc)(float *dl, const float *l, const float *t, size_t n, float scale,
+                           float *sums);
+
+    /* Advance an Adam schedule held in device memory: *t += 1, then
+     * *lr_t = lr sqrt(1 - b2^t) / (1 - b1^t), computed in double and rounded
+     * once to float (the same value gan_model_adam_step passes to adam). */
+    void (*adam_schedule)(int64_t *t, float *lr_t, float lr, float b1, float b2);
+
+    /* adam with lr_t read from device memory (*lr_t) when the kernel runs. */
+    void (*adam_device_lr)(float *p, float *m, float *v, const float *g, size_t n,
+                           const float *lr_t, float b1, float b2, float eps);
+
+    /* ---- random numbers: the values of gan_rng_uniform / gan_rng_normal ---- */
+
+    /* out (n) = gan_rng_uniform(seed, stream, out, n), bit for bit. */
+    void (*rng_uniform)(uint64_t seed, uint64_t stream, float *out, size_t n);
+    /* out (n) = gan_rng_normal(seed, stream, out, n) (the CUDA backend's
+     * double-precision log/sin/cos may differ from the C library's by an
+     * ulp or two of double, so a float can rarely differ by 1 ulp). */
+    void (*rng_normal)(uint64_t seed, uint64_t stream, float *out, size_t n);
+    /* rng_normal with the stream id read from device memory (*stream). */
+    void (*rng_normal_dev)(uint64_t seed, const uint64_t *stream, float *out, size_t n);
+
+    /* ---- memory: all pointers below are the backend's device pointers
+     * unless named host ---- */
+
+    /* *ptr = `bytes` zeroed bytes, aligned to at least 64 bytes (CUDA: 256);
+     * bytes == 0 gives *ptr = NULL. Fails with GAN_ERR_OUT_OF_MEMORY naming
+     * the size. Never call while a graph is being captured. */
+    gan_status (*mem_alloc)(void **ptr, size_t bytes);
+    /* Release mem_alloc memory (NULL is allowed); waits for queued work. */
+    void (*mem_free)(void *ptr);
+    /* Host -> device, queued in order with the kernels: host_src must stay
+     * valid and unchanged until the next synchronize (or copy_to_host). */
+    void (*copy_to_device)(void *dst, const void *host_src, size_t bytes);
+    /* Device -> host: waits for all queued work, copies, and returns the
+     * first error of any call since the last check. */
+    gan_status (*copy_to_host)(void *host_dst, const void *src, size_t bytes);
+    /* Device -> device, queued (dst and src must not overlap). */
+    void (*copy)(void *dst, const void *src, size_t bytes);
+    /* Set `bytes` bytes at dst to the byte `value`, queued. */
+    void (*mem_set)(void *dst, int value, size_t bytes);
+    /* Wait for all queued work; returns the first error of any call since
+     * the last check (and clears it). */
+    gan_status (*synchronize)(void);
+
+    /* ---- graphs: record a sequence of calls once, replay it cheaply ----
+     * Between graph_begin and graph_end, calls are recorded, not run (their
+     * pointer and scalar arguments are frozen: pass per-step values through
+     * device memory). Inside, only kernels, copy, mem_set and zero: no
+     * mem_alloc, mem_free, copy_to_device (from pageable host memory),
+     * copy_to_host, synchronize or bce_logits (it returns to the host); a
+     * call that fails while recording makes graph_end fail. Call each kernel
+     * once before capturing (cuBLAS may load code on first use).
+     * The CPU backend returns GAN_ERR_UNSUPPORTED. */
+    gan_status (*graph_begin)(void);
+    gan_status (*graph_end)(gan_graph **out);
+    /* Queue one replay of the graph (asynchronous, like a kernel). */
+    gan_status (*graph_replay)(gan_graph *g);
+    void (*graph_free)(gan_graph *g); /* NULL is allowed */
 } gan_backend;
 
 /* The CPU reference backend (BLAS + OpenMP). */
@@ -165,5 +250,36 @@ const gan_backend *gan_backend_cpu(void);
 
 /* Set the number of CPU threads (0 = all cores) for BLAS and own kernels. */
 void gan_backend_cpu_set_threads(int threads);
+
+/* ---- the CUDA backend (src/cuda/; stubs when built with GAN_CUDA=OFF) ---- */
+
+/* Math for matrix products on the CUDA backend. */
+typedef enum gan_cuda_math {
+    GAN_CUDA_MATH_FP32 = 0,     /* plain FP32 products (CUBLAS_DEFAULT_MATH): no TF32 */
+    GAN_CUDA_MATH_PEDANTIC = 1, /* FP32 with cuBLAS's standardized arithmetic (slower) */
+    GAN_CUDA_MATH_TF32 = 2      /* allow TF32 tensor cores (10-bit mantissa inputs; faster) */
+} gan_cuda_math;
+
+/* Open CUDA device `device` (0-based): one stream, one cuBLAS handle and its
+ * workspace. GAN_ERR_UNSUPPORTED, with the reason, when the build has no
+ * CUDA, the driver is missing or too old, or there is no such GPU (an
+ * initialised backend then stays as it was). Calling it again with a valid
+ * device first releases the previous one (free its memory before). */
+gan_status gan_backend_cuda_init(int device);
+
+/* The CUDA kernel table (valid after gan_backend_cuda_init succeeded; NULL
+ * in a build without CUDA). Single-threaded use: one host thread at a time. */
+const gan_backend *gan_backend_cuda(void);
+
+/* Choose the math of matrix products (default GAN_CUDA_MATH_FP32). */
+gan_status gan_backend_cuda_set_math(gan_cuda_math math);
+
+/* Wait for queued work and release the stream, handle and workspace (memory
+ * from mem_alloc must be freed before). Safe to call when not initialised. */
+void gan_backend_cuda_shutdown(void);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

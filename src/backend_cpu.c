@@ -14,10 +14,13 @@
  */
 #include "backend.h"
 #include "backend_cpu_kernels.h"
+#include "internal.h"
+#include "rng.h"
 
 #include <cblas.h>
 #include <math.h>
 #include <omp.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Features per thread chunk in the (N, F) kernels: one chunk's accumulators
@@ -278,6 +281,91 @@ static void cpu_zero(float *x, size_t n) {
     }
 }
 
+/* ---- device-resident variants: on the CPU, "device memory" is host memory */
+
+static void cpu_bce_logits_acc(float *dl, const float *l, const float *t, size_t n, float scale,
+                               float *sums) {
+    double probs = 0;
+    double loss = cpu_bce_logits(dl, l, t, n, scale, &probs);
+    sums[0] += (float)loss;
+    sums[1] += (float)probs;
+}
+
+static void cpu_adam_schedule(int64_t *t, float *lr_t, float lr, float b1, float b2) {
+    *t += 1;
+    double td = (double)*t;
+    *lr_t = (float)(lr * sqrt(1.0 - pow(b2, td)) / (1.0 - pow(b1, td)));
+}
+
+static void cpu_adam_device_lr(float *p, float *m, float *v, const float *g, size_t n,
+                               const float *lr_t, float b1, float b2, float eps) {
+    cpu_adam(p, m, v, g, n, *lr_t, b1, b2, eps);
+}
+
+static void cpu_rng_normal_dev(uint64_t seed, const uint64_t *stream, float *out, size_t n) {
+    gan_rng_normal(seed, *stream, out, n);
+}
+
+/* ---- memory ---- */
+
+#define CPU_ALIGN 64
+
+static gan_status cpu_mem_alloc(void **ptr, size_t bytes) {
+    *ptr = NULL;
+    if (bytes == 0) return GAN_OK;
+    if (bytes > SIZE_MAX - CPU_ALIGN)
+        return gan_fail(GAN_ERR_OUT_OF_MEMORY, "cannot allocate %zu bytes of host memory", bytes);
+    size_t rounded = (bytes + CPU_ALIGN - 1) / CPU_ALIGN * CPU_ALIGN;
+    void *p = aligned_alloc(CPU_ALIGN, rounded);
+    if (!p)
+        return gan_fail(GAN_ERR_OUT_OF_MEMORY, "out of host memory allocating %zu bytes", bytes);
+    memset(p, 0, rounded);
+    *ptr = p;
+    return GAN_OK;
+}
+
+static void cpu_mem_free(void *ptr) {
+    free(ptr);
+}
+
+static void cpu_copy_to_device(void *dst, const void *host_src, size_t bytes) {
+    if (bytes) memcpy(dst, host_src, bytes);
+}
+
+static gan_status cpu_copy_to_host(void *host_dst, const void *src, size_t bytes) {
+    if (bytes) memcpy(host_dst, src, bytes);
+    return GAN_OK;
+}
+
+static void cpu_copy(void *dst, const void *src, size_t bytes) {
+    if (bytes) memcpy(dst, src, bytes);
+}
+
+static void cpu_mem_set(void *dst, int value, size_t bytes) {
+    if (bytes) memset(dst, value, bytes);
+}
+
+static gan_status cpu_synchronize(void) {
+    return GAN_OK;
+}
+
+/* ---- graphs: not on the CPU (there is no launch cost to save) ---- */
+
+static gan_status cpu_graph_begin(void) {
+    return gan_fail(GAN_ERR_UNSUPPORTED, "the cpu backend cannot capture graphs");
+}
+
+static gan_status cpu_graph_end(gan_graph **out) {
+    *out = NULL;
+    return gan_fail(GAN_ERR_UNSUPPORTED, "the cpu backend cannot capture graphs");
+}
+
+static gan_status cpu_graph_replay(gan_graph *g) {
+    return gan_fail(GAN_ERR_UNSUPPORTED, "the cpu backend cannot replay graphs");
+}
+
+static void cpu_graph_free(gan_graph *g) {}
+
 static const gan_backend cpu_backend = {
     .name = "cpu",
     .gemm = cpu_gemm,
@@ -308,6 +396,23 @@ static const gan_backend cpu_backend = {
     .spectral_norm_backward = gan_cpu_spectral_norm_backward,
     .label_concat_forward = gan_cpu_label_concat_forward,
     .label_concat_backward = gan_cpu_label_concat_backward,
+    .bce_logits_acc = cpu_bce_logits_acc,
+    .adam_schedule = cpu_adam_schedule,
+    .adam_device_lr = cpu_adam_device_lr,
+    .rng_uniform = gan_rng_uniform,
+    .rng_normal = gan_rng_normal,
+    .rng_normal_dev = cpu_rng_normal_dev,
+    .mem_alloc = cpu_mem_alloc,
+    .mem_free = cpu_mem_free,
+    .copy_to_device = cpu_copy_to_device,
+    .copy_to_host = cpu_copy_to_host,
+    .copy = cpu_copy,
+    .mem_set = cpu_mem_set,
+    .synchronize = cpu_synchronize,
+    .graph_begin = cpu_graph_begin,
+    .graph_end = cpu_graph_end,
+    .graph_replay = cpu_graph_replay,
+    .graph_free = cpu_graph_free,
 };
 
 const gan_backend *gan_backend_cpu(void) {

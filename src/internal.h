@@ -21,6 +21,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #if defined(__GNUC__)
 #define GAN_PRINTF(a, b) __attribute__((format(printf, a, b)))
 #else
@@ -41,5 +45,9 @@ gan_status gan_fail_prefix(gan_status status, const char *prefix);
 
 #define GAN_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define GAN_MAX(a, b) ((a) > (b) ? (a) : (b))
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* GAN_INTERNAL_H */

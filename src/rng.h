@@ -17,6 +17,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* What a stream is used for (the top byte of a stream id). */
 enum gan_rng_purpose {
     GAN_RNG_INIT = 1,    /* parameter initialisation; detail = net << 16 | tensor, with bits
@@ -49,5 +53,9 @@ uint32_t gan_rng_below(uint64_t seed, uint64_t stream, uint64_t j, uint32_t boun
 
 /* Fisher-Yates shuffle of perm[0..n-1] (which must hold a permutation). */
 void gan_rng_shuffle(uint64_t seed, uint64_t stream, uint32_t *perm, size_t n);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

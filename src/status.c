@@ -19,6 +19,7 @@ const char *gan_status_string(gan_status status) {
     case GAN_ERR_SHAPE: return "shape mismatch";
     case GAN_ERR_NUMERIC: return "numerical error";
     case GAN_ERR_UNSUPPORTED: return "unsupported";
+    case GAN_ERR_DEVICE: return "device error";
     }
     return "unknown status";
 }

@@ -1,0 +1,23 @@
+/*
+ * backend_cuda_none.c - the CUDA backend's entry points in a build without
+ * CUDA (GAN_CUDA=OFF): every request fails cleanly with GAN_ERR_UNSUPPORTED,
+ * so `--device cuda` can say why instead of failing to link.
+ */
+#include "backend.h"
+#include "internal.h"
+
+gan_status gan_backend_cuda_init(int device) {
+    return gan_fail(GAN_ERR_UNSUPPORTED,
+                    "this build of gan.c has no CUDA backend (configure with -DGAN_CUDA=ON and a "
+                    "CUDA toolkit)");
+}
+
+const gan_backend *gan_backend_cuda(void) {
+    return NULL;
+}
+
+gan_status gan_backend_cuda_set_math(gan_cuda_math math) {
+    return gan_fail(GAN_ERR_UNSUPPORTED, "this build of gan.c has no CUDA backend");
+}
+
+void gan_backend_cuda_shutdown(void) {}

@@ -1,0 +1,21 @@
+/*
+ * gemm.cu - matrix products through cuBLAS.
+ *
+ * The table's gemm is row-major; cuBLAS is column-major. A row-major (R, C)
+ * matrix with leading dimension ld is, read column-major, its transpose
+ * (C, R) with the same ld. So C = op(A) op(B) (row-major, M x N) is computed
+ * as C^T = op(B)^T op(A)^T (column-major, N x M): cublasSgemm with the
+ * operands swapped, the same transpose flags, and M and N swapped.
+ *
+ * Math: FP32 by default (CUBLAS_DEFAULT_MATH, no TF32); see
+ * gan_backend_cuda_set_math for TF32 or pedantic math.
+ */
+#include "cuda_common.cuh"
+
+void gan_cuda_gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float *A,
+                   int lda, const float *B, int ldb, float beta, float *C, int ldc) {
+    if (M <= 0 || N <= 0) return;
+    GAN_CUBLAS_NOTE(cublasSgemm(gan_cuda.blas, trans_b ? CUBLAS_OP_T : CUBLAS_OP_N,
+                                trans_a ? CUBLAS_OP_T : CUBLAS_OP_N, N, M, K, &alpha, B, ldb, A,
+                                lda, &beta, C, ldc));
+}

@@ -1,0 +1,53 @@
+/*
+ * optim.cu - Adam (Keras formula, see backend.h) and its learning-rate
+ * schedule on the device.
+ *
+ * The update is the CPU reference's float expression, element by element;
+ * built with --fmad=false it rounds exactly like the CPU. adam_schedule
+ * keeps the step count and lr_t in device memory so that a captured graph
+ * replays a whole optimizer step unchanged.
+ */
+#include "cuda_common.cuh"
+
+__global__ void adam_kernel(float *__restrict__ p, float *__restrict__ m, float *__restrict__ v,
+                            const float *__restrict__ g, size_t n, const float *lr_ptr,
+                            float lr_value, float b1, float b2, float eps) {
+    float lr_t = lr_ptr ? *lr_ptr : lr_value;
+    for (size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < n;
+         i += (size_t)gridDim.x * blockDim.x) {
+        float gi = g[i];
+        float mi = b1 * m[i] + (1.0f - b1) * gi;
+        float vi = b2 * v[i] + (1.0f - b2) * gi * gi;
+        m[i] = mi;
+        v[i] = vi;
+        p[i] -= lr_t * mi / (sqrtf(vi) + eps);
+    }
+}
+
+__global__ void adam_schedule_kernel(int64_t *t, float *lr_t, float lr, float b1, float b2) {
+    int64_t step = *t + 1;
+    *t = step;
+    double td = (double)step;
+    *lr_t = (float)(lr * sqrt(1.0 - pow((double)b2, td)) / (1.0 - pow((double)b1, td)));
+}
+
+void gan_cuda_adam(float *p, float *m, float *v, const float *g, size_t n, float lr_t, float b1,
+                   float b2, float eps) {
+    if (n == 0) return;
+    adam_kernel<<<gan_cuda_blocks(n, GAN_CUDA_THREADS), GAN_CUDA_THREADS, 0, gan_cuda.stream>>>(
+        p, m, v, g, n, NULL, lr_t, b1, b2, eps);
+    GAN_CUDA_LAUNCHED("adam_kernel");
+}
+
+void gan_cuda_adam_device_lr(float *p, float *m, float *v, const float *g, size_t n,
+                             const float *lr_t, float b1, float b2, float eps) {
+    if (n == 0) return;
+    adam_kernel<<<gan_cuda_blocks(n, GAN_CUDA_THREADS), GAN_CUDA_THREADS, 0, gan_cuda.stream>>>(
+        p, m, v, g, n, lr_t, 0.0f, b1, b2, eps);
+    GAN_CUDA_LAUNCHED("adam_kernel");
+}
+
+void gan_cuda_adam_schedule(int64_t *t, float *lr_t, float lr, float b1, float b2) {
+    adam_schedule_kernel<<<1, 1, 0, gan_cuda.stream>>>(t, lr_t, lr, b1, b2);
+    GAN_CUDA_LAUNCHED("adam_schedule_kernel");
+}

@@ -1,0 +1,105 @@
+/*
+ * pointwise.cu - element-wise kernels: bias add, leaky ReLU and tanh with
+ * their backward passes, batch normalization in inference mode, zero.
+ *
+ * Each output element is one thread's job in a grid-stride loop, written
+ * with the same float operations in the same order as backend_cpu.c; built
+ * with --fmad=false (the default, see GAN_CUDA_FMAD) they round exactly as
+ * the CPU reference does, except tanhf (CUDA's is within 2 ulp).
+ */
+#include "cuda_common.cuh"
+
+#define GRID_STRIDE(i, n)                                                                          \
+    for (size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < (n);                      \
+         i += (size_t)gridDim.x * blockDim.x)
+
+__global__ void bias_forward_kernel(float *y, const float *b, size_t total, int F) {
+    GRID_STRIDE(i, total) y[i] += b[i % (size_t)F];
+}
+
+__global__ void leaky_relu_forward_kernel(float *__restrict__ y, const float *__restrict__ x,
+                                          size_t n, float alpha) {
+    GRID_STRIDE(i, n) {
+        float v = x[i];
+        y[i] = v > 0.0f ? v : alpha * v;
+    }
+}
+
+__global__ void leaky_relu_backward_kernel(float *__restrict__ dx, const float *__restrict__ x,
+                                           const float *__restrict__ dy, size_t n, float alpha) {
+    GRID_STRIDE(i, n) dx[i] = x[i] > 0.0f ? dy[i] : alpha * dy[i];
+}
+
+__global__ void tanh_forward_kernel(float *__restrict__ y, const float *__restrict__ x, size_t n) {
+    GRID_STRIDE(i, n) y[i] = tanhf(x[i]);
+}
+
+__global__ void tanh_backward_kernel(float *__restrict__ dx, const float *__restrict__ y,
+                                     const float *__restrict__ dy, size_t n) {
+    GRID_STRIDE(i, n) {
+        float v = y[i];
+        dx[i] = dy[i] * (1.0f - v * v);
+    }
+}
+
+__global__ void batchnorm_infer_kernel(float *__restrict__ y, const float *__restrict__ x,
+                                       const float *__restrict__ running_mean,
+                                       const float *__restrict__ running_var,
+                                       const float *__restrict__ gamma,
+                                       const float *__restrict__ beta, size_t total, int F,
+                                       float eps) {
+    GRID_STRIDE(i, total) {
+        size_t f = i % (size_t)F;
+        y[i] = (x[i] - running_mean[f]) * (gamma[f] / sqrtf(running_var[f] + eps)) + beta[f];
+    }
+}
+
+#define LAUNCH_1D(kernel, n, ...)                                                                  \
+    do {                                                                                           \
+        if ((n) == 0) return;                                                                      \
+        kernel<<<gan_cuda_blocks((n), GAN_CUDA_THREADS), GAN_CUDA_THREADS, 0, gan_cuda.stream>>>( \
+            __VA_ARGS__);                                                                          \
+        GAN_CUDA_LAUNCHED(#kernel);                                                                \
+    } while (0)
+
+void gan_cuda_bias_forward(float *y, const float *b, int N, int F) {
+    if (N <= 0 || F <= 0) return;
+    size_t total = (size_t)N * (size_t)F;
+    LAUNCH_1D(bias_forward_kernel, total, y, b, total, F);
+}
+
+void gan_cuda_leaky_relu_forward(float *y, const float *x, size_t n, float alpha) {
+    LAUNCH_1D(leaky_relu_forward_kernel, n, y, x, n, alpha);
+}
+
+void gan_cuda_leaky_relu_backward(float *dx, const float *x, const float *dy, size_t n,
+                                  float alpha) {
+    LAUNCH_1D(leaky_relu_backward_kernel, n, dx, x, dy, n, alpha);
+}
+
+void gan_cuda_tanh_forward(float *y, const float *x, size_t n) {
+    LAUNCH_1D(tanh_forward_kernel, n, y, x, n);
+}
+
+void gan_cuda_tanh_backward(float *dx, const float *y, const float *dy, size_t n) {
+    LAUNCH_1D(tanh_backward_kernel, n, dx, y, dy, n);
+}
+
+void gan_cuda_batchnorm_forward_infer(float *y, const float *x, const float *running_mean,
+                                      const float *running_var, const float *gamma,
+                                      const float *beta, int N, int F, float eps) {
+    if (N <= 0 || F <= 0) return;
+    size_t total = (size_t)N * (size_t)F;
+    LAUNCH_1D(batchnorm_infer_kernel, total, y, x, running_mean, running_var, gamma, beta, total,
+              F, eps);
+}
+
+void gan_cuda_zero(float *x, size_t n) {
+    if (n == 0) return;
+    GAN_CUDA_NOTE(cudaMemsetAsync(x, 0, n * sizeof *x, gan_cuda.stream));
+}
+
+cudaError_t gan_cuda_probe_kernels(void) {
+    cudaFuncAttributes attr;
+    return cudaFuncGetAttributes(&attr, leaky_relu_forward_kernel);
+}

@@ -1,0 +1,91 @@
+/*
+ * rng.cu - the Philox4x32-10 generator of rng.c on the device, giving the
+ * same numbers: element j of a uniform stream is word j % 4 of block j / 4;
+ * normal element j is output j % 2 of the Box-Muller pair j / 2, formed in
+ * double from two 53-bit uniforms and rounded once to float.
+ *
+ * Uniforms are integer arithmetic and one exact float scaling: identical
+ * bits. Normals use CUDA's double log/sqrt/cos/sin (sqrt correctly rounded;
+ * log, cos, sin within 1-2 ulp of double), so after rounding to float they
+ * equal the CPU's except, rarely, by 1 ulp of float.
+ */
+#include "cuda_common.cuh"
+
+#define PHILOX_M0 0xD2511F53u
+#define PHILOX_M1 0xCD9E8D57u
+#define PHILOX_W0 0x9E3779B9u
+#define PHILOX_W1 0xBB67AE85u
+
+__device__ static void philox(uint64_t seed, uint64_t stream, uint64_t index, uint32_t out[4]) {
+    uint32_t c0 = (uint32_t)index, c1 = (uint32_t)(index >> 32);
+    uint32_t c2 = (uint32_t)stream, c3 = (uint32_t)(stream >> 32);
+    uint32_t k0 = (uint32_t)seed, k1 = (uint32_t)(seed >> 32);
+#pragma unroll
+    for (int round = 0; round < 10; round++) {
+        uint32_t hi0 = __umulhi(PHILOX_M0, c0), lo0 = PHILOX_M0 * c0;
+        uint32_t hi1 = __umulhi(PHILOX_M1, c2), lo1 = PHILOX_M1 * c2;
+        c0 = hi1 ^ c1 ^ k0;
+        c1 = lo1;
+        c2 = hi0 ^ c3 ^ k1;
+        c3 = lo0;
+        k0 += PHILOX_W0;
+        k1 += PHILOX_W1;
+    }
+    out[0] = c0;
+    out[1] = c1;
+    out[2] = c2;
+    out[3] = c3;
+}
+
+__global__ void rng_uniform_kernel(uint64_t seed, uint64_t stream, float *out, size_t n) {
+    size_t blocks = (n + 3) / 4;
+    for (size_t blk = (size_t)blockIdx.x * blockDim.x + threadIdx.x; blk < blocks;
+         blk += (size_t)gridDim.x * blockDim.x) {
+        uint32_t r[4];
+        philox(seed, stream, blk, r);
+#pragma unroll
+        for (int k = 0; k < 4; k++)
+            if (blk * 4 + k < n) out[blk * 4 + k] = (float)(r[k] >> 8) * (1.0f / 16777216.0f);
+    }
+}
+
+__global__ void rng_normal_kernel(uint64_t seed, const uint64_t *stream_ptr, uint64_t stream_value,
+                                  float *out, size_t n) {
+    const double two_pi = 6.283185307179586476925286766559;
+    uint64_t stream = stream_ptr ? *stream_ptr : stream_value;
+    size_t pairs = (n + 1) / 2;
+    for (size_t pair = (size_t)blockIdx.x * blockDim.x + threadIdx.x; pair < pairs;
+         pair += (size_t)gridDim.x * blockDim.x) {
+        uint32_t r[4];
+        philox(seed, stream, pair, r);
+        uint64_t a = ((uint64_t)r[0] << 32) | r[1];
+        uint64_t b = ((uint64_t)r[2] << 32) | r[3];
+        double u1 = (double)((a >> 11) + 1) * 0x1.0p-53; /* (0, 1] */
+        double u2 = (double)(b >> 11) * 0x1.0p-53;       /* [0, 1) */
+        double radius = sqrt(-2.0 * log(u1));
+        double angle = two_pi * u2;
+        out[pair * 2] = (float)(radius * cos(angle));
+        if (pair * 2 + 1 < n) out[pair * 2 + 1] = (float)(radius * sin(angle));
+    }
+}
+
+void gan_cuda_rng_uniform(uint64_t seed, uint64_t stream, float *out, size_t n) {
+    if (n == 0) return;
+    rng_uniform_kernel<<<gan_cuda_blocks((n + 3) / 4, GAN_CUDA_THREADS), GAN_CUDA_THREADS, 0,
+                         gan_cuda.stream>>>(seed, stream, out, n);
+    GAN_CUDA_LAUNCHED("rng_uniform_kernel");
+}
+
+void gan_cuda_rng_normal(uint64_t seed, uint64_t stream, float *out, size_t n) {
+    if (n == 0) return;
+    rng_normal_kernel<<<gan_cuda_blocks((n + 1) / 2, GAN_CUDA_THREADS), GAN_CUDA_THREADS, 0,
+                        gan_cuda.stream>>>(seed, NULL, stream, out, n);
+    GAN_CUDA_LAUNCHED("rng_normal_kernel");
+}
+
+void gan_cuda_rng_normal_dev(uint64_t seed, const uint64_t *stream, float *out, size_t n) {
+    if (n == 0) return;
+    rng_normal_kernel<<<gan_cuda_blocks((n + 1) / 2, GAN_CUDA_THREADS), GAN_CUDA_THREADS, 0,
+                        gan_cuda.stream>>>(seed, stream, 0, out, n);
+    GAN_CUDA_LAUNCHED("rng_normal_kernel");
+}

@@ -1,0 +1,128 @@
+/*
+ * test_backend_cpu.c - the CPU backend's device-resident, random-number,
+ * memory and graph entries (the ones the CUDA backend is checked against in
+ * tests/cuda/): each must agree with the host-returning kernel or library
+ * function it mirrors, bit for bit.
+ */
+#include "backend.h"
+#include "rng.h"
+#include "test_util.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define N 1003
+
+static void test_bce_acc(const gan_backend *be) {
+    float l[N], t[N], dl_a[N], dl_b[N];
+    gan_rng_uniform(3, 1, l, N);
+    gan_rng_uniform(3, 2, t, N);
+    for (int i = 0; i < N; i++) {
+        l[i] = 30.0f * l[i] - 15.0f;
+        t[i] = t[i] > 0.5f ? 1.0f : 0.0f;
+    }
+    double probs = 0;
+    double loss = be->bce_logits(dl_a, l, t, N, 0.25f, &probs);
+    float sums[2] = {1.0f, -2.0f};
+    be->bce_logits_acc(dl_b, l, t, N, 0.25f, sums);
+    CHECK(memcmp(dl_a, dl_b, sizeof dl_a) == 0);
+    CHECK(sums[0] == 1.0f + (float)loss);
+    CHECK(sums[1] == -2.0f + (float)probs);
+    be->bce_logits_acc(NULL, l, t, N, 0.25f, sums); /* dl may be NULL */
+    CHECK(fabsf(sums[0] - (1.0f + 2.0f * (float)loss)) <= 1e-6f * fabsf(sums[0]));
+}
+
+static void test_adam_schedule(const gan_backend *be) {
+    const float lr = 2e-4f, b1 = 0.5f, b2 = 0.999f, eps = 1e-7f;
+    float p_a[N], m_a[N], v_a[N], g[N];
+    gan_rng_uniform(4, 1, p_a, N);
+    gan_rng_uniform(4, 2, g, N);
+    memset(m_a, 0, sizeof m_a);
+    memset(v_a, 0, sizeof v_a);
+    float p_b[N], m_b[N], v_b[N];
+    memcpy(p_b, p_a, sizeof p_a);
+    memcpy(m_b, m_a, sizeof m_a);
+    memcpy(v_b, v_a, sizeof v_a);
+    int64_t t = 0;
+    float lr_t = 0;
+    for (int step = 1; step <= 4; step++) {
+        /* the formula of gan_model_adam_step */
+        double td = (double)step;
+        float expect = (float)(lr * sqrt(1.0 - pow(b2, td)) / (1.0 - pow(b1, td)));
+        be->adam(p_a, m_a, v_a, g, N, expect, b1, b2, eps);
+        be->adam_schedule(&t, &lr_t, lr, b1, b2);
+        CHECK(t == step);
+        CHECK(lr_t == expect);
+        be->adam_device_lr(p_b, m_b, v_b, g, N, &lr_t, b1, b2, eps);
+    }
+    CHECK(memcmp(p_a, p_b, sizeof p_a) == 0);
+    CHECK(memcmp(m_a, m_b, sizeof m_a) == 0);
+    CHECK(memcmp(v_a, v_b, sizeof v_a) == 0);
+}
+
+static void test_rng(const gan_backend *be) {
+    float a[N], b[N];
+    uint64_t stream = gan_rng_stream(GAN_RNG_NOISE, 17);
+    gan_rng_uniform(9, stream, a, N);
+    be->rng_uniform(9, stream, b, N);
+    CHECK(memcmp(a, b, sizeof a) == 0);
+    gan_rng_normal(9, stream, a, N);
+    be->rng_normal(9, stream, b, N);
+    CHECK(memcmp(a, b, sizeof a) == 0);
+    memset(b, 0, sizeof b);
+    be->rng_normal_dev(9, &stream, b, N);
+    CHECK(memcmp(a, b, sizeof a) == 0);
+}
+
+static void test_memory(const gan_backend *be) {
+    void *p = NULL, *q = NULL;
+    CHECK_OK(be->mem_alloc(&p, 1000));
+    CHECK(p != NULL && (uintptr_t)p % 64 == 0);
+    unsigned char host[1000];
+    memset(host, 7, sizeof host);
+    CHECK_OK(be->copy_to_host(host, p, sizeof host));
+    int zero = 1;
+    for (int i = 0; i < 1000; i++) zero &= host[i] == 0;
+    CHECK(zero);
+    CHECK_OK(be->mem_alloc(&q, 1000));
+    be->mem_set(p, 0x5A, 1000);
+    be->copy(q, p, 600);
+    CHECK_OK(be->copy_to_host(host, q, 1000));
+    CHECK(host[0] == 0x5A && host[599] == 0x5A && host[600] == 0 && host[999] == 0);
+    memset(host, 3, sizeof host);
+    be->copy_to_device(p, host, 10);
+    CHECK_OK(be->synchronize());
+    CHECK(((unsigned char *)p)[9] == 3 && ((unsigned char *)p)[10] == 0x5A);
+    be->mem_free(p);
+    be->mem_free(q);
+    be->mem_free(NULL);
+    CHECK_OK(be->mem_alloc(&p, 0));
+    CHECK(p == NULL);
+}
+
+static void test_graph(const gan_backend *be) {
+    gan_graph *g = (gan_graph *)1;
+    CHECK(be->graph_begin() == GAN_ERR_UNSUPPORTED);
+    CHECK(be->graph_end(&g) == GAN_ERR_UNSUPPORTED && g == NULL);
+    CHECK(be->graph_replay(NULL) == GAN_ERR_UNSUPPORTED);
+    be->graph_free(NULL);
+}
+
+int main(void) {
+    const gan_backend *be = gan_backend_cpu();
+    gan_backend_cpu_set_threads(0);
+    test_bce_acc(be);
+    test_adam_schedule(be);
+    test_rng(be);
+    test_memory(be);
+    test_graph(be);
+#ifndef GAN_HAVE_CUDA
+    /* a build without CUDA says so instead of failing to link */
+    CHECK(gan_backend_cuda_init(0) == GAN_ERR_UNSUPPORTED);
+    CHECK(strstr(gan_last_error(), "GAN_CUDA=ON") != NULL);
+    CHECK(gan_backend_cuda() == NULL);
+#endif
+    return test_report();
+}
