@@ -102,7 +102,7 @@ int main(void) {
         CHECK_OK(gan_st_get_f32(w, "discriminator.7.weight", 2, (int64_t[]){1, 256}, &p));
         CHECK_OK(gan_st_get_f32(w, "generator.8.running_var", 1, (int64_t[]){1024}, &p));
         CHECK(gan_st_metadata(w, "model") && strcmp(gan_st_metadata(w, "model"), "mlp") == 0);
-        CHECK(gan_st_metadata(w, "step") && strcmp(gan_st_metadata(w, "step"), "200") == 0);
+        CHECK(gan_st_metadata(w, "state.step") && strcmp(gan_st_metadata(w, "state.step"), "200") == 0);
         gan_st_close(w);
     }
 
