@@ -3,16 +3,20 @@
  * trip; a run stopped and resumed ends bit-identical to one never stopped,
  * at any thread count; truncated, corrupt and hostile checkpoints (lying
  * metadata, missing tensors, wrong dtypes or shapes, NaN weights) are
- * refused with a message naming the file, by the trainer and the generator.
+ * refused with a message naming the file, by the trainer and the generator;
+ * a save that hits a full disk leaves the previous checkpoint intact.
  */
 #include "checkpoint.h"
 #include "generator.h"
 #include "test_util.h"
 #include "trainer.h"
 
+#include <dirent.h>
 #include <math.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 static gan_dataset *make_dataset(int n) {
     size_t len = 16 + (size_t)n * 784;
@@ -155,6 +159,41 @@ int main(void) {
     gan_trainer_free(b);
     b = NULL;
 
+    /* a full disk while saving (simulated with RLIMIT_FSIZE: writes past
+     * 64 KB fail with EFBIG) leaves the previous checkpoint intact and no
+     * temporary file behind */
+    {
+        size_t before_len = 0;
+        void *before = test_read_file(ck, &before_len);
+        train(a, 1);
+        struct rlimit old, small = {64 * 1024, 64 * 1024};
+        CHECK(getrlimit(RLIMIT_FSIZE, &old) == 0);
+        small.rlim_max = old.rlim_max;
+        void (*prev)(int) = signal(SIGXFSZ, SIG_IGN);
+        CHECK(setrlimit(RLIMIT_FSIZE, &small) == 0);
+        gan_status s = gan_trainer_save_checkpoint(a, ck);
+        CHECK(setrlimit(RLIMIT_FSIZE, &old) == 0);
+        signal(SIGXFSZ, prev);
+        CHECK_MSG(s == GAN_ERR_IO, "save under a full disk returned %d", (int)s);
+        CHECK(strstr(gan_last_error(), "a.safetensors") != NULL);
+        size_t after_len = 0;
+        void *after = test_read_file(ck, &after_len);
+        CHECK(before && after && before_len == after_len && memcmp(before, after, after_len) == 0);
+        free(before);
+        free(after);
+        int files = 0;
+        DIR *dir = opendir(test_tmpdir());
+        for (struct dirent *e; dir && (e = readdir(dir));)
+            if (strstr(e->d_name, "a.safetensors")) files++;
+        if (dir) closedir(dir);
+        CHECK_MSG(files == 1, "%d files named like the checkpoint after the failed save", files);
+        gan_trainer *c = NULL;
+        CHECK_OK(gan_trainer_resume(ck, data, 1, &c));
+        CHECK(c && gan_trainer_step_count(c) == 5); /* the old state */
+        gan_trainer_free(c);
+        CHECK_OK(gan_trainer_save_checkpoint(a, ck)); /* room again: the save works */
+    }
+
     /* exact resume: 20 straight steps == 9 steps, save, resume, 11 steps;
      * at 1 and 2 threads, and switching thread counts across the resume */
     int thread_pairs[3][2] = {{1, 1}, {2, 2}, {1, 2}};
@@ -251,7 +290,7 @@ int main(void) {
     expect_refused(bad, "bad option", "options.batch_size");
     rewrite(ck, bad, NULL, "options.lr", "nan");
     expect_refused(bad, "NaN option", "options.lr");
-    rewrite(ck, bad, NULL, "state.step", "6");
+    rewrite(ck, bad, NULL, "state.step", "99");
     expect_refused(bad, "step mismatch", "disagree");
     rewrite(ck, bad, NULL, "format_version", "99");
     expect_refused(bad, "future version", "version");
