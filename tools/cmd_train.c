@@ -106,13 +106,14 @@ static bool apply_model_train(int argc, char **argv, cli_option *opts, const cha
 }
 
 /* With --resume --model M: whether M is the checkpoint's model (the same
- * spec text). Prints the error and returns false if not, or on failure. */
+ * spec text; a model that does not load is another one). Prints the error
+ * and returns false if not. */
 static bool same_model(const char *model, const char *ckpt, const gan_st_file *f,
                        const gan_ckpt_info *info) {
     gan_spec *given = NULL, *saved = NULL;
-    gan_status s = gan_spec_load(model, &given);
-    if (s == GAN_OK) s = gan_ckpt_read_spec(f, info, &saved);
-    bool same = s == GAN_OK && strcmp(gan_spec_text(given), gan_spec_text(saved)) == 0;
+    gan_status s = gan_ckpt_read_spec(f, info, &saved);
+    bool same = s == GAN_OK && gan_spec_load(model, &given) == GAN_OK &&
+                strcmp(gan_spec_text(given), gan_spec_text(saved)) == 0;
     if (s != GAN_OK) cli_fail(s);
     else if (!same)
         cli_error("--model %s contradicts the checkpoint %s (model %s, another spec); a resumed "
