@@ -1,6 +1,6 @@
 /*
  * value.c - one word as a value of a key, strictly:
- *   integer  [-]digits (at most 18), nothing else; then the range [lo, hi]
+ *   integer  [-]digits, nothing else; then the range [lo, hi]
  *   number   [-](digits[.digits]|.digits)[(e|E)[+|-]digits], read with
  *            strtof (correctly rounded, so "0.2" is the float 0.2f); no
  *            "inf", "nan", hex or trailing junk; then the range
@@ -40,10 +40,11 @@ static bool is_decimal_number(const char *s) {
     return *s == 0;
 }
 
-static bool is_integer(const char *s) {
+/* Digits of an integer word ([-]digits), or 0 if it is not one. */
+static size_t integer_digits(const char *s) {
     if (*s == '-') s++;
     size_t n = skip_digits(&s);
-    return n > 0 && n <= 18 && *s == 0;
+    return *s == 0 ? n : 0;
 }
 
 void spec_value_describe(const spec_key *key, char *buf, size_t cap) {
@@ -84,10 +85,12 @@ bool spec_value_parse(const spec_key *key, const char *word, gan_spec_value *v, 
     memset(v, 0, sizeof *v);
     switch (key->kind) {
     case SPEC_INT: {
-        if (!is_integer(word)) {
+        size_t digits = integer_digits(word);
+        if (digits == 0) {
             snprintf(why, cap, "'%s' is not an integer", word);
             return false;
         }
+        if (digits > 18) return out_of_range(key, word, why, cap);
         long long x = strtoll(word, NULL, 10);
         if ((double)x < key->lo || (double)x > key->hi) return out_of_range(key, word, why, cap);
         v->i = x;
