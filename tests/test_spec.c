@@ -486,9 +486,43 @@ static void test_errors(void) {
     gan_spec_free(s);
 }
 
+/* Every prefix and every one-byte change of each preset parses or fails
+ * with a message naming the origin: no crash, no silent nonsense. */
+static void test_mutations(void) {
+    static const char subst[] = {0, '\n', ' ', '#', '=', '0', '9', '-', '.', 'x', '\r', '\t',
+                                 (char)0x80, (char)0xff};
+    int parsed = 0, refused = 0, bad_message = 0;
+    for (int p = 0; p < gan_preset_count(); p++) {
+        const char *text = gan_preset_at(p)->spec;
+        size_t n = strlen(text);
+        char *buf = malloc(n + 1);
+        for (size_t i = 0; i <= n; i++) {
+            for (size_t k = 0; k <= sizeof subst; k++) {
+                memcpy(buf, text, n);
+                size_t len = n;
+                if (k == sizeof subst) len = i; /* the prefix */
+                else if (i < n) buf[i] = subst[k];
+                else continue;
+                gan_spec *s = NULL;
+                gan_status st = gan_spec_parse(buf, len, "m.gan", "m", &s);
+                if (st == GAN_OK) parsed++;
+                else refused++;
+                if (st != GAN_OK && strncmp(gan_last_error(), "m.gan", 5) != 0 && bad_message++ < 5)
+                    fprintf(stderr, "message without the origin: %s\n", gan_last_error());
+                CHECK(st == GAN_OK ? s != NULL : s == NULL);
+                gan_spec_free(s);
+            }
+        }
+        free(buf);
+    }
+    CHECK(bad_message == 0);
+    CHECK(parsed > 0 && refused > 0);
+}
+
 int main(void) {
     test_presets();
     test_valid();
     test_errors();
+    test_mutations();
     return test_report();
 }
