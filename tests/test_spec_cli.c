@@ -154,7 +154,8 @@ static void test_cli(const char *images) {
                           "discriminator\n  flatten\n  dense 1\n";
     CHECK(test_write_file(other, changed, strlen(changed)) == 0);
     CHECK(run("%s train --resume %s/run1 --model %s --steps 6", cli, dir, other) == 2);
-    CHECK_MSG(strstr(out, "contradicts the checkpoint") && strstr(out, "model cli-tiny"), "%s", out);
+    CHECK_MSG(strstr(out, "contradicts the checkpoint") && strstr(out, "model cli-tiny"), "%s",
+              out);
 
     /* a bad file: one line, FILE:LINE */
     const char *bad = test_tmp_path_kept("bad.gan");

@@ -141,14 +141,23 @@ static gan_status parse_layer(parser *p, spec_line *ln) {
         } else {
             if (n_keys == 0)
                 return FAIL(p, ln->number, "%s: takes no values (got '%s')", name, word);
-            if (named || next_positional == kind->n_positional) {
-                if (kind->n_positional == 0)
-                    return FAIL(p, ln->number, "%s: value '%s' needs a key: write key=value "
-                                "(keys: %s)", name, word, list);
-                return FAIL(p, ln->number, "%s: unexpected value '%s' (only the first %d of "
-                            "%s may be given by position, before any key=value)", name, word,
-                            kind->n_positional, list);
-            }
+            if (kind->n_positional == 0)
+                return FAIL(p, ln->number, "%s: value '%s' needs a key: write key=value "
+                            "(keys: %s)", name, word, list);
+            char by_position[64] = "";
+            for (int j = 0; j < kind->n_positional; j++)
+                snprintf(by_position + strlen(by_position), sizeof by_position -
+                         strlen(by_position), "%s%s", j ? " " : "", kind->keys[j].name);
+            if (named)
+                return FAIL(p, ln->number, "%s: value '%s' after a key=value: values by "
+                            "position (%s) come first", name, word, by_position);
+            if (next_positional == n_keys)
+                return FAIL(p, ln->number, "%s: unexpected value '%s': %s takes at most %d "
+                            "values (%s)", name, word, name, n_keys, by_position);
+            if (next_positional == kind->n_positional)
+                return FAIL(p, ln->number, "%s: unexpected value '%s': only %s may be given by "
+                            "position, the others as key=value (keys: %s)", name, word,
+                            by_position, list);
             k = next_positional++;
         }
         if (given[k]) return FAIL(p, ln->number, "%s: '%s' given twice", name,
