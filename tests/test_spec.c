@@ -8,11 +8,13 @@
  *   - what a spec may say: positional and key=value values, defaults,
  *     tabs, CRLF, comments (with UTF-8), label layers, spectral norm,
  *     dropout, the train section (only the keys given are applied);
- *   - every error of the parser, with its exact message and line.
+ *   - every error of the parser, with its exact message and line;
+ *   - no crash on any prefix or one-byte change of a preset;
+ *   - docs/model-spec.md lists every layer kind and train key.
  * test_spec_cli.c covers checkpoints and the CLI.
  */
 #include "presets.h"
-#include "spec/spec.h"
+#include "spec/syntax.h"
 #include "test_util.h"
 #include "trainer.h"
 
@@ -524,6 +526,28 @@ static void test_errors(void) {
     gan_spec_free(s);
 }
 
+/* docs/model-spec.md has a row for every layer kind and every train key. */
+static void test_docs(void) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/../../docs/model-spec.md", getenv("GAN_TEST_FIXTURES"));
+    size_t n = 0;
+    char *doc = test_read_file(path, &n);
+    CHECK(doc != NULL);
+    if (!doc) return;
+    char row[96];
+    for (int i = 0; i < gan_spec_layer_kind_count(); i++) {
+        snprintf(row, sizeof row, "\n| `%s` |", gan_spec_layer_kind_name(i));
+        CHECK_MSG(strstr(doc, row), "docs/model-spec.md lacks the layer %s", row + 1);
+    }
+    int nk;
+    const spec_train_key *k = spec_train_keys(&nk);
+    for (int i = 0; i < nk; i++) {
+        snprintf(row, sizeof row, "\n| `%s` |", k[i].key.name);
+        CHECK_MSG(strstr(doc, row), "docs/model-spec.md lacks the train key %s", row + 1);
+    }
+    free(doc);
+}
+
 /* Every prefix and every one-byte change of each preset parses or fails
  * with a message naming the origin: no crash, no silent nonsense. */
 static void test_mutations(void) {
@@ -562,5 +586,6 @@ int main(void) {
     test_valid();
     test_errors();
     test_mutations();
+    test_docs();
     return test_report();
 }

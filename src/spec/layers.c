@@ -2,8 +2,8 @@
  * layers.c - the layer kinds a spec can name, each with its keys (in the
  * order they may be given by position), defaults and ranges, and the
  * constructor that turns the values into a gan_layer (layers/layer.h).
- * docs/model-spec.md lists the same table for users; tests/test_spec.c
- * checks that every kind there exists here.
+ * docs/model-spec.md lists the same table for users (tests/test_spec.c
+ * checks that it names every kind here).
  *
  * Ranges keep every shape inside int arithmetic: with at most 2^26 values
  * per sample (model.h), kernels, strides and paddings up to 64, 16 and 64
