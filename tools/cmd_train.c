@@ -199,7 +199,7 @@ int cmd_train(int argc, char **argv) {
             cli_error("--resume: %s: expected a run folder holding %s", resume, RUN_CHECKPOINT);
             return 2;
         }
-        gan_st_file *f;
+        gan_st_file *f = NULL;
         gan_status s = gan_st_open(ckpt, &f);
         if (s == GAN_OK) s = gan_ckpt_read_info(f, &info);
         if (s == GAN_OK && !info.has_options)
