@@ -545,6 +545,26 @@ static void test_docs(void) {
         snprintf(row, sizeof row, "\n| `%s` |", k[i].key.name);
         CHECK_MSG(strstr(doc, row), "docs/model-spec.md lacks the train key %s", row + 1);
     }
+    /* its example specs parse (code blocks holding a 'generator' line) */
+    int examples = 0;
+    for (char *p = strstr(doc, "\n```\n"); p; p = strstr(p, "\n```\n")) {
+        char *start = p + 5, *end = strstr(start, "\n```");
+        if (!end) break;
+        size_t len = (size_t)(end - start) + 1;
+        char *block = malloc(len + 1);
+        memcpy(block, start, len);
+        block[len] = 0;
+        if (strstr(block, "\ngenerator\n")) {
+            gan_spec *s = NULL;
+            CHECK_MSG(gan_spec_parse(block, len, "doc", "doc", &s) == GAN_OK,
+                      "an example in docs/model-spec.md: %s", gan_last_error());
+            gan_spec_free(s);
+            examples++;
+        }
+        free(block);
+        p = end + 4;
+    }
+    CHECK(examples >= 2);
     free(doc);
 }
 
