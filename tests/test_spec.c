@@ -531,9 +531,12 @@ static void test_docs(void) {
     char path[1024];
     snprintf(path, sizeof path, "%s/../../docs/model-spec.md", getenv("GAN_TEST_FIXTURES"));
     size_t n = 0;
-    char *doc = test_read_file(path, &n);
+    char *bytes = test_read_file(path, &n), *doc = bytes ? malloc(n + 1) : NULL;
     CHECK(doc != NULL);
     if (!doc) return;
+    memcpy(doc, bytes, n);
+    doc[n] = 0; /* test_read_file does not end the text */
+    free(bytes);
     char row[96];
     for (int i = 0; i < gan_spec_layer_kind_count(); i++) {
         snprintf(row, sizeof row, "\n| `%s` |", gan_spec_layer_kind_name(i));
