@@ -129,6 +129,38 @@ typedef struct gan_train_options {
 /* Fill `opt` with the seed model's defaults (see docs in README). */
 void gan_train_options_default(gan_train_options *opt);
 
+/* ----------------------------------------------------------- model specs */
+
+/* A GAN described as text (docs/model-spec.md): the image shape, the latent
+ * size, both networks layer by layer, and optional training defaults. It is
+ * checked completely when it is parsed (values, ranges, shapes chained from
+ * the latent size to the image and from the image to one logit); every error
+ * names the origin and line, e.g. "models/x.gan:7: conv2d: unknown key
+ * 'strid' (keys: out, kernel, stride, padding, spectral_norm)". The built-in
+ * presets ("mlp", "dcgan") are specs compiled into the library. */
+typedef struct gan_spec gan_spec;
+
+/* Load `model`: a file when the name holds a '/' or a '.' ("models/x.gan",
+ * "./x"), else a built-in preset's name. On success *out owns the spec. */
+gan_status gan_spec_load(const char *model, gan_spec **out);
+
+/* Parse `len` bytes of spec text. `origin` names the text in messages (a
+ * path), `name` is the model's name (recorded in checkpoints). */
+gan_status gan_spec_parse(const char *text, size_t len, const char *origin, const char *name,
+                          gan_spec **out);
+
+/* Free a spec (NULL is allowed). */
+void gan_spec_free(gan_spec *spec);
+
+/* The model's name, and the whole text it was parsed from. */
+const char *gan_spec_name(const gan_spec *spec);
+const char *gan_spec_text(const gan_spec *spec);
+
+/* Overwrite the fields of `opt` that the spec's `train` section sets (the
+ * others are left as they are). The trainer never applies them by itself:
+ * `gan train` applies them over the defaults, then its flags over them. */
+void gan_spec_train_options(const gan_spec *spec, gan_train_options *opt);
+
 /* Statistics of one training step. */
 typedef struct gan_step_stats {
     int64_t step;  /* steps done so far, including this one */
@@ -143,11 +175,17 @@ typedef struct gan_step_stats {
  * state and the position in the data. */
 typedef struct gan_trainer gan_trainer;
 
-/* Build a trainer for model `preset` ("mlp", the seed model) on `data`, whose
- * image shape must match the model (GAN_ERR_SHAPE otherwise). The dataset must
- * outlive the trainer. Weights are initialised from opt->seed. */
-gan_status gan_trainer_create(const char *preset, const gan_train_options *opt,
+/* Build a trainer for `model` (a preset name such as "mlp", the seed model,
+ * or a spec file, as gan_spec_load reads it) on `data`, whose image shape
+ * must match the model (GAN_ERR_SHAPE otherwise). The dataset must outlive
+ * the trainer. Weights are initialised from opt->seed; `opt` is used as
+ * given (see gan_spec_train_options). */
+gan_status gan_trainer_create(const char *model, const gan_train_options *opt,
                               const gan_dataset *data, gan_trainer **out);
+
+/* The same for a parsed spec (the trainer keeps a copy of it). */
+gan_status gan_trainer_create_spec(const gan_spec *spec, const gan_train_options *opt,
+                                   const gan_dataset *data, gan_trainer **out);
 
 /* Free a trainer (NULL is allowed). */
 void gan_trainer_free(gan_trainer *t);
@@ -183,8 +221,8 @@ gan_status gan_trainer_save_weights(gan_trainer *t, const char *path);
  * (temporary file, flush, fsync, rename: a crash or a full disk leaves the
  * previous file intact): both networks, both optimizers' moments and step
  * counts, the step counter (which with the seed fixes all later noise and
- * the data order), and in the metadata the model, the options and the gan.c
- * version. Layout: docs/checkpoint.md. */
+ * the data order), and in the metadata the model's name and spec text, the
+ * options and the gan.c version. Layout: docs/checkpoint.md. */
 gan_status gan_trainer_save_checkpoint(gan_trainer *t, const char *path);
 
 /* Rebuild a trainer from a checkpoint written by gan_trainer_save_checkpoint,
@@ -203,6 +241,9 @@ void gan_trainer_options(const gan_trainer *t, gan_train_options *opt);
 
 /* Name of the model ("mlp", ...). */
 const char *gan_trainer_model_name(const gan_trainer *t);
+
+/* The trainer's model spec (saved in its checkpoints). */
+const gan_spec *gan_trainer_spec(const gan_trainer *t);
 
 /* Change the planned length of the run (recorded in checkpoints so that a
  * resume knows where to stop): epochs >= 1, max_steps >= 0 (0 = no limit). */
@@ -228,6 +269,10 @@ void gan_generator_image_shape(const gan_generator *g, int *channels, int *heigh
 
 /* The model's name ("mlp", ...). */
 const char *gan_generator_model_name(const gan_generator *g);
+
+/* The model spec the generator was rebuilt from: the checkpoint's own (its
+ * metadata `spec`) or, for files written before specs, the preset's. */
+const gan_spec *gan_generator_spec(const gan_generator *g);
 
 /* Standard normal latent vectors for samples first .. first + n - 1 of
  * `seed`: z (n x latent_dim). Sample i's vector depends only on (seed, i),

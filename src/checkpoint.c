@@ -8,6 +8,7 @@
  * shape the model needs, and weights must be finite.
  */
 #include "checkpoint.h"
+#include "presets.h"
 #include "trainer.h"
 
 #include <errno.h>
@@ -73,14 +74,15 @@ static gan_status write_checkpoint(gan_trainer *t, gan_st_writer *w) {
     GAN_TRY(gan_st_writer_add(w, "trainer.step", GAN_ST_I64, 0, NULL, &t->step));
     GAN_TRY(gan_st_writer_add(w, "trainer.seed", GAN_ST_U64, 0, NULL, &t->opt.seed));
 
-    const int *img = t->preset->image;
+    const int *img = t->spec->image;
     char shape[48];
     snprintf(shape, sizeof shape, "%d,%d,%d", img[0], img[1], img[2]);
     const gan_train_options *o = &t->opt;
     GAN_TRY(gan_st_writer_set_metadata(w, "format", GAN_CKPT_FORMAT));
     GAN_TRY(gan_st_writer_set_metadata(w, "format_version", GAN_CKPT_FORMAT_VERSION));
     GAN_TRY(gan_st_writer_set_metadata(w, "gan_c_version", GAN_VERSION));
-    GAN_TRY(gan_st_writer_set_metadata(w, "model", t->preset->name));
+    GAN_TRY(gan_st_writer_set_metadata(w, "model", t->spec->name));
+    GAN_TRY(gan_st_writer_set_metadata(w, "spec", t->spec->text));
     GAN_TRY(meta_int(w, "latent_dim", t->latent));
     GAN_TRY(gan_st_writer_set_metadata(w, "image_shape", shape));
     GAN_TRY(meta_int(w, "options.batch_size", o->batch_size));
@@ -223,6 +225,40 @@ gan_status gan_ckpt_read_info(const gan_st_file *f, gan_ckpt_info *info) {
     return GAN_OK;
 }
 
+gan_status gan_ckpt_read_spec(const gan_st_file *f, const gan_ckpt_info *info, gan_spec **out) {
+    *out = NULL;
+    const char *path = gan_st_path(f);
+    const char *text = gan_st_metadata(f, "spec");
+    if (text) {
+        size_t n = strlen(path);
+        char *origin = malloc(n + 6);
+        if (!origin) return gan_fail(GAN_ERR_OUT_OF_MEMORY, "cannot allocate a name");
+        memcpy(origin, path, n);
+        memcpy(origin + n, ":spec", 6);
+        gan_status s = gan_spec_parse(text, strlen(text), origin, info->model, out);
+        free(origin);
+        GAN_TRY(s);
+    } else if (gan_preset_find(info->model)) {
+        GAN_TRY(gan_spec_load_preset(info->model, out));
+    } else {
+        return gan_fail(GAN_ERR_FORMAT, "%s: unknown model '%s' and no metadata 'spec' "
+                        "(written by gan.c %s)", path, info->model, info->version);
+    }
+    const gan_spec *sp = *out;
+    if (info->has_options &&
+        (info->latent_dim != sp->latent_dim || memcmp(info->image, sp->image, sizeof sp->image))) {
+        gan_status s = gan_fail(GAN_ERR_FORMAT, "%s: metadata latent_dim %d and image_shape "
+                                "%d,%d,%d do not match the model (latent %d, image %dx%dx%d)",
+                                path, info->latent_dim, info->image[0], info->image[1],
+                                info->image[2], sp->latent_dim, sp->image[0], sp->image[1],
+                                sp->image[2]);
+        gan_spec_free(*out);
+        *out = NULL;
+        return s;
+    }
+    return GAN_OK;
+}
+
 /* --------------------------------------------------------------- tensors */
 
 typedef struct load_ctx {
@@ -290,11 +326,6 @@ static gan_status resume(gan_trainer *t, const gan_st_file *f, const gan_ckpt_in
                         "%s has %lld; resume needs the same dataset", path,
                         (long long)info->data_count, info->data_path, gan_dataset_path(t->data),
                         (long long)count);
-    if (info->latent_dim != t->latent || info->image[0] != t->preset->image[0] ||
-        info->image[1] != t->preset->image[1] || info->image[2] != t->preset->image[2])
-        return gan_fail(GAN_ERR_SHAPE, "%s: latent size %d and image shape %d,%d,%d do not match "
-                        "model '%s'", path, info->latent_dim, info->image[0], info->image[1],
-                        info->image[2], t->preset->name);
     GAN_TRY(gan_ckpt_load_model(f, &t->g, NULL, true));
     GAN_TRY(gan_ckpt_load_model(f, &t->d, NULL, true));
     int64_t step, seed;
@@ -319,15 +350,15 @@ gan_status gan_trainer_resume(const char *path, const gan_dataset *data, int thr
     if (s == GAN_OK && !info.has_options)
         s = gan_fail(GAN_ERR_FORMAT, "%s: holds weights only (format '%s'), not the optimizer "
                      "state that resuming needs", path, info.format);
-    if (s == GAN_OK && !gan_preset_find(info.model))
-        s = gan_fail(GAN_ERR_FORMAT, "%s: unknown model '%s' (written by gan.c %s)", path,
-                     info.model, info.version);
+    gan_spec *spec = NULL;
+    if (s == GAN_OK) s = gan_ckpt_read_spec(f, &info, &spec);
     gan_trainer *t = NULL;
     if (s == GAN_OK) {
         info.opt.threads = threads;
-        s = gan_trainer_create(info.model, &info.opt, data, &t);
+        s = gan_trainer_create_spec(spec, &info.opt, data, &t);
     }
     if (s == GAN_OK) s = resume(t, f, &info);
+    gan_spec_free(spec);
     gan_st_close(f);
     if (s != GAN_OK) {
         gan_trainer_free(t);
@@ -346,7 +377,11 @@ void gan_trainer_options(const gan_trainer *t, gan_train_options *opt) {
 }
 
 const char *gan_trainer_model_name(const gan_trainer *t) {
-    return t->preset->name;
+    return t->spec->name;
+}
+
+const gan_spec *gan_trainer_spec(const gan_trainer *t) {
+    return t->spec;
 }
 
 gan_status gan_trainer_set_schedule(gan_trainer *t, int epochs, int64_t max_steps) {

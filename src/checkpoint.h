@@ -13,14 +13,16 @@
  *       the noise of every later step and the data order (both are
  *       counter-based, see rng.h), so nothing else about randomness is saved
  *   trainer.seed (U64 scalar)
- * Metadata (strings): format, format_version, gan_c_version, model,
- *   latent_dim, image_shape, options.*, state.*, data.*.
+ * Metadata (strings): format, format_version, gan_c_version, model, spec
+ *   (the model's whole spec text, docs/model-spec.md), latent_dim,
+ *   image_shape, options.*, state.*, data.*.
  */
 #ifndef GAN_CHECKPOINT_H
 #define GAN_CHECKPOINT_H
 
 #include "io/safetensors.h"
 #include "model.h"
+#include "spec/spec.h"
 
 #define GAN_CKPT_FORMAT "gan.c checkpoint"
 #define GAN_CKPT_FORMAT_VERSION "1"
@@ -30,7 +32,7 @@
 typedef struct gan_ckpt_info {
     char format[32];
     char version[32];       /* gan.c version that wrote it */
-    char model[64];         /* preset name */
+    char model[64];         /* the model's name (a preset's, or a spec file's) */
     int latent_dim;
     int image[3];           /* C, H, W */
     bool has_options;       /* full checkpoint: options and state below are valid */
@@ -42,6 +44,12 @@ typedef struct gan_ckpt_info {
 
 /* Parse and validate the metadata of an opened file. */
 gan_status gan_ckpt_read_info(const gan_st_file *f, gan_ckpt_info *info);
+
+/* The model of an opened file: its metadata `spec` parsed (errors name
+ * "<file>:spec:<line>"), or for files written before specs the preset named
+ * by `model` (never a file). With options, the spec's latent size and image
+ * shape must agree with the metadata. */
+gan_status gan_ckpt_read_spec(const gan_st_file *f, const gan_ckpt_info *info, gan_spec **out);
 
 /* Copy the tensors of model m (named by m->name) from f, checking each
  * tensor's dtype and shape and that every value is finite; with `moments`

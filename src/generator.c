@@ -19,19 +19,10 @@ gan_status gan_generator_load(const char *path, gan_generator **out) {
     gan_generator *g = calloc(1, sizeof *g);
     gan_status s = g ? GAN_OK : gan_fail(GAN_ERR_OUT_OF_MEMORY, "cannot allocate a generator");
     if (s == GAN_OK) s = gan_ckpt_read_info(f, &g->info);
-    if (s == GAN_OK && !(g->preset = gan_preset_find(g->info.model)))
-        s = gan_fail(GAN_ERR_FORMAT, "%s: unknown model '%s' (written by gan.c %s?)", path,
-                     g->info.model, g->info.version);
-    if (s == GAN_OK && g->info.has_options &&
-        (g->info.latent_dim != g->preset->latent_dim ||
-         memcmp(g->info.image, g->preset->image, sizeof g->info.image) != 0))
-        s = gan_fail(GAN_ERR_FORMAT, "%s: latent size %d / image shape %d,%d,%d do not match "
-                     "model '%s'", path, g->info.latent_dim, g->info.image[0], g->info.image[1],
-                     g->info.image[2], g->info.model);
-    if (s == GAN_OK) s = g->preset->build_generator(&g->model);
+    if (s == GAN_OK) s = gan_ckpt_read_spec(f, &g->info, &g->spec);
     if (s == GAN_OK)
-        s = gan_model_build(&g->model, "generator", g->preset->latent_dim, 1, 1, GEN_MAX_ROWS,
-                            gan_backend_cpu());
+        s = gan_spec_build(g->spec, GAN_SPEC_GENERATOR, &g->model, GEN_MAX_ROWS,
+                           gan_backend_cpu());
     if (s == GAN_OK) s = gan_ckpt_load_model(f, &g->model, NULL, false);
     gan_st_close(f);
     if (s != GAN_OK) {
@@ -45,25 +36,30 @@ gan_status gan_generator_load(const char *path, gan_generator **out) {
 void gan_generator_free(gan_generator *g) {
     if (!g) return;
     gan_model_free(&g->model);
+    gan_spec_free(g->spec);
     free(g);
 }
 
 int gan_generator_latent_dim(const gan_generator *g) {
-    return g->preset->latent_dim;
+    return g->spec->latent_dim;
 }
 
 void gan_generator_image_shape(const gan_generator *g, int *c, int *h, int *w) {
-    if (c) *c = g->preset->image[0];
-    if (h) *h = g->preset->image[1];
-    if (w) *w = g->preset->image[2];
+    if (c) *c = g->spec->image[0];
+    if (h) *h = g->spec->image[1];
+    if (w) *w = g->spec->image[2];
 }
 
 const char *gan_generator_model_name(const gan_generator *g) {
-    return g->preset->name;
+    return g->spec->name;
+}
+
+const gan_spec *gan_generator_spec(const gan_generator *g) {
+    return g->spec;
 }
 
 void gan_generator_noise(const gan_generator *g, uint64_t seed, int64_t first, int n, float *z) {
-    size_t latent = (size_t)g->preset->latent_dim;
+    size_t latent = (size_t)g->spec->latent_dim;
     for (int i = 0; i < n; i++)
         gan_rng_normal(seed, gan_rng_stream(GAN_RNG_SAMPLE, (uint64_t)(first + i)),
                        z + (size_t)i * latent, latent);
@@ -71,7 +67,7 @@ void gan_generator_noise(const gan_generator *g, uint64_t seed, int64_t first, i
 
 gan_status gan_generator_generate(gan_generator *g, const float *z, int n, float *images) {
     if (n < 0) return gan_fail(GAN_ERR_INVALID_ARGUMENT, "negative sample count %d", n);
-    size_t img = (size_t)g->model.out_size, latent = (size_t)g->preset->latent_dim;
+    size_t img = (size_t)g->model.out_size, latent = (size_t)g->spec->latent_dim;
     for (int start = 0; start < n; start += g->model.max_batch) {
         int rows = GAN_MIN(g->model.max_batch, n - start);
         const float *y = gan_model_forward(&g->model, z + (size_t)start * latent, rows, false);

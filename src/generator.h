@@ -6,10 +6,9 @@
 #define GAN_GENERATOR_H
 
 #include "checkpoint.h"
-#include "presets.h"
 
 struct gan_generator {
-    const gan_preset *preset;
+    gan_spec *spec;     /* the model (owned) */
     gan_ckpt_info info; /* what the checkpoint's metadata says */
     gan_model model;    /* the generator network, CPU backend */
 };

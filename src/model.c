@@ -42,13 +42,21 @@ static void plan_memory(gan_model *m, gan_arena *a) {
     m->grad_buf[1] = gan_arena_floats(a, rows * largest);
 }
 
-gan_status gan_model_build(gan_model *m, const char *name, int c, int h, int w, int max_batch,
-                           const gan_backend *be) {
+static bool shape_fits(const int s[3]) {
+    return s[0] > 0 && s[1] > 0 && s[2] > 0 &&
+           (int64_t)s[0] * s[1] * s[2] <= GAN_MAX_SAMPLE_VALUES;
+}
+
+gan_status gan_model_infer_shapes(gan_model *m, const char *name, int c, int h, int w,
+                                  int max_batch) {
+    m->failed_layer = -1;
     if (max_batch <= 0) return gan_fail(GAN_ERR_INVALID_ARGUMENT, "batch size must be positive");
     m->name = name;
-    m->be = be;
     m->max_batch = max_batch;
     m->in[0] = c, m->in[1] = h, m->in[2] = w;
+    if (!shape_fits(m->in))
+        return gan_fail(GAN_ERR_SHAPE, "%s: input %dx%dx%d is empty or larger than %d values",
+                        name, c, h, w, GAN_MAX_SAMPLE_VALUES);
     m->in_size = shape_size(m->in);
     const int *in = m->in;
     m->n_params = m->n_state = 0;
@@ -58,10 +66,12 @@ gan_status gan_model_build(gan_model *m, const char *name, int c, int h, int w, 
         l->in_size = shape_size(l->in);
         l->max_batch = max_batch;
         gan_status s = l->ops->setup(l);
+        if (s == GAN_OK && !shape_fits(l->out))
+            s = gan_fail(GAN_ERR_SHAPE, "%s: output %dx%dx%d is empty or larger than %d values",
+                         l->ops->name, l->out[0], l->out[1], l->out[2], GAN_MAX_SAMPLE_VALUES);
         if (s != GAN_OK) {
-            char where[96];
-            snprintf(where, sizeof where, "%s layer %d (%s)", name, i, l->ops->name);
-            return gan_fail_prefix(s, where);
+            m->failed_layer = i;
+            return s;
         }
         l->out_size = shape_size(l->out);
         m->n_params += l->n_params;
@@ -70,6 +80,20 @@ gan_status gan_model_build(gan_model *m, const char *name, int c, int h, int w, 
     }
     memcpy(m->out, in, sizeof m->out);
     m->out_size = shape_size(m->out);
+    return GAN_OK;
+}
+
+gan_status gan_model_build(gan_model *m, const char *name, int c, int h, int w, int max_batch,
+                           const gan_backend *be) {
+    m->be = be;
+    gan_status s = gan_model_infer_shapes(m, name, c, h, w, max_batch);
+    if (s != GAN_OK && m->failed_layer >= 0) {
+        char where[96];
+        snprintf(where, sizeof where, "%s layer %d (%s)", name, m->failed_layer,
+                 m->layers[m->failed_layer].ops->name);
+        return gan_fail_prefix(s, where);
+    }
+    GAN_TRY(s);
 
     gan_arena measure;
     gan_arena_measure(&measure);

@@ -19,6 +19,7 @@
 #include "layers/layer.h"
 
 #define GAN_MAX_LAYERS 64
+#define GAN_MAX_SAMPLE_VALUES (1 << 26) /* C*H*W of any input or layer output */
 
 typedef struct gan_model {
     const char *name; /* "generator" / "discriminator": prefix of tensor names */
@@ -27,6 +28,7 @@ typedef struct gan_model {
     int in[3], out[3];
     int in_size, out_size;
     int max_batch;
+    int failed_layer;  /* after a failed shape inference: the layer at fault, else -1 */
     const gan_backend *be;
 
     size_t n_params, n_state;
@@ -47,8 +49,17 @@ typedef struct gan_model {
 /* Append a layer (constructed with gan_layer_*) to the model. */
 gan_status gan_model_add(gan_model *m, gan_layer layer);
 
+/* Shape inference only (nothing allocated): set each layer's input and
+ * output shapes and sizes from the input shape (C, H, W), for batches of up
+ * to max_batch rows. On a layer's failure, sets m->failed_layer to its index
+ * and returns its status and message (without a prefix); every shape must
+ * hold at most GAN_MAX_SAMPLE_VALUES values. */
+gan_status gan_model_infer_shapes(gan_model *m, const char *name, int c, int h, int w,
+                                  int max_batch);
+
 /* Infer shapes from the input shape, plan and allocate memory for
- * `max_batch` rows, and bind every layer to its slices. */
+ * `max_batch` rows, and bind every layer to its slices. A layer's error is
+ * prefixed with "<name> layer <i> (<kind>): ". */
 gan_status gan_model_build(gan_model *m, const char *name, int c, int h, int w, int max_batch,
                            const gan_backend *be);
 

@@ -1,145 +1,33 @@
 /*
- * presets.c - built-in architectures.
- *
- * "mlp" is the seed model (docs: ../shared/docs/SEED.md), exactly:
- *   generator:     Dense(256) LeakyReLU(0.2) BN | Dense(512) LeakyReLU(0.2) BN |
- *                  Dense(1024) LeakyReLU(0.2) BN | Dense(784) tanh | Reshape(1, 28, 28)
- *   discriminator: Flatten | Dense(1024) LeakyReLU(0.2) | Dense(512) LeakyReLU(0.2) |
- *                  Dense(256) LeakyReLU(0.2) | Dense(1) -> logit (the sigmoid is part of
- *                  the loss, computed stably)
- *
- * "dcgan" (28x28x1, the PyTorch DCGAN example's shape scaled to 28x28):
- *   generator:     Dense(7*7*128) | Reshape(128, 7, 7) | BN2d ReLU |
- *                  ConvTranspose2d(64, 4x4, stride 2, pad 1) BN2d ReLU |   -> 64x14x14
- *                  ConvTranspose2d(1, 4x4, stride 2, pad 1) tanh           -> 1x28x28
- *   discriminator: Conv2d(64, 4x4, s2, p1) LeakyReLU(0.2) |                -> 64x14x14
- *                  Conv2d(128, 4x4, s2, p1) BN2d LeakyReLU(0.2) |          -> 128x7x7
- *                  Flatten | Dense(1) -> logit
- *   Convolution weights are Glorot uniform (Keras's default, like our dense
- *   layers), not the DCGAN paper's N(0, 0.02).
- *
- * Batch normalization (batchnorm and batchnorm2d) uses Keras defaults in
- * both presets: momentum 0.99, epsilon 1e-3, running variance biased. We
- * keep dcgan on the mlp's convention rather than PyTorch's (momentum 0.1
- * in its sense, i.e. 0.9 here; eps 1e-5; unbiased running variance): the
- * training-mode forward, which is all that training uses, is the same up to
- * eps, and one convention for the whole toolkit keeps weights files and
- * fixtures comparable. The cost: running statistics (used only when
- * sampling in inference mode) lag about 100 steps behind instead of 10.
+ * presets.c - the table of built-in models (see presets.h). The texts come
+ * from the generated header gan_builtin_models.h (each models/NAME.gan as bytes).
  */
 #include "presets.h"
 
+#include <stdio.h>
 #include <string.h>
 
-#define KERAS_BN_MOMENTUM 0.99f
-#define KERAS_BN_EPSILON 1e-3f
+#include "gan_builtin_models.h"
 
-static gan_status add_dense(gan_model *m, int units) {
-    gan_layer l;
-    gan_layer_dense(&l, units);
-    return gan_model_add(m, l);
+#define N_PRESETS ((int)(sizeof gan_builtin_presets / sizeof gan_builtin_presets[0]))
+
+int gan_preset_count(void) {
+    return N_PRESETS;
 }
 
-static gan_status add_leaky_relu(gan_model *m, float alpha) {
-    gan_layer l;
-    gan_layer_leaky_relu(&l, alpha);
-    return gan_model_add(m, l);
+const gan_preset *gan_preset_at(int i) {
+    return i >= 0 && i < N_PRESETS ? &gan_builtin_presets[i] : NULL;
 }
-
-static gan_status add_batchnorm(gan_model *m) {
-    gan_layer l;
-    gan_layer_batchnorm(&l, KERAS_BN_MOMENTUM, KERAS_BN_EPSILON);
-    return gan_model_add(m, l);
-}
-
-static gan_status add_tanh(gan_model *m) {
-    gan_layer l;
-    gan_layer_tanh(&l);
-    return gan_model_add(m, l);
-}
-
-static gan_status add_reshape(gan_model *m, int c, int h, int w) {
-    gan_layer l;
-    gan_layer_reshape(&l, c, h, w);
-    return gan_model_add(m, l);
-}
-
-static gan_status add_batchnorm2d(gan_model *m) {
-    gan_layer l;
-    gan_layer_batchnorm2d(&l, KERAS_BN_MOMENTUM, KERAS_BN_EPSILON);
-    return gan_model_add(m, l);
-}
-
-static gan_status add_relu(gan_model *m) {
-    gan_layer l;
-    gan_layer_relu(&l);
-    return gan_model_add(m, l);
-}
-
-static gan_status add_conv2d(gan_model *m, int out, int kernel, int stride, int pad) {
-    gan_layer l;
-    gan_layer_conv2d(&l, out, kernel, stride, pad);
-    return gan_model_add(m, l);
-}
-
-static gan_status add_conv_transpose2d(gan_model *m, int out, int kernel, int stride, int pad) {
-    gan_layer l;
-    gan_layer_conv_transpose2d(&l, out, kernel, stride, pad);
-    return gan_model_add(m, l);
-}
-
-static gan_status mlp_generator(gan_model *g) {
-    static const int widths[] = {256, 512, 1024};
-    for (int i = 0; i < 3; i++) {
-        GAN_TRY(add_dense(g, widths[i]));
-        GAN_TRY(add_leaky_relu(g, 0.2f));
-        GAN_TRY(add_batchnorm(g));
-    }
-    GAN_TRY(add_dense(g, 28 * 28));
-    GAN_TRY(add_tanh(g));
-    return add_reshape(g, 1, 28, 28);
-}
-
-static gan_status mlp_discriminator(gan_model *d) {
-    static const int widths[] = {1024, 512, 256};
-    GAN_TRY(add_reshape(d, 0, 0, 0)); /* flatten */
-    for (int i = 0; i < 3; i++) {
-        GAN_TRY(add_dense(d, widths[i]));
-        GAN_TRY(add_leaky_relu(d, 0.2f));
-    }
-    return add_dense(d, 1);
-}
-
-static gan_status dcgan_generator(gan_model *g) {
-    GAN_TRY(add_dense(g, 7 * 7 * 128));
-    GAN_TRY(add_reshape(g, 128, 7, 7));
-    GAN_TRY(add_batchnorm2d(g));
-    GAN_TRY(add_relu(g));
-    GAN_TRY(add_conv_transpose2d(g, 64, 4, 2, 1));
-    GAN_TRY(add_batchnorm2d(g));
-    GAN_TRY(add_relu(g));
-    GAN_TRY(add_conv_transpose2d(g, 1, 4, 2, 1));
-    return add_tanh(g);
-}
-
-static gan_status dcgan_discriminator(gan_model *d) {
-    GAN_TRY(add_conv2d(d, 64, 4, 2, 1));
-    GAN_TRY(add_leaky_relu(d, 0.2f));
-    GAN_TRY(add_conv2d(d, 128, 4, 2, 1));
-    GAN_TRY(add_batchnorm2d(d));
-    GAN_TRY(add_leaky_relu(d, 0.2f));
-    GAN_TRY(add_reshape(d, 0, 0, 0)); /* flatten */
-    return add_dense(d, 1);
-}
-
-static const gan_preset presets[] = {
-    {"mlp", 100, {1, 28, 28}, mlp_generator, mlp_discriminator},
-    {"dcgan", 100, {1, 28, 28}, dcgan_generator, dcgan_discriminator},
-};
 
 const gan_preset *gan_preset_find(const char *name) {
-    for (size_t i = 0; i < sizeof presets / sizeof presets[0]; i++)
-        if (strcmp(presets[i].name, name) == 0) return &presets[i];
-    gan_fail(GAN_ERR_INVALID_ARGUMENT, "unknown model '%s' (available: mlp, dcgan)", name);
+    char list[256] = "";
+    for (int i = 0; i < N_PRESETS; i++) {
+        if (strcmp(gan_builtin_presets[i].name, name) == 0) return &gan_builtin_presets[i];
+        size_t used = strlen(list);
+        snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "",
+                 gan_builtin_presets[i].name);
+    }
+    gan_fail(GAN_ERR_INVALID_ARGUMENT, "unknown model '%s' (presets: %s; a model spec file is "
+             "named by a path with a '/' or a '.', e.g. ./%s or %s.gan)", name, list, name, name);
     return NULL;
 }

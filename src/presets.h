@@ -1,23 +1,30 @@
 /*
- * presets.h - the built-in model architectures, by name.
+ * presets.h - the built-in models, by name: the spec texts of models/NAME.gan
+ * (docs/model-spec.md), compiled into the library at build time
+ * (cmake/embed_models.cmake; the list is GAN_PRESET_MODELS in CMakeLists.txt).
+ *
+ *   mlp    the seed model (see models/mlp.gan), bit-exact with the C code it
+ *          replaced (tests/test_spec.c, tests/test_seed_fixture.c)
+ *   dcgan  a DCGAN for 28x28 grayscale (models/dcgan.gan)
+ *
+ * A preset is nothing but its text: gan_spec_load(name) parses it like a file.
  */
 #ifndef GAN_PRESETS_H
 #define GAN_PRESETS_H
 
-#include "model.h"
+#include "internal.h"
 
-/* Description of a GAN architecture: the two networks' layer lists and the
- * shapes they connect. */
 typedef struct gan_preset {
-    const char *name;
-    int latent_dim;          /* generator input features */
-    int image[3];            /* C, H, W of generated and real images */
-    gan_status (*build_generator)(gan_model *g);
-    gan_status (*build_discriminator)(gan_model *d);
+    const char *name; /* "mlp" */
+    const char *spec; /* the whole text of models/<name>.gan, NUL-terminated */
 } gan_preset;
 
 /* Find a preset by name; NULL (and an error message listing the presets)
  * if there is none. */
 const gan_preset *gan_preset_find(const char *name);
+
+/* The presets in their listed order: i in [0, gan_preset_count()). */
+int gan_preset_count(void);
+const gan_preset *gan_preset_at(int i);
 
 #endif

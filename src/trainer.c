@@ -48,28 +48,26 @@ static gan_status check_options(const gan_train_options *o) {
     return GAN_OK;
 }
 
-static gan_status build(gan_trainer *t, const char *preset_name, const gan_train_options *opt) {
+static gan_status build(gan_trainer *t, const gan_spec *spec, const gan_train_options *opt) {
     GAN_TRY(check_options(opt));
-    t->preset = gan_preset_find(preset_name);
-    if (!t->preset) return GAN_ERR_INVALID_ARGUMENT;
+    /* conditional training (labels fed to the label layers) is not here yet */
+    if (spec->n_classes > 0)
+        return gan_fail(GAN_ERR_UNSUPPORTED, "%s: model '%s' is conditional (classes %d); "
+                        "this trainer trains unconditional models only", spec->origin,
+                        spec->name, spec->n_classes);
+    GAN_TRY(gan_spec_copy(spec, &t->spec));
     t->opt = *opt;
     t->be = gan_backend_cpu();
     gan_backend_cpu_set_threads(opt->threads);
     t->batch = opt->batch_size;
-    t->latent = t->preset->latent_dim;
-    const int *img = t->preset->image;
+    t->latent = spec->latent_dim;
+    const int *img = spec->image;
     t->image_size = img[0] * img[1] * img[2];
     t->order_epoch = -1;
 
-    GAN_TRY(t->preset->build_generator(&t->g));
-    GAN_TRY(t->preset->build_discriminator(&t->d));
     int g_rows = GAN_MAX(t->batch, 64);
-    GAN_TRY(gan_model_build(&t->g, "generator", t->latent, 1, 1, g_rows, t->be));
-    GAN_TRY(gan_model_build(&t->d, "discriminator", img[0], img[1], img[2], 2 * t->batch, t->be));
-    if (t->g.out_size != t->image_size || t->d.out_size != 1)
-        return gan_fail(GAN_ERR_SHAPE, "model '%s': generator makes %d values per image, "
-                        "discriminator expects %d and gives %d outputs (expected 1)",
-                        preset_name, t->g.out_size, t->image_size, t->d.out_size);
+    GAN_TRY(gan_spec_build(spec, GAN_SPEC_GENERATOR, &t->g, g_rows, t->be));
+    GAN_TRY(gan_spec_build(spec, GAN_SPEC_DISCRIMINATOR, &t->d, 2 * t->batch, t->be));
     gan_model_init(&t->g, opt->seed, 0);
     gan_model_init(&t->d, opt->seed, 1);
 
@@ -89,12 +87,12 @@ static gan_status build(gan_trainer *t, const char *preset_name, const gan_train
     return GAN_OK;
 }
 
-gan_status gan_trainer_create_for_shape(const char *preset, const gan_train_options *opt,
-                                        gan_trainer **out) {
+gan_status gan_trainer_create_for_spec(const gan_spec *spec, const gan_train_options *opt,
+                                       gan_trainer **out) {
     *out = NULL;
     gan_trainer *t = calloc(1, sizeof *t);
     if (!t) return gan_fail(GAN_ERR_OUT_OF_MEMORY, "cannot allocate a trainer");
-    gan_status s = build(t, preset, opt);
+    gan_status s = build(t, spec, opt);
     if (s != GAN_OK) {
         gan_trainer_free(t);
         return s;
@@ -103,20 +101,40 @@ gan_status gan_trainer_create_for_shape(const char *preset, const gan_train_opti
     return GAN_OK;
 }
 
-gan_status gan_trainer_create(const char *preset, const gan_train_options *opt,
+gan_status gan_trainer_create_for_shape(const char *model, const gan_train_options *opt,
+                                        gan_trainer **out) {
+    *out = NULL;
+    gan_spec *spec;
+    GAN_TRY(gan_spec_load(model, &spec));
+    gan_status s = gan_trainer_create_for_spec(spec, opt, out);
+    gan_spec_free(spec);
+    return s;
+}
+
+gan_status gan_trainer_create(const char *model, const gan_train_options *opt,
                               const gan_dataset *data, gan_trainer **out) {
+    *out = NULL;
+    gan_spec *spec;
+    GAN_TRY(gan_spec_load(model, &spec));
+    gan_status s = gan_trainer_create_spec(spec, opt, data, out);
+    gan_spec_free(spec);
+    return s;
+}
+
+gan_status gan_trainer_create_spec(const gan_spec *spec, const gan_train_options *opt,
+                                   const gan_dataset *data, gan_trainer **out) {
     *out = NULL;
     if (!data) return gan_fail(GAN_ERR_INVALID_ARGUMENT, "no dataset given");
     gan_trainer *t;
-    GAN_TRY(gan_trainer_create_for_shape(preset, opt, &t));
+    GAN_TRY(gan_trainer_create_for_spec(spec, opt, &t));
     int c, h, w;
     gan_dataset_shape(data, &c, &h, &w);
-    const int *img = t->preset->image;
+    const int *img = spec->image;
     int64_t count = gan_dataset_count(data);
     gan_status s = GAN_OK;
     if (c != img[0] || h != img[1] || w != img[2])
         s = gan_fail(GAN_ERR_SHAPE, "%s: images are %dx%dx%d (channels x height x width), "
-                     "model '%s' needs %dx%dx%d", gan_dataset_path(data), c, h, w, preset,
+                     "model '%s' needs %dx%dx%d", gan_dataset_path(data), c, h, w, spec->name,
                      img[0], img[1], img[2]);
     else if (count < t->batch)
         s = gan_fail(GAN_ERR_SHAPE, "%s: %lld images, fewer than the batch size %d",
@@ -141,6 +159,7 @@ void gan_trainer_free(gan_trainer *t) {
     gan_model_free(&t->g);
     gan_model_free(&t->d);
     gan_arena_free(&t->arena);
+    gan_spec_free(t->spec);
     free(t->order);
     free(t);
 }
@@ -257,6 +276,6 @@ gan_status gan_trainer_write_samples_png(gan_trainer *t, int rows, const char *p
         return gan_fail(GAN_ERR_INVALID_ARGUMENT, "sample grid of %d rows: must be 1 to 16", rows);
     int n = rows * rows;
     GAN_TRY(gan_trainer_generate(t, t->fixed_z, n, t->grid));
-    const int *img = t->preset->image;
+    const int *img = t->spec->image;
     return gan_write_png_grid(path, t->grid, n, img[0], img[1], img[2], rows);
 }

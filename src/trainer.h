@@ -19,12 +19,12 @@
 #define GAN_TRAINER_H
 
 #include "model.h"
-#include "presets.h"
+#include "spec/spec.h"
 
 #define GAN_MAX_GRID_SAMPLES 256
 
 struct gan_trainer {
-    const gan_preset *preset;
+    gan_spec *spec;            /* the model (owned copy) */
     gan_train_options opt;
     const gan_dataset *data;
     gan_model g, d;
@@ -44,9 +44,12 @@ struct gan_trainer {
     gan_arena arena;
 };
 
-/* Create a trainer without a dataset (for tests and sampling). */
-gan_status gan_trainer_create_for_shape(const char *preset, const gan_train_options *opt,
+/* Create a trainer without a dataset (for tests and sampling); `model` as
+ * in gan_trainer_create. */
+gan_status gan_trainer_create_for_shape(const char *model, const gan_train_options *opt,
                                         gan_trainer **out);
+gan_status gan_trainer_create_for_spec(const gan_spec *spec, const gan_train_options *opt,
+                                       gan_trainer **out);
 
 /* The real half of D's input, (B, image_size): fill it before step_batch. */
 float *gan_trainer_real_rows(gan_trainer *t);

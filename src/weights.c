@@ -3,8 +3,8 @@
  *
  * Tensor names follow PyTorch's nn.Sequential of the same architecture,
  * prefixed by the network: "generator.0.weight" (out, in), "generator.2.
- * running_mean", "discriminator.1.bias", ... Metadata records the model, the
- * step count and the gan.c version.
+ * running_mean", "discriminator.1.bias", ... Metadata records the model (its
+ * name and spec text), the step count and the gan.c version.
  */
 #include "io/safetensors.h"
 #include "trainer.h"
@@ -23,7 +23,8 @@ gan_status gan_trainer_save_weights(gan_trainer *t, const char *path) {
     gan_status s = gan_model_each_tensor(&t->g, add_tensor, w);
     if (s == GAN_OK) s = gan_model_each_tensor(&t->d, add_tensor, w);
     if (s == GAN_OK) s = gan_st_writer_set_metadata(w, "format", "gan.c weights");
-    if (s == GAN_OK) s = gan_st_writer_set_metadata(w, "model", t->preset->name);
+    if (s == GAN_OK) s = gan_st_writer_set_metadata(w, "model", t->spec->name);
+    if (s == GAN_OK) s = gan_st_writer_set_metadata(w, "spec", t->spec->text);
     if (s == GAN_OK) s = gan_st_writer_set_metadata(w, "step", step);
     if (s == GAN_OK) s = gan_st_writer_set_metadata(w, "gan_c_version", GAN_VERSION);
     if (s == GAN_OK) s = gan_st_writer_save(w, path);

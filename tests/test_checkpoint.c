@@ -282,8 +282,32 @@ int main(void) {
     expect_refused(bad, "transposed shape", "shape");
     rewrite(ck, bad, retype_target, NULL, NULL);
     expect_refused(bad, "wrong dtype", "dtype");
-    rewrite(ck, bad, NULL, "model", "no-such-model");
+    /* files written before specs: the model's name decides (a preset, never a file) */
+    const char *old = test_tmp_path_kept("old.safetensors");
+    rewrite(ck, old, NULL, "spec", NULL);
+    {
+        gan_dataset *d = make_dataset(256);
+        gan_trainer *t = NULL;
+        gan_generator *gen = NULL;
+        CHECK_OK(gan_trainer_resume(old, d, 1, &t));
+        CHECK_OK(gan_generator_load(old, &gen));
+        CHECK(gen && strcmp(gan_generator_model_name(gen), "mlp") == 0);
+        CHECK(gen && strstr(gan_spec_text(gan_generator_spec(gen)), "leaky_relu 0.2") != NULL);
+        gan_generator_free(gen);
+        gan_trainer_free(t);
+        gan_dataset_free(d);
+    }
+    rewrite(old, bad, NULL, "model", "no-such-model");
     expect_refused(bad, "unknown model", "no-such-model");
+    rewrite(old, bad, NULL, "model", "../models/mlp.gan");
+    expect_refused(bad, "model name as a path", "unknown model '../models/mlp.gan'");
+    /* a spec that does not parse, or that contradicts the metadata */
+    rewrite(ck, bad, NULL, "spec", "image 1 28 28\nlatent 100\ngenerator\n  dense 784 strid=2\n");
+    expect_refused(bad, "bad spec", "bad.safetensors:spec:4: dense: unknown key 'strid'");
+    rewrite(ck, bad, NULL, "spec", "");
+    expect_refused(bad, "empty spec", "bad.safetensors:spec: empty model spec");
+    rewrite(ck, bad, NULL, "latent_dim", "64");
+    expect_refused(bad, "latent size", "do not match the model");
     rewrite(ck, bad, NULL, "format", NULL);
     expect_refused(bad, "no format", "format");
     rewrite(ck, bad, NULL, "options.batch_size", "32x");

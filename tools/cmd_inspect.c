@@ -1,13 +1,14 @@
 /*
  * cmd_inspect.c - `gan inspect`: what a checkpoint holds: the architecture
- * with shapes and parameter counts, the training state, options, version.
+ * with shapes and parameter counts, the training state, options, version,
+ * and the model spec it carries (--spec prints only that, to reuse it).
  */
 #include "checkpoint.h"
 #include "cli.h"
-#include "presets.h"
 #include "run_folder.h"
 
 #include <stdio.h>
+#include <string.h>
 
 static void print_count(long long n) {
     char buf[32];
@@ -38,14 +39,21 @@ static void print_model(const gan_model *m) {
 }
 
 int cmd_inspect(int argc, char **argv) {
-    cli_option opts[] = {{0}};
+    bool spec_only = false;
+    cli_option opts[] = {
+        {"spec", CLI_FLAG, &spec_only, NULL, "print only the model spec (a file that "
+         "`gan train --model FILE` reads)", 0},
+        {0},
+    };
     const char *pos[1];
     int npos;
     bool help;
     if (!cli_parse(argc, argv, 2, opts, pos, 1, &npos, &help)) return 2;
     if (help || npos != 1) {
-        printf("usage: gan inspect CHECKPOINT\n\nShow the architecture, training state, options "
-               "and version stored in a checkpoint (a file or a run folder).\n");
+        printf("usage: gan inspect CHECKPOINT [--spec]\n\nShow the architecture, training state, "
+               "options, version and model spec stored in a checkpoint (a file or a run "
+               "folder).\n\noptions:\n");
+        cli_print_options(opts);
         return help ? 0 : 2;
     }
     char path[1200];
@@ -53,17 +61,12 @@ int cmd_inspect(int argc, char **argv) {
     gan_st_file *f = NULL;
     gan_ckpt_info info;
     gan_model g = {0}, d = {0};
-    const gan_preset *p = NULL;
+    gan_spec *spec = NULL;
     gan_status s = gan_st_open(path, &f);
     if (s == GAN_OK) s = gan_ckpt_read_info(f, &info);
-    if (s == GAN_OK && !(p = gan_preset_find(info.model)))
-        s = gan_fail(GAN_ERR_FORMAT, "%s: unknown model '%s'", path, info.model);
-    if (s == GAN_OK) s = p->build_generator(&g);
-    if (s == GAN_OK) s = p->build_discriminator(&d);
-    if (s == GAN_OK) s = gan_model_build(&g, "generator", p->latent_dim, 1, 1, 1, gan_backend_cpu());
-    if (s == GAN_OK)
-        s = gan_model_build(&d, "discriminator", p->image[0], p->image[1], p->image[2], 1,
-                            gan_backend_cpu());
+    if (s == GAN_OK) s = gan_ckpt_read_spec(f, &info, &spec);
+    if (s == GAN_OK) s = gan_spec_build(spec, GAN_SPEC_GENERATOR, &g, 1, gan_backend_cpu());
+    if (s == GAN_OK) s = gan_spec_build(spec, GAN_SPEC_DISCRIMINATOR, &d, 1, gan_backend_cpu());
     /* loading validates every tensor */
     if (s == GAN_OK) s = gan_ckpt_load_model(f, &g, NULL, info.has_options);
     if (s == GAN_OK) s = gan_ckpt_load_model(f, &d, NULL, info.has_options);
@@ -72,9 +75,14 @@ int cmd_inspect(int argc, char **argv) {
         rc = cli_fail(s);
         goto done;
     }
+    if (spec_only) {
+        fputs(spec->text, stdout);
+        goto done;
+    }
     printf("checkpoint: %s (%s, written by gan.c %s)\n", path, info.format, info.version);
-    printf("model: %s, latent %d -> image %dx%dx%d\n", info.model, p->latent_dim, p->image[0],
-           p->image[1], p->image[2]);
+    printf("model: %s, latent %d -> image %dx%dx%d%s\n", info.model, spec->latent_dim,
+           spec->image[0], spec->image[1], spec->image[2],
+           gan_st_metadata(f, "spec") ? "" : " (preset: the file has no spec)");
     print_model(&g);
     print_model(&d);
     if (info.has_options) {
@@ -94,9 +102,13 @@ int cmd_inspect(int argc, char **argv) {
     } else {
         printf("\n(weights only: no optimizer state or options)\n");
     }
+    size_t n = strlen(spec->text);
+    printf("\nmodel spec (gan inspect --spec prints it alone):\n%s%s", spec->text,
+           n && spec->text[n - 1] != '\n' ? "\n" : "");
 done:
     gan_model_free(&g);
     gan_model_free(&d);
+    gan_spec_free(spec);
     gan_st_close(f);
     return rc;
 }

@@ -27,10 +27,12 @@ typedef struct interval {
 } interval;
 
 static void usage(cli_option *opts) {
-    printf("usage: gan train --data PATH [options]\n"
+    printf("usage: gan train --data PATH [--model NAME|FILE] [options]\n"
            "       gan train --resume RUN [--epochs N | --steps N] [--threads N]\n\n"
            "Train a GAN (default: the seed MLP model) on IDX images. PATH is a folder with\n"
            "MNIST-named files (train-images-idx3-ubyte[.gz], ...) or an images file.\n"
+           "--model names a preset or a model spec file (docs/model-spec.md); the file's\n"
+           "`train` section gives defaults that the flags below override.\n"
            "--resume continues a stopped run exactly where its checkpoint left it.\n\n"
            "options:\n");
     cli_print_options(opts);
@@ -49,17 +51,15 @@ static int64_t parse_every(const char *spec, int64_t steps_per_epoch) {
     return -1;
 }
 
-/* The resumable-run flags that must agree with the checkpoint. */
-static bool check_contradictions(const cli_option *opts, const char *model,
-                                 const gan_train_options *o, const gan_ckpt_info *info,
-                                 const char *ckpt) {
+/* The resumable-run flags that must agree with the checkpoint (--model:
+ * same_model). */
+static bool check_contradictions(const cli_option *opts, const gan_train_options *o,
+                                 const gan_ckpt_info *info, const char *ckpt) {
     char given[64] = "", saved[64] = "";
     for (const cli_option *c = opts; c->name; c++) {
         if (!c->seen) continue;
         const gan_train_options *i = &info->opt;
-        if (strcmp(c->name, "model") == 0 && strcmp(model, info->model) != 0)
-            snprintf(given, sizeof given, "%s", model), snprintf(saved, sizeof saved, "%s", info->model);
-        else if (strcmp(c->name, "batch-size") == 0 && o->batch_size != i->batch_size)
+        if (strcmp(c->name, "batch-size") == 0 && o->batch_size != i->batch_size)
             snprintf(given, sizeof given, "%d", o->batch_size), snprintf(saved, sizeof saved, "%d", i->batch_size);
         else if (strcmp(c->name, "lr") == 0 && o->lr != i->lr)
             snprintf(given, sizeof given, "%g", o->lr), snprintf(saved, sizeof saved, "%g", i->lr);
@@ -87,6 +87,43 @@ static bool option_seen(const cli_option *opts, const char *name) {
     return false;
 }
 
+/* The model's `train` section sits between the defaults and the flags: load
+ * the model, apply its section to the defaults, then parse the flags again
+ * over them. Prints the error and returns false if the model does not load. */
+static bool apply_model_train(int argc, char **argv, cli_option *opts, const char *model,
+                              gan_train_options *opt) {
+    gan_spec *spec;
+    gan_status s = gan_spec_load(model, &spec);
+    if (s != GAN_OK) return cli_fail(s), false;
+    gan_train_options_default(opt);
+    gan_spec_train_options(spec, opt);
+    gan_spec_free(spec);
+    for (cli_option *c = opts; c->name; c++) c->seen = false;
+    const char *pos[1];
+    int npos;
+    bool help;
+    return cli_parse(argc, argv, 2, opts, pos, 0, &npos, &help);
+}
+
+/* With --resume --model M: whether M is the checkpoint's model (the same
+ * spec text; a model that does not load is another one). Prints the error
+ * and returns false if not. */
+static bool same_model(const char *model, const char *ckpt, const gan_st_file *f,
+                       const gan_ckpt_info *info) {
+    gan_spec *given = NULL, *saved = NULL;
+    gan_status s = gan_ckpt_read_spec(f, info, &saved);
+    bool same = s == GAN_OK && gan_spec_load(model, &given) == GAN_OK &&
+                strcmp(gan_spec_text(given), gan_spec_text(saved)) == 0;
+    if (s != GAN_OK) cli_fail(s);
+    else if (!same)
+        cli_error("--model %s contradicts the checkpoint %s (model %s, another spec); a resumed "
+                  "run keeps its model: drop the flag, or start a new run", model, ckpt,
+                  info->model);
+    gan_spec_free(given);
+    gan_spec_free(saved);
+    return same;
+}
+
 int cmd_train(int argc, char **argv) {
     gan_train_options opt;
     gan_train_options_default(&opt);
@@ -97,7 +134,8 @@ int cmd_train(int argc, char **argv) {
     cli_option opts[] = {
         {"data", CLI_STRING, &data_path, "PATH", "dataset folder or images file (required; "
          "with --resume: the run's data by default)", 0},
-        {"model", CLI_STRING, &model, "NAME", "architecture preset: mlp (the seed model)", 0},
+        {"model", CLI_STRING, &model, "NAME|FILE", "a preset (mlp: the seed model; dcgan) or "
+         "a model spec file (docs/model-spec.md)", 0},
         {"epochs", CLI_INT, &opt.epochs, "N", "passes over the data (default 10)", 0},
         {"steps", CLI_INT64, &opt.max_steps, "N", "stop after N steps in total (default: no limit)", 0},
         {"batch-size", CLI_INT, &opt.batch_size, "N", "images per step (default 64)", 0},
@@ -126,6 +164,7 @@ int cmd_train(int argc, char **argv) {
         usage(opts);
         return 0;
     }
+    if (!resume && !apply_model_train(argc, argv, opts, model, &opt)) return 1;
     if (opt.epochs < 1) {
         cli_error("--epochs: %d must be at least 1", opt.epochs);
         return 2;
@@ -160,13 +199,17 @@ int cmd_train(int argc, char **argv) {
             cli_error("--resume: %s: expected a run folder holding %s", resume, RUN_CHECKPOINT);
             return 2;
         }
-        gan_st_file *f;
+        gan_st_file *f = NULL;
         gan_status s = gan_st_open(ckpt, &f);
-        if (s == GAN_OK) s = gan_ckpt_read_info(f, &info), gan_st_close(f);
+        if (s == GAN_OK) s = gan_ckpt_read_info(f, &info);
         if (s == GAN_OK && !info.has_options)
             s = gan_fail(GAN_ERR_FORMAT, "%s: holds weights only, not a resumable checkpoint", ckpt);
+        bool model_ok = s != GAN_OK || !option_seen(opts, "model") ||
+                        same_model(model, ckpt, f, &info);
+        gan_st_close(f);
         if (s != GAN_OK) return cli_fail(s);
-        if (!check_contradictions(opts, model, &opt, &info, ckpt)) return 2;
+        if (!model_ok) return 2;
+        if (!check_contradictions(opts, &opt, &info, ckpt)) return 2;
         if (!data_path) data_path = info.data_path;
         if (!*data_path) {
             cli_error("%s: the checkpoint does not name its dataset; pass --data", ckpt);

@@ -1,0 +1,316 @@
+/*
+ * parse.c - the grammar of a spec (docs/model-spec.md):
+ *
+ *   spec    := header section+            (in any order of sections)
+ *   header  := ('image' C H W | 'latent' N | 'classes' N)*   each at most once
+ *   section := ('generator' | 'discriminator') layer+ | 'train' option*
+ *   layer   := KIND value* key=value*     (values by position first)
+ *   option  := KEY value
+ *
+ * one item per line. Every syntax error is found in reading order and names
+ * its line; then missing parts (no line); then the shapes (build.c).
+ */
+#include "spec/syntax.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { SEC_NONE = -1, SEC_TRAIN = 2, N_SECTIONS = 3 };
+
+static const char *const section_names[N_SECTIONS] = {"generator", "discriminator", "train"};
+
+typedef struct parser {
+    gan_spec *s;
+    int section;                 /* SEC_NONE before the first section */
+    int section_line[N_SECTIONS];
+    int first_section_line;
+    int image_line, latent_line, classes_line;
+} parser;
+
+#define FAIL(p, line, ...) spec_error(GAN_ERR_FORMAT, (p)->s->origin, (line), __VA_ARGS__)
+
+static int find_word(const char *const *list, int n, const char *w) {
+    for (int i = 0; i < n; i++)
+        if (strcmp(list[i], w) == 0) return i;
+    return -1;
+}
+
+static void key_list(const spec_key *keys, char *buf, size_t cap) {
+    size_t used = 0;
+    buf[0] = 0;
+    for (int i = 0; i < SPEC_MAX_KEYS && keys[i].name && used < cap; i++)
+        used += (size_t)snprintf(buf + used, cap - used, "%s%s", i ? ", " : "", keys[i].name);
+}
+
+static void train_key_list(char *buf, size_t cap) {
+    int n;
+    const spec_train_key *k = spec_train_keys(&n);
+    size_t used = 0;
+    buf[0] = 0;
+    for (int i = 0; i < n && used < cap; i++)
+        used += (size_t)snprintf(buf + used, cap - used, "%s%s", i ? ", " : "", k[i].key.name);
+}
+
+/* ---------------------------------------------------------------- header */
+
+static const char *const header_words[] = {"image", "latent", "classes"};
+
+static const spec_key image_keys[3] = {
+    {"channels", SPEC_INT, NULL, false, 1, 65536, false, false, NULL},
+    {"height", SPEC_INT, NULL, false, 1, 65536, false, false, NULL},
+    {"width", SPEC_INT, NULL, false, 1, 65536, false, false, NULL},
+};
+static const spec_key latent_key = {"latent", SPEC_INT, NULL, false, 1, 1 << 20, false, false,
+                                    NULL};
+static const spec_key classes_key = {"classes", SPEC_INT, NULL, false, 1, 65536, false, false,
+                                     NULL};
+
+static gan_status parse_header(parser *p, const spec_line *ln, int which) {
+    const char *w = ln->words[0];
+    if (p->section != SEC_NONE)
+        return FAIL(p, ln->number, "'%s' belongs to the header, before the first section "
+                    "(line %d)", w, p->first_section_line);
+    int *seen = which == 0 ? &p->image_line : which == 1 ? &p->latent_line : &p->classes_line;
+    if (*seen) return FAIL(p, ln->number, "duplicate '%s' (first on line %d)", w, *seen);
+    static const char *const usage[] = {"3 values: channels height width, e.g. 'image 1 28 28'",
+                                        "1 value, e.g. 'latent 100'",
+                                        "1 value, e.g. 'classes 10'"};
+    int want = which == 0 ? 3 : 1;
+    if (ln->n_words - 1 != want)
+        return FAIL(p, ln->number, "%s: expects %s", w, usage[which]);
+    gan_spec *s = p->s;
+    char why[320];
+    for (int i = 0; i < want; i++) {
+        const spec_key *k = which == 0 ? &image_keys[i] : which == 1 ? &latent_key : &classes_key;
+        gan_spec_value v;
+        if (!spec_value_parse(k, ln->words[1 + i], &v, why, sizeof why))
+            return which == 0 ? FAIL(p, ln->number, "image: %s: %s", k->name, why)
+                              : FAIL(p, ln->number, "%s: %s", w, why);
+        if (which == 0) s->image[i] = (int)v.i;
+        else if (which == 1) s->latent_dim = (int)v.i;
+        else s->n_classes = (int)v.i;
+    }
+    if (which == 0 && (int64_t)s->image[0] * s->image[1] * s->image[2] > GAN_MAX_SAMPLE_VALUES)
+        return FAIL(p, ln->number, "image: %dx%dx%d is too large (at most %d values)",
+                    s->image[0], s->image[1], s->image[2], GAN_MAX_SAMPLE_VALUES);
+    *seen = ln->number;
+    return GAN_OK;
+}
+
+/* ---------------------------------------------------------------- layers */
+
+static gan_status parse_layer(parser *p, spec_line *ln) {
+    const char *name = ln->words[0];
+    const spec_layer_kind *kind = spec_layer_kind_find(name);
+    char list[320], why[320];
+    if (!kind) {
+        spec_layer_kind_list(list, sizeof list);
+        return FAIL(p, ln->number, "unknown layer '%s' (layers: %s)", name, list);
+    }
+    gan_spec_net *net = &p->s->net[p->section];
+    if (net->n_layers == GAN_MAX_LAYERS)
+        return FAIL(p, ln->number, "%s: more than %d layers", section_names[p->section],
+                    GAN_MAX_LAYERS);
+    int n_keys = 0;
+    while (n_keys < SPEC_MAX_KEYS && kind->keys[n_keys].name) n_keys++;
+    key_list(kind->keys, list, sizeof list);
+
+    gan_spec_value v[SPEC_MAX_KEYS];
+    bool given[SPEC_MAX_KEYS] = {0};
+    int next_positional = 0;
+    bool named = false;
+    for (int i = 1; i < ln->n_words; i++) {
+        char *word = ln->words[i], *eq = strchr(word, '=');
+        int k;
+        const char *text = word;
+        if (eq) {
+            *eq = 0;
+            text = eq + 1;
+            if (!*word) return FAIL(p, ln->number, "%s: '=%s' has no key", name, text);
+            k = -1;
+            for (int j = 0; j < n_keys; j++)
+                if (strcmp(kind->keys[j].name, word) == 0) k = j;
+            if (k < 0 && n_keys == 0)
+                return FAIL(p, ln->number, "%s: unknown key '%s' (%s takes no values)", name,
+                            word, name);
+            if (k < 0) return FAIL(p, ln->number, "%s: unknown key '%s' (keys: %s)", name, word,
+                                   list);
+            if (!*text) return FAIL(p, ln->number, "%s: %s= has no value", name, word);
+            named = true;
+        } else {
+            if (n_keys == 0)
+                return FAIL(p, ln->number, "%s: takes no values (got '%s')", name, word);
+            if (kind->n_positional == 0)
+                return FAIL(p, ln->number, "%s: value '%s' needs a key: write key=value "
+                            "(keys: %s)", name, word, list);
+            char by_position[64] = "";
+            for (int j = 0; j < kind->n_positional; j++)
+                snprintf(by_position + strlen(by_position), sizeof by_position -
+                         strlen(by_position), "%s%s", j ? " " : "", kind->keys[j].name);
+            if (named)
+                return FAIL(p, ln->number, "%s: value '%s' after a key=value: values by "
+                            "position (%s) come first", name, word, by_position);
+            if (next_positional == n_keys)
+                return FAIL(p, ln->number, "%s: unexpected value '%s': %s takes at most %d "
+                            "values (%s)", name, word, name, n_keys, by_position);
+            if (next_positional == kind->n_positional)
+                return FAIL(p, ln->number, "%s: unexpected value '%s': only %s may be given by "
+                            "position, the others as key=value (keys: %s)", name, word,
+                            by_position, list);
+            k = next_positional++;
+        }
+        if (given[k]) return FAIL(p, ln->number, "%s: '%s' given twice", name,
+                                  kind->keys[k].name);
+        if (!spec_value_parse(&kind->keys[k], text, &v[k], why, sizeof why))
+            return FAIL(p, ln->number, "%s: %s: %s", name, kind->keys[k].name, why);
+        given[k] = true;
+    }
+    for (int k = 0; k < n_keys; k++) {
+        const spec_key *key = &kind->keys[k];
+        if (given[k]) continue;
+        if (key->def) {
+            spec_value_parse(key, key->def, &v[k], why, sizeof why); /* defaults are valid */
+        } else if (!key->optional) {
+            char range[128];
+            spec_value_describe(key, range, sizeof range);
+            return FAIL(p, ln->number, "%s: missing '%s' (%s %s)", name, key->name,
+                        key->kind == SPEC_CHOICE ? "one of:" : "a value in", range);
+        } else {
+            memset(&v[k], 0, sizeof v[k]);
+        }
+    }
+    gan_layer *l = &net->layers[net->n_layers];
+    if (!kind->make(l, v, given, p->s->n_classes, why, sizeof why))
+        return FAIL(p, ln->number, "%s: %s", name, why);
+    net->lines[net->n_layers++] = ln->number;
+    return GAN_OK;
+}
+
+/* ----------------------------------------------------------------- train */
+
+static gan_status parse_train(parser *p, const spec_line *ln) {
+    const char *w = ln->words[0];
+    int n;
+    const spec_train_key *keys = spec_train_keys(&n);
+    int k = -1;
+    for (int i = 0; i < n; i++)
+        if (strcmp(keys[i].key.name, w) == 0) k = i;
+    char list[320], why[320];
+    if (k < 0) {
+        train_key_list(list, sizeof list);
+        const char *eq = strchr(w, '=');
+        if (eq)
+            return FAIL(p, ln->number, "train: write '%.*s %s' (a key, a space, a value), not "
+                        "'%s'", (int)(eq - w), w, eq + 1, w);
+        return FAIL(p, ln->number, "train: unknown key '%s' (keys: %s)", w, list);
+    }
+    gan_spec *s = p->s;
+    if (s->train_line[k])
+        return FAIL(p, ln->number, "train: duplicate '%s' (first on line %d)", w,
+                    s->train_line[k]);
+    if (ln->n_words != 2)
+        return FAIL(p, ln->number, "train: '%s' takes one value (got %d)", w, ln->n_words - 1);
+    if (!spec_value_parse(&keys[k].key, ln->words[1], &s->train[k], why, sizeof why))
+        return FAIL(p, ln->number, "train: %s: %s", w, why);
+    s->train_line[k] = ln->number;
+    return GAN_OK;
+}
+
+/* ------------------------------------------------------------- the file */
+
+static gan_status parse_line(parser *p, spec_line *ln) {
+    const char *w = ln->words[0];
+    int sec = find_word(section_names, N_SECTIONS, w);
+    if (sec >= 0) {
+        if (ln->n_words > 1)
+            return FAIL(p, ln->number, "'%s' takes no values (got '%s'); its %s go on the "
+                        "lines below", w, ln->words[1], sec == SEC_TRAIN ? "options" : "layers");
+        if (p->section_line[sec])
+            return FAIL(p, ln->number, "duplicate section '%s' (first on line %d)", w,
+                        p->section_line[sec]);
+        p->section_line[sec] = ln->number;
+        if (!p->first_section_line) p->first_section_line = ln->number;
+        if (sec != SEC_TRAIN) p->s->net[sec].line = ln->number;
+        p->section = sec;
+        return GAN_OK;
+    }
+    int header = find_word(header_words, 3, w);
+    if (header >= 0) return parse_header(p, ln, header);
+    if (p->section == SEC_TRAIN) return parse_train(p, ln);
+    if (p->section != SEC_NONE) return parse_layer(p, ln);
+
+    int n;
+    const spec_train_key *keys = spec_train_keys(&n);
+    for (int i = 0; i < n; i++)
+        if (strcmp(keys[i].key.name, w) == 0)
+            return FAIL(p, ln->number, "'%s' outside a section: training options go under "
+                        "'train'", w);
+    if (spec_layer_kind_find(w))
+        return FAIL(p, ln->number, "'%s' outside a section: layers go under 'generator' or "
+                    "'discriminator'", w);
+    return FAIL(p, ln->number, "unknown word '%s' (expected image, latent, classes or a "
+                "section: generator, discriminator, train)", w);
+}
+
+static gan_status parse_all(parser *p) {
+    gan_spec *s = p->s;
+    spec_lexer lx;
+    spec_lex_init(&lx, s->origin, s->text, s->len);
+    spec_line *ln = malloc(sizeof *ln);
+    if (!ln) return gan_fail(GAN_ERR_OUT_OF_MEMORY, "cannot allocate a line buffer");
+    bool got, any = false;
+    gan_status st;
+    while ((st = spec_lex_next(&lx, ln, &got)) == GAN_OK && got) {
+        any = true;
+        if ((st = parse_line(p, ln)) != GAN_OK) break;
+    }
+    free(ln);
+    GAN_TRY(st);
+    if (!any)
+        return FAIL(p, 0, "empty model spec (nothing but blank lines and comments)");
+    if (!p->image_line)
+        return FAIL(p, 0, "missing 'image C H W' (the image shape, e.g. 'image 1 28 28')");
+    if (!p->latent_line)
+        return FAIL(p, 0, "missing 'latent N' (the generator's input size, e.g. 'latent 100')");
+    for (int i = 0; i < 2; i++) {
+        if (!s->net[i].line) return FAIL(p, 0, "missing section '%s'", section_names[i]);
+        if (!s->net[i].n_layers)
+            return FAIL(p, s->net[i].line, "section '%s' has no layers", section_names[i]);
+    }
+    return spec_check_shapes(s);
+}
+
+static char *dup_bytes(const char *src, size_t n) {
+    char *d = malloc(n + 1);
+    if (d) {
+        memcpy(d, src, n);
+        d[n] = 0;
+    }
+    return d;
+}
+
+gan_status gan_spec_parse(const char *text, size_t len, const char *origin, const char *name,
+                          gan_spec **out) {
+    *out = NULL;
+    if (!origin) origin = "<spec>";
+    if (len > GAN_SPEC_MAX_BYTES)
+        return spec_error(GAN_ERR_FORMAT, origin, 0, "%zu bytes: a model spec is at most %d",
+                          len, GAN_SPEC_MAX_BYTES);
+    gan_spec *s = calloc(1, sizeof *s);
+    if (s) s->text = dup_bytes(text, len), s->origin = dup_bytes(origin, strlen(origin));
+    if (!s || !s->text || !s->origin) {
+        gan_spec_free(s);
+        return gan_fail(GAN_ERR_OUT_OF_MEMORY, "cannot allocate a model spec");
+    }
+    s->len = len;
+    snprintf(s->name, sizeof s->name, "%s", name && *name ? name : "model");
+    parser p = {.s = s, .section = SEC_NONE};
+    gan_status st = parse_all(&p);
+    if (st != GAN_OK) {
+        gan_spec_free(s);
+        return st;
+    }
+    *out = s;
+    return GAN_OK;
+}
