@@ -11,7 +11,7 @@
 struct gan_generator {
     const gan_preset *preset;
     gan_ckpt_info info; /* what the checkpoint's metadata says */
-    gan_model model;    /* the generator network, CPU backend */
+    gan_model model;    /* the generator network (CPU or GPU; host copies in model.host) */
 };
 
 #endif
