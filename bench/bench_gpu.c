@@ -50,13 +50,15 @@ static const char *synthetic(int n) {
     fwrite(hdr, 1, 16, f);
     unsigned char row[784];
     for (int i = 0; i < n; i++) {
-        for (int j = 0; j < 784; j++) row[j] = (unsigned char)(((size_t)i * 784 + j) * 2654435761u >> 24);
+        for (int j = 0; j < 784; j++)
+            row[j] = (unsigned char)(((size_t)i * 784 + j) * 2654435761u >> 24);
         fwrite(row, 1, 784, f);
     }
     return fclose(f) == 0 ? path : NULL;
 }
 
-int main(int argc, char **argv) {
+/* main, also callable from a shared library (bench/profile_gpu.py). */
+int bench_gpu_main(int argc, char **argv) {
     if (argc < 5) {
         fprintf(stderr, "usage: bench_gpu MODEL BATCH STEPS DATA [--tf32] [--no-graph] "
                         "[--repeats R]\n");
@@ -130,3 +132,9 @@ int main(int argc, char **argv) {
     gan_backend_cuda_shutdown();
     return 0;
 }
+
+#ifndef BENCH_GPU_NO_MAIN
+int main(int argc, char **argv) {
+    return bench_gpu_main(argc, argv);
+}
+#endif

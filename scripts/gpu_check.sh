@@ -8,8 +8,9 @@
 # usage: bash scripts/gpu_check.sh DATA_DIR [STAGE...]
 #   DATA_DIR: a folder with Fashion-MNIST's IDX files (train-images-idx3-ubyte.gz, ...)
 #   STAGE:    any of build cuda unit cli bench (default: all, in that order)
-# Logs and results go to $OUT when it is set (else ./gpu_check_out); the last
-# lines printed are a summary of every stage.
+# Results go to $OUT when it is set (else ./gpu_check_out): summary.txt,
+# bench_gpu.txt and .json, ctest_cuda.log, and every log in logs.tar.gz; the
+# last lines printed are the summary of every stage.
 set -u
 if [ $# -lt 1 ] || [ ! -d "$1" ]; then
     echo "usage: bash scripts/gpu_check.sh DATA_DIR [build|cuda|unit|cli|bench ...]" >&2
@@ -19,10 +20,11 @@ DATA=$(cd "$1" && pwd)
 shift
 STAGES=${*:-build cuda unit cli bench}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-LOGS=${OUT:-$ROOT/gpu_check_out}
+RESULTS=${OUT:-$ROOT/gpu_check_out}
+LOGS=$(mktemp -d /tmp/gpu_check.XXXXXX)
 BUILD=$ROOT/build-gpu
 RUNS=$LOGS/runs
-mkdir -p "$LOGS" "$RUNS"
+mkdir -p "$RESULTS" "$RUNS"
 cd "$ROOT"
 export OPENBLAS_CORETYPE=Haswell GAN_FASHION_DIR=$DATA
 T0=$(date +%s)
@@ -49,6 +51,7 @@ if want build; then
         result build ok "$(grep -c 'warning' "$LOGS/build.log") warnings"
     else
         tail -40 "$LOGS/configure.log" "$LOGS/build.log"
+        cp "$LOGS/configure.log" "$LOGS/build.log" "$RESULTS/"
         result build FAIL "see build.log"
         printf '%s\n' "${SUMMARY[@]}"
         exit 1
@@ -57,14 +60,14 @@ fi
 
 if want cuda; then
     note "CUDA tests (GAN_TEST_REQUIRE_CUDA=1)"
-    if (cd "$BUILD" && GAN_TEST_REQUIRE_CUDA=1 timeout 300 ctest -L cuda --output-on-failure) \
+    if (cd "$BUILD" && GAN_TEST_REQUIRE_CUDA=1 timeout 300 ctest -L cuda -V) \
             > "$LOGS/ctest_cuda.log" 2>&1; then
         result cuda ok "$(grep -E 'tests passed' "$LOGS/ctest_cuda.log")"
     else
         result cuda FAIL "$(grep -E 'tests passed|tests failed' "$LOGS/ctest_cuda.log")"
     fi
-    grep -E "one step|graph replays|samples:|after 30 steps|CHECK failed|FAILED|Passed|Failed" \
-        "$LOGS/ctest_cuda.log" | head -60
+    grep -E "one step|graph replays|samples:|after 30 steps|out of memory:|device error:|CHECK \
+failed|FAILED|Passed|Failed" "$LOGS/ctest_cuda.log" | sed 's/^[0-9]*: //' | head -60
 fi
 
 if want unit; then
@@ -134,8 +137,14 @@ if want bench; then
     fi
 fi
 
-echo
-echo "== summary ($(elapsed) in all; logs in $LOGS)"
-printf '%s\n' "${SUMMARY[@]}"
+{
+    echo
+    echo "== summary ($(elapsed) in all; results in $RESULTS)"
+    printf '%s\n' "${SUMMARY[@]}"
+} | tee "$RESULTS/summary.txt"
+for f in ctest_cuda.log bench_gpu.txt bench_gpu.json; do
+    [ -f "$LOGS/$f" ] && cp "$LOGS/$f" "$RESULTS/"
+done
+tar czf "$RESULTS/logs.tar.gz" -C "$LOGS" --exclude=runs . 2>/dev/null
 for s in "${SUMMARY[@]}"; do case "$s" in *" FAIL "*) exit 1;; esac; done
 exit 0

@@ -343,6 +343,11 @@ gan_status gan_backend_cuda_init(int device) {
         gan_cuda.reduce = NULL;
         return cuda_init_fail(GAN_ERR_OUT_OF_MEMORY, "cudaMalloc(reduction scratch)", e);
     }
+    e = cudaMalloc(&gan_cuda.partials, GAN_CUDA_PARTIALS * sizeof(double));
+    if (e != cudaSuccess) {
+        gan_cuda.partials = NULL;
+        return cuda_init_fail(GAN_ERR_OUT_OF_MEMORY, "cudaMalloc(partial sums)", e);
+    }
     if ((bs = cublasSetStream(gan_cuda.blas, gan_cuda.stream)) != CUBLAS_STATUS_SUCCESS ||
         (bs = cublasSetWorkspace(gan_cuda.blas, gan_cuda.blas_workspace,
                                  gan_cuda.blas_workspace_bytes)) != CUBLAS_STATUS_SUCCESS ||
@@ -380,6 +385,7 @@ void gan_backend_cuda_shutdown(void) {
     if (gan_cuda.blas_workspace) cudaFree(gan_cuda.blas_workspace);
     if (gan_cuda.scratch) cudaFree(gan_cuda.scratch);
     if (gan_cuda.reduce) cudaFree(gan_cuda.reduce);
+    if (gan_cuda.partials) cudaFree(gan_cuda.partials);
     if (gan_cuda.stream) cudaStreamDestroy(gan_cuda.stream);
     (void)cudaGetLastError();
     free(gan_cuda.blocks);

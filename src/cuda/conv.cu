@@ -1,162 +1,165 @@
 /*
  * conv.cu - kernels that move image data for convolutions: im2col and its
- * adjoint col2im, NCHW <-> channel-major transposes, per-channel bias and
- * its gradient (layouts in backend.h).
+ * adjoint col2im, NCHW <-> channel-major transposes, and the per-channel
+ * bias add (layouts in backend.h; the bias gradient is a channel reduction,
+ * in norm2d.cu).
  *
- * One thread per output element. im2col and the transposes are copies and
- * the bias add is one float add, so they equal the CPU reference bit for bit.
- * col2im adds an input element's contributions in the CPU's order (kernel
- * row i, then column j, from 0.0f), so it is exact too. The bias gradient is
- * one block per channel, double sums in a fixed tree: deterministic, and
- * within rounding of the CPU's float-per-row sums.
+ * One thread per output element, 32-bit index arithmetic (a group of images
+ * holds fewer than 2^31 values: checked), and the row of a 2-D output taken
+ * from the block's y coordinate so that most index divisions disappear.
+ * im2col and the transposes are copies and the bias add is one float add,
+ * so they equal the CPU reference bit for bit; col2im adds an input
+ * element's contributions in the CPU's order (kernel row i, then column j,
+ * from 0.0f), so it is exact too.
  */
 #include "cuda_common.cuh"
 
-#define GRID_STRIDE(i, n)                                                                          \
-    for (size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < (n);                      \
-         i += (size_t)gridDim.x * blockDim.x)
+#define THREADS 256
+#define MAX_GRID_Y 65535u
 
-#define LAUNCH_1D(kernel, n, ...)                                                                  \
-    do {                                                                                           \
-        if ((n) == 0) return;                                                                      \
-        kernel<<<gan_cuda_blocks((n), GAN_CUDA_THREADS), GAN_CUDA_THREADS, 0, gan_cuda.stream>>>( \
-            __VA_ARGS__);                                                                          \
-        GAN_CUDA_LAUNCHED(#kernel);                                                                \
-    } while (0)
+/* True (and the error recorded) when `total` values do not fit the indices. */
+static bool too_large(size_t total, const char *what) {
+    if (total < (1ull << 31)) return false;
+    gan_cuda_record(GAN_ERR_UNSUPPORTED, what, "tensor too large", __FILE__, __LINE__);
+    return true;
+}
 
-/* cols (C k k, G OH OW): element (r, col), r = (c k + i) k + j, col = (g OH + oh) OW + ow. */
-__global__ void im2col_kernel(float *__restrict__ cols, const float *__restrict__ x, int G,
-                              gan_conv_shape cs, size_t total) {
-    size_t P = (size_t)cs.OH * cs.OW, row_len = (size_t)G * P;
-    int kk = cs.k * cs.k;
-    GRID_STRIDE(e, total) {
-        size_t r = e / row_len, col = e % row_len;
-        int c = (int)(r / kk), i = (int)(r / cs.k) % cs.k, j = (int)(r % cs.k);
-        size_t g = col / P, q = col % P;
-        int oh = (int)(q / cs.OW), ow = (int)(q % cs.OW);
+/* Threads per block for rows of `cols` values: short rows get small blocks. */
+static unsigned threads_for(unsigned cols) {
+    return cols <= 64 ? 64 : cols <= 128 ? 128 : THREADS;
+}
+
+static dim3 grid_2d(unsigned cols, unsigned rows) {
+    unsigned t = threads_for(cols);
+    return dim3((cols + t - 1) / t, rows < MAX_GRID_Y ? rows : MAX_GRID_Y);
+}
+
+/* cols (C k k, G OH OW): row r = (c k + i) k + j per y, column (g OH + oh) OW + ow per x. */
+__global__ void im2col_kernel(float *__restrict__ cols, const float *__restrict__ x,
+                              gan_conv_shape cs, unsigned rows, unsigned row_len) {
+    unsigned P = (unsigned)(cs.OH * cs.OW), col = blockIdx.x * blockDim.x + threadIdx.x;
+    if (col >= row_len) return;
+    unsigned g = col / P, q = col - g * P;
+    int oh = (int)(q / (unsigned)cs.OW), ow = (int)(q - (unsigned)oh * cs.OW);
+    for (unsigned r = blockIdx.y; r < rows; r += gridDim.y) {
+        int c = (int)(r / (unsigned)(cs.k * cs.k)), ij = (int)(r % (unsigned)(cs.k * cs.k));
+        int i = ij / cs.k, j = ij % cs.k;
         int ih = oh * cs.s - cs.p + i, iw = ow * cs.s - cs.p + j;
         float v = 0.0f;
         if (ih >= 0 && ih < cs.H && iw >= 0 && iw < cs.W)
-            v = x[((g * cs.C + c) * cs.H + ih) * cs.W + iw];
-        cols[e] = v;
+            v = x[(((size_t)g * cs.C + c) * cs.H + ih) * cs.W + iw];
+        cols[(size_t)r * row_len + col] = v;
     }
 }
 
-/* x (G, C, H, W): each element sums the cols entries that im2col copies from it. */
-__global__ void col2im_kernel(float *__restrict__ x, const float *__restrict__ cols, int G,
-                              gan_conv_shape cs, size_t total) {
-    size_t P = (size_t)cs.OH * cs.OW, row_len = (size_t)G * P;
-    GRID_STRIDE(e, total) {
-        int iw = (int)(e % cs.W), ih = (int)(e / cs.W % cs.H);
-        size_t gc = e / ((size_t)cs.H * cs.W);
-        int c = (int)(gc % cs.C);
-        size_t g = gc / cs.C;
+/* x (G, C, H, W): plane gc = g C + c per y, position ih W + iw per x; each
+ * element sums the cols entries that im2col copies from it. */
+__global__ void col2im_kernel(float *__restrict__ x, const float *__restrict__ cols,
+                              gan_conv_shape cs, unsigned planes, unsigned row_len) {
+    unsigned HW = (unsigned)(cs.H * cs.W), pos = blockIdx.x * blockDim.x + threadIdx.x;
+    if (pos >= HW) return;
+    unsigned P = (unsigned)(cs.OH * cs.OW);
+    int ih = (int)(pos / (unsigned)cs.W), iw = (int)(pos - (unsigned)ih * cs.W);
+    int i0 = (ih + cs.p) % cs.s, j0 = (iw + cs.p) % cs.s; /* the taps that can reach it */
+    for (unsigned gc = blockIdx.y; gc < planes; gc += gridDim.y) {
+        unsigned g = gc / (unsigned)cs.C, c = gc - g * cs.C;
+        const float *base = cols + (size_t)g * P;
         float acc = 0.0f;
-        for (int i = 0; i < cs.k; i++) {
-            int th = ih + cs.p - i; /* = oh * s */
-            if (th < 0 || th % cs.s) continue;
-            int oh = th / cs.s;
+        for (int i = i0; i < cs.k; i += cs.s) {
+            int oh = (ih + cs.p - i) / cs.s;
+            if (oh < 0) break;
             if (oh >= cs.OH) continue;
-            for (int j = 0; j < cs.k; j++) {
-                int tw = iw + cs.p - j;
-                if (tw < 0 || tw % cs.s) continue;
-                int ow = tw / cs.s;
+            for (int j = j0; j < cs.k; j += cs.s) {
+                int ow = (iw + cs.p - j) / cs.s;
+                if (ow < 0) break;
                 if (ow >= cs.OW) continue;
-                size_t r = (size_t)(c * cs.k + i) * cs.k + j;
-                acc += cols[r * row_len + g * P + (size_t)oh * cs.OW + ow];
+                size_t r = ((size_t)c * cs.k + i) * cs.k + j;
+                acc += base[r * row_len + (unsigned)oh * cs.OW + ow];
             }
         }
-        x[e] = acc;
+        x[(size_t)gc * HW + pos] = acc;
     }
 }
 
-/* t (C, G P) = y (G, C, P); element e of t. */
-__global__ void nchw_to_cmajor_kernel(float *__restrict__ t, const float *__restrict__ y, int G,
-                                      int C, int P, size_t total) {
-    size_t GP = (size_t)G * P;
-    GRID_STRIDE(e, total) {
-        size_t c = e / GP, rest = e % GP, g = rest / P, q = rest % P;
-        t[e] = y[(g * C + c) * P + q];
-    }
+/* t (C, G P) = y (G, C, P): row c per y, column g P + q per x. */
+__global__ void nchw_to_cmajor_kernel(float *__restrict__ t, const float *__restrict__ y,
+                                      unsigned C, unsigned P, unsigned GP) {
+    unsigned col = blockIdx.x * blockDim.x + threadIdx.x;
+    if (col >= GP) return;
+    unsigned g = col / P, q = col - g * P;
+    for (unsigned c = blockIdx.y; c < C; c += gridDim.y)
+        t[(size_t)c * GP + col] = y[((size_t)g * C + c) * P + q];
 }
 
-/* y (G, C, P) = t (C, G P) + b; element e of y. */
+/* y (G, C, P) = t (C, G P) + b: the same walk, the other way. */
 __global__ void cmajor_to_nchw_kernel(float *__restrict__ y, const float *__restrict__ t,
-                                      const float *__restrict__ b, int G, int C, int P,
-                                      size_t total) {
-    GRID_STRIDE(e, total) {
-        size_t q = e % P, gc = e / P, c = gc % C, g = gc / C;
+                                      const float *__restrict__ b, unsigned C, unsigned P,
+                                      unsigned GP) {
+    unsigned col = blockIdx.x * blockDim.x + threadIdx.x;
+    if (col >= GP) return;
+    unsigned g = col / P, q = col - g * P;
+    for (unsigned c = blockIdx.y; c < C; c += gridDim.y) {
         float bc = b ? b[c] : 0.0f;
-        y[e] = t[(c * G + g) * P + q] + bc;
+        y[((size_t)g * C + c) * P + q] = t[(size_t)c * GP + col] + bc;
     }
 }
 
+/* y (N, C, P) += b: plane n C + c per y, position q per x. */
 __global__ void channel_bias_forward_kernel(float *__restrict__ y, const float *__restrict__ b,
-                                            int C, int P, size_t total) {
-    GRID_STRIDE(e, total) y[e] += b[e / P % C];
-}
-
-#define RED_THREADS 512
-
-/* Sum of every thread's `v` in a fixed tree; thread 0 gets the total. */
-__device__ static double block_sum(double v, double *red) {
-    red[threadIdx.x] = v;
-    __syncthreads();
-    for (int half = RED_THREADS / 2; half > 0; half /= 2) {
-        if ((int)threadIdx.x < half) red[threadIdx.x] += red[threadIdx.x + half];
-        __syncthreads();
-    }
-    return red[0];
-}
-
-/* One block per channel c: db[c] += the sum over (n, q) of dy[n][c][q]. */
-__global__ void __launch_bounds__(RED_THREADS)
-    channel_bias_backward_kernel(float *__restrict__ db, const float *__restrict__ dy, int N,
-                                 int C, int P) {
-    __shared__ double red[RED_THREADS];
-    int c = blockIdx.x;
-    size_t count = (size_t)N * P;
-    double acc = 0.0;
-    for (size_t e = threadIdx.x; e < count; e += RED_THREADS) {
-        size_t n = e / P, q = e % P;
-        acc += dy[(n * C + c) * P + q];
-    }
-    double total = block_sum(acc, red);
-    if (threadIdx.x == 0) db[c] += (float)total;
+                                            unsigned C, unsigned P, unsigned planes) {
+    unsigned q = blockIdx.x * blockDim.x + threadIdx.x;
+    if (q >= P) return;
+    for (unsigned nc = blockIdx.y; nc < planes; nc += gridDim.y)
+        y[(size_t)nc * P + q] += b[nc % C];
 }
 
 void gan_cuda_im2col(float *cols, const float *x, int G, const gan_conv_shape *cs) {
     if (G <= 0) return;
-    size_t total = (size_t)cs->C * cs->k * cs->k * G * cs->OH * cs->OW;
-    LAUNCH_1D(im2col_kernel, total, cols, x, G, *cs, total);
+    size_t rows = (size_t)cs->C * cs->k * cs->k, row_len = (size_t)G * cs->OH * cs->OW;
+    if (rows == 0 || row_len == 0 || too_large(rows * row_len, "im2col") ||
+        too_large((size_t)G * cs->C * cs->H * cs->W, "im2col"))
+        return;
+    unsigned t = threads_for((unsigned)row_len);
+    im2col_kernel<<<grid_2d((unsigned)row_len, (unsigned)rows), t, 0, gan_cuda.stream>>>(
+        cols, x, *cs, (unsigned)rows, (unsigned)row_len);
+    GAN_CUDA_LAUNCHED("im2col_kernel");
 }
 
 void gan_cuda_col2im(float *x, const float *cols, int G, const gan_conv_shape *cs) {
     if (G <= 0) return;
-    size_t total = (size_t)G * cs->C * cs->H * cs->W;
-    LAUNCH_1D(col2im_kernel, total, x, cols, G, *cs, total);
+    size_t planes = (size_t)G * cs->C, HW = (size_t)cs->H * cs->W;
+    size_t row_len = (size_t)G * cs->OH * cs->OW;
+    if (planes == 0 || HW == 0 || too_large(planes * HW, "col2im") ||
+        too_large((size_t)cs->C * cs->k * cs->k * row_len, "col2im"))
+        return;
+    unsigned t = threads_for((unsigned)HW);
+    col2im_kernel<<<grid_2d((unsigned)HW, (unsigned)planes), t, 0, gan_cuda.stream>>>(
+        x, cols, *cs, (unsigned)planes, (unsigned)row_len);
+    GAN_CUDA_LAUNCHED("col2im_kernel");
 }
 
 void gan_cuda_nchw_to_cmajor(float *t, const float *y, int G, int C, int P) {
-    if (G <= 0 || C <= 0 || P <= 0) return;
-    size_t total = (size_t)G * C * P;
-    LAUNCH_1D(nchw_to_cmajor_kernel, total, t, y, G, C, P, total);
+    if (G <= 0 || C <= 0 || P <= 0 || too_large((size_t)G * C * P, "nchw_to_cmajor")) return;
+    unsigned GP = (unsigned)G * (unsigned)P;
+    nchw_to_cmajor_kernel<<<grid_2d(GP, (unsigned)C), threads_for(GP), 0, gan_cuda.stream>>>(
+        t, y, (unsigned)C, (unsigned)P, GP);
+    GAN_CUDA_LAUNCHED("nchw_to_cmajor_kernel");
 }
 
 void gan_cuda_cmajor_to_nchw(float *y, const float *t, const float *b, int G, int C, int P) {
-    if (G <= 0 || C <= 0 || P <= 0) return;
-    size_t total = (size_t)G * C * P;
-    LAUNCH_1D(cmajor_to_nchw_kernel, total, y, t, b, G, C, P, total);
+    if (G <= 0 || C <= 0 || P <= 0 || too_large((size_t)G * C * P, "cmajor_to_nchw")) return;
+    unsigned GP = (unsigned)G * (unsigned)P;
+    cmajor_to_nchw_kernel<<<grid_2d(GP, (unsigned)C), threads_for(GP), 0, gan_cuda.stream>>>(
+        y, t, b, (unsigned)C, (unsigned)P, GP);
+    GAN_CUDA_LAUNCHED("cmajor_to_nchw_kernel");
 }
 
 void gan_cuda_channel_bias_forward(float *y, const float *b, int N, int C, int P) {
-    if (N <= 0 || C <= 0 || P <= 0) return;
-    size_t total = (size_t)N * C * P;
-    LAUNCH_1D(channel_bias_forward_kernel, total, y, b, C, P, total);
-}
-
-void gan_cuda_channel_bias_backward(float *db, const float *dy, int N, int C, int P) {
-    if (N <= 0 || C <= 0 || P <= 0) return;
-    channel_bias_backward_kernel<<<C, RED_THREADS, 0, gan_cuda.stream>>>(db, dy, N, C, P);
-    GAN_CUDA_LAUNCHED("channel_bias_backward_kernel");
+    if (N <= 0 || C <= 0 || P <= 0 || too_large((size_t)N * C * P, "channel_bias_forward"))
+        return;
+    unsigned planes = (unsigned)N * (unsigned)C;
+    unsigned t = threads_for((unsigned)P);
+    channel_bias_forward_kernel<<<grid_2d((unsigned)P, planes), t, 0, gan_cuda.stream>>>(
+        y, b, (unsigned)C, (unsigned)P, planes);
+    GAN_CUDA_LAUNCHED("channel_bias_forward_kernel");
 }

@@ -21,6 +21,7 @@
 #include <cuda_runtime.h>
 
 #define GAN_CUDA_REDUCE_FLOATS 64
+#define GAN_CUDA_PARTIALS ((size_t)1 << 17) /* doubles of per-block partial sums (norm2d.cu) */
 
 struct gan_cuda_block {
     void *ptr;
@@ -37,6 +38,7 @@ struct gan_cuda_state {
     size_t blas_workspace_bytes;
     double *scratch; /* (2) device sums for the host-returning bce_logits */
     float *reduce;   /* (GAN_CUDA_REDUCE_FLOATS) scalars passed between kernels (misc.cu) */
+    double *partials; /* (GAN_CUDA_PARTIALS) partial sums passed between kernels (norm2d.cu) */
     bool capturing;
     /* mem_alloc bookkeeping: live blocks and byte counts */
     struct gan_cuda_block *blocks;
@@ -142,15 +144,14 @@ void gan_cuda_rng_uniform(uint64_t seed, uint64_t stream, float *out, size_t n);
 void gan_cuda_rng_normal(uint64_t seed, uint64_t stream, float *out, size_t n);
 void gan_cuda_rng_normal_dev(uint64_t seed, const uint64_t *stream, float *out, size_t n);
 
-/* conv.cu: image layout kernels for convolutions */
+/* conv.cu: image layout kernels for convolutions, channel bias */
 void gan_cuda_im2col(float *cols, const float *x, int G, const gan_conv_shape *cs);
 void gan_cuda_col2im(float *x, const float *cols, int G, const gan_conv_shape *cs);
 void gan_cuda_nchw_to_cmajor(float *t, const float *y, int G, int C, int P);
 void gan_cuda_cmajor_to_nchw(float *y, const float *t, const float *b, int G, int C, int P);
 void gan_cuda_channel_bias_forward(float *y, const float *b, int N, int C, int P);
-void gan_cuda_channel_bias_backward(float *db, const float *dy, int N, int C, int P);
 
-/* norm2d.cu: batch normalization per channel */
+/* norm2d.cu: batch normalization per channel, and the channel bias gradient */
 void gan_cuda_batchnorm2d_forward_train(float *y, float *mean, float *rstd, float *running_mean,
                                         float *running_var, const float *x, const float *gamma,
                                         const float *beta, int N, int C, int P, float momentum,
@@ -161,6 +162,7 @@ void gan_cuda_batchnorm2d_forward_infer(float *y, const float *x, const float *r
 void gan_cuda_batchnorm2d_backward(float *dx, float *dgamma, float *dbeta, const float *dy,
                                    const float *x, const float *mean, const float *rstd,
                                    const float *gamma, int N, int C, int P);
+void gan_cuda_channel_bias_backward(float *db, const float *dy, int N, int C, int P);
 
 /* misc.cu: dropout, spectral normalization, labels, the training loop's steps */
 void gan_cuda_dropout_forward(float *y, const float *x, size_t n, float p, uint64_t seed,

@@ -311,15 +311,17 @@ void gan_cuda_label_concat_backward(float *dx, float *dtable, const float *dy,
 
 /* ------------------------------------------------------- the training loop */
 
+/* rows (B, img): image b per y (strided past the grid), pixel i per x. */
 __global__ void load_batch_u8_kernel(float *__restrict__ rows, const uint8_t *__restrict__ pixels,
                                      const uint32_t *__restrict__ order,
                                      const int64_t *__restrict__ step, int64_t per_epoch, int B,
-                                     size_t img, size_t total) {
+                                     unsigned img) {
+    unsigned i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= img) return;
     int64_t pos = *step % per_epoch;
-    GRID_STRIDE(e, total) {
-        size_t b = e / img, i = e % img;
-        float p = (float)pixels[(size_t)order[pos * B + (int64_t)b] * img + i];
-        rows[e] = (p - 127.5f) / 127.5f;
+    for (int b = blockIdx.y; b < B; b += gridDim.y) {
+        float p = (float)pixels[(size_t)order[pos * B + b] * img + i];
+        rows[(size_t)b * img + i] = (p - 127.5f) / 127.5f;
     }
 }
 
@@ -331,10 +333,15 @@ __global__ void step_advance_kernel(int64_t *step, uint64_t *stream, uint64_t st
 
 void gan_cuda_load_batch_u8(float *rows, const uint8_t *pixels, const uint32_t *order,
                             const int64_t *step, int64_t per_epoch, int B, size_t img) {
-    size_t total = (size_t)B * img;
-    if (B <= 0 || total == 0) return;
-    load_batch_u8_kernel<<<gan_cuda_blocks(total, THREADS), THREADS, 0, gan_cuda.stream>>>(
-        rows, pixels, order, step, per_epoch, B, img, total);
+    if (B <= 0 || img == 0) return;
+    if (img >= (1u << 31)) {
+        gan_cuda_record(GAN_ERR_UNSUPPORTED, "load_batch_u8", "image too large", __FILE__,
+                        __LINE__);
+        return;
+    }
+    dim3 grid((unsigned)((img + THREADS - 1) / THREADS), (unsigned)(B < 65535 ? B : 65535));
+    load_batch_u8_kernel<<<grid, THREADS, 0, gan_cuda.stream>>>(rows, pixels, order, step,
+                                                               per_epoch, B, (unsigned)img);
     GAN_CUDA_LAUNCHED("load_batch_u8_kernel");
 }
 

@@ -166,7 +166,8 @@ static void normalize(float *x, int n) {
 
 static void test_spectral_norm(int rows, int cols) {
     size_t nw = (size_t)rows * cols;
-    float *w0 = host_random(nw, -1, 1), *u = host_random(rows, -1, 1), *v = host_random(cols, -1, 1);
+    float *w0 = host_random(nw, -1, 1), *u = host_random(rows, -1, 1);
+    float *v = host_random(cols, -1, 1);
     normalize(u, rows);
     normalize(v, cols);
     float *w = host_random(nw, 0, 1), sigma = 0;
@@ -203,10 +204,12 @@ static void test_spectral_norm(int rows, int cols) {
 static void test_labels(int N, int C, int P, int n_classes, int D, bool table, bool no_labels) {
     size_t nx = (size_t)N * C * P, ny = (size_t)N * (C + D) * P, nt = (size_t)n_classes * D;
     int32_t *labels = malloc((size_t)N * sizeof *labels);
-    for (int n = 0; n < N; n++) labels[n] = n % 11 == 5 ? -1 : n % 13 == 7 ? n_classes : (n * 7) % n_classes;
+    for (int n = 0; n < N; n++) /* some invalid labels: -1, n_classes */
+        labels[n] = n % 11 == 5 ? -1 : n % 13 == 7 ? n_classes : (n * 7) % n_classes;
     float *x = host_random(nx, -1, 1), *y = host_random(ny, -1, 1);
     float *tab = table ? host_random(nt, -1, 1) : NULL;
-    float *dX = dev_upload(x, nx), *dY = dev_upload(y, ny), *dTab = table ? dev_upload(tab, nt) : NULL;
+    float *dX = dev_upload(x, nx), *dY = dev_upload(y, ny);
+    float *dTab = table ? dev_upload(tab, nt) : NULL;
     int32_t *dL = dev_upload_bytes(labels, (size_t)N * sizeof *labels);
     const int32_t *lab_c = no_labels ? NULL : labels, *lab_g = no_labels ? NULL : dL;
     char what[128];
