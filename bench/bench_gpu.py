@@ -103,6 +103,10 @@ def torch_child(a):
             nn.init.zeros_(m.bias)
     g, d = g.to(dev).train(), d.to(dev).train()
     if a.compile:
+        # inductor's channels-last layout choice breaks this model's transposed
+        # convolution backward (PyTorch 2.11: a stride assertion); keep NCHW
+        import torch._inductor.config as inductor_config
+        inductor_config.layout_optimization = False
         gc, dc = torch.compile(g, dynamic=False), torch.compile(d, dynamic=False)
     else:
         gc, dc = g, d

@@ -203,7 +203,8 @@ gan_status gan_trainer_create(const char *preset, const gan_train_options *opt,
     GAN_TRY(s);
     gan_trainer *t;
     GAN_TRY(create(preset, opt, count, &t));
-    if (!(t->order = malloc((size_t)count * sizeof *t->order)))
+    size_t halves = t->be->host_memory ? 1 : 2; /* a GPU shuffles ahead (load_order) */
+    if (!(t->order = malloc(halves * (size_t)count * sizeof *t->order)))
         s = gan_fail(GAN_ERR_OUT_OF_MEMORY, "cannot allocate the data order");
     else
         s = attach_data(t, data);
@@ -325,20 +326,23 @@ gan_status gan_trainer_step_batch(gan_trainer *t, gan_step_stats *st) {
 }
 
 /* This epoch's data order, shuffled on the host at the first step of an
- * epoch (and after a resume); on a GPU uploaded then, after the queued steps
- * that read the previous order. */
+ * epoch (and after a resume). On a GPU the host shuffles into the half of
+ * `order` that the previous epoch did not use while the queued steps run,
+ * then waits for them (the last upload's source may then change) and
+ * uploads it. */
 static gan_status load_order(gan_trainer *t) {
     const gan_backend *be = t->be;
     int64_t epoch = t->step / t->steps_per_epoch;
     if (t->order_epoch == epoch) return GAN_OK;
-    int64_t count = gan_dataset_count(t->data);
-    if (!be->host_memory) GAN_TRY(be->synchronize());
-    for (int64_t i = 0; i < count; i++) t->order[i] = (uint32_t)i;
-    gan_rng_shuffle(t->opt.seed, gan_rng_stream(GAN_RNG_SHUFFLE, (uint64_t)epoch), t->order,
-                    (size_t)count);
+    size_t count = (size_t)gan_dataset_count(t->data);
+    uint32_t *order = t->order + (be->host_memory ? 0 : (size_t)(epoch & 1) * count);
+    for (size_t i = 0; i < count; i++) order[i] = (uint32_t)i;
+    gan_rng_shuffle(t->opt.seed, gan_rng_stream(GAN_RNG_SHUFFLE, (uint64_t)epoch), order, count);
     t->order_epoch = epoch;
-    if (!be->host_memory)
-        be->copy_to_device(t->order_dev, t->order, (size_t)count * sizeof *t->order);
+    if (!be->host_memory) {
+        GAN_TRY(be->synchronize());
+        be->copy_to_device(t->order_dev, order, count * sizeof *order);
+    }
     return GAN_OK;
 }
 

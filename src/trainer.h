@@ -43,7 +43,8 @@ struct gan_trainer {
     gan_step_stats last;       /* statistics of the latest step */
     int64_t steps_per_epoch;
     int64_t order_epoch;       /* epoch that `order` belongs to (-1: none yet) */
-    uint32_t *order;           /* (count) this epoch's permutation of the data */
+    uint32_t *order;           /* (count) this epoch's permutation of the data; on a GPU
+                                  (2, count): even and odd epochs */
     float *fixed_z;            /* (GAN_MAX_GRID_SAMPLES, latent) */
     float *grid;               /* (GAN_MAX_GRID_SAMPLES, image_size) */
     gan_arena arena;           /* host memory: fixed_z, grid */

@@ -34,21 +34,34 @@ static dim3 grid_2d(unsigned cols, unsigned rows) {
     return dim3((cols + t - 1) / t, rows < MAX_GRID_Y ? rows : MAX_GRID_Y);
 }
 
-/* cols (C k k, G OH OW): row r = (c k + i) k + j per y, column (g OH + oh) OW + ow per x. */
+/* cols (C k k, G OH OW): column (g OH + oh) OW + ow per thread (x), and a
+ * run of ROWS_PER_THREAD rows r = (c k + i) k + j from the block's y, walked
+ * by incrementing (c, i, j): the divisions happen once per thread. */
+#define ROWS_PER_THREAD 16
+
 __global__ void im2col_kernel(float *__restrict__ cols, const float *__restrict__ x,
-                              gan_conv_shape cs, unsigned rows, unsigned row_len) {
+                              gan_conv_shape cs, unsigned rows, unsigned row_len,
+                              unsigned rows_per_thread) {
     unsigned P = (unsigned)(cs.OH * cs.OW), col = blockIdx.x * blockDim.x + threadIdx.x;
     if (col >= row_len) return;
     unsigned g = col / P, q = col - g * P;
     int oh = (int)(q / (unsigned)cs.OW), ow = (int)(q - (unsigned)oh * cs.OW);
-    for (unsigned r = blockIdx.y; r < rows; r += gridDim.y) {
-        int c = (int)(r / (unsigned)(cs.k * cs.k)), ij = (int)(r % (unsigned)(cs.k * cs.k));
-        int i = ij / cs.k, j = ij % cs.k;
-        int ih = oh * cs.s - cs.p + i, iw = ow * cs.s - cs.p + j;
+    int ih0 = oh * cs.s - cs.p, iw0 = ow * cs.s - cs.p;
+    unsigned r = blockIdx.y * rows_per_thread, r_end = min(r + rows_per_thread, rows);
+    unsigned kk = (unsigned)(cs.k * cs.k);
+    int c = (int)(r / kk), ij = (int)(r % kk), i = ij / cs.k, j = ij % cs.k;
+    const float *xg = x + (size_t)g * cs.C * cs.H * cs.W;
+    float *out = cols + (size_t)r * row_len + col;
+    for (; r < r_end; r++, out += row_len) {
+        int ih = ih0 + i, iw = iw0 + j;
         float v = 0.0f;
         if (ih >= 0 && ih < cs.H && iw >= 0 && iw < cs.W)
-            v = x[(((size_t)g * cs.C + c) * cs.H + ih) * cs.W + iw];
-        cols[(size_t)r * row_len + col] = v;
+            v = xg[((size_t)c * cs.H + ih) * cs.W + iw];
+        *out = v;
+        if (++j == cs.k) {
+            j = 0;
+            if (++i == cs.k) i = 0, c++;
+        }
     }
 }
 
@@ -120,8 +133,12 @@ void gan_cuda_im2col(float *cols, const float *x, int G, const gan_conv_shape *c
         too_large((size_t)G * cs->C * cs->H * cs->W, "im2col"))
         return;
     unsigned t = threads_for((unsigned)row_len);
-    im2col_kernel<<<grid_2d((unsigned)row_len, (unsigned)rows), t, 0, gan_cuda.stream>>>(
-        cols, x, *cs, (unsigned)rows, (unsigned)row_len);
+    unsigned per = ROWS_PER_THREAD;
+    if ((rows + per - 1) / per > MAX_GRID_Y)
+        per = (unsigned)((rows + MAX_GRID_Y - 1) / MAX_GRID_Y);
+    dim3 grid(((unsigned)row_len + t - 1) / t, (unsigned)((rows + per - 1) / per));
+    im2col_kernel<<<grid, t, 0, gan_cuda.stream>>>(cols, x, *cs, (unsigned)rows,
+                                                   (unsigned)row_len, per);
     GAN_CUDA_LAUNCHED("im2col_kernel");
 }
 
