@@ -60,7 +60,7 @@ fi
 
 if want cuda; then
     note "CUDA tests (GAN_TEST_REQUIRE_CUDA=1)"
-    if (cd "$BUILD" && GAN_TEST_REQUIRE_CUDA=1 timeout 300 ctest -L cuda -V) \
+    if (cd "$BUILD" && GAN_TEST_REQUIRE_CUDA=1 timeout 120 ctest -L cuda -V) \
             > "$LOGS/ctest_cuda.log" 2>&1; then
         result cuda ok "$(grep -E 'tests passed' "$LOGS/ctest_cuda.log")"
     else
@@ -72,7 +72,7 @@ fi
 
 if want unit; then
     note "CPU unit tests"
-    if (cd "$BUILD" && timeout 240 ctest -L unit -j8 --output-on-failure) \
+    if (cd "$BUILD" && timeout 180 ctest -L unit -j8 --output-on-failure) \
             > "$LOGS/ctest_unit.log" 2>&1; then
         result unit ok "$(grep -E 'tests passed' "$LOGS/ctest_unit.log")"
     else
@@ -87,15 +87,15 @@ if want cli; then
     ok=1
     rm -rf "$RUNS"/*
     # the seed model, one epoch at batch 64 (937 steps)
-    ( time "$GAN" train --data "$DATA" --model mlp --device cuda --epochs 1 --log-every 200 \
+    ( time timeout 60 "$GAN" train --data "$DATA" --model mlp --device cuda --epochs 1 --log-every 200 \
         --out "$RUNS/mlp" ) > "$LOGS/train_mlp.log" 2>&1 || ok=0
     # dcgan: 300 steps with checkpoints, then resumed to 400 (on the GPU)
-    "$GAN" train --data "$DATA" --model dcgan --device cuda --steps 300 --log-every 100 \
+    timeout 60 "$GAN" train --data "$DATA" --model dcgan --device cuda --steps 300 --log-every 100 \
         --checkpoint-every 150 --out "$RUNS/dcgan" > "$LOGS/train_dcgan.log" 2>&1 || ok=0
-    "$GAN" train --resume "$RUNS/dcgan" --steps 400 --device cuda --log-every 100 \
+    timeout 60 "$GAN" train --resume "$RUNS/dcgan" --steps 400 --device cuda --log-every 100 \
         >> "$LOGS/train_dcgan.log" 2>&1 || ok=0
     # the same 400 dcgan steps with TF32 products
-    "$GAN" train --data "$DATA" --model dcgan --device cuda --tf32 --steps 400 --log-every 100 \
+    timeout 60 "$GAN" train --data "$DATA" --model dcgan --device cuda --tf32 --steps 400 --log-every 100 \
         --out "$RUNS/dcgan_tf32" >> "$LOGS/train_dcgan.log" 2>&1 || ok=0
     tail -4 "$LOGS/train_mlp.log"; grep -E "step (100|300|400)/" "$LOGS/train_dcgan.log"
     # samples on both devices from the same checkpoint
@@ -126,8 +126,8 @@ fi
 
 if want bench; then
     note "benchmark: gan.c vs PyTorch (eager, torch.compile) on this GPU"
-    timeout 400 python3 bench/bench_gpu.py --bench "$BUILD/bench_gpu" --data "$DATA" \
-        --json "$LOGS/bench_gpu.json" --budget 330 2> "$LOGS/bench_gpu.err" \
+    PYTHONUNBUFFERED=1 timeout 300 python3 bench/bench_gpu.py --bench "$BUILD/bench_gpu" --data "$DATA" \
+        --json "$LOGS/bench_gpu.json" --budget 230 2> "$LOGS/bench_gpu.err" \
         | tee "$LOGS/bench_gpu.txt"
     if [ "${PIPESTATUS[0]}" -eq 0 ]; then
         result bench ok "table in bench_gpu.txt"
