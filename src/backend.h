@@ -212,18 +212,6 @@ typedef struct gan_backend {
      * gan_rng_stream(purpose, 0)). */
     void (*step_advance)(int64_t *step, uint64_t *stream, uint64_t stream_base);
 
-    /* ---- a side queue, for work that may run beside the main queue ----
-     * side_begin: the calls that follow run on a side queue, after all work
-     * queued so far; side_end: the calls that follow run on the main queue
-     * again, beside the side queue's work; side_join: the main queue waits
-     * for that work. Use them in this order around kernels only (a graph
-     * captures the two queues as parallel branches). Results do not change:
-     * the side work must not touch what the main queue reads or writes in
-     * between. The CPU runs everything in order (no-ops). */
-    void (*side_begin)(void);
-    void (*side_end)(void);
-    void (*side_join)(void);
-
     /* ---- random numbers: the values of gan_rng_uniform / gan_rng_normal ---- */
 
     /* out (n) = gan_rng_uniform(seed, stream, out, n), bit for bit. */

@@ -306,10 +306,6 @@ static void cpu_rng_normal_dev(uint64_t seed, const uint64_t *stream, float *out
     gan_rng_normal(seed, *stream, out, n);
 }
 
-/* ---- the side queue: everything runs in order on the CPU ---- */
-
-static void cpu_side_nop(void) {}
-
 /* ---- memory ---- */
 
 #define CPU_ALIGN 64
@@ -406,9 +402,6 @@ static const gan_backend cpu_backend = {
     .adam_device_lr = cpu_adam_device_lr,
     .load_batch_u8 = gan_cpu_load_batch_u8,
     .step_advance = gan_cpu_step_advance,
-    .side_begin = cpu_side_nop,
-    .side_end = cpu_side_nop,
-    .side_join = cpu_side_nop,
     .rng_uniform = gan_rng_uniform,
     .rng_normal = gan_rng_normal,
     .rng_normal_dev = cpu_rng_normal_dev,

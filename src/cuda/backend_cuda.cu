@@ -40,39 +40,6 @@ gan_status gan_cuda_take_error(void) {
     return gan_fail(s, "%s", gan_cuda.err_msg);
 }
 
-/* ------------------------------------------------------------ side queue */
-
-static void cuda_side_begin(void) {
-    if (gan_cuda.on_side) return;
-    GAN_CUDA_NOTE(cudaEventRecord(gan_cuda.fork_event, gan_cuda.main_stream));
-    GAN_CUDA_NOTE(cudaStreamWaitEvent(gan_cuda.side_stream, gan_cuda.fork_event, 0));
-    gan_cuda.stream = gan_cuda.side_stream;
-    gan_cuda.blas = gan_cuda.side_blas;
-    gan_cuda.on_side = true;
-}
-
-static void cuda_side_end(void) {
-    if (!gan_cuda.on_side) return;
-    GAN_CUDA_NOTE(cudaEventRecord(gan_cuda.join_event, gan_cuda.side_stream));
-    gan_cuda.stream = gan_cuda.main_stream;
-    gan_cuda.blas = gan_cuda.main_blas;
-    gan_cuda.on_side = false;
-    gan_cuda.join_pending = true;
-}
-
-static void cuda_side_join(void) {
-    if (!gan_cuda.join_pending) return;
-    GAN_CUDA_NOTE(cudaStreamWaitEvent(gan_cuda.main_stream, gan_cuda.join_event, 0));
-    gan_cuda.join_pending = false;
-}
-
-/* Back on the main queue with the side work joined: before anything that
- * waits, captures or frees. */
-static void settle(void) {
-    cuda_side_end();
-    cuda_side_join();
-}
-
 /* ---------------------------------------------------------------- memory */
 
 /* Remember a live block (host bookkeeping only; false when out of memory). */
@@ -112,7 +79,6 @@ static gan_status cuda_mem_alloc(void **ptr, size_t bytes) {
     if (gan_cuda.capturing)
         return gan_fail(GAN_ERR_INVALID_ARGUMENT, "CUDA: mem_alloc of %zu bytes while a graph is "
                         "being captured", bytes);
-    settle();
     void *p = NULL;
     cudaError_t e = cudaMalloc(&p, bytes);
     if (e != cudaSuccess) {
@@ -140,7 +106,6 @@ static gan_status cuda_mem_alloc(void **ptr, size_t bytes) {
 
 static void cuda_mem_free(void *ptr) {
     if (!ptr) return;
-    settle();
     GAN_CUDA_NOTE(cudaStreamSynchronize(gan_cuda.stream));
     GAN_CUDA_NOTE(cudaFree(ptr));
     forget_block(ptr);
@@ -155,7 +120,6 @@ static gan_status cuda_copy_to_host(void *host_dst, const void *src, size_t byte
     if (gan_cuda.capturing)
         return gan_fail(GAN_ERR_INVALID_ARGUMENT,
                         "CUDA: copy_to_host while a graph is being captured");
-    settle();
     if (bytes) {
         GAN_CUDA_NOTE(
             cudaMemcpyAsync(host_dst, src, bytes, cudaMemcpyDeviceToHost, gan_cuda.stream));
@@ -178,7 +142,6 @@ static gan_status cuda_synchronize(void) {
     if (gan_cuda.capturing)
         return gan_fail(GAN_ERR_INVALID_ARGUMENT,
                         "CUDA: synchronize while a graph is being captured");
-    settle();
     GAN_CUDA_NOTE(cudaStreamSynchronize(gan_cuda.stream));
     return gan_cuda_take_error();
 }
@@ -194,7 +157,6 @@ static gan_status cuda_graph_begin(void) {
     GAN_TRY(gan_cuda_take_error());
     if (gan_cuda.capturing)
         return gan_fail(GAN_ERR_INVALID_ARGUMENT, "CUDA: graph_begin while already capturing");
-    settle();
     cudaError_t e = cudaStreamBeginCapture(gan_cuda.stream, cudaStreamCaptureModeThreadLocal);
     if (e != cudaSuccess)
         return gan_fail(gan_cuda_status_of(e), "CUDA: cudaStreamBeginCapture failed: %s",
@@ -207,7 +169,6 @@ static gan_status cuda_graph_end(gan_graph **out) {
     *out = NULL;
     if (!gan_cuda.capturing)
         return gan_fail(GAN_ERR_INVALID_ARGUMENT, "CUDA: graph_end without graph_begin");
-    settle(); /* the side branch rejoins the capturing stream */
     gan_cuda.capturing = false;
     cudaGraph_t graph = NULL;
     cudaError_t e = cudaStreamEndCapture(gan_cuda.stream, &graph);
@@ -245,7 +206,6 @@ static gan_status cuda_graph_replay(gan_graph *g) {
     if (!g) return gan_fail(GAN_ERR_INVALID_ARGUMENT, "CUDA: graph_replay of a NULL graph");
     if (gan_cuda.capturing)
         return gan_fail(GAN_ERR_INVALID_ARGUMENT, "CUDA: graph_replay while capturing");
-    settle();
     cudaError_t e = cudaGraphLaunch(g->exec, gan_cuda.stream);
     if (e != cudaSuccess)
         return gan_fail(gan_cuda_status_of(e), "CUDA: cudaGraphLaunch failed: %s",
@@ -255,7 +215,6 @@ static gan_status cuda_graph_replay(gan_graph *g) {
 
 static void cuda_graph_free(gan_graph *g) {
     if (!g) return;
-    settle();
     GAN_CUDA_NOTE(cudaStreamSynchronize(gan_cuda.stream));
     GAN_CUDA_NOTE(cudaGraphExecDestroy(g->exec));
     GAN_CUDA_NOTE(cudaGraphDestroy(g->graph));
@@ -300,9 +259,6 @@ static const gan_backend cuda_backend = {
     .adam_device_lr = gan_cuda_adam_device_lr,
     .load_batch_u8 = gan_cuda_load_batch_u8,
     .step_advance = gan_cuda_step_advance,
-    .side_begin = cuda_side_begin,
-    .side_end = cuda_side_end,
-    .side_join = cuda_side_join,
     .rng_uniform = gan_cuda_rng_uniform,
     .rng_normal = gan_cuda_rng_normal,
     .rng_normal_dev = gan_cuda_rng_normal_dev,
@@ -328,30 +284,6 @@ const gan_backend *gan_backend_cuda(void) {
 static gan_status cuda_init_fail(gan_status s, const char *what, cudaError_t e) {
     gan_backend_cuda_shutdown();
     return gan_fail(s, "CUDA: %s: %s", what, cudaGetErrorString(e));
-}
-
-/* The side queue: a stream, a cuBLAS handle with its own workspace, two events. */
-static gan_status side_init(void) {
-    cudaError_t e = cudaStreamCreateWithFlags(&gan_cuda.side_stream, cudaStreamNonBlocking);
-    if (e == cudaSuccess) e = cudaEventCreateWithFlags(&gan_cuda.fork_event, cudaEventDisableTiming);
-    if (e == cudaSuccess) e = cudaEventCreateWithFlags(&gan_cuda.join_event, cudaEventDisableTiming);
-    if (e == cudaSuccess) e = cudaMalloc(&gan_cuda.side_workspace, gan_cuda.blas_workspace_bytes);
-    if (e != cudaSuccess) return cuda_init_fail(gan_cuda_status_of(e), "side queue set-up", e);
-    cublasStatus_t bs = cublasCreate(&gan_cuda.side_blas);
-    if (bs != CUBLAS_STATUS_SUCCESS) gan_cuda.side_blas = NULL;
-    if (bs == CUBLAS_STATUS_SUCCESS) bs = cublasSetStream(gan_cuda.side_blas, gan_cuda.side_stream);
-    if (bs == CUBLAS_STATUS_SUCCESS)
-        bs = cublasSetWorkspace(gan_cuda.side_blas, gan_cuda.side_workspace,
-                                gan_cuda.blas_workspace_bytes);
-    if (bs == CUBLAS_STATUS_SUCCESS)
-        bs = cublasSetPointerMode(gan_cuda.side_blas, CUBLAS_POINTER_MODE_HOST);
-    if (bs == CUBLAS_STATUS_SUCCESS) bs = cublasSetMathMode(gan_cuda.side_blas, CUBLAS_DEFAULT_MATH);
-    if (bs != CUBLAS_STATUS_SUCCESS) {
-        gan_backend_cuda_shutdown();
-        return gan_fail(GAN_ERR_DEVICE, "cuBLAS: side handle set-up failed: %s",
-                        cublasGetStatusString(bs));
-    }
-    return GAN_OK;
 }
 
 gan_status gan_backend_cuda_init(int device) {
@@ -425,9 +357,6 @@ gan_status gan_backend_cuda_init(int device) {
         gan_backend_cuda_shutdown();
         return gan_fail(GAN_ERR_DEVICE, "cuBLAS: set-up failed: %s", cublasGetStatusString(bs));
     }
-    gan_cuda.main_stream = gan_cuda.stream;
-    gan_cuda.main_blas = gan_cuda.blas;
-    GAN_TRY(side_init());
     gan_cuda.err = GAN_OK;
     gan_cuda.ready = true;
     return GAN_OK;
@@ -443,8 +372,7 @@ gan_status gan_backend_cuda_set_math(gan_cuda_math math) {
     case GAN_CUDA_MATH_TF32: mode = CUBLAS_TF32_TENSOR_OP_MATH; break;
     default: return gan_fail(GAN_ERR_INVALID_ARGUMENT, "unknown CUDA math mode %d", (int)math);
     }
-    cublasStatus_t bs = cublasSetMathMode(gan_cuda.main_blas, mode);
-    if (bs == CUBLAS_STATUS_SUCCESS) bs = cublasSetMathMode(gan_cuda.side_blas, mode);
+    cublasStatus_t bs = cublasSetMathMode(gan_cuda.blas, mode);
     if (bs != CUBLAS_STATUS_SUCCESS)
         return gan_fail(GAN_ERR_DEVICE, "cuBLAS: cublasSetMathMode failed: %s",
                         cublasGetStatusString(bs));
@@ -452,16 +380,6 @@ gan_status gan_backend_cuda_set_math(gan_cuda_math math) {
 }
 
 void gan_backend_cuda_shutdown(void) {
-    if (gan_cuda.main_stream) { /* back on the main queue and handle */
-        gan_cuda.stream = gan_cuda.main_stream;
-        gan_cuda.blas = gan_cuda.main_blas;
-    }
-    if (gan_cuda.side_stream) (void)cudaStreamSynchronize(gan_cuda.side_stream);
-    if (gan_cuda.side_blas) cublasDestroy(gan_cuda.side_blas);
-    if (gan_cuda.side_workspace) cudaFree(gan_cuda.side_workspace);
-    if (gan_cuda.fork_event) cudaEventDestroy(gan_cuda.fork_event);
-    if (gan_cuda.join_event) cudaEventDestroy(gan_cuda.join_event);
-    if (gan_cuda.side_stream) cudaStreamDestroy(gan_cuda.side_stream);
     if (gan_cuda.stream) (void)cudaStreamSynchronize(gan_cuda.stream);
     if (gan_cuda.blas) cublasDestroy(gan_cuda.blas);
     if (gan_cuda.blas_workspace) cudaFree(gan_cuda.blas_workspace);

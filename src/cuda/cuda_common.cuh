@@ -32,16 +32,10 @@ struct gan_cuda_state {
     bool ready;
     int device;
     int sm_count;
-    cudaStream_t stream;  /* the queue kernels go to now: main_stream or side_stream */
-    cublasHandle_t blas;  /* the cuBLAS handle bound to `stream` */
+    cudaStream_t stream;
+    cublasHandle_t blas;
     void *blas_workspace; /* cuBLAS workspace, so graph capture needs no allocation */
     size_t blas_workspace_bytes;
-    /* the main queue, and the side queue of side_begin / side_end / side_join */
-    cudaStream_t main_stream, side_stream;
-    cublasHandle_t main_blas, side_blas;
-    void *side_workspace;
-    cudaEvent_t fork_event, join_event;
-    bool on_side, join_pending;
     double *scratch; /* (2) device sums for the host-returning bce_logits */
     float *reduce;   /* (GAN_CUDA_REDUCE_FLOATS) scalars passed between kernels (misc.cu) */
     double *partials; /* (GAN_CUDA_PARTIALS) partial sums passed between kernels (norm2d.cu) */

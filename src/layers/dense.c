@@ -49,8 +49,6 @@ static void dense_backward(gan_layer *l, const gan_backend *be, const float *x, 
     int in = l->in_size, out = l->units;
     bool sn = l->spectral_norm;
     const float *W = sn ? l->scratch : l->params; /* what the forward computed with */
-    bool both = param_grads && dx; /* the two are independent: weights on a side queue */
-    if (both) be->side_begin();
     if (param_grads) {
         float *dW = sn ? gan_sn_dw(l, out, in) : l->grads, *db = l->grads + (size_t)out * in;
         /* dW (+)= dy^T x; with spectral norm written to scratch, then mapped to dW0 */
@@ -58,9 +56,7 @@ static void dense_backward(gan_layer *l, const gan_backend *be, const float *x, 
         if (sn) gan_sn_backward(l, be, out, in);
         be->bias_backward(db, dy, N, out);
     }
-    if (both) be->side_end();
     if (dx) be->gemm(false, false, N, in, out, 1.0f, dy, out, W, in, 0.0f, dx, in);
-    if (both) be->side_join();
 }
 
 static int dense_tensors(const gan_layer *l, gan_layer_tensor *t, int max) {
