@@ -113,6 +113,13 @@ gan_status gan_convert_mnist_json(const char *digits_dir, const char *out_dir);
 
 /* ------------------------------------------------------------- training */
 
+/* Where a trainer or generator computes. */
+typedef enum gan_device {
+    GAN_DEVICE_CPU = 0, /* the CPU (BLAS + OpenMP), the reference */
+    GAN_DEVICE_CUDA = 1 /* the first NVIDIA GPU (GAN_ERR_UNSUPPORTED, with the reason, when the
+                           build has no CUDA or no usable GPU is visible) */
+} gan_device;
+
 /* Options for training. Fill with gan_train_options_default, then override. */
 typedef struct gan_train_options {
     int batch_size;     /* images per step (default 64) */
@@ -124,6 +131,10 @@ typedef struct gan_train_options {
     int threads;        /* CPU threads (0 = all cores) */
     int epochs;         /* planned passes over the data (10); kept for resuming */
     int64_t max_steps;  /* planned limit on steps, 0 = none; kept for resuming */
+    int device;         /* a gan_device (default GAN_DEVICE_CPU); not kept for resuming */
+    int allow_tf32;     /* CUDA: non-zero lets matrix products use TF32 tensor cores (10-bit
+                           mantissa inputs, faster); default 0 = plain FP32. The setting is
+                           shared by every CUDA trainer of the process. */
 } gan_train_options;
 
 /* Fill `opt` with the seed model's defaults (see docs in README). */
@@ -196,8 +207,21 @@ int64_t gan_trainer_steps_per_epoch(const gan_trainer *t);
 /* Run one training iteration on the next batch of the shuffled data: the
  * discriminator step on a real and a generated batch, then the generator step
  * through the (updated, frozen) discriminator. Allocates nothing. Returns
- * GAN_ERR_NUMERIC if a loss becomes NaN or infinite. */
+ * GAN_ERR_NUMERIC if a loss becomes NaN or infinite.
+ * On a GPU (GAN_DEVICE_CUDA) the step is queued and the call returns without
+ * waiting for it; losses stay on the device until gan_trainer_take_stats, so
+ * `stats` then holds the step and epoch and the losses last taken (0 before
+ * the first take), and divergence and device errors are reported by the
+ * next call that waits (gan_trainer_take_stats, sampling, saving). */
 gan_status gan_trainer_step(gan_trainer *t, gan_step_stats *stats);
+
+/* The means of the losses and D outputs over the steps since the previous
+ * call (or since the trainer was made), with `step` and `epoch` of the last
+ * step; then starts a new interval. With no step in between, the previous
+ * means again. On a GPU this is where losses come back to the host (it waits
+ * for the queued steps); GAN_ERR_NUMERIC if they are not finite, naming the
+ * interval, and GAN_ERR_DEVICE on a GPU failure. */
+gan_status gan_trainer_take_stats(gan_trainer *t, gan_step_stats *mean);
 
 /* Generate `n` images from latent vectors `z` (n x latent_dim floats) with the
  * generator in inference mode (batch norm with running statistics), into
@@ -236,6 +260,12 @@ gan_status gan_trainer_resume(const char *checkpoint, const gan_dataset *data, i
 /* Iterations done so far (including those before a resume). */
 int64_t gan_trainer_step_count(const gan_trainer *t);
 
+/* gan_trainer_resume on a chosen machine: `machine` supplies threads, device
+ * and allow_tf32 (its other fields are ignored: they come from the
+ * checkpoint). A run may continue on another device than it started on. */
+gan_status gan_trainer_resume_on(const char *checkpoint, const gan_dataset *data,
+                                 const gan_train_options *machine, gan_trainer **out);
+
 /* The options the trainer runs with (after a resume: the checkpoint's). */
 void gan_trainer_options(const gan_trainer *t, gan_train_options *opt);
 
@@ -259,6 +289,10 @@ typedef struct gan_generator gan_generator;
  * gan_trainer_save_weights). Every tensor is checked for dtype, shape and
  * finiteness before use; hostile files are refused with GAN_ERR_FORMAT. */
 gan_status gan_generator_load(const char *checkpoint, gan_generator **out);
+
+/* gan_generator_load onto a device (a gan_device): GAN_DEVICE_CUDA generates on
+ * the GPU (the images still come back in host memory). */
+gan_status gan_generator_load_on(const char *checkpoint, int device, gan_generator **out);
 
 /* Free a generator (NULL is allowed). */
 void gan_generator_free(gan_generator *g);

@@ -2,6 +2,7 @@
  * arena.c - bump allocator with a measuring pass (see arena.h).
  */
 #include "arena.h"
+#include "backend.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@ void gan_arena_measure(gan_arena *a) {
     a->base = NULL;
     a->size = 0;
     a->used = 0;
+    a->be = NULL;
 }
 
 gan_status gan_arena_init(gan_arena *a, size_t size) {
@@ -19,10 +21,23 @@ gan_status gan_arena_init(gan_arena *a, size_t size) {
     a->base = aligned_alloc(GAN_ARENA_ALIGN, rounded ? rounded : GAN_ARENA_ALIGN);
     a->size = rounded;
     a->used = 0;
+    a->be = NULL;
     if (!a->base)
         return gan_fail(GAN_ERR_OUT_OF_MEMORY, "cannot allocate %zu MB of memory",
                         rounded >> 20);
     memset(a->base, 0, rounded);
+    return GAN_OK;
+}
+
+gan_status gan_arena_init_on(gan_arena *a, size_t size, const gan_backend *be) {
+    if (!be || be->host_memory) return gan_arena_init(a, size);
+    size_t rounded = (size + GAN_ARENA_ALIGN - 1) / GAN_ARENA_ALIGN * GAN_ARENA_ALIGN;
+    gan_arena_measure(a);
+    void *p = NULL;
+    GAN_TRY(be->mem_alloc(&p, rounded ? rounded : GAN_ARENA_ALIGN)); /* zeroed */
+    a->base = p;
+    a->size = rounded;
+    a->be = be;
     return GAN_OK;
 }
 
@@ -43,7 +58,9 @@ float *gan_arena_floats(gan_arena *a, size_t n) {
 }
 
 void gan_arena_free(gan_arena *a) {
-    free(a->base);
+    if (a->be) a->be->mem_free(a->base);
+    else free(a->base);
+    a->be = NULL;
     a->base = NULL;
     a->size = a->used = 0;
 }

@@ -6,16 +6,22 @@
  * real one (gan_arena_init with the measured size). Every allocation is
  * 64-byte aligned and zeroed. Nothing is ever freed individually: the whole
  * arena is released at once by gan_arena_free.
+ *
+ * An arena may live in a backend's memory (gan_arena_init_on): then its
+ * pointers are that backend's device pointers, for kernels only.
  */
 #ifndef GAN_ARENA_H
 #define GAN_ARENA_H
 
 #include "internal.h"
 
+struct gan_backend;
+
 typedef struct gan_arena {
     char *base;  /* NULL while measuring */
     size_t size; /* capacity in bytes */
     size_t used; /* bytes handed out (or measured) so far */
+    const struct gan_backend *be; /* owner of base when not NULL (else host memory) */
 } gan_arena;
 
 /* Start a measuring pass: allocations return NULL and only count bytes. */
@@ -23,6 +29,10 @@ void gan_arena_measure(gan_arena *a);
 
 /* Allocate one zeroed, 64-byte-aligned block of `size` bytes. */
 gan_status gan_arena_init(gan_arena *a, size_t size);
+
+/* The same in the memory of backend `be` (be->mem_alloc; its message names
+ * the size when the device is out of memory). */
+gan_status gan_arena_init_on(gan_arena *a, size_t size, const struct gan_backend *be);
 
 /* n floats from the arena (NULL while measuring or when full). */
 float *gan_arena_floats(gan_arena *a, size_t n);

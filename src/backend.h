@@ -55,6 +55,10 @@ typedef struct gan_graph gan_graph;
 
 typedef struct gan_backend {
     const char *name;
+    /* Buffers are plain host memory (the CPU backend): code may read and
+     * write them directly. Otherwise only kernels and the memory calls below
+     * touch them. */
+    bool host_memory;
 
     /* C (M, N) = alpha * op(A) op(B) + beta * C, row-major; op(A) is (M, K),
      * op(B) is (K, N); trans_a / trans_b transpose the stored matrix. */
@@ -195,6 +199,19 @@ typedef struct gan_backend {
     void (*adam_device_lr)(float *p, float *m, float *v, const float *g, size_t n,
                            const float *lr_t, float b1, float b2, float eps);
 
+    /* ---- the training loop's own steps (trainer.c), per-step values in
+     * device memory ---- */
+
+    /* rows (B, img) = (pixels[order[pos B + b]] - 127.5) / 127.5 as floats,
+     * pos = *step % per_epoch: the real images of step *step, with pixels
+     * (count, img) uint8 and order (count) this epoch's permutation. */
+    void (*load_batch_u8)(float *rows, const uint8_t *pixels, const uint32_t *order,
+                          const int64_t *step, int64_t per_epoch, int B, size_t img);
+    /* *step += 1, then *stream = stream_base | *step (the random stream of
+     * the next step: gan_rng_stream(purpose, step) with stream_base =
+     * gan_rng_stream(purpose, 0)). */
+    void (*step_advance)(int64_t *step, uint64_t *stream, uint64_t stream_base);
+
     /* ---- random numbers: the values of gan_rng_uniform / gan_rng_normal ---- */
 
     /* out (n) = gan_rng_uniform(seed, stream, out, n), bit for bit. */
@@ -277,6 +294,15 @@ gan_status gan_backend_cuda_set_math(gan_cuda_math math);
 /* Wait for queued work and release the stream, handle and workspace (memory
  * from mem_alloc must be freed before). Safe to call when not initialised. */
 void gan_backend_cuda_shutdown(void);
+
+/* gan_backend_cuda_init(device) unless the backend is already open on that
+ * device (then nothing changes: memory stays valid). What a trainer or
+ * generator on the GPU calls. */
+gan_status gan_backend_cuda_open(int device);
+
+/* Bytes of device memory held through mem_alloc now, and the most held at
+ * once since init (0 and 0 when not initialised or built without CUDA). */
+void gan_backend_cuda_memory(size_t *in_use, size_t *peak);
 
 #ifdef __cplusplus
 }

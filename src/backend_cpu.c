@@ -368,6 +368,7 @@ static void cpu_graph_free(gan_graph *g) {}
 
 static const gan_backend cpu_backend = {
     .name = "cpu",
+    .host_memory = true,
     .gemm = cpu_gemm,
     .bias_forward = cpu_bias_forward,
     .bias_backward = cpu_bias_backward,
@@ -399,6 +400,8 @@ static const gan_backend cpu_backend = {
     .bce_logits_acc = cpu_bce_logits_acc,
     .adam_schedule = cpu_adam_schedule,
     .adam_device_lr = cpu_adam_device_lr,
+    .load_batch_u8 = gan_cpu_load_batch_u8,
+    .step_advance = gan_cpu_step_advance,
     .rng_uniform = gan_rng_uniform,
     .rng_normal = gan_rng_normal,
     .rng_normal_dev = cpu_rng_normal_dev,

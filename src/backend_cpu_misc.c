@@ -1,7 +1,8 @@
 /*
  * backend_cpu_misc.c - CPU kernels for dropout (counter-based masks),
- * spectral normalization (one power iteration, PyTorch semantics) and label
- * conditioning (appending one-hot or embedding channels). See backend.h.
+ * spectral normalization (one power iteration, PyTorch semantics), label
+ * conditioning (appending one-hot or embedding channels) and the training
+ * loop's batch loading and step counter. See backend.h.
  *
  * Determinism: dropout masks are a pure function of (seed, stream, element
  * index); every sum here is owned by one thread and runs in an order fixed
@@ -140,4 +141,20 @@ void gan_cpu_label_concat_backward(float *dx, float *dtable, const float *dy,
             dtable[(size_t)label * D + k] += sum;
         }
     }
+}
+
+void gan_cpu_load_batch_u8(float *rows, const uint8_t *pixels, const uint32_t *order,
+                           const int64_t *step, int64_t per_epoch, int B, size_t img) {
+    int64_t pos = *step % per_epoch;
+#pragma omp parallel for schedule(static) if ((size_t)B * img > 65536)
+    for (int b = 0; b < B; b++) {
+        const uint8_t *src = pixels + (size_t)order[pos * B + b] * img;
+        float *dst = rows + (size_t)b * img;
+        for (size_t i = 0; i < img; i++) dst[i] = ((float)src[i] - 127.5f) / 127.5f;
+    }
+}
+
+void gan_cpu_step_advance(int64_t *step, uint64_t *stream, uint64_t stream_base) {
+    *step += 1;
+    *stream = stream_base | (uint64_t)*step;
 }

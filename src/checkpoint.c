@@ -6,6 +6,10 @@
  * Everything read from a file is validated before it is used: metadata
  * values are parsed strictly, every tensor must exist with the dtype and
  * shape the model needs, and weights must be finite.
+ *
+ * Files are read and written through the models' host copies (model.h): a
+ * GPU trainer's networks are downloaded before saving and uploaded after
+ * loading.
  */
 #include "checkpoint.h"
 #include "presets.h"
@@ -26,7 +30,7 @@ typedef struct save_ctx {
 } save_ctx;
 
 static bool is_param(const gan_model *m, const gan_layer_tensor *t) {
-    return t->data >= m->params && t->data < m->params + m->n_params;
+    return t->data >= m->host.params && t->data < m->host.params + m->n_params;
 }
 
 static gan_status add_tensor(void *ctx, const char *name, const gan_layer_tensor *t) {
@@ -36,12 +40,13 @@ static gan_status add_tensor(void *ctx, const char *name, const gan_layer_tensor
 static gan_status add_moments(void *vctx, const char *name, const gan_layer_tensor *t) {
     save_ctx *c = vctx;
     if (!is_param(c->m, t)) return GAN_OK;
-    size_t off = (size_t)(t->data - c->m->params);
+    size_t off = (size_t)(t->data - c->m->host.params);
     char key[192];
     snprintf(key, sizeof key, "optimizer.%s.exp_avg", name);
-    GAN_TRY(gan_st_writer_add(c->w, key, GAN_ST_F32, t->ndims, t->shape, c->m->adam_m + off));
+    GAN_TRY(gan_st_writer_add(c->w, key, GAN_ST_F32, t->ndims, t->shape,
+                              c->m->host.adam_m + off));
     snprintf(key, sizeof key, "optimizer.%s.exp_avg_sq", name);
-    return gan_st_writer_add(c->w, key, GAN_ST_F32, t->ndims, t->shape, c->m->adam_v + off);
+    return gan_st_writer_add(c->w, key, GAN_ST_F32, t->ndims, t->shape, c->m->host.adam_v + off);
 }
 
 static gan_status meta_int(gan_st_writer *w, const char *key, long long v) {
@@ -62,6 +67,8 @@ static gan_status meta_float(gan_st_writer *w, const char *key, float v) {
 
 static gan_status write_checkpoint(gan_trainer *t, gan_st_writer *w) {
     save_ctx ctx = {.w = w};
+    GAN_TRY(gan_model_download(&t->g));
+    GAN_TRY(gan_model_download(&t->d));
     const gan_model *nets[2] = {&t->g, &t->d};
     for (int i = 0; i < 2; i++) GAN_TRY(gan_model_each_tensor(nets[i], add_tensor, &ctx));
     for (int i = 0; i < 2; i++) {
@@ -287,11 +294,11 @@ static gan_status load_tensor(void *vctx, const char *name, const gan_layer_tens
     snprintf(key, sizeof key, "%s%s", c->prefix, local);
     GAN_TRY(load_f32(c->f, key, t, t->data));
     if (!c->moments || !is_param(c->m, t)) return GAN_OK;
-    size_t off = (size_t)(t->data - c->m->params);
+    size_t off = (size_t)(t->data - c->m->host.params);
     snprintf(key, sizeof key, "optimizer.%s%s.exp_avg", c->prefix, local);
-    GAN_TRY(load_f32(c->f, key, t, c->m->adam_m + off));
+    GAN_TRY(load_f32(c->f, key, t, c->m->host.adam_m + off));
     snprintf(key, sizeof key, "optimizer.%s%s.exp_avg_sq", c->prefix, local);
-    GAN_TRY(load_f32(c->f, key, t, c->m->adam_v + off));
+    GAN_TRY(load_f32(c->f, key, t, c->m->host.adam_v + off));
     return GAN_OK;
 }
 
@@ -307,13 +314,14 @@ gan_status gan_ckpt_load_model(const gan_st_file *f, gan_model *m, const char *p
                                bool moments) {
     load_ctx c = {f, m, prefix ? prefix : m->name, moments};
     GAN_TRY(gan_model_each_tensor(m, load_tensor, &c));
-    if (!moments) return GAN_OK;
-    char key[96];
-    snprintf(key, sizeof key, "optimizer.%s.step", c.prefix);
-    GAN_TRY(get_scalar_i64(f, key, GAN_ST_I64, &m->adam_t));
-    if (m->adam_t < 0)
-        return gan_fail(GAN_ERR_FORMAT, "%s: tensor '%s' is negative", gan_st_path(f), key);
-    return GAN_OK;
+    if (moments) {
+        char key[96];
+        snprintf(key, sizeof key, "optimizer.%s.step", c.prefix);
+        GAN_TRY(get_scalar_i64(f, key, GAN_ST_I64, &m->adam_t));
+        if (m->adam_t < 0)
+            return gan_fail(GAN_ERR_FORMAT, "%s: tensor '%s' is negative", gan_st_path(f), key);
+    }
+    return gan_model_upload(m);
 }
 
 /* ---------------------------------------------------------------- resume */
@@ -334,14 +342,22 @@ static gan_status resume(gan_trainer *t, const gan_st_file *f, const gan_ckpt_in
     if (step != info->step || (uint64_t)seed != info->opt.seed)
         return gan_fail(GAN_ERR_FORMAT, "%s: tensors trainer.step/trainer.seed disagree with "
                         "the metadata state.step/options.seed", path);
-    t->step = step;
     t->last = info->last;
+    t->taken = info->last;
     t->order_epoch = -1;
-    return GAN_OK;
+    return gan_trainer_set_step(t, step);
 }
 
 gan_status gan_trainer_resume(const char *path, const gan_dataset *data, int threads,
                               gan_trainer **out) {
+    gan_train_options machine;
+    gan_train_options_default(&machine);
+    machine.threads = threads;
+    return gan_trainer_resume_on(path, data, &machine, out);
+}
+
+gan_status gan_trainer_resume_on(const char *path, const gan_dataset *data,
+                                 const gan_train_options *machine, gan_trainer **out) {
     *out = NULL;
     gan_st_file *f;
     GAN_TRY(gan_st_open(path, &f));
@@ -354,7 +370,9 @@ gan_status gan_trainer_resume(const char *path, const gan_dataset *data, int thr
     if (s == GAN_OK) s = gan_ckpt_read_spec(f, &info, &spec);
     gan_trainer *t = NULL;
     if (s == GAN_OK) {
-        info.opt.threads = threads;
+        info.opt.threads = machine->threads;
+        info.opt.device = machine->device;
+        info.opt.allow_tf32 = machine->allow_tf32;
         s = gan_trainer_create_spec(spec, &info.opt, data, &t);
     }
     if (s == GAN_OK) s = resume(t, f, &info);

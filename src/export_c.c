@@ -193,6 +193,9 @@ gan_status gan_generator_export_c(const gan_generator *g, const char *path, cons
     if (!ok)
         return gan_fail(GAN_ERR_INVALID_ARGUMENT, "export: prefix '%s' is not a C identifier of "
                         "1 to 39 characters", prefix ? prefix : "");
+    if (!g->model.be->host_memory)
+        return gan_fail(GAN_ERR_UNSUPPORTED, "export: load the generator on the CPU "
+                        "(gan_generator_load) to export it");
     text t = {0};
     gan_status s = build_source(g, prefix, &t);
     if (s == GAN_OK) s = gan_atomic_write_file(path, t.buf, t.len);

@@ -1,7 +1,8 @@
 /*
- * generator.c - a trained generator on its own: load it from a checkpoint,
- * make latent vectors, generate images (the library's load-and-generate
- * API, used by `gan sample`, `gan interpolate` and `gan export`).
+ * generator.c - a trained generator on its own: load it from a checkpoint
+ * onto the CPU or a GPU, make latent vectors, generate images (the
+ * library's load-and-generate API, used by `gan sample`, `gan interpolate`
+ * and `gan export`).
  */
 #include "checkpoint.h"
 #include "generator.h"
@@ -13,7 +14,23 @@
 #define GEN_MAX_ROWS 256 /* rows per forward pass */
 
 gan_status gan_generator_load(const char *path, gan_generator **out) {
+    return gan_generator_load_on(path, GAN_DEVICE_CPU, out);
+}
+
+static gan_status device_backend(int device, const gan_backend **be) {
+    *be = gan_backend_cpu();
+    if (device == GAN_DEVICE_CPU) return GAN_OK;
+    if (device != GAN_DEVICE_CUDA)
+        return gan_fail(GAN_ERR_INVALID_ARGUMENT, "--device: unknown device %d", device);
+    GAN_TRY(gan_backend_cuda_open(0));
+    *be = gan_backend_cuda();
+    return GAN_OK;
+}
+
+gan_status gan_generator_load_on(const char *path, int device, gan_generator **out) {
     *out = NULL;
+    const gan_backend *be;
+    GAN_TRY(device_backend(device, &be));
     gan_st_file *f;
     GAN_TRY(gan_st_open(path, &f));
     gan_generator *g = calloc(1, sizeof *g);
@@ -21,8 +38,7 @@ gan_status gan_generator_load(const char *path, gan_generator **out) {
     if (s == GAN_OK) s = gan_ckpt_read_info(f, &g->info);
     if (s == GAN_OK) s = gan_ckpt_read_spec(f, &g->info, &g->spec);
     if (s == GAN_OK)
-        s = gan_spec_build(g->spec, GAN_SPEC_GENERATOR, &g->model, GEN_MAX_ROWS,
-                           gan_backend_cpu());
+        s = gan_spec_build(g->spec, GAN_SPEC_GENERATOR, &g->model, GEN_MAX_ROWS, be);
     if (s == GAN_OK) s = gan_ckpt_load_model(f, &g->model, NULL, false);
     gan_st_close(f);
     if (s != GAN_OK) {
@@ -67,11 +83,14 @@ void gan_generator_noise(const gan_generator *g, uint64_t seed, int64_t first, i
 
 gan_status gan_generator_generate(gan_generator *g, const float *z, int n, float *images) {
     if (n < 0) return gan_fail(GAN_ERR_INVALID_ARGUMENT, "negative sample count %d", n);
+    const gan_backend *be = g->model.be;
     size_t img = (size_t)g->model.out_size, latent = (size_t)g->spec->latent_dim;
     for (int start = 0; start < n; start += g->model.max_batch) {
         int rows = GAN_MIN(g->model.max_batch, n - start);
-        const float *y = gan_model_forward(&g->model, z + (size_t)start * latent, rows, false);
-        memcpy(images + (size_t)start * img, y, (size_t)rows * img * sizeof *y);
+        float *x = g->model.acts[0];
+        be->copy_to_device(x, z + (size_t)start * latent, rows * latent * sizeof *z);
+        const float *y = gan_model_forward(&g->model, x, rows, false);
+        GAN_TRY(be->copy_to_host(images + (size_t)start * img, y, rows * img * sizeof *y));
     }
     return GAN_OK;
 }

@@ -10,7 +10,7 @@
 struct gan_generator {
     gan_spec *spec;     /* the model (owned) */
     gan_ckpt_info info; /* what the checkpoint's metadata says */
-    gan_model model;    /* the generator network, CPU backend */
+    gan_model model;    /* the generator network (CPU or GPU; host copies in model.host) */
 };
 
 #endif

@@ -1,6 +1,6 @@
 /*
  * model.c - shape inference, memory planning, forward and backward loops of
- * a sequential network (see model.h).
+ * a sequential network, and its host copies on a device backend (model.h).
  */
 #include "model.h"
 #include "rng.h"
@@ -40,6 +40,24 @@ static void plan_memory(gan_model *m, gan_arena *a) {
     }
     m->grad_buf[0] = gan_arena_floats(a, rows * largest);
     m->grad_buf[1] = gan_arena_floats(a, rows * largest);
+    m->adam_t_dev = gan_arena_bytes(a, sizeof *m->adam_t_dev);
+    m->lr_t_dev = gan_arena_floats(a, 1);
+}
+
+/* The host copies: the blocks themselves on the CPU, else a host arena. */
+static gan_status plan_host(gan_model *m) {
+    if (m->be->host_memory) {
+        m->host.params = m->params, m->host.adam_m = m->adam_m, m->host.adam_v = m->adam_v;
+        m->host.state = m->state;
+        return GAN_OK;
+    }
+    gan_arena *a = &m->host_arena;
+    GAN_TRY(gan_arena_init(a, (3 * m->n_params + m->n_state + 4) * sizeof(float) + 4 * 64));
+    m->host.params = gan_arena_floats(a, m->n_params);
+    m->host.adam_m = gan_arena_floats(a, m->n_params);
+    m->host.adam_v = gan_arena_floats(a, m->n_params);
+    m->host.state = gan_arena_floats(a, m->n_state);
+    return GAN_OK;
 }
 
 static bool shape_fits(const int s[3]) {
@@ -98,8 +116,15 @@ gan_status gan_model_build(gan_model *m, const char *name, int c, int h, int w, 
     gan_arena measure;
     gan_arena_measure(&measure);
     plan_memory(m, &measure);
-    GAN_TRY(gan_arena_init(&m->arena, measure.used));
+    s = gan_arena_init_on(&m->arena, measure.used, be);
+    if (s != GAN_OK) {
+        char what[96];
+        snprintf(what, sizeof what, "%s: %.1f MiB of %s memory", name,
+                 (double)measure.used / (1 << 20), be->name);
+        return gan_fail_prefix(s, what);
+    }
     plan_memory(m, &m->arena);
+    GAN_TRY(plan_host(m));
 
     size_t p = 0, st = 0;
     for (int i = 0; i < m->n_layers; i++) {
@@ -114,16 +139,56 @@ gan_status gan_model_build(gan_model *m, const char *name, int c, int h, int w, 
     return GAN_OK;
 }
 
-void gan_model_init(gan_model *m, uint64_t seed, int net_id) {
+/* A copy of layer i whose params and state point into the host copies. */
+static gan_layer host_view(const gan_model *m, int i, size_t p, size_t st) {
+    gan_layer l = m->layers[i];
+    if (!m->be->host_memory) {
+        l.params = m->host.params + p;
+        l.grads = NULL;
+        l.state = m->host.state + st;
+        l.scratch = NULL;
+    }
+    return l;
+}
+
+gan_status gan_model_init(gan_model *m, uint64_t seed, int net_id) {
     m->seed = seed;
     m->net_id = net_id;
-    for (int i = 0; i < m->n_layers; i++)
-        m->layers[i].ops->init(&m->layers[i], seed,
-                               gan_rng_stream(GAN_RNG_INIT, ((uint64_t)net_id << 16) | (uint64_t)i));
+    size_t p = 0, st = 0;
+    for (int i = 0; i < m->n_layers; i++) {
+        gan_layer l = host_view(m, i, p, st);
+        l.ops->init(&l, seed, gan_rng_stream(GAN_RNG_INIT, ((uint64_t)net_id << 16) | (uint64_t)i));
+        p += l.n_params;
+        st += l.n_state;
+    }
+    return gan_model_upload(m);
+}
+
+gan_status gan_model_download(gan_model *m) {
+    const gan_backend *be = m->be;
+    if (be->host_memory) return GAN_OK;
+    size_t np = m->n_params * sizeof(float);
+    GAN_TRY(be->copy_to_host(m->host.params, m->params, np));
+    GAN_TRY(be->copy_to_host(m->host.adam_m, m->adam_m, np));
+    GAN_TRY(be->copy_to_host(m->host.adam_v, m->adam_v, np));
+    return be->copy_to_host(m->host.state, m->state, m->n_state * sizeof(float));
+}
+
+gan_status gan_model_upload(gan_model *m) {
+    const gan_backend *be = m->be;
+    if (be->host_memory) return GAN_OK;
+    size_t np = m->n_params * sizeof(float);
+    be->copy_to_device(m->params, m->host.params, np);
+    be->copy_to_device(m->adam_m, m->host.adam_m, np);
+    be->copy_to_device(m->adam_v, m->host.adam_v, np);
+    be->copy_to_device(m->state, m->host.state, m->n_state * sizeof(float));
+    be->copy_to_device(m->adam_t_dev, &m->adam_t, sizeof m->adam_t);
+    return be->synchronize(); /* the sources may change once this returns */
 }
 
 void gan_model_free(gan_model *m) {
     gan_arena_free(&m->arena);
+    gan_arena_free(&m->host_arena);
 }
 
 void gan_model_set_labels(gan_model *m, const int32_t *labels) {
@@ -134,8 +199,15 @@ void gan_model_set_rng_counter(gan_model *m, uint64_t counter) {
     m->rng_counter = counter;
 }
 
+bool gan_model_replayable(const gan_model *m) {
+    for (int i = 0; i < m->n_layers; i++)
+        if (strcmp(m->layers[i].ops->name, "dropout") == 0 && m->layers[i].drop_p > 0.0f)
+            return false;
+    return true;
+}
+
 const float *gan_model_forward(gan_model *m, const float *x, int N, bool train) {
-    if (x != m->acts[0]) memcpy(m->acts[0], x, (size_t)N * m->in_size * sizeof *x);
+    if (x != m->acts[0]) m->be->copy(m->acts[0], x, (size_t)N * m->in_size * sizeof *x);
     uint64_t tag = ((uint64_t)(m->net_id & 0xFF) << 48) | (m->rng_counter & 0xFFFFFFFFFFull);
     for (int i = 0; i < m->n_layers; i++) {
         gan_layer *l = &m->layers[i];
@@ -174,16 +246,27 @@ void gan_model_zero_grads(gan_model *m) {
 }
 
 void gan_model_adam_step(gan_model *m, float lr, float beta1, float beta2, float eps) {
+    const gan_backend *be = m->be;
     m->adam_t++;
+    if (!be->host_memory) { /* the same lr_t, computed where the step count lives */
+        be->adam_schedule(m->adam_t_dev, m->lr_t_dev, lr, beta1, beta2);
+        be->adam_device_lr(m->params, m->adam_m, m->adam_v, m->grads, m->n_params, m->lr_t_dev,
+                           beta1, beta2, eps);
+        return;
+    }
     double t = (double)m->adam_t;
     float lr_t = (float)(lr * sqrt(1.0 - pow(beta2, t)) / (1.0 - pow(beta1, t)));
-    m->be->adam(m->params, m->adam_m, m->adam_v, m->grads, m->n_params, lr_t, beta1, beta2, eps);
+    be->adam(m->params, m->adam_m, m->adam_v, m->grads, m->n_params, lr_t, beta1, beta2, eps);
 }
 
 gan_status gan_model_each_tensor(const gan_model *m, gan_tensor_fn fn, void *ctx) {
+    size_t p = 0, st = 0;
     for (int i = 0; i < m->n_layers; i++) {
+        gan_layer l = host_view(m, i, p, st);
+        p += l.n_params;
+        st += l.n_state;
         gan_layer_tensor t[8];
-        int n = m->layers[i].ops->tensors(&m->layers[i], t, 8);
+        int n = l.ops->tensors(&l, t, 8);
         for (int k = 0; k < n; k++) {
             char name[128];
             snprintf(name, sizeof name, "%s.%d.%s", m->name, i, t[k].name);

@@ -11,6 +11,13 @@
  *   grad_buf[2]: ping-pong buffers for activation gradients;
  *   scratch: per-layer values saved for backward.
  * After gan_model_build nothing is allocated again.
+ *
+ * On a device backend (be->host_memory false) all of that lives in device
+ * memory and only kernels touch it; the model then also keeps host copies
+ * of params, adam_m, adam_v and state (`host`), which are what initialisation
+ * writes and what files read and write: gan_model_download fills them from
+ * the device, gan_model_upload sends them back. On the CPU backend `host`
+ * points at the blocks themselves and both calls do nothing.
  */
 #ifndef GAN_MODEL_H
 #define GAN_MODEL_H
@@ -37,13 +44,19 @@ typedef struct gan_model {
     float *acts[GAN_MAX_LAYERS + 1];         /* acts[i]: (max_batch, layer i-1 out) */
     float *grad_buf[2];                      /* (max_batch, largest layer size) */
     int64_t adam_t;                          /* Adam steps taken */
+    int64_t *adam_t_dev;                     /* device backends: Adam's step count and */
+    float *lr_t_dev;                         /* learning rate, in device memory (1 each) */
+    struct {
+        float *params, *adam_m, *adam_v, *state;
+    } host;                                  /* host copies (see above) */
 
     /* inputs besides x (see gan_model_set_labels / gan_model_set_rng_counter) */
     const int32_t *labels;                   /* (N) class labels of the rows, or NULL */
     uint64_t seed;                           /* from gan_model_init */
     int net_id;                              /* from gan_model_init */
     uint64_t rng_counter;                    /* training forwards so far (dropout) */
-    gan_arena arena;
+    gan_arena arena;                         /* the blocks, in the backend's memory */
+    gan_arena host_arena;                    /* `host` on a device backend */
 } gan_model;
 
 /* Append a layer (constructed with gan_layer_*) to the model. */
@@ -64,8 +77,16 @@ gan_status gan_model_build(gan_model *m, const char *name, int c, int h, int w, 
                            const gan_backend *be);
 
 /* Initialise parameters and state from `seed`; `net_id` keeps the random
- * streams of different networks apart. */
-void gan_model_init(gan_model *m, uint64_t seed, int net_id);
+ * streams of different networks apart. The values are computed on the host
+ * (on a device backend: into `host`, then uploaded), so every backend starts
+ * from the same bits. */
+gan_status gan_model_init(gan_model *m, uint64_t seed, int net_id);
+
+/* Device backends: copy params, Adam's moments and state to `host` (waits
+ * for queued work; reports a device error), or `host` and adam_t back to the
+ * device. Nothing to do on the CPU. */
+gan_status gan_model_download(gan_model *m);
+gan_status gan_model_upload(gan_model *m);
 
 void gan_model_free(gan_model *m);
 
@@ -80,8 +101,14 @@ void gan_model_set_labels(gan_model *m, const int32_t *labels);
  * Set the counter (e.g. from the step count) to make a run resumable. */
 void gan_model_set_rng_counter(gan_model *m, uint64_t counter);
 
-/* Forward pass of N rows. x (N, in_size) is copied into acts[0] unless it
- * already is acts[0]. Returns the output (N, out_size), inside the model. */
+/* Whether a training forward and backward depend only on backend memory,
+ * so that a captured graph of them can be replayed: not with dropout, whose
+ * random stream is a host value set per forward. */
+bool gan_model_replayable(const gan_model *m);
+
+/* Forward pass of N rows. x (N, in_size, in the backend's memory) is copied
+ * into acts[0] unless it already is acts[0]. Returns the output (N,
+ * out_size), inside the model. */
 const float *gan_model_forward(gan_model *m, const float *x, int N, bool train);
 
 /* Backward pass for the last forward: dy (N, out_size). Parameter gradients
@@ -93,12 +120,16 @@ const float *gan_model_backward(gan_model *m, const float *dy, int N, bool param
 /* Zero the parameter gradients. */
 void gan_model_zero_grads(gan_model *m);
 
-/* One Adam step (Keras formula) over all parameters with the current grads. */
+/* One Adam step (Keras formula) over all parameters with the current grads.
+ * On a device backend the step count and lr_t are advanced in device memory
+ * (adam_schedule), so the call can be captured in a graph; adam_t counts on
+ * the host as well. */
 void gan_model_adam_step(gan_model *m, float lr, float beta1, float beta2, float eps);
 
 /* Enumerate the model's named tensors ("generator.0.weight", ...) in a fixed
  * order: layer by layer, each layer's params then its state. Calls fn for
- * each; stops and returns the first non-OK status. */
+ * each; stops and returns the first non-OK status. Tensors point into the
+ * host copies (`host`; on a device backend without gradients: grad NULL). */
 typedef gan_status (*gan_tensor_fn)(void *ctx, const char *name, const gan_layer_tensor *t);
 gan_status gan_model_each_tensor(const gan_model *m, gan_tensor_fn fn, void *ctx);
 

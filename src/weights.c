@@ -20,7 +20,9 @@ gan_status gan_trainer_save_weights(gan_trainer *t, const char *path) {
     GAN_TRY(gan_st_writer_create(&w));
     char step[32];
     snprintf(step, sizeof step, "%lld", (long long)t->step);
-    gan_status s = gan_model_each_tensor(&t->g, add_tensor, w);
+    gan_status s = gan_model_download(&t->g);
+    if (s == GAN_OK) s = gan_model_download(&t->d);
+    if (s == GAN_OK) s = gan_model_each_tensor(&t->g, add_tensor, w);
     if (s == GAN_OK) s = gan_model_each_tensor(&t->d, add_tensor, w);
     if (s == GAN_OK) s = gan_st_writer_set_metadata(w, "format", "gan.c weights");
     if (s == GAN_OK) s = gan_st_writer_set_metadata(w, "model", t->spec->name);

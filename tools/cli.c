@@ -24,6 +24,16 @@ int cli_fail(gan_status status) {
     return status == GAN_OK ? 0 : 1;
 }
 
+bool cli_parse_device(const char *name, int *device) {
+    if (strcmp(name, "cpu") == 0) *device = GAN_DEVICE_CPU;
+    else if (strcmp(name, "cuda") == 0) *device = GAN_DEVICE_CUDA;
+    else {
+        cli_error("--device: '%s' is not a device (cpu or cuda)", name);
+        return false;
+    }
+    return true;
+}
+
 static bool parse_value(cli_option *o, const char *text) {
     char *end = NULL;
     errno = 0;

@@ -40,6 +40,10 @@ void cli_error(const char *fmt, ...);
 /* Print the library's last error as "gan: error: ..." and return exit code 1. */
 int cli_fail(gan_status status);
 
+/* `--device NAME` ("cpu" or "cuda") as a gan_device; prints the error and
+ * returns false for any other name. */
+bool cli_parse_device(const char *name, int *device);
+
 /* Subcommands. */
 int cmd_train(int argc, char **argv);
 int cmd_data(int argc, char **argv);

@@ -25,7 +25,7 @@ static void usage(cli_option *opts) {
 }
 
 int cmd_sample(int argc, char **argv) {
-    const char *out = NULL, *noise_out = NULL;
+    const char *out = NULL, *noise_out = NULL, *device = "cpu";
     int n = 64, cols = 0;
     uint64_t seed = 1;
     bool as_float = false;
@@ -38,6 +38,7 @@ int cmd_sample(int argc, char **argv) {
          "instead of bytes", 0},
         {"save-noise", CLI_STRING, &noise_out, "FILE.npy", "also write the latent vectors "
          "(float32 [N, latent])", 0},
+        {"device", CLI_STRING, &device, "D", "cpu (default) or cuda: where the generator runs", 0},
         {0},
     };
     const char *pos[1];
@@ -70,11 +71,13 @@ int cmd_sample(int argc, char **argv) {
         return 2;
     }
     if (cols == 0) cols = (int)ceil(sqrt((double)n));
+    int dev;
+    if (!cli_parse_device(device, &dev)) return 2;
 
     char ckpt[1200];
     run_checkpoint_path(pos[0], ckpt, sizeof ckpt);
     gan_generator *g;
-    gan_status s = gan_generator_load(ckpt, &g);
+    gan_status s = gan_generator_load_on(ckpt, dev, &g);
     if (s != GAN_OK) return cli_fail(s);
     int c, h, w, latent = gan_generator_latent_dim(g);
     gan_generator_image_shape(g, &c, &h, &w);

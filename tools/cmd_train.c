@@ -21,14 +21,13 @@ static void on_signal(int sig) {
 }
 
 typedef struct interval {
-    double loss_d, loss_g, d_real, d_fake;
     int64_t steps;
     double start;
 } interval;
 
 static void usage(cli_option *opts) {
     printf("usage: gan train --data PATH [--model NAME|FILE] [options]\n"
-           "       gan train --resume RUN [--epochs N | --steps N] [--threads N]\n\n"
+           "       gan train --resume RUN [--epochs N | --steps N] [--threads N] [--device D]\n\n"
            "Train a GAN (default: the seed MLP model) on IDX images. PATH is a folder with\n"
            "MNIST-named files (train-images-idx3-ubyte[.gz], ...) or an images file.\n"
            "--model names a preset or a model spec file (docs/model-spec.md); the file's\n"
@@ -128,9 +127,9 @@ int cmd_train(int argc, char **argv) {
     gan_train_options opt;
     gan_train_options_default(&opt);
     const char *data_path = NULL, *out = "runs/train", *model = "mlp", *resume = NULL;
-    const char *every_spec = "1e";
+    const char *every_spec = "1e", *device = "cpu";
     int log_every = 100, sample_rows = 8;
-    bool quiet = false, overwrite = false;
+    bool quiet = false, overwrite = false, tf32 = false;
     cli_option opts[] = {
         {"data", CLI_STRING, &data_path, "PATH", "dataset folder or images file (required; "
          "with --resume: the run's data by default)", 0},
@@ -145,6 +144,9 @@ int cmd_train(int argc, char **argv) {
         {"adam-eps", CLI_FLOAT, &opt.adam_eps, "X", "Adam epsilon (default 1e-7)", 0},
         {"seed", CLI_UINT64, &opt.seed, "N", "random seed: weights, noise, data order (default 1)", 0},
         {"threads", CLI_INT, &opt.threads, "N", "CPU threads (default 0 = all cores)", 0},
+        {"device", CLI_STRING, &device, "D", "cpu (default) or cuda (the first NVIDIA GPU)", 0},
+        {"tf32", CLI_FLAG, &tf32, NULL, "with --device cuda: let matrix products use TF32 "
+         "tensor cores (faster, 10-bit mantissa inputs)", 0},
         {"out", CLI_STRING, &out, "DIR", "run folder (default runs/train)", 0},
         {"resume", CLI_STRING, &resume, "RUN", "continue the run in folder RUN (or from a "
          "checkpoint file) exactly where it stopped", 0},
@@ -179,6 +181,12 @@ int cmd_train(int argc, char **argv) {
     }
     if (sample_rows < 1 || sample_rows > 16) {
         cli_error("--sample-rows: %d is out of range [1, 16]", sample_rows);
+        return 2;
+    }
+    if (!cli_parse_device(device, &opt.device)) return 2;
+    opt.allow_tf32 = tf32;
+    if (tf32 && opt.device != GAN_DEVICE_CUDA) {
+        cli_error("--tf32 needs --device cuda");
         return 2;
     }
     if (parse_every(every_spec, 1) < 0) {
@@ -234,7 +242,7 @@ int cmd_train(int argc, char **argv) {
     gan_status s = gan_dataset_load(data_path, GAN_SPLIT_TRAIN, &data);
     if (s != GAN_OK) return cli_fail(s);
     if (resume) {
-        s = gan_trainer_resume(ckpt, data, opt.threads, &t);
+        s = gan_trainer_resume_on(ckpt, data, &opt, &t);
         if (s == GAN_OK && (option_seen(opts, "epochs") || option_seen(opts, "steps"))) {
             gan_train_options saved;
             gan_trainer_options(t, &saved);
@@ -249,6 +257,7 @@ int cmd_train(int argc, char **argv) {
         gan_dataset_free(data);
         return cli_fail(s);
     }
+    int dev = opt.device;
     gan_trainer_options(t, &opt);
 
     int rc = 1;
@@ -275,10 +284,11 @@ int cmd_train(int argc, char **argv) {
     }
     if (!quiet)
         fprintf(stderr, "gan train: model %s, %lld images from %s, batch %d, %lld steps/epoch, "
-                "%lld epochs, seed %llu -> %s\n",
+                "%lld epochs, seed %llu, on %s -> %s\n",
                 gan_trainer_model_name(t), (long long)gan_dataset_count(data),
                 gan_dataset_path(data), opt.batch_size, (long long)spe, (long long)n_epochs,
-                (unsigned long long)opt.seed, out);
+                (unsigned long long)opt.seed,
+                dev == GAN_DEVICE_CUDA ? (opt.allow_tf32 ? "cuda (tf32)" : "cuda") : "cpu", out);
     if (resume && !quiet)
         fprintf(stderr, "gan train: resumed from %s at step %lld (epoch %lld)\n", ckpt,
                 (long long)start, (long long)(start / spe));
@@ -300,52 +310,37 @@ int cmd_train(int argc, char **argv) {
     gan_step_stats st = {.step = start};
     int64_t saved_at = start;
     while (st.step < total && !stop_requested) {
-        s = gan_trainer_step(t, &st);
-        if (s != GAN_OK) {
-            progress_end(&prog);
-            cli_fail(s);
-            fprintf(stderr, "gan train: the last checkpoint (step %lld) is intact in %s\n",
-                    (long long)saved_at, ckpt);
-            goto done;
-        }
-        iv.loss_d += st.loss_d, iv.loss_g += st.loss_g;
-        iv.d_real += st.d_real, iv.d_fake += st.d_fake;
+        if ((s = gan_trainer_step(t, &st)) != GAN_OK) goto failed;
         iv.steps++;
         progress_step(&prog, &st);
         bool epoch_end = st.step % spe == 0 || st.step == total;
         if (st.step % log_every == 0 || epoch_end) {
+            /* the means since the last line (on a GPU: the losses come back here) */
+            gan_step_stats mean;
+            if ((s = gan_trainer_take_stats(t, &mean)) != GAN_OK) goto failed;
             double now = progress_now();
             double ips = (double)iv.steps * opt.batch_size / (now - iv.start);
-            gan_step_stats mean = st;
-            mean.loss_d = (float)(iv.loss_d / iv.steps), mean.loss_g = (float)(iv.loss_g / iv.steps);
-            mean.d_real = (float)(iv.d_real / iv.steps), mean.d_fake = (float)(iv.d_fake / iv.steps);
             fprintf(log,
                     "{\"step\": %lld, \"epoch\": %lld, \"loss_d\": %.6f, \"loss_g\": %.6f, "
                     "\"d_real\": %.6f, \"d_fake\": %.6f, \"images_per_s\": %.1f, "
                     "\"seconds\": %.3f}\n",
-                    (long long)st.step, (long long)st.epoch, mean.loss_d, mean.loss_g,
+                    (long long)mean.step, (long long)mean.epoch, mean.loss_d, mean.loss_g,
                     mean.d_real, mean.d_fake, ips, now - prog.start);
             fflush(log);
             progress_line(&prog, &mean, ips);
             iv = (interval){.start = now};
+            st = mean;
         }
         if (epoch_end) {
             snprintf(path, sizeof path, "%s/samples/epoch_%03lld.png", out,
                      (long long)st.epoch + 1);
             if ((s = gan_trainer_write_samples_png(t, sample_rows, path)) != GAN_OK ||
-                (s = gan_trainer_write_samples_png(t, sample_rows, latest)) != GAN_OK) {
-                progress_end(&prog);
-                cli_fail(s);
-                goto done;
-            }
+                (s = gan_trainer_write_samples_png(t, sample_rows, latest)) != GAN_OK)
+                goto failed;
             progress_epoch(&prog, st.epoch, &st, path);
         }
         if (every > 0 && st.step % every == 0 && st.step < total) {
-            if ((s = gan_trainer_save_checkpoint(t, ckpt)) != GAN_OK) {
-                progress_end(&prog);
-                cli_fail(s);
-                goto done;
-            }
+            if ((s = gan_trainer_save_checkpoint(t, ckpt)) != GAN_OK) goto failed;
             saved_at = st.step;
         }
     }
@@ -366,6 +361,12 @@ int cmd_train(int argc, char **argv) {
         fprintf(stderr, "gan train: done: step %lld in %.1f s; samples in %s, checkpoint in %s\n",
                 (long long)st.step, progress_now() - prog.start, latest, ckpt);
     rc = 0;
+    goto done;
+failed: /* a step, a sample grid or a checkpoint failed mid-run */
+    progress_end(&prog);
+    cli_fail(s);
+    fprintf(stderr, "gan train: the last checkpoint (step %lld) is intact in %s\n",
+            (long long)saved_at, ckpt);
 done:
     if (log && fclose(log) != 0 && rc == 0) {
         cli_error("%s: write failed", log_path);

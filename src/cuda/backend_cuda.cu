@@ -1,8 +1,9 @@
 /*
  * backend_cuda.cu - the CUDA backend: device set-up and teardown, the kernel
- * table, memory, synchronisation, graph capture and the pending-error
- * bookkeeping. The kernels live in the sibling files (gemm.cu, pointwise.cu,
- * norm.cu, loss.cu, optim.cu, rng.cu); see cuda_common.cuh.
+ * table, memory (with a count of the bytes held), synchronisation, graph
+ * capture and the pending-error bookkeeping. The kernels live in the sibling
+ * files (gemm.cu, pointwise.cu, norm.cu, norm2d.cu, conv.cu, loss.cu,
+ * optim.cu, rng.cu, misc.cu); see cuda_common.cuh.
  *
  * One device, one non-blocking stream, one cuBLAS handle with its own
  * workspace (so a graph capture never allocates). Not thread-safe: one host
@@ -41,6 +42,36 @@ gan_status gan_cuda_take_error(void) {
 
 /* ---------------------------------------------------------------- memory */
 
+/* Remember a live block (host bookkeeping only; false when out of memory). */
+static bool note_block(void *p, size_t bytes) {
+    if (gan_cuda.n_blocks == gan_cuda.cap_blocks) {
+        size_t cap = gan_cuda.cap_blocks ? 2 * gan_cuda.cap_blocks : 64;
+        gan_cuda_block *b =
+            (gan_cuda_block *)realloc(gan_cuda.blocks, cap * sizeof *gan_cuda.blocks);
+        if (!b) return false;
+        gan_cuda.blocks = b;
+        gan_cuda.cap_blocks = cap;
+    }
+    gan_cuda.blocks[gan_cuda.n_blocks++] = gan_cuda_block{p, bytes};
+    gan_cuda.bytes_in_use += bytes;
+    if (gan_cuda.bytes_in_use > gan_cuda.bytes_peak) gan_cuda.bytes_peak = gan_cuda.bytes_in_use;
+    return true;
+}
+
+static void forget_block(void *p) {
+    for (size_t i = 0; i < gan_cuda.n_blocks; i++)
+        if (gan_cuda.blocks[i].ptr == p) {
+            gan_cuda.bytes_in_use -= gan_cuda.blocks[i].bytes;
+            gan_cuda.blocks[i] = gan_cuda.blocks[--gan_cuda.n_blocks];
+            return;
+        }
+}
+
+void gan_backend_cuda_memory(size_t *in_use, size_t *peak) {
+    if (in_use) *in_use = gan_cuda.bytes_in_use;
+    if (peak) *peak = gan_cuda.bytes_peak;
+}
+
 static gan_status cuda_mem_alloc(void **ptr, size_t bytes) {
     *ptr = NULL;
     GAN_TRY(gan_cuda_take_error());
@@ -65,6 +96,10 @@ static gan_status cuda_mem_alloc(void **ptr, size_t bytes) {
         return gan_fail(gan_cuda_status_of(e), "CUDA: zeroing %zu new bytes failed: %s", bytes,
                         cudaGetErrorString(e));
     }
+    if (!note_block(p, bytes)) {
+        cudaFree(p);
+        return gan_fail(GAN_ERR_OUT_OF_MEMORY, "out of host memory for device bookkeeping");
+    }
     *ptr = p;
     return GAN_OK;
 }
@@ -73,6 +108,7 @@ static void cuda_mem_free(void *ptr) {
     if (!ptr) return;
     GAN_CUDA_NOTE(cudaStreamSynchronize(gan_cuda.stream));
     GAN_CUDA_NOTE(cudaFree(ptr));
+    forget_block(ptr);
 }
 
 static void cuda_copy_to_device(void *dst, const void *host_src, size_t bytes) {
@@ -189,6 +225,7 @@ static void cuda_graph_free(gan_graph *g) {
 
 static const gan_backend cuda_backend = {
     .name = "cuda",
+    .host_memory = false,
     .gemm = gan_cuda_gemm,
     .bias_forward = gan_cuda_bias_forward,
     .bias_backward = gan_cuda_bias_backward,
@@ -202,9 +239,26 @@ static const gan_backend cuda_backend = {
     .bce_logits = gan_cuda_bce_logits,
     .adam = gan_cuda_adam,
     .zero = gan_cuda_zero,
+    .im2col = gan_cuda_im2col,
+    .col2im = gan_cuda_col2im,
+    .nchw_to_cmajor = gan_cuda_nchw_to_cmajor,
+    .cmajor_to_nchw = gan_cuda_cmajor_to_nchw,
+    .channel_bias_forward = gan_cuda_channel_bias_forward,
+    .channel_bias_backward = gan_cuda_channel_bias_backward,
+    .batchnorm2d_forward_train = gan_cuda_batchnorm2d_forward_train,
+    .batchnorm2d_forward_infer = gan_cuda_batchnorm2d_forward_infer,
+    .batchnorm2d_backward = gan_cuda_batchnorm2d_backward,
+    .dropout_forward = gan_cuda_dropout_forward,
+    .dropout_backward = gan_cuda_dropout_backward,
+    .spectral_norm_forward = gan_cuda_spectral_norm_forward,
+    .spectral_norm_backward = gan_cuda_spectral_norm_backward,
+    .label_concat_forward = gan_cuda_label_concat_forward,
+    .label_concat_backward = gan_cuda_label_concat_backward,
     .bce_logits_acc = gan_cuda_bce_logits_acc,
     .adam_schedule = gan_cuda_adam_schedule,
     .adam_device_lr = gan_cuda_adam_device_lr,
+    .load_batch_u8 = gan_cuda_load_batch_u8,
+    .step_advance = gan_cuda_step_advance,
     .rng_uniform = gan_cuda_rng_uniform,
     .rng_normal = gan_cuda_rng_normal,
     .rng_normal_dev = gan_cuda_rng_normal_dev,
@@ -284,6 +338,16 @@ gan_status gan_backend_cuda_init(int device) {
         gan_cuda.scratch = NULL;
         return cuda_init_fail(GAN_ERR_OUT_OF_MEMORY, "cudaMalloc(16 bytes of scratch)", e);
     }
+    e = cudaMalloc(&gan_cuda.reduce, GAN_CUDA_REDUCE_FLOATS * sizeof(float));
+    if (e != cudaSuccess) {
+        gan_cuda.reduce = NULL;
+        return cuda_init_fail(GAN_ERR_OUT_OF_MEMORY, "cudaMalloc(reduction scratch)", e);
+    }
+    e = cudaMalloc(&gan_cuda.partials, GAN_CUDA_PARTIALS * sizeof(double));
+    if (e != cudaSuccess) {
+        gan_cuda.partials = NULL;
+        return cuda_init_fail(GAN_ERR_OUT_OF_MEMORY, "cudaMalloc(partial sums)", e);
+    }
     if ((bs = cublasSetStream(gan_cuda.blas, gan_cuda.stream)) != CUBLAS_STATUS_SUCCESS ||
         (bs = cublasSetWorkspace(gan_cuda.blas, gan_cuda.blas_workspace,
                                  gan_cuda.blas_workspace_bytes)) != CUBLAS_STATUS_SUCCESS ||
@@ -320,7 +384,15 @@ void gan_backend_cuda_shutdown(void) {
     if (gan_cuda.blas) cublasDestroy(gan_cuda.blas);
     if (gan_cuda.blas_workspace) cudaFree(gan_cuda.blas_workspace);
     if (gan_cuda.scratch) cudaFree(gan_cuda.scratch);
+    if (gan_cuda.reduce) cudaFree(gan_cuda.reduce);
+    if (gan_cuda.partials) cudaFree(gan_cuda.partials);
     if (gan_cuda.stream) cudaStreamDestroy(gan_cuda.stream);
     (void)cudaGetLastError();
+    free(gan_cuda.blocks);
     memset(&gan_cuda, 0, sizeof gan_cuda);
+}
+
+gan_status gan_backend_cuda_open(int device) {
+    if (gan_cuda.ready && gan_cuda.device == device) return GAN_OK;
+    return gan_backend_cuda_init(device);
 }

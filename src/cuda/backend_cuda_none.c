@@ -21,3 +21,12 @@ gan_status gan_backend_cuda_set_math(gan_cuda_math math) {
 }
 
 void gan_backend_cuda_shutdown(void) {}
+
+gan_status gan_backend_cuda_open(int device) {
+    return gan_backend_cuda_init(device);
+}
+
+void gan_backend_cuda_memory(size_t *in_use, size_t *peak) {
+    if (in_use) *in_use = 0;
+    if (peak) *peak = 0;
+}

@@ -2,7 +2,8 @@
  * cuda_common.cuh - what the CUDA backend's files share: the one device
  * state (stream, cuBLAS handle, first pending error), the error-recording
  * macros, launch sizing, and the kernel entry points each file provides to
- * the table in backend_cuda.cu.
+ * the table in backend_cuda.cu (gemm, pointwise, norm, norm2d, conv, loss,
+ * optim, rng, misc).
  *
  * Invariants: every kernel runs on gan_cuda.stream; every CUDA or cuBLAS
  * call is checked; a failure in a call that cannot return a status is kept
@@ -19,6 +20,14 @@
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
+#define GAN_CUDA_REDUCE_FLOATS 64
+#define GAN_CUDA_PARTIALS ((size_t)1 << 17) /* doubles of per-block partial sums (norm2d.cu) */
+
+struct gan_cuda_block {
+    void *ptr;
+    size_t bytes;
+};
+
 struct gan_cuda_state {
     bool ready;
     int device;
@@ -28,7 +37,13 @@ struct gan_cuda_state {
     void *blas_workspace; /* cuBLAS workspace, so graph capture needs no allocation */
     size_t blas_workspace_bytes;
     double *scratch; /* (2) device sums for the host-returning bce_logits */
+    float *reduce;   /* (GAN_CUDA_REDUCE_FLOATS) scalars passed between kernels (misc.cu) */
+    double *partials; /* (GAN_CUDA_PARTIALS) partial sums passed between kernels (norm2d.cu) */
     bool capturing;
+    /* mem_alloc bookkeeping: live blocks and byte counts */
+    struct gan_cuda_block *blocks;
+    size_t n_blocks, cap_blocks;
+    size_t bytes_in_use, bytes_peak;
     /* first pending error */
     gan_status err;
     char err_msg[512];
@@ -128,5 +143,45 @@ void gan_cuda_adam_schedule(int64_t *t, float *lr_t, float lr, float b1, float b
 void gan_cuda_rng_uniform(uint64_t seed, uint64_t stream, float *out, size_t n);
 void gan_cuda_rng_normal(uint64_t seed, uint64_t stream, float *out, size_t n);
 void gan_cuda_rng_normal_dev(uint64_t seed, const uint64_t *stream, float *out, size_t n);
+
+/* conv.cu: image layout kernels for convolutions, channel bias */
+void gan_cuda_im2col(float *cols, const float *x, int G, const gan_conv_shape *cs);
+void gan_cuda_col2im(float *x, const float *cols, int G, const gan_conv_shape *cs);
+void gan_cuda_nchw_to_cmajor(float *t, const float *y, int G, int C, int P);
+void gan_cuda_cmajor_to_nchw(float *y, const float *t, const float *b, int G, int C, int P);
+void gan_cuda_channel_bias_forward(float *y, const float *b, int N, int C, int P);
+
+/* norm2d.cu: batch normalization per channel, and the channel bias gradient */
+void gan_cuda_batchnorm2d_forward_train(float *y, float *mean, float *rstd, float *running_mean,
+                                        float *running_var, const float *x, const float *gamma,
+                                        const float *beta, int N, int C, int P, float momentum,
+                                        float eps);
+void gan_cuda_batchnorm2d_forward_infer(float *y, const float *x, const float *running_mean,
+                                        const float *running_var, const float *gamma,
+                                        const float *beta, int N, int C, int P, float eps);
+void gan_cuda_batchnorm2d_backward(float *dx, float *dgamma, float *dbeta, const float *dy,
+                                   const float *x, const float *mean, const float *rstd,
+                                   const float *gamma, int N, int C, int P);
+void gan_cuda_channel_bias_backward(float *db, const float *dy, int N, int C, int P);
+
+/* misc.cu: dropout, spectral normalization, labels, the training loop's steps */
+void gan_cuda_dropout_forward(float *y, const float *x, size_t n, float p, uint64_t seed,
+                              uint64_t stream);
+void gan_cuda_dropout_backward(float *dx, const float *dy, size_t n, float p, uint64_t seed,
+                               uint64_t stream);
+void gan_cuda_spectral_norm_forward(float *w, float *sigma, float *u, float *v,
+                                    const float *w_orig, int rows, int cols, bool power_iteration,
+                                    float eps);
+void gan_cuda_spectral_norm_backward(float *dw_orig, const float *dw, const float *w,
+                                     const float *u, const float *v, const float *sigma, int rows,
+                                     int cols);
+void gan_cuda_label_concat_forward(float *y, const float *x, const int32_t *labels,
+                                   const float *table, int N, int C, int P, int n_classes, int D);
+void gan_cuda_label_concat_backward(float *dx, float *dtable, const float *dy,
+                                    const int32_t *labels, int N, int C, int P, int n_classes,
+                                    int D);
+void gan_cuda_load_batch_u8(float *rows, const uint8_t *pixels, const uint32_t *order,
+                            const int64_t *step, int64_t per_epoch, int B, size_t img);
+void gan_cuda_step_advance(int64_t *step, uint64_t *stream, uint64_t stream_base);
 
 #endif

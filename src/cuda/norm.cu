@@ -9,6 +9,12 @@
  * deterministic run to run. Batch statistics are two-pass like the CPU
  * reference: the mean first, then the mean of squared deviations, so there
  * is no cancellation from E[x^2] - E[x]^2.
+ *
+ * Many rows (N > SPLIT_ROWS): the rows are also cut into S pieces (S from
+ * the shapes only), one block per (features, piece), each writing its
+ * double partial sums to its own slots of gan_cuda.partials; a second (and
+ * third) kernel adds the S partials of a feature in order and applies the
+ * result. Still deterministic, and more blocks keep the GPU busy.
  */
 #include "cuda_common.cuh"
 
@@ -124,8 +130,160 @@ static dim3 column_grid(int F) {
     return dim3((unsigned)((F + COLS - 1) / COLS));
 }
 
+/* ------------------------------------------------- many rows: S pieces */
+
+#define SPLIT_ROWS 256 /* rows per piece, roughly */
+#define MAX_SPLITS 64
+
+/* Pieces of N rows for F features (1: the one-kernel path). */
+static int splits(int N, int F) {
+    int S = (N + SPLIT_ROWS - 1) / SPLIT_ROWS;
+    int most = (int)(GAN_CUDA_PARTIALS / 2 / (size_t)F);
+    if (S > MAX_SPLITS) S = MAX_SPLITS;
+    if (S > most) S = most;
+    return S < 1 ? 1 : S;
+}
+
+/* Double version of column_total. */
+__device__ static double column_total_d(double v, double (*red)[COLS + 1]) {
+    int tx = threadIdx.x, ty = threadIdx.y;
+    red[ty][tx] = v;
+    __syncthreads();
+    if (ty == 0) {
+        double s = red[0][tx];
+        for (int r = 1; r < ROWS; r++) s += red[r][tx];
+        red[0][tx] = s;
+    }
+    __syncthreads();
+    double total = red[0][tx];
+    __syncthreads();
+    return total;
+}
+
+/* Sum of feature f's S partials (slots s F + f), in order. */
+__device__ static double feature_total(const double *part, int f, int F, int S) {
+    double t = 0.0;
+    for (int s = 0; s < S; s++) t += part[(size_t)s * F + f];
+    return t;
+}
+
+/* What a piece sums: the values, the squared deviations from the mean of
+ * part_mean's totals, or (backward) dy and dy * xhat into two slots. */
+enum piece_sum { SUM_VALUES, SUM_SQUARED_DEVIATIONS, SUM_BACKWARD };
+
+template <piece_sum WHAT>
+__global__ void piece_sums_kernel(double *__restrict__ part0, double *__restrict__ part1,
+                                  const float *__restrict__ v, const float *__restrict__ x,
+                                  const double *__restrict__ part_mean,
+                                  const float *__restrict__ mean, const float *__restrict__ rstd,
+                                  int N, int F, int S) {
+    __shared__ double red[ROWS][COLS + 1];
+    int f = blockIdx.x * COLS + threadIdx.x, s = blockIdx.y;
+    bool live = f < F;
+    int n0 = (int)((long long)N * s / S), n1 = (int)((long long)N * (s + 1) / S);
+    float inv_n = 1.0f / (float)N, mu = 0.0f, r = 0.0f;
+    if (live && WHAT == SUM_SQUARED_DEVIATIONS)
+        mu = (float)feature_total(part_mean, f, F, S) * inv_n;
+    if (live && WHAT == SUM_BACKWARD) mu = mean[f], r = rstd[f];
+    double a = 0.0, b = 0.0;
+    if (live)
+        for (int n = n0 + threadIdx.y; n < n1; n += ROWS) {
+            size_t i = (size_t)n * F + f;
+            if (WHAT == SUM_VALUES) a += v[i];
+            if (WHAT == SUM_SQUARED_DEVIATIONS) {
+                float d = v[i] - mu;
+                a += d * d;
+            }
+            if (WHAT == SUM_BACKWARD) {
+                float xhat = (x[i] - mu) * r;
+                a += v[i];
+                b += v[i] * xhat;
+            }
+        }
+    double ta = column_total_d(a, red);
+    double tb = WHAT == SUM_BACKWARD ? column_total_d(b, red) : 0.0;
+    if (live && threadIdx.y == 0) {
+        part0[(size_t)s * F + f] = ta;
+        if (WHAT == SUM_BACKWARD) part1[(size_t)s * F + f] = tb;
+    }
+}
+
+__global__ void bias_finish_kernel(float *__restrict__ db, const double *__restrict__ part0, int F,
+                                   int S) {
+    int f = blockIdx.x * blockDim.x + threadIdx.x;
+    if (f < F) db[f] += (float)feature_total(part0, f, F, S);
+}
+
+__global__ void batchnorm_apply_kernel(float *__restrict__ y, float *__restrict__ mean,
+                                       float *__restrict__ rstd, float *__restrict__ running_mean,
+                                       float *__restrict__ running_var,
+                                       const float *__restrict__ x,
+                                       const float *__restrict__ gamma,
+                                       const float *__restrict__ beta,
+                                       const double *__restrict__ part0,
+                                       const double *__restrict__ part1, int N, int F, int S,
+                                       float momentum, float eps) {
+    int f = blockIdx.x * COLS + threadIdx.x, s = blockIdx.y;
+    if (f >= F) return;
+    float inv_n = 1.0f / (float)N;
+    float mu = (float)feature_total(part0, f, F, S) * inv_n;
+    float var = (float)feature_total(part1, f, F, S) * inv_n;
+    float r = 1.0f / sqrtf(var + eps);
+    if (s == 0 && threadIdx.y == 0) {
+        mean[f] = mu;
+        rstd[f] = r;
+        running_mean[f] = momentum * running_mean[f] + (1.0f - momentum) * mu;
+        running_var[f] = momentum * running_var[f] + (1.0f - momentum) * var;
+    }
+    float scale = gamma[f] * r, b = beta[f];
+    int n0 = (int)((long long)N * s / S), n1 = (int)((long long)N * (s + 1) / S);
+    for (int n = n0 + threadIdx.y; n < n1; n += ROWS) {
+        size_t i = (size_t)n * F + f;
+        y[i] = (x[i] - mu) * scale + b;
+    }
+}
+
+__global__ void batchnorm_backward_apply_kernel(float *__restrict__ dx, float *__restrict__ dgamma,
+                                                float *__restrict__ dbeta,
+                                                const float *__restrict__ dy,
+                                                const float *__restrict__ x,
+                                                const float *__restrict__ mean,
+                                                const float *__restrict__ rstd,
+                                                const float *__restrict__ gamma,
+                                                const double *__restrict__ part0,
+                                                const double *__restrict__ part1, int N, int F,
+                                                int S) {
+    int f = blockIdx.x * COLS + threadIdx.x, s = blockIdx.y;
+    if (f >= F) return;
+    float sum_dy = (float)feature_total(part0, f, F, S);
+    float sum_dy_xhat = (float)feature_total(part1, f, F, S);
+    if (s == 0 && threadIdx.y == 0) {
+        if (dbeta) dbeta[f] += sum_dy;
+        if (dgamma) dgamma[f] += sum_dy_xhat;
+    }
+    if (!dx) return;
+    float inv_n = 1.0f / (float)N, mu = mean[f], r = rstd[f], g = gamma[f];
+    int n0 = (int)((long long)N * s / S), n1 = (int)((long long)N * (s + 1) / S);
+    for (int n = n0 + threadIdx.y; n < n1; n += ROWS) {
+        size_t i = (size_t)n * F + f;
+        float xhat = (x[i] - mu) * r;
+        dx[i] = g * r * (dy[i] - inv_n * sum_dy - xhat * inv_n * sum_dy_xhat);
+    }
+}
+
 void gan_cuda_bias_backward(float *db, const float *dy, int N, int F) {
     if (F <= 0 || N <= 0) return;
+    int S = splits(N, F);
+    if (S > 1) {
+        double *part0 = gan_cuda.partials;
+        piece_sums_kernel<SUM_VALUES><<<dim3(column_grid(F).x, S), dim3(COLS, ROWS), 0,
+                                        gan_cuda.stream>>>(part0, NULL, dy, NULL, NULL, NULL,
+                                                           NULL, N, F, S);
+        GAN_CUDA_LAUNCHED("piece_sums_kernel<SUM_VALUES>");
+        bias_finish_kernel<<<(F + 255) / 256, 256, 0, gan_cuda.stream>>>(db, part0, F, S);
+        GAN_CUDA_LAUNCHED("bias_finish_kernel");
+        return;
+    }
     bias_backward_kernel<<<column_grid(F), dim3(COLS, ROWS), 0, gan_cuda.stream>>>(db, dy, N, F);
     GAN_CUDA_LAUNCHED("bias_backward_kernel");
 }
@@ -135,6 +293,22 @@ void gan_cuda_batchnorm_forward_train(float *y, float *mean, float *rstd, float 
                                       const float *beta, int N, int F, float momentum,
                                       float eps) {
     if (F <= 0 || N <= 0) return;
+    int S = splits(N, F);
+    if (S > 1) {
+        double *part0 = gan_cuda.partials, *part1 = gan_cuda.partials + GAN_CUDA_PARTIALS / 2;
+        dim3 grid(column_grid(F).x, S), block(COLS, ROWS);
+        piece_sums_kernel<SUM_VALUES><<<grid, block, 0, gan_cuda.stream>>>(
+            part0, NULL, x, NULL, NULL, NULL, NULL, N, F, S);
+        GAN_CUDA_LAUNCHED("piece_sums_kernel<SUM_VALUES>");
+        piece_sums_kernel<SUM_SQUARED_DEVIATIONS><<<grid, block, 0, gan_cuda.stream>>>(
+            part1, NULL, x, NULL, part0, NULL, NULL, N, F, S);
+        GAN_CUDA_LAUNCHED("piece_sums_kernel<SUM_SQUARED_DEVIATIONS>");
+        batchnorm_apply_kernel<<<grid, block, 0, gan_cuda.stream>>>(
+            y, mean, rstd, running_mean, running_var, x, gamma, beta, part0, part1, N, F, S,
+            momentum, eps);
+        GAN_CUDA_LAUNCHED("batchnorm_apply_kernel");
+        return;
+    }
     batchnorm_forward_train_kernel<<<column_grid(F), dim3(COLS, ROWS), 0, gan_cuda.stream>>>(
         y, mean, rstd, running_mean, running_var, x, gamma, beta, N, F, momentum, eps);
     GAN_CUDA_LAUNCHED("batchnorm_forward_train_kernel");
@@ -144,6 +318,18 @@ void gan_cuda_batchnorm_backward(float *dx, float *dgamma, float *dbeta, const f
                                  const float *x, const float *mean, const float *rstd,
                                  const float *gamma, int N, int F) {
     if (F <= 0 || N <= 0) return;
+    int S = splits(N, F);
+    if (S > 1) {
+        double *part0 = gan_cuda.partials, *part1 = gan_cuda.partials + GAN_CUDA_PARTIALS / 2;
+        dim3 grid(column_grid(F).x, S), block(COLS, ROWS);
+        piece_sums_kernel<SUM_BACKWARD><<<grid, block, 0, gan_cuda.stream>>>(
+            part0, part1, dy, x, NULL, mean, rstd, N, F, S);
+        GAN_CUDA_LAUNCHED("piece_sums_kernel<SUM_BACKWARD>");
+        batchnorm_backward_apply_kernel<<<grid, block, 0, gan_cuda.stream>>>(
+            dx, dgamma, dbeta, dy, x, mean, rstd, gamma, part0, part1, N, F, S);
+        GAN_CUDA_LAUNCHED("batchnorm_backward_apply_kernel");
+        return;
+    }
     batchnorm_backward_kernel<<<column_grid(F), dim3(COLS, ROWS), 0, gan_cuda.stream>>>(
         dx, dgamma, dbeta, dy, x, mean, rstd, gamma, N, F);
     GAN_CUDA_LAUNCHED("batchnorm_backward_kernel");

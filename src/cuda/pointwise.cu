@@ -13,8 +13,13 @@
     for (size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < (n);                      \
          i += (size_t)gridDim.x * blockDim.x)
 
-__global__ void bias_forward_kernel(float *y, const float *b, size_t total, int F) {
-    GRID_STRIDE(i, total) y[i] += b[i % (size_t)F];
+/* y (N, F) += b: row n per y (strided past the grid), feature f per x. */
+__global__ void bias_forward_kernel(float *__restrict__ y, const float *__restrict__ b, int N,
+                                    int F) {
+    int f = blockIdx.x * blockDim.x + threadIdx.x;
+    if (f >= F) return;
+    float bf = b[f];
+    for (int n = blockIdx.y; n < N; n += gridDim.y) y[(size_t)n * F + f] += bf;
 }
 
 __global__ void leaky_relu_forward_kernel(float *__restrict__ y, const float *__restrict__ x,
@@ -64,8 +69,10 @@ __global__ void batchnorm_infer_kernel(float *__restrict__ y, const float *__res
 
 void gan_cuda_bias_forward(float *y, const float *b, int N, int F) {
     if (N <= 0 || F <= 0) return;
-    size_t total = (size_t)N * (size_t)F;
-    LAUNCH_1D(bias_forward_kernel, total, y, b, total, F);
+    int threads = F <= 64 ? 64 : F <= 128 ? 128 : GAN_CUDA_THREADS;
+    dim3 grid((unsigned)((F + threads - 1) / threads), (unsigned)(N < 65535 ? N : 65535));
+    bias_forward_kernel<<<grid, threads, 0, gan_cuda.stream>>>(y, b, N, F);
+    GAN_CUDA_LAUNCHED("bias_forward_kernel");
 }
 
 void gan_cuda_leaky_relu_forward(float *y, const float *x, size_t n, float alpha) {

@@ -10,39 +10,14 @@
  * equal the CPU's except, rarely, by 1 ulp of float.
  */
 #include "cuda_common.cuh"
-
-#define PHILOX_M0 0xD2511F53u
-#define PHILOX_M1 0xCD9E8D57u
-#define PHILOX_W0 0x9E3779B9u
-#define PHILOX_W1 0xBB67AE85u
-
-__device__ static void philox(uint64_t seed, uint64_t stream, uint64_t index, uint32_t out[4]) {
-    uint32_t c0 = (uint32_t)index, c1 = (uint32_t)(index >> 32);
-    uint32_t c2 = (uint32_t)stream, c3 = (uint32_t)(stream >> 32);
-    uint32_t k0 = (uint32_t)seed, k1 = (uint32_t)(seed >> 32);
-#pragma unroll
-    for (int round = 0; round < 10; round++) {
-        uint32_t hi0 = __umulhi(PHILOX_M0, c0), lo0 = PHILOX_M0 * c0;
-        uint32_t hi1 = __umulhi(PHILOX_M1, c2), lo1 = PHILOX_M1 * c2;
-        c0 = hi1 ^ c1 ^ k0;
-        c1 = lo1;
-        c2 = hi0 ^ c3 ^ k1;
-        c3 = lo0;
-        k0 += PHILOX_W0;
-        k1 += PHILOX_W1;
-    }
-    out[0] = c0;
-    out[1] = c1;
-    out[2] = c2;
-    out[3] = c3;
-}
+#include "philox.cuh"
 
 __global__ void rng_uniform_kernel(uint64_t seed, uint64_t stream, float *out, size_t n) {
     size_t blocks = (n + 3) / 4;
     for (size_t blk = (size_t)blockIdx.x * blockDim.x + threadIdx.x; blk < blocks;
          blk += (size_t)gridDim.x * blockDim.x) {
         uint32_t r[4];
-        philox(seed, stream, blk, r);
+        gan_cuda_philox(seed, stream, blk, r);
 #pragma unroll
         for (int k = 0; k < 4; k++)
             if (blk * 4 + k < n) out[blk * 4 + k] = (float)(r[k] >> 8) * (1.0f / 16777216.0f);
@@ -57,7 +32,7 @@ __global__ void rng_normal_kernel(uint64_t seed, const uint64_t *stream_ptr, uin
     for (size_t pair = (size_t)blockIdx.x * blockDim.x + threadIdx.x; pair < pairs;
          pair += (size_t)gridDim.x * blockDim.x) {
         uint32_t r[4];
-        philox(seed, stream, pair, r);
+        gan_cuda_philox(seed, stream, pair, r);
         uint64_t a = ((uint64_t)r[0] << 32) | r[1];
         uint64_t b = ((uint64_t)r[2] << 32) | r[3];
         double u1 = (double)((a >> 11) + 1) * 0x1.0p-53; /* (0, 1] */

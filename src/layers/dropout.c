@@ -10,7 +10,6 @@
  */
 #include "layers/layer.h"
 
-#include <string.h>
 
 static gan_status dropout_setup(gan_layer *l) {
     if (!(l->drop_p >= 0.0f && l->drop_p < 1.0f))
@@ -28,7 +27,7 @@ static void dropout_forward(gan_layer *l, const gan_backend *be, const float *x,
     if (train)
         be->dropout_forward(y, x, n, l->drop_p, l->rng_seed, l->rng_stream);
     else
-        memcpy(y, x, n * sizeof *y);
+        be->copy(y, x, n * sizeof *y);
 }
 
 static void dropout_backward(gan_layer *l, const gan_backend *be, const float *x, const float *y,
@@ -38,7 +37,7 @@ static void dropout_backward(gan_layer *l, const gan_backend *be, const float *x
     if (l->last_train)
         be->dropout_backward(dx, dy, n, l->drop_p, l->rng_seed, l->rng_stream);
     else
-        memcpy(dx, dy, n * sizeof *dx);
+        be->copy(dx, dy, n * sizeof *dx);
 }
 
 static int dropout_tensors(const gan_layer *l, gan_layer_tensor *t, int max) {

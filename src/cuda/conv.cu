@@ -1,0 +1,182 @@
+/*
+ * conv.cu - kernels that move image data for convolutions: im2col and its
+ * adjoint col2im, NCHW <-> channel-major transposes, and the per-channel
+ * bias add (layouts in backend.h; the bias gradient is a channel reduction,
+ * in norm2d.cu).
+ *
+ * One thread per output element, 32-bit index arithmetic (a group of images
+ * holds fewer than 2^31 values: checked), and the row of a 2-D output taken
+ * from the block's y coordinate so that most index divisions disappear.
+ * im2col and the transposes are copies and the bias add is one float add,
+ * so they equal the CPU reference bit for bit; col2im adds an input
+ * element's contributions in the CPU's order (kernel row i, then column j,
+ * from 0.0f), so it is exact too.
+ */
+#include "cuda_common.cuh"
+
+#define THREADS 256
+#define MAX_GRID_Y 65535u
+
+/* True (and the error recorded) when `total` values do not fit the indices. */
+static bool too_large(size_t total, const char *what) {
+    if (total < (1ull << 31)) return false;
+    gan_cuda_record(GAN_ERR_UNSUPPORTED, what, "tensor too large", __FILE__, __LINE__);
+    return true;
+}
+
+/* Threads per block for rows of `cols` values: short rows get small blocks. */
+static unsigned threads_for(unsigned cols) {
+    return cols <= 64 ? 64 : cols <= 128 ? 128 : THREADS;
+}
+
+static dim3 grid_2d(unsigned cols, unsigned rows) {
+    unsigned t = threads_for(cols);
+    return dim3((cols + t - 1) / t, rows < MAX_GRID_Y ? rows : MAX_GRID_Y);
+}
+
+/* cols (C k k, G OH OW): column (g OH + oh) OW + ow per thread (x), and a
+ * run of ROWS_PER_THREAD rows r = (c k + i) k + j from the block's y, walked
+ * by incrementing (c, i, j): the divisions happen once per thread. */
+#define ROWS_PER_THREAD 16
+
+__global__ void im2col_kernel(float *__restrict__ cols, const float *__restrict__ x,
+                              gan_conv_shape cs, unsigned rows, unsigned row_len,
+                              unsigned rows_per_thread) {
+    unsigned P = (unsigned)(cs.OH * cs.OW), col = blockIdx.x * blockDim.x + threadIdx.x;
+    if (col >= row_len) return;
+    unsigned g = col / P, q = col - g * P;
+    int oh = (int)(q / (unsigned)cs.OW), ow = (int)(q - (unsigned)oh * cs.OW);
+    int ih0 = oh * cs.s - cs.p, iw0 = ow * cs.s - cs.p;
+    unsigned r = blockIdx.y * rows_per_thread, r_end = min(r + rows_per_thread, rows);
+    unsigned kk = (unsigned)(cs.k * cs.k);
+    int c = (int)(r / kk), ij = (int)(r % kk), i = ij / cs.k, j = ij % cs.k;
+    const float *xg = x + (size_t)g * cs.C * cs.H * cs.W;
+    float *out = cols + (size_t)r * row_len + col;
+    for (; r < r_end; r++, out += row_len) {
+        int ih = ih0 + i, iw = iw0 + j;
+        float v = 0.0f;
+        if (ih >= 0 && ih < cs.H && iw >= 0 && iw < cs.W)
+            v = xg[((size_t)c * cs.H + ih) * cs.W + iw];
+        *out = v;
+        if (++j == cs.k) {
+            j = 0;
+            if (++i == cs.k) i = 0, c++;
+        }
+    }
+}
+
+/* x (G, C, H, W): plane gc = g C + c per y, position ih W + iw per x; each
+ * element sums the cols entries that im2col copies from it. */
+__global__ void col2im_kernel(float *__restrict__ x, const float *__restrict__ cols,
+                              gan_conv_shape cs, unsigned planes, unsigned row_len) {
+    unsigned HW = (unsigned)(cs.H * cs.W), pos = blockIdx.x * blockDim.x + threadIdx.x;
+    if (pos >= HW) return;
+    unsigned P = (unsigned)(cs.OH * cs.OW);
+    int ih = (int)(pos / (unsigned)cs.W), iw = (int)(pos - (unsigned)ih * cs.W);
+    int i0 = (ih + cs.p) % cs.s, j0 = (iw + cs.p) % cs.s; /* the taps that can reach it */
+    for (unsigned gc = blockIdx.y; gc < planes; gc += gridDim.y) {
+        unsigned g = gc / (unsigned)cs.C, c = gc - g * cs.C;
+        const float *base = cols + (size_t)g * P;
+        float acc = 0.0f;
+        for (int i = i0; i < cs.k; i += cs.s) {
+            int oh = (ih + cs.p - i) / cs.s;
+            if (oh < 0) break;
+            if (oh >= cs.OH) continue;
+            for (int j = j0; j < cs.k; j += cs.s) {
+                int ow = (iw + cs.p - j) / cs.s;
+                if (ow < 0) break;
+                if (ow >= cs.OW) continue;
+                size_t r = ((size_t)c * cs.k + i) * cs.k + j;
+                acc += base[r * row_len + (unsigned)oh * cs.OW + ow];
+            }
+        }
+        x[(size_t)gc * HW + pos] = acc;
+    }
+}
+
+/* t (C, G P) = y (G, C, P): row c per y, column g P + q per x. */
+__global__ void nchw_to_cmajor_kernel(float *__restrict__ t, const float *__restrict__ y,
+                                      unsigned C, unsigned P, unsigned GP) {
+    unsigned col = blockIdx.x * blockDim.x + threadIdx.x;
+    if (col >= GP) return;
+    unsigned g = col / P, q = col - g * P;
+    for (unsigned c = blockIdx.y; c < C; c += gridDim.y)
+        t[(size_t)c * GP + col] = y[((size_t)g * C + c) * P + q];
+}
+
+/* y (G, C, P) = t (C, G P) + b: the same walk, the other way. */
+__global__ void cmajor_to_nchw_kernel(float *__restrict__ y, const float *__restrict__ t,
+                                      const float *__restrict__ b, unsigned C, unsigned P,
+                                      unsigned GP) {
+    unsigned col = blockIdx.x * blockDim.x + threadIdx.x;
+    if (col >= GP) return;
+    unsigned g = col / P, q = col - g * P;
+    for (unsigned c = blockIdx.y; c < C; c += gridDim.y) {
+        float bc = b ? b[c] : 0.0f;
+        y[((size_t)g * C + c) * P + q] = t[(size_t)c * GP + col] + bc;
+    }
+}
+
+/* y (N, C, P) += b: plane n C + c per y, position q per x. */
+__global__ void channel_bias_forward_kernel(float *__restrict__ y, const float *__restrict__ b,
+                                            unsigned C, unsigned P, unsigned planes) {
+    unsigned q = blockIdx.x * blockDim.x + threadIdx.x;
+    if (q >= P) return;
+    for (unsigned nc = blockIdx.y; nc < planes; nc += gridDim.y)
+        y[(size_t)nc * P + q] += b[nc % C];
+}
+
+void gan_cuda_im2col(float *cols, const float *x, int G, const gan_conv_shape *cs) {
+    if (G <= 0) return;
+    size_t rows = (size_t)cs->C * cs->k * cs->k, row_len = (size_t)G * cs->OH * cs->OW;
+    if (rows == 0 || row_len == 0 || too_large(rows * row_len, "im2col") ||
+        too_large((size_t)G * cs->C * cs->H * cs->W, "im2col"))
+        return;
+    unsigned t = threads_for((unsigned)row_len);
+    unsigned per = ROWS_PER_THREAD;
+    if ((rows + per - 1) / per > MAX_GRID_Y)
+        per = (unsigned)((rows + MAX_GRID_Y - 1) / MAX_GRID_Y);
+    dim3 grid(((unsigned)row_len + t - 1) / t, (unsigned)((rows + per - 1) / per));
+    im2col_kernel<<<grid, t, 0, gan_cuda.stream>>>(cols, x, *cs, (unsigned)rows,
+                                                   (unsigned)row_len, per);
+    GAN_CUDA_LAUNCHED("im2col_kernel");
+}
+
+void gan_cuda_col2im(float *x, const float *cols, int G, const gan_conv_shape *cs) {
+    if (G <= 0) return;
+    size_t planes = (size_t)G * cs->C, HW = (size_t)cs->H * cs->W;
+    size_t row_len = (size_t)G * cs->OH * cs->OW;
+    if (planes == 0 || HW == 0 || too_large(planes * HW, "col2im") ||
+        too_large((size_t)cs->C * cs->k * cs->k * row_len, "col2im"))
+        return;
+    unsigned t = threads_for((unsigned)HW);
+    col2im_kernel<<<grid_2d((unsigned)HW, (unsigned)planes), t, 0, gan_cuda.stream>>>(
+        x, cols, *cs, (unsigned)planes, (unsigned)row_len);
+    GAN_CUDA_LAUNCHED("col2im_kernel");
+}
+
+void gan_cuda_nchw_to_cmajor(float *t, const float *y, int G, int C, int P) {
+    if (G <= 0 || C <= 0 || P <= 0 || too_large((size_t)G * C * P, "nchw_to_cmajor")) return;
+    unsigned GP = (unsigned)G * (unsigned)P;
+    nchw_to_cmajor_kernel<<<grid_2d(GP, (unsigned)C), threads_for(GP), 0, gan_cuda.stream>>>(
+        t, y, (unsigned)C, (unsigned)P, GP);
+    GAN_CUDA_LAUNCHED("nchw_to_cmajor_kernel");
+}
+
+void gan_cuda_cmajor_to_nchw(float *y, const float *t, const float *b, int G, int C, int P) {
+    if (G <= 0 || C <= 0 || P <= 0 || too_large((size_t)G * C * P, "cmajor_to_nchw")) return;
+    unsigned GP = (unsigned)G * (unsigned)P;
+    cmajor_to_nchw_kernel<<<grid_2d(GP, (unsigned)C), threads_for(GP), 0, gan_cuda.stream>>>(
+        y, t, b, (unsigned)C, (unsigned)P, GP);
+    GAN_CUDA_LAUNCHED("cmajor_to_nchw_kernel");
+}
+
+void gan_cuda_channel_bias_forward(float *y, const float *b, int N, int C, int P) {
+    if (N <= 0 || C <= 0 || P <= 0 || too_large((size_t)N * C * P, "channel_bias_forward"))
+        return;
+    unsigned planes = (unsigned)N * (unsigned)C;
+    unsigned t = threads_for((unsigned)P);
+    channel_bias_forward_kernel<<<grid_2d((unsigned)P, planes), t, 0, gan_cuda.stream>>>(
+        y, b, (unsigned)C, (unsigned)P, planes);
+    GAN_CUDA_LAUNCHED("channel_bias_forward_kernel");
+}

@@ -1,0 +1,285 @@
+/*
+ * norm2d.cu - per-channel reductions over NCHW tensors x (N, C, P): batch
+ * normalization (training forward, inference forward, backward) and the
+ * per-channel bias gradient (semantics in backend.h, reference in
+ * backend_cpu_bn2d.c and backend_cpu_conv.c).
+ *
+ * Channel c's N*P values are cut into S contiguous pieces (S from the shapes
+ * only), one block each, so C*S blocks fill the GPU. A block sums its piece
+ * in double in a fixed order and writes its partial sum to its own slot of
+ * gan_cuda.partials; the next kernel adds a channel's S partials in order.
+ * So results are deterministic, and the statistics (two-pass: mean, then
+ * mean squared deviation) are rounded to float where the CPU rounds them,
+ * so they agree with it to rounding. The element-wise parts use the CPU's
+ * float expressions. Indices are 32-bit: a channel holds fewer than 2^31
+ * values, a tensor fewer than 2^31 per batch of images (checked).
+ */
+#include "cuda_common.cuh"
+
+#define THREADS 256
+#define PIECE 4096     /* values per block, roughly */
+#define MAX_PIECES 128 /* per channel */
+
+/* Sum of every thread's `v` in a fixed tree; every thread gets the total. */
+__device__ static double block_sum(double v, double *red) {
+    red[threadIdx.x] = v;
+    __syncthreads();
+    for (int half = THREADS / 2; half > 0; half /= 2) {
+        if ((int)threadIdx.x < half) red[threadIdx.x] += red[threadIdx.x + half];
+        __syncthreads();
+    }
+    double total = red[0];
+    __syncthreads(); /* red is reused right after */
+    return total;
+}
+
+/* The layout of one call: C channels of count = N*P values, S pieces each. */
+struct channels {
+    unsigned C, P, count, S;
+};
+
+/* Block (s, c)'s piece [lo, hi) of channel c. */
+__device__ static inline void piece(const channels &g, unsigned s, unsigned *lo, unsigned *hi) {
+    *lo = (unsigned)((unsigned long long)g.count * s / g.S);
+    *hi = (unsigned)((unsigned long long)g.count * (s + 1) / g.S);
+}
+
+/* Offset of value e (row e / P, position e % P) of channel c in x (N, C, P). */
+__device__ static inline size_t at(const channels &g, unsigned c, unsigned e) {
+    unsigned n = e / g.P, q = e - n * g.P;
+    return ((size_t)n * g.C + c) * g.P + q;
+}
+
+/* The sum of channel c's S partials (slots c S ... c S + S - 1), in order. */
+__device__ static double channel_total(const double *part, const channels &g, unsigned c) {
+    double t = 0.0;
+    for (unsigned s = 0; s < g.S; s++) t += part[(size_t)c * g.S + s];
+    return t;
+}
+
+/* channel_total, formed by thread 0 and given to the whole block. */
+__device__ static double block_channel_total(const double *part, const channels &g, unsigned c) {
+    __shared__ double total;
+    if (threadIdx.x == 0) total = channel_total(part, g, c);
+    __syncthreads();
+    double t = total;
+    __syncthreads();
+    return t;
+}
+
+/* ------------------------------------------------------------- kernels */
+
+/* part0 = sums of x; with part1 (second pass) = sums of (x - mean)^2, the
+ * mean taken from part0. */
+__global__ void __launch_bounds__(THREADS)
+    bn2d_sums_kernel(double *__restrict__ part_out, const double *__restrict__ part_mean,
+                     const float *__restrict__ x, channels g, double inv_count) {
+    __shared__ double red[THREADS];
+    unsigned s = blockIdx.x, c = blockIdx.y, lo, hi;
+    piece(g, s, &lo, &hi);
+    double acc = 0.0;
+    if (!part_mean) {
+        for (unsigned e = lo + threadIdx.x; e < hi; e += THREADS) acc += x[at(g, c, e)];
+    } else {
+        float mu = (float)(block_channel_total(part_mean, g, c) * inv_count);
+        for (unsigned e = lo + threadIdx.x; e < hi; e += THREADS) {
+            float d = x[at(g, c, e)] - mu;
+            acc += d * d;
+        }
+    }
+    double total = block_sum(acc, red);
+    if (threadIdx.x == 0) part_out[(size_t)c * g.S + s] = total;
+}
+
+__global__ void __launch_bounds__(THREADS)
+    bn2d_apply_kernel(float *__restrict__ y, float *__restrict__ mean, float *__restrict__ rstd,
+                      float *__restrict__ running_mean, float *__restrict__ running_var,
+                      const float *__restrict__ x, const float *__restrict__ gamma,
+                      const float *__restrict__ beta, const double *__restrict__ part0,
+                      const double *__restrict__ part1, channels g, double inv_count,
+                      float momentum, float eps) {
+    unsigned s = blockIdx.x, c = blockIdx.y, lo, hi;
+    piece(g, s, &lo, &hi);
+    float mu = (float)(block_channel_total(part0, g, c) * inv_count);
+    float var = (float)(block_channel_total(part1, g, c) * inv_count);
+    float r = 1.0f / sqrtf(var + eps);
+    if (s == 0 && threadIdx.x == 0) {
+        mean[c] = mu;
+        rstd[c] = r;
+        running_mean[c] = momentum * running_mean[c] + (1.0f - momentum) * mu;
+        running_var[c] = momentum * running_var[c] + (1.0f - momentum) * var;
+    }
+    float scale = gamma[c] * r, shift = beta[c];
+    for (unsigned e = lo + threadIdx.x; e < hi; e += THREADS) {
+        size_t i = at(g, c, e);
+        y[i] = (x[i] - mu) * scale + shift;
+    }
+}
+
+__global__ void bn2d_forward_infer_kernel(float *__restrict__ y, const float *__restrict__ x,
+                                          const float *__restrict__ running_mean,
+                                          const float *__restrict__ running_var,
+                                          const float *__restrict__ gamma,
+                                          const float *__restrict__ beta, unsigned C, unsigned P,
+                                          float eps, unsigned total) {
+    for (unsigned i = blockIdx.x * blockDim.x + threadIdx.x; i < total;
+         i += gridDim.x * blockDim.x) {
+        unsigned c = i / P % C;
+        float scale = gamma[c] / sqrtf(running_var[c] + eps);
+        y[i] = (x[i] - running_mean[c]) * scale + beta[c];
+    }
+}
+
+/* part0 = sums of dy, part1 = sums of dy * xhat (per piece). */
+__global__ void __launch_bounds__(THREADS)
+    bn2d_backward_sums_kernel(double *__restrict__ part0, double *__restrict__ part1,
+                              const float *__restrict__ dy, const float *__restrict__ x,
+                              const float *__restrict__ mean, const float *__restrict__ rstd,
+                              channels g) {
+    __shared__ double red[THREADS];
+    unsigned s = blockIdx.x, c = blockIdx.y, lo, hi;
+    piece(g, s, &lo, &hi);
+    float mu = mean[c], r = rstd[c];
+    double a = 0.0, b = 0.0;
+    for (unsigned e = lo + threadIdx.x; e < hi; e += THREADS) {
+        size_t i = at(g, c, e);
+        float d = dy[i];
+        a += d;
+        b += d * (x[i] - mu) * r;
+    }
+    double sa = block_sum(a, red), sb = block_sum(b, red);
+    if (threadIdx.x == 0) {
+        part0[(size_t)c * g.S + s] = sa;
+        part1[(size_t)c * g.S + s] = sb;
+    }
+}
+
+__global__ void __launch_bounds__(THREADS)
+    bn2d_backward_apply_kernel(float *__restrict__ dx, float *__restrict__ dgamma,
+                               float *__restrict__ dbeta, const float *__restrict__ dy,
+                               const float *__restrict__ x, const float *__restrict__ mean,
+                               const float *__restrict__ rstd, const float *__restrict__ gamma,
+                               const double *__restrict__ part0,
+                               const double *__restrict__ part1, channels g) {
+    unsigned s = blockIdx.x, c = blockIdx.y, lo, hi;
+    piece(g, s, &lo, &hi);
+    double sdy = block_channel_total(part0, g, c), sdyx = block_channel_total(part1, g, c);
+    if (s == 0 && threadIdx.x == 0) {
+        if (dbeta) dbeta[c] += (float)sdy;
+        if (dgamma) dgamma[c] += (float)sdyx;
+    }
+    if (!dx) return;
+    float mu = mean[c], r = rstd[c];
+    float inv_count = (float)(1.0 / (double)g.count);
+    float mdy = (float)sdy * inv_count, mdyx = (float)sdyx * inv_count, k = gamma[c] * r;
+    for (unsigned e = lo + threadIdx.x; e < hi; e += THREADS) {
+        size_t i = at(g, c, e);
+        dx[i] = k * (dy[i] - mdy - (x[i] - mu) * r * mdyx);
+    }
+}
+
+/* part0 = sums of dy per piece. */
+__global__ void __launch_bounds__(THREADS)
+    channel_sums_kernel(double *__restrict__ part0, const float *__restrict__ dy, channels g) {
+    __shared__ double red[THREADS];
+    unsigned s = blockIdx.x, c = blockIdx.y, lo, hi;
+    piece(g, s, &lo, &hi);
+    double acc = 0.0;
+    for (unsigned e = lo + threadIdx.x; e < hi; e += THREADS) acc += dy[at(g, c, e)];
+    double total = block_sum(acc, red);
+    if (threadIdx.x == 0) part0[(size_t)c * g.S + s] = total;
+}
+
+/* db[c] += the channel's total (one thread per channel). */
+__global__ void channel_bias_add_kernel(float *__restrict__ db, const double *__restrict__ part0,
+                                        channels g) {
+    unsigned c = blockIdx.x * blockDim.x + threadIdx.x;
+    if (c < g.C) db[c] += (float)channel_total(part0, g, c);
+}
+
+/* ---------------------------------------------------------------- calls */
+
+/* The pieces of a call, or false (with the error recorded) when the sizes
+ * do not fit 32-bit indices. part0 and part1 are halves of gan_cuda.partials. */
+static bool plan(int N, int C, int P, channels *g, double **part0, double **part1) {
+    unsigned long long count = (unsigned long long)N * (unsigned long long)P;
+    if (count >= (1ull << 31) || (unsigned long long)N * C * P >= (1ull << 32) ||
+        (size_t)C > GAN_CUDA_PARTIALS / 2) {
+        gan_cuda_record(GAN_ERR_UNSUPPORTED, "a channel reduction", "tensor too large",
+                        __FILE__, __LINE__);
+        return false;
+    }
+    unsigned S = (unsigned)((count + PIECE - 1) / PIECE);
+    unsigned most = (unsigned)(GAN_CUDA_PARTIALS / 2 / (size_t)C);
+    if (S > MAX_PIECES) S = MAX_PIECES;
+    if (S > most) S = most;
+    if (S < 1) S = 1;
+    *g = channels{(unsigned)C, (unsigned)P, (unsigned)count, S};
+    *part0 = gan_cuda.partials;
+    *part1 = gan_cuda.partials + GAN_CUDA_PARTIALS / 2;
+    return true;
+}
+
+void gan_cuda_batchnorm2d_forward_train(float *y, float *mean, float *rstd, float *running_mean,
+                                        float *running_var, const float *x, const float *gamma,
+                                        const float *beta, int N, int C, int P, float momentum,
+                                        float eps) {
+    if (N <= 0 || C <= 0 || P <= 0) return;
+    channels g;
+    double *part0, *part1;
+    if (!plan(N, C, P, &g, &part0, &part1)) return;
+    dim3 grid(g.S, g.C);
+    double inv_count = 1.0 / (double)g.count;
+    bn2d_sums_kernel<<<grid, THREADS, 0, gan_cuda.stream>>>(part0, NULL, x, g, inv_count);
+    GAN_CUDA_LAUNCHED("bn2d_sums_kernel");
+    bn2d_sums_kernel<<<grid, THREADS, 0, gan_cuda.stream>>>(part1, part0, x, g, inv_count);
+    GAN_CUDA_LAUNCHED("bn2d_sums_kernel");
+    bn2d_apply_kernel<<<grid, THREADS, 0, gan_cuda.stream>>>(y, mean, rstd, running_mean,
+                                                             running_var, x, gamma, beta, part0,
+                                                             part1, g, inv_count, momentum, eps);
+    GAN_CUDA_LAUNCHED("bn2d_apply_kernel");
+}
+
+void gan_cuda_batchnorm2d_forward_infer(float *y, const float *x, const float *running_mean,
+                                        const float *running_var, const float *gamma,
+                                        const float *beta, int N, int C, int P, float eps) {
+    if (N <= 0 || C <= 0 || P <= 0) return;
+    size_t total = (size_t)N * C * P;
+    if (total >= (1ull << 32)) {
+        gan_cuda_record(GAN_ERR_UNSUPPORTED, "batchnorm2d", "tensor too large", __FILE__,
+                        __LINE__);
+        return;
+    }
+    bn2d_forward_infer_kernel<<<gan_cuda_blocks(total, THREADS), THREADS, 0, gan_cuda.stream>>>(
+        y, x, running_mean, running_var, gamma, beta, (unsigned)C, (unsigned)P, eps,
+        (unsigned)total);
+    GAN_CUDA_LAUNCHED("bn2d_forward_infer_kernel");
+}
+
+void gan_cuda_batchnorm2d_backward(float *dx, float *dgamma, float *dbeta, const float *dy,
+                                   const float *x, const float *mean, const float *rstd,
+                                   const float *gamma, int N, int C, int P) {
+    if (N <= 0 || C <= 0 || P <= 0) return;
+    channels g;
+    double *part0, *part1;
+    if (!plan(N, C, P, &g, &part0, &part1)) return;
+    dim3 grid(g.S, g.C);
+    bn2d_backward_sums_kernel<<<grid, THREADS, 0, gan_cuda.stream>>>(part0, part1, dy, x, mean,
+                                                                     rstd, g);
+    GAN_CUDA_LAUNCHED("bn2d_backward_sums_kernel");
+    bn2d_backward_apply_kernel<<<grid, THREADS, 0, gan_cuda.stream>>>(
+        dx, dgamma, dbeta, dy, x, mean, rstd, gamma, part0, part1, g);
+    GAN_CUDA_LAUNCHED("bn2d_backward_apply_kernel");
+}
+
+void gan_cuda_channel_bias_backward(float *db, const float *dy, int N, int C, int P) {
+    if (N <= 0 || C <= 0 || P <= 0) return;
+    channels g;
+    double *part0, *part1;
+    if (!plan(N, C, P, &g, &part0, &part1)) return;
+    channel_sums_kernel<<<dim3(g.S, g.C), THREADS, 0, gan_cuda.stream>>>(part0, dy, g);
+    GAN_CUDA_LAUNCHED("channel_sums_kernel");
+    channel_bias_add_kernel<<<(g.C + THREADS - 1) / THREADS, THREADS, 0, gan_cuda.stream>>>(
+        db, part0, g);
+    GAN_CUDA_LAUNCHED("channel_bias_add_kernel");
+}
