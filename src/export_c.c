@@ -126,6 +126,66 @@ static bool put_layer(text *t, const char *p, int i, const gan_layer *l) {
                "        y[k] = (x[k] - %s_l%d_running_mean[k]) *\n"
                "               (%s_l%d_weight[k] / sqrtf(%s_l%d_running_var[k] + %a)) +\n"
                "               %s_l%d_bias[k];\n", l->out_size, p, i, p, i, p, i, l->eps, p, i);
+    } else if (strcmp(kind, "relu") == 0) {
+        put(t, "    for (k = 0; k < %d; k++) y[k] = x[k] > 0.0f ? x[k] : 0.0f;\n", l->out_size);
+    } else if (strcmp(kind, "dropout") == 0) {
+        return true; /* identity in inference mode */
+    } else if (strcmp(kind, "batchnorm2d") == 0) {
+        int P = l->in[1] * l->in[2];
+        put(t, "    for (o = 0; o < %d; o++) {\n"
+               "        float scale = %s_l%d_weight[o] / sqrtf(%s_l%d_running_var[o] + %a);\n"
+               "        for (k = 0; k < %d; k++)\n"
+               "            y[o * %d + k] = (x[o * %d + k] - %s_l%d_running_mean[o]) * scale +\n"
+               "                            %s_l%d_bias[o];\n"
+               "    }\n", l->in[0], p, i, p, i, l->eps, P, P, P, p, i, p, i);
+    } else if (strcmp(kind, "conv2d") == 0 && !l->spectral_norm) {
+        /* y[o][oh][ow] = b[o] + sum over c, i, j of W[o][c][i][j] x[c][oh s - p + i][ow s - p + j] */
+        put(t, "    {\n        int oh, ow, c, i, j;\n"
+               "        for (o = 0; o < %d; o++)\n"
+               "            for (oh = 0; oh < %d; oh++)\n"
+               "                for (ow = 0; ow < %d; ow++) {\n"
+               "                    float acc = %s_l%d_bias[o];\n"
+               "                    for (c = 0; c < %d; c++)\n"
+               "                        for (i = 0; i < %d; i++) {\n"
+               "                            int ih = oh * %d - %d + i;\n"
+               "                            if (ih < 0 || ih >= %d) continue;\n"
+               "                            for (j = 0; j < %d; j++) {\n"
+               "                                int iw = ow * %d - %d + j;\n"
+               "                                if (iw < 0 || iw >= %d) continue;\n"
+               "                                acc += %s_l%d_weight[((o * %d + c) * %d + i) * %d + j] *\n"
+               "                                       x[(c * %d + ih) * %d + iw];\n"
+               "                            }\n"
+               "                        }\n"
+               "                    y[(o * %d + oh) * %d + ow] = acc;\n"
+               "                }\n    }\n",
+            l->out[0], l->out[1], l->out[2], p, i, l->in[0], l->kernel, l->stride, l->pad,
+            l->in[1], l->kernel, l->stride, l->pad, l->in[2], p, i, l->in[0], l->kernel,
+            l->kernel, l->in[1], l->in[2], l->out[1], l->out[2]);
+    } else if (strcmp(kind, "conv_transpose2d") == 0) {
+        /* y = b; then every input pixel scatters W[c][o] into y around (ih s - p, iw s - p) */
+        int OP = l->out[1] * l->out[2];
+        put(t, "    {\n        int ih, iw, c, i, j;\n"
+               "        for (o = 0; o < %d; o++)\n"
+               "            for (k = 0; k < %d; k++) y[o * %d + k] = %s_l%d_bias[o];\n"
+               "        for (c = 0; c < %d; c++)\n"
+               "            for (ih = 0; ih < %d; ih++)\n"
+               "                for (iw = 0; iw < %d; iw++) {\n"
+               "                    float v = x[(c * %d + ih) * %d + iw];\n"
+               "                    for (o = 0; o < %d; o++)\n"
+               "                        for (i = 0; i < %d; i++) {\n"
+               "                            int oh = ih * %d - %d + i;\n"
+               "                            if (oh < 0 || oh >= %d) continue;\n"
+               "                            for (j = 0; j < %d; j++) {\n"
+               "                                int ow = iw * %d - %d + j;\n"
+               "                                if (ow < 0 || ow >= %d) continue;\n"
+               "                                y[(o * %d + oh) * %d + ow] +=\n"
+               "                                    v * %s_l%d_weight[((c * %d + o) * %d + i) * %d + j];\n"
+               "                            }\n"
+               "                        }\n"
+               "                }\n    }\n",
+            l->out[0], OP, OP, p, i, l->in[0], l->in[1], l->in[2], l->in[1], l->in[2],
+            l->out[0], l->kernel, l->stride, l->pad, l->out[1], l->kernel, l->stride, l->pad,
+            l->out[2], l->out[1], l->out[2], p, i, l->out[0], l->kernel, l->kernel);
     } else {
         return false;
     }

@@ -232,6 +232,31 @@ int main(void) {
     free(go);
     gan_generator_free(g);
 
+    /* export of a convolutional generator (dcgan: conv_transpose2d, batchnorm2d, relu) */
+    CHECK(run("%s train --model dcgan --data %s %s --steps 3 --out %s/dc", cli, data, common,
+              dir) == 0);
+    CHECK(run("%s export %s/dc --c %s/dc.c --prefix g1", cli, dir, dir) == 0);
+    CHECK(run("%s sample %s/dc --n %d --seed 3 --float --out %s/dc.npy", cli, dir, N, dir) == 0);
+    rc = run("cc -std=c99 -Wall -Wextra -pedantic -Werror -O1 -o %s/dcgen %s/dc.c %s/main.c -lm "
+             "&& %s/dcgen %s/dc.out", dir, dir, dir, dir, dir);
+    CHECK_MSG(rc == 0, "exported dcgan failed to build or run: %s", out);
+    snprintf(a, sizeof a, "%s/dc.out", dir);
+    go = test_read_file(a, &gl);
+    snprintf(a, sizeof a, "%s/dc.npy", dir);
+    CHECK_OK(gan_npy_read(a, &arr));
+    if (go && gl == (size_t)N * 884 * sizeof(float) && arr.data && arr.dtype == GAN_NPY_F32) {
+        double worst = 0;
+        for (int i = 0; i < N; i++)
+            for (int p = 0; p < 784; p++)
+                worst = fmax(worst, fabs(go[i * 884 + 100 + p] - ((float *)arr.data)[i * 784 + p]));
+        CHECK_MSG(worst < 1e-4, "exported dcgan differs by %g", worst);
+        fprintf(stderr, "export dcgan: largest pixel difference vs gan sample %.3g\n", worst);
+    } else {
+        CHECK_MSG(0, "exported dcgan output missing or malformed");
+    }
+    gan_npy_free(&arr);
+    free(go);
+
     /* ---- interpolate and inspect */
     CHECK(run("%s interpolate %s --out %s/w.gif --points 3 --steps 2 --grid 2 --frames-dir "
               "%s/frames", cli, ck, dir, dir) == 0);
