@@ -1,8 +1,9 @@
 /*
  * backend_cpu_kernels.h - CPU kernels defined outside backend_cpu.c, for its
  * kernel table: convolution layout kernels (backend_cpu_conv.c), channel
- * batch normalization (backend_cpu_bn2d.c), and dropout, spectral
- * normalization and label conditioning (backend_cpu_misc.c). Semantics are
+ * batch normalization (backend_cpu_bn2d.c), dropout, spectral
+ * normalization and label conditioning (backend_cpu_misc.c), max pooling
+ * and softmax cross-entropy (backend_cpu_classify.c). Semantics are
  * documented once, in backend.h.
  */
 #ifndef GAN_BACKEND_CPU_KERNELS_H
@@ -43,5 +44,11 @@ void gan_cpu_label_concat_forward(float *y, const float *x, const int32_t *label
 void gan_cpu_label_concat_backward(float *dx, float *dtable, const float *dy,
                                    const int32_t *labels, int N, int C, int P, int n_classes,
                                    int D);
+
+void gan_cpu_maxpool2d_forward(float *y, const float *x, int N, const gan_conv_shape *cs);
+void gan_cpu_maxpool2d_backward(float *dx, const float *x, const float *y, const float *dy, int N,
+                                const gan_conv_shape *cs);
+double gan_cpu_softmax_xent(float *dl, const float *l, const int32_t *labels, int N, int K,
+                            float scale, int64_t *correct);
 
 #endif
