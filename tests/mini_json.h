@@ -24,13 +24,13 @@ typedef struct mini_json {
     double value; /* when kind == MINI_JSON_NUMBER */
 } mini_json;
 
-static void mini_json__ws(mini_json *j) {
+static inline void mini_json__ws(mini_json *j) {
     while (j->s[j->i] == ' ' || j->s[j->i] == '\t' || j->s[j->i] == '\n' || j->s[j->i] == '\r')
         j->i++;
 }
 
 /* A string; when key/cap are given, its raw text (escapes kept) is copied. */
-static bool mini_json__string(mini_json *j, char *key, size_t cap) {
+static inline bool mini_json__string(mini_json *j, char *key, size_t cap) {
     if (j->s[j->i] != '"') return false;
     size_t start = ++j->i;
     for (;;) {
@@ -59,7 +59,7 @@ static bool mini_json__string(mini_json *j, char *key, size_t cap) {
     return true;
 }
 
-static bool mini_json__number(mini_json *j) {
+static inline bool mini_json__number(mini_json *j) {
     size_t i = j->i;
     const char *s = j->s;
     if (s[i] == '-') i++;
@@ -82,7 +82,7 @@ static bool mini_json__number(mini_json *j) {
 }
 
 /* path: NULL = not on the path; "" = this value is the one wanted. */
-static bool mini_json__value(mini_json *j, const char *path) {
+static inline bool mini_json__value(mini_json *j, const char *path) {
     if (++j->depth > 64) return false;
     mini_json__ws(j);
     const char *s = j->s;
@@ -156,7 +156,7 @@ static bool mini_json__value(mini_json *j, const char *path) {
 
 /* Parse all of `text`; the kind (and value) of the value at `path` (may be
  * NULL) go to *kind / *value. Returns false for invalid JSON. */
-static bool mini_json_get(const char *text, const char *path, int *kind, double *value) {
+static inline bool mini_json_get(const char *text, const char *path, int *kind, double *value) {
     mini_json j = {text, 0, 0, MINI_JSON_MISSING, 0.0};
     bool ok = mini_json__value(&j, path ? path : NULL);
     mini_json__ws(&j);
@@ -166,7 +166,7 @@ static bool mini_json_get(const char *text, const char *path, int *kind, double 
     return ok;
 }
 
-static bool mini_json_valid(const char *text) {
+static inline bool mini_json_valid(const char *text) {
     return mini_json_get(text, NULL, NULL, NULL);
 }
 

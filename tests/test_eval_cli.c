@@ -4,6 +4,7 @@
  * blobs at different places, 1,000 training and 600 test images), with a
  * classifier trained in the test (2 epochs, a few seconds):
  *   - the classifier learns the blobs (test accuracy >= 90%) and is cached;
+ *     its weights are the same at 1 and 2 threads;
  *   - the test split measured against itself: FID ~ 0, precision = recall
  *     = coverage = 1; the same images as float32 in [-1, 1] give the same
  *     numbers; one image repeated: recall and coverage near 0, one mode;
@@ -60,11 +61,13 @@ static void blob(uint8_t *img, int k, uint64_t stream) {
         }
 }
 
-static void write_split(const char *prefix, int n, uint64_t base, uint8_t **keep) {
+/* The training split is stored class by class (as the digits are), the
+ * test split interleaved. */
+static void write_split(const char *prefix, int n, uint64_t base, bool by_class, uint8_t **keep) {
     uint8_t *img = malloc((size_t)n * S * S), *lab = malloc((size_t)n);
     for (int i = 0; i < n; i++) {
-        lab[i] = (uint8_t)(i % 10);
-        blob(img + (size_t)i * S * S, i % 10, base + (uint64_t)i);
+        lab[i] = (uint8_t)(by_class ? i * 10 / n : i % 10);
+        blob(img + (size_t)i * S * S, lab[i], base + (uint64_t)i);
     }
     char path[600];
     int64_t dims[3] = {n, S, S};
@@ -154,6 +157,29 @@ static void check_classifier(void) {
     CHECK_MSG(stat(path, &st) == 0, "%s was not written", path);
 }
 
+/* The same weights at 1 and 2 threads (counter-based randomness, fixed
+ * reduction orders); `gan classifier info` reads the file back. */
+static void check_thread_independence(void) {
+    char args[2048], out[8192];
+    const char *a = test_tmp_path_kept("t1.safetensors"), *b = test_tmp_path_kept("t2.safetensors");
+    for (int t = 1; t <= 2; t++) {
+        snprintf(args, sizeof args, "classifier train --data %s --out %s --epochs 1 --threads %d "
+                 "--quiet", ds, t == 1 ? a : b, t);
+        int rc = gan(args, out, sizeof out);
+        CHECK_MSG(rc == 0, "%s -> %d: %s", args, rc, out);
+    }
+    gan_classifier *c1 = NULL, *c2 = NULL;
+    CHECK_OK(gan_classifier_load(a, &c1));
+    CHECK_OK(gan_classifier_load(b, &c2));
+    if (c1 && c2)
+        CHECK_MSG(strcmp(c1->id, c2->id) == 0 && c1->info.test_accuracy == c2->info.test_accuracy,
+                  "1 thread: %s, 2 threads: %s", c1->id, c2->id);
+    gan_classifier_free(c1);
+    gan_classifier_free(c2);
+    snprintf(args, sizeof args, "classifier info %s", a);
+    CHECK(gan(args, out, sizeof out) == 0 && strstr(out, "lenet-v1") && strstr(out, "accuracy.test"));
+}
+
 static void check_metrics(void) {
     static char js[65536], js2[65536];
     /* the test split against itself */
@@ -198,6 +224,8 @@ static void check_metrics(void) {
         double fid = get(js, "metrics.fid"), floor_fid = get(js, "floor.fid");
         CHECK_MSG(fid > 10.0 * floor_fid && fid > 1.0, "noise FID %g vs floor %g", fid, floor_fid);
         CHECK(get(js, "floor.n") == N_TEST && get(js, "floor.recall") > 0.5);
+        CHECK_MSG(get(js, "floor.inception_score") > 3.0, "floor IS %g: class-pure splits?",
+                  get(js, "floor.inception_score"));
         CHECK(get(js, "metrics.precision") < 0.05);
         CHECK_MSG(get(js, "metrics.kid_mean") > 0.1 && get(js, "floor.kid_mean") < 0.01,
                   "KID: noise %g, floor %g", get(js, "metrics.kid_mean"), get(js, "floor.kid_mean"));
@@ -252,8 +280,8 @@ static void check_stale_cache(void) {
     snprintf(path, sizeof path, "%s/t10k-labels-idx1-ubyte", ds);
     struct timespec ts[2] = {{1000000000, 0}, {1000000000, 0}};
     CHECK(utimensat(AT_FDCWD, path, ts, 0) == 0);
-    snprintf(args, sizeof args, "eval --data %s --cache %s --no-floor %s", ds, cache,
-             test_tmp_path_kept("same.npy"));
+    snprintf(args, sizeof args, "eval --data %s --cache %s --no-floor --classifier-epochs 2 %s",
+             ds, cache, test_tmp_path_kept("same.npy"));
     int rc = gan(args, out, sizeof out);
     CHECK_MSG(rc == 0 && strstr(out, "stale") && strstr(out, "t10k-labels-idx1-ubyte: modified") &&
                   strstr(out, "retraining"),
@@ -311,9 +339,10 @@ int main(void) {
     snprintf(ds, sizeof ds, "%s", test_tmp_path_kept("blobs"));
     snprintf(cache, sizeof cache, "%s", test_tmp_path_kept("cache"));
     mkdir(ds, 0755);
-    write_split("train", N_TRAIN, 0, NULL);
-    write_split("t10k", N_TEST, 1000000, &test_images);
+    write_split("train", N_TRAIN, 0, true, NULL);
+    write_split("t10k", N_TEST, 1000000, false, &test_images);
     check_classifier();
+    check_thread_independence();
     check_metrics();
     check_errors();
     check_stale_cache();

@@ -92,6 +92,8 @@ int cmd_eval(int argc, char **argv) {
          "statistics (default DIR/.gan-eval, or $GAN_EVAL_CACHE)", 0},
         {"classifier", CLI_STRING, &so.classifier, "FILE", "use this classifier file (from gan "
          "classifier train --out)", 0},
+        {"classifier-epochs", CLI_INT, &so.train.epochs, "N", "epochs when a classifier must be "
+         "trained (default: as gan classifier train)", 0},
         {"threads", CLI_INT, &so.threads, "N", "CPU threads (default 0 = all cores)", 0},
         {"quiet", CLI_FLAG, &so.quiet, NULL, "print only errors on stderr", 0},
         {0},

@@ -27,7 +27,7 @@ static gan_status build_layers(gan_model *m, int classes, float dropout, int fla
     gan_layer_conv2d(&l[0], 32, 5, 1, 2);
     gan_layer_relu(&l[1]);
     gan_layer_maxpool2d(&l[2], 2, 2);
-    gan_layer_conv2d(&l[3], 64, 5, 1, 2);
+    gan_layer_conv2d(&l[3], 64, 3, 1, 1);
     gan_layer_relu(&l[4]);
     gan_layer_maxpool2d(&l[5], 2, 2);
     gan_layer_reshape(&l[6], flat, 1, 1);

@@ -80,11 +80,6 @@ gan_status gan_eval_scores_compute(const gan_eval_reference *ref, const float *f
     return GAN_OK;
 }
 
-static int cmp_u32(const void *a, const void *b) {
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return (x > y) - (x < y);
-}
-
 gan_status gan_eval_subset(int64_t n, int64_t m, int use, uint64_t seed, uint32_t *idx) {
     if (m < 0 || m > n || n > UINT32_MAX)
         return gan_fail(GAN_ERR_INVALID_ARGUMENT, "eval: a subset of %lld of %lld images",
@@ -95,7 +90,6 @@ gan_status gan_eval_subset(int64_t n, int64_t m, int use, uint64_t seed, uint32_
     gan_rng_shuffle(seed, gan_rng_stream(GAN_RNG_CLASSIFIER, (uint64_t)use << 40), perm, (size_t)n);
     memcpy(idx, perm, (size_t)m * sizeof *idx);
     free(perm);
-    qsort(idx, (size_t)m, sizeof *idx, cmp_u32);
     return GAN_OK;
 }
 

@@ -58,8 +58,9 @@ gan_status gan_eval_scores_compute(const gan_eval_reference *ref, const float *f
                                    const gan_eval_options *opt, gan_eval_scores *out);
 
 /* idx (m) = the first m of a Fisher-Yates shuffle of 0 .. n-1 with stream
- * gan_rng_stream(GAN_RNG_CLASSIFIER, use << 40) of `seed`, sorted
- * ascending. m <= n. */
+ * gan_rng_stream(GAN_RNG_CLASSIFIER, use << 40) of `seed`, in shuffled
+ * order (not sorted: a split stored class by class, as the digits are,
+ * would give class-pure parts to the Inception Score). m <= n. */
 gan_status gan_eval_subset(int64_t n, int64_t m, int use, uint64_t seed, uint32_t *idx);
 
 /* Copy images idx[0..m-1] of (n, per) bytes into out (m, per). */
