@@ -6,9 +6,10 @@
  *   - the classifier learns the blobs (test accuracy >= 90%) and is cached;
  *     its weights are the same at 1 and 2 threads;
  *   - the test split measured against itself: FID ~ 0, precision = recall
- *     = coverage = 1; the same images as float32 in [-1, 1] give the same
- *     numbers; one image repeated: recall and coverage near 0, one mode;
- *     uniform noise: FID far above the floor (real training images);
+ *     = coverage = 1; the same images as float32 in [-1, 1], as an IDX file
+ *     and as a PNG folder give the same numbers; one image repeated: recall
+ *     and coverage near 0, one mode; uniform noise: FID far above the floor
+ *     (real training images);
  *   - the JSON output is one valid object (strict parser, mini_json.h)
  *     holding the documented fields; the table names the metrics;
  *   - bad input is refused with one clear line: wrong image size, empty
@@ -21,6 +22,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "data/idx.h"
 #include "eval/classifier.h"
+#include "io/image_folder.h"
 #include "io/npy.h"
 #include "mini_json.h"
 #include "rng.h"
@@ -206,6 +208,16 @@ static void check_metrics(void) {
         CHECK(get(js2, "metrics.fid") == get(js, "metrics.fid") &&
               get(js2, "metrics.coverage") == get(js, "metrics.coverage"));
 
+    /* ... and as an IDX file (gzip) and a folder of PNG files */
+    const char *idx = test_tmp_path_kept("same.gz"), *pngs = test_tmp_path_kept("same_png");
+    int64_t dims[3] = {N_TEST, S, S};
+    CHECK_OK(gan_idx_write(idx, test_images, 3, dims, true));
+    CHECK_OK(gan_image_folder_write(pngs, test_images, N_TEST, 1, S, S));
+    if (eval_json(idx, "--no-floor", js2, sizeof js2))
+        CHECK(get(js2, "metrics.fid") == get(js, "metrics.fid"));
+    if (eval_json(pngs, "--no-floor --n 600", js2, sizeof js2))
+        CHECK(get(js2, "metrics.fid") == get(js, "metrics.fid") && get(js2, "samples.n") == 600);
+
     /* one image repeated */
     uint8_t *rep = malloc((size_t)N_TEST * S * S);
     for (int i = 0; i < N_TEST; i++) memcpy(rep + (size_t)i * S * S, test_images, S * S);
@@ -335,7 +347,22 @@ static void check_train_hook(void) {
     if (eval_json(run, "--n 500", js, sizeof js)) CHECK(get(js, "floor.n") == 500);
 }
 
+/* The checker itself: it must refuse what is not JSON. */
+static void check_parser(void) {
+    CHECK(mini_json_valid("{\"a\": [1, -2.5e3, true, null, \"x\\n\"], \"b\": {}}"));
+    const char *bad[] = {"{\"a\": 1,}", "{\"a\": NaN}", "{\"a\": nan}", "[1 2]", "{\"a\" 1}",
+                         "{\"a\": 01}", "{\"a\": 1.}", "{\"a\": \"\t\"}", "{} {}", "{\"a\": inf}",
+                         "", "{\"a\": \"\\x\"}"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        CHECK_MSG(!mini_json_valid(bad[i]), "accepted: %s", bad[i]);
+    int kind;
+    double v;
+    CHECK(mini_json_get("{\"m\": {\"f\": 2.5, \"fx\": 1}}", "m.f", &kind, &v) &&
+          kind == MINI_JSON_NUMBER && v == 2.5);
+}
+
 int main(void) {
+    check_parser();
     snprintf(ds, sizeof ds, "%s", test_tmp_path_kept("blobs"));
     snprintf(cache, sizeof cache, "%s", test_tmp_path_kept("cache"));
     mkdir(ds, 0755);

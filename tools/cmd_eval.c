@@ -31,6 +31,12 @@ static void usage(cli_option *opts) {
     cli_print_options(opts);
 }
 
+/* Print the library's error; false. */
+static bool failed(gan_status s) {
+    cli_fail(s);
+    return false;
+}
+
 /* features (n, d) and probabilities (n, K) of n images. */
 static bool features_of(gan_classifier *c, const uint8_t *images, int64_t n, float **feat,
                         float **probs) {
@@ -41,7 +47,7 @@ static bool features_of(gan_classifier *c, const uint8_t *images, int64_t n, flo
         return false;
     }
     gan_status s = gan_classifier_features(c, images, n, *feat, *probs);
-    if (s != GAN_OK) return cli_fail(s), false;
+    if (s != GAN_OK) return failed(s);
     return true;
 }
 
@@ -58,13 +64,13 @@ static bool floor_scores(eval_setup *e, int64_t n, const gan_eval_options *eo, g
     if (!ok) cli_error("out of memory for the floor's %lld images", (long long)m);
     gan_status s = GAN_OK;
     if (ok && (s = gan_eval_subset(n_train, m, GAN_EVAL_USE_FLOOR, 0, idx)) != GAN_OK)
-        ok = false, cli_fail(s);
+        ok = failed(s);
     if (ok) {
         gan_eval_gather(gan_dataset_pixels(e->train), per, idx, m, img);
         ok = features_of(e->classifier, img, m, &feat, &probs);
     }
     if (ok && (s = gan_eval_scores_compute(&e->ref, feat, probs, m, NULL, eo, out)) != GAN_OK)
-        ok = false, cli_fail(s);
+        ok = failed(s);
     free(idx), free(img), free(feat), free(probs);
     return ok;
 }

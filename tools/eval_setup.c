@@ -19,6 +19,12 @@ void eval_setup_options_default(eval_setup_options *o) {
     gan_classifier_options_default(&o->train);
 }
 
+/* Print the library's error; false. */
+static bool failed(gan_status s) {
+    cli_fail(s);
+    return false;
+}
+
 static void on_epoch(void *ctx, const gan_classifier_epoch *e) {
     if (*(const bool *)ctx) return;
     fprintf(stderr, "gan classifier: epoch %d/%d: loss %.4f, train accuracy %.2f%% (shifted, "
@@ -55,7 +61,8 @@ static bool open_classifier(eval_setup *e, const eval_setup_options *o) {
     gan_status s;
     if (o->classifier) {
         snprintf(e->classifier_path, sizeof e->classifier_path, "%s", o->classifier);
-        if ((s = gan_classifier_load(o->classifier, &e->classifier)) != GAN_OK) return cli_fail(s), false;
+        if ((s = gan_classifier_load(o->classifier, &e->classifier)) != GAN_OK)
+            return failed(s);
         char why[256];
         gan_eval_fingerprint_diff(e->classifier->info.fingerprint, e->fingerprint, why, sizeof why);
         if (*why && !o->quiet)
@@ -89,7 +96,7 @@ static bool open_classifier(eval_setup *e, const eval_setup_options *o) {
         return false;
     e->trained = true;
     if ((s = gan_classifier_save(e->classifier, e->classifier_path)) != GAN_OK)
-        return cli_fail(s), false;
+        return failed(s);
     if (!o->quiet) fprintf(stderr, "gan classifier: saved %s\n", e->classifier_path);
     return true;
 }
@@ -113,12 +120,12 @@ static bool open_reference(eval_setup *e, const eval_setup_options *o) {
                     why);
     }
     gan_status s = gan_eval_reference_compute(e->classifier, e->test, &e->ref);
-    if (s != GAN_OK) return cli_fail(s), false;
+    if (s != GAN_OK) return failed(s);
     if (!realpath(e->data_dir, e->ref.data_path))
         snprintf(e->ref.data_path, sizeof e->ref.data_path, "%s", e->data_dir);
     snprintf(e->ref.fingerprint, sizeof e->ref.fingerprint, "%s", e->fingerprint);
     if ((s = gan_eval_reference_save(&e->ref, e->reference_path)) != GAN_OK)
-        return cli_fail(s), false;
+        return failed(s);
     if (!o->quiet)
         fprintf(stderr, "gan eval: test split statistics (%lld images) saved to %s\n",
                 (long long)e->ref.n, e->reference_path);
