@@ -329,10 +329,11 @@ static void check_train_hook(void) {
     if (f) fclose(f);
     CHECK_MSG(evals == 2 && lines > 2, "%d eval lines of %d", evals, lines);
     snprintf(path, sizeof path, "%s/best.json", run);
-    size_t n;
-    char *bj = test_read_file(path, &n);
-    CHECK_MSG(bj && fabs(get(bj, "fid") - best) < 1e-5, "best.json: %s", bj ? bj : "(none)");
-    free(bj);
+    size_t n = 0;
+    char *raw = test_read_file(path, &n), bj[512] = "";
+    if (raw) snprintf(bj, sizeof bj, "%.*s", (int)n, raw); /* test_read_file adds no NUL */
+    free(raw);
+    CHECK_MSG(fabs(get(bj, "fid") - best) < 1e-5, "best.json: %s", bj);
     /* gan eval of the best checkpoint: the same images, the same FID */
     static char js[65536];
     snprintf(path, sizeof path, "%s/best.safetensors", run);

@@ -57,14 +57,14 @@ int cmd_classifier(int argc, char **argv) {
         {"cache", CLI_STRING, &o.cache, "DIR", "cache folder (default DIR/.gan-eval, or "
          "$GAN_EVAL_CACHE)", 0},
         {"epochs", CLI_INT, &o.train.epochs, "N", "passes over the training split (default: "
-         "ceil(240000 / images) in [6, 30])", 0},
+         "ceil(600000 / images) in [10, 30])", 0},
         {"batch-size", CLI_INT, &o.train.batch_size, "N", "images per step (default 64)", 0},
         {"lr", CLI_FLOAT, &o.train.lr, "X", "peak Adam learning rate, cosine-decayed (default "
          "1e-3)", 0},
         {"dropout", CLI_FLOAT, &o.train.dropout, "P", "dropout before the last layer (default "
          "0.5; P/2 after the convolutions)", 0},
         {"shift", CLI_INT, &o.train.max_shift, "N", "augmentation: random shifts of up to N "
-         "pixels (default 2; 0 = none)", 0},
+         "pixels (default 1; 0 = none)", 0},
         {"seed", CLI_UINT64, &o.train.seed, "S", "random seed (default 1)", 0},
         {"threads", CLI_INT, &o.threads, "N", "CPU threads (default 0 = all cores)", 0},
         {"quiet", CLI_FLAG, &o.quiet, NULL, "print only errors", 0},

@@ -12,13 +12,13 @@
 
 void gan_classifier_options_default(gan_classifier_options *opt) {
     *opt = (gan_classifier_options){
-        .epochs = 0, .batch_size = 64, .lr = 1e-3f, .dropout = 0.5f, .max_shift = 2, .seed = 1};
+        .epochs = 0, .batch_size = 64, .lr = 1e-3f, .dropout = 0.5f, .max_shift = 1, .seed = 1};
 }
 
 int gan_classifier_epochs(const gan_classifier_options *opt, int64_t count) {
     if (opt->epochs > 0) return opt->epochs;
-    int64_t e = count > 0 ? (240000 + count - 1) / count : 30;
-    return (int)GAN_MAX(6, GAN_MIN(30, e));
+    int64_t e = count > 0 ? (600000 + count - 1) / count : 30;
+    return (int)GAN_MAX(10, GAN_MIN(30, e));
 }
 
 /* The layers of lenet-v1; `flat` = 64 (H / 4) (W / 4), the flattened size. */

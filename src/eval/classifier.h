@@ -8,7 +8,7 @@
  *
  * Architecture "lenet-v1" for (C, H, W) images with K classes:
  *   0 conv2d 32, 5x5, pad 2   1 relu   2 maxpool 2x2
- *   3 conv2d 64, 5x5, pad 2   4 relu   5 maxpool 2x2
+ *   3 conv2d 64, 3x3, pad 1   4 relu   5 maxpool 2x2
  *   6 flatten   7 dropout p/2   8 dense 128 (the features: its output,
  *   before the ReLU)   9 relu   10 dropout p   11 dense K (logits)
  * Input pixels p in 0..255 enter as p / 127.5 - 1 (the GAN's range).
@@ -44,11 +44,11 @@
 
 typedef struct gan_classifier_options {
     int epochs;       /* passes over the training split; 0 = automatic (default):
-                         ceil(240,000 / images), clamped to [6, 30] */
+                         ceil(600,000 / images), clamped to [10, 30] */
     int batch_size;   /* images per step (64) */
     float lr;         /* peak Adam learning rate (1e-3) */
     float dropout;    /* p of the last dropout (0.5); the first has p / 2 */
-    int max_shift;    /* augmentation: largest shift in pixels (2; 0 = none) */
+    int max_shift;    /* augmentation: largest shift in pixels (1; 0 = none) */
     uint64_t seed;    /* weights, order, shifts, dropout (1) */
 } gan_classifier_options;
 
