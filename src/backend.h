@@ -181,6 +181,28 @@ typedef struct gan_backend {
     void (*label_concat_backward)(float *dx, float *dtable, const float *dy,
                                   const int32_t *labels, int N, int C, int P, int n_classes,
                                   int D);
+    /* ---- classifiers (the feature network of `gan eval`; CPU only for now:
+     * NULL in the CUDA table) ---- */
+
+    /* Max pooling of x (N, C, H, W) over k x k windows at stride s (no
+     * padding; cs->p must be 0): y (N, C, OH, OW), each the window's maximum. */
+    void (*maxpool2d_forward)(float *y, const float *x, int N, const gan_conv_shape *cs);
+    /* dx (N, C, H, W) = the sum, over the windows that contain an element, of
+     * the window's dy when that element is the window's first maximum in
+     * row-major order (found again by comparing x with the forward's y), 0
+     * elsewhere. Written. */
+    void (*maxpool2d_backward)(float *dx, const float *x, const float *y, const float *dy, int N,
+                               const gan_conv_shape *cs);
+
+    /* Softmax cross-entropy of logits l (N, K) against class labels (N, each
+     * in [0, K)): loss_n = log sum_k exp(l_nk) - l_n,label_n, computed in
+     * double with the row maximum subtracted. Writes dl (N, K) = scale *
+     * (softmax(l_n) - onehot(label_n)) (skipped when NULL) and returns the
+     * SUM of the N losses (double); *correct (may be NULL) gets the number of
+     * rows whose first maximal logit is at the label. */
+    double (*softmax_xent)(float *dl, const float *l, const int32_t *labels, int N, int K,
+                           float scale, int64_t *correct);
+
     /* ---- device-resident variants (no value comes back to the host) ---- */
 
     /* bce_logits that ACCUMULATES its sums into device memory: sums[0] +=

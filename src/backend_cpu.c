@@ -9,8 +9,9 @@
  * are single-threaded BLAS calls on fixed column slabs), so results are
  * bit-identical at any --threads.
  *
- * Kernels for convolutions, channel batch norm, dropout, spectral norm and
- * labels live in backend_cpu_{conv,bn2d,misc}.c (backend_cpu_kernels.h).
+ * Kernels for convolutions, channel batch norm, dropout, spectral norm,
+ * labels, max pooling and softmax cross-entropy live in
+ * backend_cpu_{conv,bn2d,misc,classify}.c (backend_cpu_kernels.h).
  */
 #include "backend.h"
 #include "backend_cpu_kernels.h"
@@ -397,6 +398,9 @@ static const gan_backend cpu_backend = {
     .spectral_norm_backward = gan_cpu_spectral_norm_backward,
     .label_concat_forward = gan_cpu_label_concat_forward,
     .label_concat_backward = gan_cpu_label_concat_backward,
+    .maxpool2d_forward = gan_cpu_maxpool2d_forward,
+    .maxpool2d_backward = gan_cpu_maxpool2d_backward,
+    .softmax_xent = gan_cpu_softmax_xent,
     .bce_logits_acc = cpu_bce_logits_acc,
     .adam_schedule = cpu_adam_schedule,
     .adam_device_lr = cpu_adam_device_lr,

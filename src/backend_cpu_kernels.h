@@ -3,8 +3,8 @@
  * kernel table: convolution layout kernels (backend_cpu_conv.c), channel
  * batch normalization (backend_cpu_bn2d.c), and dropout, spectral
  * normalization, label conditioning, the training loop's batch loading and
- * step counter (backend_cpu_misc.c). Semantics are documented once, in
- * backend.h.
+ * step counter (backend_cpu_misc.c), max pooling and softmax cross-entropy
+ * (backend_cpu_classify.c). Semantics are documented once, in backend.h.
  */
 #ifndef GAN_BACKEND_CPU_KERNELS_H
 #define GAN_BACKEND_CPU_KERNELS_H
@@ -47,5 +47,11 @@ void gan_cpu_label_concat_backward(float *dx, float *dtable, const float *dy,
 void gan_cpu_load_batch_u8(float *rows, const uint8_t *pixels, const uint32_t *order,
                            const int64_t *step, int64_t per_epoch, int B, size_t img);
 void gan_cpu_step_advance(int64_t *step, uint64_t *stream, uint64_t stream_base);
+
+void gan_cpu_maxpool2d_forward(float *y, const float *x, int N, const gan_conv_shape *cs);
+void gan_cpu_maxpool2d_backward(float *dx, const float *x, const float *y, const float *dy, int N,
+                                const gan_conv_shape *cs);
+double gan_cpu_softmax_xent(float *dl, const float *l, const int32_t *labels, int N, int K,
+                            float scale, int64_t *correct);
 
 #endif

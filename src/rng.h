@@ -30,7 +30,9 @@ enum gan_rng_purpose {
     GAN_RNG_FIXED = 4,   /* the fixed noise for sample grids; detail = 0 */
     GAN_RNG_SAMPLE = 5,  /* latent vector of one generated sample; detail = sample index */
     GAN_RNG_EVAL = 6,    /* subsets drawn by metrics (KID); detail = 2 * subset + set */
-    GAN_RNG_DROPOUT = 7  /* dropout masks; detail = net << 48 | layer << 40 | forward (model.h) */
+    GAN_RNG_DROPOUT = 7, /* dropout masks; detail = net << 48 | layer << 40 | forward (model.h) */
+    GAN_RNG_CLASSIFIER = 8 /* training of the eval classifier and subsets drawn by `gan eval`;
+                              detail = use << 40 | epoch (src/eval/classifier.h) */
 };
 
 static inline uint64_t gan_rng_stream(enum gan_rng_purpose purpose, uint64_t detail) {

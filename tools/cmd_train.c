@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "progress.h"
 #include "run_folder.h"
+#include "train_eval.h" /* [eval hook] */
 
 #include <errno.h>
 #include <signal.h>
@@ -130,6 +131,8 @@ int cmd_train(int argc, char **argv) {
     const char *every_spec = "1e", *device = "cpu";
     int log_every = 100, sample_rows = 8;
     bool quiet = false, overwrite = false, tf32 = false;
+    train_eval_config eval_cfg = TRAIN_EVAL_DEFAULTS; /* [eval hook] */
+    train_eval *eval_hook = NULL;                     /* [eval hook] */
     cli_option opts[] = {
         {"data", CLI_STRING, &data_path, "PATH", "dataset folder or images file (required; "
          "with --resume: the run's data by default)", 0},
@@ -156,6 +159,7 @@ int cmd_train(int argc, char **argv) {
         {"log-every", CLI_INT, &log_every, "N", "steps between log lines (default 100)", 0},
         {"sample-rows", CLI_INT, &sample_rows, "N", "sample grid is N x N images (default 8)", 0},
         {"quiet", CLI_FLAG, &quiet, NULL, "print only errors", 0},
+        TRAIN_EVAL_OPTIONS(eval_cfg), /* [eval hook] */
         {0},
     };
     const char *pos[1];
@@ -277,6 +281,8 @@ int cmd_train(int argc, char **argv) {
     snprintf(path, sizeof path, "%s/samples", out);
     if (!run_make_dirs(out) || !run_make_dirs(path)) goto done;
     if (resume && !run_truncate_log(log_path, start)) goto done;
+    if (!train_eval_begin(&eval_cfg, t, data_path, out, resume, quiet, &eval_hook)) /* [eval hook] */
+        goto done;
     log = fopen(log_path, resume ? "a" : "w");
     if (!log) {
         cli_error("%s: cannot write: %s", log_path, strerror(errno));
@@ -329,6 +335,10 @@ int cmd_train(int argc, char **argv) {
             fflush(log);
             progress_line(&prog, &mean, ips);
             iv = (interval){.start = now};
+            if (epoch_end && !train_eval_epoch(eval_hook, t, st.epoch + 1, &mean, log)) { /* [eval hook] */
+                progress_end(&prog);
+                goto done;
+            }
             st = mean;
         }
         if (epoch_end) {
@@ -372,6 +382,7 @@ done:
         cli_error("%s: write failed", log_path);
         rc = 1;
     }
+    train_eval_free(eval_hook); /* [eval hook] */
     gan_trainer_free(t);
     gan_dataset_free(data);
     return rc;

@@ -254,6 +254,10 @@ static const gan_backend cuda_backend = {
     .spectral_norm_backward = gan_cuda_spectral_norm_backward,
     .label_concat_forward = gan_cuda_label_concat_forward,
     .label_concat_backward = gan_cuda_label_concat_backward,
+    /* the eval classifier's kernels: CPU only (gan classifier / gan eval run there) */
+    .maxpool2d_forward = NULL,
+    .maxpool2d_backward = NULL,
+    .softmax_xent = NULL,
     .bce_logits_acc = gan_cuda_bce_logits_acc,
     .adam_schedule = gan_cuda_adam_schedule,
     .adam_device_lr = gan_cuda_adam_device_lr,

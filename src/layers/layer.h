@@ -116,6 +116,10 @@ void gan_layer_conv2d(gan_layer *l, int out_channels, int kernel, int stride, in
  * with bias): weight (in, out, k, k), output size (H - 1) stride - 2 pad + k. */
 void gan_layer_conv_transpose2d(gan_layer *l, int out_channels, int kernel, int stride, int pad);
 
+/* 2-D max pooling (PyTorch MaxPool2d, square window, no padding): output
+ * size floor((H - kernel) / stride) + 1. No parameters. */
+void gan_layer_maxpool2d(gan_layer *l, int kernel, int stride);
+
 /* Batch normalization per channel of (C, H, W) samples: statistics over
  * N, H, W. Same conventions as gan_layer_batchnorm. */
 void gan_layer_batchnorm2d(gan_layer *l, float momentum, float eps);

@@ -1,0 +1,58 @@
+/*
+ * maxpool2d.c - 2-D max pooling (PyTorch MaxPool2d, square window, no
+ * padding): x (N, C, H, W) -> y (N, C, OH, OW), OH = floor((H - k) / s) + 1,
+ * each output the maximum of its k x k window.
+ *
+ * No parameters and no scratch: the backward finds each window's maximum
+ * again by comparing x with the saved output y, and routes the window's
+ * gradient to the first element (row-major) equal to it (PyTorch's choice
+ * on ties too).
+ */
+#include "layers/layer.h"
+
+static gan_conv_shape pool_shape(const gan_layer *l) {
+    return (gan_conv_shape){l->in[0], l->in[1], l->in[2], l->kernel, l->stride, 0,
+                            l->out[1], l->out[2]};
+}
+
+static gan_status maxpool2d_setup(gan_layer *l) {
+    int k = l->kernel, s = l->stride;
+    if (k <= 0 || s <= 0)
+        return gan_fail(GAN_ERR_SHAPE, "maxpool2d: kernel %d and stride %d must be positive", k,
+                        s);
+    if (l->in[1] < k || l->in[2] < k)
+        return gan_fail(GAN_ERR_SHAPE, "maxpool2d: a %dx%d window does not fit a %dx%d input", k,
+                        k, l->in[1], l->in[2]);
+    l->out[0] = l->in[0];
+    l->out[1] = (l->in[1] - k) / s + 1;
+    l->out[2] = (l->in[2] - k) / s + 1;
+    return GAN_OK;
+}
+
+static void maxpool2d_init(gan_layer *l, uint64_t seed, uint64_t stream) {}
+
+static void maxpool2d_forward(gan_layer *l, const gan_backend *be, const float *x, float *y,
+                              int N, bool train) {
+    gan_conv_shape cs = pool_shape(l);
+    be->maxpool2d_forward(y, x, N, &cs);
+}
+
+static void maxpool2d_backward(gan_layer *l, const gan_backend *be, const float *x,
+                               const float *y, const float *dy, float *dx, int N,
+                               bool param_grads) {
+    if (!dx) return;
+    gan_conv_shape cs = pool_shape(l);
+    be->maxpool2d_backward(dx, x, y, dy, N, &cs);
+}
+
+static int maxpool2d_tensors(const gan_layer *l, gan_layer_tensor *t, int max) {
+    return 0;
+}
+
+static const gan_layer_ops maxpool2d_ops = {"maxpool2d",        maxpool2d_setup,
+                                            maxpool2d_init,     maxpool2d_forward,
+                                            maxpool2d_backward, maxpool2d_tensors};
+
+void gan_layer_maxpool2d(gan_layer *l, int kernel, int stride) {
+    *l = (gan_layer){.ops = &maxpool2d_ops, .kernel = kernel, .stride = stride};
+}
