@@ -2,7 +2,8 @@
  * backend_cpu_kernels.h - CPU kernels defined outside backend_cpu.c, for its
  * kernel table: convolution layout kernels (backend_cpu_conv.c), channel
  * batch normalization (backend_cpu_bn2d.c), and dropout, spectral
- * normalization and label conditioning (backend_cpu_misc.c). Semantics are
+ * normalization and label conditioning (backend_cpu_misc.c), and GAN loss
+ * terms, weight averaging and clipping (backend_cpu_gan.c). Semantics are
  * documented once, in backend.h.
  */
 #ifndef GAN_BACKEND_CPU_KERNELS_H
@@ -43,5 +44,10 @@ void gan_cpu_label_concat_forward(float *y, const float *x, const int32_t *label
 void gan_cpu_label_concat_backward(float *dx, float *dtable, const float *dy,
                                    const int32_t *labels, int N, int C, int P, int n_classes,
                                    int D);
+
+void gan_cpu_loss_acc(float *dl, const float *l, size_t n, gan_loss_term term, float t,
+                      float scale, float *sums);
+void gan_cpu_ema_update(float *avg, const float *x, size_t n, float decay);
+void gan_cpu_clamp(float *x, size_t n, float lo, float hi);
 
 #endif

@@ -13,8 +13,13 @@
  *       the noise of every later step and the data order (both are
  *       counter-based, see rng.h), so nothing else about randomness is saved
  *   trainer.seed (U64 scalar)
+ *   generator_ema.<i>.<name>   the moving average of the generator (only
+ *       when options.ema > 0): parameters and running statistics (F32)
  * Metadata (strings): format, format_version, gan_c_version, model,
- *   latent_dim, image_shape, options.*, state.*, data.*.
+ *   latent_dim, image_shape, num_classes, options.*, state.*, data.*.
+ *   Keys added after version 1 shipped (num_classes, options.loss, .clip,
+ *   .lr_g, .lr_d, .d_steps, .label_smoothing, .ema) are optional when
+ *   reading; missing ones take the values older runs were trained with.
  */
 #ifndef GAN_CHECKPOINT_H
 #define GAN_CHECKPOINT_H
@@ -33,6 +38,7 @@ typedef struct gan_ckpt_info {
     char model[64];         /* preset name */
     int latent_dim;
     int image[3];           /* C, H, W */
+    int num_classes;        /* classes of a conditional model (0: none, or not recorded) */
     bool has_options;       /* full checkpoint: options and state below are valid */
     gan_train_options opt;
     int64_t step, steps_per_epoch, data_count;
@@ -49,5 +55,10 @@ gan_status gan_ckpt_read_info(const gan_st_file *f, gan_ckpt_info *info);
  * tensor names when not NULL (e.g. "generator_ema"). */
 gan_status gan_ckpt_load_model(const gan_st_file *f, gan_model *m, const char *prefix,
                                bool moments);
+
+/* Whether file f holds the moving average of a generator (generator_ema.*):
+ * a full checkpoint says so in its options (options.ema > 0), a weights file
+ * by holding such tensors. */
+bool gan_ckpt_has_ema(const gan_st_file *f, const gan_ckpt_info *info);
 
 #endif

@@ -12,6 +12,7 @@ struct gan_generator {
     const gan_preset *preset;
     gan_ckpt_info info; /* what the checkpoint's metadata says */
     gan_model model;    /* the generator network, CPU backend */
+    bool ema;           /* model holds the generator_ema.* weights */
 };
 
 #endif

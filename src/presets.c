@@ -18,6 +18,18 @@
  *   Convolution weights are Glorot uniform (Keras's default, like our dense
  *   layers), not the DCGAN paper's N(0, 0.02).
  *
+ * Conditional models (both 10 classes; labels reach the label layers
+ * through gan_model_set_labels). The class is joined as a one-hot code (not a
+ * learned embedding: nothing to train, the same code in both networks, and
+ * the seed model's layers keep their shapes but for the first):
+ *   "cgan":   generator:     LabelOneHot(10) (z ++ one-hot: 110 features) | the mlp
+ *                            generator
+ *             discriminator: Flatten | LabelOneHot(10) (784 ++ one-hot: 794 features) |
+ *                            the mlp discriminator's dense layers
+ *   "cdcgan": generator:     LabelOneHot(10) (110 features) | the dcgan generator
+ *             discriminator: LabelOneHot(10) (the image ++ 10 constant planes, one of
+ *                            them ones: 11x28x28) | the dcgan discriminator
+ *
  * Batch normalization (batchnorm and batchnorm2d) uses Keras defaults in
  * both presets: momentum 0.99, epsilon 1e-3, running variance biased. We
  * keep dcgan on the mlp's convention rather than PyTorch's (momentum 0.1
@@ -88,6 +100,12 @@ static gan_status add_conv_transpose2d(gan_model *m, int out, int kernel, int st
     return gan_model_add(m, l);
 }
 
+static gan_status add_label_onehot(gan_model *m, int n_classes) {
+    gan_layer l;
+    gan_layer_label_onehot(&l, n_classes);
+    return gan_model_add(m, l);
+}
+
 static gan_status mlp_generator(gan_model *g) {
     static const int widths[] = {256, 512, 1024};
     for (int i = 0; i < 3; i++) {
@@ -100,14 +118,18 @@ static gan_status mlp_generator(gan_model *g) {
     return add_reshape(g, 1, 28, 28);
 }
 
-static gan_status mlp_discriminator(gan_model *d) {
+static gan_status mlp_discriminator_dense(gan_model *d) {
     static const int widths[] = {1024, 512, 256};
-    GAN_TRY(add_reshape(d, 0, 0, 0)); /* flatten */
     for (int i = 0; i < 3; i++) {
         GAN_TRY(add_dense(d, widths[i]));
         GAN_TRY(add_leaky_relu(d, 0.2f));
     }
     return add_dense(d, 1);
+}
+
+static gan_status mlp_discriminator(gan_model *d) {
+    GAN_TRY(add_reshape(d, 0, 0, 0)); /* flatten */
+    return mlp_discriminator_dense(d);
 }
 
 static gan_status dcgan_generator(gan_model *g) {
@@ -132,14 +154,40 @@ static gan_status dcgan_discriminator(gan_model *d) {
     return add_dense(d, 1);
 }
 
+#define CONDITIONAL_CLASSES 10
+
+static gan_status cgan_generator(gan_model *g) {
+    GAN_TRY(add_label_onehot(g, CONDITIONAL_CLASSES));
+    return mlp_generator(g);
+}
+
+static gan_status cgan_discriminator(gan_model *d) {
+    GAN_TRY(add_reshape(d, 0, 0, 0)); /* flatten */
+    GAN_TRY(add_label_onehot(d, CONDITIONAL_CLASSES));
+    return mlp_discriminator_dense(d);
+}
+
+static gan_status cdcgan_generator(gan_model *g) {
+    GAN_TRY(add_label_onehot(g, CONDITIONAL_CLASSES));
+    return dcgan_generator(g);
+}
+
+static gan_status cdcgan_discriminator(gan_model *d) {
+    GAN_TRY(add_label_onehot(d, CONDITIONAL_CLASSES));
+    return dcgan_discriminator(d);
+}
+
 static const gan_preset presets[] = {
-    {"mlp", 100, {1, 28, 28}, mlp_generator, mlp_discriminator},
-    {"dcgan", 100, {1, 28, 28}, dcgan_generator, dcgan_discriminator},
+    {"mlp", 100, {1, 28, 28}, 0, mlp_generator, mlp_discriminator},
+    {"dcgan", 100, {1, 28, 28}, 0, dcgan_generator, dcgan_discriminator},
+    {"cgan", 100, {1, 28, 28}, CONDITIONAL_CLASSES, cgan_generator, cgan_discriminator},
+    {"cdcgan", 100, {1, 28, 28}, CONDITIONAL_CLASSES, cdcgan_generator, cdcgan_discriminator},
 };
 
 const gan_preset *gan_preset_find(const char *name) {
     for (size_t i = 0; i < sizeof presets / sizeof presets[0]; i++)
         if (strcmp(presets[i].name, name) == 0) return &presets[i];
-    gan_fail(GAN_ERR_INVALID_ARGUMENT, "unknown model '%s' (available: mlp, dcgan)", name);
+    gan_fail(GAN_ERR_INVALID_ARGUMENT, "unknown model '%s' (available: mlp, dcgan, cgan, cdcgan)",
+             name);
     return NULL;
 }

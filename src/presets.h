@@ -12,6 +12,8 @@ typedef struct gan_preset {
     const char *name;
     int latent_dim;          /* generator input features */
     int image[3];            /* C, H, W of generated and real images */
+    int n_classes;           /* conditional models: classes of the labels both networks
+                                take (gan_model_set_labels); 0 = unconditional */
     gan_status (*build_generator)(gan_model *g);
     gan_status (*build_discriminator)(gan_model *d);
 } gan_preset;

@@ -116,6 +116,8 @@ double gan_cuda_bce_logits(float *dl, const float *l, const float *t, size_t n, 
                            double *prob_sum);
 void gan_cuda_bce_logits_acc(float *dl, const float *l, const float *t, size_t n, float scale,
                              float *sums);
+void gan_cuda_loss_acc(float *dl, const float *l, size_t n, gan_loss_term term, float t,
+                       float scale, float *sums);
 
 /* optim.cu */
 void gan_cuda_adam(float *p, float *m, float *v, const float *g, size_t n, float lr_t, float b1,
@@ -123,6 +125,8 @@ void gan_cuda_adam(float *p, float *m, float *v, const float *g, size_t n, float
 void gan_cuda_adam_device_lr(float *p, float *m, float *v, const float *g, size_t n,
                              const float *lr_t, float b1, float b2, float eps);
 void gan_cuda_adam_schedule(int64_t *t, float *lr_t, float lr, float b1, float b2);
+void gan_cuda_ema_update(float *avg, const float *x, size_t n, float decay);
+void gan_cuda_clamp(float *x, size_t n, float lo, float hi);
 
 /* rng.cu: the values of gan_rng_uniform / gan_rng_normal, on the device */
 void gan_cuda_rng_uniform(uint64_t seed, uint64_t stream, float *out, size_t n);
