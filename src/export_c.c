@@ -127,8 +127,9 @@ static bool put_layer(text *t, const char *p, int i, const gan_layer *l) {
         put(t, "    for (k = 0; k < %d; k++) y[k] = x[k];\n", l->in_size);
         if (l->embed_dim)
             put(t, "    for (k = 0; k < %d; k++)\n"
-                   "        y[%d + k] = label >= 0 && label < %d ? %s_l%d_weight[label * %d + k / %d]"
-                   " : 0.0f;\n", D * P, l->in_size, l->n_classes, p, i, D, P);
+                   "        y[%d + k] = label >= 0 && label < %d\n"
+                   "                        ? %s_l%d_weight[label * %d + k / %d] : 0.0f;\n",
+                D * P, l->in_size, l->n_classes, p, i, D, P);
         else
             put(t, "    for (k = 0; k < %d; k++) y[%d + k] = k / %d == label ? 1.0f : 0.0f;\n",
                 D * P, l->in_size, P);

@@ -84,9 +84,10 @@ static int brightest_square(const uint8_t *img, int n, double mean[CLASSES]) {
     for (int k = 0; k < CLASSES; k++) {
         double s = 0;
         for (int i = 0; i < n; i++)
-            for (int r = 0; r < 7; r++)
-                for (int c = 0; c < 7; c++)
-                    s += img[(size_t)i * 784 + (size_t)(square_row(k) + r) * 28 + square_col(k) + c];
+            for (int r = 0; r < 7; r++) {
+                const uint8_t *row = img + (size_t)i * 784 + (size_t)(square_row(k) + r) * 28;
+                for (int c = 0; c < 7; c++) s += row[square_col(k) + c];
+            }
         mean[k] = s / (49.0 * n);
         if (mean[k] > mean[best]) best = k;
     }
