@@ -11,9 +11,10 @@
  *     images and labels;
  *   - `gan export` of a conditional generator builds with strict C99 flags
  *     and gives the library's images; interpolate --class and inspect work.
- * About 15 s of training on one thread. (The threshold, 6 of 10, has margin:
- * with seeds 1 to 3 this setting gave 7 or 8 after 600 steps; without the
- * conditioning, a GAN puts its squares in the same place for every class.)
+ * About 15 s of training on one thread. (The threshold, 7 of 10, has margin:
+ * with seeds 1 to 3 this setting gave 10, 10 and 8 after 600 steps; a GAN
+ * that ignores the labels puts its squares in the same place for every
+ * class, and scores 1.)
  */
 #define _POSIX_C_SOURCE 200809L
 #include "gan.h"
@@ -112,7 +113,7 @@ static void check_class_samples(const char *run_dir, const char *dir) {
         fprintf(stderr, "\n");
         gan_npy_free(&arr);
     }
-    CHECK_MSG(right >= 6, "only %d of 10 classes are brightest in their own square", right);
+    CHECK_MSG(right >= 7, "only %d of 10 classes are brightest in their own square", right);
     fprintf(stderr, "%d of 10 classes brightest in their own square\n", right);
 }
 
