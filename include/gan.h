@@ -32,6 +32,7 @@
 #ifndef GAN_H
 #define GAN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -100,6 +101,9 @@ const uint8_t *gan_dataset_pixels(const gan_dataset *data);
 /* Labels (count bytes), or NULL when the dataset has none. */
 const uint8_t *gan_dataset_labels(const gan_dataset *data);
 
+/* The labels file the labels were read from, or NULL when there are none. */
+const char *gan_dataset_labels_path(const gan_dataset *data);
+
 /* The images file the dataset was read from. */
 const char *gan_dataset_path(const gan_dataset *data);
 
@@ -119,6 +123,33 @@ typedef enum gan_device {
     GAN_DEVICE_CUDA = 1 /* the first NVIDIA GPU (GAN_ERR_UNSUPPORTED, with the reason, when the
                            build has no CUDA or no usable GPU is visible) */
 } gan_device;
+/* The adversarial loss. Whatever the loss, each discriminator step runs D
+ * on the 2B rows [real; fake] (one forward, so batch statistics mix both
+ * halves, as in the seed model) and every loss below is a mean over each
+ * half; D(.) is D's raw output (a logit), sigmoid(D(.)) the probability. */
+typedef enum gan_loss {
+    GAN_LOSS_NONSATURATING = 0, /* "non-saturating" (default, the seed's): D: binary
+                                   cross-entropy, targets 1 (real) and 0 (fake), mean over
+                                   the 2B rows; G: mean -log sigmoid(D(G(z))) */
+    GAN_LOSS_MINIMAX = 1,       /* "minimax" (the original GAN): D as above; G minimises
+                                   mean log(1 - sigmoid(D(G(z)))) */
+    GAN_LOSS_LEAST_SQUARES = 2, /* "least-squares" (LSGAN, on raw outputs): D: 0.5 mean
+                                   (D(x) - 1)^2 + 0.5 mean D(G(z))^2; G: 0.5 mean
+                                   (D(G(z)) - 1)^2 */
+    GAN_LOSS_HINGE = 3,         /* "hinge": D: mean relu(1 - D(x)) + mean relu(1 + D(G(z)));
+                                   G: -mean D(G(z)) */
+    GAN_LOSS_WASSERSTEIN = 4    /* "wasserstein" (WGAN, weight clipping): D: mean D(G(z)) -
+                                   mean D(x); G: -mean D(G(z)); after each D step every
+                                   parameter of D is clipped to [-clip, clip] */
+} gan_loss;
+
+/* The name of a loss ("non-saturating", ...), or NULL for a value outside
+ * the enum. */
+const char *gan_loss_name(gan_loss loss);
+
+/* Parse a loss name: the names above, or the aliases "ns", "lsgan", "wgan".
+ * GAN_ERR_INVALID_ARGUMENT (message listing the names) otherwise. */
+gan_status gan_loss_parse(const char *name, gan_loss *out);
 
 /* Options for training. Fill with gan_train_options_default, then override. */
 typedef struct gan_train_options {
@@ -135,6 +166,17 @@ typedef struct gan_train_options {
     int allow_tf32;     /* CUDA: non-zero lets matrix products use TF32 tensor cores (10-bit
                            mantissa inputs, faster); default 0 = plain FP32. The setting is
                            shared by every CUDA trainer of the process. */
+    gan_loss loss;      /* adversarial loss (GAN_LOSS_NONSATURATING) */
+    float clip;         /* GAN_LOSS_WASSERSTEIN: clip D's parameters to [-clip, clip] (0.01) */
+    float lr_g, lr_d;   /* learning rate of G and of D; 0 = lr (default 0: both use lr;
+                           a trainer reports the rates it uses) */
+    int d_steps;        /* discriminator steps per generator step, K (1); each D step takes
+                           its own real batch and fresh noise */
+    float label_smoothing; /* one-sided label smoothing: D's target for real images is
+                           1 - label_smoothing, in [0, 0.5); only with the non-saturating
+                           and minimax losses (0) */
+    float ema;          /* decay in (0, 1) of an exponential moving average of G's weights,
+                           updated after each G step and used for generating; 0 = none (0) */
 } gan_train_options;
 
 /* Fill `opt` with the seed model's defaults (see docs in README). */
@@ -148,7 +190,8 @@ void gan_train_options_default(gan_train_options *opt);
  * the latent size to the image and from the image to one logit); every error
  * names the origin and line, e.g. "models/x.gan:7: conv2d: unknown key
  * 'strid' (keys: out, kernel, stride, padding, spectral_norm)". The built-in
- * presets ("mlp", "dcgan") are specs compiled into the library. */
+ * presets ("mlp", "dcgan", "cgan", "cdcgan") are specs compiled into the
+ * library. */
 typedef struct gan_spec gan_spec;
 
 /* Load `model`: a file when the name holds a '/' or a '.' ("models/x.gan",
@@ -172,14 +215,17 @@ const char *gan_spec_text(const gan_spec *spec);
  * `gan train` applies them over the defaults, then its flags over them. */
 void gan_spec_train_options(const gan_spec *spec, gan_train_options *opt);
 
-/* Statistics of one training step. */
+/* Statistics of one training step (one generator step and the K =
+ * d_steps discriminator steps before it). */
 typedef struct gan_step_stats {
     int64_t step;  /* steps done so far, including this one */
     int64_t epoch; /* epoch this step belonged to, from 0 */
-    float loss_d;  /* discriminator loss: mean BCE over the real and fake batch */
-    float loss_g;  /* generator loss: non-saturating, mean of -log D(G(z)) */
-    float d_real;  /* mean D(x) over the real batch (probability) */
-    float d_fake;  /* mean D(G(z)) over the fake batch, before D's update */
+    float loss_d;  /* discriminator loss (see gan_loss), mean over the K D steps */
+    float loss_g;  /* generator loss (see gan_loss) */
+    float d_real;  /* mean D(x) over the real batches: the probability sigmoid(D(x))
+                      for the non-saturating and minimax losses, the raw output D(x)
+                      for the others */
+    float d_fake;  /* the same for D(G(z)) over the fake batches, before D's updates */
 } gan_step_stats;
 
 /* A GAN being trained: both networks, both optimizers, the random generator
@@ -187,10 +233,12 @@ typedef struct gan_step_stats {
 typedef struct gan_trainer gan_trainer;
 
 /* Build a trainer for `model` (a preset name such as "mlp", the seed model,
- * or a spec file, as gan_spec_load reads it) on `data`, whose image shape
- * must match the model (GAN_ERR_SHAPE otherwise). The dataset must outlive
- * the trainer. Weights are initialised from opt->seed; `opt` is used as
- * given (see gan_spec_train_options). */
+ * "dcgan", the class-conditional "cgan" and "cdcgan", or a spec file, as
+ * gan_spec_load reads it) on `data`, whose image shape must match the model
+ * (GAN_ERR_SHAPE otherwise). A conditional model needs a dataset with
+ * labels, each in [0, number of classes). The dataset must outlive the
+ * trainer. Weights are initialised from opt->seed; `opt` is used as given
+ * (see gan_spec_train_options). */
 gan_status gan_trainer_create(const char *model, const gan_train_options *opt,
                               const gan_dataset *data, gan_trainer **out);
 
@@ -201,12 +249,24 @@ gan_status gan_trainer_create_spec(const gan_spec *spec, const gan_train_options
 /* Free a trainer (NULL is allowed). */
 void gan_trainer_free(gan_trainer *t);
 
-/* Steps in one epoch: floor(dataset count / batch size). */
+/* Steps in one epoch: floor(dataset count / (batch size x d_steps)): a
+ * step takes d_steps real batches, and an epoch is one pass over the data. */
 int64_t gan_trainer_steps_per_epoch(const gan_trainer *t);
 
 /* Run one training iteration on the next batch of the shuffled data: the
  * discriminator step on a real and a generated batch, then the generator step
  * through the (updated, frozen) discriminator. Allocates nothing. Returns
+ * GAN_ERR_NUMERIC if a loss becomes NaN or infinite.
+ * On a GPU (GAN_DEVICE_CUDA) the step is queued and the call returns without
+ * waiting for it; losses stay on the device until gan_trainer_take_stats, so
+ * `stats` then holds the step and epoch and the losses last taken (0 before
+ * the first take), and divergence and device errors are reported by the
+ * next call that waits (gan_trainer_take_stats, sampling, saving). */
+/* Run one training iteration: d_steps discriminator steps, each on the next
+ * real batch of the shuffled data and a batch generated from fresh noise
+ * (with a conditional model: the real batch's labels), then the generator
+ * step through the (updated, frozen) discriminator on the last D step's
+ * generated batch, then the EMA update. Allocates nothing. Returns
  * GAN_ERR_NUMERIC if a loss becomes NaN or infinite.
  * On a GPU (GAN_DEVICE_CUDA) the step is queued and the call returns without
  * waiting for it; losses stay on the device until gan_trainer_take_stats, so
@@ -225,18 +285,31 @@ gan_status gan_trainer_take_stats(gan_trainer *t, gan_step_stats *mean);
 
 /* Generate `n` images from latent vectors `z` (n x latent_dim floats) with the
  * generator in inference mode (batch norm with running statistics), into
- * `images` (n x C x H x W floats in [-1, 1]). Any n >= 0; allocates nothing. */
+ * `images` (n x C x H x W floats in [-1, 1]). Any n >= 0; allocates nothing.
+ * With an EMA (opt.ema > 0) the averaged generator makes them. A conditional
+ * model needs gan_trainer_generate_labeled. */
 gan_status gan_trainer_generate(gan_trainer *t, const float *z, int n, float *images);
+
+/* gan_trainer_generate with a class label per image (n int32 values in
+ * [0, classes)); labels must be NULL for an unconditional model. */
+gan_status gan_trainer_generate_labeled(gan_trainer *t, const float *z, const int32_t *labels,
+                                        int n, float *images);
 
 /* Latent size of the generator (100 for the seed model). */
 int gan_trainer_latent_dim(const gan_trainer *t);
 
+/* Number of classes of a conditional model, 0 for an unconditional one. */
+int gan_trainer_num_classes(const gan_trainer *t);
+
 /* Write a rows x rows grid of images generated from the trainer's fixed noise
- * (the same noise for the whole run) as a PNG file, atomically. */
+ * (the same noise for the whole run) as a PNG file, atomically. For a
+ * conditional model the grid has one row per class and `rows` columns;
+ * column j uses fixed noise vector j in every row. */
 gan_status gan_trainer_write_samples_png(gan_trainer *t, int rows, const char *path);
 
 /* Save the weights of both networks (parameters and batch-norm running
- * statistics) as a safetensors file, atomically. */
+ * statistics, and the EMA generator when there is one) as a safetensors
+ * file, atomically. */
 gan_status gan_trainer_save_weights(gan_trainer *t, const char *path);
 
 /* ----------------------------------------------------------- checkpoints */
@@ -244,9 +317,10 @@ gan_status gan_trainer_save_weights(gan_trainer *t, const char *path);
 /* Save the complete training state as a safetensors checkpoint, atomically
  * (temporary file, flush, fsync, rename: a crash or a full disk leaves the
  * previous file intact): both networks, both optimizers' moments and step
- * counts, the step counter (which with the seed fixes all later noise and
- * the data order), and in the metadata the model's name and spec text, the
- * options and the gan.c version. Layout: docs/checkpoint.md. */
+ * counts, the EMA generator (generator_ema.*) when there is one, the step
+ * counter (which with the seed fixes all later noise and the data order),
+ * and in the metadata the model's name and spec text, its number of classes,
+ * the options and the gan.c version. Layout: docs/checkpoint.md. */
 gan_status gan_trainer_save_checkpoint(gan_trainer *t, const char *path);
 
 /* Rebuild a trainer from a checkpoint written by gan_trainer_save_checkpoint,
@@ -286,8 +360,10 @@ gan_status gan_trainer_set_schedule(gan_trainer *t, int epochs, int64_t max_step
 typedef struct gan_generator gan_generator;
 
 /* Load the generator of a checkpoint (or of a weights file written by
- * gan_trainer_save_weights). Every tensor is checked for dtype, shape and
- * finiteness before use; hostile files are refused with GAN_ERR_FORMAT. */
+ * gan_trainer_save_weights): the EMA generator (generator_ema.*) when the
+ * run kept one, else the trained generator. Every tensor is checked for
+ * dtype, shape and finiteness before use; hostile files are refused with
+ * GAN_ERR_FORMAT. */
 gan_status gan_generator_load(const char *checkpoint, gan_generator **out);
 
 /* gan_generator_load onto a device (a gan_device): GAN_DEVICE_CUDA generates on
@@ -307,15 +383,40 @@ const char *gan_generator_model_name(const gan_generator *g);
 /* The model spec the generator was rebuilt from: the checkpoint's own (its
  * metadata `spec`) or, for files written before specs, the preset's. */
 const gan_spec *gan_generator_spec(const gan_generator *g);
+/* Number of classes of a conditional model ("cgan", "cdcgan"), 0 for an
+ * unconditional one. */
+int gan_generator_num_classes(const gan_generator *g);
+
+/* Whether the loaded weights are the EMA generator's (generator_ema.*). */
+bool gan_generator_uses_ema(const gan_generator *g);
 
 /* Standard normal latent vectors for samples first .. first + n - 1 of
  * `seed`: z (n x latent_dim). Sample i's vector depends only on (seed, i),
  * so `gan sample --n 16` gives the first 16 images of `--n 64`. */
 void gan_generator_noise(const gan_generator *g, uint64_t seed, int64_t first, int n, float *z);
 
+/* How class labels are chosen for generated samples. */
+typedef enum gan_label_mode {
+    GAN_LABELS_BALANCED = 0, /* sample i gets class i mod classes (equal counts, +-1) */
+    GAN_LABELS_UNIFORM = 1   /* sample i gets a class uniformly at random, a pure
+                                function of (seed, i) (counter-based, rng.h) */
+} gan_label_mode;
+
+/* Class labels for samples first .. first + n - 1 (n int32 values in
+ * [0, classes)); for an unconditional model all labels are 0. */
+void gan_generator_labels(const gan_generator *g, gan_label_mode mode, uint64_t seed,
+                          int64_t first, int n, int32_t *labels);
+
 /* images (n x C x H x W floats in [-1, 1]) = G(z) in inference mode (batch
- * norm with running statistics), in chunks; allocates nothing. */
+ * norm with running statistics), in chunks; allocates nothing. A
+ * conditional model needs gan_generator_generate_labeled. */
 gan_status gan_generator_generate(gan_generator *g, const float *z, int n, float *images);
+
+/* G(z, labels) for a conditional model: labels (n int32 values, each in
+ * [0, classes), GAN_ERR_INVALID_ARGUMENT otherwise); labels must be NULL
+ * for an unconditional model. */
+gan_status gan_generator_generate_labeled(gan_generator *g, const float *z,
+                                          const int32_t *labels, int n, float *images);
 
 /* Write the generator as one self-contained C99 source file: the weights as
  * constant arrays and `void PREFIX_generate(const float *z, float *image)`,

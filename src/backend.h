@@ -53,6 +53,21 @@ extern "C" {
 /* A captured sequence of backend calls that can be replayed (CUDA graph). */
 typedef struct gan_graph gan_graph;
 
+/* One term of a GAN loss, applied to each raw discriminator output l with a
+ * target t (see loss_acc). The trainer (trainer.c) builds every loss of
+ * gan_loss from these terms. */
+typedef enum gan_loss_term {
+    GAN_LOSS_TERM_BCE = 0,     /* f = BCE(sigmoid(l), t) = max(l, 0) - l t + log(1 + exp(-|l|));
+                                  f' = sigmoid(l) - t; reported: sigmoid(l) */
+    GAN_LOSS_TERM_NEG_BCE = 1, /* f = -BCE(sigmoid(l), t) (with t = 0: log(1 - sigmoid(l)),
+                                  the minimax generator); f' = t - sigmoid(l); reported:
+                                  sigmoid(l) */
+    GAN_LOSS_TERM_SQUARE = 2,  /* f = (l - t)^2 / 2; f' = l - t; reported: l */
+    GAN_LOSS_TERM_HINGE = 3,   /* f = max(0, 1 - t l) (t = +1 or -1); f' = -t where
+                                  1 - t l > 0, else 0; reported: l */
+    GAN_LOSS_TERM_LINEAR = 4   /* f = t l; f' = t; reported: l */
+} gan_loss_term;
+
 typedef struct gan_backend {
     const char *name;
     /* Buffers are plain host memory (the CPU backend): code may read and
@@ -225,14 +240,36 @@ typedef struct gan_backend {
      * device memory ---- */
 
     /* rows (B, img) = (pixels[order[pos B + b]] - 127.5) / 127.5 as floats,
-     * pos = *step % per_epoch: the real images of step *step, with pixels
-     * (count, img) uint8 and order (count) this epoch's permutation. */
-    void (*load_batch_u8)(float *rows, const uint8_t *pixels, const uint32_t *order,
-                          const int64_t *step, int64_t per_epoch, int B, size_t img);
+     * pos = (*step % per_epoch) K + k: real batch k of the K batches of step
+     * *step, with pixels (count, img) uint8 and order (count) this epoch's
+     * permutation. With labels (B) not NULL, also labels[b] =
+     * pixel_labels[order[pos B + b]] (pixel_labels (count) uint8 classes). */
+    void (*load_batch_u8)(float *rows, int32_t *labels, const uint8_t *pixels,
+                          const uint8_t *pixel_labels, const uint32_t *order,
+                          const int64_t *step, int64_t per_epoch, int K, int k, int B,
+                          size_t img);
     /* *step += 1, then *stream = stream_base | *step (the random stream of
      * the next step: gan_rng_stream(purpose, step) with stream_base =
      * gan_rng_stream(purpose, 0)). */
     void (*step_advance)(int64_t *step, uint64_t *stream, uint64_t stream_base);
+
+    /* ---- GAN losses, weight averaging, weight clipping (device-resident) ---- */
+
+    /* One loss term over n outputs l (see gan_loss_term) with target t:
+     * writes dl = scale * f'(l) (dl may be NULL) and ACCUMULATES sums[0] +=
+     * the sum of f(l), sums[1] += the sum of the reported values (float;
+     * each sum is formed in double first). Elementwise arithmetic is the
+     * same as bce_logits for GAN_LOSS_TERM_BCE, so it gives the same dl.
+     * (The CUDA kernel is one block: meant for a batch of outputs.) */
+    void (*loss_acc)(float *dl, const float *l, size_t n, gan_loss_term term, float t,
+                     float scale, float *sums);
+
+    /* Exponential moving average: avg = decay * avg + (1 - decay) * x, n
+     * elements (avg and x do not overlap). */
+    void (*ema_update)(float *avg, const float *x, size_t n, float decay);
+
+    /* x = min(max(x, lo), hi), n elements, in place. */
+    void (*clamp)(float *x, size_t n, float lo, float hi);
 
     /* ---- random numbers: the values of gan_rng_uniform / gan_rng_normal ---- */
 

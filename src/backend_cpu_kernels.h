@@ -4,7 +4,8 @@
  * batch normalization (backend_cpu_bn2d.c), and dropout, spectral
  * normalization, label conditioning, the training loop's batch loading and
  * step counter (backend_cpu_misc.c), max pooling and softmax cross-entropy
- * (backend_cpu_classify.c). Semantics are documented once, in backend.h.
+ * (backend_cpu_classify.c), and GAN loss terms, weight averaging and clipping
+ * (backend_cpu_gan.c). Semantics are documented once, in backend.h.
  */
 #ifndef GAN_BACKEND_CPU_KERNELS_H
 #define GAN_BACKEND_CPU_KERNELS_H
@@ -44,8 +45,10 @@ void gan_cpu_label_concat_forward(float *y, const float *x, const int32_t *label
 void gan_cpu_label_concat_backward(float *dx, float *dtable, const float *dy,
                                    const int32_t *labels, int N, int C, int P, int n_classes,
                                    int D);
-void gan_cpu_load_batch_u8(float *rows, const uint8_t *pixels, const uint32_t *order,
-                           const int64_t *step, int64_t per_epoch, int B, size_t img);
+void gan_cpu_load_batch_u8(float *rows, int32_t *labels, const uint8_t *pixels,
+                           const uint8_t *pixel_labels, const uint32_t *order,
+                           const int64_t *step, int64_t per_epoch, int K, int k, int B,
+                           size_t img);
 void gan_cpu_step_advance(int64_t *step, uint64_t *stream, uint64_t stream_base);
 
 void gan_cpu_maxpool2d_forward(float *y, const float *x, int N, const gan_conv_shape *cs);
@@ -53,5 +56,9 @@ void gan_cpu_maxpool2d_backward(float *dx, const float *x, const float *y, const
                                 const gan_conv_shape *cs);
 double gan_cpu_softmax_xent(float *dl, const float *l, const int32_t *labels, int N, int K,
                             float scale, int64_t *correct);
+void gan_cpu_loss_acc(float *dl, const float *l, size_t n, gan_loss_term term, float t,
+                      float scale, float *sums);
+void gan_cpu_ema_update(float *avg, const float *x, size_t n, float decay);
+void gan_cpu_clamp(float *x, size_t n, float lo, float hi);
 
 #endif

@@ -143,9 +143,13 @@ void gan_cpu_label_concat_backward(float *dx, float *dtable, const float *dy,
     }
 }
 
-void gan_cpu_load_batch_u8(float *rows, const uint8_t *pixels, const uint32_t *order,
-                           const int64_t *step, int64_t per_epoch, int B, size_t img) {
-    int64_t pos = *step % per_epoch;
+void gan_cpu_load_batch_u8(float *rows, int32_t *labels, const uint8_t *pixels,
+                           const uint8_t *pixel_labels, const uint32_t *order,
+                           const int64_t *step, int64_t per_epoch, int K, int k, int B,
+                           size_t img) {
+    int64_t pos = (*step % per_epoch) * K + k;
+    if (labels)
+        for (int b = 0; b < B; b++) labels[b] = pixel_labels[order[pos * B + b]];
 #pragma omp parallel for schedule(static) if ((size_t)B * img > 65536)
     for (int b = 0; b < B; b++) {
         const uint8_t *src = pixels + (size_t)order[pos * B + b] * img;

@@ -69,8 +69,10 @@ static gan_status write_checkpoint(gan_trainer *t, gan_st_writer *w) {
     save_ctx ctx = {.w = w};
     GAN_TRY(gan_model_download(&t->g));
     GAN_TRY(gan_model_download(&t->d));
+    if (t->has_ema) GAN_TRY(gan_model_download(&t->g_ema));
     const gan_model *nets[2] = {&t->g, &t->d};
     for (int i = 0; i < 2; i++) GAN_TRY(gan_model_each_tensor(nets[i], add_tensor, &ctx));
+    if (t->has_ema) GAN_TRY(gan_model_each_tensor(&t->g_ema, add_tensor, &ctx));
     for (int i = 0; i < 2; i++) {
         ctx.m = nets[i];
         GAN_TRY(gan_model_each_tensor(nets[i], add_moments, &ctx));
@@ -92,6 +94,7 @@ static gan_status write_checkpoint(gan_trainer *t, gan_st_writer *w) {
     GAN_TRY(gan_st_writer_set_metadata(w, "spec", t->spec->text));
     GAN_TRY(meta_int(w, "latent_dim", t->latent));
     GAN_TRY(gan_st_writer_set_metadata(w, "image_shape", shape));
+    GAN_TRY(meta_int(w, "num_classes", t->n_classes));
     GAN_TRY(meta_int(w, "options.batch_size", o->batch_size));
     GAN_TRY(meta_float(w, "options.lr", o->lr));
     GAN_TRY(meta_float(w, "options.beta1", o->beta1));
@@ -102,6 +105,13 @@ static gan_status write_checkpoint(gan_trainer *t, gan_st_writer *w) {
     GAN_TRY(gan_st_writer_set_metadata(w, "options.seed", seed));
     GAN_TRY(meta_int(w, "options.epochs", o->epochs));
     GAN_TRY(meta_int(w, "options.max_steps", o->max_steps));
+    GAN_TRY(gan_st_writer_set_metadata(w, "options.loss", gan_loss_name(o->loss)));
+    GAN_TRY(meta_float(w, "options.clip", o->clip));
+    GAN_TRY(meta_float(w, "options.lr_g", o->lr_g));
+    GAN_TRY(meta_float(w, "options.lr_d", o->lr_d));
+    GAN_TRY(meta_int(w, "options.d_steps", o->d_steps));
+    GAN_TRY(meta_float(w, "options.label_smoothing", o->label_smoothing));
+    GAN_TRY(meta_float(w, "options.ema", o->ema));
     GAN_TRY(meta_int(w, "state.step", t->step));
     GAN_TRY(meta_int(w, "state.epoch", t->steps_per_epoch ? t->step / t->steps_per_epoch : 0));
     GAN_TRY(meta_int(w, "state.steps_per_epoch", t->steps_per_epoch));
@@ -194,6 +204,8 @@ gan_status gan_ckpt_read_info(const gan_st_file *f, gan_ckpt_info *info) {
     GAN_TRY(get_str(f, "gan_c_version", info->version, sizeof info->version));
     GAN_TRY(get_str(f, "model", info->model, sizeof info->model));
     info->has_options = full;
+    if (gan_st_metadata(f, "num_classes"))
+        GAN_TRY(get_int(f, "num_classes", 0, 1 << 20, &info->num_classes));
     if (!full) return GAN_OK;
 
     GAN_TRY(get_int(f, "latent_dim", 1, 1 << 20, &info->latent_dim));
@@ -217,6 +229,19 @@ gan_status gan_ckpt_read_info(const gan_st_file *f, gan_ckpt_info *info) {
         return bad_meta(f, "options.seed", seed, "is not an unsigned integer");
     GAN_TRY(get_int(f, "options.epochs", 1, INT32_MAX, &o->epochs));
     GAN_TRY(get_i64(f, "options.max_steps", 0, INT64_MAX, &o->max_steps));
+    /* options added after format version 1 first shipped: optional, with the
+     * defaults that older checkpoints were trained with */
+    const char *loss = gan_st_metadata(f, "options.loss");
+    if (loss && gan_loss_parse(loss, &o->loss) != GAN_OK)
+        return bad_meta(f, "options.loss", loss, "is not a known loss");
+    GAN_TRY(get_float(f, "options.clip", true, &o->clip));
+    o->lr_g = o->lr_d = o->lr;
+    GAN_TRY(get_float(f, "options.lr_g", true, &o->lr_g));
+    GAN_TRY(get_float(f, "options.lr_d", true, &o->lr_d));
+    if (gan_st_metadata(f, "options.d_steps"))
+        GAN_TRY(get_int(f, "options.d_steps", 1, 100, &o->d_steps));
+    GAN_TRY(get_float(f, "options.label_smoothing", true, &o->label_smoothing));
+    GAN_TRY(get_float(f, "options.ema", true, &o->ema));
     GAN_TRY(get_i64(f, "state.step", 0, INT64_MAX, &info->step));
     GAN_TRY(get_i64(f, "state.steps_per_epoch", 0, INT64_MAX, &info->steps_per_epoch));
     if (gan_st_metadata(f, "data.count"))
@@ -252,6 +277,14 @@ gan_status gan_ckpt_read_spec(const gan_st_file *f, const gan_ckpt_info *info, g
                         "(written by gan.c %s)", path, info->model, info->version);
     }
     const gan_spec *sp = *out;
+    if (gan_st_metadata(f, "num_classes") && info->num_classes != sp->n_classes) {
+        gan_status s = gan_fail(GAN_ERR_FORMAT, "%s: metadata num_classes %d does not match "
+                                "model '%s' (%d classes)", path, info->num_classes, sp->name,
+                                sp->n_classes);
+        gan_spec_free(*out);
+        *out = NULL;
+        return s;
+    }
     if (info->has_options &&
         (info->latent_dim != sp->latent_dim || memcmp(info->image, sp->image, sizeof sp->image))) {
         gan_status s = gan_fail(GAN_ERR_FORMAT, "%s: metadata latent_dim %d and image_shape "
@@ -324,6 +357,13 @@ gan_status gan_ckpt_load_model(const gan_st_file *f, gan_model *m, const char *p
     return gan_model_upload(m);
 }
 
+bool gan_ckpt_has_ema(const gan_st_file *f, const gan_ckpt_info *info) {
+    if (info->has_options) return info->opt.ema > 0.0f;
+    for (size_t i = 0; i < gan_st_count(f); i++)
+        if (strncmp(gan_st_tensor_at(f, i)->name, "generator_ema.", 14) == 0) return true;
+    return false;
+}
+
 /* ---------------------------------------------------------------- resume */
 
 static gan_status resume(gan_trainer *t, const gan_st_file *f, const gan_ckpt_info *info) {
@@ -336,6 +376,7 @@ static gan_status resume(gan_trainer *t, const gan_st_file *f, const gan_ckpt_in
                         (long long)count);
     GAN_TRY(gan_ckpt_load_model(f, &t->g, NULL, true));
     GAN_TRY(gan_ckpt_load_model(f, &t->d, NULL, true));
+    if (t->has_ema) GAN_TRY(gan_ckpt_load_model(f, &t->g_ema, NULL, false));
     int64_t step, seed;
     GAN_TRY(get_scalar_i64(f, "trainer.step", GAN_ST_I64, &step));
     GAN_TRY(get_scalar_i64(f, "trainer.seed", GAN_ST_U64, &seed));

@@ -13,9 +13,14 @@
  *       the noise of every later step and the data order (both are
  *       counter-based, see rng.h), so nothing else about randomness is saved
  *   trainer.seed (U64 scalar)
+ *   generator_ema.<i>.<name>   the moving average of the generator (only
+ *       when options.ema > 0): parameters and running statistics (F32)
  * Metadata (strings): format, format_version, gan_c_version, model, spec
  *   (the model's whole spec text, docs/model-spec.md), latent_dim,
- *   image_shape, options.*, state.*, data.*.
+ *   image_shape, num_classes, options.*, state.*, data.*.
+ *   Keys added after version 1 shipped (num_classes, options.loss, .clip,
+ *   .lr_g, .lr_d, .d_steps, .label_smoothing, .ema) are optional when
+ *   reading; missing ones take the values older runs were trained with.
  */
 #ifndef GAN_CHECKPOINT_H
 #define GAN_CHECKPOINT_H
@@ -35,6 +40,7 @@ typedef struct gan_ckpt_info {
     char model[64];         /* the model's name (a preset's, or a spec file's) */
     int latent_dim;
     int image[3];           /* C, H, W */
+    int num_classes;        /* classes of a conditional model (0: none, or not recorded) */
     bool has_options;       /* full checkpoint: options and state below are valid */
     gan_train_options opt;
     int64_t step, steps_per_epoch, data_count;
@@ -48,7 +54,8 @@ gan_status gan_ckpt_read_info(const gan_st_file *f, gan_ckpt_info *info);
 /* The model of an opened file: its metadata `spec` parsed (errors name
  * "<file>:spec:<line>"), or for files written before specs the preset named
  * by `model` (never a file). With options, the spec's latent size and image
- * shape must agree with the metadata. */
+ * shape must agree with the metadata, and its classes with num_classes
+ * when recorded. */
 gan_status gan_ckpt_read_spec(const gan_st_file *f, const gan_ckpt_info *info, gan_spec **out);
 
 /* Copy the tensors of model m (named by m->name) from f, checking each
@@ -57,5 +64,10 @@ gan_status gan_ckpt_read_spec(const gan_st_file *f, const gan_ckpt_info *info, g
  * tensor names when not NULL (e.g. "generator_ema"). */
 gan_status gan_ckpt_load_model(const gan_st_file *f, gan_model *m, const char *prefix,
                                bool moments);
+
+/* Whether file f holds the moving average of a generator (generator_ema.*):
+ * a full checkpoint says so in its options (options.ema > 0), a weights file
+ * by holding such tensors. */
+bool gan_ckpt_has_ema(const gan_st_file *f, const gan_ckpt_info *info);
 
 #endif

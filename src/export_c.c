@@ -3,7 +3,8 @@
  * weights as constant arrays (hexadecimal float literals, so every bit is
  * kept), one plain loop nest per layer, and the same Philox4x32-10 +
  * Box-Muller noise as rng.c. The file needs only <math.h>, <stddef.h> and
- * <stdint.h>, so any C99 compiler builds it for any target.
+ * <stdint.h>, so any C99 compiler builds it for any target. A conditional
+ * model's functions take the class label after z.
  */
 #include "generator.h"
 #include "io/atomic_file.h"
@@ -121,6 +122,17 @@ static bool put_layer(text *t, const char *p, int i, const gan_layer *l) {
             l->out_size, l->alpha);
     } else if (strcmp(kind, "tanh") == 0) {
         put(t, "    for (k = 0; k < %d; k++) y[k] = tanhf(x[k]);\n", l->out_size);
+    } else if (strcmp(kind, "label_onehot") == 0 || strcmp(kind, "label_embedding") == 0) {
+        int P = l->in[1] * l->in[2], D = l->out[0] - l->in[0];
+        put(t, "    for (k = 0; k < %d; k++) y[k] = x[k];\n", l->in_size);
+        if (l->embed_dim)
+            put(t, "    for (k = 0; k < %d; k++)\n"
+                   "        y[%d + k] = label >= 0 && label < %d\n"
+                   "                        ? %s_l%d_weight[label * %d + k / %d] : 0.0f;\n",
+                D * P, l->in_size, l->n_classes, p, i, D, P);
+        else
+            put(t, "    for (k = 0; k < %d; k++) y[%d + k] = k / %d == label ? 1.0f : 0.0f;\n",
+                D * P, l->in_size, P);
     } else if (strcmp(kind, "batchnorm") == 0) {
         put(t, "    for (k = 0; k < %d; k++)\n"
                "        y[k] = (x[k] - %s_l%d_running_mean[k]) *\n"
@@ -204,33 +216,38 @@ static gan_status build_source(const gan_generator *g, const char *p, text *t) {
 
     put(t, "/*\n * Generator of a gan.c model, exported by gan.c %s: model '%s', %lld training "
            "steps.\n *\n", GAN_VERSION, g->info.model, (long long)g->info.step);
+    int classes = g->spec->n_classes;
+    const char *lp = classes ? ", int label" : "", *la = classes ? ", label" : "";
     put(t, " * Self-contained C99 (only libm). API:\n"
-           " *   %s_generate(z, image)        z: %s_LATENT floats; image: %s_CHANNELS x\n"
+           " *   %s_generate(z%s, image)        z: %s_LATENT floats; image: %s_CHANNELS x\n"
            " *                                %s_HEIGHT x %s_WIDTH floats in [-1, 1] (CHW).\n"
            " *                                Uses static work memory (not re-entrant).\n"
-           " *   %s_generate_r(z, image, work) re-entrant; work: %s_WORK_FLOATS floats.\n"
+           " *   %s_generate_r(z%s, image, work) re-entrant; work: %s_WORK_FLOATS floats.\n"
            " *   %s_noise(seed, index, z)     the latent vector of sample `index` of `seed`,\n"
-           " *                                as `gan sample --seed SEED` makes it.\n"
-           " * Pixels: byte = round((x + 1) * 127.5), clamped to [0, 255].\n */\n",
-        p, up, up, up, up, p, up, p);
+           " *                                as `gan sample --seed SEED` makes it.\n",
+        p, la, up, up, up, up, p, la, up, p);
+    if (classes)
+        put(t, " * The model is conditional: label is the class, 0 .. %s_CLASSES - 1.\n", up);
+    put(t, " * Pixels: byte = round((x + 1) * 127.5), clamped to [0, 255].\n */\n");
     put(t, "#include <math.h>\n#include <stddef.h>\n#include <stdint.h>\n\n");
     put(t, "#define %s_LATENT %d\n#define %s_CHANNELS %d\n#define %s_HEIGHT %d\n"
-           "#define %s_WIDTH %d\n#define %s_WORK_FLOATS %d\n\n",
+           "#define %s_WIDTH %d\n#define %s_WORK_FLOATS %d\n",
         up, m->in_size, up, c, up, h, up, w, up, 2 * work);
-    put(t, "void %s_generate_r(const float *z, float *image, float *work);\n"
-           "void %s_generate(const float *z, float *image);\n"
-           "void %s_noise(uint64_t seed, uint64_t index, float *z);\n\n", p, p, p);
+    if (classes) put(t, "#define %s_CLASSES %d\n", up, classes);
+    put(t, "\nvoid %s_generate_r(const float *z%s, float *image, float *work);\n"
+           "void %s_generate(const float *z%s, float *image);\n"
+           "void %s_noise(uint64_t seed, uint64_t index, float *z);\n\n", p, lp, p, lp, p);
 
     for (int i = 0; i < m->n_layers; i++) {
         gan_layer_tensor ts[8];
         int k = m->layers[i].ops->tensors(&m->layers[i], ts, 8);
         for (int j = 0; j < k; j++) put_array(t, p, i, ts[j].name, ts[j].data, ts[j].size);
     }
-    put(t, "\nvoid %s_generate_r(const float *z, float *image, float *work) {\n"
+    put(t, "\nvoid %s_generate_r(const float *z%s, float *image, float *work) {\n"
            "    float *x, *y, *tmp, *a = work, *b = work + %d;\n    int o, k;\n"
            "    (void)o, (void)k;\n"
            "    for (k = 0; k < %d; k++) a[k] = z[k];\n"
-           "    x = a, y = b;\n\n", p, work, m->in_size);
+           "    x = a, y = b;\n\n", p, lp, work, m->in_size);
     for (int i = 0; i < m->n_layers; i++) {
         const gan_layer *l = &m->layers[i];
         if (l->is_view) continue;
@@ -239,8 +256,9 @@ static gan_status build_source(const gan_generator *g, const char *p, text *t) {
                             "yet", i, l->ops->name);
     }
     put(t, "    for (k = 0; k < %d; k++) image[k] = x[k];\n}\n\n", c * h * w);
-    put(t, "void %s_generate(const float *z, float *image) {\n"
-           "    static float work[%d];\n    %s_generate_r(z, image, work);\n}\n\n", p, 2 * work, p);
+    put(t, "void %s_generate(const float *z%s, float *image) {\n"
+           "    static float work[%d];\n    %s_generate_r(z%s, image, work);\n}\n\n", p, lp,
+        2 * work, p, la);
     put_template(t, noise_code, p, m->in_size);
     return t->failed ? gan_fail(GAN_ERR_OUT_OF_MEMORY, "export: out of memory") : GAN_OK;
 }

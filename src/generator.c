@@ -1,6 +1,7 @@
 /*
  * generator.c - a trained generator on its own: load it from a checkpoint
- * onto the CPU or a GPU, make latent vectors, generate images (the
+ * (the moving average of the generator when the run kept one) onto the CPU
+ * or a GPU, make latent vectors and class labels, generate images (the
  * library's load-and-generate API, used by `gan sample`, `gan interpolate`
  * and `gan export`).
  */
@@ -39,7 +40,15 @@ gan_status gan_generator_load_on(const char *path, int device, gan_generator **o
     if (s == GAN_OK) s = gan_ckpt_read_spec(f, &g->info, &g->spec);
     if (s == GAN_OK)
         s = gan_spec_build(g->spec, GAN_SPEC_GENERATOR, &g->model, GEN_MAX_ROWS, be);
-    if (s == GAN_OK) s = gan_ckpt_load_model(f, &g->model, NULL, false);
+    if (s == GAN_OK && g->spec->n_classes) {
+        s = gan_arena_init_on(&g->labels_arena, GEN_MAX_ROWS * sizeof(int32_t), be);
+        if (s == GAN_OK)
+            g->labels = gan_arena_bytes(&g->labels_arena, GEN_MAX_ROWS * sizeof(int32_t));
+    }
+    if (s == GAN_OK) {
+        g->ema = gan_ckpt_has_ema(f, &g->info);
+        s = gan_ckpt_load_model(f, &g->model, g->ema ? "generator_ema" : NULL, false);
+    }
     gan_st_close(f);
     if (s != GAN_OK) {
         gan_generator_free(g);
@@ -52,6 +61,7 @@ gan_status gan_generator_load_on(const char *path, int device, gan_generator **o
 void gan_generator_free(gan_generator *g) {
     if (!g) return;
     gan_model_free(&g->model);
+    gan_arena_free(&g->labels_arena);
     gan_spec_free(g->spec);
     free(g);
 }
@@ -74,6 +84,27 @@ const gan_spec *gan_generator_spec(const gan_generator *g) {
     return g->spec;
 }
 
+int gan_generator_num_classes(const gan_generator *g) {
+    return g->spec->n_classes;
+}
+
+bool gan_generator_uses_ema(const gan_generator *g) {
+    return g->ema;
+}
+
+void gan_generator_labels(const gan_generator *g, gan_label_mode mode, uint64_t seed,
+                          int64_t first, int n, int32_t *labels) {
+    uint32_t classes = (uint32_t)g->spec->n_classes;
+    for (int i = 0; i < n; i++) {
+        uint64_t index = (uint64_t)(first + i);
+        if (!classes) labels[i] = 0;
+        else if (mode == GAN_LABELS_UNIFORM)
+            labels[i] = (int32_t)gan_rng_below(seed, gan_rng_stream(GAN_RNG_LABEL, index), 0,
+                                               classes);
+        else labels[i] = (int32_t)(index % classes);
+    }
+}
+
 void gan_generator_noise(const gan_generator *g, uint64_t seed, int64_t first, int n, float *z) {
     size_t latent = (size_t)g->spec->latent_dim;
     for (int i = 0; i < n; i++)
@@ -81,16 +112,37 @@ void gan_generator_noise(const gan_generator *g, uint64_t seed, int64_t first, i
                        z + (size_t)i * latent, latent);
 }
 
-gan_status gan_generator_generate(gan_generator *g, const float *z, int n, float *images) {
+gan_status gan_generator_generate_labeled(gan_generator *g, const float *z,
+                                          const int32_t *labels, int n, float *images) {
     if (n < 0) return gan_fail(GAN_ERR_INVALID_ARGUMENT, "negative sample count %d", n);
+    int classes = g->spec->n_classes;
+    if (classes && !labels)
+        return gan_fail(GAN_ERR_INVALID_ARGUMENT, "model '%s' is conditional: give each sample "
+                        "a class label", g->spec->name);
+    if (!classes && labels)
+        return gan_fail(GAN_ERR_INVALID_ARGUMENT, "model '%s' is unconditional: it takes no "
+                        "class labels", g->spec->name);
+    for (int i = 0; labels && i < n; i++)
+        if (labels[i] < 0 || labels[i] >= classes)
+            return gan_fail(GAN_ERR_INVALID_ARGUMENT, "class %d of sample %d is out of range "
+                            "[0, %d] for model '%s'", (int)labels[i], i, classes - 1,
+                            g->spec->name);
     const gan_backend *be = g->model.be;
     size_t img = (size_t)g->model.out_size, latent = (size_t)g->spec->latent_dim;
     for (int start = 0; start < n; start += g->model.max_batch) {
         int rows = GAN_MIN(g->model.max_batch, n - start);
         float *x = g->model.acts[0];
         be->copy_to_device(x, z + (size_t)start * latent, rows * latent * sizeof *z);
+        if (labels)
+            be->copy_to_device(g->labels, labels + start, (size_t)rows * sizeof *labels);
+        gan_model_set_labels(&g->model, labels ? g->labels : NULL);
         const float *y = gan_model_forward(&g->model, x, rows, false);
         GAN_TRY(be->copy_to_host(images + (size_t)start * img, y, rows * img * sizeof *y));
     }
+    gan_model_set_labels(&g->model, NULL);
     return GAN_OK;
+}
+
+gan_status gan_generator_generate(gan_generator *g, const float *z, int n, float *images) {
+    return gan_generator_generate_labeled(g, z, NULL, n, images);
 }

@@ -11,6 +11,10 @@ struct gan_generator {
     gan_spec *spec;     /* the model (owned) */
     gan_ckpt_info info; /* what the checkpoint's metadata says */
     gan_model model;    /* the generator network (CPU or GPU; host copies in model.host) */
+    bool ema;           /* model holds the generator_ema.* weights */
+    int32_t *labels;    /* (GEN_MAX_ROWS) a forward's class labels, in the backend's memory
+                           (conditional models) */
+    gan_arena labels_arena;
 };
 
 #endif

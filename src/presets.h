@@ -6,6 +6,10 @@
  *   mlp    the seed model (see models/mlp.gan), bit-exact with the C code it
  *          replaced (tests/test_spec.c, tests/test_seed_fixture.c)
  *   dcgan  a DCGAN for 28x28 grayscale (models/dcgan.gan)
+ *   cgan   class-conditional mlp, 10 classes, learned label embeddings in
+ *          both networks (models/cgan.gan)
+ *   cdcgan class-conditional dcgan, 10 classes, one-hot label channels
+ *          (models/cdcgan.gan)
  *
  * A preset is nothing but its text: gan_spec_load(name) parses it like a file.
  */

@@ -25,14 +25,16 @@ extern "C" {
 enum gan_rng_purpose {
     GAN_RNG_INIT = 1,    /* parameter initialisation; detail = net << 16 | tensor, with bits
                             40..47 tagging a layer's extra tensors (spectral-norm u, v) */
-    GAN_RNG_NOISE = 2,   /* latent noise of one training step; detail = step */
+    GAN_RNG_NOISE = 2,   /* latent noise of one D step; detail = step * d_steps + k */
     GAN_RNG_SHUFFLE = 3, /* data order of one epoch; detail = epoch */
     GAN_RNG_FIXED = 4,   /* the fixed noise for sample grids; detail = 0 */
     GAN_RNG_SAMPLE = 5,  /* latent vector of one generated sample; detail = sample index */
     GAN_RNG_EVAL = 6,    /* subsets drawn by metrics (KID); detail = 2 * subset + set */
     GAN_RNG_DROPOUT = 7, /* dropout masks; detail = net << 48 | layer << 40 | forward (model.h) */
-    GAN_RNG_CLASSIFIER = 8 /* training of the eval classifier and subsets drawn by `gan eval`;
+    GAN_RNG_CLASSIFIER = 8, /* training of the eval classifier and subsets drawn by `gan eval`;
                               detail = use << 40 | epoch (src/eval/classifier.h) */
+    GAN_RNG_LABEL = 9    /* class label of one generated sample (gan_generator_labels);
+                            detail = sample index */
 };
 
 static inline uint64_t gan_rng_stream(enum gan_rng_purpose purpose, uint64_t detail) {

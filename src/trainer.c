@@ -1,7 +1,8 @@
 /*
- * trainer.c - the GAN training loop: data order, noise, the discriminator
- * step and the generator step (see trainer.h for the algorithm), on the CPU
- * or a GPU: the same backend calls, replayed as a graph on the GPU.
+ * trainer.c - the GAN training loop: data order, noise, labels, the
+ * discriminator steps, the generator step and the generator's moving
+ * average (see trainer.h for the algorithm, loss.c for the losses), on the
+ * CPU or a GPU: the same backend calls, replayed as a graph on the GPU.
  */
 #include "trainer.h"
 #include "backend.h"
@@ -24,15 +25,29 @@ void gan_train_options_default(gan_train_options *opt) {
         .max_steps = 0,
         .device = GAN_DEVICE_CPU,
         .allow_tf32 = 0,
+        .loss = GAN_LOSS_NONSATURATING,
+        .clip = 0.01f,
+        .lr_g = 0.0f,
+        .lr_d = 0.0f,
+        .d_steps = 1,
+        .label_smoothing = 0.0f,
+        .ema = 0.0f,
     };
+}
+
+static gan_status check_rate(const char *flag, float lr) {
+    if (!(lr > 0.0f && lr < 1.0f))
+        return gan_fail(GAN_ERR_INVALID_ARGUMENT, "%s: %g is out of range (0, 1)", flag, lr);
+    return GAN_OK;
 }
 
 static gan_status check_options(const gan_train_options *o) {
     if (o->batch_size < 1 || o->batch_size > 65536)
         return gan_fail(GAN_ERR_INVALID_ARGUMENT, "--batch-size: %d is out of range [1, 65536]",
                         o->batch_size);
-    if (!(o->lr > 0.0f && o->lr < 1.0f))
-        return gan_fail(GAN_ERR_INVALID_ARGUMENT, "--lr: %g is out of range (0, 1)", o->lr);
+    GAN_TRY(check_rate("--lr", o->lr));
+    if (o->lr_g != 0.0f) GAN_TRY(check_rate("--lr-g", o->lr_g));
+    if (o->lr_d != 0.0f) GAN_TRY(check_rate("--lr-d", o->lr_d));
     if (!(o->beta1 >= 0.0f && o->beta1 < 1.0f))
         return gan_fail(GAN_ERR_INVALID_ARGUMENT, "--beta1: %g is out of range [0, 1)", o->beta1);
     if (!(o->beta2 >= 0.0f && o->beta2 < 1.0f))
@@ -50,6 +65,24 @@ static gan_status check_options(const gan_train_options *o) {
                         o->threads);
     if (o->device != GAN_DEVICE_CPU && o->device != GAN_DEVICE_CUDA)
         return gan_fail(GAN_ERR_INVALID_ARGUMENT, "--device: unknown device %d", o->device);
+    if (!gan_loss_name(o->loss))
+        return gan_fail(GAN_ERR_INVALID_ARGUMENT, "--loss: unknown loss number %d", (int)o->loss);
+    if (!(o->clip > 0.0f && o->clip <= 100.0f))
+        return gan_fail(GAN_ERR_INVALID_ARGUMENT, "--clip: %g is out of range (0, 100]", o->clip);
+    if (o->d_steps < 1 || o->d_steps > 100)
+        return gan_fail(GAN_ERR_INVALID_ARGUMENT, "--d-steps: %d is out of range [1, 100]",
+                        o->d_steps);
+    if (!(o->label_smoothing >= 0.0f && o->label_smoothing < 0.5f))
+        return gan_fail(GAN_ERR_INVALID_ARGUMENT, "--label-smoothing: %g is out of range "
+                        "[0, 0.5)", o->label_smoothing);
+    if (o->label_smoothing > 0.0f && o->loss != GAN_LOSS_NONSATURATING &&
+        o->loss != GAN_LOSS_MINIMAX)
+        return gan_fail(GAN_ERR_INVALID_ARGUMENT, "--label-smoothing: applies to the "
+                        "cross-entropy losses (non-saturating, minimax), not to --loss %s",
+                        gan_loss_name(o->loss));
+    if (!(o->ema == 0.0f || (o->ema > 0.0f && o->ema < 1.0f)))
+        return gan_fail(GAN_ERR_INVALID_ARGUMENT, "--ema: %g is out of range (0, 1) (0 = no "
+                        "moving average)", o->ema);
     return GAN_OK;
 }
 
@@ -64,32 +97,37 @@ static gan_status pick_backend(const gan_train_options *o, const gan_backend **o
     return GAN_OK;
 }
 
-/* targets, dlogits, the step counters and loss sums, in the backend's
- * memory; on a GPU also room for the dataset and its order (count images). */
+/* Rows of G's training batch buffers (also what sample grids generate). */
+static int g_rows(const gan_trainer *t) {
+    return GAN_MAX(t->batch, 64);
+}
+
+/* dlogits, the step counters, loss sums and labels, in the backend's
+ * memory; on a GPU also room for the dataset, its labels and its order
+ * (count images). */
 static gan_status plan_device(gan_trainer *t, int64_t count) {
     const gan_backend *be = t->be;
     bool copy_data = !be->host_memory && count > 0;
+    size_t B = (size_t)t->batch, rows = (size_t)g_rows(t);
     gan_arena measure, *a = &measure;
     for (int pass = 0; pass < 2; pass++) {
         if (pass == 0) gan_arena_measure(a);
         else GAN_TRY(gan_arena_init_on(a = &t->dev_arena, measure.used, be));
-        t->targets = gan_arena_floats(a, 2 * (size_t)t->batch);
-        t->dlogits = gan_arena_floats(a, 2 * (size_t)t->batch);
+        t->dlogits = gan_arena_floats(a, 2 * B);
         t->step_dev = gan_arena_bytes(a, sizeof *t->step_dev);
+        t->noise_index = gan_arena_bytes(a, sizeof *t->noise_index);
         t->noise_stream = gan_arena_bytes(a, sizeof *t->noise_stream);
-        t->sums = gan_arena_floats(a, 6);
+        t->step_stream = gan_arena_bytes(a, sizeof *t->step_stream);
+        t->sums = gan_arena_floats(a, GAN_SUM_COUNT);
+        t->labels_d = gan_arena_bytes(a, 2 * B * sizeof *t->labels_d);
+        t->labels_g = gan_arena_bytes(a, rows * sizeof *t->labels_g);
+        t->labels_gen = gan_arena_bytes(a, rows * sizeof *t->labels_gen);
         if (copy_data) {
             t->pixels = gan_arena_bytes(a, (size_t)count * t->image_size);
             t->order_dev = gan_arena_bytes(a, (size_t)count * sizeof *t->order_dev);
+            if (t->n_classes) t->pixel_labels = gan_arena_bytes(a, (size_t)count);
         }
     }
-    float *ones = malloc(2 * (size_t)t->batch * sizeof *ones);
-    if (!ones) return gan_fail(GAN_ERR_OUT_OF_MEMORY, "cannot allocate the targets");
-    for (int i = 0; i < 2 * t->batch; i++) ones[i] = i < t->batch ? 1.0f : 0.0f;
-    be->copy_to_device(t->targets, ones, 2 * (size_t)t->batch * sizeof *ones);
-    gan_status s = be->synchronize();
-    free(ones);
-    GAN_TRY(s);
     return gan_trainer_set_step(t, 0);
 }
 
@@ -97,41 +135,50 @@ gan_status gan_trainer_set_step(gan_trainer *t, int64_t step) {
     const gan_backend *be = t->be;
     t->step = step;
     t->acc_from = step;
-    uint64_t stream = gan_rng_stream(GAN_RNG_NOISE, (uint64_t)step);
+    int64_t noise = step * t->opt.d_steps;
+    uint64_t stream = gan_rng_stream(GAN_RNG_NOISE, (uint64_t)noise);
     be->copy_to_device(t->step_dev, &step, sizeof step);
+    be->copy_to_device(t->noise_index, &noise, sizeof noise);
     be->copy_to_device(t->noise_stream, &stream, sizeof stream);
     return be->synchronize(); /* the sources are on this stack */
 }
 
 static gan_status build(gan_trainer *t, const gan_spec *spec, const gan_train_options *opt) {
     GAN_TRY(check_options(opt));
-    /* conditional training (labels fed to the label layers) is not here yet */
-    if (spec->n_classes > 0)
-        return gan_fail(GAN_ERR_UNSUPPORTED, "%s: model '%s' is conditional (classes %d); "
-                        "this trainer trains unconditional models only", spec->origin,
-                        spec->name, spec->n_classes);
     GAN_TRY(gan_spec_copy(spec, &t->spec));
     t->opt = *opt;
+    if (t->opt.lr_g == 0.0f) t->opt.lr_g = opt->lr;
+    if (t->opt.lr_d == 0.0f) t->opt.lr_d = opt->lr;
+    t->loss = gan_loss_spec_of(opt);
+    t->has_ema = opt->ema > 0.0f;
     GAN_TRY(pick_backend(opt, &t->be));
     t->use_graph = !t->be->host_memory;
     t->batch = opt->batch_size;
     t->latent = spec->latent_dim;
+    t->n_classes = spec->n_classes;
     const int *img = spec->image;
     t->image_size = img[0] * img[1] * img[2];
     t->order_epoch = -1;
 
-    int g_rows = GAN_MAX(t->batch, 64);
-    GAN_TRY(gan_spec_build(spec, GAN_SPEC_GENERATOR, &t->g, g_rows, t->be));
+    GAN_TRY(gan_spec_build(spec, GAN_SPEC_GENERATOR, &t->g, g_rows(t), t->be));
     GAN_TRY(gan_spec_build(spec, GAN_SPEC_DISCRIMINATOR, &t->d, 2 * t->batch, t->be));
     GAN_TRY(gan_model_init(&t->g, opt->seed, 0));
     GAN_TRY(gan_model_init(&t->d, opt->seed, 1));
+    if (t->has_ema) { /* starts as a copy of G */
+        GAN_TRY(gan_spec_build_as(spec, GAN_SPEC_GENERATOR, "generator_ema", &t->g_ema, 64,
+                                  t->be));
+        t->be->copy(t->g_ema.params, t->g.params, t->g.n_params * sizeof(float));
+        t->be->copy(t->g_ema.state, t->g.state, t->g.n_state * sizeof(float));
+    }
 
     gan_arena measure;
     gan_arena *a = &measure;
     for (int pass = 0; pass < 2; pass++) {
         if (pass == 0) gan_arena_measure(a);
         else GAN_TRY(gan_arena_init(a = &t->arena, measure.used));
+        t->grid_labels = gan_arena_bytes(a, GAN_MAX_GRID_SAMPLES * sizeof(int32_t));
         t->fixed_z = gan_arena_floats(a, (size_t)GAN_MAX_GRID_SAMPLES * t->latent);
+        t->grid_z = gan_arena_floats(a, (size_t)GAN_MAX_GRID_SAMPLES * t->latent);
         t->grid = gan_arena_floats(a, (size_t)GAN_MAX_GRID_SAMPLES * t->image_size);
     }
     gan_rng_normal(opt->seed, gan_rng_stream(GAN_RNG_FIXED, 0), t->fixed_z,
@@ -170,19 +217,41 @@ gan_status gan_trainer_create_for_shape(const char *model, const gan_train_optio
     return s;
 }
 
-/* Put the dataset where the backend computes (once) and note its size. */
+/* A conditional model needs labels, each a class of the model. */
+static gan_status check_labels(const gan_spec *spec, const gan_dataset *data) {
+    if (!spec->n_classes) return GAN_OK;
+    const uint8_t *labels = gan_dataset_labels(data);
+    if (!labels)
+        return gan_fail(GAN_ERR_INVALID_ARGUMENT, "%s: no labels file next to the images "
+                        "(*-labels-idx1-ubyte[.gz]); model '%s' is conditional and needs a "
+                        "class label per image", gan_dataset_path(data), spec->name);
+    int64_t count = gan_dataset_count(data);
+    for (int64_t i = 0; i < count; i++)
+        if (labels[i] >= spec->n_classes)
+            return gan_fail(GAN_ERR_INVALID_ARGUMENT, "%s: label %d of image %lld is out of "
+                            "range for model '%s' (classes 0 to %d)",
+                            gan_dataset_labels_path(data), labels[i], (long long)i, spec->name,
+                            spec->n_classes - 1);
+    return GAN_OK;
+}
+
+/* Put the dataset (and its labels) where the backend computes (once) and
+ * note its size. */
 static gan_status attach_data(gan_trainer *t, const gan_dataset *data) {
     const gan_backend *be = t->be;
     int64_t count = gan_dataset_count(data);
     t->data = data;
-    t->steps_per_epoch = count / t->batch;
+    t->steps_per_epoch = count / ((int64_t)t->batch * t->opt.d_steps);
     if (be->host_memory) {
         t->pixels = gan_dataset_pixels(data);
+        t->pixel_labels = t->n_classes ? gan_dataset_labels(data) : NULL;
         t->order_dev = t->order;
         return GAN_OK;
     }
     be->copy_to_device((void *)t->pixels, gan_dataset_pixels(data),
                        (size_t)count * t->image_size);
+    if (t->n_classes)
+        be->copy_to_device((void *)t->pixel_labels, gan_dataset_labels(data), (size_t)count);
     return be->synchronize();
 }
 
@@ -204,6 +273,7 @@ gan_status gan_trainer_create_spec(const gan_spec *spec, const gan_train_options
     int c, h, w;
     gan_dataset_shape(data, &c, &h, &w);
     int64_t count = gan_dataset_count(data);
+    int64_t per_step = (int64_t)opt->batch_size * opt->d_steps;
     const int *img = spec->image;
     gan_status s = GAN_OK;
     if (c != img[0] || h != img[1] || w != img[2])
@@ -213,9 +283,15 @@ gan_status gan_trainer_create_spec(const gan_spec *spec, const gan_train_options
     else if (count < opt->batch_size)
         s = gan_fail(GAN_ERR_SHAPE, "%s: %lld images, fewer than the batch size %d",
                      gan_dataset_path(data), (long long)count, opt->batch_size);
+    else if (count < per_step)
+        s = gan_fail(GAN_ERR_SHAPE, "%s: %lld images, fewer than one step's batch size x "
+                     "--d-steps = %lld", gan_dataset_path(data), (long long)count,
+                     (long long)per_step);
     else if (count > UINT32_MAX)
         s = gan_fail(GAN_ERR_SHAPE, "%s: too many images (%lld)", gan_dataset_path(data),
                      (long long)count);
+    else
+        s = check_labels(spec, data);
     GAN_TRY(s);
     gan_trainer *t;
     GAN_TRY(create(spec, opt, count, &t));
@@ -237,6 +313,7 @@ void gan_trainer_free(gan_trainer *t) {
     if (t->graph) t->be->graph_free(t->graph);
     gan_model_free(&t->g);
     gan_model_free(&t->d);
+    gan_model_free(&t->g_ema);
     gan_arena_free(&t->arena);
     gan_arena_free(&t->dev_arena);
     gan_spec_free(t->spec);
@@ -252,6 +329,10 @@ int gan_trainer_latent_dim(const gan_trainer *t) {
     return t->latent;
 }
 
+int gan_trainer_num_classes(const gan_trainer *t) {
+    return t->n_classes;
+}
+
 float *gan_trainer_real_rows(gan_trainer *t) {
     return t->d.acts[0];
 }
@@ -260,57 +341,102 @@ float *gan_trainer_noise(gan_trainer *t) {
     return t->g.acts[0];
 }
 
-/* Steps 2-4 (trainer.h) as backend calls, the loss sums accumulating in
- * t->sums; then the device's step counter and noise stream move on. */
-static void step_core(gan_trainer *t) {
+int32_t *gan_trainer_real_labels(gan_trainer *t) {
+    return t->labels_d;
+}
+
+void gan_trainer_sync_labels(gan_trainer *t) {
+    size_t bytes = (size_t)t->batch * sizeof(int32_t);
+    t->be->copy(t->labels_d + t->batch, t->labels_d, bytes);
+    t->be->copy(t->labels_g, t->labels_d, bytes);
+}
+
+/* Random layers (dropout) draw from streams numbered by the step (G: K
+ * training forwards per step, D: K + 1), so a resumed run draws the same.
+ * (Host values: a model with dropout never runs as a graph.) */
+static void set_rng_counters(gan_trainer *t) {
+    uint64_t k = (uint64_t)t->opt.d_steps, s = (uint64_t)t->step;
+    gan_model_set_rng_counter(&t->g, s * k);
+    gan_model_set_rng_counter(&t->d, s * (k + 1));
+}
+
+/* Step 1a for D step k: the real batch (with its labels, given to the fake
+ * rows and G too) and the noise, from the step counters on the device; the
+ * noise stream moves on to the next D step's. */
+static void step_inputs(gan_trainer *t, int k) {
     const gan_backend *be = t->be;
+    be->load_batch_u8(t->d.acts[0], t->n_classes ? t->labels_d : NULL, t->pixels,
+                      t->pixel_labels, t->order_dev, t->step_dev, t->steps_per_epoch,
+                      t->opt.d_steps, k, t->batch, (size_t)t->image_size);
+    if (t->n_classes) gan_trainer_sync_labels(t);
+    be->rng_normal_dev(t->opt.seed, t->noise_stream, t->g.acts[0],
+                       (size_t)t->batch * t->latent);
+    be->step_advance(t->noise_index, t->noise_stream, gan_rng_stream(GAN_RNG_NOISE, 0));
+}
+
+/* One discriminator step (1b, 1c) on the real rows, noise and labels in
+ * place, its loss sums accumulating in t->sums. */
+static void d_step(gan_trainer *t) {
+    const gan_backend *be = t->be;
+    const gan_loss_spec *ls = &t->loss;
     int B = t->batch;
     size_t img = (size_t)t->image_size;
-    const gan_train_options *o = &t->opt;
-
-    /* random layers (dropout) draw from streams numbered by the step: G's one
-     * training forward per step, D's two, so a resumed run draws the same */
-    gan_model_set_rng_counter(&t->g, (uint64_t)t->step);
-    gan_model_set_rng_counter(&t->d, 2 * (uint64_t)t->step);
 
     /* fake = G(z); D's input is [real; fake] */
+    gan_model_set_labels(&t->g, t->n_classes ? t->labels_g : NULL);
     const float *fake = gan_model_forward(&t->g, t->g.acts[0], B, true);
     float *fake_rows = t->d.acts[0] + (size_t)B * img;
     be->copy(fake_rows, fake, (size_t)B * img * sizeof *fake);
 
-    /* discriminator step */
+    gan_model_set_labels(&t->d, t->n_classes ? t->labels_d : NULL);
     const float *logits = gan_model_forward(&t->d, t->d.acts[0], 2 * B, true);
-    float scale = 1.0f / (2.0f * (float)B);
-    be->bce_logits_acc(t->dlogits, logits, t->targets, (size_t)B, scale, t->sums);
-    be->bce_logits_acc(t->dlogits + B, logits + B, t->targets + B, (size_t)B, scale, t->sums + 2);
+    float scale = ls->half ? 1.0f / (2.0f * (float)B) : 1.0f / (float)B;
+    be->loss_acc(t->dlogits, logits, (size_t)B, ls->real, ls->t_real, scale,
+                 t->sums + GAN_SUM_REAL);
+    be->loss_acc(t->dlogits + B, logits + B, (size_t)B, ls->fake, ls->t_fake, scale,
+                 t->sums + GAN_SUM_FAKE);
     gan_model_zero_grads(&t->d);
     gan_model_backward(&t->d, t->dlogits, 2 * B, true, false);
-    gan_model_adam_step(&t->d, o->lr, o->beta1, o->beta2, o->adam_eps);
+    gan_model_adam_step(&t->d, t->opt.lr_d, t->opt.beta1, t->opt.beta2, t->opt.adam_eps);
+    if (t->opt.loss == GAN_LOSS_WASSERSTEIN)
+        be->clamp(t->d.params, t->d.n_params, -t->opt.clip, t->opt.clip);
+}
 
-    /* generator step through the updated, frozen discriminator */
-    logits = gan_model_forward(&t->d, fake_rows, B, true);
-    be->bce_logits_acc(t->dlogits, logits, t->targets, (size_t)B, 1.0f / (float)B, t->sums + 4);
+/* Steps 2 and 3: the generator step through the updated, frozen
+ * discriminator on the last D step's fake rows, then the moving average;
+ * then the device's step counter moves on. */
+static void g_step(gan_trainer *t) {
+    const gan_backend *be = t->be;
+    int B = t->batch;
+    float *fake_rows = t->d.acts[0] + (size_t)B * t->image_size;
+    gan_model_set_labels(&t->d, t->n_classes ? t->labels_d + B : NULL);
+    const float *logits = gan_model_forward(&t->d, fake_rows, B, true);
+    be->loss_acc(t->dlogits, logits, (size_t)B, t->loss.gen, t->loss.t_gen, 1.0f / (float)B,
+                 t->sums + GAN_SUM_GEN);
     const float *dfake = gan_model_backward(&t->d, t->dlogits, B, false, true);
     gan_model_zero_grads(&t->g);
     gan_model_backward(&t->g, dfake, B, true, false);
-    gan_model_adam_step(&t->g, o->lr, o->beta1, o->beta2, o->adam_eps);
-
-    be->step_advance(t->step_dev, t->noise_stream, gan_rng_stream(GAN_RNG_NOISE, 0));
+    gan_model_adam_step(&t->g, t->opt.lr_g, t->opt.beta1, t->opt.beta2, t->opt.adam_eps);
+    if (t->has_ema) {
+        be->ema_update(t->g_ema.params, t->g.params, t->g.n_params, t->opt.ema);
+        be->ema_update(t->g_ema.state, t->g.state, t->g.n_state, t->opt.ema);
+    }
+    be->step_advance(t->step_dev, t->step_stream, gan_rng_stream(GAN_RNG_NOISE, 0));
 }
 
-/* Step 1: this step's real images (data order on the device) and noise. */
-static void step_inputs(gan_trainer *t) {
-    const gan_backend *be = t->be;
-    be->load_batch_u8(t->d.acts[0], t->pixels, t->order_dev, t->step_dev, t->steps_per_epoch,
-                      t->batch, (size_t)t->image_size);
-    be->rng_normal_dev(t->opt.seed, t->noise_stream, t->g.acts[0],
-                       (size_t)t->batch * t->latent);
+/* A whole iteration as backend calls: K times (inputs, D step), then G. */
+static void step_core(gan_trainer *t) {
+    set_rng_counters(t);
+    for (int k = 0; k < t->opt.d_steps; k++) {
+        step_inputs(t, k);
+        d_step(t);
+    }
+    g_step(t);
 }
 
 /* The host's side of a finished (or queued) step: counts, and on the CPU
  * the step's statistics from the sums, which then restart. */
 static gan_status step_finish(gan_trainer *t, gan_step_stats *st) {
-    int B = t->batch;
     t->step++;
     gan_step_stats *l = &t->last;
     l->step = t->step;
@@ -318,17 +444,20 @@ static gan_status step_finish(gan_trainer *t, gan_step_stats *st) {
     gan_status s = GAN_OK;
     if (t->be->host_memory) {
         float *sums = t->sums;
-        double loss_d = (double)sums[0] + sums[2], loss_g = sums[4];
-        l->loss_d = (float)(loss_d / (2.0 * B));
-        l->loss_g = (float)(loss_g / B);
-        l->d_real = (float)(sums[1] / B);
-        l->d_fake = (float)(sums[3] / B);
-        for (int i = 0; i < 6; i++) sums[i] = 0.0f;
+        double B = (double)t->batch, K = (double)t->opt.d_steps;
+        double d_weight = t->loss.half ? 0.5 : 1.0;
+        double loss_d = d_weight * ((double)sums[GAN_SUM_REAL] + sums[GAN_SUM_FAKE]) / (K * B);
+        double loss_g = (double)sums[GAN_SUM_GEN] / B;
+        l->loss_d = (float)loss_d;
+        l->loss_g = (float)loss_g;
+        l->d_real = (float)((double)sums[GAN_SUM_REAL + 1] / (K * B));
+        l->d_fake = (float)((double)sums[GAN_SUM_FAKE + 1] / (K * B));
+        for (int i = 0; i < GAN_SUM_COUNT; i++) sums[i] = 0.0f;
         t->acc[0] += l->loss_d, t->acc[1] += l->loss_g;
         t->acc[2] += l->d_real, t->acc[3] += l->d_fake;
         if (!isfinite(loss_d) || !isfinite(loss_g))
             s = gan_fail(GAN_ERR_NUMERIC, "training diverged at step %lld: loss_d = %g, "
-                         "loss_g = %g", (long long)t->step, loss_d / (2.0 * B), loss_g / B);
+                         "loss_g = %g", (long long)t->step, loss_d, loss_g);
     } else { /* the losses stay on the device: report the last ones taken */
         l->loss_d = t->taken.loss_d, l->loss_g = t->taken.loss_g;
         l->d_real = t->taken.d_real, l->d_fake = t->taken.d_fake;
@@ -338,7 +467,14 @@ static gan_status step_finish(gan_trainer *t, gan_step_stats *st) {
 }
 
 gan_status gan_trainer_step_batch(gan_trainer *t, gan_step_stats *st) {
-    step_core(t);
+    if (t->opt.d_steps != 1)
+        return gan_fail(GAN_ERR_INVALID_ARGUMENT, "gan_trainer_step_batch: runs one D step "
+                        "(d_steps is %d)", t->opt.d_steps);
+    set_rng_counters(t);
+    d_step(t);
+    /* the noise of this step was given: move its stream on as step_inputs does */
+    t->be->step_advance(t->noise_index, t->noise_stream, gan_rng_stream(GAN_RNG_NOISE, 0));
+    g_step(t);
     return step_finish(t, st);
 }
 
@@ -363,13 +499,12 @@ static gan_status load_order(gan_trainer *t) {
     return GAN_OK;
 }
 
-/* Capture one whole step (inputs, both updates, counters) as a graph. The
+/* Capture one whole step (inputs, all updates, counters) as a graph. The
  * capture records without running; the caller replays it. */
 static gan_status capture_step(gan_trainer *t) {
     const gan_backend *be = t->be;
     int64_t g0 = t->g.adam_t, d0 = t->d.adam_t;
     GAN_TRY(be->graph_begin());
-    step_inputs(t);
     step_core(t);
     GAN_TRY(be->graph_end(&t->graph));
     t->graph_adam_steps[0] = t->g.adam_t - g0;
@@ -391,9 +526,9 @@ gan_status gan_trainer_step(gan_trainer *t, gan_step_stats *st) {
         t->d.adam_t += t->graph_adam_steps[1];
         return step_finish(t, st);
     }
-    step_inputs(t);
+    step_core(t);
     t->warmed_up = true;
-    return gan_trainer_step_batch(t, st);
+    return step_finish(t, st);
 }
 
 gan_status gan_trainer_take_stats(gan_trainer *t, gan_step_stats *mean) {
@@ -402,19 +537,20 @@ gan_status gan_trainer_take_stats(gan_trainer *t, gan_step_stats *mean) {
     m.step = t->step;
     m.epoch = t->steps_per_epoch && t->step ? (t->step - 1) / t->steps_per_epoch : 0;
     if (n > 0) {
-        int B = t->batch;
         double loss_d, loss_g, d_real, d_fake;
         if (t->be->host_memory) {
             loss_d = t->acc[0] / n, loss_g = t->acc[1] / n;
             d_real = t->acc[2] / n, d_fake = t->acc[3] / n;
         } else {
-            float sums[6];
+            float sums[GAN_SUM_COUNT];
             GAN_TRY(t->be->copy_to_host(sums, t->sums, sizeof sums));
             t->be->mem_set(t->sums, 0, sizeof sums);
-            loss_d = ((double)sums[0] + sums[2]) / (2.0 * B * n);
-            loss_g = (double)sums[4] / ((double)B * n);
-            d_real = (double)sums[1] / ((double)B * n);
-            d_fake = (double)sums[3] / ((double)B * n);
+            double B = (double)t->batch * (double)n, KB = B * t->opt.d_steps;
+            double d_weight = t->loss.half ? 0.5 : 1.0;
+            loss_d = d_weight * ((double)sums[GAN_SUM_REAL] + sums[GAN_SUM_FAKE]) / KB;
+            loss_g = (double)sums[GAN_SUM_GEN] / B;
+            d_real = (double)sums[GAN_SUM_REAL + 1] / KB;
+            d_fake = (double)sums[GAN_SUM_FAKE + 1] / KB;
         }
         m.loss_d = (float)loss_d, m.loss_g = (float)loss_g;
         m.d_real = (float)d_real, m.d_fake = (float)d_fake;
@@ -432,24 +568,58 @@ gan_status gan_trainer_take_stats(gan_trainer *t, gan_step_stats *mean) {
     return GAN_OK;
 }
 
-gan_status gan_trainer_generate(gan_trainer *t, const float *z, int n, float *images) {
+gan_status gan_trainer_generate_labeled(gan_trainer *t, const float *z, const int32_t *labels,
+                                        int n, float *images) {
     if (n < 0) return gan_fail(GAN_ERR_INVALID_ARGUMENT, "negative sample count %d", n);
+    if (t->n_classes && !labels)
+        return gan_fail(GAN_ERR_INVALID_ARGUMENT, "model '%s' is conditional: give each sample "
+                        "a class label", t->spec->name);
+    if (!t->n_classes && labels)
+        return gan_fail(GAN_ERR_INVALID_ARGUMENT, "model '%s' is unconditional: it takes no "
+                        "class labels", t->spec->name);
+    for (int i = 0; labels && i < n; i++)
+        if (labels[i] < 0 || labels[i] >= t->n_classes)
+            return gan_fail(GAN_ERR_INVALID_ARGUMENT, "class %d of sample %d is out of range "
+                            "[0, %d] for model '%s'", (int)labels[i], i, t->n_classes - 1,
+                            t->spec->name);
     const gan_backend *be = t->be;
+    gan_model *m = t->has_ema ? &t->g_ema : &t->g;
     size_t img = (size_t)t->image_size, latent = (size_t)t->latent;
-    for (int start = 0; start < n; start += t->g.max_batch) {
-        int rows = GAN_MIN(t->g.max_batch, n - start);
-        be->copy_to_device(t->g.acts[0], z + (size_t)start * latent, rows * latent * sizeof *z);
-        const float *out = gan_model_forward(&t->g, t->g.acts[0], rows, false);
+    for (int start = 0; start < n; start += m->max_batch) {
+        int rows = GAN_MIN(m->max_batch, n - start);
+        be->copy_to_device(m->acts[0], z + (size_t)start * latent, rows * latent * sizeof *z);
+        if (labels)
+            be->copy_to_device(t->labels_gen, labels + start, (size_t)rows * sizeof *labels);
+        gan_model_set_labels(m, labels ? t->labels_gen : NULL);
+        const float *out = gan_model_forward(m, m->acts[0], rows, false);
         GAN_TRY(be->copy_to_host(images + (size_t)start * img, out, rows * img * sizeof *out));
     }
+    gan_model_set_labels(m, NULL);
     return GAN_OK;
 }
 
+gan_status gan_trainer_generate(gan_trainer *t, const float *z, int n, float *images) {
+    return gan_trainer_generate_labeled(t, z, NULL, n, images);
+}
+
 gan_status gan_trainer_write_samples_png(gan_trainer *t, int rows, const char *path) {
-    if (rows < 1 || rows * rows > GAN_MAX_GRID_SAMPLES)
-        return gan_fail(GAN_ERR_INVALID_ARGUMENT, "sample grid of %d rows: must be 1 to 16", rows);
-    int n = rows * rows;
-    GAN_TRY(gan_trainer_generate(t, t->fixed_z, n, t->grid));
+    int n_rows = t->n_classes ? t->n_classes : rows;
+    if (rows < 1 || n_rows * rows > GAN_MAX_GRID_SAMPLES)
+        return gan_fail(GAN_ERR_INVALID_ARGUMENT, "sample grid of %d x %d images: must be 1 to "
+                        "%d images", n_rows, rows, GAN_MAX_GRID_SAMPLES);
+    int n = n_rows * rows;
     const int *img = t->spec->image;
+    if (!t->n_classes) {
+        GAN_TRY(gan_trainer_generate(t, t->fixed_z, n, t->grid));
+        return gan_write_png_grid(path, t->grid, n, img[0], img[1], img[2], rows);
+    }
+    /* one row per class; column j uses fixed noise vector j in every row */
+    size_t latent = (size_t)t->latent;
+    for (int i = 0; i < n; i++) {
+        memcpy(t->grid_z + (size_t)i * latent, t->fixed_z + (size_t)(i % rows) * latent,
+               latent * sizeof *t->grid_z);
+        t->grid_labels[i] = i / rows;
+    }
+    GAN_TRY(gan_trainer_generate_labeled(t, t->grid_z, t->grid_labels, n, t->grid));
     return gan_write_png_grid(path, t->grid, n, img[0], img[1], img[2], rows);
 }

@@ -1,24 +1,36 @@
 /*
  * trainer.h - the inside of a gan_trainer, for the library and its tests.
  *
- * One training iteration (gan_trainer_step):
- *   1. z ~ N(0, 1) (B, latent) from the noise stream of this step; the
- *      next B real images in this epoch's shuffled order, scaled to [-1, 1].
- *   2. fake = G(z) in training mode (batch statistics; running statistics
- *      updated once per iteration).
- *   3. Discriminator step: logits = D([real; fake]) on the 2B rows; loss_d =
- *      mean BCE with targets 1 (real) and 0 (fake) over the 2B rows (Keras's
- *      train_on_batch on the concatenated batch); Adam on D.
- *   4. Generator step: logits = D'(fake) with the updated D; loss_g = mean
- *      BCE with target 1 (non-saturating); backward through D to its input
- *      WITHOUT touching D's parameters or gradients, then through G; Adam on G.
- * The same fake batch (and G's saved activations) serves both steps, as in
- * PyTorch's DCGAN example: G's weights do not change in between.
+ * One training iteration (gan_trainer_step), with B = batch size and K =
+ * opt.d_steps:
+ *   1. K discriminator steps; D step k (0 <= k < K):
+ *      a. the next B real images in this epoch's shuffled order (batch
+ *         step * K + k of the epoch's permutation), scaled to [-1, 1], and
+ *         with a conditional model their labels; z ~ N(0, 1) (B, latent)
+ *         from noise stream step * K + k;
+ *      b. fake = G(z, labels of the real batch) in training mode (batch
+ *         statistics; running statistics updated);
+ *      c. logits = D([real; fake]) on the 2B rows (one forward: the seed's
+ *         batch composition, kept for every loss; labels [real's; fake's]);
+ *         loss terms on each half (gan_loss, loss_spec in trainer.c); Adam
+ *         on D with lr_d; for the Wasserstein loss D's parameters are then
+ *         clipped to [-clip, clip].
+ *   2. Generator step through the updated, frozen discriminator: logits =
+ *      D'(fake) on the LAST D step's fake batch (G's activations of that
+ *      forward are still in place: G's weights did not change since); the
+ *      generator loss term; backward through D to its input WITHOUT touching
+ *      D's parameters or gradients, then through G; Adam on G with lr_g.
+ *   3. With an EMA: g_ema = ema * g_ema + (1 - ema) * G, over G's parameters
+ *      and its batch-norm running statistics.
+ * With K = 1 this is exactly the seed's iteration (the same fake batch serves
+ * both steps, as in PyTorch's DCGAN example). A step consumes K real batches,
+ * so an epoch has floor(count / (K B)) steps.
  *
  * Every value a step needs lives in the backend's memory (the step number,
- * the noise stream, the data order, the loss sums), so a step is backend
- * calls only: on a GPU the whole iteration is captured once as a graph and
- * replayed, with no host-device synchronisation inside a step; the host
+ * the noise stream, the data order, the dataset and its labels, the loss
+ * sums), so a step is backend calls only: on a GPU the whole iteration
+ * (all K D steps, the G step and the EMA update) is captured once as a graph
+ * and replayed, with no host-device synchronisation inside a step; the host
  * only uploads the data order at epoch boundaries and reads the loss sums
  * when asked (gan_trainer_take_stats). The CPU runs the same calls directly.
  */
@@ -30,32 +42,63 @@
 
 #define GAN_MAX_GRID_SAMPLES 256
 
+/* The loss terms of one gan_loss (backend.h, gan_loss_term): D's real and
+ * fake halves and G's term with their targets. D's loss is d_weight / B
+ * times the sum of both halves' terms (d_weight 1/2 for the BCE-type losses:
+ * the mean over the 2B rows; 1 for the others: the sum of both halves'
+ * means); G's loss is the mean of its term. */
+typedef struct gan_loss_spec {
+    gan_loss_term real, fake, gen;
+    float t_real, t_fake, t_gen;
+    bool half;       /* d_weight = 1/2 (BCE-type losses) */
+    bool probability; /* the reported outputs are sigmoid(D) (BCE-type losses) */
+} gan_loss_spec;
+
+/* The terms of opt->loss (with opt->label_smoothing); loss.c. */
+gan_loss_spec gan_loss_spec_of(const gan_train_options *opt);
+
+/* Offsets in gan_trainer.sums: pairs (sum of loss terms, sum of reported
+ * outputs) of D's real halves, D's fake halves, G's step. */
+enum { GAN_SUM_REAL = 0, GAN_SUM_FAKE = 2, GAN_SUM_GEN = 4, GAN_SUM_COUNT = 6 };
+
 struct gan_trainer {
     gan_spec *spec;            /* the model (owned copy) */
-    gan_train_options opt;
+    gan_train_options opt;     /* lr_g and lr_d resolved (never 0) */
+    gan_loss_spec loss;
     const gan_dataset *data;
     gan_model g, d;
+    gan_model g_ema;           /* the EMA generator (has_ema), named "generator_ema" */
+    bool has_ema;
     const gan_backend *be;
     int batch;
     int latent;
     int image_size;            /* C*H*W */
+    int n_classes;             /* 0: unconditional */
     int64_t step;              /* iterations done */
     gan_step_stats last;       /* statistics of the latest step */
     int64_t steps_per_epoch;
     int64_t order_epoch;       /* epoch that `order` belongs to (-1: none yet) */
     uint32_t *order;           /* (count) this epoch's permutation of the data; on a GPU
                                   (2, count): even and odd epochs */
+    int32_t *grid_labels;      /* (GAN_MAX_GRID_SAMPLES) host */
     float *fixed_z;            /* (GAN_MAX_GRID_SAMPLES, latent) */
+    float *grid_z;             /* (GAN_MAX_GRID_SAMPLES, latent) */
     float *grid;               /* (GAN_MAX_GRID_SAMPLES, image_size) */
-    gan_arena arena;           /* host memory: fixed_z, grid */
+    gan_arena arena;           /* host memory: grid_labels, fixed_z, grid_z, grid */
 
     /* in the backend's memory (dev_arena) */
-    float *targets;            /* (2B): B ones then B zeros; the first B serve G */
     float *dlogits;            /* (2B) */
     int64_t *step_dev;         /* (1) = step */
-    uint64_t *noise_stream;    /* (1) = gan_rng_stream(GAN_RNG_NOISE, step) */
-    float *sums;               /* (6) BCE loss and sigmoid sums: real half, fake half, G step */
+    int64_t *noise_index;      /* (1) = step * K + k: the noise stream of D step k */
+    uint64_t *noise_stream;    /* (1) = gan_rng_stream(GAN_RNG_NOISE, *noise_index) */
+    uint64_t *step_stream;     /* (1) step_advance's by-product for step_dev (unused) */
+    float *sums;               /* (GAN_SUM_COUNT) loss and output sums since they were last
+                                  read: real halves, fake halves, G steps */
+    int32_t *labels_d;         /* (2B) labels of D's rows [real; fake] (conditional) */
+    int32_t *labels_g;         /* (g rows) labels of G's training rows: the real batch's */
+    int32_t *labels_gen;       /* (g rows) labels of a gan_trainer_generate_labeled forward */
     const uint8_t *pixels;     /* (count, image_size) the dataset (a device copy on a GPU) */
+    const uint8_t *pixel_labels; /* (count) its labels (conditional; a device copy on a GPU) */
     uint32_t *order_dev;       /* (count) `order` (a device copy on a GPU) */
     gan_arena dev_arena;
 
@@ -84,8 +127,16 @@ float *gan_trainer_real_rows(gan_trainer *t);
 /* G's input, (B, latent): fill it before step_batch. */
 float *gan_trainer_noise(gan_trainer *t);
 
-/* Steps 2-4 above on the real rows and noise already in place (never a
- * graph). */
+/* Labels of the real rows, (B) (conditional models, in the backend's
+ * memory): fill them before step_batch (with gan_trainer_sync_labels after). */
+int32_t *gan_trainer_real_labels(gan_trainer *t);
+
+/* Give the fake rows (D's second half, and G) the real rows' labels. */
+void gan_trainer_sync_labels(gan_trainer *t);
+
+/* Steps 1b-3 above, for d_steps = 1, on the real rows, noise and labels
+ * already in place (never a graph; GAN_ERR_INVALID_ARGUMENT for d_steps >
+ * 1). */
 gan_status gan_trainer_step_batch(gan_trainer *t, gan_step_stats *st);
 
 /* Set the number of steps done (resume): the host's count and the device's. */

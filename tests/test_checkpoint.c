@@ -1,10 +1,13 @@
 /*
  * test_checkpoint.c - checkpoints: every tensor survives a save/load round
  * trip; a run stopped and resumed ends bit-identical to one never stopped,
- * at any thread count; truncated, corrupt and hostile checkpoints (lying
- * metadata, missing tensors, wrong dtypes or shapes, NaN weights) are
- * refused with a message naming the file, by the trainer and the generator;
- * a save that hits a full disk leaves the previous checkpoint intact.
+ * at any thread count, also with the other options (a moving average of G,
+ * several D steps per G step, per-network rates, another loss, label
+ * smoothing) and for a conditional model; truncated, corrupt and hostile
+ * checkpoints (lying metadata, missing tensors, wrong dtypes or shapes, NaN
+ * weights) are refused with a message naming the file, by the trainer and
+ * the generator; a save that hits a full disk leaves the previous checkpoint
+ * intact.
  */
 #include "checkpoint.h"
 #include "generator.h"
@@ -18,19 +21,33 @@
 #include <string.h>
 #include <sys/resource.h>
 
-static gan_dataset *make_dataset(int n) {
+/* n images; with `labels`, a labels file of classes i mod 10 next to them. */
+static gan_dataset *make_dataset_labeled(int n, bool labels) {
+    if (labels) {
+        unsigned char *l = malloc(8 + (size_t)n);
+        unsigned char lh[8] = {0, 0, 8, 1, 0, 0, (unsigned char)(n >> 8), (unsigned char)n};
+        memcpy(l, lh, 8);
+        for (int i = 0; i < n; i++) l[8 + i] = (unsigned char)(i % 10);
+        CHECK(test_write_file(test_tmp_path_kept("lab-labels-idx1-ubyte"), l, 8 + (size_t)n) == 0);
+        free(l);
+    }
     size_t len = 16 + (size_t)n * 784;
     unsigned char *b = malloc(len);
     unsigned char hdr[16] = {0, 0, 8, 3, 0, 0, (unsigned char)(n >> 8), (unsigned char)n,
                              0, 0, 0, 28, 0, 0, 0, 28};
     memcpy(b, hdr, 16);
     for (size_t i = 16; i < len; i++) b[i] = (unsigned char)((i * 2654435761u) >> 24);
-    const char *path = test_tmp_path_kept("ckpt-images-idx3-ubyte");
+    const char *path = test_tmp_path_kept(labels ? "lab-images-idx3-ubyte"
+                                                 : "ckpt-images-idx3-ubyte");
     CHECK(test_write_file(path, b, len) == 0);
     free(b);
     gan_dataset *d = NULL;
     CHECK_OK(gan_dataset_load(path, GAN_SPLIT_TRAIN, &d));
     return d;
+}
+
+static gan_dataset *make_dataset(int n) {
+    return make_dataset_labeled(n, false);
 }
 
 static bool same_floats(const float *a, const float *b, size_t n) {
@@ -49,6 +66,10 @@ static bool same_state(const gan_trainer *a, const gan_trainer *b) {
             ma[i]->adam_t != mb[i]->adam_t)
             return false;
     }
+    if (a->has_ema != b->has_ema) return false;
+    if (a->has_ema && (!same_floats(a->g_ema.params, b->g_ema.params, a->g.n_params) ||
+                       !same_floats(a->g_ema.state, b->g_ema.state, a->g.n_state)))
+        return false;
     return a->step == b->step;
 }
 
@@ -217,6 +238,77 @@ int main(void) {
         }
         gan_trainer_free(whole);
         gan_trainer_free(rest);
+    }
+
+    /* exact resume with the other options: EMA, K = 2 D steps, own rates,
+     * minimax with label smoothing; and hinge for the conditional cgan */
+    for (int k = 0; k < 2; k++) {
+        gan_dataset *ld = k ? make_dataset_labeled(256, true) : data;
+        gan_train_options xo = opt;
+        xo.threads = 1;
+        xo.ema = 0.9f;
+        xo.d_steps = 2;
+        xo.lr_g = 3e-4f;
+        xo.lr_d = 1e-4f;
+        xo.loss = k ? GAN_LOSS_HINGE : GAN_LOSS_MINIMAX;
+        xo.label_smoothing = k ? 0.0f : 0.1f;
+        const char *model = k ? "cgan" : "mlp";
+        gan_trainer *whole = NULL, *half = NULL, *rest = NULL;
+        CHECK_OK(gan_trainer_create(model, &xo, ld, &whole));
+        CHECK_OK(gan_trainer_create(model, &xo, ld, &half));
+        if (!whole || !half) break;
+        train(whole, 9);
+        train(half, 5);
+        const char *mid = test_tmp_path_kept(k ? "mid_c.safetensors" : "mid_x.safetensors");
+        CHECK_OK(gan_trainer_save_checkpoint(half, mid));
+        gan_trainer_free(half);
+        CHECK_OK(gan_trainer_resume(mid, ld, 2, &rest));
+        if (rest) {
+            gan_train_options ro;
+            gan_trainer_options(rest, &ro);
+            CHECK(ro.ema == xo.ema && ro.d_steps == 2 && ro.lr_g == xo.lr_g &&
+                  ro.lr_d == xo.lr_d && ro.loss == xo.loss &&
+                  ro.label_smoothing == xo.label_smoothing && ro.clip == xo.clip);
+            CHECK(rest->has_ema && gan_trainer_num_classes(rest) == (k ? 10 : 0));
+            train(rest, 4);
+            CHECK_MSG(same_state(whole, rest), "%s: resume with EMA and d-steps 2 is not "
+                      "bit-exact", model);
+        }
+        /* the generator of a checkpoint with an EMA is the EMA */
+        gan_generator *ge = NULL;
+        CHECK_OK(gan_generator_load(mid, &ge));
+        if (ge) {
+            CHECK(gan_generator_uses_ema(ge));
+            CHECK(gan_generator_num_classes(ge) == (k ? 10 : 0));
+            gan_trainer *again = NULL;
+            CHECK_OK(gan_trainer_resume(mid, ld, 1, &again));
+            if (again)
+                CHECK(same_floats(ge->model.params, again->g_ema.params, again->g.n_params) &&
+                      !same_floats(ge->model.params, again->g.params, again->g.n_params));
+            gan_trainer_free(again);
+        }
+        gan_generator_free(ge);
+        /* a missing EMA tensor is refused, naming it */
+        const char *bad_ema = test_tmp_path_kept(k ? "bad_ema_c.safetensors"
+                                                   : "bad_ema_x.safetensors");
+        target = k ? "generator_ema.0.weight" : "generator_ema.3.bias";
+        rewrite(mid, bad_ema, drop_target, NULL, NULL);
+        gan_trainer *t = NULL;
+        CHECK(gan_trainer_resume(bad_ema, ld, 1, &t) != GAN_OK && !t);
+        CHECK_MSG(strstr(gan_last_error(), target), "%s", gan_last_error());
+        ge = NULL;
+        CHECK(gan_generator_load(bad_ema, &ge) != GAN_OK && !ge);
+        /* a checkpoint of another number of classes is refused */
+        rewrite(mid, bad_ema, NULL, "num_classes", k ? "7" : "10");
+        CHECK(gan_trainer_resume(bad_ema, ld, 1, &t) != GAN_OK && !t);
+        CHECK_MSG(strstr(gan_last_error(), "classes"), "%s", gan_last_error());
+        CHECK(gan_generator_load(bad_ema, &ge) != GAN_OK && !ge);
+        rewrite(mid, bad_ema, NULL, "options.loss", "sideways");
+        CHECK(gan_trainer_resume(bad_ema, ld, 1, &t) != GAN_OK && !t);
+        CHECK_MSG(strstr(gan_last_error(), "options.loss"), "%s", gan_last_error());
+        gan_trainer_free(whole);
+        gan_trainer_free(rest);
+        if (k) gan_dataset_free(ld);
     }
 
     /* the generator API sees the same generator as the trainer */

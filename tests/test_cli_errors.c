@@ -28,6 +28,17 @@ static void expect_error(const char *args, const char *needle) {
     CHECK_MSG(nl && nl[1] == 0, "'%s': error is not exactly one line: %s", args, out);
 }
 
+/* An IDX labels file of n labels, label i = (i * 7) % mod. */
+static void write_labels(const char *path, int n, int mod) {
+    unsigned char *b = calloc(1, 8 + (size_t)n);
+    unsigned char hdr[8] = {0, 0, 8, 1, (unsigned char)(n >> 24), (unsigned char)(n >> 16),
+                            (unsigned char)(n >> 8), (unsigned char)n};
+    memcpy(b, hdr, 8);
+    for (int i = 0; i < n; i++) b[8 + i] = (unsigned char)((i * 7) % mod);
+    test_write_file(path, b, 8 + (size_t)n);
+    free(b);
+}
+
 /* A valid plain IDX images file of n images h x w. */
 static void write_images(const char *path, int n, int h, int w) {
     size_t len = 16 + (size_t)n * h * w;
@@ -102,6 +113,40 @@ int main(void) {
     snprintf(args, sizeof args, "train --data %s --out %s/sub --steps 1", good, file_as_dir);
     expect_error(args, file_as_dir);
 
+    /* the training options name their flag */
+    snprintf(args, sizeof args, "train --data %s --loss sideways", good);
+    expect_error(args, "--loss: unknown loss 'sideways'");
+    snprintf(args, sizeof args, "train --data %s --clip 0.1", good);
+    expect_error(args, "--clip: applies only to --loss wasserstein");
+    snprintf(args, sizeof args, "train --data %s --loss wgan --clip -1", good);
+    expect_error(args, "--clip");
+    snprintf(args, sizeof args, "train --data %s --d-steps 0", good);
+    expect_error(args, "--d-steps");
+    snprintf(args, sizeof args, "train --data %s --lr-g 3", good);
+    expect_error(args, "--lr-g");
+    snprintf(args, sizeof args, "train --data %s --lr-d 0x", good);
+    expect_error(args, "--lr-d: expected a finite number");
+    snprintf(args, sizeof args, "train --data %s --ema 1.5", good);
+    expect_error(args, "--ema");
+    snprintf(args, sizeof args, "train --data %s --label-smoothing 0.1 --loss hinge", good);
+    expect_error(args, "--label-smoothing");
+    snprintf(args, sizeof args, "train --data %s --d-steps 20 --batch-size 16 --out %s", good,
+             test_tmp_path("r_dsteps"));
+    expect_error(args, "--d-steps");
+
+    /* conditional models: labels missing or out of range name the file */
+    snprintf(args, sizeof args, "train --data %s --model cgan --out %s", good,
+             test_tmp_path("r_nolabels"));
+    expect_error(args, "no labels file");
+    const char *lab_images = test_tmp_path_kept("lab-images-idx3-ubyte");
+    const char *lab_labels = test_tmp_path_kept("lab-labels-idx1-ubyte");
+    write_images(lab_images, 100, 28, 28);
+    write_labels(lab_labels, 100, 12);
+    snprintf(args, sizeof args, "train --data %s --model cdcgan --out %s", lab_images,
+             test_tmp_path("r_badlabels"));
+    expect_error(args, lab_labels);
+    expect_error(args, "out of range");
+
     /* a run folder is not silently overwritten */
     const char *run = test_tmp_path_kept("run_once");
     char cmd[2048], out[4096];
@@ -110,6 +155,44 @@ int main(void) {
     CHECK_MSG(test_run(cmd, out, sizeof out) == 0, "tiny run failed: %s", out);
     snprintf(args, sizeof args, "train --data %s --steps 2 --batch-size 16 --out %s", good, run);
     expect_error(args, "already holds a run");
+
+    /* resumed runs refuse contradicting training options; sampling flags
+     * for classes need a conditional model, and a class of it */
+    snprintf(args, sizeof args, "train --resume %s --loss hinge --steps 4", run);
+    expect_error(args, "--loss hinge contradicts the checkpoint");
+    snprintf(args, sizeof args, "train --resume %s --ema 0.999 --steps 4", run);
+    expect_error(args, "--ema 0.999 contradicts");
+    snprintf(args, sizeof args, "train --resume %s --d-steps 2 --steps 4", run);
+    expect_error(args, "--d-steps 2 contradicts");
+    snprintf(args, sizeof args, "sample %s --class 3 --out %s", run, test_tmp_path("x.png"));
+    expect_error(args, "--class: model 'mlp'");
+    snprintf(args, sizeof args, "sample %s --class-grid --out %s", run, test_tmp_path("x.png"));
+    expect_error(args, "--class-grid: model 'mlp'");
+    snprintf(args, sizeof args, "sample %s --labels balanced --out %s", run,
+             test_tmp_path("x-images-idx3-ubyte"));
+    expect_error(args, "is unconditional");
+    snprintf(args, sizeof args, "sample %s --labels sorted --out %s", run, test_tmp_path("x.png"));
+    expect_error(args, "--labels: 'sorted'");
+    snprintf(args, sizeof args, "sample %s --class 1 --labels uniform --out %s", run,
+             test_tmp_path("x.png"));
+    expect_error(args, "give one");
+    snprintf(args, sizeof args, "interpolate %s --class 1 --out %s", run, test_tmp_path("w.gif"));
+    expect_error(args, "--class: model 'mlp'");
+    const char *crun = test_tmp_path_kept("run_cond");
+    snprintf(cmd, sizeof cmd, "%s train --data %s --model cgan --steps 1 --batch-size 16 "
+             "--out %s --quiet", gan_cli(), lab_images, crun);
+    write_labels(lab_labels, 100, 10);
+    CHECK_MSG(test_run(cmd, out, sizeof out) == 0, "tiny cgan run failed: %s", out);
+    snprintf(args, sizeof args, "sample %s --class 10 --out %s", crun, test_tmp_path("x.png"));
+    expect_error(args, "--class: 10 is out of range [0, 9]");
+    snprintf(args, sizeof args, "sample %s --class -1 --out %s", crun, test_tmp_path("x.png"));
+    expect_error(args, "--class: -1 is out of range");
+    snprintf(args, sizeof args, "sample %s --labels uniform --out %s", crun,
+             test_tmp_path("x.npy"));
+    expect_error(args, "NAME-images-idx3-ubyte");
+    snprintf(args, sizeof args, "sample %s --class-grid --n 5 --out %s", crun,
+             test_tmp_path("x.png"));
+    expect_error(args, "--n: --class-grid");
 
     /* help works and exits 0 */
     snprintf(cmd, sizeof cmd, "%s train --help", gan_cli());

@@ -2,7 +2,9 @@
  * test_no_alloc.c - the training step allocates nothing: after a few
  * warm-up steps (BLAS and OpenMP set up their own buffers on first use),
  * the heap's in-use bytes and mapped blocks do not change over 30 steps of
- * the mlp model and 8 steps of the dcgan model.
+ * the mlp model, 8 steps of the dcgan model, and 10 steps of the
+ * conditional cgan with the other training options (EMA, 2 D steps per G
+ * step, Wasserstein loss with clipping).
  * Also: steps follow the epoch structure (steps_per_epoch = floor(N / B)).
  */
 #define _GNU_SOURCE
@@ -24,22 +26,30 @@ int main(void) {
     const char *path = test_tmp_path_kept("rand-images-idx3-ubyte");
     CHECK(test_write_file(path, b, len) == 0);
     free(b);
+    unsigned char labels[8 + 200] = {0, 0, 8, 1, 0, 0, 0, (unsigned char)n};
+    for (int i = 0; i < n; i++) labels[8 + i] = (unsigned char)(i % 10);
+    CHECK(test_write_file(test_tmp_path_kept("rand-labels-idx1-ubyte"), labels, 8 + n) == 0);
 
     gan_dataset *data = NULL;
     CHECK_OK(gan_dataset_load(path, GAN_SPLIT_TRAIN, &data));
     static const struct {
         const char *model;
         int steps;
-    } runs[] = {{"mlp", 30}, {"dcgan", 8}};
-    for (int k = 0; k < 2; k++) {
+    } runs[] = {{"mlp", 30}, {"dcgan", 8}, {"cgan", 10}};
+    for (int k = 0; k < 3; k++) {
         gan_train_options opt;
         gan_train_options_default(&opt);
         opt.batch_size = 32;
         opt.threads = 2;
+        if (k == 2) {
+            opt.ema = 0.99f;
+            opt.d_steps = 2;
+            opt.loss = GAN_LOSS_WASSERSTEIN;
+        }
         gan_trainer *t = NULL;
         CHECK_OK(gan_trainer_create(runs[k].model, &opt, data, &t));
         if (!t) return test_report();
-        CHECK(gan_trainer_steps_per_epoch(t) == 6);
+        CHECK(gan_trainer_steps_per_epoch(t) == (k == 2 ? 3 : 6));
 
         gan_step_stats st;
         for (int i = 0; i < 5; i++) CHECK_OK(gan_trainer_step(t, &st));

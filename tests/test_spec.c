@@ -225,12 +225,21 @@ static void test_valid(void) {
         CHECK_OK(gan_spec_build(s, GAN_SPEC_DISCRIMINATOR, &m, 2, gan_backend_cpu()));
         CHECK(m.layers[0].out[0] == 4 && m.layers[0].n_params == 30 && m.layers[0].embed_dim == 3);
         gan_model_free(&m);
-        /* conditional training is not in this trainer yet: refused clearly */
+        /* the trainer takes a conditional spec: it generates only with labels */
         gan_trainer *t = NULL;
         gan_train_options o;
         gan_train_options_default(&o);
-        CHECK(gan_trainer_create_for_spec(s, &o, &t) == GAN_ERR_UNSUPPORTED && !t);
-        CHECK(strstr(gan_last_error(), "t.gan: model 't' is conditional (classes 10)") != NULL);
+        o.batch_size = 2;
+        CHECK_OK(gan_trainer_create_for_spec(s, &o, &t));
+        if (t) {
+            CHECK(gan_trainer_num_classes(t) == 10);
+            float z[2 * 8] = {0}, img[2 * 16];
+            int32_t labels[2] = {3, 9}, bad[2] = {3, 10};
+            CHECK_OK(gan_trainer_generate_labeled(t, z, labels, 2, img));
+            CHECK(gan_trainer_generate(t, z, 2, img) == GAN_ERR_INVALID_ARGUMENT);
+            CHECK(gan_trainer_generate_labeled(t, z, bad, 2, img) == GAN_ERR_INVALID_ARGUMENT);
+        }
+        gan_trainer_free(t);
     }
     gan_spec_free(s);
 
@@ -245,6 +254,18 @@ static void test_valid(void) {
         CHECK(o.lr == 1e-3f && o.seed == UINT64_MAX && o.batch_size == 8 && o.epochs == 3);
         CHECK(o.beta1 == 0.0f && o.beta2 == 0.9f && o.adam_eps == 1e-8f);
         CHECK(o.threads == 5 && o.max_steps == 11);
+    }
+    gan_spec_free(s);
+    /* the training options of the losses, rates, D steps, smoothing and EMA */
+    s = parse(BASE_HEADER BASE_G BASE_D "train\n  loss wasserstein\n  clip 0.05\n  lr_g 1e-3\n"
+              "  lr_d 4e-4\n  d_steps 5\n  label_smoothing 0.1\n  ema 0.999\n");
+    if (s) {
+        gan_train_options o;
+        gan_train_options_default(&o);
+        gan_spec_train_options(s, &o);
+        CHECK(o.loss == GAN_LOSS_WASSERSTEIN && o.clip == 0.05f && o.lr_g == 1e-3f &&
+              o.lr_d == 4e-4f && o.d_steps == 5 && o.label_smoothing == 0.1f && o.ema == 0.999f);
+        CHECK(o.lr == 2e-4f);
     }
     gan_spec_free(s);
     s = parse(BASE_HEADER "train\n" BASE_D BASE_G); /* sections in any order, train empty */
@@ -393,7 +414,10 @@ static const error_case errors[] = {
     /* the train section */
     {BASE_HEADER "train\n  learning_rate 1e-3\n",
      "t.gan:4: train: unknown key 'learning_rate' (keys: batch_size, lr, beta1, beta2, adam_eps, "
-     "seed, epochs)"},
+     "seed, epochs, loss, clip, lr_g, lr_d, d_steps, label_smoothing, ema)"},
+    {BASE_HEADER "train\n  loss sideways\n",
+     "t.gan:4: train: loss: 'sideways' is not one of: non-saturating, minimax, least-squares, "
+     "hinge, wasserstein"},
     {BASE_HEADER "train\n  lr=1e-3\n",
      "t.gan:4: train: write 'lr 1e-3' (a key, a space, a value), not 'lr=1e-3'"},
     {BASE_HEADER "train\n  lr 1e-3\n  lr 2e-3\n",
@@ -513,7 +537,7 @@ static void test_errors(void) {
     CHECK(gan_spec_load(path, &s) == GAN_ERR_FORMAT && !s);
     CHECK_MSG(strstr(gan_last_error(), "empty.gan: empty model spec"), "%s", gan_last_error());
     CHECK(gan_spec_load("resnet", &s) == GAN_ERR_INVALID_ARGUMENT && !s);
-    CHECK_MSG(strcmp(gan_last_error(), "unknown model 'resnet' (presets: mlp, dcgan; a model "
+    CHECK_MSG(strcmp(gan_last_error(), "unknown model 'resnet' (presets: mlp, dcgan, cgan, cdcgan; a model "
                      "spec file is named by a path with a '/' or a '.', e.g. ./resnet or "
                      "resnet.gan)") == 0, "%s", gan_last_error());
 

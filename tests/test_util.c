@@ -83,11 +83,12 @@ void *test_read_file(const char *path, size_t *n) {
     fseek(f, 0, SEEK_END);
     long len = ftell(f);
     fseek(f, 0, SEEK_SET);
-    void *buf = malloc(len > 0 ? (size_t)len : 1);
+    char *buf = malloc(len > 0 ? (size_t)len + 1 : 1);
     if (buf && len > 0 && fread(buf, 1, (size_t)len, f) != (size_t)len) {
         free(buf);
         buf = NULL;
     }
+    if (buf) buf[len > 0 ? len : 0] = 0; /* text files can be searched with strstr */
     fclose(f);
     if (buf && n) *n = (size_t)len;
     return buf;

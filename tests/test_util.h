@@ -63,7 +63,8 @@ const char *test_fixture_path(const char *name);
 /* Write `n` bytes to `path`; returns 0 on success. */
 int test_write_file(const char *path, const void *data, size_t n);
 
-/* Read a whole file; returns malloc'd buffer (caller frees) and its size. */
+/* Read a whole file; returns malloc'd buffer (caller frees) and its size;
+ * a NUL byte (not counted) follows the data. */
 void *test_read_file(const char *path, size_t *n);
 
 /* Largest |a-b| / (atol + rtol*|b|) over n floats; <= 1 means "close". */

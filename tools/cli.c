@@ -149,6 +149,12 @@ bool cli_parse(int argc, char **argv, int first, cli_option *opts, const char **
     return true;
 }
 
+bool cli_seen(const cli_option *opts, const char *name) {
+    for (const cli_option *o = opts; o->name; o++)
+        if (strcmp(o->name, name) == 0) return o->seen;
+    return false;
+}
+
 void cli_print_options(const cli_option *opts) {
     for (const cli_option *o = opts; o->name; o++) {
         char left[64];

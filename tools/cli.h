@@ -31,6 +31,9 @@ typedef struct cli_option {
 bool cli_parse(int argc, char **argv, int first, cli_option *opts, const char **positional,
                int max_positional, int *n_positional, bool *want_help);
 
+/* Whether option `name` was given on the command line. */
+bool cli_seen(const cli_option *opts, const char *name);
+
 /* Print option help for a table. */
 void cli_print_options(const cli_option *opts);
 

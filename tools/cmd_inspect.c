@@ -1,7 +1,8 @@
 /*
  * cmd_inspect.c - `gan inspect`: what a checkpoint holds: the architecture
- * with shapes and parameter counts, the training state, options, version,
- * and the model spec it carries (--spec prints only that, to reuse it).
+ * with shapes and parameter counts, the classes of a conditional model, the
+ * training state, options (losses, rates, EMA), version, and the model spec
+ * it carries (--spec prints only that, to reuse it).
  */
 #include "checkpoint.h"
 #include "cli.h"
@@ -60,7 +61,8 @@ int cmd_inspect(int argc, char **argv) {
     run_checkpoint_path(pos[0], path, sizeof path);
     gan_st_file *f = NULL;
     gan_ckpt_info info;
-    gan_model g = {0}, d = {0};
+    gan_model g = {0}, d = {0}, ema = {0};
+    bool has_ema = false;
     gan_spec *spec = NULL;
     gan_status s = gan_st_open(path, &f);
     if (s == GAN_OK) s = gan_ckpt_read_info(f, &info);
@@ -70,6 +72,11 @@ int cmd_inspect(int argc, char **argv) {
     /* loading validates every tensor */
     if (s == GAN_OK) s = gan_ckpt_load_model(f, &g, NULL, info.has_options);
     if (s == GAN_OK) s = gan_ckpt_load_model(f, &d, NULL, info.has_options);
+    if (s == GAN_OK && (has_ema = gan_ckpt_has_ema(f, &info))) {
+        s = gan_spec_build_as(spec, GAN_SPEC_GENERATOR, "generator_ema", &ema, 1,
+                              gan_backend_cpu());
+        if (s == GAN_OK) s = gan_ckpt_load_model(f, &ema, NULL, false);
+    }
     int rc = 0;
     if (s != GAN_OK) {
         rc = cli_fail(s);
@@ -80,9 +87,10 @@ int cmd_inspect(int argc, char **argv) {
         goto done;
     }
     printf("checkpoint: %s (%s, written by gan.c %s)\n", path, info.format, info.version);
-    printf("model: %s, latent %d -> image %dx%dx%d%s\n", info.model, spec->latent_dim,
-           spec->image[0], spec->image[1], spec->image[2],
-           gan_st_metadata(f, "spec") ? "" : " (preset: the file has no spec)");
+    printf("model: %s, latent %d -> image %dx%dx%d", info.model, spec->latent_dim,
+           spec->image[0], spec->image[1], spec->image[2]);
+    if (spec->n_classes) printf(", conditional on %d classes", spec->n_classes);
+    printf("%s\n", gan_st_metadata(f, "spec") ? "" : " (preset: the file has no spec)");
     print_model(&g);
     print_model(&d);
     if (info.has_options) {
@@ -97,17 +105,25 @@ int cmd_inspect(int argc, char **argv) {
         printf("options: batch_size %d, lr %g, beta1 %g, beta2 %g, adam_eps %g, seed %llu, "
                "epochs %d, max_steps %lld\n", o->batch_size, o->lr, o->beta1, o->beta2,
                o->adam_eps, (unsigned long long)o->seed, o->epochs, (long long)o->max_steps);
+        printf("  loss %s", gan_loss_name(o->loss));
+        if (o->loss == GAN_LOSS_WASSERSTEIN) printf(" (clip %g)", o->clip);
+        printf(", lr_g %g, lr_d %g, d_steps %d, label_smoothing %g, ema %g\n", o->lr_g, o->lr_d,
+               o->d_steps, o->label_smoothing, o->ema);
         if (info.data_path[0])
             printf("data: %s (%lld images)\n", info.data_path, (long long)info.data_count);
     } else {
         printf("\n(weights only: no optimizer state or options)\n");
     }
+    if (has_ema)
+        printf("generator_ema: the moving average of the generator (%zu parameters); sample, "
+               "interpolate and export use it\n", ema.n_params);
     size_t n = strlen(spec->text);
     printf("\nmodel spec (gan inspect --spec prints it alone):\n%s%s", spec->text,
            n && spec->text[n - 1] != '\n' ? "\n" : "");
 done:
     gan_model_free(&g);
     gan_model_free(&d);
+    gan_model_free(&ema);
     gan_spec_free(spec);
     gan_st_close(f);
     return rc;

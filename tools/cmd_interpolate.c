@@ -2,6 +2,8 @@
  * cmd_interpolate.c - `gan interpolate`: an animated GIF of walks through
  * the latent space, by spherical interpolation (slerp) between random
  * points, looping back to the first (the seed's "animation" application).
+ * For a conditional model each walk keeps one class: --class K, or walk j
+ * class j mod classes.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
@@ -32,7 +34,9 @@ static void usage(cli_option *opts) {
     printf("usage: gan interpolate CHECKPOINT --out walk.gif [options]\n\n"
            "Animate GRID x GRID walks through the generator's latent space: each walk\n"
            "visits POINTS random latent vectors (the samples of `gan sample --seed S`)\n"
-           "by spherical interpolation and loops back to its first point.\n\noptions:\n");
+           "by spherical interpolation and loops back to its first point. For a\n"
+           "conditional model each walk keeps one class (--class K, else walk j shows\n"
+           "class j mod classes).\n\noptions:\n");
     cli_print_options(opts);
 }
 
@@ -40,7 +44,9 @@ int cmd_interpolate(int argc, char **argv) {
     const char *out = NULL, *frames_dir = NULL;
     int points = 4, steps = 16, grid = 4, scale = 3, delay = 8;
     uint64_t seed = 1;
+    int cls = -1;
     cli_option opts[] = {
+        {"class", CLI_INT, &cls, "K", "conditional models: every walk of class K", 0},
         {"out", CLI_STRING, &out, "FILE.gif", "the animated GIF (required)", 0},
         {"seed", CLI_UINT64, &seed, "S", "noise seed of the points (default 1)", 0},
         {"points", CLI_INT, &points, "K", "points per walk (default 4)", 0},
@@ -83,7 +89,20 @@ int cmd_interpolate(int argc, char **argv) {
     gan_generator *g;
     gan_status s = gan_generator_load(path, &g);
     if (s != GAN_OK) return cli_fail(s);
+    int classes = gan_generator_num_classes(g);
+    if (cli_seen(opts, "class") && (!classes || cls < 0 || cls >= classes)) {
+        if (!classes)
+            cli_error("--class: model '%s' of %s is unconditional: it has no classes",
+                      gan_generator_model_name(g), path);
+        else
+            cli_error("--class: %d is out of range [0, %d] for model '%s'", cls, classes - 1,
+                      gan_generator_model_name(g));
+        gan_generator_free(g);
+        return 2;
+    }
     int c, h, w, latent = gan_generator_latent_dim(g), walks = grid * grid;
+    int32_t labels[16 * 16];
+    for (int j = 0; j < walks; j++) labels[j] = !classes ? 0 : cls >= 0 ? cls : j % classes;
     gan_generator_image_shape(g, &c, &h, &w);
     int n_frames = points * steps;
     int gw = grid * (w + GAN_PNG_GRID_BORDER) + GAN_PNG_GRID_BORDER;
@@ -109,7 +128,8 @@ int cmd_interpolate(int argc, char **argv) {
         }
         uint8_t *cells;
         int cw, ch;
-        if ((s = gan_generator_generate(g, z, walks, img)) != GAN_OK ||
+        if ((s = gan_generator_generate_labeled(g, z, classes ? labels : NULL, walks, img)) !=
+                GAN_OK ||
             (s = gan_image_grid(out, img, walks, c, h, w, grid, &cells, &cw, &ch)) != GAN_OK) {
             cli_fail(s);
             goto done;

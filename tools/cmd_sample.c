@@ -1,6 +1,9 @@
 /*
  * cmd_sample.c - `gan sample`: generate images from a checkpoint into a PNG
- * grid, a folder of PNG files, a NumPy .npy file or an IDX file.
+ * grid, a folder of PNG files, a NumPy .npy file or an IDX file; for a
+ * conditional model, of one class (--class), one row per class
+ * (--class-grid), or a labelled dataset (--labels) that gan_dataset_load
+ * reads back.
  */
 #include "cli.h"
 #include "image_out.h"
@@ -14,14 +17,48 @@
 static void usage(cli_option *opts) {
     printf("usage: gan sample CHECKPOINT --out FILE [options]\n\n"
            "Generate images with the generator of CHECKPOINT (a checkpoint file or a run\n"
-           "folder) in inference mode. The format follows FILE's name:\n"
+           "folder) in inference mode (its moving average when the run kept one, --ema).\n"
+           "The format follows FILE's name:\n"
            "  *.png            one grid of all images\n"
            "  *.npy            NumPy uint8 array [N, H, W] (or [N, H, W, C] for colour)\n"
-           "  *.idx, *.gz      IDX ubyte images (gzip-compressed for .gz)\n"
+           "  *.idx, *.gz, *idx3-ubyte   IDX ubyte images (gzip-compressed for .gz)\n"
            "  DIR/ or no extension   a folder of PNG files 000000.png, 000001.png, ...\n"
-           "Sample i depends only on (seed, i): the same seed gives the same images.\n\n"
+           "Sample i depends only on (seed, i): the same seed gives the same images.\n"
+           "Conditional models (cgan, cdcgan) take a class per image: --class K, one row\n"
+           "per class with --class-grid, or --labels (default: balanced, image i of class\n"
+           "i mod classes). With --labels the output is a dataset that `gan train --data`\n"
+           "reads: a folder (train-images-idx3-ubyte + train-labels-idx1-ubyte) or a file\n"
+           "NAME-images-idx3-ubyte[.gz] next to NAME-labels-idx1-ubyte[.gz].\n\n"
            "options:\n");
     cli_print_options(opts);
+}
+
+/* Which classes the images get, from --class, --class-grid and --labels. */
+typedef struct class_choice {
+    int cls;             /* --class K, or -1 */
+    bool grid;           /* --class-grid */
+    const char *labels;  /* --labels MODE, or NULL */
+    gan_label_mode mode;
+} class_choice;
+
+/* The class flags need a conditional model, and --class one of its classes. */
+static bool check_classes(const class_choice *cc, const cli_option *opts,
+                          const gan_generator *g, const char *ckpt) {
+    int classes = gan_generator_num_classes(g);
+    bool cls = cli_seen(opts, "class");
+    const char *flag = cls ? "--class" : cc->grid ? "--class-grid" : cc->labels ? "--labels" : NULL;
+    if (!flag) return true;
+    if (!classes) {
+        cli_error("%s: model '%s' of %s is unconditional: it has no classes", flag,
+                  gan_generator_model_name(g), ckpt);
+        return false;
+    }
+    if (cls && (cc->cls < 0 || cc->cls >= classes)) {
+        cli_error("--class: %d is out of range [0, %d] for model '%s'", cc->cls, classes - 1,
+                  gan_generator_model_name(g));
+        return false;
+    }
+    return true;
 }
 
 int cmd_sample(int argc, char **argv) {
@@ -29,7 +66,13 @@ int cmd_sample(int argc, char **argv) {
     int n = 64, cols = 0;
     uint64_t seed = 1;
     bool as_float = false;
+    class_choice cc = {.cls = -1};
     cli_option opts[] = {
+        {"class", CLI_INT, &cc.cls, "K", "conditional models: all images of class K", 0},
+        {"class-grid", CLI_FLAG, &cc.grid, NULL, "conditional models: one row per class of "
+         "--cols images (default 8); column j uses sample j's noise", 0},
+        {"labels", CLI_STRING, &cc.labels, "MODE", "conditional models: balanced (image i of "
+         "class i mod classes) or uniform (random, from the seed); writes the labels too", 0},
         {"out", CLI_STRING, &out, "FILE", "output file or folder (required)", 0},
         {"n", CLI_INT, &n, "N", "number of images (default 64)", 0},
         {"seed", CLI_UINT64, &seed, "S", "noise seed (default 1)", 0},
@@ -57,6 +100,25 @@ int cmd_sample(int argc, char **argv) {
         cli_error("--out is required (FILE.png, FILE.npy, FILE.idx, FILE.gz or a folder)");
         return 2;
     }
+    int picked = (cli_seen(opts, "class") ? 1 : 0) + (cc.grid ? 1 : 0) + (cc.labels ? 1 : 0);
+    if (picked > 1) {
+        cli_error("--class, --class-grid and --labels each choose the classes: give one");
+        return 2;
+    }
+    if (cc.labels && strcmp(cc.labels, "balanced") == 0) cc.mode = GAN_LABELS_BALANCED;
+    else if (cc.labels && strcmp(cc.labels, "uniform") == 0) cc.mode = GAN_LABELS_UNIFORM;
+    else if (cc.labels) {
+        cli_error("--labels: '%s' is not balanced or uniform", cc.labels);
+        return 2;
+    }
+    if (cc.grid && cli_seen(opts, "n")) {
+        cli_error("--n: --class-grid makes one row of --cols images per class; drop --n");
+        return 2;
+    }
+    if (cc.labels && as_float) {
+        cli_error("--float: --labels writes an IDX dataset (bytes); drop --float");
+        return 2;
+    }
     if (n < 1 || n > 1000000) {
         cli_error("--n: %d is out of range [1, 1000000]", n);
         return 2;
@@ -70,7 +132,6 @@ int cmd_sample(int argc, char **argv) {
         cli_error("--float needs an --out FILE.npy");
         return 2;
     }
-    if (cols == 0) cols = (int)ceil(sqrt((double)n));
     int dev;
     if (!cli_parse_device(device, &dev)) return 2;
 
@@ -79,28 +140,60 @@ int cmd_sample(int argc, char **argv) {
     gan_generator *g;
     gan_status s = gan_generator_load_on(ckpt, dev, &g);
     if (s != GAN_OK) return cli_fail(s);
+    if (!check_classes(&cc, opts, g, ckpt)) {
+        gan_generator_free(g);
+        return 2;
+    }
+    int classes = gan_generator_num_classes(g);
+    if (cc.grid) {
+        if (cols == 0) cols = 8;
+        n = classes * cols;
+    }
+    if (cols == 0) cols = (int)ceil(sqrt((double)n));
     int c, h, w, latent = gan_generator_latent_dim(g);
     gan_generator_image_shape(g, &c, &h, &w);
     float *z = malloc((size_t)n * latent * sizeof *z);
     float *img = malloc((size_t)n * c * h * w * sizeof *img);
+    int32_t *labels = classes ? malloc((size_t)n * sizeof *labels) : NULL;
+    char labels_path[1300] = "";
     int rc = 1;
-    if (!z || !img) {
+    if (!z || !img || (classes && !labels)) {
         cli_error("out of memory for %d images", n);
         goto done;
     }
-    gan_generator_noise(g, seed, 0, n, z);
-    if ((s = gan_generator_generate(g, z, n, img)) != GAN_OK ||
-        (s = as_float ? image_out_write_float_npy(out, img, n, c, h, w)
-                      : image_out_write(out, img, n, c, h, w, cols)) != GAN_OK ||
+    if (cc.grid) { /* row r: class r; column j: the noise of sample j */
+        gan_generator_noise(g, seed, 0, cols, z);
+        for (int i = 0; i < n; i++) {
+            memcpy(z + (size_t)i * latent, z + (size_t)(i % cols) * latent, latent * sizeof *z);
+            labels[i] = i / cols;
+        }
+    } else {
+        gan_generator_noise(g, seed, 0, n, z);
+        if (classes) gan_generator_labels(g, cc.mode, seed, 0, n, labels);
+        for (int i = 0; classes && cc.cls >= 0 && i < n; i++) labels[i] = cc.cls;
+    }
+    if ((s = gan_generator_generate_labeled(g, z, labels, n, img)) != GAN_OK ||
+        (s = cc.labels ? image_out_write_labeled(out, img, labels, n, c, h, w, labels_path,
+                                                 sizeof labels_path)
+             : as_float ? image_out_write_float_npy(out, img, n, c, h, w)
+                        : image_out_write(out, img, n, c, h, w, cols)) != GAN_OK ||
         (noise_out && (s = image_out_write_noise(noise_out, z, n, latent)) != GAN_OK)) {
         cli_fail(s);
         goto done;
     }
-    fprintf(stderr, "gan sample: %d images (seed %llu) -> %s\n", n, (unsigned long long)seed, out);
+    char what[64] = "";
+    if (cc.grid) snprintf(what, sizeof what, ", one row per class");
+    else if (cc.cls >= 0) snprintf(what, sizeof what, ", class %d", cc.cls);
+    else if (classes)
+        snprintf(what, sizeof what, ", labels %s",
+                 cc.mode == GAN_LABELS_UNIFORM ? "uniform" : "balanced");
+    fprintf(stderr, "gan sample: %d images (seed %llu%s) -> %s%s%s\n", n,
+            (unsigned long long)seed, what, out, labels_path[0] ? " + " : "", labels_path);
     rc = 0;
 done:
     free(z);
     free(img);
+    free(labels);
     gan_generator_free(g);
     return rc;
 }

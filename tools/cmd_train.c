@@ -51,31 +51,63 @@ static int64_t parse_every(const char *spec, int64_t steps_per_epoch) {
     return -1;
 }
 
+/* "given" and "saved" values of a flag that contradicts the checkpoint. */
+typedef struct clash {
+    char given[64], saved[64];
+} clash;
+
+static bool float_clash(clash *c, float given, float saved) {
+    if (given == saved) return false;
+    snprintf(c->given, sizeof c->given, "%g", given);
+    snprintf(c->saved, sizeof c->saved, "%g", saved);
+    return true;
+}
+
+static bool int_clash(clash *c, long long given, long long saved) {
+    if (given == saved) return false;
+    snprintf(c->given, sizeof c->given, "%lld", given);
+    snprintf(c->saved, sizeof c->saved, "%lld", saved);
+    return true;
+}
+
+static bool str_clash(clash *c, const char *given, const char *saved) {
+    if (strcmp(given, saved) == 0) return false;
+    snprintf(c->given, sizeof c->given, "%s", given);
+    snprintf(c->saved, sizeof c->saved, "%s", saved);
+    return true;
+}
+
 /* The resumable-run flags that must agree with the checkpoint (--model:
  * same_model). */
 static bool check_contradictions(const cli_option *opts, const gan_train_options *o,
                                  const gan_ckpt_info *info, const char *ckpt) {
-    char given[64] = "", saved[64] = "";
+    const gan_train_options *i = &info->opt;
     for (const cli_option *c = opts; c->name; c++) {
         if (!c->seen) continue;
-        const gan_train_options *i = &info->opt;
-        if (strcmp(c->name, "batch-size") == 0 && o->batch_size != i->batch_size)
-            snprintf(given, sizeof given, "%d", o->batch_size), snprintf(saved, sizeof saved, "%d", i->batch_size);
-        else if (strcmp(c->name, "lr") == 0 && o->lr != i->lr)
-            snprintf(given, sizeof given, "%g", o->lr), snprintf(saved, sizeof saved, "%g", i->lr);
-        else if (strcmp(c->name, "beta1") == 0 && o->beta1 != i->beta1)
-            snprintf(given, sizeof given, "%g", o->beta1), snprintf(saved, sizeof saved, "%g", i->beta1);
-        else if (strcmp(c->name, "beta2") == 0 && o->beta2 != i->beta2)
-            snprintf(given, sizeof given, "%g", o->beta2), snprintf(saved, sizeof saved, "%g", i->beta2);
-        else if (strcmp(c->name, "adam-eps") == 0 && o->adam_eps != i->adam_eps)
-            snprintf(given, sizeof given, "%g", o->adam_eps), snprintf(saved, sizeof saved, "%g", i->adam_eps);
-        else if (strcmp(c->name, "seed") == 0 && o->seed != i->seed)
-            snprintf(given, sizeof given, "%llu", (unsigned long long)o->seed),
-                snprintf(saved, sizeof saved, "%llu", (unsigned long long)i->seed);
-        else continue;
+        const char *n = c->name;
+        clash k;
+        bool bad = (strcmp(n, "batch-size") == 0 && int_clash(&k, o->batch_size, i->batch_size)) ||
+                   (strcmp(n, "lr") == 0 && float_clash(&k, o->lr, i->lr)) ||
+                   (strcmp(n, "lr-g") == 0 && float_clash(&k, o->lr_g, i->lr_g)) ||
+                   (strcmp(n, "lr-d") == 0 && float_clash(&k, o->lr_d, i->lr_d)) ||
+                   (strcmp(n, "beta1") == 0 && float_clash(&k, o->beta1, i->beta1)) ||
+                   (strcmp(n, "beta2") == 0 && float_clash(&k, o->beta2, i->beta2)) ||
+                   (strcmp(n, "adam-eps") == 0 && float_clash(&k, o->adam_eps, i->adam_eps)) ||
+                   (strcmp(n, "loss") == 0 &&
+                    str_clash(&k, gan_loss_name(o->loss), gan_loss_name(i->loss))) ||
+                   (strcmp(n, "clip") == 0 && float_clash(&k, o->clip, i->clip)) ||
+                   (strcmp(n, "d-steps") == 0 && int_clash(&k, o->d_steps, i->d_steps)) ||
+                   (strcmp(n, "label-smoothing") == 0 &&
+                    float_clash(&k, o->label_smoothing, i->label_smoothing)) ||
+                   (strcmp(n, "ema") == 0 && float_clash(&k, o->ema, i->ema));
+        if (strcmp(n, "seed") == 0 && o->seed != i->seed) {
+            snprintf(k.given, sizeof k.given, "%llu", (unsigned long long)o->seed);
+            snprintf(k.saved, sizeof k.saved, "%llu", (unsigned long long)i->seed);
+            bad = true;
+        }
+        if (!bad) continue;
         cli_error("--%s %s contradicts the checkpoint %s (%s %s); a resumed run keeps its "
-                  "options: drop the flag, or start a new run", c->name, given, ckpt, c->name,
-                  saved);
+                  "options: drop the flag, or start a new run", n, k.given, ckpt, n, k.saved);
         return false;
     }
     return true;
@@ -128,7 +160,7 @@ int cmd_train(int argc, char **argv) {
     gan_train_options opt;
     gan_train_options_default(&opt);
     const char *data_path = NULL, *out = "runs/train", *model = "mlp", *resume = NULL;
-    const char *every_spec = "1e", *device = "cpu";
+    const char *every_spec = "1e", *device = "cpu", *loss_name = NULL;
     int log_every = 100, sample_rows = 8;
     bool quiet = false, overwrite = false, tf32 = false;
     train_eval_config eval_cfg = TRAIN_EVAL_DEFAULTS; /* [eval hook] */
@@ -136,8 +168,9 @@ int cmd_train(int argc, char **argv) {
     cli_option opts[] = {
         {"data", CLI_STRING, &data_path, "PATH", "dataset folder or images file (required; "
          "with --resume: the run's data by default)", 0},
-        {"model", CLI_STRING, &model, "NAME|FILE", "a preset (mlp: the seed model; dcgan) or "
-         "a model spec file (docs/model-spec.md)", 0},
+        {"model", CLI_STRING, &model, "NAME|FILE", "a preset (mlp: the seed model; dcgan; cgan, "
+         "cdcgan: class-conditional, the data need labels) or a model spec file "
+         "(docs/model-spec.md)", 0},
         {"epochs", CLI_INT, &opt.epochs, "N", "passes over the data (default 10)", 0},
         {"steps", CLI_INT64, &opt.max_steps, "N", "stop after N steps in total (default: no limit)", 0},
         {"batch-size", CLI_INT, &opt.batch_size, "N", "images per step (default 64)", 0},
@@ -145,6 +178,19 @@ int cmd_train(int argc, char **argv) {
         {"beta1", CLI_FLOAT, &opt.beta1, "X", "Adam beta1 (default 0.5)", 0},
         {"beta2", CLI_FLOAT, &opt.beta2, "X", "Adam beta2 (default 0.999)", 0},
         {"adam-eps", CLI_FLOAT, &opt.adam_eps, "X", "Adam epsilon (default 1e-7)", 0},
+        {"lr-g", CLI_FLOAT, &opt.lr_g, "X", "learning rate of the generator (default: --lr)", 0},
+        {"lr-d", CLI_FLOAT, &opt.lr_d, "X", "learning rate of the discriminator (default: --lr)",
+         0},
+        {"loss", CLI_STRING, &loss_name, "NAME", "non-saturating (default), minimax, "
+         "least-squares, hinge or wasserstein", 0},
+        {"clip", CLI_FLOAT, &opt.clip, "C", "--loss wasserstein: clip D's weights to [-C, C] "
+         "after each D step (default 0.01)", 0},
+        {"d-steps", CLI_INT, &opt.d_steps, "K", "discriminator steps per generator step, each "
+         "on its own real batch (default 1)", 0},
+        {"label-smoothing", CLI_FLOAT, &opt.label_smoothing, "X", "one-sided: D's target for "
+         "real images is 1 - X (cross-entropy losses; default 0)", 0},
+        {"ema", CLI_FLOAT, &opt.ema, "DECAY", "keep a moving average of G's weights (e.g. "
+         "0.999), used for samples, sample, interpolate, export (default: none)", 0},
         {"seed", CLI_UINT64, &opt.seed, "N", "random seed: weights, noise, data order (default 1)", 0},
         {"threads", CLI_INT, &opt.threads, "N", "CPU threads (default 0 = all cores)", 0},
         {"device", CLI_STRING, &device, "D", "cpu (default) or cuda (the first NVIDIA GPU)", 0},
@@ -157,7 +203,8 @@ int cmd_train(int argc, char **argv) {
          "epochs (default 1e; 0 = only at the end)", 0},
         {"overwrite", CLI_FLAG, &overwrite, NULL, "replace a run already in --out", 0},
         {"log-every", CLI_INT, &log_every, "N", "steps between log lines (default 100)", 0},
-        {"sample-rows", CLI_INT, &sample_rows, "N", "sample grid is N x N images (default 8)", 0},
+        {"sample-rows", CLI_INT, &sample_rows, "N", "sample grid is N x N images; conditional "
+         "models: one row per class, N columns (default 8)", 0},
         {"quiet", CLI_FLAG, &quiet, NULL, "print only errors", 0},
         TRAIN_EVAL_OPTIONS(eval_cfg), /* [eval hook] */
         {0},
@@ -191,6 +238,15 @@ int cmd_train(int argc, char **argv) {
     opt.allow_tf32 = tf32;
     if (tf32 && opt.device != GAN_DEVICE_CUDA) {
         cli_error("--tf32 needs --device cuda");
+        return 2;
+    }
+    /* a --loss flag over the model's train section (or the default) */
+    if (loss_name && gan_loss_parse(loss_name, &opt.loss) != GAN_OK) {
+        cli_error("%s", gan_last_error());
+        return 2;
+    }
+    if (option_seen(opts, "clip") && opt.loss != GAN_LOSS_WASSERSTEIN && !resume) {
+        cli_error("--clip: applies only to --loss wasserstein (weight clipping)");
         return 2;
     }
     if (parse_every(every_spec, 1) < 0) {
@@ -290,10 +346,10 @@ int cmd_train(int argc, char **argv) {
     }
     if (!quiet)
         fprintf(stderr, "gan train: model %s, %lld images from %s, batch %d, %lld steps/epoch, "
-                "%lld epochs, seed %llu, on %s -> %s\n",
+                "%lld epochs, seed %llu, loss %s, on %s -> %s\n",
                 gan_trainer_model_name(t), (long long)gan_dataset_count(data),
                 gan_dataset_path(data), opt.batch_size, (long long)spe, (long long)n_epochs,
-                (unsigned long long)opt.seed,
+                (unsigned long long)opt.seed, gan_loss_name(opt.loss),
                 dev == GAN_DEVICE_CUDA ? (opt.allow_tf32 ? "cuda (tf32)" : "cuda") : "cpu", out);
     if (resume && !quiet)
         fprintf(stderr, "gan train: resumed from %s at step %lld (epoch %lld)\n", ckpt,
@@ -310,7 +366,8 @@ int cmd_train(int argc, char **argv) {
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     progress prog;
-    progress_begin(&prog, n_epochs, spe, total, opt.batch_size, quiet);
+    int step_images = opt.batch_size * opt.d_steps; /* real images per step */
+    progress_begin(&prog, n_epochs, spe, total, step_images, quiet);
     prog.last_step = start;
     interval iv = {.start = prog.start};
     gan_step_stats st = {.step = start};
@@ -325,7 +382,7 @@ int cmd_train(int argc, char **argv) {
             gan_step_stats mean;
             if ((s = gan_trainer_take_stats(t, &mean)) != GAN_OK) goto failed;
             double now = progress_now();
-            double ips = (double)iv.steps * opt.batch_size / (now - iv.start);
+            double ips = (double)iv.steps * step_images / (now - iv.start);
             fprintf(log,
                     "{\"step\": %lld, \"epoch\": %lld, \"loss_d\": %.6f, \"loss_g\": %.6f, "
                     "\"d_real\": %.6f, \"d_fake\": %.6f, \"images_per_s\": %.1f, "

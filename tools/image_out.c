@@ -10,10 +10,12 @@
 #include "io/png.h"
 #include "run_folder.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static bool ends_with(const char *s, const char *suffix) {
     size_t n = strlen(s), k = strlen(suffix);
@@ -40,14 +42,28 @@ gan_status image_out_to_bytes(const char *path, const float *images, size_t n, i
     return GAN_OK;
 }
 
+static const char *base_name(const char *path) {
+    const char *base = strrchr(path, '/');
+    return base ? base + 1 : path;
+}
+
+static bool is_idx_name(const char *path) {
+    return ends_with(path, ".idx") || ends_with(path, ".gz") ||
+           strstr(base_name(path), "idx3-ubyte") != NULL;
+}
+
+/* A folder is named by a trailing '/', by existing, or by a name without
+ * extension that is not an IDX name. */
+static bool is_folder_name(const char *path) {
+    return ends_with(path, "/") || run_is_dir(path) ||
+           (!strchr(base_name(path), '.') && !is_idx_name(path));
+}
+
 gan_status image_out_write(const char *path, const float *images, int n, int c, int h, int w,
                            int cols) {
     if (ends_with(path, ".png")) return gan_write_png_grid(path, images, n, c, h, w, cols);
-    const char *base = strrchr(path, '/');
-    base = base ? base + 1 : path;
-    bool folder = ends_with(path, "/") || run_is_dir(path) || !strchr(base, '.');
-    if (!folder && !ends_with(path, ".npy") && !ends_with(path, ".idx") &&
-        !ends_with(path, ".gz"))
+    bool folder = is_folder_name(path);
+    if (!folder && !ends_with(path, ".npy") && !is_idx_name(path))
         return gan_fail(GAN_ERR_INVALID_ARGUMENT, "%s: unknown output format (use .png, .npy, "
                         ".idx, .gz or a folder)", path);
     uint8_t *bytes;
@@ -59,6 +75,44 @@ gan_status image_out_write(const char *path, const float *images, int n, int c, 
     else if (ends_with(path, ".npy")) s = gan_npy_write(path, GAN_NPY_U8, ndims, shape, bytes);
     else s = gan_idx_write(path, bytes, ndims, shape, ends_with(path, ".gz"));
     free(bytes);
+    return s;
+}
+
+gan_status image_out_write_labeled(const char *path, const float *images, const int32_t *labels,
+                                   int n, int c, int h, int w, char *labels_path, size_t cap) {
+    char images_path[1200];
+    bool gzip = ends_with(path, ".gz");
+    const char *key = strstr(base_name(path), "images-idx3");
+    if (is_folder_name(path)) {
+        if (mkdir(path, 0755) != 0 && errno != EEXIST)
+            return gan_fail(GAN_ERR_IO, "%s: cannot create folder: %s", path, strerror(errno));
+        const char *sep = ends_with(path, "/") ? "" : "/";
+        snprintf(images_path, sizeof images_path, "%s%strain-images-idx3-ubyte", path, sep);
+        snprintf(labels_path, cap, "%s%strain-labels-idx1-ubyte", path, sep);
+    } else if (key) {
+        for (const char *p = strstr(key + 1, "images-idx3"); p; p = strstr(p + 1, "images-idx3"))
+            key = p; /* the last one, as gan_dataset_load looks for it */
+        snprintf(images_path, sizeof images_path, "%s", path);
+        snprintf(labels_path, cap, "%.*slabels-idx1%s", (int)(key - path), path,
+                 key + strlen("images-idx3"));
+    } else {
+        return gan_fail(GAN_ERR_INVALID_ARGUMENT, "%s: --labels writes a dataset: give a folder "
+                        "or a file named NAME-images-idx3-ubyte[.gz] (its labels go to "
+                        "NAME-labels-idx1-ubyte[.gz])", path);
+    }
+    uint8_t *bytes = NULL, *lab = malloc((size_t)n);
+    if (!lab) return gan_fail(GAN_ERR_OUT_OF_MEMORY, "%s: out of memory", path);
+    for (int i = 0; i < n; i++) lab[i] = (uint8_t)labels[i];
+    gan_status s = image_out_to_bytes(path, images, (size_t)n, c, h, w, true, &bytes);
+    if (s != GAN_OK) {
+        free(lab);
+        return s;
+    }
+    int64_t shape[4] = {n, h, w, c}, lshape[1] = {n};
+    s = gan_idx_write(images_path, bytes, c == 1 ? 3 : 4, shape, gzip);
+    if (s == GAN_OK) s = gan_idx_write(labels_path, lab, 1, lshape, gzip);
+    free(bytes);
+    free(lab);
     return s;
 }
 

@@ -10,12 +10,21 @@
 #include <stdbool.h>
 
 /* FILE.png: one grid of `cols` columns; FILE.npy: uint8 [N, H, W] or [N, H,
- * W, C]; FILE.idx / FILE.gz: IDX ubyte [N, H, W] (C = 1) or [N, H, W, C]
- * (gzip for .gz); a name ending in '/', an existing folder or a name without
- * extension: a folder (new or empty) of PNG files 000000.png, ... Non-finite
- * pixels are refused. */
+ * W, C]; FILE.idx / FILE.gz / a name holding "idx3-ubyte": IDX ubyte [N, H,
+ * W] (C = 1) or [N, H, W, C] (gzip for .gz); a name ending in '/', an
+ * existing folder or a name without extension: a folder (new or empty) of
+ * PNG files 000000.png, ... Non-finite pixels are refused. */
 gan_status image_out_write(const char *path, const float *images, int n, int c, int h, int w,
                            int cols);
+
+/* Images with their class labels as a dataset that gan_dataset_load reads
+ * back: into a folder (a name ending in '/', an existing folder or a name
+ * without extension; created if needed) as train-images-idx3-ubyte and
+ * train-labels-idx1-ubyte, or into a file whose name holds "images-idx3"
+ * (gzip for .gz) with the labels in the same name with "labels-idx1" in its
+ * place. Labels are 0..255. The labels file's path goes to labels_path. */
+gan_status image_out_write_labeled(const char *path, const float *images, const int32_t *labels,
+                                   int n, int c, int h, int w, char *labels_path, size_t cap);
 
 /* The raw generator output as float32 .npy in [-1, 1], [N, H, W] or [N, H,
  * W, C]. */

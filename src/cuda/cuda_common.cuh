@@ -131,6 +131,8 @@ double gan_cuda_bce_logits(float *dl, const float *l, const float *t, size_t n, 
                            double *prob_sum);
 void gan_cuda_bce_logits_acc(float *dl, const float *l, const float *t, size_t n, float scale,
                              float *sums);
+void gan_cuda_loss_acc(float *dl, const float *l, size_t n, gan_loss_term term, float t,
+                       float scale, float *sums);
 
 /* optim.cu */
 void gan_cuda_adam(float *p, float *m, float *v, const float *g, size_t n, float lr_t, float b1,
@@ -138,6 +140,8 @@ void gan_cuda_adam(float *p, float *m, float *v, const float *g, size_t n, float
 void gan_cuda_adam_device_lr(float *p, float *m, float *v, const float *g, size_t n,
                              const float *lr_t, float b1, float b2, float eps);
 void gan_cuda_adam_schedule(int64_t *t, float *lr_t, float lr, float b1, float b2);
+void gan_cuda_ema_update(float *avg, const float *x, size_t n, float decay);
+void gan_cuda_clamp(float *x, size_t n, float lo, float hi);
 
 /* rng.cu: the values of gan_rng_uniform / gan_rng_normal, on the device */
 void gan_cuda_rng_uniform(uint64_t seed, uint64_t stream, float *out, size_t n);
@@ -180,8 +184,10 @@ void gan_cuda_label_concat_forward(float *y, const float *x, const int32_t *labe
 void gan_cuda_label_concat_backward(float *dx, float *dtable, const float *dy,
                                     const int32_t *labels, int N, int C, int P, int n_classes,
                                     int D);
-void gan_cuda_load_batch_u8(float *rows, const uint8_t *pixels, const uint32_t *order,
-                            const int64_t *step, int64_t per_epoch, int B, size_t img);
+void gan_cuda_load_batch_u8(float *rows, int32_t *labels, const uint8_t *pixels,
+                            const uint8_t *pixel_labels, const uint32_t *order,
+                            const int64_t *step, int64_t per_epoch, int K, int k, int B,
+                            size_t img);
 void gan_cuda_step_advance(int64_t *step, uint64_t *stream, uint64_t stream_base);
 
 #endif

@@ -312,16 +312,20 @@ void gan_cuda_label_concat_backward(float *dx, float *dtable, const float *dy,
 /* ------------------------------------------------------- the training loop */
 
 /* rows (B, img): image b per y (strided past the grid), pixel i per x. */
-__global__ void load_batch_u8_kernel(float *__restrict__ rows, const uint8_t *__restrict__ pixels,
+__global__ void load_batch_u8_kernel(float *__restrict__ rows, int32_t *__restrict__ labels,
+                                     const uint8_t *__restrict__ pixels,
+                                     const uint8_t *__restrict__ pixel_labels,
                                      const uint32_t *__restrict__ order,
-                                     const int64_t *__restrict__ step, int64_t per_epoch, int B,
-                                     unsigned img) {
+                                     const int64_t *__restrict__ step, int64_t per_epoch, int K,
+                                     int k, int B, unsigned img) {
     unsigned i = blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= img) return;
-    int64_t pos = *step % per_epoch;
+    int64_t pos = (*step % per_epoch) * K + k;
     for (int b = blockIdx.y; b < B; b += gridDim.y) {
-        float p = (float)pixels[(size_t)order[pos * B + b] * img + i];
+        uint32_t src = order[pos * B + b];
+        float p = (float)pixels[(size_t)src * img + i];
         rows[(size_t)b * img + i] = (p - 127.5f) / 127.5f;
+        if (labels && i == 0) labels[b] = (int32_t)pixel_labels[src];
     }
 }
 
@@ -331,8 +335,10 @@ __global__ void step_advance_kernel(int64_t *step, uint64_t *stream, uint64_t st
     *stream = stream_base | (uint64_t)s;
 }
 
-void gan_cuda_load_batch_u8(float *rows, const uint8_t *pixels, const uint32_t *order,
-                            const int64_t *step, int64_t per_epoch, int B, size_t img) {
+void gan_cuda_load_batch_u8(float *rows, int32_t *labels, const uint8_t *pixels,
+                            const uint8_t *pixel_labels, const uint32_t *order,
+                            const int64_t *step, int64_t per_epoch, int K, int k, int B,
+                            size_t img) {
     if (B <= 0 || img == 0) return;
     if (img >= (1u << 31)) {
         gan_cuda_record(GAN_ERR_UNSUPPORTED, "load_batch_u8", "image too large", __FILE__,
@@ -340,8 +346,8 @@ void gan_cuda_load_batch_u8(float *rows, const uint8_t *pixels, const uint32_t *
         return;
     }
     dim3 grid((unsigned)((img + THREADS - 1) / THREADS), (unsigned)(B < 65535 ? B : 65535));
-    load_batch_u8_kernel<<<grid, THREADS, 0, gan_cuda.stream>>>(rows, pixels, order, step,
-                                                               per_epoch, B, (unsigned)img);
+    load_batch_u8_kernel<<<grid, THREADS, 0, gan_cuda.stream>>>(
+        rows, labels, pixels, pixel_labels, order, step, per_epoch, K, k, B, (unsigned)img);
     GAN_CUDA_LAUNCHED("load_batch_u8_kernel");
 }
 

@@ -1,6 +1,7 @@
 /*
  * optim.cu - Adam (Keras formula, see backend.h) and its learning-rate
- * schedule on the device.
+ * schedule on the device; the weight average (ema_update) and weight
+ * clipping (clamp) of GAN training.
  *
  * The update is the CPU reference's float expression, element by element;
  * built with --fmad=false it rounds exactly like the CPU. adam_schedule
@@ -50,4 +51,31 @@ void gan_cuda_adam_device_lr(float *p, float *m, float *v, const float *g, size_
 void gan_cuda_adam_schedule(int64_t *t, float *lr_t, float lr, float b1, float b2) {
     adam_schedule_kernel<<<1, 1, 0, gan_cuda.stream>>>(t, lr_t, lr, b1, b2);
     GAN_CUDA_LAUNCHED("adam_schedule_kernel");
+}
+
+__global__ void ema_update_kernel(float *__restrict__ avg, const float *__restrict__ x, size_t n,
+                                  float keep, float take) {
+    for (size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < n;
+         i += (size_t)gridDim.x * blockDim.x)
+        avg[i] = keep * avg[i] + take * x[i];
+}
+
+__global__ void clamp_kernel(float *x, size_t n, float lo, float hi) {
+    for (size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < n;
+         i += (size_t)gridDim.x * blockDim.x)
+        x[i] = fminf(fmaxf(x[i], lo), hi);
+}
+
+void gan_cuda_ema_update(float *avg, const float *x, size_t n, float decay) {
+    if (n == 0) return;
+    ema_update_kernel<<<gan_cuda_blocks(n, GAN_CUDA_THREADS), GAN_CUDA_THREADS, 0,
+                        gan_cuda.stream>>>(avg, x, n, decay, 1.0f - decay);
+    GAN_CUDA_LAUNCHED("ema_update_kernel");
+}
+
+void gan_cuda_clamp(float *x, size_t n, float lo, float hi) {
+    if (n == 0) return;
+    clamp_kernel<<<gan_cuda_blocks(n, GAN_CUDA_THREADS), GAN_CUDA_THREADS, 0, gan_cuda.stream>>>(
+        x, n, lo, hi);
+    GAN_CUDA_LAUNCHED("clamp_kernel");
 }

@@ -31,6 +31,7 @@ struct gan_dataset {
     uint8_t *pixels; /* (N, C, H, W) */
     uint8_t *labels; /* (N) or NULL */
     char *path;      /* the images file */
+    char *labels_path; /* the labels file, or NULL */
 };
 
 /* The two files of one dataset, NUL-terminated paths; labels may be "". */
@@ -132,12 +133,16 @@ static gan_status dataset_build(const dataset_files *files, gan_idx *images, gan
                         images->dims[0], files->labels, labels->dims[0]);
     gan_dataset *d = calloc(1, sizeof *d);
     char *path = malloc(strlen(files->images) + 1);
-    if (!d || !path) {
+    char *lpath = labels->data ? malloc(strlen(files->labels) + 1) : NULL;
+    if (!d || !path || (labels->data && !lpath)) {
         free(d);
         free(path);
+        free(lpath);
         return gan_fail(GAN_ERR_OUT_OF_MEMORY, "%s: out of memory", files->images);
     }
     strcpy(path, files->images);
+    if (lpath) strcpy(lpath, files->labels);
+    d->labels_path = lpath;
     d->count = images->dims[0];
     d->channels = 1;
     d->height = (int)images->dims[1];
@@ -179,6 +184,7 @@ void gan_dataset_free(gan_dataset *data) {
     free(data->pixels);
     free(data->labels);
     free(data->path);
+    free(data->labels_path);
     free(data);
 }
 
@@ -202,4 +208,8 @@ const uint8_t *gan_dataset_labels(const gan_dataset *data) {
 
 const char *gan_dataset_path(const gan_dataset *data) {
     return data ? data->path : NULL;
+}
+
+const char *gan_dataset_labels_path(const gan_dataset *data) {
+    return data ? data->labels_path : NULL;
 }

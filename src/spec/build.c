@@ -83,10 +83,15 @@ gan_status spec_check_shapes(gan_spec *spec) {
     return s;
 }
 
-gan_status gan_spec_build(const gan_spec *spec, gan_spec_net_id net, gan_model *m, int max_batch,
-                          const gan_backend *be) {
+gan_status gan_spec_build_as(const gan_spec *spec, gan_spec_net_id net, const char *name,
+                             gan_model *m, int max_batch, const gan_backend *be) {
     int in[3];
     gan_spec_input(spec, net, in);
     GAN_TRY(add_layers(spec, net, m));
-    return gan_model_build(m, net_names[net], in[0], in[1], in[2], max_batch, be);
+    return gan_model_build(m, name, in[0], in[1], in[2], max_batch, be);
+}
+
+gan_status gan_spec_build(const gan_spec *spec, gan_spec_net_id net, gan_model *m, int max_batch,
+                          const gan_backend *be) {
+    return gan_spec_build_as(spec, net, net_names[net], m, max_batch, be);
 }

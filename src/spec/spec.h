@@ -72,6 +72,11 @@ void gan_spec_input(const gan_spec *spec, gan_spec_net_id net, int in[3]);
 gan_status gan_spec_build(const gan_spec *spec, gan_spec_net_id net, gan_model *m, int max_batch,
                           const gan_backend *be);
 
+/* The same with another name (the prefix of its tensors), e.g.
+ * "generator_ema" for the moving average of the generator. */
+gan_status gan_spec_build_as(const gan_spec *spec, gan_spec_net_id net, const char *name,
+                             gan_model *m, int max_batch, const gan_backend *be);
+
 /* For docs and tests: the layer kinds a spec can name. */
 int gan_spec_layer_kind_count(void);
 const char *gan_spec_layer_kind_name(int i);

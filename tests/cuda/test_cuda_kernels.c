@@ -16,6 +16,7 @@
  *   row reductions         bias', BN stats/outputs: atol 1e-6 N + 1e-5,
  *                          rtol 1e-4 (float sums over N rows, different order)
  *   BCE                    dl atol 5e-7 rtol 1e-5; sums rtol 1e-5 atol 1e-5 n
+ *   GAN loss terms         as BCE; ema_update, clamp exact (--fmad=false)
  *   rng                    uniform exact; normal <= 1 ulp of float
  */
 #include "backend.h"
@@ -360,6 +361,57 @@ static void test_bce(size_t n) {
 
 /* ------------------------------------------------------------------- adam */
 
+/* Every loss term of loss_acc (backend.h) against the CPU, with accumulation. */
+static void test_loss_terms(size_t n) {
+    float *l = host_random(n, -20, 20);
+    if (n > 4) l[0] = 0.0f, l[1] = -90.0f, l[2] = 90.0f, l[3] = 1.0f; /* 3: hinge's kink */
+    float *dL = dev_upload(l, n), *dl = host_random(n, 0, 1), *dDL = dev_upload(dl, n);
+    struct { gan_loss_term term; float t; } cases[] = {
+        {GAN_LOSS_TERM_BCE, 1.0f},    {GAN_LOSS_TERM_BCE, 0.0f},   {GAN_LOSS_TERM_BCE, 0.7f},
+        {GAN_LOSS_TERM_NEG_BCE, 0.0f}, {GAN_LOSS_TERM_SQUARE, 1.0f}, {GAN_LOSS_TERM_HINGE, 1.0f},
+        {GAN_LOSS_TERM_HINGE, -1.0f}, {GAN_LOSS_TERM_LINEAR, -1.0f}};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        float sums[2] = {1.5f, 2.5f};
+        float *dS = dev_upload(sums, 2);
+        for (int k = 0; k < 2; k++) {
+            cpu->loss_acc(dl, l, n, cases[c].term, cases[c].t, 0.5f, sums);
+            gpu->loss_acc(dDL, dL, n, cases[c].term, cases[c].t, 0.5f, dS);
+        }
+        char what[80];
+        snprintf(what, sizeof what, "loss_acc term %d t %g dl n=%zu", (int)cases[c].term,
+                 cases[c].t, n);
+        expect_close(what, dDL, dl, n, 5e-7, 1e-5);
+        float *got = dev_download(dS, 2);
+        /* squares of outputs up to 20 make larger sums: scale atol with them */
+        double err = test_max_rel_err(got, sums, 2, 1e-5 * n * 200 + 1e-5, 1e-5);
+        CHECK_MSG(err <= 1.0, "%s: sums gpu (%.9g, %.9g) cpu (%.9g, %.9g)", what, got[0],
+                  got[1], sums[0], sums[1]);
+        gpu->loss_acc(NULL, dL, n, cases[c].term, cases[c].t, 0.5f, dS); /* dl may be NULL */
+        free(got);
+        gpu->mem_free(dS);
+    }
+    CHECK_OK(gpu->synchronize());
+    free(l);
+    free(dl);
+    gpu->mem_free(dL);
+    gpu->mem_free(dDL);
+}
+
+static void test_ema_clamp(size_t n) {
+    float *avg = host_random(n, -1, 1), *x = host_random(n, -1, 1);
+    float *dA = dev_upload(avg, n), *dX = dev_upload(x, n);
+    cpu->ema_update(avg, x, n, 0.999f);
+    gpu->ema_update(dA, dX, n, 0.999f);
+    expect_close("ema_update", dA, avg, n, 0, 0);
+    cpu->clamp(avg, n, -0.01f, 0.02f);
+    gpu->clamp(dA, n, -0.01f, 0.02f);
+    expect_close("clamp", dA, avg, n, 0, 0);
+    free(avg);
+    free(x);
+    gpu->mem_free(dA);
+    gpu->mem_free(dX);
+}
+
 static void test_adam(size_t n) {
     const float b1 = 0.5f, b2 = 0.999f, eps = 1e-7f, lr = 2e-4f;
     float *p = host_random(n, -1, 1), *m = host_random(n, -0.1f, 0.1f);
@@ -612,7 +664,11 @@ int main(void) {
         test_adam(elem_sizes[i]);
     }
     const size_t bce_sizes[] = {1, 7, 64, 129, 1024, 5000};
-    for (size_t i = 0; i < sizeof bce_sizes / sizeof bce_sizes[0]; i++) test_bce(bce_sizes[i]);
+    for (size_t i = 0; i < sizeof bce_sizes / sizeof bce_sizes[0]; i++) {
+        test_bce(bce_sizes[i]);
+        test_loss_terms(bce_sizes[i]);
+    }
+    for (int i = 0; i < N_ELEM; i++) test_ema_clamp(elem_sizes[i]);
     const size_t rng_sizes[] = {1, 2, 3, 4, 5, 1001, ((size_t)1 << 20) + 1};
     for (size_t i = 0; i < sizeof rng_sizes / sizeof rng_sizes[0]; i++) {
         test_rng(1, gan_rng_stream(GAN_RNG_NOISE, i), rng_sizes[i]);

@@ -231,26 +231,41 @@ static void test_labels(int N, int C, int P, int n_classes, int D, bool table, b
 
 /* -------------------------------------------------------- training loop */
 
-static void test_batch_loading(int count, int B, size_t img) {
+/* K real batches per step (d-steps), with labels when `labeled` */
+static void test_batch_loading(int count, int B, size_t img, int K, bool labeled) {
     size_t bytes = (size_t)count * img;
     uint8_t *pixels = malloc(bytes);
+    uint8_t *plabels = malloc((size_t)count);
     uint32_t *order = malloc((size_t)count * sizeof *order);
     for (size_t i = 0; i < bytes; i++) pixels[i] = (uint8_t)((i * 2654435761u) >> 24);
+    for (int i = 0; i < count; i++) plabels[i] = (uint8_t)((i * 7) % 10);
     for (int i = 0; i < count; i++) order[i] = (uint32_t)i;
     gan_rng_shuffle(3, 4, order, (size_t)count);
     uint8_t *dP = dev_upload_bytes(pixels, bytes);
+    uint8_t *dPL = dev_upload_bytes(plabels, (size_t)count);
     uint32_t *dO = dev_upload_bytes(order, (size_t)count * sizeof *order);
-    int64_t per_epoch = count / B;
+    int64_t per_epoch = count / ((int64_t)B * K);
     float *rows = host_random((size_t)B * img, 0, 1);
     float *dRows = dev_upload(rows, (size_t)B * img);
+    int32_t *labels = calloc((size_t)B, sizeof *labels), *glabels = calloc((size_t)B, 4);
+    int32_t *dLabels = dev_alloc((size_t)B * sizeof *labels);
     int64_t *dStep = dev_alloc(sizeof(int64_t));
     uint64_t *dStream = dev_alloc(sizeof(uint64_t));
     int64_t step = 0;
     uint64_t stream = 0, base = gan_rng_stream(GAN_RNG_NOISE, 0);
-    for (int k = 0; k < (int)per_epoch + 2; k++) { /* past the end of an epoch */
-        cpu->load_batch_u8(rows, pixels, order, &step, per_epoch, B, img);
-        gpu->load_batch_u8(dRows, dP, dO, dStep, per_epoch, B, img);
-        expect_ulp("load_batch_u8", dRows, rows, (size_t)B * img, 0);
+    for (int s = 0; s < (int)per_epoch + 2; s++) { /* past the end of an epoch */
+        for (int k = 0; k < K; k++) {
+            cpu->load_batch_u8(rows, labeled ? labels : NULL, pixels, plabels, order, &step,
+                               per_epoch, K, k, B, img);
+            gpu->load_batch_u8(dRows, labeled ? dLabels : NULL, dP, dPL, dO, dStep, per_epoch,
+                               K, k, B, img);
+            expect_ulp("load_batch_u8", dRows, rows, (size_t)B * img, 0);
+            if (labeled) {
+                CHECK_OK(gpu->copy_to_host(glabels, dLabels, (size_t)B * sizeof *glabels));
+                CHECK_MSG(memcmp(glabels, labels, (size_t)B * sizeof *labels) == 0,
+                          "load_batch_u8: labels differ (step %d, batch %d)", s, k);
+            }
+        }
         cpu->step_advance(&step, &stream, base);
         gpu->step_advance(dStep, dStream, base);
     }
@@ -262,9 +277,12 @@ static void test_batch_loading(int count, int B, size_t img) {
               (long long)gstep, (long long)step);
     CHECK(gstream == stream && stream == gan_rng_stream(GAN_RNG_NOISE, (uint64_t)step));
     free(pixels);
+    free(plabels);
     free(order);
     free(rows);
-    free_all(NULL, 0, (void *[]){dP, dO, dRows, dStep, dStream}, 5);
+    free(labels);
+    free(glabels);
+    free_all(NULL, 0, (void *[]){dP, dPL, dO, dRows, dLabels, dStep, dStream}, 7);
 }
 
 int main(void) {
@@ -302,8 +320,10 @@ int main(void) {
     test_labels(5, 4, 9, 10, 10, false, true);    /* no labels: zeros */
     test_labels(513, 0, 1, 7, 4, true, false);    /* nothing but the label channels */
 
-    test_batch_loading(200, 32, 784);
-    test_batch_loading(1000, 7, 3 * 5 * 5);
+    test_batch_loading(200, 32, 784, 1, false);
+    test_batch_loading(1000, 7, 3 * 5 * 5, 1, false);
+    test_batch_loading(200, 16, 784, 2, true);  /* --d-steps 2, a conditional model */
+    test_batch_loading(1000, 7, 3 * 5 * 5, 3, true);
 
     CHECK_OK(gpu->synchronize());
     gan_backend_cuda_shutdown();

@@ -11,6 +11,12 @@
  *   - a GPU checkpoint resumes on the CPU and on the GPU with identical
  *     state, and a resumed GPU run continues bit for bit;
  *   - samples of the GPU generator and trainer match the CPU's;
+ *   - the training options (losses, per-network rates, several D steps,
+ *     label smoothing, a moving average of G) and the conditional presets
+ *     (labels gathered on the device): graph replays equal direct steps bit
+ *     for bit (EMA included), the first step matches the CPU within the
+ *     tolerances below, and a GPU checkpoint with an EMA resumes on the CPU
+ *     and loads as the EMA generator;
  *   - out of GPU memory is refused with the size needed; a GPU failure in
  *     the middle of training (a kernel writing to a bad address) is
  *     reported by the next call that waits, no checkpoint is written over
@@ -36,14 +42,25 @@
 
 #define LR 2e-4f
 
-static gan_dataset *make_dataset(int n) {
+/* n images; with `labels`, a labels file of classes i mod 10 next to them. */
+static gan_dataset *make_dataset_labeled(int n, bool labels) {
+    if (labels) {
+        unsigned char *l = malloc(8 + (size_t)n);
+        unsigned char lh[8] = {0, 0, 8, 1, 0, 0, (unsigned char)(n >> 8), (unsigned char)n};
+        memcpy(l, lh, 8);
+        for (int i = 0; i < n; i++) l[8 + i] = (unsigned char)(i % 10);
+        CHECK(test_write_file(test_tmp_path_kept("cudalab-labels-idx1-ubyte"), l,
+                              8 + (size_t)n) == 0);
+        free(l);
+    }
     size_t len = 16 + (size_t)n * 784;
     unsigned char *b = malloc(len);
     unsigned char hdr[16] = {0, 0, 8, 3, 0, 0, (unsigned char)(n >> 8), (unsigned char)n,
                              0, 0, 0, 28, 0, 0, 0, 28};
     memcpy(b, hdr, 16);
     for (size_t i = 16; i < len; i++) b[i] = (unsigned char)((i * 2654435761u) >> 24);
-    const char *path = test_tmp_path_kept("cuda-images-idx3-ubyte");
+    const char *path = test_tmp_path_kept(labels ? "cudalab-images-idx3-ubyte"
+                                                 : "cuda-images-idx3-ubyte");
     CHECK(test_write_file(path, b, len) == 0);
     free(b);
     gan_dataset *d = NULL;
@@ -51,9 +68,15 @@ static gan_dataset *make_dataset(int n) {
     return d;
 }
 
-static gan_trainer *make_trainer(const char *model, gan_dataset *data, int device, int batch) {
+static gan_dataset *make_dataset(int n) {
+    return make_dataset_labeled(n, false);
+}
+
+static gan_trainer *make_trainer_opt(const char *model, gan_dataset *data, int device, int batch,
+                                    const gan_train_options *base) {
     gan_train_options opt;
-    gan_train_options_default(&opt);
+    if (base) opt = *base;
+    else gan_train_options_default(&opt);
     opt.batch_size = batch;
     opt.threads = 0;
     opt.seed = 11;
@@ -62,6 +85,10 @@ static gan_trainer *make_trainer(const char *model, gan_dataset *data, int devic
     CHECK_OK(gan_trainer_create(model, &opt, data, &t));
     if (!t) abort();
     return t;
+}
+
+static gan_trainer *make_trainer(const char *model, gan_dataset *data, int device, int batch) {
+    return make_trainer_opt(model, data, device, batch, NULL);
 }
 
 /* A model's blocks on the host (a copy; the caller frees). */
@@ -347,6 +374,80 @@ static void test_device_error(gan_dataset *data) {
     gan_trainer_free(g);
 }
 
+/* The training options of train4 and the conditional presets on the GPU. */
+static void test_options(const char *model, gan_dataset *data, const gan_train_options *o,
+                         const char *what) {
+    /* graph replays == direct steps, bit for bit, EMA included */
+    gan_trainer *a = make_trainer_opt(model, data, GAN_DEVICE_CUDA, 16, o);
+    gan_trainer *b = make_trainer_opt(model, data, GAN_DEVICE_CUDA, 16, o);
+    a->use_graph = false;
+    gan_step_stats sa, sb;
+    int steps = 9; /* 200 images, 16 x d_steps per step: across an epoch boundary */
+    for (int i = 0; i < steps; i++) {
+        CHECK_OK(gan_trainer_step(a, &sa));
+        CHECK_OK(gan_trainer_step(b, &sb));
+    }
+    CHECK_MSG(b->graph != NULL, "%s %s: the graph was never captured", model, what);
+    CHECK_OK(gan_trainer_take_stats(a, &sa));
+    CHECK_OK(gan_trainer_take_stats(b, &sb));
+    CHECK_MSG(memcmp(&sa, &sb, sizeof sa) == 0, "%s %s: graph stats differ", model, what);
+    gan_model *ma[3] = {&a->g, &a->d, &a->g_ema}, *mb[3] = {&b->g, &b->d, &b->g_ema};
+    for (int i = 0; i < (a->has_ema ? 3 : 2); i++) {
+        host_model x = fetch(ma[i]), y = fetch(mb[i]);
+        CHECK_MSG(same(x.params, y.params, x.n_params) && same(x.state, y.state, x.n_state),
+                  "%s %s %s: graph replays differ from direct steps", model, what, ma[i]->name);
+        release(&x);
+        release(&y);
+    }
+    CHECK(b->d.adam_t == (int64_t)steps * o->d_steps && b->g.adam_t == steps);
+
+    /* a GPU checkpoint resumes on the CPU; its generator is the EMA */
+    const char *ckpt = test_tmp_path_kept("cuda-options.safetensors");
+    CHECK_OK(gan_trainer_save_checkpoint(b, ckpt));
+    gan_trainer *c = NULL;
+    CHECK_OK(gan_trainer_resume(ckpt, data, 0, &c));
+    if (c) {
+        host_model y = fetch(b->has_ema ? &b->g_ema : &b->g);
+        CHECK(c->has_ema == b->has_ema && c->n_classes == b->n_classes);
+        if (c->has_ema) CHECK(same(c->g_ema.params, y.params, y.n_params));
+        release(&y);
+    }
+    gan_trainer_free(c);
+    gan_generator *ge = NULL;
+    CHECK_OK(gan_generator_load_on(ckpt, GAN_DEVICE_CUDA, &ge));
+    if (ge) {
+        CHECK(gan_generator_uses_ema(ge) == b->has_ema);
+        CHECK(gan_generator_num_classes(ge) == b->n_classes);
+        int n = 12, latent = gan_generator_latent_dim(ge);
+        float *z = malloc((size_t)n * latent * 4), *img = malloc((size_t)n * 784 * 4);
+        int32_t labels[12];
+        gan_generator_noise(ge, 3, 0, n, z);
+        gan_generator_labels(ge, GAN_LABELS_BALANCED, 3, 0, n, labels);
+        CHECK_OK(gan_generator_generate_labeled(ge, z, b->n_classes ? labels : NULL, n, img));
+        free(z), free(img);
+    }
+    gan_generator_free(ge);
+    gan_trainer_free(a);
+    gan_trainer_free(b);
+
+    /* the first step against the CPU */
+    gan_trainer *cc = make_trainer_opt(model, data, GAN_DEVICE_CPU, 16, o);
+    gan_trainer *gg = make_trainer_opt(model, data, GAN_DEVICE_CUDA, 16, o);
+    gan_step_stats sc, sg;
+    CHECK_OK(gan_trainer_step(cc, &sc));
+    CHECK_OK(gan_trainer_step(gg, &sg));
+    CHECK_OK(gan_trainer_take_stats(cc, &sc));
+    CHECK_OK(gan_trainer_take_stats(gg, &sg));
+    compare_stat("options loss_d", sg.loss_d, sc.loss_d);
+    compare_stat("options loss_g", sg.loss_g, sc.loss_g);
+    compare_stat("options d_real", sg.d_real, sc.d_real);
+    compare_stat("options d_fake", sg.d_fake, sc.d_fake);
+    fprintf(stderr, "%s %s: graph == direct over %d steps; first step loss_d cpu %.6f gpu %.6f\n",
+            model, what, steps, sc.loss_d, sg.loss_d);
+    gan_trainer_free(cc);
+    gan_trainer_free(gg);
+}
+
 int main(void) {
     int rc = cuda_test_open();
     if (rc) return rc;
@@ -359,6 +460,29 @@ int main(void) {
         test_checkpoint_and_samples(models[k], data);
         report_drift(models[k], data);
     }
+    gan_dataset *labeled = make_dataset_labeled(200, true);
+    gan_train_options o;
+    gan_train_options_default(&o);
+    o.threads = 0;
+    o.seed = 11;
+    o.ema = 0.9f;
+    o.d_steps = 2;
+    o.lr_g = 3e-4f;
+    o.lr_d = 1e-4f;
+    o.loss = GAN_LOSS_MINIMAX;
+    o.label_smoothing = 0.1f;
+    test_options("mlp", data, &o, "minimax, smoothing, EMA, d-steps 2");
+    o.label_smoothing = 0.0f;
+    o.loss = GAN_LOSS_HINGE;
+    test_options("cgan", labeled, &o, "hinge, EMA, d-steps 2");
+    o.loss = GAN_LOSS_WASSERSTEIN;
+    o.ema = 0.0f;
+    o.d_steps = 3;
+    test_options("cdcgan", labeled, &o, "wasserstein, d-steps 3");
+    o.loss = GAN_LOSS_LEAST_SQUARES;
+    o.d_steps = 1;
+    test_options("dcgan", data, &o, "least-squares");
+    gan_dataset_free(labeled);
     test_out_of_memory();
     test_device_error(data);
     gan_dataset_free(data);
