@@ -162,6 +162,10 @@ static gan_status build(gan_trainer *t, const gan_spec *spec, const gan_train_op
 
     GAN_TRY(gan_spec_build(spec, GAN_SPEC_GENERATOR, &t->g, g_rows(t), t->be));
     GAN_TRY(gan_spec_build(spec, GAN_SPEC_DISCRIMINATOR, &t->d, 2 * t->batch, t->be));
+    for (int i = 0; i < t->d.n_layers; i++) {
+        const char *kind = t->d.layers[i].ops->name;
+        if (strcmp(kind, "batchnorm") == 0 || strcmp(kind, "batchnorm2d") == 0) t->d_split = true;
+    }
     GAN_TRY(gan_model_init(&t->g, opt->seed, 0));
     GAN_TRY(gan_model_init(&t->d, opt->seed, 1));
     if (t->has_ema) { /* starts as a copy of G */
@@ -352,12 +356,12 @@ void gan_trainer_sync_labels(gan_trainer *t) {
 }
 
 /* Random layers (dropout) draw from streams numbered by the step (G: K
- * training forwards per step, D: K + 1), so a resumed run draws the same.
+ * training forwards per step, D: K + 1, or 2K + 1 when split), so a resumed run draws the same.
  * (Host values: a model with dropout never runs as a graph.) */
 static void set_rng_counters(gan_trainer *t) {
     uint64_t k = (uint64_t)t->opt.d_steps, s = (uint64_t)t->step;
     gan_model_set_rng_counter(&t->g, s * k);
-    gan_model_set_rng_counter(&t->d, s * (k + 1));
+    gan_model_set_rng_counter(&t->d, s * ((t->d_split ? 2 : 1) * k + 1));
 }
 
 /* Step 1a for D step k: the real batch (with its labels, given to the fake
@@ -388,15 +392,33 @@ static void d_step(gan_trainer *t) {
     float *fake_rows = t->d.acts[0] + (size_t)B * img;
     be->copy(fake_rows, fake, (size_t)B * img * sizeof *fake);
 
-    gan_model_set_labels(&t->d, t->n_classes ? t->labels_d : NULL);
-    const float *logits = gan_model_forward(&t->d, t->d.acts[0], 2 * B, true);
     float scale = ls->half ? 1.0f / (2.0f * (float)B) : 1.0f / (float)B;
-    be->loss_acc(t->dlogits, logits, (size_t)B, ls->real, ls->t_real, scale,
-                 t->sums + GAN_SUM_REAL);
-    be->loss_acc(t->dlogits + B, logits + B, (size_t)B, ls->fake, ls->t_fake, scale,
-                 t->sums + GAN_SUM_FAKE);
     gan_model_zero_grads(&t->d);
-    gan_model_backward(&t->d, t->dlogits, 2 * B, true, false);
+    if (t->d_split) {
+        /* D with batch norm: the real batch, then the fake batch, each normalised on its
+         * own (PyTorch's DCGAN recipe), as D will see the fake batch in G's step; the
+         * gradients of both passes add up. The fake rows are copied into D's input
+         * rows by the second forward; they stay in place for G's step. */
+        gan_model_set_labels(&t->d, t->n_classes ? t->labels_d : NULL);
+        const float *logits = gan_model_forward(&t->d, t->d.acts[0], B, true);
+        be->loss_acc(t->dlogits, logits, (size_t)B, ls->real, ls->t_real, scale,
+                     t->sums + GAN_SUM_REAL);
+        gan_model_backward(&t->d, t->dlogits, B, true, false);
+        gan_model_set_labels(&t->d, t->n_classes ? t->labels_d + B : NULL);
+        logits = gan_model_forward(&t->d, fake_rows, B, true);
+        be->loss_acc(t->dlogits + B, logits, (size_t)B, ls->fake, ls->t_fake, scale,
+                     t->sums + GAN_SUM_FAKE);
+        gan_model_backward(&t->d, t->dlogits + B, B, true, false);
+    } else {
+        /* no batch norm in D: one pass over [real; fake] gives the same values */
+        gan_model_set_labels(&t->d, t->n_classes ? t->labels_d : NULL);
+        const float *logits = gan_model_forward(&t->d, t->d.acts[0], 2 * B, true);
+        be->loss_acc(t->dlogits, logits, (size_t)B, ls->real, ls->t_real, scale,
+                     t->sums + GAN_SUM_REAL);
+        be->loss_acc(t->dlogits + B, logits + B, (size_t)B, ls->fake, ls->t_fake, scale,
+                     t->sums + GAN_SUM_FAKE);
+        gan_model_backward(&t->d, t->dlogits, 2 * B, true, false);
+    }
     gan_model_adam_step(&t->d, t->opt.lr_d, t->opt.beta1, t->opt.beta2, t->opt.adam_eps);
     if (t->opt.loss == GAN_LOSS_WASSERSTEIN)
         be->clamp(t->d.params, t->d.n_params, -t->opt.clip, t->opt.clip);

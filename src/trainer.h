@@ -11,10 +11,14 @@
  *      b. fake = G(z, labels of the real batch) in training mode (batch
  *         statistics; running statistics updated);
  *      c. logits = D([real; fake]) on the 2B rows (one forward: the seed's
- *         batch composition, kept for every loss; labels [real's; fake's]);
- *         loss terms on each half (gan_loss, loss_spec in trainer.c); Adam
- *         on D with lr_d; for the Wasserstein loss D's parameters are then
- *         clipped to [-clip, clip].
+ *         batch composition; labels [real's; fake's]) when D has no batch
+ *         norm; when it has (dcgan, cdcgan), D(real) and D(fake) as two
+ *         forwards of B rows each, gradients added (PyTorch's DCGAN recipe:
+ *         batch statistics of one kind of image, as D sees the fake batch
+ *         in step 2 - a joint batch lets D separate real from fake by the
+ *         batch statistics and G learns nothing). Loss terms on each half
+ *         (gan_loss, loss_spec in trainer.c); Adam on D with lr_d; for the
+ *         Wasserstein loss D's parameters are then clipped to [-clip, clip].
  *   2. Generator step through the updated, frozen discriminator: logits =
  *      D'(fake) on the LAST D step's fake batch (G's activations of that
  *      forward are still in place: G's weights did not change since); the
@@ -69,6 +73,8 @@ struct gan_trainer {
     gan_model g, d;
     gan_model g_ema;           /* the EMA generator (has_ema), named "generator_ema" */
     bool has_ema;
+    bool d_split;              /* D has batch norm: real and fake go through it as
+                                  separate batches (see d_step in trainer.c) */
     const gan_backend *be;
     int batch;
     int latent;
