@@ -118,6 +118,13 @@ typedef struct gan_backend {
     /* The adjoint: x (G, C, H, W) = for each element, the sum of the cols
      * entries im2col would copy from it. Written. */
     void (*col2im)(float *x, const float *cols, int G, const gan_conv_shape *cs);
+    /* Optional (NULL: layers run im2col, then gemm): a matrix product with
+     * cols = im2col(x) (C k k, G OH OW) read in place, never stored:
+     *   trans false: C (M, G OH OW) = A (M, C k k) cols + beta C;
+     *   trans true:  C (M, C k k) = A (M, G OH OW) cols^T + beta C.
+     * The CPU backend gives the same bits as im2col + its gemm. */
+    void (*gemm_im2col)(bool trans, int M, const float *A, int lda, const float *x, int G,
+                        const gan_conv_shape *cs, float beta, float *C, int ldc);
     /* t (C, G P) = y (G, C, P), channel-major. */
     void (*nchw_to_cmajor)(float *t, const float *y, int G, int C, int P);
     /* y (G, C, P) = t (C, G P) + b (C) per channel (b may be NULL). */

@@ -10,6 +10,18 @@
 
 #include "backend.h"
 
+/* The backend's gemm and gemm_im2col (backend_cpu_gemm.c; gemm_im2col only
+ * where the own AVX-512 kernel is built, else the table's entry is NULL). */
+void gan_cpu_gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float *A,
+                  int lda, const float *B, int ldb, float beta, float *C, int ldc);
+#if defined(__AVX512F__)
+void gan_cpu_gemm_im2col(bool trans, int M, const float *A, int lda, const float *x, int G,
+                         const gan_conv_shape *cs, float beta, float *C, int ldc);
+#define GAN_CPU_GEMM_IM2COL gan_cpu_gemm_im2col
+#else
+#define GAN_CPU_GEMM_IM2COL NULL
+#endif
+
 void gan_cpu_im2col(float *cols, const float *x, int G, const gan_conv_shape *cs);
 void gan_cpu_col2im(float *x, const float *cols, int G, const gan_conv_shape *cs);
 void gan_cpu_nchw_to_cmajor(float *t, const float *y, int G, int C, int P);
