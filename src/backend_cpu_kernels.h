@@ -22,6 +22,12 @@ void gan_cpu_gemm_im2col(bool trans, int M, const float *A, int lda, const float
 #define GAN_CPU_GEMM_IM2COL NULL
 #endif
 
+void gan_cpu_conv2d_forward(float *y, const float *x, const float *w, const float *b, int N,
+                            const gan_conv_shape *cs, int Cout);
+void gan_cpu_conv2d_backward_data(float *dx, const float *dy, const float *w, int N,
+                                  const gan_conv_shape *cs, int Cout);
+void gan_cpu_conv2d_backward_weight(float *dw, const float *x, const float *dy, int N,
+                                    const gan_conv_shape *cs, int Cout, float beta);
 void gan_cpu_im2col(float *cols, const float *x, int G, const gan_conv_shape *cs);
 void gan_cpu_col2im(float *x, const float *cols, int G, const gan_conv_shape *cs);
 void gan_cpu_nchw_to_cmajor(float *t, const float *y, int G, int C, int P);
