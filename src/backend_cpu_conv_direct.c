@@ -40,6 +40,14 @@
 #pragma GCC optimize("no-predictive-commoning")
 #endif
 
+/* A vector loaded once and used by several FMAs: keep the compiler from
+ * folding the load into each of them (one load per FMA is load-bound). */
+#if defined(__GNUC__)
+#define KEEP_IN_REGISTER(v) __asm__("" : "+v"(v))
+#else
+#define KEEP_IN_REGISTER(v) ((void)0)
+#endif
+
 /* ---- work buffers ---- */
 
 typedef struct work_buf {
@@ -68,24 +76,23 @@ static int pick_v(int channels) {
  * are dropped). */
 static void pad_images(float *restrict out, const float *restrict x, int N, int C, int H, int W,
                        int Hp, int Wp, int top, int left) {
+    /* columns q of a padded row hold x's column q - left where that exists */
+    int q0 = left > 0 ? left : 0, q1 = W + left < Wp ? W + left : Wp;
 #pragma omp parallel for schedule(static) if ((size_t)N * C * Hp * Wp > 32768)
     for (int nc = 0; nc < N * C; nc++) {
-        float *o = out + (size_t)nc * Hp * Wp;
-        const float *src = x + (size_t)nc * H * W;
+        float *restrict o = out + (size_t)nc * Hp * Wp;
+        const float *restrict src = x + (size_t)nc * H * W;
         for (int r = 0; r < Hp; r++) {
-            float *row = o + (size_t)r * Wp;
+            float *restrict row = o + (size_t)r * Wp;
             int ih = r - top;
             if (ih < 0 || ih >= H) {
-                memset(row, 0, (size_t)Wp * sizeof *row);
+                for (int q = 0; q < Wp; q++) row[q] = 0.0f;
                 continue;
             }
-            int c0 = left < 0 ? -left : 0;             /* first column of x used */
-            int c1 = W < Wp - left ? W : Wp - left;    /* one past the last */
-            int lead = left > 0 ? left : 0;
-            memset(row, 0, (size_t)lead * sizeof *row);
-            if (c1 > c0) memcpy(row + lead, src + (size_t)ih * W + c0, (size_t)(c1 - c0) * sizeof *row);
-            int done = lead + (c1 > c0 ? c1 - c0 : 0);
-            memset(row + done, 0, (size_t)(Wp - done) * sizeof *row);
+            const float *restrict in = src + (size_t)ih * W - left;
+            for (int q = 0; q < q0; q++) row[q] = 0.0f;
+            for (int q = q0; q < q1; q++) row[q] = in[q];
+            for (int q = q1 > q0 ? q1 : q0; q < Wp; q++) row[q] = 0.0f;
         }
     }
 }
@@ -107,8 +114,10 @@ static void pad_images(float *restrict out, const float *restrict x, int N, int 
                 const float *wr = wk + (size_t)((c * k + i) * k) * co_pad;                     \
                 _Pragma("GCC unroll 1") for (int j = 0; j < k; j++) {                          \
                     __m512 wv[V];                                                              \
-                    _Pragma("GCC unroll 4") for (int v = 0; v < V; v++)                        \
+                    _Pragma("GCC unroll 4") for (int v = 0; v < V; v++) {                      \
                         wv[v] = _mm512_load_ps(wr + (size_t)j * co_pad + 16 * v);              \
+                        KEEP_IN_REGISTER(wv[v]);                                               \
+                    }                                                                          \
                     _Pragma("GCC unroll 28") for (int q = 0; q < R; q++) {                     \
                         __m512 xb = _mm512_set1_ps(xr[j + q * (STRIDE)]);                      \
                         _Pragma("GCC unroll 4") for (int v = 0; v < V; v++)                    \
@@ -162,11 +171,12 @@ static bool conv_forward_avx(float *y, const float *x, const float *w, const flo
     int tiles = co_blocks * N * OH * ow_tiles;
 #pragma omp parallel for schedule(static)
     for (int tile = 0; tile < tiles; tile++) {
-        int t = tile, owt = t % ow_tiles;
+        /* channel blocks fastest: they share the rows of x just read */
+        int t = tile, cb = t % co_blocks;
+        t /= co_blocks;
+        int owt = t % ow_tiles;
         t /= ow_tiles;
-        int oh = t % OH;
-        t /= OH;
-        int n = t % N, cb = t / N;
+        int oh = t % OH, n = t / OH;
         int ow0 = owt * R, co0 = cb * lanes;
         _Alignas(64) float tmp[28 * 16];
         const float *xr0 = xp + (size_t)n * C * plane + (size_t)oh * s * Wp + (size_t)ow0 * s;
@@ -205,8 +215,10 @@ static bool conv_forward_avx(float *y, const float *x, const float *w, const flo
                 _Pragma("GCC unroll 1") for (int j = jr; j < k; j += s) {                      \
                     const float *src = row - (j - jr) / s;                                     \
                     __m512 wv[V];                                                              \
-                    _Pragma("GCC unroll 4") for (int v = 0; v < V; v++)                        \
+                    _Pragma("GCC unroll 4") for (int v = 0; v < V; v++) {                      \
                         wv[v] = _mm512_load_ps(wr + (size_t)j * c_pad + 16 * v);               \
+                        KEEP_IN_REGISTER(wv[v]);                                               \
+                    }                                                                          \
                     _Pragma("GCC unroll 28") for (int q = 0; q < R; q++) {                     \
                         __m512 xb = _mm512_set1_ps(src[q]);                                    \
                         _Pragma("GCC unroll 4") for (int v = 0; v < V; v++)                    \
@@ -269,13 +281,14 @@ static bool conv_backward_data_avx(float *dx, const float *dy, const float *w, i
     int tiles = c_blocks * N * H * s * m_tiles;
 #pragma omp parallel for schedule(static)
     for (int tile = 0; tile < tiles; tile++) {
-        int t = tile, mt = t % m_tiles;
+        /* channel blocks fastest: they share the rows of dy just read */
+        int t = tile, cb = t % c_blocks;
+        t /= c_blocks;
+        int mt = t % m_tiles;
         t /= m_tiles;
         int rw = t % s;
         t /= s;
-        int ih = t % H;
-        t /= H;
-        int n = t % N, cb = t / N;
+        int ih = t % H, n = t / H;
         int c0 = cb * lanes, m0 = mt * R;
         int count = (W - rw + s - 1) / s; /* positions of residue rw */
         _Alignas(64) float tmp[28 * 16];
@@ -311,8 +324,10 @@ static bool conv_backward_data_avx(float *dx, const float *dy, const float *w, i
             _Pragma("GCC unroll 1") for (int ow = 0; ow < OW; ow++, d += co_pad) {             \
                 const float *xc = xr + (size_t)ow * s;                                         \
                 __m512 dv[V];                                                                  \
-                _Pragma("GCC unroll 4") for (int v = 0; v < V; v++)                            \
+                _Pragma("GCC unroll 4") for (int v = 0; v < V; v++) {                          \
                     dv[v] = _mm512_load_ps(d + 16 * v);                                        \
+                    KEEP_IN_REGISTER(dv[v]);                                                   \
+                }                                                                              \
                 _Pragma("GCC unroll 4") for (int t = 0; t < 4; t++) {                          \
                     __m512 xb = _mm512_set1_ps(xc[t]);                                         \
                     _Pragma("GCC unroll 4") for (int v = 0; v < V; v++)                        \
