@@ -26,6 +26,7 @@
  * shape; when one cannot be allocated, a plain loop computes the same sums.
  */
 #include "backend_cpu_kernels.h"
+#include "backend_cpu_simd.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -359,14 +360,15 @@ static bool conv_backward_weight_avx(float *dw, const float *x, const float *dy,
     float *accs = work(&buf_aux, (size_t)tiles * 4 * lanes);
     if (!xp || !dyt || !accs) return false;
     pad_images(xp, x, N, C, H, W, Hp, Wp, p, p);
-    /* dyt[n][pos][co] = dy[n][co][pos] */
+    /* dyt[n][pos][co] = dy[n][co][pos], zero for co >= Cout */
 #pragma omp parallel for schedule(static) if ((size_t)N * P * co_pad > 32768)
-    for (int n = 0; n < N; n++)
-        for (int pos = 0; pos < P; pos++) {
-            float *o = dyt + ((size_t)n * P + pos) * co_pad;
-            for (int co = 0; co < co_pad; co++)
-                o[co] = co < Cout ? dy[((size_t)n * Cout + co) * P + pos] : 0.0f;
-        }
+    for (int n = 0; n < N; n++) {
+        float *o = dyt + (size_t)n * P * co_pad;
+        gan_simd_transpose(o, co_pad, dy + (size_t)n * Cout * P, P, Cout, P);
+        if (co_pad > Cout)
+            for (int pos = 0; pos < P; pos++)
+                memset(o + (size_t)pos * co_pad + Cout, 0, (size_t)(co_pad - Cout) * sizeof *o);
+    }
     memset(accs, 0, (size_t)tiles * 4 * lanes * sizeof *accs);
     size_t plane = (size_t)Hp * Wp;
 #pragma omp parallel

@@ -21,6 +21,7 @@
  * fixed batch size allocates nothing after the first.
  */
 #include "backend_cpu_kernels.h"
+#include "backend_cpu_simd.h"
 
 #include <cblas.h>
 #include <omp.h>
@@ -127,30 +128,7 @@ static void pack_b_block(float *restrict out, const b_source *bs, int N, int j0,
                     __m512 r[16];
                     for (int q = 0; q < 16; q++)
                         r[q] = _mm512_loadu_ps(B + (size_t)(jh + q) * ldb + k0 + k);
-                    /* 16 x 16 transpose: unpack, shuffle, 128-bit lane shuffles */
-                    __m512 t[16];
-                    for (int q = 0; q < 8; q++) {
-                        t[2 * q] = _mm512_unpacklo_ps(r[2 * q], r[2 * q + 1]);
-                        t[2 * q + 1] = _mm512_unpackhi_ps(r[2 * q], r[2 * q + 1]);
-                    }
-                    for (int q = 0; q < 4; q++) {
-                        r[4 * q] = _mm512_shuffle_ps(t[4 * q], t[4 * q + 2], 0x44);
-                        r[4 * q + 1] = _mm512_shuffle_ps(t[4 * q], t[4 * q + 2], 0xEE);
-                        r[4 * q + 2] = _mm512_shuffle_ps(t[4 * q + 1], t[4 * q + 3], 0x44);
-                        r[4 * q + 3] = _mm512_shuffle_ps(t[4 * q + 1], t[4 * q + 3], 0xEE);
-                    }
-                    for (int q = 0; q < 4; q++) {
-                        t[q] = _mm512_shuffle_f32x4(r[q], r[4 + q], 0x88);
-                        t[4 + q] = _mm512_shuffle_f32x4(r[q], r[4 + q], 0xDD);
-                        t[8 + q] = _mm512_shuffle_f32x4(r[8 + q], r[12 + q], 0x88);
-                        t[12 + q] = _mm512_shuffle_f32x4(r[8 + q], r[12 + q], 0xDD);
-                    }
-                    for (int q = 0; q < 4; q++) {
-                        r[q] = _mm512_shuffle_f32x4(t[q], t[8 + q], 0x88);
-                        r[8 + q] = _mm512_shuffle_f32x4(t[q], t[8 + q], 0xDD);
-                        r[4 + q] = _mm512_shuffle_f32x4(t[4 + q], t[12 + q], 0x88);
-                        r[12 + q] = _mm512_shuffle_f32x4(t[4 + q], t[12 + q], 0xDD);
-                    }
+                    gan_simd_transpose16(r);
                     for (int q = 0; q < 16; q++)
                         _mm512_store_ps(panel + (size_t)(k + q) * NR + 16 * h, r[q]);
                 }
