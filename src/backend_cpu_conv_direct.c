@@ -163,10 +163,11 @@ static bool conv_forward_avx(float *y, const float *x, const float *w, const flo
     float *wk = work(&buf_w, (size_t)C * kk * co_pad);
     if (!xp || !wk) return false;
     pad_images(xp, x, N, C, H, W, Hp, Wp, p, p);
-    /* wk[(c k + i) k + j][co] = w[co][c][i][j] */
-    for (int t = 0; t < C * kk; t++)
-        for (int co = 0; co < co_pad; co++)
-            wk[(size_t)t * co_pad + co] = co < Cout ? w[(size_t)co * C * kk + t] : 0.0f;
+    /* wk[(c k + i) k + j][co] = w[co][c][i][j], zero for co >= Cout */
+    gan_simd_transpose(wk, co_pad, w, C * kk, Cout, C * kk);
+    if (co_pad > Cout)
+        for (int t = 0; t < C * kk; t++)
+            memset(wk + (size_t)t * co_pad + Cout, 0, (size_t)(co_pad - Cout) * sizeof *wk);
     fwd_fn kernel = pick_fwd(V, s);
     size_t plane = (size_t)Hp * Wp;
     int tiles = co_blocks * N * OH * ow_tiles;
@@ -182,11 +183,19 @@ static bool conv_forward_avx(float *y, const float *x, const float *w, const flo
         _Alignas(64) float tmp[28 * 16];
         const float *xr0 = xp + (size_t)n * C * plane + (size_t)oh * s * Wp + (size_t)ow0 * s;
         kernel(tmp, xr0, plane, Wp, wk + co0, co_pad, C, k, s);
-        int rq = OW - ow0 < R ? OW - ow0 : R, rc = Cout - co0 < lanes ? Cout - co0 : lanes;
-        for (int v = 0; v < rc; v++) {
-            float bias = b ? b[co0 + v] : 0.0f;
-            float *out = y + (((size_t)n * Cout + co0 + v) * OH + oh) * OW + ow0;
-            for (int q = 0; q < rq; q++) out[q] = tmp[q * lanes + v] + bias;
+        int rq = OW - ow0 < R ? OW - ow0 : R;
+        /* tmp (R, lanes) plus bias, transposed into rows of y, 16 channels at a time */
+        for (int v = 0; v < V && co0 + 16 * v < Cout; v++) {
+            int c = co0 + 16 * v, nc = Cout - c < 16 ? Cout - c : 16;
+            if (b) {
+                __m512 bv = _mm512_maskz_loadu_ps(gan_simd_lanes(nc), b + c);
+                for (int q = 0; q < rq; q++) {
+                    float *row = tmp + (size_t)q * lanes + 16 * v;
+                    _mm512_store_ps(row, _mm512_add_ps(_mm512_load_ps(row), bv));
+                }
+            }
+            gan_simd_transpose(y + (((size_t)n * Cout + c) * OH + oh) * OW + ow0, OH * OW,
+                               tmp + 16 * v, lanes, rq, nc);
         }
     }
     return true;
@@ -271,12 +280,14 @@ static bool conv_backward_data_avx(float *dx, const float *dy, const float *w, i
     float *wq = work(&buf_w, (size_t)Cout * kk * c_pad);
     if (!dyp || !wq) return false;
     pad_images(dyp, dy, N, Cout, OH, OW, OH, OWp, 0, left);
-    /* wq[(co k + i) k + j][c] = w[co][c][i][j] */
-    for (int co = 0; co < Cout; co++)
-        for (int t = 0; t < kk; t++)
-            for (int c = 0; c < c_pad; c++)
-                wq[((size_t)co * kk + t) * c_pad + c] =
-                    c < C ? w[((size_t)co * C + c) * kk + t] : 0.0f;
+    /* wq[(co k + i) k + j][c] = w[co][c][i][j], zero for c >= C */
+    for (int co = 0; co < Cout; co++) {
+        float *o = wq + (size_t)co * kk * c_pad;
+        gan_simd_transpose(o, c_pad, w + (size_t)co * C * kk, kk, C, kk);
+        if (c_pad > C)
+            for (int t = 0; t < kk; t++)
+                memset(o + (size_t)t * c_pad + C, 0, (size_t)(c_pad - C) * sizeof *o);
+    }
     bwd_data_fn kernel = V == 4 ? bwd_data_7x4 : V == 2 ? bwd_data_14x2 : bwd_data_28x1;
     size_t plane = (size_t)OH * OWp;
     int tiles = c_blocks * N * H * s * m_tiles;
