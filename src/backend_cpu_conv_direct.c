@@ -104,13 +104,13 @@ static void pad_images(float *restrict out, const float *restrict x, int N, int 
  * V zmm of output channels; weights wk[(c k + i) k + j][co] (co_pad per tap). */
 #define FWD_KERNEL(NAME, R, V, STRIDE)                                                          \
     static void NAME(float *restrict tmp, const float *xr0, size_t plane, int Wp,               \
-                     const float *wk, int co_pad, int C, int k, int s) {                        \
+                     const float *wk, int co_pad, int C, int k, int s, int i0, int i1) {        \
         (void)s;                                                                               \
         __m512 acc[R][V];                                                                      \
         _Pragma("GCC unroll 28") for (int q = 0; q < R; q++)                                   \
             _Pragma("GCC unroll 4") for (int v = 0; v < V; v++) acc[q][v] = _mm512_setzero_ps(); \
         _Pragma("GCC unroll 1") for (int c = 0; c < C; c++) {                                  \
-            _Pragma("GCC unroll 1") for (int i = 0; i < k; i++) {                              \
+            _Pragma("GCC unroll 1") for (int i = i0; i < i1; i++) {                            \
                 const float *xr = xr0 + (size_t)c * plane + (size_t)i * Wp;                    \
                 const float *wr = wk + (size_t)((c * k + i) * k) * co_pad;                     \
                 _Pragma("GCC unroll 1") for (int j = 0; j < k; j++) {                          \
@@ -142,7 +142,8 @@ FWD_KERNEL(fwd_28x1_s1, 28, 1, 1)
 FWD_KERNEL(fwd_28x1_s2, 28, 1, 2)
 FWD_KERNEL(fwd_28x1_sn, 28, 1, s)
 
-typedef void (*fwd_fn)(float *, const float *, size_t, int, const float *, int, int, int, int);
+typedef void (*fwd_fn)(float *, const float *, size_t, int, const float *, int, int, int, int,
+                       int, int);
 
 static fwd_fn pick_fwd(int V, int s) {
     static const fwd_fn table[3][3] = {{fwd_28x1_s1, fwd_28x1_s2, fwd_28x1_sn},
@@ -182,7 +183,9 @@ static bool conv_forward_avx(float *y, const float *x, const float *w, const flo
         int ow0 = owt * R, co0 = cb * lanes;
         _Alignas(64) float tmp[28 * 16];
         const float *xr0 = xp + (size_t)n * C * plane + (size_t)oh * s * Wp + (size_t)ow0 * s;
-        kernel(tmp, xr0, plane, Wp, wk + co0, co_pad, C, k, s);
+        /* kernel rows that fall in the padding add exact zeros: skip them */
+        int i0 = p - oh * s > 0 ? p - oh * s : 0, i1 = H + p - oh * s < k ? H + p - oh * s : k;
+        kernel(tmp, xr0, plane, Wp, wk + co0, co_pad, C, k, s, i0, i1);
         int rq = OW - ow0 < R ? OW - ow0 : R;
         /* tmp (R, lanes) plus bias, transposed into rows of y, 16 channels at a time */
         for (int v = 0; v < V && co0 + 16 * v < Cout; v++) {
@@ -325,12 +328,12 @@ static bool conv_backward_data_avx(float *dx, const float *dy, const float *w, i
  * V zmm of output channels x 4 taps per tile. */
 #define BWD_W_KERNEL(NAME, V)                                                                   \
     static void NAME(float *restrict acc_mem, const float *xr0, int Wp, int s, const float *dyt, \
-                     int co_pad, int OH, int OW) {                                              \
+                     int co_pad, int oh0, int oh1, int OW) {                                    \
         __m512 acc[4][V];                                                                      \
         _Pragma("GCC unroll 4") for (int t = 0; t < 4; t++)                                    \
             _Pragma("GCC unroll 4") for (int v = 0; v < V; v++)                                \
                 acc[t][v] = _mm512_load_ps(acc_mem + (size_t)(t * V + v) * 16);                \
-        _Pragma("GCC unroll 1") for (int oh = 0; oh < OH; oh++) {                              \
+        _Pragma("GCC unroll 1") for (int oh = oh0; oh < oh1; oh++) {                           \
             const float *xr = xr0 + (size_t)oh * s * Wp;                                       \
             const float *d = dyt + (size_t)oh * OW * co_pad;                                   \
             _Pragma("GCC unroll 1") for (int ow = 0; ow < OW; ow++, d += co_pad) {             \
@@ -399,9 +402,13 @@ static bool conv_backward_weight_avx(float *dw, const float *x, const float *dy,
                 const float *xr0 = xp + ((size_t)n * C + c) * plane + (size_t)i * Wp + 4 * jc;
                 float *am = accs + (size_t)tile * 4 * lanes;
                 const float *d = dyn + (size_t)cb * lanes;
-                if (V == 4) bwd_w_4(am, xr0, Wp, s, d, co_pad, OH, OW);
-                else if (V == 2) bwd_w_2(am, xr0, Wp, s, d, co_pad, OH, OW);
-                else bwd_w_1(am, xr0, Wp, s, d, co_pad, OH, OW);
+                /* output rows whose input row (oh s - p + i) is padding add exact zeros */
+                int oh0 = p - i > 0 ? (p - i + s - 1) / s : 0;
+                int oh1 = H + p - i > 0 ? (H + p - i + s - 1) / s : 0;
+                if (oh1 > OH) oh1 = OH;
+                if (V == 4) bwd_w_4(am, xr0, Wp, s, d, co_pad, oh0, oh1, OW);
+                else if (V == 2) bwd_w_2(am, xr0, Wp, s, d, co_pad, oh0, oh1, OW);
+                else bwd_w_1(am, xr0, Wp, s, d, co_pad, oh0, oh1, OW);
             }
         }
     }
