@@ -293,6 +293,41 @@ static bool conv_backward_data_avx(float *dx, const float *dy, const float *w, i
     }
     bwd_data_fn kernel = V == 4 ? bwd_data_7x4 : V == 2 ? bwd_data_14x2 : bwd_data_28x1;
     size_t plane = (size_t)OH * OWp;
+    if (s == 2 && m_tiles == 1 && W <= 16) {
+        /* both residues of a row in one task: two tiles, transposed and
+         * interleaved in registers, then whole rows of dx stored */
+        const __m512i inter = _mm512_set_epi32(23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1,
+                                               16, 0);
+        int tasks = c_blocks * N * H;
+#pragma omp parallel for schedule(static)
+        for (int task = 0; task < tasks; task++) {
+            int cb = task % c_blocks, ih = task / c_blocks % H, n = task / c_blocks / H;
+            int c0 = cb * lanes, u = ih + p, ir = u % 2;
+            _Alignas(64) float tmp[2][28 * 16];
+            for (int rw = 0; rw < 2; rw++) {
+                int jr = (rw + p) % 2;
+                kernel(tmp[rw], dyp + (size_t)n * Cout * plane, plane, OWp, OH, wq + c0, c_pad,
+                       Cout, k, 2, ir, jr, u, left + (rw + p - jr) / 2);
+            }
+            for (int v = 0; v < V && c0 + 16 * v < C; v++) {
+                int c = c0 + 16 * v, nc = C - c < 16 ? C - c : 16;
+                __m512 e[16], o[16];
+                for (int q = 0; q < 16; q++) {
+                    e[q] = q < R ? _mm512_load_ps(tmp[0] + (size_t)q * lanes + 16 * v)
+                                 : _mm512_setzero_ps();
+                    o[q] = q < R ? _mm512_load_ps(tmp[1] + (size_t)q * lanes + 16 * v)
+                                 : _mm512_setzero_ps();
+                }
+                gan_simd_transpose16(e);
+                gan_simd_transpose16(o);
+                __mmask16 m = gan_simd_lanes(W);
+                for (int q = 0; q < nc; q++)
+                    _mm512_mask_storeu_ps(dx + (((size_t)n * C + c + q) * H + ih) * W, m,
+                                          _mm512_permutex2var_ps(e[q], inter, o[q]));
+            }
+        }
+        return true;
+    }
     int tiles = c_blocks * N * H * s * m_tiles;
 #pragma omp parallel for schedule(static)
     for (int tile = 0; tile < tiles; tile++) {
