@@ -124,20 +124,14 @@ typedef struct gan_backend {
      *   conv2d_forward: y = conv(x) + b per channel (b may be NULL); written.
      *   conv2d_backward_data: dx (N, C, H, W) = d sum(dy y) / dx; written.
      *   conv2d_backward_weight: dw = beta dw + d sum(dy y) / dw (beta 0 or 1).
-     * A conv_transpose2d is these with input and output exchanged. */
+     * A conv_transpose2d is these with input and output exchanged. The CPU
+     * backend has them where it is built for AVX-512. */
     void (*conv2d_forward)(float *y, const float *x, const float *w, const float *b, int N,
                            const gan_conv_shape *cs, int Cout);
     void (*conv2d_backward_data)(float *dx, const float *dy, const float *w, int N,
                                  const gan_conv_shape *cs, int Cout);
     void (*conv2d_backward_weight)(float *dw, const float *x, const float *dy, int N,
                                    const gan_conv_shape *cs, int Cout, float beta);
-    /* Optional (NULL: layers run im2col, then gemm): a matrix product with
-     * cols = im2col(x) (C k k, G OH OW) read in place, never stored:
-     *   trans false: C (M, G OH OW) = A (M, C k k) cols + beta C;
-     *   trans true:  C (M, C k k) = A (M, G OH OW) cols^T + beta C.
-     * The CPU backend gives the same bits as im2col + its gemm. */
-    void (*gemm_im2col)(bool trans, int M, const float *A, int lda, const float *x, int G,
-                        const gan_conv_shape *cs, float beta, float *C, int ldc);
     /* t (C, G P) = y (G, C, P), channel-major. */
     void (*nchw_to_cmajor)(float *t, const float *y, int G, int C, int P);
     /* y (G, C, P) = t (C, G P) + b (C) per channel (b may be NULL). */

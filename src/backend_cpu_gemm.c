@@ -1,7 +1,7 @@
 /*
  * backend_cpu_gemm.c - the CPU backend's single-precision matrix product
  * C (M, N) = alpha op(A) op(B) + beta C (row-major), with an own AVX-512
- * kernel where the compiler targets AVX-512 (-march=native on this Zen 5),
+ * kernel where the compiler targets AVX-512 (-march=native on an AVX-512 CPU),
  * else OpenBLAS.
  *
  * Method (BLIS's): op(A) is packed once per call into panels of MR rows,
@@ -76,37 +76,13 @@ static void pack_a_panel(float *restrict out, bool ta, const float *A, int lda, 
     }
 }
 
-/* Where op(B) comes from: a stored matrix, or the columns im2col would make
- * of images x (G, C, H, W), read in place (cols (C k k, G OH OW); op(B) =
- * cols, or cols^T when trans). */
-typedef struct b_source {
-    bool trans;
-    const float *B;
-    int ldb;
-    const float *x;            /* NULL: B is a stored matrix */
-    const gan_conv_shape *cs;
-} b_source;
-
-static void pack_b_im2col(float *restrict panel, const b_source *src, int N, int c0, int k0,
-                          int kc);
-static void pack_b_im2col_t(float *restrict panel, const b_source *src, int N, int c0, int k0,
-                            int kc);
-
 /* Block of op(B): k = k0 .. k0 + kc - 1, columns j0 .. j0 + nb - 1, as panels
  * of NR columns (zero beyond N), each stored k-major: out[(p kc + k) NR + c]. */
-static void pack_b_block(float *restrict out, const b_source *bs, int N, int j0, int nb, int k0,
-                         int kc) {
-    bool tb = bs->trans;
-    const float *B = bs->B;
-    int ldb = bs->ldb;
+static void pack_b_block(float *restrict out, bool tb, const float *B, int ldb, int N, int j0,
+                         int nb, int k0, int kc) {
     for (int p = 0; p * NR < nb; p++) {
         int c0 = j0 + p * NR, cols = N - c0 < NR ? N - c0 : NR;
         float *panel = out + (size_t)p * kc * NR;
-        if (bs->x) {
-            if (tb) pack_b_im2col_t(panel, bs, N, c0, k0, kc);
-            else pack_b_im2col(panel, bs, N, c0, k0, kc);
-            continue;
-        }
         if (!tb) { /* op(B)[k][j] = B[k][j]: NR contiguous values per k */
             __mmask16 m0 = cols >= 16 ? 0xFFFF : (__mmask16)((1u << cols) - 1);
             __mmask16 m1 = cols >= 32 ? 0xFFFF : cols > 16 ? (__mmask16)((1u << (cols - 16)) - 1)
@@ -139,86 +115,6 @@ static void pack_b_block(float *restrict out, const b_source *bs, int N, int j0,
                 for (; c < nj; c++) dst[c] = B[(size_t)(jh + c) * ldb + k0 + k];
                 for (; c < 16; c++) dst[c] = 0.0f;
             }
-        }
-    }
-}
-
-/* Panel of cols (K, G P) = im2col(x), columns c0 .. c0 + NR - 1 (zero beyond
- * N = G P), rows k0 .. k0 + kc - 1: each row of the panel is two gathers
- * from x, masked where the window falls in the padding. */
-static void pack_b_im2col(float *restrict panel, const b_source *src, int N, int c0, int k0,
-                          int kc) {
-    const gan_conv_shape *cs = src->cs;
-    int H = cs->H, W = cs->W, k = cs->k, P = cs->OH * cs->OW;
-    int plane = H * W, image = cs->C * plane;
-    __m512i base[2], top[2], left[2];
-    __mmask16 live[2];
-    for (int h = 0; h < 2; h++) {
-        int idx[16], ih[16], iw[16];
-        for (int q = 0; q < 16; q++) {
-            int col = c0 + 16 * h + q, g = col / P, pos = col % P;
-            int oh = pos / cs->OW, ow = pos % cs->OW;
-            ih[q] = oh * cs->s - cs->p, iw[q] = ow * cs->s - cs->p;
-            idx[q] = col < N ? g * image + ih[q] * W + iw[q] : 0;
-        }
-        base[h] = _mm512_loadu_si512(idx);
-        top[h] = _mm512_loadu_si512(ih);
-        left[h] = _mm512_loadu_si512(iw);
-        int n = N - c0 - 16 * h;
-        live[h] = n >= 16 ? 0xFFFF : n > 0 ? (__mmask16)((1u << n) - 1) : 0;
-    }
-    const __m512i vH = _mm512_set1_epi32(H), vW = _mm512_set1_epi32(W);
-    for (int r = 0; r < kc; r++) {
-        int kk = k0 + r, c = kk / (k * k), i = (kk / k) % k, j = kk % k;
-        __m512i off = _mm512_set1_epi32(c * plane + i * W + j);
-        __m512i vi = _mm512_set1_epi32(i), vj = _mm512_set1_epi32(j);
-        for (int h = 0; h < 2; h++) {
-            __m512i y = _mm512_add_epi32(top[h], vi), x = _mm512_add_epi32(left[h], vj);
-            /* 0 <= y < H and 0 <= x < W, as unsigned compares */
-            __mmask16 m = _mm512_mask_cmplt_epu32_mask(live[h], y, vH);
-            m = _mm512_mask_cmplt_epu32_mask(m, x, vW);
-            __m512 v = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m,
-                                                _mm512_add_epi32(base[h], off), src->x, 4);
-            _mm512_store_ps(panel + (size_t)r * NR + 16 * h, v);
-        }
-    }
-}
-
-/* Panel of cols^T: row l (k0 .. k0 + kc - 1) of op(B) is position l of the
- * columns, its NR columns are rows c0 .. c0 + NR - 1 of cols (zero beyond N =
- * C k k): per l, two gathers of the taps (c, i, j) from x. */
-static void pack_b_im2col_t(float *restrict panel, const b_source *src, int N, int c0, int k0,
-                            int kc) {
-    const gan_conv_shape *cs = src->cs;
-    int H = cs->H, W = cs->W, k = cs->k, OW = cs->OW, P = cs->OH * cs->OW;
-    int plane = H * W, image = cs->C * plane;
-    __m512i off[2], ti[2], tj[2];
-    __mmask16 live[2];
-    for (int h = 0; h < 2; h++) {
-        int o[16], a[16], b[16];
-        for (int q = 0; q < 16; q++) {
-            int kk = c0 + 16 * h + q, c = kk / (k * k), i = (kk / k) % k, j = kk % k;
-            a[q] = i, b[q] = j;
-            o[q] = kk < N ? c * plane + i * W + j : 0;
-        }
-        off[h] = _mm512_loadu_si512(o);
-        ti[h] = _mm512_loadu_si512(a);
-        tj[h] = _mm512_loadu_si512(b);
-        int n = N - c0 - 16 * h;
-        live[h] = n >= 16 ? 0xFFFF : n > 0 ? (__mmask16)((1u << n) - 1) : 0;
-    }
-    const __m512i vH = _mm512_set1_epi32(H), vW = _mm512_set1_epi32(W);
-    for (int r = 0; r < kc; r++) {
-        int l = k0 + r, g = l / P, pos = l % P, oh = pos / OW, ow = pos % OW;
-        int ih = oh * cs->s - cs->p, iw = ow * cs->s - cs->p;
-        const float *origin = src->x + (ptrdiff_t)g * image + (ptrdiff_t)ih * W + iw;
-        __m512i vy = _mm512_set1_epi32(ih), vx = _mm512_set1_epi32(iw);
-        for (int h = 0; h < 2; h++) {
-            __m512i y = _mm512_add_epi32(ti[h], vy), x = _mm512_add_epi32(tj[h], vx);
-            __mmask16 m = _mm512_mask_cmplt_epu32_mask(live[h], y, vH);
-            m = _mm512_mask_cmplt_epu32_mask(m, x, vW);
-            __m512 v = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, off[h], origin, 4);
-            _mm512_store_ps(panel + (size_t)r * NR + 16 * h, v);
         }
     }
 }
@@ -267,8 +163,8 @@ static int tile_width(int M, int N) {
     return nb;
 }
 
-static bool own_gemm(bool ta, int M, int N, int K, float alpha, const float *A, int lda,
-                     const b_source *bs, float beta, float *C, int ldc) {
+static bool own_gemm(bool ta, bool tb, int M, int N, int K, float alpha, const float *A,
+                     int lda, const float *B, int ldb, float beta, float *C, int ldc) {
     int panels = (M + MR - 1) / MR, Mp = panels * MR;
     int nb = tile_width(M, N), nblocks = (N + nb - 1) / nb;
     int mparts = (M + 255) / 256; /* rows split in parts of about 256 */
@@ -298,7 +194,7 @@ static bool own_gemm(bool ta, int M, int N, int K, float alpha, const float *A, 
             if (p1 > panels) p1 = panels;
             for (int k0 = 0; k0 < K; k0 += KC) {
                 int kc = K - k0 < KC ? K - k0 : KC;
-                pack_b_block(pb, bs, N, j0, ncols, k0, kc);
+                pack_b_block(pb, tb, B, ldb, N, j0, ncols, k0, kc);
                 const float *pak = pa + (size_t)k0 * Mp;
                 for (int q = 0; q * NR < ncols; q++) {
                     int nr = ncols - q * NR < NR ? ncols - q * NR : NR;
@@ -314,37 +210,6 @@ static bool own_gemm(bool ta, int M, int N, int K, float alpha, const float *A, 
         }
     }
     return true;
-}
-#endif
-
-#if defined(__AVX512F__)
-void gan_cpu_gemm_im2col(bool trans, int M, const float *A, int lda, const float *x, int G,
-                         const gan_conv_shape *cs, float beta, float *C, int ldc) {
-    int K = cs->C * cs->k * cs->k, L = G * cs->OH * cs->OW;
-    b_source bs = {trans, NULL, 0, x, cs};
-    /* index arithmetic of the gathers is 32-bit */
-    bool fits = (size_t)G * cs->C * cs->H * cs->W < ((size_t)1 << 31) - 1;
-    if (M <= 0 || (fits && own_gemm(false, M, trans ? K : L, trans ? L : K, 1.0f, A, lda, &bs,
-                                     beta, C, ldc)))
-        return;
-    /* no memory for the packing buffers (or a huge x): the same sums, slowly */
-    int H = cs->H, W = cs->W, k = cs->k, OW = cs->OW, P = cs->OH * cs->OW;
-    int rows = trans ? K : L, inner = trans ? L : K;
-#pragma omp parallel for schedule(static)
-    for (int m = 0; m < M; m++)
-        for (int n = 0; n < rows; n++) {
-            float acc = 0.0f;
-            for (int q = 0; q < inner; q++) {
-                int kk = trans ? n : q, l = trans ? q : n;
-                int c = kk / (k * k), i = (kk / k) % k, j = kk % k, g = l / P, pos = l % P;
-                int ih = pos / OW * cs->s - cs->p + i, iw = pos % OW * cs->s - cs->p + j;
-                if (ih >= 0 && ih < H && iw >= 0 && iw < W)
-                    acc += A[(size_t)m * lda + q] *
-                           x[(((size_t)g * cs->C + c) * H + ih) * W + iw];
-            }
-            float *out = C + (size_t)m * ldc + n;
-            *out = beta == 0.0f ? acc : acc + beta * *out;
-        }
 }
 #endif
 
@@ -371,8 +236,8 @@ void gan_cpu_gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, 
     if (M <= 0 || N <= 0) return;
 #if defined(__AVX512F__)
     /* the own kernel where its tiles are reasonably full */
-    b_source bs = {trans_b, B, ldb, NULL, NULL};
-    if (K >= 4 && M >= 4 && N >= 16 && own_gemm(trans_a, M, N, K, alpha, A, lda, &bs, beta, C, ldc))
+    if (K >= 4 && M >= 4 && N >= 16 &&
+        own_gemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc))
         return;
 #endif
     blas_gemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);

@@ -10,18 +10,20 @@
 
 #include "backend.h"
 
-/* The backend's gemm and gemm_im2col (backend_cpu_gemm.c; gemm_im2col only
- * where the own AVX-512 kernel is built, else the table's entry is NULL). */
+/* The backend's gemm (backend_cpu_gemm.c): an own AVX-512 kernel where built
+ * for AVX-512, else OpenBLAS. */
 void gan_cpu_gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float *A,
                   int lda, const float *B, int ldb, float beta, float *C, int ldc);
-#if defined(__AVX512F__)
-void gan_cpu_gemm_im2col(bool trans, int M, const float *A, int lda, const float *x, int G,
-                         const gan_conv_shape *cs, float beta, float *C, int ldc);
-#define GAN_CPU_GEMM_IM2COL gan_cpu_gemm_im2col
-#else
-#define GAN_CPU_GEMM_IM2COL NULL
-#endif
 
+/* Direct convolutions (backend_cpu_conv_direct.c; backend.h has their
+ * semantics). They are fast only in AVX-512 builds, where the kernel table
+ * has them (GAN_CPU_CONV2D); elsewhere they are plain loops and the table's
+ * entries are NULL, so the layers use im2col and OpenBLAS instead. */
+#if defined(__AVX512F__)
+#define GAN_CPU_CONV2D(fn) fn
+#else
+#define GAN_CPU_CONV2D(fn) NULL
+#endif
 void gan_cpu_conv2d_forward(float *y, const float *x, const float *w, const float *b, int N,
                             const gan_conv_shape *cs, int Cout);
 void gan_cpu_conv2d_backward_data(float *dx, const float *dy, const float *w, int N,

@@ -4,8 +4,8 @@
  * every code path: direct convolutions (forward, backward data, backward
  * weights) with 1 to 80 channels (one, two or four zmm of channels, partial
  * blocks, the narrow paths), kernels 1-5, strides 1-3, paddings 0-2, odd
- * and even sizes; the gemm in its four transpose cases with edge tiles;
- * gemm_im2col in both directions. Each result must match to 1e-5 of the
+ * and even sizes; the gemm in its four transpose cases with edge tiles.
+ * Each result must match to 1e-5 of the
  * largest reference value and be bit-identical at 1 and 2 threads.
  */
 #include "backend.h"
@@ -145,26 +145,6 @@ static void check_gemm(bool ta, bool tb, int M, int N, int K, float beta) {
     free(A), free(B), free(C0), free(want), free(got[0]), free(got[1]);
 }
 
-/* gemm_im2col against im2col + gemm: the same bits. */
-static void check_gemm_im2col(void) {
-    const gan_backend *be = gan_backend_cpu();
-    if (!be->gemm_im2col) return;
-    gan_backend_cpu_set_threads(2);
-    gan_conv_shape cs = {3, 9, 7, 3, 2, 1, 5, 4};
-    int G = 5, K = 27, L = G * 20, M = 10;
-    float *x = rand_buf((size_t)G * 3 * 63, 9), *A = rand_buf((size_t)M * L, 10);
-    float *cols = malloc((size_t)K * L * sizeof *cols);
-    be->im2col(cols, x, G, &cs);
-    float *c1 = calloc((size_t)M * L, sizeof *c1), *c2 = calloc((size_t)M * L, sizeof *c2);
-    be->gemm(false, false, M, L, K, 1.0f, A, K, cols, L, 0.0f, c1, L);
-    be->gemm_im2col(false, M, A, K, x, G, &cs, 0.0f, c2, L);
-    CHECK_MSG(memcmp(c1, c2, (size_t)M * L * sizeof *c1) == 0, "gemm_im2col forward differs");
-    be->gemm(false, true, M, K, L, 1.0f, A, L, cols, L, 0.0f, c1, K);
-    be->gemm_im2col(true, M, A, L, x, G, &cs, 0.0f, c2, K);
-    CHECK_MSG(memcmp(c1, c2, (size_t)M * K * sizeof *c1) == 0, "gemm_im2col transposed differs");
-    free(x), free(A), free(cols), free(c1), free(c2);
-}
-
 int main(void) {
     static const conv_case cases[] = {
         /* the dcgan shapes, small batches */
@@ -192,7 +172,6 @@ int main(void) {
         check_gemm(ta, tb, 130, 600, 300, 1.0f);
         check_gemm(ta, tb, 5, 17, 4, 0.5f);
     }
-    check_gemm_im2col();
     gan_backend_cpu_set_threads(2);
     return test_report();
 }

@@ -10,9 +10,9 @@
  * cols (K, G P) = im2col(x) with K = Cin k k, P = OH OW; the product
  * t (Cout, G P) = W (Cout, K) cols; y = t back in NCHW, plus bias.
  * Backward recomputes cols: dW += dt cols^T, dcols = W^T dt, dx = col2im.
- * Where the backend has direct convolutions (conv2d_forward, ...), they
- * replace all of this; else, where it has gemm_im2col, the products with
- * cols read x in place (cols is never stored; its scratch serves dcols).
+ * Where the backend has direct convolutions (conv2d_forward, ...; the CPU
+ * backend's AVX-512 build), they replace all of this and the scratch below
+ * (but the spectral-norm slots) goes unused.
  *
  * Scratch: [spectral-norm slots (spectral_norm.h), if on] cols (K, G P),
  * t (Cout, G P).
@@ -78,13 +78,8 @@ static void conv2d_forward(gan_layer *l, const gan_backend *be, const float *x, 
     float *t = cols + (size_t)K * l->group * P;        /* (Cout, G P) */
     for (int n0 = 0; n0 < N; n0 += l->group) {
         int G = GAN_MIN(l->group, N - n0);
-        const float *xg = x + (size_t)n0 * l->in_size;
-        if (be->gemm_im2col) {
-            be->gemm_im2col(false, Cout, W, K, xg, G, &cs, 0.0f, t, G * P);
-        } else {
-            be->im2col(cols, xg, G, &cs);
-            be->gemm(false, false, Cout, G * P, K, 1.0f, W, K, cols, G * P, 0.0f, t, G * P);
-        }
+        be->im2col(cols, x + (size_t)n0 * l->in_size, G, &cs);
+        be->gemm(false, false, Cout, G * P, K, 1.0f, W, K, cols, G * P, 0.0f, t, G * P);
         be->cmajor_to_nchw(y + (size_t)n0 * l->out_size, t, b, G, Cout, P);
     }
 }
@@ -112,15 +107,9 @@ static void conv2d_backward(gan_layer *l, const gan_backend *be, const float *x,
         int G = GAN_MIN(l->group, N - n0);
         be->nchw_to_cmajor(dt, dy + (size_t)n0 * l->out_size, G, Cout, P);
         if (param_grads) {
-            const float *xg = x + (size_t)n0 * l->in_size;
+            be->im2col(cols, x + (size_t)n0 * l->in_size, G, &cs);
             float beta = sn && n0 == 0 ? 0.0f : 1.0f; /* the spectral-norm slot is written */
-            if (be->gemm_im2col) {
-                be->gemm_im2col(true, Cout, dt, G * P, xg, G, &cs, beta, dW, K);
-            } else {
-                be->im2col(cols, xg, G, &cs);
-                be->gemm(false, true, Cout, K, G * P, 1.0f, dt, G * P, cols, G * P, beta, dW,
-                         K);
-            }
+            be->gemm(false, true, Cout, K, G * P, 1.0f, dt, G * P, cols, G * P, beta, dW, K);
         }
         if (dx) {
             be->gemm(true, false, K, G * P, Cout, 1.0f, W, K, dt, G * P, 0.0f, cols, G * P);

@@ -11,10 +11,10 @@
  * P = H W; cols (K, G P) = W^T t with K = Cout k k; y = col2im(cols), the
  * conv geometry being (Cout, OH, OW) images with H x W output positions;
  * then bias. Backward: cols = im2col(dy); dW += t cols^T; dt = W cols;
- * dx = dt back in NCHW (with the backend's gemm_im2col, cols is read from dy
- * in place instead of stored). Where the backend has direct convolutions,
- * forward is conv2d_backward_data, dW conv2d_backward_weight with x and dy
- * exchanged, dx conv2d_forward, all of the conv2d of that geometry.
+ * dx = dt back in NCHW. Where the backend has direct convolutions, they are
+ * those of that conv2d: forward = conv2d_backward_data, dW =
+ * conv2d_backward_weight with x and dy exchanged, dx = conv2d_forward; the
+ * scratch then goes unused.
  *
  * Scratch: cols (K, G P), t (Cin, G P).
  */
@@ -97,22 +97,14 @@ static void conv_transpose2d_backward(gan_layer *l, const gan_backend *be, const
     float *t = cols + (size_t)K * l->group * P;        /* (Cin, G P) */
     for (int n0 = 0; n0 < N; n0 += l->group) {
         int G = GAN_MIN(l->group, N - n0);
-        const float *dyg = dy + (size_t)n0 * l->out_size;
-        bool fused = be->gemm_im2col != NULL;
-        if (!fused) be->im2col(cols, dyg, G, &cs);
+        be->im2col(cols, dy + (size_t)n0 * l->out_size, G, &cs);
         if (param_grads) {
             be->nchw_to_cmajor(t, x + (size_t)n0 * l->in_size, G, Cin, P);
-            if (fused)
-                be->gemm_im2col(true, Cin, t, G * P, dyg, G, &cs, 1.0f, dW, K);
-            else
-                be->gemm(false, true, Cin, K, G * P, 1.0f, t, G * P, cols, G * P, 1.0f, dW, K);
+            be->gemm(false, true, Cin, K, G * P, 1.0f, t, G * P, cols, G * P, 1.0f, dW, K);
         }
         if (dx) {
-            if (fused)
-                be->gemm_im2col(false, Cin, l->params, K, dyg, G, &cs, 0.0f, t, G * P);
-            else
-                be->gemm(false, false, Cin, G * P, K, 1.0f, l->params, K, cols, G * P, 0.0f, t,
-                         G * P);
+            be->gemm(false, false, Cin, G * P, K, 1.0f, l->params, K, cols, G * P, 0.0f, t,
+                     G * P);
             be->cmajor_to_nchw(dx + (size_t)n0 * l->in_size, t, NULL, G, Cin, P);
         }
     }
