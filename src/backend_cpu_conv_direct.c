@@ -164,11 +164,16 @@ static bool conv_forward_avx(float *y, const float *x, const float *w, const flo
     float *wk = work(&buf_w, (size_t)C * kk * co_pad);
     if (!xp || !wk) return false;
     pad_images(xp, x, N, C, H, W, Hp, Wp, p, p);
-    /* wk[(c k + i) k + j][co] = w[co][c][i][j], zero for co >= Cout */
-    gan_simd_transpose(wk, co_pad, w, C * kk, Cout, C * kk);
-    if (co_pad > Cout)
-        for (int t = 0; t < C * kk; t++)
-            memset(wk + (size_t)t * co_pad + Cout, 0, (size_t)(co_pad - Cout) * sizeof *wk);
+    /* wk[(c k + i) k + j][co] = w[co][c][i][j], zero for co >= Cout; 16 taps a job */
+    int tap_blocks = (C * kk + 15) / 16;
+#pragma omp parallel for schedule(static) if ((size_t)C * kk * co_pad > 32768)
+    for (int tb = 0; tb < tap_blocks; tb++) {
+        int t0 = 16 * tb, nt = C * kk - t0 < 16 ? C * kk - t0 : 16;
+        gan_simd_transpose(wk + (size_t)t0 * co_pad, co_pad, w + t0, C * kk, Cout, nt);
+        if (co_pad > Cout)
+            for (int t = t0; t < t0 + nt; t++)
+                memset(wk + (size_t)t * co_pad + Cout, 0, (size_t)(co_pad - Cout) * sizeof *wk);
+    }
     fwd_fn kernel = pick_fwd(V, s);
     size_t plane = (size_t)Hp * Wp;
     int tiles = co_blocks * N * OH * ow_tiles;
@@ -284,6 +289,7 @@ static bool conv_backward_data_avx(float *dx, const float *dy, const float *w, i
     if (!dyp || !wq) return false;
     pad_images(dyp, dy, N, Cout, OH, OW, OH, OWp, 0, left);
     /* wq[(co k + i) k + j][c] = w[co][c][i][j], zero for c >= C */
+#pragma omp parallel for schedule(static) if ((size_t)Cout * kk * c_pad > 32768)
     for (int co = 0; co < Cout; co++) {
         float *o = wq + (size_t)co * kk * c_pad;
         gan_simd_transpose(o, c_pad, w + (size_t)co * C * kk, kk, C, kk);
