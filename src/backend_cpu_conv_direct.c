@@ -19,8 +19,8 @@
  * O(size x channels x taps).
  *
  * Each output element is one accumulator of one thread, summed in an order
- * fixed by the shapes (forward: c, i, j; backward data: co, i, j; weights:
- * n, oh, ow), so results do not depend on the thread count.
+ * fixed by the shapes (forward: i, j, then c; backward data: i, j, then co;
+ * weights: n, oh, ow), so results do not depend on the thread count.
  *
  * Work buffers are kept between calls and grow on first use of a larger
  * shape; when one cannot be allocated, a plain loop computes the same sums.
@@ -109,21 +109,23 @@ static void pad_images(float *restrict out, const float *restrict x, int N, int 
         __m512 acc[R][V];                                                                      \
         _Pragma("GCC unroll 28") for (int q = 0; q < R; q++)                                   \
             _Pragma("GCC unroll 4") for (int v = 0; v < V; v++) acc[q][v] = _mm512_setzero_ps(); \
-        _Pragma("GCC unroll 1") for (int c = 0; c < C; c++) {                                  \
-            _Pragma("GCC unroll 1") for (int i = i0; i < i1; i++) {                            \
-                const float *xr = xr0 + (size_t)c * plane + (size_t)i * Wp;                    \
-                const float *wr = wk + (size_t)((c * k + i) * k) * co_pad;                     \
-                _Pragma("GCC unroll 1") for (int j = 0; j < k; j++) {                          \
+        _Pragma("GCC unroll 1") for (int i = i0; i < i1; i++) {                                \
+            _Pragma("GCC unroll 1") for (int j = 0; j < k; j++) {                              \
+                const float *xr = xr0 + (size_t)i * Wp + j;                                    \
+                const float *wr = wk + (size_t)(i * k + j) * co_pad;                           \
+                _Pragma("GCC unroll 1") for (int c = 0; c < C; c++) {                          \
                     __m512 wv[V];                                                              \
                     _Pragma("GCC unroll 4") for (int v = 0; v < V; v++) {                      \
-                        wv[v] = _mm512_load_ps(wr + (size_t)j * co_pad + 16 * v);              \
+                        wv[v] = _mm512_load_ps(wr + 16 * v);                                   \
                         KEEP_IN_REGISTER(wv[v]);                                               \
                     }                                                                          \
                     _Pragma("GCC unroll 28") for (int q = 0; q < R; q++) {                     \
-                        __m512 xb = _mm512_set1_ps(xr[j + q * (STRIDE)]);                      \
+                        __m512 xb = _mm512_set1_ps(xr[q * (STRIDE)]);                          \
                         _Pragma("GCC unroll 4") for (int v = 0; v < V; v++)                    \
                             acc[q][v] = _mm512_fmadd_ps(xb, wv[v], acc[q][v]);                 \
                     }                                                                          \
+                    xr += plane;                                                               \
+                    wr += (size_t)k * k * co_pad;                                              \
                 }                                                                              \
             }                                                                                  \
         }                                                                                      \
@@ -224,17 +226,16 @@ static bool conv_forward_avx(float *y, const float *x, const float *w, const flo
         __m512 acc[R][V];                                                                      \
         _Pragma("GCC unroll 28") for (int q = 0; q < R; q++)                                   \
             _Pragma("GCC unroll 4") for (int v = 0; v < V; v++) acc[q][v] = _mm512_setzero_ps(); \
-        _Pragma("GCC unroll 1") for (int co = 0; co < Cout; co++) {                            \
-            _Pragma("GCC unroll 1") for (int i = ir; i < k; i += s) {                          \
-                int oh = (u - i) / s; /* u = ih + p; u - i is a multiple of s */              \
-                if (u - i < 0 || oh >= OH) continue;                                           \
-                const float *row = dyp + (size_t)co * plane + (size_t)oh * OWp + col0;         \
-                const float *wr = wq + (size_t)((co * k + i) * k) * c_pad;                     \
-                _Pragma("GCC unroll 1") for (int j = jr; j < k; j += s) {                      \
-                    const float *src = row - (j - jr) / s;                                     \
+        _Pragma("GCC unroll 1") for (int i = ir; i < k; i += s) {                              \
+            int oh = (u - i) / s; /* u = ih + p; u - i is a multiple of s */                  \
+            if (u - i < 0 || oh >= OH) continue;                                               \
+            _Pragma("GCC unroll 1") for (int j = jr; j < k; j += s) {                          \
+                const float *src = dyp + (size_t)oh * OWp + col0 - (j - jr) / s;               \
+                const float *wr = wq + (size_t)(i * k + j) * c_pad;                            \
+                _Pragma("GCC unroll 1") for (int co = 0; co < Cout; co++) {                    \
                     __m512 wv[V];                                                              \
                     _Pragma("GCC unroll 4") for (int v = 0; v < V; v++) {                      \
-                        wv[v] = _mm512_load_ps(wr + (size_t)j * c_pad + 16 * v);               \
+                        wv[v] = _mm512_load_ps(wr + 16 * v);                                   \
                         KEEP_IN_REGISTER(wv[v]);                                               \
                     }                                                                          \
                     _Pragma("GCC unroll 28") for (int q = 0; q < R; q++) {                     \
@@ -242,6 +243,8 @@ static bool conv_forward_avx(float *y, const float *x, const float *w, const flo
                         _Pragma("GCC unroll 4") for (int v = 0; v < V; v++)                    \
                             acc[q][v] = _mm512_fmadd_ps(xb, wv[v], acc[q][v]);                 \
                     }                                                                          \
+                    src += plane;                                                              \
+                    wr += (size_t)k * k * c_pad;                                               \
                 }                                                                              \
             }                                                                                  \
         }                                                                                      \
