@@ -107,6 +107,11 @@ def parse_args(argv=None):
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--keep", metavar="DIR", help="keep the runs' logs under DIR")
     p.add_argument("--json", action="store_true", help="print the results as JSON on stdout")
+    p.add_argument("--cpu-time", action="store_true",
+                   help="also measure CPU milliseconds per step (user + system time of each "
+                        "child, minus that of a second, shorter run to remove start-up): "
+                        "steadier than images/s on a busy machine at --threads 1, or with "
+                        "OMP_WAIT_POLICY=passive")
     a = p.parse_args(argv)
     a.engines = [e.strip() for e in a.engines.split(",") if e.strip()]
     if not a.engines or any(e not in ("gan", "torch") for e in a.engines):
@@ -241,6 +246,7 @@ def run_child(argv, workdir, name, threads):
         raise BenchError(f"{name} {how}\ncommand: {' '.join(argv)}\n"
                          f"--- stdout (tail) ---\n{out_tail}\n--- stderr (tail) ---\n{err_text[-4000:]}")
     load = [load0[0] if load0 else None, load1[0] if load1 else None]
+    run_child.cpu_s = child_cpu  # user + system seconds of the child (read by --cpu-time)
     return wall, ru.ru_maxrss / 1024.0, err_text, others_share, load  # ru_maxrss: KiB
 
 
@@ -375,20 +381,37 @@ def bench(a):
                             f"during {name}; its timing is not trustworthy. Busy now: "
                             + (", ".join(f"{c}[{p}] {s:.1f} cpu-s/s" for s, p, c in other_processes())
                                or "(nothing)"))
+                    cpu_ms = None
+                    if a.cpu_time:
+                        cpu_long = run_child.cpu_s
+                        short = max(10, steps // 5)
+                        sdir = os.path.join(workroot, name + "_short")
+                        os.makedirs(sdir, exist_ok=True)
+                        sargv = engine_argv(engine, a, batch, short, short, sdir)
+                        run_child(sargv, sdir, name + "_short", a.threads)
+                        read_log(os.path.join(sdir, "log.jsonl"), name + "_short", short, short)
+                        cpu_ms = 1e3 * (cpu_long - run_child.cpu_s) / (steps - short)
+                        log(f"{name}: {cpu_ms:.1f} CPU ms per step "
+                            f"({steps} steps minus {short})")
                     runs[engine].append({"images_per_s": ips, "peak_mb": peak, "wall_s": wall,
                                          "others_cpu_share": others, "loadavg_1min": load,
-                                         "command": argv, **extra})
+                                         "cpu_ms_per_step": cpu_ms, "command": argv, **extra})
             row = {"batch": batch, "steps": steps, "log_every": log_every, "threads": a.threads}
             for engine, rs in runs.items():
                 row[engine] = {
                     "images_per_s": statistics.median(r["images_per_s"] for r in rs),
                     "peak_mb": max(r["peak_mb"] for r in rs),
                     "others_cpu_share_max": max(r["others_cpu_share"] for r in rs),
+                    "cpu_ms_per_step": statistics.median(r["cpu_ms_per_step"] for r in rs)
+                    if a.cpu_time else None,
                     "runs": rs,
                 }
             if "gan" in runs and "torch" in runs:
                 row["speed_ratio"] = row["gan"]["images_per_s"] / row["torch"]["images_per_s"]
                 row["memory_ratio"] = row["gan"]["peak_mb"] / row["torch"]["peak_mb"]
+                if a.cpu_time:
+                    row["cpu_ratio"] = (row["torch"]["cpu_ms_per_step"] /
+                                        row["gan"]["cpu_ms_per_step"])
             results.append(row)
     except BenchError as e:
         raise BenchError(f"{e}\n(the runs' output is kept in {workroot})")
@@ -418,6 +441,8 @@ def print_table(a, machine, results):
     print()
     hdr = ["batch", "steps", "gan.c img/s", "PyTorch img/s", "gan.c/PyTorch",
            "gan.c peak MB", "PyTorch peak MB", "mem gan.c/PyTorch"]
+    if a.cpu_time:
+        hdr += ["gan.c CPU ms/step", "PyTorch CPU ms/step", "CPU PyTorch/gan.c"]
     lines = [hdr]
     for row in results:
         lines.append([
@@ -426,7 +451,10 @@ def print_table(a, machine, results):
             fmt(row.get("speed_ratio"), ".2f") + ("x" if "speed_ratio" in row else ""),
             fmt(g(row, "gan", "peak_mb"), ",.0f"), fmt(g(row, "torch", "peak_mb"), ",.0f"),
             fmt(row.get("memory_ratio"), ".2f") + ("x" if "memory_ratio" in row else ""),
-        ])
+        ] + ([fmt(g(row, "gan", "cpu_ms_per_step"), ".1f"),
+              fmt(g(row, "torch", "cpu_ms_per_step"), ".1f"),
+              fmt(row.get("cpu_ratio"), ".2f") + ("x" if "cpu_ratio" in row else "")]
+             if a.cpu_time else []))
     widths = [max(len(r[i]) for r in lines) for i in range(len(hdr))]
     for i, r in enumerate(lines):
         print("  ".join(c.rjust(w) for c, w in zip(r, widths)))
