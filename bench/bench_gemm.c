@@ -38,6 +38,8 @@ int main(int argc, char **argv) {
         {0, 0, 64, 8134, 16},    /* D conv 0 forward */
         {0, 1, 64, 16, 8134},    /* D conv 0 dW */
         {0, 1, 64, 6272, 100},   /* G dense forward */
+        {1, 0, 6272, 100, 64},   /* G dense dW */
+        {1, 0, 6272, 100, 256},  /* G dense dW, batch 256 */
         {0, 1, 64, 256, 100},    /* mlp G dense 0 */
         {0, 1, 128, 1024, 784},  /* mlp D dense 1 forward, 2B = 128 */
         {1, 0, 1024, 784, 128},  /* mlp D dense 1 dW */

@@ -58,6 +58,12 @@ static void pack_a_panel(float *restrict out, bool ta, const float *A, int lda, 
                          int k0, int kc) {
     int rows = M - i0 < MR ? M - i0 : MR;
     if (ta) { /* op(A)[i][k] = A[k][i]: MR contiguous values per k */
+        if (rows == MR) {
+            for (int k = 0; k < kc; k++)
+                _mm256_store_ps(out + (size_t)k * MR,
+                                _mm256_loadu_ps(A + (size_t)(k0 + k) * lda + i0));
+            return;
+        }
         for (int k = 0; k < kc; k++) {
             const float *src = A + (size_t)(k0 + k) * lda + i0;
             float *dst = out + (size_t)k * MR;
@@ -67,8 +73,20 @@ static void pack_a_panel(float *restrict out, bool ta, const float *A, int lda, 
         }
         return;
     }
-    /* op(A)[i][k] = A[i][k]: interleave MR rows */
-    for (int k = 0; k < kc; k++) {
+    /* op(A)[i][k] = A[i][k]: interleave MR rows, 16 values of k at a time by a
+     * 16 x 16 transpose of the 8 rows (the upper half zero) */
+    int k = 0;
+    if (rows == MR)
+        for (; k + 16 <= kc; k += 16) {
+            __m512 v[16];
+            for (int r = 0; r < 16; r++)
+                v[r] = r < MR ? _mm512_loadu_ps(A + (size_t)(i0 + r) * lda + k0 + k)
+                              : _mm512_setzero_ps();
+            gan_simd_transpose16(v);
+            for (int q = 0; q < 16; q++)
+                _mm256_store_ps(out + (size_t)(k + q) * MR, _mm512_castps512_ps256(v[q]));
+        }
+    for (; k < kc; k++) {
         float *dst = out + (size_t)k * MR;
         int r = 0;
         for (; r < rows; r++) dst[r] = A[(size_t)(i0 + r) * lda + k0 + k];
@@ -154,6 +172,30 @@ static inline void kernel(int kc, const float *restrict a, const float *restrict
     }
 }
 
+/* The kernel for a last panel of at most 16 columns: half the work. */
+static inline void kernel16(int kc, const float *restrict a, const float *restrict b, float *c,
+                            int ldc, int mr, int nr, bool first, float alpha, float beta) {
+    __m512 c0[MR];
+#pragma GCC unroll 8
+    for (int r = 0; r < MR; r++) c0[r] = _mm512_setzero_ps();
+    for (int k = 0; k < kc; k++) {
+        __m512 b0 = _mm512_load_ps(b + (size_t)k * NR);
+#pragma GCC unroll 8
+        for (int r = 0; r < MR; r++)
+            c0[r] = _mm512_fmadd_ps(_mm512_set1_ps(a[(size_t)k * MR + r]), b0, c0[r]);
+    }
+    __mmask16 m0 = gan_simd_lanes(nr);
+    __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+    for (int r = 0; r < mr; r++) {
+        float *row = c + (size_t)r * ldc;
+        __m512 x0 = c0[r];
+        if (alpha != 1.0f) x0 = _mm512_mul_ps(x0, va);
+        if (!first || beta == 1.0f) x0 = _mm512_add_ps(_mm512_maskz_loadu_ps(m0, row), x0);
+        else if (beta != 0.0f) x0 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m0, row), x0);
+        _mm512_mask_storeu_ps(row, m0, x0);
+    }
+}
+
 /* Columns per tile: a function of the shape only (the results do not depend
  * on it anyway, see the top of the file), small enough to give each thread
  * several tiles. */
@@ -201,9 +243,13 @@ static bool own_gemm(bool ta, bool tb, int M, int N, int K, float alpha, const f
                     const float *bp = pb + (size_t)q * kc * NR;
                     for (int p = p0; p < p1; p++) {
                         int mr = M - p * MR < MR ? M - p * MR : MR;
-                        kernel(kc, pak + (size_t)p * kc * MR, bp,
-                               C + (size_t)p * MR * ldc + j0 + q * NR, ldc, mr, nr, k0 == 0,
-                               alpha, beta);
+                        float *cp = C + (size_t)p * MR * ldc + j0 + q * NR;
+                        if (nr <= 16)
+                            kernel16(kc, pak + (size_t)p * kc * MR, bp, cp, ldc, mr, nr, k0 == 0,
+                                     alpha, beta);
+                        else
+                            kernel(kc, pak + (size_t)p * kc * MR, bp, cp, ldc, mr, nr, k0 == 0,
+                                   alpha, beta);
                     }
                 }
             }
