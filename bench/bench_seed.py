@@ -37,12 +37,19 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-TORCH_SCRIPT = os.path.join(HERE, "torch_seed.py")
 PYTHON = "/usr/bin/python3"  # Debian's python, the one with torch
 DATA_DIR = "/usr/share/datasets/fashion-mnist"
-# Default steps per batch size: about 130-150k images each, ~30-45 s per PyTorch run on
-# 2 Zen 5 cores, so that the whole default bench takes ~3-4 minutes.
-DEFAULT_STEPS = {64: 2000, 256: 600}
+# What is benchmarked; bench_dcgan.py runs this driver with its own (see configure()).
+CFG = {
+    "name": "bench_seed",
+    "title": "Seed GAN",
+    "model": None,  # gan train --model (None: the default, mlp)
+    "torch_script": os.path.join(HERE, "torch_seed.py"),
+    # Default steps per batch size: about 130-150k images each, ~30-45 s per PyTorch run
+    # on 2 Zen 5 cores, so that the whole default bench takes ~3-4 minutes.
+    "default_steps": {64: 2000, 256: 600},
+    "default_images": 128000,  # other batch sizes: this many images per run
+}
 BUSY_WARN = 0.10  # warn when others use more than this share of the CPUs during a run
 REQUIRED_KEYS = ("step", "epoch", "loss_d", "loss_g", "d_real", "d_fake", "images_per_s", "seconds")
 
@@ -51,8 +58,25 @@ class BenchError(Exception):
     pass
 
 
+def configure(**kw):
+    """Replace entries of CFG (name, title, model, torch_script, default_steps, default_images)."""
+    unknown = set(kw) - set(CFG)
+    if unknown:
+        raise KeyError(f"unknown settings {sorted(unknown)}")
+    CFG.update(kw)
+
+
 def log(msg):
-    print(f"bench_seed: {msg}", file=sys.stderr, flush=True)
+    print(f"{CFG['name']}: {msg}", file=sys.stderr, flush=True)
+
+
+def loadavg():
+    """The 1-, 5- and 15-minute load averages (/proc/loadavg)."""
+    try:
+        with open("/proc/loadavg") as f:
+            return [float(x) for x in f.read().split()[:3]]
+    except (OSError, ValueError):
+        return None
 
 
 def int_list(s):
@@ -66,12 +90,12 @@ def int_list(s):
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description="CPU benchmark: gan.c vs PyTorch on the seed GAN.")
+    p = argparse.ArgumentParser(description=f"CPU benchmark: gan.c vs PyTorch on the {CFG['title']}.")
     p.add_argument("--gan", default="./build/gan", help="gan.c binary (default ./build/gan)")
     p.add_argument("--batch-sizes", type=int_list, default=[64, 256], help="default 64,256")
     p.add_argument("--steps", type=int_list, default=None,
                    help="steps per run: one value for all batch sizes, or one per batch size "
-                        f"(default {DEFAULT_STEPS}, else ~128k images)")
+                        f"(default {CFG['default_steps']}, else ~{CFG['default_images']} images)")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--log-every", type=int, default=0,
                    help="log interval in steps (default steps/20)")
@@ -83,6 +107,11 @@ def parse_args(argv=None):
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--keep", metavar="DIR", help="keep the runs' logs under DIR")
     p.add_argument("--json", action="store_true", help="print the results as JSON on stdout")
+    p.add_argument("--cpu-time", action="store_true",
+                   help="also measure CPU milliseconds per step (user + system time of each "
+                        "child, minus that of a second, shorter run to remove start-up): "
+                        "steadier than images/s on a busy machine at --threads 1, or with "
+                        "OMP_WAIT_POLICY=passive")
     a = p.parse_args(argv)
     a.engines = [e.strip() for e in a.engines.split(",") if e.strip()]
     if not a.engines or any(e not in ("gan", "torch") for e in a.engines):
@@ -90,7 +119,8 @@ def parse_args(argv=None):
     if a.threads < 1 or a.repeats < 1 or a.log_every < 0:
         p.error("--threads and --repeats must be >= 1, --log-every >= 0")
     if a.steps is None:
-        a.steps = [DEFAULT_STEPS.get(b, max(100, 128000 // b)) for b in a.batch_sizes]
+        a.steps = [CFG["default_steps"].get(b, max(100, CFG["default_images"] // b))
+                   for b in a.batch_sizes]
     elif len(a.steps) == 1:
         a.steps = a.steps * len(a.batch_sizes)
     elif len(a.steps) != len(a.batch_sizes):
@@ -175,15 +205,17 @@ def other_processes():
 def run_child(argv, workdir, name, threads):
     """Run argv as a child (stdout/stderr to files), reap it with os.wait4.
 
-    Returns (wall_seconds, peak_rss_mb, stderr_text, others_share): others_share is the
-    fraction of the machine's CPU time during the run used by anything but this child
-    (other processes, plus steal time): a high value means the timing is not trustworthy."""
+    Returns (wall_seconds, peak_rss_mb, stderr_text, others_share, load): others_share is
+    the fraction of the machine's CPU time during the run used by anything but this child
+    (other processes, plus steal time): a high value means the timing is not trustworthy;
+    load is the 1-minute load average just before and just after the run."""
     env = dict(os.environ)
     env["OPENBLAS_CORETYPE"] = "Haswell"
     env["OMP_NUM_THREADS"] = str(threads)
     out_path = os.path.join(workdir, f"{name}.stdout")
     err_path = os.path.join(workdir, f"{name}.stderr")
     log(f"running: {' '.join(argv)}")
+    load0 = loadavg()
     busy0, steal0 = cpu_busy_seconds()
     t0 = time.perf_counter()
     with open(out_path, "wb") as out, open(err_path, "wb") as err:
@@ -200,6 +232,7 @@ def run_child(argv, workdir, name, threads):
         proc.returncode = os.waitstatus_to_exitcode(status)  # already reaped: keep Popen quiet
     wall = time.perf_counter() - t0
     busy1, steal1 = cpu_busy_seconds()
+    load1 = loadavg()
     child_cpu = ru.ru_utime + ru.ru_stime
     others = max(0.0, (busy1 - busy0) - child_cpu) + (steal1 - steal0)
     others_share = others / (wall * (os.cpu_count() or 1))
@@ -212,7 +245,9 @@ def run_child(argv, workdir, name, threads):
                else f"exited with status {proc.returncode}")
         raise BenchError(f"{name} {how}\ncommand: {' '.join(argv)}\n"
                          f"--- stdout (tail) ---\n{out_tail}\n--- stderr (tail) ---\n{err_text[-4000:]}")
-    return wall, ru.ru_maxrss / 1024.0, err_text, others_share  # ru_maxrss: KiB on Linux
+    load = [load0[0] if load0 else None, load1[0] if load1 else None]
+    run_child.cpu_s = child_cpu  # user + system seconds of the child (read by --cpu-time)
+    return wall, ru.ru_maxrss / 1024.0, err_text, others_share, load  # ru_maxrss: KiB
 
 
 def read_log(path, name, steps, log_every):
@@ -263,13 +298,14 @@ def throughput(rows, steps, batch, name):
 
 def engine_argv(engine, a, batch, steps, log_every, outdir):
     if engine == "gan":
-        return [a.gan, "train", "--data", a.data, "--batch-size", str(batch), "--steps", str(steps),
-                "--threads", str(a.threads), "--log-every", str(log_every), "--out", outdir,
-                "--seed", str(a.seed)]
+        model = ["--model", CFG["model"]] if CFG["model"] else []
+        return [a.gan, "train", *model, "--data", a.data, "--batch-size", str(batch),
+                "--steps", str(steps), "--threads", str(a.threads), "--log-every",
+                str(log_every), "--out", outdir, "--seed", str(a.seed)]
     data_file = os.path.join(a.data, "train-images-idx3-ubyte.gz")
     if not os.path.exists(data_file):
         data_file = os.path.join(a.data, "train-images-idx3-ubyte")
-    return [PYTHON, TORCH_SCRIPT, "--batch-size", str(batch), "--steps", str(steps),
+    return [PYTHON, CFG["torch_script"], "--batch-size", str(batch), "--steps", str(steps),
             "--threads", str(a.threads), "--log-every", str(log_every), "--out", outdir,
             "--data", data_file, "--seed", str(a.seed)]
 
@@ -277,10 +313,13 @@ def engine_argv(engine, a, batch, steps, log_every, outdir):
 def parse_torch_stderr(text):
     blas, version = [], None
     for line in text.splitlines():
-        if line.startswith("torch_seed: BLAS loaded: "):
-            blas.append(line[len("torch_seed: BLAS loaded: "):])
-        elif line.startswith("torch_seed: torch "):
-            version = line[len("torch_seed: torch "):].split(",")[0]
+        name, _, rest = line.partition(": ")
+        if not name.startswith("torch_"):
+            continue
+        if rest.startswith("BLAS loaded: "):
+            blas.append(rest[len("BLAS loaded: "):])
+        elif rest.startswith("torch "):
+            version = rest[len("torch "):].split(",")[0]
     return version, blas
 
 
@@ -295,15 +334,15 @@ def check_setup(a):
     if "torch" in a.engines:
         if not os.access(PYTHON, os.X_OK):
             raise BenchError(f"{PYTHON} not found (Debian's python3 with torch is required)")
-        if not os.path.isfile(TORCH_SCRIPT):
-            raise BenchError(f"{TORCH_SCRIPT} not found")
+        if not os.path.isfile(CFG["torch_script"]):
+            raise BenchError(f"{CFG['torch_script']} not found")
     if not os.path.isdir(a.data):
         raise BenchError(f"data folder not found: {a.data}")
 
 
 def bench(a):
     check_setup(a)
-    workroot = a.keep or tempfile.mkdtemp(prefix="bench_seed.")
+    workroot = a.keep or tempfile.mkdtemp(prefix=CFG["name"] + ".")
     os.makedirs(workroot, exist_ok=True)
     driver_rss = rss_mb_self()
     machine = {
@@ -328,7 +367,7 @@ def bench(a):
                     outdir = os.path.join(workroot, name)
                     os.makedirs(outdir, exist_ok=True)
                     argv = engine_argv(engine, a, batch, steps, log_every, outdir)
-                    wall, peak, err_text, others = run_child(argv, outdir, name, a.threads)
+                    wall, peak, err_text, others, load = run_child(argv, outdir, name, a.threads)
                     rows = read_log(os.path.join(outdir, "log.jsonl"), name, steps, log_every)
                     ips, extra = throughput(rows, steps, batch, name)
                     if engine == "torch":
@@ -336,25 +375,43 @@ def bench(a):
                         machine["torch_version"] = machine["torch_version"] or version
                         machine["torch_blas"] = machine["torch_blas"] or blas
                     log(f"{name}: {ips:,.0f} images/s, peak {peak:,.0f} MB, {wall:.1f} s wall, "
-                        f"other load {others:.0%} of the CPUs")
+                        f"other load {others:.0%} of the CPUs, load average {load[0]} -> {load[1]}")
                     if others > BUSY_WARN:
                         log(f"warning: other processes used {others:.0%} of the machine's CPU "
                             f"during {name}; its timing is not trustworthy. Busy now: "
                             + (", ".join(f"{c}[{p}] {s:.1f} cpu-s/s" for s, p, c in other_processes())
                                or "(nothing)"))
+                    cpu_ms = None
+                    if a.cpu_time:
+                        cpu_long = run_child.cpu_s
+                        short = max(10, steps // 5)
+                        sdir = os.path.join(workroot, name + "_short")
+                        os.makedirs(sdir, exist_ok=True)
+                        sargv = engine_argv(engine, a, batch, short, short, sdir)
+                        run_child(sargv, sdir, name + "_short", a.threads)
+                        read_log(os.path.join(sdir, "log.jsonl"), name + "_short", short, short)
+                        cpu_ms = 1e3 * (cpu_long - run_child.cpu_s) / (steps - short)
+                        log(f"{name}: {cpu_ms:.1f} CPU ms per step "
+                            f"({steps} steps minus {short})")
                     runs[engine].append({"images_per_s": ips, "peak_mb": peak, "wall_s": wall,
-                                         "others_cpu_share": others, "command": argv, **extra})
+                                         "others_cpu_share": others, "loadavg_1min": load,
+                                         "cpu_ms_per_step": cpu_ms, "command": argv, **extra})
             row = {"batch": batch, "steps": steps, "log_every": log_every, "threads": a.threads}
             for engine, rs in runs.items():
                 row[engine] = {
                     "images_per_s": statistics.median(r["images_per_s"] for r in rs),
                     "peak_mb": max(r["peak_mb"] for r in rs),
                     "others_cpu_share_max": max(r["others_cpu_share"] for r in rs),
+                    "cpu_ms_per_step": statistics.median(r["cpu_ms_per_step"] for r in rs)
+                    if a.cpu_time else None,
                     "runs": rs,
                 }
             if "gan" in runs and "torch" in runs:
                 row["speed_ratio"] = row["gan"]["images_per_s"] / row["torch"]["images_per_s"]
                 row["memory_ratio"] = row["gan"]["peak_mb"] / row["torch"]["peak_mb"]
+                if a.cpu_time:
+                    row["cpu_ratio"] = (row["torch"]["cpu_ms_per_step"] /
+                                        row["gan"]["cpu_ms_per_step"])
             results.append(row)
     except BenchError as e:
         raise BenchError(f"{e}\n(the runs' output is kept in {workroot})")
@@ -369,7 +426,7 @@ def fmt(v, spec):
 
 def print_table(a, machine, results):
     g = lambda row, e, k: row[e][k] if e in row else None  # noqa: E731
-    print(f"Seed GAN training on the CPU, {a.threads} threads "
+    print(f"{CFG['title']} training on the CPU, {a.threads} threads "
           f"(images/s after warm-up; peak = max RSS from wait4, MB = 2^20 bytes)")
     print(f"machine: {machine['cpu']}, {machine['cores']} cores, Linux {machine['kernel']}")
     print(f"date:    {machine['date_utc']}")
@@ -384,6 +441,8 @@ def print_table(a, machine, results):
     print()
     hdr = ["batch", "steps", "gan.c img/s", "PyTorch img/s", "gan.c/PyTorch",
            "gan.c peak MB", "PyTorch peak MB", "mem gan.c/PyTorch"]
+    if a.cpu_time:
+        hdr += ["gan.c CPU ms/step", "PyTorch CPU ms/step", "CPU PyTorch/gan.c"]
     lines = [hdr]
     for row in results:
         lines.append([
@@ -392,7 +451,10 @@ def print_table(a, machine, results):
             fmt(row.get("speed_ratio"), ".2f") + ("x" if "speed_ratio" in row else ""),
             fmt(g(row, "gan", "peak_mb"), ",.0f"), fmt(g(row, "torch", "peak_mb"), ",.0f"),
             fmt(row.get("memory_ratio"), ".2f") + ("x" if "memory_ratio" in row else ""),
-        ])
+        ] + ([fmt(g(row, "gan", "cpu_ms_per_step"), ".1f"),
+              fmt(g(row, "torch", "cpu_ms_per_step"), ".1f"),
+              fmt(row.get("cpu_ratio"), ".2f") + ("x" if "cpu_ratio" in row else "")]
+             if a.cpu_time else []))
     widths = [max(len(r[i]) for r in lines) for i in range(len(hdr))]
     for i, r in enumerate(lines):
         print("  ".join(c.rjust(w) for c, w in zip(r, widths)))
@@ -405,6 +467,12 @@ def print_table(a, machine, results):
               "these timings are not trustworthy. Rerun on a quiet machine.")
     else:
         print(f"other load during the runs: at most {worst:.0%} of the CPUs")
+    for row in results:
+        loads = "; ".join(
+            f"{'gan.c' if e == 'gan' else 'PyTorch'} "
+            + ", ".join(f"{r['loadavg_1min'][0]} -> {r['loadavg_1min'][1]}" for r in row[e]["runs"])
+            for e in a.engines if e in row)
+        print(f"load average (1 min) before -> after each run, batch {row['batch']}: {loads}")
 
 
 def main(argv=None):
@@ -412,10 +480,10 @@ def main(argv=None):
     try:
         machine, results = bench(a)
     except BenchError as e:
-        print(f"bench_seed: error: {e}", file=sys.stderr)
+        print(f"{CFG['name']}: error: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("bench_seed: interrupted", file=sys.stderr)
+        print(f"{CFG['name']}: interrupted", file=sys.stderr)
         return 130
     if a.json:
         json.dump({"machine": machine, "threads": a.threads, "gan": a.gan if "gan" in a.engines else None,

@@ -126,13 +126,14 @@ def make_models():
     return g, d
 
 
-def main(a):
+def main(a, build=make_models, name="torch_seed"):
+    """Train the pair that build() returns (bench/torch_dcgan.py passes its own)."""
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     for path, real in loaded_blas():
-        print(f"torch_seed: BLAS loaded: {path}" + (f" -> {real}" if real != path else ""),
+        print(f"{name}: BLAS loaded: {path}" + (f" -> {real}" if real != path else ""),
               file=sys.stderr)
-    print(f"torch_seed: torch {torch.__version__}, threads {torch.get_num_threads()}, "
+    print(f"{name}: torch {torch.__version__}, threads {torch.get_num_threads()}, "
           f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE')}", file=sys.stderr)
 
     data = load_idx_images(a.data)
@@ -142,7 +143,7 @@ def main(a):
     if steps_per_epoch < 1:
         raise SystemExit(f"batch size {B} is larger than the dataset ({n} images)")
 
-    g, d = make_models()
+    g, d = build()
     g.train()
     d.train()
     bce = nn.BCEWithLogitsLoss()

@@ -137,6 +137,20 @@ typedef struct gan_backend {
     /* The adjoint: x (G, C, H, W) = for each element, the sum of the cols
      * entries im2col would copy from it. Written. */
     void (*col2im)(float *x, const float *cols, int G, const gan_conv_shape *cs);
+    /* Optional direct convolutions (NULL: layers use im2col, gemm and
+     * col2im). The convolution maps x (N, C, H, W) to y (N, Cout, OH, OW)
+     * with geometry cs and weights w (Cout, C, k, k):
+     *   conv2d_forward: y = conv(x) + b per channel (b may be NULL); written.
+     *   conv2d_backward_data: dx (N, C, H, W) = d sum(dy y) / dx; written.
+     *   conv2d_backward_weight: dw = beta dw + d sum(dy y) / dw (beta 0 or 1).
+     * A conv_transpose2d is these with input and output exchanged. The CPU
+     * backend has them where it is built for AVX-512. */
+    void (*conv2d_forward)(float *y, const float *x, const float *w, const float *b, int N,
+                           const gan_conv_shape *cs, int Cout);
+    void (*conv2d_backward_data)(float *dx, const float *dy, const float *w, int N,
+                                 const gan_conv_shape *cs, int Cout);
+    void (*conv2d_backward_weight)(float *dw, const float *x, const float *dy, int N,
+                                   const gan_conv_shape *cs, int Cout, float beta);
     /* t (C, G P) = y (G, C, P), channel-major. */
     void (*nchw_to_cmajor)(float *t, const float *y, int G, int C, int P);
     /* y (G, C, P) = t (C, G P) + b (C) per channel (b may be NULL). */

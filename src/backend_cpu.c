@@ -39,31 +39,6 @@ void gan_backend_cpu_set_threads(int threads) {
     omp_set_num_threads(threads);
 }
 
-/* Columns of C per single-threaded BLAS call. A function of N only, never
- * of the thread count: each slab's bits then do not depend on --threads. */
-static int gemm_slab_width(int N) {
-    if (N >= 1024) return 256;
-    if (N >= 256) return 128;
-    return N;
-}
-
-static void cpu_gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha,
-                     const float *A, int lda, const float *B, int ldb, float beta, float *C,
-                     int ldc) {
-    int width = gemm_slab_width(N);
-    int slabs = (N + width - 1) / width;
-    /* Always inside a parallel region, even for one slab: called from serial
-     * code, OpenMP builds of OpenBLAS thread by omp_get_max_threads(). */
-#pragma omp parallel for schedule(static)
-    for (int s = 0; s < slabs; s++) {
-        int n0 = s * width, n = GAN_MIN_INT(width, N - n0);
-        const float *Bs = trans_b ? B + (size_t)n0 * ldb : B + n0;
-        cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
-                    trans_b ? CblasTrans : CblasNoTrans, M, n, K, alpha, A, lda, Bs, ldb, beta,
-                    C + n0, ldc);
-    }
-}
-
 static void cpu_bias_forward(float *y, const float *b, int N, int F) {
 #pragma omp parallel for schedule(static) if ((size_t)N * F > 32768)
     for (int n = 0; n < N; n++) {
@@ -370,7 +345,7 @@ static void cpu_graph_free(gan_graph *g) {}
 static const gan_backend cpu_backend = {
     .name = "cpu",
     .host_memory = true,
-    .gemm = cpu_gemm,
+    .gemm = gan_cpu_gemm,
     .bias_forward = cpu_bias_forward,
     .bias_backward = cpu_bias_backward,
     .leaky_relu_forward = cpu_leaky_relu_forward,
@@ -384,6 +359,9 @@ static const gan_backend cpu_backend = {
     .adam = cpu_adam,
     .zero = cpu_zero,
     .im2col = gan_cpu_im2col,
+    .conv2d_forward = GAN_CPU_CONV2D(gan_cpu_conv2d_forward),
+    .conv2d_backward_data = GAN_CPU_CONV2D(gan_cpu_conv2d_backward_data),
+    .conv2d_backward_weight = GAN_CPU_CONV2D(gan_cpu_conv2d_backward_weight),
     .col2im = gan_cpu_col2im,
     .nchw_to_cmajor = gan_cpu_nchw_to_cmajor,
     .cmajor_to_nchw = gan_cpu_cmajor_to_nchw,

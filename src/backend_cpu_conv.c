@@ -39,27 +39,39 @@ void gan_cpu_im2col(float *cols, const float *x, int G, const gan_conv_shape *cs
     }
 }
 
+/* Each element of x gathers its terms row by row: for input row ih, the
+ * kernel rows i that reach it, then the kernel columns j, then the output
+ * columns ow. Every element thus sums its terms in (i, j) order, the order a
+ * scatter over (i, j, oh, ow) would add them in. */
 void gan_cpu_col2im(float *x, const float *cols, int G, const gan_conv_shape *cs) {
     int C = cs->C, H = cs->H, W = cs->W, k = cs->k, s = cs->s, p = cs->p;
     int OH = cs->OH, OW = cs->OW;
     size_t P = (size_t)OH * OW, row_len = (size_t)G * P;
     int planes = G * C;
 #pragma omp parallel for schedule(static) if ((size_t)planes * k * k * P > 32768)
-    for (int gc = 0; gc < planes; gc++) {
-        int g = gc / C, c = gc % C;
-        float *plane = x + (size_t)gc * H * W;
-        memset(plane, 0, (size_t)H * W * sizeof *plane);
-        for (int i = 0; i < k; i++) {
-            for (int j = 0; j < k; j++) {
-                const float *src = cols + (size_t)((c * k + i) * k + j) * row_len + (size_t)g * P;
-                for (int oh = 0; oh < OH; oh++) {
-                    int ih = oh * s - p + i;
-                    if (ih < 0 || ih >= H) continue;
-                    float *dst = plane + (size_t)ih * W;
-                    const float *sr = src + (size_t)oh * OW;
-                    for (int ow = 0; ow < OW; ow++) {
-                        int iw = ow * s - p + j;
-                        if (iw >= 0 && iw < W) dst[iw] += sr[ow];
+    for (int cg = 0; cg < planes; cg++) { /* images fastest: cols rows are read in order */
+        int c = cg / G, g = cg % G;
+        float *plane = x + ((size_t)g * C + c) * H * W;
+        for (int ih = 0; ih < H; ih++) {
+            float *restrict dst = plane + (size_t)ih * W;
+            memset(dst, 0, (size_t)W * sizeof *dst);
+            for (int i = 0; i < k; i++) {
+                int t = ih + p - i, oh = t / s;
+                if (t < 0 || t % s != 0 || oh >= OH) continue;
+                for (int j = 0; j < k; j++) {
+                    const float *restrict src =
+                        cols + (size_t)((c * k + i) * k + j) * row_len + (size_t)g * P +
+                        (size_t)oh * OW;
+                    /* ow with 0 <= ow s - p + j < W */
+                    int lo = p - j > 0 ? (p - j + s - 1) / s : 0;
+                    int hi = (W - 1 + p - j) / s + 1;
+                    if (W - 1 + p - j < 0) hi = 0;
+                    if (hi > OW) hi = OW;
+                    float *restrict d = dst - p + j;
+                    if (s == 1) {
+                        for (int ow = lo; ow < hi; ow++) d[ow] += src[ow];
+                    } else {
+                        for (int ow = lo; ow < hi; ow++) d[ow * s] += src[ow];
                     }
                 }
             }

@@ -12,6 +12,26 @@
 
 #include "backend.h"
 
+/* The backend's gemm (backend_cpu_gemm.c): an own AVX-512 kernel where built
+ * for AVX-512, else OpenBLAS. */
+void gan_cpu_gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float *A,
+                  int lda, const float *B, int ldb, float beta, float *C, int ldc);
+
+/* Direct convolutions (backend_cpu_conv_direct.c; backend.h has their
+ * semantics). They are fast only in AVX-512 builds, where the kernel table
+ * has them (GAN_CPU_CONV2D); elsewhere they are plain loops and the table's
+ * entries are NULL, so the layers use im2col and OpenBLAS instead. */
+#if defined(__AVX512F__)
+#define GAN_CPU_CONV2D(fn) fn
+#else
+#define GAN_CPU_CONV2D(fn) NULL
+#endif
+void gan_cpu_conv2d_forward(float *y, const float *x, const float *w, const float *b, int N,
+                            const gan_conv_shape *cs, int Cout);
+void gan_cpu_conv2d_backward_data(float *dx, const float *dy, const float *w, int N,
+                                  const gan_conv_shape *cs, int Cout);
+void gan_cpu_conv2d_backward_weight(float *dw, const float *x, const float *dy, int N,
+                                    const gan_conv_shape *cs, int Cout, float beta);
 void gan_cpu_im2col(float *cols, const float *x, int G, const gan_conv_shape *cs);
 void gan_cpu_col2im(float *x, const float *cols, int G, const gan_conv_shape *cs);
 void gan_cpu_nchw_to_cmajor(float *t, const float *y, int G, int C, int P);

@@ -241,6 +241,10 @@ static const gan_backend cuda_backend = {
     .zero = gan_cuda_zero,
     .im2col = gan_cuda_im2col,
     .col2im = gan_cuda_col2im,
+    /* direct convolutions are a CPU (AVX-512) option; the GPU uses im2col + cuBLAS */
+    .conv2d_forward = NULL,
+    .conv2d_backward_data = NULL,
+    .conv2d_backward_weight = NULL,
     .nchw_to_cmajor = gan_cuda_nchw_to_cmajor,
     .cmajor_to_nchw = gan_cuda_cmajor_to_nchw,
     .channel_bias_forward = gan_cuda_channel_bias_forward,

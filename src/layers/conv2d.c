@@ -10,6 +10,9 @@
  * cols (K, G P) = im2col(x) with K = Cin k k, P = OH OW; the product
  * t (Cout, G P) = W (Cout, K) cols; y = t back in NCHW, plus bias.
  * Backward recomputes cols: dW += dt cols^T, dcols = W^T dt, dx = col2im.
+ * Where the backend has direct convolutions (conv2d_forward, ...; the CPU
+ * backend's AVX-512 build), they replace all of this and the scratch below
+ * (but the spectral-norm slots) goes unused.
  *
  * Scratch: [spectral-norm slots (spectral_norm.h), if on] cols (K, G P),
  * t (Cout, G P).
@@ -67,6 +70,10 @@ static void conv2d_forward(gan_layer *l, const gan_backend *be, const float *x, 
     int Cout = l->units, K = cs.C * cs.k * cs.k, P = cs.OH * cs.OW;
     const float *W = l->params, *b = l->params + (size_t)Cout * K;
     if (l->spectral_norm) W = gan_sn_forward(l, be, Cout, K, train);
+    if (be->conv2d_forward) {
+        be->conv2d_forward(y, x, W, b, N, &cs, Cout);
+        return;
+    }
     float *cols = l->scratch + sn_scratch(l);          /* (K, G P) */
     float *t = cols + (size_t)K * l->group * P;        /* (Cout, G P) */
     for (int n0 = 0; n0 < N; n0 += l->group) {
@@ -84,6 +91,16 @@ static void conv2d_backward(gan_layer *l, const gan_backend *be, const float *x,
     bool sn = l->spectral_norm;
     const float *W = sn ? l->scratch : l->params; /* what the forward computed with */
     float *dW = sn ? gan_sn_dw(l, Cout, K) : l->grads, *db = l->grads + (size_t)Cout * K;
+    if (be->conv2d_backward_data) {
+        if (param_grads) {
+            /* the spectral-norm slot is written, dW accumulates */
+            be->conv2d_backward_weight(dW, x, dy, N, &cs, Cout, sn ? 0.0f : 1.0f);
+            if (sn) gan_sn_backward(l, be, Cout, K);
+            be->channel_bias_backward(db, dy, N, Cout, P);
+        }
+        if (dx) be->conv2d_backward_data(dx, dy, W, N, &cs, Cout);
+        return;
+    }
     float *cols = l->scratch + sn_scratch(l);          /* (K, G P) */
     float *dt = cols + (size_t)K * l->group * P;       /* (Cout, G P) */
     for (int n0 = 0; n0 < N; n0 += l->group) {

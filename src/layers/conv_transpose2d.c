@@ -11,7 +11,10 @@
  * P = H W; cols (K, G P) = W^T t with K = Cout k k; y = col2im(cols), the
  * conv geometry being (Cout, OH, OW) images with H x W output positions;
  * then bias. Backward: cols = im2col(dy); dW += t cols^T; dt = W cols;
- * dx = dt back in NCHW.
+ * dx = dt back in NCHW. Where the backend has direct convolutions, they are
+ * those of that conv2d: forward = conv2d_backward_data, dW =
+ * conv2d_backward_weight with x and dy exchanged, dx = conv2d_forward; the
+ * scratch then goes unused.
  *
  * Scratch: cols (K, G P), t (Cin, G P).
  */
@@ -60,6 +63,11 @@ static void conv_transpose2d_forward(gan_layer *l, const gan_backend *be, const 
     gan_conv_shape cs = conv_shape(l);
     int Cin = l->in[0], Cout = l->units, K = Cout * cs.k * cs.k, P = cs.OH * cs.OW;
     const float *W = l->params, *b = l->params + (size_t)Cin * K;
+    if (be->conv2d_backward_data) {
+        be->conv2d_backward_data(y, x, W, N, &cs, Cin);
+        be->channel_bias_forward(y, b, N, Cout, l->out[1] * l->out[2]);
+        return;
+    }
     float *cols = l->scratch;                          /* (K, G P) */
     float *t = cols + (size_t)K * l->group * P;        /* (Cin, G P) */
     for (int n0 = 0; n0 < N; n0 += l->group) {
@@ -77,6 +85,14 @@ static void conv_transpose2d_backward(gan_layer *l, const gan_backend *be, const
     gan_conv_shape cs = conv_shape(l);
     int Cin = l->in[0], Cout = l->units, K = Cout * cs.k * cs.k, P = cs.OH * cs.OW;
     float *dW = l->grads, *db = l->grads + (size_t)Cin * K;
+    if (be->conv2d_forward) {
+        if (param_grads) {
+            be->conv2d_backward_weight(dW, dy, x, N, &cs, Cin, 1.0f);
+            be->channel_bias_backward(db, dy, N, Cout, l->out[1] * l->out[2]);
+        }
+        if (dx) be->conv2d_forward(dx, dy, l->params, NULL, N, &cs, Cin);
+        return;
+    }
     float *cols = l->scratch;                          /* (K, G P) */
     float *t = cols + (size_t)K * l->group * P;        /* (Cin, G P) */
     for (int n0 = 0; n0 < N; n0 += l->group) {

@@ -1,0 +1,290 @@
+/*
+ * backend_cpu_gemm.c - the CPU backend's single-precision matrix product
+ * C (M, N) = alpha op(A) op(B) + beta C (row-major), with an own AVX-512
+ * kernel where the compiler targets AVX-512 (-march=native on an AVX-512 CPU),
+ * else OpenBLAS.
+ *
+ * Method (BLIS's): op(A) is packed once per call into panels of MR rows,
+ * k-major ((K, MR) per panel, in blocks of KC values of k); each thread takes
+ * tiles of C, packs the KC x NB block of op(B) it needs into panels of NR
+ * columns, and runs an MR x NR register-blocked kernel over them. Packing
+ * handles the transposes, so the kernel is one loop for all four cases.
+ *
+ * Determinism: every element of C is the sum, in this order, of its blocks
+ * k = [0, KC), [KC, 2 KC), ... (KC fixed by K alone), each block summed by
+ * the kernel in k order starting from zero, then added to C. Tiles only
+ * decide which thread computes an element, never how, so results are
+ * bit-identical at any thread count.
+ *
+ * Memory: the packing buffers are kept between calls and grow on first use
+ * of a larger shape (as OpenBLAS's own buffers do); a training step at a
+ * fixed batch size allocates nothing after the first.
+ */
+#include "backend_cpu_kernels.h"
+#include "backend_cpu_simd.h"
+
+#include <cblas.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__AVX512F__)
+#include <immintrin.h>
+
+#define MR 8         /* rows of C per kernel call */
+#define NR 32        /* columns of C per kernel call: two zmm registers */
+#define KC 256       /* k values per packed block */
+#define NB_MAX 512   /* columns per tile */
+
+/* ---- packing buffers (grown in serial code, used inside parallel regions) ---- */
+
+static float *pack_a_buf, *pack_b_buf;
+static size_t pack_a_cap, pack_b_cap; /* floats */
+
+static bool grow(float **buf, size_t *cap, size_t need) {
+    if (need <= *cap) return true;
+    free(*buf);
+    size_t bytes = (need * sizeof(float) + 63) / 64 * 64;
+    *buf = aligned_alloc(64, bytes);
+    *cap = *buf ? need : 0;
+    return *buf != NULL;
+}
+
+/* ---- packing ---- */
+
+/* Panel of op(A): rows i0 .. i0 + MR - 1 (zero beyond M), k = k0 .. k0 + kc - 1,
+ * stored k-major: out[k MR + r]. */
+static void pack_a_panel(float *restrict out, bool ta, const float *A, int lda, int M, int i0,
+                         int k0, int kc) {
+    int rows = M - i0 < MR ? M - i0 : MR;
+    if (ta) { /* op(A)[i][k] = A[k][i]: MR contiguous values per k */
+        if (rows == MR) {
+            for (int k = 0; k < kc; k++)
+                _mm256_store_ps(out + (size_t)k * MR,
+                                _mm256_loadu_ps(A + (size_t)(k0 + k) * lda + i0));
+            return;
+        }
+        for (int k = 0; k < kc; k++) {
+            const float *src = A + (size_t)(k0 + k) * lda + i0;
+            float *dst = out + (size_t)k * MR;
+            int r = 0;
+            for (; r < rows; r++) dst[r] = src[r];
+            for (; r < MR; r++) dst[r] = 0.0f;
+        }
+        return;
+    }
+    /* op(A)[i][k] = A[i][k]: interleave MR rows, 16 values of k at a time by a
+     * 16 x 16 transpose of the 8 rows (the upper half zero) */
+    int k = 0;
+    if (rows == MR)
+        for (; k + 16 <= kc; k += 16) {
+            __m512 v[16];
+            for (int r = 0; r < 16; r++)
+                v[r] = r < MR ? _mm512_loadu_ps(A + (size_t)(i0 + r) * lda + k0 + k)
+                              : _mm512_setzero_ps();
+            gan_simd_transpose16(v);
+            for (int q = 0; q < 16; q++)
+                _mm256_store_ps(out + (size_t)(k + q) * MR, _mm512_castps512_ps256(v[q]));
+        }
+    for (; k < kc; k++) {
+        float *dst = out + (size_t)k * MR;
+        int r = 0;
+        for (; r < rows; r++) dst[r] = A[(size_t)(i0 + r) * lda + k0 + k];
+        for (; r < MR; r++) dst[r] = 0.0f;
+    }
+}
+
+/* Block of op(B): k = k0 .. k0 + kc - 1, columns j0 .. j0 + nb - 1, as panels
+ * of NR columns (zero beyond N), each stored k-major: out[(p kc + k) NR + c]. */
+static void pack_b_block(float *restrict out, bool tb, const float *B, int ldb, int N, int j0,
+                         int nb, int k0, int kc) {
+    for (int p = 0; p * NR < nb; p++) {
+        int c0 = j0 + p * NR, cols = N - c0 < NR ? N - c0 : NR;
+        float *panel = out + (size_t)p * kc * NR;
+        if (!tb) { /* op(B)[k][j] = B[k][j]: NR contiguous values per k */
+            __mmask16 m0 = cols >= 16 ? 0xFFFF : (__mmask16)((1u << cols) - 1);
+            __mmask16 m1 = cols >= 32 ? 0xFFFF : cols > 16 ? (__mmask16)((1u << (cols - 16)) - 1)
+                                                           : 0;
+            for (int k = 0; k < kc; k++) {
+                const float *src = B + (size_t)(k0 + k) * ldb + c0;
+                _mm512_store_ps(panel + (size_t)k * NR, _mm512_maskz_loadu_ps(m0, src));
+                _mm512_store_ps(panel + (size_t)k * NR + 16, _mm512_maskz_loadu_ps(m1, src + 16));
+            }
+            continue;
+        }
+        /* op(B)[k][j] = B[j][k]: transpose 16 x 16 tiles */
+        for (int h = 0; h < 2; h++) {
+            int jh = c0 + 16 * h, nj = cols - 16 * h;
+            if (nj > 16) nj = 16;
+            int k = 0;
+            if (nj == 16) {
+                for (; k + 16 <= kc; k += 16) {
+                    __m512 r[16];
+                    for (int q = 0; q < 16; q++)
+                        r[q] = _mm512_loadu_ps(B + (size_t)(jh + q) * ldb + k0 + k);
+                    gan_simd_transpose16(r);
+                    for (int q = 0; q < 16; q++)
+                        _mm512_store_ps(panel + (size_t)(k + q) * NR + 16 * h, r[q]);
+                }
+            }
+            for (; k < kc; k++) {
+                float *dst = panel + (size_t)k * NR + 16 * h;
+                int c = 0;
+                for (; c < nj; c++) dst[c] = B[(size_t)(jh + c) * ldb + k0 + k];
+                for (; c < 16; c++) dst[c] = 0.0f;
+            }
+        }
+    }
+}
+
+/* ---- the kernel: C[0..mr) x [0..nr) (+)= alpha a b over kc values of k ---- */
+
+static inline void kernel(int kc, const float *restrict a, const float *restrict b, float *c,
+                          int ldc, int mr, int nr, bool first, float alpha, float beta) {
+    __m512 c0[MR], c1[MR];
+#pragma GCC unroll 8
+    for (int r = 0; r < MR; r++) c0[r] = c1[r] = _mm512_setzero_ps();
+    for (int k = 0; k < kc; k++) {
+        __m512 b0 = _mm512_load_ps(b + (size_t)k * NR), b1 = _mm512_load_ps(b + (size_t)k * NR + 16);
+#pragma GCC unroll 8
+        for (int r = 0; r < MR; r++) {
+            __m512 ar = _mm512_set1_ps(a[(size_t)k * MR + r]);
+            c0[r] = _mm512_fmadd_ps(ar, b0, c0[r]);
+            c1[r] = _mm512_fmadd_ps(ar, b1, c1[r]);
+        }
+    }
+    __mmask16 m0 = nr >= 16 ? 0xFFFF : (__mmask16)((1u << nr) - 1);
+    __mmask16 m1 = nr >= 32 ? 0xFFFF : nr > 16 ? (__mmask16)((1u << (nr - 16)) - 1) : 0;
+    __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+    for (int r = 0; r < mr; r++) {
+        float *row = c + (size_t)r * ldc;
+        __m512 x0 = c0[r], x1 = c1[r];
+        if (alpha != 1.0f) x0 = _mm512_mul_ps(x0, va), x1 = _mm512_mul_ps(x1, va);
+        if (!first || beta == 1.0f) {
+            x0 = _mm512_add_ps(_mm512_maskz_loadu_ps(m0, row), x0);
+            x1 = _mm512_add_ps(_mm512_maskz_loadu_ps(m1, row + 16), x1);
+        } else if (beta != 0.0f) {
+            x0 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m0, row), x0);
+            x1 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m1, row + 16), x1);
+        }
+        _mm512_mask_storeu_ps(row, m0, x0);
+        _mm512_mask_storeu_ps(row + 16, m1, x1);
+    }
+}
+
+/* The kernel for a last panel of at most 16 columns: half the work. */
+static inline void kernel16(int kc, const float *restrict a, const float *restrict b, float *c,
+                            int ldc, int mr, int nr, bool first, float alpha, float beta) {
+    __m512 c0[MR];
+#pragma GCC unroll 8
+    for (int r = 0; r < MR; r++) c0[r] = _mm512_setzero_ps();
+    for (int k = 0; k < kc; k++) {
+        __m512 b0 = _mm512_load_ps(b + (size_t)k * NR);
+#pragma GCC unroll 8
+        for (int r = 0; r < MR; r++)
+            c0[r] = _mm512_fmadd_ps(_mm512_set1_ps(a[(size_t)k * MR + r]), b0, c0[r]);
+    }
+    __mmask16 m0 = gan_simd_lanes(nr);
+    __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+    for (int r = 0; r < mr; r++) {
+        float *row = c + (size_t)r * ldc;
+        __m512 x0 = c0[r];
+        if (alpha != 1.0f) x0 = _mm512_mul_ps(x0, va);
+        if (!first || beta == 1.0f) x0 = _mm512_add_ps(_mm512_maskz_loadu_ps(m0, row), x0);
+        else if (beta != 0.0f) x0 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m0, row), x0);
+        _mm512_mask_storeu_ps(row, m0, x0);
+    }
+}
+
+/* Columns per tile: a function of the shape only (the results do not depend
+ * on it anyway, see the top of the file), small enough to give each thread
+ * several tiles. */
+static int tile_width(int M, int N) {
+    int nb = NB_MAX;
+    while (nb > NR && (size_t)((N + nb - 1) / nb) * ((M + 255) / 256) < 8) nb /= 2;
+    return nb;
+}
+
+static bool own_gemm(bool ta, bool tb, int M, int N, int K, float alpha, const float *A,
+                     int lda, const float *B, int ldb, float beta, float *C, int ldc) {
+    int panels = (M + MR - 1) / MR, Mp = panels * MR;
+    int nb = tile_width(M, N), nblocks = (N + nb - 1) / nb;
+    int mparts = (M + 255) / 256; /* rows split in parts of about 256 */
+    int panels_per_part = (panels + mparts - 1) / mparts;
+    int threads = omp_get_max_threads();
+    if (!grow(&pack_a_buf, &pack_a_cap, (size_t)Mp * K) ||
+        !grow(&pack_b_buf, &pack_b_cap, (size_t)threads * KC * NB_MAX))
+        return false;
+    float *pa = pack_a_buf;
+    int tasks = nblocks * mparts;
+#pragma omp parallel
+    {
+        int blocks_k = (K + KC - 1) / KC;
+#pragma omp for schedule(static)
+        for (int job = 0; job < panels * blocks_k; job++) {
+            int p = job % panels, kb = job / panels, k0 = kb * KC;
+            int kc = K - k0 < KC ? K - k0 : KC;
+            pack_a_panel(pa + (size_t)k0 * Mp + (size_t)p * kc * MR, ta, A, lda, M, p * MR, k0,
+                         kc);
+        }
+        float *pb = pack_b_buf + (size_t)omp_get_thread_num() * KC * NB_MAX;
+#pragma omp for schedule(static)
+        for (int task = 0; task < tasks; task++) {
+            int jb = task % nblocks, mp = task / nblocks;
+            int j0 = jb * nb, ncols = N - j0 < nb ? N - j0 : nb;
+            int p0 = mp * panels_per_part, p1 = p0 + panels_per_part;
+            if (p1 > panels) p1 = panels;
+            for (int k0 = 0; k0 < K; k0 += KC) {
+                int kc = K - k0 < KC ? K - k0 : KC;
+                pack_b_block(pb, tb, B, ldb, N, j0, ncols, k0, kc);
+                const float *pak = pa + (size_t)k0 * Mp;
+                for (int q = 0; q * NR < ncols; q++) {
+                    int nr = ncols - q * NR < NR ? ncols - q * NR : NR;
+                    const float *bp = pb + (size_t)q * kc * NR;
+                    for (int p = p0; p < p1; p++) {
+                        int mr = M - p * MR < MR ? M - p * MR : MR;
+                        float *cp = C + (size_t)p * MR * ldc + j0 + q * NR;
+                        if (nr <= 16)
+                            kernel16(kc, pak + (size_t)p * kc * MR, bp, cp, ldc, mr, nr, k0 == 0,
+                                     alpha, beta);
+                        else
+                            kernel(kc, pak + (size_t)p * kc * MR, bp, cp, ldc, mr, nr, k0 == 0,
+                                   alpha, beta);
+                    }
+                }
+            }
+        }
+    }
+    return true;
+}
+#endif
+
+/* Single-threaded OpenBLAS on column slabs whose width depends only on N. */
+static void blas_gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha,
+                      const float *A, int lda, const float *B, int ldb, float beta, float *C,
+                      int ldc) {
+    int width = N >= 1024 ? 256 : N >= 256 ? 128 : N;
+    int slabs = (N + width - 1) / width;
+    /* Always inside a parallel region, even for one slab: called from serial
+     * code, OpenMP builds of OpenBLAS thread by omp_get_max_threads(). */
+#pragma omp parallel for schedule(static)
+    for (int s = 0; s < slabs; s++) {
+        int n0 = s * width, n = N - n0 < width ? N - n0 : width;
+        const float *Bs = trans_b ? B + (size_t)n0 * ldb : B + n0;
+        cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
+                    trans_b ? CblasTrans : CblasNoTrans, M, n, K, alpha, A, lda, Bs, ldb, beta,
+                    C + n0, ldc);
+    }
+}
+
+void gan_cpu_gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float *A,
+                  int lda, const float *B, int ldb, float beta, float *C, int ldc) {
+    if (M <= 0 || N <= 0) return;
+#if defined(__AVX512F__)
+    /* the own kernel where its tiles are reasonably full */
+    if (K >= 4 && M >= 4 && N >= 16 &&
+        own_gemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc))
+        return;
+#endif
+    blas_gemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
