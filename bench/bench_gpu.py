@@ -130,7 +130,10 @@ def torch_child(a):
         z = torch.randn(B, 100, device=dev)
         fake = gc(z)
         opt_d.zero_grad(set_to_none=True)
-        loss_d = bce(dc(torch.cat([real, fake.detach()])), targets_d)
+        if a.model == "mlp":
+            loss_d = bce(dc(torch.cat([real, fake.detach()])), targets_d)
+        else:  # D with batch norm: real and fake as separate batches, as gan.c does
+            loss_d = bce(torch.cat([dc(real), dc(fake.detach())]), targets_d)
         loss_d.backward()
         opt_d.step()
         for p in d_params:

@@ -12,7 +12,8 @@ The model mirrors src/presets.c (the layer order and sizes of `gan train --model
   BatchNorm2d(eps=1e-3, momentum=0.01), i.e. Keras's 0.99; Glorot-uniform weights
   (nn.init.xavier_uniform_) and zero biases, as gan.c.
 
-Everything else (data pipeline, the D step on cat(real, fake.detach()), the G step
+The D step runs D(real) and D(fake.detach()) as separate batches (D has batch norm;
+gan.c does the same). Everything else (data pipeline, the G step
 through the updated D with D frozen and in training mode, Adam, the log format and
 the options) is bench/torch_seed.py's, which this script runs with the model above.
 
@@ -48,4 +49,4 @@ def make_models():
 
 
 if __name__ == "__main__":
-    sys.exit(torch_seed.main(torch_seed.ARGS, build=make_models, name="torch_dcgan"))
+    sys.exit(torch_seed.main(torch_seed.ARGS, build=make_models, name="torch_dcgan", split_d=True))

@@ -126,7 +126,7 @@ def make_models():
     return g, d
 
 
-def main(a, build=make_models, name="torch_seed"):
+def main(a, build=make_models, name="torch_seed", split_d=False):
     """Train the pair that build() returns (bench/torch_dcgan.py passes its own)."""
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -171,7 +171,10 @@ def main(a, build=make_models, name="torch_seed"):
 
         # Discriminator step on real + generated images.
         opt_d.zero_grad(set_to_none=True)
-        logits = d(torch.cat([real, fake.detach()]))
+        if split_d:  # D with batch norm: real and fake as separate batches, as gan.c does
+            logits = torch.cat([d(real), d(fake.detach())])
+        else:
+            logits = d(torch.cat([real, fake.detach()]))
         loss_d = bce(logits, targets_d)
         loss_d.backward()
         opt_d.step()
