@@ -38,14 +38,24 @@ static gan_status from_checkpoint(const char *path, int64_t n, uint64_t seed, ev
     int chunk = (int)GAN_MIN(n, (int64_t)GEN_CHUNK);
     float *z = malloc((size_t)chunk * latent * sizeof *z), *img = malloc((size_t)chunk * per * sizeof *img);
     out->images = malloc((size_t)n * per);
-    gan_status s = z && img && out->images
+    int classes = gan_generator_num_classes(g);
+    /* a conditional model: balanced classes (sample i asks for class i mod K), kept as the
+     * requested classes that the class accuracy compares the classifier's answers with */
+    if (classes > 0) out->requested = malloc((size_t)n * sizeof *out->requested);
+    gan_status s = z && img && out->images && (classes == 0 || out->requested)
                        ? GAN_OK
                        : gan_fail(GAN_ERR_OUT_OF_MEMORY, "%s: out of memory for %lld images", path,
                                   (long long)n);
     for (int64_t start = 0; s == GAN_OK && start < n; start += chunk) {
         int rows = (int)GAN_MIN((int64_t)chunk, n - start);
         gan_generator_noise(g, seed, start, rows, z);
-        s = gan_generator_generate(g, z, rows, img);
+        if (classes > 0) {
+            int32_t *lab = out->requested + start;
+            gan_generator_labels(g, GAN_LABELS_BALANCED, seed, start, rows, lab);
+            s = gan_generator_generate_labeled(g, z, lab, rows, img);
+        } else {
+            s = gan_generator_generate(g, z, rows, img);
+        }
         for (size_t i = 0; s == GAN_OK && i < (size_t)rows * per; i++) {
             if (!isfinite(img[i]))
                 s = gan_fail(GAN_ERR_NUMERIC, "%s: the generator made a %s pixel in image %lld",
