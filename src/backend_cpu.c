@@ -1,17 +1,18 @@
 /*
- * backend_cpu.c - the CPU reference backend: matrix products through BLAS
- * (OpenBLAS), everything else as plain loops that the compiler vectorizes,
- * spread over threads with OpenMP.
+ * backend_cpu.c - the CPU reference backend: element-wise, normalization,
+ * loss and optimizer kernels as plain loops that the compiler vectorizes,
+ * spread over threads with OpenMP, and the kernel table.
  *
  * Determinism: every output element is computed by one thread in a fixed
  * order that does not depend on the thread count (per-feature reductions run
- * over the batch rows in order; threads split the features; matrix products
- * are single-threaded BLAS calls on fixed column slabs), so results are
+ * over the batch rows in order; threads split the features), so results are
  * bit-identical at any --threads.
  *
- * Kernels for convolutions, channel batch norm, dropout, spectral norm,
- * labels, max pooling and softmax cross-entropy live in
- * backend_cpu_{conv,bn2d,misc,classify}.c (backend_cpu_kernels.h).
+ * Matrix products (backend_cpu_gemm.c: an own AVX-512 kernel, else OpenBLAS
+ * on fixed column slabs), direct convolutions (backend_cpu_conv_direct.c,
+ * AVX-512 builds), convolution layout kernels, channel batch norm, dropout,
+ * spectral norm, labels, max pooling, softmax cross-entropy, GAN losses, EMA
+ * and clipping live in backend_cpu_*.c (backend_cpu_kernels.h).
  */
 #include "backend.h"
 #include "backend_cpu_kernels.h"

@@ -22,8 +22,9 @@
  * fixed by the shapes (forward: i, j, then c; backward data: i, j, then co;
  * weights: n, oh, ow), so results do not depend on the thread count.
  *
- * Work buffers are kept between calls and grow on first use of a larger
- * shape; when one cannot be allocated, a plain loop computes the same sums.
+ * Work buffers (one set per calling thread) are kept between calls and grow
+ * on first use of a larger shape; when one cannot be allocated, a plain loop
+ * computes the same sums.
  */
 #include "backend_cpu_kernels.h"
 #include "backend_cpu_simd.h"
@@ -56,7 +57,8 @@ typedef struct work_buf {
     size_t cap; /* floats */
 } work_buf;
 
-static work_buf buf_img, buf_w, buf_aux;
+/* one set per calling thread (separate host threads may convolve at once) */
+static _Thread_local work_buf buf_img, buf_w, buf_aux;
 
 static float *work(work_buf *b, size_t n) {
     if (n > b->cap) {

@@ -16,9 +16,10 @@
  * decide which thread computes an element, never how, so results are
  * bit-identical at any thread count.
  *
- * Memory: the packing buffers are kept between calls and grow on first use
- * of a larger shape (as OpenBLAS's own buffers do); a training step at a
- * fixed batch size allocates nothing after the first.
+ * Memory: the packing buffers (one set per calling thread) are kept between
+ * calls and grow on first use of a larger shape (as OpenBLAS's own buffers
+ * do); a training step at a fixed batch size allocates nothing after the
+ * first.
  */
 #include "backend_cpu_kernels.h"
 #include "backend_cpu_simd.h"
@@ -36,10 +37,12 @@
 #define KC 256       /* k values per packed block */
 #define NB_MAX 512   /* columns per tile */
 
-/* ---- packing buffers (grown in serial code, used inside parallel regions) ---- */
+/* ---- packing buffers (grown in serial code, used inside parallel regions);
+ * one set per calling thread, so that separate host threads may multiply at
+ * once; they live as long as that thread ---- */
 
-static float *pack_a_buf, *pack_b_buf;
-static size_t pack_a_cap, pack_b_cap; /* floats */
+static _Thread_local float *pack_a_buf, *pack_b_buf;
+static _Thread_local size_t pack_a_cap, pack_b_cap; /* floats */
 
 static bool grow(float **buf, size_t *cap, size_t need) {
     if (need <= *cap) return true;
@@ -215,7 +218,7 @@ static bool own_gemm(bool ta, bool tb, int M, int N, int K, float alpha, const f
     if (!grow(&pack_a_buf, &pack_a_cap, (size_t)Mp * K) ||
         !grow(&pack_b_buf, &pack_b_cap, (size_t)threads * KC * NB_MAX))
         return false;
-    float *pa = pack_a_buf;
+    float *pa = pack_a_buf, *pb_all = pack_b_buf; /* the caller's (thread-local) buffers */
     int tasks = nblocks * mparts;
 #pragma omp parallel
     {
@@ -227,7 +230,7 @@ static bool own_gemm(bool ta, bool tb, int M, int N, int K, float alpha, const f
             pack_a_panel(pa + (size_t)k0 * Mp + (size_t)p * kc * MR, ta, A, lda, M, p * MR, k0,
                          kc);
         }
-        float *pb = pack_b_buf + (size_t)omp_get_thread_num() * KC * NB_MAX;
+        float *pb = pb_all + (size_t)omp_get_thread_num() * KC * NB_MAX;
 #pragma omp for schedule(static)
         for (int task = 0; task < tasks; task++) {
             int jb = task % nblocks, mp = task / nblocks;
