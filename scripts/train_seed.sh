@@ -5,5 +5,13 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/setup.sh
-build/gan train --data data/fashion --epochs 10 --out runs/fashion --overwrite "$@"
-echo "samples: runs/fashion/samples.png (one grid per epoch in runs/fashion/samples/)"
+# defaults that the extra arguments may replace (gan refuses an option given twice)
+args=(--data data/fashion --overwrite)
+out=runs/fashion
+case " $* " in *" --epochs"*) ;; *) args+=(--epochs 10) ;; esac
+case " $* " in
+    *" --out"*) out=$(printf '%s\n' "$@" | sed -n '/^--out$/{n;p;q}') ;;
+    *) args+=(--out "$out") ;;
+esac
+build/gan train "${args[@]}" "$@"
+echo "samples: $out/samples.png (one grid per epoch in $out/samples/)"
