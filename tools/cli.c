@@ -165,3 +165,21 @@ void cli_print_options(const cli_option *opts) {
         printf("  %-24s %s\n", left, o->help);
     }
 }
+
+int cli_parse_checkpoint(int argc, char **argv, cli_option *opts, void (*usage)(cli_option *),
+                         const char **checkpoint) {
+    const char *pos[1];
+    int npos;
+    bool help;
+    if (!cli_parse(argc, argv, 2, opts, pos, 1, &npos, &help)) return 2;
+    if (help) {
+        usage(opts);
+        return 0;
+    }
+    if (npos != 1) {
+        cli_error("expected one CHECKPOINT (a checkpoint file or a run folder)");
+        return 2;
+    }
+    *checkpoint = pos[0];
+    return -1;
+}

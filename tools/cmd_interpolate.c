@@ -57,18 +57,9 @@ int cmd_interpolate(int argc, char **argv) {
         {"frames-dir", CLI_STRING, &frames_dir, "DIR", "also write every frame as a PNG", 0},
         {0},
     };
-    const char *pos[1];
-    int npos;
-    bool help;
-    if (!cli_parse(argc, argv, 2, opts, pos, 1, &npos, &help)) return 2;
-    if (help) {
-        usage(opts);
-        return 0;
-    }
-    if (npos != 1) {
-        cli_error("expected one CHECKPOINT (a checkpoint file or a run folder)");
-        return 2;
-    }
+    const char *checkpoint;
+    int rc0 = cli_parse_checkpoint(argc, argv, opts, usage, &checkpoint);
+    if (rc0 >= 0) return rc0;
     if (!out) {
         cli_error("--out FILE.gif is required");
         return 2;
@@ -85,7 +76,7 @@ int cmd_interpolate(int argc, char **argv) {
     if (frames_dir && !run_make_dirs(frames_dir)) return 1;
 
     char path[1200];
-    run_checkpoint_path(pos[0], path, sizeof path);
+    run_checkpoint_path(checkpoint, path, sizeof path);
     gan_generator *g;
     gan_status s = gan_generator_load(path, &g);
     if (s != GAN_OK) return cli_fail(s);

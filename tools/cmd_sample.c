@@ -84,18 +84,9 @@ int cmd_sample(int argc, char **argv) {
         {"device", CLI_STRING, &device, "D", "cpu (default) or cuda: where the generator runs", 0},
         {0},
     };
-    const char *pos[1];
-    int npos;
-    bool help;
-    if (!cli_parse(argc, argv, 2, opts, pos, 1, &npos, &help)) return 2;
-    if (help) {
-        usage(opts);
-        return 0;
-    }
-    if (npos != 1) {
-        cli_error("expected one CHECKPOINT (a checkpoint file or a run folder)");
-        return 2;
-    }
+    const char *checkpoint;
+    int rc0 = cli_parse_checkpoint(argc, argv, opts, usage, &checkpoint);
+    if (rc0 >= 0) return rc0;
     if (!out) {
         cli_error("--out is required (FILE.png, FILE.npy, FILE.idx, FILE.gz or a folder)");
         return 2;
@@ -136,7 +127,7 @@ int cmd_sample(int argc, char **argv) {
     if (!cli_parse_device(device, &dev)) return 2;
 
     char ckpt[1200];
-    run_checkpoint_path(pos[0], ckpt, sizeof ckpt);
+    run_checkpoint_path(checkpoint, ckpt, sizeof ckpt);
     gan_generator *g;
     gan_status s = gan_generator_load_on(ckpt, dev, &g);
     if (s != GAN_OK) return cli_fail(s);
