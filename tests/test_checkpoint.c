@@ -23,27 +23,7 @@
 
 /* n images; with `labels`, a labels file of classes i mod 10 next to them. */
 static gan_dataset *make_dataset_labeled(int n, bool labels) {
-    if (labels) {
-        unsigned char *l = malloc(8 + (size_t)n);
-        unsigned char lh[8] = {0, 0, 8, 1, 0, 0, (unsigned char)(n >> 8), (unsigned char)n};
-        memcpy(l, lh, 8);
-        for (int i = 0; i < n; i++) l[8 + i] = (unsigned char)(i % 10);
-        CHECK(test_write_file(test_tmp_path_kept("lab-labels-idx1-ubyte"), l, 8 + (size_t)n) == 0);
-        free(l);
-    }
-    size_t len = 16 + (size_t)n * 784;
-    unsigned char *b = malloc(len);
-    unsigned char hdr[16] = {0, 0, 8, 3, 0, 0, (unsigned char)(n >> 8), (unsigned char)n,
-                             0, 0, 0, 28, 0, 0, 0, 28};
-    memcpy(b, hdr, 16);
-    for (size_t i = 16; i < len; i++) b[i] = (unsigned char)((i * 2654435761u) >> 24);
-    const char *path = test_tmp_path_kept(labels ? "lab-images-idx3-ubyte"
-                                                 : "ckpt-images-idx3-ubyte");
-    CHECK(test_write_file(path, b, len) == 0);
-    free(b);
-    gan_dataset *d = NULL;
-    CHECK_OK(gan_dataset_load(path, GAN_SPLIT_TRAIN, &d));
-    return d;
+    return test_synthetic_dataset(labels ? "lab" : "ckpt", n, labels);
 }
 
 static gan_dataset *make_dataset(int n) {

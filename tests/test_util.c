@@ -3,6 +3,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "test_util.h"
+#include "gan.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -123,4 +124,30 @@ int test_run(const char *cmd, char *out, size_t cap) {
     int st = pclose(p);
     if (st == -1) return -1;
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+}
+
+struct gan_dataset *test_synthetic_dataset(const char *prefix, int n, int labels) {
+    char name[256];
+    if (labels) {
+        unsigned char *l = malloc(8 + (size_t)n);
+        unsigned char lh[8] = {0, 0, 8, 1, 0, 0, (unsigned char)(n >> 8), (unsigned char)n};
+        memcpy(l, lh, 8);
+        for (int i = 0; i < n; i++) l[8 + i] = (unsigned char)(i % 10);
+        snprintf(name, sizeof name, "%s-labels-idx1-ubyte", prefix);
+        CHECK(test_write_file(test_tmp_path_kept(name), l, 8 + (size_t)n) == 0);
+        free(l);
+    }
+    size_t len = 16 + (size_t)n * 784;
+    unsigned char *b = malloc(len);
+    unsigned char hdr[16] = {0, 0, 8, 3, 0, 0, (unsigned char)(n >> 8), (unsigned char)n,
+                             0, 0, 0, 28, 0, 0, 0, 28};
+    memcpy(b, hdr, 16);
+    for (size_t i = 16; i < len; i++) b[i] = (unsigned char)((i * 2654435761u) >> 24);
+    snprintf(name, sizeof name, "%s-images-idx3-ubyte", prefix);
+    const char *path = test_tmp_path_kept(name);
+    CHECK(test_write_file(path, b, len) == 0);
+    free(b);
+    gan_dataset *d = NULL;
+    CHECK_OK(gan_dataset_load(path, GAN_SPLIT_TRAIN, &d));
+    return d;
 }

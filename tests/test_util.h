@@ -70,6 +70,13 @@ void *test_read_file(const char *path, size_t *n);
 /* Largest |a-b| / (atol + rtol*|b|) over n floats; <= 1 means "close". */
 double test_max_rel_err(const float *a, const float *b, size_t n, double atol, double rtol);
 
+/* A dataset of n pseudo-random 28x28 images written to the temporary folder
+ * as PREFIX-images-idx3-ubyte (pixel i of the file = hash of i), with
+ * `labels` also PREFIX-labels-idx1-ubyte holding classes i mod 10; loaded.
+ * NULL (and a failed check) on failure; free with gan_dataset_free. */
+struct gan_dataset;
+struct gan_dataset *test_synthetic_dataset(const char *prefix, int n, int labels);
+
 /* Run a shell command, return its exit status (or -1). stdout+stderr of the
  * command are captured into `out` (size cap) when out is non-NULL. */
 int test_run(const char *cmd, char *out, size_t cap);
