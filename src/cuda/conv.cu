@@ -1,7 +1,7 @@
 /*
  * conv.cu - kernels that move image data for convolutions: im2col and its
  * adjoint col2im, NCHW <-> channel-major transposes, and the per-channel
- * bias add (layouts in backend.h; the bias gradient is a channel reduction,
+ * bias add (layouts in backend_kernels.def; the bias gradient is a channel reduction,
  * in norm2d.cu).
  *
  * One thread per output element, 32-bit index arithmetic (a group of images
@@ -18,9 +18,9 @@
 #define MAX_GRID_Y 65535u
 
 /* True (and the error recorded) when `total` values do not fit the indices. */
-static bool too_large(size_t total, const char *what) {
+static bool too_large(gan_cuda_ctx *cu, size_t total, const char *what) {
     if (total < (1ull << 31)) return false;
-    gan_cuda_record(GAN_ERR_UNSUPPORTED, what, "tensor too large", __FILE__, __LINE__);
+    gan_cuda_record(cu, GAN_ERR_UNSUPPORTED, what, "tensor too large", __FILE__, __LINE__);
     return true;
 }
 
@@ -126,57 +126,62 @@ __global__ void channel_bias_forward_kernel(float *__restrict__ y, const float *
         y[(size_t)nc * P + q] += b[nc % C];
 }
 
-void gan_cuda_im2col(float *cols, const float *x, int G, const gan_conv_shape *cs) {
+void gan_cuda_im2col(void *ctx, float *cols, const float *x, int G, const gan_conv_shape *cs) {
+    gan_cuda_ctx *cu = (gan_cuda_ctx *)ctx;
     if (G <= 0) return;
     size_t rows = (size_t)cs->C * cs->k * cs->k, row_len = (size_t)G * cs->OH * cs->OW;
-    if (rows == 0 || row_len == 0 || too_large(rows * row_len, "im2col") ||
-        too_large((size_t)G * cs->C * cs->H * cs->W, "im2col"))
+    if (rows == 0 || row_len == 0 || too_large(cu, rows * row_len, "im2col") ||
+        too_large(cu, (size_t)G * cs->C * cs->H * cs->W, "im2col"))
         return;
     unsigned t = threads_for((unsigned)row_len);
     unsigned per = ROWS_PER_THREAD;
     if ((rows + per - 1) / per > MAX_GRID_Y)
         per = (unsigned)((rows + MAX_GRID_Y - 1) / MAX_GRID_Y);
     dim3 grid(((unsigned)row_len + t - 1) / t, (unsigned)((rows + per - 1) / per));
-    im2col_kernel<<<grid, t, 0, gan_cuda.stream>>>(cols, x, *cs, (unsigned)rows,
+    im2col_kernel<<<grid, t, 0, cu->stream>>>(cols, x, *cs, (unsigned)rows,
                                                    (unsigned)row_len, per);
-    GAN_CUDA_LAUNCHED("im2col_kernel");
+    GAN_CUDA_LAUNCHED(cu, "im2col_kernel");
 }
 
-void gan_cuda_col2im(float *x, const float *cols, int G, const gan_conv_shape *cs) {
+void gan_cuda_col2im(void *ctx, float *x, const float *cols, int G, const gan_conv_shape *cs) {
+    gan_cuda_ctx *cu = (gan_cuda_ctx *)ctx;
     if (G <= 0) return;
     size_t planes = (size_t)G * cs->C, HW = (size_t)cs->H * cs->W;
     size_t row_len = (size_t)G * cs->OH * cs->OW;
-    if (planes == 0 || HW == 0 || too_large(planes * HW, "col2im") ||
-        too_large((size_t)cs->C * cs->k * cs->k * row_len, "col2im"))
+    if (planes == 0 || HW == 0 || too_large(cu, planes * HW, "col2im") ||
+        too_large(cu, (size_t)cs->C * cs->k * cs->k * row_len, "col2im"))
         return;
     unsigned t = threads_for((unsigned)HW);
-    col2im_kernel<<<grid_2d((unsigned)HW, (unsigned)planes), t, 0, gan_cuda.stream>>>(
+    col2im_kernel<<<grid_2d((unsigned)HW, (unsigned)planes), t, 0, cu->stream>>>(
         x, cols, *cs, (unsigned)planes, (unsigned)row_len);
-    GAN_CUDA_LAUNCHED("col2im_kernel");
+    GAN_CUDA_LAUNCHED(cu, "col2im_kernel");
 }
 
-void gan_cuda_nchw_to_cmajor(float *t, const float *y, int G, int C, int P) {
-    if (G <= 0 || C <= 0 || P <= 0 || too_large((size_t)G * C * P, "nchw_to_cmajor")) return;
+void gan_cuda_nchw_to_cmajor(void *ctx, float *t, const float *y, int G, int C, int P) {
+    gan_cuda_ctx *cu = (gan_cuda_ctx *)ctx;
+    if (G <= 0 || C <= 0 || P <= 0 || too_large(cu, (size_t)G * C * P, "nchw_to_cmajor")) return;
     unsigned GP = (unsigned)G * (unsigned)P;
-    nchw_to_cmajor_kernel<<<grid_2d(GP, (unsigned)C), threads_for(GP), 0, gan_cuda.stream>>>(
+    nchw_to_cmajor_kernel<<<grid_2d(GP, (unsigned)C), threads_for(GP), 0, cu->stream>>>(
         t, y, (unsigned)C, (unsigned)P, GP);
-    GAN_CUDA_LAUNCHED("nchw_to_cmajor_kernel");
+    GAN_CUDA_LAUNCHED(cu, "nchw_to_cmajor_kernel");
 }
 
-void gan_cuda_cmajor_to_nchw(float *y, const float *t, const float *b, int G, int C, int P) {
-    if (G <= 0 || C <= 0 || P <= 0 || too_large((size_t)G * C * P, "cmajor_to_nchw")) return;
+void gan_cuda_cmajor_to_nchw(void *ctx, float *y, const float *t, const float *b, int G, int C, int P) {
+    gan_cuda_ctx *cu = (gan_cuda_ctx *)ctx;
+    if (G <= 0 || C <= 0 || P <= 0 || too_large(cu, (size_t)G * C * P, "cmajor_to_nchw")) return;
     unsigned GP = (unsigned)G * (unsigned)P;
-    cmajor_to_nchw_kernel<<<grid_2d(GP, (unsigned)C), threads_for(GP), 0, gan_cuda.stream>>>(
+    cmajor_to_nchw_kernel<<<grid_2d(GP, (unsigned)C), threads_for(GP), 0, cu->stream>>>(
         y, t, b, (unsigned)C, (unsigned)P, GP);
-    GAN_CUDA_LAUNCHED("cmajor_to_nchw_kernel");
+    GAN_CUDA_LAUNCHED(cu, "cmajor_to_nchw_kernel");
 }
 
-void gan_cuda_channel_bias_forward(float *y, const float *b, int N, int C, int P) {
-    if (N <= 0 || C <= 0 || P <= 0 || too_large((size_t)N * C * P, "channel_bias_forward"))
+void gan_cuda_channel_bias_forward(void *ctx, float *y, const float *b, int N, int C, int P) {
+    gan_cuda_ctx *cu = (gan_cuda_ctx *)ctx;
+    if (N <= 0 || C <= 0 || P <= 0 || too_large(cu, (size_t)N * C * P, "channel_bias_forward"))
         return;
     unsigned planes = (unsigned)N * (unsigned)C;
     unsigned t = threads_for((unsigned)P);
-    channel_bias_forward_kernel<<<grid_2d((unsigned)P, planes), t, 0, gan_cuda.stream>>>(
+    channel_bias_forward_kernel<<<grid_2d((unsigned)P, planes), t, 0, cu->stream>>>(
         y, b, (unsigned)C, (unsigned)P, planes);
-    GAN_CUDA_LAUNCHED("channel_bias_forward_kernel");
+    GAN_CUDA_LAUNCHED(cu, "channel_bias_forward_kernel");
 }

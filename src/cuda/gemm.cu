@@ -12,10 +12,11 @@
  */
 #include "cuda_common.cuh"
 
-void gan_cuda_gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float *A,
+void gan_cuda_gemm(void *ctx, bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float *A,
                    int lda, const float *B, int ldb, float beta, float *C, int ldc) {
+    gan_cuda_ctx *cu = (gan_cuda_ctx *)ctx;
     if (M <= 0 || N <= 0) return;
-    GAN_CUBLAS_NOTE(cublasSgemm(gan_cuda.blas, trans_b ? CUBLAS_OP_T : CUBLAS_OP_N,
+    GAN_CUBLAS_NOTE(cu, cublasSgemm(cu->blas, trans_b ? CUBLAS_OP_T : CUBLAS_OP_N,
                                 trans_a ? CUBLAS_OP_T : CUBLAS_OP_N, N, M, K, &alpha, B, ldb, A,
                                 lda, &beta, C, ldc));
 }

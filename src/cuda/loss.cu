@@ -1,14 +1,14 @@
 /*
  * loss.cu - binary cross-entropy from logits, and the GAN loss terms
- * (loss_acc, backend.h) that every gan_loss is built from.
+ * (loss_acc, backend_kernels.def) that every gan_loss is built from.
  *
  * One block of THREADS threads covers a batch of logits (n is a batch size:
  * thousands at most): each thread forms its elements' loss and sigmoid as
  * the CPU reference does (float), adds them in double, and the block adds
- * the partial sums in a fixed tree, so the sums are deterministic. The sums
- * are then ADDED to a device buffer: float (bce_logits_acc, nothing comes
- * back to the host) or double (the host-returning bce_logits, which copies
- * them back and waits).
+ * the partial sums in a fixed tree, so the sums are deterministic. bce_logits
+ * adds its sums (double) to the context's scratch and copies them back to
+ * the host (it waits); loss_acc adds them (float) to a device buffer, so
+ * nothing comes back to the host.
  */
 #include "cuda_common.cuh"
 
@@ -16,10 +16,9 @@
 
 #define THREADS 512
 
-template <typename T>
 __global__ void __launch_bounds__(THREADS)
     bce_logits_kernel(float *__restrict__ dl, const float *__restrict__ l,
-                      const float *__restrict__ t, size_t n, float scale, T *sums) {
+                      const float *__restrict__ t, size_t n, float scale, double *sums) {
     __shared__ double s_loss[THREADS], s_prob[THREADS];
     double loss = 0.0, probs = 0.0;
     for (size_t i = threadIdx.x; i < n; i += THREADS) {
@@ -41,37 +40,30 @@ __global__ void __launch_bounds__(THREADS)
         __syncthreads();
     }
     if (threadIdx.x == 0) {
-        sums[0] += (T)s_loss[0];
-        sums[1] += (T)s_prob[0];
+        sums[0] += s_loss[0];
+        sums[1] += s_prob[0];
     }
 }
 
-void gan_cuda_bce_logits_acc(float *dl, const float *l, const float *t, size_t n, float scale,
-                             float *sums) {
-    if (n == 0) return;
-    bce_logits_kernel<float><<<1, THREADS, 0, gan_cuda.stream>>>(dl, l, t, n, scale, sums);
-    GAN_CUDA_LAUNCHED("bce_logits_kernel<float>");
-}
-
-double gan_cuda_bce_logits(float *dl, const float *l, const float *t, size_t n, float scale,
+double gan_cuda_bce_logits(void *ctx, float *dl, const float *l, const float *t, size_t n, float scale,
                            double *prob_sum) {
+    gan_cuda_ctx *cu = (gan_cuda_ctx *)ctx;
     double host[2] = {0.0, 0.0};
     if (n > 0) {
-        GAN_CUDA_NOTE(cudaMemsetAsync(gan_cuda.scratch, 0, 2 * sizeof(double), gan_cuda.stream));
-        bce_logits_kernel<double>
-            <<<1, THREADS, 0, gan_cuda.stream>>>(dl, l, t, n, scale, gan_cuda.scratch);
-        GAN_CUDA_LAUNCHED("bce_logits_kernel<double>");
-        GAN_CUDA_NOTE(cudaMemcpyAsync(host, gan_cuda.scratch, sizeof host, cudaMemcpyDeviceToHost,
-                                      gan_cuda.stream));
-        GAN_CUDA_NOTE(cudaStreamSynchronize(gan_cuda.stream));
-        if (gan_cuda.err != GAN_OK) host[0] = host[1] = NAN; /* reported at the next check */
+        GAN_CUDA_NOTE(cu, cudaMemsetAsync(cu->scratch, 0, 2 * sizeof(double), cu->stream));
+        bce_logits_kernel<<<1, THREADS, 0, cu->stream>>>(dl, l, t, n, scale, cu->scratch);
+        GAN_CUDA_LAUNCHED(cu, "bce_logits_kernel");
+        GAN_CUDA_NOTE(cu, cudaMemcpyAsync(host, cu->scratch, sizeof host, cudaMemcpyDeviceToHost,
+                                      cu->stream));
+        GAN_CUDA_NOTE(cu, cudaStreamSynchronize(cu->stream));
+        if (cu->err != GAN_OK) host[0] = host[1] = NAN; /* reported at the next check */
     }
     if (prob_sum) *prob_sum = host[1];
     return host[0];
 }
 
-/* The loss terms of backend.h's loss_acc, element by element as
- * backend_cpu_gan.c computes them. */
+/* The loss terms of loss_acc (backend_kernels.def), element by element as
+ * src/cpu/loss.c computes them. */
 __global__ void __launch_bounds__(THREADS)
     loss_acc_kernel(float *__restrict__ dl, const float *__restrict__ l, size_t n, int term,
                     float t, float scale, float *sums) {
@@ -118,9 +110,10 @@ __global__ void __launch_bounds__(THREADS)
     }
 }
 
-void gan_cuda_loss_acc(float *dl, const float *l, size_t n, gan_loss_term term, float t,
+void gan_cuda_loss_acc(void *ctx, float *dl, const float *l, size_t n, gan_loss_term term, float t,
                        float scale, float *sums) {
+    gan_cuda_ctx *cu = (gan_cuda_ctx *)ctx;
     if (n == 0) return;
-    loss_acc_kernel<<<1, THREADS, 0, gan_cuda.stream>>>(dl, l, n, (int)term, t, scale, sums);
-    GAN_CUDA_LAUNCHED("loss_acc_kernel");
+    loss_acc_kernel<<<1, THREADS, 0, cu->stream>>>(dl, l, n, (int)term, t, scale, sums);
+    GAN_CUDA_LAUNCHED(cu, "loss_acc_kernel");
 }

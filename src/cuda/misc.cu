@@ -1,7 +1,7 @@
 /*
  * misc.cu - dropout (counter-based masks), spectral normalization (one
  * power iteration, PyTorch semantics) and label conditioning, as in
- * backend_cpu_misc.c; semantics in backend.h.
+ * src/cpu/misc.c; semantics in backend_kernels.def.
  *
  * Dropout draws the CPU's Philox words (philox.cuh) and applies the CPU's
  * float expression: identical bits. Label concatenation is a copy, and the
@@ -10,7 +10,7 @@
  * normalization sums in double in a fixed order different from the CPU's,
  * so u, v, sigma and the weights agree with it to float rounding; its
  * single-value results (norms, sigma, the gradient's <dW, W>) come from one
- * block, and its small scalars pass through gan_cuda.reduce.
+ * block, and its small scalars pass through the context's reduce buffer.
  */
 #include "cuda_common.cuh"
 #include "philox.cuh"
@@ -59,24 +59,26 @@ __global__ void dropout_kernel(float *__restrict__ out, const float *__restrict_
     }
 }
 
-static void dropout_apply(float *out, const float *in, size_t n, float p, uint64_t seed,
+static void dropout_apply(gan_cuda_ctx *cu, float *out, const float *in, size_t n, float p, uint64_t seed,
                           uint64_t stream) {
     if (n == 0) return;
     float scale = 1.0f / (1.0f - p);
     size_t blocks = (n + 3) / 4;
-    dropout_kernel<<<gan_cuda_blocks(blocks, THREADS), THREADS, 0, gan_cuda.stream>>>(
+    dropout_kernel<<<gan_cuda_blocks(cu, blocks, THREADS), THREADS, 0, cu->stream>>>(
         out, in, n, p, scale, seed, stream);
-    GAN_CUDA_LAUNCHED("dropout_kernel");
+    GAN_CUDA_LAUNCHED(cu, "dropout_kernel");
 }
 
-void gan_cuda_dropout_forward(float *y, const float *x, size_t n, float p, uint64_t seed,
+void gan_cuda_dropout_forward(void *ctx, float *y, const float *x, size_t n, float p, uint64_t seed,
                               uint64_t stream) {
-    dropout_apply(y, x, n, p, seed, stream);
+    gan_cuda_ctx *cu = (gan_cuda_ctx *)ctx;
+    dropout_apply(cu, y, x, n, p, seed, stream);
 }
 
-void gan_cuda_dropout_backward(float *dx, const float *dy, size_t n, float p, uint64_t seed,
+void gan_cuda_dropout_backward(void *ctx, float *dx, const float *dy, size_t n, float p, uint64_t seed,
                                uint64_t stream) {
-    dropout_apply(dx, dy, n, p, seed, stream);
+    gan_cuda_ctx *cu = (gan_cuda_ctx *)ctx;
+    dropout_apply(cu, dx, dy, n, p, seed, stream);
 }
 
 /* --------------------------------------------------- spectral normalization */
@@ -147,31 +149,32 @@ __global__ void sn_scale_kernel(float *__restrict__ w, const float *__restrict__
     GRID_STRIDE(i, n) w[i] = w_orig[i] * inv;
 }
 
-void gan_cuda_spectral_norm_forward(float *w, float *sigma, float *u, float *v,
+void gan_cuda_spectral_norm_forward(void *ctx, float *w, float *sigma, float *u, float *v,
                                     const float *w_orig, int rows, int cols, bool power_iteration,
                                     float eps) {
+    gan_cuda_ctx *cu = (gan_cuda_ctx *)ctx;
     if (rows <= 0 || cols <= 0) return;
     if (power_iteration) {
-        sn_columns_kernel<<<(cols + THREADS - 1) / THREADS, THREADS, 0, gan_cuda.stream>>>(
+        sn_columns_kernel<<<(cols + THREADS - 1) / THREADS, THREADS, 0, cu->stream>>>(
             v, w_orig, u, rows, cols);
-        GAN_CUDA_LAUNCHED("sn_columns_kernel");
-        sn_normalize_kernel<<<1, RED_THREADS, 0, gan_cuda.stream>>>(v, cols, eps, NULL);
-        GAN_CUDA_LAUNCHED("sn_normalize_kernel");
+        GAN_CUDA_LAUNCHED(cu, "sn_columns_kernel");
+        sn_normalize_kernel<<<1, RED_THREADS, 0, cu->stream>>>(v, cols, eps, NULL);
+        GAN_CUDA_LAUNCHED(cu, "sn_normalize_kernel");
         int warps = THREADS / 32;
-        sn_rows_kernel<<<(rows + warps - 1) / warps, THREADS, 0, gan_cuda.stream>>>(u, w_orig, v,
+        sn_rows_kernel<<<(rows + warps - 1) / warps, THREADS, 0, cu->stream>>>(u, w_orig, v,
                                                                                    rows, cols);
-        GAN_CUDA_LAUNCHED("sn_rows_kernel");
+        GAN_CUDA_LAUNCHED(cu, "sn_rows_kernel");
         /* sigma = u_new . (W v) = u_new . u_raw: the normalization sees u_raw */
-        sn_normalize_kernel<<<1, RED_THREADS, 0, gan_cuda.stream>>>(u, rows, eps, sigma);
-        GAN_CUDA_LAUNCHED("sn_normalize_kernel");
+        sn_normalize_kernel<<<1, RED_THREADS, 0, cu->stream>>>(u, rows, eps, sigma);
+        GAN_CUDA_LAUNCHED(cu, "sn_normalize_kernel");
     } else {
-        sn_sigma_kernel<<<1, RED_THREADS, 0, gan_cuda.stream>>>(sigma, w_orig, u, v, rows, cols);
-        GAN_CUDA_LAUNCHED("sn_sigma_kernel");
+        sn_sigma_kernel<<<1, RED_THREADS, 0, cu->stream>>>(sigma, w_orig, u, v, rows, cols);
+        GAN_CUDA_LAUNCHED(cu, "sn_sigma_kernel");
     }
     size_t n = (size_t)rows * cols;
-    sn_scale_kernel<<<gan_cuda_blocks(n, THREADS), THREADS, 0, gan_cuda.stream>>>(w, w_orig,
+    sn_scale_kernel<<<gan_cuda_blocks(cu, n, THREADS), THREADS, 0, cu->stream>>>(w, w_orig,
                                                                                   sigma, n);
-    GAN_CUDA_LAUNCHED("sn_scale_kernel");
+    GAN_CUDA_LAUNCHED(cu, "sn_scale_kernel");
 }
 
 /* *out = (float)(dw . w) over n elements (one block). */
@@ -198,17 +201,18 @@ __global__ void sn_backward_kernel(float *__restrict__ dw_orig, const float *__r
     }
 }
 
-void gan_cuda_spectral_norm_backward(float *dw_orig, const float *dw, const float *w,
+void gan_cuda_spectral_norm_backward(void *ctx, float *dw_orig, const float *dw, const float *w,
                                      const float *u, const float *v, const float *sigma, int rows,
                                      int cols) {
+    gan_cuda_ctx *cu = (gan_cuda_ctx *)ctx;
     if (rows <= 0 || cols <= 0) return;
     size_t n = (size_t)rows * cols;
-    float *dot = gan_cuda.reduce;
-    sn_dot_kernel<<<1, RED_THREADS, 0, gan_cuda.stream>>>(dot, dw, w, n);
-    GAN_CUDA_LAUNCHED("sn_dot_kernel");
-    sn_backward_kernel<<<gan_cuda_blocks(n, THREADS), THREADS, 0, gan_cuda.stream>>>(
+    float *dot = cu->reduce;
+    sn_dot_kernel<<<1, RED_THREADS, 0, cu->stream>>>(dot, dw, w, n);
+    GAN_CUDA_LAUNCHED(cu, "sn_dot_kernel");
+    sn_backward_kernel<<<gan_cuda_blocks(cu, n, THREADS), THREADS, 0, cu->stream>>>(
         dw_orig, dw, u, v, sigma, dot, cols, n);
-    GAN_CUDA_LAUNCHED("sn_backward_kernel");
+    GAN_CUDA_LAUNCHED(cu, "sn_backward_kernel");
 }
 
 /* ------------------------------------------------------------------ labels */
@@ -284,29 +288,31 @@ __global__ void __launch_bounds__(THREADS)
         for (int c = threadIdx.x; c < n_classes; c += THREADS) dtable[(size_t)c * D + k] = acc[c];
 }
 
-void gan_cuda_label_concat_forward(float *y, const float *x, const int32_t *labels,
+void gan_cuda_label_concat_forward(void *ctx, float *y, const float *x, const int32_t *labels,
                                    const float *table, int N, int C, int P, int n_classes, int D) {
+    gan_cuda_ctx *cu = (gan_cuda_ctx *)ctx;
     if (N <= 0 || P <= 0 || C + D <= 0) return;
     size_t total = (size_t)N * (C + D) * P;
-    label_concat_forward_kernel<<<gan_cuda_blocks(total, THREADS), THREADS, 0, gan_cuda.stream>>>(
+    label_concat_forward_kernel<<<gan_cuda_blocks(cu, total, THREADS), THREADS, 0, cu->stream>>>(
         y, x, labels, table, C, P, n_classes, D, total);
-    GAN_CUDA_LAUNCHED("label_concat_forward_kernel");
+    GAN_CUDA_LAUNCHED(cu, "label_concat_forward_kernel");
 }
 
-void gan_cuda_label_concat_backward(float *dx, float *dtable, const float *dy,
+void gan_cuda_label_concat_backward(void *ctx, float *dx, float *dtable, const float *dy,
                                     const int32_t *labels, int N, int C, int P, int n_classes,
                                     int D) {
+    gan_cuda_ctx *cu = (gan_cuda_ctx *)ctx;
     if (N <= 0 || P <= 0) return;
     size_t total = (size_t)N * C * P;
     if (dx && total) {
-        label_concat_dx_kernel<<<gan_cuda_blocks(total, THREADS), THREADS, 0, gan_cuda.stream>>>(
+        label_concat_dx_kernel<<<gan_cuda_blocks(cu, total, THREADS), THREADS, 0, cu->stream>>>(
             dx, dy, C, D, P, total);
-        GAN_CUDA_LAUNCHED("label_concat_dx_kernel");
+        GAN_CUDA_LAUNCHED(cu, "label_concat_dx_kernel");
     }
     if (!dtable || !labels || D <= 0) return;
-    label_table_grad_kernel<<<D, THREADS, 0, gan_cuda.stream>>>(dtable, dy, labels, N, C, P,
+    label_table_grad_kernel<<<D, THREADS, 0, cu->stream>>>(dtable, dy, labels, N, C, P,
                                                                 n_classes, D);
-    GAN_CUDA_LAUNCHED("label_table_grad_kernel");
+    GAN_CUDA_LAUNCHED(cu, "label_table_grad_kernel");
 }
 
 /* ------------------------------------------------------- the training loop */
@@ -335,23 +341,25 @@ __global__ void step_advance_kernel(int64_t *step, uint64_t *stream, uint64_t st
     *stream = stream_base | (uint64_t)s;
 }
 
-void gan_cuda_load_batch_u8(float *rows, int32_t *labels, const uint8_t *pixels,
+void gan_cuda_load_batch_u8(void *ctx, float *rows, int32_t *labels, const uint8_t *pixels,
                             const uint8_t *pixel_labels, const uint32_t *order,
                             const int64_t *step, int64_t per_epoch, int K, int k, int B,
                             size_t img) {
+    gan_cuda_ctx *cu = (gan_cuda_ctx *)ctx;
     if (B <= 0 || img == 0) return;
     if (img >= (1u << 31)) {
-        gan_cuda_record(GAN_ERR_UNSUPPORTED, "load_batch_u8", "image too large", __FILE__,
+        gan_cuda_record(cu, GAN_ERR_UNSUPPORTED, "load_batch_u8", "image too large", __FILE__,
                         __LINE__);
         return;
     }
     dim3 grid((unsigned)((img + THREADS - 1) / THREADS), (unsigned)(B < 65535 ? B : 65535));
-    load_batch_u8_kernel<<<grid, THREADS, 0, gan_cuda.stream>>>(
+    load_batch_u8_kernel<<<grid, THREADS, 0, cu->stream>>>(
         rows, labels, pixels, pixel_labels, order, step, per_epoch, K, k, B, (unsigned)img);
-    GAN_CUDA_LAUNCHED("load_batch_u8_kernel");
+    GAN_CUDA_LAUNCHED(cu, "load_batch_u8_kernel");
 }
 
-void gan_cuda_step_advance(int64_t *step, uint64_t *stream, uint64_t stream_base) {
-    step_advance_kernel<<<1, 1, 0, gan_cuda.stream>>>(step, stream, stream_base);
-    GAN_CUDA_LAUNCHED("step_advance_kernel");
+void gan_cuda_step_advance(void *ctx, int64_t *step, uint64_t *stream, uint64_t stream_base) {
+    gan_cuda_ctx *cu = (gan_cuda_ctx *)ctx;
+    step_advance_kernel<<<1, 1, 0, cu->stream>>>(step, stream, stream_base);
+    GAN_CUDA_LAUNCHED(cu, "step_advance_kernel");
 }

@@ -12,7 +12,7 @@
  *
  * Many rows (N > SPLIT_ROWS): the rows are also cut into S pieces (S from
  * the shapes only), one block per (features, piece), each writing its
- * double partial sums to its own slots of gan_cuda.partials; a second (and
+ * double partial sums to its own slots of the context's partials; a second (and
  * third) kernel adds the S partials of a feature in order and applies the
  * result. Still deterministic, and more blocks keep the GPU busy.
  */
@@ -271,66 +271,69 @@ __global__ void batchnorm_backward_apply_kernel(float *__restrict__ dx, float *_
     }
 }
 
-void gan_cuda_bias_backward(float *db, const float *dy, int N, int F) {
+void gan_cuda_bias_backward(void *ctx, float *db, const float *dy, int N, int F) {
+    gan_cuda_ctx *cu = (gan_cuda_ctx *)ctx;
     if (F <= 0 || N <= 0) return;
     int S = splits(N, F);
     if (S > 1) {
-        double *part0 = gan_cuda.partials;
+        double *part0 = cu->partials;
         piece_sums_kernel<SUM_VALUES><<<dim3(column_grid(F).x, S), dim3(COLS, ROWS), 0,
-                                        gan_cuda.stream>>>(part0, NULL, dy, NULL, NULL, NULL,
+                                        cu->stream>>>(part0, NULL, dy, NULL, NULL, NULL,
                                                            NULL, N, F, S);
-        GAN_CUDA_LAUNCHED("piece_sums_kernel<SUM_VALUES>");
-        bias_finish_kernel<<<(F + 255) / 256, 256, 0, gan_cuda.stream>>>(db, part0, F, S);
-        GAN_CUDA_LAUNCHED("bias_finish_kernel");
+        GAN_CUDA_LAUNCHED(cu, "piece_sums_kernel<SUM_VALUES>");
+        bias_finish_kernel<<<(F + 255) / 256, 256, 0, cu->stream>>>(db, part0, F, S);
+        GAN_CUDA_LAUNCHED(cu, "bias_finish_kernel");
         return;
     }
-    bias_backward_kernel<<<column_grid(F), dim3(COLS, ROWS), 0, gan_cuda.stream>>>(db, dy, N, F);
-    GAN_CUDA_LAUNCHED("bias_backward_kernel");
+    bias_backward_kernel<<<column_grid(F), dim3(COLS, ROWS), 0, cu->stream>>>(db, dy, N, F);
+    GAN_CUDA_LAUNCHED(cu, "bias_backward_kernel");
 }
 
-void gan_cuda_batchnorm_forward_train(float *y, float *mean, float *rstd, float *running_mean,
+void gan_cuda_batchnorm_forward_train(void *ctx, float *y, float *mean, float *rstd, float *running_mean,
                                       float *running_var, const float *x, const float *gamma,
                                       const float *beta, int N, int F, float momentum,
                                       float eps) {
+    gan_cuda_ctx *cu = (gan_cuda_ctx *)ctx;
     if (F <= 0 || N <= 0) return;
     int S = splits(N, F);
     if (S > 1) {
-        double *part0 = gan_cuda.partials, *part1 = gan_cuda.partials + GAN_CUDA_PARTIALS / 2;
+        double *part0 = cu->partials, *part1 = cu->partials + GAN_CUDA_PARTIALS / 2;
         dim3 grid(column_grid(F).x, S), block(COLS, ROWS);
-        piece_sums_kernel<SUM_VALUES><<<grid, block, 0, gan_cuda.stream>>>(
+        piece_sums_kernel<SUM_VALUES><<<grid, block, 0, cu->stream>>>(
             part0, NULL, x, NULL, NULL, NULL, NULL, N, F, S);
-        GAN_CUDA_LAUNCHED("piece_sums_kernel<SUM_VALUES>");
-        piece_sums_kernel<SUM_SQUARED_DEVIATIONS><<<grid, block, 0, gan_cuda.stream>>>(
+        GAN_CUDA_LAUNCHED(cu, "piece_sums_kernel<SUM_VALUES>");
+        piece_sums_kernel<SUM_SQUARED_DEVIATIONS><<<grid, block, 0, cu->stream>>>(
             part1, NULL, x, NULL, part0, NULL, NULL, N, F, S);
-        GAN_CUDA_LAUNCHED("piece_sums_kernel<SUM_SQUARED_DEVIATIONS>");
-        batchnorm_apply_kernel<<<grid, block, 0, gan_cuda.stream>>>(
+        GAN_CUDA_LAUNCHED(cu, "piece_sums_kernel<SUM_SQUARED_DEVIATIONS>");
+        batchnorm_apply_kernel<<<grid, block, 0, cu->stream>>>(
             y, mean, rstd, running_mean, running_var, x, gamma, beta, part0, part1, N, F, S,
             momentum, eps);
-        GAN_CUDA_LAUNCHED("batchnorm_apply_kernel");
+        GAN_CUDA_LAUNCHED(cu, "batchnorm_apply_kernel");
         return;
     }
-    batchnorm_forward_train_kernel<<<column_grid(F), dim3(COLS, ROWS), 0, gan_cuda.stream>>>(
+    batchnorm_forward_train_kernel<<<column_grid(F), dim3(COLS, ROWS), 0, cu->stream>>>(
         y, mean, rstd, running_mean, running_var, x, gamma, beta, N, F, momentum, eps);
-    GAN_CUDA_LAUNCHED("batchnorm_forward_train_kernel");
+    GAN_CUDA_LAUNCHED(cu, "batchnorm_forward_train_kernel");
 }
 
-void gan_cuda_batchnorm_backward(float *dx, float *dgamma, float *dbeta, const float *dy,
+void gan_cuda_batchnorm_backward(void *ctx, float *dx, float *dgamma, float *dbeta, const float *dy,
                                  const float *x, const float *mean, const float *rstd,
                                  const float *gamma, int N, int F) {
+    gan_cuda_ctx *cu = (gan_cuda_ctx *)ctx;
     if (F <= 0 || N <= 0) return;
     int S = splits(N, F);
     if (S > 1) {
-        double *part0 = gan_cuda.partials, *part1 = gan_cuda.partials + GAN_CUDA_PARTIALS / 2;
+        double *part0 = cu->partials, *part1 = cu->partials + GAN_CUDA_PARTIALS / 2;
         dim3 grid(column_grid(F).x, S), block(COLS, ROWS);
-        piece_sums_kernel<SUM_BACKWARD><<<grid, block, 0, gan_cuda.stream>>>(
+        piece_sums_kernel<SUM_BACKWARD><<<grid, block, 0, cu->stream>>>(
             part0, part1, dy, x, NULL, mean, rstd, N, F, S);
-        GAN_CUDA_LAUNCHED("piece_sums_kernel<SUM_BACKWARD>");
-        batchnorm_backward_apply_kernel<<<grid, block, 0, gan_cuda.stream>>>(
+        GAN_CUDA_LAUNCHED(cu, "piece_sums_kernel<SUM_BACKWARD>");
+        batchnorm_backward_apply_kernel<<<grid, block, 0, cu->stream>>>(
             dx, dgamma, dbeta, dy, x, mean, rstd, gamma, part0, part1, N, F, S);
-        GAN_CUDA_LAUNCHED("batchnorm_backward_apply_kernel");
+        GAN_CUDA_LAUNCHED(cu, "batchnorm_backward_apply_kernel");
         return;
     }
-    batchnorm_backward_kernel<<<column_grid(F), dim3(COLS, ROWS), 0, gan_cuda.stream>>>(
+    batchnorm_backward_kernel<<<column_grid(F), dim3(COLS, ROWS), 0, cu->stream>>>(
         dx, dgamma, dbeta, dy, x, mean, rstd, gamma, N, F);
-    GAN_CUDA_LAUNCHED("batchnorm_backward_kernel");
+    GAN_CUDA_LAUNCHED(cu, "batchnorm_backward_kernel");
 }

@@ -1,13 +1,13 @@
 /*
  * norm2d.cu - per-channel reductions over NCHW tensors x (N, C, P): batch
  * normalization (training forward, inference forward, backward) and the
- * per-channel bias gradient (semantics in backend.h, reference in
- * backend_cpu_bn2d.c and backend_cpu_conv.c).
+ * per-channel bias gradient (semantics in backend_kernels.def, reference in
+ * src/cpu/norm2d.c and src/cpu/conv.c).
  *
  * Channel c's N*P values are cut into S contiguous pieces (S from the shapes
  * only), one block each, so C*S blocks fill the GPU. A block sums its piece
  * in double in a fixed order and writes its partial sum to its own slot of
- * gan_cuda.partials; the next kernel adds a channel's S partials in order.
+ * the context's partials; the next kernel adds a channel's S partials in order.
  * So results are deterministic, and the statistics (two-pass: mean, then
  * mean squared deviation) are rounded to float where the CPU rounds them,
  * so they agree with it to rounding. The element-wise parts use the CPU's
@@ -200,12 +200,12 @@ __global__ void channel_bias_add_kernel(float *__restrict__ db, const double *__
 /* ---------------------------------------------------------------- calls */
 
 /* The pieces of a call, or false (with the error recorded) when the sizes
- * do not fit 32-bit indices. part0 and part1 are halves of gan_cuda.partials. */
-static bool plan(int N, int C, int P, channels *g, double **part0, double **part1) {
+ * do not fit 32-bit indices. part0 and part1 are halves of cu->partials. */
+static bool plan(gan_cuda_ctx *cu, int N, int C, int P, channels *g, double **part0, double **part1) {
     unsigned long long count = (unsigned long long)N * (unsigned long long)P;
     if (count >= (1ull << 31) || (unsigned long long)N * C * P >= (1ull << 32) ||
         (size_t)C > GAN_CUDA_PARTIALS / 2) {
-        gan_cuda_record(GAN_ERR_UNSUPPORTED, "a channel reduction", "tensor too large",
+        gan_cuda_record(cu, GAN_ERR_UNSUPPORTED, "a channel reduction", "tensor too large",
                         __FILE__, __LINE__);
         return false;
     }
@@ -215,71 +215,75 @@ static bool plan(int N, int C, int P, channels *g, double **part0, double **part
     if (S > most) S = most;
     if (S < 1) S = 1;
     *g = channels{(unsigned)C, (unsigned)P, (unsigned)count, S};
-    *part0 = gan_cuda.partials;
-    *part1 = gan_cuda.partials + GAN_CUDA_PARTIALS / 2;
+    *part0 = cu->partials;
+    *part1 = cu->partials + GAN_CUDA_PARTIALS / 2;
     return true;
 }
 
-void gan_cuda_batchnorm2d_forward_train(float *y, float *mean, float *rstd, float *running_mean,
+void gan_cuda_batchnorm2d_forward_train(void *ctx, float *y, float *mean, float *rstd, float *running_mean,
                                         float *running_var, const float *x, const float *gamma,
                                         const float *beta, int N, int C, int P, float momentum,
                                         float eps) {
+    gan_cuda_ctx *cu = (gan_cuda_ctx *)ctx;
     if (N <= 0 || C <= 0 || P <= 0) return;
     channels g;
     double *part0, *part1;
-    if (!plan(N, C, P, &g, &part0, &part1)) return;
+    if (!plan(cu, N, C, P, &g, &part0, &part1)) return;
     dim3 grid(g.S, g.C);
     double inv_count = 1.0 / (double)g.count;
-    bn2d_sums_kernel<<<grid, THREADS, 0, gan_cuda.stream>>>(part0, NULL, x, g, inv_count);
-    GAN_CUDA_LAUNCHED("bn2d_sums_kernel");
-    bn2d_sums_kernel<<<grid, THREADS, 0, gan_cuda.stream>>>(part1, part0, x, g, inv_count);
-    GAN_CUDA_LAUNCHED("bn2d_sums_kernel");
-    bn2d_apply_kernel<<<grid, THREADS, 0, gan_cuda.stream>>>(y, mean, rstd, running_mean,
+    bn2d_sums_kernel<<<grid, THREADS, 0, cu->stream>>>(part0, NULL, x, g, inv_count);
+    GAN_CUDA_LAUNCHED(cu, "bn2d_sums_kernel");
+    bn2d_sums_kernel<<<grid, THREADS, 0, cu->stream>>>(part1, part0, x, g, inv_count);
+    GAN_CUDA_LAUNCHED(cu, "bn2d_sums_kernel");
+    bn2d_apply_kernel<<<grid, THREADS, 0, cu->stream>>>(y, mean, rstd, running_mean,
                                                              running_var, x, gamma, beta, part0,
                                                              part1, g, inv_count, momentum, eps);
-    GAN_CUDA_LAUNCHED("bn2d_apply_kernel");
+    GAN_CUDA_LAUNCHED(cu, "bn2d_apply_kernel");
 }
 
-void gan_cuda_batchnorm2d_forward_infer(float *y, const float *x, const float *running_mean,
+void gan_cuda_batchnorm2d_forward_infer(void *ctx, float *y, const float *x, const float *running_mean,
                                         const float *running_var, const float *gamma,
                                         const float *beta, int N, int C, int P, float eps) {
+    gan_cuda_ctx *cu = (gan_cuda_ctx *)ctx;
     if (N <= 0 || C <= 0 || P <= 0) return;
     size_t total = (size_t)N * C * P;
     if (total >= (1ull << 32)) {
-        gan_cuda_record(GAN_ERR_UNSUPPORTED, "batchnorm2d", "tensor too large", __FILE__,
+        gan_cuda_record(cu, GAN_ERR_UNSUPPORTED, "batchnorm2d", "tensor too large", __FILE__,
                         __LINE__);
         return;
     }
-    bn2d_forward_infer_kernel<<<gan_cuda_blocks(total, THREADS), THREADS, 0, gan_cuda.stream>>>(
+    bn2d_forward_infer_kernel<<<gan_cuda_blocks(cu, total, THREADS), THREADS, 0, cu->stream>>>(
         y, x, running_mean, running_var, gamma, beta, (unsigned)C, (unsigned)P, eps,
         (unsigned)total);
-    GAN_CUDA_LAUNCHED("bn2d_forward_infer_kernel");
+    GAN_CUDA_LAUNCHED(cu, "bn2d_forward_infer_kernel");
 }
 
-void gan_cuda_batchnorm2d_backward(float *dx, float *dgamma, float *dbeta, const float *dy,
+void gan_cuda_batchnorm2d_backward(void *ctx, float *dx, float *dgamma, float *dbeta, const float *dy,
                                    const float *x, const float *mean, const float *rstd,
                                    const float *gamma, int N, int C, int P) {
+    gan_cuda_ctx *cu = (gan_cuda_ctx *)ctx;
     if (N <= 0 || C <= 0 || P <= 0) return;
     channels g;
     double *part0, *part1;
-    if (!plan(N, C, P, &g, &part0, &part1)) return;
+    if (!plan(cu, N, C, P, &g, &part0, &part1)) return;
     dim3 grid(g.S, g.C);
-    bn2d_backward_sums_kernel<<<grid, THREADS, 0, gan_cuda.stream>>>(part0, part1, dy, x, mean,
+    bn2d_backward_sums_kernel<<<grid, THREADS, 0, cu->stream>>>(part0, part1, dy, x, mean,
                                                                      rstd, g);
-    GAN_CUDA_LAUNCHED("bn2d_backward_sums_kernel");
-    bn2d_backward_apply_kernel<<<grid, THREADS, 0, gan_cuda.stream>>>(
+    GAN_CUDA_LAUNCHED(cu, "bn2d_backward_sums_kernel");
+    bn2d_backward_apply_kernel<<<grid, THREADS, 0, cu->stream>>>(
         dx, dgamma, dbeta, dy, x, mean, rstd, gamma, part0, part1, g);
-    GAN_CUDA_LAUNCHED("bn2d_backward_apply_kernel");
+    GAN_CUDA_LAUNCHED(cu, "bn2d_backward_apply_kernel");
 }
 
-void gan_cuda_channel_bias_backward(float *db, const float *dy, int N, int C, int P) {
+void gan_cuda_channel_bias_backward(void *ctx, float *db, const float *dy, int N, int C, int P) {
+    gan_cuda_ctx *cu = (gan_cuda_ctx *)ctx;
     if (N <= 0 || C <= 0 || P <= 0) return;
     channels g;
     double *part0, *part1;
-    if (!plan(N, C, P, &g, &part0, &part1)) return;
-    channel_sums_kernel<<<dim3(g.S, g.C), THREADS, 0, gan_cuda.stream>>>(part0, dy, g);
-    GAN_CUDA_LAUNCHED("channel_sums_kernel");
-    channel_bias_add_kernel<<<(g.C + THREADS - 1) / THREADS, THREADS, 0, gan_cuda.stream>>>(
+    if (!plan(cu, N, C, P, &g, &part0, &part1)) return;
+    channel_sums_kernel<<<dim3(g.S, g.C), THREADS, 0, cu->stream>>>(part0, dy, g);
+    GAN_CUDA_LAUNCHED(cu, "channel_sums_kernel");
+    channel_bias_add_kernel<<<(g.C + THREADS - 1) / THREADS, THREADS, 0, cu->stream>>>(
         db, part0, g);
-    GAN_CUDA_LAUNCHED("channel_bias_add_kernel");
+    GAN_CUDA_LAUNCHED(cu, "channel_bias_add_kernel");
 }

@@ -1,5 +1,5 @@
 /*
- * optim.cu - Adam (Keras formula, see backend.h) and its learning-rate
+ * optim.cu - Adam (Keras formula, see backend_kernels.def) and its learning-rate
  * schedule on the device; the weight average (ema_update) and weight
  * clipping (clamp) of GAN training.
  *
@@ -32,25 +32,28 @@ __global__ void adam_schedule_kernel(int64_t *t, float *lr_t, float lr, float b1
     *lr_t = (float)(lr * sqrt(1.0 - pow((double)b2, td)) / (1.0 - pow((double)b1, td)));
 }
 
-void gan_cuda_adam(float *p, float *m, float *v, const float *g, size_t n, float lr_t, float b1,
+void gan_cuda_adam(void *ctx, float *p, float *m, float *v, const float *g, size_t n, float lr_t, float b1,
                    float b2, float eps) {
+    gan_cuda_ctx *cu = (gan_cuda_ctx *)ctx;
     if (n == 0) return;
-    adam_kernel<<<gan_cuda_blocks(n, GAN_CUDA_THREADS), GAN_CUDA_THREADS, 0, gan_cuda.stream>>>(
+    adam_kernel<<<gan_cuda_blocks(cu, n, GAN_CUDA_THREADS), GAN_CUDA_THREADS, 0, cu->stream>>>(
         p, m, v, g, n, NULL, lr_t, b1, b2, eps);
-    GAN_CUDA_LAUNCHED("adam_kernel");
+    GAN_CUDA_LAUNCHED(cu, "adam_kernel");
 }
 
-void gan_cuda_adam_device_lr(float *p, float *m, float *v, const float *g, size_t n,
+void gan_cuda_adam_device_lr(void *ctx, float *p, float *m, float *v, const float *g, size_t n,
                              const float *lr_t, float b1, float b2, float eps) {
+    gan_cuda_ctx *cu = (gan_cuda_ctx *)ctx;
     if (n == 0) return;
-    adam_kernel<<<gan_cuda_blocks(n, GAN_CUDA_THREADS), GAN_CUDA_THREADS, 0, gan_cuda.stream>>>(
+    adam_kernel<<<gan_cuda_blocks(cu, n, GAN_CUDA_THREADS), GAN_CUDA_THREADS, 0, cu->stream>>>(
         p, m, v, g, n, lr_t, 0.0f, b1, b2, eps);
-    GAN_CUDA_LAUNCHED("adam_kernel");
+    GAN_CUDA_LAUNCHED(cu, "adam_kernel");
 }
 
-void gan_cuda_adam_schedule(int64_t *t, float *lr_t, float lr, float b1, float b2) {
-    adam_schedule_kernel<<<1, 1, 0, gan_cuda.stream>>>(t, lr_t, lr, b1, b2);
-    GAN_CUDA_LAUNCHED("adam_schedule_kernel");
+void gan_cuda_adam_schedule(void *ctx, int64_t *t, float *lr_t, float lr, float b1, float b2) {
+    gan_cuda_ctx *cu = (gan_cuda_ctx *)ctx;
+    adam_schedule_kernel<<<1, 1, 0, cu->stream>>>(t, lr_t, lr, b1, b2);
+    GAN_CUDA_LAUNCHED(cu, "adam_schedule_kernel");
 }
 
 __global__ void ema_update_kernel(float *__restrict__ avg, const float *__restrict__ x, size_t n,
@@ -66,16 +69,18 @@ __global__ void clamp_kernel(float *x, size_t n, float lo, float hi) {
         x[i] = fminf(fmaxf(x[i], lo), hi);
 }
 
-void gan_cuda_ema_update(float *avg, const float *x, size_t n, float decay) {
+void gan_cuda_ema_update(void *ctx, float *avg, const float *x, size_t n, float decay) {
+    gan_cuda_ctx *cu = (gan_cuda_ctx *)ctx;
     if (n == 0) return;
-    ema_update_kernel<<<gan_cuda_blocks(n, GAN_CUDA_THREADS), GAN_CUDA_THREADS, 0,
-                        gan_cuda.stream>>>(avg, x, n, decay, 1.0f - decay);
-    GAN_CUDA_LAUNCHED("ema_update_kernel");
+    ema_update_kernel<<<gan_cuda_blocks(cu, n, GAN_CUDA_THREADS), GAN_CUDA_THREADS, 0,
+                        cu->stream>>>(avg, x, n, decay, 1.0f - decay);
+    GAN_CUDA_LAUNCHED(cu, "ema_update_kernel");
 }
 
-void gan_cuda_clamp(float *x, size_t n, float lo, float hi) {
+void gan_cuda_clamp(void *ctx, float *x, size_t n, float lo, float hi) {
+    gan_cuda_ctx *cu = (gan_cuda_ctx *)ctx;
     if (n == 0) return;
-    clamp_kernel<<<gan_cuda_blocks(n, GAN_CUDA_THREADS), GAN_CUDA_THREADS, 0, gan_cuda.stream>>>(
+    clamp_kernel<<<gan_cuda_blocks(cu, n, GAN_CUDA_THREADS), GAN_CUDA_THREADS, 0, cu->stream>>>(
         x, n, lo, hi);
-    GAN_CUDA_LAUNCHED("clamp_kernel");
+    GAN_CUDA_LAUNCHED(cu, "clamp_kernel");
 }

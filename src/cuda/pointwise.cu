@@ -3,7 +3,7 @@
  * their backward passes, batch normalization in inference mode, zero.
  *
  * Each output element is one thread's job in a grid-stride loop, written
- * with the same float operations in the same order as backend_cpu.c; built
+ * with the same float operations in the same order as src/cpu/pointwise.c; built
  * with --fmad=false (the default, see GAN_CUDA_FMAD) they round exactly as
  * the CPU reference does, except tanhf (CUDA's is within 2 ulp).
  */
@@ -62,48 +62,55 @@ __global__ void batchnorm_infer_kernel(float *__restrict__ y, const float *__res
 #define LAUNCH_1D(kernel, n, ...)                                                                  \
     do {                                                                                           \
         if ((n) == 0) return;                                                                      \
-        kernel<<<gan_cuda_blocks((n), GAN_CUDA_THREADS), GAN_CUDA_THREADS, 0, gan_cuda.stream>>>( \
+        kernel<<<gan_cuda_blocks(cu, (n), GAN_CUDA_THREADS), GAN_CUDA_THREADS, 0, cu->stream>>>( \
             __VA_ARGS__);                                                                          \
-        GAN_CUDA_LAUNCHED(#kernel);                                                                \
+        GAN_CUDA_LAUNCHED(cu, #kernel);                                                                \
     } while (0)
 
-void gan_cuda_bias_forward(float *y, const float *b, int N, int F) {
+void gan_cuda_bias_forward(void *ctx, float *y, const float *b, int N, int F) {
+    gan_cuda_ctx *cu = (gan_cuda_ctx *)ctx;
     if (N <= 0 || F <= 0) return;
     int threads = F <= 64 ? 64 : F <= 128 ? 128 : GAN_CUDA_THREADS;
     dim3 grid((unsigned)((F + threads - 1) / threads), (unsigned)(N < 65535 ? N : 65535));
-    bias_forward_kernel<<<grid, threads, 0, gan_cuda.stream>>>(y, b, N, F);
-    GAN_CUDA_LAUNCHED("bias_forward_kernel");
+    bias_forward_kernel<<<grid, threads, 0, cu->stream>>>(y, b, N, F);
+    GAN_CUDA_LAUNCHED(cu, "bias_forward_kernel");
 }
 
-void gan_cuda_leaky_relu_forward(float *y, const float *x, size_t n, float alpha) {
+void gan_cuda_leaky_relu_forward(void *ctx, float *y, const float *x, size_t n, float alpha) {
+    gan_cuda_ctx *cu = (gan_cuda_ctx *)ctx;
     LAUNCH_1D(leaky_relu_forward_kernel, n, y, x, n, alpha);
 }
 
-void gan_cuda_leaky_relu_backward(float *dx, const float *x, const float *dy, size_t n,
+void gan_cuda_leaky_relu_backward(void *ctx, float *dx, const float *x, const float *dy, size_t n,
                                   float alpha) {
+    gan_cuda_ctx *cu = (gan_cuda_ctx *)ctx;
     LAUNCH_1D(leaky_relu_backward_kernel, n, dx, x, dy, n, alpha);
 }
 
-void gan_cuda_tanh_forward(float *y, const float *x, size_t n) {
+void gan_cuda_tanh_forward(void *ctx, float *y, const float *x, size_t n) {
+    gan_cuda_ctx *cu = (gan_cuda_ctx *)ctx;
     LAUNCH_1D(tanh_forward_kernel, n, y, x, n);
 }
 
-void gan_cuda_tanh_backward(float *dx, const float *y, const float *dy, size_t n) {
+void gan_cuda_tanh_backward(void *ctx, float *dx, const float *y, const float *dy, size_t n) {
+    gan_cuda_ctx *cu = (gan_cuda_ctx *)ctx;
     LAUNCH_1D(tanh_backward_kernel, n, dx, y, dy, n);
 }
 
-void gan_cuda_batchnorm_forward_infer(float *y, const float *x, const float *running_mean,
+void gan_cuda_batchnorm_forward_infer(void *ctx, float *y, const float *x, const float *running_mean,
                                       const float *running_var, const float *gamma,
                                       const float *beta, int N, int F, float eps) {
+    gan_cuda_ctx *cu = (gan_cuda_ctx *)ctx;
     if (N <= 0 || F <= 0) return;
     size_t total = (size_t)N * (size_t)F;
     LAUNCH_1D(batchnorm_infer_kernel, total, y, x, running_mean, running_var, gamma, beta, total,
               F, eps);
 }
 
-void gan_cuda_zero(float *x, size_t n) {
+void gan_cuda_zero(void *ctx, float *x, size_t n) {
+    gan_cuda_ctx *cu = (gan_cuda_ctx *)ctx;
     if (n == 0) return;
-    GAN_CUDA_NOTE(cudaMemsetAsync(x, 0, n * sizeof *x, gan_cuda.stream));
+    GAN_CUDA_NOTE(cu, cudaMemsetAsync(x, 0, n * sizeof *x, cu->stream));
 }
 
 cudaError_t gan_cuda_probe_kernels(void) {

@@ -44,23 +44,26 @@ __global__ void rng_normal_kernel(uint64_t seed, const uint64_t *stream_ptr, uin
     }
 }
 
-void gan_cuda_rng_uniform(uint64_t seed, uint64_t stream, float *out, size_t n) {
+void gan_cuda_rng_uniform(void *ctx, uint64_t seed, uint64_t stream, float *out, size_t n) {
+    gan_cuda_ctx *cu = (gan_cuda_ctx *)ctx;
     if (n == 0) return;
-    rng_uniform_kernel<<<gan_cuda_blocks((n + 3) / 4, GAN_CUDA_THREADS), GAN_CUDA_THREADS, 0,
-                         gan_cuda.stream>>>(seed, stream, out, n);
-    GAN_CUDA_LAUNCHED("rng_uniform_kernel");
+    rng_uniform_kernel<<<gan_cuda_blocks(cu, (n + 3) / 4, GAN_CUDA_THREADS), GAN_CUDA_THREADS, 0,
+                         cu->stream>>>(seed, stream, out, n);
+    GAN_CUDA_LAUNCHED(cu, "rng_uniform_kernel");
 }
 
-void gan_cuda_rng_normal(uint64_t seed, uint64_t stream, float *out, size_t n) {
+void gan_cuda_rng_normal(void *ctx, uint64_t seed, uint64_t stream, float *out, size_t n) {
+    gan_cuda_ctx *cu = (gan_cuda_ctx *)ctx;
     if (n == 0) return;
-    rng_normal_kernel<<<gan_cuda_blocks((n + 1) / 2, GAN_CUDA_THREADS), GAN_CUDA_THREADS, 0,
-                        gan_cuda.stream>>>(seed, NULL, stream, out, n);
-    GAN_CUDA_LAUNCHED("rng_normal_kernel");
+    rng_normal_kernel<<<gan_cuda_blocks(cu, (n + 1) / 2, GAN_CUDA_THREADS), GAN_CUDA_THREADS, 0,
+                        cu->stream>>>(seed, NULL, stream, out, n);
+    GAN_CUDA_LAUNCHED(cu, "rng_normal_kernel");
 }
 
-void gan_cuda_rng_normal_dev(uint64_t seed, const uint64_t *stream, float *out, size_t n) {
+void gan_cuda_rng_normal_dev(void *ctx, uint64_t seed, const uint64_t *stream, float *out, size_t n) {
+    gan_cuda_ctx *cu = (gan_cuda_ctx *)ctx;
     if (n == 0) return;
-    rng_normal_kernel<<<gan_cuda_blocks((n + 1) / 2, GAN_CUDA_THREADS), GAN_CUDA_THREADS, 0,
-                        gan_cuda.stream>>>(seed, stream, 0, out, n);
-    GAN_CUDA_LAUNCHED("rng_normal_kernel");
+    rng_normal_kernel<<<gan_cuda_blocks(cu, (n + 1) / 2, GAN_CUDA_THREADS), GAN_CUDA_THREADS, 0,
+                        cu->stream>>>(seed, stream, 0, out, n);
+    GAN_CUDA_LAUNCHED(cu, "rng_normal_kernel");
 }

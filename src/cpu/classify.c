@@ -1,19 +1,19 @@
 /*
- * backend_cpu_classify.c - CPU kernels for classifier networks: max pooling
+ * classify.c - CPU kernels for classifier networks: max pooling
  * over square windows (forward, and backward routing each window's gradient
  * to its first maximum) and softmax cross-entropy from logits. See
- * backend.h.
+ * backend_kernels.def.
  *
  * Determinism: pooling gives each (image, channel) plane to one thread,
  * which visits its windows in row-major order; the cross-entropy sums its
  * rows in order on one thread (N x K is a batch of logits: small).
  */
-#include "backend_cpu_kernels.h"
+#include "cpu_common.h"
 
 #include <math.h>
 #include <string.h>
 
-void gan_cpu_maxpool2d_forward(float *y, const float *x, int N, const gan_conv_shape *cs) {
+void gan_cpu_maxpool2d_forward(void *ctx, float *y, const float *x, int N, const gan_conv_shape *cs) {
     int H = cs->H, W = cs->W, k = cs->k, s = cs->s, OH = cs->OH, OW = cs->OW;
     int64_t planes = (int64_t)N * cs->C;
 #pragma omp parallel for schedule(static) if (planes * H * W > 65536)
@@ -31,7 +31,7 @@ void gan_cpu_maxpool2d_forward(float *y, const float *x, int N, const gan_conv_s
     }
 }
 
-void gan_cpu_maxpool2d_backward(float *dx, const float *x, const float *y, const float *dy, int N,
+void gan_cpu_maxpool2d_backward(void *ctx, float *dx, const float *x, const float *y, const float *dy, int N,
                                 const gan_conv_shape *cs) {
     int H = cs->H, W = cs->W, k = cs->k, s = cs->s, OH = cs->OH, OW = cs->OW;
     int64_t planes = (int64_t)N * cs->C;
@@ -57,7 +57,7 @@ void gan_cpu_maxpool2d_backward(float *dx, const float *x, const float *y, const
     }
 }
 
-double gan_cpu_softmax_xent(float *dl, const float *l, const int32_t *labels, int N, int K,
+double gan_cpu_softmax_xent(void *ctx, float *dl, const float *l, const int32_t *labels, int N, int K,
                             float scale, int64_t *correct) {
     double total = 0.0;
     int64_t right = 0;

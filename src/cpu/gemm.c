@@ -1,5 +1,5 @@
 /*
- * backend_cpu_gemm.c - the CPU backend's single-precision matrix product
+ * gemm.c - the CPU backend's single-precision matrix product
  * C (M, N) = alpha op(A) op(B) + beta C (row-major), with an own AVX-512
  * kernel where the compiler targets AVX-512 (-march=native on an AVX-512 CPU),
  * else OpenBLAS.
@@ -21,8 +21,8 @@
  * do); a training step at a fixed batch size allocates nothing after the
  * first.
  */
-#include "backend_cpu_kernels.h"
-#include "backend_cpu_simd.h"
+#include "cpu_common.h"
+#include "simd.h"
 
 #include <cblas.h>
 #include <omp.h>
@@ -280,7 +280,7 @@ static void blas_gemm(bool trans_a, bool trans_b, int M, int N, int K, float alp
     }
 }
 
-void gan_cpu_gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float *A,
+void gan_cpu_gemm(void *ctx, bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float *A,
                   int lda, const float *B, int ldb, float beta, float *C, int ldc) {
     if (M <= 0 || N <= 0) return;
 #if defined(__AVX512F__)

@@ -1,14 +1,14 @@
 /*
- * backend_cpu_misc.c - CPU kernels for dropout (counter-based masks),
+ * misc.c - CPU kernels for dropout (counter-based masks),
  * spectral normalization (one power iteration, PyTorch semantics), label
  * conditioning (appending one-hot or embedding channels) and the training
- * loop's batch loading and step counter. See backend.h.
+ * loop's batch loading and step counter. See backend_kernels.def.
  *
  * Determinism: dropout masks are a pure function of (seed, stream, element
  * index); every sum here is owned by one thread and runs in an order fixed
  * by the shapes.
  */
-#include "backend_cpu_kernels.h"
+#include "cpu_common.h"
 #include "rng.h"
 
 #include <math.h>
@@ -39,12 +39,12 @@ static void dropout_apply(float *out, const float *in, size_t n, float p, uint64
     }
 }
 
-void gan_cpu_dropout_forward(float *y, const float *x, size_t n, float p, uint64_t seed,
+void gan_cpu_dropout_forward(void *ctx, float *y, const float *x, size_t n, float p, uint64_t seed,
                              uint64_t stream) {
     dropout_apply(y, x, n, p, seed, stream);
 }
 
-void gan_cpu_dropout_backward(float *dx, const float *dy, size_t n, float p, uint64_t seed,
+void gan_cpu_dropout_backward(void *ctx, float *dx, const float *dy, size_t n, float p, uint64_t seed,
                               uint64_t stream) {
     dropout_apply(dx, dy, n, p, seed, stream);
 }
@@ -55,7 +55,7 @@ static double row_dot(const float *a, const float *b, int n) {
     return acc;
 }
 
-void gan_cpu_spectral_norm_forward(float *w, float *sigma, float *u, float *v,
+void gan_cpu_spectral_norm_forward(void *ctx, float *w, float *sigma, float *u, float *v,
                                    const float *w_orig, int rows, int cols, bool power_iteration,
                                    float eps) {
     if (power_iteration) {
@@ -85,7 +85,7 @@ void gan_cpu_spectral_norm_forward(float *w, float *sigma, float *u, float *v,
     for (size_t i = 0; i < n; i++) w[i] = w_orig[i] * inv;
 }
 
-void gan_cpu_spectral_norm_backward(float *dw_orig, const float *dw, const float *w,
+void gan_cpu_spectral_norm_backward(void *ctx, float *dw_orig, const float *dw, const float *w,
                                     const float *u, const float *v, const float *sigma, int rows,
                                     int cols) {
     double dot = 0;
@@ -101,7 +101,7 @@ void gan_cpu_spectral_norm_backward(float *dw_orig, const float *dw, const float
     }
 }
 
-void gan_cpu_label_concat_forward(float *y, const float *x, const int32_t *labels,
+void gan_cpu_label_concat_forward(void *ctx, float *y, const float *x, const int32_t *labels,
                                   const float *table, int N, int C, int P, int n_classes, int D) {
     size_t in = (size_t)C * P, out = (size_t)(C + D) * P;
 #pragma omp parallel for schedule(static) if ((size_t)N * out > 65536)
@@ -120,7 +120,7 @@ void gan_cpu_label_concat_forward(float *y, const float *x, const int32_t *label
     }
 }
 
-void gan_cpu_label_concat_backward(float *dx, float *dtable, const float *dy,
+void gan_cpu_label_concat_backward(void *ctx, float *dx, float *dtable, const float *dy,
                                    const int32_t *labels, int N, int C, int P, int n_classes,
                                    int D) {
     size_t in = (size_t)C * P, out = (size_t)(C + D) * P;
@@ -143,7 +143,7 @@ void gan_cpu_label_concat_backward(float *dx, float *dtable, const float *dy,
     }
 }
 
-void gan_cpu_load_batch_u8(float *rows, int32_t *labels, const uint8_t *pixels,
+void gan_cpu_load_batch_u8(void *ctx, float *rows, int32_t *labels, const uint8_t *pixels,
                            const uint8_t *pixel_labels, const uint32_t *order,
                            const int64_t *step, int64_t per_epoch, int K, int k, int B,
                            size_t img) {
@@ -158,7 +158,7 @@ void gan_cpu_load_batch_u8(float *rows, int32_t *labels, const uint8_t *pixels,
     }
 }
 
-void gan_cpu_step_advance(int64_t *step, uint64_t *stream, uint64_t stream_base) {
+void gan_cpu_step_advance(void *ctx, int64_t *step, uint64_t *stream, uint64_t stream_base) {
     *step += 1;
     *stream = stream_base | (uint64_t)*step;
 }

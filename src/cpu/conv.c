@@ -1,17 +1,17 @@
 /*
- * backend_cpu_conv.c - CPU kernels that move image data for convolutions:
+ * conv.c - CPU kernels that move image data for convolutions:
  * im2col and its adjoint col2im, NCHW <-> channel-major transposes, and
- * per-channel bias (see backend.h for the layouts).
+ * per-channel bias (see backend_kernels.def for the layouts).
  *
  * Determinism: im2col and the transposes are copies; col2im and the bias
  * gradient give each output element to one thread, which sums in an order
  * fixed by the shapes.
  */
-#include "backend_cpu_kernels.h"
+#include "cpu_common.h"
 
 #include <string.h>
 
-void gan_cpu_im2col(float *cols, const float *x, int G, const gan_conv_shape *cs) {
+void gan_cpu_im2col(void *ctx, float *cols, const float *x, int G, const gan_conv_shape *cs) {
     int C = cs->C, H = cs->H, W = cs->W, k = cs->k, s = cs->s, p = cs->p;
     int OH = cs->OH, OW = cs->OW;
     size_t P = (size_t)OH * OW, row_len = (size_t)G * P;
@@ -43,7 +43,7 @@ void gan_cpu_im2col(float *cols, const float *x, int G, const gan_conv_shape *cs
  * kernel rows i that reach it, then the kernel columns j, then the output
  * columns ow. Every element thus sums its terms in (i, j) order, the order a
  * scatter over (i, j, oh, ow) would add them in. */
-void gan_cpu_col2im(float *x, const float *cols, int G, const gan_conv_shape *cs) {
+void gan_cpu_col2im(void *ctx, float *x, const float *cols, int G, const gan_conv_shape *cs) {
     int C = cs->C, H = cs->H, W = cs->W, k = cs->k, s = cs->s, p = cs->p;
     int OH = cs->OH, OW = cs->OW;
     size_t P = (size_t)OH * OW, row_len = (size_t)G * P;
@@ -79,7 +79,7 @@ void gan_cpu_col2im(float *x, const float *cols, int G, const gan_conv_shape *cs
     }
 }
 
-void gan_cpu_nchw_to_cmajor(float *t, const float *y, int G, int C, int P) {
+void gan_cpu_nchw_to_cmajor(void *ctx, float *t, const float *y, int G, int C, int P) {
 #pragma omp parallel for schedule(static) if ((size_t)G * C * P > 65536)
     for (int c = 0; c < C; c++)
         for (int g = 0; g < G; g++)
@@ -87,7 +87,7 @@ void gan_cpu_nchw_to_cmajor(float *t, const float *y, int G, int C, int P) {
                    (size_t)P * sizeof *t);
 }
 
-void gan_cpu_cmajor_to_nchw(float *y, const float *t, const float *b, int G, int C, int P) {
+void gan_cpu_cmajor_to_nchw(void *ctx, float *y, const float *t, const float *b, int G, int C, int P) {
 #pragma omp parallel for schedule(static) if ((size_t)G * C * P > 65536)
     for (int c = 0; c < C; c++) {
         float bc = b ? b[c] : 0.0f;
@@ -100,7 +100,7 @@ void gan_cpu_cmajor_to_nchw(float *y, const float *t, const float *b, int G, int
     }
 }
 
-void gan_cpu_channel_bias_forward(float *y, const float *b, int N, int C, int P) {
+void gan_cpu_channel_bias_forward(void *ctx, float *y, const float *b, int N, int C, int P) {
 #pragma omp parallel for schedule(static) if ((size_t)N * C * P > 65536)
     for (int nc = 0; nc < N * C; nc++) {
         float *row = y + (size_t)nc * P, bc = b[nc % C];
@@ -109,7 +109,7 @@ void gan_cpu_channel_bias_forward(float *y, const float *b, int N, int C, int P)
     }
 }
 
-void gan_cpu_channel_bias_backward(float *db, const float *dy, int N, int C, int P) {
+void gan_cpu_channel_bias_backward(void *ctx, float *db, const float *dy, int N, int C, int P) {
 #pragma omp parallel for schedule(static) if ((size_t)N * C * P > 65536)
     for (int c = 0; c < C; c++) {
         double acc = 0;

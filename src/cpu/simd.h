@@ -1,9 +1,9 @@
 /*
- * backend_cpu_simd.h - AVX-512 helpers shared by the CPU backend's kernels
- * (backend_cpu_gemm.c, backend_cpu_conv_direct.c). Only for AVX-512 builds.
+ * simd.h - AVX-512 helpers shared by the CPU backend's kernels
+ * (gemm.c, conv_direct.c). Only for AVX-512 builds.
  */
-#ifndef GAN_BACKEND_CPU_SIMD_H
-#define GAN_BACKEND_CPU_SIMD_H
+#ifndef GAN_CPU_SIMD_H
+#define GAN_CPU_SIMD_H
 
 #if defined(__AVX512F__)
 #include <immintrin.h>

@@ -1,9 +1,9 @@
 /*
- * backend_cpu_conv_direct.c - direct 2-D convolution kernels for the CPU
+ * conv_direct.c - direct 2-D convolution kernels for the CPU
  * backend (AVX-512 builds): the forward pass, the gradient with respect to
  * the input ("backward data") and the gradient with respect to the weights,
  * without im2col's column matrix. A conv_transpose2d is the same three
- * kernels with the roles of input and output swapped (backend.h).
+ * kernels with the roles of input and output swapped (backend_kernels.def).
  *
  * Notation: x (N, C, H, W) the convolution's input, y / dy (N, Cout, OH, OW)
  * its output, w (Cout, C, k, k), stride s, padding p; output (oh, ow) sees
@@ -26,8 +26,8 @@
  * on first use of a larger shape; when one cannot be allocated, a plain loop
  * computes the same sums.
  */
-#include "backend_cpu_kernels.h"
-#include "backend_cpu_simd.h"
+#include "cpu_common.h"
+#include "simd.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -270,9 +270,9 @@ static bool conv_backward_data_narrow(float *dx, const float *dy, const float *w
     size_t L = (size_t)N * P;
     float *dt = work(&buf_img, (size_t)Cout * L), *dcols = work(&buf_aux, (size_t)K * L);
     if (!dt || !dcols || L > 0x7fffffff) return false;
-    gan_cpu_nchw_to_cmajor(dt, dy, N, Cout, P);
-    gan_cpu_gemm(true, false, K, (int)L, Cout, 1.0f, w, K, dt, (int)L, 0.0f, dcols, (int)L);
-    gan_cpu_col2im(dx, dcols, N, cs);
+    gan_cpu_nchw_to_cmajor(NULL, dt, dy, N, Cout, P);
+    gan_cpu_gemm(NULL, true, false, K, (int)L, Cout, 1.0f, w, K, dt, (int)L, 0.0f, dcols, (int)L);
+    gan_cpu_col2im(NULL, dx, dcols, N, cs);
     return true;
 }
 
@@ -547,7 +547,7 @@ static void conv_backward_weight_ref(float *dw, const float *x, const float *dy,
 
 /* ---------------------------------------------------------- entry points */
 
-void gan_cpu_conv2d_forward(float *y, const float *x, const float *w, const float *b, int N,
+void gan_cpu_conv2d_forward(void *ctx, float *y, const float *x, const float *w, const float *b, int N,
                             const gan_conv_shape *cs, int Cout) {
     if (N <= 0 || Cout <= 0) return;
 #if defined(__AVX512F__)
@@ -556,7 +556,7 @@ void gan_cpu_conv2d_forward(float *y, const float *x, const float *w, const floa
     conv_forward_ref(y, x, w, b, N, cs, Cout);
 }
 
-void gan_cpu_conv2d_backward_data(float *dx, const float *dy, const float *w, int N,
+void gan_cpu_conv2d_backward_data(void *ctx, float *dx, const float *dy, const float *w, int N,
                                   const gan_conv_shape *cs, int Cout) {
     if (N <= 0) return;
 #if defined(__AVX512F__)
@@ -565,7 +565,7 @@ void gan_cpu_conv2d_backward_data(float *dx, const float *dy, const float *w, in
     conv_backward_data_ref(dx, dy, w, N, cs, Cout);
 }
 
-void gan_cpu_conv2d_backward_weight(float *dw, const float *x, const float *dy, int N,
+void gan_cpu_conv2d_backward_weight(void *ctx, float *dw, const float *x, const float *dy, int N,
                                     const gan_conv_shape *cs, int Cout, float beta) {
     if (Cout <= 0) return;
 #if defined(__AVX512F__)

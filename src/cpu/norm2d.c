@@ -1,18 +1,18 @@
 /*
- * backend_cpu_bn2d.c - CPU kernels for batch normalization per channel of
+ * norm2d.c - CPU kernels for batch normalization per channel of
  * NCHW tensors x (N, C, P): statistics over the N*P values of a channel.
  *
  * Each channel belongs to one thread; its sums run over the rows n in order,
  * each row's plane summed in float (vectorized) and added into a double, so
  * results do not depend on the thread count.
  */
-#include "backend_cpu_kernels.h"
+#include "cpu_common.h"
 
 #include <math.h>
 
 #define PAR_MIN 16384 /* elements below which one thread does it all */
 
-void gan_cpu_batchnorm2d_forward_train(float *y, float *mean, float *rstd, float *running_mean,
+void gan_cpu_batchnorm2d_forward_train(void *ctx, float *y, float *mean, float *rstd, float *running_mean,
                                        float *running_var, const float *x, const float *gamma,
                                        const float *beta, int N, int C, int P, float momentum,
                                        float eps) {
@@ -52,7 +52,7 @@ void gan_cpu_batchnorm2d_forward_train(float *y, float *mean, float *rstd, float
     }
 }
 
-void gan_cpu_batchnorm2d_forward_infer(float *y, const float *x, const float *running_mean,
+void gan_cpu_batchnorm2d_forward_infer(void *ctx, float *y, const float *x, const float *running_mean,
                                        const float *running_var, const float *gamma,
                                        const float *beta, int N, int C, int P, float eps) {
 #pragma omp parallel for schedule(static) if ((size_t)N * C * P > PAR_MIN)
@@ -67,7 +67,7 @@ void gan_cpu_batchnorm2d_forward_infer(float *y, const float *x, const float *ru
     }
 }
 
-void gan_cpu_batchnorm2d_backward(float *dx, float *dgamma, float *dbeta, const float *dy,
+void gan_cpu_batchnorm2d_backward(void *ctx, float *dx, float *dgamma, float *dbeta, const float *dy,
                                   const float *x, const float *mean, const float *rstd,
                                   const float *gamma, int N, int C, int P) {
     float inv_count = (float)(1.0 / ((double)N * P));

@@ -1,0 +1,69 @@
+/*
+ * loss.c - CPU kernels of the losses: binary cross-entropy from logits
+ * (bce_logits, returning its sums to the caller) and the GAN loss terms that
+ * every loss of gan_loss is built from (loss_acc: value, reported output and
+ * gradient); the CPU twin of src/cuda/loss.cu. Semantics:
+ * backend_kernels.def.
+ *
+ * Determinism: loss sums run over the elements in order on one thread (n is
+ * a batch of discriminator outputs).
+ */
+#include "cpu_common.h"
+
+#include <math.h>
+
+double gan_cpu_bce_logits(void *ctx, float *dl, const float *l, const float *t, size_t n, float scale,
+                             double *prob_sum) {
+    double loss = 0, probs = 0;
+    for (size_t i = 0; i < n; i++) {
+        float z = l[i];
+        float e = expf(-fabsf(z));
+        float p = z >= 0 ? 1.0f / (1.0f + e) : e / (1.0f + e); /* sigmoid, no overflow */
+        loss += (double)(fmaxf(z, 0.0f) - z * t[i] + log1pf(e));
+        probs += p;
+        if (dl) dl[i] = scale * (p - t[i]);
+    }
+    if (prob_sum) *prob_sum = probs;
+    return loss;
+}
+
+void gan_cpu_loss_acc(void *ctx, float *dl, const float *l, size_t n, gan_loss_term term, float t,
+                      float scale, float *sums) {
+    double loss = 0, reported = 0;
+    for (size_t i = 0; i < n; i++) {
+        float z = l[i], f = 0.0f, g = 0.0f, r = z;
+        switch (term) {
+        case GAN_LOSS_TERM_BCE:
+        case GAN_LOSS_TERM_NEG_BCE: {
+            float e = expf(-fabsf(z));
+            float p = z >= 0 ? 1.0f / (1.0f + e) : e / (1.0f + e); /* sigmoid, no overflow */
+            f = fmaxf(z, 0.0f) - z * t + log1pf(e);
+            g = p - t;
+            if (term == GAN_LOSS_TERM_NEG_BCE) f = -f, g = -g;
+            r = p;
+            break;
+        }
+        case GAN_LOSS_TERM_SQUARE: {
+            float d = z - t;
+            f = 0.5f * d * d;
+            g = d;
+            break;
+        }
+        case GAN_LOSS_TERM_HINGE: {
+            float m = 1.0f - t * z;
+            f = m > 0.0f ? m : 0.0f;
+            g = m > 0.0f ? -t : 0.0f;
+            break;
+        }
+        case GAN_LOSS_TERM_LINEAR:
+            f = t * z;
+            g = t;
+            break;
+        }
+        loss += (double)f;
+        reported += (double)r;
+        if (dl) dl[i] = scale * g;
+    }
+    sums[0] += (float)loss;
+    sums[1] += (float)reported;
+}

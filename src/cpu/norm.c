@@ -1,0 +1,109 @@
+/*
+ * norm.c - CPU kernels that reduce over the batch rows of (N, F) tensors:
+ * the bias gradient and batch normalization (training forward, backward);
+ * the CPU twin of src/cuda/norm.cu. Semantics: backend_kernels.def.
+ *
+ * Determinism: threads split the features in fixed chunks; each feature's
+ * sums run over the rows in order, so results do not depend on the thread
+ * count.
+ */
+#include "cpu_common.h"
+
+#include <math.h>
+
+void gan_cpu_bias_backward(void *ctx, float *db, const float *dy, int N, int F) {
+    int chunks = (F + GAN_CPU_FEATURE_CHUNK - 1) / GAN_CPU_FEATURE_CHUNK;
+#pragma omp parallel for schedule(static) if ((size_t)N * F > 32768)
+    for (int c = 0; c < chunks; c++) {
+        int f0 = c * GAN_CPU_FEATURE_CHUNK, nf = GAN_CPU_MIN(GAN_CPU_FEATURE_CHUNK, F - f0);
+        float acc[GAN_CPU_FEATURE_CHUNK] = {0};
+        for (int n = 0; n < N; n++) {
+            const float *row = dy + (size_t)n * F + f0;
+#pragma omp simd
+            for (int f = 0; f < nf; f++) acc[f] += row[f];
+        }
+        for (int f = 0; f < nf; f++) db[f0 + f] += acc[f];
+    }
+}
+
+void gan_cpu_batchnorm_forward_train(void *ctx, float *y, float *mean, float *rstd, float *running_mean,
+                                        float *running_var, const float *x, const float *gamma,
+                                        const float *beta, int N, int F, float momentum,
+                                        float eps) {
+    int chunks = (F + GAN_CPU_FEATURE_CHUNK - 1) / GAN_CPU_FEATURE_CHUNK;
+    float inv_n = 1.0f / (float)N;
+#pragma omp parallel for schedule(static) if ((size_t)N * F > 16384)
+    for (int c = 0; c < chunks; c++) {
+        int f0 = c * GAN_CPU_FEATURE_CHUNK, nf = GAN_CPU_MIN(GAN_CPU_FEATURE_CHUNK, F - f0);
+        float mu[GAN_CPU_FEATURE_CHUNK] = {0}, var[GAN_CPU_FEATURE_CHUNK] = {0};
+        for (int n = 0; n < N; n++) {
+            const float *row = x + (size_t)n * F + f0;
+#pragma omp simd
+            for (int f = 0; f < nf; f++) mu[f] += row[f];
+        }
+        for (int f = 0; f < nf; f++) mu[f] *= inv_n;
+        for (int n = 0; n < N; n++) {
+            const float *row = x + (size_t)n * F + f0;
+#pragma omp simd
+            for (int f = 0; f < nf; f++) {
+                float d = row[f] - mu[f];
+                var[f] += d * d;
+            }
+        }
+        float scale[GAN_CPU_FEATURE_CHUNK];
+        for (int f = 0; f < nf; f++) {
+            var[f] *= inv_n;
+            float r = 1.0f / sqrtf(var[f] + eps);
+            mean[f0 + f] = mu[f];
+            rstd[f0 + f] = r;
+            scale[f] = gamma[f0 + f] * r;
+            running_mean[f0 + f] = momentum * running_mean[f0 + f] + (1.0f - momentum) * mu[f];
+            running_var[f0 + f] = momentum * running_var[f0 + f] + (1.0f - momentum) * var[f];
+        }
+        for (int n = 0; n < N; n++) {
+            const float *row = x + (size_t)n * F + f0;
+            float *out = y + (size_t)n * F + f0;
+#pragma omp simd
+            for (int f = 0; f < nf; f++) out[f] = (row[f] - mu[f]) * scale[f] + beta[f0 + f];
+        }
+    }
+}
+
+void gan_cpu_batchnorm_backward(void *ctx, float *dx, float *dgamma, float *dbeta, const float *dy,
+                                   const float *x, const float *mean, const float *rstd,
+                                   const float *gamma, int N, int F) {
+    int chunks = (F + GAN_CPU_FEATURE_CHUNK - 1) / GAN_CPU_FEATURE_CHUNK;
+    float inv_n = 1.0f / (float)N;
+#pragma omp parallel for schedule(static) if ((size_t)N * F > 16384)
+    for (int c = 0; c < chunks; c++) {
+        int f0 = c * GAN_CPU_FEATURE_CHUNK, nf = GAN_CPU_MIN(GAN_CPU_FEATURE_CHUNK, F - f0);
+        float sum_dy[GAN_CPU_FEATURE_CHUNK] = {0}, sum_dy_xhat[GAN_CPU_FEATURE_CHUNK] = {0};
+        for (int n = 0; n < N; n++) {
+            const float *g = dy + (size_t)n * F + f0;
+            const float *row = x + (size_t)n * F + f0;
+#pragma omp simd
+            for (int f = 0; f < nf; f++) {
+                float xhat = (row[f] - mean[f0 + f]) * rstd[f0 + f];
+                sum_dy[f] += g[f];
+                sum_dy_xhat[f] += g[f] * xhat;
+            }
+        }
+        for (int f = 0; f < nf; f++) {
+            if (dbeta) dbeta[f0 + f] += sum_dy[f];
+            if (dgamma) dgamma[f0 + f] += sum_dy_xhat[f];
+        }
+        if (!dx) continue;
+        for (int n = 0; n < N; n++) {
+            const float *g = dy + (size_t)n * F + f0;
+            const float *row = x + (size_t)n * F + f0;
+            float *out = dx + (size_t)n * F + f0;
+#pragma omp simd
+            for (int f = 0; f < nf; f++) {
+                float r = rstd[f0 + f];
+                float xhat = (row[f] - mean[f0 + f]) * r;
+                out[f] = gamma[f0 + f] * r *
+                         (g[f] - inv_n * sum_dy[f] - xhat * inv_n * sum_dy_xhat[f]);
+            }
+        }
+    }
+}
