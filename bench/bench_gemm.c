@@ -7,7 +7,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "backend.h"
-#include "backend_cpu_kernels.h"
+#include "cpu/cpu_common.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -64,7 +64,7 @@ int main(int argc, char **argv) {
                                 tb ? CblasTrans : CblasNoTrans, M, N, K, 1.0f, A, lda, B, ldb,
                                 0.0f, out, N);
                 else
-                    gan_cpu_gemm(ta, tb, M, N, K, 1.0f, A, lda, B, ldb, 0.0f, out, N);
+                    gan_cpu_gemm(NULL, ta, tb, M, N, K, 1.0f, A, lda, B, ldb, 0.0f, out, N);
             }
             t[e] = now() - t[e];
         }

@@ -99,12 +99,12 @@ static void profiled_step(gan_trainer *t) {
     memcpy(fake_rows, fake, (size_t)B * img * sizeof *fake);
     const float *logits = timed_forward(&t->d, P_D_FWD2, t->d.acts[0], 2 * B);
     float scale = 1.0f / (2.0f * (float)B);
-    be->bce_logits(t->dlogits, logits, targets, (size_t)2 * B, scale, NULL);
+    be->bce_logits(be->ctx, t->dlogits, logits, targets, (size_t)2 * B, scale, NULL);
     gan_model_zero_grads(&t->d);
     timed_backward(&t->d, P_D_BWD2, t->dlogits, 2 * B, true, false);
     timed_adam(&t->d, P_D_ADAM, o);
     logits = timed_forward(&t->d, P_D_FWD1, fake_rows, B);
-    be->bce_logits(t->dlogits, logits, targets, (size_t)B, 1.0f / (float)B, NULL);
+    be->bce_logits(be->ctx, t->dlogits, logits, targets, (size_t)B, 1.0f / (float)B, NULL);
     const float *dfake = timed_backward(&t->d, P_D_BWD1, t->dlogits, B, false, true);
     gan_model_zero_grads(&t->g);
     timed_backward(&t->g, P_G_BWD, dfake, B, true, false);

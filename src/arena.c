@@ -34,7 +34,7 @@ gan_status gan_arena_init_on(gan_arena *a, size_t size, const gan_backend *be) {
     size_t rounded = (size + GAN_ARENA_ALIGN - 1) / GAN_ARENA_ALIGN * GAN_ARENA_ALIGN;
     gan_arena_measure(a);
     void *p = NULL;
-    GAN_TRY(be->mem_alloc(&p, rounded ? rounded : GAN_ARENA_ALIGN)); /* zeroed */
+    GAN_TRY(be->mem_alloc(be->ctx, &p, rounded ? rounded : GAN_ARENA_ALIGN)); /* zeroed */
     a->base = p;
     a->size = rounded;
     a->be = be;
@@ -58,7 +58,7 @@ float *gan_arena_floats(gan_arena *a, size_t n) {
 }
 
 void gan_arena_free(gan_arena *a) {
-    if (a->be) a->be->mem_free(a->base);
+    if (a->be) a->be->mem_free(a->be->ctx, a->base);
     else free(a->base);
     a->be = NULL;
     a->base = NULL;

@@ -132,12 +132,12 @@ gan_status gan_generator_generate_labeled(gan_generator *g, const float *z,
     for (int start = 0; start < n; start += g->model.max_batch) {
         int rows = GAN_MIN(g->model.max_batch, n - start);
         float *x = g->model.acts[0];
-        be->copy_to_device(x, z + (size_t)start * latent, rows * latent * sizeof *z);
+        be->copy_to_device(be->ctx, x, z + (size_t)start * latent, rows * latent * sizeof *z);
         if (labels)
-            be->copy_to_device(g->labels, labels + start, (size_t)rows * sizeof *labels);
+            be->copy_to_device(be->ctx, g->labels, labels + start, (size_t)rows * sizeof *labels);
         gan_model_set_labels(&g->model, labels ? g->labels : NULL);
         const float *y = gan_model_forward(&g->model, x, rows, false);
-        GAN_TRY(be->copy_to_host(images + (size_t)start * img, y, rows * img * sizeof *y));
+        GAN_TRY(be->copy_to_host(be->ctx, images + (size_t)start * img, y, rows * img * sizeof *y));
     }
     gan_model_set_labels(&g->model, NULL);
     return GAN_OK;

@@ -168,22 +168,22 @@ gan_status gan_model_download(gan_model *m) {
     const gan_backend *be = m->be;
     if (be->host_memory) return GAN_OK;
     size_t np = m->n_params * sizeof(float);
-    GAN_TRY(be->copy_to_host(m->host.params, m->params, np));
-    GAN_TRY(be->copy_to_host(m->host.adam_m, m->adam_m, np));
-    GAN_TRY(be->copy_to_host(m->host.adam_v, m->adam_v, np));
-    return be->copy_to_host(m->host.state, m->state, m->n_state * sizeof(float));
+    GAN_TRY(be->copy_to_host(be->ctx, m->host.params, m->params, np));
+    GAN_TRY(be->copy_to_host(be->ctx, m->host.adam_m, m->adam_m, np));
+    GAN_TRY(be->copy_to_host(be->ctx, m->host.adam_v, m->adam_v, np));
+    return be->copy_to_host(be->ctx, m->host.state, m->state, m->n_state * sizeof(float));
 }
 
 gan_status gan_model_upload(gan_model *m) {
     const gan_backend *be = m->be;
     if (be->host_memory) return GAN_OK;
     size_t np = m->n_params * sizeof(float);
-    be->copy_to_device(m->params, m->host.params, np);
-    be->copy_to_device(m->adam_m, m->host.adam_m, np);
-    be->copy_to_device(m->adam_v, m->host.adam_v, np);
-    be->copy_to_device(m->state, m->host.state, m->n_state * sizeof(float));
-    be->copy_to_device(m->adam_t_dev, &m->adam_t, sizeof m->adam_t);
-    return be->synchronize(); /* the sources may change once this returns */
+    be->copy_to_device(be->ctx, m->params, m->host.params, np);
+    be->copy_to_device(be->ctx, m->adam_m, m->host.adam_m, np);
+    be->copy_to_device(be->ctx, m->adam_v, m->host.adam_v, np);
+    be->copy_to_device(be->ctx, m->state, m->host.state, m->n_state * sizeof(float));
+    be->copy_to_device(be->ctx, m->adam_t_dev, &m->adam_t, sizeof m->adam_t);
+    return be->synchronize(be->ctx); /* the sources may change once this returns */
 }
 
 void gan_model_free(gan_model *m) {
@@ -207,7 +207,7 @@ bool gan_model_replayable(const gan_model *m) {
 }
 
 const float *gan_model_forward(gan_model *m, const float *x, int N, bool train) {
-    if (x != m->acts[0]) m->be->copy(m->acts[0], x, (size_t)N * m->in_size * sizeof *x);
+    if (x != m->acts[0]) m->be->copy(m->be->ctx, m->acts[0], x, (size_t)N * m->in_size * sizeof *x);
     uint64_t tag = ((uint64_t)(m->net_id & 0xFF) << 48) | (m->rng_counter & 0xFFFFFFFFFFull);
     for (int i = 0; i < m->n_layers; i++) {
         gan_layer *l = &m->layers[i];
@@ -242,21 +242,21 @@ const float *gan_model_backward(gan_model *m, const float *dy, int N, bool param
 }
 
 void gan_model_zero_grads(gan_model *m) {
-    m->be->zero(m->grads, m->n_params);
+    m->be->zero(m->be->ctx, m->grads, m->n_params);
 }
 
 void gan_model_adam_step(gan_model *m, float lr, float beta1, float beta2, float eps) {
     const gan_backend *be = m->be;
     m->adam_t++;
     if (!be->host_memory) { /* the same lr_t, computed where the step count lives */
-        be->adam_schedule(m->adam_t_dev, m->lr_t_dev, lr, beta1, beta2);
-        be->adam_device_lr(m->params, m->adam_m, m->adam_v, m->grads, m->n_params, m->lr_t_dev,
+        be->adam_schedule(be->ctx, m->adam_t_dev, m->lr_t_dev, lr, beta1, beta2);
+        be->adam_device_lr(be->ctx, m->params, m->adam_m, m->adam_v, m->grads, m->n_params, m->lr_t_dev,
                            beta1, beta2, eps);
         return;
     }
     double t = (double)m->adam_t;
     float lr_t = (float)(lr * sqrt(1.0 - pow(beta2, t)) / (1.0 - pow(beta1, t)));
-    be->adam(m->params, m->adam_m, m->adam_v, m->grads, m->n_params, lr_t, beta1, beta2, eps);
+    be->adam(be->ctx, m->params, m->adam_m, m->adam_v, m->grads, m->n_params, lr_t, beta1, beta2, eps);
 }
 
 gan_status gan_model_each_tensor(const gan_model *m, gan_tensor_fn fn, void *ctx) {

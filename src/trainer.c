@@ -137,10 +137,10 @@ gan_status gan_trainer_set_step(gan_trainer *t, int64_t step) {
     t->acc_from = step;
     int64_t noise = step * t->opt.d_steps;
     uint64_t stream = gan_rng_stream(GAN_RNG_NOISE, (uint64_t)noise);
-    be->copy_to_device(t->step_dev, &step, sizeof step);
-    be->copy_to_device(t->noise_index, &noise, sizeof noise);
-    be->copy_to_device(t->noise_stream, &stream, sizeof stream);
-    return be->synchronize(); /* the sources are on this stack */
+    be->copy_to_device(be->ctx, t->step_dev, &step, sizeof step);
+    be->copy_to_device(be->ctx, t->noise_index, &noise, sizeof noise);
+    be->copy_to_device(be->ctx, t->noise_stream, &stream, sizeof stream);
+    return be->synchronize(be->ctx); /* the sources are on this stack */
 }
 
 static gan_status build(gan_trainer *t, const gan_spec *spec, const gan_train_options *opt) {
@@ -171,8 +171,8 @@ static gan_status build(gan_trainer *t, const gan_spec *spec, const gan_train_op
     if (t->has_ema) { /* starts as a copy of G */
         GAN_TRY(gan_spec_build_as(spec, GAN_SPEC_GENERATOR, "generator_ema", &t->g_ema, 64,
                                   t->be));
-        t->be->copy(t->g_ema.params, t->g.params, t->g.n_params * sizeof(float));
-        t->be->copy(t->g_ema.state, t->g.state, t->g.n_state * sizeof(float));
+        t->be->copy(t->be->ctx, t->g_ema.params, t->g.params, t->g.n_params * sizeof(float));
+        t->be->copy(t->be->ctx, t->g_ema.state, t->g.state, t->g.n_state * sizeof(float));
     }
 
     gan_arena measure;
@@ -252,11 +252,11 @@ static gan_status attach_data(gan_trainer *t, const gan_dataset *data) {
         t->order_dev = t->order;
         return GAN_OK;
     }
-    be->copy_to_device((void *)t->pixels, gan_dataset_pixels(data),
+    be->copy_to_device(be->ctx, (void *)t->pixels, gan_dataset_pixels(data),
                        (size_t)count * t->image_size);
     if (t->n_classes)
-        be->copy_to_device((void *)t->pixel_labels, gan_dataset_labels(data), (size_t)count);
-    return be->synchronize();
+        be->copy_to_device(be->ctx, (void *)t->pixel_labels, gan_dataset_labels(data), (size_t)count);
+    return be->synchronize(be->ctx);
 }
 
 gan_status gan_trainer_create(const char *model, const gan_train_options *opt,
@@ -314,7 +314,7 @@ gan_status gan_trainer_create_spec(const gan_spec *spec, const gan_train_options
 
 void gan_trainer_free(gan_trainer *t) {
     if (!t) return;
-    if (t->graph) t->be->graph_free(t->graph);
+    if (t->graph) t->be->graph_free(t->be->ctx, t->graph);
     gan_model_free(&t->g);
     gan_model_free(&t->d);
     gan_model_free(&t->g_ema);
@@ -351,8 +351,8 @@ int32_t *gan_trainer_real_labels(gan_trainer *t) {
 
 void gan_trainer_sync_labels(gan_trainer *t) {
     size_t bytes = (size_t)t->batch * sizeof(int32_t);
-    t->be->copy(t->labels_d + t->batch, t->labels_d, bytes);
-    t->be->copy(t->labels_g, t->labels_d, bytes);
+    t->be->copy(t->be->ctx, t->labels_d + t->batch, t->labels_d, bytes);
+    t->be->copy(t->be->ctx, t->labels_g, t->labels_d, bytes);
 }
 
 /* Random layers (dropout) draw from streams numbered by the step (G: K
@@ -369,13 +369,13 @@ static void set_rng_counters(gan_trainer *t) {
  * noise stream moves on to the next D step's. */
 static void step_inputs(gan_trainer *t, int k) {
     const gan_backend *be = t->be;
-    be->load_batch_u8(t->d.acts[0], t->n_classes ? t->labels_d : NULL, t->pixels,
+    be->load_batch_u8(be->ctx, t->d.acts[0], t->n_classes ? t->labels_d : NULL, t->pixels,
                       t->pixel_labels, t->order_dev, t->step_dev, t->steps_per_epoch,
                       t->opt.d_steps, k, t->batch, (size_t)t->image_size);
     if (t->n_classes) gan_trainer_sync_labels(t);
-    be->rng_normal_dev(t->opt.seed, t->noise_stream, t->g.acts[0],
+    be->rng_normal_dev(be->ctx, t->opt.seed, t->noise_stream, t->g.acts[0],
                        (size_t)t->batch * t->latent);
-    be->step_advance(t->noise_index, t->noise_stream, gan_rng_stream(GAN_RNG_NOISE, 0));
+    be->step_advance(be->ctx, t->noise_index, t->noise_stream, gan_rng_stream(GAN_RNG_NOISE, 0));
 }
 
 /* One discriminator step (1b, 1c) on the real rows, noise and labels in
@@ -390,7 +390,7 @@ static void d_step(gan_trainer *t) {
     gan_model_set_labels(&t->g, t->n_classes ? t->labels_g : NULL);
     const float *fake = gan_model_forward(&t->g, t->g.acts[0], B, true);
     float *fake_rows = t->d.acts[0] + (size_t)B * img;
-    be->copy(fake_rows, fake, (size_t)B * img * sizeof *fake);
+    be->copy(be->ctx, fake_rows, fake, (size_t)B * img * sizeof *fake);
 
     float scale = ls->half ? 1.0f / (2.0f * (float)B) : 1.0f / (float)B;
     gan_model_zero_grads(&t->d);
@@ -401,27 +401,27 @@ static void d_step(gan_trainer *t) {
          * rows by the second forward; they stay in place for G's step. */
         gan_model_set_labels(&t->d, t->n_classes ? t->labels_d : NULL);
         const float *logits = gan_model_forward(&t->d, t->d.acts[0], B, true);
-        be->loss_acc(t->dlogits, logits, (size_t)B, ls->real, ls->t_real, scale,
+        be->loss_acc(be->ctx, t->dlogits, logits, (size_t)B, ls->real, ls->t_real, scale,
                      t->sums + GAN_SUM_REAL);
         gan_model_backward(&t->d, t->dlogits, B, true, false);
         gan_model_set_labels(&t->d, t->n_classes ? t->labels_d + B : NULL);
         logits = gan_model_forward(&t->d, fake_rows, B, true);
-        be->loss_acc(t->dlogits + B, logits, (size_t)B, ls->fake, ls->t_fake, scale,
+        be->loss_acc(be->ctx, t->dlogits + B, logits, (size_t)B, ls->fake, ls->t_fake, scale,
                      t->sums + GAN_SUM_FAKE);
         gan_model_backward(&t->d, t->dlogits + B, B, true, false);
     } else {
         /* no batch norm in D: one pass over [real; fake] gives the same values */
         gan_model_set_labels(&t->d, t->n_classes ? t->labels_d : NULL);
         const float *logits = gan_model_forward(&t->d, t->d.acts[0], 2 * B, true);
-        be->loss_acc(t->dlogits, logits, (size_t)B, ls->real, ls->t_real, scale,
+        be->loss_acc(be->ctx, t->dlogits, logits, (size_t)B, ls->real, ls->t_real, scale,
                      t->sums + GAN_SUM_REAL);
-        be->loss_acc(t->dlogits + B, logits + B, (size_t)B, ls->fake, ls->t_fake, scale,
+        be->loss_acc(be->ctx, t->dlogits + B, logits + B, (size_t)B, ls->fake, ls->t_fake, scale,
                      t->sums + GAN_SUM_FAKE);
         gan_model_backward(&t->d, t->dlogits, 2 * B, true, false);
     }
     gan_model_adam_step(&t->d, t->opt.lr_d, t->opt.beta1, t->opt.beta2, t->opt.adam_eps);
     if (t->opt.loss == GAN_LOSS_WASSERSTEIN)
-        be->clamp(t->d.params, t->d.n_params, -t->opt.clip, t->opt.clip);
+        be->clamp(be->ctx, t->d.params, t->d.n_params, -t->opt.clip, t->opt.clip);
 }
 
 /* Steps 2 and 3: the generator step through the updated, frozen
@@ -433,17 +433,17 @@ static void g_step(gan_trainer *t) {
     float *fake_rows = t->d.acts[0] + (size_t)B * t->image_size;
     gan_model_set_labels(&t->d, t->n_classes ? t->labels_d + B : NULL);
     const float *logits = gan_model_forward(&t->d, fake_rows, B, true);
-    be->loss_acc(t->dlogits, logits, (size_t)B, t->loss.gen, t->loss.t_gen, 1.0f / (float)B,
+    be->loss_acc(be->ctx, t->dlogits, logits, (size_t)B, t->loss.gen, t->loss.t_gen, 1.0f / (float)B,
                  t->sums + GAN_SUM_GEN);
     const float *dfake = gan_model_backward(&t->d, t->dlogits, B, false, true);
     gan_model_zero_grads(&t->g);
     gan_model_backward(&t->g, dfake, B, true, false);
     gan_model_adam_step(&t->g, t->opt.lr_g, t->opt.beta1, t->opt.beta2, t->opt.adam_eps);
     if (t->has_ema) {
-        be->ema_update(t->g_ema.params, t->g.params, t->g.n_params, t->opt.ema);
-        be->ema_update(t->g_ema.state, t->g.state, t->g.n_state, t->opt.ema);
+        be->ema_update(be->ctx, t->g_ema.params, t->g.params, t->g.n_params, t->opt.ema);
+        be->ema_update(be->ctx, t->g_ema.state, t->g.state, t->g.n_state, t->opt.ema);
     }
-    be->step_advance(t->step_dev, t->step_stream, gan_rng_stream(GAN_RNG_NOISE, 0));
+    be->step_advance(be->ctx, t->step_dev, t->step_stream, gan_rng_stream(GAN_RNG_NOISE, 0));
 }
 
 /* A whole iteration as backend calls: K times (inputs, D step), then G. */
@@ -495,7 +495,7 @@ gan_status gan_trainer_step_batch(gan_trainer *t, gan_step_stats *st) {
     set_rng_counters(t);
     d_step(t);
     /* the noise of this step was given: move its stream on as step_inputs does */
-    t->be->step_advance(t->noise_index, t->noise_stream, gan_rng_stream(GAN_RNG_NOISE, 0));
+    t->be->step_advance(t->be->ctx, t->noise_index, t->noise_stream, gan_rng_stream(GAN_RNG_NOISE, 0));
     g_step(t);
     return step_finish(t, st);
 }
@@ -515,8 +515,8 @@ static gan_status load_order(gan_trainer *t) {
     gan_rng_shuffle(t->opt.seed, gan_rng_stream(GAN_RNG_SHUFFLE, (uint64_t)epoch), order, count);
     t->order_epoch = epoch;
     if (!be->host_memory) {
-        GAN_TRY(be->synchronize());
-        be->copy_to_device(t->order_dev, order, count * sizeof *order);
+        GAN_TRY(be->synchronize(be->ctx));
+        be->copy_to_device(be->ctx, t->order_dev, order, count * sizeof *order);
     }
     return GAN_OK;
 }
@@ -526,9 +526,9 @@ static gan_status load_order(gan_trainer *t) {
 static gan_status capture_step(gan_trainer *t) {
     const gan_backend *be = t->be;
     int64_t g0 = t->g.adam_t, d0 = t->d.adam_t;
-    GAN_TRY(be->graph_begin());
+    GAN_TRY(be->graph_begin(be->ctx));
     step_core(t);
-    GAN_TRY(be->graph_end(&t->graph));
+    GAN_TRY(be->graph_end(be->ctx, &t->graph));
     t->graph_adam_steps[0] = t->g.adam_t - g0;
     t->graph_adam_steps[1] = t->d.adam_t - d0;
     t->g.adam_t = g0, t->d.adam_t = d0; /* counted again at each replay */
@@ -543,7 +543,7 @@ gan_status gan_trainer_step(gan_trainer *t, gan_step_stats *st) {
     bool replay = t->use_graph && gan_model_replayable(&t->g) && gan_model_replayable(&t->d);
     if (replay && !t->graph && t->warmed_up) GAN_TRY(capture_step(t));
     if (replay && t->graph) {
-        GAN_TRY(t->be->graph_replay(t->graph));
+        GAN_TRY(t->be->graph_replay(t->be->ctx, t->graph));
         t->g.adam_t += t->graph_adam_steps[0];
         t->d.adam_t += t->graph_adam_steps[1];
         return step_finish(t, st);
@@ -565,8 +565,8 @@ gan_status gan_trainer_take_stats(gan_trainer *t, gan_step_stats *mean) {
             d_real = t->acc[2] / n, d_fake = t->acc[3] / n;
         } else {
             float sums[GAN_SUM_COUNT];
-            GAN_TRY(t->be->copy_to_host(sums, t->sums, sizeof sums));
-            t->be->mem_set(t->sums, 0, sizeof sums);
+            GAN_TRY(t->be->copy_to_host(t->be->ctx, sums, t->sums, sizeof sums));
+            t->be->mem_set(t->be->ctx, t->sums, 0, sizeof sums);
             double B = (double)t->batch * (double)n, KB = B * t->opt.d_steps;
             double d_weight = t->loss.half ? 0.5 : 1.0;
             loss_d = d_weight * ((double)sums[GAN_SUM_REAL] + sums[GAN_SUM_FAKE]) / KB;
@@ -609,12 +609,12 @@ gan_status gan_trainer_generate_labeled(gan_trainer *t, const float *z, const in
     size_t img = (size_t)t->image_size, latent = (size_t)t->latent;
     for (int start = 0; start < n; start += m->max_batch) {
         int rows = GAN_MIN(m->max_batch, n - start);
-        be->copy_to_device(m->acts[0], z + (size_t)start * latent, rows * latent * sizeof *z);
+        be->copy_to_device(be->ctx, m->acts[0], z + (size_t)start * latent, rows * latent * sizeof *z);
         if (labels)
-            be->copy_to_device(t->labels_gen, labels + start, (size_t)rows * sizeof *labels);
+            be->copy_to_device(be->ctx, t->labels_gen, labels + start, (size_t)rows * sizeof *labels);
         gan_model_set_labels(m, labels ? t->labels_gen : NULL);
         const float *out = gan_model_forward(m, m->acts[0], rows, false);
-        GAN_TRY(be->copy_to_host(images + (size_t)start * img, out, rows * img * sizeof *out));
+        GAN_TRY(be->copy_to_host(be->ctx, images + (size_t)start * img, out, rows * img * sizeof *out));
     }
     gan_model_set_labels(m, NULL);
     return GAN_OK;

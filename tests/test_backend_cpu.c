@@ -24,7 +24,7 @@ static void test_bce_acc(const gan_backend *be) {
         t[i] = t[i] > 0.5f ? 1.0f : 0.0f;
     }
     double probs = 0;
-    double loss = be->bce_logits(dl_a, l, t, N, 0.25f, &probs);
+    double loss = be->bce_logits(be->ctx, dl_a, l, t, N, 0.25f, &probs);
     float sums[2] = {1.0f, -2.0f};
     be->bce_logits_acc(dl_b, l, t, N, 0.25f, sums);
     CHECK(memcmp(dl_a, dl_b, sizeof dl_a) == 0);
@@ -51,11 +51,11 @@ static void test_adam_schedule(const gan_backend *be) {
         /* the formula of gan_model_adam_step */
         double td = (double)step;
         float expect = (float)(lr * sqrt(1.0 - pow(b2, td)) / (1.0 - pow(b1, td)));
-        be->adam(p_a, m_a, v_a, g, N, expect, b1, b2, eps);
-        be->adam_schedule(&t, &lr_t, lr, b1, b2);
+        be->adam(be->ctx, p_a, m_a, v_a, g, N, expect, b1, b2, eps);
+        be->adam_schedule(be->ctx, &t, &lr_t, lr, b1, b2);
         CHECK(t == step);
         CHECK(lr_t == expect);
-        be->adam_device_lr(p_b, m_b, v_b, g, N, &lr_t, b1, b2, eps);
+        be->adam_device_lr(be->ctx, p_b, m_b, v_b, g, N, &lr_t, b1, b2, eps);
     }
     CHECK(memcmp(p_a, p_b, sizeof p_a) == 0);
     CHECK(memcmp(m_a, m_b, sizeof m_a) == 0);
@@ -66,48 +66,48 @@ static void test_rng(const gan_backend *be) {
     float a[N], b[N];
     uint64_t stream = gan_rng_stream(GAN_RNG_NOISE, 17);
     gan_rng_uniform(9, stream, a, N);
-    be->rng_uniform(9, stream, b, N);
+    be->rng_uniform(be->ctx, 9, stream, b, N);
     CHECK(memcmp(a, b, sizeof a) == 0);
     gan_rng_normal(9, stream, a, N);
-    be->rng_normal(9, stream, b, N);
+    be->rng_normal(be->ctx, 9, stream, b, N);
     CHECK(memcmp(a, b, sizeof a) == 0);
     memset(b, 0, sizeof b);
-    be->rng_normal_dev(9, &stream, b, N);
+    be->rng_normal_dev(be->ctx, 9, &stream, b, N);
     CHECK(memcmp(a, b, sizeof a) == 0);
 }
 
 static void test_memory(const gan_backend *be) {
     void *p = NULL, *q = NULL;
-    CHECK_OK(be->mem_alloc(&p, 1000));
+    CHECK_OK(be->mem_alloc(be->ctx, &p, 1000));
     CHECK(p != NULL && (uintptr_t)p % 64 == 0);
     unsigned char host[1000];
     memset(host, 7, sizeof host);
-    CHECK_OK(be->copy_to_host(host, p, sizeof host));
+    CHECK_OK(be->copy_to_host(be->ctx, host, p, sizeof host));
     int zero = 1;
     for (int i = 0; i < 1000; i++) zero &= host[i] == 0;
     CHECK(zero);
-    CHECK_OK(be->mem_alloc(&q, 1000));
-    be->mem_set(p, 0x5A, 1000);
-    be->copy(q, p, 600);
-    CHECK_OK(be->copy_to_host(host, q, 1000));
+    CHECK_OK(be->mem_alloc(be->ctx, &q, 1000));
+    be->mem_set(be->ctx, p, 0x5A, 1000);
+    be->copy(be->ctx, q, p, 600);
+    CHECK_OK(be->copy_to_host(be->ctx, host, q, 1000));
     CHECK(host[0] == 0x5A && host[599] == 0x5A && host[600] == 0 && host[999] == 0);
     memset(host, 3, sizeof host);
-    be->copy_to_device(p, host, 10);
-    CHECK_OK(be->synchronize());
+    be->copy_to_device(be->ctx, p, host, 10);
+    CHECK_OK(be->synchronize(be->ctx));
     CHECK(((unsigned char *)p)[9] == 3 && ((unsigned char *)p)[10] == 0x5A);
-    be->mem_free(p);
-    be->mem_free(q);
-    be->mem_free(NULL);
-    CHECK_OK(be->mem_alloc(&p, 0));
+    be->mem_free(be->ctx, p);
+    be->mem_free(be->ctx, q);
+    be->mem_free(be->ctx, NULL);
+    CHECK_OK(be->mem_alloc(be->ctx, &p, 0));
     CHECK(p == NULL);
 }
 
 static void test_graph(const gan_backend *be) {
     gan_graph *g = (gan_graph *)1;
-    CHECK(be->graph_begin() == GAN_ERR_UNSUPPORTED);
-    CHECK(be->graph_end(&g) == GAN_ERR_UNSUPPORTED && g == NULL);
-    CHECK(be->graph_replay(NULL) == GAN_ERR_UNSUPPORTED);
-    be->graph_free(NULL);
+    CHECK(be->graph_begin(be->ctx) == GAN_ERR_UNSUPPORTED);
+    CHECK(be->graph_end(be->ctx, &g) == GAN_ERR_UNSUPPORTED && g == NULL);
+    CHECK(be->graph_replay(be->ctx, NULL) == GAN_ERR_UNSUPPORTED);
+    be->graph_free(be->ctx, NULL);
 }
 
 int main(void) {

@@ -9,7 +9,7 @@
  * largest reference value and be bit-identical at 1 and 2 threads.
  */
 #include "backend.h"
-#include "backend_cpu_kernels.h"
+#include "cpu/cpu_common.h"
 #include "rng.h"
 #include "test_util.h"
 
@@ -53,14 +53,14 @@ static float *run_conv(int op, const conv_case *c, const gan_conv_shape *cs, con
     float *out;
     if (op == 0) {
         out = malloc(ny * sizeof *out);
-        gan_cpu_conv2d_forward(out, x, w, b, c->N, cs, c->Cout);
+        gan_cpu_conv2d_forward(NULL, out, x, w, b, c->N, cs, c->Cout);
     } else if (op == 1) {
         out = malloc(nx * sizeof *out);
-        gan_cpu_conv2d_backward_data(out, dy, w, c->N, cs, c->Cout);
+        gan_cpu_conv2d_backward_data(NULL, out, dy, w, c->N, cs, c->Cout);
     } else {
         out = malloc(nw * sizeof *out);
         memcpy(out, dw0, nw * sizeof *out);
-        gan_cpu_conv2d_backward_weight(out, x, dy, c->N, cs, c->Cout, 1.0f);
+        gan_cpu_conv2d_backward_weight(NULL, out, x, dy, c->N, cs, c->Cout, 1.0f);
     }
     return out;
 }
@@ -108,7 +108,7 @@ static void check_conv(const conv_case *c) {
     /* forward without bias */
     gan_backend_cpu_set_threads(2);
     float *y0 = malloc(ny * sizeof *y0);
-    gan_cpu_conv2d_forward(y0, x, w, NULL, c->N, &cs, c->Cout);
+    gan_cpu_conv2d_forward(NULL, y0, x, w, NULL, c->N, &cs, c->Cout);
     for (size_t i = 0; i < ny; i++) y[i] -= b[(i / ((size_t)OH * OW)) % c->Cout];
     snprintf(what, sizeof what, "conv forward without bias N%d C%d Cout%d k%d s%d p%d", c->N, c->C,
              c->Cout, c->k, c->s, c->p);
@@ -134,7 +134,7 @@ static void check_gemm(bool ta, bool tb, int M, int N, int K, float beta) {
         gan_backend_cpu_set_threads(t + 1);
         got[t] = malloc((size_t)M * N * sizeof *got[t]);
         memcpy(got[t], C0, (size_t)M * N * sizeof *C0);
-        gan_cpu_gemm(ta, tb, M, N, K, 1.0f, A, ta ? M : K, B, tb ? K : N, beta, got[t], N);
+        gan_cpu_gemm(NULL, ta, tb, M, N, K, 1.0f, A, ta ? M : K, B, tb ? K : N, beta, got[t], N);
     }
     char what[96];
     snprintf(what, sizeof what, "gemm %c%c M%d N%d K%d beta %g", ta ? 'T' : 'N', tb ? 'T' : 'N',

@@ -111,7 +111,7 @@ static void check_bce(void) {
     float t[8] = {1, 0, 1, 0, 1, 1, 0, 1};
     float dl[8];
     double probs;
-    double loss = be->bce_logits(dl, l, t, 8, 0.5f, &probs);
+    double loss = be->bce_logits(be->ctx, dl, l, t, 8, 0.5f, &probs);
     CHECK(isfinite(loss));
     double expect = 0, expect_p = 0;
     for (int i = 0; i < 8; i++) {
@@ -127,8 +127,8 @@ static void check_bce(void) {
         /* finite differences of the kernel's own loss (not at the huge logits) */
         if (fabs(z) < 20) {
             float lp = l[i] + 1e-2f, lm = l[i] - 1e-2f;
-            double fp = be->bce_logits(NULL, &lp, &t[i], 1, 1.0f, NULL);
-            double fm = be->bce_logits(NULL, &lm, &t[i], 1, 1.0f, NULL);
+            double fp = be->bce_logits(be->ctx, NULL, &lp, &t[i], 1, 1.0f, NULL);
+            double fm = be->bce_logits(be->ctx, NULL, &lm, &t[i], 1, 1.0f, NULL);
             double num = 0.5 * (fp - fm) / 2e-2;
             CHECK_MSG(fabs(num - dl[i]) < 1e-4, "bce numeric %g vs analytic %g", num, dl[i]);
         }

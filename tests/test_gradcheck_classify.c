@@ -86,9 +86,9 @@ static void check_pool_ties(void) {
     const gan_backend *be = gan_backend_cpu();
     gan_conv_shape cs = {1, 2, 4, 2, 2, 0, 1, 2};
     float x[8] = {1, 1, 3, 2, 1, 1, 3, 3}, y[2], dy[2] = {0.5f, -2.0f}, dx[8];
-    be->maxpool2d_forward(y, x, 1, &cs);
+    be->maxpool2d_forward(be->ctx, y, x, 1, &cs);
     CHECK(y[0] == 1 && y[1] == 3);
-    be->maxpool2d_backward(dx, x, y, dy, 1, &cs);
+    be->maxpool2d_backward(be->ctx, dx, x, y, dy, 1, &cs);
     float expect[8] = {0.5f, 0, -2.0f, 0, 0, 0, 0, 0};
     CHECK(memcmp(dx, expect, sizeof dx) == 0);
     /* a window that does not fit is a shape error */
@@ -120,7 +120,7 @@ static void check_softmax_xent(void) {
     int32_t labels[N] = {2, 3, 1, 0, 2};
     float dl[N * K];
     int64_t correct = -1;
-    double loss = be->softmax_xent(dl, l, labels, N, K, 0.25f, &correct);
+    double loss = be->softmax_xent(be->ctx, dl, l, labels, N, K, 0.25f, &correct);
     double expect = 0;
     for (int n = 0; n < N; n++) expect += xent_formula(l + n * K, K, labels[n]);
     CHECK_MSG(isfinite(loss) && fabs(loss - expect) < 1e-9 * fabs(expect),
@@ -135,9 +135,9 @@ static void check_softmax_xent(void) {
         for (int k = 0; k < K; k++) {
             float keep = l[n * K + k];
             l[n * K + k] = keep + 1e-2f;
-            double lp = be->softmax_xent(NULL, l + n * K, labels + n, 1, K, 1.0f, NULL);
+            double lp = be->softmax_xent(be->ctx, NULL, l + n * K, labels + n, 1, K, 1.0f, NULL);
             l[n * K + k] = keep - 1e-2f;
-            double lm = be->softmax_xent(NULL, l + n * K, labels + n, 1, K, 1.0f, NULL);
+            double lm = be->softmax_xent(be->ctx, NULL, l + n * K, labels + n, 1, K, 1.0f, NULL);
             l[n * K + k] = keep;
             double num = 0.25 * (lp - lm) / 2e-2;
             if (fabs(num - dl[n * K + k]) > 1e-5 + 1e-3 * fabs(num) && bad++ < 5)
@@ -153,7 +153,7 @@ static void check_softmax_xent(void) {
  * from backward through the loss kernel against central differences. */
 static double stack_loss(gan_model *m, const float *x, const int32_t *labels, int N, float *dl) {
     const float *y = gan_model_forward(m, x, N, true);
-    return m->be->softmax_xent(dl, y, labels, N, m->out_size, 1.0f / N, NULL) / N;
+    return m->be->softmax_xent(m->be->ctx, dl, y, labels, N, m->out_size, 1.0f / N, NULL) / N;
 }
 
 static void check_stack(void) {

@@ -73,7 +73,7 @@ static void check_terms(void) {
         float t = cases[c].t, scale = 0.25f;
         const char *name = term_names[term];
         float sums[2] = {1.5f, -2.0f}; /* accumulate onto what is there */
-        be->loss_acc(dl, l, N, term, t, scale, sums);
+        be->loss_acc(be->ctx, dl, l, N, term, t, scale, sums);
         double want = 0, want_rep = 0;
         for (int i = 0; i < N; i++) {
             double g = 0, rep = 0;
@@ -85,8 +85,8 @@ static void check_terms(void) {
             bool kink = term == GAN_LOSS_TERM_HINGE && fabs(1 - t * l[i]) < 0.05;
             if (fabs(l[i]) < 20 && !kink) {
                 float h = 1e-2f, lp = l[i] + h, lm = l[i] - h, fp[2] = {0}, fm[2] = {0};
-                be->loss_acc(NULL, &lp, 1, term, t, 1.0f, fp);
-                be->loss_acc(NULL, &lm, 1, term, t, 1.0f, fm);
+                be->loss_acc(be->ctx, NULL, &lp, 1, term, t, 1.0f, fp);
+                be->loss_acc(be->ctx, NULL, &lm, 1, term, t, 1.0f, fm);
                 double num = scale * ((double)fp[0] - fm[0]) / (2.0 * h);
                 CHECK_MSG(fabs(num - dl[i]) < 2e-4 * (1 + fabs(num)),
                           "%s t=%g: numeric %g vs analytic %g at l=%g", name, t, num, dl[i],
@@ -102,8 +102,8 @@ static void check_terms(void) {
     /* BCE term == the bce_logits kernel, bit for bit (the seed's loss) */
     float tt[N], dl2[N], sums[2] = {0, 0};
     for (int i = 0; i < N; i++) tt[i] = 1.0f;
-    be->bce_logits(dl2, l, tt, N, 0.125f, NULL);
-    be->loss_acc(dl, l, N, GAN_LOSS_TERM_BCE, 1.0f, 0.125f, sums);
+    be->bce_logits(be->ctx, dl2, l, tt, N, 0.125f, NULL);
+    be->loss_acc(be->ctx, dl, l, N, GAN_LOSS_TERM_BCE, 1.0f, 0.125f, sums);
     CHECK(memcmp(dl, dl2, sizeof dl) == 0);
 }
 
@@ -144,10 +144,10 @@ static void assembled(const gan_loss_spec *ls, const float *real, const float *f
     const gan_backend *be = gan_backend_cpu();
     float s[GAN_SUM_COUNT] = {0};
     float scale = ls->half ? 1.0f / (2.0f * (float)B) : 1.0f / (float)B;
-    be->loss_acc(dl_d, real, (size_t)B, ls->real, ls->t_real, scale, s + GAN_SUM_REAL);
-    be->loss_acc(dl_d ? dl_d + B : NULL, fake, (size_t)B, ls->fake, ls->t_fake, scale,
+    be->loss_acc(be->ctx, dl_d, real, (size_t)B, ls->real, ls->t_real, scale, s + GAN_SUM_REAL);
+    be->loss_acc(be->ctx, dl_d ? dl_d + B : NULL, fake, (size_t)B, ls->fake, ls->t_fake, scale,
                  s + GAN_SUM_FAKE);
-    be->loss_acc(dl_g, gen, (size_t)B, ls->gen, ls->t_gen, 1.0f / (float)B, s + GAN_SUM_GEN);
+    be->loss_acc(be->ctx, dl_g, gen, (size_t)B, ls->gen, ls->t_gen, 1.0f / (float)B, s + GAN_SUM_GEN);
     *ld = (ls->half ? 0.5 : 1.0) * ((double)s[GAN_SUM_REAL] + s[GAN_SUM_FAKE]) / B;
     *lg = (double)s[GAN_SUM_GEN] / B;
 }
@@ -260,12 +260,12 @@ static void check_ema_clamp(void) {
     enum { N = 40000 }; /* several chunks */
     float *avg = malloc(N * sizeof *avg), *x = malloc(N * sizeof *x);
     for (int i = 0; i < N; i++) avg[i] = (float)i, x[i] = (float)(N - i);
-    be->ema_update(avg, x, N, 0.75f);
+    be->ema_update(be->ctx, avg, x, N, 0.75f);
     bool ok = true;
     for (int i = 0; i < N; i++) ok &= avg[i] == 0.75f * (float)i + 0.25f * (float)(N - i);
     CHECK_MSG(ok, "ema_update differs from decay * avg + (1 - decay) * x");
     for (int i = 0; i < N; i++) x[i] = (float)(i - N / 2) * 1e-4f;
-    be->clamp(x, N, -0.5f, 0.25f);
+    be->clamp(be->ctx, x, N, -0.5f, 0.25f);
     ok = true;
     for (int i = 0; i < N; i++) {
         float want = fminf(fmaxf((float)(i - N / 2) * 1e-4f, -0.5f), 0.25f);

@@ -124,7 +124,7 @@ static gan_status run_epoch(gan_classifier *c, const gan_dataset *train,
         gan_model_set_rng_counter(m, (uint64_t)*step);
         const float *logits = gan_model_forward(m, c->batch, rows, true);
         int64_t right;
-        double loss = m->be->softmax_xent(b->dl, logits, b->labels, rows, K, 1.0f / rows, &right);
+        double loss = m->be->softmax_xent(m->be->ctx, b->dl, logits, b->labels, rows, K, 1.0f / rows, &right);
         if (!isfinite(loss))
             return gan_fail(GAN_ERR_NUMERIC, "classifier: the loss became %g at step %lld "
                             "(epoch %d); try a smaller learning rate", loss, (long long)*step,

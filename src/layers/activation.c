@@ -18,23 +18,23 @@ static int no_tensors(const gan_layer *l, gan_layer_tensor *t, int max) {
 
 static void leaky_relu_forward(gan_layer *l, const gan_backend *be, const float *x, float *y,
                                int N, bool train) {
-    be->leaky_relu_forward(y, x, (size_t)N * l->in_size, l->alpha);
+    be->leaky_relu_forward(be->ctx, y, x, (size_t)N * l->in_size, l->alpha);
 }
 
 static void leaky_relu_backward(gan_layer *l, const gan_backend *be, const float *x,
                                 const float *y, const float *dy, float *dx, int N,
                                 bool param_grads) {
-    if (dx) be->leaky_relu_backward(dx, x, dy, (size_t)N * l->in_size, l->alpha);
+    if (dx) be->leaky_relu_backward(be->ctx, dx, x, dy, (size_t)N * l->in_size, l->alpha);
 }
 
 static void tanh_forward(gan_layer *l, const gan_backend *be, const float *x, float *y, int N,
                          bool train) {
-    be->tanh_forward(y, x, (size_t)N * l->in_size);
+    be->tanh_forward(be->ctx, y, x, (size_t)N * l->in_size);
 }
 
 static void tanh_backward(gan_layer *l, const gan_backend *be, const float *x, const float *y,
                           const float *dy, float *dx, int N, bool param_grads) {
-    if (dx) be->tanh_backward(dx, y, dy, (size_t)N * l->in_size);
+    if (dx) be->tanh_backward(be->ctx, dx, y, dy, (size_t)N * l->in_size);
 }
 
 static const gan_layer_ops leaky_relu_ops = {"leaky_relu",        same_shape_setup,

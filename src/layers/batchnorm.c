@@ -34,17 +34,17 @@ static void batchnorm_forward(gan_layer *l, const gan_backend *be, const float *
     const float *gamma = l->params, *beta = l->params + F;
     float *running_mean = l->state, *running_var = l->state + F;
     if (train)
-        be->batchnorm_forward_train(y, l->scratch, l->scratch + F, running_mean, running_var, x,
+        be->batchnorm_forward_train(be->ctx, y, l->scratch, l->scratch + F, running_mean, running_var, x,
                                     gamma, beta, N, F, l->momentum, l->eps);
     else
-        be->batchnorm_forward_infer(y, x, running_mean, running_var, gamma, beta, N, F, l->eps);
+        be->batchnorm_forward_infer(be->ctx, y, x, running_mean, running_var, gamma, beta, N, F, l->eps);
 }
 
 static void batchnorm_backward(gan_layer *l, const gan_backend *be, const float *x,
                                const float *y, const float *dy, float *dx, int N,
                                bool param_grads) {
     int F = l->in_size;
-    be->batchnorm_backward(dx, param_grads ? l->grads : NULL, param_grads ? l->grads + F : NULL,
+    be->batchnorm_backward(be->ctx, dx, param_grads ? l->grads : NULL, param_grads ? l->grads + F : NULL,
                            dy, x, l->scratch, l->scratch + F, l->params, N, F);
 }
 

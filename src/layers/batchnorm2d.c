@@ -35,10 +35,10 @@ static void batchnorm2d_forward(gan_layer *l, const gan_backend *be, const float
     const float *gamma = l->params, *beta = l->params + C;
     float *running_mean = l->state, *running_var = l->state + C;
     if (train)
-        be->batchnorm2d_forward_train(y, l->scratch, l->scratch + C, running_mean, running_var,
+        be->batchnorm2d_forward_train(be->ctx, y, l->scratch, l->scratch + C, running_mean, running_var,
                                       x, gamma, beta, N, C, P, l->momentum, l->eps);
     else
-        be->batchnorm2d_forward_infer(y, x, running_mean, running_var, gamma, beta, N, C, P,
+        be->batchnorm2d_forward_infer(be->ctx, y, x, running_mean, running_var, gamma, beta, N, C, P,
                                       l->eps);
 }
 
@@ -46,7 +46,7 @@ static void batchnorm2d_backward(gan_layer *l, const gan_backend *be, const floa
                                  const float *y, const float *dy, float *dx, int N,
                                  bool param_grads) {
     int C = l->in[0], P = l->in[1] * l->in[2];
-    be->batchnorm2d_backward(dx, param_grads ? l->grads : NULL,
+    be->batchnorm2d_backward(be->ctx, dx, param_grads ? l->grads : NULL,
                              param_grads ? l->grads + C : NULL, dy, x, l->scratch,
                              l->scratch + C, l->params, N, C, P);
 }

@@ -71,16 +71,16 @@ static void conv2d_forward(gan_layer *l, const gan_backend *be, const float *x, 
     const float *W = l->params, *b = l->params + (size_t)Cout * K;
     if (l->spectral_norm) W = gan_sn_forward(l, be, Cout, K, train);
     if (be->conv2d_forward) {
-        be->conv2d_forward(y, x, W, b, N, &cs, Cout);
+        be->conv2d_forward(be->ctx, y, x, W, b, N, &cs, Cout);
         return;
     }
     float *cols = l->scratch + sn_scratch(l);          /* (K, G P) */
     float *t = cols + (size_t)K * l->group * P;        /* (Cout, G P) */
     for (int n0 = 0; n0 < N; n0 += l->group) {
         int G = GAN_MIN(l->group, N - n0);
-        be->im2col(cols, x + (size_t)n0 * l->in_size, G, &cs);
-        be->gemm(false, false, Cout, G * P, K, 1.0f, W, K, cols, G * P, 0.0f, t, G * P);
-        be->cmajor_to_nchw(y + (size_t)n0 * l->out_size, t, b, G, Cout, P);
+        be->im2col(be->ctx, cols, x + (size_t)n0 * l->in_size, G, &cs);
+        be->gemm(be->ctx, false, false, Cout, G * P, K, 1.0f, W, K, cols, G * P, 0.0f, t, G * P);
+        be->cmajor_to_nchw(be->ctx, y + (size_t)n0 * l->out_size, t, b, G, Cout, P);
     }
 }
 
@@ -94,31 +94,31 @@ static void conv2d_backward(gan_layer *l, const gan_backend *be, const float *x,
     if (be->conv2d_backward_data) {
         if (param_grads) {
             /* the spectral-norm slot is written, dW accumulates */
-            be->conv2d_backward_weight(dW, x, dy, N, &cs, Cout, sn ? 0.0f : 1.0f);
+            be->conv2d_backward_weight(be->ctx, dW, x, dy, N, &cs, Cout, sn ? 0.0f : 1.0f);
             if (sn) gan_sn_backward(l, be, Cout, K);
-            be->channel_bias_backward(db, dy, N, Cout, P);
+            be->channel_bias_backward(be->ctx, db, dy, N, Cout, P);
         }
-        if (dx) be->conv2d_backward_data(dx, dy, W, N, &cs, Cout);
+        if (dx) be->conv2d_backward_data(be->ctx, dx, dy, W, N, &cs, Cout);
         return;
     }
     float *cols = l->scratch + sn_scratch(l);          /* (K, G P) */
     float *dt = cols + (size_t)K * l->group * P;       /* (Cout, G P) */
     for (int n0 = 0; n0 < N; n0 += l->group) {
         int G = GAN_MIN(l->group, N - n0);
-        be->nchw_to_cmajor(dt, dy + (size_t)n0 * l->out_size, G, Cout, P);
+        be->nchw_to_cmajor(be->ctx, dt, dy + (size_t)n0 * l->out_size, G, Cout, P);
         if (param_grads) {
-            be->im2col(cols, x + (size_t)n0 * l->in_size, G, &cs);
+            be->im2col(be->ctx, cols, x + (size_t)n0 * l->in_size, G, &cs);
             float beta = sn && n0 == 0 ? 0.0f : 1.0f; /* the spectral-norm slot is written */
-            be->gemm(false, true, Cout, K, G * P, 1.0f, dt, G * P, cols, G * P, beta, dW, K);
+            be->gemm(be->ctx, false, true, Cout, K, G * P, 1.0f, dt, G * P, cols, G * P, beta, dW, K);
         }
         if (dx) {
-            be->gemm(true, false, K, G * P, Cout, 1.0f, W, K, dt, G * P, 0.0f, cols, G * P);
-            be->col2im(dx + (size_t)n0 * l->in_size, cols, G, &cs);
+            be->gemm(be->ctx, true, false, K, G * P, Cout, 1.0f, W, K, dt, G * P, 0.0f, cols, G * P);
+            be->col2im(be->ctx, dx + (size_t)n0 * l->in_size, cols, G, &cs);
         }
     }
     if (param_grads) {
         if (sn) gan_sn_backward(l, be, Cout, K);
-        be->channel_bias_backward(db, dy, N, Cout, P);
+        be->channel_bias_backward(be->ctx, db, dy, N, Cout, P);
     }
 }
 

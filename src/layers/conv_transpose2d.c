@@ -64,19 +64,19 @@ static void conv_transpose2d_forward(gan_layer *l, const gan_backend *be, const 
     int Cin = l->in[0], Cout = l->units, K = Cout * cs.k * cs.k, P = cs.OH * cs.OW;
     const float *W = l->params, *b = l->params + (size_t)Cin * K;
     if (be->conv2d_backward_data) {
-        be->conv2d_backward_data(y, x, W, N, &cs, Cin);
-        be->channel_bias_forward(y, b, N, Cout, l->out[1] * l->out[2]);
+        be->conv2d_backward_data(be->ctx, y, x, W, N, &cs, Cin);
+        be->channel_bias_forward(be->ctx, y, b, N, Cout, l->out[1] * l->out[2]);
         return;
     }
     float *cols = l->scratch;                          /* (K, G P) */
     float *t = cols + (size_t)K * l->group * P;        /* (Cin, G P) */
     for (int n0 = 0; n0 < N; n0 += l->group) {
         int G = GAN_MIN(l->group, N - n0);
-        be->nchw_to_cmajor(t, x + (size_t)n0 * l->in_size, G, Cin, P);
-        be->gemm(true, false, K, G * P, Cin, 1.0f, W, K, t, G * P, 0.0f, cols, G * P);
-        be->col2im(y + (size_t)n0 * l->out_size, cols, G, &cs);
+        be->nchw_to_cmajor(be->ctx, t, x + (size_t)n0 * l->in_size, G, Cin, P);
+        be->gemm(be->ctx, true, false, K, G * P, Cin, 1.0f, W, K, t, G * P, 0.0f, cols, G * P);
+        be->col2im(be->ctx, y + (size_t)n0 * l->out_size, cols, G, &cs);
     }
-    be->channel_bias_forward(y, b, N, Cout, l->out[1] * l->out[2]);
+    be->channel_bias_forward(be->ctx, y, b, N, Cout, l->out[1] * l->out[2]);
 }
 
 static void conv_transpose2d_backward(gan_layer *l, const gan_backend *be, const float *x,
@@ -87,28 +87,28 @@ static void conv_transpose2d_backward(gan_layer *l, const gan_backend *be, const
     float *dW = l->grads, *db = l->grads + (size_t)Cin * K;
     if (be->conv2d_forward) {
         if (param_grads) {
-            be->conv2d_backward_weight(dW, dy, x, N, &cs, Cin, 1.0f);
-            be->channel_bias_backward(db, dy, N, Cout, l->out[1] * l->out[2]);
+            be->conv2d_backward_weight(be->ctx, dW, dy, x, N, &cs, Cin, 1.0f);
+            be->channel_bias_backward(be->ctx, db, dy, N, Cout, l->out[1] * l->out[2]);
         }
-        if (dx) be->conv2d_forward(dx, dy, l->params, NULL, N, &cs, Cin);
+        if (dx) be->conv2d_forward(be->ctx, dx, dy, l->params, NULL, N, &cs, Cin);
         return;
     }
     float *cols = l->scratch;                          /* (K, G P) */
     float *t = cols + (size_t)K * l->group * P;        /* (Cin, G P) */
     for (int n0 = 0; n0 < N; n0 += l->group) {
         int G = GAN_MIN(l->group, N - n0);
-        be->im2col(cols, dy + (size_t)n0 * l->out_size, G, &cs);
+        be->im2col(be->ctx, cols, dy + (size_t)n0 * l->out_size, G, &cs);
         if (param_grads) {
-            be->nchw_to_cmajor(t, x + (size_t)n0 * l->in_size, G, Cin, P);
-            be->gemm(false, true, Cin, K, G * P, 1.0f, t, G * P, cols, G * P, 1.0f, dW, K);
+            be->nchw_to_cmajor(be->ctx, t, x + (size_t)n0 * l->in_size, G, Cin, P);
+            be->gemm(be->ctx, false, true, Cin, K, G * P, 1.0f, t, G * P, cols, G * P, 1.0f, dW, K);
         }
         if (dx) {
-            be->gemm(false, false, Cin, G * P, K, 1.0f, l->params, K, cols, G * P, 0.0f, t,
+            be->gemm(be->ctx, false, false, Cin, G * P, K, 1.0f, l->params, K, cols, G * P, 0.0f, t,
                      G * P);
-            be->cmajor_to_nchw(dx + (size_t)n0 * l->in_size, t, NULL, G, Cin, P);
+            be->cmajor_to_nchw(be->ctx, dx + (size_t)n0 * l->in_size, t, NULL, G, Cin, P);
         }
     }
-    if (param_grads) be->channel_bias_backward(db, dy, N, Cout, l->out[1] * l->out[2]);
+    if (param_grads) be->channel_bias_backward(be->ctx, db, dy, N, Cout, l->out[1] * l->out[2]);
 }
 
 static int conv_transpose2d_tensors(const gan_layer *l, gan_layer_tensor *t, int max) {

@@ -39,9 +39,9 @@ static void dense_forward(gan_layer *l, const gan_backend *be, const float *x, f
                           bool train) {
     const float *W = l->params, *b = l->params + (size_t)l->units * l->in_size;
     if (l->spectral_norm) W = gan_sn_forward(l, be, l->units, l->in_size, train);
-    be->gemm(false, true, N, l->units, l->in_size, 1.0f, x, l->in_size, W, l->in_size, 0.0f, y,
+    be->gemm(be->ctx, false, true, N, l->units, l->in_size, 1.0f, x, l->in_size, W, l->in_size, 0.0f, y,
              l->units);
-    be->bias_forward(y, b, N, l->units);
+    be->bias_forward(be->ctx, y, b, N, l->units);
 }
 
 static void dense_backward(gan_layer *l, const gan_backend *be, const float *x, const float *y,
@@ -52,11 +52,11 @@ static void dense_backward(gan_layer *l, const gan_backend *be, const float *x, 
     if (param_grads) {
         float *dW = sn ? gan_sn_dw(l, out, in) : l->grads, *db = l->grads + (size_t)out * in;
         /* dW (+)= dy^T x; with spectral norm written to scratch, then mapped to dW0 */
-        be->gemm(true, false, out, in, N, 1.0f, dy, out, x, in, sn ? 0.0f : 1.0f, dW, in);
+        be->gemm(be->ctx, true, false, out, in, N, 1.0f, dy, out, x, in, sn ? 0.0f : 1.0f, dW, in);
         if (sn) gan_sn_backward(l, be, out, in);
-        be->bias_backward(db, dy, N, out);
+        be->bias_backward(be->ctx, db, dy, N, out);
     }
-    if (dx) be->gemm(false, false, N, in, out, 1.0f, dy, out, W, in, 0.0f, dx, in);
+    if (dx) be->gemm(be->ctx, false, false, N, in, out, 1.0f, dy, out, W, in, 0.0f, dx, in);
 }
 
 static int dense_tensors(const gan_layer *l, gan_layer_tensor *t, int max) {

@@ -25,9 +25,9 @@ static void dropout_forward(gan_layer *l, const gan_backend *be, const float *x,
     size_t n = (size_t)N * l->in_size;
     l->last_train = train;
     if (train)
-        be->dropout_forward(y, x, n, l->drop_p, l->rng_seed, l->rng_stream);
+        be->dropout_forward(be->ctx, y, x, n, l->drop_p, l->rng_seed, l->rng_stream);
     else
-        be->copy(y, x, n * sizeof *y);
+        be->copy(be->ctx, y, x, n * sizeof *y);
 }
 
 static void dropout_backward(gan_layer *l, const gan_backend *be, const float *x, const float *y,
@@ -35,9 +35,9 @@ static void dropout_backward(gan_layer *l, const gan_backend *be, const float *x
     if (!dx) return;
     size_t n = (size_t)N * l->in_size;
     if (l->last_train)
-        be->dropout_backward(dx, dy, n, l->drop_p, l->rng_seed, l->rng_stream);
+        be->dropout_backward(be->ctx, dx, dy, n, l->drop_p, l->rng_seed, l->rng_stream);
     else
-        be->copy(dx, dy, n * sizeof *dx);
+        be->copy(be->ctx, dx, dy, n * sizeof *dx);
 }
 
 static int dropout_tensors(const gan_layer *l, gan_layer_tensor *t, int max) {

@@ -35,14 +35,14 @@ static void label_init(gan_layer *l, uint64_t seed, uint64_t stream) {
 
 static void label_forward(gan_layer *l, const gan_backend *be, const float *x, float *y, int N,
                           bool train) {
-    be->label_concat_forward(y, x, l->labels, l->embed_dim ? l->params : NULL, N, l->in[0],
+    be->label_concat_forward(be->ctx, y, x, l->labels, l->embed_dim ? l->params : NULL, N, l->in[0],
                              l->in[1] * l->in[2], l->n_classes, label_channels(l));
 }
 
 static void label_backward(gan_layer *l, const gan_backend *be, const float *x, const float *y,
                            const float *dy, float *dx, int N, bool param_grads) {
     float *dtable = l->embed_dim && param_grads ? l->grads : NULL;
-    be->label_concat_backward(dx, dtable, dy, l->labels, N, l->in[0], l->in[1] * l->in[2],
+    be->label_concat_backward(be->ctx, dx, dtable, dy, l->labels, N, l->in[0], l->in[1] * l->in[2],
                               l->n_classes, label_channels(l));
 }
 

@@ -34,7 +34,7 @@ static void maxpool2d_init(gan_layer *l, uint64_t seed, uint64_t stream) {}
 static void maxpool2d_forward(gan_layer *l, const gan_backend *be, const float *x, float *y,
                               int N, bool train) {
     gan_conv_shape cs = pool_shape(l);
-    be->maxpool2d_forward(y, x, N, &cs);
+    be->maxpool2d_forward(be->ctx, y, x, N, &cs);
 }
 
 static void maxpool2d_backward(gan_layer *l, const gan_backend *be, const float *x,
@@ -42,7 +42,7 @@ static void maxpool2d_backward(gan_layer *l, const gan_backend *be, const float 
                                bool param_grads) {
     if (!dx) return;
     gan_conv_shape cs = pool_shape(l);
-    be->maxpool2d_backward(dx, x, y, dy, N, &cs);
+    be->maxpool2d_backward(be->ctx, dx, x, y, dy, N, &cs);
 }
 
 static int maxpool2d_tensors(const gan_layer *l, gan_layer_tensor *t, int max) {

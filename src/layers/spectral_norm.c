@@ -24,7 +24,7 @@ void gan_sn_init(gan_layer *l, uint64_t seed, uint64_t stream, int rows, int col
 const float *gan_sn_forward(gan_layer *l, const gan_backend *be, int rows, int cols, bool train) {
     size_t nw = (size_t)rows * cols;
     float *w = l->scratch, *sigma = l->scratch + 2 * nw;
-    be->spectral_norm_forward(w, sigma, l->state, l->state + rows, l->params, rows, cols, train,
+    be->spectral_norm_forward(be->ctx, w, sigma, l->state, l->state + rows, l->params, rows, cols, train,
                               GAN_SN_EPS);
     return w;
 }
@@ -35,7 +35,7 @@ float *gan_sn_dw(gan_layer *l, int rows, int cols) {
 
 void gan_sn_backward(gan_layer *l, const gan_backend *be, int rows, int cols) {
     size_t nw = (size_t)rows * cols;
-    be->spectral_norm_backward(l->grads, l->scratch + nw, l->scratch, l->state, l->state + rows,
+    be->spectral_norm_backward(be->ctx, l->grads, l->scratch + nw, l->scratch, l->state, l->state + rows,
                                l->scratch + 2 * nw, rows, cols);
 }
 

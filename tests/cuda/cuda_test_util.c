@@ -38,7 +38,7 @@ float *host_random(size_t n, float lo, float hi) {
 
 void *dev_alloc(size_t bytes) {
     void *p = NULL;
-    if (gpu->mem_alloc(&p, bytes) != GAN_OK) {
+    if (gpu->mem_alloc(gpu->ctx, &p, bytes) != GAN_OK) {
         fprintf(stderr, "mem_alloc(%zu): %s\n", bytes, gan_last_error());
         abort();
     }
@@ -47,8 +47,8 @@ void *dev_alloc(size_t bytes) {
 
 void *dev_upload_bytes(const void *h, size_t bytes) {
     void *d = dev_alloc(bytes);
-    gpu->copy_to_device(d, h, bytes);
-    CHECK_OK(gpu->synchronize());
+    gpu->copy_to_device(gpu->ctx, d, h, bytes);
+    CHECK_OK(gpu->synchronize(gpu->ctx));
     return d;
 }
 
@@ -59,7 +59,7 @@ float *dev_upload(const float *h, size_t n) {
 float *dev_download(const float *d, size_t n) {
     float *h = malloc((n ? n : 1) * sizeof *h);
     if (!h) abort();
-    CHECK_OK(gpu->copy_to_host(h, d, n * sizeof *h));
+    CHECK_OK(gpu->copy_to_host(gpu->ctx, h, d, n * sizeof *h));
     return h;
 }
 

@@ -50,7 +50,7 @@ static float *host_copy(const float *x, size_t n) {
 
 static void *dev_alloc(size_t bytes) {
     void *p = NULL;
-    gan_status s = gpu->mem_alloc(&p, bytes);
+    gan_status s = gpu->mem_alloc(gpu->ctx, &p, bytes);
     if (s != GAN_OK) {
         fprintf(stderr, "mem_alloc(%zu): %s\n", bytes, gan_last_error());
         abort();
@@ -60,7 +60,7 @@ static void *dev_alloc(size_t bytes) {
 
 static float *dev_upload(const float *h, size_t n) {
     float *d = dev_alloc(n * sizeof *d);
-    gpu->copy_to_device(d, h, n * sizeof *d);
+    gpu->copy_to_device(gpu->ctx, d, h, n * sizeof *d);
     return d;
 }
 
@@ -68,7 +68,7 @@ static float *dev_upload(const float *h, size_t n) {
 static float *dev_download(const float *d, size_t n) {
     float *h = malloc((n ? n : 1) * sizeof *h);
     if (!h) abort();
-    CHECK_OK(gpu->copy_to_host(h, d, n * sizeof *h));
+    CHECK_OK(gpu->copy_to_host(gpu->ctx, h, d, n * sizeof *h));
     return h;
 }
 
@@ -128,8 +128,8 @@ static void gemm_case(bool ta, bool tb, int M, int N, int K, int pad, float alph
     if (beta == 0.0f)
         for (size_t i = 0; i < nc; i++) C[i] = NAN; /* beta = 0 must not read C */
     float *dA = dev_upload(A, na), *dB = dev_upload(B, nb), *dC = dev_upload(C, nc);
-    cpu->gemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-    gpu->gemm(ta, tb, M, N, K, alpha, dA, lda, dB, ldb, beta, dC, ldc);
+    cpu->gemm(cpu->ctx, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    gpu->gemm(gpu->ctx, ta, tb, M, N, K, alpha, dA, lda, dB, ldb, beta, dC, ldc);
     float *h = dev_download(dC, nc);
     /* compare the M x N window only (padding columns are untouched on both) */
     double worst = 0;
@@ -144,9 +144,9 @@ static void gemm_case(bool ta, bool tb, int M, int N, int K, int pad, float alph
     free(A);
     free(B);
     free(C);
-    gpu->mem_free(dA);
-    gpu->mem_free(dB);
-    gpu->mem_free(dC);
+    gpu->mem_free(gpu->ctx, dA);
+    gpu->mem_free(gpu->ctx, dB);
+    gpu->mem_free(gpu->ctx, dC);
 }
 
 static void test_gemm(void) {
@@ -167,7 +167,7 @@ static void test_gemm(void) {
     CHECK_OK(gan_backend_cuda_set_math(GAN_CUDA_MATH_PEDANTIC));
     gemm_case(false, true, 129, 784, 1025, 0, 1.0f, 0.5f, 0x1.0p-21, 1e-5);
     CHECK_OK(gan_backend_cuda_set_math(GAN_CUDA_MATH_FP32));
-    CHECK_OK(gpu->synchronize());
+    CHECK_OK(gpu->synchronize(gpu->ctx));
 }
 
 /* ------------------------------------------------------- (N, F) kernels */
@@ -184,11 +184,11 @@ static void test_bias(int N, int F) {
     float *dy_ = host_random(n, -1, 1);
     float *dY = dev_upload(y, n), *dB = dev_upload(b, (size_t)F), *dDB = dev_upload(db, (size_t)F);
     float *dDY = dev_upload(dy_, n);
-    cpu->bias_forward(y, b, N, F);
-    gpu->bias_forward(dY, dB, N, F);
+    cpu->bias_forward(cpu->ctx, y, b, N, F);
+    gpu->bias_forward(gpu->ctx, dY, dB, N, F);
     expect_close("bias_forward", dY, y, n, 1e-6, 1e-6);
-    cpu->bias_backward(db, dy_, N, F);
-    gpu->bias_backward(dDB, dDY, N, F);
+    cpu->bias_backward(cpu->ctx, db, dy_, N, F);
+    gpu->bias_backward(gpu->ctx, dDB, dDY, N, F);
     char what[64];
     snprintf(what, sizeof what, "bias_backward N=%d F=%d", N, F);
     expect_close(what, dDB, db, (size_t)F, 1e-6 * N + 1e-5, 1e-4);
@@ -196,10 +196,10 @@ static void test_bias(int N, int F) {
     free(b);
     free(db);
     free(dy_);
-    gpu->mem_free(dY);
-    gpu->mem_free(dB);
-    gpu->mem_free(dDB);
-    gpu->mem_free(dDY);
+    gpu->mem_free(gpu->ctx, dY);
+    gpu->mem_free(gpu->ctx, dB);
+    gpu->mem_free(gpu->ctx, dDB);
+    gpu->mem_free(gpu->ctx, dDY);
 }
 
 static void test_batchnorm(int N, int F) {
@@ -215,15 +215,15 @@ static void test_batchnorm(int N, int F) {
     char what[96];
 
     /* inference mode with the (random) running statistics */
-    cpu->batchnorm_forward_infer(y, x, rm, rv, gamma, beta, N, F, eps);
-    gpu->batchnorm_forward_infer(dY, dX, dRM, dRV, dG, dBt, N, F, eps);
+    cpu->batchnorm_forward_infer(cpu->ctx, y, x, rm, rv, gamma, beta, N, F, eps);
+    gpu->batchnorm_forward_infer(gpu->ctx, dY, dX, dRM, dRV, dG, dBt, N, F, eps);
     snprintf(what, sizeof what, "batchnorm_forward_infer N=%d F=%d", N, F);
     expect_close(what, dY, y, n, 1e-6, 1e-6);
 
     /* training mode */
     double atol = 1e-6 * N + 1e-5, rtol = 1e-4;
-    cpu->batchnorm_forward_train(y, mean, rstd, rm, rv, x, gamma, beta, N, F, momentum, eps);
-    gpu->batchnorm_forward_train(dY, dMean, dRstd, dRM, dRV, dX, dG, dBt, N, F, momentum, eps);
+    cpu->batchnorm_forward_train(cpu->ctx, y, mean, rstd, rm, rv, x, gamma, beta, N, F, momentum, eps);
+    gpu->batchnorm_forward_train(gpu->ctx, dY, dMean, dRstd, dRM, dRV, dX, dG, dBt, N, F, momentum, eps);
     snprintf(what, sizeof what, "batchnorm_forward_train y N=%d F=%d", N, F);
     expect_close(what, dY, y, n, 1e-4, rtol);
     snprintf(what, sizeof what, "batchnorm_forward_train mean N=%d F=%d", N, F);
@@ -240,10 +240,10 @@ static void test_batchnorm(int N, int F) {
     float *dgamma = host_random(f, -1, 1), *dbeta = host_random(f, -1, 1);
     float *dDY = dev_upload(dy_, n), *dDX = dev_upload(dx, n);
     float *dDG = dev_upload(dgamma, f), *dDB = dev_upload(dbeta, f);
-    gpu->copy_to_device(dMean, mean, f * sizeof *mean);
-    gpu->copy_to_device(dRstd, rstd, f * sizeof *rstd);
-    cpu->batchnorm_backward(dx, dgamma, dbeta, dy_, x, mean, rstd, gamma, N, F);
-    gpu->batchnorm_backward(dDX, dDG, dDB, dDY, dX, dMean, dRstd, dG, N, F);
+    gpu->copy_to_device(gpu->ctx, dMean, mean, f * sizeof *mean);
+    gpu->copy_to_device(gpu->ctx, dRstd, rstd, f * sizeof *rstd);
+    cpu->batchnorm_backward(cpu->ctx, dx, dgamma, dbeta, dy_, x, mean, rstd, gamma, N, F);
+    gpu->batchnorm_backward(gpu->ctx, dDX, dDG, dDB, dDY, dX, dMean, dRstd, dG, N, F);
     snprintf(what, sizeof what, "batchnorm_backward dx N=%d F=%d", N, F);
     expect_close(what, dDX, dx, n, 1e-4, 1e-3);
     snprintf(what, sizeof what, "batchnorm_backward dgamma N=%d F=%d", N, F);
@@ -252,18 +252,18 @@ static void test_batchnorm(int N, int F) {
     expect_close(what, dDB, dbeta, f, atol, rtol);
     /* NULL outputs are skipped: only dx, then only the parameter grads */
     float *dx2 = host_copy(dx, n);
-    cpu->batchnorm_backward(dx2, NULL, NULL, dy_, x, mean, rstd, gamma, N, F);
-    gpu->batchnorm_backward(dDX, NULL, NULL, dDY, dX, dMean, dRstd, dG, N, F);
+    cpu->batchnorm_backward(cpu->ctx, dx2, NULL, NULL, dy_, x, mean, rstd, gamma, N, F);
+    gpu->batchnorm_backward(gpu->ctx, dDX, NULL, NULL, dDY, dX, dMean, dRstd, dG, N, F);
     expect_close("batchnorm_backward dx only", dDX, dx2, n, 1e-4, 1e-3);
-    cpu->batchnorm_backward(NULL, dgamma, dbeta, dy_, x, mean, rstd, gamma, N, F);
-    gpu->batchnorm_backward(NULL, dDG, dDB, dDY, dX, dMean, dRstd, dG, N, F);
+    cpu->batchnorm_backward(cpu->ctx, NULL, dgamma, dbeta, dy_, x, mean, rstd, gamma, N, F);
+    gpu->batchnorm_backward(gpu->ctx, NULL, dDG, dDB, dDY, dX, dMean, dRstd, dG, N, F);
     expect_close("batchnorm_backward dgamma only", dDG, dgamma, f, 2 * atol, rtol);
     expect_close("batchnorm_backward dbeta only", dDB, dbeta, f, 2 * atol, rtol);
 
     float *host[] = {x, gamma, beta, rm, rv, y, mean, rstd, dy_, dx, dgamma, dbeta, dx2};
     for (size_t i = 0; i < sizeof host / sizeof host[0]; i++) free(host[i]);
     float *dev[] = {dX, dG, dBt, dRM, dRV, dY, dMean, dRstd, dDY, dDX, dDG, dDB};
-    for (size_t i = 0; i < sizeof dev / sizeof dev[0]; i++) gpu->mem_free(dev[i]);
+    for (size_t i = 0; i < sizeof dev / sizeof dev[0]; i++) gpu->mem_free(gpu->ctx, dev[i]);
 }
 
 /* ---------------------------------------------------------- element-wise */
@@ -277,22 +277,22 @@ static void test_elementwise(size_t n) {
     float *dX = dev_upload(x, n), *dDY = dev_upload(dy_, n);
     float *dY = dev_upload(y, n), *dDX = dev_upload(dx, n);
 
-    cpu->leaky_relu_forward(y, x, n, 0.2f);
-    gpu->leaky_relu_forward(dY, dX, n, 0.2f);
+    cpu->leaky_relu_forward(cpu->ctx, y, x, n, 0.2f);
+    gpu->leaky_relu_forward(gpu->ctx, dY, dX, n, 0.2f);
     expect_ulp("leaky_relu_forward", dY, y, n, 0);
-    cpu->leaky_relu_backward(dx, x, dy_, n, 0.2f);
-    gpu->leaky_relu_backward(dDX, dX, dDY, n, 0.2f);
+    cpu->leaky_relu_backward(cpu->ctx, dx, x, dy_, n, 0.2f);
+    gpu->leaky_relu_backward(gpu->ctx, dDX, dX, dDY, n, 0.2f);
     expect_ulp("leaky_relu_backward", dDX, dx, n, 0);
 
-    cpu->tanh_forward(y, x, n);
-    gpu->tanh_forward(dY, dX, n);
+    cpu->tanh_forward(cpu->ctx, y, x, n);
+    gpu->tanh_forward(gpu->ctx, dY, dX, n);
     expect_ulp("tanh_forward", dY, y, n, 4);
-    gpu->copy_to_device(dY, y, n * sizeof *y); /* backward from the same y */
-    cpu->tanh_backward(dx, y, dy_, n);
-    gpu->tanh_backward(dDX, dY, dDY, n);
+    gpu->copy_to_device(gpu->ctx, dY, y, n * sizeof *y); /* backward from the same y */
+    cpu->tanh_backward(cpu->ctx, dx, y, dy_, n);
+    gpu->tanh_backward(gpu->ctx, dDX, dY, dDY, n);
     expect_close("tanh_backward", dDX, dx, n, 1e-6, 1e-6);
 
-    gpu->zero(dX, n);
+    gpu->zero(gpu->ctx, dX, n);
     float *z = dev_download(dX, n);
     size_t nonzero = 0;
     for (size_t i = 0; i < n; i++) nonzero += z[i] != 0.0f;
@@ -303,10 +303,10 @@ static void test_elementwise(size_t n) {
     free(dy_);
     free(y);
     free(dx);
-    gpu->mem_free(dX);
-    gpu->mem_free(dDY);
-    gpu->mem_free(dY);
-    gpu->mem_free(dDX);
+    gpu->mem_free(gpu->ctx, dX);
+    gpu->mem_free(gpu->ctx, dDY);
+    gpu->mem_free(gpu->ctx, dY);
+    gpu->mem_free(gpu->ctx, dDX);
 }
 
 /* ------------------------------------------------------------------- loss */
@@ -325,15 +325,15 @@ static void test_bce(size_t n) {
     char what[64];
 
     double p_cpu = 0, p_gpu = 0;
-    double loss_cpu = cpu->bce_logits(dl, l, t, n, scale, &p_cpu);
-    double loss_gpu = gpu->bce_logits(dDL, dL, dT, n, scale, &p_gpu);
+    double loss_cpu = cpu->bce_logits(cpu->ctx, dl, l, t, n, scale, &p_cpu);
+    double loss_gpu = gpu->bce_logits(gpu->ctx, dDL, dL, dT, n, scale, &p_gpu);
     snprintf(what, sizeof what, "bce_logits dl n=%zu", n);
     expect_close(what, dDL, dl, n, 5e-7, 1e-5);
     CHECK_MSG(fabs(loss_gpu - loss_cpu) <= 1e-5 * n + 1e-5 * fabs(loss_cpu),
               "bce_logits loss n=%zu: gpu %.9g cpu %.9g", n, loss_gpu, loss_cpu);
     CHECK_MSG(fabs(p_gpu - p_cpu) <= 1e-5 * n + 1e-5 * fabs(p_cpu),
               "bce_logits prob sum n=%zu: gpu %.9g cpu %.9g", n, p_gpu, p_cpu);
-    CHECK(gpu->bce_logits(NULL, dL, dT, n, scale, NULL) == loss_gpu); /* deterministic */
+    CHECK(gpu->bce_logits(gpu->ctx, NULL, dL, dT, n, scale, NULL) == loss_gpu); /* deterministic */
 
     /* accumulate twice into a device buffer that starts non-zero */
     float sums[2] = {1.5f, 2.5f};
@@ -349,16 +349,16 @@ static void test_bce(size_t n) {
               sums[1]);
     expect_close("bce_logits_acc dl", dDL, dl, n, 5e-7, 1e-5);
     gpu->bce_logits_acc(NULL, dL, dT, n, scale, dS); /* dl may be NULL */
-    CHECK_OK(gpu->synchronize());
+    CHECK_OK(gpu->synchronize(gpu->ctx));
 
     free(got);
     free(l);
     free(t);
     free(dl);
-    gpu->mem_free(dL);
-    gpu->mem_free(dT);
-    gpu->mem_free(dDL);
-    gpu->mem_free(dS);
+    gpu->mem_free(gpu->ctx, dL);
+    gpu->mem_free(gpu->ctx, dT);
+    gpu->mem_free(gpu->ctx, dDL);
+    gpu->mem_free(gpu->ctx, dS);
 }
 
 /* ------------------------------------------------------------------- adam */
@@ -376,8 +376,8 @@ static void test_loss_terms(size_t n) {
         float sums[2] = {1.5f, 2.5f};
         float *dS = dev_upload(sums, 2);
         for (int k = 0; k < 2; k++) {
-            cpu->loss_acc(dl, l, n, cases[c].term, cases[c].t, 0.5f, sums);
-            gpu->loss_acc(dDL, dL, n, cases[c].term, cases[c].t, 0.5f, dS);
+            cpu->loss_acc(cpu->ctx, dl, l, n, cases[c].term, cases[c].t, 0.5f, sums);
+            gpu->loss_acc(gpu->ctx, dDL, dL, n, cases[c].term, cases[c].t, 0.5f, dS);
         }
         char what[80];
         snprintf(what, sizeof what, "loss_acc term %d t %g dl n=%zu", (int)cases[c].term,
@@ -388,30 +388,30 @@ static void test_loss_terms(size_t n) {
         double err = test_max_rel_err(got, sums, 2, 1e-5 * n * 200 + 1e-5, 1e-5);
         CHECK_MSG(err <= 1.0, "%s: sums gpu (%.9g, %.9g) cpu (%.9g, %.9g)", what, got[0],
                   got[1], sums[0], sums[1]);
-        gpu->loss_acc(NULL, dL, n, cases[c].term, cases[c].t, 0.5f, dS); /* dl may be NULL */
+        gpu->loss_acc(gpu->ctx, NULL, dL, n, cases[c].term, cases[c].t, 0.5f, dS); /* dl may be NULL */
         free(got);
-        gpu->mem_free(dS);
+        gpu->mem_free(gpu->ctx, dS);
     }
-    CHECK_OK(gpu->synchronize());
+    CHECK_OK(gpu->synchronize(gpu->ctx));
     free(l);
     free(dl);
-    gpu->mem_free(dL);
-    gpu->mem_free(dDL);
+    gpu->mem_free(gpu->ctx, dL);
+    gpu->mem_free(gpu->ctx, dDL);
 }
 
 static void test_ema_clamp(size_t n) {
     float *avg = host_random(n, -1, 1), *x = host_random(n, -1, 1);
     float *dA = dev_upload(avg, n), *dX = dev_upload(x, n);
-    cpu->ema_update(avg, x, n, 0.999f);
-    gpu->ema_update(dA, dX, n, 0.999f);
+    cpu->ema_update(cpu->ctx, avg, x, n, 0.999f);
+    gpu->ema_update(gpu->ctx, dA, dX, n, 0.999f);
     expect_close("ema_update", dA, avg, n, 0, 0);
-    cpu->clamp(avg, n, -0.01f, 0.02f);
-    gpu->clamp(dA, n, -0.01f, 0.02f);
+    cpu->clamp(cpu->ctx, avg, n, -0.01f, 0.02f);
+    gpu->clamp(gpu->ctx, dA, n, -0.01f, 0.02f);
     expect_close("clamp", dA, avg, n, 0, 0);
     free(avg);
     free(x);
-    gpu->mem_free(dA);
-    gpu->mem_free(dX);
+    gpu->mem_free(gpu->ctx, dA);
+    gpu->mem_free(gpu->ctx, dX);
 }
 
 static void test_adam(size_t n) {
@@ -422,8 +422,8 @@ static void test_adam(size_t n) {
     float *dG = dev_upload(g, n);
     for (int step = 1; step <= 3; step++) {
         float lr_t = lr * (float)step;
-        cpu->adam(p, m, v, g, n, lr_t, b1, b2, eps);
-        gpu->adam(dP, dM, dV, dG, n, lr_t, b1, b2, eps);
+        cpu->adam(cpu->ctx, p, m, v, g, n, lr_t, b1, b2, eps);
+        gpu->adam(gpu->ctx, dP, dM, dV, dG, n, lr_t, b1, b2, eps);
     }
     expect_close("adam p", dP, p, n, 1e-6, 1e-6);
     expect_close("adam m", dM, m, n, 1e-6, 1e-6);
@@ -435,15 +435,15 @@ static void test_adam(size_t n) {
     int64_t *dT = dev_alloc(sizeof(int64_t));
     float *dLR = dev_alloc(sizeof(float));
     for (int step = 1; step <= 5; step++) {
-        cpu->adam_schedule(&t_cpu, &lr_cpu, lr, b1, b2);
-        cpu->adam_device_lr(p, m, v, g, n, &lr_cpu, b1, b2, eps);
-        gpu->adam_schedule(dT, dLR, lr, b1, b2);
-        gpu->adam_device_lr(dP, dM, dV, dG, n, dLR, b1, b2, eps);
+        cpu->adam_schedule(cpu->ctx, &t_cpu, &lr_cpu, lr, b1, b2);
+        cpu->adam_device_lr(cpu->ctx, p, m, v, g, n, &lr_cpu, b1, b2, eps);
+        gpu->adam_schedule(gpu->ctx, dT, dLR, lr, b1, b2);
+        gpu->adam_device_lr(gpu->ctx, dP, dM, dV, dG, n, dLR, b1, b2, eps);
     }
     int64_t t_gpu = 0;
     float lr_gpu = 0;
-    CHECK_OK(gpu->copy_to_host(&t_gpu, dT, sizeof t_gpu));
-    CHECK_OK(gpu->copy_to_host(&lr_gpu, dLR, sizeof lr_gpu));
+    CHECK_OK(gpu->copy_to_host(gpu->ctx, &t_gpu, dT, sizeof t_gpu));
+    CHECK_OK(gpu->copy_to_host(gpu->ctx, &lr_gpu, dLR, sizeof lr_gpu));
     CHECK_MSG(t_gpu == 5 && t_cpu == 5, "adam_schedule t: gpu %lld cpu %lld", (long long)t_gpu,
               (long long)t_cpu);
     CHECK_MSG(ulp_diff(lr_gpu, lr_cpu) <= 1, "adam_schedule lr_t: gpu %.9g cpu %.9g", lr_gpu,
@@ -459,12 +459,12 @@ static void test_adam(size_t n) {
     free(m);
     free(v);
     free(g);
-    gpu->mem_free(dP);
-    gpu->mem_free(dM);
-    gpu->mem_free(dV);
-    gpu->mem_free(dG);
-    gpu->mem_free(dT);
-    gpu->mem_free(dLR);
+    gpu->mem_free(gpu->ctx, dP);
+    gpu->mem_free(gpu->ctx, dM);
+    gpu->mem_free(gpu->ctx, dV);
+    gpu->mem_free(gpu->ctx, dG);
+    gpu->mem_free(gpu->ctx, dT);
+    gpu->mem_free(gpu->ctx, dLR);
 }
 
 /* -------------------------------------------------------------------- rng */
@@ -474,12 +474,12 @@ static void test_rng(uint64_t seed, uint64_t stream, size_t n) {
     if (!ref) abort();
     float *d = dev_alloc(n * sizeof *d);
 
-    cpu->rng_uniform(seed, stream, ref, n);
-    gpu->rng_uniform(seed, stream, d, n);
+    cpu->rng_uniform(cpu->ctx, seed, stream, ref, n);
+    gpu->rng_uniform(gpu->ctx, seed, stream, d, n);
     expect_ulp("rng_uniform", d, ref, n, 0);
 
-    cpu->rng_normal(seed, stream, ref, n);
-    gpu->rng_normal(seed, stream, d, n);
+    cpu->rng_normal(cpu->ctx, seed, stream, ref, n);
+    gpu->rng_normal(gpu->ctx, seed, stream, d, n);
     float *h = dev_download(d, n);
     size_t inexact = 0;
     for (size_t i = 0; i < n; i++) inexact += h[i] != ref[i];
@@ -490,67 +490,67 @@ static void test_rng(uint64_t seed, uint64_t stream, size_t n) {
     free(h);
 
     uint64_t *dS = dev_alloc(sizeof stream);
-    gpu->copy_to_device(dS, &stream, sizeof stream);
-    gpu->mem_set(d, 0xFF, n * sizeof *d);
-    gpu->rng_normal_dev(seed, dS, d, n);
+    gpu->copy_to_device(gpu->ctx, dS, &stream, sizeof stream);
+    gpu->mem_set(gpu->ctx, d, 0xFF, n * sizeof *d);
+    gpu->rng_normal_dev(gpu->ctx, seed, dS, d, n);
     h = dev_download(d, n);
     float *again = malloc(n * sizeof *again);
     if (!again) abort();
-    gpu->rng_normal(seed, stream, d, n);
-    CHECK_OK(gpu->copy_to_host(again, d, n * sizeof *again));
+    gpu->rng_normal(gpu->ctx, seed, stream, d, n);
+    CHECK_OK(gpu->copy_to_host(gpu->ctx, again, d, n * sizeof *again));
     CHECK_MSG(memcmp(h, again, n * sizeof *h) == 0, "rng_normal_dev differs from rng_normal");
     free(again);
     free(h);
     free(ref);
-    gpu->mem_free(d);
-    gpu->mem_free(dS);
+    gpu->mem_free(gpu->ctx, d);
+    gpu->mem_free(gpu->ctx, dS);
 }
 
 /* ------------------------------------------------------- memory, errors */
 
 static void test_memory(void) {
     void *p = NULL;
-    CHECK_OK(gpu->mem_alloc(&p, 1000));
+    CHECK_OK(gpu->mem_alloc(gpu->ctx, &p, 1000));
     CHECK(p != NULL && (uintptr_t)p % 256 == 0);
     unsigned char *h = malloc(1000);
     if (!h) abort();
-    CHECK_OK(gpu->copy_to_host(h, p, 1000));
+    CHECK_OK(gpu->copy_to_host(gpu->ctx, h, p, 1000));
     size_t nonzero = 0;
     for (int i = 0; i < 1000; i++) nonzero += h[i] != 0;
     CHECK_MSG(nonzero == 0, "mem_alloc: %zu bytes not zeroed", nonzero);
 
     void *q = NULL;
-    CHECK_OK(gpu->mem_alloc(&q, 1000));
-    gpu->mem_set(p, 0x5A, 1000);
-    gpu->copy(q, p, 600);
-    CHECK_OK(gpu->copy_to_host(h, q, 1000));
+    CHECK_OK(gpu->mem_alloc(gpu->ctx, &q, 1000));
+    gpu->mem_set(gpu->ctx, p, 0x5A, 1000);
+    gpu->copy(gpu->ctx, q, p, 600);
+    CHECK_OK(gpu->copy_to_host(gpu->ctx, h, q, 1000));
     CHECK(h[0] == 0x5A && h[599] == 0x5A && h[600] == 0 && h[999] == 0);
-    gpu->mem_free(p);
-    gpu->mem_free(q);
+    gpu->mem_free(gpu->ctx, p);
+    gpu->mem_free(gpu->ctx, q);
     free(h);
 
-    CHECK_OK(gpu->mem_alloc(&p, 0));
+    CHECK_OK(gpu->mem_alloc(gpu->ctx, &p, 0));
     CHECK(p == NULL);
-    gpu->mem_free(NULL);
+    gpu->mem_free(gpu->ctx, NULL);
 
     /* out of memory: reported with the size, and the backend goes on */
     size_t huge = (size_t)1 << 50;
-    gan_status s = gpu->mem_alloc(&p, huge);
+    gan_status s = gpu->mem_alloc(gpu->ctx, &p, huge);
     CHECK(s == GAN_ERR_OUT_OF_MEMORY && p == NULL);
     CHECK_MSG(strstr(gan_last_error(), "1125899906842624") != NULL, "message: %s",
               gan_last_error());
-    CHECK_OK(gpu->mem_alloc(&p, 64));
-    CHECK_OK(gpu->synchronize());
-    gpu->mem_free(p);
+    CHECK_OK(gpu->mem_alloc(gpu->ctx, &p, 64));
+    CHECK_OK(gpu->synchronize(gpu->ctx));
+    gpu->mem_free(gpu->ctx, p);
 
     /* an unknown device fails cleanly and leaves this one working */
     CHECK(gan_backend_cuda_init(1 << 20) == GAN_ERR_UNSUPPORTED);
     CHECK_MSG(strstr(gan_last_error(), "no CUDA device 1048576") != NULL, "message: %s",
               gan_last_error());
-    CHECK_OK(gpu->mem_alloc(&p, 64));
-    gpu->mem_set(p, 1, 64);
-    CHECK_OK(gpu->synchronize());
-    gpu->mem_free(p);
+    CHECK_OK(gpu->mem_alloc(gpu->ctx, &p, 64));
+    gpu->mem_set(gpu->ctx, p, 1, 64);
+    CHECK_OK(gpu->synchronize(gpu->ctx));
+    gpu->mem_free(gpu->ctx, p);
 }
 
 /* ------------------------------------------------------------------ graph */
@@ -566,12 +566,12 @@ struct step_bufs {
 enum { GB = 64, GK = 33, GN = 7 };
 
 static void run_step(const gan_backend *be, struct step_bufs *s) {
-    be->rng_normal_dev(7, s->stream, s->z, (size_t)GB * GK);
-    be->gemm(false, false, GB, GN, GK, 1.0f, s->z, GK, s->w, GN, 0.0f, s->y, GN);
-    be->bias_forward(s->y, s->b, GB, GN);
+    be->rng_normal_dev(be->ctx, 7, s->stream, s->z, (size_t)GB * GK);
+    be->gemm(be->ctx, false, false, GB, GN, GK, 1.0f, s->z, GK, s->w, GN, 0.0f, s->y, GN);
+    be->bias_forward(be->ctx, s->y, s->b, GB, GN);
     be->bce_logits_acc(s->dl, s->y, s->t, (size_t)GB * GN, 1.0f / GB, s->sums);
-    be->adam_schedule(s->step, s->lr_t, 1e-3f, 0.5f, 0.999f);
-    be->adam_device_lr(s->w, s->m, s->v, s->dl, (size_t)GK * GN, s->lr_t, 0.5f, 0.999f, 1e-7f);
+    be->adam_schedule(be->ctx, s->step, s->lr_t, 1e-3f, 0.5f, 0.999f);
+    be->adam_device_lr(be->ctx, s->w, s->m, s->v, s->dl, (size_t)GK * GN, s->lr_t, 0.5f, 0.999f, 1e-7f);
 }
 
 static void alloc_step(const gan_backend *be, struct step_bufs *s, const float *w0,
@@ -580,22 +580,22 @@ static void alloc_step(const gan_backend *be, struct step_bufs *s, const float *
     float **slots[] = {&s->z, &s->w, &s->b, &s->y, &s->t, &s->dl, &s->sums, &s->lr_t, &s->m, &s->v};
     for (int i = 0; i < 10; i++) {
         void *p = NULL;
-        CHECK_OK(be->mem_alloc(&p, sizes[i] * sizeof(float)));
+        CHECK_OK(be->mem_alloc(be->ctx, &p, sizes[i] * sizeof(float)));
         *slots[i] = p;
     }
     void *p = NULL;
-    CHECK_OK(be->mem_alloc(&p, sizeof(int64_t)));
+    CHECK_OK(be->mem_alloc(be->ctx, &p, sizeof(int64_t)));
     s->step = p;
-    CHECK_OK(be->mem_alloc(&p, sizeof(uint64_t)));
+    CHECK_OK(be->mem_alloc(be->ctx, &p, sizeof(uint64_t)));
     s->stream = p;
-    be->copy_to_device(s->w, w0, GK * GN * sizeof(float));
-    be->copy_to_device(s->t, t0, GB * GN * sizeof(float));
+    be->copy_to_device(be->ctx, s->w, w0, GK * GN * sizeof(float));
+    be->copy_to_device(be->ctx, s->t, t0, GB * GN * sizeof(float));
 }
 
 static void free_step(const gan_backend *be, struct step_bufs *s) {
     void *all[] = {s->z, s->w, s->b, s->y, s->t, s->dl, s->sums, s->lr_t, s->m, s->v, s->step,
                    s->stream};
-    for (int i = 0; i < 12; i++) be->mem_free(all[i]);
+    for (int i = 0; i < 12; i++) be->mem_free(be->ctx, all[i]);
 }
 
 static void test_graph(void) {
@@ -605,33 +605,33 @@ static void test_graph(void) {
     alloc_step(gpu, &g, w0, t0);
     /* warm up: the first call of a cuBLAS kernel may load it, which should
      * happen outside the capture (y is overwritten by the step) */
-    gpu->gemm(false, false, GB, GN, GK, 1.0f, g.z, GK, g.w, GN, 0.0f, g.y, GN);
-    CHECK_OK(gpu->synchronize());
+    gpu->gemm(gpu->ctx, false, false, GB, GN, GK, 1.0f, g.z, GK, g.w, GN, 0.0f, g.y, GN);
+    CHECK_OK(gpu->synchronize(gpu->ctx));
 
     gan_graph *graph = NULL;
-    CHECK_OK(gpu->graph_begin());
+    CHECK_OK(gpu->graph_begin(gpu->ctx));
     run_step(gpu, &g);
-    CHECK_OK(gpu->graph_end(&graph));
+    CHECK_OK(gpu->graph_end(gpu->ctx, &graph));
     CHECK(graph != NULL);
-    CHECK(cpu->graph_begin() == GAN_ERR_UNSUPPORTED);
+    CHECK(cpu->graph_begin(cpu->ctx) == GAN_ERR_UNSUPPORTED);
 
     for (uint64_t k = 0; k < 4; k++) {
         uint64_t stream = gan_rng_stream(GAN_RNG_NOISE, k);
         *c.stream = stream;
         run_step(cpu, &c);
-        gpu->copy_to_device(g.stream, &stream, sizeof stream);
-        CHECK_OK(gpu->graph_replay(graph));
-        CHECK_OK(gpu->synchronize()); /* `stream` must outlive the queued copy */
+        gpu->copy_to_device(gpu->ctx, g.stream, &stream, sizeof stream);
+        CHECK_OK(gpu->graph_replay(gpu->ctx, graph));
+        CHECK_OK(gpu->synchronize(gpu->ctx)); /* `stream` must outlive the queued copy */
     }
     int64_t steps = 0;
-    CHECK_OK(gpu->copy_to_host(&steps, g.step, sizeof steps));
+    CHECK_OK(gpu->copy_to_host(gpu->ctx, &steps, g.step, sizeof steps));
     CHECK_MSG(steps == 4, "graph replays advanced the step to %lld", (long long)steps);
     expect_close("graph: weights after 4 replays", g.w, c.w, GK * GN, 1e-5, 1e-4);
     expect_close("graph: loss sums", g.sums, c.sums, 2, 1e-3, 1e-4);
     expect_close("graph: last noise", g.z, c.z, GB * GK, 0, 1.2e-7);
-    gpu->graph_free(graph);
-    gpu->graph_free(NULL);
-    CHECK_OK(gpu->synchronize());
+    gpu->graph_free(gpu->ctx, graph);
+    gpu->graph_free(gpu->ctx, NULL);
+    CHECK_OK(gpu->synchronize(gpu->ctx));
     free_step(cpu, &c);
     free_step(gpu, &g);
     free(w0);
@@ -678,7 +678,7 @@ int main(void) {
                  rng_sizes[i]);
     }
     test_graph();
-    CHECK_OK(gpu->synchronize());
+    CHECK_OK(gpu->synchronize(gpu->ctx));
     gan_backend_cuda_shutdown();
     return test_report();
 }

@@ -27,7 +27,7 @@
 
 static void free_all(void **host, int nh, void **dev, int nd) {
     for (int i = 0; i < nh; i++) free(host[i]);
-    for (int i = 0; i < nd; i++) gpu->mem_free(dev[i]);
+    for (int i = 0; i < nd; i++) gpu->mem_free(gpu->ctx, dev[i]);
 }
 
 /* ---------------------------------------------------------- convolutions */
@@ -45,14 +45,14 @@ static void test_im2col(gan_conv_shape cs, int G) {
     char what[128];
     snprintf(what, sizeof what, "im2col C%d H%d W%d k%d s%d p%d G%d", cs.C, cs.H, cs.W, cs.k, cs.s,
              cs.p, G);
-    cpu->im2col(cols, x, G, &cs);
-    gpu->im2col(dCols, dX, G, &cs);
+    cpu->im2col(cpu->ctx, cols, x, G, &cs);
+    gpu->im2col(gpu->ctx, dCols, dX, G, &cs);
     expect_ulp(what, dCols, cols, ncols, 0);
 
     float *c2 = host_random(ncols, -1, 1);
-    gpu->copy_to_device(dCols, c2, ncols * sizeof *c2);
-    cpu->col2im(x, c2, G, &cs);
-    gpu->col2im(dX, dCols, G, &cs);
+    gpu->copy_to_device(gpu->ctx, dCols, c2, ncols * sizeof *c2);
+    cpu->col2im(cpu->ctx, x, c2, G, &cs);
+    gpu->col2im(gpu->ctx, dX, dCols, G, &cs);
     what[0] = 'c', what[1] = 'o', what[2] = 'l', what[3] = '2', what[4] = 'i', what[5] = 'm';
     expect_ulp(what, dX, x, nx, 0);
     free_all((void *[]){x, cols, c2}, 3, (void *[]){dX, dCols}, 2);
@@ -62,21 +62,21 @@ static void test_layouts(int G, int C, int P) {
     size_t n = (size_t)G * C * P;
     float *y = host_random(n, -1, 1), *t = host_random(n, -1, 1), *b = host_random(C, -1, 1);
     float *dY = dev_upload(y, n), *dT = dev_upload(t, n), *dB = dev_upload(b, C);
-    cpu->nchw_to_cmajor(t, y, G, C, P);
-    gpu->nchw_to_cmajor(dT, dY, G, C, P);
+    cpu->nchw_to_cmajor(cpu->ctx, t, y, G, C, P);
+    gpu->nchw_to_cmajor(gpu->ctx, dT, dY, G, C, P);
     expect_ulp("nchw_to_cmajor", dT, t, n, 0);
-    cpu->cmajor_to_nchw(y, t, b, G, C, P);
-    gpu->cmajor_to_nchw(dY, dT, dB, G, C, P);
+    cpu->cmajor_to_nchw(cpu->ctx, y, t, b, G, C, P);
+    gpu->cmajor_to_nchw(gpu->ctx, dY, dT, dB, G, C, P);
     expect_ulp("cmajor_to_nchw (bias)", dY, y, n, 0);
-    cpu->cmajor_to_nchw(y, t, NULL, G, C, P);
-    gpu->cmajor_to_nchw(dY, dT, NULL, G, C, P);
+    cpu->cmajor_to_nchw(cpu->ctx, y, t, NULL, G, C, P);
+    gpu->cmajor_to_nchw(gpu->ctx, dY, dT, NULL, G, C, P);
     expect_ulp("cmajor_to_nchw (no bias)", dY, y, n, 0);
 
-    cpu->channel_bias_forward(y, b, G, C, P);
-    gpu->channel_bias_forward(dY, dB, G, C, P);
+    cpu->channel_bias_forward(cpu->ctx, y, b, G, C, P);
+    gpu->channel_bias_forward(gpu->ctx, dY, dB, G, C, P);
     expect_ulp("channel_bias_forward", dY, y, n, 0);
-    cpu->channel_bias_backward(b, y, G, C, P);
-    gpu->channel_bias_backward(dB, dY, G, C, P);
+    cpu->channel_bias_backward(cpu->ctx, b, y, G, C, P);
+    gpu->channel_bias_backward(gpu->ctx, dB, dY, G, C, P);
     char what[96];
     snprintf(what, sizeof what, "channel_bias_backward N%d C%d P%d", G, C, P);
     expect_close(what, dB, b, C, 1e-6 * sqrt((double)G * P) + 1e-5, 1e-5);
@@ -98,14 +98,14 @@ static void test_bn2d(int N, int C, int P) {
     float *dMean = dev_upload(mean, c), *dRstd = dev_upload(rstd, c);
     char what[96];
 
-    cpu->batchnorm2d_forward_infer(y, x, rm, rv, gamma, beta, N, C, P, eps);
-    gpu->batchnorm2d_forward_infer(dY, dX, dRM, dRV, dG, dBt, N, C, P, eps);
+    cpu->batchnorm2d_forward_infer(cpu->ctx, y, x, rm, rv, gamma, beta, N, C, P, eps);
+    gpu->batchnorm2d_forward_infer(gpu->ctx, dY, dX, dRM, dRV, dG, dBt, N, C, P, eps);
     snprintf(what, sizeof what, "bn2d infer N%d C%d P%d", N, C, P);
     expect_ulp(what, dY, y, n, 0);
 
     double stat_atol = 1e-6 + 1e-7 * sqrt(count);
-    cpu->batchnorm2d_forward_train(y, mean, rstd, rm, rv, x, gamma, beta, N, C, P, momentum, eps);
-    gpu->batchnorm2d_forward_train(dY, dMean, dRstd, dRM, dRV, dX, dG, dBt, N, C, P, momentum,
+    cpu->batchnorm2d_forward_train(cpu->ctx, y, mean, rstd, rm, rv, x, gamma, beta, N, C, P, momentum, eps);
+    gpu->batchnorm2d_forward_train(gpu->ctx, dY, dMean, dRstd, dRM, dRV, dX, dG, dBt, N, C, P, momentum,
                                    eps);
     snprintf(what, sizeof what, "bn2d train y N%d C%d P%d", N, C, P);
     expect_close(what, dY, y, n, 1e-4, 1e-4);
@@ -118,21 +118,21 @@ static void test_bn2d(int N, int C, int P) {
     float *dgamma = host_random(c, -1, 1), *dbeta = host_random(c, -1, 1);
     float *dDY = dev_upload(dy_, n), *dDX = dev_upload(dx, n);
     float *dDG = dev_upload(dgamma, c), *dDB = dev_upload(dbeta, c);
-    gpu->copy_to_device(dMean, mean, c * sizeof *mean); /* the same statistics on both */
-    gpu->copy_to_device(dRstd, rstd, c * sizeof *rstd);
-    cpu->batchnorm2d_backward(dx, dgamma, dbeta, dy_, x, mean, rstd, gamma, N, C, P);
-    gpu->batchnorm2d_backward(dDX, dDG, dDB, dDY, dX, dMean, dRstd, dG, N, C, P);
+    gpu->copy_to_device(gpu->ctx, dMean, mean, c * sizeof *mean); /* the same statistics on both */
+    gpu->copy_to_device(gpu->ctx, dRstd, rstd, c * sizeof *rstd);
+    cpu->batchnorm2d_backward(cpu->ctx, dx, dgamma, dbeta, dy_, x, mean, rstd, gamma, N, C, P);
+    gpu->batchnorm2d_backward(gpu->ctx, dDX, dDG, dDB, dDY, dX, dMean, dRstd, dG, N, C, P);
     double pg_atol = 1e-6 * sqrt(count) + 1e-5;
     snprintf(what, sizeof what, "bn2d backward dx N%d C%d P%d", N, C, P);
     expect_close(what, dDX, dx, n, 1e-4, 1e-3);
     expect_close("bn2d backward dgamma", dDG, dgamma, c, pg_atol, 1e-4);
     expect_close("bn2d backward dbeta", dDB, dbeta, c, pg_atol, 1e-4);
     /* NULL outputs are skipped */
-    cpu->batchnorm2d_backward(NULL, dgamma, dbeta, dy_, x, mean, rstd, gamma, N, C, P);
-    gpu->batchnorm2d_backward(NULL, dDG, dDB, dDY, dX, dMean, dRstd, dG, N, C, P);
+    cpu->batchnorm2d_backward(cpu->ctx, NULL, dgamma, dbeta, dy_, x, mean, rstd, gamma, N, C, P);
+    gpu->batchnorm2d_backward(gpu->ctx, NULL, dDG, dDB, dDY, dX, dMean, dRstd, dG, N, C, P);
     expect_close("bn2d backward dgamma only", dDG, dgamma, c, 2 * pg_atol, 1e-4);
-    cpu->batchnorm2d_backward(dx, NULL, NULL, dy_, x, mean, rstd, gamma, N, C, P);
-    gpu->batchnorm2d_backward(dDX, NULL, NULL, dDY, dX, dMean, dRstd, dG, N, C, P);
+    cpu->batchnorm2d_backward(cpu->ctx, dx, NULL, NULL, dy_, x, mean, rstd, gamma, N, C, P);
+    gpu->batchnorm2d_backward(gpu->ctx, dDX, NULL, NULL, dDY, dX, dMean, dRstd, dG, N, C, P);
     expect_close("bn2d backward dx only", dDX, dx, n, 1e-4, 1e-3);
     expect_close("bn2d backward dgamma untouched", dDG, dgamma, c, 2 * pg_atol, 1e-4);
 
@@ -146,13 +146,13 @@ static void test_dropout(size_t n, float p) {
     float *x = host_random(n, -2, 2), *y = host_random(n, 0, 1);
     float *dX = dev_upload(x, n), *dY = dev_upload(y, n);
     uint64_t seed = 77, stream = gan_rng_stream(GAN_RNG_DROPOUT, (1ull << 48) | (3ull << 40) | n);
-    cpu->dropout_forward(y, x, n, p, seed, stream);
-    gpu->dropout_forward(dY, dX, n, p, seed, stream);
+    cpu->dropout_forward(cpu->ctx, y, x, n, p, seed, stream);
+    gpu->dropout_forward(gpu->ctx, dY, dX, n, p, seed, stream);
     char what[64];
     snprintf(what, sizeof what, "dropout_forward n=%zu p=%g", n, p);
     expect_ulp(what, dY, y, n, 0);
-    cpu->dropout_backward(y, x, n, p, seed, stream + 1);
-    gpu->dropout_backward(dY, dX, n, p, seed, stream + 1);
+    cpu->dropout_backward(cpu->ctx, y, x, n, p, seed, stream + 1);
+    gpu->dropout_backward(gpu->ctx, dY, dX, n, p, seed, stream + 1);
     snprintf(what, sizeof what, "dropout_backward n=%zu p=%g", n, p);
     expect_ulp(what, dY, y, n, 0);
     free_all((void *[]){x, y}, 2, (void *[]){dX, dY}, 2);
@@ -176,24 +176,24 @@ static void test_spectral_norm(int rows, int cols) {
     char what[96];
     for (int pass = 0; pass < 3; pass++) { /* two power iterations, then one without */
         bool power = pass < 2;
-        cpu->spectral_norm_forward(w, &sigma, u, v, w0, rows, cols, power, 1e-12f);
-        gpu->spectral_norm_forward(dW, dSigma, dU, dV, dW0, rows, cols, power, 1e-12f);
+        cpu->spectral_norm_forward(cpu->ctx, w, &sigma, u, v, w0, rows, cols, power, 1e-12f);
+        gpu->spectral_norm_forward(gpu->ctx, dW, dSigma, dU, dV, dW0, rows, cols, power, 1e-12f);
         snprintf(what, sizeof what, "spectral_norm %dx%d pass %d", rows, cols, pass);
         expect_close(what, dSigma, &sigma, 1, 1e-6, 1e-5);
         expect_close("spectral_norm u", dU, u, rows, 1e-6, 1e-5);
         expect_close("spectral_norm v", dV, v, cols, 1e-6, 1e-5);
         expect_close("spectral_norm w", dW, w, nw, 1e-6, 1e-5);
         /* continue from the CPU's values on both sides */
-        gpu->copy_to_device(dU, u, rows * sizeof *u);
-        gpu->copy_to_device(dV, v, cols * sizeof *v);
-        gpu->copy_to_device(dW, w, nw * sizeof *w);
-        gpu->copy_to_device(dSigma, &sigma, sizeof sigma);
-        CHECK_OK(gpu->synchronize());
+        gpu->copy_to_device(gpu->ctx, dU, u, rows * sizeof *u);
+        gpu->copy_to_device(gpu->ctx, dV, v, cols * sizeof *v);
+        gpu->copy_to_device(gpu->ctx, dW, w, nw * sizeof *w);
+        gpu->copy_to_device(gpu->ctx, dSigma, &sigma, sizeof sigma);
+        CHECK_OK(gpu->synchronize(gpu->ctx));
     }
     float *dw = host_random(nw, -1, 1), *g0 = host_random(nw, -1, 1);
     float *dDw = dev_upload(dw, nw), *dG0 = dev_upload(g0, nw);
-    cpu->spectral_norm_backward(g0, dw, w, u, v, &sigma, rows, cols);
-    gpu->spectral_norm_backward(dG0, dDw, dW, dU, dV, dSigma, rows, cols);
+    cpu->spectral_norm_backward(cpu->ctx, g0, dw, w, u, v, &sigma, rows, cols);
+    gpu->spectral_norm_backward(gpu->ctx, dG0, dDw, dW, dU, dV, dSigma, rows, cols);
     snprintf(what, sizeof what, "spectral_norm_backward %dx%d", rows, cols);
     expect_close(what, dG0, g0, nw, 1e-6, 1e-5);
     free_all((void *[]){w0, u, v, w, dw, g0}, 6, (void *[]){dW0, dU, dV, dW, dSigma, dDw, dG0}, 7);
@@ -215,14 +215,14 @@ static void test_labels(int N, int C, int P, int n_classes, int D, bool table, b
     char what[128];
     snprintf(what, sizeof what, "label_concat N%d C%d P%d classes %d D%d table %d nolabels %d", N,
              C, P, n_classes, D, table, no_labels);
-    cpu->label_concat_forward(y, x, lab_c, tab, N, C, P, n_classes, D);
-    gpu->label_concat_forward(dY, dX, lab_g, dTab, N, C, P, n_classes, D);
+    cpu->label_concat_forward(cpu->ctx, y, x, lab_c, tab, N, C, P, n_classes, D);
+    gpu->label_concat_forward(gpu->ctx, dY, dX, lab_g, dTab, N, C, P, n_classes, D);
     expect_ulp(what, dY, y, ny, 0);
 
     float *dy_ = host_random(ny, -1, 1), *dx = host_random(nx, -1, 1);
     float *dDY = dev_upload(dy_, ny), *dDX = dev_upload(dx, nx);
-    cpu->label_concat_backward(dx, tab, dy_, lab_c, N, C, P, n_classes, D);
-    gpu->label_concat_backward(dDX, dTab, dDY, lab_g, N, C, P, n_classes, D);
+    cpu->label_concat_backward(cpu->ctx, dx, tab, dy_, lab_c, N, C, P, n_classes, D);
+    gpu->label_concat_backward(gpu->ctx, dDX, dTab, dDY, lab_g, N, C, P, n_classes, D);
     expect_ulp("label_concat_backward dx", dDX, dx, nx, 0);
     if (table) expect_ulp("label_concat_backward dtable", dTab, tab, nt, 0);
     free(labels);
@@ -255,24 +255,24 @@ static void test_batch_loading(int count, int B, size_t img, int K, bool labeled
     uint64_t stream = 0, base = gan_rng_stream(GAN_RNG_NOISE, 0);
     for (int s = 0; s < (int)per_epoch + 2; s++) { /* past the end of an epoch */
         for (int k = 0; k < K; k++) {
-            cpu->load_batch_u8(rows, labeled ? labels : NULL, pixels, plabels, order, &step,
+            cpu->load_batch_u8(cpu->ctx, rows, labeled ? labels : NULL, pixels, plabels, order, &step,
                                per_epoch, K, k, B, img);
-            gpu->load_batch_u8(dRows, labeled ? dLabels : NULL, dP, dPL, dO, dStep, per_epoch,
+            gpu->load_batch_u8(gpu->ctx, dRows, labeled ? dLabels : NULL, dP, dPL, dO, dStep, per_epoch,
                                K, k, B, img);
             expect_ulp("load_batch_u8", dRows, rows, (size_t)B * img, 0);
             if (labeled) {
-                CHECK_OK(gpu->copy_to_host(glabels, dLabels, (size_t)B * sizeof *glabels));
+                CHECK_OK(gpu->copy_to_host(gpu->ctx, glabels, dLabels, (size_t)B * sizeof *glabels));
                 CHECK_MSG(memcmp(glabels, labels, (size_t)B * sizeof *labels) == 0,
                           "load_batch_u8: labels differ (step %d, batch %d)", s, k);
             }
         }
-        cpu->step_advance(&step, &stream, base);
-        gpu->step_advance(dStep, dStream, base);
+        cpu->step_advance(cpu->ctx, &step, &stream, base);
+        gpu->step_advance(gpu->ctx, dStep, dStream, base);
     }
     int64_t gstep = -1;
     uint64_t gstream = 0;
-    CHECK_OK(gpu->copy_to_host(&gstep, dStep, sizeof gstep));
-    CHECK_OK(gpu->copy_to_host(&gstream, dStream, sizeof gstream));
+    CHECK_OK(gpu->copy_to_host(gpu->ctx, &gstep, dStep, sizeof gstep));
+    CHECK_OK(gpu->copy_to_host(gpu->ctx, &gstream, dStream, sizeof gstream));
     CHECK_MSG(gstep == step && step == per_epoch + 2, "step_advance: gpu %lld cpu %lld",
               (long long)gstep, (long long)step);
     CHECK(gstream == stream && stream == gan_rng_stream(GAN_RNG_NOISE, (uint64_t)step));
@@ -325,7 +325,7 @@ int main(void) {
     test_batch_loading(200, 16, 784, 2, true);  /* --d-steps 2, a conditional model */
     test_batch_loading(1000, 7, 3 * 5 * 5, 3, true);
 
-    CHECK_OK(gpu->synchronize());
+    CHECK_OK(gpu->synchronize(gpu->ctx));
     gan_backend_cuda_shutdown();
     return test_report();
 }

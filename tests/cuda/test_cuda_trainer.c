@@ -82,11 +82,11 @@ static host_model fetch(gan_model *m) {
     size_t np = m->n_params, ns = m->n_state ? m->n_state : 1;
     h.params = malloc(np * 4), h.grads = malloc(np * 4), h.m = malloc(np * 4);
     h.v = malloc(np * 4), h.state = malloc(ns * 4);
-    CHECK_OK(m->be->copy_to_host(h.params, m->params, np * 4));
-    CHECK_OK(m->be->copy_to_host(h.grads, m->grads, np * 4));
-    CHECK_OK(m->be->copy_to_host(h.m, m->adam_m, np * 4));
-    CHECK_OK(m->be->copy_to_host(h.v, m->adam_v, np * 4));
-    CHECK_OK(m->be->copy_to_host(h.state, m->state, m->n_state * 4));
+    CHECK_OK(m->be->copy_to_host(m->be->ctx, h.params, m->params, np * 4));
+    CHECK_OK(m->be->copy_to_host(m->be->ctx, h.grads, m->grads, np * 4));
+    CHECK_OK(m->be->copy_to_host(m->be->ctx, h.m, m->adam_m, np * 4));
+    CHECK_OK(m->be->copy_to_host(m->be->ctx, h.v, m->adam_v, np * 4));
+    CHECK_OK(m->be->copy_to_host(m->be->ctx, h.state, m->state, m->n_state * 4));
     return h;
 }
 
@@ -204,8 +204,8 @@ static void test_graph_matches_direct(const char *model, gan_dataset *data, int 
         release(&y);
     }
     int64_t step_a = 0, step_b = 0;
-    CHECK_OK(gpu->copy_to_host(&step_a, a->step_dev, sizeof step_a));
-    CHECK_OK(gpu->copy_to_host(&step_b, b->step_dev, sizeof step_b));
+    CHECK_OK(gpu->copy_to_host(gpu->ctx, &step_a, a->step_dev, sizeof step_a));
+    CHECK_OK(gpu->copy_to_host(gpu->ctx, &step_b, b->step_dev, sizeof step_b));
     CHECK(step_a == steps && step_b == steps && a->step == steps && b->step == steps);
     fprintf(stderr, "%s: %d graph replays == %d direct steps, bit for bit\n", model, steps - 1,
             steps - 1);
@@ -318,8 +318,8 @@ static void test_out_of_memory(void) {
     fprintf(stderr, "out of memory: %s\n", gan_last_error());
     gan_model_free(&m);
     void *q = NULL;
-    CHECK_OK(gpu->mem_alloc(&q, 1 << 20)); /* the device still works */
-    gpu->mem_free(q);
+    CHECK_OK(gpu->mem_alloc(gpu->ctx, &q, 1 << 20)); /* the device still works */
+    gpu->mem_free(gpu->ctx, q);
 }
 
 /* Last: a sticky device error ends this process's use of the GPU. */
@@ -332,7 +332,7 @@ static void test_device_error(gan_dataset *data) {
     size_t size0 = 0;
     void *before = test_read_file(ckpt, &size0);
     for (int i = 0; i < 3; i++) CHECK_OK(gan_trainer_step(g, &st));
-    gpu->leaky_relu_forward((float *)(uintptr_t)0x1000, g->g.params, 1 << 20, 0.2f);
+    gpu->leaky_relu_forward(gpu->ctx, (float *)(uintptr_t)0x1000, g->g.params, 1 << 20, 0.2f);
     for (int i = 0; i < 3; i++) gan_trainer_step(g, &st); /* queued: may or may not fail */
     gan_status s = gan_trainer_take_stats(g, &st);
     CHECK_MSG(s == GAN_ERR_DEVICE, "take_stats after a bad kernel: %s", gan_status_string(s));
