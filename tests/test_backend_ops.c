@@ -1,0 +1,1528 @@
+/*
+ * test_backend_ops.c - one table-driven test of every kernel of every
+ * available backend (ggml's test-backend-ops is the model).
+ *
+ * A case is one call (or a short sequence) of one kernel of
+ * backend_kernels.def on inputs of an awkward size: its buffers (inputs,
+ * outputs, in-place buffers, with initial values drawn from a fixed stream),
+ * a run function that calls the kernel through a backend table, and a naive
+ * reference that computes the same outputs in double on the host. Each case
+ * runs:
+ *   - on the CPU backend (the reference backend), compared with the naive
+ *     double-precision reference (so the test means something on a machine
+ *     without a GPU);
+ *   - on every other backend that has the kernel (CUDA when a GPU is there),
+ *     compared with the CPU backend's result (or the naive reference where
+ *     the CPU lacks the kernel), with the tolerances of the former
+ *     hand-written CUDA tests.
+ * "big" cases (too slow for the naive reference on a CPU-only machine) run
+ * only when another backend is present, against the CPU backend.
+ * The random-number kernels' reference is rng.c itself (the CPU backend
+ * calls it; the check there is that the table entry returns its values).
+ *
+ * Coverage: every kernel outside the MEMORY group must have a case (the
+ * MEMORY entries move every buffer of every case, and test_backend_cpu.c and
+ * tests/cuda/test_cuda_kernels.c test them directly), and a backend must
+ * have every kernel of the NETWORK and TRAINER groups.
+ *
+ * Tolerances are |got - want| <= atol + rtol |want| per element, written at
+ * each case: "be" (another backend against the CPU) and "ref" (the CPU
+ * against the double reference). Integer buffers must match exactly.
+ *
+ * With GAN_TEST_REQUIRE_CUDA=1, a build with CUDA fails when no GPU opens.
+ */
+#include "backend.h"
+#include "rng.h"
+#include "test_util.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { T_F32, T_I32, T_U8, T_U32, T_I64, T_U64 };
+enum { IN, OUT, INOUT };
+
+static const size_t type_size[] = {4, 4, 1, 4, 8, 8};
+
+typedef struct tbuf {
+    int type, role;
+    size_t n;
+    double lo, hi;             /* initial values uniform in [lo, hi) (lo NAN: all NaN) */
+    double atol, rtol;         /* another backend against the CPU */
+    double ref_atol, ref_rtol; /* the CPU against the double reference */
+    bool null;                 /* the kernel gets NULL here */
+} tbuf;
+
+typedef struct op_case op_case;
+/* Run the kernel on backend be with buffers d (be's memory); host scalars
+ * the kernel returns go to ret. */
+typedef void (*run_fn)(const gan_backend *be, void **d, const op_case *c, double *ret);
+/* The same outputs from host buffers h, in double. */
+typedef void (*ref_fn)(void **h, const op_case *c, double *ret);
+/* Adjust the initial values (special inputs, consistent indices). */
+typedef void (*prep_fn)(void **h, const op_case *c);
+
+#define MAX_BUFS 12
+
+struct op_case {
+    char name[112];
+    gan_kernel k;
+    int i[10];   /* shapes and integer arguments, per kernel (see its run function) */
+    double f[6]; /* scalar arguments */
+    int nb;
+    tbuf b[MAX_BUFS];
+    int nret;
+    double ret_atol, ret_rtol, ret_ref_atol, ret_ref_rtol;
+    bool big;
+    run_fn run;
+    ref_fn ref;
+    prep_fn prep;
+};
+
+static op_case *cases;
+static size_t n_cases, cap_cases;
+
+static op_case *add_case(gan_kernel k, run_fn run, ref_fn ref, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static op_case *add_case(gan_kernel k, run_fn run, ref_fn ref, const char *fmt, ...) {
+    if (n_cases == cap_cases) {
+        cap_cases = cap_cases ? 2 * cap_cases : 256;
+        cases = realloc(cases, cap_cases * sizeof *cases);
+        if (!cases) abort();
+    }
+    op_case *c = &cases[n_cases++];
+    memset(c, 0, sizeof *c);
+    c->k = k;
+    c->run = run;
+    c->ref = ref;
+    va_list ap;
+    va_start(ap, fmt);
+    int used = snprintf(c->name, sizeof c->name, "%s ", gan_kernel_name(k));
+    vsnprintf(c->name + used, sizeof c->name - (size_t)used, fmt, ap);
+    va_end(ap);
+    return c;
+}
+
+static void add_buf(op_case *c, tbuf b) {
+    if (c->nb == MAX_BUFS) abort();
+    c->b[c->nb++] = b;
+}
+
+/* float buffers: input; output (tolerances be, ref); in-place */
+static void in_f(op_case *c, size_t n, double lo, double hi) {
+    add_buf(c, (tbuf){T_F32, IN, n, lo, hi, 0, 0, 0, 0, false});
+}
+static void out_f(op_case *c, size_t n, double at, double rt, double rat, double rrt) {
+    add_buf(c, (tbuf){T_F32, OUT, n, -1, 1, at, rt, rat, rrt, false});
+}
+static void io_f(op_case *c, size_t n, double lo, double hi, double at, double rt, double rat,
+                 double rrt) {
+    add_buf(c, (tbuf){T_F32, INOUT, n, lo, hi, at, rt, rat, rrt, false});
+}
+/* integer buffers (exact) */
+static void buf_t(op_case *c, int type, int role, size_t n, double lo, double hi) {
+    add_buf(c, (tbuf){type, role, n, lo, hi, 0, 0, 0, 0, false});
+}
+/* a NULL argument in slot order */
+static void null_buf(op_case *c) {
+    add_buf(c, (tbuf){T_F32, IN, 0, 0, 0, 0, 0, 0, 0, true});
+}
+
+static void set_ret(op_case *c, int n, double at, double rt, double rat, double rrt) {
+    c->nret = n;
+    c->ret_atol = at, c->ret_rtol = rt, c->ret_ref_atol = rat, c->ret_ref_rtol = rrt;
+}
+
+#define F(j) ((float *)d[j])
+#define CF(j) ((const float *)d[j])
+#define HD(j) ((float *)h[j])
+
+static gan_conv_shape conv_shape(int C, int H, int W, int k, int s, int p) {
+    return (gan_conv_shape){C, H, W, k, s, p, (H + 2 * p - k) / s + 1, (W + 2 * p - k) / s + 1};
+}
+static gan_conv_shape case_shape(const op_case *c) { /* i[1..6] = C H W k s p */
+    return conv_shape(c->i[1], c->i[2], c->i[3], c->i[4], c->i[5], c->i[6]);
+}
+
+/* ================================================================= gemm */
+/* i: M N K trans_a trans_b pad; f: alpha beta. Buffers A, B, C. */
+
+static void gemm_dims(const op_case *c, int *lda, int *ldb, int *ldc) {
+    int M = c->i[0], N = c->i[1], K = c->i[2], ta = c->i[3], tb = c->i[4], pad = c->i[5];
+    *lda = (ta ? M : K) + pad, *ldb = (tb ? K : N) + pad, *ldc = N + pad;
+}
+
+static void run_gemm(const gan_backend *be, void **d, const op_case *c, double *ret) {
+    int lda, ldb, ldc;
+    gemm_dims(c, &lda, &ldb, &ldc);
+    be->gemm(be->ctx, c->i[3], c->i[4], c->i[0], c->i[1], c->i[2], (float)c->f[0], CF(0), lda,
+             CF(1), ldb, (float)c->f[1], F(2), ldc);
+}
+
+static void ref_gemm(void **h, const op_case *c, double *ret) {
+    int M = c->i[0], N = c->i[1], K = c->i[2], ta = c->i[3], tb = c->i[4], lda, ldb, ldc;
+    gemm_dims(c, &lda, &ldb, &ldc);
+    const float *A = HD(0), *B = HD(1);
+    float *C = HD(2);
+    for (int m = 0; m < M; m++)
+        for (int n = 0; n < N; n++) {
+            double s = 0;
+            for (int k = 0; k < K; k++)
+                s += (double)(ta ? A[(size_t)k * lda + m] : A[(size_t)m * lda + k]) *
+                     (tb ? B[(size_t)n * ldb + k] : B[(size_t)k * ldb + n]);
+            double old = c->f[1] == 0 ? 0 : c->f[1] * C[(size_t)m * ldc + n];
+            C[(size_t)m * ldc + n] = (float)(c->f[0] * s + old);
+        }
+}
+
+static void gen_gemm(bool big_machine) {
+    static const int sizes[] = {1, 7, 33, 127, 784, 1025};
+    int k = 0;
+    for (int t = 0; t < 4; t++)
+        for (int a = 0; a < 6; a++)
+            for (int b = 0; b < 6; b++)
+                for (int l = 0; l < 6; l++, k++) {
+                    int M = sizes[a], N = sizes[b], K = sizes[l];
+                    bool big = (double)M * N * K > 2e6;
+                    if (big && !big_machine) continue;
+                    int pad = (k % 5 == 0) ? 3 : 0, ta = t & 1, tb = (t >> 1) & 1;
+                    double beta = (k % 3 == 0) ? 0.0 : (k % 3 == 1 ? 1.0 : 0.5);
+                    double alpha = (k % 2) ? 1.0 : -0.75;
+                    op_case *c = add_case(GAN_K_gemm, run_gemm, ref_gemm,
+                                          "ta=%d tb=%d M=%d N=%d K=%d pad=%d beta=%g", ta, tb, M,
+                                          N, K, pad, beta);
+                    c->big = big;
+                    memcpy(c->i, (int[]){M, N, K, ta, tb, pad}, 6 * sizeof(int));
+                    c->f[0] = alpha, c->f[1] = beta;
+                    int lda, ldb, ldc;
+                    gemm_dims(c, &lda, &ldb, &ldc);
+                    in_f(c, (size_t)(ta ? K : M) * lda, -1, 1);
+                    in_f(c, (size_t)(tb ? N : K) * ldb, -1, 1);
+                    /* beta = 0 must not read C: it starts as NaN */
+                    io_f(c, (size_t)M * ldc, beta == 0 ? NAN : -1, 1, K * 0x1.0p-21, 1e-5,
+                         K * 2e-7 + 1e-6, 1e-5);
+                }
+}
+
+/* ====================================================== (N, F) kernels */
+/* i: N F; f: momentum eps; i[2]: which outputs of a backward (0 all, 1 dx, 2 params) */
+
+static void run_bias_forward(const gan_backend *be, void **d, const op_case *c, double *r) {
+    be->bias_forward(be->ctx, F(0), CF(1), c->i[0], c->i[1]);
+}
+static void ref_bias_forward(void **h, const op_case *c, double *r) {
+    for (int n = 0; n < c->i[0]; n++)
+        for (int f = 0; f < c->i[1]; f++)
+            HD(0)[(size_t)n * c->i[1] + f] =
+                (float)((double)HD(0)[(size_t)n * c->i[1] + f] + HD(1)[f]);
+}
+static void run_bias_backward(const gan_backend *be, void **d, const op_case *c, double *r) {
+    be->bias_backward(be->ctx, F(0), CF(1), c->i[0], c->i[1]);
+}
+static void ref_bias_backward(void **h, const op_case *c, double *r) {
+    for (int f = 0; f < c->i[1]; f++) {
+        double s = HD(0)[f];
+        for (int n = 0; n < c->i[0]; n++) s += HD(1)[(size_t)n * c->i[1] + f];
+        HD(0)[f] = (float)s;
+    }
+}
+
+/* batch norm over groups: G groups (features or channels) of `count` values;
+ * value j of group g at x[idx(g, j)]. (N, F): idx = n F + f; (N, C, P):
+ * idx = (n C + c) P + p. */
+static size_t bn_idx(const op_case *c, int g, size_t j) {
+    if (c->i[9] == 0) return j * (size_t)c->i[1] + (size_t)g; /* (N, F) */
+    size_t P = (size_t)c->i[2], n = j / P, p = j % P;
+    return (n * (size_t)c->i[1] + (size_t)g) * P + p;
+}
+static size_t bn_count(const op_case *c) {
+    return c->i[9] == 0 ? (size_t)c->i[0] : (size_t)c->i[0] * c->i[2];
+}
+
+/* buffers: y mean rstd running_mean running_var x gamma beta */
+static void run_bn_train(const gan_backend *be, void **d, const op_case *c, double *r) {
+    if (c->i[9] == 0)
+        be->batchnorm_forward_train(be->ctx, F(0), F(1), F(2), F(3), F(4), CF(5), CF(6), CF(7),
+                                    c->i[0], c->i[1], (float)c->f[0], (float)c->f[1]);
+    else
+        be->batchnorm2d_forward_train(be->ctx, F(0), F(1), F(2), F(3), F(4), CF(5), CF(6), CF(7),
+                                      c->i[0], c->i[1], c->i[2], (float)c->f[0], (float)c->f[1]);
+}
+static void ref_bn_train(void **h, const op_case *c, double *r) {
+    size_t cnt = bn_count(c);
+    double mom = (float)c->f[0], eps = (float)c->f[1];
+    for (int g = 0; g < c->i[1]; g++) {
+        double mu = 0, var = 0;
+        for (size_t j = 0; j < cnt; j++) mu += HD(5)[bn_idx(c, g, j)];
+        mu /= (double)cnt;
+        for (size_t j = 0; j < cnt; j++) {
+            double dd = HD(5)[bn_idx(c, g, j)] - mu;
+            var += dd * dd;
+        }
+        var /= (double)cnt;
+        double rstd = 1.0 / sqrt(var + eps);
+        HD(1)[g] = (float)mu, HD(2)[g] = (float)rstd;
+        HD(3)[g] = (float)(mom * HD(3)[g] + (1 - mom) * mu);
+        HD(4)[g] = (float)(mom * HD(4)[g] + (1 - mom) * var);
+        for (size_t j = 0; j < cnt; j++) {
+            size_t q = bn_idx(c, g, j);
+            HD(0)[q] = (float)(HD(6)[g] * (HD(5)[q] - mu) * rstd + HD(7)[g]);
+        }
+    }
+}
+/* buffers: y x running_mean running_var gamma beta */
+static void run_bn_infer(const gan_backend *be, void **d, const op_case *c, double *r) {
+    if (c->i[9] == 0)
+        be->batchnorm_forward_infer(be->ctx, F(0), CF(1), CF(2), CF(3), CF(4), CF(5), c->i[0],
+                                    c->i[1], (float)c->f[1]);
+    else
+        be->batchnorm2d_forward_infer(be->ctx, F(0), CF(1), CF(2), CF(3), CF(4), CF(5), c->i[0],
+                                      c->i[1], c->i[2], (float)c->f[1]);
+}
+static void ref_bn_infer(void **h, const op_case *c, double *r) {
+    size_t cnt = bn_count(c);
+    for (int g = 0; g < c->i[1]; g++)
+        for (size_t j = 0; j < cnt; j++) {
+            size_t q = bn_idx(c, g, j);
+            HD(0)[q] = (float)((HD(1)[q] - (double)HD(2)[g]) * HD(4)[g] /
+                                   sqrt((double)HD(3)[g] + (float)c->f[1]) +
+                               HD(5)[g]);
+        }
+}
+/* buffers: dx dgamma dbeta dy x mean rstd gamma */
+static void run_bn_backward(const gan_backend *be, void **d, const op_case *c, double *r) {
+    if (c->i[9] == 0)
+        be->batchnorm_backward(be->ctx, F(0), F(1), F(2), CF(3), CF(4), CF(5), CF(6), CF(7),
+                               c->i[0], c->i[1]);
+    else
+        be->batchnorm2d_backward(be->ctx, F(0), F(1), F(2), CF(3), CF(4), CF(5), CF(6), CF(7),
+                                 c->i[0], c->i[1], c->i[2]);
+}
+static void ref_bn_backward(void **h, const op_case *c, double *r) {
+    size_t cnt = bn_count(c);
+    for (int g = 0; g < c->i[1]; g++) {
+        double sdy = 0, sdyx = 0, mean = HD(5)[g], rstd = HD(6)[g];
+        for (size_t j = 0; j < cnt; j++) {
+            size_t q = bn_idx(c, g, j);
+            sdy += HD(3)[q];
+            sdyx += HD(3)[q] * (HD(4)[q] - mean) * rstd;
+        }
+        if (h[1]) HD(1)[g] = (float)(HD(1)[g] + sdyx);
+        if (h[2]) HD(2)[g] = (float)(HD(2)[g] + sdy);
+        if (!h[0]) continue;
+        for (size_t j = 0; j < cnt; j++) {
+            size_t q = bn_idx(c, g, j);
+            double xhat = (HD(4)[q] - mean) * rstd;
+            HD(0)[q] = (float)(HD(7)[g] * rstd * (HD(3)[q] - sdy / cnt - xhat * sdyx / cnt));
+        }
+    }
+}
+
+/* batch norm cases: twod = 0 (N, F) with P = 1, 1: (N, C, P) */
+static void gen_bn(int N, int C, int P, int twod) {
+    size_t n = (size_t)N * C * P, g = (size_t)C;
+    double count = twod ? (double)N * P : (double)N;
+    /* (N, F): float sums over N rows; (N, C, P): double sums */
+    double stat = twod ? 1e-6 + 1e-7 * sqrt(count) : 1e-6 * N + 1e-5;
+    double stat_r = twod ? 1e-5 : 1e-4;
+    double pg = twod ? 1e-6 * sqrt(count) + 1e-5 : 1e-6 * N + 1e-5;
+    gan_kernel kt = twod ? GAN_K_batchnorm2d_forward_train : GAN_K_batchnorm_forward_train;
+    gan_kernel ki = twod ? GAN_K_batchnorm2d_forward_infer : GAN_K_batchnorm_forward_infer;
+    gan_kernel kb = twod ? GAN_K_batchnorm2d_backward : GAN_K_batchnorm_backward;
+    const double momentum = twod ? 0.99 : 0.9, eps = twod ? 1e-3 : 1e-5;
+
+    op_case *c = add_case(kt, run_bn_train, ref_bn_train, "N=%d C=%d P=%d", N, C, P);
+    memcpy(c->i, (int[]){N, C, P}, 3 * sizeof(int));
+    c->i[9] = twod, c->f[0] = momentum, c->f[1] = eps;
+    out_f(c, n, 1e-4, 1e-4, 1e-4, 1e-4);
+    out_f(c, g, stat, stat_r, stat, 1e-5);
+    out_f(c, g, stat, stat_r, stat, 1e-4);
+    io_f(c, g, -1, 1, stat, stat_r, stat, 1e-5);
+    io_f(c, g, 0.5, 2, stat, stat_r, stat, 1e-5);
+    in_f(c, n, 1, 5); /* mean far from 0: checks the two-pass variance */
+    in_f(c, g, 0.5, 1.5);
+    in_f(c, g, -0.5, 0.5);
+
+    c = add_case(ki, run_bn_infer, ref_bn_infer, "N=%d C=%d P=%d", N, C, P);
+    memcpy(c->i, (int[]){N, C, P}, 3 * sizeof(int));
+    c->i[9] = twod, c->f[1] = eps;
+    /* (N, F): atol 1e-6; (N, C, P): identical bits */
+    out_f(c, n, twod ? 0 : 1e-6, twod ? 0 : 1e-6, 1e-6, 1e-6);
+    in_f(c, n, -3, 3);
+    in_f(c, g, -1, 1);
+    in_f(c, g, 0.5, 2);
+    in_f(c, g, 0.5, 1.5);
+    in_f(c, g, -0.5, 0.5);
+
+    for (int which = 0; which < 3; which++) { /* all; dx only; parameter gradients only */
+        c = add_case(kb, run_bn_backward, ref_bn_backward, "N=%d C=%d P=%d outputs=%s", N, C, P,
+                     which == 0 ? "all" : which == 1 ? "dx" : "params");
+        memcpy(c->i, (int[]){N, C, P}, 3 * sizeof(int));
+        c->i[9] = twod;
+        if (which == 2) null_buf(c);
+        else io_f(c, n, -1, 1, 1e-4, 1e-3, 1e-4, 1e-3);
+        if (which == 1) null_buf(c), null_buf(c);
+        else {
+            io_f(c, g, -1, 1, pg, 1e-4, pg, 1e-5);
+            io_f(c, g, -1, 1, pg, 1e-4, pg, 1e-5);
+        }
+        in_f(c, n, -1, 1);
+        in_f(c, n, 1, 4);
+        in_f(c, g, 1, 4);
+        in_f(c, g, 0.5, 2);
+        in_f(c, g, 0.5, 1.5);
+    }
+}
+
+/* =========================================================== element-wise */
+/* i[0]: n (as int); f[0]: alpha */
+
+static void run_leaky_fwd(const gan_backend *be, void **d, const op_case *c, double *r) {
+    be->leaky_relu_forward(be->ctx, F(0), CF(1), (size_t)c->i[0], (float)c->f[0]);
+}
+static void ref_leaky_fwd(void **h, const op_case *c, double *r) {
+    for (int i = 0; i < c->i[0]; i++)
+        HD(0)[i] = HD(1)[i] > 0 ? HD(1)[i] : (float)((float)c->f[0] * (double)HD(1)[i]);
+}
+static void run_leaky_bwd(const gan_backend *be, void **d, const op_case *c, double *r) {
+    be->leaky_relu_backward(be->ctx, F(0), CF(1), CF(2), (size_t)c->i[0], (float)c->f[0]);
+}
+static void ref_leaky_bwd(void **h, const op_case *c, double *r) {
+    for (int i = 0; i < c->i[0]; i++)
+        HD(0)[i] = HD(1)[i] > 0 ? HD(2)[i] : (float)((float)c->f[0] * (double)HD(2)[i]);
+}
+static void run_tanh_fwd(const gan_backend *be, void **d, const op_case *c, double *r) {
+    be->tanh_forward(be->ctx, F(0), CF(1), (size_t)c->i[0]);
+}
+static void ref_tanh_fwd(void **h, const op_case *c, double *r) {
+    for (int i = 0; i < c->i[0]; i++) HD(0)[i] = (float)tanh((double)HD(1)[i]);
+}
+static void run_tanh_bwd(const gan_backend *be, void **d, const op_case *c, double *r) {
+    be->tanh_backward(be->ctx, F(0), CF(1), CF(2), (size_t)c->i[0]);
+}
+static void ref_tanh_bwd(void **h, const op_case *c, double *r) {
+    for (int i = 0; i < c->i[0]; i++)
+        HD(0)[i] = (float)(HD(2)[i] * (1.0 - (double)HD(1)[i] * HD(1)[i]));
+}
+static void run_zero(const gan_backend *be, void **d, const op_case *c, double *r) {
+    be->zero(be->ctx, F(0), (size_t)c->i[0]);
+}
+static void ref_zero(void **h, const op_case *c, double *r) {
+    memset(h[0], 0, (size_t)c->i[0] * sizeof(float));
+}
+static void run_ema(const gan_backend *be, void **d, const op_case *c, double *r) {
+    be->ema_update(be->ctx, F(0), CF(1), (size_t)c->i[0], (float)c->f[0]);
+}
+static void ref_ema(void **h, const op_case *c, double *r) {
+    double decay = (float)c->f[0];
+    for (int i = 0; i < c->i[0]; i++)
+        HD(0)[i] = (float)(decay * HD(0)[i] + (1 - decay) * HD(1)[i]);
+}
+static void run_clamp(const gan_backend *be, void **d, const op_case *c, double *r) {
+    be->clamp(be->ctx, F(0), (size_t)c->i[0], (float)c->f[0], (float)c->f[1]);
+}
+static void ref_clamp(void **h, const op_case *c, double *r) {
+    for (int i = 0; i < c->i[0]; i++)
+        HD(0)[i] = (float)fmin(fmax(HD(0)[i], (float)c->f[0]), (float)c->f[1]);
+}
+
+static void gen_elementwise(int n) {
+    op_case *c = add_case(GAN_K_leaky_relu_forward, run_leaky_fwd, ref_leaky_fwd, "n=%d", n);
+    c->i[0] = n, c->f[0] = 0.2;
+    out_f(c, (size_t)n, 0, 0, 0, 0);
+    in_f(c, (size_t)n, -6, 6);
+    c = add_case(GAN_K_leaky_relu_backward, run_leaky_bwd, ref_leaky_bwd, "n=%d", n);
+    c->i[0] = n, c->f[0] = 0.2;
+    out_f(c, (size_t)n, 0, 0, 0, 0);
+    in_f(c, (size_t)n, -6, 6);
+    in_f(c, (size_t)n, -1, 1);
+    c = add_case(GAN_K_tanh_forward, run_tanh_fwd, ref_tanh_fwd, "n=%d", n);
+    c->i[0] = n;
+    out_f(c, (size_t)n, 1e-30, 4.8e-7, 1e-7, 1e-6); /* GPU: <= 4 ulp */
+    in_f(c, (size_t)n, -6, 6);
+    c = add_case(GAN_K_tanh_backward, run_tanh_bwd, ref_tanh_bwd, "n=%d", n);
+    c->i[0] = n;
+    out_f(c, (size_t)n, 1e-6, 1e-6, 1e-6, 1e-6);
+    in_f(c, (size_t)n, -1, 1);
+    in_f(c, (size_t)n, -1, 1);
+    c = add_case(GAN_K_zero, run_zero, ref_zero, "n=%d", n);
+    c->i[0] = n;
+    io_f(c, (size_t)n, -1, 1, 0, 0, 0, 0);
+    c = add_case(GAN_K_ema_update, run_ema, ref_ema, "n=%d", n);
+    c->i[0] = n, c->f[0] = 0.999;
+    io_f(c, (size_t)n, -1, 1, 0, 0, 1e-7, 1e-6);
+    in_f(c, (size_t)n, -1, 1);
+    c = add_case(GAN_K_clamp, run_clamp, ref_clamp, "n=%d", n);
+    c->i[0] = n, c->f[0] = -0.01, c->f[1] = 0.02;
+    io_f(c, (size_t)n, -0.05, 0.05, 0, 0, 0, 0);
+}
+
+/* ========================================================== convolutions */
+/* i[0]: G (or N); i[1..6]: C H W k s p; i[7]: Cout; f[0]: beta */
+
+static void run_im2col(const gan_backend *be, void **d, const op_case *c, double *r) {
+    gan_conv_shape cs = case_shape(c);
+    be->im2col(be->ctx, F(0), CF(1), c->i[0], &cs);
+}
+/* x[g][ch][ih][iw] for column entry (row, col) of im2col, or -1 for padding */
+static long im2col_src(const gan_conv_shape *cs, int G, size_t row, size_t col) {
+    int j = (int)(row % cs->k), i = (int)(row / cs->k % cs->k), ch = (int)(row / cs->k / cs->k);
+    size_t P = (size_t)cs->OH * cs->OW;
+    int g = (int)(col / P), oh = (int)(col % P / cs->OW), ow = (int)(col % cs->OW);
+    int ih = oh * cs->s - cs->p + i, iw = ow * cs->s - cs->p + j;
+    if (ih < 0 || ih >= cs->H || iw < 0 || iw >= cs->W) return -1;
+    return (((long)g * cs->C + ch) * cs->H + ih) * cs->W + iw;
+}
+static void ref_im2col(void **h, const op_case *c, double *r) {
+    gan_conv_shape cs = case_shape(c);
+    size_t rows = (size_t)cs.C * cs.k * cs.k, cols = (size_t)c->i[0] * cs.OH * cs.OW;
+    for (size_t a = 0; a < rows; a++)
+        for (size_t b = 0; b < cols; b++) {
+            long s = im2col_src(&cs, c->i[0], a, b);
+            HD(0)[a * cols + b] = s < 0 ? 0.0f : HD(1)[s];
+        }
+}
+static void run_col2im(const gan_backend *be, void **d, const op_case *c, double *r) {
+    gan_conv_shape cs = case_shape(c);
+    be->col2im(be->ctx, F(0), CF(1), c->i[0], &cs);
+}
+static void ref_col2im(void **h, const op_case *c, double *r) {
+    gan_conv_shape cs = case_shape(c);
+    size_t rows = (size_t)cs.C * cs.k * cs.k, cols = (size_t)c->i[0] * cs.OH * cs.OW;
+    size_t nx = (size_t)c->i[0] * cs.C * cs.H * cs.W;
+    double *acc = calloc(nx, sizeof *acc);
+    if (!acc) abort();
+    for (size_t a = 0; a < rows; a++)
+        for (size_t b = 0; b < cols; b++) {
+            long s = im2col_src(&cs, c->i[0], a, b);
+            if (s >= 0) acc[s] += HD(1)[a * cols + b];
+        }
+    for (size_t q = 0; q < nx; q++) HD(0)[q] = (float)acc[q];
+    free(acc);
+}
+
+static void gen_im2col(int C, int H, int W, int k, int s, int p, int G) {
+    gan_conv_shape cs = conv_shape(C, H, W, k, s, p);
+    size_t nx = (size_t)G * C * H * W, ncols = (size_t)C * k * k * G * cs.OH * cs.OW;
+    op_case *c = add_case(GAN_K_im2col, run_im2col, ref_im2col,
+                          "C=%d H=%d W=%d k=%d s=%d p=%d G=%d", C, H, W, k, s, p, G);
+    memcpy(c->i, (int[]){G, C, H, W, k, s, p}, 7 * sizeof(int));
+    out_f(c, ncols, 0, 0, 0, 0);
+    in_f(c, nx, -1, 1);
+    c = add_case(GAN_K_col2im, run_col2im, ref_col2im, "C=%d H=%d W=%d k=%d s=%d p=%d G=%d", C, H,
+                 W, k, s, p, G);
+    memcpy(c->i, (int[]){G, C, H, W, k, s, p}, 7 * sizeof(int));
+    out_f(c, nx, 0, 0, 1e-6, 1e-6); /* the GPU adds in the CPU's order */
+    in_f(c, ncols, -1, 1);
+}
+
+/* layouts: i = G C P */
+static void run_to_cmajor(const gan_backend *be, void **d, const op_case *c, double *r) {
+    be->nchw_to_cmajor(be->ctx, F(0), CF(1), c->i[0], c->i[1], c->i[2]);
+}
+static void ref_to_cmajor(void **h, const op_case *c, double *r) {
+    size_t G = (size_t)c->i[0], C = (size_t)c->i[1], P = (size_t)c->i[2];
+    for (size_t g = 0; g < G; g++)
+        for (size_t ch = 0; ch < C; ch++)
+            for (size_t p = 0; p < P; p++)
+                HD(0)[ch * G * P + g * P + p] = HD(1)[(g * C + ch) * P + p];
+}
+static void run_to_nchw(const gan_backend *be, void **d, const op_case *c, double *r) {
+    be->cmajor_to_nchw(be->ctx, F(0), CF(1), CF(2), c->i[0], c->i[1], c->i[2]);
+}
+static void ref_to_nchw(void **h, const op_case *c, double *r) {
+    size_t G = (size_t)c->i[0], C = (size_t)c->i[1], P = (size_t)c->i[2];
+    for (size_t g = 0; g < G; g++)
+        for (size_t ch = 0; ch < C; ch++)
+            for (size_t p = 0; p < P; p++)
+                HD(0)[(g * C + ch) * P + p] =
+                    (float)((double)HD(1)[ch * G * P + g * P + p] + (h[2] ? HD(2)[ch] : 0.0));
+}
+static void run_cbias_fwd(const gan_backend *be, void **d, const op_case *c, double *r) {
+    be->channel_bias_forward(be->ctx, F(0), CF(1), c->i[0], c->i[1], c->i[2]);
+}
+static void ref_cbias_fwd(void **h, const op_case *c, double *r) {
+    size_t G = (size_t)c->i[0], C = (size_t)c->i[1], P = (size_t)c->i[2];
+    for (size_t q = 0; q < G * C * P; q++) HD(0)[q] = (float)((double)HD(0)[q] + HD(1)[q / P % C]);
+}
+static void run_cbias_bwd(const gan_backend *be, void **d, const op_case *c, double *r) {
+    be->channel_bias_backward(be->ctx, F(0), CF(1), c->i[0], c->i[1], c->i[2]);
+}
+static void ref_cbias_bwd(void **h, const op_case *c, double *r) {
+    size_t G = (size_t)c->i[0], C = (size_t)c->i[1], P = (size_t)c->i[2];
+    for (size_t ch = 0; ch < C; ch++) {
+        double s = HD(0)[ch];
+        for (size_t g = 0; g < G; g++)
+            for (size_t p = 0; p < P; p++) s += HD(1)[(g * C + ch) * P + p];
+        HD(0)[ch] = (float)s;
+    }
+}
+
+static void gen_layouts(int G, int C, int P) {
+    size_t n = (size_t)G * C * P;
+    op_case *c = add_case(GAN_K_nchw_to_cmajor, run_to_cmajor, ref_to_cmajor, "G=%d C=%d P=%d", G,
+                          C, P);
+    memcpy(c->i, (int[]){G, C, P}, 3 * sizeof(int));
+    out_f(c, n, 0, 0, 0, 0);
+    in_f(c, n, -1, 1);
+    for (int bias = 0; bias < 2; bias++) {
+        c = add_case(GAN_K_cmajor_to_nchw, run_to_nchw, ref_to_nchw, "G=%d C=%d P=%d bias=%d", G,
+                     C, P, bias);
+        memcpy(c->i, (int[]){G, C, P}, 3 * sizeof(int));
+        out_f(c, n, 0, 0, 0, 0);
+        in_f(c, n, -1, 1);
+        if (bias) in_f(c, (size_t)C, -1, 1);
+        else null_buf(c);
+    }
+    c = add_case(GAN_K_channel_bias_forward, run_cbias_fwd, ref_cbias_fwd, "N=%d C=%d P=%d", G, C,
+                 P);
+    memcpy(c->i, (int[]){G, C, P}, 3 * sizeof(int));
+    io_f(c, n, -1, 1, 0, 0, 0, 0);
+    in_f(c, (size_t)C, -1, 1);
+    c = add_case(GAN_K_channel_bias_backward, run_cbias_bwd, ref_cbias_bwd, "N=%d C=%d P=%d", G,
+                 C, P);
+    memcpy(c->i, (int[]){G, C, P}, 3 * sizeof(int));
+    double at = 1e-6 * sqrt((double)G * P) + 1e-5;
+    io_f(c, (size_t)C, -1, 1, at, 1e-5, at, 1e-5);
+    in_f(c, n, -1, 1);
+}
+
+/* direct convolutions: x (N, C, H, W), w (Cout, C, k, k), y (N, Cout, OH, OW) */
+static double conv_at(void **h, const op_case *c, int xb, int wb, int n, int co, int oh, int ow) {
+    gan_conv_shape cs = case_shape(c);
+    double s = 0;
+    for (int ch = 0; ch < cs.C; ch++)
+        for (int i = 0; i < cs.k; i++)
+            for (int j = 0; j < cs.k; j++) {
+                int ih = oh * cs.s - cs.p + i, iw = ow * cs.s - cs.p + j;
+                if (ih < 0 || ih >= cs.H || iw < 0 || iw >= cs.W) continue;
+                s += (double)HD(xb)[(((size_t)n * cs.C + ch) * cs.H + ih) * cs.W + iw] *
+                     HD(wb)[(((size_t)co * cs.C + ch) * cs.k + i) * cs.k + j];
+            }
+    return s;
+}
+/* buffers: y x w b */
+static void run_conv_fwd(const gan_backend *be, void **d, const op_case *c, double *r) {
+    gan_conv_shape cs = case_shape(c);
+    be->conv2d_forward(be->ctx, F(0), CF(1), CF(2), CF(3), c->i[0], &cs, c->i[7]);
+}
+static void ref_conv_fwd(void **h, const op_case *c, double *r) {
+    gan_conv_shape cs = case_shape(c);
+    for (int n = 0; n < c->i[0]; n++)
+        for (int co = 0; co < c->i[7]; co++)
+            for (int oh = 0; oh < cs.OH; oh++)
+                for (int ow = 0; ow < cs.OW; ow++)
+                    HD(0)[(((size_t)n * c->i[7] + co) * cs.OH + oh) * cs.OW + ow] =
+                        (float)(conv_at(h, c, 1, 2, n, co, oh, ow) + (h[3] ? HD(3)[co] : 0.0));
+}
+/* buffers: dx dy w */
+static void run_conv_bwd_data(const gan_backend *be, void **d, const op_case *c, double *r) {
+    gan_conv_shape cs = case_shape(c);
+    be->conv2d_backward_data(be->ctx, F(0), CF(1), CF(2), c->i[0], &cs, c->i[7]);
+}
+static void ref_conv_bwd_data(void **h, const op_case *c, double *r) {
+    gan_conv_shape cs = case_shape(c);
+    size_t nx = (size_t)c->i[0] * cs.C * cs.H * cs.W;
+    double *acc = calloc(nx, sizeof *acc);
+    if (!acc) abort();
+    for (int n = 0; n < c->i[0]; n++)
+        for (int co = 0; co < c->i[7]; co++)
+            for (int oh = 0; oh < cs.OH; oh++)
+                for (int ow = 0; ow < cs.OW; ow++) {
+                    double g = HD(1)[(((size_t)n * c->i[7] + co) * cs.OH + oh) * cs.OW + ow];
+                    for (int ch = 0; ch < cs.C; ch++)
+                        for (int i = 0; i < cs.k; i++)
+                            for (int j = 0; j < cs.k; j++) {
+                                int ih = oh * cs.s - cs.p + i, iw = ow * cs.s - cs.p + j;
+                                if (ih < 0 || ih >= cs.H || iw < 0 || iw >= cs.W) continue;
+                                acc[(((size_t)n * cs.C + ch) * cs.H + ih) * cs.W + iw] +=
+                                    g * HD(2)[(((size_t)co * cs.C + ch) * cs.k + i) * cs.k + j];
+                            }
+                }
+    for (size_t q = 0; q < nx; q++) HD(0)[q] = (float)acc[q];
+    free(acc);
+}
+/* buffers: dw x dy */
+static void run_conv_bwd_weight(const gan_backend *be, void **d, const op_case *c, double *r) {
+    gan_conv_shape cs = case_shape(c);
+    be->conv2d_backward_weight(be->ctx, F(0), CF(1), CF(2), c->i[0], &cs, c->i[7],
+                               (float)c->f[0]);
+}
+static void ref_conv_bwd_weight(void **h, const op_case *c, double *r) {
+    gan_conv_shape cs = case_shape(c);
+    for (int co = 0; co < c->i[7]; co++)
+        for (int ch = 0; ch < cs.C; ch++)
+            for (int i = 0; i < cs.k; i++)
+                for (int j = 0; j < cs.k; j++) {
+                    double s = 0;
+                    for (int n = 0; n < c->i[0]; n++)
+                        for (int oh = 0; oh < cs.OH; oh++)
+                            for (int ow = 0; ow < cs.OW; ow++) {
+                                int ih = oh * cs.s - cs.p + i, iw = ow * cs.s - cs.p + j;
+                                if (ih < 0 || ih >= cs.H || iw < 0 || iw >= cs.W) continue;
+                                s += (double)HD(1)[(((size_t)n * cs.C + ch) * cs.H + ih) * cs.W +
+                                                   iw] *
+                                     HD(2)[(((size_t)n * c->i[7] + co) * cs.OH + oh) * cs.OW + ow];
+                            }
+                    float *dw = &HD(0)[(((size_t)co * cs.C + ch) * cs.k + i) * cs.k + j];
+                    *dw = (float)(c->f[0] * *dw + s);
+                }
+}
+
+static void gen_conv_direct(int N, int C, int H, int W, int k, int s, int p, int Cout) {
+    gan_conv_shape cs = conv_shape(C, H, W, k, s, p);
+    size_t nx = (size_t)N * C * H * W, nw = (size_t)Cout * C * k * k;
+    size_t ny = (size_t)N * Cout * cs.OH * cs.OW;
+    double taps = (double)C * k * k, pos = (double)N * cs.OH * cs.OW;
+    for (int bias = 0; bias < 2; bias++) {
+        op_case *c = add_case(GAN_K_conv2d_forward, run_conv_fwd, ref_conv_fwd,
+                              "N=%d C=%d H=%d W=%d k=%d s=%d p=%d Cout=%d bias=%d", N, C, H, W, k,
+                              s, p, Cout, bias);
+        memcpy(c->i, (int[]){N, C, H, W, k, s, p, Cout}, 8 * sizeof(int));
+        out_f(c, ny, 1e-6 * taps + 1e-5, 1e-5, 1e-6 * taps + 1e-5, 1e-5);
+        in_f(c, nx, -1, 1);
+        in_f(c, nw, -1, 1);
+        if (bias) in_f(c, (size_t)Cout, -1, 1);
+        else null_buf(c);
+    }
+    op_case *c = add_case(GAN_K_conv2d_backward_data, run_conv_bwd_data, ref_conv_bwd_data,
+                          "N=%d C=%d H=%d W=%d k=%d s=%d p=%d Cout=%d", N, C, H, W, k, s, p, Cout);
+    memcpy(c->i, (int[]){N, C, H, W, k, s, p, Cout}, 8 * sizeof(int));
+    double t2 = (double)Cout * k * k;
+    out_f(c, nx, 1e-6 * t2 + 1e-5, 1e-5, 1e-6 * t2 + 1e-5, 1e-5);
+    in_f(c, ny, -1, 1);
+    in_f(c, nw, -1, 1);
+    for (int beta = 0; beta < 2; beta++) {
+        c = add_case(GAN_K_conv2d_backward_weight, run_conv_bwd_weight, ref_conv_bwd_weight,
+                     "N=%d C=%d H=%d W=%d k=%d s=%d p=%d Cout=%d beta=%d", N, C, H, W, k, s, p,
+                     Cout, beta);
+        memcpy(c->i, (int[]){N, C, H, W, k, s, p, Cout}, 8 * sizeof(int));
+        c->f[0] = beta;
+        io_f(c, nw, -1, 1, 1e-6 * pos + 1e-5, 1e-5, 1e-6 * pos + 1e-5, 1e-5);
+        in_f(c, nx, -1, 1);
+        in_f(c, ny, -1, 1);
+    }
+}
+
+/* ======================================================= dropout, SN */
+/* dropout: i[0] n; f: p; i[1], i[2]: seed, stream (low bits) */
+
+static uint64_t drop_stream(const op_case *c) {
+    return gan_rng_stream(GAN_RNG_DROPOUT, (1ull << 48) | (3ull << 40) | (uint64_t)c->i[2]);
+}
+static void run_dropout(const gan_backend *be, void **d, const op_case *c, double *r) {
+    if (c->k == GAN_K_dropout_forward)
+        be->dropout_forward(be->ctx, F(0), CF(1), (size_t)c->i[0], (float)c->f[0],
+                            (uint64_t)c->i[1], drop_stream(c));
+    else
+        be->dropout_backward(be->ctx, F(0), CF(1), (size_t)c->i[0], (float)c->f[0],
+                             (uint64_t)c->i[1], drop_stream(c));
+}
+static void ref_dropout(void **h, const op_case *c, double *r) {
+    size_t n = (size_t)c->i[0];
+    float *u = malloc(n * sizeof *u);
+    if (!u) abort();
+    gan_rng_uniform((uint64_t)c->i[1], drop_stream(c), u, n);
+    float p = (float)c->f[0];
+    for (size_t i = 0; i < n; i++) HD(0)[i] = u[i] >= p ? (float)(HD(1)[i] / (1.0 - p)) : 0.0f;
+    free(u);
+}
+
+static void gen_dropout(int n, double p) {
+    for (int bwd = 0; bwd < 2; bwd++) {
+        op_case *c = add_case(bwd ? GAN_K_dropout_backward : GAN_K_dropout_forward, run_dropout,
+                              ref_dropout, "n=%d p=%g", n, p);
+        c->i[0] = n, c->i[1] = 77, c->i[2] = n + bwd, c->f[0] = p;
+        out_f(c, (size_t)n, 0, 0, 1e-7, 1e-6); /* identical bits: the same Philox words */
+        in_f(c, (size_t)n, -2, 2);
+    }
+}
+
+/* spectral norm: i = rows cols power; buffers w sigma u v w_orig */
+static void run_sn_fwd(const gan_backend *be, void **d, const op_case *c, double *r) {
+    be->spectral_norm_forward(be->ctx, F(0), F(1), F(2), F(3), CF(4), c->i[0], c->i[1], c->i[2],
+                              1e-12f);
+}
+static void normalize_d(double *a, int n) {
+    double ss = 0;
+    for (int i = 0; i < n; i++) ss += a[i] * a[i];
+    double norm = fmax(sqrt(ss), (double)1e-12f);
+    for (int i = 0; i < n; i++) a[i] /= norm;
+}
+static void ref_sn_fwd(void **h, const op_case *c, double *r) {
+    int R = c->i[0], C = c->i[1];
+    const float *W = HD(4);
+    double *u = malloc((size_t)(R + C) * sizeof *u), *v = u + R;
+    if (!u) abort();
+    for (int i = 0; i < R; i++) u[i] = HD(2)[i];
+    for (int j = 0; j < C; j++) v[j] = HD(3)[j];
+    if (c->i[2]) {
+        for (int j = 0; j < C; j++) {
+            v[j] = 0;
+            for (int i = 0; i < R; i++) v[j] += (double)W[(size_t)i * C + j] * u[i];
+        }
+        normalize_d(v, C);
+        for (int i = 0; i < R; i++) {
+            u[i] = 0;
+            for (int j = 0; j < C; j++) u[i] += (double)W[(size_t)i * C + j] * v[j];
+        }
+        normalize_d(u, R);
+        for (int i = 0; i < R; i++) HD(2)[i] = (float)u[i];
+        for (int j = 0; j < C; j++) HD(3)[j] = (float)v[j];
+    }
+    double sigma = 0;
+    for (int i = 0; i < R; i++) {
+        double wv = 0;
+        for (int j = 0; j < C; j++) wv += (double)W[(size_t)i * C + j] * HD(3)[j];
+        sigma += HD(2)[i] * wv;
+    }
+    HD(1)[0] = (float)sigma;
+    for (size_t q = 0; q < (size_t)R * C; q++) HD(0)[q] = (float)(W[q] / (double)HD(1)[0]);
+    free(u);
+}
+/* buffers: dw_orig dw w u v sigma */
+static void run_sn_bwd(const gan_backend *be, void **d, const op_case *c, double *r) {
+    be->spectral_norm_backward(be->ctx, F(0), CF(1), CF(2), CF(3), CF(4), CF(5), c->i[0],
+                               c->i[1]);
+}
+static void ref_sn_bwd(void **h, const op_case *c, double *r) {
+    int R = c->i[0], C = c->i[1];
+    double dot = 0;
+    for (size_t q = 0; q < (size_t)R * C; q++) dot += (double)HD(1)[q] * HD(2)[q];
+    for (int i = 0; i < R; i++)
+        for (int j = 0; j < C; j++) {
+            size_t q = (size_t)i * C + j;
+            HD(0)[q] = (float)(HD(0)[q] + (HD(1)[q] - dot * HD(3)[i] * HD(4)[j]) / HD(5)[0]);
+        }
+}
+static void prep_sn_bwd(void **h, const op_case *c) {
+    HD(5)[0] = 1.7f; /* sigma: away from 0 */
+}
+
+static void gen_sn(int R, int C) {
+    size_t nw = (size_t)R * C;
+    for (int power = 1; power >= 0; power--) {
+        op_case *c = add_case(GAN_K_spectral_norm_forward, run_sn_fwd, ref_sn_fwd,
+                              "rows=%d cols=%d power=%d", R, C, power);
+        memcpy(c->i, (int[]){R, C, power}, 3 * sizeof(int));
+        out_f(c, nw, 1e-6, 1e-5, 1e-5, 1e-4);
+        out_f(c, 1, 1e-6, 1e-5, 1e-5, 1e-4);
+        io_f(c, (size_t)R, 0.1, 1, 1e-6, 1e-5, 1e-5, 1e-4);
+        io_f(c, (size_t)C, 0.1, 1, 1e-6, 1e-5, 1e-5, 1e-4);
+        in_f(c, nw, 0, 1); /* positive: a well separated top singular value */
+    }
+    op_case *c = add_case(GAN_K_spectral_norm_backward, run_sn_bwd, ref_sn_bwd,
+                          "rows=%d cols=%d", R, C);
+    c->prep = prep_sn_bwd;
+    memcpy(c->i, (int[]){R, C}, 2 * sizeof(int));
+    io_f(c, nw, -1, 1, 1e-6, 1e-5, 1e-5, 1e-5);
+    in_f(c, nw, -1, 1);
+    in_f(c, nw, -1, 1);
+    in_f(c, (size_t)R, -1, 1);
+    in_f(c, (size_t)C, -1, 1);
+    in_f(c, 1, 1, 2);
+}
+
+/* ================================================================ labels */
+/* i = N C P n_classes D; buffers fwd: y x labels table; bwd: dx dtable dy labels */
+
+static void run_label_fwd(const gan_backend *be, void **d, const op_case *c, double *r) {
+    be->label_concat_forward(be->ctx, F(0), CF(1), (const int32_t *)d[2], CF(3), c->i[0], c->i[1],
+                             c->i[2], c->i[3], c->i[4]);
+}
+static double label_value(void **h, int tb, const op_case *c, int32_t lab, int dd) {
+    if (lab < 0 || lab >= c->i[3]) return 0;
+    if (!h[tb]) return lab == dd ? 1.0 : 0.0;
+    return HD(tb)[(size_t)lab * c->i[4] + dd];
+}
+static void ref_label_fwd(void **h, const op_case *c, double *r) {
+    int N = c->i[0], C = c->i[1], P = c->i[2], D = c->i[4];
+    const int32_t *lab = h[2];
+    for (int n = 0; n < N; n++)
+        for (int ch = 0; ch < C + D; ch++)
+            for (int p = 0; p < P; p++) {
+                size_t q = ((size_t)n * (C + D) + ch) * P + p;
+                HD(0)[q] = ch < C ? HD(1)[((size_t)n * C + ch) * P + p]
+                                  : (float)(lab ? label_value(h, 3, c, lab[n], ch - C) : 0.0);
+            }
+}
+static void run_label_bwd(const gan_backend *be, void **d, const op_case *c, double *r) {
+    be->label_concat_backward(be->ctx, F(0), F(1), CF(2), (const int32_t *)d[3], c->i[0],
+                              c->i[1], c->i[2], c->i[3], c->i[4]);
+}
+static void ref_label_bwd(void **h, const op_case *c, double *r) {
+    int N = c->i[0], C = c->i[1], P = c->i[2], D = c->i[4];
+    const int32_t *lab = h[3];
+    for (int n = 0; n < N; n++) {
+        for (int ch = 0; ch < C && h[0]; ch++)
+            for (int p = 0; p < P; p++)
+                HD(0)[((size_t)n * C + ch) * P + p] = HD(2)[((size_t)n * (C + D) + ch) * P + p];
+        if (!h[1] || !lab || lab[n] < 0 || lab[n] >= c->i[3]) continue;
+        for (int dd = 0; dd < D; dd++) {
+            double s = 0;
+            for (int p = 0; p < P; p++) s += HD(2)[((size_t)n * (C + D) + C + dd) * P + p];
+            HD(1)[(size_t)lab[n] * D + dd] = (float)(HD(1)[(size_t)lab[n] * D + dd] + s);
+        }
+    }
+}
+
+static void gen_labels(int N, int C, int P, int n_classes, int D, bool table, bool no_labels) {
+    size_t nx = (size_t)N * C * P, ny = (size_t)N * (C + D) * P, nt = (size_t)n_classes * D;
+    const char *fmt = "N=%d C=%d P=%d classes=%d D=%d table=%d labels=%d";
+    op_case *c = add_case(GAN_K_label_concat_forward, run_label_fwd, ref_label_fwd, fmt, N, C, P,
+                          n_classes, D, table, !no_labels);
+    memcpy(c->i, (int[]){N, C, P, n_classes, D}, 5 * sizeof(int));
+    out_f(c, ny, 0, 0, 0, 0);
+    in_f(c, nx, -1, 1);
+    if (no_labels) null_buf(c);
+    else buf_t(c, T_I32, IN, (size_t)N, -1, n_classes + 1); /* some invalid: -1, n_classes */
+    if (table) in_f(c, nt, -1, 1);
+    else null_buf(c);
+
+    c = add_case(GAN_K_label_concat_backward, run_label_bwd, ref_label_bwd, fmt, N, C, P,
+                 n_classes, D, table, !no_labels);
+    memcpy(c->i, (int[]){N, C, P, n_classes, D}, 5 * sizeof(int));
+    out_f(c, nx, 0, 0, 0, 0);
+    /* the GPU sums each row's plane in the CPU's order: identical bits */
+    if (table) io_f(c, nt, -1, 1, 0, 0, 1e-5, 1e-5);
+    else null_buf(c);
+    in_f(c, ny, -1, 1);
+    if (no_labels) null_buf(c);
+    else buf_t(c, T_I32, IN, (size_t)N, -1, n_classes + 1);
+}
+
+/* ========================================================= classifiers */
+/* maxpool: i[0] N, i[1..6] C H W k s 0; buffers fwd: y x; bwd: dx x y dy */
+
+static void run_pool_fwd(const gan_backend *be, void **d, const op_case *c, double *r) {
+    gan_conv_shape cs = case_shape(c);
+    be->maxpool2d_forward(be->ctx, F(0), CF(1), c->i[0], &cs);
+}
+static void ref_pool(void **h, const op_case *c, int yb, int xb, int dxb, int dyb) {
+    gan_conv_shape cs = case_shape(c);
+    size_t nx = (size_t)c->i[0] * cs.C * cs.H * cs.W;
+    if (dxb >= 0) memset(h[dxb], 0, nx * sizeof(float));
+    for (int pl = 0; pl < c->i[0] * cs.C; pl++)
+        for (int oh = 0; oh < cs.OH; oh++)
+            for (int ow = 0; ow < cs.OW; ow++) {
+                size_t best = 0;
+                float m = -INFINITY;
+                for (int i = 0; i < cs.k; i++)
+                    for (int j = 0; j < cs.k; j++) {
+                        size_t q = ((size_t)pl * cs.H + oh * cs.s + i) * cs.W + ow * cs.s + j;
+                        if (HD(xb)[q] > m) m = HD(xb)[q], best = q;
+                    }
+                size_t o = ((size_t)pl * cs.OH + oh) * cs.OW + ow;
+                if (yb >= 0) HD(yb)[o] = m;
+                if (dxb >= 0) HD(dxb)[best] = (float)((double)HD(dxb)[best] + HD(dyb)[o]);
+            }
+}
+static void ref_pool_fwd(void **h, const op_case *c, double *r) {
+    ref_pool(h, c, 0, 1, -1, -1);
+}
+static void run_pool_bwd(const gan_backend *be, void **d, const op_case *c, double *r) {
+    gan_conv_shape cs = case_shape(c);
+    be->maxpool2d_forward(be->ctx, F(2), CF(1), c->i[0], &cs); /* y from x, as a layer has it */
+    be->maxpool2d_backward(be->ctx, F(0), CF(1), CF(2), CF(3), c->i[0], &cs);
+}
+static void ref_pool_bwd(void **h, const op_case *c, double *r) {
+    ref_pool(h, c, 2, 1, 0, 3);
+}
+
+static void gen_pool(int N, int C, int H, int W, int k, int s) {
+    gan_conv_shape cs = conv_shape(C, H, W, k, s, 0);
+    size_t nx = (size_t)N * C * H * W, ny = (size_t)N * C * cs.OH * cs.OW;
+    op_case *c = add_case(GAN_K_maxpool2d_forward, run_pool_fwd, ref_pool_fwd,
+                          "N=%d C=%d H=%d W=%d k=%d s=%d", N, C, H, W, k, s);
+    memcpy(c->i, (int[]){N, C, H, W, k, s, 0}, 7 * sizeof(int));
+    out_f(c, ny, 0, 0, 0, 0);
+    in_f(c, nx, -1, 1);
+    c = add_case(GAN_K_maxpool2d_backward, run_pool_bwd, ref_pool_bwd,
+                 "N=%d C=%d H=%d W=%d k=%d s=%d", N, C, H, W, k, s);
+    memcpy(c->i, (int[]){N, C, H, W, k, s, 0}, 7 * sizeof(int));
+    out_f(c, nx, 0, 0, 1e-6, 1e-6);
+    in_f(c, nx, -1, 1);
+    out_f(c, ny, 0, 0, 0, 0);
+    in_f(c, ny, -1, 1);
+}
+
+/* softmax_xent: i = N K, f[0] scale; buffers dl l labels; ret: loss, correct */
+static void run_xent(const gan_backend *be, void **d, const op_case *c, double *r) {
+    int64_t correct = -1;
+    r[0] = be->softmax_xent(be->ctx, F(0), CF(1), (const int32_t *)d[2], c->i[0], c->i[1],
+                            (float)c->f[0], &correct);
+    r[1] = (double)correct;
+}
+static void ref_xent(void **h, const op_case *c, double *r) {
+    int N = c->i[0], K = c->i[1];
+    const int32_t *lab = h[2];
+    double loss = 0;
+    int64_t correct = 0;
+    for (int n = 0; n < N; n++) {
+        const float *l = HD(1) + (size_t)n * K;
+        double m = l[0];
+        int arg = 0;
+        for (int k = 1; k < K; k++)
+            if (l[k] > m) m = l[k], arg = k;
+        double s = 0;
+        for (int k = 0; k < K; k++) s += exp(l[k] - m);
+        loss += log(s) + m - l[lab[n]];
+        correct += arg == lab[n];
+        if (h[0])
+            for (int k = 0; k < K; k++)
+                HD(0)[(size_t)n * K + k] =
+                    (float)(c->f[0] * (exp(l[k] - m) / s - (k == lab[n] ? 1.0 : 0.0)));
+    }
+    r[0] = loss, r[1] = (double)correct;
+}
+
+static void gen_xent(int N, int K, bool with_dl) {
+    op_case *c = add_case(GAN_K_softmax_xent, run_xent, ref_xent, "N=%d K=%d dl=%d", N, K,
+                          with_dl);
+    c->i[0] = N, c->i[1] = K, c->f[0] = 1.0 / N;
+    if (with_dl) out_f(c, (size_t)N * K, 1e-7, 1e-5, 1e-7, 1e-5);
+    else null_buf(c);
+    in_f(c, (size_t)N * K, -8, 8);
+    buf_t(c, T_I32, IN, (size_t)N, 0, K);
+    set_ret(c, 2, 1e-6 * N, 1e-6, 1e-6 * N, 1e-6);
+}
+
+/* =============================================================== losses */
+/* bce_logits: i[0] n, f[0] scale; buffers dl l t; ret: loss, prob sum */
+
+static void prep_logits(void **h, const op_case *c) {
+    if (c->i[0] > 4) HD(1)[0] = 0.0f, HD(1)[1] = -90.0f, HD(1)[2] = 90.0f, HD(1)[3] = 1.0f;
+}
+static double sigmoid_d(double z) {
+    return z >= 0 ? 1 / (1 + exp(-z)) : exp(z) / (1 + exp(z));
+}
+static double softplus_d(double z) { /* log(1 + exp(z)) */
+    return z > 0 ? z + log1p(exp(-z)) : log1p(exp(z));
+}
+static void run_bce(const gan_backend *be, void **d, const op_case *c, double *r) {
+    r[0] = be->bce_logits(be->ctx, F(0), CF(1), CF(2), (size_t)c->i[0], (float)c->f[0], &r[1]);
+}
+static void ref_bce(void **h, const op_case *c, double *r) {
+    r[0] = r[1] = 0;
+    for (int i = 0; i < c->i[0]; i++) {
+        double z = HD(1)[i], t = HD(2)[i];
+        r[0] += softplus_d(z) - z * t; /* max(z, 0) - z t + log(1 + exp(-|z|)) */
+        r[1] += sigmoid_d(z);
+        if (h[0]) HD(0)[i] = (float)((float)c->f[0] * (sigmoid_d(z) - t));
+    }
+}
+
+static void gen_bce(int n) {
+    for (int with_dl = 1; with_dl >= 0; with_dl--) {
+        op_case *c = add_case(GAN_K_bce_logits, run_bce, ref_bce, "n=%d dl=%d", n, with_dl);
+        c->prep = prep_logits;
+        c->i[0] = n, c->f[0] = 0.75;
+        if (with_dl) out_f(c, (size_t)n, 5e-7, 1e-5, 5e-7, 1e-5);
+        else null_buf(c);
+        in_f(c, (size_t)n, -20, 20);
+        in_f(c, (size_t)n, 0, 1);
+        set_ret(c, 2, 1e-5 * n, 1e-5, 1e-5 * n, 1e-5);
+    }
+}
+
+/* loss_acc: i[0] n, i[1] term; f: t scale; buffers dl l sums (called twice) */
+static void run_loss_acc(const gan_backend *be, void **d, const op_case *c, double *r) {
+    for (int k = 0; k < 2; k++)
+        be->loss_acc(be->ctx, F(0), CF(1), (size_t)c->i[0], (gan_loss_term)c->i[1],
+                     (float)c->f[0], (float)c->f[1], F(2));
+}
+static void ref_loss_acc(void **h, const op_case *c, double *r) {
+    double t = (float)c->f[0], loss = 0, rep = 0;
+    for (int i = 0; i < c->i[0]; i++) {
+        double z = HD(1)[i], f = 0, g = 0, rv = z;
+        switch ((gan_loss_term)c->i[1]) {
+        case GAN_LOSS_TERM_BCE:
+            f = softplus_d(z) - z * t, g = sigmoid_d(z) - t, rv = sigmoid_d(z);
+            break;
+        case GAN_LOSS_TERM_NEG_BCE:
+            f = -(softplus_d(z) - z * t), g = t - sigmoid_d(z), rv = sigmoid_d(z);
+            break;
+        case GAN_LOSS_TERM_SQUARE: f = 0.5 * (z - t) * (z - t), g = z - t; break;
+        case GAN_LOSS_TERM_HINGE: f = fmax(0, 1 - t * z), g = 1 - t * z > 0 ? -t : 0; break;
+        case GAN_LOSS_TERM_LINEAR: f = t * z, g = t; break;
+        }
+        loss += f, rep += rv;
+        if (h[0]) HD(0)[i] = (float)((float)c->f[1] * g);
+    }
+    HD(2)[0] = (float)((double)HD(2)[0] + 2 * loss);
+    HD(2)[1] = (float)((double)HD(2)[1] + 2 * rep);
+}
+static void prep_sums(void **h, const op_case *c) {
+    HD(2)[0] = 1.5f, HD(2)[1] = 2.5f;
+}
+static void prep_loss_acc(void **h, const op_case *c) {
+    prep_logits(h, c);
+    prep_sums(h, c);
+}
+
+static void gen_loss_acc(int n) {
+    static const struct { gan_loss_term term; float t; } terms[] = {
+        {GAN_LOSS_TERM_BCE, 1.0f},     {GAN_LOSS_TERM_BCE, 0.0f},    {GAN_LOSS_TERM_BCE, 0.7f},
+        {GAN_LOSS_TERM_NEG_BCE, 0.0f}, {GAN_LOSS_TERM_SQUARE, 1.0f}, {GAN_LOSS_TERM_HINGE, 1.0f},
+        {GAN_LOSS_TERM_HINGE, -1.0f},  {GAN_LOSS_TERM_LINEAR, -1.0f}};
+    for (size_t j = 0; j < sizeof terms / sizeof terms[0]; j++)
+        for (int with_dl = 1; with_dl >= 0; with_dl--) {
+            op_case *c = add_case(GAN_K_loss_acc, run_loss_acc, ref_loss_acc,
+                                  "n=%d term=%d t=%g dl=%d", n, (int)terms[j].term, terms[j].t,
+                                  with_dl);
+            c->prep = prep_loss_acc;
+            c->i[0] = n, c->i[1] = (int)terms[j].term, c->f[0] = terms[j].t, c->f[1] = 0.5;
+            if (with_dl) out_f(c, (size_t)n, 5e-7, 1e-5, 5e-7, 1e-5);
+            else null_buf(c);
+            in_f(c, (size_t)n, -20, 20);
+            /* squares of outputs up to 20 make larger sums: scale atol with them */
+            io_f(c, 2, 0, 1, 1e-5 * n * 200 + 1e-5, 1e-5, 1e-5 * n * 200 + 1e-5, 1e-5);
+        }
+}
+
+/* ================================================================ Adam */
+/* i[0] n; f: lr b1 b2 eps; buffers p m v g (adam_device_lr: + lr_t) */
+
+static void run_adam(const gan_backend *be, void **d, const op_case *c, double *r) {
+    for (int step = 1; step <= 3; step++)
+        be->adam(be->ctx, F(0), F(1), F(2), CF(3), (size_t)c->i[0], (float)(c->f[0] * step),
+                 (float)c->f[1], (float)c->f[2], (float)c->f[3]);
+}
+static void adam_ref_step(void **h, const op_case *c, double lr_t) {
+    double b1 = (float)c->f[1], b2 = (float)c->f[2], eps = (float)c->f[3];
+    for (int i = 0; i < c->i[0]; i++) {
+        double g = HD(3)[i];
+        double m = b1 * HD(1)[i] + (1 - b1) * g, v = b2 * HD(2)[i] + (1 - b2) * g * g;
+        HD(1)[i] = (float)m, HD(2)[i] = (float)v;
+        HD(0)[i] = (float)(HD(0)[i] - lr_t * m / (sqrt(v) + eps));
+    }
+}
+static void ref_adam(void **h, const op_case *c, double *r) {
+    for (int step = 1; step <= 3; step++) adam_ref_step(h, c, (float)(c->f[0] * step));
+}
+static void run_adam_dev(const gan_backend *be, void **d, const op_case *c, double *r) {
+    be->adam_device_lr(be->ctx, F(0), F(1), F(2), CF(3), (size_t)c->i[0], CF(4), (float)c->f[1],
+                       (float)c->f[2], (float)c->f[3]);
+}
+static void ref_adam_dev(void **h, const op_case *c, double *r) {
+    adam_ref_step(h, c, HD(4)[0]);
+}
+/* adam_schedule: buffers t (int64) lr_t; called five times */
+static void run_adam_sched(const gan_backend *be, void **d, const op_case *c, double *r) {
+    for (int k = 0; k < 5; k++)
+        be->adam_schedule(be->ctx, (int64_t *)d[0], F(1), (float)c->f[0], (float)c->f[1],
+                          (float)c->f[2]);
+}
+static void ref_adam_sched(void **h, const op_case *c, double *r) {
+    int64_t *t = h[0];
+    *t += 5;
+    double td = (double)*t, b1 = (float)c->f[1], b2 = (float)c->f[2];
+    HD(1)[0] = (float)((float)c->f[0] * sqrt(1.0 - pow(b2, td)) / (1.0 - pow(b1, td)));
+}
+
+static void gen_adam(int n) {
+    const double hp[4] = {2e-4, 0.5, 0.999, 1e-7};
+    op_case *c = add_case(GAN_K_adam, run_adam, ref_adam, "n=%d", n);
+    c->i[0] = n;
+    memcpy(c->f, hp, sizeof hp);
+    io_f(c, (size_t)n, -1, 1, 1e-6, 1e-6, 1e-5, 1e-5);
+    io_f(c, (size_t)n, -0.1, 0.1, 1e-6, 1e-6, 1e-6, 1e-6);
+    io_f(c, (size_t)n, 0, 0.01, 1e-6, 1e-6, 1e-8, 1e-5);
+    in_f(c, (size_t)n, -1, 1);
+    c = add_case(GAN_K_adam_device_lr, run_adam_dev, ref_adam_dev, "n=%d", n);
+    c->i[0] = n;
+    memcpy(c->f, hp, sizeof hp);
+    io_f(c, (size_t)n, -1, 1, 1e-6, 1e-6, 1e-5, 1e-5);
+    io_f(c, (size_t)n, -0.1, 0.1, 1e-6, 1e-6, 1e-6, 1e-6);
+    io_f(c, (size_t)n, 0, 0.01, 1e-6, 1e-6, 1e-8, 1e-5);
+    in_f(c, (size_t)n, -1, 1);
+    in_f(c, 1, 1e-4, 1e-3);
+}
+
+/* ============================================= batches, steps, random numbers */
+/* load_batch_u8: i = count B img K k labeled; buffers rows labels pixels plabels order step */
+
+static void run_load(const gan_backend *be, void **d, const op_case *c, double *r) {
+    int64_t per_epoch = c->i[0] / ((int64_t)c->i[1] * c->i[3]);
+    be->load_batch_u8(be->ctx, F(0), (int32_t *)d[1], (const uint8_t *)d[2],
+                      (const uint8_t *)d[3], (const uint32_t *)d[4], (const int64_t *)d[5],
+                      per_epoch, c->i[3], c->i[4], c->i[1], (size_t)c->i[2]);
+}
+static void ref_load(void **h, const op_case *c, double *r) {
+    int B = c->i[1], K = c->i[3];
+    size_t img = (size_t)c->i[2];
+    int64_t per_epoch = c->i[0] / ((int64_t)B * K), step = *(int64_t *)h[5];
+    int64_t pos = (step % per_epoch) * K + c->i[4];
+    const uint8_t *px = h[2], *pl = h[3];
+    const uint32_t *order = h[4];
+    for (int b = 0; b < B; b++) {
+        uint32_t src = order[pos * B + b];
+        for (size_t q = 0; q < img; q++)
+            HD(0)[(size_t)b * img + q] = (float)((px[(size_t)src * img + q] - 127.5) / 127.5);
+        if (h[1]) ((int32_t *)h[1])[b] = pl[src];
+    }
+}
+
+static void gen_load(int count, int B, int img, int K, bool labeled) {
+    int64_t per_epoch = count / ((int64_t)B * K);
+    const int64_t steps[] = {0, per_epoch - 1, per_epoch + 1};
+    for (int s = 0; s < 3; s++)
+        for (int k = 0; k < K; k++) {
+            op_case *c = add_case(GAN_K_load_batch_u8, run_load, ref_load,
+                                  "count=%d B=%d img=%d K=%d k=%d step=%lld labels=%d", count, B,
+                                  img, K, k, (long long)steps[s], labeled);
+            memcpy(c->i, (int[]){count, B, img, K, k, labeled}, 6 * sizeof(int));
+            out_f(c, (size_t)B * img, 0, 0, 0, 0);
+            if (labeled) buf_t(c, T_I32, OUT, (size_t)B, 0, 1);
+            else null_buf(c);
+            buf_t(c, T_U8, IN, (size_t)count * img, 0, 256);
+            buf_t(c, T_U8, IN, (size_t)count, 0, 10);
+            buf_t(c, T_U32, IN, (size_t)count, 0, count);
+            buf_t(c, T_I64, IN, 1, (double)steps[s], (double)steps[s] + 1);
+        }
+}
+
+/* step_advance: buffers step stream; f[0] unused; called three times */
+static uint64_t step_base(void) {
+    return gan_rng_stream(GAN_RNG_NOISE, 0);
+}
+static void run_step(const gan_backend *be, void **d, const op_case *c, double *r) {
+    for (int k = 0; k < 3; k++)
+        be->step_advance(be->ctx, (int64_t *)d[0], (uint64_t *)d[1], step_base());
+}
+static void ref_step(void **h, const op_case *c, double *r) {
+    int64_t *step = h[0];
+    *step += 3;
+    *(uint64_t *)h[1] = gan_rng_stream(GAN_RNG_NOISE, (uint64_t)*step);
+}
+
+/* rng: i[0] n, i[1] which stream; buffers out (rng_normal_dev: + stream) */
+static uint64_t rng_seed(const op_case *c) {
+    return c->i[2] ? 0xDEADBEEFCAFEF00Dull : 1;
+}
+static uint64_t rng_stream_of(const op_case *c) {
+    return c->i[2] ? gan_rng_stream(GAN_RNG_INIT, (3u << 16) | (unsigned)c->i[1])
+                   : gan_rng_stream(GAN_RNG_NOISE, (uint64_t)c->i[1]);
+}
+static void run_rng(const gan_backend *be, void **d, const op_case *c, double *r) {
+    if (c->k == GAN_K_rng_uniform)
+        be->rng_uniform(be->ctx, rng_seed(c), rng_stream_of(c), F(0), (size_t)c->i[0]);
+    else if (c->k == GAN_K_rng_normal)
+        be->rng_normal(be->ctx, rng_seed(c), rng_stream_of(c), F(0), (size_t)c->i[0]);
+    else
+        be->rng_normal_dev(be->ctx, rng_seed(c), (const uint64_t *)d[1], F(0), (size_t)c->i[0]);
+}
+static void ref_rng(void **h, const op_case *c, double *r) {
+    if (c->k == GAN_K_rng_uniform)
+        gan_rng_uniform(rng_seed(c), rng_stream_of(c), HD(0), (size_t)c->i[0]);
+    else
+        gan_rng_normal(rng_seed(c), rng_stream_of(c), HD(0), (size_t)c->i[0]);
+}
+static void prep_rng_dev(void **h, const op_case *c) {
+    *(uint64_t *)h[1] = rng_stream_of(c);
+}
+
+static void gen_rng(int n, int which, int seed_kind) {
+    const gan_kernel ks[] = {GAN_K_rng_uniform, GAN_K_rng_normal, GAN_K_rng_normal_dev};
+    for (int j = 0; j < 3; j++) {
+        op_case *c = add_case(ks[j], run_rng, ref_rng, "n=%d stream=%d seed=%d", n, which,
+                              seed_kind);
+        c->i[0] = n, c->i[1] = which, c->i[2] = seed_kind;
+        /* uniform: identical bits; normal: <= 1 ulp of float (double log/sin/cos) */
+        if (j == 0) out_f(c, (size_t)n, 0, 0, 0, 0);
+        else out_f(c, (size_t)n, 1e-30, 2.4e-7, 0, 0);
+        if (j == 2) {
+            buf_t(c, T_U64, IN, 1, 0, 1);
+            c->prep = prep_rng_dev;
+        }
+    }
+}
+
+/* ============================================================ the harness */
+
+static void fill(void *p, const tbuf *b, uint64_t seed, uint64_t stream) {
+    if (b->n == 0) return;
+    float *u = malloc(b->n * sizeof *u);
+    if (!u) abort();
+    gan_rng_uniform(seed, stream, u, b->n);
+    for (size_t i = 0; i < b->n; i++) {
+        double v = b->lo + (b->hi - b->lo) * u[i];
+        switch (b->type) {
+        case T_F32: ((float *)p)[i] = isnan(b->lo) ? NAN : (float)v; break;
+        case T_I32: ((int32_t *)p)[i] = (int32_t)floor(v); break;
+        case T_U8: ((uint8_t *)p)[i] = (uint8_t)floor(v); break;
+        case T_U32: ((uint32_t *)p)[i] = (uint32_t)floor(v); break;
+        case T_I64: ((int64_t *)p)[i] = (int64_t)floor(v); break;
+        case T_U64: ((uint64_t *)p)[i] = (uint64_t)floor(v); break;
+        }
+    }
+    free(u);
+}
+
+/* Compare buffer got with want; false (and a message) when they differ. */
+static bool compare(const op_case *c, const char *who, int j, const void *got, const void *want,
+                    bool against_ref) {
+    const tbuf *b = &c->b[j];
+    size_t bytes = b->n * type_size[b->type];
+    if (b->type != T_F32) {
+        bool same = memcmp(got, want, bytes) == 0;
+        CHECK_MSG(same, "%s: %s: buffer %d (integers) differs", c->name, who, j);
+        return same;
+    }
+    double atol = against_ref ? b->ref_atol : b->atol, rtol = against_ref ? b->ref_rtol : b->rtol;
+    const float *g = got, *w = want;
+    size_t worst = 0;
+    double worst_ratio = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        double ratio;
+        if (isnan(w[i]) || isnan(g[i])) ratio = isnan(w[i]) && isnan(g[i]) ? 0 : INFINITY;
+        else {
+            double tol = atol + rtol * fabs((double)w[i]);
+            double diff = fabs((double)g[i] - w[i]);
+            ratio = diff == 0 ? 0 : tol == 0 ? INFINITY : diff / tol;
+        }
+        if (ratio > worst_ratio) worst_ratio = ratio, worst = i;
+    }
+    CHECK_MSG(worst_ratio <= 1.0,
+              "%s: %s: buffer %d element %zu: got %.9g, want %.9g (%.3g of the tolerance)",
+              c->name, who, j, worst, g[worst], w[worst], worst_ratio);
+    return worst_ratio <= 1.0;
+}
+
+static bool compare_ret(const op_case *c, const char *who, const double *got, const double *want,
+                        bool against_ref) {
+    bool ok = true;
+    double atol = against_ref ? c->ret_ref_atol : c->ret_atol;
+    double rtol = against_ref ? c->ret_ref_rtol : c->ret_rtol;
+    for (int j = 0; j < c->nret; j++) {
+        bool close = fabs(got[j] - want[j]) <= atol + rtol * fabs(want[j]);
+        CHECK_MSG(close, "%s: %s: returned value %d: got %.12g, want %.12g", c->name, who, j,
+                  got[j], want[j]);
+        ok = ok && close;
+    }
+    return ok;
+}
+
+/* Host copies of the case's initial buffers (NULL where the kernel gets NULL). */
+static void **host_bufs(const op_case *c, void *const *init) {
+    void **h = calloc(MAX_BUFS, sizeof *h);
+    if (!h) abort();
+    for (int j = 0; j < c->nb; j++) {
+        if (c->b[j].null) continue;
+        size_t bytes = c->b[j].n * type_size[c->b[j].type];
+        h[j] = malloc(bytes ? bytes : 1);
+        if (!h[j]) abort();
+        memcpy(h[j], init[j], bytes);
+    }
+    return h;
+}
+
+static void free_bufs(void **h) {
+    for (int j = 0; j < MAX_BUFS; j++) free(h[j]);
+    free(h);
+}
+
+/* Run case c on backend be from the initial buffers; the outputs (host
+ * copies) and returned values come back. */
+static void **run_on(const gan_backend *be, const op_case *c, void *const *init, double *ret) {
+    if (be->host_memory) {
+        void **h = host_bufs(c, init);
+        c->run(be, h, c, ret);
+        return h;
+    }
+    void *d[MAX_BUFS] = {0};
+    for (int j = 0; j < c->nb; j++) {
+        if (c->b[j].null) continue;
+        size_t bytes = c->b[j].n * type_size[c->b[j].type];
+        CHECK_OK(be->mem_alloc(be->ctx, &d[j], bytes ? bytes : 1));
+        be->copy_to_device(be->ctx, d[j], init[j], bytes);
+    }
+    c->run(be, d, c, ret);
+    void **h = host_bufs(c, init);
+    for (int j = 0; j < c->nb; j++) {
+        if (c->b[j].null) continue;
+        CHECK_OK(be->copy_to_host(be->ctx, h[j], d[j], c->b[j].n * type_size[c->b[j].type]));
+        be->mem_free(be->ctx, d[j]);
+    }
+    CHECK_OK(be->synchronize(be->ctx));
+    return h;
+}
+
+static int kernel_cases[GAN_K_COUNT], kernel_runs[GAN_K_COUNT][2];
+
+static void run_case(size_t index, const gan_backend *const *bes, int n_bes) {
+    const op_case *c = &cases[index];
+    void **init = calloc(MAX_BUFS, sizeof *init);
+    if (!init) abort();
+    for (int j = 0; j < c->nb; j++) {
+        if (c->b[j].null) continue;
+        init[j] = malloc(c->b[j].n * type_size[c->b[j].type] + 1);
+        if (!init[j]) abort();
+        fill(init[j], &c->b[j], 1000 + index, (uint64_t)j);
+    }
+    if (c->prep) c->prep(init, c);
+    kernel_cases[c->k]++;
+
+    /* the reference outputs: the CPU backend's, checked against the naive
+     * reference; the naive reference alone where the CPU lacks the kernel */
+    void **want = NULL;
+    double want_ret[4] = {0}, ref_ret[4] = {0};
+    bool want_is_ref = false;
+    if (!c->big) {
+        void **ref = host_bufs(c, init);
+        c->ref(ref, c, ref_ret);
+        if (gan_backend_supports(bes[0], c->k)) {
+            want = run_on(bes[0], c, init, want_ret);
+            kernel_runs[c->k][0]++;
+            for (int j = 0; j < c->nb; j++)
+                if (c->b[j].role != IN && !c->b[j].null)
+                    compare(c, "cpu vs reference", j, want[j], ref[j], true);
+            compare_ret(c, "cpu vs reference", want_ret, ref_ret, true);
+            free_bufs(ref);
+        } else {
+            want = ref;
+            memcpy(want_ret, ref_ret, sizeof want_ret);
+            want_is_ref = true;
+        }
+    } else if (gan_backend_supports(bes[0], c->k)) {
+        want = run_on(bes[0], c, init, want_ret);
+        kernel_runs[c->k][0]++;
+    }
+    for (int b = 1; b < n_bes && want; b++) {
+        if (!gan_backend_supports(bes[b], c->k)) continue;
+        double got_ret[4] = {0};
+        void **got = run_on(bes[b], c, init, got_ret);
+        kernel_runs[c->k][1]++;
+        char who[64];
+        snprintf(who, sizeof who, "%s vs %s", bes[b]->name, want_is_ref ? "reference" : "cpu");
+        for (int j = 0; j < c->nb; j++)
+            if (c->b[j].role != IN && !c->b[j].null) compare(c, who, j, got[j], want[j], false);
+        compare_ret(c, who, got_ret, want_ret, false);
+        free_bufs(got);
+    }
+    if (want) free_bufs(want);
+    free_bufs(init);
+}
+
+static void generate(bool big_machine) {
+    gen_gemm(big_machine);
+    static const int rows[] = {1, 3, 64, 129, 1024}, feats[] = {1, 7, 33, 784, 1025};
+    for (int i = 0; i < 5; i++)
+        for (int j = 0; j < 5; j++) {
+            int N = rows[i], Fe = feats[j];
+            op_case *c = add_case(GAN_K_bias_forward, run_bias_forward, ref_bias_forward,
+                                  "N=%d F=%d", N, Fe);
+            c->i[0] = N, c->i[1] = Fe;
+            io_f(c, (size_t)N * Fe, -2, 2, 1e-6, 1e-6, 1e-6, 1e-6);
+            in_f(c, (size_t)Fe, -1, 1);
+            c = add_case(GAN_K_bias_backward, run_bias_backward, ref_bias_backward, "N=%d F=%d",
+                         N, Fe);
+            c->i[0] = N, c->i[1] = Fe;
+            io_f(c, (size_t)Fe, -1, 1, 1e-6 * N + 1e-5, 1e-4, 1e-6 * N + 1e-5, 1e-5);
+            in_f(c, (size_t)N * Fe, -1, 1);
+            gen_bn(N, Fe, 1, 0);
+        }
+    static const int bn2d[][3] = {{1, 1, 1},     {3, 5, 7},    {64, 128, 49},
+                                  {128, 64, 196}, {1024, 3, 9}, {2, 1, 1000}};
+    for (int i = 0; i < 6; i++) gen_bn(bn2d[i][0], bn2d[i][1], bn2d[i][2], 1);
+    static const int elem[] = {1, 7, 33, 1000, 100003};
+    for (int i = 0; i < 5; i++) gen_elementwise(elem[i]), gen_adam(elem[i]);
+    /* the dcgan preset's shapes, then awkward ones (odd sizes, stride 3, wide padding) */
+    gen_im2col(1, 28, 28, 4, 2, 1, 5);
+    gen_im2col(64, 14, 14, 4, 2, 1, 3);
+    gen_im2col(128, 7, 7, 4, 2, 1, 2);
+    gen_im2col(3, 7, 5, 3, 1, 0, 1);
+    gen_im2col(2, 9, 11, 5, 3, 2, 7);
+    gen_im2col(5, 1, 1, 1, 1, 0, 33);
+    gen_im2col(1, 4, 4, 4, 2, 3, 2);
+    static const int layouts[][3] = {{1, 1, 1}, {3, 7, 5}, {64, 64, 196}, {33, 128, 49},
+                                     {2, 1, 784}};
+    for (int i = 0; i < 5; i++) gen_layouts(layouts[i][0], layouts[i][1], layouts[i][2]);
+    gen_conv_direct(2, 3, 7, 5, 3, 1, 1, 5);
+    gen_conv_direct(3, 17, 9, 11, 4, 2, 1, 33);
+    gen_conv_direct(1, 32, 8, 8, 4, 2, 1, 16);
+    gen_conv_direct(2, 5, 6, 6, 5, 3, 2, 3);
+    gen_conv_direct(5, 1, 28, 28, 4, 2, 1, 16);
+    static const int drop_n[] = {1, 3, 7, 1000, 100003};
+    static const double drop_p[] = {0.0, 0.3, 0.9};
+    for (int i = 0; i < 5; i++)
+        for (int j = 0; j < 3; j++) gen_dropout(drop_n[i], drop_p[j]);
+    static const int sn[][2] = {{1, 1}, {7, 33}, {64, 1024}, {129, 7}, {1000, 3}};
+    for (int i = 0; i < 5; i++) gen_sn(sn[i][0], sn[i][1]);
+    gen_labels(37, 3, 5, 10, 10, false, false);  /* one-hot */
+    gen_labels(64, 2, 49, 10, 8, true, false);   /* embedding, shared-memory classes */
+    gen_labels(300, 1, 1, 2000, 3, true, false); /* embedding, more classes than fit */
+    gen_labels(5, 4, 9, 10, 10, false, true);    /* no labels: zeros */
+    gen_labels(513, 0, 1, 7, 4, true, false);    /* nothing but the label channels */
+    gen_pool(2, 3, 8, 8, 2, 2);
+    gen_pool(3, 5, 9, 7, 3, 2);
+    gen_pool(1, 16, 28, 28, 2, 2);
+    gen_pool(4, 2, 5, 5, 5, 1);
+    gen_pool(2, 3, 11, 6, 3, 3);
+    gen_xent(1, 1, true);
+    gen_xent(7, 10, true);
+    gen_xent(64, 10, false);
+    gen_xent(129, 33, true);
+    static const int loss_n[] = {1, 7, 64, 129, 1024, 5000};
+    for (int i = 0; i < 6; i++) gen_bce(loss_n[i]), gen_loss_acc(loss_n[i]);
+    gen_load(200, 32, 784, 1, false);
+    gen_load(1000, 7, 3 * 5 * 5, 1, false);
+    gen_load(200, 16, 784, 2, true); /* --d-steps 2, a conditional model */
+    gen_load(1000, 7, 3 * 5 * 5, 3, true);
+    op_case *c = add_case(GAN_K_step_advance, run_step, ref_step, "three steps");
+    buf_t(c, T_I64, INOUT, 1, 41, 42);
+    buf_t(c, T_U64, OUT, 1, 0, 1);
+    c = add_case(GAN_K_adam_schedule, run_adam_sched, ref_adam_sched, "five steps from t=7");
+    c->f[0] = 2e-4, c->f[1] = 0.5, c->f[2] = 0.999;
+    buf_t(c, T_I64, INOUT, 1, 7, 8);
+    out_f(c, 1, 1e-30, 1.2e-7, 0, 0); /* GPU: 1 ulp; CPU: the formula exactly */
+    static const int rng_n[] = {1, 2, 3, 4, 5, 1001, (1 << 20) + 1};
+    for (int i = 0; i < 7; i++) gen_rng(rng_n[i], i, i % 2);
+}
+
+int main(void) {
+    gan_backend_cpu_set_threads(0);
+    const gan_backend *bes[2] = {gan_backend_cpu(), NULL};
+    int n_bes = 1;
+#ifdef GAN_HAVE_CUDA
+    if (gan_backend_cuda_init(0) == GAN_OK) {
+        bes[n_bes++] = gan_backend_cuda();
+    } else {
+        const char *req = getenv("GAN_TEST_REQUIRE_CUDA");
+        CHECK_MSG(!(req && *req && strcmp(req, "0") != 0),
+                  "GAN_TEST_REQUIRE_CUDA is set but: %s", gan_last_error());
+        fprintf(stderr, "note: no GPU (%s): the CPU backend against the reference only\n",
+                gan_last_error());
+    }
+#endif
+    generate(n_bes > 1);
+    for (size_t i = 0; i < n_cases; i++) run_case(i, bes, n_bes);
+
+    /* coverage: a case for every kernel, and the required groups on every backend */
+    for (int k = 0; k < GAN_K_COUNT; k++) {
+        if (gan_kernel_group_of((gan_kernel)k) == GAN_KERNEL_GROUP_MEMORY) continue;
+        CHECK_MSG(kernel_cases[k] > 0, "no case runs kernel %s", gan_kernel_name((gan_kernel)k));
+        for (int b = 0; b < n_bes; b++)
+            if (gan_backend_supports(bes[b], (gan_kernel)k))
+                CHECK_MSG(kernel_runs[k][b ? 1 : 0] > 0, "%s: kernel %s never ran",
+                          bes[b]->name, gan_kernel_name((gan_kernel)k));
+    }
+    for (int b = 0; b < n_bes; b++) {
+        CHECK_MSG(gan_backend_supports_group(bes[b], GAN_KERNEL_GROUP_NETWORK),
+                  "%s lacks a network kernel", bes[b]->name);
+        CHECK_MSG(gan_backend_supports_group(bes[b], GAN_KERNEL_GROUP_TRAINER),
+                  "%s lacks a trainer kernel", bes[b]->name);
+        CHECK_MSG(gan_backend_supports_group(bes[b], GAN_KERNEL_GROUP_MEMORY),
+                  "%s lacks a memory entry", bes[b]->name);
+    }
+    printf("%zu cases on %d backend%s\n", n_cases, n_bes, n_bes == 1 ? "" : "s");
+    free(cases);
+#ifdef GAN_HAVE_CUDA
+    if (n_bes > 1) gan_backend_cuda_shutdown();
+#endif
+    return test_report();
+}
