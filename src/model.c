@@ -105,6 +105,12 @@ gan_status gan_model_build(gan_model *m, const char *name, int c, int h, int w, 
                            const gan_backend *be) {
     m->be = be;
     gan_status s = gan_model_infer_shapes(m, name, c, h, w, max_batch);
+    for (int i = 0; s == GAN_OK && i < m->n_layers; i++) { /* kernels the backend may lack */
+        const gan_kernel *k = m->layers[i].kernels;
+        for (; s == GAN_OK && k && *k != GAN_K_COUNT; k++)
+            s = gan_backend_require(be, *k, m->layers[i].ops->name);
+        if (s != GAN_OK) m->failed_layer = i;
+    }
     if (s != GAN_OK && m->failed_layer >= 0) {
         char where[96];
         snprintf(where, sizeof where, "%s layer %d (%s)", name, m->failed_layer,

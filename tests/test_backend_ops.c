@@ -32,6 +32,8 @@
  * With GAN_TEST_REQUIRE_CUDA=1, a build with CUDA fails when no GPU opens.
  */
 #include "backend.h"
+#include "layers/layer.h"
+#include "model.h"
 #include "rng.h"
 #include "test_util.h"
 
@@ -1484,8 +1486,47 @@ static void generate(bool big_machine) {
     for (int i = 0; i < 7; i++) gen_rng(rng_n[i], i, i % 2);
 }
 
+/* The supports query, and a layer whose kernel the backend lacks: a clear
+ * status at build, never a NULL call (a copy of the CPU table without the
+ * classifier kernels stands for such a backend). */
+static void test_supports(void) {
+    const gan_backend *cpu = gan_backend_cpu();
+    gan_backend lacking = *cpu;
+    lacking.name = "lacking";
+    lacking.maxpool2d_forward = NULL;
+    lacking.maxpool2d_backward = NULL;
+    CHECK(gan_backend_supports(cpu, GAN_K_maxpool2d_forward));
+    CHECK(!gan_backend_supports(&lacking, GAN_K_maxpool2d_forward));
+    CHECK(gan_backend_supports(&lacking, GAN_K_gemm));
+    CHECK(!gan_backend_supports(&lacking, GAN_K_COUNT));
+    CHECK(gan_backend_supports_group(cpu, GAN_KERNEL_GROUP_CLASSIFIER));
+    CHECK(!gan_backend_supports_group(&lacking, GAN_KERNEL_GROUP_CLASSIFIER));
+    CHECK(gan_backend_supports_group(&lacking, GAN_KERNEL_GROUP_NETWORK));
+    CHECK(gan_kernel_group_of(GAN_K_load_batch_u8) == GAN_KERNEL_GROUP_TRAINER);
+    CHECK(strcmp(gan_kernel_name(GAN_K_softmax_xent), "softmax_xent") == 0);
+    CHECK_OK(gan_backend_require(cpu, GAN_K_maxpool2d_backward, "test"));
+    CHECK(gan_backend_require(&lacking, GAN_K_maxpool2d_backward, "test") == GAN_ERR_UNSUPPORTED);
+    CHECK_MSG(strstr(gan_last_error(), "lacking backend has no maxpool2d_backward") != NULL,
+              "message: %s", gan_last_error());
+
+    gan_model m = {0};
+    gan_layer pool;
+    gan_layer_maxpool2d(&pool, 2, 2);
+    CHECK_OK(gan_model_add(&m, pool));
+    CHECK(gan_model_build(&m, "pool", 1, 4, 4, 2, &lacking) == GAN_ERR_UNSUPPORTED);
+    CHECK_MSG(strstr(gan_last_error(), "maxpool2d") != NULL &&
+                  strstr(gan_last_error(), "maxpool2d_forward") != NULL,
+              "message: %s", gan_last_error());
+    gan_model_free(&m);
+    gan_model m2 = {0};
+    CHECK_OK(gan_model_add(&m2, pool));
+    CHECK_OK(gan_model_build(&m2, "pool", 1, 4, 4, 2, cpu));
+    gan_model_free(&m2);
+}
+
 int main(void) {
     gan_backend_cpu_set_threads(0);
+    test_supports();
     const gan_backend *bes[2] = {gan_backend_cpu(), NULL};
     int n_bes = 1;
 #ifdef GAN_HAVE_CUDA

@@ -169,6 +169,8 @@ gan_status gan_classifier_train(const gan_dataset *train, const gan_dataset *tes
     gan_status s = b.perm && b.labels && b.dl
                        ? GAN_OK
                        : gan_fail(GAN_ERR_OUT_OF_MEMORY, "classifier: out of memory");
+    if (s == GAN_OK)
+        s = gan_backend_require(c->model.be, GAN_K_softmax_xent, "classifier training");
     int epochs = gan_classifier_epochs(opt, n);
     int64_t spe = (n + opt->batch_size - 1) / opt->batch_size, step = 0;
     double t0 = now_seconds();

@@ -83,6 +83,9 @@ struct gan_layer {
     int n_classes, embed_dim; /* label layers: classes; embedding width (0: one-hot) */
     int group;               /* conv: images per matrix product; 0 before setup = chosen
                                 by setup (conv_group.h), a positive value caps it */
+    const gan_kernel *kernels; /* kernels a backend may lack (NULL, or a list ending with
+                                  GAN_K_COUNT): the model asks gan_backend_require for each
+                                  when it builds, so a missing one is an error, not a NULL call */
 
     /* set by the model (see the top of this file) */
     int max_batch;              /* rows of the largest forward, before setup */

@@ -49,10 +49,15 @@ static int maxpool2d_tensors(const gan_layer *l, gan_layer_tensor *t, int max) {
     return 0;
 }
 
+/* classifier kernels: the CPU backend only */
+static const gan_kernel maxpool2d_kernels[] = {GAN_K_maxpool2d_forward, GAN_K_maxpool2d_backward,
+                                               GAN_K_COUNT};
+
 static const gan_layer_ops maxpool2d_ops = {"maxpool2d",        maxpool2d_setup,
                                             maxpool2d_init,     maxpool2d_forward,
                                             maxpool2d_backward, maxpool2d_tensors};
 
 void gan_layer_maxpool2d(gan_layer *l, int kernel, int stride) {
-    *l = (gan_layer){.ops = &maxpool2d_ops, .kernel = kernel, .stride = stride};
+    *l = (gan_layer){.ops = &maxpool2d_ops, .kernel = kernel, .stride = stride,
+                     .kernels = maxpool2d_kernels};
 }
