@@ -27,9 +27,9 @@
  * mem_alloc, graph_*). On the CPU everything runs at once and never fails.
  *
  * Device-resident variants (loss_acc, adam_schedule, adam_device_lr,
- * rng_normal_dev, load_batch_u8, step_advance) take their per-step values from device memory instead of
- * the host, so a captured graph of a whole step can be replayed unchanged
- * and nothing has to come back to the host each step.
+ * rng_normal_dev, load_batch_u8, step_advance) take their per-step values from device memory
+ * instead of the host, so a captured graph of a whole step can be replayed unchanged and nothing
+ * has to come back to the host each step.
  */
 #ifndef GAN_BACKEND_H
 #define GAN_BACKEND_H

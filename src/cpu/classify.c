@@ -13,7 +13,8 @@
 #include <math.h>
 #include <string.h>
 
-void gan_cpu_maxpool2d_forward(void *ctx, float *y, const float *x, int N, const gan_conv_shape *cs) {
+void gan_cpu_maxpool2d_forward(void *ctx, float *y, const float *x, int N,
+                               const gan_conv_shape *cs) {
     int H = cs->H, W = cs->W, k = cs->k, s = cs->s, OH = cs->OH, OW = cs->OW;
     int64_t planes = (int64_t)N * cs->C;
 #pragma omp parallel for schedule(static) if (planes * H * W > 65536)
@@ -25,14 +26,15 @@ void gan_cpu_maxpool2d_forward(void *ctx, float *y, const float *x, int N, const
                 const float *win = xp + (size_t)oh * s * W + (size_t)ow * s;
                 float m = win[0];
                 for (int i = 0; i < k; i++)
-                    for (int j = 0; j < k; j++) m = win[(size_t)i * W + j] > m ? win[(size_t)i * W + j] : m;
+                    for (int j = 0; j < k; j++)
+                        m = win[(size_t)i * W + j] > m ? win[(size_t)i * W + j] : m;
                 yp[(size_t)oh * OW + ow] = m;
             }
     }
 }
 
-void gan_cpu_maxpool2d_backward(void *ctx, float *dx, const float *x, const float *y, const float *dy, int N,
-                                const gan_conv_shape *cs) {
+void gan_cpu_maxpool2d_backward(void *ctx, float *dx, const float *x, const float *y,
+                                const float *dy, int N, const gan_conv_shape *cs) {
     int H = cs->H, W = cs->W, k = cs->k, s = cs->s, OH = cs->OH, OW = cs->OW;
     int64_t planes = (int64_t)N * cs->C;
 #pragma omp parallel for schedule(static) if (planes * H * W > 65536)
@@ -57,8 +59,8 @@ void gan_cpu_maxpool2d_backward(void *ctx, float *dx, const float *x, const floa
     }
 }
 
-double gan_cpu_softmax_xent(void *ctx, float *dl, const float *l, const int32_t *labels, int N, int K,
-                            float scale, int64_t *correct) {
+double gan_cpu_softmax_xent(void *ctx, float *dl, const float *l, const int32_t *labels, int N,
+                            int K, float scale, int64_t *correct) {
     double total = 0.0;
     int64_t right = 0;
     for (int n = 0; n < N; n++) {

@@ -87,7 +87,8 @@ void gan_cpu_nchw_to_cmajor(void *ctx, float *t, const float *y, int G, int C, i
                    (size_t)P * sizeof *t);
 }
 
-void gan_cpu_cmajor_to_nchw(void *ctx, float *y, const float *t, const float *b, int G, int C, int P) {
+void gan_cpu_cmajor_to_nchw(void *ctx, float *y, const float *t, const float *b, int G, int C,
+                            int P) {
 #pragma omp parallel for schedule(static) if ((size_t)G * C * P > 65536)
     for (int c = 0; c < C; c++) {
         float bc = b ? b[c] : 0.0f;

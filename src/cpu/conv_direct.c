@@ -547,8 +547,8 @@ static void conv_backward_weight_ref(float *dw, const float *x, const float *dy,
 
 /* ---------------------------------------------------------- entry points */
 
-void gan_cpu_conv2d_forward(void *ctx, float *y, const float *x, const float *w, const float *b, int N,
-                            const gan_conv_shape *cs, int Cout) {
+void gan_cpu_conv2d_forward(void *ctx, float *y, const float *x, const float *w, const float *b,
+                            int N, const gan_conv_shape *cs, int Cout) {
     if (N <= 0 || Cout <= 0) return;
 #if defined(__AVX512F__)
     if (conv_forward_avx(y, x, w, b, N, cs, Cout)) return;

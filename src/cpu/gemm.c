@@ -148,7 +148,8 @@ static inline void kernel(int kc, const float *restrict a, const float *restrict
 #pragma GCC unroll 8
     for (int r = 0; r < MR; r++) c0[r] = c1[r] = _mm512_setzero_ps();
     for (int k = 0; k < kc; k++) {
-        __m512 b0 = _mm512_load_ps(b + (size_t)k * NR), b1 = _mm512_load_ps(b + (size_t)k * NR + 16);
+        __m512 b0 = _mm512_load_ps(b + (size_t)k * NR),
+               b1 = _mm512_load_ps(b + (size_t)k * NR + 16);
 #pragma GCC unroll 8
         for (int r = 0; r < MR; r++) {
             __m512 ar = _mm512_set1_ps(a[(size_t)k * MR + r]);
@@ -280,8 +281,8 @@ static void blas_gemm(bool trans_a, bool trans_b, int M, int N, int K, float alp
     }
 }
 
-void gan_cpu_gemm(void *ctx, bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float *A,
-                  int lda, const float *B, int ldb, float beta, float *C, int ldc) {
+void gan_cpu_gemm(void *ctx, bool trans_a, bool trans_b, int M, int N, int K, float alpha,
+                  const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc) {
     if (M <= 0 || N <= 0) return;
 #if defined(__AVX512F__)
     /* the own kernel where its tiles are reasonably full */

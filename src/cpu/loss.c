@@ -12,8 +12,8 @@
 
 #include <math.h>
 
-double gan_cpu_bce_logits(void *ctx, float *dl, const float *l, const float *t, size_t n, float scale,
-                             double *prob_sum) {
+double gan_cpu_bce_logits(void *ctx, float *dl, const float *l, const float *t, size_t n,
+                          float scale, double *prob_sum) {
     double loss = 0, probs = 0;
     for (size_t i = 0; i < n; i++) {
         float z = l[i];

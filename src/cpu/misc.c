@@ -44,8 +44,8 @@ void gan_cpu_dropout_forward(void *ctx, float *y, const float *x, size_t n, floa
     dropout_apply(y, x, n, p, seed, stream);
 }
 
-void gan_cpu_dropout_backward(void *ctx, float *dx, const float *dy, size_t n, float p, uint64_t seed,
-                              uint64_t stream) {
+void gan_cpu_dropout_backward(void *ctx, float *dx, const float *dy, size_t n, float p,
+                              uint64_t seed, uint64_t stream) {
     dropout_apply(dx, dy, n, p, seed, stream);
 }
 

@@ -26,10 +26,10 @@ void gan_cpu_bias_backward(void *ctx, float *db, const float *dy, int N, int F) 
     }
 }
 
-void gan_cpu_batchnorm_forward_train(void *ctx, float *y, float *mean, float *rstd, float *running_mean,
-                                        float *running_var, const float *x, const float *gamma,
-                                        const float *beta, int N, int F, float momentum,
-                                        float eps) {
+void gan_cpu_batchnorm_forward_train(void *ctx, float *y, float *mean, float *rstd,
+                                     float *running_mean, float *running_var, const float *x,
+                                     const float *gamma, const float *beta, int N, int F,
+                                     float momentum, float eps) {
     int chunks = (F + GAN_CPU_FEATURE_CHUNK - 1) / GAN_CPU_FEATURE_CHUNK;
     float inv_n = 1.0f / (float)N;
 #pragma omp parallel for schedule(static) if ((size_t)N * F > 16384)

@@ -12,10 +12,10 @@
 
 #define PAR_MIN 16384 /* elements below which one thread does it all */
 
-void gan_cpu_batchnorm2d_forward_train(void *ctx, float *y, float *mean, float *rstd, float *running_mean,
-                                       float *running_var, const float *x, const float *gamma,
-                                       const float *beta, int N, int C, int P, float momentum,
-                                       float eps) {
+void gan_cpu_batchnorm2d_forward_train(void *ctx, float *y, float *mean, float *rstd,
+                                       float *running_mean, float *running_var, const float *x,
+                                       const float *gamma, const float *beta, int N, int C, int P,
+                                       float momentum, float eps) {
     double inv_count = 1.0 / ((double)N * P);
 #pragma omp parallel for schedule(static) if ((size_t)N * C * P > PAR_MIN)
     for (int c = 0; c < C; c++) {
@@ -52,9 +52,10 @@ void gan_cpu_batchnorm2d_forward_train(void *ctx, float *y, float *mean, float *
     }
 }
 
-void gan_cpu_batchnorm2d_forward_infer(void *ctx, float *y, const float *x, const float *running_mean,
-                                       const float *running_var, const float *gamma,
-                                       const float *beta, int N, int C, int P, float eps) {
+void gan_cpu_batchnorm2d_forward_infer(void *ctx, float *y, const float *x,
+                                       const float *running_mean, const float *running_var,
+                                       const float *gamma, const float *beta, int N, int C, int P,
+                                       float eps) {
 #pragma omp parallel for schedule(static) if ((size_t)N * C * P > PAR_MIN)
     for (int nc = 0; nc < N * C; nc++) {
         int c = nc % C;
@@ -67,9 +68,9 @@ void gan_cpu_batchnorm2d_forward_infer(void *ctx, float *y, const float *x, cons
     }
 }
 
-void gan_cpu_batchnorm2d_backward(void *ctx, float *dx, float *dgamma, float *dbeta, const float *dy,
-                                  const float *x, const float *mean, const float *rstd,
-                                  const float *gamma, int N, int C, int P) {
+void gan_cpu_batchnorm2d_backward(void *ctx, float *dx, float *dgamma, float *dbeta,
+                                  const float *dy, const float *x, const float *mean,
+                                  const float *rstd, const float *gamma, int N, int C, int P) {
     float inv_count = (float)(1.0 / ((double)N * P));
 #pragma omp parallel for schedule(static) if ((size_t)N * C * P > PAR_MIN)
     for (int c = 0; c < C; c++) {

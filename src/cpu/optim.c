@@ -25,12 +25,13 @@ static void adam_range(float *restrict p, float *restrict m, float *restrict v,
     }
 }
 
-void gan_cpu_adam(void *ctx, float *p, float *m, float *v, const float *g, size_t n, float lr_t, float b1,
-                     float b2, float eps) {
+void gan_cpu_adam(void *ctx, float *p, float *m, float *v, const float *g, size_t n, float lr_t,
+                  float b1, float b2, float eps) {
     size_t chunks = (n + GAN_CPU_ELEMENTWISE_CHUNK - 1) / GAN_CPU_ELEMENTWISE_CHUNK;
 #pragma omp parallel for schedule(static) if (chunks > 2)
     for (size_t c = 0; c < chunks; c++) {
-        size_t i = c * GAN_CPU_ELEMENTWISE_CHUNK, len = GAN_CPU_MIN(GAN_CPU_ELEMENTWISE_CHUNK, n - i);
+        size_t i = c * GAN_CPU_ELEMENTWISE_CHUNK,
+               len = GAN_CPU_MIN(GAN_CPU_ELEMENTWISE_CHUNK, n - i);
         adam_range(p + i, m + i, v + i, g + i, len, lr_t, b1, b2, eps);
     }
 }

@@ -39,7 +39,8 @@ void gan_cpu_leaky_relu_forward(void *ctx, float *y, const float *x, size_t n, f
     size_t chunks = (n + GAN_CPU_ELEMENTWISE_CHUNK - 1) / GAN_CPU_ELEMENTWISE_CHUNK;
 #pragma omp parallel for schedule(static) if (chunks > 2)
     for (size_t c = 0; c < chunks; c++) {
-        size_t i = c * GAN_CPU_ELEMENTWISE_CHUNK, len = GAN_CPU_MIN(GAN_CPU_ELEMENTWISE_CHUNK, n - i);
+        size_t i = c * GAN_CPU_ELEMENTWISE_CHUNK,
+               len = GAN_CPU_MIN(GAN_CPU_ELEMENTWISE_CHUNK, n - i);
         leaky_relu_fwd_range(y + i, x + i, len, alpha);
     }
 }
@@ -49,7 +50,8 @@ void gan_cpu_leaky_relu_backward(void *ctx, float *dx, const float *x, const flo
     size_t chunks = (n + GAN_CPU_ELEMENTWISE_CHUNK - 1) / GAN_CPU_ELEMENTWISE_CHUNK;
 #pragma omp parallel for schedule(static) if (chunks > 2)
     for (size_t c = 0; c < chunks; c++) {
-        size_t i = c * GAN_CPU_ELEMENTWISE_CHUNK, len = GAN_CPU_MIN(GAN_CPU_ELEMENTWISE_CHUNK, n - i);
+        size_t i = c * GAN_CPU_ELEMENTWISE_CHUNK,
+               len = GAN_CPU_MIN(GAN_CPU_ELEMENTWISE_CHUNK, n - i);
         leaky_relu_bwd_range(dx + i, x + i, dy + i, len, alpha);
     }
 }
@@ -63,7 +65,8 @@ void gan_cpu_tanh_backward(void *ctx, float *dx, const float *y, const float *dy
     size_t chunks = (n + GAN_CPU_ELEMENTWISE_CHUNK - 1) / GAN_CPU_ELEMENTWISE_CHUNK;
 #pragma omp parallel for schedule(static) if (chunks > 2)
     for (size_t c = 0; c < chunks; c++) {
-        size_t i = c * GAN_CPU_ELEMENTWISE_CHUNK, len = GAN_CPU_MIN(GAN_CPU_ELEMENTWISE_CHUNK, n - i);
+        size_t i = c * GAN_CPU_ELEMENTWISE_CHUNK,
+               len = GAN_CPU_MIN(GAN_CPU_ELEMENTWISE_CHUNK, n - i);
         tanh_bwd_range(dx + i, y + i, dy + i, len);
     }
 }
@@ -86,7 +89,8 @@ void gan_cpu_zero(void *ctx, float *x, size_t n) {
     size_t chunks = (n + GAN_CPU_ELEMENTWISE_CHUNK - 1) / GAN_CPU_ELEMENTWISE_CHUNK;
 #pragma omp parallel for schedule(static) if (chunks > 2)
     for (size_t c = 0; c < chunks; c++) {
-        size_t i = c * GAN_CPU_ELEMENTWISE_CHUNK, len = GAN_CPU_MIN(GAN_CPU_ELEMENTWISE_CHUNK, n - i);
+        size_t i = c * GAN_CPU_ELEMENTWISE_CHUNK,
+               len = GAN_CPU_MIN(GAN_CPU_ELEMENTWISE_CHUNK, n - i);
         memset(x + i, 0, len * sizeof *x);
     }
 }

@@ -166,7 +166,8 @@ void gan_cuda_nchw_to_cmajor(void *ctx, float *t, const float *y, int G, int C, 
     GAN_CUDA_LAUNCHED(cu, "nchw_to_cmajor_kernel");
 }
 
-void gan_cuda_cmajor_to_nchw(void *ctx, float *y, const float *t, const float *b, int G, int C, int P) {
+void gan_cuda_cmajor_to_nchw(void *ctx, float *y, const float *t, const float *b, int G, int C,
+                             int P) {
     gan_cuda_ctx *cu = (gan_cuda_ctx *)ctx;
     if (G <= 0 || C <= 0 || P <= 0 || too_large(cu, (size_t)G * C * P, "cmajor_to_nchw")) return;
     unsigned GP = (unsigned)G * (unsigned)P;

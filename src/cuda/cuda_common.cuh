@@ -60,30 +60,31 @@ gan_status gan_cuda_take_error(gan_cuda_ctx *cu);
 
 gan_status gan_cuda_status_of(cudaError_t e);
 
-#define GAN_CUDA_NOTE(cu, call)                                                                        \
+#define GAN_CUDA_NOTE(cu, call)                                                                    \
     do {                                                                                           \
         cudaError_t gan__e = (call);                                                               \
         if (gan__e != cudaSuccess)                                                                 \
-            gan_cuda_record((cu), gan_cuda_status_of(gan__e), #call, cudaGetErrorString(gan__e),         \
+            gan_cuda_record((cu), gan_cuda_status_of(gan__e), #call, cudaGetErrorString(gan__e),   \
                             __FILE__, __LINE__);                                                   \
     } while (0)
 
-#define GAN_CUBLAS_NOTE(cu, call)                                                                      \
+#define GAN_CUBLAS_NOTE(cu, call)                                                                  \
     do {                                                                                           \
         cublasStatus_t gan__s = (call);                                                            \
         if (gan__s != CUBLAS_STATUS_SUCCESS)                                                       \
-            gan_cuda_record((cu), gan__s == CUBLAS_STATUS_ALLOC_FAILED ? GAN_ERR_OUT_OF_MEMORY           \
+            gan_cuda_record((cu),                                                                  \
+                            gan__s == CUBLAS_STATUS_ALLOC_FAILED ? GAN_ERR_OUT_OF_MEMORY           \
                                                                  : GAN_ERR_DEVICE,                 \
                             #call, cublasGetStatusString(gan__s), __FILE__, __LINE__);             \
     } while (0)
 
 /* After a kernel launch: a bad configuration or missing kernel image shows
  * here (errors during the run show at the next synchronize). */
-#define GAN_CUDA_LAUNCHED(cu, name)                                                                    \
+#define GAN_CUDA_LAUNCHED(cu, name)                                                                \
     do {                                                                                           \
         cudaError_t gan__e = cudaGetLastError();                                                   \
         if (gan__e != cudaSuccess)                                                                 \
-            gan_cuda_record((cu), gan_cuda_status_of(gan__e), "launch of " name,                         \
+            gan_cuda_record((cu), gan_cuda_status_of(gan__e), "launch of " name,                   \
                             cudaGetErrorString(gan__e), __FILE__, __LINE__);                       \
     } while (0)
 

@@ -12,8 +12,9 @@
  */
 #include "cuda_common.cuh"
 
-void gan_cuda_gemm(void *ctx, bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float *A,
-                   int lda, const float *B, int ldb, float beta, float *C, int ldc) {
+void gan_cuda_gemm(void *ctx, bool trans_a, bool trans_b, int M, int N, int K, float alpha,
+                   const float *A, int lda, const float *B, int ldb, float beta, float *C,
+                   int ldc) {
     gan_cuda_ctx *cu = (gan_cuda_ctx *)ctx;
     if (M <= 0 || N <= 0) return;
     GAN_CUBLAS_NOTE(cu, cublasSgemm(cu->blas, trans_b ? CUBLAS_OP_T : CUBLAS_OP_N,

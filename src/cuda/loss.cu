@@ -45,8 +45,8 @@ __global__ void __launch_bounds__(THREADS)
     }
 }
 
-double gan_cuda_bce_logits(void *ctx, float *dl, const float *l, const float *t, size_t n, float scale,
-                           double *prob_sum) {
+double gan_cuda_bce_logits(void *ctx, float *dl, const float *l, const float *t, size_t n,
+                           float scale, double *prob_sum) {
     gan_cuda_ctx *cu = (gan_cuda_ctx *)ctx;
     double host[2] = {0.0, 0.0};
     if (n > 0) {

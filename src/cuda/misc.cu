@@ -59,8 +59,8 @@ __global__ void dropout_kernel(float *__restrict__ out, const float *__restrict_
     }
 }
 
-static void dropout_apply(gan_cuda_ctx *cu, float *out, const float *in, size_t n, float p, uint64_t seed,
-                          uint64_t stream) {
+static void dropout_apply(gan_cuda_ctx *cu, float *out, const float *in, size_t n, float p,
+                          uint64_t seed, uint64_t stream) {
     if (n == 0) return;
     float scale = 1.0f / (1.0f - p);
     size_t blocks = (n + 3) / 4;
@@ -75,8 +75,8 @@ void gan_cuda_dropout_forward(void *ctx, float *y, const float *x, size_t n, flo
     dropout_apply(cu, y, x, n, p, seed, stream);
 }
 
-void gan_cuda_dropout_backward(void *ctx, float *dx, const float *dy, size_t n, float p, uint64_t seed,
-                               uint64_t stream) {
+void gan_cuda_dropout_backward(void *ctx, float *dx, const float *dy, size_t n, float p,
+                               uint64_t seed, uint64_t stream) {
     gan_cuda_ctx *cu = (gan_cuda_ctx *)ctx;
     dropout_apply(cu, dx, dy, n, p, seed, stream);
 }

@@ -289,10 +289,10 @@ void gan_cuda_bias_backward(void *ctx, float *db, const float *dy, int N, int F)
     GAN_CUDA_LAUNCHED(cu, "bias_backward_kernel");
 }
 
-void gan_cuda_batchnorm_forward_train(void *ctx, float *y, float *mean, float *rstd, float *running_mean,
-                                      float *running_var, const float *x, const float *gamma,
-                                      const float *beta, int N, int F, float momentum,
-                                      float eps) {
+void gan_cuda_batchnorm_forward_train(void *ctx, float *y, float *mean, float *rstd,
+                                      float *running_mean, float *running_var, const float *x,
+                                      const float *gamma, const float *beta, int N, int F,
+                                      float momentum, float eps) {
     gan_cuda_ctx *cu = (gan_cuda_ctx *)ctx;
     if (F <= 0 || N <= 0) return;
     int S = splits(N, F);

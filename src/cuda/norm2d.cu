@@ -200,8 +200,9 @@ __global__ void channel_bias_add_kernel(float *__restrict__ db, const double *__
 /* ---------------------------------------------------------------- calls */
 
 /* The pieces of a call, or false (with the error recorded) when the sizes
- * do not fit 32-bit indices. part0 and part1 are halves of cu->partials. */
-static bool plan(gan_cuda_ctx *cu, int N, int C, int P, channels *g, double **part0, double **part1) {
+ * do not fit 32-bit indices. part0 and part1 are halves of the context's partials. */
+static bool plan(gan_cuda_ctx *cu, int N, int C, int P, channels *g, double **part0,
+                 double **part1) {
     unsigned long long count = (unsigned long long)N * (unsigned long long)P;
     if (count >= (1ull << 31) || (unsigned long long)N * C * P >= (1ull << 32) ||
         (size_t)C > GAN_CUDA_PARTIALS / 2) {
@@ -220,10 +221,10 @@ static bool plan(gan_cuda_ctx *cu, int N, int C, int P, channels *g, double **pa
     return true;
 }
 
-void gan_cuda_batchnorm2d_forward_train(void *ctx, float *y, float *mean, float *rstd, float *running_mean,
-                                        float *running_var, const float *x, const float *gamma,
-                                        const float *beta, int N, int C, int P, float momentum,
-                                        float eps) {
+void gan_cuda_batchnorm2d_forward_train(void *ctx, float *y, float *mean, float *rstd,
+                                        float *running_mean, float *running_var, const float *x,
+                                        const float *gamma, const float *beta, int N, int C, int P,
+                                        float momentum, float eps) {
     gan_cuda_ctx *cu = (gan_cuda_ctx *)ctx;
     if (N <= 0 || C <= 0 || P <= 0) return;
     channels g;
@@ -241,9 +242,10 @@ void gan_cuda_batchnorm2d_forward_train(void *ctx, float *y, float *mean, float 
     GAN_CUDA_LAUNCHED(cu, "bn2d_apply_kernel");
 }
 
-void gan_cuda_batchnorm2d_forward_infer(void *ctx, float *y, const float *x, const float *running_mean,
-                                        const float *running_var, const float *gamma,
-                                        const float *beta, int N, int C, int P, float eps) {
+void gan_cuda_batchnorm2d_forward_infer(void *ctx, float *y, const float *x,
+                                        const float *running_mean, const float *running_var,
+                                        const float *gamma, const float *beta, int N, int C, int P,
+                                        float eps) {
     gan_cuda_ctx *cu = (gan_cuda_ctx *)ctx;
     if (N <= 0 || C <= 0 || P <= 0) return;
     size_t total = (size_t)N * C * P;
@@ -258,9 +260,9 @@ void gan_cuda_batchnorm2d_forward_infer(void *ctx, float *y, const float *x, con
     GAN_CUDA_LAUNCHED(cu, "bn2d_forward_infer_kernel");
 }
 
-void gan_cuda_batchnorm2d_backward(void *ctx, float *dx, float *dgamma, float *dbeta, const float *dy,
-                                   const float *x, const float *mean, const float *rstd,
-                                   const float *gamma, int N, int C, int P) {
+void gan_cuda_batchnorm2d_backward(void *ctx, float *dx, float *dgamma, float *dbeta,
+                                   const float *dy, const float *x, const float *mean,
+                                   const float *rstd, const float *gamma, int N, int C, int P) {
     gan_cuda_ctx *cu = (gan_cuda_ctx *)ctx;
     if (N <= 0 || C <= 0 || P <= 0) return;
     channels g;

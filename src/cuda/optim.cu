@@ -32,8 +32,8 @@ __global__ void adam_schedule_kernel(int64_t *t, float *lr_t, float lr, float b1
     *lr_t = (float)(lr * sqrt(1.0 - pow((double)b2, td)) / (1.0 - pow((double)b1, td)));
 }
 
-void gan_cuda_adam(void *ctx, float *p, float *m, float *v, const float *g, size_t n, float lr_t, float b1,
-                   float b2, float eps) {
+void gan_cuda_adam(void *ctx, float *p, float *m, float *v, const float *g, size_t n, float lr_t,
+                   float b1, float b2, float eps) {
     gan_cuda_ctx *cu = (gan_cuda_ctx *)ctx;
     if (n == 0) return;
     adam_kernel<<<gan_cuda_blocks(cu, n, GAN_CUDA_THREADS), GAN_CUDA_THREADS, 0, cu->stream>>>(

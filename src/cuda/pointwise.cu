@@ -61,10 +61,11 @@ __global__ void batchnorm_infer_kernel(float *__restrict__ y, const float *__res
 
 #define LAUNCH_1D(kernel, n, ...)                                                                  \
     do {                                                                                           \
-        if ((n) == 0) return;                                                                      \
-        kernel<<<gan_cuda_blocks(cu, (n), GAN_CUDA_THREADS), GAN_CUDA_THREADS, 0, cu->stream>>>( \
+        if ((n) == 0)                                                                              \
+            return;                                                                                \
+        kernel<<<gan_cuda_blocks(cu, (n), GAN_CUDA_THREADS), GAN_CUDA_THREADS, 0, cu->stream>>>(   \
             __VA_ARGS__);                                                                          \
-        GAN_CUDA_LAUNCHED(cu, #kernel);                                                                \
+        GAN_CUDA_LAUNCHED(cu, #kernel);                                                            \
     } while (0)
 
 void gan_cuda_bias_forward(void *ctx, float *y, const float *b, int N, int F) {
@@ -97,9 +98,10 @@ void gan_cuda_tanh_backward(void *ctx, float *dx, const float *y, const float *d
     LAUNCH_1D(tanh_backward_kernel, n, dx, y, dy, n);
 }
 
-void gan_cuda_batchnorm_forward_infer(void *ctx, float *y, const float *x, const float *running_mean,
-                                      const float *running_var, const float *gamma,
-                                      const float *beta, int N, int F, float eps) {
+void gan_cuda_batchnorm_forward_infer(void *ctx, float *y, const float *x,
+                                      const float *running_mean, const float *running_var,
+                                      const float *gamma, const float *beta, int N, int F,
+                                      float eps) {
     gan_cuda_ctx *cu = (gan_cuda_ctx *)ctx;
     if (N <= 0 || F <= 0) return;
     size_t total = (size_t)N * (size_t)F;

@@ -60,7 +60,8 @@ void gan_cuda_rng_normal(void *ctx, uint64_t seed, uint64_t stream, float *out, 
     GAN_CUDA_LAUNCHED(cu, "rng_normal_kernel");
 }
 
-void gan_cuda_rng_normal_dev(void *ctx, uint64_t seed, const uint64_t *stream, float *out, size_t n) {
+void gan_cuda_rng_normal_dev(void *ctx, uint64_t seed, const uint64_t *stream, float *out,
+                             size_t n) {
     gan_cuda_ctx *cu = (gan_cuda_ctx *)ctx;
     if (n == 0) return;
     rng_normal_kernel<<<gan_cuda_blocks(cu, (n + 1) / 2, GAN_CUDA_THREADS), GAN_CUDA_THREADS, 0,

@@ -253,7 +253,8 @@ static void run_step(const gan_backend *be, struct step_bufs *s) {
     be->loss_acc(be->ctx, s->dl, s->y, (size_t)GB * GN, GAN_LOSS_TERM_BCE, 1.0f, 1.0f / GB,
                  s->sums);
     be->adam_schedule(be->ctx, s->step, s->lr_t, 1e-3f, 0.5f, 0.999f);
-    be->adam_device_lr(be->ctx, s->w, s->m, s->v, s->dl, (size_t)GK * GN, s->lr_t, 0.5f, 0.999f, 1e-7f);
+    be->adam_device_lr(be->ctx, s->w, s->m, s->v, s->dl, (size_t)GK * GN, s->lr_t, 0.5f, 0.999f,
+                       1e-7f);
 }
 
 static void alloc_step(const gan_backend *be, struct step_bufs *s, const float *w0) {
