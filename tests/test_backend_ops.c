@@ -1128,21 +1128,17 @@ static void ref_adam_sched(void **h, const op_case *c, double *r) {
 
 static void gen_adam(int n) {
     const double hp[4] = {2e-4, 0.5, 0.999, 1e-7};
-    op_case *c = add_case(GAN_K_adam, run_adam, ref_adam, "n=%d", n);
-    c->i[0] = n;
-    memcpy(c->f, hp, sizeof hp);
-    io_f(c, (size_t)n, -1, 1, 1e-6, 1e-6, 1e-5, 1e-5);
-    io_f(c, (size_t)n, -0.1, 0.1, 1e-6, 1e-6, 1e-6, 1e-6);
-    io_f(c, (size_t)n, 0, 0.01, 1e-6, 1e-6, 1e-8, 1e-5);
-    in_f(c, (size_t)n, -1, 1);
-    c = add_case(GAN_K_adam_device_lr, run_adam_dev, ref_adam_dev, "n=%d", n);
-    c->i[0] = n;
-    memcpy(c->f, hp, sizeof hp);
-    io_f(c, (size_t)n, -1, 1, 1e-6, 1e-6, 1e-5, 1e-5);
-    io_f(c, (size_t)n, -0.1, 0.1, 1e-6, 1e-6, 1e-6, 1e-6);
-    io_f(c, (size_t)n, 0, 0.01, 1e-6, 1e-6, 1e-8, 1e-5);
-    in_f(c, (size_t)n, -1, 1);
-    in_f(c, 1, 1e-4, 1e-3);
+    for (int dev = 0; dev < 2; dev++) { /* lr_t from the host; from device memory */
+        op_case *c = dev ? add_case(GAN_K_adam_device_lr, run_adam_dev, ref_adam_dev, "n=%d", n)
+                         : add_case(GAN_K_adam, run_adam, ref_adam, "n=%d", n);
+        c->i[0] = n;
+        memcpy(c->f, hp, sizeof hp);
+        io_f(c, (size_t)n, -1, 1, 1e-6, 1e-6, 1e-5, 1e-5);
+        io_f(c, (size_t)n, -0.1, 0.1, 1e-6, 1e-6, 1e-6, 1e-6);
+        io_f(c, (size_t)n, 0, 0.01, 1e-6, 1e-6, 1e-8, 1e-5);
+        in_f(c, (size_t)n, -1, 1);
+        if (dev) in_f(c, 1, 1e-4, 1e-3);
+    }
 }
 
 /* ============================================= batches, steps, random numbers */
