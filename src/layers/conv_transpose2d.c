@@ -171,6 +171,6 @@ const gan_layer_ops gan_layer_kind_conv_transpose2d = {
 
 void gan_layer_conv_transpose2d(gan_layer *l, int out_channels, int kernel, int stride,
                                 int pad) {
-    *l = (gan_layer){.ops = &gan_layer_kind_conv_transpose2d, .units = out_channels, .kernel = kernel,
-                     .stride = stride, .pad = pad};
+    *l = (gan_layer){.ops = &gan_layer_kind_conv_transpose2d, .units = out_channels,
+                     .kernel = kernel, .stride = stride, .pad = pad};
 }

@@ -79,9 +79,10 @@ typedef struct gan_layer_ops {
 
     /* The kind in a spec (src/spec/layers.c): its keys, the first
      * n_positional of which may be given by position (a key without a name
-     * ends the list). configure constructs the layer from the checked values
-     * (given[k]: key k was written; n_classes: the spec's 'classes', 0 if
-     * none); on failure it writes why and returns false. */
+     * ends the list). configure gets a layer of this kind with nothing else
+     * set and configures it from the checked values (given[k]: key k was
+     * written; n_classes: the spec's 'classes', 0 if none); on failure it
+     * writes why and returns false. */
     int n_positional;
     spec_key keys[GAN_LAYER_MAX_KEYS];
     bool (*configure)(gan_layer *l, const gan_spec_value *v, const bool *given, int n_classes,
@@ -138,7 +139,7 @@ struct gan_layer {
      * share a field where the meaning agrees; a kind whose values fit none
      * keeps them in the generic slots, naming them in its own file. */
     int units;               /* dense: output features; conv: output channels */
-    int kernel, stride, pad; /* conv2d, conv_transpose2d, maxpool2d: square window, stride, padding */
+    int kernel, stride, pad; /* convolutions, maxpool2d: square window, stride, padding */
     float alpha;             /* leaky_relu: negative slope */
     float momentum, eps;     /* batchnorm: running-statistics momentum, epsilon */
     float drop_p;            /* dropout: probability of zeroing an element */

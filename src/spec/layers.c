@@ -123,6 +123,7 @@ bool spec_layer_parse(const gan_layer_ops *kind, char **words, int n_words, int 
     }
     if ((kind->flags & GAN_LAYER_USES_LABELS) && n_classes == 0)
         return FAIL("%s: needs the number of classes: add 'classes N' before the sections", name);
+    *l = (gan_layer){.ops = kind};
     if (!kind->configure(l, v, given, n_classes, reason, sizeof reason))
         return FAIL("%s: %s", name, reason);
     return true;
