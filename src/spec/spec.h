@@ -72,7 +72,7 @@ gan_status gan_spec_build_as(const gan_spec *spec, gan_spec_net_id net, const ch
 int gan_spec_layer_kind_count(void);
 const char *gan_spec_layer_kind_name(int i);
 
-/* One layer from a line of the language, e.g. "conv2d 64 4 stride=2"
+/* One layer from a line of the language, e.g. "conv2d 64 kernel=4 stride=2"
  * (words separated by spaces; any registered kind, even one a spec does not
  * offer; n_classes for label layers): how tests and C code build a layer of
  * a kind that has no constructor in layers/layer.h. */
