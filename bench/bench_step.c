@@ -127,7 +127,7 @@ static void print_profile(gan_trainer *t, int steps) {
             if (prof[p][i] == 0) continue;
             const gan_layer *l = &m->layers[i];
             printf("    %2d %-18s %3dx%2dx%-2d -> %3dx%2dx%-2d %8.3f ms  %5.1f%%\n", i,
-                   l->ops->name, l->in[0], l->in[1], l->in[2], l->out[0], l->out[1], l->out[2],
+                   gan_layer_name(l), l->in[0], l->in[1], l->in[2], l->out[0], l->out[1], l->out[2],
                    1e3 * prof[p][i] / steps, 100.0 * prof[p][i] / total);
         }
     }

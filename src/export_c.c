@@ -4,7 +4,8 @@
  * kept), one plain loop nest per layer, and the same Philox4x32-10 +
  * Box-Muller noise as rng.c. The file needs only <math.h>, <stddef.h> and
  * <stdint.h>, so any C99 compiler builds it for any target. A conditional
- * model's functions take the class label after z.
+ * model's functions take the class label after z. Each layer kind writes
+ * its own loop nest (its export_c, layers/layer.h).
  */
 #include "generator.h"
 #include "io/atomic_file.h"
@@ -16,18 +17,18 @@
 #include <string.h>
 
 /* A growing text buffer; `failed` latches an allocation failure. */
-typedef struct text {
+struct gan_c_source {
     char *buf;
     size_t len, cap;
     bool failed;
-} text;
+};
+typedef struct gan_c_source text;
 
-static void put(text *t, const char *fmt, ...) GAN_PRINTF(2, 3);
-static void put(text *t, const char *fmt, ...) {
+static void put_v(text *t, const char *fmt, va_list args) {
     if (t->failed) return;
     for (;;) {
         va_list ap;
-        va_start(ap, fmt);
+        va_copy(ap, args);
         int n = vsnprintf(t->buf + t->len, t->cap - t->len, fmt, ap);
         va_end(ap);
         if (n < 0) {
@@ -47,6 +48,22 @@ static void put(text *t, const char *fmt, ...) {
         }
         t->buf = nb, t->cap = cap;
     }
+}
+
+static void put(text *t, const char *fmt, ...) GAN_PRINTF(2, 3);
+static void put(text *t, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    put_v(t, fmt, ap);
+    va_end(ap);
+}
+
+/* put for the layers' export_c (layers/layer.h) */
+void gan_c_put(gan_c_source *t, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    put_v(t, fmt, ap);
+    va_end(ap);
 }
 
 static void put_array(text *t, const char *p, int layer, const char *name, const float *v,
@@ -104,103 +121,13 @@ static void put_template(text *t, const char *tmpl, const char *p, int latent) {
     }
 }
 
-/* The forward code of layer i, from x to y (sizes in, out); false if the
- * layer kind cannot be exported. */
+/* The forward code of layer i, from x to y, written by its kind
+ * (layers/layer.h); false if it cannot be exported. */
 static bool put_layer(text *t, const char *p, int i, const gan_layer *l) {
-    const char *kind = l->ops->name;
-    put(t, "    /* %d: %s (%d,%d,%d) -> (%d,%d,%d) */\n", i, kind, l->in[0], l->in[1], l->in[2],
-        l->out[0], l->out[1], l->out[2]);
-    if (strcmp(kind, "dense") == 0) {
-        put(t, "    for (o = 0; o < %d; o++) {\n"
-               "        const float *w = %s_l%d_weight + (size_t)o * %d;\n"
-               "        float acc = 0.0f;\n"
-               "        for (k = 0; k < %d; k++) acc += w[k] * x[k];\n"
-               "        y[o] = acc + %s_l%d_bias[o];\n"
-               "    }\n", l->out_size, p, i, l->in_size, l->in_size, p, i);
-    } else if (strcmp(kind, "leaky_relu") == 0) {
-        put(t, "    for (k = 0; k < %d; k++) y[k] = x[k] > 0.0f ? x[k] : %a * x[k];\n",
-            l->out_size, l->alpha);
-    } else if (strcmp(kind, "tanh") == 0) {
-        put(t, "    for (k = 0; k < %d; k++) y[k] = tanhf(x[k]);\n", l->out_size);
-    } else if (strcmp(kind, "label_onehot") == 0 || strcmp(kind, "label_embedding") == 0) {
-        int P = l->in[1] * l->in[2], D = l->out[0] - l->in[0];
-        put(t, "    for (k = 0; k < %d; k++) y[k] = x[k];\n", l->in_size);
-        if (l->embed_dim)
-            put(t, "    for (k = 0; k < %d; k++)\n"
-                   "        y[%d + k] = label >= 0 && label < %d\n"
-                   "                        ? %s_l%d_weight[label * %d + k / %d] : 0.0f;\n",
-                D * P, l->in_size, l->n_classes, p, i, D, P);
-        else
-            put(t, "    for (k = 0; k < %d; k++) y[%d + k] = k / %d == label ? 1.0f : 0.0f;\n",
-                D * P, l->in_size, P);
-    } else if (strcmp(kind, "batchnorm") == 0) {
-        put(t, "    for (k = 0; k < %d; k++)\n"
-               "        y[k] = (x[k] - %s_l%d_running_mean[k]) *\n"
-               "               (%s_l%d_weight[k] / sqrtf(%s_l%d_running_var[k] + %a)) +\n"
-               "               %s_l%d_bias[k];\n", l->out_size, p, i, p, i, p, i, l->eps, p, i);
-    } else if (strcmp(kind, "relu") == 0) {
-        put(t, "    for (k = 0; k < %d; k++) y[k] = x[k] > 0.0f ? x[k] : 0.0f;\n", l->out_size);
-    } else if (strcmp(kind, "dropout") == 0) {
-        return true; /* identity in inference mode */
-    } else if (strcmp(kind, "batchnorm2d") == 0) {
-        int P = l->in[1] * l->in[2];
-        put(t, "    for (o = 0; o < %d; o++) {\n"
-               "        float scale = %s_l%d_weight[o] / sqrtf(%s_l%d_running_var[o] + %a);\n"
-               "        for (k = 0; k < %d; k++)\n"
-               "            y[o * %d + k] = (x[o * %d + k] - %s_l%d_running_mean[o]) * scale +\n"
-               "                            %s_l%d_bias[o];\n"
-               "    }\n", l->in[0], p, i, p, i, l->eps, P, P, P, p, i, p, i);
-    } else if (strcmp(kind, "conv2d") == 0 && !l->spectral_norm) {
-        /* y[o][oh][ow] = b[o] + sum over c, i, j of W[o][c][i][j] x[c][oh s - p + i][ow s - p + j] */
-        put(t, "    {\n        int oh, ow, c, i, j;\n"
-               "        for (o = 0; o < %d; o++)\n"
-               "            for (oh = 0; oh < %d; oh++)\n"
-               "                for (ow = 0; ow < %d; ow++) {\n"
-               "                    float acc = %s_l%d_bias[o];\n"
-               "                    for (c = 0; c < %d; c++)\n"
-               "                        for (i = 0; i < %d; i++) {\n"
-               "                            int ih = oh * %d - %d + i;\n"
-               "                            if (ih < 0 || ih >= %d) continue;\n"
-               "                            for (j = 0; j < %d; j++) {\n"
-               "                                int iw = ow * %d - %d + j;\n"
-               "                                if (iw < 0 || iw >= %d) continue;\n"
-               "                                acc += %s_l%d_weight[((o * %d + c) * %d + i) * %d + j] *\n"
-               "                                       x[(c * %d + ih) * %d + iw];\n"
-               "                            }\n"
-               "                        }\n"
-               "                    y[(o * %d + oh) * %d + ow] = acc;\n"
-               "                }\n    }\n",
-            l->out[0], l->out[1], l->out[2], p, i, l->in[0], l->kernel, l->stride, l->pad,
-            l->in[1], l->kernel, l->stride, l->pad, l->in[2], p, i, l->in[0], l->kernel,
-            l->kernel, l->in[1], l->in[2], l->out[1], l->out[2]);
-    } else if (strcmp(kind, "conv_transpose2d") == 0) {
-        /* y = b; then every input pixel scatters W[c][o] into y around (ih s - p, iw s - p) */
-        int OP = l->out[1] * l->out[2];
-        put(t, "    {\n        int ih, iw, c, i, j;\n"
-               "        for (o = 0; o < %d; o++)\n"
-               "            for (k = 0; k < %d; k++) y[o * %d + k] = %s_l%d_bias[o];\n"
-               "        for (c = 0; c < %d; c++)\n"
-               "            for (ih = 0; ih < %d; ih++)\n"
-               "                for (iw = 0; iw < %d; iw++) {\n"
-               "                    float v = x[(c * %d + ih) * %d + iw];\n"
-               "                    for (o = 0; o < %d; o++)\n"
-               "                        for (i = 0; i < %d; i++) {\n"
-               "                            int oh = ih * %d - %d + i;\n"
-               "                            if (oh < 0 || oh >= %d) continue;\n"
-               "                            for (j = 0; j < %d; j++) {\n"
-               "                                int ow = iw * %d - %d + j;\n"
-               "                                if (ow < 0 || ow >= %d) continue;\n"
-               "                                y[(o * %d + oh) * %d + ow] +=\n"
-               "                                    v * %s_l%d_weight[((c * %d + o) * %d + i) * %d + j];\n"
-               "                            }\n"
-               "                        }\n"
-               "                }\n    }\n",
-            l->out[0], OP, OP, p, i, l->in[0], l->in[1], l->in[2], l->in[1], l->in[2],
-            l->out[0], l->kernel, l->stride, l->pad, l->out[1], l->kernel, l->stride, l->pad,
-            l->out[2], l->out[1], l->out[2], p, i, l->out[0], l->kernel, l->kernel);
-    } else {
-        return false;
-    }
+    put(t, "    /* %d: %s (%d,%d,%d) -> (%d,%d,%d) */\n", i, gan_layer_name(l), l->in[0], l->in[1],
+        l->in[2], l->out[0], l->out[1], l->out[2]);
+    if (l->ops->flags & GAN_LAYER_INFERENCE_IDENTITY) return true;
+    if (!l->ops->export_c || !l->ops->export_c(l, t, p, i)) return false;
     put(t, "    tmp = x, x = y, y = tmp;\n\n");
     return true;
 }
@@ -253,7 +180,7 @@ static gan_status build_source(const gan_generator *g, const char *p, text *t) {
         if (l->is_view) continue;
         if (!put_layer(t, p, i, l))
             return gan_fail(GAN_ERR_UNSUPPORTED, "export: layer %d (%s) cannot be exported to C "
-                            "yet", i, l->ops->name);
+                            "yet", i, gan_layer_name(l));
     }
     put(t, "    for (k = 0; k < %d; k++) image[k] = x[k];\n}\n\n", c * h * w);
     put(t, "void %s_generate(const float *z%s, float *image) {\n"

@@ -86,7 +86,8 @@ gan_status gan_model_infer_shapes(gan_model *m, const char *name, int c, int h, 
         gan_status s = l->ops->setup(l);
         if (s == GAN_OK && !shape_fits(l->out))
             s = gan_fail(GAN_ERR_SHAPE, "%s: output %dx%dx%d is empty or larger than %d values",
-                         l->ops->name, l->out[0], l->out[1], l->out[2], GAN_MAX_SAMPLE_VALUES);
+                         gan_layer_name(l), l->out[0], l->out[1], l->out[2],
+                         GAN_MAX_SAMPLE_VALUES);
         if (s != GAN_OK) {
             m->failed_layer = i;
             return s;
@@ -106,7 +107,7 @@ gan_status gan_model_build(gan_model *m, const char *name, int c, int h, int w, 
     m->be = be;
     gan_status s = gan_model_infer_shapes(m, name, c, h, w, max_batch);
     for (int i = 0; s == GAN_OK && i < m->n_layers; i++) { /* kernels the backend may lack */
-        const gan_kernel *k = m->layers[i].kernels;
+        const gan_kernel *k = m->layers[i].ops->kernels;
         for (; s == GAN_OK && k && *k != GAN_K_COUNT; k++)
             s = gan_backend_require(be, *k, m->layers[i].ops->name);
         if (s != GAN_OK) m->failed_layer = i;
@@ -114,7 +115,7 @@ gan_status gan_model_build(gan_model *m, const char *name, int c, int h, int w, 
     if (s != GAN_OK && m->failed_layer >= 0) {
         char where[96];
         snprintf(where, sizeof where, "%s layer %d (%s)", name, m->failed_layer,
-                 m->layers[m->failed_layer].ops->name);
+                 gan_layer_name(&m->layers[m->failed_layer]));
         return gan_fail_prefix(s, where);
     }
     GAN_TRY(s);
@@ -207,7 +208,7 @@ void gan_model_set_rng_counter(gan_model *m, uint64_t counter) {
 
 bool gan_model_replayable(const gan_model *m) {
     for (int i = 0; i < m->n_layers; i++)
-        if (strcmp(m->layers[i].ops->name, "dropout") == 0 && m->layers[i].drop_p > 0.0f)
+        if (m->layers[i].ops->stochastic && m->layers[i].ops->stochastic(&m->layers[i]))
             return false;
     return true;
 }

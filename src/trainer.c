@@ -162,10 +162,8 @@ static gan_status build(gan_trainer *t, const gan_spec *spec, const gan_train_op
 
     GAN_TRY(gan_spec_build(spec, GAN_SPEC_GENERATOR, &t->g, g_rows(t), t->be));
     GAN_TRY(gan_spec_build(spec, GAN_SPEC_DISCRIMINATOR, &t->d, 2 * t->batch, t->be));
-    for (int i = 0; i < t->d.n_layers; i++) {
-        const char *kind = t->d.layers[i].ops->name;
-        if (strcmp(kind, "batchnorm") == 0 || strcmp(kind, "batchnorm2d") == 0) t->d_split = true;
-    }
+    for (int i = 0; i < t->d.n_layers; i++)
+        if (t->d.layers[i].ops->flags & GAN_LAYER_BATCH_STATISTICS) t->d_split = true;
     GAN_TRY(gan_model_init(&t->g, opt->seed, 0));
     GAN_TRY(gan_model_init(&t->d, opt->seed, 1));
     if (t->has_ema) { /* starts as a copy of G */

@@ -10,7 +10,10 @@
  *     dropout, the train section (only the keys given are applied);
  *   - every error of the parser, with its exact message and line;
  *   - no crash on any prefix or one-byte change of a preset;
- *   - docs/model-spec.md lists every layer kind and train key.
+ *   - docs/model-spec.md lists every layer kind and train key, and its
+ *     layer table no other;
+ *   - the layer registry: every kind's table is complete, its keys and
+ *     defaults valid, its name unique; one layer from a line of text.
  * test_spec_cli.c covers checkpoints and the CLI.
  */
 #include "presets.h"
@@ -288,17 +291,37 @@ static void test_valid(void) {
 
 typedef struct error_case {
     const char *text;
-    const char *message; /* the whole of gan_last_error() */
+    const char *message; /* the whole of gan_last_error(); @KINDS: see expected_message */
 } error_case;
+
+/* The kinds a spec offers, as the parser lists them: today's in their order
+ * (test_registry pins it), then any added since, so that a new kind needs
+ * no change here. */
+static void kinds_list(char *buf, size_t cap) {
+    size_t used = 0;
+    buf[0] = 0;
+    for (int i = 0; i < gan_spec_layer_kind_count() && used < cap; i++)
+        used += (size_t)snprintf(buf + used, cap - used, "%s%s", i ? ", " : "",
+                                 gan_spec_layer_kind_name(i));
+}
+
+/* A case's message with @KINDS replaced by the list of kinds. */
+static const char *expected_message(const char *message) {
+    static char buf[1024];
+    const char *at = strstr(message, "@KINDS");
+    if (!at) return message;
+    char kinds[512];
+    kinds_list(kinds, sizeof kinds);
+    snprintf(buf, sizeof buf, "%.*s%s%s", (int)(at - message), message, kinds, at + 6);
+    return buf;
+}
 
 static const error_case errors[] = {
     /* layers */
     {BASE_HEADER "generator\n  dense 16\n  conv3d 4\n",
-     "t.gan:5: unknown layer 'conv3d' (layers: dense, conv2d, conv_transpose2d, batchnorm, "
-     "batchnorm2d, leaky_relu, relu, tanh, reshape, flatten, dropout, label)"},
+     "t.gan:5: unknown layer 'conv3d' (layers: @KINDS)"},
     {BASE_HEADER "generator\n  Dense 16\n",
-     "t.gan:4: unknown layer 'Dense' (layers: dense, conv2d, conv_transpose2d, batchnorm, "
-     "batchnorm2d, leaky_relu, relu, tanh, reshape, flatten, dropout, label)"},
+     "t.gan:4: unknown layer 'Dense' (layers: @KINDS)"},
     {BASE_HEADER BASE_G "discriminator\n  conv2d 64 kernel=4 strid=2\n",
      "t.gan:7: conv2d: unknown key 'strid' (keys: out, kernel, stride, padding, spectral_norm)"},
     {BASE_HEADER BASE_G "discriminator\n  conv_transpose2d 4 kernel=4 spectral_norm=true\n",
@@ -478,9 +501,9 @@ static void test_errors(void) {
         gan_spec *s = NULL;
         gan_status st = gan_spec_parse(errors[i].text, strlen(errors[i].text), "t.gan", "t", &s);
         CHECK_MSG(st != GAN_OK && s == NULL, "case %zu accepted: %s", i, errors[i].message);
-        CHECK_MSG(strcmp(gan_last_error(), errors[i].message) == 0,
-                  "case %zu:\n  got      %s\n  expected %s", i, gan_last_error(),
-                  errors[i].message);
+        const char *want = expected_message(errors[i].message);
+        CHECK_MSG(strcmp(gan_last_error(), want) == 0, "case %zu:\n  got      %s\n  expected %s",
+                  i, gan_last_error(), want);
         gan_spec_free(s);
     }
 
@@ -550,6 +573,13 @@ static void test_errors(void) {
     gan_spec_free(s);
 }
 
+/* The name at [start, end) in a static buffer. */
+static const char *strndup_local(const char *start, const char *end) {
+    static char buf[64];
+    snprintf(buf, sizeof buf, "%.*s", (int)(end - start), start);
+    return buf;
+}
+
 /* docs/model-spec.md has a row for every layer kind and every train key. */
 static void test_docs(void) {
     char path[1024];
@@ -566,6 +596,20 @@ static void test_docs(void) {
         snprintf(row, sizeof row, "\n| `%s` |", gan_spec_layer_kind_name(i));
         CHECK_MSG(strstr(doc, row), "docs/model-spec.md lacks the layer %s", row + 1);
     }
+    /* the layer table's rows are the kinds, one each */
+    const char *table = strstr(doc, "\n| layer | by position |");
+    CHECK(table != NULL);
+    int rows = 0;
+    for (const char *r = table ? strstr(table + 1, "\n|---") : NULL; r;) {
+        r = strchr(r + 1, '\n');
+        if (!r || strncmp(r, "\n| `", 4) != 0) break;
+        const char *name = r + 4, *end = strchr(name, '`');
+        CHECK_MSG(end && spec_layer_kind_find(strndup_local(name, end)),
+                  "docs/model-spec.md: a layer row names no kind a spec offers: %.40s", name);
+        rows++;
+    }
+    CHECK_MSG(rows == gan_spec_layer_kind_count(), "docs/model-spec.md: %d layer rows for %d kinds",
+              rows, gan_spec_layer_kind_count());
     int nk;
     const spec_train_key *k = spec_train_keys(&nk);
     for (int i = 0; i < nk; i++) {
@@ -628,7 +672,107 @@ static void test_mutations(void) {
     CHECK(parsed > 0 && refused > 0);
 }
 
+/* Same kind and configuration. */
+static bool same_layer(const gan_layer *a, const gan_layer *b) {
+    return a->ops == b->ops && a->units == b->units && a->kernel == b->kernel &&
+           a->stride == b->stride && a->pad == b->pad && a->alpha == b->alpha &&
+           a->momentum == b->momentum && a->eps == b->eps && a->drop_p == b->drop_p &&
+           a->spectral_norm == b->spectral_norm && a->n_classes == b->n_classes &&
+           a->embed_dim == b->embed_dim && a->group == b->group && a->is_view == b->is_view &&
+           memcmp(a->out, b->out, sizeof a->out) == 0;
+}
+
+/* Every kind of the registry: a complete table, valid keys whose defaults
+ * parse within their ranges, a unique name found again by lookup, and the
+ * capabilities its kind's code relies on. */
+static void test_registry(void) {
+    int n = gan_layer_kind_count(), offered = 0;
+    CHECK(n >= 13 && gan_layer_kind_at(n) == NULL && gan_layer_kind_at(-1) == NULL);
+    for (int i = 0; i < n; i++) {
+        const gan_layer_ops *k = gan_layer_kind_at(i);
+        CHECK_MSG(k && k->name && gan_layer_kind_find(k->name) == k, "kind %d", i);
+        if (!k) continue;
+        CHECK_MSG(k->configure && k->setup && k->init && k->forward && k->backward && k->tensors,
+                  "%s: incomplete table", k->name);
+        int n_keys = 0;
+        while (n_keys < GAN_LAYER_MAX_KEYS && k->keys[n_keys].name) n_keys++;
+        CHECK_MSG(k->n_positional >= 0 && k->n_positional <= n_keys, "%s: n_positional",
+                  k->name);
+        bool has_sn = false;
+        for (int j = 0; j < n_keys; j++) {
+            const spec_key *key = &k->keys[j];
+            gan_spec_value v;
+            char why[320];
+            has_sn |= strcmp(key->name, "spectral_norm") == 0;
+            CHECK_MSG(key->kind != SPEC_CHOICE || key->choices, "%s.%s", k->name, key->name);
+            CHECK_MSG(!key->def || spec_value_parse(key, key->def, &v, why, sizeof why),
+                      "%s.%s: default %s", k->name, key->name, key->def);
+            for (int m = 0; m < j; m++)
+                CHECK_MSG(strcmp(k->keys[m].name, key->name) != 0, "%s: key %s twice", k->name,
+                          key->name);
+        }
+        CHECK_MSG(has_sn == !!(k->flags & GAN_LAYER_SPECTRAL_NORM), "%s: spectral_norm key "
+                  "and flag disagree", k->name);
+        offered += !(k->flags & GAN_LAYER_CPU_ONLY);
+        CHECK_MSG((spec_layer_kind_find(k->name) != NULL) == !(k->flags & GAN_LAYER_CPU_ONLY),
+                  "%s: offered by specs iff it runs on every backend", k->name);
+    }
+    CHECK(offered == gan_spec_layer_kind_count());
+    /* the kinds specs offer, in the order of the parser's messages: today's
+     * first (a new kind goes after them) */
+    static const char *const first[] = {"dense",   "conv2d", "conv_transpose2d", "batchnorm",
+                                        "batchnorm2d", "leaky_relu", "relu", "tanh", "reshape",
+                                        "flatten", "dropout", "label"};
+    for (int i = 0; i < 12; i++)
+        CHECK_MSG(gan_spec_layer_kind_name(i) && strcmp(gan_spec_layer_kind_name(i), first[i]) == 0,
+                  "spec kind %d is %s, not %s", i, gan_spec_layer_kind_name(i), first[i]);
+    CHECK(gan_layer_kind_find("conv3d") == NULL && spec_layer_kind_find("maxpool2d") == NULL);
+
+    /* capabilities as the model, trainer and export read them */
+    gan_layer l;
+    gan_layer_batchnorm2d(&l, 0.9f, 1e-5f);
+    CHECK(l.ops->flags & GAN_LAYER_BATCH_STATISTICS);
+    CHECK(!gan_layer_set_spectral_norm(&l, true) && !l.spectral_norm);
+    gan_layer_dense(&l, 3);
+    CHECK(!(l.ops->flags & GAN_LAYER_BATCH_STATISTICS) && !l.ops->stochastic);
+    CHECK(gan_layer_set_spectral_norm(&l, true) && l.spectral_norm);
+    gan_layer_dropout(&l, 0.0f);
+    CHECK(!l.ops->stochastic(&l) && (l.ops->flags & GAN_LAYER_INFERENCE_IDENTITY));
+    gan_layer_dropout(&l, 0.5f);
+    CHECK(l.ops->stochastic(&l));
+    gan_layer_label_onehot(&l, 4);
+    CHECK(strcmp(gan_layer_name(&l), "label_onehot") == 0 &&
+          (l.ops->flags & GAN_LAYER_USES_LABELS));
+    gan_layer_label_embedding(&l, 4, 2);
+    CHECK(strcmp(gan_layer_name(&l), "label_embedding") == 0);
+    gan_layer_reshape(&l, 0, 0, 0);
+    CHECK(strcmp(l.ops->name, "flatten") == 0 && strcmp(gan_layer_name(&l), "reshape") == 0);
+    gan_layer_conv_transpose2d(&l, 2, 4, 2, 1);
+    CHECK(strcmp(gan_layer_name(&l), "conv_transpose2d") == 0 && l.ops->export_c);
+
+    /* one layer from text: the same layer as its constructor */
+    gan_layer a, b;
+    CHECK_OK(gan_spec_layer(&a, "conv2d 8 kernel=4 stride=2 padding=1 spectral_norm=true", 0));
+    gan_layer_conv2d(&b, 8, 4, 2, 1);
+    gan_layer_set_spectral_norm(&b, true);
+    CHECK(same_layer(&a, &b));
+    CHECK_OK(gan_spec_layer(&a, "  maxpool2d 2  2", 0)); /* not offered by specs, yet a kind */
+    gan_layer_maxpool2d(&b, 2, 2);
+    CHECK(same_layer(&a, &b));
+    CHECK_OK(gan_spec_layer(&a, "label embedding 3", 10));
+    gan_layer_label_embedding(&b, 10, 3);
+    CHECK(same_layer(&a, &b));
+    CHECK(gan_spec_layer(&a, "label onehot", 0) == GAN_ERR_INVALID_ARGUMENT);
+    CHECK(strcmp(gan_last_error(), "label: needs the number of classes: add 'classes N' before "
+                 "the sections") == 0);
+    CHECK(gan_spec_layer(&a, "dense", 0) == GAN_ERR_INVALID_ARGUMENT);
+    CHECK(strcmp(gan_last_error(), "dense: missing 'out' (a value in [1, 67108864])") == 0);
+    CHECK(gan_spec_layer(&a, "conv3d 1", 0) == GAN_ERR_INVALID_ARGUMENT);
+    CHECK(gan_spec_layer(&a, "", 0) == GAN_ERR_INVALID_ARGUMENT);
+}
+
 int main(void) {
+    test_registry();
     test_presets();
     test_valid();
     test_errors();

@@ -31,7 +31,7 @@ static void print_model(const gan_model *m) {
     for (int i = 0; i < m->n_layers; i++) {
         const gan_layer *l = &m->layers[i];
         snprintf(cnt, sizeof cnt, "%zu", l->n_params);
-        printf("  %-3d %-16s %-12s %12s\n", i, l->ops->name, shape_str(l->out, sh, sizeof sh),
+        printf("  %-3d %-16s %-12s %12s\n", i, gan_layer_name(l), shape_str(l->out, sh, sizeof sh),
                l->n_params ? cnt : "-");
     }
     printf("  total: ");

@@ -37,23 +37,83 @@ static void tanh_backward(gan_layer *l, const gan_backend *be, const float *x, c
     if (dx) be->tanh_backward(be->ctx, dx, y, dy, (size_t)N * l->in_size);
 }
 
-static const gan_layer_ops leaky_relu_ops = {"leaky_relu",        same_shape_setup,
-                                             no_init,             leaky_relu_forward,
-                                             leaky_relu_backward, no_tensors};
-static const gan_layer_ops relu_ops = {"relu",        same_shape_setup,
-                                       no_init,             leaky_relu_forward,
-                                       leaky_relu_backward, no_tensors};
-static const gan_layer_ops tanh_ops = {"tanh",        same_shape_setup, no_init,
-                                       tanh_forward,  tanh_backward,    no_tensors};
+static bool leaky_relu_configure(gan_layer *l, const gan_spec_value *v, const bool *given,
+                                 int n_classes, char *why, size_t cap) {
+    gan_layer_leaky_relu(l, v[0].f);
+    return true;
+}
+
+static bool relu_configure(gan_layer *l, const gan_spec_value *v, const bool *given,
+                           int n_classes, char *why, size_t cap) {
+    gan_layer_relu(l);
+    return true;
+}
+
+static bool tanh_configure(gan_layer *l, const gan_spec_value *v, const bool *given,
+                           int n_classes, char *why, size_t cap) {
+    gan_layer_tanh(l);
+    return true;
+}
+
+static bool leaky_relu_export_c(const gan_layer *l, gan_c_source *c, const char *p, int i) {
+    gan_c_put(c, "    for (k = 0; k < %d; k++) y[k] = x[k] > 0.0f ? x[k] : %a * x[k];\n",
+              l->out_size, l->alpha);
+    return true;
+}
+
+static bool relu_export_c(const gan_layer *l, gan_c_source *c, const char *p, int i) {
+    gan_c_put(c, "    for (k = 0; k < %d; k++) y[k] = x[k] > 0.0f ? x[k] : 0.0f;\n", l->out_size);
+    return true;
+}
+
+static bool tanh_export_c(const gan_layer *l, gan_c_source *c, const char *p, int i) {
+    gan_c_put(c, "    for (k = 0; k < %d; k++) y[k] = tanhf(x[k]);\n", l->out_size);
+    return true;
+}
+
+const gan_layer_ops gan_layer_kind_leaky_relu = {
+    .name = "leaky_relu",
+    .n_positional = 1,
+    .keys = {{"alpha", SPEC_NUMBER, NULL, false, 0, 1, false, false, NULL}},
+    .configure = leaky_relu_configure,
+    .setup = same_shape_setup,
+    .init = no_init,
+    .forward = leaky_relu_forward,
+    .backward = leaky_relu_backward,
+    .tensors = no_tensors,
+    .export_c = leaky_relu_export_c,
+};
+
+const gan_layer_ops gan_layer_kind_relu = {
+    .name = "relu",
+    .configure = relu_configure,
+    .setup = same_shape_setup,
+    .init = no_init,
+    .forward = leaky_relu_forward,
+    .backward = leaky_relu_backward,
+    .tensors = no_tensors,
+    .export_c = relu_export_c,
+};
+
+const gan_layer_ops gan_layer_kind_tanh = {
+    .name = "tanh",
+    .configure = tanh_configure,
+    .setup = same_shape_setup,
+    .init = no_init,
+    .forward = tanh_forward,
+    .backward = tanh_backward,
+    .tensors = no_tensors,
+    .export_c = tanh_export_c,
+};
 
 void gan_layer_leaky_relu(gan_layer *l, float alpha) {
-    *l = (gan_layer){.ops = &leaky_relu_ops, .alpha = alpha};
+    *l = (gan_layer){.ops = &gan_layer_kind_leaky_relu, .alpha = alpha};
 }
 
 void gan_layer_tanh(gan_layer *l) {
-    *l = (gan_layer){.ops = &tanh_ops};
+    *l = (gan_layer){.ops = &gan_layer_kind_tanh};
 }
 
 void gan_layer_relu(gan_layer *l) {
-    *l = (gan_layer){.ops = &relu_ops, .alpha = 0.0f};
+    *l = (gan_layer){.ops = &gan_layer_kind_relu, .alpha = 0.0f};
 }

@@ -7,6 +7,7 @@
  * Parameters: weight = gamma (F), bias = beta (F). State: running_mean (F),
  * running_var (F). Scratch: batch mean (F), rstd (F) for backward.
  */
+#include "layers/keys.h"
 #include "layers/layer.h"
 
 static gan_status batchnorm_setup(gan_layer *l) {
@@ -59,10 +60,34 @@ static int batchnorm_tensors(const gan_layer *l, gan_layer_tensor *t, int max) {
     return 4;
 }
 
-static const gan_layer_ops batchnorm_ops = {"batchnorm",        batchnorm_setup,
-                                            batchnorm_init,     batchnorm_forward,
-                                            batchnorm_backward, batchnorm_tensors};
+static bool batchnorm_configure(gan_layer *l, const gan_spec_value *v, const bool *given,
+                                int n_classes, char *why, size_t cap) {
+    gan_layer_batchnorm(l, v[0].f, v[1].f);
+    return true;
+}
+
+/* inference: y = (x - running_mean) gamma / sqrt(running_var + eps) + beta */
+static bool batchnorm_export_c(const gan_layer *l, gan_c_source *c, const char *p, int i) {
+    gan_c_put(c, "    for (k = 0; k < %d; k++)\n"
+                 "        y[k] = (x[k] - %s_l%d_running_mean[k]) *\n"
+                 "               (%s_l%d_weight[k] / sqrtf(%s_l%d_running_var[k] + %a)) +\n"
+                 "               %s_l%d_bias[k];\n", l->out_size, p, i, p, i, p, i, l->eps, p, i);
+    return true;
+}
+
+const gan_layer_ops gan_layer_kind_batchnorm = {
+    .name = "batchnorm",
+    .flags = GAN_LAYER_BATCH_STATISTICS,
+    .keys = {GAN_KEY_MOMENTUM, GAN_KEY_EPS},
+    .configure = batchnorm_configure,
+    .setup = batchnorm_setup,
+    .init = batchnorm_init,
+    .forward = batchnorm_forward,
+    .backward = batchnorm_backward,
+    .tensors = batchnorm_tensors,
+    .export_c = batchnorm_export_c,
+};
 
 void gan_layer_batchnorm(gan_layer *l, float momentum, float eps) {
-    *l = (gan_layer){.ops = &batchnorm_ops, .momentum = momentum, .eps = eps};
+    *l = (gan_layer){.ops = &gan_layer_kind_batchnorm, .momentum = momentum, .eps = eps};
 }

@@ -8,6 +8,7 @@
  * Parameters: weight = gamma (C), bias = beta (C). State: running_mean (C),
  * running_var (C). Scratch: batch mean (C), rstd (C) for backward.
  */
+#include "layers/keys.h"
 #include "layers/layer.h"
 
 static gan_status batchnorm2d_setup(gan_layer *l) {
@@ -62,10 +63,37 @@ static int batchnorm2d_tensors(const gan_layer *l, gan_layer_tensor *t, int max)
     return 4;
 }
 
-static const gan_layer_ops batchnorm2d_ops = {"batchnorm2d",        batchnorm2d_setup,
-                                              batchnorm2d_init,     batchnorm2d_forward,
-                                              batchnorm2d_backward, batchnorm2d_tensors};
+static bool batchnorm2d_configure(gan_layer *l, const gan_spec_value *v, const bool *given,
+                                  int n_classes, char *why, size_t cap) {
+    gan_layer_batchnorm2d(l, v[0].f, v[1].f);
+    return true;
+}
+
+/* inference: y = (x - running_mean) gamma / sqrt(running_var + eps) + beta */
+static bool batchnorm2d_export_c(const gan_layer *l, gan_c_source *c, const char *p, int i) {
+    int P = l->in[1] * l->in[2];
+    gan_c_put(c, "    for (o = 0; o < %d; o++) {\n"
+                 "        float scale = %s_l%d_weight[o] / sqrtf(%s_l%d_running_var[o] + %a);\n"
+                 "        for (k = 0; k < %d; k++)\n"
+                 "            y[o * %d + k] = (x[o * %d + k] - %s_l%d_running_mean[o]) * scale +\n"
+                 "                            %s_l%d_bias[o];\n"
+                 "    }\n", l->in[0], p, i, p, i, l->eps, P, P, P, p, i, p, i);
+    return true;
+}
+
+const gan_layer_ops gan_layer_kind_batchnorm2d = {
+    .name = "batchnorm2d",
+    .flags = GAN_LAYER_BATCH_STATISTICS,
+    .keys = {GAN_KEY_MOMENTUM, GAN_KEY_EPS},
+    .configure = batchnorm2d_configure,
+    .setup = batchnorm2d_setup,
+    .init = batchnorm2d_init,
+    .forward = batchnorm2d_forward,
+    .backward = batchnorm2d_backward,
+    .tensors = batchnorm2d_tensors,
+    .export_c = batchnorm2d_export_c,
+};
 
 void gan_layer_batchnorm2d(gan_layer *l, float momentum, float eps) {
-    *l = (gan_layer){.ops = &batchnorm2d_ops, .momentum = momentum, .eps = eps};
+    *l = (gan_layer){.ops = &gan_layer_kind_batchnorm2d, .momentum = momentum, .eps = eps};
 }

@@ -18,6 +18,7 @@
  * t (Cout, G P).
  */
 #include "layers/conv_group.h"
+#include "layers/keys.h"
 #include "layers/layer.h"
 #include "layers/spectral_norm.h"
 #include "rng.h"
@@ -135,10 +136,56 @@ static int conv2d_tensors(const gan_layer *l, gan_layer_tensor *t, int max) {
     return 4;
 }
 
-static const gan_layer_ops conv2d_ops = {"conv2d",        conv2d_setup,    conv2d_init,
-                                         conv2d_forward,  conv2d_backward, conv2d_tensors};
+static bool conv2d_configure(gan_layer *l, const gan_spec_value *v, const bool *given,
+                             int n_classes, char *why, size_t cap) {
+    gan_layer_conv2d(l, (int)v[0].i, (int)v[1].i, (int)v[2].i, (int)v[3].i);
+    gan_layer_set_spectral_norm(l, v[4].b);
+    return true;
+}
+
+static bool conv2d_export_c(const gan_layer *l, gan_c_source *c, const char *p, int i) {
+    if (l->spectral_norm) return false; /* not exported yet */
+    /* y[o][oh][ow] = b[o] + sum over c, i, j of W[o][c][i][j] x[c][oh s - p + i][ow s - p + j] */
+    gan_c_put(c, "    {\n        int oh, ow, c, i, j;\n"
+                 "        for (o = 0; o < %d; o++)\n"
+                 "            for (oh = 0; oh < %d; oh++)\n"
+                 "                for (ow = 0; ow < %d; ow++) {\n"
+                 "                    float acc = %s_l%d_bias[o];\n"
+                 "                    for (c = 0; c < %d; c++)\n"
+                 "                        for (i = 0; i < %d; i++) {\n"
+                 "                            int ih = oh * %d - %d + i;\n"
+                 "                            if (ih < 0 || ih >= %d) continue;\n"
+                 "                            for (j = 0; j < %d; j++) {\n"
+                 "                                int iw = ow * %d - %d + j;\n"
+                 "                                if (iw < 0 || iw >= %d) continue;\n"
+                 "                                acc += %s_l%d_weight[((o * %d + c) * %d + i) * %d + j] *\n"
+                 "                                       x[(c * %d + ih) * %d + iw];\n"
+                 "                            }\n"
+                 "                        }\n"
+                 "                    y[(o * %d + oh) * %d + ow] = acc;\n"
+                 "                }\n    }\n",
+        l->out[0], l->out[1], l->out[2], p, i, l->in[0], l->kernel, l->stride, l->pad,
+        l->in[1], l->kernel, l->stride, l->pad, l->in[2], p, i, l->in[0], l->kernel,
+        l->kernel, l->in[1], l->in[2], l->out[1], l->out[2]);
+    return true;
+}
+
+const gan_layer_ops gan_layer_kind_conv2d = {
+    .name = "conv2d",
+    .flags = GAN_LAYER_SPECTRAL_NORM,
+    .n_positional = 1,
+    .keys = {GAN_KEY_OUT(GAN_KEY_MAX_CHANNELS), GAN_KEY_KERNEL, GAN_KEY_STRIDE, GAN_KEY_PADDING,
+             GAN_KEY_SPECTRAL_NORM},
+    .configure = conv2d_configure,
+    .setup = conv2d_setup,
+    .init = conv2d_init,
+    .forward = conv2d_forward,
+    .backward = conv2d_backward,
+    .tensors = conv2d_tensors,
+    .export_c = conv2d_export_c,
+};
 
 void gan_layer_conv2d(gan_layer *l, int out_channels, int kernel, int stride, int pad) {
-    *l = (gan_layer){.ops = &conv2d_ops, .units = out_channels, .kernel = kernel,
+    *l = (gan_layer){.ops = &gan_layer_kind_conv2d, .units = out_channels, .kernel = kernel,
                      .stride = stride, .pad = pad};
 }

@@ -19,6 +19,7 @@
  * Scratch: cols (K, G P), t (Cin, G P).
  */
 #include "layers/conv_group.h"
+#include "layers/keys.h"
 #include "layers/layer.h"
 #include "rng.h"
 
@@ -121,12 +122,55 @@ static int conv_transpose2d_tensors(const gan_layer *l, gan_layer_tensor *t, int
     return 2;
 }
 
-static const gan_layer_ops conv_transpose2d_ops = {
-    "conv_transpose2d",       conv_transpose2d_setup,    conv_transpose2d_init,
-    conv_transpose2d_forward, conv_transpose2d_backward, conv_transpose2d_tensors};
+static bool conv_transpose2d_configure(gan_layer *l, const gan_spec_value *v, const bool *given,
+                                       int n_classes, char *why, size_t cap) {
+    gan_layer_conv_transpose2d(l, (int)v[0].i, (int)v[1].i, (int)v[2].i, (int)v[3].i);
+    return true;
+}
+
+static bool conv_transpose2d_export_c(const gan_layer *l, gan_c_source *c, const char *p, int i) {
+    /* y = b; then every input pixel scatters W[c][o] into y around (ih s - p, iw s - p) */
+    int OP = l->out[1] * l->out[2];
+    gan_c_put(c, "    {\n        int ih, iw, c, i, j;\n"
+                 "        for (o = 0; o < %d; o++)\n"
+                 "            for (k = 0; k < %d; k++) y[o * %d + k] = %s_l%d_bias[o];\n"
+                 "        for (c = 0; c < %d; c++)\n"
+                 "            for (ih = 0; ih < %d; ih++)\n"
+                 "                for (iw = 0; iw < %d; iw++) {\n"
+                 "                    float v = x[(c * %d + ih) * %d + iw];\n"
+                 "                    for (o = 0; o < %d; o++)\n"
+                 "                        for (i = 0; i < %d; i++) {\n"
+                 "                            int oh = ih * %d - %d + i;\n"
+                 "                            if (oh < 0 || oh >= %d) continue;\n"
+                 "                            for (j = 0; j < %d; j++) {\n"
+                 "                                int ow = iw * %d - %d + j;\n"
+                 "                                if (ow < 0 || ow >= %d) continue;\n"
+                 "                                y[(o * %d + oh) * %d + ow] +=\n"
+                 "                                    v * %s_l%d_weight[((c * %d + o) * %d + i) * %d + j];\n"
+                 "                            }\n"
+                 "                        }\n"
+                 "                }\n    }\n",
+        l->out[0], OP, OP, p, i, l->in[0], l->in[1], l->in[2], l->in[1], l->in[2],
+        l->out[0], l->kernel, l->stride, l->pad, l->out[1], l->kernel, l->stride, l->pad,
+        l->out[2], l->out[1], l->out[2], p, i, l->out[0], l->kernel, l->kernel);
+    return true;
+}
+
+const gan_layer_ops gan_layer_kind_conv_transpose2d = {
+    .name = "conv_transpose2d",
+    .n_positional = 1,
+    .keys = {GAN_KEY_OUT(GAN_KEY_MAX_CHANNELS), GAN_KEY_KERNEL, GAN_KEY_STRIDE, GAN_KEY_PADDING},
+    .configure = conv_transpose2d_configure,
+    .setup = conv_transpose2d_setup,
+    .init = conv_transpose2d_init,
+    .forward = conv_transpose2d_forward,
+    .backward = conv_transpose2d_backward,
+    .tensors = conv_transpose2d_tensors,
+    .export_c = conv_transpose2d_export_c,
+};
 
 void gan_layer_conv_transpose2d(gan_layer *l, int out_channels, int kernel, int stride,
                                 int pad) {
-    *l = (gan_layer){.ops = &conv_transpose2d_ops, .units = out_channels, .kernel = kernel,
-                     .stride = stride, .pad = pad};
+    *l = (gan_layer){.ops = &gan_layer_kind_conv_transpose2d, .units = out_channels,
+                     .kernel = kernel, .stride = stride, .pad = pad};
 }

@@ -8,6 +8,7 @@
  * With spectral normalization (spectral_norm.h) the weight parameter is
  * weight_orig and the layer computes with W = weight_orig / sigma.
  */
+#include "layers/keys.h"
 #include "layers/layer.h"
 #include "layers/spectral_norm.h"
 #include "rng.h"
@@ -71,9 +72,37 @@ static int dense_tensors(const gan_layer *l, gan_layer_tensor *t, int max) {
     return 4;
 }
 
-static const gan_layer_ops dense_ops = {"dense",        dense_setup,    dense_init,
-                                        dense_forward,  dense_backward, dense_tensors};
+static bool dense_configure(gan_layer *l, const gan_spec_value *v, const bool *given,
+                            int n_classes, char *why, size_t cap) {
+    gan_layer_dense(l, (int)v[0].i);
+    gan_layer_set_spectral_norm(l, v[1].b);
+    return true;
+}
+
+static bool dense_export_c(const gan_layer *l, gan_c_source *c, const char *p, int i) {
+    gan_c_put(c, "    for (o = 0; o < %d; o++) {\n"
+                 "        const float *w = %s_l%d_weight + (size_t)o * %d;\n"
+                 "        float acc = 0.0f;\n"
+                 "        for (k = 0; k < %d; k++) acc += w[k] * x[k];\n"
+                 "        y[o] = acc + %s_l%d_bias[o];\n"
+                 "    }\n", l->out_size, p, i, l->in_size, l->in_size, p, i);
+    return true;
+}
+
+const gan_layer_ops gan_layer_kind_dense = {
+    .name = "dense",
+    .flags = GAN_LAYER_SPECTRAL_NORM,
+    .n_positional = 1,
+    .keys = {GAN_KEY_OUT(GAN_KEY_MAX_UNITS), GAN_KEY_SPECTRAL_NORM},
+    .configure = dense_configure,
+    .setup = dense_setup,
+    .init = dense_init,
+    .forward = dense_forward,
+    .backward = dense_backward,
+    .tensors = dense_tensors,
+    .export_c = dense_export_c,
+};
 
 void gan_layer_dense(gan_layer *l, int units) {
-    *l = (gan_layer){.ops = &dense_ops, .units = units};
+    *l = (gan_layer){.ops = &gan_layer_kind_dense, .units = units};
 }

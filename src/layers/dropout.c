@@ -10,7 +10,6 @@
  */
 #include "layers/layer.h"
 
-
 static gan_status dropout_setup(gan_layer *l) {
     if (!(l->drop_p >= 0.0f && l->drop_p < 1.0f))
         return gan_fail(GAN_ERR_SHAPE, "dropout: p = %g is out of range [0, 1)", l->drop_p);
@@ -44,9 +43,30 @@ static int dropout_tensors(const gan_layer *l, gan_layer_tensor *t, int max) {
     return 0;
 }
 
-static const gan_layer_ops dropout_ops = {"dropout",        dropout_setup,    dropout_init,
-                                          dropout_forward,  dropout_backward, dropout_tensors};
+static bool dropout_stochastic(const gan_layer *l) {
+    return l->drop_p > 0.0f;
+}
+
+static bool dropout_configure(gan_layer *l, const gan_spec_value *v, const bool *given,
+                              int n_classes, char *why, size_t cap) {
+    gan_layer_dropout(l, v[0].f);
+    return true;
+}
+
+const gan_layer_ops gan_layer_kind_dropout = {
+    .name = "dropout",
+    .flags = GAN_LAYER_INFERENCE_IDENTITY,
+    .n_positional = 1,
+    .keys = {{"p", SPEC_NUMBER, NULL, false, 0, 1, false, true, NULL}},
+    .configure = dropout_configure,
+    .setup = dropout_setup,
+    .init = dropout_init,
+    .forward = dropout_forward,
+    .backward = dropout_backward,
+    .tensors = dropout_tensors,
+    .stochastic = dropout_stochastic,
+};
 
 void gan_layer_dropout(gan_layer *l, float p) {
-    *l = (gan_layer){.ops = &dropout_ops, .drop_p = p};
+    *l = (gan_layer){.ops = &gan_layer_kind_dropout, .drop_p = p};
 }

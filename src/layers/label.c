@@ -11,8 +11,11 @@
  * Parameters (embedding only): weight (n_classes, dim), PyTorch nn.Embedding
  * layout, init N(0, 1) like nn.Embedding.
  */
+#include "layers/keys.h"
 #include "layers/layer.h"
 #include "rng.h"
+
+#include <stdio.h>
 
 static int label_channels(const gan_layer *l) {
     return l->embed_dim > 0 ? l->embed_dim : l->n_classes;
@@ -53,17 +56,65 @@ static int label_tensors(const gan_layer *l, gan_layer_tensor *t, int max) {
     return 1;
 }
 
-static const gan_layer_ops label_onehot_ops = {"label_onehot",  label_setup,    label_init,
-                                               label_forward,   label_backward, label_tensors};
-static const gan_layer_ops label_embedding_ops = {"label_embedding", label_setup,
-                                                  label_init,        label_forward,
-                                                  label_backward,    label_tensors};
+static const char *const label_modes[] = {"onehot", "embedding", NULL};
+
+static bool label_configure(gan_layer *l, const gan_spec_value *v, const bool *given,
+                            int n_classes, char *why, size_t cap) {
+    bool embedding = v[0].e == 1;
+    if (embedding && !given[1]) {
+        snprintf(why, cap, "embedding needs its size, e.g. 'label embedding 50'");
+        return false;
+    }
+    if (!embedding && given[1]) {
+        snprintf(why, cap, "onehot takes no size (its size is the number of classes, %d)",
+                 n_classes);
+        return false;
+    }
+    if (embedding) gan_layer_label_embedding(l, n_classes, (int)v[1].i);
+    else gan_layer_label_onehot(l, n_classes);
+    return true;
+}
+
+/* y = x, then the label's D channels of P values each */
+static bool label_export_c(const gan_layer *l, gan_c_source *c, const char *p, int i) {
+    int P = l->in[1] * l->in[2], D = l->out[0] - l->in[0];
+    gan_c_put(c, "    for (k = 0; k < %d; k++) y[k] = x[k];\n", l->in_size);
+    if (l->embed_dim)
+        gan_c_put(c, "    for (k = 0; k < %d; k++)\n"
+                     "        y[%d + k] = label >= 0 && label < %d\n"
+                     "                        ? %s_l%d_weight[label * %d + k / %d] : 0.0f;\n",
+            D * P, l->in_size, l->n_classes, p, i, D, P);
+    else
+        gan_c_put(c, "    for (k = 0; k < %d; k++) y[%d + k] = k / %d == label ? 1.0f : 0.0f;\n",
+            D * P, l->in_size, P);
+    return true;
+}
+
+static const char *label_describe(const gan_layer *l) {
+    return l->embed_dim ? "label_embedding" : "label_onehot";
+}
+
+const gan_layer_ops gan_layer_kind_label = {
+    .name = "label",
+    .flags = GAN_LAYER_USES_LABELS,
+    .n_positional = 2,
+    .keys = {{"mode", SPEC_CHOICE, NULL, false, 0, 0, false, false, label_modes},
+             {"dim", SPEC_INT, NULL, true, 1, GAN_KEY_MAX_CHANNELS, false, false, NULL}},
+    .configure = label_configure,
+    .setup = label_setup,
+    .init = label_init,
+    .forward = label_forward,
+    .backward = label_backward,
+    .tensors = label_tensors,
+    .export_c = label_export_c,
+    .describe = label_describe,
+};
 
 void gan_layer_label_onehot(gan_layer *l, int n_classes) {
-    *l = (gan_layer){.ops = &label_onehot_ops, .n_classes = n_classes};
+    *l = (gan_layer){.ops = &gan_layer_kind_label, .n_classes = n_classes};
 }
 
 void gan_layer_label_embedding(gan_layer *l, int n_classes, int dim) {
-    *l = (gan_layer){.ops = &label_embedding_ops, .n_classes = n_classes,
+    *l = (gan_layer){.ops = &gan_layer_kind_label, .n_classes = n_classes,
                      .embed_dim = dim > 0 ? dim : -1};
 }

@@ -1,5 +1,12 @@
 /*
- * layer.h - what every layer provides, and the constructors of each kind.
+ * layer.h - what every layer kind provides, the registry of kinds, and the
+ * constructors of each kind.
+ *
+ * A layer kind is described in one place: its file in src/layers/ holds its
+ * gan_layer_ops table (name, capabilities, spec keys, shape inference, init,
+ * forward, backward, tensor names, C export), and src/layers/registry.c lists
+ * it on one line. Everything else (the spec parser, the model, the trainer,
+ * export, inspect) asks the table, never the kind's name.
  *
  * A layer maps a per-sample shape (C, H, W) to another. Its parameters,
  * gradients, running state and per-batch scratch are NOT owned by the layer:
@@ -27,6 +34,9 @@
 
 #include "backend.h"
 #include "internal.h"
+#include "spec/key.h"
+
+#include <stddef.h>
 
 typedef struct gan_layer gan_layer;
 
@@ -40,8 +50,43 @@ typedef struct gan_layer_tensor {
     size_t size;
 } gan_layer_tensor;
 
+#define GAN_LAYER_MAX_KEYS 8 /* spec keys of one kind */
+
+/* Capabilities of a kind (gan_layer_ops.flags). */
+enum gan_layer_flag {
+    /* its training output depends on the statistics of the batch (batch
+     * norm): the trainer then runs D on real and fake rows separately */
+    GAN_LAYER_BATCH_STATISTICS = 1u << 0,
+    /* reads the rows' class labels (l->labels): a spec needs 'classes N' */
+    GAN_LAYER_USES_LABELS = 1u << 1,
+    /* takes gan_layer_set_spectral_norm (weight = weight_orig / sigma) */
+    GAN_LAYER_SPECTRAL_NORM = 1u << 2,
+    /* y = x in inference mode (dropout): the C export writes no code */
+    GAN_LAYER_INFERENCE_IDENTITY = 1u << 3,
+    /* needs kernels only the CPU backend has (the classifier's): specs,
+     * which may train on any backend, do not offer it */
+    GAN_LAYER_CPU_ONLY = 1u << 4,
+};
+
+/* The text of an exported C file (export_c.c); a kind's export_c appends to
+ * it with gan_c_put (printf-style). */
+typedef struct gan_c_source gan_c_source;
+void gan_c_put(gan_c_source *src, const char *fmt, ...) GAN_PRINTF(2, 3);
+
 typedef struct gan_layer_ops {
-    const char *name; /* "dense", "leaky_relu", ... */
+    const char *name;     /* the kind's name in specs and the registry: "conv2d" */
+    unsigned flags;       /* GAN_LAYER_* capabilities */
+
+    /* The kind in a spec (src/spec/layers.c): its keys, the first
+     * n_positional of which may be given by position (a key without a name
+     * ends the list). configure gets a layer of this kind with nothing else
+     * set and configures it from the checked values (given[k]: key k was
+     * written; n_classes: the spec's 'classes', 0 if none); on failure it
+     * writes why and returns false. */
+    int n_positional;
+    spec_key keys[GAN_LAYER_MAX_KEYS];
+    bool (*configure)(gan_layer *l, const gan_spec_value *v, const bool *given, int n_classes,
+                      char *why, size_t cap);
 
     /* Shape inference: from l->in, set l->out and the sizes n_params,
      * n_state, n_scratch (floats). Returns GAN_ERR_SHAPE with a message. */
@@ -64,6 +109,28 @@ typedef struct gan_layer_ops {
     /* Names of the parameter tensors (PyTorch naming: "weight", "bias") and
      * state tensors ("running_mean", ...), with their shapes; used for files. */
     int (*tensors)(const gan_layer *l, gan_layer_tensor *out, int max);
+
+    /* Optional (NULL: none). */
+
+    /* C export of one sample's inference forward, from float *x to float *y
+     * (sizes in_size, out_size; loop counters int o, k are declared), reading
+     * the arrays <p>_l<i>_<tensor name>. False: this configuration cannot be
+     * exported. NULL: the kind cannot be exported. */
+    bool (*export_c)(const gan_layer *l, gan_c_source *src, const char *p, int i);
+
+    /* The name shown for this layer (inspect, messages) when it is not the
+     * kind's: "label_embedding" for a 'label embedding' layer. */
+    const char *(*describe)(const gan_layer *l);
+
+    /* True when a training forward draws from l->rng_stream (dropout with
+     * p > 0): such a layer takes per-step host values, so its network's
+     * step is not replayed as a captured graph. */
+    bool (*stochastic)(const gan_layer *l);
+
+    /* Kernels a backend may lack (a list ending with GAN_K_COUNT): the model
+     * asks gan_backend_require for each when it builds, so a missing one is
+     * an error, not a NULL call. */
+    const gan_kernel *kernels;
 } gan_layer_ops;
 
 
@@ -73,19 +140,20 @@ struct gan_layer {
     int in_size, out_size;   /* C*H*W of each */
     bool is_view;            /* output is the input, reinterpreted (reshape) */
 
-    /* configuration */
+    /* Configuration, set by the kind's constructor or configure. Kinds
+     * share a field where the meaning agrees; a kind whose values fit none
+     * keeps them in the generic slots, naming them in its own file. */
     int units;               /* dense: output features; conv: output channels */
-    int kernel, stride, pad; /* conv2d, conv_transpose2d: square kernel, stride, padding */
+    int kernel, stride, pad; /* convolutions, maxpool2d: square window, stride, padding */
     float alpha;             /* leaky_relu: negative slope */
     float momentum, eps;     /* batchnorm: running-statistics momentum, epsilon */
     float drop_p;            /* dropout: probability of zeroing an element */
-    bool spectral_norm;      /* dense, conv2d: weight = weight_orig / sigma */
+    bool spectral_norm;      /* GAN_LAYER_SPECTRAL_NORM kinds: weight = weight_orig / sigma */
     int n_classes, embed_dim; /* label layers: classes; embedding width (0: one-hot) */
     int group;               /* conv: images per matrix product; 0 before setup = chosen
                                 by setup (conv_group.h), a positive value caps it */
-    const gan_kernel *kernels; /* kernels a backend may lack (NULL, or a list ending with
-                                  GAN_K_COUNT): the model asks gan_backend_require for each
-                                  when it builds, so a missing one is an error, not a NULL call */
+    int int_slot[4];         /* generic slots of kinds whose values fit no field above */
+    float float_slot[4];
 
     /* set by the model (see the top of this file) */
     int max_batch;              /* rows of the largest forward, before setup */
@@ -103,7 +171,16 @@ struct gan_layer {
     float *scratch;  /* (n_scratch) per-batch values saved for backward */
 };
 
-/* Constructors: fill *l with a layer of that kind (shapes set later). */
+/* The registry (registry.c): the kinds, in the order specs list them. */
+int gan_layer_kind_count(void);
+const gan_layer_ops *gan_layer_kind_at(int i);           /* NULL outside [0, count) */
+const gan_layer_ops *gan_layer_kind_find(const char *name); /* NULL if none */
+
+/* The name shown for layer l: ops->describe(l), else the kind's name. */
+const char *gan_layer_name(const gan_layer *l);
+
+/* Constructors for C code (the classifier, tests): fill *l with a layer of
+ * that kind (shapes set later). A spec builds layers through configure. */
 void gan_layer_dense(gan_layer *l, int units);
 void gan_layer_leaky_relu(gan_layer *l, float alpha);
 void gan_layer_batchnorm(gan_layer *l, float momentum, float eps);
@@ -132,9 +209,10 @@ void gan_layer_batchnorm2d(gan_layer *l, float momentum, float eps);
 void gan_layer_dropout(gan_layer *l, float p);
 
 /* Spectral normalization (torch.nn.utils.spectral_norm, one power iteration
- * per training forward, eps 1e-12) on a dense or conv2d layer made by the
- * constructors above: call right after the constructor. */
-void gan_layer_set_spectral_norm(gan_layer *l, bool on);
+ * per training forward, eps 1e-12) on a layer of a GAN_LAYER_SPECTRAL_NORM
+ * kind (dense, conv2d): call right after the constructor. False (and no
+ * change) for other kinds. */
+bool gan_layer_set_spectral_norm(gan_layer *l, bool on);
 
 /* Label conditioning: append the row's class label to its input as extra
  * channels, (C, H, W) -> (C + D, H, W), each extra channel constant over

@@ -8,6 +8,7 @@
  * gradient to the first element (row-major) equal to it (PyTorch's choice
  * on ties too).
  */
+#include "layers/keys.h"
 #include "layers/layer.h"
 
 static gan_conv_shape pool_shape(const gan_layer *l) {
@@ -49,15 +50,30 @@ static int maxpool2d_tensors(const gan_layer *l, gan_layer_tensor *t, int max) {
     return 0;
 }
 
-/* classifier kernels: the CPU backend only */
+static bool maxpool2d_configure(gan_layer *l, const gan_spec_value *v, const bool *given,
+                                int n_classes, char *why, size_t cap) {
+    gan_layer_maxpool2d(l, (int)v[0].i, (int)v[1].i);
+    return true;
+}
+
+/* Its kernels are the classifier's, which only the CPU backend has. */
 static const gan_kernel maxpool2d_kernels[] = {GAN_K_maxpool2d_forward, GAN_K_maxpool2d_backward,
                                                GAN_K_COUNT};
 
-static const gan_layer_ops maxpool2d_ops = {"maxpool2d",        maxpool2d_setup,
-                                            maxpool2d_init,     maxpool2d_forward,
-                                            maxpool2d_backward, maxpool2d_tensors};
+const gan_layer_ops gan_layer_kind_maxpool2d = {
+    .name = "maxpool2d",
+    .flags = GAN_LAYER_CPU_ONLY,
+    .n_positional = 2,
+    .keys = {GAN_KEY_KERNEL, {"stride", SPEC_INT, NULL, false, 1, 16, false, false, NULL}},
+    .configure = maxpool2d_configure,
+    .setup = maxpool2d_setup,
+    .init = maxpool2d_init,
+    .forward = maxpool2d_forward,
+    .backward = maxpool2d_backward,
+    .tensors = maxpool2d_tensors,
+    .kernels = maxpool2d_kernels,
+};
 
 void gan_layer_maxpool2d(gan_layer *l, int kernel, int stride) {
-    *l = (gan_layer){.ops = &maxpool2d_ops, .kernel = kernel, .stride = stride,
-                     .kernels = maxpool2d_kernels};
+    *l = (gan_layer){.ops = &gan_layer_kind_maxpool2d, .kernel = kernel, .stride = stride};
 }

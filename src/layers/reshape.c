@@ -1,8 +1,10 @@
 /*
  * reshape.c - reinterpret the per-sample shape without moving data
- * (Keras Reshape and Flatten). The model treats it as a view: its output
- * buffer IS its input buffer, and dx IS dy.
+ * (Keras Reshape and Flatten): the kinds `reshape` (to c, h, w) and
+ * `flatten` (to (C H W, 1, 1)). The model treats them as views: the output
+ * buffer IS the input buffer, and dx IS dy (so export writes no code).
  */
+#include "layers/keys.h"
 #include "layers/layer.h"
 
 static gan_status reshape_setup(gan_layer *l) {
@@ -30,9 +32,48 @@ static int reshape_tensors(const gan_layer *l, gan_layer_tensor *t, int max) {
     return 0;
 }
 
-static const gan_layer_ops reshape_ops = {"reshape",        reshape_setup,    reshape_init,
-                                          reshape_forward,  reshape_backward, reshape_tensors};
+static bool reshape_configure(gan_layer *l, const gan_spec_value *v, const bool *given,
+                              int n_classes, char *why, size_t cap) {
+    gan_layer_reshape(l, (int)v[0].i, (int)v[1].i, (int)v[2].i);
+    return true;
+}
+
+static bool flatten_configure(gan_layer *l, const gan_spec_value *v, const bool *given,
+                              int n_classes, char *why, size_t cap) {
+    gan_layer_reshape(l, 0, 0, 0);
+    return true;
+}
+
+static const char *flatten_describe(const gan_layer *l) {
+    return "reshape"; /* the view it is, as gan inspect has always shown it */
+}
+
+#define KEY_DIM(name) {name, SPEC_INT, NULL, false, 1, GAN_KEY_MAX_UNITS, false, false, NULL}
+
+const gan_layer_ops gan_layer_kind_reshape = {
+    .name = "reshape",
+    .n_positional = 3,
+    .keys = {KEY_DIM("c"), KEY_DIM("h"), KEY_DIM("w")},
+    .configure = reshape_configure,
+    .setup = reshape_setup,
+    .init = reshape_init,
+    .forward = reshape_forward,
+    .backward = reshape_backward,
+    .tensors = reshape_tensors,
+};
+
+const gan_layer_ops gan_layer_kind_flatten = {
+    .name = "flatten",
+    .configure = flatten_configure,
+    .setup = reshape_setup,
+    .init = reshape_init,
+    .forward = reshape_forward,
+    .backward = reshape_backward,
+    .tensors = reshape_tensors,
+    .describe = flatten_describe,
+};
 
 void gan_layer_reshape(gan_layer *l, int c, int h, int w) {
-    *l = (gan_layer){.ops = &reshape_ops, .is_view = true, .out = {c, h, w}};
+    const gan_layer_ops *kind = c == 0 ? &gan_layer_kind_flatten : &gan_layer_kind_reshape;
+    *l = (gan_layer){.ops = kind, .is_view = true, .out = {c, h, w}};
 }

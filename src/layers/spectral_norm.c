@@ -44,6 +44,8 @@ void gan_sn_tensors(const gan_layer *l, int rows, int cols, gan_layer_tensor *t)
     t[1] = (gan_layer_tensor){"weight_v", l->state + rows, NULL, 1, {cols}, (size_t)cols};
 }
 
-void gan_layer_set_spectral_norm(gan_layer *l, bool on) {
+bool gan_layer_set_spectral_norm(gan_layer *l, bool on) {
+    if (!(l->ops->flags & GAN_LAYER_SPECTRAL_NORM)) return false;
     l->spectral_norm = on;
+    return true;
 }

@@ -36,13 +36,6 @@ static int find_word(const char *const *list, int n, const char *w) {
     return -1;
 }
 
-static void key_list(const spec_key *keys, char *buf, size_t cap) {
-    size_t used = 0;
-    buf[0] = 0;
-    for (int i = 0; i < SPEC_MAX_KEYS && keys[i].name && used < cap; i++)
-        used += (size_t)snprintf(buf + used, cap - used, "%s%s", i ? ", " : "", keys[i].name);
-}
-
 static void train_key_list(char *buf, size_t cap) {
     int n;
     const spec_train_key *k = spec_train_keys(&n);
@@ -102,8 +95,8 @@ static gan_status parse_header(parser *p, const spec_line *ln, int which) {
 
 static gan_status parse_layer(parser *p, spec_line *ln) {
     const char *name = ln->words[0];
-    const spec_layer_kind *kind = spec_layer_kind_find(name);
-    char list[320], why[320];
+    const gan_layer_ops *kind = spec_layer_kind_find(name);
+    char list[320], why[768];
     if (!kind) {
         spec_layer_kind_list(list, sizeof list);
         return FAIL(p, ln->number, "unknown layer '%s' (layers: %s)", name, list);
@@ -112,77 +105,9 @@ static gan_status parse_layer(parser *p, spec_line *ln) {
     if (net->n_layers == GAN_MAX_LAYERS)
         return FAIL(p, ln->number, "%s: more than %d layers", section_names[p->section],
                     GAN_MAX_LAYERS);
-    int n_keys = 0;
-    while (n_keys < SPEC_MAX_KEYS && kind->keys[n_keys].name) n_keys++;
-    key_list(kind->keys, list, sizeof list);
-
-    gan_spec_value v[SPEC_MAX_KEYS];
-    bool given[SPEC_MAX_KEYS] = {0};
-    int next_positional = 0;
-    bool named = false;
-    for (int i = 1; i < ln->n_words; i++) {
-        char *word = ln->words[i], *eq = strchr(word, '=');
-        int k;
-        const char *text = word;
-        if (eq) {
-            *eq = 0;
-            text = eq + 1;
-            if (!*word) return FAIL(p, ln->number, "%s: '=%s' has no key", name, text);
-            k = -1;
-            for (int j = 0; j < n_keys; j++)
-                if (strcmp(kind->keys[j].name, word) == 0) k = j;
-            if (k < 0 && n_keys == 0)
-                return FAIL(p, ln->number, "%s: unknown key '%s' (%s takes no values)", name,
-                            word, name);
-            if (k < 0) return FAIL(p, ln->number, "%s: unknown key '%s' (keys: %s)", name, word,
-                                   list);
-            if (!*text) return FAIL(p, ln->number, "%s: %s= has no value", name, word);
-            named = true;
-        } else {
-            if (n_keys == 0)
-                return FAIL(p, ln->number, "%s: takes no values (got '%s')", name, word);
-            if (kind->n_positional == 0)
-                return FAIL(p, ln->number, "%s: value '%s' needs a key: write key=value "
-                            "(keys: %s)", name, word, list);
-            char by_position[64] = "";
-            for (int j = 0; j < kind->n_positional; j++)
-                snprintf(by_position + strlen(by_position), sizeof by_position -
-                         strlen(by_position), "%s%s", j ? " " : "", kind->keys[j].name);
-            if (named)
-                return FAIL(p, ln->number, "%s: value '%s' after a key=value: values by "
-                            "position (%s) come first", name, word, by_position);
-            if (next_positional == n_keys)
-                return FAIL(p, ln->number, "%s: unexpected value '%s': %s takes at most %d "
-                            "values (%s)", name, word, name, n_keys, by_position);
-            if (next_positional == kind->n_positional)
-                return FAIL(p, ln->number, "%s: unexpected value '%s': only %s may be given by "
-                            "position, the others as key=value (keys: %s)", name, word,
-                            by_position, list);
-            k = next_positional++;
-        }
-        if (given[k]) return FAIL(p, ln->number, "%s: '%s' given twice", name,
-                                  kind->keys[k].name);
-        if (!spec_value_parse(&kind->keys[k], text, &v[k], why, sizeof why))
-            return FAIL(p, ln->number, "%s: %s: %s", name, kind->keys[k].name, why);
-        given[k] = true;
-    }
-    for (int k = 0; k < n_keys; k++) {
-        const spec_key *key = &kind->keys[k];
-        if (given[k]) continue;
-        if (key->def) {
-            spec_value_parse(key, key->def, &v[k], why, sizeof why); /* defaults are valid */
-        } else if (!key->optional) {
-            char range[128];
-            spec_value_describe(key, range, sizeof range);
-            return FAIL(p, ln->number, "%s: missing '%s' (%s %s)", name, key->name,
-                        key->kind == SPEC_CHOICE ? "one of:" : "a value in", range);
-        } else {
-            memset(&v[k], 0, sizeof v[k]);
-        }
-    }
-    gan_layer *l = &net->layers[net->n_layers];
-    if (!kind->make(l, v, given, p->s->n_classes, why, sizeof why))
-        return FAIL(p, ln->number, "%s: %s", name, why);
+    if (!spec_layer_parse(kind, ln->words, ln->n_words, p->s->n_classes,
+                          &net->layers[net->n_layers], why, sizeof why))
+        return FAIL(p, ln->number, "%s", why);
     net->lines[net->n_layers++] = ln->number;
     return GAN_OK;
 }

@@ -24,15 +24,6 @@
 /* The two networks of a spec. */
 typedef enum gan_spec_net_id { GAN_SPEC_GENERATOR = 0, GAN_SPEC_DISCRIMINATOR = 1 } gan_spec_net_id;
 
-/* A value of a key, as parsed (the member used follows the key's kind). */
-typedef struct gan_spec_value {
-    int64_t i;  /* integers */
-    uint64_t u; /* unsigned 64-bit integers (seed) */
-    float f;    /* numbers */
-    bool b;     /* true / false */
-    int e;      /* choices: index into the key's list */
-} gan_spec_value;
-
 /* One section of layers. */
 typedef struct gan_spec_net {
     int line;    /* line of the section's header (0: absent) */
@@ -80,5 +71,11 @@ gan_status gan_spec_build_as(const gan_spec *spec, gan_spec_net_id net, const ch
 /* For docs and tests: the layer kinds a spec can name. */
 int gan_spec_layer_kind_count(void);
 const char *gan_spec_layer_kind_name(int i);
+
+/* One layer from a line of the language, e.g. "conv2d 64 kernel=4 stride=2"
+ * (words separated by spaces; any registered kind, even one a spec does not
+ * offer; n_classes for label layers): how tests and C code build a layer of
+ * a kind that has no constructor in layers/layer.h. */
+gan_status gan_spec_layer(gan_layer *l, const char *line, int n_classes);
 
 #endif

@@ -2,7 +2,7 @@
  * syntax.h - the pieces of the spec parser, private to src/spec:
  *   lex.c      text -> lines of words (byte checks, comments, line length)
  *   value.c    one word -> a checked value of a key (strict numbers, ranges)
- *   layers.c   the table of layer kinds: their keys, defaults, constructors
+ *   layers.c   a layer line -> a layer, by its kind's keys (layers/registry.c)
  *   train.c    the table of train keys: gan_train_options fields
  *   parse.c    the grammar (header, sections), then the shape check (build.c)
  * Every error is "<origin>:<line>: <message>" (spec_error).
@@ -13,7 +13,6 @@
 #include "spec/spec.h"
 
 #define SPEC_MAX_WORDS 32 /* words on one line */
-#define SPEC_MAX_KEYS 8   /* keys of one layer kind */
 
 /* Record "<origin>:<line>: <message>" (line 0: "<origin>: <message>"). */
 gan_status spec_error(gan_status status, const char *origin, int line, const char *fmt, ...)
@@ -44,23 +43,7 @@ gan_status spec_lex_next(spec_lexer *lx, spec_line *line, bool *got);
 
 /* ----------------------------------------------------------------- value */
 
-typedef enum spec_kind {
-    SPEC_INT,    /* decimal integer within [lo, hi] */
-    SPEC_NUMBER, /* decimal number (float) within lo..hi, ends open or closed */
-    SPEC_U64,    /* decimal integer within [0, 2^64 - 1] */
-    SPEC_BOOL,   /* true | false */
-    SPEC_CHOICE  /* one of `choices` */
-} spec_kind;
-
-typedef struct spec_key {
-    const char *name;
-    spec_kind kind;
-    const char *def;            /* default, written as in a file; NULL: see `optional` */
-    bool optional;              /* no default and not required (the constructor decides) */
-    double lo, hi;              /* range of INT and NUMBER */
-    bool lo_open, hi_open;      /* NUMBER: the bound itself is excluded */
-    const char *const *choices; /* CHOICE: NULL-terminated */
-} spec_key;
+/* spec_key and gan_spec_value: spec/key.h */
 
 /* Parse `word` as a value of `key`. On failure write why (e.g. "'4x' is not
  * an integer", "0 is out of range [1, 64]") and return false. */
@@ -72,21 +55,19 @@ void spec_value_describe(const spec_key *key, char *buf, size_t cap);
 
 /* ---------------------------------------------------------------- layers */
 
-typedef struct spec_layer_kind {
-    const char *name;   /* "conv2d" */
-    int n_positional;   /* its first n keys may be given by position */
-    spec_key keys[SPEC_MAX_KEYS]; /* ended by a key without name */
-    /* Construct the layer from the values (given[k]: key k was written);
-     * on failure write why and return false. */
-    bool (*make)(gan_layer *l, const gan_spec_value *v, const bool *given, int n_classes,
-                 char *why, size_t cap);
-} spec_layer_kind;
-
-/* The kind named `name`, or NULL. */
-const spec_layer_kind *spec_layer_kind_find(const char *name);
+/* The kind named `name` that a spec can name (the registry's kinds that
+ * every backend runs), or NULL. */
+const gan_layer_ops *spec_layer_kind_find(const char *name);
 
 /* "dense, conv2d, ..." */
 void spec_layer_kind_list(char *buf, size_t cap);
+
+/* One layer line, words[0] being the name of `kind`: values by position,
+ * then key=value, then the defaults, the kind's own checks, and the layer
+ * constructed into *l. words[] may be changed. On failure write why
+ * ("conv2d: missing 'kernel' (a value in [1, 64])") and return false. */
+bool spec_layer_parse(const gan_layer_ops *kind, char **words, int n_words, int n_classes,
+                      gan_layer *l, char *why, size_t cap);
 
 /* ----------------------------------------------------------------- train */
 
