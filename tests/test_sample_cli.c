@@ -107,8 +107,10 @@ int main(void) {
         execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
         _exit(127);
     }
-    struct timespec ts = {1, 500000000};
-    nanosleep(&ts, NULL);
+    /* interrupt once training runs: when the first log line is out (a
+     * generous deadline, so that a busy machine only makes it wait) */
+    snprintf(c, sizeof c, "%s/log.jsonl", run_dir);
+    CHECK_MSG(test_wait_for_file_text(c, "\"step\": ", 300.0), "no log line in %s", c);
     kill(pid, SIGINT);
     int status = 0;
     waitpid(pid, &status, 0);
