@@ -22,7 +22,7 @@ static gan_status device_backend(int device, const gan_backend **be) {
     *be = gan_backend_cpu();
     if (device == GAN_DEVICE_CPU) return GAN_OK;
     if (device != GAN_DEVICE_CUDA)
-        return gan_fail(GAN_ERR_INVALID_ARGUMENT, "--device: unknown device %d", device);
+        return gan_fail(GAN_ERR_INVALID_ARGUMENT, "unknown device %d", device);
     GAN_TRY(gan_backend_cuda_open(0));
     *be = gan_backend_cuda();
     return GAN_OK;

@@ -35,7 +35,7 @@ int64_t gan_trainer_planned_steps(const gan_trainer *t) {
 }
 
 gan_status gan_make_dirs(const char *path) {
-    char buf[RUN_PATH_MAX];
+    char buf[4096];
     if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
         return gan_fail(GAN_ERR_IO, "%s: path too long", path);
     for (char *p = buf + 1;; p++) {
