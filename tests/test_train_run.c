@@ -75,15 +75,6 @@ static gan_trainer *new_trainer(const gan_dataset *data) {
     return t;
 }
 
-static bool same_file(const char *a, const char *b) {
-    size_t na = 0, nb = 0;
-    void *da = test_read_file(a, &na), *db = test_read_file(b, &nb);
-    bool same = da && db && na == nb && memcmp(da, db, na) == 0;
-    free(da);
-    free(db);
-    return same;
-}
-
 static int count_lines(const char *path) {
     size_t n = 0;
     char *text = test_read_file(path, &n);
@@ -139,7 +130,7 @@ static void check_library_run(const gan_dataset *data) {
     CHECK(res.step == 2 * spe && !res.stopped);
     gan_trainer_free(t);
     snprintf(b, sizeof b, "%s/checkpoint.safetensors", whole);
-    CHECK_MSG(same_file(a, b), "stopped and resumed run differs from the whole run");
+    CHECK_MSG(test_same_file(a, b), "stopped and resumed run differs from the whole run");
     snprintf(a, sizeof a, "%s/log.jsonl", part);
     snprintf(b, sizeof b, "%s/log.jsonl", whole);
     CHECK_MSG(count_lines(a) == count_lines(b), "log of %d lines, whole run %d", count_lines(a),

@@ -180,3 +180,12 @@ bool test_wait_for_file_text(const char *path, const char *text, double seconds)
         nanosleep(&pause, NULL); /* poll: a condition, not a fixed wait */
     }
 }
+
+bool test_same_file(const char *a, const char *b) {
+    size_t na = 0, nb = 0;
+    void *da = test_read_file(a, &na), *db = test_read_file(b, &nb);
+    bool same = da && db && na == nb && memcmp(da, db, na) == 0;
+    free(da);
+    free(db);
+    return same;
+}

@@ -85,6 +85,9 @@ struct gan_dataset *test_synthetic_dataset(const char *prefix, int n, int labels
 gan_status test_trainer_for_model(const char *model, const gan_train_options *opt,
                                   gan_trainer **out);
 
+/* Whether two files exist and hold the same bytes. */
+bool test_same_file(const char *a, const char *b);
+
 /* Poll until the file at `path` exists and contains `text`; false after
  * `seconds` (a deadline for a condition, never a fixed wait). */
 bool test_wait_for_file_text(const char *path, const char *text, double seconds);

@@ -277,14 +277,8 @@ int cmd_train(int argc, char **argv) {
         {0},
     };
     memcpy(opts + n, tail, sizeof tail);
-    const char *pos[1];
-    int npos;
-    bool help;
-    if (!cli_parse(argc, argv, 2, opts, pos, 0, &npos, &help)) return 2;
-    if (help) {
-        usage(opts);
-        return 0;
-    }
+    int parsed = cli_parse_command(argc, argv, 2, opts, usage, NULL, 0, NULL);
+    if (parsed >= 0) return parsed;
     if (!resume && !apply_model_train(argc, argv, opts, model, &opt)) return 1;
     if (!train_flags_finish(&tf, opts)) return 2;
     if (ro.log_every < 1) {
