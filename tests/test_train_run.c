@@ -263,6 +263,8 @@ static void check_exit_codes(const char *images) {
         {"--lr nan", "--lr: expected a finite number"},
         {"--loss sideways", "--loss: unknown loss 'sideways'"},
         {"--device tpu", "--device: 'tpu' is not a device"},
+        {"--eval-every -1", "--eval-every: -1 must not be negative"},
+        {"--eval-every 1 --eval-n 5", "--eval-n: 5 is out of range"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         int rc = run_cli("train --data %s --out %s/never %s", images, test_tmpdir(), bad[i][0]);

@@ -297,6 +297,7 @@ int cmd_train(int argc, char **argv) {
         cli_error("--clip: applies only to --loss wasserstein (weight clipping)");
         return 2;
     }
+    if (!train_eval_check(&eval_cfg)) return 2; /* [eval hook] */
     if (!parse_every(every_spec, &ro.checkpoint_every)) {
         cli_error("--checkpoint-every: '%s' is not N (steps) or Ne (epochs)", every_spec);
         return 2;

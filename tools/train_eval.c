@@ -57,18 +57,22 @@ static double read_best(const char *path) {
     return isfinite(fid) ? fid : INFINITY;
 }
 
-bool train_eval_begin(const train_eval_config *cfg, gan_trainer *t, const char *data_path,
-                      const char *out, bool resume, bool quiet, train_eval **ptr) {
-    *ptr = NULL;
-    if (cfg->every == 0) return true;
+bool train_eval_check(const train_eval_config *cfg) {
     if (cfg->every < 0) {
         cli_error("--eval-every: %d must not be negative", cfg->every);
         return false;
     }
-    if (cfg->n < GAN_EVAL_MIN_SAMPLES || cfg->n > 100000) {
+    if (cfg->every && (cfg->n < GAN_EVAL_MIN_SAMPLES || cfg->n > 100000)) {
         cli_error("--eval-n: %d is out of range [%d, 100000]", cfg->n, GAN_EVAL_MIN_SAMPLES);
         return false;
     }
+    return true;
+}
+
+bool train_eval_begin(const train_eval_config *cfg, gan_trainer *t, const char *data_path,
+                      const char *out, bool resume, bool quiet, train_eval **ptr) {
+    *ptr = NULL;
+    if (cfg->every == 0) return true;
     if (!run_is_dir(data_path)) {
         cli_error("--eval-every: %s is a file; evaluation needs the dataset folder (labeled "
                   "train-* and t10k-* IDX files)", data_path);

@@ -39,6 +39,9 @@ typedef struct train_eval_config {
 
 typedef struct train_eval train_eval;
 
+/* The flags' ranges (a usage error: prints it and returns false). */
+bool train_eval_check(const train_eval_config *cfg);
+
 /* Prepare evaluations for a run in folder `out` on dataset `data_path` (a
  * dataset folder); *te = NULL when cfg->every == 0. On --resume, the best
  * FID so far is read from OUT/best.json. Prints an error and returns false
