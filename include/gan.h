@@ -3,8 +3,8 @@
  *
  * Every function returns a gan_status (GAN_OK on success) and passes results
  * through out-parameters. On failure, gan_last_error() returns a one-line,
- * human-readable message naming the file, flag or value at fault. The library
- * never prints to stdout and never exits the process.
+ * human-readable message naming the file, option or value at fault. The
+ * library never prints to stdout and never exits the process.
  *
  * A worked example: train the seed GAN on Fashion-MNIST for one epoch and
  * write the generator's samples.
@@ -25,6 +25,9 @@
  *     gan_trainer_write_samples_png(t, 8, "samples.png");
  *     gan_trainer_free(t);
  *     gan_dataset_free(data);
+ *
+ * gan_train_run does what `gan train` does around the steps (log.jsonl,
+ * sample grids, checkpoints, stop requests; docs/examples/train_minimal.c).
  *
  * Conventions: images are N x C x H x W (NCHW), float pixels in [-1, 1] when
  * they are fed to or come out of a network, uint8 pixels in [0, 255] in files.

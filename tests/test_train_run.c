@@ -191,6 +191,14 @@ static void check_cli_failure(const char *images) {
     CHECK(system(blocker) == 0);
     CHECK_MSG(run_cli("train --data %s %s --out %s", images, args, run) == 0, "rerun: %s", out);
     CHECK(run_cli("train --resume %s --epochs 2 --quiet", run) == 0);
+
+    /* a run killed before its first checkpoint (SIGKILL: nothing can clean up)
+     * leaves a log and no checkpoint: that is no run to refuse to replace */
+    snprintf(run, sizeof run, "%s/cli_killed", test_tmpdir());
+    CHECK_OK(gan_make_dirs(run));
+    snprintf(blocker, sizeof blocker, "%s/log.jsonl", run);
+    CHECK(test_write_file(blocker, "", 0) == 0);
+    CHECK_MSG(run_cli("train --data %s %s --out %s", images, args, run) == 0, "%s", out);
 }
 
 /* Whether process `pid` catches SIGINT (its handler is installed). */
