@@ -153,8 +153,12 @@ int main(int argc, char **argv) {
     opt.batch_size = pos[0];
     int steps = pos[1];
     opt.threads = pos[2];
-    gan_trainer *t;
-    if (gan_trainer_create_for_shape(model, &opt, &t) != GAN_OK) {
+    gan_trainer *t = NULL;
+    gan_spec *spec = NULL;
+    gan_status made = gan_spec_load(model, &spec);
+    if (made == GAN_OK) made = gan_trainer_create_for_spec(spec, &opt, &t);
+    gan_spec_free(spec);
+    if (made != GAN_OK) {
         fprintf(stderr, "bench_step: %s\n", gan_last_error());
         return 1;
     }

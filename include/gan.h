@@ -3,8 +3,8 @@
  *
  * Every function returns a gan_status (GAN_OK on success) and passes results
  * through out-parameters. On failure, gan_last_error() returns a one-line,
- * human-readable message naming the file, flag or value at fault. The library
- * never prints to stdout and never exits the process.
+ * human-readable message naming the file, option or value at fault. The
+ * library never prints to stdout and never exits the process.
  *
  * A worked example: train the seed GAN on Fashion-MNIST for one epoch and
  * write the generator's samples.
@@ -26,12 +26,16 @@
  *     gan_trainer_free(t);
  *     gan_dataset_free(data);
  *
+ * gan_train_run does what `gan train` does around the steps (log.jsonl,
+ * sample grids, checkpoints, stop requests; docs/examples/train_minimal.c).
+ *
  * Conventions: images are N x C x H x W (NCHW), float pixels in [-1, 1] when
  * they are fed to or come out of a network, uint8 pixels in [0, 255] in files.
  */
 #ifndef GAN_H
 #define GAN_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -182,6 +186,64 @@ typedef struct gan_train_options {
 /* Fill `opt` with the seed model's defaults (see docs in README). */
 void gan_train_options_default(gan_train_options *opt);
 
+/* The table of training options: one row per field of gan_train_options,
+ * with its type, default, range, spec key, checkpoint key and `gan train`
+ * flag. It drives gan_train_options_default, gan_train_options_check, the
+ * spec's `train` section, checkpoints and the CLI's flags. */
+typedef enum gan_option_type {
+    GAN_OPTION_INT,    /* int */
+    GAN_OPTION_INT64,  /* int64_t */
+    GAN_OPTION_UINT64, /* uint64_t */
+    GAN_OPTION_FLOAT,  /* float */
+    GAN_OPTION_LOSS,   /* gan_loss, written by name (gan_loss_name) */
+    GAN_OPTION_DEVICE, /* int holding a gan_device, written "cpu" or "cuda" */
+    GAN_OPTION_BOOL    /* int, 0 or 1 */
+} gan_option_type;
+
+/* Where an option lives besides gan_train_options (gan_train_option.where). */
+enum {
+    GAN_OPTION_IN_SPEC = 1, /* a key of the spec's `train` section */
+    GAN_OPTION_SAVED = 2,   /* written to checkpoints as metadata "options.<key>" */
+    GAN_OPTION_KEPT = 4,    /* a resumed run keeps the saved value (a different value
+                               contradicts the checkpoint); saved options without it (the
+                               schedule: epochs, max_steps) may change on resume; unsaved
+                               ones describe the machine (threads, device, TF32) */
+    GAN_OPTION_LATER = 8    /* added after checkpoint format 1 shipped: optional when
+                               reading, older files take the default */
+};
+
+typedef struct gan_train_option {
+    const char *key;   /* the field's name: spec key, checkpoint "options.<key>" */
+    const char *flag;  /* the `gan train` flag, without "--" */
+    gan_option_type type;
+    size_t offset;     /* of the field in gan_train_options */
+    double def;        /* default (GAN_OPTION_LOSS, _DEVICE: the enum's value) */
+    double lo, hi;     /* range of numbers; hi of the type's maximum means "no limit" */
+    bool lo_open, hi_open; /* the bound itself is excluded */
+    bool zero_unset;   /* 0 means "not set" and passes the range check (lr_g, lr_d) */
+    unsigned where;    /* GAN_OPTION_IN_SPEC | _SAVED | _KEPT | _LATER */
+    const char *arg;   /* the flag's value placeholder ("N", "X", ...) */
+    const char *help;  /* one line for `gan train --help` */
+} gan_train_option;
+
+/* Number of rows, and row i (0 <= i < count), or NULL outside. */
+int gan_train_option_count(void);
+const gan_train_option *gan_train_option_at(int i);
+
+/* Check every option against its row (ranges, enum values) and the rules
+ * between options (label smoothing only with the cross-entropy losses).
+ * GAN_ERR_INVALID_ARGUMENT with a message that starts with the option's key,
+ * e.g. "batch_size: 0 is out of range [1, 65536]". gan_trainer_create checks
+ * its options with it, once. */
+gan_status gan_train_options_check(const gan_train_options *opt);
+
+/* Whether `a` and `b` hold the same value of `row`, and that value of `o`
+ * as text ("0.0002", "64", "hinge", "cuda"). */
+bool gan_train_option_equal(const gan_train_option *row, const gan_train_options *a,
+                            const gan_train_options *b);
+void gan_train_option_format(const gan_train_option *row, const gan_train_options *o, char *buf,
+                             size_t cap);
+
 /* ----------------------------------------------------------- model specs */
 
 /* A GAN described as text (docs/model-spec.md): the image shape, the latent
@@ -331,6 +393,29 @@ gan_status gan_trainer_save_checkpoint(gan_trainer *t, const char *path);
 gan_status gan_trainer_resume(const char *checkpoint, const gan_dataset *data, int threads,
                               gan_trainer **out);
 
+/* What a checkpoint's metadata says (gan_checkpoint_read_info). */
+typedef struct gan_checkpoint_info {
+    char format[32];        /* "gan.c checkpoint", or "gan.c weights" (weights only) */
+    char version[32];       /* gan.c version that wrote it */
+    char model[64];         /* the model's name (a preset's, or a spec file's) */
+    int latent_dim;
+    int image[3];           /* C, H, W */
+    int num_classes;        /* classes of a conditional model (0: none, or not recorded) */
+    bool has_options;       /* a full checkpoint: the fields below are valid */
+    gan_train_options opt;  /* the run's options (machine options: defaults) */
+    int64_t step, steps_per_epoch, data_count;
+    char data_path[512];    /* the dataset it was trained on ("" when not recorded) */
+    gan_step_stats last;    /* statistics of the last step before saving */
+} gan_checkpoint_info;
+
+/* Read and validate the metadata of a checkpoint or weights file, building
+ * nothing. */
+gan_status gan_checkpoint_read_info(const char *path, gan_checkpoint_info *info);
+
+/* The model spec a checkpoint was trained with (its metadata `spec`, or for
+ * files written before specs the preset it names). */
+gan_status gan_checkpoint_read_spec(const char *path, gan_spec **out);
+
 /* Iterations done so far (including those before a resume). */
 int64_t gan_trainer_step_count(const gan_trainer *t);
 
@@ -352,6 +437,82 @@ const gan_spec *gan_trainer_spec(const gan_trainer *t);
 /* Change the planned length of the run (recorded in checkpoints so that a
  * resume knows where to stop): epochs >= 1, max_steps >= 0 (0 = no limit). */
 gan_status gan_trainer_set_schedule(gan_trainer *t, int epochs, int64_t max_steps);
+
+/* ------------------------------------------------------------- run loop */
+
+/* The files of a run folder (gan_train_run):
+ *   OUT/checkpoint.safetensors   the whole training state (docs/checkpoint.md)
+ *   OUT/log.jsonl                one JSON object per log interval
+ *   OUT/samples/epoch_NNN.png    grids from the fixed noise, per epoch
+ *   OUT/samples.png              the latest grid */
+#define GAN_RUN_CHECKPOINT "checkpoint.safetensors"
+#define GAN_RUN_LOG "log.jsonl"
+#define GAN_RUN_SAMPLES "samples.png"
+
+/* What a run is about to do (gan_run_options.on_start). */
+typedef struct gan_run_plan {
+    int64_t start_step;      /* steps done before it (a resumed run's checkpoint) */
+    int64_t total_steps;     /* the step it ends at (gan_trainer_planned_steps) */
+    int64_t steps_per_epoch;
+    int64_t epochs;          /* epochs it reaches, the last one maybe partial */
+    int images_per_step;     /* real images a step takes: batch size x d_steps */
+} gan_run_plan;
+
+/* How gan_train_run trains and whom it tells. Fill with
+ * gan_run_options_default, then set `out`. Every callback may be NULL; they
+ * run on the calling thread, between steps. */
+typedef struct gan_run_options {
+    const char *out;          /* the run folder (created with its parents) */
+    bool resume;              /* the trainer was resumed from OUT's checkpoint: its log is cut
+                                 to the trainer's step and continued, no epoch_000 grid */
+    int64_t checkpoint_every; /* > 0: a checkpoint every N steps; < 0: every -N epochs
+                                 (default -1); 0: only at the end. The end always saves one. */
+    int log_every;            /* steps between log lines (100); every epoch's end logs too */
+    int sample_rows;          /* sample grids of rows x rows images, conditional models one
+                                 row per class (8); written at the start and each epoch's end */
+    const volatile sig_atomic_t *stop; /* when set (by a signal handler, say): finish the
+                                 step, save a checkpoint, return GAN_OK with result.stopped */
+    void *user;               /* passed to the callbacks */
+    /* the loop starts (after the folder, the log and the first grid are ready) */
+    void (*on_start)(void *user, gan_trainer *t, const gan_run_plan *plan);
+    /* after every step (on a GPU the losses are those last taken) */
+    void (*on_step)(void *user, const gan_step_stats *st);
+    /* a log line was written: the means since the previous one */
+    void (*on_log)(void *user, const gan_step_stats *mean, double images_per_s);
+    /* epoch `epoch` (from 0) ended; its grid is `samples` */
+    void (*on_epoch)(void *user, int64_t epoch, const gan_step_stats *mean,
+                     const char *samples);
+    /* at each epoch's end (`epoch` from 1) after its log line: evaluate, and
+     * optionally write one JSON object (no newline) into line[cap] for the log;
+     * a failure ends the run with that status. */
+    gan_status (*evaluate)(void *user, gan_trainer *t, int64_t epoch, const gan_step_stats *mean,
+                           char *line, size_t cap);
+} gan_run_options;
+
+/* How a run ended (also on failure). */
+typedef struct gan_run_result {
+    int64_t step;       /* steps done */
+    int64_t saved_step; /* step of the checkpoint in the run folder, -1 when there is none */
+    bool stopped;       /* *stop was set: the run ended early, after saving */
+    double seconds;     /* time since on_start */
+} gan_run_result;
+
+void gan_run_options_default(gan_run_options *ro);
+
+/* Steps the trainer's schedule plans: epochs x steps per epoch, or
+ * max_steps when that is smaller and not 0. */
+int64_t gan_trainer_planned_steps(const gan_trainer *t);
+
+/* Train `t` to its planned step as `gan train` does, in folder ro->out:
+ * log lines ({"step", "epoch", "loss_d", "loss_g", "d_real", "d_fake",
+ * "images_per_s", "seconds"}), sample grids, checkpoints, evaluations and
+ * stop requests. A fresh run (ro->resume false) writes a new log. A run that
+ * fails before its first checkpoint removes the log it began, so the folder
+ * holds no half-started run. `result` (may be NULL) says where it ended. */
+gan_status gan_train_run(gan_trainer *t, const gan_run_options *ro, gan_run_result *result);
+
+/* mkdir -p `path` (mode 0755); GAN_ERR_IO naming the folder on failure. */
+gan_status gan_make_dirs(const char *path);
 
 /* ------------------------------------------------------------ generator */
 

@@ -12,6 +12,7 @@
  * loading.
  */
 #include "checkpoint.h"
+#include "options.h"
 #include "presets.h"
 #include "trainer.h"
 
@@ -65,6 +66,25 @@ static gan_status meta_float(gan_st_writer *w, const char *key, float v) {
     return gan_st_writer_set_metadata(w, key, buf);
 }
 
+/* Every saved option (options.h) as metadata "options.<key>". */
+static gan_status write_options(gan_st_writer *w, const gan_train_options *o) {
+    for (int i = 0; i < gan_train_option_count(); i++) {
+        const gan_train_option *r = gan_train_option_at(i);
+        if (!(r->where & GAN_OPTION_SAVED)) continue;
+        char key[64];
+        snprintf(key, sizeof key, "options.%s", r->key);
+        const void *p = (const char *)o + r->offset;
+        if (r->type == GAN_OPTION_FLOAT) {
+            GAN_TRY(meta_float(w, key, *(const float *)p));
+        } else {
+            char buf[64];
+            gan_train_option_format(r, o, buf, sizeof buf);
+            GAN_TRY(gan_st_writer_set_metadata(w, key, buf));
+        }
+    }
+    return GAN_OK;
+}
+
 static gan_status write_checkpoint(gan_trainer *t, gan_st_writer *w) {
     save_ctx ctx = {.w = w};
     GAN_TRY(gan_model_download(&t->g));
@@ -86,7 +106,6 @@ static gan_status write_checkpoint(gan_trainer *t, gan_st_writer *w) {
     const int *img = t->spec->image;
     char shape[48];
     snprintf(shape, sizeof shape, "%d,%d,%d", img[0], img[1], img[2]);
-    const gan_train_options *o = &t->opt;
     GAN_TRY(gan_st_writer_set_metadata(w, "format", GAN_CKPT_FORMAT));
     GAN_TRY(gan_st_writer_set_metadata(w, "format_version", GAN_CKPT_FORMAT_VERSION));
     GAN_TRY(gan_st_writer_set_metadata(w, "gan_c_version", GAN_VERSION));
@@ -95,23 +114,7 @@ static gan_status write_checkpoint(gan_trainer *t, gan_st_writer *w) {
     GAN_TRY(meta_int(w, "latent_dim", t->latent));
     GAN_TRY(gan_st_writer_set_metadata(w, "image_shape", shape));
     GAN_TRY(meta_int(w, "num_classes", t->n_classes));
-    GAN_TRY(meta_int(w, "options.batch_size", o->batch_size));
-    GAN_TRY(meta_float(w, "options.lr", o->lr));
-    GAN_TRY(meta_float(w, "options.beta1", o->beta1));
-    GAN_TRY(meta_float(w, "options.beta2", o->beta2));
-    GAN_TRY(meta_float(w, "options.adam_eps", o->adam_eps));
-    char seed[32];
-    snprintf(seed, sizeof seed, "%llu", (unsigned long long)o->seed);
-    GAN_TRY(gan_st_writer_set_metadata(w, "options.seed", seed));
-    GAN_TRY(meta_int(w, "options.epochs", o->epochs));
-    GAN_TRY(meta_int(w, "options.max_steps", o->max_steps));
-    GAN_TRY(gan_st_writer_set_metadata(w, "options.loss", gan_loss_name(o->loss)));
-    GAN_TRY(meta_float(w, "options.clip", o->clip));
-    GAN_TRY(meta_float(w, "options.lr_g", o->lr_g));
-    GAN_TRY(meta_float(w, "options.lr_d", o->lr_d));
-    GAN_TRY(meta_int(w, "options.d_steps", o->d_steps));
-    GAN_TRY(meta_float(w, "options.label_smoothing", o->label_smoothing));
-    GAN_TRY(meta_float(w, "options.ema", o->ema));
+    GAN_TRY(write_options(w, &t->opt));
     GAN_TRY(meta_int(w, "state.step", t->step));
     GAN_TRY(meta_int(w, "state.epoch", t->steps_per_epoch ? t->step / t->steps_per_epoch : 0));
     GAN_TRY(meta_int(w, "state.steps_per_epoch", t->steps_per_epoch));
@@ -187,6 +190,43 @@ static gan_status get_float(const gan_st_file *f, const char *key, bool optional
     return GAN_OK;
 }
 
+/* One saved option from its metadata "options.<key>"; options added after
+ * format version 1 shipped are optional, missing ones keep the default. */
+static gan_status read_option(const gan_st_file *f, const gan_train_option *r,
+                              gan_train_options *o) {
+    char key[64];
+    snprintf(key, sizeof key, "options.%s", r->key);
+    const char *v = gan_st_metadata(f, key);
+    if (!v && (r->where & GAN_OPTION_LATER)) return GAN_OK;
+    void *p = (char *)o + r->offset;
+    switch (r->type) {
+    case GAN_OPTION_INT: return get_int(f, key, (int)r->lo, (int)r->hi, p);
+    case GAN_OPTION_INT64:
+        return get_i64(f, key, (int64_t)r->lo, r->hi >= 9.2e18 ? INT64_MAX : (int64_t)r->hi, p);
+    case GAN_OPTION_FLOAT: return get_float(f, key, false, p);
+    case GAN_OPTION_LOSS:
+        if (!v || gan_loss_parse(v, p) != GAN_OK) return bad_meta(f, key, v, "is not a known loss");
+        return GAN_OK;
+    case GAN_OPTION_UINT64: {
+        char *end;
+        errno = 0;
+        if (!v || !*v || *v == '-' || (*(uint64_t *)p = strtoull(v, &end, 10), *end || errno))
+            return bad_meta(f, key, v, "is not an unsigned integer");
+        return GAN_OK;
+    }
+    default: return bad_meta(f, key, v, "is not a saved option");
+    }
+}
+
+static gan_status read_options(const gan_st_file *f, gan_train_options *o) {
+    for (int i = 0; i < gan_train_option_count(); i++) {
+        const gan_train_option *r = gan_train_option_at(i);
+        if (r->where & GAN_OPTION_SAVED) GAN_TRY(read_option(f, r, o));
+    }
+    gan_train_options_resolve(o); /* files without lr_g, lr_d: both ran at lr */
+    return GAN_OK;
+}
+
 gan_status gan_ckpt_read_info(const gan_st_file *f, gan_ckpt_info *info) {
     memset(info, 0, sizeof *info);
     GAN_TRY(get_str(f, "format", info->format, sizeof info->format));
@@ -217,31 +257,7 @@ gan_status gan_ckpt_read_info(const gan_st_file *f, gan_ckpt_info *info) {
         return bad_meta(f, "image_shape", shape, "is not C,H,W");
     gan_train_options *o = &info->opt;
     gan_train_options_default(o);
-    GAN_TRY(get_int(f, "options.batch_size", 1, 65536, &o->batch_size));
-    GAN_TRY(get_float(f, "options.lr", false, &o->lr));
-    GAN_TRY(get_float(f, "options.beta1", false, &o->beta1));
-    GAN_TRY(get_float(f, "options.beta2", false, &o->beta2));
-    GAN_TRY(get_float(f, "options.adam_eps", false, &o->adam_eps));
-    const char *seed = gan_st_metadata(f, "options.seed");
-    char *end;
-    errno = 0;
-    if (!seed || !*seed || *seed == '-' || (o->seed = strtoull(seed, &end, 10), *end || errno))
-        return bad_meta(f, "options.seed", seed, "is not an unsigned integer");
-    GAN_TRY(get_int(f, "options.epochs", 1, INT32_MAX, &o->epochs));
-    GAN_TRY(get_i64(f, "options.max_steps", 0, INT64_MAX, &o->max_steps));
-    /* options added after format version 1 first shipped: optional, with the
-     * defaults that older checkpoints were trained with */
-    const char *loss = gan_st_metadata(f, "options.loss");
-    if (loss && gan_loss_parse(loss, &o->loss) != GAN_OK)
-        return bad_meta(f, "options.loss", loss, "is not a known loss");
-    GAN_TRY(get_float(f, "options.clip", true, &o->clip));
-    o->lr_g = o->lr_d = o->lr;
-    GAN_TRY(get_float(f, "options.lr_g", true, &o->lr_g));
-    GAN_TRY(get_float(f, "options.lr_d", true, &o->lr_d));
-    if (gan_st_metadata(f, "options.d_steps"))
-        GAN_TRY(get_int(f, "options.d_steps", 1, 100, &o->d_steps));
-    GAN_TRY(get_float(f, "options.label_smoothing", true, &o->label_smoothing));
-    GAN_TRY(get_float(f, "options.ema", true, &o->ema));
+    GAN_TRY(read_options(f, o));
     GAN_TRY(get_i64(f, "state.step", 0, INT64_MAX, &info->step));
     GAN_TRY(get_i64(f, "state.steps_per_epoch", 0, INT64_MAX, &info->steps_per_epoch));
     if (gan_st_metadata(f, "data.count"))
@@ -297,6 +313,25 @@ gan_status gan_ckpt_read_spec(const gan_st_file *f, const gan_ckpt_info *info, g
         return s;
     }
     return GAN_OK;
+}
+
+gan_status gan_checkpoint_read_info(const char *path, gan_checkpoint_info *info) {
+    gan_st_file *f;
+    GAN_TRY(gan_st_open(path, &f));
+    gan_status s = gan_ckpt_read_info(f, info);
+    gan_st_close(f);
+    return s;
+}
+
+gan_status gan_checkpoint_read_spec(const char *path, gan_spec **out) {
+    *out = NULL;
+    gan_st_file *f;
+    GAN_TRY(gan_st_open(path, &f));
+    gan_ckpt_info info;
+    gan_status s = gan_ckpt_read_info(f, &info);
+    if (s == GAN_OK) s = gan_ckpt_read_spec(f, &info, out);
+    gan_st_close(f);
+    return s;
 }
 
 /* --------------------------------------------------------------- tensors */
@@ -444,12 +479,10 @@ const gan_spec *gan_trainer_spec(const gan_trainer *t) {
 }
 
 gan_status gan_trainer_set_schedule(gan_trainer *t, int epochs, int64_t max_steps) {
-    if (epochs < 1)
-        return gan_fail(GAN_ERR_INVALID_ARGUMENT, "--epochs: %d must be at least 1", epochs);
-    if (max_steps < 0)
-        return gan_fail(GAN_ERR_INVALID_ARGUMENT, "--steps: %lld must not be negative",
-                        (long long)max_steps);
-    t->opt.epochs = epochs;
-    t->opt.max_steps = max_steps;
+    gan_train_options o = t->opt;
+    o.epochs = epochs;
+    o.max_steps = max_steps;
+    GAN_TRY(gan_train_options_check(&o));
+    t->opt = o;
     return GAN_OK;
 }

@@ -33,20 +33,8 @@
 #define GAN_CKPT_FORMAT_VERSION "1"
 #define GAN_WEIGHTS_FORMAT "gan.c weights" /* older weights-only files: generator usable */
 
-/* What the metadata of a checkpoint says. */
-typedef struct gan_ckpt_info {
-    char format[32];
-    char version[32];       /* gan.c version that wrote it */
-    char model[64];         /* the model's name (a preset's, or a spec file's) */
-    int latent_dim;
-    int image[3];           /* C, H, W */
-    int num_classes;        /* classes of a conditional model (0: none, or not recorded) */
-    bool has_options;       /* full checkpoint: options and state below are valid */
-    gan_train_options opt;
-    int64_t step, steps_per_epoch, data_count;
-    char data_path[512];
-    gan_step_stats last;    /* statistics of the last step before saving */
-} gan_ckpt_info;
+/* What the metadata of a checkpoint says (gan.h). */
+typedef gan_checkpoint_info gan_ckpt_info;
 
 /* Parse and validate the metadata of an opened file. */
 gan_status gan_ckpt_read_info(const gan_st_file *f, gan_ckpt_info *info);

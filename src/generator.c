@@ -22,7 +22,7 @@ static gan_status device_backend(int device, const gan_backend **be) {
     *be = gan_backend_cpu();
     if (device == GAN_DEVICE_CPU) return GAN_OK;
     if (device != GAN_DEVICE_CUDA)
-        return gan_fail(GAN_ERR_INVALID_ARGUMENT, "--device: unknown device %d", device);
+        return gan_fail(GAN_ERR_INVALID_ARGUMENT, "unknown device %d", device);
     GAN_TRY(gan_backend_cuda_open(0));
     *be = gan_backend_cuda();
     return GAN_OK;
@@ -112,35 +112,40 @@ void gan_generator_noise(const gan_generator *g, uint64_t seed, int64_t first, i
                        z + (size_t)i * latent, latent);
 }
 
-gan_status gan_generator_generate_labeled(gan_generator *g, const float *z,
-                                          const int32_t *labels, int n, float *images) {
+gan_status gan_generate_with(gan_model *m, const gan_spec *spec, int32_t *labels_dev,
+                             const float *z, const int32_t *labels, int n, float *images) {
     if (n < 0) return gan_fail(GAN_ERR_INVALID_ARGUMENT, "negative sample count %d", n);
-    int classes = g->spec->n_classes;
+    int classes = spec->n_classes;
     if (classes && !labels)
         return gan_fail(GAN_ERR_INVALID_ARGUMENT, "model '%s' is conditional: give each sample "
-                        "a class label", g->spec->name);
+                        "a class label", spec->name);
     if (!classes && labels)
         return gan_fail(GAN_ERR_INVALID_ARGUMENT, "model '%s' is unconditional: it takes no "
-                        "class labels", g->spec->name);
+                        "class labels", spec->name);
     for (int i = 0; labels && i < n; i++)
         if (labels[i] < 0 || labels[i] >= classes)
             return gan_fail(GAN_ERR_INVALID_ARGUMENT, "class %d of sample %d is out of range "
                             "[0, %d] for model '%s'", (int)labels[i], i, classes - 1,
-                            g->spec->name);
-    const gan_backend *be = g->model.be;
-    size_t img = (size_t)g->model.out_size, latent = (size_t)g->spec->latent_dim;
-    for (int start = 0; start < n; start += g->model.max_batch) {
-        int rows = GAN_MIN(g->model.max_batch, n - start);
-        float *x = g->model.acts[0];
+                            spec->name);
+    const gan_backend *be = m->be;
+    size_t img = (size_t)m->out_size, latent = (size_t)spec->latent_dim;
+    for (int start = 0; start < n; start += m->max_batch) {
+        int rows = GAN_MIN(m->max_batch, n - start);
+        float *x = m->acts[0];
         be->copy_to_device(be->ctx, x, z + (size_t)start * latent, rows * latent * sizeof *z);
         if (labels)
-            be->copy_to_device(be->ctx, g->labels, labels + start, (size_t)rows * sizeof *labels);
-        gan_model_set_labels(&g->model, labels ? g->labels : NULL);
-        const float *y = gan_model_forward(&g->model, x, rows, false);
+            be->copy_to_device(be->ctx, labels_dev, labels + start, (size_t)rows * sizeof *labels);
+        gan_model_set_labels(m, labels ? labels_dev : NULL);
+        const float *y = gan_model_forward(m, x, rows, false);
         GAN_TRY(be->copy_to_host(be->ctx, images + (size_t)start * img, y, rows * img * sizeof *y));
     }
-    gan_model_set_labels(&g->model, NULL);
+    gan_model_set_labels(m, NULL);
     return GAN_OK;
+}
+
+gan_status gan_generator_generate_labeled(gan_generator *g, const float *z,
+                                          const int32_t *labels, int n, float *images) {
+    return gan_generate_with(&g->model, g->spec, g->labels, z, labels, n, images);
 }
 
 gan_status gan_generator_generate(gan_generator *g, const float *z, int n, float *images) {

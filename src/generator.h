@@ -17,4 +17,13 @@ struct gan_generator {
     gan_arena labels_arena;
 };
 
+/* images (n, C, H, W) = m(z, labels) in inference mode, in chunks of
+ * m->max_batch rows, on the host's z and labels (labels: n values in
+ * [0, spec's classes), NULL for an unconditional model; checked), copying
+ * the labels through labels_dev (m->max_batch values in the backend's
+ * memory). What gan_generator_generate_labeled and
+ * gan_trainer_generate_labeled do. */
+gan_status gan_generate_with(gan_model *m, const gan_spec *spec, int32_t *labels_dev,
+                             const float *z, const int32_t *labels, int n, float *images);
+
 #endif

@@ -14,58 +14,57 @@
  * with s the label smoothing; D's loss = weight * (sum of both halves) / B,
  * G's loss = (sum of G's terms) / B. -BCE(0) = log(1 - sigmoid(l)).
  */
+#include "options.h"
 #include "trainer.h"
 
 #include <string.h>
 
-static const char *const loss_names[] = {"non-saturating", "minimax", "least-squares", "hinge",
-                                         "wasserstein"};
-#define N_LOSSES ((int)(sizeof loss_names / sizeof loss_names[0]))
+/* One row per loss, in gan_loss's order: its name, its alias, its terms
+ * (D real, D fake, G) with their targets (the real target is 1 - label
+ * smoothing where `smooth`), the D weight 1/2 and the reported outputs. */
+static const struct loss_row {
+    const char *name, *alias;
+    gan_loss_term real, fake, gen;
+    float t_real, t_fake, t_gen;
+    bool smooth, half, probability;
+} losses[] = {
+    {"non-saturating", "ns", GAN_LOSS_TERM_BCE, GAN_LOSS_TERM_BCE, GAN_LOSS_TERM_BCE, 1.0f, 0.0f,
+     1.0f, true, true, true},
+    {"minimax", NULL, GAN_LOSS_TERM_BCE, GAN_LOSS_TERM_BCE, GAN_LOSS_TERM_NEG_BCE, 1.0f, 0.0f,
+     0.0f, true, true, true},
+    {"least-squares", "lsgan", GAN_LOSS_TERM_SQUARE, GAN_LOSS_TERM_SQUARE, GAN_LOSS_TERM_SQUARE,
+     1.0f, 0.0f, 1.0f, false, false, false},
+    {"hinge", NULL, GAN_LOSS_TERM_HINGE, GAN_LOSS_TERM_HINGE, GAN_LOSS_TERM_LINEAR, 1.0f, -1.0f,
+     -1.0f, false, false, false},
+    {"wasserstein", "wgan", GAN_LOSS_TERM_LINEAR, GAN_LOSS_TERM_LINEAR, GAN_LOSS_TERM_LINEAR,
+     -1.0f, 1.0f, -1.0f, false, false, false},
+};
+#define N_LOSSES ((int)(sizeof losses / sizeof losses[0]))
+
+const char *const gan_loss_names[] = {"non-saturating", "minimax", "least-squares", "hinge",
+                                      "wasserstein", NULL};
+_Static_assert(sizeof gan_loss_names / sizeof gan_loss_names[0] == N_LOSSES + 1,
+               "one name per loss row");
 
 const char *gan_loss_name(gan_loss loss) {
-    return (int)loss >= 0 && (int)loss < N_LOSSES ? loss_names[loss] : NULL;
+    return (int)loss >= 0 && (int)loss < N_LOSSES ? losses[loss].name : NULL;
 }
 
 gan_status gan_loss_parse(const char *name, gan_loss *out) {
-    static const struct {
-        const char *alias;
-        gan_loss loss;
-    } aliases[] = {{"ns", GAN_LOSS_NONSATURATING},
-                   {"lsgan", GAN_LOSS_LEAST_SQUARES},
-                   {"wgan", GAN_LOSS_WASSERSTEIN}};
     for (int i = 0; name && i < N_LOSSES; i++)
-        if (strcmp(name, loss_names[i]) == 0) {
+        if (strcmp(name, losses[i].name) == 0 ||
+            (losses[i].alias && strcmp(name, losses[i].alias) == 0)) {
             *out = (gan_loss)i;
             return GAN_OK;
         }
-    for (size_t i = 0; name && i < sizeof aliases / sizeof aliases[0]; i++)
-        if (strcmp(name, aliases[i].alias) == 0) {
-            *out = aliases[i].loss;
-            return GAN_OK;
-        }
-    return gan_fail(GAN_ERR_INVALID_ARGUMENT, "--loss: unknown loss '%s' (available: "
-                    "non-saturating, minimax, least-squares, hinge, wasserstein)",
-                    name ? name : "");
+    return gan_fail(GAN_ERR_INVALID_ARGUMENT, "unknown loss '%s' (available: non-saturating, "
+                    "minimax, least-squares, hinge, wasserstein)", name ? name : "");
 }
 
 gan_loss_spec gan_loss_spec_of(const gan_train_options *o) {
-    float real = 1.0f - o->label_smoothing;
-    switch (o->loss) {
-    case GAN_LOSS_MINIMAX:
-        return (gan_loss_spec){GAN_LOSS_TERM_BCE, GAN_LOSS_TERM_BCE, GAN_LOSS_TERM_NEG_BCE,
-                               real, 0.0f, 0.0f, true, true};
-    case GAN_LOSS_LEAST_SQUARES:
-        return (gan_loss_spec){GAN_LOSS_TERM_SQUARE, GAN_LOSS_TERM_SQUARE,
-                               GAN_LOSS_TERM_SQUARE, 1.0f, 0.0f, 1.0f, false, false};
-    case GAN_LOSS_HINGE:
-        return (gan_loss_spec){GAN_LOSS_TERM_HINGE, GAN_LOSS_TERM_HINGE, GAN_LOSS_TERM_LINEAR,
-                               1.0f, -1.0f, -1.0f, false, false};
-    case GAN_LOSS_WASSERSTEIN:
-        return (gan_loss_spec){GAN_LOSS_TERM_LINEAR, GAN_LOSS_TERM_LINEAR,
-                               GAN_LOSS_TERM_LINEAR, -1.0f, 1.0f, -1.0f, false, false};
-    case GAN_LOSS_NONSATURATING:
-    default:
-        return (gan_loss_spec){GAN_LOSS_TERM_BCE, GAN_LOSS_TERM_BCE, GAN_LOSS_TERM_BCE, real,
-                               0.0f, 1.0f, true, true};
-    }
+    int i = (int)o->loss >= 0 && (int)o->loss < N_LOSSES ? (int)o->loss : 0;
+    const struct loss_row *r = &losses[i];
+    float t_real = r->smooth ? r->t_real - o->label_smoothing : r->t_real;
+    return (gan_loss_spec){r->real, r->fake, r->gen, t_real, r->t_fake, r->t_gen, r->half,
+                           r->probability};
 }

@@ -6,85 +6,13 @@
  */
 #include "trainer.h"
 #include "backend.h"
+#include "generator.h"
+#include "options.h"
 #include "rng.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-void gan_train_options_default(gan_train_options *opt) {
-    *opt = (gan_train_options){
-        .batch_size = 64,
-        .lr = 2e-4f,
-        .beta1 = 0.5f,
-        .beta2 = 0.999f,
-        .adam_eps = 1e-7f,
-        .seed = 1,
-        .threads = 0,
-        .epochs = 10,
-        .max_steps = 0,
-        .device = GAN_DEVICE_CPU,
-        .allow_tf32 = 0,
-        .loss = GAN_LOSS_NONSATURATING,
-        .clip = 0.01f,
-        .lr_g = 0.0f,
-        .lr_d = 0.0f,
-        .d_steps = 1,
-        .label_smoothing = 0.0f,
-        .ema = 0.0f,
-    };
-}
-
-static gan_status check_rate(const char *flag, float lr) {
-    if (!(lr > 0.0f && lr < 1.0f))
-        return gan_fail(GAN_ERR_INVALID_ARGUMENT, "%s: %g is out of range (0, 1)", flag, lr);
-    return GAN_OK;
-}
-
-static gan_status check_options(const gan_train_options *o) {
-    if (o->batch_size < 1 || o->batch_size > 65536)
-        return gan_fail(GAN_ERR_INVALID_ARGUMENT, "--batch-size: %d is out of range [1, 65536]",
-                        o->batch_size);
-    GAN_TRY(check_rate("--lr", o->lr));
-    if (o->lr_g != 0.0f) GAN_TRY(check_rate("--lr-g", o->lr_g));
-    if (o->lr_d != 0.0f) GAN_TRY(check_rate("--lr-d", o->lr_d));
-    if (!(o->beta1 >= 0.0f && o->beta1 < 1.0f))
-        return gan_fail(GAN_ERR_INVALID_ARGUMENT, "--beta1: %g is out of range [0, 1)", o->beta1);
-    if (!(o->beta2 >= 0.0f && o->beta2 < 1.0f))
-        return gan_fail(GAN_ERR_INVALID_ARGUMENT, "--beta2: %g is out of range [0, 1)", o->beta2);
-    if (!(o->adam_eps > 0.0f && o->adam_eps < 1.0f))
-        return gan_fail(GAN_ERR_INVALID_ARGUMENT, "--adam-eps: %g is out of range (0, 1)",
-                        o->adam_eps);
-    if (o->epochs < 1)
-        return gan_fail(GAN_ERR_INVALID_ARGUMENT, "--epochs: %d must be at least 1", o->epochs);
-    if (o->max_steps < 0)
-        return gan_fail(GAN_ERR_INVALID_ARGUMENT, "--steps: %lld must not be negative",
-                        (long long)o->max_steps);
-    if (o->threads < 0 || o->threads > 1024)
-        return gan_fail(GAN_ERR_INVALID_ARGUMENT, "--threads: %d is out of range [0, 1024]",
-                        o->threads);
-    if (o->device != GAN_DEVICE_CPU && o->device != GAN_DEVICE_CUDA)
-        return gan_fail(GAN_ERR_INVALID_ARGUMENT, "--device: unknown device %d", o->device);
-    if (!gan_loss_name(o->loss))
-        return gan_fail(GAN_ERR_INVALID_ARGUMENT, "--loss: unknown loss number %d", (int)o->loss);
-    if (!(o->clip > 0.0f && o->clip <= 100.0f))
-        return gan_fail(GAN_ERR_INVALID_ARGUMENT, "--clip: %g is out of range (0, 100]", o->clip);
-    if (o->d_steps < 1 || o->d_steps > 100)
-        return gan_fail(GAN_ERR_INVALID_ARGUMENT, "--d-steps: %d is out of range [1, 100]",
-                        o->d_steps);
-    if (!(o->label_smoothing >= 0.0f && o->label_smoothing < 0.5f))
-        return gan_fail(GAN_ERR_INVALID_ARGUMENT, "--label-smoothing: %g is out of range "
-                        "[0, 0.5)", o->label_smoothing);
-    if (o->label_smoothing > 0.0f && o->loss != GAN_LOSS_NONSATURATING &&
-        o->loss != GAN_LOSS_MINIMAX)
-        return gan_fail(GAN_ERR_INVALID_ARGUMENT, "--label-smoothing: applies to the "
-                        "cross-entropy losses (non-saturating, minimax), not to --loss %s",
-                        gan_loss_name(o->loss));
-    if (!(o->ema == 0.0f || (o->ema > 0.0f && o->ema < 1.0f)))
-        return gan_fail(GAN_ERR_INVALID_ARGUMENT, "--ema: %g is out of range (0, 1) (0 = no "
-                        "moving average)", o->ema);
-    return GAN_OK;
-}
 
 /* The backend of a device (opening the GPU on first use). */
 static gan_status pick_backend(const gan_train_options *o, const gan_backend **out) {
@@ -143,12 +71,11 @@ gan_status gan_trainer_set_step(gan_trainer *t, int64_t step) {
     return be->synchronize(be->ctx); /* the sources are on this stack */
 }
 
+/* The networks and buffers of a trainer for options already checked. */
 static gan_status build(gan_trainer *t, const gan_spec *spec, const gan_train_options *opt) {
-    GAN_TRY(check_options(opt));
     GAN_TRY(gan_spec_copy(spec, &t->spec));
     t->opt = *opt;
-    if (t->opt.lr_g == 0.0f) t->opt.lr_g = opt->lr;
-    if (t->opt.lr_d == 0.0f) t->opt.lr_d = opt->lr;
+    gan_train_options_resolve(&t->opt);
     t->loss = gan_loss_spec_of(opt);
     t->has_ema = opt->ema > 0.0f;
     GAN_TRY(pick_backend(opt, &t->be));
@@ -206,17 +133,9 @@ static gan_status create(const gan_spec *spec, const gan_train_options *opt, int
 
 gan_status gan_trainer_create_for_spec(const gan_spec *spec, const gan_train_options *opt,
                                        gan_trainer **out) {
-    return create(spec, opt, 0, out);
-}
-
-gan_status gan_trainer_create_for_shape(const char *model, const gan_train_options *opt,
-                                        gan_trainer **out) {
     *out = NULL;
-    gan_spec *spec;
-    GAN_TRY(gan_spec_load(model, &spec));
-    gan_status s = gan_trainer_create_for_spec(spec, opt, out);
-    gan_spec_free(spec);
-    return s;
+    GAN_TRY(gan_train_options_check(opt));
+    return create(spec, opt, 0, out);
 }
 
 /* A conditional model needs labels, each a class of the model. */
@@ -271,7 +190,7 @@ gan_status gan_trainer_create_spec(const gan_spec *spec, const gan_train_options
                                    const gan_dataset *data, gan_trainer **out) {
     *out = NULL;
     if (!data) return gan_fail(GAN_ERR_INVALID_ARGUMENT, "no dataset given");
-    GAN_TRY(check_options(opt));
+    GAN_TRY(gan_train_options_check(opt));
     int c, h, w;
     gan_dataset_shape(data, &c, &h, &w);
     int64_t count = gan_dataset_count(data);
@@ -287,7 +206,7 @@ gan_status gan_trainer_create_spec(const gan_spec *spec, const gan_train_options
                      gan_dataset_path(data), (long long)count, opt->batch_size);
     else if (count < per_step)
         s = gan_fail(GAN_ERR_SHAPE, "%s: %lld images, fewer than one step's batch size x "
-                     "--d-steps = %lld", gan_dataset_path(data), (long long)count,
+                     "d_steps = %lld", gan_dataset_path(data), (long long)count,
                      (long long)per_step);
     else if (count > UINT32_MAX)
         s = gan_fail(GAN_ERR_SHAPE, "%s: too many images (%lld)", gan_dataset_path(data),
@@ -343,11 +262,8 @@ float *gan_trainer_noise(gan_trainer *t) {
     return t->g.acts[0];
 }
 
-int32_t *gan_trainer_real_labels(gan_trainer *t) {
-    return t->labels_d;
-}
-
-void gan_trainer_sync_labels(gan_trainer *t) {
+/* Give the fake rows (D's second half, and G) the real rows' labels. */
+static void sync_labels(gan_trainer *t) {
     size_t bytes = (size_t)t->batch * sizeof(int32_t);
     t->be->copy(t->be->ctx, t->labels_d + t->batch, t->labels_d, bytes);
     t->be->copy(t->be->ctx, t->labels_g, t->labels_d, bytes);
@@ -370,7 +286,7 @@ static void step_inputs(gan_trainer *t, int k) {
     be->load_batch_u8(be->ctx, t->d.acts[0], t->n_classes ? t->labels_d : NULL, t->pixels,
                       t->pixel_labels, t->order_dev, t->step_dev, t->steps_per_epoch,
                       t->opt.d_steps, k, t->batch, (size_t)t->image_size);
-    if (t->n_classes) gan_trainer_sync_labels(t);
+    if (t->n_classes) sync_labels(t);
     be->rng_normal_dev(be->ctx, t->opt.seed, t->noise_stream, t->g.acts[0],
                        (size_t)t->batch * t->latent);
     be->step_advance(be->ctx, t->noise_index, t->noise_stream, gan_rng_stream(GAN_RNG_NOISE, 0));
@@ -454,6 +370,17 @@ static void step_core(gan_trainer *t) {
     g_step(t);
 }
 
+/* The means over `steps` steps of loss_d, loss_g, d_real and d_fake from the
+ * loss sums (trainer.h, GAN_SUM_*): D's over K B rows of each half, G's over B. */
+static void means_of_sums(const gan_trainer *t, const float *sums, int64_t steps, double m[4]) {
+    double B = (double)t->batch * (double)steps, KB = B * t->opt.d_steps;
+    double d_weight = t->loss.half ? 0.5 : 1.0;
+    m[0] = d_weight * ((double)sums[GAN_SUM_REAL] + sums[GAN_SUM_FAKE]) / KB;
+    m[1] = (double)sums[GAN_SUM_GEN] / B;
+    m[2] = (double)sums[GAN_SUM_REAL + 1] / KB;
+    m[3] = (double)sums[GAN_SUM_FAKE + 1] / KB;
+}
+
 /* The host's side of a finished (or queued) step: counts, and on the CPU
  * the step's statistics from the sums, which then restart. */
 static gan_status step_finish(gan_trainer *t, gan_step_stats *st) {
@@ -464,14 +391,13 @@ static gan_status step_finish(gan_trainer *t, gan_step_stats *st) {
     gan_status s = GAN_OK;
     if (t->be->host_memory) {
         float *sums = t->sums;
-        double B = (double)t->batch, K = (double)t->opt.d_steps;
-        double d_weight = t->loss.half ? 0.5 : 1.0;
-        double loss_d = d_weight * ((double)sums[GAN_SUM_REAL] + sums[GAN_SUM_FAKE]) / (K * B);
-        double loss_g = (double)sums[GAN_SUM_GEN] / B;
+        double m[4];
+        means_of_sums(t, sums, 1, m);
+        double loss_d = m[0], loss_g = m[1];
         l->loss_d = (float)loss_d;
         l->loss_g = (float)loss_g;
-        l->d_real = (float)((double)sums[GAN_SUM_REAL + 1] / (K * B));
-        l->d_fake = (float)((double)sums[GAN_SUM_FAKE + 1] / (K * B));
+        l->d_real = (float)m[2];
+        l->d_fake = (float)m[3];
         for (int i = 0; i < GAN_SUM_COUNT; i++) sums[i] = 0.0f;
         t->acc[0] += l->loss_d, t->acc[1] += l->loss_g;
         t->acc[2] += l->d_real, t->acc[3] += l->d_fake;
@@ -565,12 +491,9 @@ gan_status gan_trainer_take_stats(gan_trainer *t, gan_step_stats *mean) {
             float sums[GAN_SUM_COUNT];
             GAN_TRY(t->be->copy_to_host(t->be->ctx, sums, t->sums, sizeof sums));
             t->be->mem_set(t->be->ctx, t->sums, 0, sizeof sums);
-            double B = (double)t->batch * (double)n, KB = B * t->opt.d_steps;
-            double d_weight = t->loss.half ? 0.5 : 1.0;
-            loss_d = d_weight * ((double)sums[GAN_SUM_REAL] + sums[GAN_SUM_FAKE]) / KB;
-            loss_g = (double)sums[GAN_SUM_GEN] / B;
-            d_real = (double)sums[GAN_SUM_REAL + 1] / KB;
-            d_fake = (double)sums[GAN_SUM_FAKE + 1] / KB;
+            double means[4];
+            means_of_sums(t, sums, n, means);
+            loss_d = means[0], loss_g = means[1], d_real = means[2], d_fake = means[3];
         }
         m.loss_d = (float)loss_d, m.loss_g = (float)loss_g;
         m.d_real = (float)d_real, m.d_fake = (float)d_fake;
@@ -590,32 +513,8 @@ gan_status gan_trainer_take_stats(gan_trainer *t, gan_step_stats *mean) {
 
 gan_status gan_trainer_generate_labeled(gan_trainer *t, const float *z, const int32_t *labels,
                                         int n, float *images) {
-    if (n < 0) return gan_fail(GAN_ERR_INVALID_ARGUMENT, "negative sample count %d", n);
-    if (t->n_classes && !labels)
-        return gan_fail(GAN_ERR_INVALID_ARGUMENT, "model '%s' is conditional: give each sample "
-                        "a class label", t->spec->name);
-    if (!t->n_classes && labels)
-        return gan_fail(GAN_ERR_INVALID_ARGUMENT, "model '%s' is unconditional: it takes no "
-                        "class labels", t->spec->name);
-    for (int i = 0; labels && i < n; i++)
-        if (labels[i] < 0 || labels[i] >= t->n_classes)
-            return gan_fail(GAN_ERR_INVALID_ARGUMENT, "class %d of sample %d is out of range "
-                            "[0, %d] for model '%s'", (int)labels[i], i, t->n_classes - 1,
-                            t->spec->name);
-    const gan_backend *be = t->be;
-    gan_model *m = t->has_ema ? &t->g_ema : &t->g;
-    size_t img = (size_t)t->image_size, latent = (size_t)t->latent;
-    for (int start = 0; start < n; start += m->max_batch) {
-        int rows = GAN_MIN(m->max_batch, n - start);
-        be->copy_to_device(be->ctx, m->acts[0], z + (size_t)start * latent, rows * latent * sizeof *z);
-        if (labels)
-            be->copy_to_device(be->ctx, t->labels_gen, labels + start, (size_t)rows * sizeof *labels);
-        gan_model_set_labels(m, labels ? t->labels_gen : NULL);
-        const float *out = gan_model_forward(m, m->acts[0], rows, false);
-        GAN_TRY(be->copy_to_host(be->ctx, images + (size_t)start * img, out, rows * img * sizeof *out));
-    }
-    gan_model_set_labels(m, NULL);
-    return GAN_OK;
+    return gan_generate_with(t->has_ema ? &t->g_ema : &t->g, t->spec, t->labels_gen, z, labels,
+                             n, images);
 }
 
 gan_status gan_trainer_generate(gan_trainer *t, const float *z, int n, float *images) {

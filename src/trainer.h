@@ -120,10 +120,8 @@ struct gan_trainer {
     gan_step_stats taken;      /* the last means taken */
 };
 
-/* Create a trainer without a dataset (for tests and sampling); `model` as
- * in gan_trainer_create. */
-gan_status gan_trainer_create_for_shape(const char *model, const gan_train_options *opt,
-                                        gan_trainer **out);
+/* Create a trainer without a dataset (for tests that give a step its
+ * inputs: gan_trainer_step_batch). */
 gan_status gan_trainer_create_for_spec(const gan_spec *spec, const gan_train_options *opt,
                                        gan_trainer **out);
 
@@ -132,13 +130,6 @@ float *gan_trainer_real_rows(gan_trainer *t);
 
 /* G's input, (B, latent): fill it before step_batch. */
 float *gan_trainer_noise(gan_trainer *t);
-
-/* Labels of the real rows, (B) (conditional models, in the backend's
- * memory): fill them before step_batch (with gan_trainer_sync_labels after). */
-int32_t *gan_trainer_real_labels(gan_trainer *t);
-
-/* Give the fake rows (D's second half, and G) the real rows' labels. */
-void gan_trainer_sync_labels(gan_trainer *t);
 
 /* Steps 1b-3 above, for d_steps = 1, on the real rows, noise and labels
  * already in place (never a graph; GAN_ERR_INVALID_ARGUMENT for d_steps >

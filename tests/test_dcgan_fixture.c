@@ -257,7 +257,7 @@ static gan_trainer *make_trainer(int batch, int threads, const gan_dataset *data
     opt.batch_size = batch;
     opt.threads = threads;
     gan_trainer *t = NULL;
-    CHECK_OK(gan_trainer_create_for_shape("dcgan", &opt, &t));
+    CHECK_OK(test_trainer_for_model("dcgan", &opt, &t));
     if (!t) return NULL;
     if (check_own_init) {
         gan_model_each_tensor(&t->g, check_init, &t->g);

@@ -208,8 +208,8 @@ static void check_trainer_stats(void) {
         if (k > GAN_LOSS_WASSERSTEIN) o.label_smoothing = 0.2f;
         o.clip = 0.05f;
         gan_trainer *a = NULL, *b = NULL;
-        CHECK_OK(gan_trainer_create_for_shape("mlp", &o, &a));
-        CHECK_OK(gan_trainer_create_for_shape("mlp", &o, &b));
+        CHECK_OK(test_trainer_for_model("mlp", &o, &a));
+        CHECK_OK(test_trainer_for_model("mlp", &o, &b));
         if (!a || !b) return;
         gan_trainer *tr[2] = {a, b};
         for (int j = 0; j < 2; j++) {

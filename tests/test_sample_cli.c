@@ -39,15 +39,6 @@ static int run(const char *fmt, ...) {
     return test_run(cmd, out, sizeof out);
 }
 
-static bool same_file(const char *a, const char *b) {
-    size_t na = 0, nb = 0;
-    void *da = test_read_file(a, &na), *db = test_read_file(b, &nb);
-    bool same = da && db && na == nb && memcmp(da, db, na) == 0;
-    free(da);
-    free(db);
-    return same;
-}
-
 static uint8_t to_byte(float x) {
     float v = roundf((x + 1.0f) * 127.5f);
     return (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
@@ -89,7 +80,7 @@ int main(void) {
     char a[1400], c[1400];
     snprintf(a, sizeof a, "%s/whole/checkpoint.safetensors", dir);
     snprintf(c, sizeof c, "%s/part/checkpoint.safetensors", dir);
-    CHECK_MSG(same_file(a, c), "resumed run's checkpoint differs from the uninterrupted one");
+    CHECK_MSG(test_same_file(a, c), "resumed run's checkpoint differs from the uninterrupted one");
     snprintf(c, sizeof c, "%s/part/log.jsonl", dir);
     size_t loglen = 0;
     char *log = test_read_file(c, &loglen);
@@ -107,8 +98,10 @@ int main(void) {
         execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
         _exit(127);
     }
-    struct timespec ts = {1, 500000000};
-    nanosleep(&ts, NULL);
+    /* interrupt once training runs: when the first log line is out (a
+     * generous deadline, so that a busy machine only makes it wait) */
+    snprintf(c, sizeof c, "%s/log.jsonl", run_dir);
+    CHECK_MSG(test_wait_for_file_text(c, "\"step\": ", 300.0), "no log line in %s", c);
     kill(pid, SIGINT);
     int status = 0;
     waitpid(pid, &status, 0);
@@ -130,7 +123,7 @@ int main(void) {
     CHECK(run("%s train --data %s %s --epochs 100000 --steps %lld --out %s/intr_whole", cli, data,
               common, stopped + 7, dir) == 0);
     snprintf(a, sizeof a, "%s/intr_whole/checkpoint.safetensors", dir);
-    CHECK_MSG(same_file(a, c), "run resumed after SIGINT at step %lld differs", stopped);
+    CHECK_MSG(test_same_file(a, c), "run resumed after SIGINT at step %lld differs", stopped);
 
     /* ---- sample: deterministic, each format equals the library's output */
     char ck[1400];
@@ -150,7 +143,7 @@ int main(void) {
     CHECK(run("%s sample %s/intr_whole --n %d --seed 3 --out %s/s2.npy", cli, dir, N, dir) == 0);
     snprintf(a, sizeof a, "%s/s1.npy", dir);
     snprintf(c, sizeof c, "%s/s2.npy", dir);
-    CHECK(same_file(a, c));
+    CHECK(test_same_file(a, c));
     gan_npy arr = {0};
     CHECK_OK(gan_npy_read(a, &arr));
     CHECK(arr.dtype == GAN_NPY_U8 && arr.ndims == 3 && arr.shape[0] == N && arr.shape[1] == 28 &&
@@ -163,7 +156,7 @@ int main(void) {
     gan_npy_free(&arr);
     CHECK(run("%s sample %s --n %d --seed 4 --out %s/s3.npy", cli, ck, N, dir) == 0);
     snprintf(c, sizeof c, "%s/s3.npy", dir);
-    CHECK(!same_file(a, c));
+    CHECK(!test_same_file(a, c));
 
     const char *idx_names[2] = {"s.idx", "s.idx.gz"};
     for (int k = 0; k < 2; k++) {

@@ -154,7 +154,7 @@ int main(void) {
     opt.batch_size = BATCH;
     opt.threads = 2;
     gan_trainer *t = NULL;
-    CHECK_OK(gan_trainer_create_for_shape("mlp", &opt, &t));
+    CHECK_OK(test_trainer_for_model("mlp", &opt, &t));
     if (!t) return test_report();
 
     hash_init h = {0, fx};

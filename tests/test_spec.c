@@ -155,8 +155,8 @@ static void test_presets(void) {
         gan_train_options opt;
         gan_train_options_default(&opt);
         opt.seed = 77, opt.batch_size = 4;
-        CHECK_OK(gan_trainer_create_for_shape(names[k], &opt, &a));
-        CHECK_OK(gan_trainer_create_for_shape(path, &opt, &b));
+        CHECK_OK(test_trainer_for_model(names[k], &opt, &a));
+        CHECK_OK(test_trainer_for_model(path, &opt, &b));
         if (a && b) {
             check_same_model("trainer generator", &a->g, &b->g);
             check_same_model("trainer discriminator", &a->d, &b->d);

@@ -4,11 +4,13 @@
 #define _POSIX_C_SOURCE 200809L
 #include "test_util.h"
 #include "gan.h"
+#include "trainer.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define GAN_TEST_MIN(a, b) ((a) < (b) ? (a) : (b))
@@ -150,4 +152,40 @@ struct gan_dataset *test_synthetic_dataset(const char *prefix, int n, int labels
     gan_dataset *d = NULL;
     CHECK_OK(gan_dataset_load(path, GAN_SPLIT_TRAIN, &d));
     return d;
+}
+
+gan_status test_trainer_for_model(const char *model, const gan_train_options *opt,
+                                  gan_trainer **out) {
+    *out = NULL;
+    gan_spec *spec = NULL;
+    gan_status s = gan_spec_load(model, &spec);
+    if (s == GAN_OK) s = gan_trainer_create_for_spec(spec, opt, out);
+    gan_spec_free(spec);
+    return s;
+}
+
+bool test_wait_for_file_text(const char *path, const char *text, double seconds) {
+    struct timespec start, now, pause = {0, 20 * 1000 * 1000};
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    for (;;) {
+        size_t n = 0;
+        char *data = test_read_file(path, &n);
+        bool found = data && strstr(data, text);
+        free(data);
+        if (found) return true;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        double waited = (double)(now.tv_sec - start.tv_sec) +
+                        1e-9 * (double)(now.tv_nsec - start.tv_nsec);
+        if (waited > seconds) return false;
+        nanosleep(&pause, NULL); /* poll: a condition, not a fixed wait */
+    }
+}
+
+bool test_same_file(const char *a, const char *b) {
+    size_t na = 0, nb = 0;
+    void *da = test_read_file(a, &na), *db = test_read_file(b, &nb);
+    bool same = da && db && na == nb && memcmp(da, db, na) == 0;
+    free(da);
+    free(db);
+    return same;
 }

@@ -6,6 +6,9 @@
 #ifndef GAN_TEST_UTIL_H
 #define GAN_TEST_UTIL_H
 
+#include "trainer.h"
+
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -76,6 +79,18 @@ double test_max_rel_err(const float *a, const float *b, size_t n, double atol, d
  * NULL (and a failed check) on failure; free with gan_dataset_free. */
 struct gan_dataset;
 struct gan_dataset *test_synthetic_dataset(const char *prefix, int n, int labels);
+
+/* A trainer for a preset or spec file without a dataset (a step's inputs
+ * are then given: gan_trainer_step_batch, trainer.h). */
+gan_status test_trainer_for_model(const char *model, const gan_train_options *opt,
+                                  gan_trainer **out);
+
+/* Whether two files exist and hold the same bytes. */
+bool test_same_file(const char *a, const char *b);
+
+/* Poll until the file at `path` exists and contains `text`; false after
+ * `seconds` (a deadline for a condition, never a fixed wait). */
+bool test_wait_for_file_text(const char *path, const char *text, double seconds);
 
 /* Run a shell command, return its exit status (or -1). stdout+stderr of the
  * command are captured into `out` (size cap) when out is non-NULL. */

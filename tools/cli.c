@@ -166,16 +166,29 @@ void cli_print_options(const cli_option *opts) {
     }
 }
 
-int cli_parse_checkpoint(int argc, char **argv, cli_option *opts, void (*usage)(cli_option *),
-                         const char **checkpoint) {
-    const char *pos[1];
-    int npos;
+int cli_parse_command(int argc, char **argv, int first, cli_option *opts,
+                      void (*usage)(cli_option *), const char **positional, int max_positional,
+                      int *n_positional) {
+    const char *unused[1];
+    int n = 0;
     bool help;
-    if (!cli_parse(argc, argv, 2, opts, pos, 1, &npos, &help)) return 2;
+    if (!cli_parse(argc, argv, first, opts, positional ? positional : unused, max_positional, &n,
+                   &help))
+        return 2;
+    if (n_positional) *n_positional = n;
     if (help) {
         usage(opts);
         return 0;
     }
+    return -1;
+}
+
+int cli_parse_checkpoint(int argc, char **argv, cli_option *opts, void (*usage)(cli_option *),
+                         const char **checkpoint) {
+    const char *pos[1];
+    int npos;
+    int rc = cli_parse_command(argc, argv, 2, opts, usage, pos, 1, &npos);
+    if (rc >= 0) return rc;
     if (npos != 1) {
         cli_error("expected one CHECKPOINT (a checkpoint file or a run folder)");
         return 2;

@@ -34,6 +34,14 @@ bool cli_parse(int argc, char **argv, int first, cli_option *opts, const char **
 /* Whether option `name` was given on the command line. */
 bool cli_seen(const cli_option *opts, const char *name);
 
+/* The start of every command: parse argv[first..], print `usage` on --help.
+ * Returns -1 to go on (positional[0 .. *n_positional) set; positional may be
+ * NULL with max_positional 0), else the exit code to return (0 after
+ * --help, 2 on a usage error). */
+int cli_parse_command(int argc, char **argv, int first, cli_option *opts,
+                      void (*usage)(cli_option *), const char **positional, int max_positional,
+                      int *n_positional);
+
 /* The start of every command that takes one CHECKPOINT (a checkpoint file or
  * a run folder) and options: parse, print `usage` on --help, refuse a
  * missing or extra positional. Returns -1 to go on (*checkpoint set), else

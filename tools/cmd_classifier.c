@@ -85,14 +85,8 @@ int cmd_classifier(int argc, char **argv) {
         cli_error("unknown classifier command '%s' (commands: train, info)", argv[2]);
         return 2;
     }
-    const char *pos[1];
-    int npos;
-    bool help;
-    if (!cli_parse(argc, argv, 3, opts, pos, 0, &npos, &help)) return 2;
-    if (help) {
-        usage(opts);
-        return 0;
-    }
+    int parsed = cli_parse_command(argc, argv, 3, opts, usage, NULL, 0, NULL);
+    if (parsed >= 0) return parsed;
     if (!data) {
         cli_error("--data is required (a dataset folder with labeled train-* and t10k-* files)");
         return 2;

@@ -106,12 +106,8 @@ int cmd_eval(int argc, char **argv) {
     };
     const char *pos[1];
     int npos;
-    bool help;
-    if (!cli_parse(argc, argv, 2, opts, pos, 1, &npos, &help)) return 2;
-    if (help) {
-        usage(opts);
-        return 0;
-    }
+    int parsed = cli_parse_command(argc, argv, 2, opts, usage, pos, 1, &npos);
+    if (parsed >= 0) return parsed;
     if (npos != 1) {
         cli_error("expected one SAMPLES (a checkpoint, run folder, .npy, IDX file or PNG folder)");
         return 2;

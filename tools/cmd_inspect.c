@@ -39,6 +39,13 @@ static void print_model(const gan_model *m) {
     printf(" parameters (%.2f MB as float32)\n", m->n_params * 4.0 / 1e6);
 }
 
+static void usage(cli_option *opts) {
+    printf("usage: gan inspect CHECKPOINT [--spec]\n\nShow the architecture, training state, "
+           "options, version and model spec stored in a checkpoint (a file or a run "
+           "folder).\n\noptions:\n");
+    cli_print_options(opts);
+}
+
 int cmd_inspect(int argc, char **argv) {
     bool spec_only = false;
     cli_option opts[] = {
@@ -46,19 +53,11 @@ int cmd_inspect(int argc, char **argv) {
          "`gan train --model FILE` reads)", 0},
         {0},
     };
-    const char *pos[1];
-    int npos;
-    bool help;
-    if (!cli_parse(argc, argv, 2, opts, pos, 1, &npos, &help)) return 2;
-    if (help || npos != 1) {
-        printf("usage: gan inspect CHECKPOINT [--spec]\n\nShow the architecture, training state, "
-               "options, version and model spec stored in a checkpoint (a file or a run "
-               "folder).\n\noptions:\n");
-        cli_print_options(opts);
-        return help ? 0 : 2;
-    }
+    const char *checkpoint;
+    int parsed = cli_parse_checkpoint(argc, argv, opts, usage, &checkpoint);
+    if (parsed >= 0) return parsed;
     char path[1200];
-    run_checkpoint_path(pos[0], path, sizeof path);
+    run_checkpoint_path(checkpoint, path, sizeof path);
     gan_st_file *f = NULL;
     gan_ckpt_info info;
     gan_model g = {0}, d = {0}, ema = {0};

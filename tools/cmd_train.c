@@ -1,30 +1,109 @@
 /*
- * cmd_train.c - `gan train`: train a GAN, or resume one (--resume), and write
- * the run folder (run_folder.h): checkpoint, log, sample grids.
+ * cmd_train.c - `gan train`: train a GAN, or resume one (--resume), in a run
+ * folder. The flags become gan_train_options (train_flags.h) and
+ * gan_run_options; the library's run loop (gan_train_run) does the rest,
+ * and this file prints its progress and how it ended.
+ *
+ * Ctrl-C (SIGINT, SIGTERM): once the loop runs, it finishes the step, saves
+ * a checkpoint and exits 130; before that (loading data, building the
+ * model, preparing evaluations) the process exits 130 at once, saying that
+ * nothing was saved.
  */
 #define _POSIX_C_SOURCE 200809L
-#include "checkpoint.h"
 #include "cli.h"
 #include "progress.h"
 #include "run_folder.h"
 #include "train_eval.h" /* [eval hook] */
+#include "train_flags.h"
 
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+/* ---------------------------------------------------------------- signals */
 
 static volatile sig_atomic_t stop_requested = 0;
+static volatile sig_atomic_t loop_running = 0;
+static char interrupted_msg[1400] = "gan train: interrupted; nothing was saved\n";
+static size_t interrupted_len;
 
 static void on_signal(int sig) {
-    stop_requested = sig;
+    if (loop_running) {
+        stop_requested = sig;
+        return;
+    }
+    ssize_t w = write(STDERR_FILENO, interrupted_msg, interrupted_len);
+    (void)w;
+    _exit(130);
 }
 
-typedef struct interval {
-    int64_t steps;
-    double start;
-} interval;
+static void catch_signals(void) {
+    interrupted_len = strlen(interrupted_msg);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+/* ------------------------------------------------------------- callbacks */
+
+typedef struct train_ui {
+    progress prog;
+    bool quiet, resume, reported, started;
+    const char *out, *ckpt;
+    const gan_dataset *data;
+    train_eval *eval; /* [eval hook] */
+} train_ui;
+
+static void on_start(void *user, gan_trainer *t, const gan_run_plan *plan) {
+    train_ui *ui = user;
+    gan_train_options o;
+    gan_trainer_options(t, &o);
+    if (!ui->quiet)
+        fprintf(stderr, "gan train: model %s, %lld images from %s, batch %d, %lld steps/epoch, "
+                "%lld epochs, seed %llu, loss %s, on %s -> %s\n",
+                gan_trainer_model_name(t), (long long)gan_dataset_count(ui->data),
+                gan_dataset_path(ui->data), o.batch_size, (long long)plan->steps_per_epoch,
+                (long long)plan->epochs, (unsigned long long)o.seed, gan_loss_name(o.loss),
+                o.device == GAN_DEVICE_CUDA ? (o.allow_tf32 ? "cuda (tf32)" : "cuda") : "cpu",
+                ui->out);
+    if (ui->resume && !ui->quiet)
+        fprintf(stderr, "gan train: resumed from %s at step %lld (epoch %lld)\n", ui->ckpt,
+                (long long)plan->start_step,
+                (long long)(plan->start_step / plan->steps_per_epoch));
+    progress_begin(&ui->prog, plan->epochs, plan->steps_per_epoch, plan->total_steps,
+                   plan->images_per_step, ui->quiet);
+    ui->prog.last_step = plan->start_step;
+    ui->started = true;
+    loop_running = 1;
+}
+
+static void on_step(void *user, const gan_step_stats *st) {
+    progress_step(&((train_ui *)user)->prog, st);
+}
+
+static void on_log(void *user, const gan_step_stats *mean, double images_per_s) {
+    progress_line(&((train_ui *)user)->prog, mean, images_per_s);
+}
+
+static void on_epoch(void *user, int64_t epoch, const gan_step_stats *mean, const char *samples) {
+    progress_epoch(&((train_ui *)user)->prog, epoch, mean, samples);
+}
+
+static gan_status evaluate(void *user, gan_trainer *t, int64_t epoch, const gan_step_stats *mean,
+                           char *line, size_t cap) { /* [eval hook] */
+    train_ui *ui = user;
+    if (train_eval_epoch(ui->eval, t, epoch, mean, line, cap)) return GAN_OK;
+    ui->reported = true; /* train_eval printed the error */
+    return GAN_ERR_IO;
+}
+
+/* ----------------------------------------------------------------- flags */
 
 static void usage(cli_option *opts) {
     printf("usage: gan train --data PATH [--model NAME|FILE] [options]\n"
@@ -33,90 +112,25 @@ static void usage(cli_option *opts) {
            "MNIST-named files (train-images-idx3-ubyte[.gz], ...) or an images file.\n"
            "--model names a preset or a model spec file (docs/model-spec.md); the file's\n"
            "`train` section gives defaults that the flags below override.\n"
-           "--resume continues a stopped run exactly where its checkpoint left it.\n\n"
+           "--resume continues a stopped run exactly where its checkpoint left it.\n"
+           "Exit status: 0 done, 1 failed, 2 usage error, 130 interrupted.\n\n"
            "options:\n");
     cli_print_options(opts);
 }
 
-/* "500" = every 500 steps, "2e" / "2epochs" = every 2 epochs, "0" = only at
- * the end. Returns the interval in steps (0 = end only) or -1 on error. */
-static int64_t parse_every(const char *spec, int64_t steps_per_epoch) {
+/* "500" = every 500 steps, "2e" / "2epochs" = every 2 epochs (-2, as
+ * gan_run_options.checkpoint_every counts epochs), "0" = only at the end.
+ * False on a malformed value. */
+static bool parse_every(const char *spec, int64_t *every) {
     char *end;
     errno = 0;
     long long n = strtoll(spec, &end, 10);
-    if (end == spec || errno || n < 0) return -1;
-    if (*end == 0) return n;
-    if (strcmp(end, "e") == 0 || strcmp(end, "epoch") == 0 || strcmp(end, "epochs") == 0)
-        return n * steps_per_epoch;
-    return -1;
-}
-
-/* "given" and "saved" values of a flag that contradicts the checkpoint. */
-typedef struct clash {
-    char given[64], saved[64];
-} clash;
-
-static bool float_clash(clash *c, float given, float saved) {
-    if (given == saved) return false;
-    snprintf(c->given, sizeof c->given, "%g", given);
-    snprintf(c->saved, sizeof c->saved, "%g", saved);
+    if (end == spec || errno || n < 0) return false;
+    if (*end == 0) *every = n;
+    else if (strcmp(end, "e") == 0 || strcmp(end, "epoch") == 0 || strcmp(end, "epochs") == 0)
+        *every = -n;
+    else return false;
     return true;
-}
-
-static bool int_clash(clash *c, long long given, long long saved) {
-    if (given == saved) return false;
-    snprintf(c->given, sizeof c->given, "%lld", given);
-    snprintf(c->saved, sizeof c->saved, "%lld", saved);
-    return true;
-}
-
-static bool str_clash(clash *c, const char *given, const char *saved) {
-    if (strcmp(given, saved) == 0) return false;
-    snprintf(c->given, sizeof c->given, "%s", given);
-    snprintf(c->saved, sizeof c->saved, "%s", saved);
-    return true;
-}
-
-/* The resumable-run flags that must agree with the checkpoint (--model:
- * same_model). */
-static bool check_contradictions(const cli_option *opts, const gan_train_options *o,
-                                 const gan_ckpt_info *info, const char *ckpt) {
-    const gan_train_options *i = &info->opt;
-    for (const cli_option *c = opts; c->name; c++) {
-        if (!c->seen) continue;
-        const char *n = c->name;
-        clash k;
-        bool bad = (strcmp(n, "batch-size") == 0 && int_clash(&k, o->batch_size, i->batch_size)) ||
-                   (strcmp(n, "lr") == 0 && float_clash(&k, o->lr, i->lr)) ||
-                   (strcmp(n, "lr-g") == 0 && float_clash(&k, o->lr_g, i->lr_g)) ||
-                   (strcmp(n, "lr-d") == 0 && float_clash(&k, o->lr_d, i->lr_d)) ||
-                   (strcmp(n, "beta1") == 0 && float_clash(&k, o->beta1, i->beta1)) ||
-                   (strcmp(n, "beta2") == 0 && float_clash(&k, o->beta2, i->beta2)) ||
-                   (strcmp(n, "adam-eps") == 0 && float_clash(&k, o->adam_eps, i->adam_eps)) ||
-                   (strcmp(n, "loss") == 0 &&
-                    str_clash(&k, gan_loss_name(o->loss), gan_loss_name(i->loss))) ||
-                   (strcmp(n, "clip") == 0 && float_clash(&k, o->clip, i->clip)) ||
-                   (strcmp(n, "d-steps") == 0 && int_clash(&k, o->d_steps, i->d_steps)) ||
-                   (strcmp(n, "label-smoothing") == 0 &&
-                    float_clash(&k, o->label_smoothing, i->label_smoothing)) ||
-                   (strcmp(n, "ema") == 0 && float_clash(&k, o->ema, i->ema));
-        if (strcmp(n, "seed") == 0 && o->seed != i->seed) {
-            snprintf(k.given, sizeof k.given, "%llu", (unsigned long long)o->seed);
-            snprintf(k.saved, sizeof k.saved, "%llu", (unsigned long long)i->seed);
-            bad = true;
-        }
-        if (!bad) continue;
-        cli_error("--%s %s contradicts the checkpoint %s (%s %s); a resumed run keeps its "
-                  "options: drop the flag, or start a new run", n, k.given, ckpt, n, k.saved);
-        return false;
-    }
-    return true;
-}
-
-static bool option_seen(const cli_option *opts, const char *name) {
-    for (const cli_option *c = opts; c->name; c++)
-        if (strcmp(c->name, name) == 0) return c->seen;
-    return false;
 }
 
 /* The model's `train` section sits between the defaults and the flags: load
@@ -140,10 +154,9 @@ static bool apply_model_train(int argc, char **argv, cli_option *opts, const cha
 /* With --resume --model M: whether M is the checkpoint's model (the same
  * spec text; a model that does not load is another one). Prints the error
  * and returns false if not. */
-static bool same_model(const char *model, const char *ckpt, const gan_st_file *f,
-                       const gan_ckpt_info *info) {
+static bool same_model(const char *model, const char *ckpt, const gan_checkpoint_info *info) {
     gan_spec *given = NULL, *saved = NULL;
-    gan_status s = gan_ckpt_read_spec(f, info, &saved);
+    gan_status s = gan_checkpoint_read_spec(ckpt, &saved);
     bool same = s == GAN_OK && gan_spec_load(model, &given) == GAN_OK &&
                 strcmp(gan_spec_text(given), gan_spec_text(saved)) == 0;
     if (s != GAN_OK) cli_fail(s);
@@ -156,290 +169,195 @@ static bool same_model(const char *model, const char *ckpt, const gan_st_file *f
     return same;
 }
 
+/* --resume RUN: the checkpoint, checked against the flags; its dataset when
+ * --data is not given. Returns 0 to go on, else the exit code. */
+static int check_resume(const char *resume, const char *model, const train_flags *tf,
+                        const cli_option *opts, char *ckpt, size_t cap,
+                        gan_checkpoint_info *info, const char **data_path) {
+    if (cli_seen(opts, "out")) {
+        cli_error("--out: a resumed run stays in its folder; drop --out");
+        return 2;
+    }
+    if (!run_is_dir(resume)) {
+        cli_error("--resume: %s: expected a run folder holding %s", resume, RUN_CHECKPOINT);
+        return 2;
+    }
+    snprintf(ckpt, cap, "%s/%s", resume, RUN_CHECKPOINT);
+    gan_status s = gan_checkpoint_read_info(ckpt, info);
+    if (s != GAN_OK) return cli_fail(s);
+    if (!info->has_options) {
+        cli_error("%s: holds weights only, not a resumable checkpoint", ckpt);
+        return 1;
+    }
+    if (cli_seen(opts, "model") && !same_model(model, ckpt, info)) return 2;
+    if (!train_flags_agree(tf, opts, &info->opt, ckpt)) return 2;
+    if (!*data_path) *data_path = info->data_path;
+    if (!**data_path) {
+        cli_error("%s: the checkpoint does not name its dataset; pass --data", ckpt);
+        return 2;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ train */
+
+/* The trainer: resumed (with a new --epochs / --steps) or new. */
+static gan_status make_trainer(const char *resume, const char *ckpt, const char *model,
+                               const gan_train_options *opt, const cli_option *opts,
+                               const gan_dataset *data, gan_trainer **t) {
+    if (!resume) return gan_trainer_create(model, opt, data, t);
+    gan_status s = gan_trainer_resume_on(ckpt, data, opt, t);
+    if (s != GAN_OK || (!cli_seen(opts, "epochs") && !cli_seen(opts, "steps"))) return s;
+    gan_train_options saved;
+    gan_trainer_options(*t, &saved);
+    return gan_trainer_set_schedule(*t, cli_seen(opts, "epochs") ? opt->epochs : saved.epochs,
+                                    cli_seen(opts, "steps") ? opt->max_steps : saved.max_steps);
+}
+
+/* How the run ended, in one line (or two with an error); the exit code. */
+static int report(gan_status s, const gan_run_result *res, const train_ui *ui,
+                  const char *latest) {
+    if (s != GAN_OK && !ui->reported) train_flags_report();
+    char saved[1500];
+    if (res->saved_step >= 0)
+        snprintf(saved, sizeof saved, "the last checkpoint (step %lld) is intact in %s",
+                 (long long)res->saved_step, ui->ckpt);
+    else snprintf(saved, sizeof saved, "no checkpoint was saved");
+    if (res->stopped && s == GAN_OK) {
+        fprintf(stderr, "gan train: stopped by signal at step %lld; checkpoint saved to %s; "
+                "resume with: gan train --resume %s\n", (long long)res->step, ui->ckpt, ui->out);
+        return 130;
+    }
+    if (res->stopped) {
+        fprintf(stderr, "gan train: stopped by signal at step %lld; %s\n", (long long)res->step,
+                saved);
+        return 130;
+    }
+    if (s != GAN_OK) { /* a failure while preparing the run needs no more words */
+        if (ui->started) fprintf(stderr, "gan train: %s\n", saved);
+        return 1;
+    }
+    if (!ui->quiet)
+        fprintf(stderr, "gan train: done: step %lld in %.1f s; samples in %s, checkpoint in %s\n",
+                (long long)res->step, res->seconds, latest, ui->ckpt);
+    return 0;
+}
+
 int cmd_train(int argc, char **argv) {
+    catch_signals();
     gan_train_options opt;
     gan_train_options_default(&opt);
+    gan_run_options ro;
+    gan_run_options_default(&ro);
     const char *data_path = NULL, *out = "runs/train", *model = "mlp", *resume = NULL;
-    const char *every_spec = "1e", *device = "cpu", *loss_name = NULL;
-    int log_every = 100, sample_rows = 8;
-    bool quiet = false, overwrite = false, tf32 = false;
+    const char *every_spec = "1e";
+    bool quiet = false, overwrite = false;
     train_eval_config eval_cfg = TRAIN_EVAL_DEFAULTS; /* [eval hook] */
-    train_eval *eval_hook = NULL;                     /* [eval hook] */
-    cli_option opts[] = {
+    train_flags tf;
+    cli_option opts[TRAIN_FLAGS_MAX + 16] = {
         {"data", CLI_STRING, &data_path, "PATH", "dataset folder or images file (required; "
          "with --resume: the run's data by default)", 0},
         {"model", CLI_STRING, &model, "NAME|FILE", "a preset (mlp: the seed model; dcgan; cgan, "
          "cdcgan: class-conditional, the data need labels) or a model spec file "
          "(docs/model-spec.md)", 0},
-        {"epochs", CLI_INT, &opt.epochs, "N", "passes over the data (default 10)", 0},
-        {"steps", CLI_INT64, &opt.max_steps, "N", "stop after N steps in total (default: no limit)", 0},
-        {"batch-size", CLI_INT, &opt.batch_size, "N", "images per step (default 64)", 0},
-        {"lr", CLI_FLOAT, &opt.lr, "X", "Adam learning rate (default 2e-4)", 0},
-        {"beta1", CLI_FLOAT, &opt.beta1, "X", "Adam beta1 (default 0.5)", 0},
-        {"beta2", CLI_FLOAT, &opt.beta2, "X", "Adam beta2 (default 0.999)", 0},
-        {"adam-eps", CLI_FLOAT, &opt.adam_eps, "X", "Adam epsilon (default 1e-7)", 0},
-        {"lr-g", CLI_FLOAT, &opt.lr_g, "X", "learning rate of the generator (default: --lr)", 0},
-        {"lr-d", CLI_FLOAT, &opt.lr_d, "X", "learning rate of the discriminator (default: --lr)",
-         0},
-        {"loss", CLI_STRING, &loss_name, "NAME", "non-saturating (default), minimax, "
-         "least-squares, hinge or wasserstein", 0},
-        {"clip", CLI_FLOAT, &opt.clip, "C", "--loss wasserstein: clip D's weights to [-C, C] "
-         "after each D step (default 0.01)", 0},
-        {"d-steps", CLI_INT, &opt.d_steps, "K", "discriminator steps per generator step, each "
-         "on its own real batch (default 1)", 0},
-        {"label-smoothing", CLI_FLOAT, &opt.label_smoothing, "X", "one-sided: D's target for "
-         "real images is 1 - X (cross-entropy losses; default 0)", 0},
-        {"ema", CLI_FLOAT, &opt.ema, "DECAY", "keep a moving average of G's weights (e.g. "
-         "0.999), used for samples, sample, interpolate, export (default: none)", 0},
-        {"seed", CLI_UINT64, &opt.seed, "N", "random seed: weights, noise, data order (default 1)", 0},
-        {"threads", CLI_INT, &opt.threads, "N", "CPU threads (default 0 = all cores)", 0},
-        {"device", CLI_STRING, &device, "D", "cpu (default) or cuda (the first NVIDIA GPU)", 0},
-        {"tf32", CLI_FLAG, &tf32, NULL, "with --device cuda: let matrix products use TF32 "
-         "tensor cores (faster, 10-bit mantissa inputs)", 0},
+    };
+    int n = 2 + train_flags_add(&tf, &opt, opts, 2);
+    cli_option tail[] = {
         {"out", CLI_STRING, &out, "DIR", "run folder (default runs/train)", 0},
-        {"resume", CLI_STRING, &resume, "RUN", "continue the run in folder RUN (or from a "
-         "checkpoint file) exactly where it stopped", 0},
+        {"resume", CLI_STRING, &resume, "RUN", "continue the run in folder RUN exactly where "
+         "it stopped", 0},
         {"checkpoint-every", CLI_STRING, &every_spec, "N|Ne", "checkpoint every N steps or N "
          "epochs (default 1e; 0 = only at the end)", 0},
         {"overwrite", CLI_FLAG, &overwrite, NULL, "replace a run already in --out", 0},
-        {"log-every", CLI_INT, &log_every, "N", "steps between log lines (default 100)", 0},
-        {"sample-rows", CLI_INT, &sample_rows, "N", "sample grid is N x N images; conditional "
+        {"log-every", CLI_INT, &ro.log_every, "N", "steps between log lines (default 100)", 0},
+        {"sample-rows", CLI_INT, &ro.sample_rows, "N", "sample grid is N x N images; conditional "
          "models: one row per class, N columns (default 8)", 0},
         {"quiet", CLI_FLAG, &quiet, NULL, "print only errors", 0},
         TRAIN_EVAL_OPTIONS(eval_cfg), /* [eval hook] */
         {0},
     };
-    const char *pos[1];
-    int npos;
-    bool help;
-    if (!cli_parse(argc, argv, 2, opts, pos, 0, &npos, &help)) return 2;
-    if (help) {
-        usage(opts);
-        return 0;
-    }
+    memcpy(opts + n, tail, sizeof tail);
+    int parsed = cli_parse_command(argc, argv, 2, opts, usage, NULL, 0, NULL);
+    if (parsed >= 0) return parsed;
     if (!resume && !apply_model_train(argc, argv, opts, model, &opt)) return 1;
-    if (opt.epochs < 1) {
-        cli_error("--epochs: %d must be at least 1", opt.epochs);
+    if (!train_flags_finish(&tf, opts)) return 2;
+    if (ro.log_every < 1) {
+        cli_error("--log-every: %d must be at least 1", ro.log_every);
         return 2;
     }
-    if (opt.max_steps < 0) {
-        cli_error("--steps: %lld must not be negative", (long long)opt.max_steps);
+    if (ro.sample_rows < 1 || ro.sample_rows > 16) {
+        cli_error("--sample-rows: %d is out of range [1, 16]", ro.sample_rows);
         return 2;
     }
-    if (log_every < 1) {
-        cli_error("--log-every: %d must be at least 1", log_every);
-        return 2;
-    }
-    if (sample_rows < 1 || sample_rows > 16) {
-        cli_error("--sample-rows: %d is out of range [1, 16]", sample_rows);
-        return 2;
-    }
-    if (!cli_parse_device(device, &opt.device)) return 2;
-    opt.allow_tf32 = tf32;
-    if (tf32 && opt.device != GAN_DEVICE_CUDA) {
+    if (opt.allow_tf32 && opt.device != GAN_DEVICE_CUDA) {
         cli_error("--tf32 needs --device cuda");
         return 2;
     }
-    /* a --loss flag over the model's train section (or the default) */
-    if (loss_name && gan_loss_parse(loss_name, &opt.loss) != GAN_OK) {
-        cli_error("%s", gan_last_error());
-        return 2;
-    }
-    if (option_seen(opts, "clip") && opt.loss != GAN_LOSS_WASSERSTEIN && !resume) {
+    if (cli_seen(opts, "clip") && opt.loss != GAN_LOSS_WASSERSTEIN && !resume) {
         cli_error("--clip: applies only to --loss wasserstein (weight clipping)");
         return 2;
     }
-    if (parse_every(every_spec, 1) < 0) {
+    if (!train_eval_check(&eval_cfg)) return 2; /* [eval hook] */
+    if (!parse_every(every_spec, &ro.checkpoint_every)) {
         cli_error("--checkpoint-every: '%s' is not N (steps) or Ne (epochs)", every_spec);
         return 2;
     }
 
-    char ckpt[1200], log_path[1200], path[1200], latest[1200];
-    gan_ckpt_info info;
+    char ckpt[1200], latest[1200];
+    gan_checkpoint_info info;
     if (resume) {
-        if (option_seen(opts, "out")) {
-            cli_error("--out: a resumed run stays in its folder; drop --out");
-            return 2;
-        }
-        run_checkpoint_path(resume, ckpt, sizeof ckpt);
-        if (run_is_dir(resume)) out = resume;
-        else {
-            cli_error("--resume: %s: expected a run folder holding %s", resume, RUN_CHECKPOINT);
-            return 2;
-        }
-        gan_st_file *f = NULL;
-        gan_status s = gan_st_open(ckpt, &f);
-        if (s == GAN_OK) s = gan_ckpt_read_info(f, &info);
-        if (s == GAN_OK && !info.has_options)
-            s = gan_fail(GAN_ERR_FORMAT, "%s: holds weights only, not a resumable checkpoint", ckpt);
-        bool model_ok = s != GAN_OK || !option_seen(opts, "model") ||
-                        same_model(model, ckpt, f, &info);
-        gan_st_close(f);
-        if (s != GAN_OK) return cli_fail(s);
-        if (!model_ok) return 2;
-        if (!check_contradictions(opts, &opt, &info, ckpt)) return 2;
-        if (!data_path) data_path = info.data_path;
-        if (!*data_path) {
-            cli_error("%s: the checkpoint does not name its dataset; pass --data", ckpt);
-            return 2;
-        }
+        int rc = check_resume(resume, model, &tf, opts, ckpt, sizeof ckpt, &info, &data_path);
+        if (rc) return rc;
+        out = resume;
+        snprintf(interrupted_msg, sizeof interrupted_msg, "gan train: interrupted before "
+                 "training; nothing was saved (%s is unchanged, step %lld)\n", ckpt,
+                 (long long)info.step);
+        interrupted_len = strlen(interrupted_msg);
     } else if (!data_path) {
         cli_error("--data is required (a folder with MNIST-named IDX files, or an images file)");
         return 2;
     }
-
     snprintf(ckpt, sizeof ckpt, "%s/%s", out, RUN_CHECKPOINT);
-    snprintf(log_path, sizeof log_path, "%s/log.jsonl", out);
-    snprintf(latest, sizeof latest, "%s/samples.png", out);
-    if (!resume && !overwrite && (run_file_exists(log_path) || run_file_exists(ckpt))) {
-        cli_error("%s already holds a run (log.jsonl or %s); resume it with --resume %s, "
-                  "choose another --out or pass --overwrite", out, RUN_CHECKPOINT, out);
+    snprintf(latest, sizeof latest, "%s/%s", out, GAN_RUN_SAMPLES);
+    if (!resume && !overwrite && run_file_exists(ckpt)) {
+        cli_error("%s already holds a run (%s); resume it with --resume %s, choose another "
+                  "--out or pass --overwrite", out, RUN_CHECKPOINT, out);
         return 2;
     }
 
     gan_dataset *data = NULL;
     gan_trainer *t = NULL;
     gan_status s = gan_dataset_load(data_path, GAN_SPLIT_TRAIN, &data);
-    if (s != GAN_OK) return cli_fail(s);
-    if (resume) {
-        s = gan_trainer_resume_on(ckpt, data, &opt, &t);
-        if (s == GAN_OK && (option_seen(opts, "epochs") || option_seen(opts, "steps"))) {
-            gan_train_options saved;
-            gan_trainer_options(t, &saved);
-            s = gan_trainer_set_schedule(t, option_seen(opts, "epochs") ? opt.epochs : saved.epochs,
-                                         option_seen(opts, "steps") ? opt.max_steps
-                                                                    : saved.max_steps);
-        }
-    } else {
-        s = gan_trainer_create(model, &opt, data, &t);
-    }
+    if (s == GAN_OK) s = make_trainer(resume, ckpt, model, &opt, opts, data, &t);
     if (s != GAN_OK) {
         gan_dataset_free(data);
-        return cli_fail(s);
+        train_flags_report();
+        return 1;
     }
-    int dev = opt.device;
-    gan_trainer_options(t, &opt);
-
-    int rc = 1;
-    FILE *log = NULL;
-    int64_t spe = gan_trainer_steps_per_epoch(t);
-    int64_t start = gan_trainer_step_count(t);
-    int64_t total = (int64_t)opt.epochs * spe;
-    if (opt.max_steps > 0 && opt.max_steps < total) total = opt.max_steps;
-    int64_t n_epochs = (total + spe - 1) / spe;
-    int64_t every = parse_every(every_spec, spe);
-    if (start >= total) {
+    int rc = 2;
+    int64_t at = gan_trainer_step_count(t), total = gan_trainer_planned_steps(t);
+    train_ui ui = {.quiet = quiet, .resume = resume != NULL, .out = out, .ckpt = ckpt,
+                   .data = data};
+    if (at >= total) {
         cli_error("%s: the run is already at step %lld of %lld; pass a larger --epochs or "
-                  "--steps to train further", ckpt, (long long)start, (long long)total);
-        rc = 2;
+                  "--steps to train further", ckpt, (long long)at, (long long)total);
         goto done;
     }
-    snprintf(path, sizeof path, "%s/samples", out);
-    if (!run_make_dirs(out) || !run_make_dirs(path)) goto done;
-    if (resume && !run_truncate_log(log_path, start)) goto done;
-    if (!train_eval_begin(&eval_cfg, t, data_path, out, resume, quiet, &eval_hook)) /* [eval hook] */
+    rc = 1;
+    if (!train_eval_begin(&eval_cfg, t, data_path, out, resume, quiet, &ui.eval)) /* [eval hook] */
         goto done;
-    log = fopen(log_path, resume ? "a" : "w");
-    if (!log) {
-        cli_error("%s: cannot write: %s", log_path, strerror(errno));
-        goto done;
-    }
-    if (!quiet)
-        fprintf(stderr, "gan train: model %s, %lld images from %s, batch %d, %lld steps/epoch, "
-                "%lld epochs, seed %llu, loss %s, on %s -> %s\n",
-                gan_trainer_model_name(t), (long long)gan_dataset_count(data),
-                gan_dataset_path(data), opt.batch_size, (long long)spe, (long long)n_epochs,
-                (unsigned long long)opt.seed, gan_loss_name(opt.loss),
-                dev == GAN_DEVICE_CUDA ? (opt.allow_tf32 ? "cuda (tf32)" : "cuda") : "cpu", out);
-    if (resume && !quiet)
-        fprintf(stderr, "gan train: resumed from %s at step %lld (epoch %lld)\n", ckpt,
-                (long long)start, (long long)(start / spe));
-
-    if (!resume) {
-        snprintf(path, sizeof path, "%s/samples/epoch_000.png", out);
-        if ((s = gan_trainer_write_samples_png(t, sample_rows, path)) != GAN_OK) {
-            cli_fail(s);
-            goto done;
-        }
-    }
-
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
-    progress prog;
-    int step_images = opt.batch_size * opt.d_steps; /* real images per step */
-    progress_begin(&prog, n_epochs, spe, total, step_images, quiet);
-    prog.last_step = start;
-    interval iv = {.start = prog.start};
-    gan_step_stats st = {.step = start};
-    int64_t saved_at = start;
-    while (st.step < total && !stop_requested) {
-        if ((s = gan_trainer_step(t, &st)) != GAN_OK) goto failed;
-        iv.steps++;
-        progress_step(&prog, &st);
-        bool epoch_end = st.step % spe == 0 || st.step == total;
-        if (st.step % log_every == 0 || epoch_end) {
-            /* the means since the last line (on a GPU: the losses come back here) */
-            gan_step_stats mean;
-            if ((s = gan_trainer_take_stats(t, &mean)) != GAN_OK) goto failed;
-            double now = progress_now();
-            double ips = (double)iv.steps * step_images / (now - iv.start);
-            fprintf(log,
-                    "{\"step\": %lld, \"epoch\": %lld, \"loss_d\": %.6f, \"loss_g\": %.6f, "
-                    "\"d_real\": %.6f, \"d_fake\": %.6f, \"images_per_s\": %.1f, "
-                    "\"seconds\": %.3f}\n",
-                    (long long)mean.step, (long long)mean.epoch, mean.loss_d, mean.loss_g,
-                    mean.d_real, mean.d_fake, ips, now - prog.start);
-            fflush(log);
-            progress_line(&prog, &mean, ips);
-            iv = (interval){.start = now};
-            if (epoch_end && !train_eval_epoch(eval_hook, t, st.epoch + 1, &mean, log)) { /* [eval hook] */
-                progress_end(&prog);
-                goto done;
-            }
-            st = mean;
-        }
-        if (epoch_end) {
-            snprintf(path, sizeof path, "%s/samples/epoch_%03lld.png", out,
-                     (long long)st.epoch + 1);
-            if ((s = gan_trainer_write_samples_png(t, sample_rows, path)) != GAN_OK ||
-                (s = gan_trainer_write_samples_png(t, sample_rows, latest)) != GAN_OK)
-                goto failed;
-            progress_epoch(&prog, st.epoch, &st, path);
-        }
-        if (every > 0 && st.step % every == 0 && st.step < total) {
-            if ((s = gan_trainer_save_checkpoint(t, ckpt)) != GAN_OK) goto failed;
-            saved_at = st.step;
-        }
-    }
-    progress_end(&prog);
-    if ((s = gan_trainer_save_checkpoint(t, ckpt)) != GAN_OK) {
-        cli_fail(s);
-        fprintf(stderr, "gan train: the previous checkpoint (step %lld) is intact in %s\n",
-                (long long)saved_at, ckpt);
-        goto done;
-    }
-    if (stop_requested) {
-        fprintf(stderr, "gan train: stopped by signal at step %lld; checkpoint saved to %s\n"
-                "gan train: resume with: gan train --resume %s\n", (long long)st.step, ckpt, out);
-        rc = 130;
-        goto done;
-    }
-    if (!quiet)
-        fprintf(stderr, "gan train: done: step %lld in %.1f s; samples in %s, checkpoint in %s\n",
-                (long long)st.step, progress_now() - prog.start, latest, ckpt);
-    rc = 0;
-    goto done;
-failed: /* a step, a sample grid or a checkpoint failed mid-run */
-    progress_end(&prog);
-    cli_fail(s);
-    fprintf(stderr, "gan train: the last checkpoint (step %lld) is intact in %s\n",
-            (long long)saved_at, ckpt);
+    ro.out = out;
+    ro.resume = resume != NULL;
+    ro.stop = &stop_requested;
+    ro.user = &ui;
+    ro.on_start = on_start, ro.on_step = on_step, ro.on_log = on_log, ro.on_epoch = on_epoch;
+    ro.evaluate = evaluate; /* [eval hook] */
+    gan_run_result res;
+    s = gan_train_run(t, &ro, &res);
+    progress_end(&ui.prog);
+    rc = report(s, &res, &ui, latest);
 done:
-    if (log && fclose(log) != 0 && rc == 0) {
-        cli_error("%s: write failed", log_path);
-        rc = 1;
-    }
-    train_eval_free(eval_hook); /* [eval hook] */
+    train_eval_free(ui.eval); /* [eval hook] */
     gan_trainer_free(t);
     gan_dataset_free(data);
     return rc;

@@ -57,18 +57,22 @@ static double read_best(const char *path) {
     return isfinite(fid) ? fid : INFINITY;
 }
 
-bool train_eval_begin(const train_eval_config *cfg, gan_trainer *t, const char *data_path,
-                      const char *out, bool resume, bool quiet, train_eval **ptr) {
-    *ptr = NULL;
-    if (cfg->every == 0) return true;
+bool train_eval_check(const train_eval_config *cfg) {
     if (cfg->every < 0) {
         cli_error("--eval-every: %d must not be negative", cfg->every);
         return false;
     }
-    if (cfg->n < GAN_EVAL_MIN_SAMPLES || cfg->n > 100000) {
+    if (cfg->every && (cfg->n < GAN_EVAL_MIN_SAMPLES || cfg->n > 100000)) {
         cli_error("--eval-n: %d is out of range [%d, 100000]", cfg->n, GAN_EVAL_MIN_SAMPLES);
         return false;
     }
+    return true;
+}
+
+bool train_eval_begin(const train_eval_config *cfg, gan_trainer *t, const char *data_path,
+                      const char *out, bool resume, bool quiet, train_eval **ptr) {
+    *ptr = NULL;
+    if (cfg->every == 0) return true;
     if (!run_is_dir(data_path)) {
         cli_error("--eval-every: %s is a file; evaluation needs the dataset folder (labeled "
                   "train-* and t10k-* IDX files)", data_path);
@@ -131,7 +135,7 @@ static bool save_best(train_eval *te, gan_trainer *t, int64_t epoch, int64_t ste
 }
 
 bool train_eval_epoch(train_eval *te, gan_trainer *t, int64_t epoch, const gan_step_stats *mean,
-                      FILE *log) {
+                      char *line, size_t cap) {
     if (!te || epoch % te->cfg.every != 0) return true;
     double t0 = progress_now();
     int n = te->cfg.n;
@@ -155,11 +159,11 @@ bool train_eval_epoch(train_eval *te, gan_trainer *t, int64_t epoch, const gan_s
     }
     double fid = sc.fid.distance, secs = progress_now() - t0;
     bool best = fid < te->best_fid;
-    fprintf(log, "{\"step\": %lld, \"epoch\": %lld, \"loss_d\": %.6f, \"loss_g\": %.6f, "
-            "\"eval_fid\": %.6f, \"eval_coverage\": %.6f, \"eval_n\": %d, \"eval_seconds\": %.3f, "
-            "\"eval_best\": %s}\n", (long long)mean->step, (long long)epoch, mean->loss_d,
-            mean->loss_g, fid, sc.prdc.coverage, n, secs, best ? "true" : "false");
-    fflush(log);
+    snprintf(line, cap, "{\"step\": %lld, \"epoch\": %lld, \"loss_d\": %.6f, \"loss_g\": %.6f, "
+             "\"eval_fid\": %.6f, \"eval_coverage\": %.6f, \"eval_n\": %d, "
+             "\"eval_seconds\": %.3f, \"eval_best\": %s}", (long long)mean->step,
+             (long long)epoch, mean->loss_d, mean->loss_g, fid, sc.prdc.coverage, n, secs,
+             best ? "true" : "false");
     if (!te->quiet)
         fprintf(stderr, "gan train: eval after epoch %lld: FID %.3f, coverage %.4f (%d images, "
                 "%.1f s)%s\n", (long long)epoch, fid, sc.prdc.coverage, n, secs,

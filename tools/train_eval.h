@@ -8,9 +8,9 @@
  *
  * The hook API is small so that cmd_train.c needs only a few marked lines:
  *   TRAIN_EVAL_OPTIONS(cfg) in its option table, train_eval_begin once the
- *   trainer exists, train_eval_epoch after each epoch's log line, and
- *   train_eval_free at the end. With --eval-every 0 (the default) all are
- *   no-ops.
+ *   trainer exists, train_eval_epoch as the run loop's `evaluate` callback
+ *   (gan_run_options), and train_eval_free at the end. With --eval-every 0
+ *   (the default) all are no-ops.
  */
 #ifndef GAN_TRAIN_EVAL_H
 #define GAN_TRAIN_EVAL_H
@@ -39,6 +39,9 @@ typedef struct train_eval_config {
 
 typedef struct train_eval train_eval;
 
+/* The flags' ranges (a usage error: prints it and returns false). */
+bool train_eval_check(const train_eval_config *cfg);
+
 /* Prepare evaluations for a run in folder `out` on dataset `data_path` (a
  * dataset folder); *te = NULL when cfg->every == 0. On --resume, the best
  * FID so far is read from OUT/best.json. Prints an error and returns false
@@ -48,11 +51,12 @@ bool train_eval_begin(const train_eval_config *cfg, gan_trainer *t, const char *
 
 /* After epoch `epoch` (1-based) ends at step `step`: when it is a multiple
  * of cfg->every, evaluate, log {"step", "epoch", "loss_d", "loss_g",
- * "eval_fid", "eval_coverage", "eval_n", "eval_seconds", "eval_best"} to
- * `log`, and save OUT/best.safetensors when the FID is the lowest yet.
- * `mean` holds the losses logged for the step. No-op when te is NULL. */
+ * "eval_fid", "eval_coverage", "eval_n", "eval_seconds", "eval_best"} into
+ * line[cap] (a log line, without newline), and save OUT/best.safetensors
+ * when the FID is the lowest yet. `mean` holds the losses logged for the
+ * step. No-op when te is NULL. Prints the error and returns false on failure. */
 bool train_eval_epoch(train_eval *te, gan_trainer *t, int64_t epoch, const gan_step_stats *mean,
-                      FILE *log);
+                      char *line, size_t cap);
 
 void train_eval_free(train_eval *te);
 

@@ -96,28 +96,6 @@ void gan_eval_fingerprint_diff(const char *was, const char *now, char *why, size
     snprintf(why, cap, "the dataset files differ");
 }
 
-gan_status gan_eval_make_dirs(const char *path) {
-    char buf[PATH_MAX];
-    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
-        return gan_fail(GAN_ERR_INVALID_ARGUMENT, "%s: path too long", path);
-    for (char *p = buf + 1;; p++) {
-        if (*p == '/' || *p == 0) {
-            char c = *p;
-            *p = 0;
-            if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-                return gan_fail(GAN_ERR_IO, "%s: cannot create folder: %s", buf, strerror(errno));
-            *p = c;
-            if (!c) break;
-        }
-    }
-    struct stat st;
-    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
-        return gan_fail(GAN_ERR_IO, "%s: not a folder", path);
-    if (access(path, W_OK) != 0)
-        return gan_fail(GAN_ERR_IO, "%s: folder is not writable: %s", path, strerror(errno));
-    return GAN_OK;
-}
-
 static bool dir_usable(const char *path) {
     struct stat st;
     if (stat(path, &st) == 0) return S_ISDIR(st.st_mode) && access(path, W_OK) == 0;
@@ -131,7 +109,7 @@ gan_status gan_eval_cache_dir(const char *data_dir, const char *override, char *
     if (override && *override) {
         if (snprintf(out, cap, "%s", override) >= (int)cap)
             return gan_fail(GAN_ERR_INVALID_ARGUMENT, "%s: path too long", override);
-        return gan_eval_make_dirs(out);
+        return gan_make_dirs(out);
     }
     if (snprintf(out, cap, "%s/%s", data_dir, GAN_EVAL_CACHE_SUBDIR) >= (int)cap)
         return gan_fail(GAN_ERR_INVALID_ARGUMENT, "%s: path too long", data_dir);
@@ -154,8 +132,8 @@ gan_status gan_eval_cache_dir(const char *data_dir, const char *override, char *
         k = snprintf(out, cap, "%s/.cache/gan.c/%016llx", home, (unsigned long long)h);
     else
         return gan_fail(GAN_ERR_IO, "%s is not writable and neither $XDG_CACHE_HOME nor $HOME "
-                        "is set; pass --cache DIR", data_dir);
+                        "is set; name a cache folder", data_dir);
     if (k < 0 || (size_t)k >= cap) return gan_fail(GAN_ERR_INVALID_ARGUMENT, "cache path too long");
     if (used_fallback) *used_fallback = true;
-    return gan_eval_make_dirs(out);
+    return gan_make_dirs(out);
 }

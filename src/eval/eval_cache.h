@@ -43,7 +43,5 @@ void gan_eval_fingerprint_diff(const char *was, const char *now, char *why, size
 gan_status gan_eval_cache_dir(const char *data_dir, const char *override, char *out, size_t cap,
                               bool *used_fallback);
 
-/* mkdir -p `path` (mode 0755). */
-gan_status gan_eval_make_dirs(const char *path);
 
 #endif /* GAN_EVAL_CACHE_H */

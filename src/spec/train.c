@@ -1,45 +1,39 @@
 /*
- * train.c - the keys of a spec's `train` section: each names a field of
+ * train.c - the keys of a spec's `train` section: the rows of the training
+ * options table (options.h) marked for the spec, each writing its field of
  * gan_train_options, with the range that gan_trainer_create accepts.
  *
- * To add an option: add its field to gan_train_options, then one row here
- * (a CHOICE key writes the index of the word into an int field, e.g.
- * {"loss", SPEC_CHOICE, ..., loss_names} -> opt->loss), then document it in
- * docs/model-spec.md. The key is the `gan train` flag without "--" and with
- * '_' for '-' (batch_size <-> --batch-size), and a flag given on the command
- * line wins over the spec.
+ * The key is the field's name (batch_size); a `gan train` flag given on the
+ * command line wins over the spec.
  */
+#include "options.h"
 #include "spec/syntax.h"
 
 #include <stddef.h>
 #include <string.h>
 
-#define OPT(field) offsetof(gan_train_options, field)
+#define SPEC_KIND_INT SPEC_INT
+#define SPEC_KIND_INT64 SPEC_INT
+#define SPEC_KIND_FLOAT SPEC_NUMBER
+#define SPEC_KIND_UINT64 SPEC_U64
+#define SPEC_KIND_LOSS SPEC_CHOICE
+#define SPEC_CHOICES_INT NULL
+#define SPEC_CHOICES_INT64 NULL
+#define SPEC_CHOICES_FLOAT NULL
+#define SPEC_CHOICES_UINT64 NULL
+#define SPEC_CHOICES_LOSS gan_loss_names
 
-/* the names of gan_loss, in its order (gan_loss_name) */
-static const char *const loss_names[] = {"non-saturating", "minimax", "least-squares", "hinge",
-                                         "wasserstein", NULL};
+/* a row with spec 1 becomes a key; the others expand to nothing */
+#define SPEC_ROW_0(field, type, lo, hi, lo_open, hi_open)
+#define SPEC_ROW_1(field, type, lo, hi, lo_open, hi_open)                                          \
+    {{#field, SPEC_KIND_##type, NULL, false, lo, hi, lo_open, hi_open, SPEC_CHOICES_##type},      \
+     offsetof(gan_train_options, field)},
+#define KEY(field, flag, type, def, lo, hi, lo_open, hi_open, zero_unset, spec, where, arg, help) \
+    SPEC_ROW_##spec(field, type, lo, hi, lo_open, hi_open)
 
-static const spec_train_key keys[] = {
-    {{"batch_size", SPEC_INT, NULL, false, 1, 65536, false, false, NULL}, OPT(batch_size)},
-    {{"lr", SPEC_NUMBER, NULL, false, 0, 1, true, true, NULL}, OPT(lr)},
-    {{"beta1", SPEC_NUMBER, NULL, false, 0, 1, false, true, NULL}, OPT(beta1)},
-    {{"beta2", SPEC_NUMBER, NULL, false, 0, 1, false, true, NULL}, OPT(beta2)},
-    {{"adam_eps", SPEC_NUMBER, NULL, false, 0, 1, true, true, NULL}, OPT(adam_eps)},
-    {{"seed", SPEC_U64, NULL, false, 0, 0, false, false, NULL}, OPT(seed)},
-    {{"epochs", SPEC_INT, NULL, false, 1, 2147483647.0, false, false, NULL}, OPT(epochs)},
-    {{"loss", SPEC_CHOICE, NULL, false, 0, 0, false, false, loss_names}, OPT(loss)},
-    {{"clip", SPEC_NUMBER, NULL, false, 0, 100, true, false, NULL}, OPT(clip)},
-    {{"lr_g", SPEC_NUMBER, NULL, false, 0, 1, true, true, NULL}, OPT(lr_g)},
-    {{"lr_d", SPEC_NUMBER, NULL, false, 0, 1, true, true, NULL}, OPT(lr_d)},
-    {{"d_steps", SPEC_INT, NULL, false, 1, 100, false, false, NULL}, OPT(d_steps)},
-    {{"label_smoothing", SPEC_NUMBER, NULL, false, 0, 0.5, false, true, NULL},
-     OPT(label_smoothing)},
-    {{"ema", SPEC_NUMBER, NULL, false, 0, 1, false, true, NULL}, OPT(ema)},
-};
+static const spec_train_key keys[] = {GAN_TRAIN_OPTIONS(KEY)};
 
 _Static_assert(sizeof keys / sizeof keys[0] <= GAN_SPEC_MAX_TRAIN, "raise GAN_SPEC_MAX_TRAIN");
-_Static_assert(sizeof(gan_loss) == sizeof(int), "the loss key writes an int");
 
 const spec_train_key *spec_train_keys(int *n) {
     *n = (int)(sizeof keys / sizeof keys[0]);

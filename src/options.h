@@ -1,0 +1,75 @@
+/*
+ * options.h - the table of training options as one X-macro list, expanded
+ * into the public table (options.c: defaults, checks, formatting), the
+ * spec's `train` keys (spec/train.c) and, through the public table,
+ * checkpoint metadata (checkpoint.c) and `gan train`'s flags (tools/).
+ *
+ * X(field, flag, type, default, lo, hi, lo_open, hi_open, zero_unset, spec,
+ *   where, arg, help):
+ *   field    the member of gan_train_options; also the spec key and the
+ *            checkpoint key "options.<field>"
+ *   type     INT, INT64, UINT64, FLOAT, LOSS, DEVICE or BOOL (gan_option_type)
+ *   lo..hi   the accepted range (the type's maximum: no upper limit)
+ *   spec     1: a key of the spec's `train` section
+ *   where    GAN_OPTION_SAVED / _KEPT / _LATER (gan.h), 0 for machine options
+ *
+ * To add an option: a field in gan_train_options, one row here, its use in
+ * the trainer, a line in docs/model-spec.md when spec is 1.
+ */
+#ifndef GAN_OPTIONS_H
+#define GAN_OPTIONS_H
+
+#include "internal.h"
+
+#define GAN_OPT_KEPT (GAN_OPTION_SAVED | GAN_OPTION_KEPT)
+#define GAN_OPT_LATER (GAN_OPTION_SAVED | GAN_OPTION_KEPT | GAN_OPTION_LATER)
+#define GAN_INT_MAX 2147483647.0
+#define GAN_INT64_MAX 9223372036854775807.0
+
+#define GAN_TRAIN_OPTIONS(X)                                                                       \
+    X(batch_size, "batch-size", INT, 64, 1, 65536, 0, 0, 0, 1, GAN_OPT_KEPT, "N",                \
+      "images per step (default 64)")                                                            \
+    X(lr, "lr", FLOAT, 2e-4, 0, 1, 1, 1, 0, 1, GAN_OPT_KEPT, "X",                                 \
+      "Adam learning rate (default 2e-4)")                                                       \
+    X(beta1, "beta1", FLOAT, 0.5, 0, 1, 0, 1, 0, 1, GAN_OPT_KEPT, "X",                            \
+      "Adam beta1 (default 0.5)")                                                                \
+    X(beta2, "beta2", FLOAT, 0.999, 0, 1, 0, 1, 0, 1, GAN_OPT_KEPT, "X",                          \
+      "Adam beta2 (default 0.999)")                                                              \
+    X(adam_eps, "adam-eps", FLOAT, 1e-7, 0, 1, 1, 1, 0, 1, GAN_OPT_KEPT, "X",                     \
+      "Adam epsilon (default 1e-7)")                                                             \
+    X(seed, "seed", UINT64, 1, 0, 0, 0, 0, 0, 1, GAN_OPT_KEPT, "N",                               \
+      "random seed: weights, noise, data order (default 1)")                                     \
+    X(epochs, "epochs", INT, 10, 1, GAN_INT_MAX, 0, 0, 0, 1, GAN_OPTION_SAVED, "N",               \
+      "passes over the data (default 10)")                                                       \
+    X(max_steps, "steps", INT64, 0, 0, GAN_INT64_MAX, 0, 0, 0, 0, GAN_OPTION_SAVED, "N",          \
+      "stop after N steps in total (default: no limit)")                                         \
+    X(loss, "loss", LOSS, GAN_LOSS_NONSATURATING, 0, 0, 0, 0, 0, 1, GAN_OPT_LATER, "NAME",        \
+      "non-saturating (default), minimax, least-squares, hinge or wasserstein")                  \
+    X(clip, "clip", FLOAT, 0.01, 0, 100, 1, 0, 0, 1, GAN_OPT_LATER, "C",                          \
+      "--loss wasserstein: clip D's weights to [-C, C] after each D step (default 0.01)")        \
+    X(lr_g, "lr-g", FLOAT, 0, 0, 1, 1, 1, 1, 1, GAN_OPT_LATER, "X",                               \
+      "learning rate of the generator (default: --lr)")                                          \
+    X(lr_d, "lr-d", FLOAT, 0, 0, 1, 1, 1, 1, 1, GAN_OPT_LATER, "X",                               \
+      "learning rate of the discriminator (default: --lr)")                                      \
+    X(d_steps, "d-steps", INT, 1, 1, 100, 0, 0, 0, 1, GAN_OPT_LATER, "K",                         \
+      "discriminator steps per generator step, each on its own real batch (default 1)")          \
+    X(label_smoothing, "label-smoothing", FLOAT, 0, 0, 0.5, 0, 1, 0, 1, GAN_OPT_LATER, "X",       \
+      "one-sided: D's target for real images is 1 - X (cross-entropy losses; default 0)")        \
+    X(ema, "ema", FLOAT, 0, 0, 1, 0, 1, 0, 1, GAN_OPT_LATER, "DECAY",                             \
+      "keep a moving average of G's weights (e.g. 0.999), used for samples, sample, "            \
+      "interpolate, export (default: none)")                                                     \
+    X(threads, "threads", INT, 0, 0, 1024, 0, 0, 0, 0, 0, "N",                                    \
+      "CPU threads (default 0 = all cores)")                                                     \
+    X(device, "device", DEVICE, GAN_DEVICE_CPU, 0, 0, 0, 0, 0, 0, 0, "D",                         \
+      "cpu (default) or cuda (the first NVIDIA GPU)")                                            \
+    X(allow_tf32, "tf32", BOOL, 0, 0, 1, 0, 0, 0, 0, 0, NULL,                                     \
+      "with --device cuda: let matrix products use TF32 tensor cores (faster, 10-bit mantissa "  \
+      "inputs)")
+
+/* The names of gan_loss in its order, NULL-terminated (loss.c). */
+extern const char *const gan_loss_names[];
+
+/* lr_g and lr_d of 0 become lr (what a trainer runs with and saves). */
+void gan_train_options_resolve(gan_train_options *opt);
+
+#endif

@@ -1,0 +1,223 @@
+/*
+ * run.c - the run loop (gan_train_run, gan.h): a trainer trained to its
+ * planned step in a run folder, with log lines, sample grids, checkpoints,
+ * evaluations and stop requests; what `gan train` does, for any C program.
+ *
+ * The folder's state stays resumable at every moment: the checkpoint is
+ * written atomically (the previous one stays until the new one is whole),
+ * the log is cut back to the checkpoint's step when a run resumes, and a
+ * fresh run that fails before its first checkpoint removes the log it began.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "internal.h"
+#include "io/atomic_file.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define RUN_PATH_MAX 1200
+
+void gan_run_options_default(gan_run_options *ro) {
+    *ro = (gan_run_options){.checkpoint_every = -1, .log_every = 100, .sample_rows = 8};
+}
+
+int64_t gan_trainer_planned_steps(const gan_trainer *t) {
+    gan_train_options o;
+    gan_trainer_options(t, &o);
+    int64_t total = (int64_t)o.epochs * gan_trainer_steps_per_epoch(t);
+    if (o.max_steps > 0 && o.max_steps < total) total = o.max_steps;
+    return total;
+}
+
+gan_status gan_make_dirs(const char *path) {
+    char buf[4096];
+    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
+        return gan_fail(GAN_ERR_IO, "%s: path too long", path);
+    for (char *p = buf + 1;; p++) {
+        if (*p != '/' && *p != 0) continue;
+        char c = *p;
+        *p = 0;
+        if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+            return gan_fail(GAN_ERR_IO, "%s: cannot create folder: %s", buf, strerror(errno));
+        *p = c;
+        if (!c) break;
+    }
+    struct stat sb;
+    if (stat(path, &sb) != 0 || !S_ISDIR(sb.st_mode))
+        return gan_fail(GAN_ERR_IO, "%s: not a folder", path);
+    if (access(path, W_OK) != 0)
+        return gan_fail(GAN_ERR_IO, "%s: folder is not writable: %s", path, strerror(errno));
+    return GAN_OK;
+}
+
+static double now_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Keep only the lines of a log whose "step" is at most `step` (those up to
+ * the checkpoint a run resumes from), rewriting it atomically. A missing
+ * log is fine. */
+static gan_status truncate_log(const char *path, int64_t step) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return GAN_OK;
+    char *kept = NULL;
+    size_t len = 0, cap = 0;
+    char line[4096];
+    gan_status s = GAN_OK;
+    while (s == GAN_OK && fgets(line, sizeof line, f)) {
+        const char *p = strstr(line, "\"step\": ");
+        long long at = p ? strtoll(p + 8, NULL, 10) : -1;
+        if (at < 0 || at > step) continue;
+        size_t n = strlen(line);
+        if (len + n + 1 > cap) {
+            cap = (len + n + 1) * 2;
+            char *grown = realloc(kept, cap);
+            if (!grown) s = gan_fail(GAN_ERR_OUT_OF_MEMORY, "%s: out of memory", path);
+            else kept = grown;
+        }
+        if (s == GAN_OK) memcpy(kept + len, line, n), len += n;
+    }
+    fclose(f);
+    if (s == GAN_OK) s = gan_atomic_write_file(path, kept ? kept : "", len);
+    free(kept);
+    return s;
+}
+
+/* The state of one gan_train_run. */
+typedef struct run {
+    gan_trainer *t;
+    const gan_run_options *ro;
+    gan_run_result res;
+    gan_run_plan plan;
+    FILE *log;
+    char ckpt[RUN_PATH_MAX], log_path[RUN_PATH_MAX], latest[RUN_PATH_MAX];
+    char path[RUN_PATH_MAX];
+    double start;            /* when the loop began */
+    int64_t iv_steps;        /* steps since the last log line, */
+    double iv_start;         /* and when that line was written */
+} run;
+
+static gan_status write_grid(run *r, int64_t epoch) {
+    snprintf(r->path, sizeof r->path, "%s/samples/epoch_%03lld.png", r->ro->out, (long long)epoch);
+    return gan_trainer_write_samples_png(r->t, r->ro->sample_rows, r->path);
+}
+
+static gan_status save(run *r) {
+    GAN_TRY(gan_trainer_save_checkpoint(r->t, r->ckpt));
+    r->res.saved_step = gan_trainer_step_count(r->t);
+    return GAN_OK;
+}
+
+static bool stop_requested(const run *r) {
+    return r->ro->stop && *r->ro->stop;
+}
+
+/* The folder, the log and (fresh runs) the first grid. */
+static gan_status begin(run *r) {
+    const gan_run_options *ro = r->ro;
+    snprintf(r->ckpt, sizeof r->ckpt, "%s/%s", ro->out, GAN_RUN_CHECKPOINT);
+    snprintf(r->log_path, sizeof r->log_path, "%s/%s", ro->out, GAN_RUN_LOG);
+    snprintf(r->latest, sizeof r->latest, "%s/%s", ro->out, GAN_RUN_SAMPLES);
+    int64_t start = gan_trainer_step_count(r->t);
+    r->res.step = start;
+    r->res.saved_step = ro->resume ? start : -1;
+    if (ro->log_every < 1)
+        return gan_fail(GAN_ERR_INVALID_ARGUMENT, "log interval %d: must be at least 1",
+                        ro->log_every);
+    if (ro->sample_rows < 1 || ro->sample_rows > 16)
+        return gan_fail(GAN_ERR_INVALID_ARGUMENT, "sample grid rows %d: out of range [1, 16]",
+                        ro->sample_rows);
+    gan_train_options o;
+    gan_trainer_options(r->t, &o);
+    int64_t spe = gan_trainer_steps_per_epoch(r->t), total = gan_trainer_planned_steps(r->t);
+    r->plan = (gan_run_plan){start, total, spe, (total + spe - 1) / spe,
+                             o.batch_size * o.d_steps};
+    if (start >= total)
+        return gan_fail(GAN_ERR_INVALID_ARGUMENT, "%s: the run is already at step %lld of %lld",
+                        r->ckpt, (long long)start, (long long)total);
+    snprintf(r->path, sizeof r->path, "%s/samples", ro->out);
+    GAN_TRY(gan_make_dirs(ro->out));
+    GAN_TRY(gan_make_dirs(r->path));
+    if (ro->resume) GAN_TRY(truncate_log(r->log_path, start));
+    r->log = fopen(r->log_path, ro->resume ? "a" : "w");
+    if (!r->log) return gan_fail(GAN_ERR_IO, "%s: cannot write: %s", r->log_path, strerror(errno));
+    if (!ro->resume) GAN_TRY(write_grid(r, 0));
+    return GAN_OK;
+}
+
+/* A log line of the means since the previous one (on a GPU the losses come
+ * back here), then the evaluation at an epoch's end. */
+static gan_status log_line(run *r, bool epoch_end, gan_step_stats *st) {
+    const gan_run_options *ro = r->ro;
+    gan_step_stats mean;
+    GAN_TRY(gan_trainer_take_stats(r->t, &mean));
+    double now = now_seconds();
+    double ips = (double)r->iv_steps * r->plan.images_per_step / (now - r->iv_start);
+    fprintf(r->log,
+            "{\"step\": %lld, \"epoch\": %lld, \"loss_d\": %.6f, \"loss_g\": %.6f, "
+            "\"d_real\": %.6f, \"d_fake\": %.6f, \"images_per_s\": %.1f, \"seconds\": %.3f}\n",
+            (long long)mean.step, (long long)mean.epoch, mean.loss_d, mean.loss_g, mean.d_real,
+            mean.d_fake, ips, now - r->start);
+    fflush(r->log);
+    if (ro->on_log) ro->on_log(ro->user, &mean, ips);
+    r->iv_steps = 0;
+    r->iv_start = now;
+    if (epoch_end && ro->evaluate) {
+        char line[1024] = "";
+        GAN_TRY(ro->evaluate(ro->user, r->t, st->epoch + 1, &mean, line, sizeof line));
+        if (*line) {
+            fprintf(r->log, "%s\n", line);
+            fflush(r->log);
+        }
+    }
+    *st = mean;
+    return GAN_OK;
+}
+
+static gan_status loop(run *r) {
+    const gan_run_options *ro = r->ro;
+    int64_t spe = r->plan.steps_per_epoch, total = r->plan.total_steps;
+    int64_t every = ro->checkpoint_every < 0 ? -ro->checkpoint_every * spe : ro->checkpoint_every;
+    gan_step_stats st = {.step = r->plan.start_step};
+    while (st.step < total && !stop_requested(r)) {
+        GAN_TRY(gan_trainer_step(r->t, &st));
+        r->res.step = st.step;
+        r->iv_steps++;
+        if (ro->on_step) ro->on_step(ro->user, &st);
+        bool epoch_end = st.step % spe == 0 || st.step == total;
+        if (st.step % ro->log_every == 0 || epoch_end) GAN_TRY(log_line(r, epoch_end, &st));
+        if (epoch_end) {
+            GAN_TRY(write_grid(r, st.epoch + 1));
+            GAN_TRY(gan_trainer_write_samples_png(r->t, ro->sample_rows, r->latest));
+            if (ro->on_epoch) ro->on_epoch(ro->user, st.epoch, &st, r->path);
+        }
+        if (every > 0 && st.step % every == 0 && st.step < total) GAN_TRY(save(r));
+    }
+    return save(r);
+}
+
+gan_status gan_train_run(gan_trainer *t, const gan_run_options *ro, gan_run_result *result) {
+    run r = {.t = t, .ro = ro};
+    gan_status s = ro->out ? begin(&r)
+                           : gan_fail(GAN_ERR_INVALID_ARGUMENT, "no run folder given");
+    if (s == GAN_OK) {
+        if (ro->on_start) ro->on_start(ro->user, t, &r.plan);
+        r.start = r.iv_start = now_seconds();
+        s = loop(&r);
+        r.res.seconds = now_seconds() - r.start;
+    }
+    r.res.stopped = stop_requested(&r);
+    if (r.log && fclose(r.log) != 0 && s == GAN_OK)
+        s = gan_fail(GAN_ERR_IO, "%s: write failed", r.log_path);
+    /* a fresh run with no checkpoint leaves no log: the folder holds no run */
+    if (r.log && s != GAN_OK && r.res.saved_step < 0) remove(r.log_path);
+    if (result) *result = r.res;
+    return s;
+}
