@@ -6,6 +6,7 @@
 #include "checkpoint.h"
 #include "cli.h"
 #include "progress.h"
+#include "report.h" /* [report hook] */
 #include "run_folder.h"
 #include "train_eval.h" /* [eval hook] */
 
@@ -410,6 +411,7 @@ int cmd_train(int argc, char **argv) {
             if ((s = gan_trainer_save_checkpoint(t, ckpt)) != GAN_OK) goto failed;
             saved_at = st.step;
         }
+        if (epoch_end && st.step < total) report_after_epoch(out, &opt, quiet); /* [report hook] */
     }
     progress_end(&prog);
     if ((s = gan_trainer_save_checkpoint(t, ckpt)) != GAN_OK) {
@@ -418,6 +420,7 @@ int cmd_train(int argc, char **argv) {
                 (long long)saved_at, ckpt);
         goto done;
     }
+    report_after_epoch(out, &opt, quiet); /* [report hook] the final one */
     if (stop_requested) {
         fprintf(stderr, "gan train: stopped by signal at step %lld; checkpoint saved to %s\n"
                 "gan train: resume with: gan train --resume %s\n", (long long)st.step, ckpt, out);

@@ -37,4 +37,9 @@ gan_status report_write(const char *run_dir, const report_options *opt, report_r
  * epoch, last losses and sparkline curves, into out. */
 gan_status report_print_text(FILE *out, const char *run_dir, int width);
 
+/* gan train's hook, after each epoch (once the epoch's checkpoint, if any,
+ * is saved) and after the final checkpoint: report_write with the run's
+ * device; a failure is printed as a warning and training goes on. */
+void report_after_epoch(const char *run_dir, const gan_train_options *opt, bool quiet);
+
 #endif
