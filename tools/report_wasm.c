@@ -5,6 +5,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "report_wasm.h"
+#include "generator.h"
 #include "internal.h"
 
 #include <errno.h>
@@ -174,12 +175,48 @@ static int run_compiler(char *const argv[], const char *log_path) {
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
 
-/* The module of the last build, keyed by the code it was built from. */
+/* The module of the last build, keyed by the model spec and whether the
+ * weights are the moving average: the exported code depends on nothing else,
+ * so a later epoch of the same run reuses it without exporting again. */
 static struct {
-    char *code;
+    char *key;
     uint8_t *module;
     size_t len;
 } cache;
+
+static char *cache_key(const gan_generator *g) {
+    const char *spec = gan_spec_text(gan_generator_spec(g));
+    size_t n = strlen(spec) + 64;
+    char *k = malloc(n);
+    if (k) snprintf(k, n, "%s\n#ema %d classes %d", spec, g->ema ? 1 : 0,
+                    gan_generator_num_classes(g));
+    return k;
+}
+
+/* The generator's weights in the order gan export writes them (layer by
+ * layer, each layer's tensors in its own order). */
+static gan_status model_weights(const gan_generator *g, float **w, size_t *nw) {
+    const gan_model *m = &g->model;
+    size_t n = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        size_t at = 0;
+        for (int i = 0; i < m->n_layers; i++) {
+            gan_layer_tensor ts[8];
+            int k = m->layers[i].ops->tensors(&m->layers[i], ts, 8);
+            for (int j = 0; j < k; j++) {
+                if (pass) memcpy(*w + at, ts[j].data, ts[j].size * sizeof(float));
+                at += ts[j].size;
+            }
+        }
+        if (pass == 0) {
+            n = at;
+            *w = malloc((n ? n : 1) * sizeof **w);
+            if (!*w) return gan_fail(GAN_ERR_OUT_OF_MEMORY, "report: out of memory for the weights");
+        }
+    }
+    *nw = n;
+    return GAN_OK;
+}
 
 static void note_compile_error(char *note, size_t cap, const char *cc, const char *log_path) {
     char *log = NULL;
@@ -212,10 +249,27 @@ gan_status report_wasm_build(const gan_generator *g, report_wasm *out, char *not
     snprintf(wasm_path, sizeof wasm_path, "%s/live.wasm", dir);
     snprintf(log_path, sizeof log_path, "%s/cc.log", dir);
 
-    char *exported = NULL;
+    char *exported = NULL, *key = cache_key(g);
     size_t len;
     buf code = {0};
-    gan_status s = gan_generator_export_c(g, c_path, "gan");
+    gan_status s = GAN_OK;
+    if (!key) {
+        s = gan_fail(GAN_ERR_OUT_OF_MEMORY, "report: out of memory");
+        goto done;
+    }
+    if (cache.key && strcmp(cache.key, key) == 0) {
+        out->module = malloc(cache.len);
+        if (!out->module) {
+            s = gan_fail(GAN_ERR_OUT_OF_MEMORY, "report: out of memory");
+            goto done;
+        }
+        memcpy(out->module, cache.module, cache.len);
+        out->module_len = cache.len;
+        s = model_weights(g, &out->weights, &out->n_weights);
+        if (s != GAN_OK) report_wasm_free(out);
+        goto done;
+    }
+    s = gan_generator_export_c(g, c_path, "gan");
     if (s != GAN_OK) {
         snprintf(note, note_cap, "gan export cannot write this generator as C: %s",
                  gan_last_error());
@@ -237,15 +291,18 @@ gan_status report_wasm_build(const gan_generator *g, report_wasm *out, char *not
         s = gan_fail(GAN_ERR_OUT_OF_MEMORY, "report: out of memory for the generator's code");
         goto done;
     }
-    if (cache.code && strcmp(cache.code, code.p) == 0) {
-        out->module = malloc(cache.len);
-        if (!out->module) {
-            s = gan_fail(GAN_ERR_OUT_OF_MEMORY, "report: out of memory");
+    {
+        /* the cache hit path takes the weights from the model: same order? */
+        float *mw = NULL;
+        size_t mn = 0;
+        if ((s = model_weights(g, &mw, &mn)) != GAN_OK) goto done;
+        bool same = mn == out->n_weights && memcmp(mw, out->weights, mn * sizeof *mw) == 0;
+        free(mw);
+        if (!same) {
+            s = gan_fail(GAN_ERR_FORMAT, "report: the exported C's weights are not the model's "
+                         "tensors in order");
             goto done;
         }
-        memcpy(out->module, cache.module, cache.len);
-        out->module_len = cache.len;
-        goto done;
     }
     if ((s = write_file(src_path, code.p, code.len)) != GAN_OK) goto done;
 
@@ -278,10 +335,10 @@ gan_status report_wasm_build(const gan_generator *g, report_wasm *out, char *not
     out->module_len = mlen;
     uint8_t *keep = malloc(mlen);
     if (keep) {
-        free(cache.code), free(cache.module);
+        free(cache.key), free(cache.module);
         memcpy(keep, module, mlen);
-        cache.code = code.p, cache.module = keep, cache.len = mlen;
-        code.p = NULL;
+        cache.key = key, cache.module = keep, cache.len = mlen;
+        key = NULL;
     }
 done:
     if (!out->module) {
@@ -290,6 +347,7 @@ done:
     }
     free(exported);
     free(code.p);
+    free(key);
     unlink(c_path), unlink(src_path), unlink(wasm_path), unlink(log_path);
     rmdir(dir);
     return s;
