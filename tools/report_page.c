@@ -225,7 +225,7 @@ static void add_grids(text *t, const char *run_dir) {
         epochs[n++] = ep;
     }
     if (d) closedir(d);
-    qsort(epochs, (size_t)n, sizeof *epochs, cmp_int);
+    if (n) qsort(epochs, (size_t)n, sizeof *epochs, cmp_int);
     adds(t, "\"grids\": [");
     int shown = 0;
     for (int i = 0; i < n; i++) {

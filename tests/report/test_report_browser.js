@@ -13,7 +13,8 @@
  *   - runs the generator as WebAssembly: for the noise of `gan sample --seed S
  *     --save-noise`, the same latent vectors and pixels within 1e-5 of
  *     `gan sample --float`, for a conditional model per class too;
- *   - without a WebAssembly compiler, loads cleanly without the panel.
+ *   - without a WebAssembly compiler, loads cleanly without the panel;
+ *   - for a folder with nothing in it yet, loads cleanly too.
  * Exit 77 (skipped) only when Chromium is absent. GAN_CLI names the gan
  * binary; GAN_REPORT_SCREENSHOT=FILE.png also saves a screenshot of a page.
  */
@@ -204,6 +205,9 @@ async function main() {
   }
   fs.writeFileSync(path.join(big, 'log.jsonl'), lines.join('\n') + '\n');
   gan(['report', big, '--no-generator']);
+  const empty = path.join(tmp, 'empty');
+  fs.mkdirSync(empty);
+  gan(['report', empty]);
 
   const context = await playwright.chromium.launchPersistentContext(fs.mkdtempSync(path.join(tmp, 'profile-')), {
     executablePath: chromiumPath, headless: true, viewport: { width: 1250, height: 1000 },
@@ -237,6 +241,10 @@ async function main() {
     check(await r.page.$eval('#live-panel', p => p.hidden), 'no-compiler page shows the live panel');
     const note = await r.page.$eval('#live-note', n => n.textContent);
     check(/GAN_WASM_CC does not run/.test(note), 'no-compiler page note: ' + note);
+    await r.page.close();
+
+    r = await openPage(context, path.join(empty, 'report.html'));
+    check(/no lines yet/.test(await r.page.$eval('#curves-note', n => n.textContent)), 'empty run: no curves note');
     await r.page.close();
 
     r = await openPage(context, path.join(big, 'report.html'));
