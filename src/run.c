@@ -196,11 +196,14 @@ static gan_status loop(run *r) {
         if (epoch_end) {
             GAN_TRY(write_grid(r, st.epoch + 1));
             GAN_TRY(gan_trainer_write_samples_png(r->t, ro->sample_rows, r->latest));
-            if (ro->on_epoch) ro->on_epoch(ro->user, st.epoch, &st, r->path);
         }
-        if (every > 0 && st.step % every == 0 && st.step < total) GAN_TRY(save(r));
+        /* the checkpoint first, so on_epoch sees a complete run folder */
+        bool last = st.step >= total || stop_requested(r);
+        if (last || (every > 0 && st.step % every == 0)) GAN_TRY(save(r));
+        if (epoch_end && ro->on_epoch) ro->on_epoch(ro->user, st.epoch, &st, r->path);
     }
-    return save(r);
+    if (r->res.saved_step != gan_trainer_step_count(r->t)) return save(r);
+    return GAN_OK;
 }
 
 gan_status gan_train_run(gan_trainer *t, const gan_run_options *ro, gan_run_result *result) {

@@ -69,6 +69,7 @@ int cmd_sample(int argc, char **argv);
 int cmd_interpolate(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 int cmd_classifier(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 

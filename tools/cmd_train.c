@@ -12,6 +12,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
 #include "progress.h"
+#include "report.h" /* [report hook] */
 #include "run_folder.h"
 #include "train_eval.h" /* [eval hook] */
 #include "train_flags.h"
@@ -58,6 +59,7 @@ typedef struct train_ui {
     const char *out, *ckpt;
     const gan_dataset *data;
     train_eval *eval; /* [eval hook] */
+    gan_train_options opt; /* the run's options (the report names its device) */
 } train_ui;
 
 static void on_start(void *user, gan_trainer *t, const gan_run_plan *plan) {
@@ -76,6 +78,7 @@ static void on_start(void *user, gan_trainer *t, const gan_run_plan *plan) {
         fprintf(stderr, "gan train: resumed from %s at step %lld (epoch %lld)\n", ui->ckpt,
                 (long long)plan->start_step,
                 (long long)(plan->start_step / plan->steps_per_epoch));
+    ui->opt = o;
     progress_begin(&ui->prog, plan->epochs, plan->steps_per_epoch, plan->total_steps,
                    plan->images_per_step, ui->quiet);
     ui->prog.last_step = plan->start_step;
@@ -92,7 +95,9 @@ static void on_log(void *user, const gan_step_stats *mean, double images_per_s) 
 }
 
 static void on_epoch(void *user, int64_t epoch, const gan_step_stats *mean, const char *samples) {
-    progress_epoch(&((train_ui *)user)->prog, epoch, mean, samples);
+    train_ui *ui = user;
+    progress_epoch(&ui->prog, epoch, mean, samples);
+    report_after_epoch(ui->out, &ui->opt, ui->quiet); /* [report hook] */
 }
 
 static gan_status evaluate(void *user, gan_trainer *t, int64_t epoch, const gan_step_stats *mean,

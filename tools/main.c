@@ -15,6 +15,7 @@ static void usage(void) {
            "  interpolate  animate a walk through the latent space (GIF)\n"
            "  inspect    show what a checkpoint holds\n"
            "  export     write a generator as a standalone C file\n"
+           "  report     write a run's training report page (or --text: a summary)\n"
            "  eval       measure generated images: FID, KID, precision/recall, IS, ...\n"
            "  classifier train the feature network that eval uses\n"
            "  data       prepare and inspect datasets (convert, info)\n\n"
@@ -38,9 +39,10 @@ int main(int argc, char **argv) {
     if (strcmp(argv[1], "interpolate") == 0) return cmd_interpolate(argc, argv);
     if (strcmp(argv[1], "inspect") == 0) return cmd_inspect(argc, argv);
     if (strcmp(argv[1], "export") == 0) return cmd_export(argc, argv);
+    if (strcmp(argv[1], "report") == 0) return cmd_report(argc, argv);
     if (strcmp(argv[1], "eval") == 0) return cmd_eval(argc, argv);
     if (strcmp(argv[1], "classifier") == 0) return cmd_classifier(argc, argv);
     cli_error("unknown command '%s' (commands: train, sample, interpolate, inspect, export, "
-              "eval, classifier, data; see 'gan --help')", argv[1]);
+              "report, eval, classifier, data; see 'gan --help')", argv[1]);
     return 2;
 }

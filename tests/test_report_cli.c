@@ -1,0 +1,163 @@
+/*
+ * test_report_cli.c - `gan report` and the report that `gan train` keeps,
+ * run as a user would (the page itself is driven in Chromium by
+ * tests/report/test_report_browser.js):
+ *   gan train writes RUN/report.html, atomically, holding every log line
+ *     and every epoch's grid;
+ *   gan report --text: the last losses of the log and one sparkline each;
+ *   without a WebAssembly compiler the page is written without the live
+ *     generator and gan report says why;
+ *   100,000 log lines are drawn as at most a few thousand, keeping each
+ *     curve's extremes;
+ *   a bad log line is refused with its file and line number.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "test_util.h"
+
+#include <dirent.h>
+#include <stdbool.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *cli;
+static char out[65536];
+
+static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int run(const char *fmt, ...) {
+    char cmd[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    return test_run(cmd, out, sizeof out);
+}
+
+static int count_lines(const char *text, const char *needle) {
+    int n = 0;
+    for (const char *p = text; (p = strstr(p, needle)); p++) n++;
+    return n;
+}
+
+/* The integer after `key` in text, or -1. */
+static long long number_after(const char *text, const char *key) {
+    const char *p = strstr(text, key);
+    return p ? strtoll(p + strlen(key), NULL, 10) : -1;
+}
+
+static bool has_tmp_leftover(const char *dir) {
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    bool found = false;
+    while (d && (e = readdir(d)))
+        if (strncmp(e->d_name, "report.html.tmp", 15) == 0) found = true;
+    if (d) closedir(d);
+    return found;
+}
+
+int main(void) {
+    cli = getenv("GAN_CLI");
+    if (!cli) {
+        fprintf(stderr, "GAN_CLI is not set\n");
+        return 1;
+    }
+    /* 256 synthetic images: 8 steps per epoch at batch 32 */
+    int n_img = 256;
+    size_t len = 16 + (size_t)n_img * 784;
+    unsigned char *b = malloc(len);
+    unsigned char hdr[16] = {0, 0, 8, 3, 0, 0, 1, 0, 0, 0, 0, 28, 0, 0, 0, 28};
+    memcpy(b, hdr, 16);
+    for (size_t i = 16; i < len; i++) b[i] = (unsigned char)((i * 2654435761u) >> 24);
+    const char *data = test_tmp_path_kept("r-images-idx3-ubyte");
+    CHECK(test_write_file(data, b, len) == 0);
+    free(b);
+    const char *dir = test_tmpdir();
+    char run_dir[1200], page[1300], log_path[1300];
+    snprintf(run_dir, sizeof run_dir, "%s/run", dir);
+    snprintf(page, sizeof page, "%s/report.html", run_dir);
+    snprintf(log_path, sizeof log_path, "%s/log.jsonl", run_dir);
+
+    /* ---- gan train keeps the report */
+    CHECK(run("%s train --data %s --batch-size 32 --epochs 3 --log-every 3 --threads 2 --quiet "
+              "--out %s", cli, data, run_dir) == 0);
+    size_t n;
+    char *html = test_read_file(page, &n), *log = test_read_file(log_path, &n);
+    CHECK_MSG(html && log, "gan train wrote no %s", page);
+    if (!html || !log) return test_report();
+    int rows = count_lines(log, "\"loss_d\"");
+    CHECK(rows == 10); /* steps 3, 6, 8 (epoch end), 9, 12, 15, 16, 18, 21, 24 */
+    CHECK_MSG(number_after(html, "\"rows\": ") == rows && number_after(html, "\"shown\": ") == rows,
+              "rows %lld shown %lld, log %d", number_after(html, "\"rows\": "),
+              number_after(html, "\"shown\": "), rows);
+    for (int e = 0; e <= 3; e++) {
+        char key[64];
+        snprintf(key, sizeof key, "{\"epoch\": %d, \"src\": \"data:image/png;base64,", e);
+        CHECK_MSG(strstr(html, key), "no grid of epoch %d in the page", e);
+    }
+    CHECK(strstr(html, "<meta name=\"gan-device\" content=\"cpu\">"));
+    CHECK(strstr(html, "generator: input 100")); /* gan inspect's text */
+    CHECK(!has_tmp_leftover(run_dir));
+    free(html);
+
+    /* ---- --text: the log's last losses and a sparkline per curve */
+    CHECK(run("%s report %s --text --width 20", cli, run_dir) == 0);
+    const char *last = strrchr(log, '{');
+    double loss_d = strtod(strstr(last, "\"loss_d\": ") + 10, NULL);
+    char want[64];
+    snprintf(want, sizeof want, "last: loss_d %.4f", loss_d);
+    CHECK_MSG(strstr(out, want), "no '%s' in:\n%s", want, out);
+    CHECK(strstr(out, "3 epochs") && strstr(out, "step 24"));
+    CHECK(strstr(out, "loss_g") && strstr(out, "D(G(z))") && strstr(out, "s/epoch"));
+    CHECK(strstr(out, "\u2581") && strstr(out, "\u2588")); /* the lowest and highest bars */
+    free(log);
+
+    /* ---- no WebAssembly compiler: the page without the live generator */
+    CHECK(run("GAN_WASM_CC=%s/no-such-cc %s report %s", dir, cli, run_dir) == 0);
+    CHECK_MSG(strstr(out, "no live generator") && strstr(out, "GAN_WASM_CC does not run"), "%s",
+              out);
+    html = test_read_file(page, &n);
+    CHECK(html && strstr(html, "\"generator\": null") && strstr(html, "GAN_WASM_CC does not run"));
+    CHECK(html && strstr(html, "<meta name=\"gan-device\" content=\"cpu\">")); /* kept */
+    free(html);
+
+    /* ---- 100,000 log lines: a few thousand drawn, the extremes kept */
+    char big[1200], big_log[1300];
+    snprintf(big, sizeof big, "%s/big", dir);
+    snprintf(big_log, sizeof big_log, "%s/log.jsonl", big);
+    CHECK(run("mkdir -p %s", big) == 0);
+    FILE *f = fopen(big_log, "w");
+    CHECK(f != NULL);
+    for (int i = 1; f && i <= 100000; i++) {
+        double d = i == 31337 ? 987.654321 : i == 77777 ? -5.4321 : 0.5 + 0.1 * ((i * 7919) % 13) / 13;
+        fprintf(f, "{\"step\": %d, \"epoch\": %d, \"loss_d\": %.6f, \"loss_g\": %.6f, "
+                "\"d_real\": 0.6, \"d_fake\": 0.4, \"images_per_s\": %.1f, \"seconds\": %.3f}\n",
+                i * 10, (i - 1) / 1000, d, 1.0 + (i % 17) * 0.01, i == 50001 ? 123456.7 : 1000.0,
+                i * 0.01);
+    }
+    if (f) fclose(f);
+    CHECK(run("%s report %s --no-generator", cli, big) == 0);
+    snprintf(page, sizeof page, "%s/report.html", big);
+    html = test_read_file(page, &n);
+    CHECK(html != NULL);
+    if (html) {
+        long long shown = number_after(html, "\"shown\": ");
+        CHECK(number_after(html, "\"rows\": ") == 100000);
+        CHECK_MSG(shown > 100 && shown <= 4001, "shown %lld", shown);
+        CHECK(strstr(html, "987.654321") && strstr(html, "-5.4321") && strstr(html, "123456.7"));
+        CHECK(strstr(html, "No checkpoint yet"));
+    }
+    free(html);
+    CHECK(run("%s report %s --text", cli, big) == 0);
+    CHECK(strstr(out, "100000 log lines") && strstr(out, "100 epochs"));
+
+    /* ---- refusals */
+    f = fopen(big_log, "a");
+    if (f) fputs("not json\n", f), fclose(f);
+    CHECK(run("%s report %s", cli, big) == 1);
+    CHECK_MSG(strstr(out, "log.jsonl:100001: not a log line"), "%s", out);
+    CHECK(run("%s report %s/missing", cli, dir) == 1);
+    CHECK(strstr(out, "not a run folder"));
+    CHECK(run("%s report", cli) == 2);
+    return test_report();
+}

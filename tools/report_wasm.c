@@ -1,0 +1,360 @@
+/*
+ * report_wasm.c - compile a generator's exported C to WebAssembly for the
+ * report page (see report_wasm.h): export, split code from weights, add the
+ * page's entry points, run clang for wasm32-wasi, read the module back.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "report_wasm.h"
+#include "generator.h"
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+/* A growing byte buffer; `failed` latches an allocation failure. */
+typedef struct buf {
+    char *p;
+    size_t len, cap;
+    bool failed;
+} buf;
+
+static void buf_add(buf *b, const void *data, size_t n) {
+    if (b->failed) return;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 1 << 16;
+        while (cap < b->len + n + 1) cap *= 2;
+        char *p = realloc(b->p, cap);
+        if (!p) {
+            b->failed = true;
+            return;
+        }
+        b->p = p, b->cap = cap;
+    }
+    memcpy(b->p + b->len, data, n);
+    b->len += n;
+    b->p[b->len] = 0;
+}
+
+static void buf_str(buf *b, const char *s) { buf_add(b, s, strlen(s)); }
+
+static bool read_file(const char *path, char **data, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return false;
+    buf b = {0};
+    char chunk[1 << 16];
+    size_t got;
+    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0) buf_add(&b, chunk, got);
+    bool ok = !ferror(f) && !b.failed;
+    fclose(f);
+    if (!ok) free(b.p);
+    *data = ok ? b.p : NULL;
+    *len = ok ? b.len : 0;
+    return ok;
+}
+
+static gan_status write_file(const char *path, const char *data, size_t len) {
+    FILE *f = fopen(path, "wb");
+    bool ok = f && fwrite(data, 1, len, f) == len;
+    if (f && fclose(f) != 0) ok = false;
+    return ok ? GAN_OK : gan_fail(GAN_ERR_IO, "report: cannot write %s", path);
+}
+
+/* The module's entry points (report_wasm.h), after the exported code. */
+static const char *entry_points =
+    "\n/* The report page's entry points (tools/report_wasm.c). */\n"
+    "#define REPORT_EXPORT(name) __attribute__((export_name(#name)))\n"
+    "static float report_z[GAN_LATENT];\n"
+    "static float report_image[GAN_CHANNELS * GAN_HEIGHT * GAN_WIDTH];\n"
+    "REPORT_EXPORT(z_ptr) float *report_z_ptr(void) { return report_z; }\n"
+    "REPORT_EXPORT(image_ptr) float *report_image_ptr(void) { return report_image; }\n"
+    "REPORT_EXPORT(noise) void report_noise(double seed, double index) {\n"
+    "    gan_noise((uint64_t)seed, (uint64_t)index, report_z);\n"
+    "}\n"
+    "REPORT_EXPORT(weights_count) int report_weights_count(void) {\n"
+    "    return (int)(sizeof report_weights / sizeof report_weights[0]);\n"
+    "}\n"
+    "REPORT_EXPORT(weight_ptr) float *report_weight_ptr(int i) { return report_weights[i]; }\n"
+    "REPORT_EXPORT(weight_len) int report_weight_len(int i) { return report_weight_lens[i]; }\n";
+
+/* Split the exported C: every "static const float NAME[N] = { literals };"
+ * becomes "static float NAME[N];" in `code`, its literals go to `w`, and the
+ * tables report_weights / report_weight_lens list the arrays in order. */
+static gan_status split_weights(const char *src, buf *code, float **w, size_t *nw) {
+    buf table = {0}, lens = {0};
+    size_t cap = 0, n = 0;
+    float *vals = NULL;
+    buf_str(&table, "static float *const report_weights[] = {");
+    buf_str(&lens, "static const int report_weight_lens[] = {");
+    const char *p = src;
+    gan_status s = GAN_OK;
+    while (*p && s == GAN_OK) {
+        const char *eol = strchr(p, '\n');
+        size_t len = eol ? (size_t)(eol - p + 1) : strlen(p);
+        const char *decl = "static const float ";
+        if (strncmp(p, decl, strlen(decl)) != 0) {
+            buf_add(code, p, len);
+            p += len;
+            continue;
+        }
+        char name[128];
+        unsigned long size = 0;
+        if (sscanf(p + strlen(decl), "%127[A-Za-z0-9_][%lu]", name, &size) != 2 || size == 0) {
+            s = gan_fail(GAN_ERR_FORMAT, "report: unexpected weight array in the exported C");
+            break;
+        }
+        char line[256];
+        snprintf(line, sizeof line, "static float %s[%lu];\n", name, size);
+        buf_str(code, line);
+        snprintf(line, sizeof line, "%s%s", n ? ", " : "", name);
+        buf_str(&table, line);
+        snprintf(line, sizeof line, "%s%lu", n ? ", " : "", size);
+        buf_str(&lens, line);
+        if (n + size > cap) {
+            size_t nc = cap ? cap : 1 << 16;
+            while (nc < n + size) nc *= 2;
+            float *nv = realloc(vals, nc * sizeof *nv);
+            if (!nv) {
+                s = gan_fail(GAN_ERR_OUT_OF_MEMORY, "report: out of memory for the weights");
+                break;
+            }
+            vals = nv, cap = nc;
+        }
+        const char *q = strchr(p, '{');
+        for (unsigned long k = 0; q && k < size; k++) {
+            char *end;
+            vals[n + k] = strtof(q + 1, &end);
+            q = end == q + 1 ? NULL : strpbrk(end, ",}");
+        }
+        const char *close = q ? strstr(q, "};") : NULL;
+        if (!close) {
+            s = gan_fail(GAN_ERR_FORMAT, "report: weight array %s of the exported C is not "
+                         "%lu numbers", name, size);
+            break;
+        }
+        n += size;
+        p = strchr(close, '\n');
+        p = p ? p + 1 : close + 2;
+    }
+    buf_str(&table, "};\n");
+    buf_str(&lens, "};\n");
+    buf_add(code, table.p, table.len);
+    buf_add(code, lens.p, lens.len);
+    free(table.p), free(lens.p);
+    if (s == GAN_OK && (code->failed || table.failed || lens.failed))
+        s = gan_fail(GAN_ERR_OUT_OF_MEMORY, "report: out of memory for the exported C");
+    if (s != GAN_OK) {
+        free(vals);
+        return s;
+    }
+    *w = vals, *nw = n;
+    return GAN_OK;
+}
+
+/* Run argv (stdout and stderr into log_path); -1 if it could not start. */
+static int run_compiler(char *const argv[], const char *log_path) {
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    posix_spawn_file_actions_adddup2(&fa, 1, 2);
+    pid_t pid;
+    int rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    if (rc != 0) return -1;
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR) return -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+/* The module of the last build, keyed by the model spec and whether the
+ * weights are the moving average: the exported code depends on nothing else,
+ * so a later epoch of the same run reuses it without exporting again. */
+static struct {
+    char *key;
+    uint8_t *module;
+    size_t len;
+} cache;
+
+static char *cache_key(const gan_generator *g) {
+    const char *spec = gan_spec_text(gan_generator_spec(g));
+    size_t n = strlen(spec) + 64;
+    char *k = malloc(n);
+    if (k) snprintf(k, n, "%s\n#ema %d classes %d", spec, g->ema ? 1 : 0,
+                    gan_generator_num_classes(g));
+    return k;
+}
+
+/* The generator's weights in the order gan export writes them (layer by
+ * layer, each layer's tensors in its own order). */
+static gan_status model_weights(const gan_generator *g, float **w, size_t *nw) {
+    const gan_model *m = &g->model;
+    size_t n = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        size_t at = 0;
+        for (int i = 0; i < m->n_layers; i++) {
+            gan_layer_tensor ts[8];
+            int k = m->layers[i].ops->tensors(&m->layers[i], ts, 8);
+            for (int j = 0; j < k; j++) {
+                if (pass) memcpy(*w + at, ts[j].data, ts[j].size * sizeof(float));
+                at += ts[j].size;
+            }
+        }
+        if (pass == 0) {
+            n = at;
+            *w = malloc((n ? n : 1) * sizeof **w);
+            if (!*w) return gan_fail(GAN_ERR_OUT_OF_MEMORY, "report: out of memory for the weights");
+        }
+    }
+    *nw = n;
+    return GAN_OK;
+}
+
+static void note_compile_error(char *note, size_t cap, const char *cc, const char *log_path) {
+    char *log = NULL;
+    size_t len = 0;
+    read_file(log_path, &log, &len);
+    char first[200] = "";
+    if (log) {
+        const char *e = strstr(log, "error");
+        const char *start = e ? e : log;
+        size_t k = strcspn(start, "\n");
+        snprintf(first, sizeof first, "%.*s", (int)(k < 190 ? k : 190), start);
+    }
+    snprintf(note, cap, "%s --target=wasm32-wasi failed (%s); install clang, lld, wasi-libc and "
+             "libclang-rt-dev-wasm32 (scripts/setup.sh does)", cc, first[0] ? first : "no output");
+    free(log);
+}
+
+gan_status report_wasm_build(const gan_generator *g, report_wasm *out, char *note,
+                             size_t note_cap) {
+    memset(out, 0, sizeof *out);
+    note[0] = 0;
+    const char *tmp_root = getenv("TMPDIR");
+    char dir[512], c_path[600], src_path[600], wasm_path[600], log_path[600];
+    snprintf(dir, sizeof dir, "%s/gan-report-XXXXXX", tmp_root && *tmp_root ? tmp_root : "/tmp");
+    if (!mkdtemp(dir))
+        return gan_fail(GAN_ERR_IO, "report: cannot make a temporary folder %s: %s", dir,
+                        strerror(errno));
+    snprintf(c_path, sizeof c_path, "%s/export.c", dir);
+    snprintf(src_path, sizeof src_path, "%s/live.c", dir);
+    snprintf(wasm_path, sizeof wasm_path, "%s/live.wasm", dir);
+    snprintf(log_path, sizeof log_path, "%s/cc.log", dir);
+
+    char *exported = NULL, *key = cache_key(g);
+    size_t len;
+    buf code = {0};
+    gan_status s = GAN_OK;
+    if (!key) {
+        s = gan_fail(GAN_ERR_OUT_OF_MEMORY, "report: out of memory");
+        goto done;
+    }
+    if (cache.key && strcmp(cache.key, key) == 0) {
+        out->module = malloc(cache.len);
+        if (!out->module) {
+            s = gan_fail(GAN_ERR_OUT_OF_MEMORY, "report: out of memory");
+            goto done;
+        }
+        memcpy(out->module, cache.module, cache.len);
+        out->module_len = cache.len;
+        s = model_weights(g, &out->weights, &out->n_weights);
+        if (s != GAN_OK) report_wasm_free(out);
+        goto done;
+    }
+    s = gan_generator_export_c(g, c_path, "gan");
+    if (s != GAN_OK) {
+        snprintf(note, note_cap, "gan export cannot write this generator as C: %s",
+                 gan_last_error());
+        s = GAN_OK;
+        goto done;
+    }
+    if (!read_file(c_path, &exported, &len)) {
+        s = gan_fail(GAN_ERR_IO, "report: cannot read back %s", c_path);
+        goto done;
+    }
+    if ((s = split_weights(exported, &code, &out->weights, &out->n_weights)) != GAN_OK) goto done;
+    buf_str(&code, entry_points);
+    buf_str(&code, gan_generator_num_classes(g)
+                       ? "REPORT_EXPORT(generate) void report_generate(int label) {\n"
+                         "    gan_generate(report_z, label, report_image);\n}\n"
+                       : "REPORT_EXPORT(generate) void report_generate(int label) {\n"
+                         "    (void)label;\n    gan_generate(report_z, report_image);\n}\n");
+    if (code.failed) {
+        s = gan_fail(GAN_ERR_OUT_OF_MEMORY, "report: out of memory for the generator's code");
+        goto done;
+    }
+    {
+        /* the cache hit path takes the weights from the model: same order? */
+        float *mw = NULL;
+        size_t mn = 0;
+        if ((s = model_weights(g, &mw, &mn)) != GAN_OK) goto done;
+        bool same = mn == out->n_weights && memcmp(mw, out->weights, mn * sizeof *mw) == 0;
+        free(mw);
+        if (!same) {
+            s = gan_fail(GAN_ERR_FORMAT, "report: the exported C's weights are not the model's "
+                         "tensors in order");
+            goto done;
+        }
+    }
+    if ((s = write_file(src_path, code.p, code.len)) != GAN_OK) goto done;
+
+    const char *env_cc = getenv("GAN_WASM_CC");
+    const char *candidates[] = {"clang", "clang-19", "clang-18", "clang-17", "clang-16",
+                                "clang-15", "clang-14"};
+    int n_cand = env_cc && *env_cc ? 1 : (int)(sizeof candidates / sizeof candidates[0]);
+    const char *used = NULL;
+    int rc = -1;
+    for (int i = 0; i < n_cand && rc < 0; i++) {
+        const char *cc = env_cc && *env_cc ? env_cc : candidates[i];
+        char *argv[] = {(char *)cc, "--target=wasm32-wasi", "-O2", "-nostartfiles",
+                        "-Wl,--no-entry", "-o", wasm_path, src_path, "-lm", NULL};
+        rc = run_compiler(argv, log_path);
+        used = cc;
+    }
+    if (rc < 0) {
+        snprintf(note, note_cap, "no C compiler for WebAssembly: %s (install clang, lld, "
+                 "wasi-libc and libclang-rt-dev-wasm32: scripts/setup.sh does)",
+                 env_cc && *env_cc ? "GAN_WASM_CC does not run" : "clang is not installed");
+        goto done;
+    }
+    char *module = NULL;
+    size_t mlen = 0;
+    if (rc != 0 || !read_file(wasm_path, &module, &mlen)) {
+        note_compile_error(note, note_cap, used, log_path);
+        goto done;
+    }
+    out->module = (uint8_t *)module;
+    out->module_len = mlen;
+    uint8_t *keep = malloc(mlen);
+    if (keep) {
+        free(cache.key), free(cache.module);
+        memcpy(keep, module, mlen);
+        cache.key = key, cache.module = keep, cache.len = mlen;
+        key = NULL;
+    }
+done:
+    if (!out->module) {
+        free(out->weights);
+        out->weights = NULL, out->n_weights = 0;
+    }
+    free(exported);
+    free(code.p);
+    free(key);
+    unlink(c_path), unlink(src_path), unlink(wasm_path), unlink(log_path);
+    rmdir(dir);
+    return s;
+}
+
+void report_wasm_free(report_wasm *w) {
+    free(w->module);
+    free(w->weights);
+    memset(w, 0, sizeof *w);
+}
