@@ -1,0 +1,35 @@
+/*
+ * image_stb.h - thin wrappers over the stb_image / stb_image_resize copy
+ * compiled in image_stb.c (so no other file includes the stb headers).
+ */
+#ifndef GAN_DATA_IMAGE_STB_H
+#define GAN_DATA_IMAGE_STB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Width, height and channels (1 grey, 2 grey+alpha, 3 RGB, 4 RGBA) from the
+ * header of a PNG, JPEG or BMP file in memory, without decoding pixels. */
+bool image_stb_info(const uint8_t *buf, size_t len, int *w, int *h, int *comp);
+
+/* The same from a file, reading only as much of it as the header needs. */
+bool image_stb_info_file(const char *path, int *w, int *h, int *comp);
+
+/* Decode to RGBA8 (h, w, 4), or NULL (image_stb_failure says why). 16-bit
+ * PNGs are reduced to their high byte; CMYK JPEGs are converted to RGB. */
+uint8_t *image_stb_load_rgba(const uint8_t *buf, size_t len, int *w, int *h);
+
+/* Free pixels from image_stb_load_rgba. */
+void image_stb_free(uint8_t *pixels);
+
+/* Why the last decode in this thread failed. */
+const char *image_stb_failure(void);
+
+/* Resize interleaved uint8 (sh, sw, channels) to (dh, dw, channels):
+ * box filter (area averaging) when shrinking, triangle (bilinear) when
+ * enlarging, edges clamped, no colour-space conversion. */
+bool image_stb_resize(const uint8_t *src, int sw, int sh, uint8_t *dst, int dw, int dh,
+                      int channels);
+
+#endif /* GAN_DATA_IMAGE_STB_H */
