@@ -5,6 +5,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "checkpoint.h"
 #include "cli.h"
+#include "data_cli.h"
 #include "progress.h"
 #include "run_folder.h"
 #include "train_eval.h" /* [eval hook] */
@@ -165,6 +166,7 @@ int cmd_train(int argc, char **argv) {
     bool quiet = false, overwrite = false, tf32 = false;
     train_eval_config eval_cfg = TRAIN_EVAL_DEFAULTS; /* [eval hook] */
     train_eval *eval_hook = NULL;                     /* [eval hook] */
+    data_cli data_opts = {0};                         /* [data options] */
     cli_option opts[] = {
         {"data", CLI_STRING, &data_path, "PATH", "dataset folder or images file (required; "
          "with --resume: the run's data by default)", 0},
@@ -207,6 +209,7 @@ int cmd_train(int argc, char **argv) {
          "models: one row per class, N columns (default 8)", 0},
         {"quiet", CLI_FLAG, &quiet, NULL, "print only errors", 0},
         TRAIN_EVAL_OPTIONS(eval_cfg), /* [eval hook] */
+        DATA_CLI_OPTIONS(&data_opts), /* [data options] */
         {0},
     };
     const char *pos[1];
@@ -299,7 +302,9 @@ int cmd_train(int argc, char **argv) {
 
     gan_dataset *data = NULL;
     gan_trainer *t = NULL;
-    gan_status s = gan_dataset_load(data_path, GAN_SPLIT_TRAIN, &data);
+    gan_dataset_options data_load; /* [data options] */
+    if (!data_cli_options(&data_opts, &data_load)) return 2;
+    gan_status s = data_cli_load(data_path, GAN_SPLIT_TRAIN, &data_load, quiet, &data);
     if (s != GAN_OK) return cli_fail(s);
     if (resume) {
         s = gan_trainer_resume_on(ckpt, data, &opt, &t);
