@@ -12,15 +12,62 @@
 #include <string.h>
 #include <sys/stat.h>
 
+/* Width and height as the header states them, read here (not by stb_image,
+ * which refuses images over 2^30 bytes as "too large" and would make a bomb
+ * look like a corrupt file): PNG IHDR, BMP info header, JPEG SOFn marker.
+ * False when the header is not one of these or is cut before the size. */
+static bool image_header_size(const uint8_t *b, size_t n, int64_t *w, int64_t *h) {
+    if (n >= 24 && memcmp(b, "\x89PNG\r\n\x1a\n", 8) == 0 && memcmp(b + 12, "IHDR", 4) == 0) {
+        *w = (int64_t)b[16] << 24 | b[17] << 16 | b[18] << 8 | b[19];
+        *h = (int64_t)b[20] << 24 | b[21] << 16 | b[22] << 8 | b[23];
+        return true;
+    }
+    if (n >= 26 && b[0] == 'B' && b[1] == 'M') {
+        int32_t bw, bh;
+        uint32_t hs = (uint32_t)b[14] | (uint32_t)b[15] << 8 | (uint32_t)b[16] << 16 | (uint32_t)b[17] << 24;
+        if (hs == 12) { /* OS/2 core header: 16-bit sizes */
+            *w = b[18] | b[19] << 8;
+            *h = b[20] | b[21] << 8;
+            return true;
+        }
+        memcpy(&bw, b + 18, 4); /* little-endian host (as npy.h) */
+        memcpy(&bh, b + 22, 4);
+        *w = bw < 0 ? -(int64_t)bw : bw;
+        *h = bh < 0 ? -(int64_t)bh : bh;
+        return true;
+    }
+    if (n >= 4 && b[0] == 0xFF && b[1] == 0xD8) {
+        size_t i = 2;
+        while (i + 9 < n) {
+            if (b[i] != 0xFF) return false;
+            uint8_t m = b[i + 1];
+            if (m == 0xFF) { i++; continue; }
+            size_t seg = (size_t)b[i + 2] << 8 | b[i + 3];
+            if (m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC) {
+                *h = b[i + 5] << 8 | b[i + 6];
+                *w = b[i + 7] << 8 | b[i + 8];
+                return true;
+            }
+            if (m == 0xD8 || (m >= 0xD0 && m <= 0xD7) || m == 0x01) { i += 2; continue; }
+            i += 2 + seg;
+        }
+    }
+    return false;
+}
+
 gan_status image_probe(const uint8_t *buf, size_t len, const char *name, int64_t max_pixels,
                        int *width, int *height, int *channels) {
     if (len == 0) return gan_fail(GAN_ERR_FORMAT, "%s: empty file", name);
+    if (max_pixels <= 0) max_pixels = GAN_DATASET_MAX_PIXELS;
+    int64_t hw = 0, hh = 0;
+    if (image_header_size(buf, len, &hw, &hh) && hw * hh > max_pixels)
+        return gan_fail(GAN_ERR_SHAPE, "%s: header claims %lld x %lld pixels, more than the budget of %lld "
+                        "(a decompression bomb?)", name, (long long)hw, (long long)hh, (long long)max_pixels);
     int w = 0, h = 0, c = 0;
     if (!image_stb_info(buf, len, &w, &h, &c))
         return gan_fail(GAN_ERR_FORMAT, "%s: not a PNG, JPEG or BMP image (%s)", name, image_stb_failure());
     if (w < 1 || h < 1 || c < 1 || c > 4)
         return gan_fail(GAN_ERR_FORMAT, "%s: bad header (%d x %d, %d channels)", name, w, h, c);
-    if (max_pixels <= 0) max_pixels = GAN_DATASET_MAX_PIXELS;
     if ((int64_t)w * (int64_t)h > max_pixels)
         return gan_fail(GAN_ERR_SHAPE, "%s: header claims %d x %d pixels, more than the budget of %lld "
                         "(a decompression bomb?)", name, w, h, (long long)max_pixels);
@@ -31,25 +78,18 @@ gan_status image_probe(const uint8_t *buf, size_t len, const char *name, int64_t
 }
 
 gan_status image_probe_file(const char *path, int64_t max_pixels, int *width, int *height, int *channels) {
-    struct stat st;
-    if (stat(path, &st) != 0) return gan_fail(GAN_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    if (st.st_size == 0) return gan_fail(GAN_ERR_FORMAT, "%s: empty file", path);
     FILE *f = fopen(path, "rb");
     if (!f) return gan_fail(GAN_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    uint8_t *head = malloc(IMAGE_PROBE_BYTES);
+    if (!head) {
+        fclose(f);
+        return gan_fail(GAN_ERR_OUT_OF_MEMORY, "%s: out of memory", path);
+    }
+    size_t n = fread(head, 1, IMAGE_PROBE_BYTES, f);
     fclose(f);
-    int w = 0, h = 0, c = 0;
-    if (!image_stb_info_file(path, &w, &h, &c))
-        return gan_fail(GAN_ERR_FORMAT, "%s: not a PNG, JPEG or BMP image (%s)", path, image_stb_failure());
-    if (w < 1 || h < 1 || c < 1 || c > 4)
-        return gan_fail(GAN_ERR_FORMAT, "%s: bad header (%d x %d, %d channels)", path, w, h, c);
-    if (max_pixels <= 0) max_pixels = GAN_DATASET_MAX_PIXELS;
-    if ((int64_t)w * (int64_t)h > max_pixels)
-        return gan_fail(GAN_ERR_SHAPE, "%s: header claims %d x %d pixels, more than the budget of %lld "
-                        "(a decompression bomb?)", path, w, h, (long long)max_pixels);
-    *width = w;
-    *height = h;
-    *channels = c;
-    return GAN_OK;
+    gan_status s = image_probe(head, n, path, max_pixels, width, height, channels);
+    free(head);
+    return s;
 }
 
 gan_status image_decode(const uint8_t *buf, size_t len, const char *name, int64_t max_pixels,

@@ -2,10 +2,10 @@
  * image_decode.h - one PNG, JPEG or BMP file (in memory) to RGBA8 pixels,
  * and the shaping of decoded pixels into a dataset image.
  *
- * Decoding checks the header first (image_stb_info): a file that no decoder
- * recognises is GAN_ERR_FORMAT, and a header claiming more than `max_pixels`
- * pixels is GAN_ERR_SHAPE before any pixel memory is allocated (a
- * decompression bomb). A recognised file that fails to decode (corrupt,
+ * Decoding checks the header first (own PNG/BMP/JPEG size reader, then
+ * stb_image's info): a file that no decoder recognises is GAN_ERR_FORMAT, and
+ * a header claiming more than `max_pixels` pixels is GAN_ERR_SHAPE before any
+ * pixel memory is allocated (a decompression bomb). A recognised file that fails to decode (corrupt,
  * truncated) is GAN_ERR_FORMAT. Every message starts with `name`.
  *
  * Shaping (image_shape) takes RGBA8 (h, w, 4) to (C, R, R) planar uint8:
@@ -24,6 +24,7 @@
 #include "internal.h"
 
 #define IMAGE_MAX_FILE_BYTES ((uint64_t)1 << 30) /* larger files are not read */
+#define IMAGE_PROBE_BYTES ((size_t)1 << 18)       /* bytes of a file its header is looked for in */
 
 /* A decoded image. */
 typedef struct image_rgba {
@@ -36,8 +37,9 @@ typedef struct image_rgba {
 gan_status image_probe(const uint8_t *buf, size_t len, const char *name, int64_t max_pixels,
                        int *width, int *height, int *channels);
 
-/* image_probe on a file's header (reads only the first bytes it needs). An
- * empty file is GAN_ERR_FORMAT, an unreadable one GAN_ERR_IO. */
+/* image_probe on the first IMAGE_PROBE_BYTES of a file (a JPEG whose size
+ * marker comes later, after a huge EXIF block, is "not an image"). An empty
+ * file is GAN_ERR_FORMAT, an unreadable one GAN_ERR_IO. */
 gan_status image_probe_file(const char *path, int64_t max_pixels, int *width, int *height, int *channels);
 
 /* Decode (probing first). On failure out->px is NULL. */

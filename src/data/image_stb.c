@@ -26,6 +26,7 @@
 #define STBI_ONLY_PNG
 #define STBI_ONLY_JPEG
 #define STBI_ONLY_BMP
+#define STBI_NO_STDIO
 #define STBI_NO_LINEAR
 #define STBI_NO_HDR
 #include <stb/stb_image.h>
@@ -35,10 +36,6 @@
 #include <stb/stb_image_resize.h>
 /* (the diagnostics stay off to the end of the file: GCC reports the
    header's unused static declarations there) */
-
-bool image_stb_info_file(const char *path, int *w, int *h, int *comp) {
-    return stbi_info(path, w, h, comp) == 1;
-}
 
 bool image_stb_info(const uint8_t *buf, size_t len, int *w, int *h, int *comp) {
     if (len > (size_t)0x7fffffff) return false;

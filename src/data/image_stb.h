@@ -13,9 +13,6 @@
  * header of a PNG, JPEG or BMP file in memory, without decoding pixels. */
 bool image_stb_info(const uint8_t *buf, size_t len, int *w, int *h, int *comp);
 
-/* The same from a file, reading only as much of it as the header needs. */
-bool image_stb_info_file(const char *path, int *w, int *h, int *comp);
-
 /* Decode to RGBA8 (h, w, 4), or NULL (image_stb_failure says why). 16-bit
  * PNGs are reduced to their high byte; CMYK JPEGs are converted to RGB. */
 uint8_t *image_stb_load_rgba(const uint8_t *buf, size_t len, int *w, int *h);
