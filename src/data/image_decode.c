@@ -4,6 +4,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "data/image_decode.h"
 
+#include "data/image_resize.h"
 #include "data/image_stb.h"
 
 #include <errno.h>
@@ -202,7 +203,7 @@ gan_status image_shape(const uint8_t *rgba, int w, int h, const image_shape_opts
             }
         }
     }
-    if (s != R && !image_stb_resize(sq, s, s, rs, R, R, C)) {
+    if (s != R && !image_resize(sq, s, s, rs, R, R, C)) {
         free(sq);
         free(rs);
         return gan_fail(GAN_ERR_OUT_OF_MEMORY, "image shape: resizing %d x %d to %d x %d failed", s, s, R, R);

@@ -15,8 +15,9 @@
  *   3. square: centre crop to the shorter side s (offset floor((w-s)/2),
  *      floor((h-s)/2)), or letterbox into the longer side (image centred the
  *      same way, padding the background colour);
- *   4. resize the square to R x R: box filter (area averaging) when shrinking,
- *      triangle (bilinear) when enlarging; a copy when the sizes match.
+ *   4. resize the square to R x R as Pillow does (image_resize.c): box filter
+ *      (area averaging) when shrinking, triangle (bilinear) when enlarging;
+ *      a copy when the sizes match.
  */
 #ifndef GAN_DATA_IMAGE_DECODE_H
 #define GAN_DATA_IMAGE_DECODE_H

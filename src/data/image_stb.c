@@ -1,11 +1,11 @@
 /*
  * image_stb.c - the one compiled copy of Debian's stb_image (PNG, JPEG, BMP
- * decoders) and stb_image_resize (libstb-dev, headers in /usr/include/stb).
+ * decoders; libstb-dev, headers in /usr/include/stb).
  *
  * Only the three formats gan.c reads are compiled in (fewer decoders, less
  * attack surface; TGA has no magic bytes and would take random files).
  * Everything is static to this file: the rest of libgan calls the wrappers
- * in image_decode.c and image_shape.c, declared in image_stb.h.
+ * in image_decode.c, declared in image_stb.h.
  */
 #include "data/image_stb.h"
 
@@ -30,10 +30,6 @@
 #define STBI_NO_LINEAR
 #define STBI_NO_HDR
 #include <stb/stb_image.h>
-
-#define STB_IMAGE_RESIZE_STATIC
-#define STB_IMAGE_RESIZE_IMPLEMENTATION
-#include <stb/stb_image_resize.h>
 /* (the diagnostics stay off to the end of the file: GCC reports the
    header's unused static declarations there) */
 
@@ -55,11 +51,4 @@ void image_stb_free(uint8_t *pixels) {
 const char *image_stb_failure(void) {
     const char *r = stbi_failure_reason();
     return r ? r : "unknown error";
-}
-
-bool image_stb_resize(const uint8_t *src, int sw, int sh, uint8_t *dst, int dw, int dh,
-                      int channels) {
-    stbir_filter filter = (dw < sw || dh < sh) ? STBIR_FILTER_BOX : STBIR_FILTER_TRIANGLE;
-    return stbir_resize_uint8_generic(src, sw, sh, 0, dst, dw, dh, 0, channels, STBIR_ALPHA_CHANNEL_NONE,
-                                      0, STBIR_EDGE_CLAMP, filter, STBIR_COLORSPACE_LINEAR, NULL) == 1;
 }

@@ -1,6 +1,5 @@
 /*
- * image_stb.h - thin wrappers over the stb_image / stb_image_resize copy
- * compiled in image_stb.c (so no other file includes the stb headers).
+ * image_stb.h - thin wrappers over the stb_image copy compiled in image_stb.c (so no other file includes the stb headers).
  */
 #ifndef GAN_DATA_IMAGE_STB_H
 #define GAN_DATA_IMAGE_STB_H
@@ -22,11 +21,5 @@ void image_stb_free(uint8_t *pixels);
 
 /* Why the last decode in this thread failed. */
 const char *image_stb_failure(void);
-
-/* Resize interleaved uint8 (sh, sw, channels) to (dh, dw, channels):
- * box filter (area averaging) when shrinking, triangle (bilinear) when
- * enlarging, edges clamped, no colour-space conversion. */
-bool image_stb_resize(const uint8_t *src, int sw, int sh, uint8_t *dst, int dw, int dh,
-                      int channels);
 
 #endif /* GAN_DATA_IMAGE_STB_H */
