@@ -1,5 +1,5 @@
 // emoji_folders.js - arrange the npm emoji-datasource-{google,twitter} images as
-// OUT/<category>/<set>-<image>.png (symlinks), one folder per emoji.json category
+// OUT/<category>/<set>-<image>.png (relative symlinks), one folder per emoji.json category
 // ("Smileys & Emotion" -> smileys-emotion), skin-tone variations included with
 // their emoji. Usage: node scripts/emoji_folders.js NPM_MODULES_DIR OUT_DIR
 'use strict';
@@ -24,7 +24,7 @@ for (const set of ['google', 'twitter']) {
       const src = path.join(pkg, 'img', set, '64', image);
       if (!has || !fs.existsSync(src)) continue;
       const dst = path.join(dir, `${set}-${image}`);
-      try { fs.lstatSync(dst); } catch { fs.symlinkSync(src, dst); made++; }
+      try { fs.lstatSync(dst); } catch { fs.symlinkSync(path.relative(dir, src), dst); made++; }
     }
   }
 }
