@@ -11,8 +11,9 @@
  * 2 skipped and named, 2 non-square, 1 enlarged), pixels equal to decoding
  * the file alone, --strict, the cache (written inside the folder, hit on the
  * second load, missed after a file changes or the shape options change),
- * gan_dataset_write + load of the pack, and the one-line errors: empty
- * folder, no decodable image, a decompression bomb, a missing path.
+ * gan_dataset_write + load of the pack, no classes once an image lies in
+ * the root, and the one-line errors: empty folder, no decodable image, a
+ * decompression bomb, a missing path.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "data/image_decode.h"
@@ -185,7 +186,7 @@ static void test_pack(void) {
 
 static void test_errors(void) {
     gan_dataset *d = NULL;
-    char cmd[2048], empty[1100];
+    char cmd[4096], empty[1100];
     snprintf(empty, sizeof empty, "%s", test_tmp_path("empty_folder"));
     CHECK(mkdir(empty, 0755) == 0);
     CHECK(gan_dataset_load(empty, GAN_SPLIT_TRAIN, &d) == GAN_ERR_FORMAT && !d);
@@ -197,6 +198,14 @@ static void test_errors(void) {
     CHECK(test_run(cmd, NULL, 0) == 0);
     CHECK(gan_dataset_load(test_tmp_path("junk"), GAN_SPLIT_TRAIN, &d) == GAN_ERR_FORMAT && !d);
     CHECK_MSG(strstr(gan_last_error(), "none of its 3 files is a decodable image"), "%s", gan_last_error());
+    /* an image directly in the root folder: no classes (not every image has a class folder) */
+    snprintf(cmd, sizeof cmd, "cp %s/cats/a.png %s/root.png", dir, dir);
+    CHECK(test_run(cmd, NULL, 0) == 0);
+    CHECK_OK(gan_dataset_load(dir, GAN_SPLIT_TRAIN, &d));
+    if (d) {
+        CHECK(gan_dataset_count(d) == 6 && !gan_dataset_labels(d) && gan_dataset_class_count(d) == 0);
+        gan_dataset_free(d);
+    }
     /* a bomb among good files stops the load with its name */
     snprintf(cmd, sizeof cmd, "cp %s/bomb.png %s/", test_fixture_path("images/hostile"), dir);
     CHECK(test_run(cmd, NULL, 0) == 0);
