@@ -189,8 +189,9 @@ static void test_errors(void) {
     char cmd[4096], empty[1100];
     snprintf(empty, sizeof empty, "%s", test_tmp_path("empty_folder"));
     CHECK(mkdir(empty, 0755) == 0);
-    CHECK(gan_dataset_load(empty, GAN_SPLIT_TRAIN, &d) == GAN_ERR_FORMAT && !d);
-    CHECK_MSG(strstr(gan_last_error(), "no image files"), "%s", gan_last_error());
+    CHECK(gan_dataset_load(empty, GAN_SPLIT_TRAIN, &d) == GAN_ERR_IO && !d);
+    CHECK_MSG(strstr(gan_last_error(), "no image files") && strstr(gan_last_error(), "train-images-idx3-ubyte"),
+              "%s", gan_last_error());
     /* only broken files */
     snprintf(cmd, sizeof cmd, "mkdir -p %s/junk/x && cp %s/empty.png %s/truncated.png %s/not_an_image.png %s/junk/x/",
              test_tmpdir(), test_fixture_path("images/hostile"), test_fixture_path("images/hostile"),

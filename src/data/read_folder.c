@@ -256,8 +256,9 @@ static gan_status folder_decode(const char *root, const folder_list *l, const ga
         for (int64_t i = 0; i < l->count && first < 0; i++)
             if (fs[i].reason) first = i;
         if (l->count == 0)
-            s = gan_fail(GAN_ERR_FORMAT, "%s: no image files in this folder (looked for PNG, JPEG and BMP "
-                         "files in it and its subfolders)", root);
+            s = gan_fail(GAN_ERR_IO, "%s: no dataset in this folder: no image files (PNG, JPEG, BMP) in it "
+                         "or its subfolders, no train-images-idx3-ubyte or train-images-idx3-ubyte.gz (IDX), "
+                         "no data_batch_1.bin (CIFAR-10)", root);
         else
             s = gan_fail(GAN_ERR_FORMAT, "%s: none of its %lld files is a decodable image (first: %s)", root,
                          (long long)l->count, first >= 0 && fs[first].reason ? fs[first].reason : "?");
