@@ -81,15 +81,23 @@ gan_status image_probe(const uint8_t *buf, size_t len, const char *name, int64_t
 gan_status image_probe_file(const char *path, int64_t max_pixels, int *width, int *height, int *channels) {
     FILE *f = fopen(path, "rb");
     if (!f) return gan_fail(GAN_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    uint8_t *head = malloc(IMAGE_PROBE_BYTES);
-    if (!head) {
-        fclose(f);
-        return gan_fail(GAN_ERR_OUT_OF_MEMORY, "%s: out of memory", path);
+    /* most headers are in the first 16 KiB (read on the stack); a JPEG with large
+       EXIF or ICC segments before its size marker gets a second, longer look */
+    uint8_t small[1 << 14];
+    size_t n = fread(small, 1, sizeof small, f);
+    gan_status s = image_probe(small, n, path, max_pixels, width, height, channels);
+    if (s == GAN_ERR_FORMAT && n == sizeof small) {
+        uint8_t *head = malloc(IMAGE_PROBE_BYTES);
+        if (!head) {
+            fclose(f);
+            return gan_fail(GAN_ERR_OUT_OF_MEMORY, "%s: out of memory", path);
+        }
+        memcpy(head, small, n);
+        n += fread(head + n, 1, IMAGE_PROBE_BYTES - n, f);
+        s = image_probe(head, n, path, max_pixels, width, height, channels);
+        free(head);
     }
-    size_t n = fread(head, 1, IMAGE_PROBE_BYTES, f);
     fclose(f);
-    gan_status s = image_probe(head, n, path, max_pixels, width, height, channels);
-    free(head);
     return s;
 }
 
@@ -190,9 +198,13 @@ gan_status image_shape(const uint8_t *rgba, int w, int h, const image_shape_opts
             int r = bg, g = bg, b = bg;
             if (sx >= 0 && sx < w && sy >= 0 && sy < h) {
                 const uint8_t *p = rgba + ((size_t)sy * (size_t)w + (size_t)sx) * 4;
-                r = shape_over(p[0], p[3], bg);
-                g = shape_over(p[1], p[3], bg);
-                b = shape_over(p[2], p[3], bg);
+                if (p[3] == 255) {
+                    r = p[0], g = p[1], b = p[2];
+                } else {
+                    r = shape_over(p[0], p[3], bg);
+                    g = shape_over(p[1], p[3], bg);
+                    b = shape_over(p[2], p[3], bg);
+                }
             }
             if (C == 1) {
                 row[x] = shape_grey(r, g, b);

@@ -4,12 +4,13 @@
  *
  * Steps: list the files (folder_list.c: recursive, sorted, classes from the
  * immediate subfolders); look for a cache keyed by the listing and the shape
- * options; otherwise probe every header in parallel (undecodable files are
- * skipped, a header over the pixel budget stops the load before any pixel
- * memory is allocated), settle the resolution and channels (the data's own
- * when not given: the most common shorter side; 3 channels when any image has
- * colour), decode and shape every image in parallel straight into the
- * dataset's buffer, drop the files that failed, and write the cache.
+ * options; otherwise, when the resolution or channels are not given, probe
+ * every header in parallel to settle them (the data's own: the most common
+ * shorter side; 3 channels when any image has colour); decode and shape every
+ * image in parallel straight into the dataset's buffer (each decode checks
+ * its header first: undecodable files are skipped, a header over the pixel
+ * budget stops the load before that image's pixels are allocated), drop the
+ * files that failed, and write the cache.
  *
  * The cache goes to opt->cache_dir, else ROOT/.gan-cache when that folder can
  * be made, else $XDG_CACHE_HOME/gan (or ~/.cache/gan); its file name is the
@@ -203,6 +204,11 @@ static gan_status folder_decode_all(const folder_job *j, const image_shape_opts 
             gan_status s = image_read_file(path, &buf, &len);
             if (s == GAN_OK) s = image_decode(buf, len, path, j->opt->max_pixels, &img);
             free(buf);
+            if (s == GAN_OK) {
+                f->w = img.width;
+                f->h = img.height;
+                f->comp = img.source_channels;
+            }
             if (s == GAN_OK) s = image_shape(img.px, img.width, img.height, so, out + (size_t)slot[i] * per);
             image_rgba_free(&img);
             if (s != GAN_OK) state_fail(f, s);
@@ -248,7 +254,10 @@ static gan_status folder_decode(const char *root, const folder_list *l, const ga
         return gan_fail(GAN_ERR_OUT_OF_MEMORY, "%s: out of memory", root);
     }
     folder_job j = {root, l, fs, opt, opt->threads ? opt->threads : omp_get_max_threads()};
-    gan_status s = folder_probe_all(&j);
+    /* with the shape given, one pass decodes (each decode checks its header first);
+       otherwise the headers settle the data's own shape before anything is decoded */
+    bool shape_given = opt->resolution && opt->channels;
+    gan_status s = shape_given ? GAN_OK : folder_probe_all(&j);
     int64_t ok = 0;
     for (int64_t i = 0; i < l->count; i++) slot[i] = fs[i].st == GAN_OK ? ok++ : -1;
     if (s == GAN_OK && ok == 0) {
