@@ -123,7 +123,7 @@ gan_status folder_list_read(const char *root, folder_list *out) {
     list_builder b = {out, 0, root};
     gan_status s = list_walk(&b, "", 0);
     if (s == GAN_OK) {
-        qsort(out->files, (size_t)out->count, sizeof *out->files, list_cmp_files);
+        if (out->count > 1) qsort(out->files, (size_t)out->count, sizeof *out->files, list_cmp_files);
         s = list_classes(out, root);
     }
     if (s != GAN_OK) folder_list_free(out);
