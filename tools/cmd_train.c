@@ -304,7 +304,7 @@ int cmd_train(int argc, char **argv) {
     gan_trainer *t = NULL;
     gan_dataset_options data_load; /* [data options] */
     if (!data_cli_options(&data_opts, &data_load)) return 2;
-    data_load.threads = opt.threads;
+    data_load.threads = opt.threads > 0 ? opt.threads : 0; /* the trainer reports a bad --threads */
     gan_status s = data_cli_load(data_path, GAN_SPLIT_TRAIN, &data_load, quiet, &data);
     if (s != GAN_OK) return cli_fail(s);
     if (resume) {
