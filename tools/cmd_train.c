@@ -11,6 +11,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
+#include "data_cli.h"
 #include "progress.h"
 #include "report.h" /* [report hook] */
 #include "run_folder.h"
@@ -258,8 +259,9 @@ int cmd_train(int argc, char **argv) {
     const char *every_spec = "1e";
     bool quiet = false, overwrite = false;
     train_eval_config eval_cfg = TRAIN_EVAL_DEFAULTS; /* [eval hook] */
+    data_cli data_opts = {0};                         /* [data options] */
     train_flags tf;
-    cli_option opts[TRAIN_FLAGS_MAX + 16] = {
+    cli_option opts[TRAIN_FLAGS_MAX + 40] = {
         {"data", CLI_STRING, &data_path, "PATH", "dataset folder or images file (required; "
          "with --resume: the run's data by default)", 0},
         {"model", CLI_STRING, &model, "NAME|FILE", "a preset (mlp: the seed model; dcgan; cgan, "
@@ -279,8 +281,10 @@ int cmd_train(int argc, char **argv) {
          "models: one row per class, N columns (default 8)", 0},
         {"quiet", CLI_FLAG, &quiet, NULL, "print only errors", 0},
         TRAIN_EVAL_OPTIONS(eval_cfg), /* [eval hook] */
+        DATA_CLI_OPTIONS(&data_opts), /* [data options] */
         {0},
     };
+    _Static_assert(sizeof tail / sizeof *tail <= 38, "opts has no room for the tail");
     memcpy(opts + n, tail, sizeof tail);
     int parsed = cli_parse_command(argc, argv, 2, opts, usage, NULL, 0, NULL);
     if (parsed >= 0) return parsed;
@@ -332,7 +336,10 @@ int cmd_train(int argc, char **argv) {
 
     gan_dataset *data = NULL;
     gan_trainer *t = NULL;
-    gan_status s = gan_dataset_load(data_path, GAN_SPLIT_TRAIN, &data);
+    gan_dataset_options data_load; /* [data options] */
+    if (!data_cli_options(&data_opts, &data_load)) return 2;
+    data_load.threads = opt.threads > 0 ? opt.threads : 0; /* the trainer reports a bad --threads */
+    gan_status s = data_cli_load(data_path, GAN_SPLIT_TRAIN, &data_load, quiet, &data);
     if (s == GAN_OK) s = make_trainer(resume, ckpt, model, &opt, opts, data, &t);
     if (s != GAN_OK) {
         gan_dataset_free(data);

@@ -1,190 +1,234 @@
 /*
- * dataset.c - gan_dataset: an image dataset loaded from MNIST-style IDX files
- * (the dataset functions of gan.h).
+ * dataset.c - gan_dataset: the reader table behind gan_dataset_load, and the
+ * accessors of gan.h.
  *
- * gan_dataset_load takes either a folder holding MNIST-named files, from
- * which the split picks train-* or t10k-* (a plain file is preferred to its
- * .gz twin), or an idx3-ubyte images file itself, whose labels file is found
- * by replacing "images-idx3" with "labels-idx1" in the file's name (with the
- * same compression suffix first, then the other). Images are idx3 (N, H, W),
- * stored with one channel; labels, when a labels file exists, are idx1 (N)
- * with the same N and are kept as they are (values above 9 are allowed).
+ * Readers are tried in table order; each sniffs the path (a folder, or the
+ * first bytes of a file) and the first that takes it loads it. Order
+ * matters: the formats with magic bytes come first (pack, npy), then
+ * CIFAR-10 (by name and size), then IDX, which takes any other file so that
+ * malformed files get its precise errors; among folders, MNIST-named files
+ * make an IDX folder, CIFAR batches a CIFAR-10 folder, and any other folder
+ * is a folder of images.
  */
 #define _POSIX_C_SOURCE 200809L
-#include "data/idx.h"
+#include "data/dataset_internal.h"
+
+#include "data/image_decode.h"
 
 #include <errno.h>
-#include <inttypes.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
-#define DATASET_PATH_MAX 4096
-
-struct gan_dataset {
-    int64_t count;   /* N */
-    int channels;    /* C (always 1 for now) */
-    int height;      /* H */
-    int width;       /* W */
-    uint8_t *pixels; /* (N, C, H, W) */
-    uint8_t *labels; /* (N) or NULL */
-    char *path;      /* the images file */
-    char *labels_path; /* the labels file, or NULL */
+static const dataset_reader *const dataset_readers[] = {
+    &dataset_reader_pack, &dataset_reader_npy, &dataset_reader_cifar10,
+    &dataset_reader_idx,  &dataset_reader_folder,
 };
+#define DATASET_READER_COUNT (sizeof dataset_readers / sizeof dataset_readers[0])
 
-/* The two files of one dataset, NUL-terminated paths; labels may be "". */
-typedef struct dataset_files {
-    char images[DATASET_PATH_MAX];
-    char labels[DATASET_PATH_MAX];
-} dataset_files;
+/* ------------------------------------------------------------ helpers */
 
-/* ------------------------------------------------------------ file names */
-
-static bool dataset_is_file(const char *path) {
+bool dataset_is_file(const char *path) {
     struct stat st;
     return stat(path, &st) == 0 && !S_ISDIR(st.st_mode);
 }
 
-/* dst = a + b (+ c); false if it does not fit. */
-static bool dataset_join(char *dst, const char *a, const char *b, const char *c) {
+bool dataset_join(char *dst, const char *a, const char *b, const char *c) {
     int n = snprintf(dst, DATASET_PATH_MAX, "%s%s%s", a, b, c);
     return n >= 0 && n < DATASET_PATH_MAX;
 }
 
-/* In folder `dir`, find "<stem>" or else "<stem>.gz"; dst = "" if neither. */
-static gan_status dataset_find_in_dir(const char *dir, const char *stem, char *dst) {
-    const char *sep = dir[strlen(dir) - 1] == '/' ? "" : "/";
-    char name[DATASET_PATH_MAX];
-    dst[0] = 0;
-    for (int gz = 0; gz < 2; gz++) {
-        if (!dataset_join(name, sep, stem, gz ? ".gz" : "") || !dataset_join(dst, dir, name, ""))
-            return gan_fail(GAN_ERR_INVALID_ARGUMENT, "%s: path too long", dir);
-        if (dataset_is_file(dst)) return GAN_OK;
-    }
-    dst[0] = 0;
+gan_status dataset_strdup(const char *s, char **out, const char *what) {
+    size_t n = strlen(s) + 1;
+    *out = malloc(n);
+    if (!*out) return gan_fail(GAN_ERR_OUT_OF_MEMORY, "%s: out of memory", what);
+    memcpy(*out, s, n);
     return GAN_OK;
 }
 
-/* The images and labels files of `split` in folder `dir`. */
-static gan_status dataset_files_in_dir(const char *dir, gan_split split, dataset_files *files) {
-    const char *prefix = split == GAN_SPLIT_TEST ? "t10k" : "train";
-    char stem[64];
-    snprintf(stem, sizeof stem, "%s-images-idx3-ubyte", prefix);
-    GAN_TRY(dataset_find_in_dir(dir, stem, files->images));
-    if (!files->images[0])
-        return gan_fail(GAN_ERR_IO, "%s: no %s or %s.gz in this folder (looked for the %s split's images)", dir,
-                        stem, stem, split == GAN_SPLIT_TEST ? "test" : "train");
-    snprintf(stem, sizeof stem, "%s-labels-idx1-ubyte", prefix);
-    return dataset_find_in_dir(dir, stem, files->labels);
-}
-
-/* Labels next to an images file: "images-idx3" -> "labels-idx1" in its
- * name (last occurrence in the file name), tried as is, then with ".gz"
- * removed or added. files->labels = "" when there is none. */
-static gan_status dataset_files_for_image(const char *path, dataset_files *files) {
-    files->labels[0] = 0;
-    if (!dataset_join(files->images, path, "", ""))
-        return gan_fail(GAN_ERR_INVALID_ARGUMENT, "%s: path too long", path);
-    const char *base = strrchr(path, '/');
-    base = base ? base + 1 : path;
-    const char *key = "images-idx3", *hit = NULL;
-    for (const char *p = strstr(base, key); p; p = strstr(p + 1, key)) hit = p;
-    if (!hit) return GAN_OK;
-    char name[DATASET_PATH_MAX];
-    int head = (int)(hit - path);
-    snprintf(name, sizeof name, "%.*slabels-idx1%s", head, path, hit + strlen(key));
-    if (dataset_is_file(name)) {
-        strcpy(files->labels, name);
-        return GAN_OK;
-    }
-    size_t len = strlen(name);
-    if (len > 3 && strcmp(name + len - 3, ".gz") == 0)
-        name[len - 3] = 0;
-    else if (len + 3 < sizeof name)
-        memcpy(name + len, ".gz", 4);
-    else
-        return GAN_OK;
-    if (dataset_is_file(name)) strcpy(files->labels, name);
+gan_status dataset_set_classes(gan_dataset *d, int count, const char *const *names) {
+    if (count < 0 || count > DATASET_MAX_CLASSES)
+        return gan_fail(GAN_ERR_FORMAT, "%s: %d classes (at most %d)", d->path ? d->path : "dataset", count,
+                        DATASET_MAX_CLASSES);
+    char **copy = count ? calloc((size_t)count, sizeof *copy) : NULL;
+    if (count && !copy) return gan_fail(GAN_ERR_OUT_OF_MEMORY, "out of memory for class names");
+    for (int k = 0; k < count; k++)
+        if (dataset_strdup(names[k], &copy[k], "class names") != GAN_OK) {
+            for (int j = 0; j < k; j++) free(copy[j]);
+            free(copy);
+            return GAN_ERR_OUT_OF_MEMORY;
+        }
+    for (int k = 0; k < d->class_count; k++) free(d->class_names[k]);
+    free(d->class_names);
+    d->class_names = copy;
+    d->class_count = count;
     return GAN_OK;
 }
 
-/* Which files `path` and `split` name. */
-static gan_status dataset_resolve(const char *path, gan_split split, dataset_files *files) {
+void dataset_clear(gan_dataset *d) {
+    free(d->pixels);
+    free(d->labels);
+    free(d->path);
+    free(d->labels_path);
+    for (int k = 0; k < d->class_count; k++) free(d->class_names[k]);
+    free(d->class_names);
+    memset(d, 0, sizeof *d);
+}
+
+/* ------------------------------------------------------------ reshaping */
+
+/* Channels only (no resize): grey -> RGB repeats, RGB -> grey as image_shape. */
+static gan_status dataset_convert_channels(gan_dataset *d, int C) {
+    size_t plane = (size_t)d->height * (size_t)d->width;
+    uint8_t *out = malloc(plane * (size_t)C * (size_t)(d->count ? d->count : 1));
+    if (!out) return gan_fail(GAN_ERR_OUT_OF_MEMORY, "%s: out of memory converting channels", d->path);
+    for (int64_t i = 0; i < d->count; i++) {
+        const uint8_t *x = d->pixels + (size_t)i * plane * (size_t)d->channels;
+        uint8_t *y = out + (size_t)i * plane * (size_t)C;
+        for (size_t p = 0; p < plane; p++) {
+            if (C == 3) {
+                y[p] = y[plane + p] = y[2 * plane + p] = x[p];
+            } else {
+                int r = x[p], g = x[plane + p], b = x[2 * plane + p];
+                y[p] = (uint8_t)((19595 * r + 38470 * g + 7471 * b + 32768) >> 16);
+            }
+        }
+    }
+    free(d->pixels);
+    d->pixels = out;
+    d->channels = C;
+    return GAN_OK;
+}
+
+gan_status dataset_reshape(gan_dataset *d, const gan_dataset_options *opt) {
+    int C = opt->channels ? opt->channels : d->channels;
+    int R = opt->resolution;
+    if ((R == 0 || (R == d->height && R == d->width)) && C == d->channels) return GAN_OK;
+    if (d->channels != 1 && d->channels != 3)
+        return gan_fail(GAN_ERR_UNSUPPORTED, "%s: cannot reshape %d-channel images", d->path, d->channels);
+    if (R == 0 || (R == d->height && R == d->width)) return dataset_convert_channels(d, C);
+    size_t in_plane = (size_t)d->height * (size_t)d->width, per_out = (size_t)C * R * R;
+    if (d->count > 0 && per_out > (((uint64_t)1 << 36) / (uint64_t)d->count))
+        return gan_fail(GAN_ERR_SHAPE, "%s: %lld images of %dx%dx%d are too large", d->path,
+                        (long long)d->count, C, R, R);
+    uint8_t *out = malloc(per_out * (size_t)(d->count ? d->count : 1));
+    uint8_t *rgba = malloc(in_plane * 4);
+    if (!out || !rgba) {
+        free(out);
+        free(rgba);
+        return gan_fail(GAN_ERR_OUT_OF_MEMORY, "%s: out of memory reshaping images", d->path);
+    }
+    image_shape_opts so = {R, C, opt->crop, opt->background};
+    gan_status s = GAN_OK;
+    for (int64_t i = 0; i < d->count && s == GAN_OK; i++) {
+        const uint8_t *img = d->pixels + (size_t)i * in_plane * (size_t)d->channels;
+        for (size_t p = 0; p < in_plane; p++) {
+            uint8_t *q = rgba + 4 * p;
+            q[0] = img[p];
+            q[1] = d->channels == 3 ? img[in_plane + p] : img[p];
+            q[2] = d->channels == 3 ? img[2 * in_plane + p] : img[p];
+            q[3] = 255;
+        }
+        s = image_shape(rgba, d->width, d->height, &so, out + (size_t)i * per_out);
+    }
+    free(rgba);
+    if (s != GAN_OK) {
+        free(out);
+        return s;
+    }
+    free(d->pixels);
+    d->pixels = out;
+    d->channels = C;
+    d->height = d->width = R;
+    return GAN_OK;
+}
+
+/* ------------------------------------------------------------ loading */
+
+void gan_dataset_options_default(gan_dataset_options *opt) {
+    if (!opt) return;
+    memset(opt, 0, sizeof *opt);
+    opt->crop = GAN_CROP_CENTER;
+    opt->background = GAN_BACKGROUND_WHITE;
+    opt->max_pixels = GAN_DATASET_MAX_PIXELS;
+}
+
+static gan_status dataset_check_options(const gan_dataset_options *o) {
+    if (o->resolution < 0 || o->resolution > 4096)
+        return gan_fail(GAN_ERR_INVALID_ARGUMENT, "resolution %d: expected 1..4096 (or 0: the data's own)",
+                        o->resolution);
+    if (o->channels != 0 && o->channels != 1 && o->channels != 3)
+        return gan_fail(GAN_ERR_INVALID_ARGUMENT, "channels %d: expected 1 or 3 (or 0: the data's own)",
+                        o->channels);
+    if (o->crop != GAN_CROP_CENTER && o->crop != GAN_CROP_NONE)
+        return gan_fail(GAN_ERR_INVALID_ARGUMENT, "unknown crop mode %d", (int)o->crop);
+    if (o->background != GAN_BACKGROUND_WHITE && o->background != GAN_BACKGROUND_BLACK)
+        return gan_fail(GAN_ERR_INVALID_ARGUMENT, "unknown background %d", (int)o->background);
+    if (o->threads < 0 || o->max_pixels < 0)
+        return gan_fail(GAN_ERR_INVALID_ARGUMENT, "threads and max_pixels must not be negative");
+    return GAN_OK;
+}
+
+/* The reader that takes `path`. */
+static gan_status dataset_pick_reader(const char *path, const dataset_reader **reader) {
     struct stat st;
     if (stat(path, &st) != 0) {
         if (errno == ENOENT) return gan_fail(GAN_ERR_IO, "%s: no such file or directory", path);
         return gan_fail(GAN_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     }
-    if (S_ISDIR(st.st_mode)) return dataset_files_in_dir(path, split, files);
-    return dataset_files_for_image(path, files);
-}
-
-/* ------------------------------------------------------------ loading */
-
-/* Move the images (and labels) into a new dataset, checking their shapes. */
-static gan_status dataset_build(const dataset_files *files, gan_idx *images, gan_idx *labels, gan_dataset **out) {
-    if (images->dims[1] > INT_MAX || images->dims[2] > INT_MAX)
-        return gan_fail(GAN_ERR_FORMAT, "%s: images of %" PRId64 " x %" PRId64 " pixels are too large",
-                        files->images, images->dims[1], images->dims[2]);
-    if (labels->data && labels->dims[0] != images->dims[0])
-        return gan_fail(GAN_ERR_FORMAT, "%s has %" PRId64 " images but %s has %" PRId64 " labels", files->images,
-                        images->dims[0], files->labels, labels->dims[0]);
-    gan_dataset *d = calloc(1, sizeof *d);
-    char *path = malloc(strlen(files->images) + 1);
-    char *lpath = labels->data ? malloc(strlen(files->labels) + 1) : NULL;
-    if (!d || !path || (labels->data && !lpath)) {
-        free(d);
-        free(path);
-        free(lpath);
-        return gan_fail(GAN_ERR_OUT_OF_MEMORY, "%s: out of memory", files->images);
+    uint8_t head[DATASET_HEAD_BYTES];
+    size_t n = 0;
+    if (!S_ISDIR(st.st_mode)) {
+        FILE *f = fopen(path, "rb");
+        if (!f) return gan_fail(GAN_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+        n = fread(head, 1, sizeof head, f);
+        fclose(f);
     }
-    strcpy(path, files->images);
-    if (lpath) strcpy(lpath, files->labels);
-    d->labels_path = lpath;
-    d->count = images->dims[0];
-    d->channels = 1;
-    d->height = (int)images->dims[1];
-    d->width = (int)images->dims[2];
-    d->pixels = images->data;
-    d->labels = labels->data;
-    d->path = path;
-    images->data = NULL;
-    labels->data = NULL;
-    *out = d;
-    return GAN_OK;
+    for (size_t i = 0; i < DATASET_READER_COUNT; i++)
+        if (dataset_readers[i]->sniff(path, &st, head, n)) {
+            *reader = dataset_readers[i];
+            return GAN_OK;
+        }
+    return gan_fail(GAN_ERR_FORMAT, "%s: not a dataset this build reads", path);
 }
 
-gan_status gan_dataset_load(const char *path, gan_split split, gan_dataset **out) {
+gan_status gan_dataset_load_with(const char *path, gan_split split, const gan_dataset_options *opt,
+                                 gan_dataset **out) {
     if (!out) return gan_fail(GAN_ERR_INVALID_ARGUMENT, "gan_dataset_load: out is NULL");
     *out = NULL;
     if (!path || !*path) return gan_fail(GAN_ERR_INVALID_ARGUMENT, "gan_dataset_load: empty path");
     if (split != GAN_SPLIT_TRAIN && split != GAN_SPLIT_TEST)
         return gan_fail(GAN_ERR_INVALID_ARGUMENT, "gan_dataset_load: unknown split %d", (int)split);
-    dataset_files *files = malloc(sizeof *files);
-    if (!files) return gan_fail(GAN_ERR_OUT_OF_MEMORY, "%s: out of memory", path);
-    gan_idx images, labels;
-    memset(&images, 0, sizeof images);
-    memset(&labels, 0, sizeof labels);
-    gan_status s = dataset_resolve(path, split, files);
-    if (s == GAN_OK) s = gan_idx_read_ndims(files->images, 3, &images);
-    if (s == GAN_OK && files->labels[0]) s = gan_idx_read_ndims(files->labels, 1, &labels);
-    if (s == GAN_OK) s = dataset_build(files, &images, &labels, out);
-    gan_idx_free(&images);
-    gan_idx_free(&labels);
-    free(files);
-    return s;
+    gan_dataset_options defaults;
+    gan_dataset_options_default(&defaults);
+    if (!opt) opt = &defaults;
+    GAN_TRY(dataset_check_options(opt));
+    const dataset_reader *reader = NULL;
+    GAN_TRY(dataset_pick_reader(path, &reader));
+    gan_dataset *d = calloc(1, sizeof *d);
+    if (!d) return gan_fail(GAN_ERR_OUT_OF_MEMORY, "%s: out of memory", path);
+    d->format = reader->name;
+    gan_status s = reader->load(path, split, opt, d);
+    if (s == GAN_OK) s = dataset_reshape(d, opt);
+    if (s != GAN_OK) {
+        dataset_clear(d);
+        free(d);
+        return s;
+    }
+    *out = d;
+    return GAN_OK;
+}
+
+gan_status gan_dataset_load(const char *path, gan_split split, gan_dataset **out) {
+    return gan_dataset_load_with(path, split, NULL, out);
 }
 
 /* ------------------------------------------------------------ accessors */
 
 void gan_dataset_free(gan_dataset *data) {
     if (!data) return;
-    free(data->pixels);
-    free(data->labels);
-    free(data->path);
-    free(data->labels_path);
+    dataset_clear(data);
     free(data);
 }
 
@@ -212,4 +256,21 @@ const char *gan_dataset_path(const gan_dataset *data) {
 
 const char *gan_dataset_labels_path(const gan_dataset *data) {
     return data ? data->labels_path : NULL;
+}
+
+const char *gan_dataset_format(const gan_dataset *data) {
+    return data ? data->format : NULL;
+}
+
+int gan_dataset_class_count(const gan_dataset *data) {
+    return data ? data->class_count : 0;
+}
+
+const char *gan_dataset_class_name(const gan_dataset *data, int k) {
+    if (!data || k < 0 || k >= data->class_count) return NULL;
+    return data->class_names[k];
+}
+
+const gan_dataset_summary *gan_dataset_get_summary(const gan_dataset *data) {
+    return data ? &data->summary : NULL;
 }

@@ -1,0 +1,122 @@
+/*
+ * test_dataset_decode.c - the image decoder (src/data/image_decode.c, Debian's
+ * stb_image) on every variant in tests/fixtures/images/variants, against the
+ * RGBA8 that Pillow (or numpy, for 16-bit PNGs: the high byte) reads from the
+ * same file (make_image_fixtures.py), and on hostile files.
+ *
+ * Tolerances: lossless formats (PNG, BMP) must match exactly. JPEG decoders
+ * may round the inverse DCT and the upsampling of chroma differently
+ * (stb_image vs libjpeg-turbo): at most 12 levels apart and 2.0 on average;
+ * CMYK JPEGs are converted with the Adobe (inverted) convention like Pillow.
+ */
+#include "data/image_decode.h"
+#include "io/npy.h"
+#include "test_util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Decode fixture `name` and compare with its .rgba.npy within max / mean. */
+static void check_variant(const char *name, int source_channels, int max_tol, double mean_tol) {
+    char path[512], ref_path[512];
+    snprintf(path, sizeof path, "%s", test_fixture_path("images/variants"));
+    strncat(path, "/", sizeof path - strlen(path) - 1);
+    strncat(path, name, sizeof path - strlen(path) - 1);
+    snprintf(ref_path, sizeof ref_path, "%s.rgba.npy", path);
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    CHECK_OK(image_read_file(path, &buf, &len));
+    image_rgba img = {0};
+    CHECK_OK(image_decode(buf, len, path, 0, &img));
+    gan_npy ref = {0};
+    CHECK_OK(gan_npy_read(ref_path, &ref));
+    if (img.px && ref.data) {
+        CHECK_MSG(ref.ndims == 3 && ref.shape[0] == img.height && ref.shape[1] == img.width && ref.shape[2] == 4,
+                  "%s: decoded %d x %d", name, img.width, img.height);
+        CHECK_MSG(img.source_channels == source_channels, "%s: %d source channels, expected %d", name,
+                  img.source_channels, source_channels);
+        if (ref.nbytes == (size_t)img.width * img.height * 4) {
+            int worst = 0;
+            double sum = 0;
+            const uint8_t *r = ref.data;
+            for (size_t i = 0; i < ref.nbytes; i++) {
+                int d = abs((int)img.px[i] - (int)r[i]);
+                worst = d > worst ? d : worst;
+                sum += d;
+            }
+            double mean = sum / (double)ref.nbytes;
+            CHECK_MSG(worst <= max_tol && mean <= mean_tol, "%s: max diff %d (tolerance %d), mean %.3f (%.2f)",
+                      name, worst, max_tol, mean, mean_tol);
+        }
+    }
+    gan_npy_free(&ref);
+    image_rgba_free(&img);
+    free(buf);
+}
+
+/* A hostile fixture must fail with `status` and a message naming the file and `words`. */
+static void check_hostile(const char *name, gan_status status, const char *words) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", test_fixture_path("images/hostile"), name);
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    gan_status s = image_read_file(path, &buf, &len);
+    image_rgba img = {0};
+    if (s == GAN_OK) s = image_decode(buf, len, path, 0, &img);
+    CHECK_MSG(s == status, "%s: status %d, expected %d (%s)", name, (int)s, (int)status, gan_last_error());
+    CHECK_MSG(img.px == NULL, "%s: pixels returned on failure", name);
+    CHECK_MSG(strstr(gan_last_error(), name) && strstr(gan_last_error(), words), "%s: message '%s'", name,
+              gan_last_error());
+    /* the header-only probe agrees on the bomb before anything is decoded */
+    if (status == GAN_ERR_SHAPE) {
+        int w, h, c;
+        CHECK(image_probe_file(path, 0, &w, &h, &c) == GAN_ERR_SHAPE);
+    }
+    image_rgba_free(&img);
+    free(buf);
+}
+
+int main(void) {
+    check_variant("rgba8.png", 4, 0, 0);
+    check_variant("rgb8.png", 3, 0, 0);
+    check_variant("grey8.png", 1, 0, 0);
+    check_variant("grey_alpha8.png", 2, 0, 0);
+    check_variant("palette.png", 3, 0, 0);
+    check_variant("palette_trns.png", 4, 0, 0);
+    check_variant("interlaced.png", 3, 0, 0);
+    check_variant("grey16.png", 1, 0, 0);
+    check_variant("rgba16.png", 4, 0, 0);
+    check_variant("baseline.jpg", 3, 12, 2.0);
+    check_variant("progressive.jpg", 3, 12, 2.0);
+    check_variant("grey.jpg", 1, 12, 2.0);
+    check_variant("cmyk.jpg", 3, 12, 2.0); /* stb_image reports CMYK as RGB */
+    check_variant("rgb24.bmp", 3, 0, 0);
+    check_variant("palette8.bmp", 3, 0, 0);
+    check_variant("grey8.bmp", 3, 0, 0);
+
+    check_hostile("empty.png", GAN_ERR_FORMAT, "empty file");
+    check_hostile("not_an_image.png", GAN_ERR_FORMAT, "not a PNG, JPEG or BMP");
+    check_hostile("truncated.png", GAN_ERR_FORMAT, "cannot decode");
+    check_hostile("corrupt.png", GAN_ERR_FORMAT, "cannot decode");
+    check_hostile("truncated.jpg", GAN_ERR_FORMAT, "");
+    check_hostile("bomb.png", GAN_ERR_SHAPE, "more than the budget");
+
+    /* a smaller budget turns an ordinary image away, a larger one lets it through */
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    char path[512];
+    snprintf(path, sizeof path, "%s/rgba8.png", test_fixture_path("images/variants"));
+    CHECK_OK(image_read_file(path, &buf, &len));
+    image_rgba img = {0};
+    CHECK(image_decode(buf, len, path, 23 * 17 - 1, &img) == GAN_ERR_SHAPE && !img.px);
+    CHECK_OK(image_decode(buf, len, path, 23 * 17, &img));
+    image_rgba_free(&img);
+    /* every prefix of a valid file fails cleanly or decodes (never crashes) */
+    for (size_t n = 0; n < len; n += 7) {
+        gan_status s = image_decode(buf, n, "prefix", 0, &img);
+        CHECK(s == GAN_OK || s == GAN_ERR_FORMAT);
+        image_rgba_free(&img);
+    }
+    free(buf);
+    return test_report();
+}
