@@ -39,6 +39,7 @@ bool run_make_dirs(const char *path) {
         cli_error("%s: folder is not writable: %s", path, strerror(errno));
         return false;
     }
+    gan_atomic_clean_dir(path); /* temporary files of writes killed in an earlier run */
     return true;
 }
 

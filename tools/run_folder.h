@@ -15,7 +15,8 @@
 
 #define RUN_CHECKPOINT "checkpoint.safetensors"
 
-/* mkdir -p; prints an error naming the folder on failure. */
+/* mkdir -p; prints an error naming the folder on failure. Removes the
+ * temporary files that killed writes left there (gan_atomic_clean_dir). */
 bool run_make_dirs(const char *path);
 
 bool run_file_exists(const char *path);

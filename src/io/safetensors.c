@@ -389,6 +389,7 @@ gan_status gan_st_writer_save(const gan_st_writer *w, const char *path) {
     uint8_t len8[8];
     for (int i = 0; i < 8; i++) len8[i] = (uint8_t)((uint64_t)b.len >> (8 * i));
     gan_atomic_file af;
+    gan_atomic_clean_stale(path); /* what a killed earlier save of this file left */
     s = gan_atomic_open(&af, path);
     if (s == GAN_OK) s = gan_atomic_write(&af, len8, 8);
     if (s == GAN_OK) s = gan_atomic_write(&af, b.p, b.len);
