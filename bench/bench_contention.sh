@@ -9,7 +9,7 @@
 #
 # usage: bench/bench_contention.sh [--steps N] [--repeats R] [--busy "0 1 2"]
 #          [--variants "gan:default gan:passive gan:spin=10000 torch"]
-#          [--threads T] [--data PATH] [--gan build/gan]
+#          [--threads T] [--data PATH] [--gan build/gan] [--torch-steps N]
 # Variants: gan:auto (the CLI as shipped: its own policy), gan:default (libgomp's
 # default spinning, GAN_OMP_POLICY=libgomp), gan:passive (OMP_WAIT_POLICY=passive),
 # gan:spin=N (GOMP_SPINCOUNT=N), torch. Prints a table of median images/s and the
@@ -17,12 +17,13 @@
 # /tmp/bench_contention).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-steps=400 repeats=3 busy_levels="0 1 2" threads=2 gan=build/gan
+steps=400 torch_steps="" repeats=3 busy_levels="0 1 2" threads=2 gan=build/gan
 variants="gan:auto gan:default gan:passive gan:spin=10000 torch"
 data=${GAN_DATA_DIR:-data}/fashion
 while (($#)); do
   case $1 in
     --steps) steps=$2; shift 2 ;;
+    --torch-steps) torch_steps=$2; shift 2 ;;
     --repeats) repeats=$2; shift 2 ;;
     --busy) busy_levels=$2; shift 2 ;;
     --variants) variants=$2; shift 2 ;;
@@ -59,7 +60,7 @@ run_variant() { # variant dir
   case $v in
     torch)
       env -u OMP_WAIT_POLICY -u GOMP_SPINCOUNT /usr/bin/python3 bench/torch_seed.py \
-        --steps "$steps" --threads "$threads" --log-every 50 --data "$images_file" --out "$dir" \
+        --steps "${torch_steps:-$steps}" --threads "$threads" --log-every 10 --data "$images_file" --out "$dir" \
         >/dev/null 2>&1 ;;
     gan:*)
       local envs=(-u OMP_WAIT_POLICY -u GOMP_SPINCOUNT)
@@ -70,7 +71,7 @@ run_variant() { # variant dir
         spin=*) envs+=(GOMP_SPINCOUNT=${v#gan:spin=}) ;;
       esac
       env "${envs[@]}" "$gan" train --data "$data" --out "$dir" --steps "$steps" \
-        --threads "$threads" --log-every 50 --checkpoint-every 1000000 --quiet >/dev/null 2>&1 ;;
+        --threads "$threads" --log-every 25 --checkpoint-every 1000000 --quiet >/dev/null 2>&1 ;;
   esac
 }
 

@@ -36,7 +36,7 @@ for name in "$@"; do
   [[ -d tests/fuzz/regress/$name ]] && dirs+=("tests/fuzz/regress/$name")
   log=build-fuzz/$name.log
   set +e
-  ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+  OMP_NUM_THREADS=1 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
     nice -n "${FUZZ_NICE:-0}" "$bin" -max_total_time="$seconds" -timeout=30 \
     -rss_limit_mb="${FUZZ_RSS_MB:-2048}" -print_final_stats=1 \
     -artifact_prefix="$findings/" "${dirs[@]}" >"$log" 2>&1
@@ -44,7 +44,7 @@ for name in "$@"; do
   execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1)
   rate=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1)
   cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*')
-  n=$(find "$findings" -type f | wc -l)
+  n=$(find "$findings" -type f \( -name 'crash-*' -o -name 'leak-*' -o -name 'timeout-*' -o -name 'oom-*' \) | wc -l)
   ((n > 0)) && found_any=1
   printf '%-16s %12s %10s %9s  %s\n' "$name" "${execs:-?}" "${rate:-?}" "$n" "${cov:-?}" | tee -a build-fuzz/summary.txt
   ((n > 0)) && grep -m3 -E 'ERROR|SUMMARY|runtime error' "$log" | sed 's/^/    /' || true
