@@ -10,6 +10,8 @@
 # usage: bench/bench_contention.sh [--steps N] [--repeats R] [--busy "0 1 2"]
 #          [--variants "gan:default gan:passive gan:spin=10000 torch"]
 #          [--threads T] [--data PATH] [--gan build/gan] [--torch-steps N]
+#          [--timeout S]   (a run still going after S seconds (180) is stopped and
+#                           measured on the log lines it wrote)
 # Variants: gan:auto (the CLI as shipped: its own policy), gan:default (libgomp's
 # default spinning, GAN_OMP_POLICY=libgomp), gan:passive (OMP_WAIT_POLICY=passive),
 # gan:spin=N (GOMP_SPINCOUNT=N), torch. Prints a table of median images/s and the
@@ -17,13 +19,14 @@
 # /tmp/bench_contention).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-steps=400 torch_steps="" repeats=3 busy_levels="0 1 2" threads=2 gan=build/gan
+steps=400 torch_steps="" repeats=3 run_timeout=180 busy_levels="0 1 2" threads=2 gan=build/gan
 variants="gan:auto gan:default gan:passive gan:spin=10000 torch"
 data=${GAN_DATA_DIR:-data}/fashion
 while (($#)); do
   case $1 in
     --steps) steps=$2; shift 2 ;;
     --torch-steps) torch_steps=$2; shift 2 ;;
+    --timeout) run_timeout=$2; shift 2 ;;
     --repeats) repeats=$2; shift 2 ;;
     --busy) busy_levels=$2; shift 2 ;;
     --variants) variants=$2; shift 2 ;;
@@ -59,7 +62,7 @@ run_variant() { # variant dir
   local v=$1 dir=$2
   case $v in
     torch)
-      env -u OMP_WAIT_POLICY -u GOMP_SPINCOUNT /usr/bin/python3 bench/torch_seed.py \
+      timeout "$run_timeout" env -u OMP_WAIT_POLICY -u GOMP_SPINCOUNT /usr/bin/python3 bench/torch_seed.py \
         --steps "${torch_steps:-$steps}" --threads "$threads" --log-every 10 --data "$images_file" --out "$dir" \
         >/dev/null 2>&1 ;;
     gan:*)
@@ -70,8 +73,8 @@ run_variant() { # variant dir
         passive) envs+=(OMP_WAIT_POLICY=passive) ;;
         spin=*) envs+=(GOMP_SPINCOUNT=${v#gan:spin=}) ;;
       esac
-      env "${envs[@]}" "$gan" train --data "$data" --out "$dir" --steps "$steps" \
-        --threads "$threads" --log-every 25 --checkpoint-every 1000000 --quiet >/dev/null 2>&1 ;;
+      timeout "$run_timeout" env "${envs[@]}" "$gan" train --data "$data" --out "$dir" --steps "$steps" \
+        --threads "$threads" --log-every 10 --checkpoint-every 1000000 --quiet >/dev/null 2>&1 ;;
   esac
 }
 
@@ -82,7 +85,8 @@ for b in $busy_levels; do
   for ((r = 1; r <= repeats; r++)); do
     for v in $variants; do
       dir=$out/run_${b}_${r}_${v//[:=]/_}
-      if run_variant "$v" "$dir" && [[ -s $dir/log.jsonl ]]; then
+      run_variant "$v" "$dir" || true
+      if [[ -s $dir/log.jsonl ]]; then
         echo "$b $v $(rate "$dir/log.jsonl")" >>"$runs"
       else
         echo "$b $v nan" >>"$runs"
