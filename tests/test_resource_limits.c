@@ -125,6 +125,32 @@ int main(void) {
     rewrite_spec(good, small, big);
     check_refused(small, data, "bytes of tensors");
 
+    /* few parameters but huge images (784 x 784 from two strided transposed
+       convolutions) in a small weights file: loading a generator plans fewer
+       rows per pass instead of 256 rows of activations (2.5 GB), so it fails on
+       the tensor shapes while staying small */
+    const char *wide = "image 1 784 784\nlatent 4\n"
+                       "generator\n  dense 4\n  reshape 1 2 2\n"
+                       "  conv_transpose2d 1 kernel=32 stride=16\n"
+                       "  conv_transpose2d 1 kernel=32 stride=16\n  tanh\n"
+                       "discriminator\n  flatten\n  dense 1\n";
+    const char *weights = test_tmp_path_kept("weights.safetensors");
+    const char *wide_path = test_tmp_path_kept("wide.safetensors");
+    CHECK_OK(gan_spec_parse(tiny_spec, strlen(tiny_spec), "tiny.gan", "tiny", &spec));
+    t = NULL;
+    CHECK_OK(gan_trainer_create_spec(spec, &opt, data, &t));
+    if (t) CHECK_OK(gan_trainer_save_weights(t, weights));
+    gan_trainer_free(t);
+    gan_spec_free(spec);
+    rewrite_spec(weights, wide_path, wide);
+    long rss0 = max_rss_kb();
+    g = NULL;
+    gan_status ws = gan_generator_load(wide_path, &g);
+    CHECK_MSG(ws == GAN_ERR_FORMAT || ws == GAN_ERR_SHAPE, "status %d: %s", (int)ws, gan_last_error());
+    CHECK_MSG(strstr(gan_last_error(), "generator.0.weight"), "message: %s", gan_last_error());
+    gan_generator_free(g);
+    CHECK_MSG(max_rss_kb() - rss0 < 600 * 1024, "peak RSS grew by %ld KB", max_rss_kb() - rss0);
+
     /* the CLI's inspect says so in one line too */
     const char *cli = getenv("GAN_CLI");
     if (cli) {

@@ -56,6 +56,8 @@ static gan_status check_net(gan_spec *spec, gan_spec_net_id id, gan_model *m) {
     }
     memcpy(net->out, m->out, sizeof net->out);
     net->n_params = m->n_params;
+    net->act_values = (size_t)m->in_size;
+    for (int i = 0; i < m->n_layers; i++) net->act_values += (size_t)m->layers[i].out_size;
     int last = net->lines[net->n_layers - 1];
     if (id == GAN_SPEC_GENERATOR && memcmp(m->out, spec->image, sizeof m->out) != 0) {
         if (m->out_size == spec->image[0] * spec->image[1] * spec->image[2])

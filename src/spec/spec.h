@@ -45,6 +45,7 @@ typedef struct gan_spec_net {
     int lines[GAN_MAX_LAYERS];         /* line of each layer */
     int out[3];                        /* output shape, from the shape check */
     size_t n_params;                   /* parameters, from the shape check */
+    size_t act_values;                 /* values per sample: input + every layer's output */
 } gan_spec_net;
 
 struct gan_spec {
