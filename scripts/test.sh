@@ -23,17 +23,21 @@ stop_load() {
   load_pids=()
 }
 trap stop_load EXIT
-if ((under_load)); then
+start_load() { # while the tests run (not while building)
+  ((under_load)) || return 0
   for ((i = 0; i < $(nproc); i++)); do yes >/dev/null & load_pids+=($!); done
   echo "test: under load: ${#load_pids[@]} busy processes (pids ${load_pids[*]})" >&2
-fi
+}
 
 echo "test: full suite (Release build)" >&2
+start_load
 ctest --test-dir build --output-on-failure -j2 "${ctest_args[@]}"
+stop_load
 
 echo "test: unit tests under AddressSanitizer + UndefinedBehaviorSanitizer" >&2
 cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=Debug -DGAN_SANITIZE=ON >/dev/null
 cmake --build build-sanitize -j"$(nproc)" >/dev/null
+start_load
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-sanitize --output-on-failure -L unit -j2 "${ctest_args[@]}"
 stop_load
