@@ -283,9 +283,9 @@ gan_status gan_ckpt_read_spec(const gan_st_file *f, const gan_ckpt_info *info, g
     if (info->has_options)
         need = 3 * (need + sp->net[GAN_SPEC_DISCRIMINATOR].n_params * sizeof(float));
     for (size_t i = 0; i < gan_st_count(f); i++) have += gan_st_tensor_at(f, i)->nbytes;
-    if (have < need) {
+    if (have < need / 2) { /* nearer misses: the tensor checks name what is missing */
         gan_status s = gan_fail(GAN_ERR_FORMAT, "%s: model '%s' needs %zu bytes of tensors; "
-                                "the file holds %zu", path, sp->name, need, have);
+                                "the file holds only %zu", path, sp->name, need, have);
         gan_spec_free(*out);
         *out = NULL;
         return s;

@@ -33,6 +33,10 @@ gan_status gan_open_read(const char *path, int *fd, int *open_errno) {
         close(d);
         return gan_fail(GAN_ERR_IO, "%s: cannot read: %s", path, strerror(e));
     }
+    if (S_ISDIR(st.st_mode)) { /* worded as a read() of a folder would be */
+        close(d);
+        return gan_fail(GAN_ERR_IO, "%s: cannot read: %s", path, strerror(EISDIR));
+    }
     if (!S_ISREG(st.st_mode)) {
         close(d);
         return gan_fail(GAN_ERR_IO, "%s: is %s, not a regular file", path, file_kind(st.st_mode));
