@@ -1,11 +1,13 @@
 /*
  * arena.c - bump allocator with a measuring pass (see arena.h).
  */
+#define _POSIX_C_SOURCE 200809L
 #include "arena.h"
 #include "backend.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define GAN_ARENA_ALIGN 64
 
@@ -18,6 +20,14 @@ void gan_arena_measure(gan_arena *a) {
 
 gan_status gan_arena_init(gan_arena *a, size_t size) {
     size_t rounded = (size + GAN_ARENA_ALIGN - 1) / GAN_ARENA_ALIGN * GAN_ARENA_ALIGN;
+    /* the arena is zeroed (touched) at once: more than the machine holds would
+       only end with the OOM killer, so refuse it with a message instead */
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    if (pages > 0 && page > 0 && rounded / (size_t)page > (size_t)pages) {
+        memset(a, 0, sizeof *a);
+        return gan_fail(GAN_ERR_OUT_OF_MEMORY, "cannot allocate %zu MB of memory: the machine "
+                        "has %zu MB", rounded >> 20, ((size_t)pages * (size_t)page) >> 20);
+    }
     a->base = aligned_alloc(GAN_ARENA_ALIGN, rounded ? rounded : GAN_ARENA_ALIGN);
     a->size = rounded;
     a->used = 0;

@@ -293,6 +293,19 @@ gan_status gan_ckpt_read_spec(const gan_st_file *f, const gan_ckpt_info *info, g
                         "(written by gan.c %s)", path, info->model, info->version);
     }
     const gan_spec *sp = *out;
+    /* before any model is built from the spec: the file must be big enough to
+       hold its tensors (generator; a full checkpoint also D and Adam moments) */
+    size_t have = 0, need = sp->net[GAN_SPEC_GENERATOR].n_params * sizeof(float);
+    if (info->has_options)
+        need = 3 * (need + sp->net[GAN_SPEC_DISCRIMINATOR].n_params * sizeof(float));
+    for (size_t i = 0; i < gan_st_count(f); i++) have += gan_st_tensor_at(f, i)->nbytes;
+    if (have < need / 2) { /* nearer misses: the tensor checks name what is missing */
+        gan_status s = gan_fail(GAN_ERR_FORMAT, "%s: model '%s' needs %zu bytes of tensors; "
+                                "the file holds only %zu", path, sp->name, need, have);
+        gan_spec_free(*out);
+        *out = NULL;
+        return s;
+    }
     if (gan_st_metadata(f, "num_classes") && info->num_classes != sp->n_classes) {
         gan_status s = gan_fail(GAN_ERR_FORMAT, "%s: metadata num_classes %d does not match "
                                 "model '%s' (%d classes)", path, info->num_classes, sp->name,

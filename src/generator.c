@@ -13,6 +13,16 @@
 #include <string.h>
 
 #define GEN_MAX_ROWS 256 /* rows per forward pass */
+#define GEN_ACT_BUDGET ((size_t)1 << 24) /* activation values per pass (64 MB) */
+
+/* Rows per forward pass: GEN_MAX_ROWS, fewer for a model with big layers, so
+ * that a small file whose spec asks for huge images cannot make a load
+ * allocate GBs of activations (the rows do not change the images). */
+static int gen_rows(const gan_spec *spec) {
+    size_t per = spec->net[GAN_SPEC_GENERATOR].act_values;
+    size_t rows = per ? GEN_ACT_BUDGET / per : GEN_MAX_ROWS;
+    return rows < 1 ? 1 : rows > GEN_MAX_ROWS ? GEN_MAX_ROWS : (int)rows;
+}
 
 gan_status gan_generator_load(const char *path, gan_generator **out) {
     return gan_generator_load_on(path, GAN_DEVICE_CPU, out);
@@ -39,7 +49,7 @@ gan_status gan_generator_load_on(const char *path, int device, gan_generator **o
     if (s == GAN_OK) s = gan_ckpt_read_info(f, &g->info);
     if (s == GAN_OK) s = gan_ckpt_read_spec(f, &g->info, &g->spec);
     if (s == GAN_OK)
-        s = gan_spec_build(g->spec, GAN_SPEC_GENERATOR, &g->model, GEN_MAX_ROWS, be);
+        s = gan_spec_build(g->spec, GAN_SPEC_GENERATOR, &g->model, gen_rows(g->spec), be);
     if (s == GAN_OK && g->spec->n_classes) {
         s = gan_arena_init_on(&g->labels_arena, GEN_MAX_ROWS * sizeof(int32_t), be);
         if (s == GAN_OK)

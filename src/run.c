@@ -145,6 +145,8 @@ static gan_status begin(run *r) {
     snprintf(r->path, sizeof r->path, "%s/samples", ro->out);
     GAN_TRY(gan_make_dirs(ro->out));
     GAN_TRY(gan_make_dirs(r->path));
+    gan_atomic_clean_dir(ro->out); /* temporary files of writes killed in an earlier run */
+    gan_atomic_clean_dir(r->path);
     if (ro->resume) GAN_TRY(truncate_log(r->log_path, start));
     r->log = fopen(r->log_path, ro->resume ? "a" : "w");
     if (!r->log) return gan_fail(GAN_ERR_IO, "%s: cannot write: %s", r->log_path, strerror(errno));

@@ -5,6 +5,7 @@
  * (--class-grid), or a labelled dataset (--labels) that gan_dataset_load
  * reads back.
  */
+#include "backend.h"
 #include "cli.h"
 #include "image_out.h"
 #include "run_folder.h"
@@ -63,7 +64,7 @@ static bool check_classes(const class_choice *cc, const cli_option *opts,
 
 int cmd_sample(int argc, char **argv) {
     const char *out = NULL, *noise_out = NULL, *device = "cpu";
-    int n = 64, cols = 0;
+    int n = 64, cols = 0, threads = 0;
     uint64_t seed = 1;
     bool as_float = false;
     class_choice cc = {.cls = -1};
@@ -82,6 +83,7 @@ int cmd_sample(int argc, char **argv) {
         {"save-noise", CLI_STRING, &noise_out, "FILE.npy", "also write the latent vectors "
          "(float32 [N, latent])", 0},
         {"device", CLI_STRING, &device, "D", "cpu (default) or cuda: where the generator runs", 0},
+        {"threads", CLI_INT, &threads, "N", "CPU threads (default 0 = all cores)", 0},
         {0},
     };
     const char *checkpoint;
@@ -123,8 +125,13 @@ int cmd_sample(int argc, char **argv) {
         cli_error("--float needs an --out FILE.npy");
         return 2;
     }
+    if (threads < 0 || threads > 1024) {
+        cli_error("--threads: %d is out of range [0, 1024]", threads);
+        return 2;
+    }
     int dev;
     if (!cli_parse_device(device, &dev)) return 2;
+    gan_backend_cpu_set_threads(threads);
 
     char ckpt[1200];
     run_checkpoint_path(checkpoint, ckpt, sizeof ckpt);

@@ -2,6 +2,7 @@
  * main.c - the `gan` command-line tool: dispatch to subcommands.
  */
 #include "cli.h"
+#include "omp_policy.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -24,6 +25,7 @@ static void usage(void) {
 }
 
 int main(int argc, char **argv) {
+    cli_omp_policy_apply(argv); /* OpenMP threads that do not spin against a busy machine */
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
         strcmp(argv[1], "help") == 0) {
         usage();

@@ -13,7 +13,8 @@
 
 #define RUN_CHECKPOINT GAN_RUN_CHECKPOINT
 
-/* mkdir -p; prints an error naming the folder on failure. */
+/* mkdir -p; prints an error naming the folder on failure. (gan_train_run
+ * removes the temporary files that killed writes left in a run folder.) */
 bool run_make_dirs(const char *path);
 
 bool run_file_exists(const char *path);

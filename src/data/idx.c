@@ -13,6 +13,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "data/idx.h"
+#include "io/open_file.h"
 
 #include "io/atomic_file.h"
 
@@ -153,14 +154,12 @@ static gan_status idx_source_detect(idx_source *src) {
 static gan_status idx_source_open(idx_source *src, const char *path) {
     memset(src, 0, sizeof *src);
     src->path = path;
-    src->fd = open(path, O_RDONLY);
-    if (src->fd < 0) return idx_open_error(path, errno);
+    int open_errno;
+    gan_status s = gan_open_read(path, &src->fd, &open_errno); /* never blocks on a FIFO */
+    if (s != GAN_OK) return open_errno ? idx_open_error(path, open_errno) : s;
     struct stat st;
-    gan_status s = GAN_OK;
     if (fstat(src->fd, &st) != 0)
         s = idx_open_error(path, errno);
-    else if (S_ISDIR(st.st_mode))
-        s = gan_fail(GAN_ERR_IO, "%s: is a directory, not an IDX file", path);
     else if (!(src->in = malloc(IDX_INPUT_BUFFER)))
         s = gan_fail(GAN_ERR_OUT_OF_MEMORY, "%s: out of memory", path);
     if (s == GAN_OK) {

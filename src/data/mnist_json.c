@@ -18,6 +18,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "data/idx.h"
+#include "io/open_file.h"
 
 #include <errno.h>
 #include <math.h>
@@ -50,11 +51,12 @@ typedef struct mnist_digit {
 
 /* Read a whole file into a malloc'd buffer. */
 static gan_status mnist_read_file(const char *path, char **buf, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        if (errno == ENOENT) return gan_fail(GAN_ERR_IO, "%s: no such file or directory", path);
-        return gan_fail(GAN_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    }
+    FILE *f;
+    int open_errno;
+    gan_status s = gan_fopen_read(path, &f, &open_errno);
+    if (s != GAN_OK && open_errno == ENOENT)
+        return gan_fail(GAN_ERR_IO, "%s: no such file or directory", path);
+    GAN_TRY(s);
     long size = -1;
     if (fseek(f, 0, SEEK_END) == 0) size = ftell(f);
     if (size < 0 || fseek(f, 0, SEEK_SET) != 0) {

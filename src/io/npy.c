@@ -10,6 +10,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "io/npy.h"
+#include "io/open_file.h"
 
 #include "io/atomic_file.h"
 
@@ -309,8 +310,9 @@ gan_status gan_npy_read(const char *path, gan_npy *out) {
     if (!out) return gan_fail(GAN_ERR_INVALID_ARGUMENT, "npy: output is NULL");
     memset(out, 0, sizeof *out);
     if (!path || !*path) return gan_fail(GAN_ERR_INVALID_ARGUMENT, "npy: empty path");
-    FILE *f = fopen(path, "rb");
-    if (!f) return gan_fail(GAN_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    FILE *f;
+    int open_errno;
+    GAN_TRY(gan_fopen_read(path, &f, &open_errno));
     struct stat st;
     if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
         fclose(f);

@@ -10,6 +10,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "io/png.h"
+#include "io/open_file.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -336,8 +337,9 @@ gan_status gan_png_read(const char *path, uint8_t **pixels, int *width, int *hei
                         int *channels) {
     if (pixels) *pixels = NULL;
     if (!path || !*path) return gan_fail(GAN_ERR_INVALID_ARGUMENT, "png: empty path");
-    FILE *f = fopen(path, "rb");
-    if (!f) return gan_fail(GAN_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    FILE *f;
+    int open_errno;
+    GAN_TRY(gan_fopen_read(path, &f, &open_errno));
     struct stat st;
     if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
         fclose(f);

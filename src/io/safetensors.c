@@ -15,6 +15,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "io/safetensors.h"
+#include "io/open_file.h"
 
 #include "io/atomic_file.h"
 
@@ -389,6 +390,7 @@ gan_status gan_st_writer_save(const gan_st_writer *w, const char *path) {
     uint8_t len8[8];
     for (int i = 0; i < 8; i++) len8[i] = (uint8_t)((uint64_t)b.len >> (8 * i));
     gan_atomic_file af;
+    gan_atomic_clean_stale(path); /* what a killed earlier save of this file left */
     s = gan_atomic_open(&af, path);
     if (s == GAN_OK) s = gan_atomic_write(&af, len8, 8);
     if (s == GAN_OK) s = gan_atomic_write(&af, b.p, b.len);
@@ -449,10 +451,11 @@ static uint64_t gan_st_get_le64(const uint8_t *p) {
 /* Read the file into f->buf after checking the header length against the
  * limits and the file size. */
 static gan_status gan_st_read_file(gan_st_file *f) {
-    FILE *fp = fopen(f->path, "rb");
-    if (!fp) return gan_fail(GAN_ERR_IO, "%s: cannot open: %s", f->path, strerror(errno));
+    FILE *fp;
+    int open_errno;
+    gan_status s = gan_fopen_read(f->path, &fp, &open_errno);
+    if (s != GAN_OK) return s;
     struct stat st;
-    gan_status s = GAN_OK;
     uint8_t len8[8];
     if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode)) {
         s = gan_fail(GAN_ERR_IO, "%s: not a regular file", f->path);

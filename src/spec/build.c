@@ -5,7 +5,8 @@
  * The check chains the shapes with gan_model_infer_shapes (the layers' own
  * setup, nothing allocated), so a layer that does not fit its input fails
  * with the layer's message, moved to the layer's line. Then the generator's
- * output must be the image shape and the discriminator's a single value.
+ * output must be the image shape and the discriminator's a single value,
+ * and both together hold at most GAN_SPEC_MAX_PARAMS parameters.
  */
 #include "spec/syntax.h"
 
@@ -54,6 +55,9 @@ static gan_status check_net(gan_spec *spec, gan_spec_net_id id, gan_model *m) {
                           name, i, spec_shape_str(from, a, sizeof a));
     }
     memcpy(net->out, m->out, sizeof net->out);
+    net->n_params = m->n_params;
+    net->act_values = (size_t)m->in_size;
+    for (int i = 0; i < m->n_layers; i++) net->act_values += (size_t)m->layers[i].out_size;
     int last = net->lines[net->n_layers - 1];
     if (id == GAN_SPEC_GENERATOR && memcmp(m->out, spec->image, sizeof m->out) != 0) {
         if (m->out_size == spec->image[0] * spec->image[1] * spec->image[2])
@@ -80,7 +84,13 @@ gan_status spec_check_shapes(gan_spec *spec) {
     gan_status s = check_net(spec, GAN_SPEC_GENERATOR, m);
     if (s == GAN_OK) s = check_net(spec, GAN_SPEC_DISCRIMINATOR, m);
     free(m);
-    return s;
+    GAN_TRY(s);
+    size_t g = spec->net[GAN_SPEC_GENERATOR].n_params, d = spec->net[GAN_SPEC_DISCRIMINATOR].n_params;
+    if (g > GAN_SPEC_MAX_PARAMS || d > GAN_SPEC_MAX_PARAMS - g)
+        return spec_error(GAN_ERR_SHAPE, spec->origin, 0, "the model has %zu parameters "
+                          "(generator %zu, discriminator %zu); at most %zu", g + d, g, d,
+                          GAN_SPEC_MAX_PARAMS);
+    return GAN_OK;
 }
 
 gan_status gan_spec_build_as(const gan_spec *spec, gan_spec_net_id net, const char *name,

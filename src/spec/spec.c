@@ -3,6 +3,7 @@
  * copies, accessors, and the "<origin>:<line>: " form of every spec error.
  */
 #include "presets.h"
+#include "io/open_file.h"
 #include "spec/syntax.h"
 
 #include <errno.h>
@@ -50,8 +51,9 @@ static void name_from_path(const char *path, char *name, size_t cap) {
 
 gan_status gan_spec_load_file(const char *path, gan_spec **out) {
     *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f) return gan_fail(GAN_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    FILE *f;
+    int open_errno;
+    GAN_TRY(gan_fopen_read(path, &f, &open_errno)); /* never blocks on a FIFO */
     char *buf = malloc(GAN_SPEC_MAX_BYTES + 1);
     if (!buf) {
         fclose(f);

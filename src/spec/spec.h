@@ -20,6 +20,10 @@
 #define GAN_SPEC_MAX_BYTES (1 << 20) /* a spec text is at most 1 MiB */
 #define GAN_SPEC_MAX_LINE 256        /* bytes per line, without the line end */
 #define GAN_SPEC_MAX_TRAIN 32        /* rows of the train-key table */
+/* Most parameters of both networks together (1 GiB of float weights; with
+ * gradients and Adam moments 4 GiB to train): checked when a spec is parsed,
+ * before anything is allocated, so a hostile spec cannot ask for terabytes. */
+#define GAN_SPEC_MAX_PARAMS ((size_t)1 << 28)
 
 /* The two networks of a spec. */
 typedef enum gan_spec_net_id { GAN_SPEC_GENERATOR = 0, GAN_SPEC_DISCRIMINATOR = 1 } gan_spec_net_id;
@@ -31,6 +35,8 @@ typedef struct gan_spec_net {
     gan_layer layers[GAN_MAX_LAYERS];  /* constructed, shapes not yet set */
     int lines[GAN_MAX_LAYERS];         /* line of each layer */
     int out[3];                        /* output shape, from the shape check */
+    size_t n_params;                   /* parameters, from the shape check */
+    size_t act_values;                 /* values per sample: input + every layer's output */
 } gan_spec_net;
 
 struct gan_spec {
