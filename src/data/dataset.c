@@ -12,6 +12,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "data/dataset_internal.h"
+#include "io/open_file.h"
 
 #include "data/image_decode.h"
 
@@ -180,8 +181,9 @@ static gan_status dataset_pick_reader(const char *path, const dataset_reader **r
     uint8_t head[DATASET_HEAD_BYTES];
     size_t n = 0;
     if (!S_ISDIR(st.st_mode)) {
-        FILE *f = fopen(path, "rb");
-        if (!f) return gan_fail(GAN_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+        FILE *f = NULL; /* never blocks on a FIFO or device: those are refused */
+        int open_errno;
+        GAN_TRY(gan_fopen_read(path, &f, &open_errno));
         n = fread(head, 1, sizeof head, f);
         fclose(f);
     }

@@ -3,6 +3,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "data/image_decode.h"
+#include "io/open_file.h"
 
 #include "data/image_resize.h"
 #include "data/image_stb.h"
@@ -79,8 +80,9 @@ gan_status image_probe(const uint8_t *buf, size_t len, const char *name, int64_t
 }
 
 gan_status image_probe_file(const char *path, int64_t max_pixels, int *width, int *height, int *channels) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return gan_fail(GAN_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    FILE *f = NULL;
+    int open_errno;
+    GAN_TRY(gan_fopen_read(path, &f, &open_errno));
     /* most headers are in the first 16 KiB (read on the stack); a JPEG with large
        EXIF or ICC segments before its size marker gets a second, longer look */
     uint8_t small[1 << 14];
@@ -129,8 +131,9 @@ void image_rgba_free(image_rgba *img) {
 gan_status image_read_file(const char *path, uint8_t **buf, size_t *len) {
     *buf = NULL;
     *len = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f) return gan_fail(GAN_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    FILE *f = NULL;
+    int open_errno;
+    GAN_TRY(gan_fopen_read(path, &f, &open_errno));
     struct stat st;
     if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
         fclose(f);

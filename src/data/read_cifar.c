@@ -12,6 +12,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "data/dataset_internal.h"
+#include "io/open_file.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -101,11 +102,9 @@ static gan_status cifar_load(const char *path, gan_split split, const gan_datase
     int64_t at = 0;
     gan_status s = GAN_OK;
     for (int i = 0; i < nfiles && s == GAN_OK; i++) {
-        FILE *f = fopen(files[i], "rb");
-        if (!f) {
-            s = gan_fail(GAN_ERR_IO, "%s: cannot open: %s", files[i], strerror(errno));
-            break;
-        }
+        FILE *f = NULL;
+        int open_errno;
+        if ((s = gan_fopen_read(files[i], &f, &open_errno)) != GAN_OK) break;
         for (int64_t r = 0; r < records[i]; r++, at++) {
             if (fread(rec, 1, CIFAR_RECORD, f) != CIFAR_RECORD) {
                 s = gan_fail(GAN_ERR_IO, "%s: read error at record %lld", files[i], (long long)r);

@@ -23,6 +23,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "data/dataset_internal.h"
+#include "io/open_file.h"
 #include "data/pack.h"
 #include "io/atomic_file.h"
 
@@ -125,8 +126,9 @@ static gan_status pack_bad(FILE *f, const char *path, const char *what) {
 }
 
 gan_status dataset_pack_read(const char *path, gan_dataset *d, uint64_t *key) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return gan_fail(GAN_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    FILE *f = NULL;
+    int open_errno;
+    GAN_TRY(gan_fopen_read(path, &f, &open_errno));
     uint8_t h[PACK_HEADER];
     if (fread(h, 1, sizeof h, f) != sizeof h) return pack_bad(f, path, "truncated pack header");
     if (memcmp(h, PACK_MAGIC, 8) != 0) return pack_bad(f, path, "not a gan.c pack (bad magic)");
