@@ -20,6 +20,15 @@ void eval_setup_options_default(eval_setup_options *o) {
 }
 
 /* Print the library's error; false. */
+/* dst = the absolute path of `path` (or `path` itself when it cannot be
+ * resolved). realpath's buffer form needs PATH_MAX bytes, which a fortified
+ * build checks (and aborts on), so the library allocates the result. */
+static void real_path(char *dst, size_t cap, const char *path) {
+    char *real = realpath(path, NULL);
+    snprintf(dst, cap, "%s", real ? real : path);
+    free(real);
+}
+
 static bool failed(gan_status s) {
     cli_fail(s);
     return false;
@@ -47,7 +56,7 @@ bool eval_setup_train(const char *data_dir, const gan_dataset *train, const gan_
         return false;
     }
     gan_classifier_info *i = &(*out)->info;
-    if (!realpath(data_dir, i->data_path)) snprintf(i->data_path, sizeof i->data_path, "%s", data_dir);
+    real_path(i->data_path, sizeof i->data_path, data_dir);
     snprintf(i->fingerprint, sizeof i->fingerprint, "%s", fingerprint);
     if (!o->quiet)
         fprintf(stderr, "gan classifier: done in %.0f s: test accuracy %.2f%% (%lld images), "
@@ -121,8 +130,7 @@ static bool open_reference(eval_setup *e, const eval_setup_options *o) {
     }
     gan_status s = gan_eval_reference_compute(e->classifier, e->test, &e->ref);
     if (s != GAN_OK) return failed(s);
-    if (!realpath(e->data_dir, e->ref.data_path))
-        snprintf(e->ref.data_path, sizeof e->ref.data_path, "%s", e->data_dir);
+    real_path(e->ref.data_path, sizeof e->ref.data_path, e->data_dir);
     snprintf(e->ref.fingerprint, sizeof e->ref.fingerprint, "%s", e->fingerprint);
     if ((s = gan_eval_reference_save(&e->ref, e->reference_path)) != GAN_OK)
         return failed(s);
