@@ -513,6 +513,13 @@ gan_status gan_checkpoint_read_info(const char *path, gan_checkpoint_info *info)
  * files written before specs the preset it names). */
 gan_status gan_checkpoint_read_spec(const char *path, gan_spec **out);
 
+/* What `gan inspect` shows about the checkpoint file `path`: the
+ * architecture of both networks (layers, output shapes, parameter counts),
+ * the training state and options, the version and the model spec; with
+ * spec_only, the spec text alone. Every tensor is loaded and checked. On
+ * success *text is a malloc'd, NUL-terminated string the caller frees. */
+gan_status gan_checkpoint_describe(const char *path, bool spec_only, char **text);
+
 /* Iterations done so far (including those before a resume). */
 int64_t gan_trainer_step_count(const gan_trainer *t);
 
@@ -649,6 +656,10 @@ int gan_generator_num_classes(const gan_generator *g);
 /* Whether the loaded weights are the EMA generator's (generator_ema.*). */
 bool gan_generator_uses_ema(const gan_generator *g);
 
+/* The training step at which its checkpoint was written (0 for a weights
+ * file without training state). */
+int64_t gan_generator_step(const gan_generator *g);
+
 /* Standard normal latent vectors for samples first .. first + n - 1 of
  * `seed`: z (n x latent_dim). Sample i's vector depends only on (seed, i),
  * so `gan sample --n 16` gives the first 16 images of `--n 64`. */
@@ -682,6 +693,11 @@ gan_status gan_generator_generate_labeled(gan_generator *g, const float *z,
  * plus `PREFIX_noise(seed, index, z)` giving the same latent vectors as
  * gan_generator_noise; it needs only libm. `prefix` must be a C identifier. */
 gan_status gan_generator_export_c(const gan_generator *g, const char *path, const char *prefix);
+
+/* A copy of the generator's parameters in the order gan_generator_export_c
+ * writes them (layer by layer, each layer's tensors in its own order):
+ * *weights is malloc'd (caller frees), *n floats. */
+gan_status gan_generator_weights(const gan_generator *g, float **weights, size_t *n);
 
 /* ------------------------------------------------------------ utilities */
 

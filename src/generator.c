@@ -102,6 +102,10 @@ bool gan_generator_uses_ema(const gan_generator *g) {
     return g->ema;
 }
 
+int64_t gan_generator_step(const gan_generator *g) {
+    return g->info.step;
+}
+
 void gan_generator_labels(const gan_generator *g, gan_label_mode mode, uint64_t seed,
                           int64_t first, int n, int32_t *labels) {
     uint32_t classes = (uint32_t)g->spec->n_classes;
@@ -160,4 +164,29 @@ gan_status gan_generator_generate_labeled(gan_generator *g, const float *z,
 
 gan_status gan_generator_generate(gan_generator *g, const float *z, int n, float *images) {
     return gan_generator_generate_labeled(g, z, NULL, n, images);
+}
+
+gan_status gan_generator_weights(const gan_generator *g, float **w, size_t *nw) {
+    *w = NULL;
+    *nw = 0;
+    const gan_model *m = &g->model;
+    size_t n = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        size_t at = 0;
+        for (int i = 0; i < m->n_layers; i++) {
+            gan_layer_tensor ts[8];
+            int k = m->layers[i].ops->tensors(&m->layers[i], ts, 8);
+            for (int j = 0; j < k; j++) {
+                if (pass) memcpy(*w + at, ts[j].data, ts[j].size * sizeof(float));
+                at += ts[j].size;
+            }
+        }
+        if (pass == 0) {
+            n = at;
+            *w = malloc((n ? n : 1) * sizeof **w);
+            if (!*w) return gan_fail(GAN_ERR_OUT_OF_MEMORY, "out of memory for the generator's weights");
+        }
+    }
+    *nw = n;
+    return GAN_OK;
 }
