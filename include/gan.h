@@ -665,6 +665,10 @@ int64_t gan_generator_step(const gan_generator *g);
  * so `gan sample --n 16` gives the first 16 images of `--n 64`. */
 void gan_generator_noise(const gan_generator *g, uint64_t seed, int64_t first, int n, float *z);
 
+/* The same latent vectors without a generator at hand: z (n x latent_dim)
+ * for samples first .. first + n - 1 of `seed`. */
+void gan_latent_noise(uint64_t seed, int64_t first, int n, int latent_dim, float *z);
+
 /* How class labels are chosen for generated samples. */
 typedef enum gan_label_mode {
     GAN_LABELS_BALANCED = 0, /* sample i gets class i mod classes (equal counts, +-1) */

@@ -119,11 +119,15 @@ void gan_generator_labels(const gan_generator *g, gan_label_mode mode, uint64_t 
     }
 }
 
-void gan_generator_noise(const gan_generator *g, uint64_t seed, int64_t first, int n, float *z) {
-    size_t latent = (size_t)g->spec->latent_dim;
+void gan_latent_noise(uint64_t seed, int64_t first, int n, int latent_dim, float *z) {
+    size_t latent = (size_t)latent_dim;
     for (int i = 0; i < n; i++)
         gan_rng_normal(seed, gan_rng_stream(GAN_RNG_SAMPLE, (uint64_t)(first + i)),
                        z + (size_t)i * latent, latent);
+}
+
+void gan_generator_noise(const gan_generator *g, uint64_t seed, int64_t first, int n, float *z) {
+    gan_latent_noise(seed, first, n, g->spec->latent_dim, z);
 }
 
 gan_status gan_generate_with(gan_model *m, const gan_spec *spec, int32_t *labels_dev,
