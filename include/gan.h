@@ -513,6 +513,13 @@ gan_status gan_checkpoint_read_info(const char *path, gan_checkpoint_info *info)
  * files written before specs the preset it names). */
 gan_status gan_checkpoint_read_spec(const char *path, gan_spec **out);
 
+/* What `gan inspect` shows about the checkpoint file `path`: the
+ * architecture of both networks (layers, output shapes, parameter counts),
+ * the training state and options, the version and the model spec; with
+ * spec_only, the spec text alone. Every tensor is loaded and checked. On
+ * success *text is a malloc'd, NUL-terminated string the caller frees. */
+gan_status gan_checkpoint_describe(const char *path, bool spec_only, char **text);
+
 /* Iterations done so far (including those before a resume). */
 int64_t gan_trainer_step_count(const gan_trainer *t);
 
@@ -649,10 +656,18 @@ int gan_generator_num_classes(const gan_generator *g);
 /* Whether the loaded weights are the EMA generator's (generator_ema.*). */
 bool gan_generator_uses_ema(const gan_generator *g);
 
+/* The training step at which its checkpoint was written (0 for a weights
+ * file without training state). */
+int64_t gan_generator_step(const gan_generator *g);
+
 /* Standard normal latent vectors for samples first .. first + n - 1 of
  * `seed`: z (n x latent_dim). Sample i's vector depends only on (seed, i),
  * so `gan sample --n 16` gives the first 16 images of `--n 64`. */
 void gan_generator_noise(const gan_generator *g, uint64_t seed, int64_t first, int n, float *z);
+
+/* The same latent vectors without a generator at hand: z (n x latent_dim)
+ * for samples first .. first + n - 1 of `seed`. */
+void gan_latent_noise(uint64_t seed, int64_t first, int n, int latent_dim, float *z);
 
 /* How class labels are chosen for generated samples. */
 typedef enum gan_label_mode {
@@ -683,6 +698,11 @@ gan_status gan_generator_generate_labeled(gan_generator *g, const float *z,
  * gan_generator_noise; it needs only libm. `prefix` must be a C identifier. */
 gan_status gan_generator_export_c(const gan_generator *g, const char *path, const char *prefix);
 
+/* A copy of the generator's parameters in the order gan_generator_export_c
+ * writes them (layer by layer, each layer's tensors in its own order):
+ * *weights is malloc'd (caller frees), *n floats. */
+gan_status gan_generator_weights(const gan_generator *g, float **weights, size_t *n);
+
 /* ------------------------------------------------------------ utilities */
 
 /* Write `n` grayscale or RGB images (n x C x H x W floats in [-1, 1], C = 1
@@ -692,8 +712,120 @@ gan_status gan_generator_export_c(const gan_generator *g, const char *path, cons
 gan_status gan_write_png_grid(const char *path, const float *images, int n, int channels,
                               int height, int width, int cols);
 
+/* ------------------------------------------------- errors from callers */
+
+#if defined(__GNUC__)
+#define GAN_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define GAN_PRINTF(a, b)
+#endif
+
+/* Record a one-line message for gan_last_error() and return `status`. The
+ * library reports its own failures this way; programs built on libgan (the
+ * `gan` CLI, callbacks of gan_train_run) may use it too, so that their
+ * errors travel the same road as the library's. */
+gan_status gan_fail(gan_status status, const char *fmt, ...) GAN_PRINTF(2, 3);
+
+/* ------------------------------------------------ image and array files */
+
+/* Pixels in these files are uint8; images held in memory for them are
+ * N x C x H x W (NCHW) unless said otherwise. Every writer writes
+ * atomically (a temporary file renamed into place) and every error names the
+ * file. */
+
+/* Map a float pixel in [-1, 1] to a byte: round((x + 1) * 127.5), clamped to
+ * [0, 255]. The caller must have refused non-finite values. */
+uint8_t gan_png_pixel_from_float(float x);
+
+/* Encode `pixels` (height x width x channels bytes, interleaved, channels 1 =
+ * gray or 3 = RGB) as a PNG file in memory: *out is malloc'd, *out_len bytes. */
+gan_status gan_png_encode(const uint8_t *pixels, int width, int height, int channels,
+                          uint8_t **out, size_t *out_len);
+
+/* Encode (see gan_png_encode) and write a PNG file. */
+gan_status gan_png_write(const char *path, const uint8_t *pixels, int width, int height,
+                         int channels);
+
+/* Pixels between and around the images of a grid (gan_write_png_grid). */
+#define GAN_PNG_GRID_BORDER 2
+
+/* The grid of gan_write_png_grid in memory: *out (malloc'd, gw x gh x
+ * channels bytes, interleaved); `what` names the images in messages. */
+gan_status gan_image_grid(const char *what, const float *images, int n, int channels,
+                          int height, int width, int cols, uint8_t **out, int *gw, int *gh);
+
+/* Options of an animated GIF (gan_gif_options_default fills them). */
+typedef struct gan_gif_options {
+    int delay_cs;          /* delay after each frame, centiseconds, 0..65535 (default 10) */
+    const int *delays_cs;  /* optional per-frame delays (N entries); overrides delay_cs */
+    int scale;             /* integer upscaling factor 1..64 (default 1) */
+    int loop;              /* non-zero: loop forever (NETSCAPE2.0), 0: play once (default 1) */
+} gan_gif_options;
+void gan_gif_options_default(gan_gif_options *opt);
+
+/* Write n frames (n x C x H x W bytes, C = 1 or 3) as an animated GIF. */
+gan_status gan_gif_write(const char *path, const uint8_t *frames, int n, int channels,
+                         int height, int width, const gan_gif_options *opt);
+
+/* Write `n` images (n x C x H x W bytes, planar) as PNG files into `dir`. */
+gan_status gan_image_folder_write(const char *dir, const uint8_t *images, int n, int channels,
+                                  int height, int width);
+
+/* Read a folder of PNG files. On success *images is malloc'd (caller
+ * frees), n x C x H x W bytes; on failure it is NULL. */
+gan_status gan_image_folder_read(const char *dir, uint8_t **images, int *n, int *channels,
+                                 int *height, int *width);
+
+/* A NumPy .npy array (format 1.0/2.0, C order). */
+#define GAN_NPY_MAX_DIMS 4
+typedef enum gan_npy_dtype {
+    GAN_NPY_U8 = 0, /* '|u1' */
+    GAN_NPY_F32 = 1 /* '<f4' */
+} gan_npy_dtype;
+typedef struct gan_npy {
+    gan_npy_dtype dtype;
+    int ndims;                       /* 0 (a scalar) .. GAN_NPY_MAX_DIMS */
+    int64_t shape[GAN_NPY_MAX_DIMS]; /* sizes; unused ones are 0 */
+    void *data;                      /* row-major, malloc'd; never NULL after a read */
+    size_t nbytes;                   /* product of the shape times the element size */
+} gan_npy;
+
+/* Write `data` (the product of shape[] elements of `dtype`) as a .npy file. */
+gan_status gan_npy_write(const char *path, gan_npy_dtype dtype, int ndims, const int64_t *shape,
+                         const void *data);
+/* Read a .npy file of dtype '|u1' or '<f4'; free with gan_npy_free. */
+gan_status gan_npy_read(const char *path, gan_npy *out);
+void gan_npy_free(gan_npy *npy);
+
+/* An IDX file of unsigned bytes (the MNIST format), plain or gzip'd. */
+#define GAN_IDX_MAX_DIMS 4
+typedef struct gan_idx {
+    int type;                       /* element type code: 0x08 (unsigned byte) */
+    int ndims;                      /* 1..GAN_IDX_MAX_DIMS */
+    int64_t dims[GAN_IDX_MAX_DIMS]; /* sizes, dims[0] is the item count; unused ones 0 */
+    uint8_t *data;                  /* row-major; malloc'd */
+    size_t size;                    /* bytes in data: the product of the dims */
+    bool gzip;                      /* the file was gzip-compressed */
+} gan_idx;
+
+/* Read an IDX file; free with gan_idx_free. */
+gan_status gan_idx_read(const char *path, gan_idx *out);
+void gan_idx_free(gan_idx *idx);
+/* Write `data` (the product of dims[] bytes) as an IDX file, gzip'd when
+ * `gzip` is set. */
+gan_status gan_idx_write(const char *path, const uint8_t *data, int ndims, const int64_t *dims,
+                         bool gzip);
+
+/* Write n bytes to `path` atomically: a reader sees the old file or the
+ * whole new one, never a part. */
+gan_status gan_atomic_write_file(const char *path, const void *data, size_t n);
+
+/* Set the number of CPU threads (0 = all cores) for BLAS and own kernels. */
+void gan_backend_cpu_set_threads(int threads);
+
 #ifdef __cplusplus
 }
+
 #endif
 
 #endif /* GAN_H */

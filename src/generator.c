@@ -102,6 +102,10 @@ bool gan_generator_uses_ema(const gan_generator *g) {
     return g->ema;
 }
 
+int64_t gan_generator_step(const gan_generator *g) {
+    return g->info.step;
+}
+
 void gan_generator_labels(const gan_generator *g, gan_label_mode mode, uint64_t seed,
                           int64_t first, int n, int32_t *labels) {
     uint32_t classes = (uint32_t)g->spec->n_classes;
@@ -115,11 +119,15 @@ void gan_generator_labels(const gan_generator *g, gan_label_mode mode, uint64_t 
     }
 }
 
-void gan_generator_noise(const gan_generator *g, uint64_t seed, int64_t first, int n, float *z) {
-    size_t latent = (size_t)g->spec->latent_dim;
+void gan_latent_noise(uint64_t seed, int64_t first, int n, int latent_dim, float *z) {
+    size_t latent = (size_t)latent_dim;
     for (int i = 0; i < n; i++)
         gan_rng_normal(seed, gan_rng_stream(GAN_RNG_SAMPLE, (uint64_t)(first + i)),
                        z + (size_t)i * latent, latent);
+}
+
+void gan_generator_noise(const gan_generator *g, uint64_t seed, int64_t first, int n, float *z) {
+    gan_latent_noise(seed, first, n, g->spec->latent_dim, z);
 }
 
 gan_status gan_generate_with(gan_model *m, const gan_spec *spec, int32_t *labels_dev,
@@ -160,4 +168,29 @@ gan_status gan_generator_generate_labeled(gan_generator *g, const float *z,
 
 gan_status gan_generator_generate(gan_generator *g, const float *z, int n, float *images) {
     return gan_generator_generate_labeled(g, z, NULL, n, images);
+}
+
+gan_status gan_generator_weights(const gan_generator *g, float **w, size_t *nw) {
+    *w = NULL;
+    *nw = 0;
+    const gan_model *m = &g->model;
+    size_t n = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        size_t at = 0;
+        for (int i = 0; i < m->n_layers; i++) {
+            gan_layer_tensor ts[8];
+            int k = m->layers[i].ops->tensors(&m->layers[i], ts, 8);
+            for (int j = 0; j < k; j++) {
+                if (pass) memcpy(*w + at, ts[j].data, ts[j].size * sizeof(float));
+                at += ts[j].size;
+            }
+        }
+        if (pass == 0) {
+            n = at;
+            *w = malloc((n ? n : 1) * sizeof **w);
+            if (!*w) return gan_fail(GAN_ERR_OUT_OF_MEMORY, "out of memory for the generator's weights");
+        }
+    }
+    *nw = n;
+    return GAN_OK;
 }

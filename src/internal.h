@@ -25,14 +25,7 @@
 extern "C" {
 #endif
 
-#if defined(__GNUC__)
-#define GAN_PRINTF(a, b) __attribute__((format(printf, a, b)))
-#else
-#define GAN_PRINTF(a, b)
-#endif
-
-/* Record a message for gan_last_error() and return `status`. */
-gan_status gan_fail(gan_status status, const char *fmt, ...) GAN_PRINTF(2, 3);
+/* gan_fail(status, fmt, ...) and GAN_PRINTF are declared in gan.h. */
 
 /* Prefix the current error message with "prefix: " (keeps the status). */
 gan_status gan_fail_prefix(gan_status status, const char *prefix);

@@ -5,7 +5,6 @@
  * statistics (or write it to --out). `gan classifier info FILE` shows what
  * a classifier file holds.
  */
-#include "backend.h"
 #include "cli.h"
 #include "eval_setup.h"
 #include "io/safetensors.h"

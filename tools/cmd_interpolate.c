@@ -7,8 +7,6 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
-#include "io/gif.h"
-#include "io/png.h"
 #include "run_folder.h"
 
 #include <math.h>

@@ -5,7 +5,6 @@
  * (--class-grid), or a labelled dataset (--labels) that gan_dataset_load
  * reads back.
  */
-#include "backend.h"
 #include "cli.h"
 #include "image_out.h"
 #include "run_folder.h"

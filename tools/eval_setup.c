@@ -4,7 +4,6 @@
  */
 #define _XOPEN_SOURCE 700
 #include "eval_setup.h"
-#include "backend.h"
 #include "cli.h"
 #include "run_folder.h"
 

@@ -4,11 +4,8 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "image_out.h"
-#include "data/idx.h"
-#include "io/image_folder.h"
-#include "io/npy.h"
-#include "io/png.h"
 #include "run_folder.h"
+#include "tool_util.h"
 
 #include <errno.h>
 #include <math.h>

@@ -5,7 +5,6 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "report_log.h"
-#include "internal.h"
 
 #include <errno.h>
 #include <math.h>

@@ -8,11 +8,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "report.h"
 #include "gan_report_assets.h"
-#include "generator.h"
 #include "inspect.h"
-#include "internal.h"
-#include "io/atomic_file.h"
-#include "io/png.h"
 #include "report_log.h"
 #include "report_wasm.h"
 #include "run_folder.h"
@@ -314,7 +310,7 @@ static gan_status add_generator(text *t, gan_generator *g, const report_options 
     addf(t, "{\"latent\": %d, \"channels\": %d, \"height\": %d, \"width\": %d, \"classes\": %d, "
          "\"ema\": %s, \"step\": %lld, \"wasm\": \"", gan_generator_latent_dim(g), c, h, wd,
          gan_generator_num_classes(g), gan_generator_uses_ema(g) ? "true" : "false",
-         (long long)g->info.step);
+         (long long)gan_generator_step(g));
     add_base64(t, w.module, w.module_len);
     adds(t, "\", \"weights\": \"");
     add_base64(t, (const uint8_t *)w.weights, w.n_weights * sizeof(float));

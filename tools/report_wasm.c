@@ -5,8 +5,6 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "report_wasm.h"
-#include "generator.h"
-#include "internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -188,34 +186,9 @@ static char *cache_key(const gan_generator *g) {
     const char *spec = gan_spec_text(gan_generator_spec(g));
     size_t n = strlen(spec) + 64;
     char *k = malloc(n);
-    if (k) snprintf(k, n, "%s\n#ema %d classes %d", spec, g->ema ? 1 : 0,
+    if (k) snprintf(k, n, "%s\n#ema %d classes %d", spec, gan_generator_uses_ema(g) ? 1 : 0,
                     gan_generator_num_classes(g));
     return k;
-}
-
-/* The generator's weights in the order gan export writes them (layer by
- * layer, each layer's tensors in its own order). */
-static gan_status model_weights(const gan_generator *g, float **w, size_t *nw) {
-    const gan_model *m = &g->model;
-    size_t n = 0;
-    for (int pass = 0; pass < 2; pass++) {
-        size_t at = 0;
-        for (int i = 0; i < m->n_layers; i++) {
-            gan_layer_tensor ts[8];
-            int k = m->layers[i].ops->tensors(&m->layers[i], ts, 8);
-            for (int j = 0; j < k; j++) {
-                if (pass) memcpy(*w + at, ts[j].data, ts[j].size * sizeof(float));
-                at += ts[j].size;
-            }
-        }
-        if (pass == 0) {
-            n = at;
-            *w = malloc((n ? n : 1) * sizeof **w);
-            if (!*w) return gan_fail(GAN_ERR_OUT_OF_MEMORY, "report: out of memory for the weights");
-        }
-    }
-    *nw = n;
-    return GAN_OK;
 }
 
 static void note_compile_error(char *note, size_t cap, const char *cc, const char *log_path) {
@@ -265,7 +238,7 @@ gan_status report_wasm_build(const gan_generator *g, report_wasm *out, char *not
         }
         memcpy(out->module, cache.module, cache.len);
         out->module_len = cache.len;
-        s = model_weights(g, &out->weights, &out->n_weights);
+        s = gan_generator_weights(g, &out->weights, &out->n_weights);
         if (s != GAN_OK) report_wasm_free(out);
         goto done;
     }
@@ -295,7 +268,7 @@ gan_status report_wasm_build(const gan_generator *g, report_wasm *out, char *not
         /* the cache hit path takes the weights from the model: same order? */
         float *mw = NULL;
         size_t mn = 0;
-        if ((s = model_weights(g, &mw, &mn)) != GAN_OK) goto done;
+        if ((s = gan_generator_weights(g, &mw, &mn)) != GAN_OK) goto done;
         bool same = mn == out->n_weights && memcmp(mw, out->weights, mn * sizeof *mw) == 0;
         free(mw);
         if (!same) {

@@ -13,10 +13,7 @@
 #include "train_eval.h"
 #include "eval/evaluate.h"
 #include "eval_setup.h"
-#include "io/atomic_file.h"
-#include "io/png.h"
 #include "progress.h"
-#include "rng.h"
 #include "run_folder.h"
 
 #include <math.h>
@@ -111,9 +108,7 @@ bool train_eval_begin(const train_eval_config *cfg, gan_trainer *t, const char *
         train_eval_free(te);
         return false;
     }
-    for (size_t i = 0; i < n; i++)
-        gan_rng_normal(cfg->seed, gan_rng_stream(GAN_RNG_SAMPLE, i), te->z + i * te->latent,
-                       (size_t)te->latent);
+    gan_latent_noise(cfg->seed, 0, (int)n, te->latent, te->z);
     snprintf(te->best_path, sizeof te->best_path, "%s/best.safetensors", out);
     snprintf(te->best_json, sizeof te->best_json, "%s/best.json", out);
     te->best_fid = resume ? read_best(te->best_json) : INFINITY;

@@ -25,18 +25,9 @@
 #include "internal.h"
 
 #define GAN_IDX_UBYTE 0x08                           /* the only element type supported */
-#define GAN_IDX_MAX_DIMS 4                           /* most dimensions accepted */
 #define GAN_IDX_MAX_BYTES ((uint64_t)1 << 32)        /* largest element data accepted */
 
-/* The content of one IDX file. */
-typedef struct gan_idx {
-    int type;                        /* element type code: GAN_IDX_UBYTE */
-    int ndims;                       /* 1..GAN_IDX_MAX_DIMS */
-    int64_t dims[GAN_IDX_MAX_DIMS];  /* sizes, dims[0] is the item count; unused ones 0 */
-    uint8_t *data;                   /* (dims[0], ..., dims[ndims-1]) row-major; malloc'd */
-    size_t size;                     /* bytes in data: the product of the dims */
-    bool gzip;                       /* the file was gzip-compressed */
-} gan_idx;
+/* gan_idx, gan_idx_read/write/free are public: see gan.h. */
 
 /* Read an unsigned-byte IDX file with 1 to 4 dimensions. On failure *out is
  * left empty (data NULL) and the error names `path`. */

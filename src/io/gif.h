@@ -34,15 +34,8 @@
 #define GAN_GIF_MAX_PIXELS ((uint64_t)1 << 32)   /* largest N * W * H after scaling */
 #define GAN_GIF_MAX_SCALE 64
 
-/* Options for gan_gif_write; fill with gan_gif_options_default. */
-typedef struct gan_gif_options {
-    int delay_cs;          /* delay after each frame, centiseconds, 0..65535 (default 10) */
-    const int *delays_cs;  /* optional per-frame delays (N entries); overrides delay_cs */
-    int scale;             /* integer upscaling factor 1..GAN_GIF_MAX_SCALE (default 1) */
-    int loop;              /* non-zero: loop forever (NETSCAPE2.0), 0: play once (default 1) */
-} gan_gif_options;
+/* gan_gif_options and gan_gif_write are public: see gan.h. */
 
-void gan_gif_options_default(gan_gif_options *opt);
 
 /* Palette index of a gray or RGB pixel (see above); exposed for tests. */
 uint8_t gan_gif_rgb_index(uint8_t r, uint8_t g, uint8_t b);

@@ -35,28 +35,15 @@
 
 #include "internal.h"
 
-#define GAN_NPY_MAX_DIMS 4                          /* most dimensions read or written */
 #define GAN_NPY_MAX_HEADER ((uint32_t)1 << 20)       /* largest header length accepted */
 #define GAN_NPY_MAX_BYTES ((uint64_t)1 << 36)        /* largest data section accepted */
 
-/* Element types. */
-typedef enum gan_npy_dtype {
-    GAN_NPY_U8 = 0, /* '|u1' */
-    GAN_NPY_F32 = 1 /* '<f4' */
-} gan_npy_dtype;
+/* gan_npy_dtype is public: see gan.h. */
 
 /* Bytes per element (1 or 4; 0 for an unknown value). */
 size_t gan_npy_dtype_size(gan_npy_dtype dtype);
 
-/* The content of one .npy file. */
-typedef struct gan_npy {
-    gan_npy_dtype dtype;
-    int ndims;                      /* 0 (a scalar) .. GAN_NPY_MAX_DIMS */
-    int64_t shape[GAN_NPY_MAX_DIMS]; /* sizes; unused ones are 0 */
-    void *data;                     /* (shape[0], ..., shape[ndims-1]) row-major, malloc'd;
-                                       never NULL after a successful read */
-    size_t nbytes;                  /* product of the shape times the element size */
-} gan_npy;
+/* gan_npy, gan_npy_read/write/free are public: see gan.h. */
 
 /* Write `data` (the product of `shape` elements of `dtype`) as a version 1.0
  * .npy file, atomically. ndims is 0..GAN_NPY_MAX_DIMS; data may be NULL only

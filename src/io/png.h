@@ -71,7 +71,7 @@ gan_status gan_png_read(const char *path, uint8_t **pixels, int *width, int *hei
  * value in every channel (dark grey), so that images whose background is
  * black (-1) or white (+1) both stand out from it. */
 #define GAN_PNG_GRID_BORDER_VALUE 64
-#define GAN_PNG_GRID_BORDER 2 /* pixels between and around the images */
+/* GAN_PNG_GRID_BORDER (2 pixels) is in gan.h. */
 
 /* Map a float pixel in [-1, 1] to a byte: round((x + 1) * 127.5), clamped to
  * [0, 255]. The caller must have refused non-finite values. */

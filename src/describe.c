@@ -1,0 +1,125 @@
+/*
+ * describe.c - gan_checkpoint_describe: the text `gan inspect` prints about a
+ * checkpoint (architecture with shapes and parameter counts, classes of a
+ * conditional model, training state, options, version, model spec), built
+ * in memory so that the library itself prints nothing.
+ */
+#define _POSIX_C_SOURCE 200809L /* open_memstream */
+#include "checkpoint.h"
+#include "internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void print_count(FILE *out, long long n) {
+    char buf[32];
+    int len = snprintf(buf, sizeof buf, "%lld", n), first = len % 3 ? len % 3 : 3;
+    fprintf(out, "%.*s", first, buf);
+    for (int i = first; i < len; i += 3) fprintf(out, ",%.3s", buf + i);
+}
+
+static const char *shape_str(const int s[3], char *b, size_t n) {
+    if (s[1] == 1 && s[2] == 1) snprintf(b, n, "%d", s[0]);
+    else snprintf(b, n, "%dx%dx%d", s[0], s[1], s[2]);
+    return b;
+}
+
+static void print_model(FILE *out, const gan_model *m) {
+    char sh[48], cnt[32];
+    fprintf(out, "\n%s: input %s\n", m->name, shape_str(m->in, sh, sizeof sh));
+    fprintf(out, "  %-3s %-16s %-12s %12s\n", "#", "layer", "output", "parameters");
+    for (int i = 0; i < m->n_layers; i++) {
+        const gan_layer *l = &m->layers[i];
+        snprintf(cnt, sizeof cnt, "%zu", l->n_params);
+        fprintf(out, "  %-3d %-16s %-12s %12s\n", i, gan_layer_name(l), shape_str(l->out, sh, sizeof sh),
+               l->n_params ? cnt : "-");
+    }
+    fprintf(out, "  total: ");
+    print_count(out, (long long)m->n_params);
+    fprintf(out, " parameters (%.2f MB as float32)\n", m->n_params * 4.0 / 1e6);
+}
+
+static gan_status describe(FILE *out, const char *path, bool spec_only) {
+    gan_st_file *f = NULL;
+    gan_ckpt_info info;
+    gan_model g = {0}, d = {0}, ema = {0};
+    bool has_ema = false;
+    gan_spec *spec = NULL;
+    gan_status s = gan_st_open(path, &f);
+    if (s == GAN_OK) s = gan_ckpt_read_info(f, &info);
+    if (s == GAN_OK) s = gan_ckpt_read_spec(f, &info, &spec);
+    if (s == GAN_OK) s = gan_spec_build(spec, GAN_SPEC_GENERATOR, &g, 1, gan_backend_cpu());
+    if (s == GAN_OK) s = gan_spec_build(spec, GAN_SPEC_DISCRIMINATOR, &d, 1, gan_backend_cpu());
+    /* loading validates every tensor */
+    if (s == GAN_OK) s = gan_ckpt_load_model(f, &g, NULL, info.has_options);
+    if (s == GAN_OK) s = gan_ckpt_load_model(f, &d, NULL, info.has_options);
+    if (s == GAN_OK && (has_ema = gan_ckpt_has_ema(f, &info))) {
+        s = gan_spec_build_as(spec, GAN_SPEC_GENERATOR, "generator_ema", &ema, 1,
+                              gan_backend_cpu());
+        if (s == GAN_OK) s = gan_ckpt_load_model(f, &ema, NULL, false);
+    }
+    if (s != GAN_OK) goto done;
+    if (spec_only) {
+        fputs(spec->text, out);
+        goto done;
+    }
+    fprintf(out, "checkpoint: %s (%s, written by gan.c %s)\n", path, info.format, info.version);
+    fprintf(out, "model: %s, latent %d -> image %dx%dx%d", info.model, spec->latent_dim,
+           spec->image[0], spec->image[1], spec->image[2]);
+    if (spec->n_classes) fprintf(out, ", conditional on %d classes", spec->n_classes);
+    fprintf(out, "%s\n", gan_st_metadata(f, "spec") ? "" : " (preset: the file has no spec)");
+    print_model(out, &g);
+    print_model(out, &d);
+    if (info.has_options) {
+        const gan_train_options *o = &info.opt;
+        fprintf(out, "\ntraining state: step %lld, epoch %lld (%lld steps per epoch)\n",
+               (long long)info.step, (long long)info.last.epoch, (long long)info.steps_per_epoch);
+        if (info.step > 0)
+            fprintf(out, "  last step: loss_d %.4f  loss_g %.4f  D(x) %.3f  D(G(z)) %.3f\n",
+                   info.last.loss_d, info.last.loss_g, info.last.d_real, info.last.d_fake);
+        fprintf(out, "  Adam steps: generator %lld, discriminator %lld\n", (long long)g.adam_t,
+               (long long)d.adam_t);
+        fprintf(out, "options: batch_size %d, lr %g, beta1 %g, beta2 %g, adam_eps %g, seed %llu, "
+               "epochs %d, max_steps %lld\n", o->batch_size, o->lr, o->beta1, o->beta2,
+               o->adam_eps, (unsigned long long)o->seed, o->epochs, (long long)o->max_steps);
+        fprintf(out, "  loss %s", gan_loss_name(o->loss));
+        if (o->loss == GAN_LOSS_WASSERSTEIN) fprintf(out, " (clip %g)", o->clip);
+        fprintf(out, ", lr_g %g, lr_d %g, d_steps %d, label_smoothing %g, ema %g\n", o->lr_g, o->lr_d,
+               o->d_steps, o->label_smoothing, o->ema);
+        if (info.data_path[0])
+            fprintf(out, "data: %s (%lld images)\n", info.data_path, (long long)info.data_count);
+    } else {
+        fprintf(out, "\n(weights only: no optimizer state or options)\n");
+    }
+    if (has_ema)
+        fprintf(out, "generator_ema: the moving average of the generator (%zu parameters); sample, "
+               "interpolate and export use it\n", ema.n_params);
+    size_t n = strlen(spec->text);
+    fprintf(out, "\nmodel spec (gan inspect --spec prints it alone):\n%s%s", spec->text,
+           n && spec->text[n - 1] != '\n' ? "\n" : "");
+done:
+    gan_model_free(&g);
+    gan_model_free(&d);
+    gan_model_free(&ema);
+    gan_spec_free(spec);
+    gan_st_close(f);
+    return s;
+}
+
+gan_status gan_checkpoint_describe(const char *path, bool spec_only, char **text) {
+    *text = NULL;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    if (!out) return gan_fail(GAN_ERR_OUT_OF_MEMORY, "%s: out of memory describing it", path);
+    gan_status s = describe(out, path, spec_only);
+    if (fclose(out) != 0 && s == GAN_OK)
+        s = gan_fail(GAN_ERR_OUT_OF_MEMORY, "%s: out of memory describing it", path);
+    if (s != GAN_OK) {
+        free(buf);
+        return s;
+    }
+    *text = buf;
+    return GAN_OK;
+}
