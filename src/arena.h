@@ -22,12 +22,15 @@ typedef struct gan_arena {
     size_t size; /* capacity in bytes */
     size_t used; /* bytes handed out (or measured) so far */
     const struct gan_backend *be; /* owner of base when not NULL (else host memory) */
+    bool mapped; /* host memory from mmap (freed with munmap) rather than malloc */
 } gan_arena;
 
 /* Start a measuring pass: allocations return NULL and only count bytes. */
 void gan_arena_measure(gan_arena *a);
 
-/* Allocate one zeroed, 64-byte-aligned block of `size` bytes. */
+/* Allocate one zeroed, 64-byte-aligned block of `size` bytes. Large blocks
+ * come from mmap, zero without being written: pages never used (the Adam
+ * state of a model only sampled, worst-case scratch) cost no resident memory. */
 gan_status gan_arena_init(gan_arena *a, size_t size);
 
 /* The same in the memory of backend `be` (be->mem_alloc; its message names

@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -416,7 +417,8 @@ typedef struct gan_st_meta {
 
 struct gan_st_file {
     char *path;
-    uint8_t *buf;         /* the file, plus 8 spare bytes for realignment */
+    uint8_t *buf;         /* the file, plus 8 spare bytes for realignment, or mapped */
+    bool mapped;          /* buf is a private mapping of the file (munmap, no spare bytes) */
     size_t size;          /* file size */
     uint64_t header_len;  /* N */
     uint64_t data_size;   /* size - 8 - N */
@@ -448,6 +450,17 @@ static uint64_t gan_st_get_le64(const uint8_t *p) {
     return v;
 }
 
+#define GAN_ST_MAP_FROM ((uint64_t)1 << 20) /* files from this size on are mapped */
+
+/* Map the file privately (writes stay in this process); false if it cannot be. */
+static bool gan_st_map(gan_st_file *f, int fd, size_t size) {
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+    if (p == MAP_FAILED) return false;
+    f->buf = p;
+    f->mapped = true;
+    return true;
+}
+
 /* Read the file into f->buf after checking the header length against the
  * limits and the file size. */
 static gan_status gan_st_read_file(gan_st_file *f) {
@@ -473,7 +486,12 @@ static gan_status gan_st_read_file(gan_st_file *f) {
         else if (n > size - 8)
             s = gan_st_format_error(f, "header length %llu exceeds the %llu bytes after it",
                                     (unsigned long long)n, (unsigned long long)(size - 8));
-        else if (size > SIZE_MAX - 16 || !(f->buf = malloc((size_t)size + 8)))
+        else if (size > SIZE_MAX - 16)
+            s = gan_fail(GAN_ERR_OUT_OF_MEMORY, "%s: cannot allocate %llu bytes", f->path,
+                         (unsigned long long)size);
+        else if (size >= GAN_ST_MAP_FROM && gan_st_map(f, fileno(fp), (size_t)size))
+            s = GAN_OK; /* pages are read when a tensor is used: no copy of the whole file */
+        else if (!(f->buf = malloc((size_t)size + 8)))
             s = gan_fail(GAN_ERR_OUT_OF_MEMORY, "%s: cannot allocate %llu bytes", f->path,
                          (unsigned long long)size);
         else if (fseek(fp, 0, SEEK_SET) != 0 || fread(f->buf, 1, (size_t)size, fp) != size ||
@@ -923,6 +941,7 @@ static gan_status gan_st_check_tiling(gan_st_file *f) {
  * 8 (into the buffer's spare bytes) and copy any tensor still misaligned. */
 static gan_status gan_st_place_data(gan_st_file *f) {
     size_t from = (size_t)(8 + f->header_len), to = (from + 7) & ~(size_t)7;
+    if (f->mapped) to = from; /* no spare bytes: misaligned tensors are copied below */
     if (to != from) memmove(f->buf + to, f->buf + from, (size_t)f->data_size);
     const uint8_t *base = f->buf + to;
     for (size_t i = 0; i < f->n; i++) {
@@ -1001,7 +1020,8 @@ void gan_st_close(gan_st_file *f) {
     free(f->meta);
     free(f->meta_by_key);
     free(f->pool);
-    free(f->buf);
+    if (f->mapped) munmap(f->buf, f->size);
+    else free(f->buf);
     free(f->path);
     free(f);
 }
