@@ -35,13 +35,66 @@
 /* (the diagnostics stay off to the end of the file: GCC reports the
    header's unused static declarations there) */
 
+/* Debian's stb_image 2.27 builds a JPEG Huffman table from the 16 code
+ * counts of a DHT segment without checking that they sum to at most 256,
+ * writing past its 257-entry size list (found by tests/fuzz/fuzz_image.c;
+ * later stb versions refuse such a table). Walk the JPEG's segments as stb
+ * will, and refuse a file with such a table before stb sees it. Bytes past
+ * the end read as 0, as stb's reader gives them. Not a JPEG: true. */
+static _Thread_local const char *own_failure; /* why our check refused, or NULL */
+static const char *const bad_huffman = "corrupt JPEG: a Huffman table of more than 256 codes";
+
+static unsigned jpeg_byte(const uint8_t *buf, size_t len, size_t at) {
+    return at < len ? buf[at] : 0u;
+}
+
+static bool jpeg_huffman_tables_ok(const uint8_t *buf, size_t len) {
+    if (len < 4 || buf[0] != 0xFF || buf[1] != 0xD8) return true;
+    size_t i = 2;
+    while (i + 4 <= len) {
+        unsigned m = buf[i + 1];
+        if (buf[i] != 0xFF || m == 0xFF) { /* fill bytes, or junk stb skips */
+            i++;
+            continue;
+        }
+        if (m == 0xD8 || m == 0x01 || (m >= 0xD0 && m <= 0xD7)) { /* no length */
+            i += 2;
+            continue;
+        }
+        if (m == 0xD9) return true;
+        size_t seg = (size_t)buf[i + 2] << 8 | buf[i + 3];
+        if (seg < 2) return true; /* stb refuses it */
+        if (m == 0xC4) {
+            long left = (long)seg - 2;
+            size_t at = i + 4;
+            while (left > 0) {
+                unsigned n = 0;
+                for (size_t k = 1; k <= 16; k++) n += jpeg_byte(buf, len, at + k);
+                if (n > 256) return false;
+                left -= 17 + (long)n;
+                at += 17 + n;
+            }
+        }
+        i += 2 + seg;
+        if (m == 0xDA) /* entropy-coded data up to the next real marker */
+            while (i + 1 < len && !(buf[i] == 0xFF && buf[i + 1] != 0 &&
+                                    !(buf[i + 1] >= 0xD0 && buf[i + 1] <= 0xD7)))
+                i++;
+    }
+    return true;
+}
+
 bool image_stb_info(const uint8_t *buf, size_t len, int *w, int *h, int *comp) {
     if (len > (size_t)0x7fffffff) return false;
+    own_failure = jpeg_huffman_tables_ok(buf, len) ? NULL : bad_huffman;
+    if (own_failure) return false;
     return stbi_info_from_memory(buf, (int)len, w, h, comp) == 1;
 }
 
 uint8_t *image_stb_load_rgba(const uint8_t *buf, size_t len, int *w, int *h) {
     if (len > (size_t)0x7fffffff) return NULL;
+    own_failure = jpeg_huffman_tables_ok(buf, len) ? NULL : bad_huffman;
+    if (own_failure) return NULL;
     int comp = 0;
     return stbi_load_from_memory(buf, (int)len, w, h, &comp, 4);
 }
@@ -51,6 +104,6 @@ void image_stb_free(uint8_t *pixels) {
 }
 
 const char *image_stb_failure(void) {
-    const char *r = stbi_failure_reason();
+    const char *r = own_failure ? own_failure : stbi_failure_reason();
     return r ? r : "unknown error";
 }
