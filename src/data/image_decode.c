@@ -62,7 +62,7 @@ gan_status image_probe(const uint8_t *buf, size_t len, const char *name, int64_t
     if (len == 0) return gan_fail(GAN_ERR_FORMAT, "%s: empty file", name);
     if (max_pixels <= 0) max_pixels = GAN_DATASET_MAX_PIXELS;
     int64_t hw = 0, hh = 0;
-    if (image_header_size(buf, len, &hw, &hh) && hw * hh > max_pixels)
+    if (image_header_size(buf, len, &hw, &hh) && hw > 0 && hh > max_pixels / hw) /* no overflow */
         return gan_fail(GAN_ERR_SHAPE, "%s: header claims %lld x %lld pixels, more than the budget of %lld "
                         "(a decompression bomb?)", name, (long long)hw, (long long)hh, (long long)max_pixels);
     int w = 0, h = 0, c = 0;

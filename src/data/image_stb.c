@@ -49,8 +49,13 @@ static unsigned jpeg_byte(const uint8_t *buf, size_t len, size_t at) {
 }
 
 static bool jpeg_huffman_tables_ok(const uint8_t *buf, size_t len) {
-    if (len < 4 || buf[0] != 0xFF || buf[1] != 0xD8) return true;
-    size_t i = 2;
+    /* stb reads a marker as 0xFF, any more 0xFF fill bytes, then the code:
+       "FF FF D8" is a JPEG to it too */
+    size_t i = 0;
+    if (len < 4 || buf[0] != 0xFF) return true;
+    while (i < len && buf[i] == 0xFF) i++;
+    if (i >= len || buf[i] != 0xD8) return true;
+    i++;
     while (i + 4 <= len) {
         unsigned m = buf[i + 1];
         if (buf[i] != 0xFF || m == 0xFF) { /* fill bytes, or junk stb skips */
