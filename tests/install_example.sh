@@ -16,7 +16,8 @@ pc=$(dirname "$(find "$prefix" -name gan.pc | head -n 1)")
 export PKG_CONFIG_PATH="$pc"
 test -f "$prefix/include/gan.h"
 flags=$(pkg-config --cflags --libs gan)
-${CC:-cc} -std=c11 -Wall -Wextra -Werror "$src/docs/examples/train_minimal.c" $flags \
+# EXAMPLE_CFLAGS: the sanitizer build's -fsanitize flags (its libgan.so needs the runtime first)
+${CC:-cc} -std=c11 -Wall -Wextra -Werror ${EXAMPLE_CFLAGS:-} "$src/docs/examples/train_minimal.c" $flags \
     -o "$prefix/train_minimal"
 # the program uses the installed shared library, not the build tree's
 libdir=$(pkg-config --variable=libdir gan)
