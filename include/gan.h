@@ -703,6 +703,200 @@ gan_status gan_generator_export_c(const gan_generator *g, const char *path, cons
  * *weights is malloc'd (caller frees), *n floats. */
 gan_status gan_generator_weights(const gan_generator *g, float **weights, size_t *n);
 
+/* ----------------------------------------------------------- evaluation */
+
+/* How good generated images are, measured as `gan eval` does (docs/eval.md):
+ * the images and a dataset's test split go through a small classifier
+ * trained on that dataset ("lenet-v1": its 128-wide penultimate layer gives
+ * the features, its softmax the class probabilities), and the two sets are
+ * compared: FID, KID, precision / recall / density / coverage, Inception
+ * Score, predicted classes, mode coverage, and the Parzen window on pixels.
+ *
+ *     gan_evaluator_options eo;
+ *     gan_evaluator_options_default(&eo);
+ *     gan_evaluator *ev;
+ *     gan_eval_options so;
+ *     gan_eval_options_default(&so);
+ *     gan_eval_scores sc;
+ *     if (gan_evaluator_open("data/fashion", &eo, &ev) == GAN_OK &&
+ *         gan_evaluator_score(ev, images, n, NULL, &so, &sc) == GAN_OK)
+ *         printf("FID %.3f\n", sc.fid);
+ *     gan_evaluator_free(ev);
+ */
+#define GAN_CLASSIFIER_ARCH "lenet-v1"
+#define GAN_CLASSIFIER_FEATURES 128    /* feature width */
+#define GAN_CLASSIFIER_MAX_CLASSES 256
+#define GAN_EVAL_MIN_SAMPLES 500       /* fewer images are refused (FID's covariance, PRDC) */
+#define GAN_PARZEN_DEFAULT_GRID 10     /* Parzen's sigmas: logspace(-1, 0, 10) */
+
+/* The feature classifier. */
+typedef struct gan_classifier gan_classifier;
+
+/* How a classifier is trained (gan_classifier_options_default fills it). */
+typedef struct gan_classifier_options {
+    int epochs;       /* passes over the training split; 0 = automatic (default):
+                         ceil(600,000 / images), clamped to [10, 30] */
+    int batch_size;   /* images per step (64) */
+    float lr;         /* peak Adam learning rate, cosine-decayed to lr / 50 (1e-3) */
+    float dropout;    /* p of the last dropout (0.5); the first has p / 2 */
+    int max_shift;    /* augmentation: largest random shift in pixels (1; 0 = none) */
+    uint64_t seed;    /* weights, order, shifts, dropout (1) */
+} gan_classifier_options;
+
+void gan_classifier_options_default(gan_classifier_options *opt);
+
+/* The epochs `opt` asks for on a training split of `count` images. */
+int gan_classifier_epochs(const gan_classifier_options *opt, int64_t count);
+
+/* What a classifier was trained on and how well it does (saved with it). */
+typedef struct gan_classifier_info {
+    char data_path[1024];   /* the dataset folder (absolute) */
+    char fingerprint[2048]; /* names, sizes and mtimes of its files: the eval cache compares it */
+    int64_t train_count, test_count;
+    double train_accuracy;  /* on the training split as it is (no shifts, no dropout) */
+    double test_accuracy;   /* on the test split; NaN when none was given */
+    int epochs;
+    uint64_t seed;
+    double seconds;         /* training time */
+} gan_classifier_info;
+
+const gan_classifier_info *gan_classifier_get_info(const gan_classifier *c);
+int gan_classifier_classes(const gan_classifier *c);
+size_t gan_classifier_param_count(const gan_classifier *c);
+/* 16 hex digits identifying the weights (a hash of the parameters' bytes). */
+const char *gan_classifier_id(const gan_classifier *c);
+
+/* Write / read a classifier file (safetensors; atomic write; the reader
+ * checks the format, the architecture, every tensor's shape and finiteness). */
+gan_status gan_classifier_save(const gan_classifier *c, const char *path);
+gan_status gan_classifier_load(const char *path, gan_classifier **out);
+void gan_classifier_free(gan_classifier *c);
+
+/* What evaluation is doing, for people: training progress (one note per
+ * epoch), what the cache held and why something is recomputed. `message` is
+ * one line without a newline, valid during the call. */
+typedef enum gan_eval_note_kind {
+    GAN_EVAL_NOTE_CLASSIFIER = 0, /* training or saving the classifier */
+    GAN_EVAL_NOTE_CACHE = 1       /* the cache: reused, stale, recomputed, where it lives */
+} gan_eval_note_kind;
+typedef void (*gan_eval_note_fn)(void *user, gan_eval_note_kind kind, const char *message);
+
+/* Train a classifier on dataset folder `data_dir`'s labeled training split
+ * (its test split, labels required, gives the accuracy), recording the
+ * folder and its fingerprint. `note` (may be NULL) hears the progress. */
+gan_status gan_classifier_train_folder(const char *data_dir, const gan_classifier_options *opt,
+                                       gan_eval_note_fn note, void *user, gan_classifier **out);
+
+/* Everything evaluation against one dataset folder needs: both splits, the
+ * classifier and the test split's reference features and statistics, taken
+ * from the eval cache when they still describe the folder's files, else made
+ * and cached. The cache folder: opt->cache, else $GAN_EVAL_CACHE, else
+ * DATA_DIR/.gan-eval when writable, else $XDG_CACHE_HOME/gan.c/<key> (or
+ * ~/.cache/gan.c/<key>). */
+typedef struct gan_evaluator gan_evaluator;
+
+typedef struct gan_evaluator_options {
+    const char *cache;            /* the cache folder, or NULL (see above) */
+    const char *classifier;       /* a classifier file to use instead of the cache's, or NULL */
+    bool retrain;                 /* train even when the cached classifier is valid */
+    gan_classifier_options train; /* the recipe when a classifier is trained */
+    gan_eval_note_fn note;        /* progress and cache notes, or NULL */
+    void *note_user;              /* passed to note */
+} gan_evaluator_options;
+
+void gan_evaluator_options_default(gan_evaluator_options *opt);
+
+/* Load or make everything for `data_dir` (a folder whose training split has
+ * labels). */
+gan_status gan_evaluator_open(const char *data_dir, const gan_evaluator_options *opt,
+                              gan_evaluator **out);
+void gan_evaluator_free(gan_evaluator *ev);
+
+typedef struct gan_evaluator_info {
+    char data_dir[1024];           /* as given */
+    char cache_dir[1024];          /* the cache folder used */
+    char classifier_path[1200];    /* the classifier file used */
+    char reference_path[1200];     /* the reference statistics' file */
+    bool trained;                  /* gan_evaluator_open trained the classifier */
+    int64_t train_count, test_count; /* images of the splits */
+    int64_t reference_count;       /* test images behind the reference statistics */
+    int channels, height, width;   /* the dataset's image shape */
+} gan_evaluator_info;
+
+const gan_evaluator_info *gan_evaluator_get_info(const gan_evaluator *ev);
+const gan_classifier *gan_evaluator_classifier(const gan_evaluator *ev);
+
+/* What gan_evaluator_score computes (gan_eval_options_default fills it). */
+typedef struct gan_eval_options {
+    bool kid;            /* compute KID (default true) */
+    bool prdc_all;       /* precision, recall, density and coverage (true); false: the
+                            coverage alone */
+    bool classes;        /* Inception Score, histogram, mode coverage (true) */
+    int k;               /* PRDC neighbours (3) */
+    int kid_subsets;     /* 100 */
+    int is_splits;       /* 10 */
+    uint64_t seed;       /* KID's subsets (0) */
+    int64_t min_samples; /* fewer images are refused (GAN_EVAL_MIN_SAMPLES) */
+} gan_eval_options;
+
+void gan_eval_options_default(gan_eval_options *opt);
+
+/* The scores of a set of images against the test split (docs/eval.md
+ * defines each); a value not computed is NaN (counts 0). */
+typedef struct gan_eval_scores {
+    int64_t n, n_real;           /* images evaluated, reference images */
+    double fid, fid_mean_term, fid_trace_term;
+    bool fid_rank_deficient;     /* a set has no more rows than features: FID is biased */
+    double kid_mean, kid_std;    /* on features scaled by their RMS over the reference */
+    int kid_subsets, kid_subset_size;
+    double precision, recall, density, coverage;
+    int k;                       /* PRDC neighbours used */
+    double inception_score, inception_score_std;
+    int is_splits;
+    int modes_covered;           /* classes predicted for >= n / (2 K) images */
+    double mode_coverage;        /* modes_covered / K */
+    double class_accuracy;       /* argmax == the requested class; NaN without labels */
+    int classes;                 /* K */
+    int64_t histogram[GAN_CLASSIFIER_MAX_CLASSES]; /* predicted classes */
+    double seconds_features;     /* the classifier's pass over the images */
+    double seconds_metrics;      /* the metrics */
+} gan_eval_scores;
+
+/* Scores of n uint8 images (n x C x H x W, the dataset's shape).
+ * `requested` (n labels, may be NULL) are the classes a conditional
+ * generator was asked for. */
+gan_status gan_evaluator_score(gan_evaluator *ev, const uint8_t *images, int64_t n,
+                               const int32_t *requested, const gan_eval_options *opt,
+                               gan_eval_scores *out);
+
+/* The floor: the same scores for min(n, training split) real training
+ * images (a fixed random subset) against the test split. */
+gan_status gan_evaluator_floor(gan_evaluator *ev, int64_t n, const gan_eval_options *opt,
+                               gan_eval_scores *out);
+
+/* The Parzen-window log-likelihood of the test split (Goodfellow et al.
+ * 2014) under a window on the n generated images, pixels in [0, 1]; sigma
+ * chosen on logspace(-1, 0, 10) by n_val training images (a fixed random
+ * subset; 1 <= n_val <= the training split). */
+typedef struct gan_parzen_scores {
+    double sigma;           /* the chosen width */
+    double val_mean_ll;     /* its mean validation log-likelihood */
+    double mean_ll;         /* mean log-likelihood of the test images */
+    double std_err;         /* its standard error */
+    int64_t n_val, n_test;
+    double sigma_grid[GAN_PARZEN_DEFAULT_GRID]; /* the widths tried */
+    double val_grid[GAN_PARZEN_DEFAULT_GRID];   /* each one's mean validation log-likelihood */
+} gan_parzen_scores;
+
+gan_status gan_evaluator_parzen(gan_evaluator *ev, const uint8_t *images, int64_t n,
+                                int64_t n_val, gan_parzen_scores *out);
+
+/* Call fn for each metadata key and value of a safetensors file (a
+ * checkpoint, a classifier), in the file's order. */
+gan_status gan_file_metadata(const char *path,
+                             void (*fn)(void *user, const char *key, const char *value),
+                             void *user);
+
 /* ------------------------------------------------------------ utilities */
 
 /* Write `n` grayscale or RGB images (n x C x H x W floats in [-1, 1], C = 1

@@ -36,6 +36,9 @@ gan_status gan_fail_prefix(gan_status status, const char *prefix);
         if (gan__s != GAN_OK) return gan__s;                                                       \
     } while (0)
 
+/* A monotonic clock in seconds (clock.c): differences are durations. */
+double gan_now_seconds(void);
+
 #define GAN_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define GAN_MAX(a, b) ((a) > (b) ? (a) : (b))
 

@@ -55,12 +55,6 @@ gan_status gan_make_dirs(const char *path) {
     return GAN_OK;
 }
 
-static double now_seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 /* Keep only the lines of a log whose "step" is at most `step` (those up to
  * the checkpoint a run resumes from), rewriting it atomically. A missing
  * log is fine. */
@@ -160,7 +154,7 @@ static gan_status log_line(run *r, bool epoch_end, gan_step_stats *st) {
     const gan_run_options *ro = r->ro;
     gan_step_stats mean;
     GAN_TRY(gan_trainer_take_stats(r->t, &mean));
-    double now = now_seconds();
+    double now = gan_now_seconds();
     double ips = (double)r->iv_steps * r->plan.images_per_step / (now - r->iv_start);
     fprintf(r->log,
             "{\"step\": %lld, \"epoch\": %lld, \"loss_d\": %.6f, \"loss_g\": %.6f, "
@@ -214,9 +208,9 @@ gan_status gan_train_run(gan_trainer *t, const gan_run_options *ro, gan_run_resu
                            : gan_fail(GAN_ERR_INVALID_ARGUMENT, "no run folder given");
     if (s == GAN_OK) {
         if (ro->on_start) ro->on_start(ro->user, t, &r.plan);
-        r.start = r.iv_start = now_seconds();
+        r.start = r.iv_start = gan_now_seconds();
         s = loop(&r);
-        r.res.seconds = now_seconds() - r.start;
+        r.res.seconds = gan_now_seconds() - r.start;
     }
     r.res.stopped = stop_requested(&r);
     if (r.log && fclose(r.log) != 0 && s == GAN_OK)

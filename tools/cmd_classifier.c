@@ -1,13 +1,12 @@
 /*
  * cmd_classifier.c - `gan classifier train`: train the feature network that
- * `gan eval` measures images with (src/eval/classifier.h) on a dataset's
+ * `gan eval` measures images with (gan.h's gan_classifier) on a dataset's
  * labeled training split, and cache it with the test split's reference
  * statistics (or write it to --out). `gan classifier info FILE` shows what
  * a classifier file holds.
  */
 #include "cli.h"
 #include "eval_setup.h"
-#include "io/safetensors.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -24,31 +23,34 @@ static void usage(cli_option *opts) {
     cli_print_options(opts);
 }
 
+static void print_metadata(void *user, const char *key, const char *value) {
+    printf("  %-20s %s\n", key, value);
+}
+
 static int info(const char *path) {
-    gan_st_file *f;
-    gan_status s = gan_st_open(path, &f);
-    if (s != GAN_OK) return cli_fail(s);
     gan_classifier *c;
-    s = gan_classifier_load(path, &c);
-    if (s != GAN_OK) {
-        gan_st_close(f);
-        return cli_fail(s);
-    }
-    printf("%s: %s, %d classes, %zu parameters\n", path, GAN_CLASSIFIER_ARCH, c->classes,
-           c->model.n_params);
-    for (size_t i = 0; i < gan_st_metadata_count(f); i++) {
-        const char *k, *v;
-        if (gan_st_metadata_at(f, i, &k, &v) == GAN_OK) printf("  %-20s %s\n", k, v);
-    }
+    gan_status s = gan_classifier_load(path, &c);
+    if (s != GAN_OK) return cli_fail(s);
+    printf("%s: %s, %d classes, %zu parameters\n", path, GAN_CLASSIFIER_ARCH,
+           gan_classifier_classes(c), gan_classifier_param_count(c));
     gan_classifier_free(c);
-    gan_st_close(f);
+    if ((s = gan_file_metadata(path, print_metadata, NULL)) != GAN_OK) return cli_fail(s);
     return 0;
 }
 
+/* The line saying where a classifier went and how well it does. */
+static void print_accuracy(const char *path, const gan_classifier *c) {
+    const gan_classifier_info *i = gan_classifier_get_info(c);
+    printf("%s: test accuracy %.2f%% (%lld images), train accuracy %.2f%%\n", path,
+           100.0 * i->test_accuracy, (long long)i->test_count, 100.0 * i->train_accuracy);
+}
+
 int cmd_classifier(int argc, char **argv) {
-    eval_setup_options o;
-    eval_setup_options_default(&o);
+    gan_evaluator_options o;
+    gan_evaluator_options_default(&o);
     const char *data = NULL, *out = NULL;
+    int threads = 0;
+    bool quiet = false;
     cli_option opts[] = {
         {"data", CLI_STRING, &data, "DIR", "dataset folder with labeled train-* and t10k-* IDX "
          "files (required)", 0},
@@ -65,8 +67,8 @@ int cmd_classifier(int argc, char **argv) {
         {"shift", CLI_INT, &o.train.max_shift, "N", "augmentation: random shifts of up to N "
          "pixels (default 1; 0 = none)", 0},
         {"seed", CLI_UINT64, &o.train.seed, "S", "random seed (default 1)", 0},
-        {"threads", CLI_INT, &o.threads, "N", "CPU threads (default 0 = all cores)", 0},
-        {"quiet", CLI_FLAG, &o.quiet, NULL, "print only errors", 0},
+        {"threads", CLI_INT, &threads, "N", "CPU threads (default 0 = all cores)", 0},
+        {"quiet", CLI_FLAG, &quiet, NULL, "print only errors", 0},
         {0},
     };
     if (argc < 3 || strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0) {
@@ -94,36 +96,21 @@ int cmd_classifier(int argc, char **argv) {
         cli_error("--out and --cache: choose one (--out writes only the classifier)");
         return 2;
     }
+    gan_backend_cpu_set_threads(threads);
     if (!out) {
         o.retrain = true;
-        eval_setup e;
-        if (!eval_setup_open(&e, data, &o)) return 1;
-        printf("%s: test accuracy %.2f%% (%lld images), train accuracy %.2f%%\n",
-               e.classifier_path, 100.0 * e.classifier->info.test_accuracy,
-               (long long)e.classifier->info.test_count, 100.0 * e.classifier->info.train_accuracy);
-        eval_setup_close(&e);
+        gan_evaluator *ev;
+        if (!eval_setup_open(data, &o, quiet, &ev)) return 1;
+        print_accuracy(gan_evaluator_get_info(ev)->classifier_path, gan_evaluator_classifier(ev));
+        gan_evaluator_free(ev);
         return 0;
     }
-    gan_backend_cpu_set_threads(o.threads);
-    char fp[GAN_EVAL_FINGERPRINT_MAX];
-    gan_dataset *train = NULL, *test = NULL;
-    gan_classifier *c = NULL;
-    gan_status s = gan_eval_fingerprint(data, fp, sizeof fp);
-    if (s == GAN_OK) s = gan_dataset_load(data, GAN_SPLIT_TRAIN, &train);
-    if (s == GAN_OK) s = gan_dataset_load(data, GAN_SPLIT_TEST, &test);
-    int rc = 1;
-    if (s != GAN_OK) cli_fail(s);
-    else if (eval_setup_train(data, train, test, fp, &o, &c)) {
-        if ((s = gan_classifier_save(c, out)) != GAN_OK) cli_fail(s);
-        else {
-            printf("%s: test accuracy %.2f%% (%lld images), train accuracy %.2f%%\n", out,
-                   100.0 * c->info.test_accuracy, (long long)c->info.test_count,
-                   100.0 * c->info.train_accuracy);
-            rc = 0;
-        }
-    }
+    gan_classifier *c;
+    gan_status s = gan_classifier_train_folder(data, &o.train, quiet ? NULL : eval_print_note,
+                                               NULL, &c);
+    if (s == GAN_OK) s = gan_classifier_save(c, out);
+    if (s == GAN_OK) print_accuracy(out, c);
+    else cli_fail(s);
     gan_classifier_free(c);
-    gan_dataset_free(train);
-    gan_dataset_free(test);
-    return rc;
+    return s == GAN_OK ? 0 : 1;
 }

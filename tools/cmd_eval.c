@@ -2,7 +2,7 @@
  * cmd_eval.c - `gan eval`: measure how good generated images are. The
  * images (a checkpoint's samples, an .npy / IDX file, a PNG folder;
  * eval_input.h) and the real test split go through the dataset's feature
- * classifier (eval_setup.h); the report (eval_report.h) gives FID, KID,
+ * classifier (gan.h's gan_evaluator); the report (eval_report.h) gives FID, KID,
  * precision / recall / density / coverage, Inception Score, the predicted
  * class histogram and mode coverage, each next to its floor: the same
  * metrics for real training images against the test split. --parzen adds
@@ -31,54 +31,12 @@ static void usage(cli_option *opts) {
     cli_print_options(opts);
 }
 
-/* Print the library's error; false. */
-static bool failed(gan_status s) {
-    cli_fail(s);
-    return false;
-}
-
-/* features (n, d) and probabilities (n, K) of n images. */
-static bool features_of(gan_classifier *c, const uint8_t *images, int64_t n, float **feat,
-                        float **probs) {
-    *feat = malloc((size_t)n * GAN_CLASSIFIER_FEATURES * sizeof **feat);
-    *probs = malloc((size_t)n * c->classes * sizeof **probs);
-    if (!*feat || !*probs) {
-        cli_error("out of memory for the features of %lld images", (long long)n);
-        return false;
-    }
-    gan_status s = gan_classifier_features(c, images, n, *feat, *probs);
-    if (s != GAN_OK) return failed(s);
-    return true;
-}
-
-/* The floor: as many training images as samples (at most the split). */
-static bool floor_scores(eval_setup *e, int64_t n, const gan_eval_options *eo, gan_eval_scores *out) {
-    int64_t n_train = gan_dataset_count(e->train), m = GAN_MIN(n, n_train);
-    int ch, h, w;
-    gan_dataset_shape(e->train, &ch, &h, &w);
-    size_t per = (size_t)ch * h * w;
-    uint32_t *idx = malloc((size_t)m * sizeof *idx);
-    uint8_t *img = malloc((size_t)m * per);
-    float *feat = NULL, *probs = NULL;
-    bool ok = idx && img;
-    if (!ok) cli_error("out of memory for the floor's %lld images", (long long)m);
-    gan_status s = GAN_OK;
-    if (ok && (s = gan_eval_subset(n_train, m, GAN_EVAL_USE_FLOOR, 0, idx)) != GAN_OK)
-        ok = failed(s);
-    if (ok) {
-        gan_eval_gather(gan_dataset_pixels(e->train), per, idx, m, img);
-        ok = features_of(e->classifier, img, m, &feat, &probs);
-    }
-    if (ok && (s = gan_eval_scores_compute(&e->ref, feat, probs, m, NULL, eo, out)) != GAN_OK)
-        ok = failed(s);
-    free(idx), free(img), free(feat), free(probs);
-    return ok;
-}
-
 int cmd_eval(int argc, char **argv) {
-    eval_setup_options so;
-    eval_setup_options_default(&so);
+    gan_evaluator_options so;
+    gan_evaluator_options_default(&so);
     const char *data = NULL;
+    int threads = 0;
+    bool quiet = false;
     int64_t n = 10000, n_val = 1000;
     uint64_t seed = 1;
     bool json = false, parzen = false, no_floor = false;
@@ -100,8 +58,8 @@ int cmd_eval(int argc, char **argv) {
          "classifier train --out)", 0},
         {"classifier-epochs", CLI_INT, &so.train.epochs, "N", "epochs when a classifier must be "
          "trained (default: as gan classifier train)", 0},
-        {"threads", CLI_INT, &so.threads, "N", "CPU threads (default 0 = all cores)", 0},
-        {"quiet", CLI_FLAG, &so.quiet, NULL, "print only errors on stderr", 0},
+        {"threads", CLI_INT, &threads, "N", "CPU threads (default 0 = all cores)", 0},
+        {"quiet", CLI_FLAG, &quiet, NULL, "print only errors on stderr", 0},
         {0},
     };
     const char *pos[1];
@@ -126,28 +84,27 @@ int cmd_eval(int argc, char **argv) {
         if (strcmp(o->name, "n") == 0) n_given = o->seen;
 
     double t0 = progress_now();
-    eval_setup e;
-    if (!eval_setup_open(&e, data, &so)) return 1;
-    eval_report r = {.setup = &e, .seed = seed, .parzen_n_val = n_val};
+    gan_backend_cpu_set_threads(threads);
+    gan_evaluator *ev;
+    if (!eval_setup_open(data, &so, quiet, &ev)) return 1;
+    const gan_evaluator_info *in = gan_evaluator_get_info(ev);
+    eval_report r = {.ev = ev, .seed = seed};
     eval_samples smp;
-    float *feat = NULL, *probs = NULL;
     int rc = 1;
     gan_status s = eval_samples_load(pos[0], n_given ? n : 0, seed, &smp);
     if (s != GAN_OK) {
         cli_fail(s);
-        eval_setup_close(&e);
+        gan_evaluator_free(ev);
         return 1;
     }
     r.samples = &smp;
     r.seconds_load = progress_now() - t0;
-    int dc, dh, dw;
-    gan_dataset_shape(e.test, &dc, &dh, &dw);
     gan_eval_options eo;
     gan_eval_options_default(&eo);
-    if (smp.c != dc || smp.h != dh || smp.w != dw) {
+    if (smp.c != in->channels || smp.h != in->height || smp.w != in->width) {
         cli_error("%s: images are %dx%d with %d channel%s; %s holds %dx%d with %d channel%s",
-                  smp.path, smp.h, smp.w, smp.c, smp.c == 1 ? "" : "s", data, dh, dw, dc,
-                  dc == 1 ? "" : "s");
+                  smp.path, smp.h, smp.w, smp.c, smp.c == 1 ? "" : "s", data, in->height,
+                  in->width, in->channels, in->channels == 1 ? "" : "s");
         goto done;
     }
     if (smp.n < eo.min_samples) {
@@ -156,33 +113,30 @@ int cmd_eval(int argc, char **argv) {
                   smp.n == 1 ? "" : "s", (long long)eo.min_samples);
         goto done;
     }
-    if (parzen && (n_val < 1 || n_val >= gan_dataset_count(e.train))) {
+    if (parzen && (n_val < 1 || n_val >= in->train_count)) {
         cli_error("--parzen-val: %lld is out of range [1, %lld)", (long long)n_val,
-                  (long long)gan_dataset_count(e.train));
+                  (long long)in->train_count);
         goto done;
     }
-    if (!so.quiet)
+    if (!quiet)
         fprintf(stderr, "gan eval: measuring %lld images of %s\n", (long long)smp.n, smp.path);
-    double t = progress_now();
-    if (!features_of(e.classifier, smp.images, smp.n, &feat, &probs)) goto done;
-    r.seconds_features = progress_now() - t;
-    t = progress_now();
-    if ((s = gan_eval_scores_compute(&e.ref, feat, probs, smp.n, smp.requested, &eo, &r.scores)) !=
+    if ((s = gan_evaluator_score(ev, smp.images, smp.n, smp.requested, &eo, &r.scores)) !=
         GAN_OK) {
         cli_fail(s);
         goto done;
     }
-    r.seconds_metrics = progress_now() - t;
     if (!no_floor) {
-        t = progress_now();
-        if (!floor_scores(&e, smp.n, &eo, &r.floor)) goto done;
+        double t = progress_now();
+        if ((s = gan_evaluator_floor(ev, smp.n, &eo, &r.floor)) != GAN_OK) {
+            cli_fail(s);
+            goto done;
+        }
         r.has_floor = true;
         r.seconds_floor = progress_now() - t;
     }
     if (parzen) {
-        t = progress_now();
-        if ((s = gan_eval_parzen(smp.images, smp.n, e.train, e.test, n_val, &r.parzen,
-                                 r.parzen_grid)) != GAN_OK) {
+        double t = progress_now();
+        if ((s = gan_evaluator_parzen(ev, smp.images, smp.n, n_val, &r.parzen)) != GAN_OK) {
             cli_fail(s);
             goto done;
         }
@@ -194,8 +148,7 @@ int cmd_eval(int argc, char **argv) {
     else eval_report_table(stdout, &r);
     rc = fflush(stdout) == 0 ? 0 : 1;
 done:
-    free(feat), free(probs);
     eval_samples_free(&smp);
-    eval_setup_close(&e);
+    gan_evaluator_free(ev);
     return rc;
 }

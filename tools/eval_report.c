@@ -8,10 +8,6 @@
 #include <math.h>
 #include <string.h>
 
-double eval_report_parzen_sigma(int i) {
-    return pow(10.0, -1.0 + (double)i / (GAN_PARZEN_DEFAULT_GRID - 1));
-}
-
 /* ---------------------------------------------------------------- table */
 
 static void row(FILE *f, const char *name, const char *a, const char *b) {
@@ -30,15 +26,16 @@ static void pm(char *buf, size_t cap, double v, double sd, int digits) {
 
 void eval_report_table(FILE *f, const eval_report *r) {
     const eval_samples *s = r->samples;
-    const eval_setup *e = r->setup;
+    const gan_evaluator_info *e = gan_evaluator_get_info(r->ev);
+    const gan_classifier_info *ci = gan_classifier_get_info(gan_evaluator_classifier(r->ev));
     const gan_eval_scores *a = &r->scores, *b = r->has_floor ? &r->floor : NULL;
     char x[64], y[64];
     fprintf(f, "gan eval: %s (%s", s->path, s->kind);
     if (s->model[0]) fprintf(f, ", model %s, seed %llu", s->model, (unsigned long long)r->seed);
     fprintf(f, "): %lld images of %dx%dx%d\n", (long long)s->n, s->c, s->h, s->w);
     fprintf(f, "against: %s test split, %lld images; classifier %s (%s, test accuracy %.2f%%)\n\n",
-            e->data_dir, (long long)e->ref.n, e->classifier_path, GAN_CLASSIFIER_ARCH,
-            100.0 * e->classifier->info.test_accuracy);
+            e->data_dir, (long long)e->reference_count, e->classifier_path, GAN_CLASSIFIER_ARCH,
+            100.0 * ci->test_accuracy);
     snprintf(y, sizeof y, "floor: %lld train", b ? (long long)b->n : 0LL);
     row(f, "metric", "samples", b ? y : "");
     row(f, "------", "-------", b ? "-----" : "");
@@ -48,35 +45,35 @@ void eval_report_table(FILE *f, const eval_report *r) {
         if (b) num(y, sizeof y, b->expr, fmt);                                                     \
         row(f, name, x, b ? y : "");                                                               \
     } while (0)
-    BOTH("FID", fid.distance, "%.3f");
-    BOTH("  mean term", fid.mean_term, "%.3f");
-    BOTH("  trace term", fid.trace_term, "%.3f");
-    if (a->kid.subsets) {
-        pm(x, sizeof x, 1000.0 * a->kid.mean, 1000.0 * a->kid.std, 3);
-        if (b) pm(y, sizeof y, 1000.0 * b->kid.mean, 1000.0 * b->kid.std, 3);
+    BOTH("FID", fid, "%.3f");
+    BOTH("  mean term", fid_mean_term, "%.3f");
+    BOTH("  trace term", fid_trace_term, "%.3f");
+    if (a->kid_subsets) {
+        pm(x, sizeof x, 1000.0 * a->kid_mean, 1000.0 * a->kid_std, 3);
+        if (b) pm(y, sizeof y, 1000.0 * b->kid_mean, 1000.0 * b->kid_std, 3);
         row(f, "KID x 1000", x, b ? y : "");
     }
-    BOTH("precision (k=3)", prdc.precision, "%.4f");
-    BOTH("recall (k=3)", prdc.recall, "%.4f");
-    BOTH("density", prdc.density, "%.4f");
-    BOTH("coverage", prdc.coverage, "%.4f");
-    if (a->cls.splits) {
-        pm(x, sizeof x, a->cls.inception_score, a->cls.inception_score_std, 3);
-        if (b) pm(y, sizeof y, b->cls.inception_score, b->cls.inception_score_std, 3);
+    BOTH("precision (k=3)", precision, "%.4f");
+    BOTH("recall (k=3)", recall, "%.4f");
+    BOTH("density", density, "%.4f");
+    BOTH("coverage", coverage, "%.4f");
+    if (a->is_splits) {
+        pm(x, sizeof x, a->inception_score, a->inception_score_std, 3);
+        if (b) pm(y, sizeof y, b->inception_score, b->inception_score_std, 3);
         row(f, "Inception Score", x, b ? y : "");
-        snprintf(x, sizeof x, "%d/%d (%.2f)", a->cls.modes_covered, a->classes, a->cls.mode_coverage);
-        if (b) snprintf(y, sizeof y, "%d/%d (%.2f)", b->cls.modes_covered, b->classes, b->cls.mode_coverage);
+        snprintf(x, sizeof x, "%d/%d (%.2f)", a->modes_covered, a->classes, a->mode_coverage);
+        if (b) snprintf(y, sizeof y, "%d/%d (%.2f)", b->modes_covered, b->classes, b->mode_coverage);
         row(f, "mode coverage", x, b ? y : "");
-        if (isfinite(a->cls.accuracy)) {
-            num(x, sizeof x, 100.0 * a->cls.accuracy, "%.2f%%");
+        if (isfinite(a->class_accuracy)) {
+            num(x, sizeof x, 100.0 * a->class_accuracy, "%.2f%%");
             row(f, "class accuracy", x, "");
         }
     }
 #undef BOTH
-    if (a->fid.rank_deficient)
+    if (a->fid_rank_deficient)
         fprintf(f, "  (FID: %lld images do not exceed the %d features; the value is biased)\n",
-                (long long)a->n, e->ref.d);
-    if (a->cls.splits) {
+                (long long)a->n, GAN_CLASSIFIER_FEATURES);
+    if (a->is_splits) {
         fprintf(f, "\npredicted classes (samples%s):\n", b ? " / floor" : "");
         for (int k = 0; k < a->classes; k++) {
             double pa = 100.0 * (double)a->histogram[k] / (double)a->n;
@@ -87,16 +84,16 @@ void eval_report_table(FILE *f, const eval_report *r) {
         }
     }
     if (r->has_parzen) {
-        const gan_parzen_result *p = &r->parzen;
+        const gan_parzen_scores *p = &r->parzen;
         fprintf(f, "\nParzen window (%lld generated images, pixels in [0, 1]): sigma %.4f (chosen "
                 "on %lld training images, mean log-likelihood %.2f)\n", (long long)s->n, p->sigma,
-                (long long)r->parzen_n_val, p->val_mean_ll);
+                (long long)p->n_val, p->val_mean_ll);
         fprintf(f, "  test log-likelihood: %.2f +- %.2f (standard error, %lld test images)\n",
-                p->mean_ll, p->std_err, (long long)e->ref.n);
+                p->mean_ll, p->std_err, (long long)e->reference_count);
     }
     fprintf(f, "\ntime: %.1f s (load/generate %.1f, features %.1f, metrics %.1f, floor %.1f, "
-            "parzen %.1f)\n", r->seconds_total, r->seconds_load, r->seconds_features,
-            r->seconds_metrics, r->seconds_floor, r->seconds_parzen);
+            "parzen %.1f)\n", r->seconds_total, r->seconds_load, r->scores.seconds_features,
+            r->scores.seconds_metrics, r->seconds_floor, r->seconds_parzen);
 }
 
 /* ----------------------------------------------------------------- JSON */
@@ -128,37 +125,38 @@ static void jmetrics(FILE *f, const gan_eval_scores *m) {
     fputc('{', f);
     jkey(f, "n", &first), fprintf(f, "%lld", (long long)m->n);
     jkey(f, "n_real", &first), fprintf(f, "%lld", (long long)m->n_real);
-    jkey(f, "fid", &first), jnum(f, m->fid.distance);
-    jkey(f, "fid_mean_term", &first), jnum(f, m->fid.mean_term);
-    jkey(f, "fid_trace_term", &first), jnum(f, m->fid.trace_term);
-    jkey(f, "fid_rank_deficient", &first), fputs(m->fid.rank_deficient ? "true" : "false", f);
-    bool kid = m->kid.subsets > 0;
-    jkey(f, "kid_mean", &first), jnum(f, kid ? m->kid.mean : NAN);
-    jkey(f, "kid_std", &first), jnum(f, kid ? m->kid.std : NAN);
-    jkey(f, "kid_subsets", &first), fprintf(f, "%d", m->kid.subsets);
-    jkey(f, "kid_subset_size", &first), fprintf(f, "%d", m->kid.subset_size);
-    jkey(f, "precision", &first), jnum(f, m->prdc.precision);
-    jkey(f, "recall", &first), jnum(f, m->prdc.recall);
-    jkey(f, "density", &first), jnum(f, m->prdc.density);
-    jkey(f, "coverage", &first), jnum(f, m->prdc.coverage);
-    jkey(f, "k", &first), fprintf(f, "%d", m->prdc.k);
-    bool cls = m->cls.splits > 0;
-    jkey(f, "inception_score", &first), jnum(f, cls ? m->cls.inception_score : NAN);
-    jkey(f, "inception_score_std", &first), jnum(f, cls ? m->cls.inception_score_std : NAN);
-    jkey(f, "is_splits", &first), fprintf(f, "%d", m->cls.splits);
+    jkey(f, "fid", &first), jnum(f, m->fid);
+    jkey(f, "fid_mean_term", &first), jnum(f, m->fid_mean_term);
+    jkey(f, "fid_trace_term", &first), jnum(f, m->fid_trace_term);
+    jkey(f, "fid_rank_deficient", &first), fputs(m->fid_rank_deficient ? "true" : "false", f);
+    jkey(f, "kid_mean", &first), jnum(f, m->kid_mean);
+    jkey(f, "kid_std", &first), jnum(f, m->kid_std);
+    jkey(f, "kid_subsets", &first), fprintf(f, "%d", m->kid_subsets);
+    jkey(f, "kid_subset_size", &first), fprintf(f, "%d", m->kid_subset_size);
+    jkey(f, "precision", &first), jnum(f, m->precision);
+    jkey(f, "recall", &first), jnum(f, m->recall);
+    jkey(f, "density", &first), jnum(f, m->density);
+    jkey(f, "coverage", &first), jnum(f, m->coverage);
+    jkey(f, "k", &first), fprintf(f, "%d", m->k);
+    jkey(f, "inception_score", &first), jnum(f, m->inception_score);
+    jkey(f, "inception_score_std", &first), jnum(f, m->inception_score_std);
+    jkey(f, "is_splits", &first), fprintf(f, "%d", m->is_splits);
     jkey(f, "class_histogram", &first);
     fputc('[', f);
-    for (int k = 0; cls && k < m->classes; k++) fprintf(f, "%s%lld", k ? ", " : "", (long long)m->histogram[k]);
+    for (int k = 0; m->is_splits && k < m->classes; k++)
+        fprintf(f, "%s%lld", k ? ", " : "", (long long)m->histogram[k]);
     fputc(']', f);
-    jkey(f, "modes_covered", &first), fprintf(f, "%d", cls ? m->cls.modes_covered : 0);
-    jkey(f, "mode_coverage", &first), jnum(f, cls ? m->cls.mode_coverage : NAN);
-    jkey(f, "class_accuracy", &first), jnum(f, cls ? m->cls.accuracy : NAN);
+    jkey(f, "modes_covered", &first), fprintf(f, "%d", m->modes_covered);
+    jkey(f, "mode_coverage", &first), jnum(f, m->mode_coverage);
+    jkey(f, "class_accuracy", &first), jnum(f, m->class_accuracy);
     fputc('}', f);
 }
 
 void eval_report_json(FILE *f, const eval_report *r) {
     const eval_samples *s = r->samples;
-    const eval_setup *e = r->setup;
+    const gan_evaluator_info *e = gan_evaluator_get_info(r->ev);
+    const gan_classifier *c = gan_evaluator_classifier(r->ev);
+    const gan_classifier_info *ci = gan_classifier_get_info(c);
     bool first = true, inner;
     fputc('{', f);
     jkey(f, "gan_c_version", &first), jstr(f, GAN_VERSION);
@@ -178,19 +176,18 @@ void eval_report_json(FILE *f, const eval_report *r) {
 
     jkey(f, "data", &first), fputc('{', f), inner = true;
     jkey(f, "path", &inner), jstr(f, e->data_dir);
-    jkey(f, "train_count", &inner), fprintf(f, "%lld", (long long)gan_dataset_count(e->train));
-    jkey(f, "test_count", &inner), fprintf(f, "%lld", (long long)gan_dataset_count(e->test));
+    jkey(f, "train_count", &inner), fprintf(f, "%lld", (long long)e->train_count);
+    jkey(f, "test_count", &inner), fprintf(f, "%lld", (long long)e->test_count);
     fputc('}', f);
 
-    const gan_classifier *c = e->classifier;
     jkey(f, "classifier", &first), fputc('{', f), inner = true;
     jkey(f, "path", &inner), jstr(f, e->classifier_path);
     jkey(f, "arch", &inner), jstr(f, GAN_CLASSIFIER_ARCH);
-    jkey(f, "id", &inner), jstr(f, c->id);
-    jkey(f, "classes", &inner), fprintf(f, "%d", c->classes);
+    jkey(f, "id", &inner), jstr(f, gan_classifier_id(c));
+    jkey(f, "classes", &inner), fprintf(f, "%d", gan_classifier_classes(c));
     jkey(f, "feature_dim", &inner), fprintf(f, "%d", GAN_CLASSIFIER_FEATURES);
-    jkey(f, "test_accuracy", &inner), jnum(f, c->info.test_accuracy);
-    jkey(f, "train_accuracy", &inner), jnum(f, c->info.train_accuracy);
+    jkey(f, "test_accuracy", &inner), jnum(f, ci->test_accuracy);
+    jkey(f, "train_accuracy", &inner), jnum(f, ci->train_accuracy);
     fputc('}', f);
 
     jkey(f, "metrics", &first), jmetrics(f, &r->scores);
@@ -200,25 +197,25 @@ void eval_report_json(FILE *f, const eval_report *r) {
 
     jkey(f, "parzen", &first);
     if (r->has_parzen) {
-        const gan_parzen_result *p = &r->parzen;
+        const gan_parzen_scores *p = &r->parzen;
         fputc('{', f), inner = true;
         jkey(f, "sigma", &inner), jnum(f, p->sigma);
         jkey(f, "mean_log_likelihood", &inner), jnum(f, p->mean_ll);
         jkey(f, "std_err", &inner), jnum(f, p->std_err);
         jkey(f, "val_mean_log_likelihood", &inner), jnum(f, p->val_mean_ll);
         jkey(f, "n_generated", &inner), fprintf(f, "%lld", (long long)s->n);
-        jkey(f, "n_validation", &inner), fprintf(f, "%lld", (long long)r->parzen_n_val);
-        jkey(f, "n_test", &inner), fprintf(f, "%lld", (long long)e->ref.n);
+        jkey(f, "n_validation", &inner), fprintf(f, "%lld", (long long)p->n_val);
+        jkey(f, "n_test", &inner), fprintf(f, "%lld", (long long)e->reference_count);
         jkey(f, "sigma_grid", &inner), fputc('[', f);
         for (int i = 0; i < GAN_PARZEN_DEFAULT_GRID; i++) {
             if (i) fputs(", ", f);
-            jnum(f, eval_report_parzen_sigma(i));
+            jnum(f, p->sigma_grid[i]);
         }
         fputc(']', f);
         jkey(f, "val_grid", &inner), fputc('[', f);
         for (int i = 0; i < GAN_PARZEN_DEFAULT_GRID; i++) {
             if (i) fputs(", ", f);
-            jnum(f, r->parzen_grid[i]);
+            jnum(f, p->val_grid[i]);
         }
         fputs("]}", f);
     } else {
@@ -228,8 +225,8 @@ void eval_report_json(FILE *f, const eval_report *r) {
     jkey(f, "seconds", &first), fputc('{', f), inner = true;
     jkey(f, "total", &inner), jnum(f, r->seconds_total);
     jkey(f, "load", &inner), jnum(f, r->seconds_load);
-    jkey(f, "features", &inner), jnum(f, r->seconds_features);
-    jkey(f, "metrics", &inner), jnum(f, r->seconds_metrics);
+    jkey(f, "features", &inner), jnum(f, r->scores.seconds_features);
+    jkey(f, "metrics", &inner), jnum(f, r->scores.seconds_metrics);
     jkey(f, "floor", &inner), jnum(f, r->seconds_floor);
     jkey(f, "parzen", &inner), jnum(f, r->seconds_parzen);
     fputs("}}\n", f);

@@ -2,8 +2,8 @@
  * train_eval.c - periodic FID / coverage evaluation during `gan train`, and
  * the best-FID checkpoint (see train_eval.h).
  *
- * Everything an evaluation needs (latent vectors, image and feature
- * buffers, the classifier and the test statistics) is set up once in
+ * Everything an evaluation needs (latent vectors, image buffers, the
+ * evaluator: classifier and test statistics) is set up once in
  * train_eval_begin. The latent vectors are those of gan_generator_noise
  * for (seed, 0 .. n-1), so `gan eval --n N --seed S RUN/best.safetensors`
  * measures the same images the log's best line did (up to KID/floor, which
@@ -11,7 +11,6 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "train_eval.h"
-#include "eval/evaluate.h"
 #include "eval_setup.h"
 #include "progress.h"
 #include "run_folder.h"
@@ -22,7 +21,7 @@
 
 struct train_eval {
     train_eval_config cfg;
-    eval_setup e;
+    gan_evaluator *ev;
     bool quiet;
     char best_path[1200], best_json[1200];
     int latent;
@@ -30,14 +29,13 @@ struct train_eval {
     float *z;            /* (n, latent) */
     float *img;          /* (n, C, H, W) generator output */
     uint8_t *bytes;      /* (n, C, H, W) as the PNG writer rounds them */
-    float *feat, *probs; /* (n, d), (n, K) */
     double best_fid;     /* lowest FID so far (INFINITY before the first) */
 };
 
 void train_eval_free(train_eval *te) {
     if (!te) return;
-    eval_setup_close(&te->e);
-    free(te->z), free(te->img), free(te->bytes), free(te->feat), free(te->probs);
+    gan_evaluator_free(te->ev);
+    free(te->z), free(te->img), free(te->bytes);
     free(te);
 }
 
@@ -82,28 +80,24 @@ bool train_eval_begin(const train_eval_config *cfg, gan_trainer *t, const char *
     }
     te->cfg = *cfg;
     te->quiet = quiet;
-    eval_setup_options so;
-    eval_setup_options_default(&so);
+    gan_evaluator_options so;
+    gan_evaluator_options_default(&so);
     so.cache = cfg->cache;
-    so.quiet = quiet;
     gan_train_options topt;
     gan_trainer_options(t, &topt);
-    so.threads = topt.threads;
-    if (!eval_setup_open(&te->e, data_path, &so)) {
+    gan_backend_cpu_set_threads(topt.threads);
+    if (!eval_setup_open(data_path, &so, quiet, &te->ev)) {
         free(te);
         return false;
     }
-    int c, h, w;
-    gan_dataset_shape(te->e.test, &c, &h, &w);
-    te->per = (size_t)c * h * w;
+    const gan_evaluator_info *in = gan_evaluator_get_info(te->ev);
+    te->per = (size_t)in->channels * in->height * in->width;
     te->latent = gan_trainer_latent_dim(t);
     size_t n = (size_t)cfg->n;
     te->z = malloc(n * te->latent * sizeof *te->z);
     te->img = malloc(n * te->per * sizeof *te->img);
     te->bytes = malloc(n * te->per);
-    te->feat = malloc(n * GAN_CLASSIFIER_FEATURES * sizeof *te->feat);
-    te->probs = malloc(n * te->e.classifier->classes * sizeof *te->probs);
-    if (!te->z || !te->img || !te->bytes || !te->feat || !te->probs) {
+    if (!te->z || !te->img || !te->bytes) {
         cli_error("--eval-n: out of memory for %d images", cfg->n);
         train_eval_free(te);
         return false;
@@ -145,23 +139,21 @@ bool train_eval_epoch(train_eval *te, gan_trainer *t, int64_t epoch, const gan_s
     gan_eval_options_default(&eo);
     eo.kid = false, eo.prdc_all = false, eo.classes = false;
     gan_eval_scores sc;
-    if (s == GAN_OK)
-        s = gan_classifier_features(te->e.classifier, te->bytes, n, te->feat, te->probs);
-    if (s == GAN_OK) s = gan_eval_scores_compute(&te->e.ref, te->feat, te->probs, n, NULL, &eo, &sc);
+    if (s == GAN_OK) s = gan_evaluator_score(te->ev, te->bytes, n, NULL, &eo, &sc);
     if (s != GAN_OK) {
         cli_fail(s);
         return false;
     }
-    double fid = sc.fid.distance, secs = progress_now() - t0;
+    double fid = sc.fid, secs = progress_now() - t0;
     bool best = fid < te->best_fid;
     snprintf(line, cap, "{\"step\": %lld, \"epoch\": %lld, \"loss_d\": %.6f, \"loss_g\": %.6f, "
              "\"eval_fid\": %.6f, \"eval_coverage\": %.6f, \"eval_n\": %d, "
              "\"eval_seconds\": %.3f, \"eval_best\": %s}", (long long)mean->step,
-             (long long)epoch, mean->loss_d, mean->loss_g, fid, sc.prdc.coverage, n, secs,
+             (long long)epoch, mean->loss_d, mean->loss_g, fid, sc.coverage, n, secs,
              best ? "true" : "false");
     if (!te->quiet)
         fprintf(stderr, "gan train: eval after epoch %lld: FID %.3f, coverage %.4f (%d images, "
-                "%.1f s)%s\n", (long long)epoch, fid, sc.prdc.coverage, n, secs,
+                "%.1f s)%s\n", (long long)epoch, fid, sc.coverage, n, secs,
                 best ? " - best so far, saved best.safetensors" : "");
     if (best) {
         if (!save_best(te, t, epoch, mean->step, fid)) return false;

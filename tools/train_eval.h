@@ -2,7 +2,7 @@
  * train_eval.h - `gan train --eval-every K`: every K epochs, generate a
  * fixed number of images (the same latent vectors each time), measure FID
  * and coverage against the dataset's test split with the eval classifier
- * (eval_setup.h: cached or trained first), append one line to log.jsonl,
+ * (gan.h's gan_evaluator: cached or trained first), append one line to log.jsonl,
  * and keep the checkpoint of the lowest FID as OUT/best.safetensors (its
  * FID, step and epoch in OUT/best.json, read back on --resume).
  *

@@ -21,6 +21,11 @@ int gan_classifier_epochs(const gan_classifier_options *opt, int64_t count) {
     return (int)GAN_MAX(10, GAN_MIN(30, e));
 }
 
+const gan_classifier_info *gan_classifier_get_info(const gan_classifier *c) { return &c->info; }
+int gan_classifier_classes(const gan_classifier *c) { return c->classes; }
+size_t gan_classifier_param_count(const gan_classifier *c) { return c->model.n_params; }
+const char *gan_classifier_id(const gan_classifier *c) { return c->id; }
+
 /* The layers of lenet-v1; `flat` = 64 (H / 4) (W / 4), the flattened size. */
 static gan_status build_layers(gan_model *m, int classes, float dropout, int flat) {
     gan_layer l[12];

@@ -36,38 +36,11 @@
 #include "model.h"
 
 #define GAN_CLASSIFIER_FORMAT "gan.c classifier"
-#define GAN_CLASSIFIER_ARCH "lenet-v1"
-#define GAN_CLASSIFIER_FEATURES 128   /* width of the feature layer */
+/* GAN_CLASSIFIER_ARCH, GAN_CLASSIFIER_FEATURES (the feature width),
+ * gan_classifier_options, gan_classifier_info and the public functions are
+ * in gan.h. */
 #define GAN_CLASSIFIER_FEATURE_LAYER 8 /* index of the dense 128 layer */
-#define GAN_CLASSIFIER_MAX_CLASSES 256
 #define GAN_CLASSIFIER_NET_ID 3        /* keeps its dropout streams apart (model.h) */
-
-typedef struct gan_classifier_options {
-    int epochs;       /* passes over the training split; 0 = automatic (default):
-                         ceil(600,000 / images), clamped to [10, 30] */
-    int batch_size;   /* images per step (64) */
-    float lr;         /* peak Adam learning rate (1e-3) */
-    float dropout;    /* p of the last dropout (0.5); the first has p / 2 */
-    int max_shift;    /* augmentation: largest shift in pixels (1; 0 = none) */
-    uint64_t seed;    /* weights, order, shifts, dropout (1) */
-} gan_classifier_options;
-
-void gan_classifier_options_default(gan_classifier_options *opt);
-
-/* The epochs `opt` asks for on a training split of `count` images. */
-int gan_classifier_epochs(const gan_classifier_options *opt, int64_t count);
-
-/* What a classifier was trained on and how well it does (saved with it). */
-typedef struct gan_classifier_info {
-    char data_path[1024];   /* dataset folder (set by the caller before saving) */
-    char fingerprint[2048]; /* sizes and mtimes of its files (eval_cache.h; caller) */
-    int64_t train_count, test_count;
-    double train_accuracy;  /* on the training split as it is (no shifts, no dropout) */
-    double test_accuracy;   /* on the test split; NaN when none was given */
-    int epochs;
-    uint64_t seed;
-    double seconds;         /* training time */
-} gan_classifier_info;
 
 typedef struct gan_classifier {
     gan_model model;
@@ -109,13 +82,6 @@ gan_status gan_classifier_accuracy(gan_classifier *c, const gan_dataset *data, d
  * n uint8 images (n, C, H, W); either output may be NULL. Inference mode. */
 gan_status gan_classifier_features(gan_classifier *c, const uint8_t *images, int64_t n,
                                    float *features, float *probs);
-
-/* Write / read a classifier file (atomic write; the reader checks the
- * format, the architecture, every tensor's shape and finiteness). */
-gan_status gan_classifier_save(const gan_classifier *c, const char *path);
-gan_status gan_classifier_load(const char *path, gan_classifier **out);
-
-void gan_classifier_free(gan_classifier *c);
 
 /* Recompute c->id from the parameters. */
 void gan_classifier_update_id(gan_classifier *c);

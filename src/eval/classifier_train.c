@@ -21,12 +21,6 @@
 #define SHIFT_USE 1ull
 #define INFER_ROWS 256 /* rows per inference forward */
 
-static double now_seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 /* dst (C, H, W) floats = src (C, H, W) bytes moved by (dy, dx), scaled to
  * [-1, 1]; pixels shifted in from outside are 0 (-1 after scaling). */
 static void shift_image(float *dst, const uint8_t *src, int C, int H, int W, int dy, int dx) {
@@ -173,7 +167,7 @@ gan_status gan_classifier_train(const gan_dataset *train, const gan_dataset *tes
         s = gan_backend_require(c->model.be, GAN_K_softmax_xent, "classifier training");
     int epochs = gan_classifier_epochs(opt, n);
     int64_t spe = (n + opt->batch_size - 1) / opt->batch_size, step = 0;
-    double t0 = now_seconds();
+    double t0 = gan_now_seconds();
     for (int e = 0; e < epochs && s == GAN_OK; e++) {
         double loss;
         int64_t right;
@@ -181,7 +175,7 @@ gan_status gan_classifier_train(const gan_dataset *train, const gan_dataset *tes
         gan_classifier_epoch rep = {e + 1, epochs, loss / (double)n, (double)right / (double)n,
                                     NAN, 0.0};
         if (s == GAN_OK && test) s = gan_classifier_accuracy(c, test, &rep.test_accuracy);
-        rep.seconds = now_seconds() - t0;
+        rep.seconds = gan_now_seconds() - t0;
         if (s == GAN_OK && progress) progress(ctx, &rep);
         if (s == GAN_OK) c->info.test_accuracy = rep.test_accuracy;
     }
@@ -195,7 +189,7 @@ gan_status gan_classifier_train(const gan_dataset *train, const gan_dataset *tes
     c->info.test_count = test ? gan_dataset_count(test) : 0;
     c->info.epochs = epochs;
     c->info.seed = opt->seed;
-    c->info.seconds = now_seconds() - t0;
+    c->info.seconds = gan_now_seconds() - t0;
     gan_classifier_update_id(c);
     *out = c;
     return GAN_OK;

@@ -48,9 +48,11 @@ gan_status gan_eval_scores_compute(const gan_eval_reference *ref, const float *f
     out->n = n;
     out->n_real = ref->n;
     out->classes = ref->classes;
-    out->prdc.precision = out->prdc.recall = out->prdc.density = out->prdc.coverage = NAN;
-    out->cls.inception_score = out->cls.inception_score_std = out->cls.accuracy = NAN;
-    out->cls.mode_coverage = NAN;
+    out->fid = out->fid_mean_term = out->fid_trace_term = NAN;
+    out->kid_mean = out->kid_std = NAN;
+    out->precision = out->recall = out->density = out->coverage = NAN;
+    out->inception_score = out->inception_score_std = out->class_accuracy = NAN;
+    out->mode_coverage = NAN;
     if (n < opt->min_samples)
         return gan_fail(GAN_ERR_INVALID_ARGUMENT, "%lld image%s: too few to mean anything; the "
                         "metrics need at least %lld (FID's %d x %d covariance, the k-NN balls "
@@ -62,20 +64,37 @@ gan_status gan_eval_scores_compute(const gan_eval_reference *ref, const float *f
     /* FID from the cached reference statistics */
     double *mean = malloc((size_t)ref->d * sizeof *mean);
     double *cov = malloc((size_t)ref->d * ref->d * sizeof *cov);
+    gan_fid_result fid;
     gan_status s = mean && cov ? GAN_OK : gan_fail(GAN_ERR_OUT_OF_MEMORY, "eval: out of memory");
     if (s == GAN_OK) s = gan_feature_stats(&fake, mean, cov);
-    if (s == GAN_OK) s = gan_fid_from_stats(ref->mean, ref->cov, mean, cov, ref->d, &out->fid);
-    out->fid.rank_deficient = n <= ref->d || ref->n <= ref->d;
+    if (s == GAN_OK) s = gan_fid_from_stats(ref->mean, ref->cov, mean, cov, ref->d, &fid);
     free(mean), free(cov);
     GAN_TRY(s);
+    out->fid = fid.distance, out->fid_mean_term = fid.mean_term, out->fid_trace_term = fid.trace_term;
+    out->fid_rank_deficient = n <= ref->d || ref->n <= ref->d;
 
-    if (opt->kid) GAN_TRY(scaled_kid(&real, &fake, opt, &out->kid));
-    GAN_TRY(gan_prdc(&real, &fake, opt->k, &out->prdc));
-    if (!opt->prdc_all) out->prdc.precision = out->prdc.recall = out->prdc.density = NAN;
+    if (opt->kid) {
+        gan_kid_result kid;
+        GAN_TRY(scaled_kid(&real, &fake, opt, &kid));
+        out->kid_mean = kid.mean, out->kid_std = kid.std;
+        out->kid_subsets = kid.subsets, out->kid_subset_size = kid.subset_size;
+    }
+    gan_prdc_result prdc;
+    GAN_TRY(gan_prdc(&real, &fake, opt->k, &prdc));
+    out->coverage = prdc.coverage, out->k = prdc.k;
+    if (opt->prdc_all)
+        out->precision = prdc.precision, out->recall = prdc.recall, out->density = prdc.density;
     if (opt->classes) {
         gan_features pf = {probs, n, ref->classes};
+        gan_class_scores cls;
         GAN_TRY(gan_class_scores_compute(&pf, requested, (int)GAN_MIN((int64_t)opt->is_splits, n),
-                                         out->histogram, &out->cls));
+                                         out->histogram, &cls));
+        out->inception_score = cls.inception_score;
+        out->inception_score_std = cls.inception_score_std;
+        out->is_splits = cls.splits;
+        out->modes_covered = cls.modes_covered;
+        out->mode_coverage = cls.mode_coverage;
+        out->class_accuracy = cls.accuracy;
     }
     return GAN_OK;
 }
@@ -107,8 +126,7 @@ static float *unit_pixels(const uint8_t *src, int64_t n, size_t per) {
 }
 
 gan_status gan_eval_parzen(const uint8_t *gen, int64_t n_gen, const gan_dataset *train,
-                           const gan_dataset *test, int64_t n_val, gan_parzen_result *out,
-                           double *val_grid) {
+                           const gan_dataset *test, int64_t n_val, gan_parzen_scores *out) {
     int c, h, w;
     gan_dataset_shape(test, &c, &h, &w);
     size_t per = (size_t)c * h * w;
@@ -130,7 +148,13 @@ gan_status gan_eval_parzen(const uint8_t *gen, int64_t n_gen, const gan_dataset 
     }
     if (s == GAN_OK) {
         gan_features gf = {g, n_gen, (int)per}, vf = {v, n_val, (int)per}, tf = {t, n_test, (int)per};
-        s = gan_parzen(&gf, &vf, &tf, NULL, 0, out, val_grid);
+        gan_parzen_result r;
+        s = gan_parzen(&gf, &vf, &tf, NULL, 0, &r, out->val_grid);
+        out->sigma = r.sigma, out->val_mean_ll = r.val_mean_ll;
+        out->mean_ll = r.mean_ll, out->std_err = r.std_err;
+        out->n_val = n_val, out->n_test = n_test;
+        for (int i = 0; i < GAN_PARZEN_DEFAULT_GRID; i++)
+            out->sigma_grid[i] = gan_parzen_default_sigma(i);
     }
     free(idx), free(val_bytes), free(g), free(t), free(v);
     return s;

@@ -14,37 +14,11 @@
 #include "eval/metrics.h"
 #include "eval/reference.h"
 
-/* Fewer images than this are refused (FID needs its 128 x 128 covariance
- * well estimated, PRDC's k-NN balls enough neighbours). */
-#define GAN_EVAL_MIN_SAMPLES 500
-
 /* Uses of the GAN_RNG_CLASSIFIER stream (classifier.h) by evaluation. */
 #define GAN_EVAL_USE_FLOOR 2  /* the training subset of the floor */
 #define GAN_EVAL_USE_PARZEN 3 /* Parzen's validation images */
 
-typedef struct gan_eval_options {
-    bool kid;            /* compute KID (default true) */
-    bool prdc_all;       /* precision, recall, density and coverage (true); false: the
-                            coverage alone is still computed */
-    bool classes;        /* Inception Score, histogram, mode coverage (true) */
-    int k;               /* PRDC neighbours (GAN_PRDC_K = 3) */
-    int kid_subsets;     /* 100 */
-    int is_splits;       /* 10 */
-    uint64_t seed;       /* KID's subsets (0) */
-    int64_t min_samples; /* GAN_EVAL_MIN_SAMPLES */
-} gan_eval_options;
-
-void gan_eval_options_default(gan_eval_options *opt);
-
-typedef struct gan_eval_scores {
-    int64_t n, n_real;           /* images evaluated, reference images */
-    gan_fid_result fid;
-    gan_kid_result kid;          /* subsets 0 when not computed */
-    gan_prdc_result prdc;        /* precision etc. NaN when not computed */
-    gan_class_scores cls;        /* splits 0 when not computed */
-    int classes;                 /* K */
-    int64_t histogram[GAN_CLASSIFIER_MAX_CLASSES]; /* predicted classes */
-} gan_eval_scores;
+/* gan_eval_options and gan_eval_scores are in gan.h. */
 
 /* Scores of n images (features (n, ref->d), probs (n, ref->classes)) against
  * the reference. KID is computed on features divided by one constant, their
@@ -71,10 +45,9 @@ void gan_eval_gather(const uint8_t *images, size_t per, const uint32_t *idx, int
  * 2014) under a window centred on the n_gen generated images `gen` (n_gen,
  * C H W bytes), pixels scaled to [0, 1]; sigma chosen on the grid
  * logspace(-1, 0, 10) by the mean log-likelihood of n_val images of `train`
- * (gan_eval_subset, use GAN_EVAL_USE_PARZEN, seed 0). val_grid (10 doubles,
- * may be NULL) receives each sigma's validation mean. */
+ * (gan_eval_subset, use GAN_EVAL_USE_PARZEN, seed 0), with each sigma's
+ * validation mean. */
 gan_status gan_eval_parzen(const uint8_t *gen, int64_t n_gen, const gan_dataset *train,
-                           const gan_dataset *test, int64_t n_val, gan_parzen_result *out,
-                           double *val_grid);
+                           const gan_dataset *test, int64_t n_val, gan_parzen_scores *out);
 
 #endif /* GAN_EVAL_EVALUATE_H */

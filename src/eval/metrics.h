@@ -198,7 +198,10 @@ typedef struct gan_parzen_result {
  * standard error. val_mean_ll (n_sigmas doubles, 10 when sigmas is NULL; may
  * be NULL) receives each grid value's validation mean. Needs gen and val
  * with >= 1 row and test with >= 2 rows, all of the same width. */
-#define GAN_PARZEN_DEFAULT_GRID 10
+/* Sigma i (0 .. GAN_PARZEN_DEFAULT_GRID - 1) of the default grid:
+ * 10^(-1 + i / 9). */
+double gan_parzen_default_sigma(int i);
+
 gan_status gan_parzen(const gan_features *gen, const gan_features *val, const gan_features *test,
                       const double *sigmas, int n_sigmas, gan_parzen_result *out,
                       double *val_mean_ll);

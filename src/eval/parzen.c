@@ -100,6 +100,10 @@ gan_status gan_parzen_log_likelihood(const gan_features *gen, const gan_features
     return parzen_grid(gen, x, &sigma, 1, ll);
 }
 
+double gan_parzen_default_sigma(int i) {
+    return pow(10.0, -1.0 + (double)i / (GAN_PARZEN_DEFAULT_GRID - 1));
+}
+
 gan_status gan_parzen(const gan_features *gen, const gan_features *val, const gan_features *test,
                       const double *sigmas, int n_sigmas, gan_parzen_result *out,
                       double *val_mean_ll) {
@@ -110,7 +114,7 @@ gan_status gan_parzen(const gan_features *gen, const gan_features *val, const ga
     double grid[GAN_PARZEN_DEFAULT_GRID];
     if (!sigmas) {
         for (int s = 0; s < GAN_PARZEN_DEFAULT_GRID; s++)
-            grid[s] = pow(10.0, -1.0 + (double)s / (GAN_PARZEN_DEFAULT_GRID - 1));
+            grid[s] = gan_parzen_default_sigma(s);
         sigmas = grid;
         n_sigmas = GAN_PARZEN_DEFAULT_GRID;
     }

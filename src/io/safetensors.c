@@ -1108,3 +1108,13 @@ gan_status gan_st_metadata_at(const gan_st_file *f, size_t i, const char **key,
     if (value) *value = f->meta[i].value;
     return GAN_OK;
 }
+
+gan_status gan_file_metadata(const char *path,
+                             void (*fn)(void *user, const char *key, const char *value),
+                             void *user) {
+    gan_st_file *f;
+    GAN_TRY(gan_st_open(path, &f));
+    for (size_t i = 0; i < f->n_meta; i++) fn(user, f->meta[i].key, f->meta[i].value);
+    gan_st_close(f);
+    return GAN_OK;
+}
