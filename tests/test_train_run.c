@@ -24,7 +24,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 static const char *cli;
@@ -201,16 +200,18 @@ static void check_cli_failure(const char *images) {
     CHECK_MSG(run_cli("train --data %s %s --out %s", images, args, run) == 0, "%s", out);
 }
 
-/* Whether process `pid` catches SIGINT (its handler is installed). */
-static bool catches_sigint(pid_t pid) {
-    char path[64], line[256];
-    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-    FILE *f = fopen(path, "r");
-    bool yes = false;
-    while (f && fgets(line, sizeof line, f))
-        if (strncmp(line, "SigCgt:", 7) == 0) yes = (strtoull(line + 7, NULL, 16) >> 1) & 1;
-    if (f) fclose(f);
-    return yes;
+/* A child `gan train` that the SIGINT trials wait on. */
+typedef struct child {
+    pid_t pid;
+    bool exited; /* it ended before the condition held */
+    int status;
+} child;
+
+/* The condition: the child has installed its SIGINT handler (or ended). */
+static bool handler_installed(void *ctx) {
+    child *c = ctx;
+    if (waitpid(c->pid, &c->status, WNOHANG) == c->pid) return c->exited = true;
+    return test_catches_signal((int)c->pid, SIGINT);
 }
 
 /* SIGINT as soon as `gan train` catches it (it then loads data, builds the
@@ -228,18 +229,17 @@ static void check_sigint_early(const char *images, int trial) {
               (char *)NULL);
         _exit(127);
     }
-    struct timespec start, now, pause = {0, 1000 * 1000};
-    clock_gettime(CLOCK_MONOTONIC, &start);
-    bool caught = false;
-    int status = 0;
-    do {
-        caught = catches_sigint(pid);
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        if (!caught) nanosleep(&pause, NULL);
-    } while (!caught && now.tv_sec - start.tv_sec < 300 && waitpid(pid, &status, WNOHANG) == 0);
-    CHECK_MSG(caught, "gan train never caught SIGINT");
-    kill(pid, SIGINT);
-    waitpid(pid, &status, 0);
+    /* polled every millisecond so that the signal comes early, often while
+     * the data load; 300 s is a deadline for a busy machine, not a wait */
+    child c = {pid, false, 0};
+    bool installed = test_wait_until(handler_installed, &c, 0.001, 300.0);
+    CHECK_MSG(installed && !c.exited, "gan train %s before it caught SIGINT",
+              c.exited ? "ended" : "ran for 300 s");
+    int status = c.status;
+    if (!c.exited) {
+        kill(pid, SIGINT);
+        waitpid(pid, &status, 0);
+    }
     CHECK_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 130, "status %d", status);
     size_t n = 0;
     char *text = test_read_file(err, &n);

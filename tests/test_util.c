@@ -164,21 +164,47 @@ gan_status test_trainer_for_model(const char *model, const gan_train_options *op
     return s;
 }
 
-bool test_wait_for_file_text(const char *path, const char *text, double seconds) {
-    struct timespec start, now, pause = {0, 20 * 1000 * 1000};
+bool test_wait_until(bool (*cond)(void *ctx), void *ctx, double poll, double seconds) {
+    struct timespec start, now;
+    struct timespec pause = {(time_t)poll, (long)((poll - (double)(time_t)poll) * 1e9)};
     clock_gettime(CLOCK_MONOTONIC, &start);
     for (;;) {
-        size_t n = 0;
-        char *data = test_read_file(path, &n);
-        bool found = data && strstr(data, text);
-        free(data);
-        if (found) return true;
+        if (cond(ctx)) return true;
         clock_gettime(CLOCK_MONOTONIC, &now);
         double waited = (double)(now.tv_sec - start.tv_sec) +
                         1e-9 * (double)(now.tv_nsec - start.tv_nsec);
         if (waited > seconds) return false;
-        nanosleep(&pause, NULL); /* poll: a condition, not a fixed wait */
+        nanosleep(&pause, NULL); /* the poll interval, not a wait for something */
     }
+}
+
+typedef struct file_text {
+    const char *path, *text;
+} file_text;
+
+static bool file_has_text(void *ctx) {
+    const file_text *ft = ctx;
+    size_t n = 0;
+    char *data = test_read_file(ft->path, &n);
+    bool found = data && strstr(data, ft->text);
+    free(data);
+    return found;
+}
+
+bool test_wait_for_file_text(const char *path, const char *text, double seconds) {
+    file_text ft = {path, text};
+    return test_wait_until(file_has_text, &ft, 0.02, seconds);
+}
+
+bool test_catches_signal(int pid, int sig) {
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", pid);
+    FILE *f = fopen(path, "r");
+    bool yes = false;
+    while (f && fgets(line, sizeof line, f))
+        if (strncmp(line, "SigCgt:", 7) == 0) yes = (strtoull(line + 7, NULL, 16) >> (sig - 1)) & 1;
+    if (f) fclose(f);
+    return yes;
 }
 
 bool test_same_file(const char *a, const char *b) {

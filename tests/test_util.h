@@ -88,9 +88,19 @@ gan_status test_trainer_for_model(const char *model, const gan_train_options *op
 /* Whether two files exist and hold the same bytes. */
 bool test_same_file(const char *a, const char *b);
 
+/* Wait for a condition: call cond(ctx) every `poll` seconds until it returns
+ * true (then true), or until `seconds` have passed (then false). The
+ * deadline is for a condition, never a fixed wait: give a generous one. */
+bool test_wait_until(bool (*cond)(void *ctx), void *ctx, double poll, double seconds);
+
 /* Poll until the file at `path` exists and contains `text`; false after
- * `seconds` (a deadline for a condition, never a fixed wait). */
+ * `seconds`. */
 bool test_wait_for_file_text(const char *path, const char *text, double seconds);
+
+/* Whether process `pid` has a handler installed for signal `sig`: bit
+ * sig - 1 of the SigCgt mask in /proc/PID/status (Linux), the one outside
+ * view of it. False when the process is gone. */
+bool test_catches_signal(int pid, int sig);
 
 /* Run a shell command, return its exit status (or -1). stdout+stderr of the
  * command are captured into `out` (size cap) when out is non-NULL. */
