@@ -129,40 +129,12 @@ void image_rgba_free(image_rgba *img) {
 }
 
 gan_status image_read_file(const char *path, uint8_t **buf, size_t *len) {
-    *buf = NULL;
-    *len = 0;
-    FILE *f = NULL;
-    int open_errno;
-    GAN_TRY(gan_fopen_read(path, &f, &open_errno));
-    struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        fclose(f);
-        return gan_fail(GAN_ERR_IO, "%s: not a regular file", path);
-    }
-    if ((uint64_t)st.st_size > IMAGE_MAX_FILE_BYTES) {
-        fclose(f);
-        return gan_fail(GAN_ERR_SHAPE, "%s: file of %lld bytes is too large for an image", path,
-                        (long long)st.st_size);
-    }
-    if (st.st_size == 0) {
-        fclose(f);
+    GAN_TRY(gan_read_file(path, IMAGE_MAX_FILE_BYTES, "an image", buf, len));
+    if (*len == 0) {
+        free(*buf);
+        *buf = NULL;
         return gan_fail(GAN_ERR_FORMAT, "%s: empty file", path);
     }
-    size_t n = (size_t)st.st_size;
-    uint8_t *b = malloc(n);
-    if (!b) {
-        fclose(f);
-        return gan_fail(GAN_ERR_OUT_OF_MEMORY, "%s: cannot allocate %zu bytes", path, n);
-    }
-    size_t got = fread(b, 1, n, f);
-    int err = ferror(f);
-    fclose(f);
-    if (got != n || err) {
-        free(b);
-        return gan_fail(GAN_ERR_IO, "%s: read error", path);
-    }
-    *buf = b;
-    *len = n;
     return GAN_OK;
 }
 

@@ -311,13 +311,8 @@ gan_status gan_npy_read(const char *path, gan_npy *out) {
     memset(out, 0, sizeof *out);
     if (!path || !*path) return gan_fail(GAN_ERR_INVALID_ARGUMENT, "npy: empty path");
     FILE *f;
-    int open_errno;
-    GAN_TRY(gan_fopen_read(path, &f, &open_errno));
-    struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        fclose(f);
-        return gan_fail(GAN_ERR_IO, "%s: not a regular file", path);
-    }
+    uint64_t file_size;
+    GAN_TRY(gan_fopen_read_size(path, &f, &file_size));
     gan_npy hdr;
     memset(&hdr, 0, sizeof hdr);
     uint64_t offset = 0, nbytes = 0;
@@ -326,7 +321,6 @@ gan_status gan_npy_read(const char *path, gan_npy *out) {
         !gan_npy_nbytes(hdr.ndims, hdr.shape, gan_npy_dtype_size(hdr.dtype), &nbytes))
         s = gan_fail(GAN_ERR_FORMAT, "%s: array is too large (over %" PRIu64 " bytes)", path,
                      GAN_NPY_MAX_BYTES);
-    uint64_t file_size = (uint64_t)st.st_size;
     if (s == GAN_OK && offset + nbytes > file_size)
         s = gan_fail(GAN_ERR_FORMAT,
                      "%s: truncated: the header announces %" PRIu64 " data bytes, the file "

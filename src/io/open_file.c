@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -57,5 +58,49 @@ gan_status gan_fopen_read(const char *path, FILE **f, int *open_errno) {
         close(fd);
         return gan_fail(GAN_ERR_IO, "%s: cannot open: %s", path, strerror(e));
     }
+    return GAN_OK;
+}
+
+gan_status gan_fopen_read_size(const char *path, FILE **f, uint64_t *size) {
+    int open_errno;
+    GAN_TRY(gan_fopen_read(path, f, &open_errno));
+    struct stat st;
+    if (fstat(fileno(*f), &st) != 0) {
+        int e = errno;
+        fclose(*f);
+        *f = NULL;
+        return gan_fail(GAN_ERR_IO, "%s: cannot read: %s", path, strerror(e));
+    }
+    *size = (uint64_t)st.st_size;
+    return GAN_OK;
+}
+
+gan_status gan_read_file(const char *path, uint64_t max_bytes, const char *what, uint8_t **buf,
+                         size_t *len) {
+    *buf = NULL;
+    *len = 0;
+    FILE *f;
+    uint64_t size;
+    GAN_TRY(gan_fopen_read_size(path, &f, &size));
+    if (size > max_bytes) {
+        fclose(f);
+        return gan_fail(GAN_ERR_FORMAT, "%s: file of %llu bytes is too large for %s", path,
+                        (unsigned long long)size, what);
+    }
+    size_t n = (size_t)size;
+    uint8_t *b = malloc(n ? n : 1);
+    if (!b) {
+        fclose(f);
+        return gan_fail(GAN_ERR_OUT_OF_MEMORY, "%s: cannot allocate %zu bytes", path, n);
+    }
+    size_t got = n ? fread(b, 1, n, f) : 0;
+    int err = ferror(f) ? errno : 0;
+    fclose(f);
+    if (got != n) {
+        free(b);
+        return gan_fail(GAN_ERR_IO, "%s: read error: %s", path, err ? strerror(err) : "short read");
+    }
+    *buf = b;
+    *len = n;
     return GAN_OK;
 }

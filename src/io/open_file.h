@@ -23,4 +23,14 @@ gan_status gan_open_read(const char *path, int *fd, int *open_errno);
 /* The same as a FILE* ("rb"). */
 gan_status gan_fopen_read(const char *path, FILE **f, int *open_errno);
 
+/* gan_fopen_read, and the file's size in bytes (fstat). */
+gan_status gan_fopen_read_size(const char *path, FILE **f, uint64_t *size);
+
+/* Read the whole of regular file `path` into a malloc'd buffer: *buf (never
+ * NULL on success, even for an empty file) of *len bytes. A file larger than
+ * max_bytes is refused with GAN_ERR_FORMAT, "<path>: file of N bytes is too
+ * large for <what>" (what: "an image", "a PNG"). */
+gan_status gan_read_file(const char *path, uint64_t max_bytes, const char *what, uint8_t **buf,
+                         size_t *len);
+
 #endif /* GAN_IO_OPEN_FILE_H */

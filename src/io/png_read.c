@@ -337,33 +337,10 @@ gan_status gan_png_read(const char *path, uint8_t **pixels, int *width, int *hei
                         int *channels) {
     if (pixels) *pixels = NULL;
     if (!path || !*path) return gan_fail(GAN_ERR_INVALID_ARGUMENT, "png: empty path");
-    FILE *f;
-    int open_errno;
-    GAN_TRY(gan_fopen_read(path, &f, &open_errno));
-    struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        fclose(f);
-        return gan_fail(GAN_ERR_IO, "%s: not a regular file", path);
-    }
-    if ((uint64_t)st.st_size > GAN_PNG_MAX_FILE) {
-        fclose(f);
-        return gan_fail(GAN_ERR_FORMAT, "%s: file of %lld bytes is too large for a PNG", path,
-                        (long long)st.st_size);
-    }
-    size_t len = (size_t)st.st_size;
-    uint8_t *buf = malloc(len ? len : 1);
-    if (!buf) {
-        fclose(f);
-        return gan_fail(GAN_ERR_OUT_OF_MEMORY, "%s: cannot allocate %zu bytes", path, len);
-    }
-    size_t got = len ? fread(buf, 1, len, f) : 0;
-    int err = ferror(f) ? errno : 0;
-    fclose(f);
-    gan_status s;
-    if (got != len)
-        s = gan_fail(GAN_ERR_IO, "%s: read error: %s", path, err ? strerror(err) : "short read");
-    else
-        s = gan_png_decode(buf, len, path, pixels, width, height, channels);
+    uint8_t *buf;
+    size_t len;
+    GAN_TRY(gan_read_file(path, GAN_PNG_MAX_FILE, "a PNG", &buf, &len));
+    gan_status s = gan_png_decode(buf, len, path, pixels, width, height, channels);
     free(buf);
     return s;
 }

@@ -465,20 +465,17 @@ static bool gan_st_map(gan_st_file *f, int fd, size_t size) {
  * limits and the file size. */
 static gan_status gan_st_read_file(gan_st_file *f) {
     FILE *fp;
-    int open_errno;
-    gan_status s = gan_fopen_read(f->path, &fp, &open_errno);
-    if (s != GAN_OK) return s;
-    struct stat st;
+    uint64_t size;
+    GAN_TRY(gan_fopen_read_size(f->path, &fp, &size));
+    gan_status s = GAN_OK;
     uint8_t len8[8];
-    if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode)) {
-        s = gan_fail(GAN_ERR_IO, "%s: not a regular file", f->path);
-    } else if ((uint64_t)st.st_size < 8) {
+    if (size < 8) {
         s = gan_st_format_error(f, "file is %lld bytes, too short for the 8-byte header length",
-                                (long long)st.st_size);
+                                (long long)size);
     } else if (fread(len8, 1, 8, fp) != 8) {
         s = gan_fail(GAN_ERR_IO, "%s: read failed", f->path);
     } else {
-        uint64_t size = (uint64_t)st.st_size, n = gan_st_get_le64(len8);
+        uint64_t n = gan_st_get_le64(len8);
         if (n > GAN_ST_MAX_HEADER)
             s = gan_st_format_error(f, "header length %llu exceeds the limit of %llu bytes",
                                     (unsigned long long)n,
