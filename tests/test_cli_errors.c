@@ -15,17 +15,9 @@ static const char *gan_cli(void) {
     return p ? p : "./gan";
 }
 
-/* Run `gan ARGS`; expect exit status in [1, 2] and `needle` in the output,
- * which must be exactly one line starting with "gan: error: ". */
+/* `gan ARGS` fails with one error line holding `needle`. */
 static void expect_error(const char *args, const char *needle) {
-    char cmd[2048], out[4096];
-    snprintf(cmd, sizeof cmd, "%s %s", gan_cli(), args);
-    int rc = test_run(cmd, out, sizeof out);
-    CHECK_MSG(rc == 1 || rc == 2, "'%s' exited %d (expected 1 or 2): %s", args, rc, out);
-    CHECK_MSG(strstr(out, needle) != NULL, "'%s': output lacks '%s': %s", args, needle, out);
-    CHECK_MSG(strncmp(out, "gan: error: ", 12) == 0, "'%s': not an error line: %s", args, out);
-    char *nl = strchr(out, '\n');
-    CHECK_MSG(nl && nl[1] == 0, "'%s': error is not exactly one line: %s", args, out);
+    test_expect_cli_error(gan_cli(), args, needle);
 }
 
 /* An IDX labels file of n labels, label i = (i * 7) % mod. */

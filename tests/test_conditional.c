@@ -33,15 +33,10 @@
 static const char *cli;
 static char out[16384];
 
-static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int run(const char *fmt, ...) {
-    char cmd[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    int rc = test_run(cmd, out, sizeof out);
-    if (rc != 0) fprintf(stderr, "%s\n-> exit %d: %s\n", cmd, rc, out);
+/* Run a printf-formatted command; its output in `out`, shown on failure. */
+#define run(...) shown(test_runf(out, sizeof out, __VA_ARGS__))
+static int shown(int rc) {
+    if (rc != 0) fprintf(stderr, "-> exit %d: %s\n", rc, out);
     return rc;
 }
 

@@ -126,14 +126,9 @@ static const char *write_f32(const char *name, const float *img, int n) {
     return path;
 }
 
+/* `gan ARGS` fails with one error line holding `needle`. */
 static void expect_error(const char *args, const char *needle) {
-    char out[4096];
-    int rc = gan(args, out, sizeof out);
-    CHECK_MSG(rc == 1 || rc == 2, "'%s' exited %d: %s", args, rc, out);
-    CHECK_MSG(strstr(out, needle) != NULL, "'%s': output lacks '%s': %s", args, needle, out);
-    CHECK_MSG(strncmp(out, "gan: error: ", 12) == 0, "'%s': not an error line: %s", args, out);
-    char *nl = strchr(out, '\n');
-    CHECK_MSG(nl && nl[1] == 0, "'%s': error is not exactly one line: %s", args, out);
+    test_expect_cli_error(gan_cli(), args, needle);
 }
 
 static void check_classifier(void) {

@@ -84,14 +84,8 @@ static void check_kind(gan_trainer *t, int which, const char *name) {
 
 int main(void) {
     gan_dataset *data = test_synthetic_dataset("disk", 32, 0);
-    gan_spec *spec = NULL;
-    CHECK_OK(gan_spec_parse(spec_text, strlen(spec_text), "d.gan", "d", &spec));
-    gan_train_options opt;
-    gan_train_options_default(&opt);
-    gan_spec_train_options(spec, &opt);
-    opt.threads = 1;
-    gan_trainer *t = NULL;
-    CHECK_OK(gan_trainer_create_spec(spec, &opt, data, &t));
+    gan_spec *spec;
+    gan_trainer *t = test_spec_trainer(spec_text, "d", data, &spec);
     gan_step_stats st;
     if (t) CHECK_OK(gan_trainer_step(t, &st));
     if (t) {

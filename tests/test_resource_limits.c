@@ -94,13 +94,7 @@ int main(void) {
 
     /* a real, small checkpoint of the tiny model */
     gan_dataset *data = test_synthetic_dataset("limits", 16, 0);
-    CHECK_OK(gan_spec_parse(tiny_spec, strlen(tiny_spec), "tiny.gan", "tiny", &spec));
-    gan_train_options opt;
-    gan_train_options_default(&opt);
-    gan_spec_train_options(spec, &opt);
-    opt.threads = 1;
-    gan_trainer *t = NULL;
-    CHECK_OK(gan_trainer_create_spec(spec, &opt, data, &t));
+    gan_trainer *t = test_spec_trainer(tiny_spec, "tiny", data, &spec);
     gan_step_stats st;
     if (t) CHECK_OK(gan_trainer_step(t, &st));
     const char *good = test_tmp_path_kept("good.safetensors");
@@ -136,9 +130,7 @@ int main(void) {
                        "discriminator\n  flatten\n  dense 1\n";
     const char *weights = test_tmp_path_kept("weights.safetensors");
     const char *wide_path = test_tmp_path_kept("wide.safetensors");
-    CHECK_OK(gan_spec_parse(tiny_spec, strlen(tiny_spec), "tiny.gan", "tiny", &spec));
-    t = NULL;
-    CHECK_OK(gan_trainer_create_spec(spec, &opt, data, &t));
+    t = test_spec_trainer(tiny_spec, "tiny", data, &spec);
     if (t) CHECK_OK(gan_trainer_save_weights(t, weights));
     gan_trainer_free(t);
     gan_spec_free(spec);

@@ -29,15 +29,8 @@
 static const char *cli;
 static char out[65536];
 
-static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int run(const char *fmt, ...) {
-    char cmd[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    return test_run(cmd, out, sizeof out);
-}
+/* Run a printf-formatted command; its output in `out`. */
+#define run(...) test_runf(out, sizeof out, __VA_ARGS__)
 
 static uint8_t to_byte(float x) {
     float v = roundf((x + 1.0f) * 127.5f);

@@ -23,14 +23,8 @@ int main(void) {
         return 1;
     }
     gan_dataset *data = test_synthetic_dataset("threads", 16, 0);
-    gan_spec *spec = NULL;
-    CHECK_OK(gan_spec_parse(spec_text, strlen(spec_text), "t.gan", "t", &spec));
-    gan_train_options opt;
-    gan_train_options_default(&opt);
-    gan_spec_train_options(spec, &opt);
-    opt.threads = 1;
-    gan_trainer *t = NULL;
-    CHECK_OK(gan_trainer_create_spec(spec, &opt, data, &t));
+    gan_spec *spec;
+    gan_trainer *t = test_spec_trainer(spec_text, "t", data, &spec);
     gan_step_stats st;
     for (int i = 0; t && i < 3; i++) CHECK_OK(gan_trainer_step(t, &st));
     const char *ckpt = test_tmp_path_kept("t.safetensors");

@@ -43,15 +43,8 @@ static const char tiny[] =
 static const char *cli;
 static char out[65536];
 
-static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int run(const char *fmt, ...) {
-    char cmd[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    return test_run(cmd, out, sizeof out);
-}
+/* Run a printf-formatted command; its output in `out`. */
+#define run(...) test_runf(out, sizeof out, __VA_ARGS__)
 
 static const char *write_images(int n) {
     size_t len = 16 + (size_t)n * 64;

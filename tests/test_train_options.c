@@ -18,21 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static gan_dataset *make_dataset(int n) {
-    size_t len = 16 + (size_t)n * 784;
-    unsigned char *b = malloc(len);
-    unsigned char hdr[16] = {0, 0, 8, 3, 0, 0, (unsigned char)(n >> 8), (unsigned char)n,
-                             0, 0, 0, 28, 0, 0, 0, 28};
-    memcpy(b, hdr, 16);
-    for (size_t i = 16; i < len; i++) b[i] = (unsigned char)((i * 2654435761u) >> 24);
-    const char *path = test_tmp_path_kept("opt-images-idx3-ubyte");
-    CHECK(test_write_file(path, b, len) == 0);
-    free(b);
-    gan_dataset *d = NULL;
-    CHECK_OK(gan_dataset_load(path, GAN_SPLIT_TRAIN, &d));
-    return d;
-}
-
 static void base_options(gan_train_options *o) {
     gan_train_options_default(o);
     o->batch_size = 16;
@@ -237,7 +222,7 @@ static void check_refusals(void) {
 }
 
 int main(void) {
-    gan_dataset *data = make_dataset(200);
+    gan_dataset *data = test_synthetic_dataset("opt", 200, 0);
     check_cli_losses(gan_dataset_path(data));
     check_d_steps(data);
     check_rates(data);

@@ -165,16 +165,8 @@ static void check_library_failure(const gan_dataset *data) {
     gan_trainer_free(t);
 }
 
-static int run_cli(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int run_cli(const char *fmt, ...) {
-    char args[3000], cmd[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
-    va_end(ap);
-    snprintf(cmd, sizeof cmd, "%s %s", cli, args);
-    return test_run(cmd, out, sizeof out);
-}
+/* Run `gan ARGS` (printf-formatted); its output in `out`. */
+#define run_cli(fmt, ...) test_runf(out, sizeof out, "%s " fmt, cli, __VA_ARGS__)
 
 /* The same through the CLI: one error, "no checkpoint was saved", and the
  * same command runs once the obstacle is gone. */

@@ -7,6 +7,7 @@
 #include "trainer.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -154,6 +155,22 @@ struct gan_dataset *test_synthetic_dataset(const char *prefix, int n, int labels
     return d;
 }
 
+gan_trainer *test_spec_trainer(const char *text, const char *name, gan_dataset *data,
+                               gan_spec **spec) {
+    char file[256];
+    snprintf(file, sizeof file, "%s.gan", name);
+    *spec = NULL;
+    CHECK_OK(gan_spec_parse(text, strlen(text), file, name, spec));
+    if (!*spec) return NULL;
+    gan_train_options opt;
+    gan_train_options_default(&opt);
+    gan_spec_train_options(*spec, &opt);
+    opt.threads = 1;
+    gan_trainer *t = NULL;
+    CHECK_OK(gan_trainer_create_spec(*spec, &opt, data, &t));
+    return t;
+}
+
 gan_status test_trainer_for_model(const char *model, const gan_train_options *opt,
                                   gan_trainer **out) {
     *out = NULL;
@@ -214,4 +231,23 @@ bool test_same_file(const char *a, const char *b) {
     free(da);
     free(db);
     return same;
+}
+
+int test_runf(char *out, size_t cap, const char *fmt, ...) {
+    char cmd[8192];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    return test_run(cmd, out, cap);
+}
+
+void test_expect_cli_error(const char *cli, const char *args, const char *needle) {
+    char out[4096];
+    int rc = test_runf(out, sizeof out, "%s %s", cli, args);
+    CHECK_MSG(rc == 1 || rc == 2, "'%s' exited %d (expected 1 or 2): %s", args, rc, out);
+    CHECK_MSG(strstr(out, needle) != NULL, "'%s': output lacks '%s': %s", args, needle, out);
+    CHECK_MSG(strncmp(out, "gan: error: ", 12) == 0, "'%s': not an error line: %s", args, out);
+    char *nl = strchr(out, '\n');
+    CHECK_MSG(nl && nl[1] == 0, "'%s': error is not exactly one line: %s", args, out);
 }

@@ -85,6 +85,13 @@ struct gan_dataset *test_synthetic_dataset(const char *prefix, int n, int labels
 gan_status test_trainer_for_model(const char *model, const gan_train_options *opt,
                                   gan_trainer **out);
 
+/* A trainer for the model spec `text` (parsed as NAME.gan) on `data`, with
+ * the spec's train options and one thread; *spec receives the spec (free it
+ * after the trainer). NULL, a check failed, on error. */
+struct gan_spec;
+gan_trainer *test_spec_trainer(const char *text, const char *name, struct gan_dataset *data,
+                               struct gan_spec **spec);
+
 /* Whether two files exist and hold the same bytes. */
 bool test_same_file(const char *a, const char *b);
 
@@ -105,5 +112,12 @@ bool test_catches_signal(int pid, int sig);
 /* Run a shell command, return its exit status (or -1). stdout+stderr of the
  * command are captured into `out` (size cap) when out is non-NULL. */
 int test_run(const char *cmd, char *out, size_t cap);
+
+/* test_run of a printf-formatted command line. */
+int test_runf(char *out, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Run `cli ARGS` (cli: the gan executable); it must exit 1 or 2 and print
+ * exactly one line, "gan: error: ..." holding `needle`. */
+void test_expect_cli_error(const char *cli, const char *args, const char *needle);
 
 #endif
