@@ -194,5 +194,14 @@ int cli_parse_checkpoint(int argc, char **argv, cli_option *opts, void (*usage)(
         return 2;
     }
     *checkpoint = pos[0];
-    return -1;
+    return cli_check_required(opts) ? -1 : 2;
+}
+
+bool cli_check_required(const cli_option *opts) {
+    for (const cli_option *o = opts; o->name; o++)
+        if (o->required && !o->seen) {
+            cli_error("--%s %s", o->name, o->required);
+            return false;
+        }
+    return true;
 }

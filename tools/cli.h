@@ -22,6 +22,8 @@ typedef struct cli_option {
     const char *arg;  /* placeholder shown in help, e.g. "N" */
     const char *help;
     bool seen;
+    const char *required; /* non-NULL: the option must be given; leaving it out is the
+                             usage error "--NAME <required>" */
 } cli_option;
 
 /* Parse argv[first..argc-1] against `opts` (ended by a {0} entry). Both
@@ -44,10 +46,14 @@ int cli_parse_command(int argc, char **argv, int first, cli_option *opts,
 
 /* The start of every command that takes one CHECKPOINT (a checkpoint file or
  * a run folder) and options: parse, print `usage` on --help, refuse a
- * missing or extra positional. Returns -1 to go on (*checkpoint set), else
+ * missing or extra positional, then a missing required option. Returns -1 to go on (*checkpoint set), else
  * the exit code to return (0 after --help, 2 on a usage error). */
 int cli_parse_checkpoint(int argc, char **argv, cli_option *opts, void (*usage)(cli_option *),
                          const char **checkpoint);
+
+/* Refuse a missing required option (cli_option.required) with its usage
+ * error; false then. */
+bool cli_check_required(const cli_option *opts);
 
 /* Print option help for a table. */
 void cli_print_options(const cli_option *opts);

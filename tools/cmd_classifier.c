@@ -53,7 +53,8 @@ int cmd_classifier(int argc, char **argv) {
     bool quiet = false;
     cli_option opts[] = {
         {"data", CLI_STRING, &data, "DIR", "dataset folder with labeled train-* and t10k-* IDX "
-         "files (required)", 0},
+         "files (required)", 0, "is required (a dataset folder with labeled train-* and t10k-* "
+         "files)"},
         {"out", CLI_STRING, &out, "FILE", "write the classifier here instead of the cache", 0},
         {"cache", CLI_STRING, &o.cache, "DIR", "cache folder (default DIR/.gan-eval, or "
          "$GAN_EVAL_CACHE)", 0},
@@ -88,10 +89,7 @@ int cmd_classifier(int argc, char **argv) {
     }
     int parsed = cli_parse_command(argc, argv, 3, opts, usage, NULL, 0, NULL);
     if (parsed >= 0) return parsed;
-    if (!data) {
-        cli_error("--data is required (a dataset folder with labeled train-* and t10k-* files)");
-        return 2;
-    }
+    if (!cli_check_required(opts)) return 2;
     if (out && o.cache) {
         cli_error("--out and --cache: choose one (--out writes only the classifier)");
         return 2;

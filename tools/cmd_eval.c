@@ -42,7 +42,8 @@ int cmd_eval(int argc, char **argv) {
     bool json = false, parzen = false, no_floor = false;
     cli_option opts[] = {
         {"data", CLI_STRING, &data, "DIR", "dataset folder with labeled train-* and t10k-* IDX "
-         "files (required)", 0},
+         "files (required)", 0, "is required (the dataset folder whose test split the images "
+         "are compared with)"},
         {"n", CLI_INT64, &n, "N", "images: generated from a checkpoint (default 10000), or the "
          "first N of a file (default: all)", 0},
         {"seed", CLI_UINT64, &seed, "S", "noise seed of generated images (default 1)", 0},
@@ -70,11 +71,7 @@ int cmd_eval(int argc, char **argv) {
         cli_error("expected one SAMPLES (a checkpoint, run folder, .npy, IDX file or PNG folder)");
         return 2;
     }
-    if (!data) {
-        cli_error("--data is required (the dataset folder whose test split the images are "
-                  "compared with)");
-        return 2;
-    }
+    if (!cli_check_required(opts)) return 2;
     if (n < 1 || n > 1000000) {
         cli_error("--n: %lld is out of range [1, 1000000]", (long long)n);
         return 2;

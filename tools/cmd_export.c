@@ -18,7 +18,8 @@ static void usage(cli_option *opts) {
 int cmd_export(int argc, char **argv) {
     const char *out = NULL, *prefix = "gan";
     cli_option opts[] = {
-        {"c", CLI_STRING, &out, "FILE.c", "the C file to write (required)", 0},
+        {"c", CLI_STRING, &out, "FILE.c", "the C file to write (required)", 0,
+         "FILE.c is required"},
         {"prefix", CLI_STRING, &prefix, "NAME", "prefix of the exported names (default gan: "
          "gan_generate, gan_noise, GAN_LATENT, ...)", 0},
         {0},
@@ -26,10 +27,6 @@ int cmd_export(int argc, char **argv) {
     const char *checkpoint;
     int parsed = cli_parse_checkpoint(argc, argv, opts, usage, &checkpoint);
     if (parsed >= 0) return parsed;
-    if (!out) {
-        cli_error("--c FILE.c is required");
-        return 2;
-    }
     char path[1200];
     run_checkpoint_path(checkpoint, path, sizeof path);
     gan_generator *g;

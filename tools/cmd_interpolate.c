@@ -45,7 +45,8 @@ int cmd_interpolate(int argc, char **argv) {
     int cls = -1;
     cli_option opts[] = {
         {"class", CLI_INT, &cls, "K", "conditional models: every walk of class K", 0},
-        {"out", CLI_STRING, &out, "FILE.gif", "the animated GIF (required)", 0},
+        {"out", CLI_STRING, &out, "FILE.gif", "the animated GIF (required)", 0,
+         "FILE.gif is required"},
         {"seed", CLI_UINT64, &seed, "S", "noise seed of the points (default 1)", 0},
         {"points", CLI_INT, &points, "K", "points per walk (default 4)", 0},
         {"steps", CLI_INT, &steps, "F", "frames between two points (default 16)", 0},
@@ -58,10 +59,6 @@ int cmd_interpolate(int argc, char **argv) {
     const char *checkpoint;
     int rc0 = cli_parse_checkpoint(argc, argv, opts, usage, &checkpoint);
     if (rc0 >= 0) return rc0;
-    if (!out) {
-        cli_error("--out FILE.gif is required");
-        return 2;
-    }
     struct { const char *name; int v, lo, hi; } ranges[] = {
         {"points", points, 2, 64}, {"steps", steps, 1, 256}, {"grid", grid, 1, 16},
         {"scale", scale, 1, 8}, {"delay", delay, 1, 1000}};

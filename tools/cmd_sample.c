@@ -73,7 +73,8 @@ int cmd_sample(int argc, char **argv) {
          "--cols images (default 8); column j uses sample j's noise", 0},
         {"labels", CLI_STRING, &cc.labels, "MODE", "conditional models: balanced (image i of "
          "class i mod classes) or uniform (random, from the seed); writes the labels too", 0},
-        {"out", CLI_STRING, &out, "FILE", "output file or folder (required)", 0},
+        {"out", CLI_STRING, &out, "FILE", "output file or folder (required)", 0,
+         "is required (FILE.png, FILE.npy, FILE.idx, FILE.gz or a folder)"},
         {"n", CLI_INT, &n, "N", "number of images (default 64)", 0},
         {"seed", CLI_UINT64, &seed, "S", "noise seed (default 1)", 0},
         {"cols", CLI_INT, &cols, "N", "columns of a PNG grid (default: square)", 0},
@@ -88,10 +89,6 @@ int cmd_sample(int argc, char **argv) {
     const char *checkpoint;
     int rc0 = cli_parse_checkpoint(argc, argv, opts, usage, &checkpoint);
     if (rc0 >= 0) return rc0;
-    if (!out) {
-        cli_error("--out is required (FILE.png, FILE.npy, FILE.idx, FILE.gz or a folder)");
-        return 2;
-    }
     int picked = (cli_seen(opts, "class") ? 1 : 0) + (cc.grid ? 1 : 0) + (cc.labels ? 1 : 0);
     if (picked > 1) {
         cli_error("--class, --class-grid and --labels each choose the classes: give one");

@@ -201,12 +201,9 @@ gan_status gan_evaluator_open(const char *data_dir, const gan_evaluator_options 
     e->note = opt->note;
     e->note_user = opt->note_user;
     gan_status s = open_all(e, data_dir, opt);
-    if (s != GAN_OK) {
-        gan_evaluator_free(e);
-        return s;
-    }
-    *out = e;
-    return GAN_OK;
+    if (s == GAN_OK) *out = e;
+    else gan_evaluator_free(e);
+    return s;
 }
 
 void gan_evaluator_free(gan_evaluator *e) {
