@@ -243,11 +243,8 @@ static void check_grid_and_labels(const char *ck, const char *dir) {
 }
 
 int main(void) {
-    cli = getenv("GAN_CLI");
-    if (!cli) {
-        fprintf(stderr, "GAN_CLI is not set\n");
-        return 1;
-    }
+    cli = test_gan_cli();
+    if (!cli) return 1;
     const char *dir = test_tmpdir();
     char data[1200], run_dir[1200], ck[1300];
     snprintf(data, sizeof data, "%s/squares", dir);

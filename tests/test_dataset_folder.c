@@ -163,17 +163,9 @@ static void test_pack(void) {
         gan_dataset_free(p);
     }
     /* reshaping a pack on load */
-    gan_dataset_options o;
-    gan_dataset_options_default(&o);
-    o.channels = 1;
-    o.resolution = 10;
-    CHECK_OK(gan_dataset_load_with(pack, GAN_SPLIT_TRAIN, &o, &p));
-    if (p) {
-        int c, h, w;
-        gan_dataset_shape(p, &c, &h, &w);
-        CHECK(c == 1 && h == 10 && w == 10 && gan_dataset_count(p) == 5);
-        gan_dataset_free(p);
-    }
+    p = test_load_shaped(pack, 1, 10);
+    CHECK(p && test_dataset_is(p, 5, 1, 10, 10));
+    gan_dataset_free(p);
     /* a truncated pack */
     size_t n = 0;
     uint8_t *bytes = test_read_file(pack, &n);

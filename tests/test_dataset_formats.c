@@ -69,17 +69,9 @@ static void test_cifar(void) {
         gan_dataset_free(d);
     }
     /* shape options apply: CIFAR as 1 x 28 x 28 */
-    gan_dataset_options o;
-    gan_dataset_options_default(&o);
-    o.resolution = 28;
-    o.channels = 1;
-    CHECK_OK(gan_dataset_load_with(dir, GAN_SPLIT_TRAIN, &o, &d));
-    if (d) {
-        int c, h, w;
-        gan_dataset_shape(d, &c, &h, &w);
-        CHECK(c == 1 && h == 28 && w == 28 && gan_dataset_count(d) == 7 && gan_dataset_labels(d));
-        gan_dataset_free(d);
-    }
+    d = test_load_shaped(dir, 1, 28);
+    CHECK(d && test_dataset_is(d, 7, 1, 28, 28) && gan_dataset_labels(d));
+    gan_dataset_free(d);
     /* a batch of the wrong size */
     snprintf(p, sizeof p, "%s/data_batch_1.bin", dir);
     uint8_t junk[3073 + 5] = {0};
@@ -160,16 +152,9 @@ static void test_npy(void) {
 static void test_idx_reshaped(void) {
     gan_dataset *src = test_synthetic_dataset("fmt", 6, 1);
     if (!src) return;
-    gan_dataset_options o;
-    gan_dataset_options_default(&o);
-    o.resolution = 14;
-    o.channels = 3;
-    gan_dataset *d = NULL;
-    CHECK_OK(gan_dataset_load_with(gan_dataset_path(src), GAN_SPLIT_TRAIN, &o, &d));
+    gan_dataset *d = test_load_shaped(gan_dataset_path(src), 3, 14);
     if (d) {
-        int c, h, w;
-        gan_dataset_shape(d, &c, &h, &w);
-        CHECK(strcmp(gan_dataset_format(d), "idx") == 0 && c == 3 && h == 14 && w == 14 && gan_dataset_count(d) == 6);
+        CHECK(strcmp(gan_dataset_format(d), "idx") == 0 && test_dataset_is(d, 6, 3, 14, 14));
         const uint8_t *p = gan_dataset_pixels(d), *s = gan_dataset_pixels(src);
         /* 28 -> 14 by 2 x 2 box averages: (a + b + c + d) / 4 rounded, the same in R, G and B */
         int want = (s[0] + s[1] + s[28] + s[29] + 2) / 4;
@@ -179,6 +164,8 @@ static void test_idx_reshaped(void) {
     }
     gan_dataset_free(src);
     /* bad options are refused before anything is read */
+    gan_dataset_options o;
+    gan_dataset_options_default(&o);
     o.channels = 2;
     CHECK(gan_dataset_load_with("/nonexistent", GAN_SPLIT_TRAIN, &o, &d) == GAN_ERR_INVALID_ARGUMENT);
 }

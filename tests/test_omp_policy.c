@@ -19,11 +19,8 @@ static int count(const char *s, const char *what) {
 }
 
 int main(void) {
-    const char *cli = getenv("GAN_CLI");
-    if (!cli) {
-        fprintf(stderr, "GAN_CLI is not set\n");
-        return 1;
-    }
+    const char *cli = test_gan_cli();
+    if (!cli) return 1;
     char cmd[2048], out[65536];
     snprintf(cmd, sizeof cmd, "env -u OMP_WAIT_POLICY -u GOMP_SPINCOUNT -u GAN_OMP_POLICY "
              "OMP_DISPLAY_ENV=verbose %s --version", cli);

@@ -38,21 +38,11 @@ static uint8_t to_byte(float x) {
 }
 
 int main(void) {
-    cli = getenv("GAN_CLI");
-    if (!cli) {
-        fprintf(stderr, "GAN_CLI is not set\n");
-        return 1;
-    }
+    cli = test_gan_cli();
+    if (!cli) return 1;
     /* 256 synthetic images: 8 steps per epoch at batch 32 */
     int n_img = 256;
-    size_t len = 16 + (size_t)n_img * 784;
-    unsigned char *b = malloc(len);
-    unsigned char hdr[16] = {0, 0, 8, 3, 0, 0, 1, 0, 0, 0, 0, 28, 0, 0, 0, 28};
-    memcpy(b, hdr, 16);
-    for (size_t i = 16; i < len; i++) b[i] = (unsigned char)((i * 2654435761u) >> 24);
-    const char *data = test_tmp_path_kept("s-images-idx3-ubyte");
-    CHECK(test_write_file(data, b, len) == 0);
-    free(b);
+    const char *data = test_synthetic_images("s", n_img, 0);
     const char *dir = test_tmpdir();
     const char *common = "--batch-size 32 --quiet --threads 2";
 

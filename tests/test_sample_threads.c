@@ -17,11 +17,8 @@ static const char *spec_text = "image 1 28 28\nlatent 8\n"
                                "train\n  batch_size 8\n";
 
 int main(void) {
-    const char *cli = getenv("GAN_CLI");
-    if (!cli) {
-        fprintf(stderr, "GAN_CLI is not set\n");
-        return 1;
-    }
+    const char *cli = test_gan_cli();
+    if (!cli) return 1;
     gan_dataset *data = test_synthetic_dataset("threads", 16, 0);
     gan_spec *spec;
     gan_trainer *t = test_spec_trainer(spec_text, "t", data, &spec);

@@ -168,11 +168,8 @@ static void test_cli(const char *images) {
 }
 
 int main(void) {
-    cli = getenv("GAN_CLI");
-    if (!cli) {
-        fprintf(stderr, "GAN_CLI is not set\n");
-        return 1;
-    }
+    cli = test_gan_cli();
+    if (!cli) return 1;
     const char *images = write_images(64);
     test_library(images);
     test_cli(images);

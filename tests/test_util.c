@@ -129,7 +129,7 @@ int test_run(const char *cmd, char *out, size_t cap) {
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
 }
 
-struct gan_dataset *test_synthetic_dataset(const char *prefix, int n, int labels) {
+const char *test_synthetic_images(const char *prefix, int n, int labels) {
     char name[256];
     if (labels) {
         unsigned char *l = malloc(8 + (size_t)n);
@@ -150,9 +150,35 @@ struct gan_dataset *test_synthetic_dataset(const char *prefix, int n, int labels
     const char *path = test_tmp_path_kept(name);
     CHECK(test_write_file(path, b, len) == 0);
     free(b);
+    return path;
+}
+
+struct gan_dataset *test_synthetic_dataset(const char *prefix, int n, int labels) {
     gan_dataset *d = NULL;
-    CHECK_OK(gan_dataset_load(path, GAN_SPLIT_TRAIN, &d));
+    CHECK_OK(gan_dataset_load(test_synthetic_images(prefix, n, labels), GAN_SPLIT_TRAIN, &d));
     return d;
+}
+
+struct gan_dataset *test_load_shaped(const char *path, int channels, int resolution) {
+    gan_dataset_options o;
+    gan_dataset_options_default(&o);
+    o.channels = channels;
+    o.resolution = resolution;
+    gan_dataset *d = NULL;
+    CHECK_OK(gan_dataset_load_with(path, GAN_SPLIT_TRAIN, &o, &d));
+    return d;
+}
+
+bool test_dataset_is(const struct gan_dataset *d, int64_t count, int c, int h, int w) {
+    int dc, dh, dw;
+    gan_dataset_shape(d, &dc, &dh, &dw);
+    return gan_dataset_count(d) == count && dc == c && dh == h && dw == w;
+}
+
+const char *test_gan_cli(void) {
+    const char *cli = getenv("GAN_CLI");
+    if (!cli) fprintf(stderr, "GAN_CLI is not set\n");
+    return cli;
 }
 
 gan_trainer *test_spec_trainer(const char *text, const char *name, gan_dataset *data,

@@ -73,12 +73,27 @@ void *test_read_file(const char *path, size_t *n);
 /* Largest |a-b| / (atol + rtol*|b|) over n floats; <= 1 means "close". */
 double test_max_rel_err(const float *a, const float *b, size_t n, double atol, double rtol);
 
-/* A dataset of n pseudo-random 28x28 images written to the temporary folder
- * as PREFIX-images-idx3-ubyte (pixel i of the file = hash of i), with
- * `labels` also PREFIX-labels-idx1-ubyte holding classes i mod 10; loaded.
- * NULL (and a failed check) on failure; free with gan_dataset_free. */
+/* n pseudo-random 28x28 images written to the temporary folder as
+ * PREFIX-images-idx3-ubyte (pixel i of the file = hash of i), with `labels`
+ * also PREFIX-labels-idx1-ubyte holding classes i mod 10; the images file's
+ * path. */
+const char *test_synthetic_images(const char *prefix, int n, int labels);
+
+/* test_synthetic_images, loaded. NULL (and a failed check) on failure; free
+ * with gan_dataset_free. */
 struct gan_dataset;
 struct gan_dataset *test_synthetic_dataset(const char *prefix, int n, int labels);
+
+/* `path`'s training split loaded with the shape options `channels` and
+ * `resolution` (NULL and a failed check on error). */
+struct gan_dataset *test_load_shaped(const char *path, int channels, int resolution);
+
+/* Whether `d` holds `count` images of c x h x w. */
+bool test_dataset_is(const struct gan_dataset *d, int64_t count, int c, int h, int w);
+
+/* The gan executable ($GAN_CLI, which CTest sets); NULL, said on stderr,
+ * when it is not set. */
+const char *test_gan_cli(void);
 
 /* A trainer for a preset or spec file without a dataset (a step's inputs
  * are then given: gan_trainer_step_batch, trainer.h). */
