@@ -85,7 +85,8 @@ static gan_status write_options(gan_st_writer *w, const gan_train_options *o) {
     return GAN_OK;
 }
 
-static gan_status write_checkpoint(gan_trainer *t, gan_st_writer *w) {
+static gan_status write_checkpoint(void *trainer, gan_st_writer *w) {
+    gan_trainer *t = trainer;
     save_ctx ctx = {.w = w};
     GAN_TRY(gan_model_download(&t->g));
     GAN_TRY(gan_model_download(&t->d));
@@ -132,12 +133,7 @@ static gan_status write_checkpoint(gan_trainer *t, gan_st_writer *w) {
 }
 
 gan_status gan_trainer_save_checkpoint(gan_trainer *t, const char *path) {
-    gan_st_writer *w;
-    GAN_TRY(gan_st_writer_create(&w));
-    gan_status s = write_checkpoint(t, w);
-    if (s == GAN_OK) s = gan_st_writer_save(w, path);
-    gan_st_writer_free(w);
-    return s;
+    return gan_st_write(path, write_checkpoint, t);
 }
 
 /* ------------------------------------------------------------- metadata */

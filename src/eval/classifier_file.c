@@ -33,7 +33,8 @@ static gan_status meta_fmt(gan_st_writer *w, const char *key, const char *fmt, .
     return gan_st_writer_set_metadata(w, key, buf);
 }
 
-static gan_status write_file(const gan_classifier *c, gan_st_writer *w, const char *path) {
+static gan_status write_file(void *ctx, gan_st_writer *w) {
+    const gan_classifier *c = ctx;
     const gan_classifier_info *i = &c->info;
     GAN_TRY(gan_model_each_tensor(&c->model, add_tensor, w));
     GAN_TRY(gan_st_writer_set_metadata(w, "format", GAN_CLASSIFIER_FORMAT));
@@ -55,28 +56,14 @@ static gan_status write_file(const gan_classifier *c, gan_st_writer *w, const ch
     GAN_TRY(meta_fmt(w, "accuracy.test", "%.17g", i->test_accuracy));
     GAN_TRY(meta_fmt(w, "train.epochs", "%d", i->epochs));
     GAN_TRY(meta_fmt(w, "train.seed", "%llu", (unsigned long long)i->seed));
-    GAN_TRY(meta_fmt(w, "train.seconds", "%.3f", i->seconds));
-    return gan_st_writer_save(w, path);
+    return meta_fmt(w, "train.seconds", "%.3f", i->seconds);
 }
 
 gan_status gan_classifier_save(const gan_classifier *c, const char *path) {
-    gan_st_writer *w;
-    GAN_TRY(gan_st_writer_create(&w));
-    gan_status s = write_file(c, w, path);
-    gan_st_writer_free(w);
-    return s;
+    return gan_st_write(path, write_file, (void *)c);
 }
 
 /* ------------------------------------------------------------------ load */
-
-static gan_status get_str(const gan_st_file *f, const char *key, char *out, size_t cap) {
-    const char *v = gan_st_metadata(f, key);
-    if (!v) return gan_fail(GAN_ERR_FORMAT, "%s: metadata '%s' is missing", gan_st_path(f), key);
-    if (strlen(v) >= cap)
-        return gan_fail(GAN_ERR_FORMAT, "%s: metadata '%s' is too long", gan_st_path(f), key);
-    memcpy(out, v, strlen(v) + 1);
-    return GAN_OK;
-}
 
 static gan_status get_ll(const gan_st_file *f, const char *key, long long lo, long long hi,
                          long long *out) {
@@ -106,9 +93,9 @@ static gan_status get_double(const gan_st_file *f, const char *key, double *out)
 
 static gan_status read_info(const gan_st_file *f, gan_classifier_info *i, char id[17]) {
     long long v;
-    GAN_TRY(get_str(f, "id", id, 17));
-    GAN_TRY(get_str(f, "data.path", i->data_path, sizeof i->data_path));
-    GAN_TRY(get_str(f, "data.fingerprint", i->fingerprint, sizeof i->fingerprint));
+    GAN_TRY(gan_st_metadata_copy(f, "id", id, 17));
+    GAN_TRY(gan_st_metadata_copy(f, "data.path", i->data_path, sizeof i->data_path));
+    GAN_TRY(gan_st_metadata_copy(f, "data.fingerprint", i->fingerprint, sizeof i->fingerprint));
     GAN_TRY(get_ll(f, "data.train_count", 0, INT64_MAX, &v));
     i->train_count = v;
     GAN_TRY(get_ll(f, "data.test_count", 0, INT64_MAX, &v));
@@ -125,15 +112,15 @@ static gan_status read_info(const gan_st_file *f, gan_classifier_info *i, char i
 static gan_status load(const gan_st_file *f, gan_classifier **out) {
     const char *path = gan_st_path(f);
     char buf[64];
-    GAN_TRY(get_str(f, "format", buf, sizeof buf));
+    GAN_TRY(gan_st_metadata_copy(f, "format", buf, sizeof buf));
     if (strcmp(buf, GAN_CLASSIFIER_FORMAT) != 0)
         return gan_fail(GAN_ERR_FORMAT, "%s: format '%s' is not '" GAN_CLASSIFIER_FORMAT "'",
                         path, buf);
-    GAN_TRY(get_str(f, "format_version", buf, sizeof buf));
+    GAN_TRY(gan_st_metadata_copy(f, "format_version", buf, sizeof buf));
     if (strcmp(buf, CLASSIFIER_FORMAT_VERSION) != 0)
         return gan_fail(GAN_ERR_UNSUPPORTED, "%s: classifier format version %s; this gan.c reads "
                         "version " CLASSIFIER_FORMAT_VERSION, path, buf);
-    GAN_TRY(get_str(f, "arch", buf, sizeof buf));
+    GAN_TRY(gan_st_metadata_copy(f, "arch", buf, sizeof buf));
     if (strcmp(buf, GAN_CLASSIFIER_ARCH) != 0)
         return gan_fail(GAN_ERR_UNSUPPORTED, "%s: architecture '%s'; this gan.c knows '"
                         GAN_CLASSIFIER_ARCH "'", path, buf);
@@ -142,7 +129,7 @@ static gan_status load(const gan_st_file *f, gan_classifier **out) {
     GAN_TRY(get_ll(f, "feature_layer", GAN_CLASSIFIER_FEATURE_LAYER, GAN_CLASSIFIER_FEATURE_LAYER,
                    &layer));
     GAN_TRY(get_ll(f, "feature_dim", GAN_CLASSIFIER_FEATURES, GAN_CLASSIFIER_FEATURES, &dim));
-    GAN_TRY(get_str(f, "image_shape", buf, sizeof buf));
+    GAN_TRY(gan_st_metadata_copy(f, "image_shape", buf, sizeof buf));
     int c, h, w;
     char tail;
     if (sscanf(buf, "%d,%d,%d%c", &c, &h, &w, &tail) != 3)

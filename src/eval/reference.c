@@ -56,8 +56,8 @@ gan_status gan_eval_reference_compute(gan_classifier *c, const gan_dataset *test
     return GAN_OK;
 }
 
-static gan_status write_reference(const gan_eval_reference *r, gan_st_writer *w,
-                                  const char *path) {
+static gan_status write_reference(void *ctx, gan_st_writer *w) {
+    const gan_eval_reference *r = ctx;
     int64_t fs[2] = {r->n, r->d}, ps[2] = {r->n, r->classes}, ms[1] = {r->d}, cs[2] = {r->d, r->d};
     char count[32];
     snprintf(count, sizeof count, "%lld", (long long)r->n);
@@ -72,25 +72,11 @@ static gan_status write_reference(const gan_eval_reference *r, gan_st_writer *w,
     GAN_TRY(gan_st_writer_set_metadata(w, "data.path", r->data_path));
     GAN_TRY(gan_st_writer_set_metadata(w, "data.fingerprint", r->fingerprint));
     GAN_TRY(gan_st_writer_set_metadata(w, "split", "test"));
-    GAN_TRY(gan_st_writer_set_metadata(w, "count", count));
-    return gan_st_writer_save(w, path);
+    return gan_st_writer_set_metadata(w, "count", count);
 }
 
 gan_status gan_eval_reference_save(const gan_eval_reference *r, const char *path) {
-    gan_st_writer *w;
-    GAN_TRY(gan_st_writer_create(&w));
-    gan_status s = write_reference(r, w, path);
-    gan_st_writer_free(w);
-    return s;
-}
-
-static gan_status meta_copy(const gan_st_file *f, const char *key, char *out, size_t cap) {
-    const char *v = gan_st_metadata(f, key);
-    if (!v || strlen(v) >= cap)
-        return gan_fail(GAN_ERR_FORMAT, "%s: metadata '%s' is %s", gan_st_path(f), key,
-                        v ? "too long" : "missing");
-    memcpy(out, v, strlen(v) + 1);
-    return GAN_OK;
+    return gan_st_write(path, write_reference, (void *)r);
 }
 
 static gan_status read_reference(const gan_st_file *f, gan_eval_reference *r) {
@@ -127,9 +113,9 @@ static gan_status read_reference(const gan_st_file *f, gan_eval_reference *r) {
     for (size_t i = 0; i < (size_t)d * d; i++)
         if (!isfinite(r->cov[i]) || (i < (size_t)d && !isfinite(r->mean[i])))
             return gan_fail(GAN_ERR_FORMAT, "%s: non-finite statistics", path);
-    GAN_TRY(meta_copy(f, "classifier_id", r->classifier_id, sizeof r->classifier_id));
-    GAN_TRY(meta_copy(f, "data.path", r->data_path, sizeof r->data_path));
-    return meta_copy(f, "data.fingerprint", r->fingerprint, sizeof r->fingerprint);
+    GAN_TRY(gan_st_metadata_copy(f, "classifier_id", r->classifier_id, sizeof r->classifier_id));
+    GAN_TRY(gan_st_metadata_copy(f, "data.path", r->data_path, sizeof r->data_path));
+    return gan_st_metadata_copy(f, "data.fingerprint", r->fingerprint, sizeof r->fingerprint);
 }
 
 gan_status gan_eval_reference_load(const char *path, gan_eval_reference *out) {

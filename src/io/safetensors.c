@@ -1115,3 +1115,22 @@ gan_status gan_file_metadata(const char *path,
     gan_st_close(f);
     return GAN_OK;
 }
+
+gan_status gan_st_write(const char *path, gan_status (*fill)(void *ctx, gan_st_writer *w),
+                        void *ctx) {
+    gan_st_writer *w;
+    GAN_TRY(gan_st_writer_create(&w));
+    gan_status s = fill(ctx, w);
+    if (s == GAN_OK) s = gan_st_writer_save(w, path);
+    gan_st_writer_free(w);
+    return s;
+}
+
+gan_status gan_st_metadata_copy(const gan_st_file *f, const char *key, char *out, size_t cap) {
+    const char *v = gan_st_metadata(f, key);
+    if (!v || strlen(v) >= cap)
+        return gan_fail(GAN_ERR_FORMAT, "%s: metadata '%s' is %s", gan_st_path(f), key,
+                        v ? "too long" : "missing");
+    memcpy(out, v, strlen(v) + 1);
+    return GAN_OK;
+}

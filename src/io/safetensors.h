@@ -91,6 +91,11 @@ gan_status gan_st_writer_set_metadata(gan_st_writer *w, const char *key, const c
  * the header in insertion order. */
 gan_status gan_st_writer_save(const gan_st_writer *w, const char *path);
 
+/* A whole write: a writer filled by fill(ctx, w) (tensors and metadata),
+ * saved to `path`, freed. */
+gan_status gan_st_write(const char *path, gan_status (*fill)(void *ctx, gan_st_writer *w),
+                        void *ctx);
+
 /* ---------------------------------------------------------------- reader */
 
 /* A safetensors file read into memory and validated. */
@@ -137,6 +142,10 @@ gan_status gan_st_get_f32(const gan_st_file *f, const char *name, int ndims,
 
 /* Metadata value for `key`, or NULL. */
 const char *gan_st_metadata(const gan_st_file *f, const char *key);
+
+/* Copy the value of metadata `key` into out (cap bytes); GAN_ERR_FORMAT
+ * naming the file and key when it is missing or too long. */
+gan_status gan_st_metadata_copy(const gan_st_file *f, const char *key, char *out, size_t cap);
 
 /* Number of metadata entries, and entry i (in header order): returns
  * GAN_ERR_INVALID_ARGUMENT when i is out of range. */
