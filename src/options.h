@@ -46,7 +46,7 @@
     X(loss, "loss", LOSS, GAN_LOSS_NONSATURATING, 0, 0, 0, 0, 0, 1, GAN_OPT_LATER, "NAME",        \
       "non-saturating (default), minimax, least-squares, hinge or wasserstein")                  \
     X(clip, "clip", FLOAT, 0.01, 0, 100, 1, 0, 0, 1, GAN_OPT_LATER, "C",                          \
-      "--loss wasserstein: clip D's weights to [-C, C] after each D step (default 0.01)")        \
+      "with the wasserstein loss: clip D's weights to [-C, C] after each D step (default 0.01)")\
     X(lr_g, "lr-g", FLOAT, 0, 0, 1, 1, 1, 1, 1, GAN_OPT_LATER, "X",                               \
       "learning rate of the generator (default: --lr)")                                          \
     X(lr_d, "lr-d", FLOAT, 0, 0, 1, 1, 1, 1, 1, GAN_OPT_LATER, "X",                               \
