@@ -2,6 +2,7 @@
  * cli.c - long-option parsing and error printing for the `gan` tool.
  */
 #include "cli.h"
+#include "run_folder.h"
 
 #include <errno.h>
 #include <math.h>
@@ -184,7 +185,7 @@ int cli_parse_command(int argc, char **argv, int first, cli_option *opts,
 }
 
 int cli_parse_checkpoint(int argc, char **argv, cli_option *opts, void (*usage)(cli_option *),
-                         const char **checkpoint) {
+                         char *checkpoint, size_t cap) {
     const char *pos[1];
     int npos;
     int rc = cli_parse_command(argc, argv, 2, opts, usage, pos, 1, &npos);
@@ -193,7 +194,7 @@ int cli_parse_checkpoint(int argc, char **argv, cli_option *opts, void (*usage)(
         cli_error("expected one CHECKPOINT (a checkpoint file or a run folder)");
         return 2;
     }
-    *checkpoint = pos[0];
+    run_checkpoint_path(pos[0], checkpoint, cap);
     return cli_check_required(opts) ? -1 : 2;
 }
 

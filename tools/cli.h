@@ -46,10 +46,12 @@ int cli_parse_command(int argc, char **argv, int first, cli_option *opts,
 
 /* The start of every command that takes one CHECKPOINT (a checkpoint file or
  * a run folder) and options: parse, print `usage` on --help, refuse a
- * missing or extra positional, then a missing required option. Returns -1 to go on (*checkpoint set), else
- * the exit code to return (0 after --help, 2 on a usage error). */
+ * missing or extra positional, then a missing required option. Returns -1 to
+ * go on, with the checkpoint file meant in checkpoint[cap] (a run folder's
+ * checkpoint.safetensors), else the exit code to return (0 after --help, 2
+ * on a usage error). */
 int cli_parse_checkpoint(int argc, char **argv, cli_option *opts, void (*usage)(cli_option *),
-                         const char **checkpoint);
+                         char *checkpoint, size_t cap);
 
 /* Refuse a missing required option (cli_option.required) with its usage
  * error; false then. */

@@ -3,7 +3,6 @@
  * self-contained C99 file (weights as constant arrays, only libm).
  */
 #include "cli.h"
-#include "run_folder.h"
 
 #include <stdio.h>
 
@@ -24,11 +23,9 @@ int cmd_export(int argc, char **argv) {
          "gan_generate, gan_noise, GAN_LATENT, ...)", 0},
         {0},
     };
-    const char *checkpoint;
-    int parsed = cli_parse_checkpoint(argc, argv, opts, usage, &checkpoint);
-    if (parsed >= 0) return parsed;
     char path[1200];
-    run_checkpoint_path(checkpoint, path, sizeof path);
+    int parsed = cli_parse_checkpoint(argc, argv, opts, usage, path, sizeof path);
+    if (parsed >= 0) return parsed;
     gan_generator *g;
     gan_status s = gan_generator_load(path, &g);
     if (s == GAN_OK) s = gan_generator_export_c(g, out, prefix);

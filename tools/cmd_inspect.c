@@ -6,7 +6,6 @@
  */
 #include "cli.h"
 #include "inspect.h"
-#include "run_folder.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,11 +34,9 @@ int cmd_inspect(int argc, char **argv) {
          "`gan train --model FILE` reads)", 0},
         {0},
     };
-    const char *checkpoint;
-    int parsed = cli_parse_checkpoint(argc, argv, opts, usage, &checkpoint);
-    if (parsed >= 0) return parsed;
     char path[1200];
-    run_checkpoint_path(checkpoint, path, sizeof path);
+    int parsed = cli_parse_checkpoint(argc, argv, opts, usage, path, sizeof path);
+    if (parsed >= 0) return parsed;
     gan_status s = inspect_print(stdout, path, spec_only);
     return s == GAN_OK ? 0 : cli_fail(s);
 }

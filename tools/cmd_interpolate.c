@@ -56,8 +56,8 @@ int cmd_interpolate(int argc, char **argv) {
         {"frames-dir", CLI_STRING, &frames_dir, "DIR", "also write every frame as a PNG", 0},
         {0},
     };
-    const char *checkpoint;
-    int rc0 = cli_parse_checkpoint(argc, argv, opts, usage, &checkpoint);
+    char path[1200];
+    int rc0 = cli_parse_checkpoint(argc, argv, opts, usage, path, sizeof path);
     if (rc0 >= 0) return rc0;
     struct { const char *name; int v, lo, hi; } ranges[] = {
         {"points", points, 2, 64}, {"steps", steps, 1, 256}, {"grid", grid, 1, 16},
@@ -70,8 +70,6 @@ int cmd_interpolate(int argc, char **argv) {
         }
     if (frames_dir && !run_make_dirs(frames_dir)) return 1;
 
-    char path[1200];
-    run_checkpoint_path(checkpoint, path, sizeof path);
     gan_generator *g;
     gan_status s = gan_generator_load(path, &g);
     if (s != GAN_OK) return cli_fail(s);

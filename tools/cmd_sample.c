@@ -7,7 +7,6 @@
  */
 #include "cli.h"
 #include "image_out.h"
-#include "run_folder.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -86,8 +85,8 @@ int cmd_sample(int argc, char **argv) {
         {"threads", CLI_INT, &threads, "N", "CPU threads (default 0 = all cores)", 0},
         {0},
     };
-    const char *checkpoint;
-    int rc0 = cli_parse_checkpoint(argc, argv, opts, usage, &checkpoint);
+    char ckpt[1200];
+    int rc0 = cli_parse_checkpoint(argc, argv, opts, usage, ckpt, sizeof ckpt);
     if (rc0 >= 0) return rc0;
     int picked = (cli_seen(opts, "class") ? 1 : 0) + (cc.grid ? 1 : 0) + (cc.labels ? 1 : 0);
     if (picked > 1) {
@@ -129,8 +128,6 @@ int cmd_sample(int argc, char **argv) {
     if (!cli_parse_device(device, &dev)) return 2;
     gan_backend_cpu_set_threads(threads);
 
-    char ckpt[1200];
-    run_checkpoint_path(checkpoint, ckpt, sizeof ckpt);
     gan_generator *g;
     gan_status s = gan_generator_load_on(ckpt, dev, &g);
     if (s != GAN_OK) return cli_fail(s);
