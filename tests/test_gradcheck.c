@@ -20,34 +20,19 @@
 
 #define EPS 1e-2f
 
-static double loss_of(gan_model *m, const float *x, const float *r, int N) {
-    const float *y = gan_model_forward(m, x, N, true);
-    double L = 0;
-    for (size_t i = 0; i < (size_t)N * m->out_size; i++) L += (double)r[i] * y[i];
-    return L;
-}
-
-static void fill(float *v, size_t n, uint64_t stream, float lo, float hi, float avoid) {
-    gan_rng_uniform(42, stream, v, n);
-    for (size_t i = 0; i < n; i++) {
-        v[i] = lo + (hi - lo) * v[i];
-        if (fabsf(v[i]) < avoid) v[i] = v[i] < 0 ? -avoid : avoid; /* keep off kinks */
-    }
-}
-
 /* Check one model of `N` rows; returns the number of mismatches. */
 static void gradcheck(const char *what, gan_model *m, int N, float x_avoid) {
     size_t nx = (size_t)N * m->in_size, ny = (size_t)N * m->out_size;
     float *x = malloc(nx * sizeof *x), *r = malloc(ny * sizeof *r);
     float *dx = malloc(nx * sizeof *dx), *dp = malloc((m->n_params + 1) * sizeof *dp);
-    fill(x, nx, 1, -1.5f, 1.5f, x_avoid);
-    fill(r, ny, 2, -1.0f, 1.0f, 0.0f);
+    test_fill_uniform(x, nx, 1, -1.5f, 1.5f, x_avoid);
+    test_fill_uniform(r, ny, 2, -1.0f, 1.0f, 0.0f);
     /* perturb parameters away from their init so gamma != 1, biases != 0 */
     float *noise = malloc((m->n_params + 1) * sizeof *noise);
-    fill(noise, m->n_params, 3, -0.3f, 0.3f, 0.0f);
+    test_fill_uniform(noise, m->n_params, 3, -0.3f, 0.3f, 0.0f);
     for (size_t i = 0; i < m->n_params; i++) m->params[i] += noise[i];
 
-    loss_of(m, x, r, N);
+    test_probe_loss(m, x, r, N, true);
     gan_model_zero_grads(m);
     const float *g = gan_model_backward(m, r, N, true, true);
     memcpy(dx, g, nx * sizeof *dx);
@@ -57,9 +42,9 @@ static void gradcheck(const char *what, gan_model *m, int N, float x_avoid) {
     for (size_t i = 0; i < nx; i++) {
         float keep = x[i];
         x[i] = keep + EPS;
-        double lp = loss_of(m, x, r, N);
+        double lp = test_probe_loss(m, x, r, N, true);
         x[i] = keep - EPS;
-        double lm = loss_of(m, x, r, N);
+        double lm = test_probe_loss(m, x, r, N, true);
         x[i] = keep;
         double num = (lp - lm) / (2.0 * EPS);
         if (fabs(num - dx[i]) > 2e-3 + 1e-2 * fabs(num)) {
@@ -70,9 +55,9 @@ static void gradcheck(const char *what, gan_model *m, int N, float x_avoid) {
     for (size_t i = 0; i < m->n_params; i++) {
         float keep = m->params[i];
         m->params[i] = keep + EPS;
-        double lp = loss_of(m, x, r, N);
+        double lp = test_probe_loss(m, x, r, N, true);
         m->params[i] = keep - EPS;
-        double lm = loss_of(m, x, r, N);
+        double lm = test_probe_loss(m, x, r, N, true);
         m->params[i] = keep;
         double num = (lp - lm) / (2.0 * EPS);
         if (fabs(num - dp[i]) > 2e-3 + 1e-2 * fabs(num)) {
@@ -85,7 +70,7 @@ static void gradcheck(const char *what, gan_model *m, int N, float x_avoid) {
 
     /* parameter gradients accumulate: a second backward doubles them */
     if (m->n_params) {
-        loss_of(m, x, r, N);
+        test_probe_loss(m, x, r, N, true);
         gan_model_backward(m, r, N, true, false);
         double worst = 0;
         for (size_t i = 0; i < m->n_params; i++)

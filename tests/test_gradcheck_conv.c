@@ -27,34 +27,18 @@
 
 static int32_t case_labels[8] = {3, 0, -1, 4, 9, 1, 2, 7};
 
-static double loss_of(gan_model *m, const float *x, const float *r, int N, bool train) {
-    gan_model_set_rng_counter(m, 0); /* the same dropout mask every time */
-    const float *y = gan_model_forward(m, x, N, train);
-    double L = 0;
-    for (size_t i = 0; i < (size_t)N * m->out_size; i++) L += (double)r[i] * y[i];
-    return L;
-}
-
-static void fill(float *v, size_t n, uint64_t stream, float lo, float hi, float avoid) {
-    gan_rng_uniform(42, stream, v, n);
-    for (size_t i = 0; i < n; i++) {
-        v[i] = lo + (hi - lo) * v[i];
-        if (fabsf(v[i]) < avoid) v[i] = v[i] < 0 ? -avoid : avoid; /* keep off kinks */
-    }
-}
-
 static void gradcheck(const char *what, gan_model *m, int N, float x_avoid, bool train) {
     size_t nx = (size_t)N * m->in_size, ny = (size_t)N * m->out_size;
     float *x = malloc(nx * sizeof *x), *r = malloc(ny * sizeof *r);
     float *dx = malloc(nx * sizeof *dx), *dp = malloc((m->n_params + 1) * sizeof *dp);
     float *noise = malloc((m->n_params + 1) * sizeof *noise);
-    fill(x, nx, 1, -1.5f, 1.5f, x_avoid);
-    fill(r, ny, 2, -1.0f, 1.0f, 0.0f);
-    fill(noise, m->n_params, 3, -0.3f, 0.3f, 0.0f);
+    test_fill_uniform(x, nx, 1, -1.5f, 1.5f, x_avoid);
+    test_fill_uniform(r, ny, 2, -1.0f, 1.0f, 0.0f);
+    test_fill_uniform(noise, m->n_params, 3, -0.3f, 0.3f, 0.0f);
     for (size_t i = 0; i < m->n_params; i++) m->params[i] += noise[i];
-    for (int i = 0; i < 8; i++) loss_of(m, x, r, N, true); /* power iterations, if any */
+    for (int i = 0; i < 8; i++) test_probe_loss(m, x, r, N, true); /* power iterations, if any */
 
-    loss_of(m, x, r, N, train);
+    test_probe_loss(m, x, r, N, train);
     gan_model_zero_grads(m);
     const float *g = gan_model_backward(m, r, N, true, true);
     memcpy(dx, g, nx * sizeof *dx);
@@ -66,9 +50,9 @@ static void gradcheck(const char *what, gan_model *m, int N, float x_avoid, bool
         float analytic = i < nx ? dx[i] : dp[i - nx];
         float keep = *v;
         *v = keep + EPS;
-        double lp = loss_of(m, x, r, N, train);
+        double lp = test_probe_loss(m, x, r, N, train);
         *v = keep - EPS;
-        double lm = loss_of(m, x, r, N, train);
+        double lm = test_probe_loss(m, x, r, N, train);
         *v = keep;
         double num = (lp - lm) / (2.0 * EPS);
         if (fabs(num - analytic) > 2e-3 + 1e-2 * fabs(num) && bad++ < 5)
@@ -78,7 +62,7 @@ static void gradcheck(const char *what, gan_model *m, int N, float x_avoid, bool
     CHECK_MSG(bad == 0, "%s: %d gradient mismatches", what, bad);
 
     if (m->n_params) { /* parameter gradients accumulate */
-        loss_of(m, x, r, N, train);
+        test_probe_loss(m, x, r, N, train);
         gan_model_backward(m, r, N, true, false);
         double worst = 0;
         for (size_t i = 0; i < m->n_params; i++)
@@ -278,7 +262,7 @@ static void check_thread_independence(void) {
         gan_model_init(&m, 9, 0);
         nx = (size_t)16 * m.in_size, ny = (size_t)16 * m.out_size, np = m.n_params;
         float *x = malloc(nx * sizeof *x), *r = malloc(ny * sizeof *r);
-        fill(x, nx, 4, -1, 1, 0), fill(r, ny, 5, -1, 1, 0);
+        test_fill_uniform(x, nx, 4, -1, 1, 0), test_fill_uniform(r, ny, 5, -1, 1, 0);
         out[t] = malloc(ny * sizeof *out[t]);
         memcpy(out[t], gan_model_forward(&m, x, 16, true), ny * sizeof *out[t]);
         gan_model_zero_grads(&m);

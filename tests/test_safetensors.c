@@ -119,16 +119,25 @@ static void write_sample(const char *path) {
     gan_st_writer_free(w);
 }
 
+/* The bytes of file `path` (len) and its header length n (the first 8
+ * bytes, little-endian); NULL, a check failed, when it is too short. */
+static uint8_t *read_with_header_length(const char *path, size_t *len, uint64_t *n) {
+    uint8_t *buf = test_read_file(path, len);
+    CHECK(buf && *len > 8);
+    if (!buf || *len <= 8) {
+        free(buf);
+        return NULL;
+    }
+    *n = 0;
+    for (int i = 7; i >= 0; i--) *n = *n << 8 | buf[i];
+    return buf;
+}
+
 static void check_layout(const char *path) {
     size_t len = 0;
-    uint8_t *buf = test_read_file(path, &len);
-    CHECK(buf && len > 8);
-    if (!buf || len <= 8) {
-        free(buf);
-        return;
-    }
     uint64_t n = 0;
-    for (int i = 7; i >= 0; i--) n = n << 8 | buf[i];
+    uint8_t *buf = read_with_header_length(path, &len, &n);
+    if (!buf) return;
     CHECK_MSG(n % 8 == 0, "header length %llu is not a multiple of 8", (unsigned long long)n);
     CHECK(n + 8 <= len && buf[8] == '{');
     size_t data = 24 + 5 + 32 + 0 + 24 + 4;
@@ -273,14 +282,9 @@ static void test_valid_edge_cases(void) {
 static void test_truncation(void) {
     const char *path = test_tmp_path("round.safetensors");
     size_t len = 0;
-    uint8_t *buf = test_read_file(path, &len);
-    CHECK(buf && len > 8);
-    if (!buf || len <= 8) {
-        free(buf);
-        return;
-    }
     uint64_t n = 0;
-    for (int i = 7; i >= 0; i--) n = n << 8 | buf[i];
+    uint8_t *buf = read_with_header_length(path, &len, &n);
+    if (!buf) return;
     int refused = 0, tried = 0;
     size_t data_cuts[] = {8 + n + 1, 8 + n + 24, 8 + n + 29, 8 + n + 30, len - 4, len - 1};
     for (size_t cut = 0; cut <= len; cut++) {

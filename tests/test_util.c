@@ -4,6 +4,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "test_util.h"
 #include "gan.h"
+#include "rng.h"
 #include "trainer.h"
 
 #include <math.h>
@@ -248,6 +249,22 @@ bool test_catches_signal(int pid, int sig) {
         if (strncmp(line, "SigCgt:", 7) == 0) yes = (strtoull(line + 7, NULL, 16) >> (sig - 1)) & 1;
     if (f) fclose(f);
     return yes;
+}
+
+void test_fill_uniform(float *v, size_t n, uint64_t stream, float lo, float hi, float avoid) {
+    gan_rng_uniform(42, stream, v, n);
+    for (size_t i = 0; i < n; i++) {
+        v[i] = lo + (hi - lo) * v[i];
+        if (fabsf(v[i]) < avoid) v[i] = v[i] < 0 ? -avoid : avoid; /* keep off kinks */
+    }
+}
+
+double test_probe_loss(gan_model *m, const float *x, const float *r, int N, bool train) {
+    gan_model_set_rng_counter(m, 0); /* the same dropout mask every time */
+    const float *y = gan_model_forward(m, x, N, train);
+    double L = 0;
+    for (size_t i = 0; i < (size_t)N * m->out_size; i++) L += (double)r[i] * y[i];
+    return L;
 }
 
 bool test_same_file(const char *a, const char *b) {

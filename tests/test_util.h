@@ -107,6 +107,14 @@ struct gan_spec;
 gan_trainer *test_spec_trainer(const char *text, const char *name, struct gan_dataset *data,
                                struct gan_spec **spec);
 
+/* Gradient checks: v (n) uniform in [lo, hi] from stream `stream` of seed
+ * 42, values within `avoid` of 0 pushed out to +-avoid (off the kinks). */
+void test_fill_uniform(float *v, size_t n, uint64_t stream, float lo, float hi, float avoid);
+
+/* Gradient checks: the probe loss sum_i r_i y_i of m's forward on x (N
+ * rows), dropout masks fixed (rng counter 0). */
+double test_probe_loss(gan_model *m, const float *x, const float *r, int N, bool train);
+
 /* Whether two files exist and hold the same bytes. */
 bool test_same_file(const char *a, const char *b);
 
