@@ -100,6 +100,32 @@ static void pad_images(float *restrict out, const float *restrict x, int N, int 
     }
 }
 
+/* The register tile of the kernels below: acc[R][V], R output columns x V
+ * zmm (16 channels each). TILE_FMA is one input channel's step:
+ * acc[q][v] += x[q xs] * w[16 v .. 16 v + 15] for every q and v. */
+#define TILE_ZERO(acc, R, V)                                                                   \
+    _Pragma("GCC unroll 28") for (int q = 0; q < R; q++)                                       \
+        _Pragma("GCC unroll 4") for (int v = 0; v < V; v++) acc[q][v] = _mm512_setzero_ps()
+
+#define TILE_FMA(acc, R, V, w, x, xs)                                                          \
+    do {                                                                                       \
+        __m512 wv[V];                                                                          \
+        _Pragma("GCC unroll 4") for (int v = 0; v < V; v++) {                                  \
+            wv[v] = _mm512_load_ps((w) + 16 * v);                                              \
+            KEEP_IN_REGISTER(wv[v]);                                                           \
+        }                                                                                      \
+        _Pragma("GCC unroll 28") for (int q = 0; q < R; q++) {                                 \
+            __m512 xb = _mm512_set1_ps((x)[q * (xs)]);                                         \
+            _Pragma("GCC unroll 4") for (int v = 0; v < V; v++)                                \
+                acc[q][v] = _mm512_fmadd_ps(xb, wv[v], acc[q][v]);                             \
+        }                                                                                      \
+    } while (0)
+
+#define TILE_STORE(tmp, acc, R, V)                                                             \
+    _Pragma("GCC unroll 28") for (int q = 0; q < R; q++)                                       \
+        _Pragma("GCC unroll 4") for (int v = 0; v < V; v++)                                    \
+            _mm512_store_ps((tmp) + (size_t)(q * V + v) * 16, acc[q][v])
+
 /* ------------------------------------------------------------------ forward */
 
 /* y (N, Cout, OH, OW) = conv(x) + b. Tile: output row oh, R consecutive ow,
@@ -109,31 +135,19 @@ static void pad_images(float *restrict out, const float *restrict x, int N, int 
                      const float *wk, int co_pad, int C, int k, int s, int i0, int i1) {        \
         (void)s;                                                                               \
         __m512 acc[R][V];                                                                      \
-        _Pragma("GCC unroll 28") for (int q = 0; q < R; q++)                                   \
-            _Pragma("GCC unroll 4") for (int v = 0; v < V; v++) acc[q][v] = _mm512_setzero_ps(); \
+        TILE_ZERO(acc, R, V);                                                                  \
         _Pragma("GCC unroll 1") for (int i = i0; i < i1; i++) {                                \
             _Pragma("GCC unroll 1") for (int j = 0; j < k; j++) {                              \
                 const float *xr = xr0 + (size_t)i * Wp + j;                                    \
                 const float *wr = wk + (size_t)(i * k + j) * co_pad;                           \
                 _Pragma("GCC unroll 1") for (int c = 0; c < C; c++) {                          \
-                    __m512 wv[V];                                                              \
-                    _Pragma("GCC unroll 4") for (int v = 0; v < V; v++) {                      \
-                        wv[v] = _mm512_load_ps(wr + 16 * v);                                   \
-                        KEEP_IN_REGISTER(wv[v]);                                               \
-                    }                                                                          \
-                    _Pragma("GCC unroll 28") for (int q = 0; q < R; q++) {                     \
-                        __m512 xb = _mm512_set1_ps(xr[q * (STRIDE)]);                          \
-                        _Pragma("GCC unroll 4") for (int v = 0; v < V; v++)                    \
-                            acc[q][v] = _mm512_fmadd_ps(xb, wv[v], acc[q][v]);                 \
-                    }                                                                          \
+                    TILE_FMA(acc, R, V, wr, xr, STRIDE);                                       \
                     xr += plane;                                                               \
                     wr += (size_t)k * k * co_pad;                                              \
                 }                                                                              \
             }                                                                                  \
         }                                                                                      \
-        _Pragma("GCC unroll 28") for (int q = 0; q < R; q++)                                   \
-            _Pragma("GCC unroll 4") for (int v = 0; v < V; v++)                                \
-                _mm512_store_ps(tmp + (size_t)(q * V + v) * 16, acc[q][v]);                    \
+        TILE_STORE(tmp, acc, R, V);                                                            \
     }
 
 FWD_KERNEL(fwd_7x4_s1, 7, 4, 1)
@@ -226,8 +240,7 @@ static bool conv_forward_avx(float *y, const float *x, const float *w, const flo
                      const float *wq, int c_pad, int Cout, int k, int s, int ir, int jr,        \
                      int u, int col0) {                                                         \
         __m512 acc[R][V];                                                                      \
-        _Pragma("GCC unroll 28") for (int q = 0; q < R; q++)                                   \
-            _Pragma("GCC unroll 4") for (int v = 0; v < V; v++) acc[q][v] = _mm512_setzero_ps(); \
+        TILE_ZERO(acc, R, V);                                                                  \
         _Pragma("GCC unroll 1") for (int i = ir; i < k; i += s) {                              \
             int oh = (u - i) / s; /* u = ih + p; u - i is a multiple of s */                  \
             if (u - i < 0 || oh >= OH) continue;                                               \
@@ -235,24 +248,13 @@ static bool conv_forward_avx(float *y, const float *x, const float *w, const flo
                 const float *src = dyp + (size_t)oh * OWp + col0 - (j - jr) / s;               \
                 const float *wr = wq + (size_t)(i * k + j) * c_pad;                            \
                 _Pragma("GCC unroll 1") for (int co = 0; co < Cout; co++) {                    \
-                    __m512 wv[V];                                                              \
-                    _Pragma("GCC unroll 4") for (int v = 0; v < V; v++) {                      \
-                        wv[v] = _mm512_load_ps(wr + 16 * v);                                   \
-                        KEEP_IN_REGISTER(wv[v]);                                               \
-                    }                                                                          \
-                    _Pragma("GCC unroll 28") for (int q = 0; q < R; q++) {                     \
-                        __m512 xb = _mm512_set1_ps(src[q]);                                    \
-                        _Pragma("GCC unroll 4") for (int v = 0; v < V; v++)                    \
-                            acc[q][v] = _mm512_fmadd_ps(xb, wv[v], acc[q][v]);                 \
-                    }                                                                          \
+                    TILE_FMA(acc, R, V, wr, src, 1);                                           \
                     src += plane;                                                              \
                     wr += (size_t)k * k * c_pad;                                               \
                 }                                                                              \
             }                                                                                  \
         }                                                                                      \
-        _Pragma("GCC unroll 28") for (int q = 0; q < R; q++)                                   \
-            _Pragma("GCC unroll 4") for (int v = 0; v < V; v++)                                \
-                _mm512_store_ps(tmp + (size_t)(q * V + v) * 16, acc[q][v]);                    \
+        TILE_STORE(tmp, acc, R, V);                                                            \
     }
 
 BWD_DATA_KERNEL(bwd_data_7x4, 7, 4)
