@@ -18,67 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define EPS 1e-2f
-
-/* Check one model of `N` rows; returns the number of mismatches. */
-static void gradcheck(const char *what, gan_model *m, int N, float x_avoid) {
-    size_t nx = (size_t)N * m->in_size, ny = (size_t)N * m->out_size;
-    float *x = malloc(nx * sizeof *x), *r = malloc(ny * sizeof *r);
-    float *dx = malloc(nx * sizeof *dx), *dp = malloc((m->n_params + 1) * sizeof *dp);
-    test_fill_uniform(x, nx, 1, -1.5f, 1.5f, x_avoid);
-    test_fill_uniform(r, ny, 2, -1.0f, 1.0f, 0.0f);
-    /* perturb parameters away from their init so gamma != 1, biases != 0 */
-    float *noise = malloc((m->n_params + 1) * sizeof *noise);
-    test_fill_uniform(noise, m->n_params, 3, -0.3f, 0.3f, 0.0f);
-    for (size_t i = 0; i < m->n_params; i++) m->params[i] += noise[i];
-
-    test_probe_loss(m, x, r, N, true);
-    gan_model_zero_grads(m);
-    const float *g = gan_model_backward(m, r, N, true, true);
-    memcpy(dx, g, nx * sizeof *dx);
-    memcpy(dp, m->grads, m->n_params * sizeof *dp);
-
-    int bad = 0;
-    for (size_t i = 0; i < nx; i++) {
-        float keep = x[i];
-        x[i] = keep + EPS;
-        double lp = test_probe_loss(m, x, r, N, true);
-        x[i] = keep - EPS;
-        double lm = test_probe_loss(m, x, r, N, true);
-        x[i] = keep;
-        double num = (lp - lm) / (2.0 * EPS);
-        if (fabs(num - dx[i]) > 2e-3 + 1e-2 * fabs(num)) {
-            if (bad++ < 5)
-                fprintf(stderr, "%s: dx[%zu] analytic %.6f numeric %.6f\n", what, i, dx[i], num);
-        }
-    }
-    for (size_t i = 0; i < m->n_params; i++) {
-        float keep = m->params[i];
-        m->params[i] = keep + EPS;
-        double lp = test_probe_loss(m, x, r, N, true);
-        m->params[i] = keep - EPS;
-        double lm = test_probe_loss(m, x, r, N, true);
-        m->params[i] = keep;
-        double num = (lp - lm) / (2.0 * EPS);
-        if (fabs(num - dp[i]) > 2e-3 + 1e-2 * fabs(num)) {
-            if (bad++ < 5)
-                fprintf(stderr, "%s: dparam[%zu] analytic %.6f numeric %.6f\n", what, i, dp[i],
-                        num);
-        }
-    }
-    CHECK_MSG(bad == 0, "%s: %d gradient mismatches", what, bad);
-
-    /* parameter gradients accumulate: a second backward doubles them */
-    if (m->n_params) {
-        test_probe_loss(m, x, r, N, true);
-        gan_model_backward(m, r, N, true, false);
-        double worst = 0;
-        for (size_t i = 0; i < m->n_params; i++)
-            worst = fmax(worst, fabs(m->grads[i] - 2.0f * dp[i]) / (1e-6 + fabs(dp[i])));
-        CHECK_MSG(worst < 1e-4, "%s: gradients do not accumulate (%.3g)", what, worst);
-    }
-    free(x), free(r), free(dx), free(dp), free(noise);
-}
 
 static void check_layer(const char *what, gan_layer layer, int c, int h, int w, int N,
                         float x_avoid) {
@@ -86,7 +25,7 @@ static void check_layer(const char *what, gan_layer layer, int c, int h, int w, 
     CHECK_OK(gan_model_add(&m, layer));
     CHECK_OK(gan_model_build(&m, "test", c, h, w, N, gan_backend_cpu()));
     gan_model_init(&m, 7, 0);
-    gradcheck(what, &m, N, x_avoid);
+    test_gradcheck_model(what, &m, N, x_avoid, true);
     gan_model_free(&m);
 }
 
@@ -149,7 +88,7 @@ int main(void) {
     CHECK_OK(gan_model_build(&m, "stack", 5, 1, 1, 4, gan_backend_cpu()));
     gan_model_init(&m, 3, 0);
     CHECK(m.out[0] == 1 && m.out[1] == 2 && m.out[2] == 2);
-    gradcheck("stack", &m, 4, 0.0f);
+    test_gradcheck_model("stack", &m, 4, 0.0f, true);
     gan_model_free(&m);
 
     /* reshape that cannot hold the values is a shape error */

@@ -267,6 +267,53 @@ double test_probe_loss(gan_model *m, const float *x, const float *r, int N, bool
     return L;
 }
 
+#define GRADCHECK_EPS 1e-2f
+
+void test_gradcheck_model(const char *what, gan_model *m, int N, float x_avoid, bool train) {
+    size_t nx = (size_t)N * m->in_size, ny = (size_t)N * m->out_size;
+    float *x = malloc(nx * sizeof *x), *r = malloc(ny * sizeof *r);
+    float *dx = malloc(nx * sizeof *dx), *dp = malloc((m->n_params + 1) * sizeof *dp);
+    float *noise = malloc((m->n_params + 1) * sizeof *noise);
+    test_fill_uniform(x, nx, 1, -1.5f, 1.5f, x_avoid);
+    test_fill_uniform(r, ny, 2, -1.0f, 1.0f, 0.0f);
+    test_fill_uniform(noise, m->n_params, 3, -0.3f, 0.3f, 0.0f);
+    for (size_t i = 0; i < m->n_params; i++) m->params[i] += noise[i];
+    for (int i = 0; i < 8; i++) test_probe_loss(m, x, r, N, true); /* power iterations, if any */
+
+    test_probe_loss(m, x, r, N, train);
+    gan_model_zero_grads(m);
+    const float *g = gan_model_backward(m, r, N, true, true);
+    memcpy(dx, g, nx * sizeof *dx);
+    memcpy(dp, m->grads, m->n_params * sizeof *dp);
+
+    int bad = 0;
+    for (size_t i = 0; i < nx + m->n_params; i++) {
+        float *v = i < nx ? &x[i] : &m->params[i - nx];
+        float analytic = i < nx ? dx[i] : dp[i - nx];
+        float keep = *v;
+        *v = keep + GRADCHECK_EPS;
+        double lp = test_probe_loss(m, x, r, N, train);
+        *v = keep - GRADCHECK_EPS;
+        double lm = test_probe_loss(m, x, r, N, train);
+        *v = keep;
+        double num = (lp - lm) / (2.0 * GRADCHECK_EPS);
+        if (fabs(num - analytic) > 2e-3 + 1e-2 * fabs(num) && bad++ < 5)
+            fprintf(stderr, "%s: %s[%zu] analytic %.6f numeric %.6f\n", what,
+                    i < nx ? "dx" : "dparam", i < nx ? i : i - nx, analytic, num);
+    }
+    CHECK_MSG(bad == 0, "%s: %d gradient mismatches", what, bad);
+
+    if (m->n_params) { /* parameter gradients accumulate */
+        test_probe_loss(m, x, r, N, train);
+        gan_model_backward(m, r, N, true, false);
+        double worst = 0;
+        for (size_t i = 0; i < m->n_params; i++)
+            worst = fmax(worst, fabs(m->grads[i] - 2.0f * dp[i]) / (1e-6 + fabs(dp[i])));
+        CHECK_MSG(worst < 1e-4, "%s: gradients do not accumulate (%.3g)", what, worst);
+    }
+    free(x), free(r), free(dx), free(dp), free(noise);
+}
+
 bool test_same_file(const char *a, const char *b) {
     size_t na = 0, nb = 0;
     void *da = test_read_file(a, &na), *db = test_read_file(b, &nb);

@@ -115,6 +115,13 @@ void test_fill_uniform(float *v, size_t n, uint64_t stream, float lo, float hi, 
  * rows), dropout masks fixed (rng counter 0). */
 double test_probe_loss(gan_model *m, const float *x, const float *r, int N, bool train);
 
+/* The finite-difference gradient check of model m (N rows): x uniform in
+ * [-1.5, 1.5] (off +-x_avoid), parameters moved off their init, the probe
+ * loss (test_probe_loss) with `train`; every d/dx and d/dparam against
+ * central differences (step 1e-2, |num - analytic| <= 2e-3 + 1e-2 |num|),
+ * and parameter gradients accumulating over two backward passes. */
+void test_gradcheck_model(const char *what, gan_model *m, int N, float x_avoid, bool train);
+
 /* Whether two files exist and hold the same bytes. */
 bool test_same_file(const char *a, const char *b);
 
