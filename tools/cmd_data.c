@@ -127,8 +127,13 @@ int cmd_data(int argc, char **argv) {
     if (argc >= 3 && strcmp(argv[2], "info") == 0) return data_info(argc, argv);
     if (argc >= 3 && strcmp(argv[2], "prepare") == 0) return data_prepare(argc, argv);
     if (argc >= 3 && strcmp(argv[2], "convert-mnist-json") == 0) return data_convert(argc, argv);
-    if (argc >= 3 && strcmp(argv[2], "--help") != 0)
-        cli_error("unknown data command '%s'", argv[2]);
+    const char *names[] = {"info", "prepare", "convert-mnist-json"};
+    const char *near = argc >= 3 ? cli_closest(argv[2], names, 3) : NULL;
+    if (argc >= 3 && strcmp(argv[2], "--help") != 0) {
+        if (near) cli_error("unknown data command '%s'; did you mean '%s'?", argv[2], near);
+        else cli_error("unknown data command '%s' (commands: info, prepare, convert-mnist-json)",
+                       argv[2]);
+    }
     printf("usage: gan data <info|prepare|convert-mnist-json> ...\n");
     return argc >= 3 && strcmp(argv[2], "--help") == 0 ? 0 : 2;
 }
