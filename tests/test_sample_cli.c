@@ -176,7 +176,7 @@ int main(void) {
     CHECK(fold && fn == N && fc == 1 && fh == 28 && fw == 28 &&
           memcmp(fold, want, sizeof want) == 0);
     free(fold);
-    CHECK(run("%s sample %s --n %d --seed 3 --cols 5 --out %s/grid.png", cli, ck, N, dir) == 0);
+    CHECK(run("%s sample %s --n %d --seed 3 --cols 5 --upscale 1 --out %s/grid.png", cli, ck, N, dir) == 0);
     snprintf(a, sizeof a, "%s/grid.png", dir);
     uint8_t *px = NULL;
     int pw = 0, ph = 0, pc = 0;

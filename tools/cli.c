@@ -10,7 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+void (*cli_before_message)(void);
+
 void cli_error(const char *fmt, ...) {
+    if (cli_before_message) cli_before_message();
     va_list ap;
     va_start(ap, fmt);
     fputs("gan: error: ", stderr);

@@ -72,6 +72,10 @@ size_t cli_edit_distance(const char *a, const char *b);
  * (the first of equals), or NULL. */
 const char *cli_closest(const char *word, const char *const *names, int n);
 
+/* Called (when set) before cli_error prints: the progress bar clears its
+ * line there, so that an error never shares it. */
+extern void (*cli_before_message)(void);
+
 /* Print "gan: error: <msg>" to stderr. */
 void cli_error(const char *fmt, ...);
 

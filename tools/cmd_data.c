@@ -46,6 +46,7 @@ static int data_info(int argc, char **argv) {
     }
     gan_dataset_options o;
     if (!data_cli_options(&dc, &o)) return 2;
+    char first[1200] = "";
     for (int split = 0; split < 2; split++) {
         gan_dataset *d = NULL;
         gan_status s = data_cli_load(pos[0], (gan_split)split, &o, split == 1, &d);
@@ -53,7 +54,9 @@ static int data_info(int argc, char **argv) {
             if (split == 1) break; /* a file or an image folder has one split; a folder may lack t10k */
             return cli_fail(s);
         }
-        data_print(d);
+        /* a file (or a folder of images) gives the same data for both splits: once */
+        if (split == 0) snprintf(first, sizeof first, "%s", gan_dataset_path(d));
+        if (split == 0 || strcmp(first, gan_dataset_path(d)) != 0) data_print(d);
         gan_dataset_free(d);
     }
     return 0;

@@ -15,6 +15,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "io/safetensors.h"
+#include "io/sniff.h"
 #include "io/open_file.h"
 
 #include "io/atomic_file.h"
@@ -469,13 +470,24 @@ static gan_status gan_st_read_file(gan_st_file *f) {
     gan_status s = gan_fopen_read(f->path, &fp, &open_errno);
     if (s != GAN_OK) return s;
     struct stat st;
-    uint8_t len8[8];
+    uint8_t len8[16];
+    size_t got = 0;
+    const char *other = NULL;
+    if (fstat(fileno(fp), &st) == 0 && S_ISREG(st.st_mode)) {
+        got = fread(len8, 1, sizeof len8, fp);
+        other = gan_sniff_format(len8, got);
+        /* a safetensors file starts with a little-endian length and '{' */
+        if (other && got >= 9 && len8[8] == '{' && gan_st_get_le64(len8) <= (uint64_t)st.st_size)
+            other = NULL;
+    }
     if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode)) {
         s = gan_fail(GAN_ERR_IO, "%s: not a regular file", f->path);
+    } else if (other) {
+        s = gan_fail(GAN_ERR_FORMAT, "%s: not a checkpoint (it is %s)", f->path, other);
     } else if ((uint64_t)st.st_size < 8) {
         s = gan_st_format_error(f, "file is %lld bytes, too short for the 8-byte header length",
                                 (long long)st.st_size);
-    } else if (fread(len8, 1, 8, fp) != 8) {
+    } else if (got < 8) {
         s = gan_fail(GAN_ERR_IO, "%s: read failed", f->path);
     } else {
         uint64_t size = (uint64_t)st.st_size, n = gan_st_get_le64(len8);
