@@ -2,7 +2,9 @@
  * progress.c - the live progress bar and plain progress lines (see
  * progress.h).
  */
+#ifndef _DEFAULT_SOURCE
 #define _DEFAULT_SOURCE /* TIOCGWINSZ */
+#endif
 #include "progress.h"
 #include "cli.h"
 
