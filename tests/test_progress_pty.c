@@ -177,11 +177,13 @@ static const char tiny[] = "image 1 8 8\nlatent 8\ngenerator\n  dense 32\n  leak
                            "  dense 64\n  tanh\n  reshape 1 8 8\ndiscriminator\n  flatten\n"
                            "  dense 16\n  leaky_relu 0.2\n  dense 1\ntrain\n  batch_size 16\n";
 
-static void check_train(int width, const train_args *base) {
+/* `gan train` at `width` columns: a run that ends inside an epoch (with
+ * the EMA note) or one of whole epochs. */
+static void check_train(int width, const train_args *base, int kind) {
     const char *extras[] = {"--steps 25 --ema 0.99", "--epochs 3"};
-    for (int k = 0; k < 2; k++) {
+    {
         train_args a = *base;
-        a.extra = extras[k];
+        a.extra = extras[kind];
         screen sc;
         CHECK_MSG(on_pty(width, train_child, &a, &sc) == 0, "gan train %s on a pty failed",
                   a.extra);
@@ -207,6 +209,13 @@ int main(void) {
     CHECK(test_write_file(a.images, b, len) == 0);
     CHECK(test_write_file(a.model, tiny, sizeof tiny - 1) == 0);
     free(b);
-    for (int i = 0; i < 3; i++) check_train(widths[i], &a);
+    for (int i = 0; i < 3; i++) check_train(widths[i], &a, i % 2);
+    /* off a terminal, the width comes from $COLUMNS, else 80 */
+    if (!isatty(STDERR_FILENO)) {
+        setenv("COLUMNS", "77", 1);
+        CHECK(progress_columns() == 77);
+        unsetenv("COLUMNS");
+        CHECK(progress_columns() == 80);
+    }
     return test_report();
 }
