@@ -42,29 +42,7 @@ static const char tiny[] = "image 1 8 8\n"
 static const char *cli, *dir, *model, *images;
 static char out[65536];
 
-static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int run(const char *fmt, ...) {
-    char cmd[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    return test_run(cmd, out, sizeof out);
-}
-
-/* 160 images of 8x8: 10 steps per epoch at batch 16. */
-static const char *write_images(void) {
-    int n = 160;
-    size_t len = 16 + (size_t)n * 64;
-    unsigned char *b = malloc(len);
-    unsigned char hdr[16] = {0, 0, 8, 3, 0, 0, 0, (unsigned char)n, 0, 0, 0, 8, 0, 0, 0, 8};
-    memcpy(b, hdr, 16);
-    for (size_t i = 16; i < len; i++) b[i] = (unsigned char)((i * 2654435761u) >> 24);
-    const char *path = test_tmp_path_kept("tiny-images-idx3-ubyte");
-    CHECK(test_write_file(path, b, len) == 0);
-    free(b);
-    return path;
-}
+#define run(...) test_runf(out, sizeof out, __VA_ARGS__)
 
 /* The log's lines: step, epoch and seconds of each (at most `cap`). */
 static int read_log(const char *run_dir, long long *step, long long *epoch, double *sec, int cap) {
@@ -237,7 +215,8 @@ static void test_system_caches(void) {
 int main(void) {
     cli = getenv("GAN_CLI") ? getenv("GAN_CLI") : "./gan";
     dir = test_tmpdir();
-    images = write_images();
+    images = test_write_images("tiny-images-idx3-ubyte", 160, 8); /* 10 steps per epoch */
+    CHECK(images != NULL);
     model = test_tmp_path_kept("tiny.gan");
     CHECK(test_write_file(model, tiny, sizeof tiny - 1) == 0);
     test_numbering_and_resume();

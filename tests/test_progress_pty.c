@@ -198,17 +198,9 @@ int main(void) {
     for (int i = 0; i < 3; i++) check_in_process(widths[i]);
 
     const char *cli_path = getenv("GAN_CLI") ? getenv("GAN_CLI") : "./gan";
-    int n = 160;
-    size_t len = 16 + (size_t)n * 64;
-    unsigned char *b = malloc(len);
-    unsigned char hdr[16] = {0, 0, 8, 3, 0, 0, 0, (unsigned char)n, 0, 0, 0, 8, 0, 0, 0, 8};
-    memcpy(b, hdr, 16);
-    for (size_t i = 16; i < len; i++) b[i] = (unsigned char)((i * 2654435761u) >> 24);
-    train_args a = {cli_path, test_tmp_path_kept("pty-images-idx3-ubyte"),
+    train_args a = {cli_path, test_write_images("pty-images-idx3-ubyte", 160, 8),
                     test_tmp_path_kept("pty.gan"), test_tmp_path_kept("pty-run"), ""};
-    CHECK(test_write_file(a.images, b, len) == 0);
-    CHECK(test_write_file(a.model, tiny, sizeof tiny - 1) == 0);
-    free(b);
+    CHECK(a.images && test_write_file(a.model, tiny, sizeof tiny - 1) == 0);
     for (int i = 0; i < 3; i++) check_train(widths[i], &a, i % 2);
     /* off a terminal, the width comes from $COLUMNS, else 80 */
     if (!isatty(STDERR_FILENO)) {

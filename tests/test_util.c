@@ -7,6 +7,7 @@
 #include "trainer.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -126,6 +127,30 @@ int test_run(const char *cmd, char *out, size_t cap) {
     int st = pclose(p);
     if (st == -1) return -1;
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+}
+
+int test_runf(char *out, size_t cap, const char *fmt, ...) {
+    char cmd[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    return test_run(cmd, out, cap);
+}
+
+const char *test_write_images(const char *name, int n, int side) {
+    size_t len = 16 + (size_t)n * side * side;
+    unsigned char *b = malloc(len);
+    if (!b) return NULL;
+    unsigned char hdr[16] = {0, 0, 8, 3, (unsigned char)(n >> 24), (unsigned char)(n >> 16),
+                             (unsigned char)(n >> 8), (unsigned char)n, 0, 0, 0,
+                             (unsigned char)side, 0, 0, 0, (unsigned char)side};
+    memcpy(b, hdr, 16);
+    for (size_t i = 16; i < len; i++) b[i] = (unsigned char)((i * 2654435761u) >> 24);
+    const char *path = test_tmp_path_kept(name);
+    int rc = test_write_file(path, b, len);
+    free(b);
+    return rc == 0 ? path : NULL;
 }
 
 struct gan_dataset *test_synthetic_dataset(const char *prefix, int n, int labels) {

@@ -96,4 +96,11 @@ bool test_wait_for_file_text(const char *path, const char *text, double seconds)
  * command are captured into `out` (size cap) when out is non-NULL. */
 int test_run(const char *cmd, char *out, size_t cap);
 
+/* test_run with the command made by printf(fmt, ...). */
+int test_runf(char *out, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* n pseudo-random side x side images (pixel i of the file = hash of i) as
+ * an IDX images file `name` in the temporary folder; its path, or NULL. */
+const char *test_write_images(const char *name, int n, int side);
+
 #endif
