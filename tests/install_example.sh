@@ -18,7 +18,7 @@ export PKG_CONFIG_PATH="$pc"
 test -f "$prefix/include/gan.h"
 # the man page and completion, generated from the tables --help prints
 test -s "$prefix/share/man/man1/gan.1"
-grep -q -- '--batch-size' "$prefix/share/man/man1/gan.1"
+grep -q -F 'batch\-size' "$prefix/share/man/man1/gan.1"
 grep -q -- '--batch-size' "$prefix/share/bash-completion/completions/gan"
 grep -q '^#compdef gan' "$prefix/share/zsh/site-functions/_gan"
 flags=$(pkg-config --cflags --libs gan)

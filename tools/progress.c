@@ -64,9 +64,9 @@ void progress_begin(progress *p, int64_t start_step, int64_t epochs, int64_t ste
     p->tty = isatty(STDERR_FILENO);
     p->quiet = quiet;
     p->epochs = epochs;
-    p->steps_per_epoch = steps_per_epoch;
+    p->steps_per_epoch = steps_per_epoch > 0 ? steps_per_epoch : 1;
     p->total_steps = total_steps;
-    p->by_steps = total_steps % steps_per_epoch != 0;
+    p->by_steps = total_steps % p->steps_per_epoch != 0;
     p->batch = batch;
     p->last_step = start_step;
     p->start = p->last_time = p->last_draw = progress_now();
