@@ -19,7 +19,7 @@ as Keras' trainable=False: no weight gradients are computed for D, D is not step
 Writes OUT/log.jsonl like gan.c: one JSON object every --log-every steps, at each
 epoch's end and at the last step:
   {"step", "epoch", "loss_d", "loss_g", "d_real", "d_fake", "images_per_s", "seconds"}
-`step` counts steps done (from 1), `epoch` counts from 0, losses and D outputs (d_real,
+`step` counts steps done (from 1), `epoch` counts from 1 (the epoch the step belongs to, as gan.c), losses and D outputs (d_real,
 d_fake: mean sigmoid of D's logits on the real / generated half of the D step, i.e.
 before D's update) are means over the steps since the previous line, `images_per_s` is
 over that interval, `seconds` is wall time since the training loop started (after data
@@ -204,7 +204,7 @@ def main(a, build=make_models, name="torch_seed", split_d=False):
             k = step - prev_step
             rec = {
                 "step": step,
-                "epoch": epoch,
+                "epoch": epoch + 1,
                 "loss_d": acc[0] / k,
                 "loss_g": acc[1] / k,
                 "d_real": acc[2] / k,

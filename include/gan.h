@@ -466,6 +466,11 @@ int gan_trainer_num_classes(const gan_trainer *t);
  * column j uses fixed noise vector j in every row. */
 gan_status gan_trainer_write_samples_png(gan_trainer *t, int rows, const char *path);
 
+/* The same grid enlarged (gan_write_png_grid_scaled: `scale` 0 = at least
+ * GAN_GRID_MIN_WIDTH pixels wide). */
+gan_status gan_trainer_write_samples_png_scaled(gan_trainer *t, int rows, int scale,
+                                                const char *path);
+
 /* Save the weights of both networks (parameters and batch-norm running
  * statistics, and the EMA generator when there is one) as a safetensors
  * file, atomically. */
@@ -574,6 +579,8 @@ typedef struct gan_run_options {
     int log_every;            /* steps between log lines (100); every epoch's end logs too */
     int sample_rows;          /* sample grids of rows x rows images, conditional models one
                                  row per class (8); written at the start and each epoch's end */
+    int grid_scale;           /* pixels of those grids enlarged K x K (nearest neighbour); 0
+                                 (default): enough for GAN_GRID_MIN_WIDTH pixels of width */
     const volatile sig_atomic_t *stop; /* when set (by a signal handler, say): finish the
                                  step, save a checkpoint, return GAN_OK with result.stopped */
     void *user;               /* passed to the callbacks */
@@ -583,7 +590,7 @@ typedef struct gan_run_options {
     void (*on_step)(void *user, const gan_step_stats *st);
     /* a log line was written: the means since the previous one */
     void (*on_log)(void *user, const gan_step_stats *mean, double images_per_s);
-    /* epoch `epoch` (from 0) ended; its grid is `samples`; called after the
+    /* epoch `epoch` (from 1) ended; its grid is `samples`; called after the
      * checkpoint of that step when one is written there (the last step's always) */
     void (*on_epoch)(void *user, int64_t epoch, const gan_step_stats *mean,
                      const char *samples);
@@ -610,7 +617,9 @@ int64_t gan_trainer_planned_steps(const gan_trainer *t);
 
 /* Train `t` to its planned step as `gan train` does, in folder ro->out:
  * log lines ({"step", "epoch", "loss_d", "loss_g", "d_real", "d_fake",
- * "images_per_s", "seconds"}), sample grids, checkpoints, evaluations and
+ * "images_per_s", "seconds"}: steps and epochs from 1, "epoch" the one the
+ * step belongs to, "seconds" of training since the run began, continued
+ * across resumes), sample grids, checkpoints, evaluations and
  * stop requests. A fresh run (ro->resume false) writes a new log. A run that
  * fails before its first checkpoint removes the log it began, so the folder
  * holds no half-started run. `result` (may be NULL) says where it ended. */
@@ -635,6 +644,10 @@ gan_status gan_generator_load(const char *checkpoint, gan_generator **out);
 /* gan_generator_load onto a device (a gan_device): GAN_DEVICE_CUDA generates on
  * the GPU (the images still come back in host memory). */
 gan_status gan_generator_load_on(const char *checkpoint, int device, gan_generator **out);
+
+/* gan_generator_load_on, but always the trained generator (generator.*),
+ * never the EMA average (`gan sample --no-ema`). */
+gan_status gan_generator_load_trained(const char *checkpoint, int device, gan_generator **out);
 
 /* Free a generator (NULL is allowed). */
 void gan_generator_free(gan_generator *g);
@@ -905,6 +918,16 @@ gan_status gan_file_metadata(const char *path,
  * infinite value is refused with GAN_ERR_NUMERIC and nothing is written. */
 gan_status gan_write_png_grid(const char *path, const float *images, int n, int channels,
                               int height, int width, int cols);
+
+/* gan_write_png_grid with every pixel enlarged `scale` x `scale` times
+ * (nearest neighbour; 1 to GAN_GRID_MAX_SCALE), or with scale 0 the
+ * smallest factor that makes the grid at least GAN_GRID_MIN_WIDTH pixels
+ * wide (gan_grid_auto_scale): 28-pixel tiles stay visible on a screen. */
+#define GAN_GRID_MIN_WIDTH 512
+#define GAN_GRID_MAX_SCALE 16
+gan_status gan_write_png_grid_scaled(const char *path, const float *images, int n, int channels,
+                                     int height, int width, int cols, int scale);
+int gan_grid_auto_scale(int grid_width);
 
 /* ------------------------------------------------- errors from callers */
 

@@ -25,16 +25,22 @@ static const char *shape_str(const int s[3], char *b, size_t n) {
     return b;
 }
 
+/* Each layer by its kind's name (as the spec names it), with "+sn" when
+ * its weight is spectrally normalized. */
 static void print_model(FILE *out, const gan_model *m) {
-    char sh[48], cnt[32];
+    char sh[48], cnt[32], name[64];
     fprintf(out, "\n%s: input %s\n", m->name, shape_str(m->in, sh, sizeof sh));
-    fprintf(out, "  %-3s %-16s %-12s %12s\n", "#", "layer", "output", "parameters");
+    fprintf(out, "  %-3s %-19s %-12s %12s\n", "#", "layer", "output", "parameters");
+    bool any_sn = false;
     for (int i = 0; i < m->n_layers; i++) {
         const gan_layer *l = &m->layers[i];
         snprintf(cnt, sizeof cnt, "%zu", l->n_params);
-        fprintf(out, "  %-3d %-16s %-12s %12s\n", i, gan_layer_name(l), shape_str(l->out, sh, sizeof sh),
+        snprintf(name, sizeof name, "%s%s", gan_layer_name(l), l->spectral_norm ? "+sn" : "");
+        any_sn |= l->spectral_norm;
+        fprintf(out, "  %-3d %-19s %-12s %12s\n", i, name, shape_str(l->out, sh, sizeof sh),
                l->n_params ? cnt : "-");
     }
+    if (any_sn) fprintf(out, "  (+sn: spectral normalization of the weight)\n");
     fprintf(out, "  total: ");
     print_count(out, (long long)m->n_params);
     fprintf(out, " parameters (%.2f MB as float32)\n", m->n_params * 4.0 / 1e6);
@@ -73,8 +79,14 @@ static gan_status describe(FILE *out, const char *path, bool spec_only) {
     print_model(out, &d);
     if (info.has_options) {
         const gan_train_options *o = &info.opt;
-        fprintf(out, "\ntraining state: step %lld, epoch %lld (%lld steps per epoch)\n",
-               (long long)info.step, (long long)info.last.epoch, (long long)info.steps_per_epoch);
+        int64_t spe = info.steps_per_epoch > 0 ? info.steps_per_epoch : 1;
+        if (info.step % spe == 0)
+            fprintf(out, "\ntraining state: step %lld, epoch %lld done (%lld steps per epoch)\n",
+                    (long long)info.step, (long long)(info.step / spe), (long long)spe);
+        else
+            fprintf(out, "\ntraining state: step %lld, in epoch %lld (step %lld of %lld)\n",
+                    (long long)info.step, (long long)(info.step / spe + 1),
+                    (long long)(info.step % spe), (long long)spe);
         if (info.step > 0)
             fprintf(out, "  last step: loss_d %.4f  loss_g %.4f  D(x) %.3f  D(G(z)) %.3f\n",
                    info.last.loss_d, info.last.loss_g, info.last.d_real, info.last.d_fake);

@@ -38,7 +38,17 @@ static gan_status device_backend(int device, const gan_backend **be) {
     return GAN_OK;
 }
 
+static gan_status load(const char *path, int device, bool allow_ema, gan_generator **out);
+
 gan_status gan_generator_load_on(const char *path, int device, gan_generator **out) {
+    return load(path, device, true, out);
+}
+
+gan_status gan_generator_load_trained(const char *path, int device, gan_generator **out) {
+    return load(path, device, false, out);
+}
+
+static gan_status load(const char *path, int device, bool allow_ema, gan_generator **out) {
     *out = NULL;
     const gan_backend *be;
     GAN_TRY(device_backend(device, &be));
@@ -56,7 +66,7 @@ gan_status gan_generator_load_on(const char *path, int device, gan_generator **o
             g->labels = gan_arena_bytes(&g->labels_arena, GEN_MAX_ROWS * sizeof(int32_t));
     }
     if (s == GAN_OK) {
-        g->ema = gan_ckpt_has_ema(f, &g->info);
+        g->ema = allow_ema && gan_ckpt_has_ema(f, &g->info);
         s = gan_ckpt_load_model(f, &g->model, g->ema ? "generator_ema" : NULL, false);
     }
     gan_st_close(f);

@@ -56,9 +56,10 @@ gan_status gan_make_dirs(const char *path) {
 }
 
 /* Keep only the lines of a log whose "step" is at most `step` (those up to
- * the checkpoint a run resumes from), rewriting it atomically. A missing
- * log is fine. */
-static gan_status truncate_log(const char *path, int64_t step) {
+ * the checkpoint a run resumes from), rewriting it atomically; *seconds is
+ * the last kept line's "seconds" (where the resumed clock goes on), 0 if
+ * none. A missing log is fine. */
+static gan_status truncate_log(const char *path, int64_t step, double *seconds) {
     FILE *f = fopen(path, "rb");
     if (!f) return GAN_OK;
     char *kept = NULL;
@@ -69,6 +70,8 @@ static gan_status truncate_log(const char *path, int64_t step) {
         const char *p = strstr(line, "\"step\": ");
         long long at = p ? strtoll(p + 8, NULL, 10) : -1;
         if (at < 0 || at > step) continue;
+        const char *sec = strstr(line, "\"seconds\": ");
+        if (sec) *seconds = strtod(sec + 11, NULL);
         size_t n = strlen(line);
         if (len + n + 1 > cap) {
             cap = (len + n + 1) * 2;
@@ -94,13 +97,15 @@ typedef struct run {
     char ckpt[RUN_PATH_MAX], log_path[RUN_PATH_MAX], latest[RUN_PATH_MAX];
     char path[RUN_PATH_MAX];
     double start;            /* when the loop began */
+    double before;           /* seconds of training before it (a resumed run's log) */
     int64_t iv_steps;        /* steps since the last log line, */
     double iv_start;         /* and when that line was written */
 } run;
 
 static gan_status write_grid(run *r, int64_t epoch) {
     snprintf(r->path, sizeof r->path, "%s/samples/epoch_%03lld.png", r->ro->out, (long long)epoch);
-    return gan_trainer_write_samples_png(r->t, r->ro->sample_rows, r->path);
+    return gan_trainer_write_samples_png_scaled(r->t, r->ro->sample_rows, r->ro->grid_scale,
+                                                r->path);
 }
 
 static gan_status save(run *r) {
@@ -141,7 +146,7 @@ static gan_status begin(run *r) {
     GAN_TRY(gan_make_dirs(r->path));
     gan_atomic_clean_dir(ro->out); /* temporary files of writes killed in an earlier run */
     gan_atomic_clean_dir(r->path);
-    if (ro->resume) GAN_TRY(truncate_log(r->log_path, start));
+    if (ro->resume) GAN_TRY(truncate_log(r->log_path, start, &r->before));
     r->log = fopen(r->log_path, ro->resume ? "a" : "w");
     if (!r->log) return gan_fail(GAN_ERR_IO, "%s: cannot write: %s", r->log_path, strerror(errno));
     if (!ro->resume) GAN_TRY(write_grid(r, 0));
@@ -159,8 +164,8 @@ static gan_status log_line(run *r, bool epoch_end, gan_step_stats *st) {
     fprintf(r->log,
             "{\"step\": %lld, \"epoch\": %lld, \"loss_d\": %.6f, \"loss_g\": %.6f, "
             "\"d_real\": %.6f, \"d_fake\": %.6f, \"images_per_s\": %.1f, \"seconds\": %.3f}\n",
-            (long long)mean.step, (long long)mean.epoch, mean.loss_d, mean.loss_g, mean.d_real,
-            mean.d_fake, ips, now - r->start);
+            (long long)mean.step, (long long)mean.epoch + 1, mean.loss_d, mean.loss_g,
+            mean.d_real, mean.d_fake, ips, r->before + (now - r->start));
     fflush(r->log);
     if (ro->on_log) ro->on_log(ro->user, &mean, ips);
     r->iv_steps = 0;
@@ -191,12 +196,13 @@ static gan_status loop(run *r) {
         if (st.step % ro->log_every == 0 || epoch_end) GAN_TRY(log_line(r, epoch_end, &st));
         if (epoch_end) {
             GAN_TRY(write_grid(r, st.epoch + 1));
-            GAN_TRY(gan_trainer_write_samples_png(r->t, ro->sample_rows, r->latest));
+            GAN_TRY(gan_trainer_write_samples_png_scaled(r->t, ro->sample_rows, ro->grid_scale,
+                                                         r->latest));
         }
         /* the checkpoint first, so on_epoch sees a complete run folder */
         bool last = st.step >= total || stop_requested(r);
         if (last || (every > 0 && st.step % every == 0)) GAN_TRY(save(r));
-        if (epoch_end && ro->on_epoch) ro->on_epoch(ro->user, st.epoch, &st, r->path);
+        if (epoch_end && ro->on_epoch) ro->on_epoch(ro->user, st.epoch + 1, &st, r->path);
     }
     if (r->res.saved_step != gan_trainer_step_count(r->t)) return save(r);
     return GAN_OK;

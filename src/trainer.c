@@ -522,6 +522,11 @@ gan_status gan_trainer_generate(gan_trainer *t, const float *z, int n, float *im
 }
 
 gan_status gan_trainer_write_samples_png(gan_trainer *t, int rows, const char *path) {
+    return gan_trainer_write_samples_png_scaled(t, rows, 1, path);
+}
+
+gan_status gan_trainer_write_samples_png_scaled(gan_trainer *t, int rows, int scale,
+                                                const char *path) {
     int n_rows = t->n_classes ? t->n_classes : rows;
     if (rows < 1 || n_rows * rows > GAN_MAX_GRID_SAMPLES)
         return gan_fail(GAN_ERR_INVALID_ARGUMENT, "sample grid of %d x %d images: must be 1 to "
@@ -530,7 +535,7 @@ gan_status gan_trainer_write_samples_png(gan_trainer *t, int rows, const char *p
     const int *img = t->spec->image;
     if (!t->n_classes) {
         GAN_TRY(gan_trainer_generate(t, t->fixed_z, n, t->grid));
-        return gan_write_png_grid(path, t->grid, n, img[0], img[1], img[2], rows);
+        return gan_write_png_grid_scaled(path, t->grid, n, img[0], img[1], img[2], rows, scale);
     }
     /* one row per class; column j uses fixed noise vector j in every row */
     size_t latent = (size_t)t->latent;
@@ -540,5 +545,5 @@ gan_status gan_trainer_write_samples_png(gan_trainer *t, int rows, const char *p
         t->grid_labels[i] = i / rows;
     }
     GAN_TRY(gan_trainer_generate_labeled(t, t->grid_z, t->grid_labels, n, t->grid));
-    return gan_write_png_grid(path, t->grid, n, img[0], img[1], img[2], rows);
+    return gan_write_png_grid_scaled(path, t->grid, n, img[0], img[1], img[2], rows, scale);
 }

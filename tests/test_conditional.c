@@ -136,7 +136,7 @@ static void check_grid_and_labels(const char *ck, const char *dir) {
     CHECK(strstr(gan_last_error(), "out of range"));
 
     /* --class-grid: 10 rows of 3; row r class r, column j the noise of sample j */
-    CHECK(run("%s sample %s --class-grid --cols 3 --seed 4 --out %s/grid.png", cli, ck, dir) == 0);
+    CHECK(run("%s sample %s --class-grid --cols 3 --seed 4 --upscale 1 --out %s/grid.png", cli, ck, dir) == 0);
     char path[1200];
     snprintf(path, sizeof path, "%s/grid.png", dir);
     uint8_t *px = NULL;
@@ -253,7 +253,7 @@ int main(void) {
     snprintf(run_dir, sizeof run_dir, "%s/cgan", dir);
     CHECK(run("%s train --data %s --model cgan --steps 600 --epochs 1000 --batch-size 32 "
               "--lr 5e-4 --label-smoothing 0.3 --ema 0.99 --threads 1 --checkpoint-every 0 "
-              "--sample-rows 2 --quiet --out %s", cli, data, run_dir) == 0);
+              "--sample-rows 2 --upscale 1 --quiet --out %s", cli, data, run_dir) == 0);
     snprintf(ck, sizeof ck, "%s/checkpoint.safetensors", run_dir);
     check_class_samples(run_dir, dir);
     check_grid_and_labels(ck, dir);

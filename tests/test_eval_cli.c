@@ -341,6 +341,13 @@ static void check_train_hook(void) {
     }
     /* a run folder works as SAMPLES too */
     if (eval_json(run, "--n 500", js, sizeof js)) CHECK(get(js, "floor.n") == 500);
+    /* --resume with --eval-every: the run recorded its images file; evaluation
+     * uses that file's folder (the dataset folder given to the first run) */
+    snprintf(args, sizeof args, "train --resume %s --epochs 3 --eval-every 1 --eval-n 500 "
+             "--eval-cache %s --threads 2", run, cache);
+    rc = gan(args, out, sizeof out);
+    CHECK_MSG(rc == 0 && strstr(out, "eval after epoch 3"), "resume --eval-every -> %d: %s", rc,
+              out);
 }
 
 /* The checker itself: it must refuse what is not JSON. */

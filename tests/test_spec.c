@@ -746,7 +746,7 @@ static void test_registry(void) {
     gan_layer_label_embedding(&l, 4, 2);
     CHECK(strcmp(gan_layer_name(&l), "label_embedding") == 0);
     gan_layer_reshape(&l, 0, 0, 0);
-    CHECK(strcmp(l.ops->name, "flatten") == 0 && strcmp(gan_layer_name(&l), "reshape") == 0);
+    CHECK(strcmp(l.ops->name, "flatten") == 0 && strcmp(gan_layer_name(&l), "flatten") == 0);
     gan_layer_conv_transpose2d(&l, 2, 4, 2, 1);
     CHECK(strcmp(gan_layer_name(&l), "conv_transpose2d") == 0 && l.ops->export_c);
 

@@ -130,6 +130,21 @@ int test_run(const char *cmd, char *out, size_t cap) {
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
 }
 
+const char *test_write_images(const char *name, int n, int side) {
+    size_t len = 16 + (size_t)n * side * side;
+    unsigned char *b = malloc(len);
+    if (!b) return NULL;
+    unsigned char hdr[16] = {0, 0, 8, 3, (unsigned char)(n >> 24), (unsigned char)(n >> 16),
+                             (unsigned char)(n >> 8), (unsigned char)n, 0, 0, 0,
+                             (unsigned char)side, 0, 0, 0, (unsigned char)side};
+    memcpy(b, hdr, 16);
+    for (size_t i = 16; i < len; i++) b[i] = (unsigned char)((i * 2654435761u) >> 24);
+    const char *path = test_tmp_path_kept(name);
+    int rc = test_write_file(path, b, len);
+    free(b);
+    return rc == 0 ? path : NULL;
+}
+
 const char *test_synthetic_images(const char *prefix, int n, int labels) {
     char name[256];
     if (labels) {

@@ -150,4 +150,8 @@ int test_runf(char *out, size_t cap, const char *fmt, ...) __attribute__((format
  * exactly one line, "gan: error: ..." holding `needle`. */
 void test_expect_cli_error(const char *cli, const char *args, const char *needle);
 
+/* n pseudo-random side x side images (pixel i of the file = hash of i) as
+ * an IDX images file `name` in the temporary folder; its path, or NULL. */
+const char *test_write_images(const char *name, int n, int side);
+
 #endif

@@ -11,7 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+void (*cli_before_message)(void);
+
 void cli_error(const char *fmt, ...) {
+    if (cli_before_message) cli_before_message();
     va_list ap;
     va_start(ap, fmt);
     fputs("gan: error: ", stderr);
@@ -23,6 +26,44 @@ void cli_error(const char *fmt, ...) {
 int cli_fail(gan_status status) {
     cli_error("%s", gan_last_error());
     return status == GAN_OK ? 0 : 1;
+}
+
+size_t cli_edit_distance(const char *a, const char *b) {
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 64 || lb > 64) return (size_t)-1;
+    size_t row[65];
+    for (size_t j = 0; j <= lb; j++) row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j];
+            size_t best = diag + (a[i - 1] != b[j - 1]);
+            if (up + 1 < best) best = up + 1;
+            if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[lb];
+}
+
+const char *cli_closest(const char *word, const char *const *names, int n) {
+    const char *best = NULL;
+    size_t best_d = CLI_SUGGEST_DISTANCE + 1;
+    for (int i = 0; i < n; i++) {
+        size_t d = cli_edit_distance(word, names[i]);
+        if (d < best_d) best = names[i], best_d = d;
+    }
+    return best;
+}
+
+/* The option of `opts` closest to `word` (within CLI_SUGGEST_DISTANCE), or NULL. */
+static const char *closest_option(const cli_option *opts, const char *word) {
+    const char *names[256];
+    int n = 0;
+    for (const cli_option *o = opts; o->name && n < 256; o++) names[n++] = o->name;
+    return cli_closest(word, names, n);
 }
 
 bool cli_parse_device(const char *name, int *device) {
@@ -92,6 +133,13 @@ static bool parse_value(cli_option *o, const char *text) {
     return false;
 }
 
+static cli_help_capture *capture;
+
+void cli_capture_help(cli_help_capture *c) {
+    capture = c;
+    if (c) c->n = 0;
+}
+
 bool cli_parse(int argc, char **argv, int first, cli_option *opts, const char **positional,
                int max_positional, int *n_positional, bool *want_help) {
     *n_positional = 0;
@@ -100,11 +148,17 @@ bool cli_parse(int argc, char **argv, int first, cli_option *opts, const char **
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             *want_help = true;
+            for (const cli_option *o = opts; capture && o->name && capture->n < CLI_CAPTURE_MAX;
+                 o++)
+                capture->opts[capture->n++] = *o;
             return true;
         }
         if (strncmp(a, "--", 2) != 0 || a[2] == 0) {
             if (a[0] == '-' && a[1] != 0) {
-                cli_error("unknown option '%s' (options are long, like --batch-size; see --help)", a);
+                const char *near = closest_option(opts, a + 1);
+                if (near) cli_error("unknown option '%s'; did you mean --%s?", a, near);
+                else cli_error("unknown option '%s' (options are long, like --batch-size; see "
+                               "--help)", a);
                 return false;
             }
             if (*n_positional >= max_positional) {
@@ -121,7 +175,11 @@ bool cli_parse(int argc, char **argv, int first, cli_option *opts, const char **
         for (cli_option *p = opts; p->name; p++)
             if (strlen(p->name) == len && strncmp(p->name, name, len) == 0) o = p;
         if (!o) {
-            cli_error("unknown option '--%.*s' (see --help)", (int)len, name);
+            char word[128];
+            snprintf(word, sizeof word, "%.*s", (int)(len < 100 ? len : 100), name);
+            const char *near = closest_option(opts, word);
+            if (near) cli_error("unknown option '--%s'; did you mean --%s?", word, near);
+            else cli_error("unknown option '--%s' (see --help)", word);
             return false;
         }
         if (o->seen) {

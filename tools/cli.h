@@ -33,6 +33,16 @@ typedef struct cli_option {
 bool cli_parse(int argc, char **argv, int first, cli_option *opts, const char **positional,
                int max_positional, int *n_positional, bool *want_help);
 
+/* While a capture is set (NULL ends it), cli_parse copies the option table
+ * it parses into it when it meets --help: how cli_docs.c reads every
+ * command's options to generate the man page and shell completion. */
+#define CLI_CAPTURE_MAX 128
+typedef struct cli_help_capture {
+    cli_option opts[CLI_CAPTURE_MAX];
+    int n;
+} cli_help_capture;
+void cli_capture_help(cli_help_capture *c);
+
 /* Whether option `name` was given on the command line. */
 bool cli_seen(const cli_option *opts, const char *name);
 
@@ -59,6 +69,20 @@ bool cli_check_required(const cli_option *opts);
 
 /* Print option help for a table. */
 void cli_print_options(const cli_option *opts);
+
+/* Mistyped names within this edit distance get "did you mean ...?". */
+#define CLI_SUGGEST_DISTANCE 2
+
+/* Levenshtein distance of two names (SIZE_MAX beyond 64 characters). */
+size_t cli_edit_distance(const char *a, const char *b);
+
+/* The name of names[0 .. n) closest to `word` within CLI_SUGGEST_DISTANCE
+ * (the first of equals), or NULL. */
+const char *cli_closest(const char *word, const char *const *names, int n);
+
+/* Called (when set) before cli_error prints: the progress bar clears its
+ * line there, so that an error never shares it. */
+extern void (*cli_before_message)(void);
 
 /* Print "gan: error: <msg>" to stderr. */
 void cli_error(const char *fmt, ...);

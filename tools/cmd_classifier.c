@@ -77,6 +77,11 @@ int cmd_classifier(int argc, char **argv) {
         return argc < 3 ? 2 : 0;
     }
     if (strcmp(argv[2], "info") == 0) {
+        if (argc == 4 && (strcmp(argv[3], "--help") == 0 || strcmp(argv[3], "-h") == 0)) {
+            printf("usage: gan classifier info FILE\n\nShow what an eval classifier file "
+                   "holds.\n");
+            return 0;
+        }
         if (argc != 4) {
             cli_error("usage: gan classifier info FILE");
             return 2;
@@ -84,7 +89,10 @@ int cmd_classifier(int argc, char **argv) {
         return info(argv[3]);
     }
     if (strcmp(argv[2], "train") != 0) {
-        cli_error("unknown classifier command '%s' (commands: train, info)", argv[2]);
+        const char *names[] = {"train", "info"};
+        const char *near = cli_closest(argv[2], names, 2);
+        if (near) cli_error("unknown classifier command '%s'; did you mean '%s'?", argv[2], near);
+        else cli_error("unknown classifier command '%s' (commands: train, info)", argv[2]);
         return 2;
     }
     int parsed = cli_parse_command(argc, argv, 3, opts, usage, NULL, 0, NULL);

@@ -46,6 +46,7 @@ static int data_info(int argc, char **argv) {
     }
     gan_dataset_options o;
     if (!data_cli_options(&dc, &o)) return 2;
+    char first[1200] = "";
     for (int split = 0; split < 2; split++) {
         gan_dataset *d = NULL;
         gan_status s = data_cli_load(pos[0], (gan_split)split, &o, split == 1, &d);
@@ -53,7 +54,9 @@ static int data_info(int argc, char **argv) {
             if (split == 1) break; /* a file or an image folder has one split; a folder may lack t10k */
             return cli_fail(s);
         }
-        data_print(d);
+        /* a file (or a folder of images) gives the same data for both splits: once */
+        if (split == 0) snprintf(first, sizeof first, "%s", gan_dataset_path(d));
+        if (split == 0 || strcmp(first, gan_dataset_path(d)) != 0) data_print(d);
         gan_dataset_free(d);
     }
     return 0;
@@ -127,8 +130,13 @@ int cmd_data(int argc, char **argv) {
     if (argc >= 3 && strcmp(argv[2], "info") == 0) return data_info(argc, argv);
     if (argc >= 3 && strcmp(argv[2], "prepare") == 0) return data_prepare(argc, argv);
     if (argc >= 3 && strcmp(argv[2], "convert-mnist-json") == 0) return data_convert(argc, argv);
-    if (argc >= 3 && strcmp(argv[2], "--help") != 0)
-        cli_error("unknown data command '%s'", argv[2]);
+    const char *names[] = {"info", "prepare", "convert-mnist-json"};
+    const char *near = argc >= 3 ? cli_closest(argv[2], names, 3) : NULL;
+    if (argc >= 3 && strcmp(argv[2], "--help") != 0) {
+        if (near) cli_error("unknown data command '%s'; did you mean '%s'?", argv[2], near);
+        else cli_error("unknown data command '%s' (commands: info, prepare, convert-mnist-json)",
+                       argv[2]);
+    }
     printf("usage: gan data <info|prepare|convert-mnist-json> ...\n");
     return argc >= 3 && strcmp(argv[2], "--help") == 0 ? 0 : 2;
 }

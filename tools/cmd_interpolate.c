@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* out = slerp(a, b, t): along the great circle between a and b, with the
  * norm interpolated linearly; straight lerp when a and b are (anti)parallel. */
@@ -59,6 +60,14 @@ int cmd_interpolate(int argc, char **argv) {
     char path[1200];
     int rc0 = cli_parse_checkpoint(argc, argv, opts, usage, path, sizeof path);
     if (rc0 >= 0) return rc0;
+    size_t len = strlen(out);
+    if (len < 4 || strcasecmp(out + len - 4, ".gif") != 0) {
+        const char *dot = strrchr(out, '.');
+        cli_error("--out %s: interpolate writes an animated GIF, not %s; name it *.gif "
+                  "(--frames-dir DIR also writes every frame as a PNG)", out,
+                  dot && !strchr(dot, '/') ? dot : "a file without the .gif extension");
+        return 2;
+    }
     struct { const char *name; int v, lo, hi; } ranges[] = {
         {"points", points, 2, 64}, {"steps", steps, 1, 256}, {"grid", grid, 1, 16},
         {"scale", scale, 1, 8}, {"delay", delay, 1, 1000}};

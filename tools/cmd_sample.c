@@ -62,9 +62,9 @@ static bool check_classes(const class_choice *cc, const cli_option *opts,
 
 int cmd_sample(int argc, char **argv) {
     const char *out = NULL, *noise_out = NULL, *device = "cpu";
-    int n = 64, cols = 0, threads = 0;
+    int n = 64, cols = 0, threads = 0, upscale = 0;
     uint64_t seed = 1;
-    bool as_float = false;
+    bool as_float = false, no_ema = false;
     class_choice cc = {.cls = -1};
     cli_option opts[] = {
         {"class", CLI_INT, &cc.cls, "K", "conditional models: all images of class K", 0},
@@ -77,12 +77,16 @@ int cmd_sample(int argc, char **argv) {
         {"n", CLI_INT, &n, "N", "number of images (default 64)", 0},
         {"seed", CLI_UINT64, &seed, "S", "noise seed (default 1)", 0},
         {"cols", CLI_INT, &cols, "N", "columns of a PNG grid (default: square)", 0},
+        {"upscale", CLI_INT, &upscale, "K", "a PNG grid's pixels enlarged K x K, nearest "
+         "neighbour (default: the smallest K that makes it at least 512 pixels wide)", 0},
         {"float", CLI_FLAG, &as_float, NULL, "with .npy: the raw float32 output in [-1, 1] "
          "instead of bytes", 0},
         {"save-noise", CLI_STRING, &noise_out, "FILE.npy", "also write the latent vectors "
          "(float32 [N, latent])", 0},
         {"device", CLI_STRING, &device, "D", "cpu (default) or cuda: where the generator runs", 0},
         {"threads", CLI_INT, &threads, "N", "CPU threads (default 0 = all cores)", 0},
+        {"no-ema", CLI_FLAG, &no_ema, NULL, "use the trained generator, not the moving "
+         "average that a run with --ema keeps (which starts at the initial weights)", 0},
         {0},
     };
     char ckpt[1200];
@@ -120,6 +124,10 @@ int cmd_sample(int argc, char **argv) {
         cli_error("--float needs an --out FILE.npy");
         return 2;
     }
+    if (upscale < 0 || upscale > GAN_GRID_MAX_SCALE) {
+        cli_error("--upscale: %d is out of range [1, %d]", upscale, GAN_GRID_MAX_SCALE);
+        return 2;
+    }
     if (threads < 0 || threads > 1024) {
         cli_error("--threads: %d is out of range [0, 1024]", threads);
         return 2;
@@ -129,7 +137,8 @@ int cmd_sample(int argc, char **argv) {
     gan_backend_cpu_set_threads(threads);
 
     gan_generator *g;
-    gan_status s = gan_generator_load_on(ckpt, dev, &g);
+    gan_status s = no_ema ? gan_generator_load_trained(ckpt, dev, &g)
+                          : gan_generator_load_on(ckpt, dev, &g);
     if (s != GAN_OK) return cli_fail(s);
     if (!check_classes(&cc, opts, g, ckpt)) {
         gan_generator_free(g);
@@ -167,7 +176,7 @@ int cmd_sample(int argc, char **argv) {
         (s = cc.labels ? image_out_write_labeled(out, img, labels, n, c, h, w, labels_path,
                                                  sizeof labels_path)
              : as_float ? image_out_write_float_npy(out, img, n, c, h, w)
-                        : image_out_write(out, img, n, c, h, w, cols)) != GAN_OK ||
+                        : image_out_write(out, img, n, c, h, w, cols, upscale)) != GAN_OK ||
         (noise_out && (s = image_out_write_noise(noise_out, z, n, latent)) != GAN_OK)) {
         cli_fail(s);
         goto done;

@@ -19,6 +19,7 @@
 #include "train_flags.h"
 
 #include <errno.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,33 +57,65 @@ static void catch_signals(void) {
 
 typedef struct train_ui {
     progress prog;
-    bool quiet, resume, reported, started;
+    bool quiet, resume, reported, started, ema_noted;
     const char *out, *ckpt;
     const gan_dataset *data;
     train_eval *eval; /* [eval hook] */
     gan_train_options opt; /* the run's options (the report names its device) */
 } train_ui;
 
+/* Where step `step` leaves a run, counting from 1: "epoch 3 done" at an
+ * epoch's end, else "in epoch 4, step 62 of 937". */
+static void where(int64_t step, int64_t spe, char *buf, size_t cap) {
+    if (step % spe == 0) snprintf(buf, cap, "epoch %lld done", (long long)(step / spe));
+    else snprintf(buf, cap, "in epoch %lld, step %lld of %lld", (long long)(step / spe + 1),
+                  (long long)(step % spe), (long long)spe);
+}
+
+/* With --ema: the average starts at the initial weights and after n steps
+ * still holds decay^n of them, so a short run's grids are grey noise. Say
+ * so (once) while that share is over 10%. */
+static void ema_note(train_ui *ui, int64_t step) {
+    if (ui->quiet || ui->ema_noted || ui->opt.ema <= 0) return;
+    double share = pow(ui->opt.ema, (double)step);
+    if (share <= 0.1) return;
+    ui->ema_noted = true;
+    progress_printf("gan train: note: the sample grids show the --ema %g average, which after "
+                    "step %lld still holds %.0f%% of the initial (untrained) weights, so they "
+                    "look grey; that share falls below 10%% at step %.0f. `gan sample RUN "
+                    "--no-ema` shows the trained generator itself.", ui->opt.ema,
+                    (long long)step, 100 * share, ceil(log(0.1) / log(ui->opt.ema)));
+}
+
 static void on_start(void *user, gan_trainer *t, const gan_run_plan *plan) {
     train_ui *ui = user;
     gan_train_options o;
     gan_trainer_options(t, &o);
+    char length[96];
+    int64_t spe = plan->steps_per_epoch, total = plan->total_steps;
+    if (total % spe == 0)
+        snprintf(length, sizeof length, "%lld epochs (%lld steps)", (long long)(total / spe),
+                 (long long)total);
+    else
+        snprintf(length, sizeof length, "%lld steps (%.2f epochs)", (long long)total,
+                 (double)total / (double)spe);
     if (!ui->quiet)
         fprintf(stderr, "gan train: model %s, %lld images from %s, batch %d, %lld steps/epoch, "
-                "%lld epochs, seed %llu, loss %s, on %s -> %s\n",
+                "%s, seed %llu, loss %s, on %s -> %s\n",
                 gan_trainer_model_name(t), (long long)gan_dataset_count(ui->data),
-                gan_dataset_path(ui->data), o.batch_size, (long long)plan->steps_per_epoch,
-                (long long)plan->epochs, (unsigned long long)o.seed, gan_loss_name(o.loss),
+                gan_dataset_path(ui->data), o.batch_size, (long long)spe, length,
+                (unsigned long long)o.seed, gan_loss_name(o.loss),
                 o.device == GAN_DEVICE_CUDA ? (o.allow_tf32 ? "cuda (tf32)" : "cuda") : "cpu",
                 ui->out);
-    if (ui->resume && !ui->quiet)
-        fprintf(stderr, "gan train: resumed from %s at step %lld (epoch %lld)\n", ui->ckpt,
-                (long long)plan->start_step,
-                (long long)(plan->start_step / plan->steps_per_epoch));
+    if (ui->resume && !ui->quiet) {
+        char at[96];
+        where(plan->start_step, spe, at, sizeof at);
+        fprintf(stderr, "gan train: resumed from %s after step %lld (%s)\n", ui->ckpt,
+                (long long)plan->start_step, at);
+    }
     ui->opt = o;
-    progress_begin(&ui->prog, plan->epochs, plan->steps_per_epoch, plan->total_steps,
-                   plan->images_per_step, ui->quiet);
-    ui->prog.last_step = plan->start_step;
+    progress_begin(&ui->prog, plan->start_step, plan->epochs, spe, total, plan->images_per_step,
+                   ui->quiet);
     ui->started = true;
     loop_running = 1;
 }
@@ -98,6 +131,7 @@ static void on_log(void *user, const gan_step_stats *mean, double images_per_s) 
 static void on_epoch(void *user, int64_t epoch, const gan_step_stats *mean, const char *samples) {
     train_ui *ui = user;
     progress_epoch(&ui->prog, epoch, mean, samples);
+    ema_note(ui, mean->step);
     report_after_epoch(ui->out, &ui->opt, ui->quiet); /* [report hook] */
 }
 
@@ -114,8 +148,9 @@ static gan_status evaluate(void *user, gan_trainer *t, int64_t epoch, const gan_
 static void usage(cli_option *opts) {
     printf("usage: gan train --data PATH [--model NAME|FILE] [options]\n"
            "       gan train --resume RUN [--epochs N | --steps N] [--threads N] [--device D]\n\n"
-           "Train a GAN (default: the seed MLP model) on IDX images. PATH is a folder with\n"
-           "MNIST-named files (train-images-idx3-ubyte[.gz], ...) or an images file.\n"
+           "Train a GAN (default: the seed MLP model) on a dataset: a folder of images,\n"
+           "MNIST-named IDX files, CIFAR-10 batches, a .npy array or a prepared pack.\n"
+           "Epochs and steps count from 1 (console, progress bar, log.jsonl, grids).\n"
            "--model names a preset or a model spec file (docs/model-spec.md); the file's\n"
            "`train` section gives defaults that the flags below override.\n"
            "--resume continues a stopped run exactly where its checkpoint left it.\n"
@@ -207,18 +242,48 @@ static int check_resume(const char *resume, const char *model, const train_flags
 
 /* ------------------------------------------------------------------ train */
 
-/* The trainer: resumed (with a new --epochs / --steps) or new. */
+/* The schedule the flags ask for: --epochs alone trains that many epochs
+ * (an earlier --steps limit goes), --steps alone that many steps (the
+ * epochs grow to hold them), both: whichever ends first. */
+static gan_status set_schedule(gan_trainer *t, const gan_train_options *opt,
+                               const cli_option *opts) {
+    bool epochs_given = cli_seen(opts, "epochs"), steps_given = cli_seen(opts, "steps");
+    if (!epochs_given && !steps_given) return GAN_OK;
+    gan_train_options cur;
+    gan_trainer_options(t, &cur);
+    int64_t epochs = epochs_given ? opt->epochs : cur.epochs;
+    int64_t steps = steps_given ? opt->max_steps : epochs_given ? 0 : cur.max_steps;
+    int64_t spe = gan_trainer_steps_per_epoch(t);
+    if (steps_given && !epochs_given && steps > 0 && spe > 0 && (steps + spe - 1) / spe > epochs)
+        epochs = (steps + spe - 1) / spe;
+    return gan_trainer_set_schedule(t, epochs > 2147483647 ? 2147483647 : (int)epochs, steps);
+}
+
+/* The trainer: resumed or new, with the schedule of --epochs / --steps. */
 static gan_status make_trainer(const char *resume, const char *ckpt, const char *model,
                                const gan_train_options *opt, const cli_option *opts,
                                const gan_dataset *data, gan_trainer **t) {
-    if (!resume) return gan_trainer_create(model, opt, data, t);
-    gan_status s = gan_trainer_resume_on(ckpt, data, opt, t);
-    if (s != GAN_OK || (!cli_seen(opts, "epochs") && !cli_seen(opts, "steps"))) return s;
-    gan_train_options saved;
-    gan_trainer_options(*t, &saved);
-    return gan_trainer_set_schedule(*t, cli_seen(opts, "epochs") ? opt->epochs : saved.epochs,
-                                    cli_seen(opts, "steps") ? opt->max_steps : saved.max_steps);
+    gan_status s = resume ? gan_trainer_resume_on(ckpt, data, opt, t)
+                          : gan_trainer_create(model, opt, data, t);
+    return s == GAN_OK ? set_schedule(*t, opt, opts) : s;
 }
+
+/* A resumed run that has nothing left to do: say why, in the flags' words. */
+static void already_done(const char *ckpt, gan_trainer *t, const cli_option *opts) {
+    int64_t at = gan_trainer_step_count(t), total = gan_trainer_planned_steps(t);
+    char here[96];
+    where(at, gan_trainer_steps_per_epoch(t), here, sizeof here);
+    gan_train_options o;
+    gan_trainer_options(t, &o);
+    if (!cli_seen(opts, "epochs") && !cli_seen(opts, "steps"))
+        cli_error("%s: the run is complete (step %lld, %s); pass --epochs N or --steps N "
+                  "beyond that to train further", ckpt, (long long)at, here);
+    else
+        cli_error("%s: the run is already at step %lld (%s) and --epochs %d%s ends at step "
+                  "%lld; pass a larger --epochs or --steps", ckpt, (long long)at, here, o.epochs,
+                  o.max_steps ? " with --steps" : "", (long long)total);
+}
+
 
 /* How the run ended, in one line (or two with an error); the exit code. */
 static int report(gan_status s, const gan_run_result *res, const train_ui *ui,
@@ -279,6 +344,8 @@ int cmd_train(int argc, char **argv) {
         {"log-every", CLI_INT, &ro.log_every, "N", "steps between log lines (default 100)", 0},
         {"sample-rows", CLI_INT, &ro.sample_rows, "N", "sample grid is N x N images; conditional "
          "models: one row per class, N columns (default 8)", 0},
+        {"upscale", CLI_INT, &ro.grid_scale, "K", "sample grids' pixels enlarged K x K, nearest "
+         "neighbour (default: the smallest K that makes a grid at least 512 pixels wide)", 0},
         {"quiet", CLI_FLAG, &quiet, NULL, "print only errors", 0},
         TRAIN_EVAL_OPTIONS(eval_cfg), /* [eval hook] */
         DATA_CLI_OPTIONS(&data_opts), /* [data options] */
@@ -296,6 +363,10 @@ int cmd_train(int argc, char **argv) {
     }
     if (ro.sample_rows < 1 || ro.sample_rows > 16) {
         cli_error("--sample-rows: %d is out of range [1, 16]", ro.sample_rows);
+        return 2;
+    }
+    if (ro.grid_scale < 0 || ro.grid_scale > GAN_GRID_MAX_SCALE) {
+        cli_error("--upscale: %d is out of range [1, %d]", ro.grid_scale, GAN_GRID_MAX_SCALE);
         return 2;
     }
     if (opt.allow_tf32 && opt.device != GAN_DEVICE_CUDA) {
@@ -351,8 +422,7 @@ int cmd_train(int argc, char **argv) {
     train_ui ui = {.quiet = quiet, .resume = resume != NULL, .out = out, .ckpt = ckpt,
                    .data = data};
     if (at >= total) {
-        cli_error("%s: the run is already at step %lld of %lld; pass a larger --epochs or "
-                  "--steps to train further", ckpt, (long long)at, (long long)total);
+        already_done(ckpt, t, opts);
         goto done;
     }
     rc = 1;

@@ -57,8 +57,9 @@ static bool is_folder_name(const char *path) {
 }
 
 gan_status image_out_write(const char *path, const float *images, int n, int c, int h, int w,
-                           int cols) {
-    if (ends_with(path, ".png")) return gan_write_png_grid(path, images, n, c, h, w, cols);
+                           int cols, int scale) {
+    if (ends_with(path, ".png"))
+        return gan_write_png_grid_scaled(path, images, n, c, h, w, cols, scale);
     bool folder = is_folder_name(path);
     if (!folder && !ends_with(path, ".npy") && !is_idx_name(path))
         return gan_fail(GAN_ERR_INVALID_ARGUMENT, "%s: unknown output format (use .png, .npy, "

@@ -13,9 +13,10 @@
  * W, C]; FILE.idx / FILE.gz / a name holding "idx3-ubyte": IDX ubyte [N, H,
  * W] (C = 1) or [N, H, W, C] (gzip for .gz); a name ending in '/', an
  * existing folder or a name without extension: a folder (new or empty) of
- * PNG files 000000.png, ... Non-finite pixels are refused. */
+ * PNG files 000000.png, ... Non-finite pixels are refused. A grid's pixels
+ * are enlarged `scale` times (0: to at least GAN_GRID_MIN_WIDTH pixels). */
 gan_status image_out_write(const char *path, const float *images, int n, int c, int h, int w,
-                           int cols);
+                           int cols, int scale);
 
 /* Images with their class labels as a dataset that gan_dataset_load reads
  * back: into a folder (a name ending in '/', an existing folder or a name

@@ -165,7 +165,7 @@ static gan_status add_log(text *t, const report_log *log) {
     for (int64_t e = 0; e < ne; e++) {
         int64_t r = last[e];
         addf(t, "%s{\"epoch\": %lld, \"step\": %lld, \"seconds\": ", e ? ", " : "",
-             (long long)log->col[REPORT_EPOCH][r] + 1, (long long)log->col[REPORT_STEP][r]);
+             (long long)log->col[REPORT_EPOCH][r], (long long)log->col[REPORT_STEP][r]);
         add_number(t, secs[e]);
         adds(t, ", \"loss_d\": ");
         add_number(t, log->col[REPORT_LOSS_D][r]);

@@ -4,6 +4,7 @@
  * never a reason to stop training.
  */
 #include "cli.h"
+#include "progress.h"
 #include "report.h"
 
 #include <stdio.h>
@@ -17,12 +18,12 @@ void report_after_epoch(const char *run_dir, const gan_train_options *opt, bool 
     report_result r;
     gan_status s = report_write(run_dir, &o, &r);
     if (s != GAN_OK) {
-        fprintf(stderr, "gan train: warning: the report was not refreshed: %s\n",
-                gan_last_error());
+        progress_printf("gan train: warning: the report was not refreshed: %s",
+                        gan_last_error());
         return;
     }
     if (!r.has_generator && r.note[0] && !told && !quiet) {
-        fprintf(stderr, "gan train: %s/report.html has no live generator: %s\n", run_dir, r.note);
+        progress_printf("gan train: %s/report.html has no live generator: %s", run_dir, r.note);
         told = true;
     }
 }

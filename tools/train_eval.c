@@ -68,10 +68,18 @@ bool train_eval_begin(const train_eval_config *cfg, gan_trainer *t, const char *
                       const char *out, bool resume, bool quiet, train_eval **ptr) {
     *ptr = NULL;
     if (cfg->every == 0) return true;
+    char folder[1200];
     if (!run_is_dir(data_path)) {
-        cli_error("--eval-every: %s is a file; evaluation needs the dataset folder (labeled "
-                  "train-* and t10k-* IDX files)", data_path);
-        return false;
+        /* an images file (what a run records of an IDX folder, or --data FILE): its
+         * folder holds the test split evaluation needs */
+        const char *slash = strrchr(data_path, '/');
+        if (!slash) snprintf(folder, sizeof folder, ".");
+        else snprintf(folder, sizeof folder, "%.*s", (int)(slash - data_path + (slash == data_path)),
+                      data_path);
+        if (!quiet)
+            fprintf(stderr, "gan train: --eval-every: %s is a file; evaluating against the "
+                    "dataset folder %s\n", data_path, folder);
+        data_path = folder;
     }
     train_eval *te = calloc(1, sizeof *te);
     if (!te) {
@@ -152,8 +160,8 @@ bool train_eval_epoch(train_eval *te, gan_trainer *t, int64_t epoch, const gan_s
              (long long)epoch, mean->loss_d, mean->loss_g, fid, sc.coverage, n, secs,
              best ? "true" : "false");
     if (!te->quiet)
-        fprintf(stderr, "gan train: eval after epoch %lld: FID %.3f, coverage %.4f (%d images, "
-                "%.1f s)%s\n", (long long)epoch, fid, sc.coverage, n, secs,
+        progress_printf("gan train: eval after epoch %lld: FID %.3f, coverage %.4f (%d images, "
+                        "%.1f s)%s", (long long)epoch, fid, sc.coverage, n, secs,
                 best ? " - best so far, saved best.safetensors" : "");
     if (best) {
         if (!save_best(te, t, epoch, mean->step, fid)) return false;

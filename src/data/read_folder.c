@@ -13,7 +13,8 @@
  * files that failed, and write the cache.
  *
  * The cache goes to opt->cache_dir, else ROOT/.gan-cache when that folder can
- * be made, else $XDG_CACHE_HOME/gan (or ~/.cache/gan); its file name is the
+ * be made and ROOT is not in a system folder (gan_is_system_path), else
+ * $XDG_CACHE_HOME/gan (or ~/.cache/gan); its file name is the
  * key in hex (outside the folder, prefixed by a hash of the folder's real
  * path). A cache that cannot be written is noted in the summary, not an error.
  */
@@ -22,6 +23,7 @@
 #include "data/folder_list.h"
 #include "data/image_decode.h"
 #include "data/pack.h"
+#include "io/system_path.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -91,7 +93,8 @@ static void folder_cache_path(const char *root, const gan_dataset_options *opt, 
     if (opt->cache_dir && *opt->cache_dir) {
         snprintf(dir, sizeof dir, "%s", opt->cache_dir);
         if (!folder_mkdirs(dir)) return;
-    } else if (dataset_join(dir, root, "/.gan-cache", "") && folder_mkdir(dir) && folder_writable(dir)) {
+    } else if (!gan_is_system_path(root) && dataset_join(dir, root, "/.gan-cache", "") &&
+               folder_mkdir(dir) && folder_writable(dir)) {
         inside = true;
     } else {
         const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");

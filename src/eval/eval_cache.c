@@ -4,6 +4,7 @@
  */
 #define _XOPEN_SOURCE 700
 #include "eval/eval_cache.h"
+#include "io/system_path.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -113,7 +114,8 @@ gan_status gan_eval_cache_dir(const char *data_dir, const char *override, char *
     }
     if (snprintf(out, cap, "%s/%s", data_dir, GAN_EVAL_CACHE_SUBDIR) >= (int)cap)
         return gan_fail(GAN_ERR_INVALID_ARGUMENT, "%s: path too long", data_dir);
-    if (access(data_dir, W_OK) == 0 && dir_usable(out)) return GAN_OK;
+    if (!gan_is_system_path(data_dir) && access(data_dir, W_OK) == 0 && dir_usable(out))
+        return GAN_OK;
 
     /* fallback: a per-user cache keyed by the dataset's real path and sizes */
     char real[PATH_MAX], fp[GAN_EVAL_FINGERPRINT_MAX];
@@ -127,9 +129,9 @@ gan_status gan_eval_cache_dir(const char *data_dir, const char *override, char *
         for (int b = 0; b < 8; b++) h = (h ^ (unsigned char)(size >> (8 * b))) * 0x100000001b3ull;
     const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
     int k;
-    if (xdg && *xdg) k = snprintf(out, cap, "%s/gan.c/%016llx", xdg, (unsigned long long)h);
+    if (xdg && *xdg) k = snprintf(out, cap, "%s/gan/eval-%016llx", xdg, (unsigned long long)h);
     else if (home && *home)
-        k = snprintf(out, cap, "%s/.cache/gan.c/%016llx", home, (unsigned long long)h);
+        k = snprintf(out, cap, "%s/.cache/gan/eval-%016llx", home, (unsigned long long)h);
     else
         return gan_fail(GAN_ERR_IO, "%s is not writable and neither $XDG_CACHE_HOME nor $HOME "
                         "is set; name a cache folder", data_dir);

@@ -13,8 +13,10 @@
  *
  * The cache folder, in order of preference:
  *   1. the folder the caller names (--cache DIR), else $GAN_EVAL_CACHE;
- *   2. DATA_DIR/.gan-eval, when it exists and is writable or can be made;
- *   3. $XDG_CACHE_HOME/gan.c/<key>, else $HOME/.cache/gan.c/<key>, where
+ *   2. DATA_DIR/.gan-eval, when it exists and is writable or can be made,
+ *      and DATA_DIR is not in a system folder (gan_is_system_path: a link
+ *      data/fashion -> /usr/share/datasets/fashion-mnist is);
+ *   3. $XDG_CACHE_HOME/gan/eval-<key>, else $HOME/.cache/gan/eval-<key>, where
  *      <key> is 16 hex digits of FNV-1a 64 over the dataset folder's real
  *      path and the sizes in its fingerprint.
  */

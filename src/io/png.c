@@ -289,11 +289,42 @@ gan_status gan_image_grid(const char *what, const float *images, int n, int chan
 
 gan_status gan_write_png_grid(const char *path, const float *images, int n, int channels,
                               int height, int width, int cols) {
+    return gan_write_png_grid_scaled(path, images, n, channels, height, width, cols, 1);
+}
+
+int gan_grid_auto_scale(int grid_width) {
+    int k = grid_width > 0 ? (GAN_GRID_MIN_WIDTH + grid_width - 1) / grid_width : 1;
+    return k < 1 ? 1 : k > GAN_GRID_MAX_SCALE ? GAN_GRID_MAX_SCALE : k;
+}
+
+gan_status gan_write_png_grid_scaled(const char *path, const float *images, int n, int channels,
+                                     int height, int width, int cols, int scale) {
     if (!path || !*path) return gan_fail(GAN_ERR_INVALID_ARGUMENT, "png: empty output path");
-    uint8_t *grid;
+    if (scale < 0 || scale > GAN_GRID_MAX_SCALE)
+        return gan_fail(GAN_ERR_INVALID_ARGUMENT, "%s: grid scale %d is out of range [0, %d]",
+                        path, scale, GAN_GRID_MAX_SCALE);
+    uint8_t *grid, *big = NULL;
     int gw, gh;
     GAN_TRY(gan_image_grid(path, images, n, channels, height, width, cols, &grid, &gw, &gh));
-    gan_status s = gan_png_write(path, grid, gw, gh, channels);
+    int k = scale ? scale : gan_grid_auto_scale(gw);
+    if (k > 1 && ((int64_t)gw * k > GAN_PNG_MAX_SIDE || (int64_t)gh * k > GAN_PNG_MAX_SIDE ||
+                  (uint64_t)gw * k * (uint64_t)gh * k * channels > GAN_PNG_MAX_RAW))
+        k = 1; /* an enlarged grid this big helps nobody */
+    if (k > 1) {
+        big = malloc((size_t)gw * k * (size_t)gh * k * channels);
+        if (!big) {
+            free(grid);
+            return gan_fail(GAN_ERR_OUT_OF_MEMORY, "%s: cannot allocate the enlarged grid", path);
+        }
+        size_t bw = (size_t)gw * k;
+        for (size_t y = 0; y < (size_t)gh * k; y++) /* nearest neighbour: each pixel k x k */
+            for (size_t x = 0; x < bw; x++)
+                memcpy(big + (y * bw + x) * channels,
+                       grid + ((y / k) * (size_t)gw + x / k) * channels, (size_t)channels);
+    }
+    gan_status s = k > 1 ? gan_png_write(path, big, gw * k, gh * k, channels)
+                         : gan_png_write(path, grid, gw, gh, channels);
     free(grid);
+    free(big);
     return s;
 }

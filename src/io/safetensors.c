@@ -15,6 +15,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "io/safetensors.h"
+#include "io/sniff.h"
 #include "io/open_file.h"
 
 #include "io/atomic_file.h"
@@ -468,11 +469,17 @@ static gan_status gan_st_read_file(gan_st_file *f) {
     uint64_t size;
     GAN_TRY(gan_fopen_read_size(f->path, &fp, &size));
     gan_status s = GAN_OK;
-    uint8_t len8[8];
-    if (size < 8) {
+    uint8_t len8[16];
+    size_t got = fread(len8, 1, sizeof len8, fp);
+    const char *other = gan_sniff_format(len8, got);
+    /* a safetensors file starts with a little-endian length and '{' */
+    if (other && got >= 9 && len8[8] == '{' && gan_st_get_le64(len8) <= size) other = NULL;
+    if (other) {
+        s = gan_fail(GAN_ERR_FORMAT, "%s: not a checkpoint (it is %s)", f->path, other);
+    } else if (size < 8) {
         s = gan_st_format_error(f, "file is %lld bytes, too short for the 8-byte header length",
                                 (long long)size);
-    } else if (fread(len8, 1, 8, fp) != 8) {
+    } else if (got < 8) {
         s = gan_fail(GAN_ERR_IO, "%s: read failed", f->path);
     } else {
         uint64_t n = gan_st_get_le64(len8);

@@ -44,10 +44,6 @@ static bool flatten_configure(gan_layer *l, const gan_spec_value *v, const bool 
     return true;
 }
 
-static const char *flatten_describe(const gan_layer *l) {
-    return "reshape"; /* the view it is, as gan inspect has always shown it */
-}
-
 #define KEY_DIM(name) {name, SPEC_INT, NULL, false, 1, GAN_KEY_MAX_UNITS, false, false, NULL}
 
 const gan_layer_ops gan_layer_kind_reshape = {
@@ -70,7 +66,6 @@ const gan_layer_ops gan_layer_kind_flatten = {
     .forward = reshape_forward,
     .backward = reshape_backward,
     .tensors = reshape_tensors,
-    .describe = flatten_describe,
 };
 
 void gan_layer_reshape(gan_layer *l, int c, int h, int w) {

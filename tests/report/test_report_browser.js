@@ -199,7 +199,7 @@ async function main() {
   const lines = [];
   for (let i = 1; i <= 100000; i++) {
     const d = i === 31337 ? 987.5 : i === 77777 ? -5.25 : 0.5 + 0.1 * Math.sin(i / 500);
-    lines.push(JSON.stringify({ step: i * 10, epoch: Math.floor((i - 1) / 1000), loss_d: d, loss_g: 1 + 0.2 * Math.cos(i / 700),
+    lines.push(JSON.stringify({ step: i * 10, epoch: Math.floor((i - 1) / 1000) + 1, loss_d: d, loss_g: 1 + 0.2 * Math.cos(i / 700),
       d_real: 0.6, d_fake: 0.4, images_per_s: i === 50001 ? 99999.5 : 1000, seconds: i * 0.01 }));
     if (i % 1000 === 0) lines.push(JSON.stringify({ step: i * 10, epoch: i / 1000, loss_d: d, loss_g: 1, eval_fid: 100 / (1 + i / 1000), eval_coverage: 0.5, eval_n: 1000, eval_seconds: 1, eval_best: true }));
   }
