@@ -100,8 +100,16 @@ gan_status gan_train_options_check(const gan_train_options *o) {
                 return gan_fail(GAN_ERR_INVALID_ARGUMENT, "%s: unknown device %d", r->key,
                                 (int)v);
             break;
-        case GAN_OPTION_UINT64:
-        case GAN_OPTION_BOOL: break;
+        case GAN_OPTION_AUGMENT:
+            if (v < 0 || v > r->hi)
+                return gan_fail(GAN_ERR_INVALID_ARGUMENT, "%s: unknown augmentation set %d",
+                                r->key, (int)v);
+            break;
+        case GAN_OPTION_BOOL:
+            if (v != 0 && v != 1)
+                return gan_fail(GAN_ERR_INVALID_ARGUMENT, "%s: %d is not 0 or 1", r->key, (int)v);
+            break;
+        case GAN_OPTION_UINT64: break;
         default:
             if (!in_range(r, v)) return out_of_range(r, o);
         }
@@ -147,6 +155,7 @@ void gan_train_option_format(const gan_train_option *r, const gan_train_options 
         else snprintf(buf, cap, "%d", d);
         break;
     }
+    case GAN_OPTION_AUGMENT: gan_augment_format(*(const int *)p, buf, cap); break;
     default: snprintf(buf, cap, "%d", *(const int *)p); break;
     }
 }
