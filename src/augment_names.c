@@ -12,13 +12,12 @@ const char *const gan_augment_names[] = {"color", "translation", "cutout", NULL}
 
 bool gan_name_set_parse(const char *const *names, const char *text, int *mask, char *why,
                         size_t cap) {
-    char list[160];
+    char list[160]; /* "a, b, c or none" */
     size_t used = 0;
     list[0] = 0;
     for (int i = 0; names[i] && used < sizeof list; i++)
-        used += (size_t)snprintf(list + used, sizeof list - used, "%s, ", names[i]);
-    snprintf(list + (used < sizeof list ? used : sizeof list - 1),
-             sizeof list - (used < sizeof list ? used : sizeof list - 1), "or none");
+        used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", names[i]);
+    if (used < sizeof list) snprintf(list + used, sizeof list - used, " or none");
     *mask = 0;
     if (!text || !*text) {
         snprintf(why, cap, "an empty list (one or more of: %s)", list);
