@@ -25,6 +25,8 @@
 #ifndef GAN_AUGMENT_H
 #define GAN_AUGMENT_H
 
+#include <stddef.h>
+
 #ifdef __CUDACC__
 #define GAN_AUG_FN __host__ __device__ static inline
 #else
@@ -70,6 +72,20 @@ GAN_AUG_FN void gan_aug_color(const float *u, int backward, float *b, float *s, 
     *b = backward ? 0.0f : u[GAN_AUG_U_BRIGHTNESS] - 0.5f;
     *s = u[GAN_AUG_U_SATURATION] * 2.0f;
     *c = u[GAN_AUG_U_CONTRAST] + 0.5f;
+}
+
+/* One pixel p of color's output: yn (C, P) from xn (C, P) of an image with
+ * mean M and parameters b, s, c (y may be x: the pixel's channels are read
+ * before any is written). The mean over channels is summed in double. */
+GAN_AUG_FN void gan_aug_color_pixel(float *yn, const float *xn, int C, int P, int p, float M,
+                                    float b, float s, float c) {
+    double pix = 0;
+    for (int ch = 0; ch < C; ch++) pix += xn[(size_t)ch * P + p];
+    float m = (float)(pix / C);
+    for (int ch = 0; ch < C; ch++) {
+        size_t i = (size_t)ch * P + p;
+        yn[i] = c * (s * (xn[i] - m) + (m - M)) + M + b;
+    }
 }
 
 #endif

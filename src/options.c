@@ -62,6 +62,7 @@ void gan_train_options_default(gan_train_options *opt) {
 void gan_train_options_resolve(gan_train_options *opt) {
     if (opt->lr_g == 0.0f) opt->lr_g = opt->lr;
     if (opt->lr_d == 0.0f) opt->lr_d = opt->lr;
+    opt->mirror = opt->mirror != 0; /* saved as 0 or 1 */
 }
 
 static bool in_range(const gan_train_option *r, double v) {
@@ -105,11 +106,8 @@ gan_status gan_train_options_check(const gan_train_options *o) {
                 return gan_fail(GAN_ERR_INVALID_ARGUMENT, "%s: unknown augmentation set %d",
                                 r->key, (int)v);
             break;
-        case GAN_OPTION_BOOL:
-            if (v != 0 && v != 1)
-                return gan_fail(GAN_ERR_INVALID_ARGUMENT, "%s: %d is not 0 or 1", r->key, (int)v);
-            break;
-        case GAN_OPTION_UINT64: break;
+        case GAN_OPTION_UINT64:
+        case GAN_OPTION_BOOL: break; /* any int: non-zero is on */
         default:
             if (!in_range(r, v)) return out_of_range(r, o);
         }

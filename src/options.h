@@ -84,7 +84,8 @@ extern const char *const gan_augment_names[];
 bool gan_name_set_parse(const char *const *names, const char *text, int *mask, char *why,
                         size_t cap);
 
-/* lr_g and lr_d of 0 become lr (what a trainer runs with and saves). */
+/* lr_g and lr_d of 0 become lr, mirror becomes 0 or 1 (what a trainer runs
+ * with and saves). */
 void gan_train_options_resolve(gan_train_options *opt);
 
 #endif

@@ -24,15 +24,7 @@ static void color(float *y, const float *x, const float *params, int N, int C, i
         double sum = 0;
         for (size_t i = 0; i < (size_t)C * P; i++) sum += xn[i];
         float M = (float)(sum / ((double)C * P));
-        for (int p = 0; p < P; p++) {
-            double pix = 0;
-            for (int ch = 0; ch < C; ch++) pix += xn[(size_t)ch * P + p];
-            float m = (float)(pix / C);
-            for (int ch = 0; ch < C; ch++) {
-                size_t i = (size_t)ch * P + p;
-                yn[i] = c * (s * (xn[i] - m) + (m - M)) + M + b;
-            }
-        }
+        for (int p = 0; p < P; p++) gan_aug_color_pixel(yn, xn, C, P, p, M, b, s, c);
     }
 }
 

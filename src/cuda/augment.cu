@@ -31,15 +31,8 @@ __global__ void color_kernel(float *y, const float *x, const float *params, int 
     float b, s, c;
     gan_aug_color(params + n * GAN_AUG_PARAMS, backward, &b, &s, &c);
     /* every thread has read what it sums before any writes: y may be x */
-    for (int p = threadIdx.x; p < P; p += COLOR_THREADS) {
-        double pix = 0;
-        for (int ch = 0; ch < C; ch++) pix += xn[(size_t)ch * P + p];
-        float m = (float)(pix / C);
-        for (int ch = 0; ch < C; ch++) {
-            size_t i = (size_t)ch * P + p;
-            yn[i] = c * (s * (xn[i] - m) + (m - M)) + M + b;
-        }
-    }
+    for (int p = threadIdx.x; p < P; p += COLOR_THREADS)
+        gan_aug_color_pixel(yn, xn, C, P, p, M, b, s, c);
 }
 
 static void color(void *ctx, float *y, const float *x, const float *params, int N, int C, int P,
