@@ -178,6 +178,10 @@ int main(void) {
     snprintf(cmd, sizeof cmd, "%s train --data %s --steps 2 --batch-size 16 --mirror --augment "
              "translation,cutout,color --out %s --quiet", gan_cli(), good, arun);
     CHECK_MSG(test_run(cmd, out, sizeof out) == 0, "tiny augmented run failed: %s", out);
+    snprintf(cmd, sizeof cmd, "%s inspect %s", gan_cli(), arun);
+    CHECK_MSG(test_run(cmd, out, sizeof out) == 0 &&
+                  strstr(out, "mirror on, augment color,translation,cutout"),
+              "inspect of an augmented run: %s", out);
     snprintf(cmd, sizeof cmd, "%s train --resume %s --steps 3 --mirror --augment "
              "cutout,color,translation --quiet", gan_cli(), arun);
     CHECK_MSG(test_run(cmd, out, sizeof out) == 0, "resume with the same augmentation: %s", out);
