@@ -13,7 +13,9 @@
  *     mirrored and translated with the parameters of the augmentation stream
  *     of that step (trainer.h);
  *   - G's gradient goes through the augmentation: after one step with it,
- *     G differs from G after the same step without it, and so does D;
+ *     G differs from G after the same step without it, and so does D; and
+ *     G's gradient of a step equals central differences of G's loss through
+ *     D of the augmented G output (the step's own parameters);
  *   - the option's names: lists parse (any order) and print back, bad
  *     lists are refused naming the word; the spec's `augment` and `mirror`.
  * Resume with augmentation: test_checkpoint; no allocation: test_no_alloc.
@@ -284,6 +286,68 @@ static void test_trainer_gradient_path(void) {
     gan_trainer_free(aug);
 }
 
+/* G's loss at G's current weights: mean softplus(-D(aug(G(z)))) with the
+ * augmentation parameters u (train-mode forwards, as in G's step). */
+static double g_loss(gan_trainer *t, const float *z, const float *u, float *y, float *tmp) {
+    int B = t->batch;
+    const float *fake = gan_model_forward(&t->g, z, B, true);
+    cpu->augment_color_forward(cpu->ctx, tmp, fake, u, B, 1, 28 * 28);
+    cpu->augment_translation_forward(cpu->ctx, y, tmp, u, B, 1, 28, 28);
+    cpu->augment_cutout(cpu->ctx, y, y, u, B, 1, 28, 28);
+    const float *l = gan_model_forward(&t->d, y, B, true);
+    double L = 0;
+    for (int i = 0; i < B; i++) L += log1p(exp(-(double)l[i]));
+    return L / B;
+}
+
+/* End to end: with learning rates so small that Adam leaves the weights as
+ * they were (a step of 1e-30), G's gradient after one step is dL/dG at the
+ * initial weights, L being G's loss through D of the augmented G output with
+ * the step's third augmentation use (trainer.h: real 0, fake for D 1, fake
+ * for G 2); central differences of L on some of G's weights must agree. */
+static void test_trainer_g_gradient(void) {
+    gan_train_options opt;
+    gan_train_options_default(&opt);
+    opt.batch_size = 8;
+    opt.threads = 1;
+    opt.lr = opt.lr_g = opt.lr_d = 1e-30f;
+    opt.augment = GAN_AUGMENT_COLOR | GAN_AUGMENT_TRANSLATION | GAN_AUGMENT_CUTOUT;
+    gan_trainer *t = NULL;
+    CHECK_OK(test_trainer_for_model("mlp", &opt, &t));
+    if (!t) return;
+    int B = 8;
+    size_t nz = (size_t)B * t->latent, img = 784;
+    float *z = malloc(nz * 4), *y = malloc(B * img * 4), *tmp = malloc(B * img * 4);
+    float *u = malloc((size_t)B * GAN_AUG_PARAMS * 4), *grad = malloc(t->g.n_params * 4);
+    float *real = gan_trainer_real_rows(t);
+    gan_rng_uniform(4, 1, real, B * img);
+    for (size_t i = 0; i < B * img; i++) real[i] = 2 * real[i] - 1;
+    gan_rng_normal(4, 2, z, nz);
+    memcpy(gan_trainer_noise(t), z, nz * 4);
+    gan_step_stats st;
+    CHECK_OK(gan_trainer_step_batch(t, &st));
+    memcpy(grad, t->g.grads, t->g.n_params * 4);
+    gan_rng_uniform(opt.seed, gan_rng_stream(GAN_RNG_AUGMENT, 2), u, (size_t)B * GAN_AUG_PARAMS);
+    double worst = 0, gmax = 0;
+    size_t n = t->g.n_params;
+    for (int k = 0; k < 40; k++) gmax = fmax(gmax, fabs(grad[n - 1 - (size_t)k * 97]));
+    for (int k = 0; k < 40; k++) {
+        size_t i = n - 1 - (size_t)k * 97;
+        float keep = t->g.params[i], eps = 1e-2f;
+        t->g.params[i] = keep + eps;
+        double lp = g_loss(t, z, u, y, tmp);
+        t->g.params[i] = keep - eps;
+        double lm = g_loss(t, z, u, y, tmp);
+        t->g.params[i] = keep;
+        double num = (lp - lm) / (2.0 * eps);
+        worst = fmax(worst, fabs(num - grad[i]) / (2e-2 * gmax + 2e-2 * fabs(num)));
+    }
+    CHECK_MSG(gmax > 0 && worst <= 1, "G's gradient through augmentation: off by %.3g x the "
+              "tolerance (largest gradient %.3g)", worst, gmax);
+    free(z), free(y), free(tmp), free(u), free(grad);
+    gan_trainer_free(t);
+}
+
 /* ---------------------------------------------------------------- names */
 
 static void test_names(void) {
@@ -344,6 +408,7 @@ int main(void) {
     if (data) test_trainer_real_batch(data);
     gan_dataset_free(data);
     test_trainer_gradient_path();
+    test_trainer_g_gradient();
     test_names();
     return test_report();
 }
