@@ -1325,9 +1325,10 @@ static void ref_aug(void **h, const op_case *c, double *r) {
                             yn[ch * P + (size_t)si * W + sj] += xn[ch * P + (size_t)i * W + j];
                     }
         } else if (c->k == GAN_K_augment_cutout) {
-            int hy, hx;
-            int oy = gan_aug_cut_start(u[GAN_AUG_U_CUT_Y], H, &hy) + hy / 2;
-            int ox = gan_aug_cut_start(u[GAN_AUG_U_CUT_X], W, &hx) + hx / 2;
+            int hy, hx; /* DiffAugment's offsets: the square's start + size / 2 */
+            int oy = gan_aug_cut_start(u[GAN_AUG_U_CUT_Y], H, &hy);
+            int ox = gan_aug_cut_start(u[GAN_AUG_U_CUT_X], W, &hx);
+            oy += hy / 2, ox += hx / 2;
             memcpy(yn, xn, img * sizeof *yn);
             for (int a = 0; a < hy; a++) /* DiffAugment: clamped indices set to zero */
                 for (int bb = 0; bb < hx; bb++) {
