@@ -3,12 +3,15 @@
  * logging): the lab bench for tuning kernels. Not a comparison with PyTorch;
  * that is bench_seed.py / bench_dcgan.py.
  *
- * usage: bench_step [--model mlp|dcgan] [--profile] [--cpu-time] [batch=64] [steps=300]
- *                   [threads=0]
+ * usage: bench_step [--model mlp|dcgan|FILE] [--profile] [--cpu-time] [--mirror]
+ *                   [--augment LIST] [batch=64] [steps=300] [threads=0]
  * Prints ms per step and images per second (after 20 warm-up steps).
  * --cpu-time measures the process's CPU time instead of wall time: on a
  * shared, busy machine, at --threads 1, a steadier measure of the work done
  * (at 2 threads it also counts OpenMP's threads spinning while they wait).
+ *
+ * --mirror and --augment as for `gan train` (the real rows are put back
+ * before each step, with or without them, so augmentation never compounds).
  *
  * --profile runs the same iteration layer by layer (a copy of the loops of
  * model.c and trainer.c with a timer around each layer call) and prints,
@@ -143,12 +146,23 @@ int main(int argc, char **argv) {
         if (strcmp(argv[a], "--model") == 0 && a + 1 < argc) model = argv[++a];
         else if (strcmp(argv[a], "--profile") == 0) profile = true;
         else if (strcmp(argv[a], "--cpu-time") == 0) clock_id = CLOCK_PROCESS_CPUTIME_ID;
+        else if (strcmp(argv[a], "--mirror") == 0) opt.mirror = 1;
+        else if (strcmp(argv[a], "--augment") == 0 && a + 1 < argc) {
+            if (gan_augment_parse(argv[++a], &opt.augment) != GAN_OK) {
+                fprintf(stderr, "bench_step: --augment: %s\n", gan_last_error());
+                return 2;
+            }
+        }
         else if (argv[a][0] != '-' && npos < 3) pos[npos++] = atoi(argv[a]);
         else {
-            fprintf(stderr, "usage: bench_step [--model mlp|dcgan] [--profile] [--cpu-time] "
-                            "[batch=64] [steps=300] [threads=0]\n");
+            fprintf(stderr, "usage: bench_step [--model mlp|dcgan|FILE] [--profile] [--cpu-time] "
+                            "[--mirror] [--augment LIST] [batch=64] [steps=300] [threads=0]\n");
             return 2;
         }
+    }
+    if (profile && (opt.mirror || opt.augment)) {
+        fprintf(stderr, "bench_step: --profile times the plain iteration (no --mirror, --augment)\n");
+        return 2;
     }
     opt.batch_size = pos[0];
     int steps = pos[1];
@@ -166,6 +180,9 @@ int main(int argc, char **argv) {
     float *real = gan_trainer_real_rows(t); /* stand-in images in [-1, 1) */
     gan_rng_uniform(9, 1, real, B * img);
     for (size_t i = 0; i < B * img; i++) real[i] = 2.0f * real[i] - 1.0f;
+    float *images = malloc(B * img * sizeof *images);
+    if (!images) return 1;
+    memcpy(images, real, B * img * sizeof *images);
     double start = 0;
     for (int s = 0; s < steps + 20; s++) {
         if (s == 20) {
@@ -174,6 +191,7 @@ int main(int argc, char **argv) {
         }
         gan_rng_normal(opt.seed, gan_rng_stream(GAN_RNG_NOISE, (uint64_t)s), gan_trainer_noise(t),
                        B * (size_t)t->latent);
+        memcpy(real, images, B * img * sizeof *images);
         if (profile) {
             profiled_step(t);
         } else {
@@ -182,11 +200,14 @@ int main(int argc, char **argv) {
         }
     }
     double el = now() - start;
-    printf("model %s batch %zu threads %d%s%s: %.3f ms/step, %.0f images/s\n", model, B,
-           opt.threads, profile ? " (profiled)" : "",
+    char aug[64];
+    gan_augment_format(opt.augment, aug, sizeof aug);
+    printf("model %s batch %zu threads %d mirror %d augment %s%s%s: %.3f ms/step, %.0f "
+           "images/s\n", model, B, opt.threads, opt.mirror, aug, profile ? " (profiled)" : "",
            clock_id == CLOCK_MONOTONIC ? "" : " (CPU time)", 1e3 * el / steps,
            (double)steps * B / el);
     if (profile) print_profile(t, steps);
+    free(images);
     gan_trainer_free(t);
     return 0;
 }

@@ -252,6 +252,23 @@ const char *gan_loss_name(gan_loss loss);
  * GAN_ERR_INVALID_ARGUMENT (message listing the names) otherwise. */
 gan_status gan_loss_parse(const char *name, gan_loss *out);
 
+/* Differentiable augmentation (DiffAugment, Zhao et al. 2020) of D's real and
+ * generated images, with G's gradient flowing through it: a set of these
+ * bits (0 = none). Applied in the order color, translation, cutout. */
+typedef enum gan_augment {
+    GAN_AUGMENT_COLOR = 1,       /* "color": random brightness, saturation, contrast */
+    GAN_AUGMENT_TRANSLATION = 2, /* "translation": shift by up to 1/8 of the size, zeros in */
+    GAN_AUGMENT_CUTOUT = 4       /* "cutout": zero a random square of half the size */
+} gan_augment;
+
+/* Parse a comma-separated list of augmentation names ("translation,cutout,
+ * color", any order, each at most once) or "none" into a gan_augment set;
+ * GAN_ERR_INVALID_ARGUMENT (message naming the word and the names)
+ * otherwise. Write a set back as text ("color,translation,cutout" order, or
+ * "none"). */
+gan_status gan_augment_parse(const char *text, int *out);
+void gan_augment_format(int set, char *buf, size_t cap);
+
 /* Options for training. Fill with gan_train_options_default, then override. */
 typedef struct gan_train_options {
     int batch_size;     /* images per step (default 64) */
@@ -278,6 +295,9 @@ typedef struct gan_train_options {
                            and minimax losses (0) */
     float ema;          /* decay in (0, 1) of an exponential moving average of G's weights,
                            updated after each G step and used for generating; 0 = none (0) */
+    int mirror;         /* non-zero: each real image is flipped left-right with probability
+                           1/2, drawn per image and step from the seed (0) */
+    int augment;        /* a gan_augment set applied to D's real and generated images (0) */
 } gan_train_options;
 
 /* Fill `opt` with the seed model's defaults (see docs in README). */
@@ -294,7 +314,8 @@ typedef enum gan_option_type {
     GAN_OPTION_FLOAT,  /* float */
     GAN_OPTION_LOSS,   /* gan_loss, written by name (gan_loss_name) */
     GAN_OPTION_DEVICE, /* int holding a gan_device, written "cpu" or "cuda" */
-    GAN_OPTION_BOOL    /* int, 0 or 1 */
+    GAN_OPTION_BOOL,   /* int, 0 or 1 */
+    GAN_OPTION_AUGMENT /* int holding a gan_augment set, written as names (gan_augment_format) */
 } gan_option_type;
 
 /* Where an option lives besides gan_train_options (gan_train_option.where). */

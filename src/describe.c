@@ -99,6 +99,11 @@ static gan_status describe(FILE *out, const char *path, bool spec_only) {
         if (o->loss == GAN_LOSS_WASSERSTEIN) fprintf(out, " (clip %g)", o->clip);
         fprintf(out, ", lr_g %g, lr_d %g, d_steps %d, label_smoothing %g, ema %g\n", o->lr_g, o->lr_d,
                o->d_steps, o->label_smoothing, o->ema);
+        if (o->mirror || o->augment) {
+            char aug[64];
+            gan_augment_format(o->augment, aug, sizeof aug);
+            fprintf(out, "  mirror %s, augment %s\n", o->mirror ? "on" : "off", aug);
+        }
         if (info.data_path[0])
             fprintf(out, "data: %s (%lld images)\n", info.data_path, (long long)info.data_count);
     } else {

@@ -62,6 +62,7 @@ void gan_train_options_default(gan_train_options *opt) {
 void gan_train_options_resolve(gan_train_options *opt) {
     if (opt->lr_g == 0.0f) opt->lr_g = opt->lr;
     if (opt->lr_d == 0.0f) opt->lr_d = opt->lr;
+    opt->mirror = opt->mirror != 0; /* saved as 0 or 1 */
 }
 
 static bool in_range(const gan_train_option *r, double v) {
@@ -100,8 +101,13 @@ gan_status gan_train_options_check(const gan_train_options *o) {
                 return gan_fail(GAN_ERR_INVALID_ARGUMENT, "%s: unknown device %d", r->key,
                                 (int)v);
             break;
+        case GAN_OPTION_AUGMENT:
+            if (v < 0 || v > r->hi)
+                return gan_fail(GAN_ERR_INVALID_ARGUMENT, "%s: unknown augmentation set %d",
+                                r->key, (int)v);
+            break;
         case GAN_OPTION_UINT64:
-        case GAN_OPTION_BOOL: break;
+        case GAN_OPTION_BOOL: break; /* any int: non-zero is on */
         default:
             if (!in_range(r, v)) return out_of_range(r, o);
         }
@@ -147,6 +153,7 @@ void gan_train_option_format(const gan_train_option *r, const gan_train_options 
         else snprintf(buf, cap, "%d", d);
         break;
     }
+    case GAN_OPTION_AUGMENT: gan_augment_format(*(const int *)p, buf, cap); break;
     default: snprintf(buf, cap, "%d", *(const int *)p); break;
     }
 }

@@ -8,7 +8,7 @@
  *   where, arg, help):
  *   field    the member of gan_train_options; also the spec key and the
  *            checkpoint key "options.<field>"
- *   type     INT, INT64, UINT64, FLOAT, LOSS, DEVICE or BOOL (gan_option_type)
+ *   type     INT, INT64, UINT64, FLOAT, LOSS, DEVICE, BOOL or AUGMENT (gan_option_type)
  *   lo..hi   the accepted range (the type's maximum: no upper limit)
  *   spec     1: a key of the spec's `train` section
  *   where    GAN_OPTION_SAVED / _KEPT / _LATER (gan.h), 0 for machine options
@@ -58,6 +58,11 @@
     X(ema, "ema", FLOAT, 0, 0, 1, 0, 1, 0, 1, GAN_OPT_LATER, "DECAY",                             \
       "keep a moving average of G's weights (e.g. 0.999), used for samples, sample, "            \
       "interpolate, export (default: none)")                                                     \
+    X(mirror, "mirror", BOOL, 0, 0, 1, 0, 0, 0, 1, GAN_OPT_LATER, NULL,                            \
+      "flip each real image left-right with probability 1/2 (drawn per image and step)")         \
+    X(augment, "augment", AUGMENT, 0, 0, 7, 0, 0, 0, 1, GAN_OPT_LATER, "LIST",                     \
+      "augment D's real and generated images (DiffAugment): any of translation,cutout,color "   \
+      "(default none)")                                                                          \
     X(threads, "threads", INT, 0, 0, 1024, 0, 0, 0, 0, 0, "N",                                    \
       "CPU threads (default 0 = all cores)")                                                     \
     X(device, "device", DEVICE, GAN_DEVICE_CPU, 0, 0, 0, 0, 0, 0, 0, "D",                         \
@@ -69,7 +74,18 @@
 /* The names of gan_loss in its order, NULL-terminated (loss.c). */
 extern const char *const gan_loss_names[];
 
-/* lr_g and lr_d of 0 become lr (what a trainer runs with and saves). */
+/* The names of gan_augment's bits in bit order, NULL-terminated
+ * (augment_names.c). */
+extern const char *const gan_augment_names[];
+
+/* A set of names: "none", or words of `names` (NULL-terminated) joined by
+ * commas, each at most once; bit i of *mask is names[i]. On failure write
+ * why ("'x' is not one of: a, b, c or none") and return false. */
+bool gan_name_set_parse(const char *const *names, const char *text, int *mask, char *why,
+                        size_t cap);
+
+/* lr_g and lr_d of 0 become lr, mirror becomes 0 or 1 (what a trainer runs
+ * with and saves). */
 void gan_train_options_resolve(gan_train_options *opt);
 
 #endif

@@ -33,8 +33,10 @@ enum gan_rng_purpose {
     GAN_RNG_DROPOUT = 7, /* dropout masks; detail = net << 48 | layer << 40 | forward (model.h) */
     GAN_RNG_CLASSIFIER = 8, /* training of the eval classifier and subsets drawn by `gan eval`;
                               detail = use << 40 | epoch (src/eval/classifier.h) */
-    GAN_RNG_LABEL = 9    /* class label of one generated sample (gan_generator_labels);
+    GAN_RNG_LABEL = 9,   /* class label of one generated sample (gan_generator_labels);
                             detail = sample index */
+    GAN_RNG_AUGMENT = 10 /* mirror and augmentation parameters of one batch; detail = use
+                            number (trainer.h) */
 };
 
 static inline uint64_t gan_rng_stream(enum gan_rng_purpose purpose, uint64_t detail) {

@@ -5,6 +5,7 @@
  * CPU or a GPU: the same backend calls, replayed as a graph on the GPU.
  */
 #include "trainer.h"
+#include "augment.h"
 #include "backend.h"
 #include "generator.h"
 #include "options.h"
@@ -50,6 +51,15 @@ static gan_status plan_device(gan_trainer *t, int64_t count) {
         t->labels_d = gan_arena_bytes(a, 2 * B * sizeof *t->labels_d);
         t->labels_g = gan_arena_bytes(a, rows * sizeof *t->labels_g);
         t->labels_gen = gan_arena_bytes(a, rows * sizeof *t->labels_gen);
+        if (t->opt.mirror || t->opt.augment) {
+            t->aug_index = gan_arena_bytes(a, sizeof *t->aug_index);
+            t->aug_stream = gan_arena_bytes(a, sizeof *t->aug_stream);
+            t->aug_params = gan_arena_floats(a, B * GAN_AUG_PARAMS);
+        }
+        if (t->opt.augment) {
+            t->aug_tmp = gan_arena_floats(a, B * t->image_size);
+            t->aug_grad = gan_arena_floats(a, B * t->image_size);
+        }
         if (copy_data) {
             t->pixels = gan_arena_bytes(a, (size_t)count * t->image_size);
             t->order_dev = gan_arena_bytes(a, (size_t)count * sizeof *t->order_dev);
@@ -59,15 +69,26 @@ static gan_status plan_device(gan_trainer *t, int64_t count) {
     return gan_trainer_set_step(t, 0);
 }
 
+/* Augmentation uses per step (trainer.h): K real batches, K + 1 fake ones. */
+static int64_t augment_uses_per_step(const gan_trainer *t) {
+    int64_t K = t->opt.d_steps;
+    return (t->opt.mirror || t->opt.augment ? K : 0) + (t->opt.augment ? K + 1 : 0);
+}
+
 gan_status gan_trainer_set_step(gan_trainer *t, int64_t step) {
     const gan_backend *be = t->be;
     t->step = step;
     t->acc_from = step;
-    int64_t noise = step * t->opt.d_steps;
+    int64_t noise = step * t->opt.d_steps, aug = step * augment_uses_per_step(t);
     uint64_t stream = gan_rng_stream(GAN_RNG_NOISE, (uint64_t)noise);
+    uint64_t aug_stream = gan_rng_stream(GAN_RNG_AUGMENT, (uint64_t)aug);
     be->copy_to_device(be->ctx, t->step_dev, &step, sizeof step);
     be->copy_to_device(be->ctx, t->noise_index, &noise, sizeof noise);
     be->copy_to_device(be->ctx, t->noise_stream, &stream, sizeof stream);
+    if (t->aug_index) {
+        be->copy_to_device(be->ctx, t->aug_index, &aug, sizeof aug);
+        be->copy_to_device(be->ctx, t->aug_stream, &aug_stream, sizeof aug_stream);
+    }
     return be->synchronize(be->ctx); /* the sources are on this stack */
 }
 
@@ -278,6 +299,88 @@ static void set_rng_counters(gan_trainer *t) {
     gan_model_set_rng_counter(&t->d, s * ((t->d_split ? 2 : 1) * k + 1));
 }
 
+/* The parameters of the next augmentation use (B images), from its stream;
+ * the stream moves on to the next use's. */
+static void augment_draw(gan_trainer *t) {
+    const gan_backend *be = t->be;
+    be->rng_uniform_dev(be->ctx, t->opt.seed, t->aug_stream, t->aug_params,
+                        (size_t)t->batch * GAN_AUG_PARAMS);
+    be->step_advance(be->ctx, t->aug_index, t->aug_stream, gan_rng_stream(GAN_RNG_AUGMENT, 0));
+}
+
+/* dst (B images) = opt.augment's ops of src with the drawn parameters, in
+ * the order color, translation, cutout (dst may be src). */
+static void augment_forward(gan_trainer *t, float *dst, const float *src) {
+    const gan_backend *be = t->be;
+    const int *img = t->spec->image;
+    int B = t->batch, C = img[0], H = img[1], W = img[2], ops = t->opt.augment;
+    const float *cur = src;
+    if (ops & GAN_AUGMENT_COLOR) { /* in place is fine; translation needs another buffer */
+        float *out = ops & GAN_AUGMENT_TRANSLATION ? t->aug_tmp : dst;
+        be->augment_color_forward(be->ctx, out, cur, t->aug_params, B, C, H * W);
+        cur = out;
+    }
+    if (ops & GAN_AUGMENT_TRANSLATION) {
+        if (cur == dst) {
+            be->copy(be->ctx, t->aug_tmp, dst, (size_t)B * t->image_size * sizeof *dst);
+            cur = t->aug_tmp;
+        }
+        be->augment_translation_forward(be->ctx, dst, cur, t->aug_params, B, C, H, W);
+        cur = dst;
+    }
+    if (ops & GAN_AUGMENT_CUTOUT) {
+        be->augment_cutout(be->ctx, dst, cur, t->aug_params, B, C, H, W);
+        cur = dst;
+    }
+    if (cur != dst) be->copy(be->ctx, dst, cur, (size_t)B * t->image_size * sizeof *dst);
+}
+
+/* The gradient at augment_forward's src from the one at its dst (dy, left
+ * unchanged): the ops' transposes in reverse order, into the trainer's
+ * buffers. */
+static const float *augment_backward(gan_trainer *t, const float *dy) {
+    const gan_backend *be = t->be;
+    const int *img = t->spec->image;
+    int B = t->batch, C = img[0], H = img[1], W = img[2], ops = t->opt.augment;
+    const float *cur = dy;
+    if (ops & GAN_AUGMENT_CUTOUT) {
+        be->augment_cutout(be->ctx, t->aug_grad, cur, t->aug_params, B, C, H, W);
+        cur = t->aug_grad;
+    }
+    if (ops & GAN_AUGMENT_TRANSLATION) {
+        float *out = cur == t->aug_grad ? t->aug_tmp : t->aug_grad;
+        be->augment_translation_backward(be->ctx, out, cur, t->aug_params, B, C, H, W);
+        cur = out;
+    }
+    if (ops & GAN_AUGMENT_COLOR) {
+        float *out = cur == dy ? t->aug_grad : (float *)cur;
+        be->augment_color_backward(be->ctx, out, cur, t->aug_params, B, C, H * W);
+        cur = out;
+    }
+    return cur;
+}
+
+/* The real rows of D's input (in place): mirrored and augmented. */
+static void augment_real(gan_trainer *t) {
+    if (!t->opt.mirror && !t->opt.augment) return;
+    const int *img = t->spec->image;
+    float *real = t->d.acts[0];
+    augment_draw(t);
+    if (t->opt.mirror)
+        t->be->mirror(t->be->ctx, real, t->aug_params, t->batch, img[0], img[1], img[2]);
+    if (t->opt.augment) augment_forward(t, real, real);
+}
+
+/* D's fake rows from G's output: a copy, or a fresh augmentation of it. */
+static void fake_rows_of(gan_trainer *t, float *fake_rows, const float *fake) {
+    if (t->opt.augment) {
+        augment_draw(t);
+        augment_forward(t, fake_rows, fake);
+    } else {
+        t->be->copy(t->be->ctx, fake_rows, fake, (size_t)t->batch * t->image_size * sizeof *fake);
+    }
+}
+
 /* Step 1a for D step k: the real batch (with its labels, given to the fake
  * rows and G too) and the noise, from the step counters on the device; the
  * noise stream moves on to the next D step's. */
@@ -286,6 +389,7 @@ static void step_inputs(gan_trainer *t, int k) {
     be->load_batch_u8(be->ctx, t->d.acts[0], t->n_classes ? t->labels_d : NULL, t->pixels,
                       t->pixel_labels, t->order_dev, t->step_dev, t->steps_per_epoch,
                       t->opt.d_steps, k, t->batch, (size_t)t->image_size);
+    augment_real(t);
     if (t->n_classes) sync_labels(t);
     be->rng_normal_dev(be->ctx, t->opt.seed, t->noise_stream, t->g.acts[0],
                        (size_t)t->batch * t->latent);
@@ -304,7 +408,8 @@ static void d_step(gan_trainer *t) {
     gan_model_set_labels(&t->g, t->n_classes ? t->labels_g : NULL);
     const float *fake = gan_model_forward(&t->g, t->g.acts[0], B, true);
     float *fake_rows = t->d.acts[0] + (size_t)B * img;
-    be->copy(be->ctx, fake_rows, fake, (size_t)B * img * sizeof *fake);
+    t->fake_out = fake;
+    fake_rows_of(t, fake_rows, fake);
 
     float scale = ls->half ? 1.0f / (2.0f * (float)B) : 1.0f / (float)B;
     gan_model_zero_grads(&t->d);
@@ -345,11 +450,13 @@ static void g_step(gan_trainer *t) {
     const gan_backend *be = t->be;
     int B = t->batch;
     float *fake_rows = t->d.acts[0] + (size_t)B * t->image_size;
+    if (t->opt.augment) fake_rows_of(t, fake_rows, t->fake_out); /* new parameters */
     gan_model_set_labels(&t->d, t->n_classes ? t->labels_d + B : NULL);
     const float *logits = gan_model_forward(&t->d, fake_rows, B, true);
     be->loss_acc(be->ctx, t->dlogits, logits, (size_t)B, t->loss.gen, t->loss.t_gen, 1.0f / (float)B,
                  t->sums + GAN_SUM_GEN);
     const float *dfake = gan_model_backward(&t->d, t->dlogits, B, false, true);
+    if (t->opt.augment) dfake = augment_backward(t, dfake);
     gan_model_zero_grads(&t->g);
     gan_model_backward(&t->g, dfake, B, true, false);
     gan_model_adam_step(&t->g, t->opt.lr_g, t->opt.beta1, t->opt.beta2, t->opt.adam_eps);
@@ -358,6 +465,10 @@ static void g_step(gan_trainer *t) {
         be->ema_update(be->ctx, t->g_ema.state, t->g.state, t->g.n_state, t->opt.ema);
     }
     be->step_advance(be->ctx, t->step_dev, t->step_stream, gan_rng_stream(GAN_RNG_NOISE, 0));
+}
+
+void gan_trainer_step_inputs(gan_trainer *t, int k) {
+    step_inputs(t, k);
 }
 
 /* A whole iteration as backend calls: K times (inputs, D step), then G. */
@@ -417,6 +528,7 @@ gan_status gan_trainer_step_batch(gan_trainer *t, gan_step_stats *st) {
         return gan_fail(GAN_ERR_INVALID_ARGUMENT, "gan_trainer_step_batch: runs one D step "
                         "(d_steps is %d)", t->opt.d_steps);
     set_rng_counters(t);
+    augment_real(t);
     d_step(t);
     /* the noise of this step was given: move its stream on as step_inputs does */
     t->be->step_advance(t->be->ctx, t->noise_index, t->noise_stream, gan_rng_stream(GAN_RNG_NOISE, 0));

@@ -26,6 +26,15 @@
  *      D's parameters or gradients, then through G; Adam on G with lr_g.
  *   3. With an EMA: g_ema = ema * g_ema + (1 - ema) * G, over G's parameters
  *      and its batch-norm running statistics.
+ * Augmentation (opt.mirror, opt.augment; src/augment.h): after 1a, the real
+ * batch is mirrored (images with u < 1/2) and augmented; in 1b, D's fake
+ * rows are the augmented G output; in 2, G's output is augmented afresh
+ * (new parameters), D' sees that, and the gradient goes back through the
+ * augmentation to G. Each use draws B GAN_AUG_PARAMS uniforms from its own
+ * stream GAN_RNG_AUGMENT, numbered step * A + a (A uses per step: K for the
+ * real batches when mirroring or augmenting, K + 1 for fake ones when
+ * augmenting), so a resumed run draws the same. Without them nothing of
+ * this runs: the step is bit for bit the one before augmentation existed.
  * With K = 1 this is exactly the seed's iteration (the same fake batch serves
  * both steps, as in PyTorch's DCGAN example). A step consumes K real batches,
  * so an epoch has floor(count / (K B)) steps.
@@ -98,6 +107,12 @@ struct gan_trainer {
     int64_t *noise_index;      /* (1) = step * K + k: the noise stream of D step k */
     uint64_t *noise_stream;    /* (1) = gan_rng_stream(GAN_RNG_NOISE, *noise_index) */
     uint64_t *step_stream;     /* (1) step_advance's by-product for step_dev (unused) */
+    int64_t *aug_index;        /* (1) the number of the next augmentation use (see above) */
+    uint64_t *aug_stream;      /* (1) = gan_rng_stream(GAN_RNG_AUGMENT, *aug_index) */
+    float *aug_params;         /* (B, GAN_AUG_PARAMS) uniforms of the latest use */
+    float *aug_tmp;            /* (B, image_size) between augmentation ops */
+    float *aug_grad;           /* (B, image_size) G's output gradient through augmentation */
+    const float *fake_out;     /* G's output of the latest D step (inside G) */
     float *sums;               /* (GAN_SUM_COUNT) loss and output sums since they were last
                                   read: real halves, fake halves, G steps */
     int32_t *labels_d;         /* (2B) labels of D's rows [real; fake] (conditional) */
@@ -135,6 +150,10 @@ float *gan_trainer_noise(gan_trainer *t);
  * already in place (never a graph; GAN_ERR_INVALID_ARGUMENT for d_steps >
  * 1). */
 gan_status gan_trainer_step_batch(gan_trainer *t, gan_step_stats *st);
+
+/* Step 1a for D step k (the real batch, mirrored and augmented, and the
+ * noise), as gan_trainer_step runs it; for tests that look at D's input. */
+void gan_trainer_step_inputs(gan_trainer *t, int k);
 
 /* Set the number of steps done (resume): the host's count and the device's. */
 gan_status gan_trainer_set_step(gan_trainer *t, int64_t step);

@@ -31,6 +31,7 @@
  *
  * With GAN_TEST_REQUIRE_CUDA=1, a build with CUDA fails when no GPU opens.
  */
+#include "augment.h"
 #include "backend.h"
 #include "layers/layer.h"
 #include "model.h"
@@ -1207,7 +1208,9 @@ static uint64_t rng_stream_of(const op_case *c) {
                    : gan_rng_stream(GAN_RNG_NOISE, (uint64_t)c->i[1]);
 }
 static void run_rng(const gan_backend *be, void **d, const op_case *c, double *r) {
-    if (c->k == GAN_K_rng_uniform)
+    if (c->k == GAN_K_rng_uniform_dev)
+        be->rng_uniform_dev(be->ctx, rng_seed(c), (const uint64_t *)d[1], F(0), (size_t)c->i[0]);
+    else if (c->k == GAN_K_rng_uniform)
         be->rng_uniform(be->ctx, rng_seed(c), rng_stream_of(c), F(0), (size_t)c->i[0]);
     else if (c->k == GAN_K_rng_normal)
         be->rng_normal(be->ctx, rng_seed(c), rng_stream_of(c), F(0), (size_t)c->i[0]);
@@ -1215,7 +1218,7 @@ static void run_rng(const gan_backend *be, void **d, const op_case *c, double *r
         be->rng_normal_dev(be->ctx, rng_seed(c), (const uint64_t *)d[1], F(0), (size_t)c->i[0]);
 }
 static void ref_rng(void **h, const op_case *c, double *r) {
-    if (c->k == GAN_K_rng_uniform)
+    if (c->k == GAN_K_rng_uniform || c->k == GAN_K_rng_uniform_dev)
         gan_rng_uniform(rng_seed(c), rng_stream_of(c), HD(0), (size_t)c->i[0]);
     else
         gan_rng_normal(rng_seed(c), rng_stream_of(c), HD(0), (size_t)c->i[0]);
@@ -1225,19 +1228,146 @@ static void prep_rng_dev(void **h, const op_case *c) {
 }
 
 static void gen_rng(int n, int which, int seed_kind) {
-    const gan_kernel ks[] = {GAN_K_rng_uniform, GAN_K_rng_normal, GAN_K_rng_normal_dev};
-    for (int j = 0; j < 3; j++) {
+    const gan_kernel ks[] = {GAN_K_rng_uniform, GAN_K_rng_normal, GAN_K_rng_normal_dev,
+                             GAN_K_rng_uniform_dev};
+    for (int j = 0; j < 4; j++) {
         op_case *c = add_case(ks[j], run_rng, ref_rng, "n=%d stream=%d seed=%d", n, which,
                               seed_kind);
         c->i[0] = n, c->i[1] = which, c->i[2] = seed_kind;
         /* uniform: identical bits; normal: <= 1 ulp of float (double log/sin/cos) */
-        if (j == 0) out_f(c, (size_t)n, 0, 0, 0, 0);
+        if (j == 0 || j == 3) out_f(c, (size_t)n, 0, 0, 0, 0);
         else out_f(c, (size_t)n, 1e-30, 2.4e-7, 0, 0);
-        if (j == 2) {
+        if (j >= 2) {
             buf_t(c, T_U64, IN, 1, 0, 1);
             c->prep = prep_rng_dev;
         }
     }
+}
+
+/* ========================================================== augmentation */
+/* i: N C H W in_place; buffers y x params (in place: y params). The
+ * reference follows DiffAugment's steps (brightness, saturation, contrast;
+ * pad-and-gather translation; clamped cutout indices) in double, with the
+ * integers from src/augment.h. */
+
+static const float *aug_x(void **h, const op_case *c) {
+    return c->i[4] ? HD(0) : HD(1);
+}
+static const float *aug_params(void **h, const op_case *c) {
+    return c->i[4] ? HD(1) : HD(2);
+}
+static void run_aug(const gan_backend *be, void **d, const op_case *c, double *r) {
+    int N = c->i[0], C = c->i[1], H = c->i[2], W = c->i[3];
+    const float *x = c->i[4] ? CF(0) : CF(1), *u = c->i[4] ? CF(1) : CF(2);
+    switch (c->k) {
+    case GAN_K_augment_color_forward: be->augment_color_forward(be->ctx, F(0), x, u, N, C, H * W); break;
+    case GAN_K_augment_color_backward:
+        be->augment_color_backward(be->ctx, F(0), x, u, N, C, H * W);
+        break;
+    case GAN_K_augment_translation_forward:
+        be->augment_translation_forward(be->ctx, F(0), x, u, N, C, H, W);
+        break;
+    case GAN_K_augment_translation_backward:
+        be->augment_translation_backward(be->ctx, F(0), x, u, N, C, H, W);
+        break;
+    case GAN_K_augment_cutout: be->augment_cutout(be->ctx, F(0), x, u, N, C, H, W); break;
+    default: be->mirror(be->ctx, F(0), CF(1), N, C, H, W); break;
+    }
+}
+static void ref_aug(void **h, const op_case *c, double *r) {
+    int N = c->i[0], C = c->i[1], H = c->i[2], W = c->i[3];
+    size_t P = (size_t)H * W, img = (size_t)C * P;
+    const float *u0 = c->k == GAN_K_mirror ? HD(1) : aug_params(h, c);
+    double *x = malloc(N * img * sizeof *x), *y = malloc(N * img * sizeof *y);
+    if (!x || !y) abort();
+    const float *xs = c->k == GAN_K_mirror ? HD(0) : aug_x(h, c);
+    for (size_t i = 0; i < N * img; i++) x[i] = xs[i];
+    for (int n = 0; n < N; n++) {
+        const float *u = u0 + (size_t)n * GAN_AUG_PARAMS;
+        double *xn = x + n * img, *yn = y + n * img;
+        if (c->k == GAN_K_augment_color_forward || c->k == GAN_K_augment_color_backward) {
+            /* the forward step by step; the backward as the transposes of the linear part */
+            bool bwd = c->k == GAN_K_augment_color_backward;
+            double b = (double)u[GAN_AUG_U_BRIGHTNESS] - 0.5;
+            double s = (double)u[GAN_AUG_U_SATURATION] * 2, k = (double)u[GAN_AUG_U_CONTRAST] + 0.5;
+            if (!bwd)
+                for (size_t i = 0; i < img; i++) xn[i] += b;
+            for (int step = 0; step < 2; step++) {
+                bool sat = bwd ? step == 1 : step == 0;
+                if (sat) {
+                    for (size_t p = 0; p < P; p++) {
+                        double m = 0;
+                        for (int ch = 0; ch < C; ch++) m += xn[ch * P + p];
+                        m /= C;
+                        for (int ch = 0; ch < C; ch++) xn[ch * P + p] = (xn[ch * P + p] - m) * s + m;
+                    }
+                } else {
+                    double M = 0;
+                    for (size_t i = 0; i < img; i++) M += xn[i];
+                    M /= (double)img;
+                    for (size_t i = 0; i < img; i++) xn[i] = (xn[i] - M) * k + M;
+                }
+            }
+            memcpy(yn, xn, img * sizeof *yn);
+        } else if (c->k == GAN_K_augment_translation_forward ||
+                   c->k == GAN_K_augment_translation_backward) {
+            int ty = gan_aug_shift(u[GAN_AUG_U_SHIFT_Y], H), tx = gan_aug_shift(u[GAN_AUG_U_SHIFT_X], W);
+            /* the backward scatters each dy where the forward gathered it from */
+            memset(yn, 0, img * sizeof *yn);
+            for (int ch = 0; ch < C; ch++)
+                for (int i = 0; i < H; i++)
+                    for (int j = 0; j < W; j++) {
+                        int si = i + ty, sj = j + tx;
+                        if (si < 0 || si >= H || sj < 0 || sj >= W) continue;
+                        if (c->k == GAN_K_augment_translation_forward)
+                            yn[ch * P + (size_t)i * W + j] = xn[ch * P + (size_t)si * W + sj];
+                        else
+                            yn[ch * P + (size_t)si * W + sj] += xn[ch * P + (size_t)i * W + j];
+                    }
+        } else if (c->k == GAN_K_augment_cutout) {
+            int hy, hx; /* DiffAugment's offsets: the square's start + size / 2 */
+            int oy = gan_aug_cut_start(u[GAN_AUG_U_CUT_Y], H, &hy);
+            int ox = gan_aug_cut_start(u[GAN_AUG_U_CUT_X], W, &hx);
+            oy += hy / 2, ox += hx / 2;
+            memcpy(yn, xn, img * sizeof *yn);
+            for (int a = 0; a < hy; a++) /* DiffAugment: clamped indices set to zero */
+                for (int bb = 0; bb < hx; bb++) {
+                    int i = oy - hy / 2 + a, j = ox - hx / 2 + bb;
+                    i = i < 0 ? 0 : i >= H ? H - 1 : i;
+                    j = j < 0 ? 0 : j >= W ? W - 1 : j;
+                    for (int ch = 0; ch < C; ch++) yn[ch * P + (size_t)i * W + j] = 0;
+                }
+        } else { /* mirror */
+            bool flip = u[GAN_AUG_U_MIRROR] < 0.5f;
+            for (size_t row = 0; row < (size_t)C * H; row++)
+                for (int j = 0; j < W; j++) yn[row * W + j] = xn[row * W + (flip ? W - 1 - j : j)];
+        }
+    }
+    for (size_t i = 0; i < N * img; i++) HD(0)[i] = (float)y[i];
+    free(x);
+    free(y);
+}
+
+static void gen_augment(int N, int C, int H, int W) {
+    const gan_kernel ks[] = {GAN_K_augment_color_forward, GAN_K_augment_color_backward,
+                             GAN_K_augment_translation_forward,
+                             GAN_K_augment_translation_backward, GAN_K_augment_cutout,
+                             GAN_K_mirror};
+    size_t n = (size_t)N * C * H * W;
+    for (int j = 0; j < 6; j++)
+        for (int in_place = 0; in_place < 2; in_place++) {
+            gan_kernel k = ks[j];
+            bool translation = j == 2 || j == 3;
+            if ((in_place && translation) || (!in_place && k == GAN_K_mirror)) continue;
+            op_case *c = add_case(k, run_aug, ref_aug, "N=%d C=%d H=%d W=%d in_place=%d", N, C,
+                                  H, W, in_place);
+            memcpy(c->i, (int[]){N, C, H, W, in_place}, 5 * sizeof(int));
+            /* color: sums in another order, contracted multiply-adds; the others copy */
+            double be = j < 2 ? 4e-6 : 0, ref = j < 2 ? 2e-6 : 0;
+            if (in_place) io_f(c, n, -1, 1, be, be, ref, ref);
+            else out_f(c, n, be, be, ref, ref), in_f(c, n, -1, 1);
+            in_f(c, (size_t)N * GAN_AUG_PARAMS, 0, 1);
+        }
 }
 
 /* ============================================================ the harness */
@@ -1480,6 +1610,10 @@ static void generate(bool big_machine) {
     out_f(c, 1, 1e-30, 1.2e-7, 0, 0); /* GPU: 1 ulp; CPU: the formula exactly */
     static const int rng_n[] = {1, 2, 3, 4, 5, 1001, (1 << 20) + 1};
     for (int i = 0; i < 7; i++) gen_rng(rng_n[i], i, i % 2);
+    static const int aug[][4] = {{1, 1, 1, 1},  {3, 3, 8, 8},   {5, 1, 28, 28},
+                                 {7, 3, 5, 9},  {2, 4, 13, 6},  {64, 3, 32, 32},
+                                 {4, 3, 64, 64}};
+    for (int i = 0; i < 7; i++) gen_augment(aug[i][0], aug[i][1], aug[i][2], aug[i][3]);
 }
 
 /* The supports query, and a layer whose kernel the backend lacks: a clear

@@ -3,7 +3,7 @@
  * trip; a run stopped and resumed ends bit-identical to one never stopped,
  * at any thread count, also with the other options (a moving average of G,
  * several D steps per G step, per-network rates, another loss, label
- * smoothing) and for a conditional model; truncated, corrupt and hostile
+ * smoothing, mirror and augmentation) and for a conditional model; truncated, corrupt and hostile
  * checkpoints (lying metadata, missing tensors, wrong dtypes or shapes, NaN
  * weights) are refused with a message naming the file, by the trainer and
  * the generator; a save that hits a full disk leaves the previous checkpoint
@@ -289,6 +289,55 @@ int main(void) {
         gan_trainer_free(whole);
         gan_trainer_free(rest);
         if (k) gan_dataset_free(ld);
+    }
+
+    /* exact resume with mirror and augmentation: the dcgan (D with batch norm: real and
+     * fake batches apart) with all three ops, and the mlp with 2 D steps per G step and
+     * translation only; resumed at another thread count */
+    for (int k = 0; k < 2; k++) {
+        gan_train_options ao = opt;
+        ao.threads = 1;
+        ao.batch_size = 16; /* 16 steps per epoch (8 with 2 D steps): the runs cross one */
+        ao.mirror = 1;
+        ao.augment = k ? GAN_AUGMENT_TRANSLATION
+                       : GAN_AUGMENT_COLOR | GAN_AUGMENT_TRANSLATION | GAN_AUGMENT_CUTOUT;
+        ao.d_steps = k ? 2 : 1;
+        const char *model = k ? "mlp" : "dcgan";
+        int before = k ? 5 : 3, after = k ? 6 : 3;
+        gan_trainer *whole = NULL, *half = NULL, *rest = NULL, *plain = NULL;
+        CHECK_OK(gan_trainer_create(model, &ao, data, &whole));
+        CHECK_OK(gan_trainer_create(model, &ao, data, &half));
+        if (!whole || !half) break;
+        train(whole, before + after);
+        train(half, before);
+        const char *mid = test_tmp_path_kept(k ? "mid_aug_m.safetensors" : "mid_aug_d.safetensors");
+        CHECK_OK(gan_trainer_save_checkpoint(half, mid));
+        gan_trainer_free(half);
+        CHECK_OK(gan_trainer_resume(mid, data, 2, &rest));
+        if (rest) {
+            gan_train_options ro;
+            gan_trainer_options(rest, &ro);
+            CHECK(ro.mirror == 1 && ro.augment == ao.augment);
+            train(rest, after);
+            CHECK_MSG(same_state(whole, rest), "%s: resume with mirror and augment is not "
+                      "bit-exact", model);
+        }
+        /* and the augmentation did something: without it the run ends elsewhere */
+        ao.mirror = 0, ao.augment = 0;
+        CHECK_OK(gan_trainer_create(model, &ao, data, &plain));
+        if (plain) {
+            train(plain, before + after);
+            CHECK(!same_state(whole, plain));
+        }
+        /* a checkpoint with a bad augmentation list is refused naming the key */
+        const char *bad = test_tmp_path_kept(k ? "bad_aug_m.safetensors" : "bad_aug_d.safetensors");
+        rewrite(mid, bad, NULL, "options.augment", "color,zoom");
+        gan_trainer *t = NULL;
+        CHECK(gan_trainer_resume(bad, data, 1, &t) != GAN_OK && !t);
+        CHECK_MSG(strstr(gan_last_error(), "options.augment"), "%s", gan_last_error());
+        gan_trainer_free(whole);
+        gan_trainer_free(rest);
+        gan_trainer_free(plain);
     }
 
     /* the generator API sees the same generator as the trainer */

@@ -156,6 +156,29 @@ int main(void) {
     expect_error(args, "--ema 0.999 contradicts");
     snprintf(args, sizeof args, "train --resume %s --d-steps 2 --steps 4", run);
     expect_error(args, "--d-steps 2 contradicts");
+    snprintf(args, sizeof args, "train --resume %s --augment cutout --steps 4", run);
+    expect_error(args, "--augment cutout contradicts the checkpoint");
+    snprintf(args, sizeof args, "train --resume %s --mirror --steps 4", run);
+    expect_error(args, "--mirror 1 contradicts the checkpoint");
+    snprintf(args, sizeof args, "train --data %s --augment color,zoom", good);
+    expect_error(args, "--augment: augmentation: 'zoom' is not one of: color, translation, "
+                       "cutout or none");
+    snprintf(args, sizeof args, "train --data %s --augment cutout,cutout", good);
+    expect_error(args, "--augment: augmentation: 'cutout' is named twice");
+    /* an augmented run resumes with the same list in another order, not with another */
+    const char *arun = test_tmp_path_kept("run_aug");
+    snprintf(cmd, sizeof cmd, "%s train --data %s --steps 2 --batch-size 16 --mirror --augment "
+             "translation,cutout,color --out %s --quiet", gan_cli(), good, arun);
+    CHECK_MSG(test_run(cmd, out, sizeof out) == 0, "tiny augmented run failed: %s", out);
+    snprintf(cmd, sizeof cmd, "%s inspect %s", gan_cli(), arun);
+    CHECK_MSG(test_run(cmd, out, sizeof out) == 0 &&
+                  strstr(out, "mirror on, augment color,translation,cutout"),
+              "inspect of an augmented run: %s", out);
+    snprintf(cmd, sizeof cmd, "%s train --resume %s --steps 3 --mirror --augment "
+             "cutout,color,translation --quiet", gan_cli(), arun);
+    CHECK_MSG(test_run(cmd, out, sizeof out) == 0, "resume with the same augmentation: %s", out);
+    snprintf(args, sizeof args, "train --resume %s --augment none --steps 4", arun);
+    expect_error(args, "--augment none contradicts the checkpoint");
     snprintf(args, sizeof args, "sample %s --class 3 --out %s", run, test_tmp_path("x.png"));
     expect_error(args, "--class: model 'mlp'");
     snprintf(args, sizeof args, "sample %s --class-grid --out %s", run, test_tmp_path("x.png"));

@@ -4,7 +4,8 @@
  * the heap's in-use bytes and mapped blocks do not change over 30 steps of
  * the mlp model, 8 steps of the dcgan model, and 10 steps of the
  * conditional cgan with the other training options (EMA, 2 D steps per G
- * step, Wasserstein loss with clipping).
+ * step, Wasserstein loss with clipping), and 8 steps of the dcgan with
+ * mirror and every augmentation (color, translation, cutout).
  * Also: steps follow the epoch structure (steps_per_epoch = floor(N / B)).
  */
 #define _GNU_SOURCE
@@ -35,8 +36,8 @@ int main(void) {
     static const struct {
         const char *model;
         int steps;
-    } runs[] = {{"mlp", 30}, {"dcgan", 8}, {"cgan", 10}};
-    for (int k = 0; k < 3; k++) {
+    } runs[] = {{"mlp", 30}, {"dcgan", 8}, {"cgan", 10}, {"dcgan", 8}};
+    for (int k = 0; k < 4; k++) {
         gan_train_options opt;
         gan_train_options_default(&opt);
         opt.batch_size = 32;
@@ -45,6 +46,10 @@ int main(void) {
             opt.ema = 0.99f;
             opt.d_steps = 2;
             opt.loss = GAN_LOSS_WASSERSTEIN;
+        }
+        if (k == 3) {
+            opt.mirror = 1;
+            opt.augment = GAN_AUGMENT_COLOR | GAN_AUGMENT_TRANSLATION | GAN_AUGMENT_CUTOUT;
         }
         gan_trainer *t = NULL;
         CHECK_OK(gan_trainer_create(runs[k].model, &opt, data, &t));

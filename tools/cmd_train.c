@@ -107,6 +107,12 @@ static void on_start(void *user, gan_trainer *t, const gan_run_plan *plan) {
                 (unsigned long long)o.seed, gan_loss_name(o.loss),
                 o.device == GAN_DEVICE_CUDA ? (o.allow_tf32 ? "cuda (tf32)" : "cuda") : "cpu",
                 ui->out);
+    if ((o.mirror || o.augment) && !ui->quiet) {
+        char aug[64];
+        gan_augment_format(o.augment, aug, sizeof aug);
+        fprintf(stderr, "gan train: augmentation: mirror %s, augment %s\n",
+                o.mirror ? "on" : "off", aug);
+    }
     if (ui->resume && !ui->quiet) {
         char at[96];
         where(plan->start_step, spe, at, sizeof at);

@@ -14,7 +14,7 @@ static cli_type cli_type_of(gan_option_type type) {
     case GAN_OPTION_UINT64: return CLI_UINT64;
     case GAN_OPTION_FLOAT: return CLI_FLOAT;
     case GAN_OPTION_BOOL: return CLI_FLAG;
-    default: return CLI_STRING; /* loss, device: by name */
+    default: return CLI_STRING; /* loss, device, augment: by name */
     }
 }
 
@@ -83,6 +83,10 @@ bool train_flags_finish(train_flags *tf, const cli_option *opts) {
             return false;
         }
         if (r->type == GAN_OPTION_DEVICE && !cli_parse_device(tf->text[i], field)) return false;
+        if (r->type == GAN_OPTION_AUGMENT && gan_augment_parse(tf->text[i], field) != GAN_OK) {
+            cli_error("--%s: %s", r->flag, gan_last_error());
+            return false;
+        }
     }
     if (gan_train_options_check(tf->opt) != GAN_OK) {
         train_flags_report();

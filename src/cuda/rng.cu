@@ -12,7 +12,9 @@
 #include "cuda_common.cuh"
 #include "philox.cuh"
 
-__global__ void rng_uniform_kernel(uint64_t seed, uint64_t stream, float *out, size_t n) {
+__global__ void rng_uniform_kernel(uint64_t seed, const uint64_t *stream_ptr,
+                                   uint64_t stream_value, float *out, size_t n) {
+    uint64_t stream = stream_ptr ? *stream_ptr : stream_value;
     size_t blocks = (n + 3) / 4;
     for (size_t blk = (size_t)blockIdx.x * blockDim.x + threadIdx.x; blk < blocks;
          blk += (size_t)gridDim.x * blockDim.x) {
@@ -48,7 +50,16 @@ void gan_cuda_rng_uniform(void *ctx, uint64_t seed, uint64_t stream, float *out,
     gan_cuda_ctx *cu = (gan_cuda_ctx *)ctx;
     if (n == 0) return;
     rng_uniform_kernel<<<gan_cuda_blocks(cu, (n + 3) / 4, GAN_CUDA_THREADS), GAN_CUDA_THREADS, 0,
-                         cu->stream>>>(seed, stream, out, n);
+                         cu->stream>>>(seed, NULL, stream, out, n);
+    GAN_CUDA_LAUNCHED(cu, "rng_uniform_kernel");
+}
+
+void gan_cuda_rng_uniform_dev(void *ctx, uint64_t seed, const uint64_t *stream, float *out,
+                              size_t n) {
+    gan_cuda_ctx *cu = (gan_cuda_ctx *)ctx;
+    if (n == 0) return;
+    rng_uniform_kernel<<<gan_cuda_blocks(cu, (n + 3) / 4, GAN_CUDA_THREADS), GAN_CUDA_THREADS, 0,
+                         cu->stream>>>(seed, stream, 0, out, n);
     GAN_CUDA_LAUNCHED(cu, "rng_uniform_kernel");
 }
 

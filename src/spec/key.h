@@ -15,7 +15,8 @@ typedef enum spec_kind {
     SPEC_NUMBER, /* decimal number (float) within lo..hi, ends open or closed */
     SPEC_U64,    /* decimal integer within [0, 2^64 - 1] */
     SPEC_BOOL,   /* true | false */
-    SPEC_CHOICE  /* one of `choices` */
+    SPEC_CHOICE, /* one of `choices` */
+    SPEC_FLAGS   /* "none" or `choices` joined by commas, each at most once (a set of bits) */
 } spec_kind;
 
 typedef struct spec_key {
@@ -25,7 +26,7 @@ typedef struct spec_key {
     bool optional;              /* no default and not required (the kind decides) */
     double lo, hi;              /* range of INT and NUMBER */
     bool lo_open, hi_open;      /* NUMBER: the bound itself is excluded */
-    const char *const *choices; /* CHOICE: NULL-terminated */
+    const char *const *choices; /* CHOICE, FLAGS: NULL-terminated */
 } spec_key;
 
 /* A value of a key, as parsed (the member used follows the key's kind). */
@@ -34,7 +35,7 @@ typedef struct gan_spec_value {
     uint64_t u; /* unsigned 64-bit integers (seed) */
     float f;    /* numbers */
     bool b;     /* true / false */
-    int e;      /* choices: index into the key's list */
+    int e;      /* choices: index into the key's list; flags: bit i for choices[i] */
 } gan_spec_value;
 
 #endif

@@ -17,11 +17,15 @@
 #define SPEC_KIND_FLOAT SPEC_NUMBER
 #define SPEC_KIND_UINT64 SPEC_U64
 #define SPEC_KIND_LOSS SPEC_CHOICE
+#define SPEC_KIND_BOOL SPEC_BOOL
+#define SPEC_KIND_AUGMENT SPEC_FLAGS
 #define SPEC_CHOICES_INT NULL
 #define SPEC_CHOICES_INT64 NULL
 #define SPEC_CHOICES_FLOAT NULL
 #define SPEC_CHOICES_UINT64 NULL
 #define SPEC_CHOICES_LOSS gan_loss_names
+#define SPEC_CHOICES_BOOL NULL
+#define SPEC_CHOICES_AUGMENT gan_augment_names
 
 /* a row with spec 1 becomes a key; the others expand to nothing */
 #define SPEC_ROW_0(field, type, lo, hi, lo_open, hi_open)
@@ -55,8 +59,13 @@ void gan_spec_train_options(const gan_spec *spec, gan_train_options *opt) {
         }
         case SPEC_NUMBER: memcpy(field, &v->f, sizeof v->f); break;
         case SPEC_U64: memcpy(field, &v->u, sizeof v->u); break;
-        case SPEC_BOOL: memcpy(field, &v->b, sizeof v->b); break;
-        case SPEC_CHOICE: memcpy(field, &v->e, sizeof v->e); break; /* an int-sized enum */
+        case SPEC_BOOL: { /* an int option (GAN_OPTION_BOOL) */
+            int x = v->b;
+            memcpy(field, &x, sizeof x);
+            break;
+        }
+        case SPEC_CHOICE: /* an int-sized enum */
+        case SPEC_FLAGS: memcpy(field, &v->e, sizeof v->e); break; /* an int set of bits */
         }
     }
 }

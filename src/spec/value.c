@@ -7,7 +7,9 @@
  *   u64      digits, at most 2^64 - 1
  *   bool     true | false
  *   choice   one of the key's words
+ *   flags    "none" or the key's words joined by commas (gan_name_set_parse)
  */
+#include "options.h"
 #include "spec/syntax.h"
 
 #include <errno.h>
@@ -62,12 +64,15 @@ void spec_value_describe(const spec_key *key, char *buf, size_t cap) {
     case SPEC_BOOL:
         snprintf(buf, cap, "true or false");
         return;
+    case SPEC_FLAGS:
     case SPEC_CHOICE: {
         size_t used = 0;
         buf[0] = 0;
         for (int i = 0; key->choices[i] && used < cap; i++)
             used += (size_t)snprintf(buf + used, cap - used, "%s%s", i ? ", " : "",
                                      key->choices[i]);
+        if (key->kind == SPEC_FLAGS && used < cap)
+            snprintf(buf + used, cap - used, " (joined by commas) or none");
         return;
     }
     }
@@ -139,6 +144,7 @@ bool spec_value_parse(const spec_key *key, const char *word, gan_spec_value *v, 
         spec_value_describe(key, list, sizeof list);
         snprintf(why, cap, "'%s' is not one of: %s", word, list);
         return false;
+    case SPEC_FLAGS: return gan_name_set_parse(key->choices, word, &v->e, why, cap);
     }
     snprintf(why, cap, "unknown kind of value");
     return false;

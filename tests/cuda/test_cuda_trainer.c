@@ -12,7 +12,8 @@
  *     state, and a resumed GPU run continues bit for bit;
  *   - samples of the GPU generator and trainer match the CPU's;
  *   - the training options (losses, per-network rates, several D steps,
- *     label smoothing, a moving average of G) and the conditional presets
+ *     label smoothing, a moving average of G, mirror and augmentation) and
+ *     the conditional presets
  *     (labels gathered on the device): graph replays equal direct steps bit
  *     for bit (EMA included), the first step matches the CPU within the
  *     tolerances below, and a GPU checkpoint with an EMA resumes on the CPU
@@ -461,6 +462,14 @@ int main(void) {
     o.loss = GAN_LOSS_LEAST_SQUARES;
     o.d_steps = 1;
     test_options("dcgan", data, &o, "least-squares");
+    o.loss = GAN_LOSS_NONSATURATING;
+    o.mirror = 1;
+    o.augment = GAN_AUGMENT_COLOR | GAN_AUGMENT_TRANSLATION | GAN_AUGMENT_CUTOUT;
+    test_options("dcgan", data, &o, "mirror, augment color,translation,cutout");
+    o.augment = GAN_AUGMENT_TRANSLATION | GAN_AUGMENT_CUTOUT;
+    o.d_steps = 2;
+    o.ema = 0.9f;
+    test_options("cgan", labeled, &o, "mirror, augment translation,cutout, EMA, d-steps 2");
     gan_dataset_free(labeled);
     test_out_of_memory();
     test_device_error(data);
