@@ -172,6 +172,10 @@ void gan_backend_cuda_shutdown(void);
  * generator on the GPU calls. */
 gan_status gan_backend_cuda_open(int device);
 
+/* The backend's one stream (a cudaStream_t; NULL when not open): where
+ * other libraries' work (NCCL, src/comm/) is queued in the kernels' order. */
+void *gan_backend_cuda_stream(void);
+
 /* Bytes of device memory held through mem_alloc now, and the most held at
  * once since init (0 and 0 when not initialised or built without CUDA). */
 void gan_backend_cuda_memory(size_t *in_use, size_t *peak);

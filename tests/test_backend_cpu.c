@@ -74,7 +74,7 @@ static void test_rng(const gan_backend *be) {
     be->rng_normal(be->ctx, 9, stream, b, N);
     CHECK(memcmp(a, b, sizeof a) == 0);
     memset(b, 0, sizeof b);
-    be->rng_normal_dev(be->ctx, 9, &stream, b, N);
+    be->rng_normal_dev(be->ctx, 9, &stream, 0, b, N);
     CHECK(memcmp(a, b, sizeof a) == 0);
 }
 

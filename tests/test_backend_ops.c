@@ -1212,7 +1212,7 @@ static void run_rng(const gan_backend *be, void **d, const op_case *c, double *r
     else if (c->k == GAN_K_rng_normal)
         be->rng_normal(be->ctx, rng_seed(c), rng_stream_of(c), F(0), (size_t)c->i[0]);
     else
-        be->rng_normal_dev(be->ctx, rng_seed(c), (const uint64_t *)d[1], F(0), (size_t)c->i[0]);
+        be->rng_normal_dev(be->ctx, rng_seed(c), (const uint64_t *)d[1], 0, F(0), (size_t)c->i[0]);
 }
 static void ref_rng(void **h, const op_case *c, double *r) {
     if (c->k == GAN_K_rng_uniform)

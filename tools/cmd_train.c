@@ -17,6 +17,7 @@
 #include "run_folder.h"
 #include "train_eval.h" /* [eval hook] */
 #include "train_flags.h"
+#include "train_ranks.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -69,12 +70,12 @@ static void on_start(void *user, gan_trainer *t, const gan_run_plan *plan) {
     gan_trainer_options(t, &o);
     if (!ui->quiet)
         fprintf(stderr, "gan train: model %s, %lld images from %s, batch %d, %lld steps/epoch, "
-                "%lld epochs, seed %llu, loss %s, on %s -> %s\n",
+                "%lld epochs, seed %llu, loss %s, on %s%s -> %s\n",
                 gan_trainer_model_name(t), (long long)gan_dataset_count(ui->data),
                 gan_dataset_path(ui->data), o.batch_size, (long long)plan->steps_per_epoch,
                 (long long)plan->epochs, (unsigned long long)o.seed, gan_loss_name(o.loss),
                 o.device == GAN_DEVICE_CUDA ? (o.allow_tf32 ? "cuda (tf32)" : "cuda") : "cpu",
-                ui->out);
+                train_ranks_describe(gan_trainer_comm(t)), ui->out);
     if (ui->resume && !ui->quiet)
         fprintf(stderr, "gan train: resumed from %s at step %lld (epoch %lld)\n", ui->ckpt,
                 (long long)plan->start_step,
@@ -210,9 +211,9 @@ static int check_resume(const char *resume, const char *model, const train_flags
 /* The trainer: resumed (with a new --epochs / --steps) or new. */
 static gan_status make_trainer(const char *resume, const char *ckpt, const char *model,
                                const gan_train_options *opt, const cli_option *opts,
-                               const gan_dataset *data, gan_trainer **t) {
-    if (!resume) return gan_trainer_create(model, opt, data, t);
-    gan_status s = gan_trainer_resume_on(ckpt, data, opt, t);
+                               const gan_dataset *data, gan_comm *comm, gan_trainer **t) {
+    if (!resume) return gan_trainer_create_comm(model, opt, data, comm, t);
+    gan_status s = gan_trainer_resume_comm(ckpt, data, opt, comm, t);
     if (s != GAN_OK || (!cli_seen(opts, "epochs") && !cli_seen(opts, "steps"))) return s;
     gan_train_options saved;
     gan_trainer_options(*t, &saved);
@@ -249,7 +250,15 @@ static int report(gan_status s, const gan_run_result *res, const train_ui *ui,
     return 0;
 }
 
+static int train(int argc, char **argv, gan_comm **comm);
+
 int cmd_train(int argc, char **argv) {
+    gan_comm *comm = NULL;
+    int rc = train(argc, argv, &comm);
+    return train_ranks_close(comm, rc);
+}
+
+static int train(int argc, char **argv, gan_comm **comm) {
     catch_signals();
     gan_train_options opt;
     gan_train_options_default(&opt);
@@ -312,6 +321,7 @@ int cmd_train(int argc, char **argv) {
         return 2;
     }
 
+    if (!train_ranks_open(opt.device, &quiet, comm)) return 1;
     char ckpt[1200], latest[1200];
     gan_checkpoint_info info;
     if (resume) {
@@ -328,6 +338,8 @@ int cmd_train(int argc, char **argv) {
     }
     snprintf(ckpt, sizeof ckpt, "%s/%s", out, RUN_CHECKPOINT);
     snprintf(latest, sizeof latest, "%s/%s", out, GAN_RUN_SAMPLES);
+    train_ranks_watch(*comm, ckpt);
+    if (resume) train_ranks_resume_note(*comm, info.ranks, ckpt);
     if (!resume && !overwrite && run_file_exists(ckpt)) {
         cli_error("%s already holds a run (%s); resume it with --resume %s, choose another "
                   "--out or pass --overwrite", out, RUN_CHECKPOINT, out);
@@ -340,7 +352,7 @@ int cmd_train(int argc, char **argv) {
     if (!data_cli_options(&data_opts, &data_load)) return 2;
     data_load.threads = opt.threads > 0 ? opt.threads : 0; /* the trainer reports a bad --threads */
     gan_status s = data_cli_load(data_path, GAN_SPLIT_TRAIN, &data_load, quiet, &data);
-    if (s == GAN_OK) s = make_trainer(resume, ckpt, model, &opt, opts, data, &t);
+    if (s == GAN_OK) s = make_trainer(resume, ckpt, model, &opt, opts, data, *comm, &t);
     if (s != GAN_OK) {
         gan_dataset_free(data);
         train_flags_report();
