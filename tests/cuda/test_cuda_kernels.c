@@ -180,6 +180,14 @@ static void test_rng(uint64_t seed, uint64_t stream, size_t n) {
     gpu->rng_normal(gpu->ctx, seed, stream, d, n);
     CHECK_OK(gpu->copy_to_host(gpu->ctx, again, d, n * sizeof *again));
     CHECK_MSG(memcmp(h, again, n * sizeof *h) == 0, "rng_normal_dev differs from rng_normal");
+    if (n > 8) { /* a slice from an odd offset: the same elements of the stream (a rank's rows) */
+        size_t off = n / 2 | 1, len = n - off - 1;
+        gpu->mem_set(gpu->ctx, d, 0, n * sizeof *d);
+        gpu->rng_normal_dev(gpu->ctx, seed, dS, off, d, len);
+        CHECK_OK(gpu->copy_to_host(gpu->ctx, again, d, n * sizeof *again));
+        CHECK_MSG(memcmp(h + off, again, len * sizeof *h) == 0 && again[len] == 0.0f,
+                  "rng_normal_dev from offset %zu differs from the stream's elements", off);
+    }
     free(again);
     free(h);
     free(ref);
