@@ -60,13 +60,13 @@ static void test_equal_without_batchnorm(const char *data, const char *model) {
     char a[1200], b[1200], worst[128];
     snprintf(a, sizeof a, "%s/checkpoint.safetensors", one);
     snprintf(b, sizeof b, "%s/checkpoint.safetensors", two);
-    /* |diff| <= 1e-5 + 1e-3 |w|: 30 Adam steps of lr 2e-4 from gradients that differ in
-     * the last bits */
-    double e = mpi_checkpoint_diff(a, b, 1e-5, 1e-3, worst, sizeof worst);
+    /* |diff| <= 1e-6 + 1e-4 |w|: 30 Adam steps of lr 2e-4 from gradients that differ in
+     * their last bits (measured: under 2% of it) */
+    double e = mpi_checkpoint_diff(a, b, 1e-6, 1e-4, worst, sizeof worst);
     CHECK_MSG(e >= 0 && e <= 1.0, "2 ranks vs 1 process: worst %s at %g of the tolerance",
               worst, e);
     fprintf(stderr, "2 ranks vs 1 process, 30 steps: worst tensor %s at %.3g of the tolerance "
-            "(1e-5 + 1e-3 |w|)\n", worst, e);
+            "(1e-6 + 1e-4 |w|)\n", worst, e);
     snprintf(a, sizeof a, "%s/log.jsonl", one);
     snprintf(b, sizeof b, "%s/log.jsonl", two);
     check_logs_close(a, b, 1e-3);
