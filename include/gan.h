@@ -278,6 +278,9 @@ typedef struct gan_train_options {
                            and minimax losses (0) */
     float ema;          /* decay in (0, 1) of an exponential moving average of G's weights,
                            updated after each G step and used for generating; 0 = none (0) */
+    int sync_bn;        /* data-parallel runs (gan_trainer_create_comm): non-zero normalises
+                           batch norm with statistics over every rank's rows (the global
+                           batch) instead of each rank's own; default 0 */
 } gan_train_options;
 
 /* Fill `opt` with the seed model's defaults (see docs in README). */

@@ -76,7 +76,8 @@ typedef enum gan_kernel_group {
     GAN_KERNEL_GROUP_CONV_DIRECT = 1,
     GAN_KERNEL_GROUP_CLASSIFIER = 2,
     GAN_KERNEL_GROUP_TRAINER = 3,
-    GAN_KERNEL_GROUP_MEMORY = 4
+    GAN_KERNEL_GROUP_MEMORY = 4,
+    GAN_KERNEL_GROUP_SYNC_NORM = 5
 } gan_kernel_group;
 
 /* One id per entry of the table: GAN_K_gemm, GAN_K_maxpool2d_forward, ... */

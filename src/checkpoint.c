@@ -202,6 +202,7 @@ static gan_status read_option(const gan_st_file *f, const gan_train_option *r,
     void *p = (char *)o + r->offset;
     switch (r->type) {
     case GAN_OPTION_INT: return get_int(f, key, (int)r->lo, (int)r->hi, p);
+    case GAN_OPTION_BOOL: return get_int(f, key, 0, 1, p);
     case GAN_OPTION_INT64:
         return get_i64(f, key, (int64_t)r->lo, r->hi >= 9.2e18 ? INT64_MAX : (int64_t)r->hi, p);
     case GAN_OPTION_FLOAT: return get_float(f, key, false, p);

@@ -58,6 +58,9 @@
     X(ema, "ema", FLOAT, 0, 0, 1, 0, 1, 0, 1, GAN_OPT_LATER, "DECAY",                             \
       "keep a moving average of G's weights (e.g. 0.999), used for samples, sample, "            \
       "interpolate, export (default: none)")                                                     \
+    X(sync_bn, "sync-bn", BOOL, 0, 0, 1, 0, 0, 0, 0, GAN_OPT_LATER, NULL,                        \
+      "data-parallel runs (mpirun): batch norm with statistics over the global batch, not "      \
+      "each rank's rows (CPU)")                                                                  \
     X(threads, "threads", INT, 0, 0, 1024, 0, 0, 0, 0, 0, "N",                                    \
       "CPU threads (default 0 = all cores)")                                                     \
     X(device, "device", DEVICE, GAN_DEVICE_CPU, 0, 0, 0, 0, 0, 0, 0, "D",                         \

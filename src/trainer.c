@@ -94,6 +94,7 @@ static gan_status build(gan_trainer *t, const gan_spec *spec, const gan_train_op
     GAN_TRY(gan_spec_build(spec, GAN_SPEC_DISCRIMINATOR, &t->d, 2 * t->batch, t->be));
     for (int i = 0; i < t->d.n_layers; i++)
         if (t->d.layers[i].ops->flags & GAN_LAYER_BATCH_STATISTICS) t->d_split = true;
+    GAN_TRY(gan_trainer_dist_sync_bn(t));
     GAN_TRY(gan_model_init(&t->g, opt->seed, 0));
     GAN_TRY(gan_model_init(&t->d, opt->seed, 1));
     if (t->has_ema) { /* starts as a copy of G */

@@ -87,6 +87,7 @@ struct gan_trainer {
     bool reduce;               /* gradients and loss sums are all-reduced (a distributed run,
                                   even of one rank) */
     gan_status comm_status;    /* the first failed reduction of a step (GAN_OK: none) */
+    gan_layer_sync bn_sync;    /* opt.sync_bn: how the batch-norm layers sum their statistics */
     int latent;
     int image_size;            /* C*H*W */
     int n_classes;             /* 0: unconditional */
@@ -164,6 +165,9 @@ gan_status gan_trainer_create_spec_comm(const gan_spec *spec, const gan_train_op
  * dist_reduce_host: the same for host floats (the loss sums). */
 gan_status gan_trainer_dist_setup(gan_trainer *t);
 gan_status gan_trainer_dist_agree(gan_trainer *t, int64_t data_count);
+/* dist_sync_bn: with opt.sync_bn, point the batch-norm layers of G and D at
+ * bn_sync (GAN_ERR_UNSUPPORTED where the backend lacks the kernels). */
+gan_status gan_trainer_dist_sync_bn(gan_trainer *t);
 void gan_trainer_dist_slice_order(const gan_trainer *t, uint32_t *order, size_t count);
 void gan_trainer_dist_reduce(gan_trainer *t, float *buf, size_t n);
 gan_status gan_trainer_dist_reduce_host(gan_trainer *t, float *buf, size_t n);

@@ -130,6 +130,29 @@ void gan_trainer_dist_slice_order(const gan_trainer *t, uint32_t *order, size_t 
         memmove(order + p * b, order + p * B + at, b * sizeof *order);
 }
 
+/* gan_layer_sync.sum of the trainer's batch-norm layers */
+static void sum_statistics(void *ctx, float *buf, size_t n) {
+    gan_trainer_dist_reduce(ctx, buf, n);
+}
+
+static void link_batchnorm(gan_trainer *t, gan_model *m) {
+    for (int i = 0; i < m->n_layers; i++)
+        if (m->layers[i].ops->flags & GAN_LAYER_BATCH_STATISTICS) m->layers[i].sync = &t->bn_sync;
+}
+
+gan_status gan_trainer_dist_sync_bn(gan_trainer *t) {
+    if (!t->opt.sync_bn || !t->reduce) return GAN_OK;
+    static const gan_kernel needed[] = {GAN_K_batchnorm_sums, GAN_K_batchnorm_forward_sums,
+                                        GAN_K_batchnorm_backward_sums,
+                                        GAN_K_batchnorm_backward_from_sums};
+    for (size_t i = 0; i < sizeof needed / sizeof *needed; i++)
+        GAN_TRY(gan_backend_require(t->be, needed[i], "batch norm over every rank's rows"));
+    t->bn_sync = (gan_layer_sync){.sum = sum_statistics, .ctx = t, .ranks = t->ranks};
+    link_batchnorm(t, &t->g);
+    link_batchnorm(t, &t->d);
+    return GAN_OK;
+}
+
 void gan_trainer_dist_reduce(gan_trainer *t, float *buf, size_t n) {
     if (!t->reduce) return;
     gan_status s = t->comm->allreduce(t->comm, buf, n, GAN_REDUCE_SUM);

@@ -19,11 +19,12 @@ const char *mpi_nobn_model(void);
 const char *mpi_dataset(int n);
 
 /* The largest |a - b| / (atol + rtol |b|) over every F32 tensor of two
- * checkpoints (which must hold the same tensors); names the worst tensor
- * in worst[cap]. -1 when a file does not load or the tensors differ in
- * name or shape. */
-double mpi_checkpoint_diff(const char *a, const char *b, double atol, double rtol, char *worst,
-                           size_t cap);
+ * checkpoints (which must hold the same tensors) but those whose name holds
+ * a string of `skip` (NULL-terminated, or NULL); names the worst tensor in
+ * worst[cap]. -1 when a file does not load or the tensors differ in name or
+ * shape. */
+double mpi_checkpoint_diff(const char *a, const char *b, double atol, double rtol,
+                           const char *const *skip, char *worst, size_t cap);
 
 /* Whether two checkpoints hold bit-identical tensors (metadata aside). */
 bool mpi_checkpoint_same(const char *a, const char *b);
