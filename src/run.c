@@ -110,6 +110,7 @@ typedef struct run {
     bool lead;               /* rank 0: writes files, calls the callbacks */
     gan_comm *comm;          /* the trainer's ranks (NULL: one process) */
     bool stop_voted;         /* some rank was asked to stop */
+    char ranks_key[32];      /* `, "ranks": N` ending each log line of N > 1 ranks, else "" */
 } run;
 
 static gan_status write_grid(run *r, int64_t epoch) {
@@ -188,9 +189,9 @@ static gan_status log_line(run *r, bool epoch_end, gan_step_stats *st) {
     if (!r->lead) return GAN_OK;
     fprintf(r->log,
             "{\"step\": %lld, \"epoch\": %lld, \"loss_d\": %.6f, \"loss_g\": %.6f, "
-            "\"d_real\": %.6f, \"d_fake\": %.6f, \"images_per_s\": %.1f, \"seconds\": %.3f}\n",
+            "\"d_real\": %.6f, \"d_fake\": %.6f, \"images_per_s\": %.1f, \"seconds\": %.3f%s}\n",
             (long long)mean.step, (long long)mean.epoch, mean.loss_d, mean.loss_g, mean.d_real,
-            mean.d_fake, ips, now - r->start);
+            mean.d_fake, ips, now - r->start, r->ranks_key);
     fflush(r->log);
     if (ro->on_log) ro->on_log(ro->user, &mean, ips);
     if (epoch_end && ro->evaluate) {
@@ -233,6 +234,8 @@ static gan_status loop(run *r) {
 gan_status gan_train_run(gan_trainer *t, const gan_run_options *ro, gan_run_result *result) {
     run r = {.t = t, .ro = ro, .comm = gan_trainer_comm(t)};
     r.lead = gan_comm_rank(r.comm) == 0;
+    if (gan_comm_size(r.comm) > 1)
+        snprintf(r.ranks_key, sizeof r.ranks_key, ", \"ranks\": %d", gan_comm_size(r.comm));
     gan_run_options quiet;
     if (!r.lead) { /* the other ranks: no callbacks (no output, no evaluation) */
         quiet = *ro;

@@ -14,7 +14,7 @@
 static char out[1 << 15];
 
 static void same_as_single(const char *data, const char *model, const char *name) {
-    char one[1024], nccl[1024], cmd[4096];
+    char one[1024], nccl[1100], cmd[4096];
     snprintf(one, sizeof one, "%s", test_tmp_path_kept(name));
     snprintf(nccl, sizeof nccl, "%s_nccl", one);
     const char *args = "--device cuda --steps 40 --batch-size 64 --log-every 10 --quiet";

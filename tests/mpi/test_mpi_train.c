@@ -6,7 +6,7 @@
  *     gradient is a partial sum over its rows and MPI adds the two partial
  *     sums, where one process sums all rows in one matrix product: the same
  *     terms in another order), and the log's losses agree;
- *   - the checkpoint and `gan inspect` record "ranks: 2";
+ *   - the log lines, the checkpoint and `gan inspect` record "ranks: 2";
  *   - 2 ranks resumed from a 2-rank checkpoint end bit-identical to 2 ranks
  *     never stopped; a resume with another number of ranks says so;
  *   - dcgan (batch norm in both networks) with --sync-bn: after 3 steps 2
@@ -83,6 +83,13 @@ static void test_equal_without_batchnorm(const char *data, const char *model) {
     check_logs_close(a, b, 1e-3);
 
     char cmd[1400];
+    size_t n;
+    char *log = test_read_file(b, &n);
+    CHECK_MSG(log && strstr(log, "\"ranks\": 2}\n"), "the 2-rank log does not say so");
+    free(log);
+    log = test_read_file(a, &n);
+    CHECK(log && !strstr(log, "ranks"));
+    free(log);
     snprintf(cmd, sizeof cmd, "%s inspect %s", getenv("GAN_CLI"), two);
     CHECK(test_run(cmd, out, sizeof out) == 0 && strstr(out, "ranks: 2"));
     snprintf(cmd, sizeof cmd, "%s inspect %s", getenv("GAN_CLI"), one);
