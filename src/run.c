@@ -16,6 +16,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "internal.h"
 #include "io/atomic_file.h"
+#include "trainer.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -120,6 +121,7 @@ static gan_status write_grid(run *r, int64_t epoch) {
 }
 
 static gan_status save(run *r) {
+    GAN_TRY(gan_trainer_dist_same_weights(r->t)); /* what rank 0 saves is every rank's */
     if (r->lead) GAN_TRY(gan_trainer_save_checkpoint(r->t, r->ckpt));
     r->res.saved_step = gan_trainer_step_count(r->t);
     return GAN_OK;

@@ -165,6 +165,10 @@ gan_status gan_trainer_create_spec_comm(const gan_spec *spec, const gan_train_op
  * dist_reduce_host: the same for host floats (the loss sums). */
 gan_status gan_trainer_dist_setup(gan_trainer *t);
 gan_status gan_trainer_dist_agree(gan_trainer *t, int64_t data_count);
+/* dist_same_weights: every rank holds the same weights and Adam moments
+ * as rank 0, and with sync_bn the same running statistics (collective;
+ * GAN_ERR_NUMERIC otherwise): checked before each checkpoint. */
+gan_status gan_trainer_dist_same_weights(gan_trainer *t);
 /* dist_sync_bn: with opt.sync_bn, point the batch-norm layers of G and D at
  * bn_sync (GAN_ERR_UNSUPPORTED where the backend lacks the kernels). */
 gan_status gan_trainer_dist_sync_bn(gan_trainer *t);

@@ -164,6 +164,34 @@ gan_status gan_trainer_dist_reduce_host(gan_trainer *t, float *buf, size_t n) {
     return t->comm->allreduce_host(t->comm, buf, n, GAN_REDUCE_SUM);
 }
 
+/* FNV-1a of a model's parameters and Adam moments (host copies), and its
+ * state (running statistics) when the ranks share batch statistics: with
+ * per-rank batch norm each rank's running statistics follow its own rows
+ * (they serve only inference: the samples and the checkpoint are rank 0's). */
+static uint64_t hash_model(uint64_t h, const gan_model *m, bool state) {
+    h = hash_bytes(h, m->host.params, m->n_params * sizeof(float));
+    h = hash_bytes(h, m->host.adam_m, m->n_params * sizeof(float));
+    h = hash_bytes(h, m->host.adam_v, m->n_params * sizeof(float));
+    return state ? hash_bytes(h, m->host.state, m->n_state * sizeof(float)) : h;
+}
+
+gan_status gan_trainer_dist_same_weights(gan_trainer *t) {
+    if (!t->reduce || t->ranks < 2) return GAN_OK;
+    GAN_TRY(gan_model_download(&t->g));
+    GAN_TRY(gan_model_download(&t->d));
+    bool state = t->opt.sync_bn;
+    uint64_t mine = hash_model(hash_model(0xcbf29ce484222325ull, &t->g, state), &t->d, state);
+    uint64_t lead = mine;
+    GAN_TRY(t->comm->broadcast(t->comm, &lead, sizeof lead, 0));
+    float differ = mine != lead;
+    GAN_TRY(t->comm->allreduce_host(t->comm, &differ, 1, GAN_REDUCE_SUM));
+    if (differ > 0.0f)
+        return gan_fail(GAN_ERR_NUMERIC, "step %lld: the weights of %.0f rank(s) differ from "
+                        "rank 0's (the ranks no longer train the same model)",
+                        (long long)t->step, differ);
+    return GAN_OK;
+}
+
 gan_comm *gan_trainer_comm(const gan_trainer *t) {
     return t->comm;
 }

@@ -6,8 +6,9 @@
  * (gan_comm_abort: MPI_Abort). A watchdog thread watches blocking calls: one
  * that lasts longer than the watchdog's limit (a rank died without its
  * launcher noticing, or hangs) calls the caller's on_timeout, then aborts.
- * Floats are reduced in float (MPI_FLOAT, MPI_SUM); a mean divides the sum
- * by the number of ranks.
+ * Floats are reduced in float (MPI_FLOAT, MPI_SUM) to rank 0 and broadcast
+ * from it, so that every rank holds the same bits whatever the number of
+ * ranks; a mean divides the sum by the number of ranks.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "comm/comm.h"
@@ -64,9 +65,14 @@ static void busy(gan_comm *c) {
 static gan_status mpi_allreduce(gan_comm *c, float *buf, size_t n, gan_reduce op) {
     for (size_t at = 0; at < n;) { /* counts are ints */
         int part = n - at > (size_t)1 << 30 ? 1 << 30 : (int)(n - at);
+        /* reduce to rank 0, then broadcast: every rank gets the same bits (an allreduce
+         * may add in a different order on each rank when there are more than 2) */
         busy(c);
-        GAN_TRY(check(c, MPI_Allreduce(MPI_IN_PLACE, buf + at, part, MPI_FLOAT, MPI_SUM,
-                                       MPI_COMM_WORLD), "MPI_Allreduce"));
+        void *send = c->rank == 0 ? MPI_IN_PLACE : (void *)(buf + at);
+        GAN_TRY(check(c, MPI_Reduce(send, buf + at, part, MPI_FLOAT, MPI_SUM, 0, MPI_COMM_WORLD),
+                      "MPI_Reduce"));
+        busy(c);
+        GAN_TRY(check(c, MPI_Bcast(buf + at, part, MPI_FLOAT, 0, MPI_COMM_WORLD), "MPI_Bcast"));
         at += (size_t)part;
     }
     if (op == GAN_REDUCE_MEAN && c->size > 1)
