@@ -31,9 +31,9 @@ static void on_timeout(void *user, int rank, double seconds) {
 void train_ranks_watch(gan_comm *comm, const char *ckpt) {
     if (gan_comm_size(comm) < 2) return;
     const char *env = getenv("GAN_COMM_TIMEOUT");
-    double seconds = env ? atof(env) : 120.0;
+    double seconds = env ? atof(env) : 300.0;
     snprintf(timeout_msg, sizeof timeout_msg, "the last checkpoint written is intact in %s", ckpt);
-    gan_comm_set_watchdog(comm, seconds > 0 ? seconds : 120.0, on_timeout, NULL);
+    gan_comm_set_watchdog(comm, seconds > 0 ? seconds : 300.0, on_timeout, NULL);
 }
 
 void train_ranks_resume_note(const gan_comm *comm, int saved_ranks, const char *ckpt) {

@@ -16,7 +16,7 @@
 bool train_ranks_open(gan_device device, bool *quiet, gan_comm **comm);
 
 /* Arm the watchdog: a collective call blocked for GAN_COMM_TIMEOUT seconds
- * (default 120) prints one line naming the rank and `ckpt`, then stops
+ * (default 300) prints one line naming the rank and `ckpt`, then stops
  * every rank. Nothing for a single process. */
 void train_ranks_watch(gan_comm *comm, const char *ckpt);
 

@@ -3,7 +3,7 @@
  *   - rank 1 killed (SIGKILL): every rank stops within a deadline, the
  *     launcher names the dead rank;
  *   - rank 1 frozen (SIGSTOP: alive, so the launcher sees nothing): the
- *     watchdog of rank 0 (GAN_COMM_TIMEOUT=3) says so and stops every rank;
+ *     watchdog of rank 0 (GAN_COMM_TIMEOUT=10) says so and stops every rank;
  * and each time the last checkpoint loads and resumes. Waits on conditions
  * (the checkpoint's existence, the launcher's exit), never a fixed sleep.
  */
@@ -69,7 +69,7 @@ static void fault(const char *name, int sig, const char *expect, const char *exp
     snprintf(pids, sizeof pids, "%s.pids", run);
     CHECK(mkdir(pids, 0755) == 0);
     /* each rank's shell writes its pid, then becomes gan (exec keeps the pid) */
-    snprintf(cmd, sizeof cmd, "exec %s -np 2 -x OMP_NUM_THREADS=1 -x GAN_COMM_TIMEOUT=3 sh -c "
+    snprintf(cmd, sizeof cmd, "exec %s -np 2 -x OMP_NUM_THREADS=1 -x GAN_COMM_TIMEOUT=10 sh -c "
              "'echo $$ > %s/pid.$OMPI_COMM_WORLD_RANK; exec %s train --data %s --model %s "
              "--epochs 1000000 --batch-size 32 --threads 1 --checkpoint-every 10 --out %s' > %s "
              "2>&1", getenv("GAN_MPIRUN"), pids, cli, data, model, run, logf);
