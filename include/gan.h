@@ -298,6 +298,9 @@ typedef struct gan_train_options {
     int mirror;         /* non-zero: each real image is flipped left-right with probability
                            1/2, drawn per image and step from the seed (0) */
     int augment;        /* a gan_augment set applied to D's real and generated images (0) */
+    int sync_bn;        /* data-parallel runs (gan_trainer_create_comm): non-zero normalises
+                           batch norm with statistics over every rank's rows (the global
+                           batch) instead of each rank's own; default 0 */
 } gan_train_options;
 
 /* Fill `opt` with the seed model's defaults (see docs in README). */
@@ -529,6 +532,8 @@ typedef struct gan_checkpoint_info {
     int64_t step, steps_per_epoch, data_count;
     char data_path[512];    /* the dataset it was trained on ("" when not recorded) */
     gan_step_stats last;    /* statistics of the last step before saving */
+    int ranks;              /* data-parallel ranks that trained it (1: one process, or not
+                               recorded) */
 } gan_checkpoint_info;
 
 /* Read and validate the metadata of a checkpoint or weights file, building
@@ -567,6 +572,69 @@ const gan_spec *gan_trainer_spec(const gan_trainer *t);
 /* Change the planned length of the run (recorded in checkpoints so that a
  * resume knows where to stop): epochs >= 1, max_steps >= 0 (0 = no limit). */
 gan_status gan_trainer_set_schedule(gan_trainer *t, int epochs, int64_t max_steps);
+
+/* ------------------------------------------------- data-parallel training */
+
+/* A communicator: the ranks of a data-parallel run (docs/distributed.md).
+ * Each rank trains on its slice of every global batch; gradients are summed
+ * across ranks once per D step and once per G step, so every rank holds the
+ * same weights at every step. Transports: MPI for CPU ranks (one or many
+ * hosts), NCCL for GPU ranks (one process per GPU, bootstrapped over MPI),
+ * and a single process (every reduction the identity). */
+typedef struct gan_comm gan_comm;
+
+typedef enum gan_reduce {
+    GAN_REDUCE_SUM = 0,
+    GAN_REDUCE_MEAN = 1
+} gan_reduce;
+
+/* The communicator of this process for training on `device`: MPI
+ * (GAN_DEVICE_CPU) or NCCL (GAN_DEVICE_CUDA, each rank on GPU local rank)
+ * when an MPI launcher (mpirun) started the process, else a single process.
+ * GAN_ERR_UNSUPPORTED when launched by mpirun and the build lacks MPI (or,
+ * for GPU ranks, NCCL). Open once per process; gan_comm_free finalises MPI. */
+gan_status gan_comm_open(gan_device device, gan_comm **out);
+
+/* This process's rank (0 = the lead: it alone writes files), the number of
+ * ranks, and the transport ("single", "mpi", "nccl"). NULL: a single process. */
+int gan_comm_rank(const gan_comm *c);
+int gan_comm_size(const gan_comm *c);
+const char *gan_comm_kind(const gan_comm *c);
+
+/* Collective calls on host memory (every rank must make them, in the same
+ * order): buf (n) = its sum or mean over the ranks; bytes of root's buf to
+ * every rank; wait for every rank. A failure of the transport (a rank
+ * stopped) is GAN_ERR_IO with its message: then call gan_comm_abort. */
+gan_status gan_comm_allreduce(gan_comm *c, float *buf, size_t n, gan_reduce op);
+gan_status gan_comm_broadcast(gan_comm *c, void *buf, size_t bytes, int root);
+gan_status gan_comm_barrier(gan_comm *c);
+
+/* Stop every rank of the run now (MPI_Abort; nothing for a single process). */
+void gan_comm_abort(gan_comm *c, int code);
+
+/* A collective call that blocks longer than `seconds` (0: no limit, the
+ * default) calls on_timeout (from another thread), then aborts every rank. */
+void gan_comm_set_watchdog(gan_comm *c, double seconds,
+                           void (*on_timeout)(void *user, int rank, double seconds), void *user);
+
+void gan_comm_free(gan_comm *c);
+
+/* gan_trainer_create and gan_trainer_resume_on over the ranks of `comm`
+ * (collective: every rank calls it with its own copy of the options and
+ * data). opt->batch_size is the global batch: it must split evenly over the
+ * ranks. The ranks' options, model, data size and builds are compared first;
+ * any difference is refused (GAN_ERR_INVALID_ARGUMENT, naming the ranks). A
+ * checkpoint records the number of ranks that wrote it; resuming it with the
+ * same number continues bit-exactly. */
+gan_status gan_trainer_create_comm(const char *model, const gan_train_options *opt,
+                                   const gan_dataset *data, gan_comm *comm, gan_trainer **out);
+gan_status gan_trainer_resume_comm(const char *checkpoint, const gan_dataset *data,
+                                   const gan_train_options *machine, gan_comm *comm,
+                                   gan_trainer **out);
+
+/* The trainer's communicator (NULL: a single process) and its number of ranks. */
+gan_comm *gan_trainer_comm(const gan_trainer *t);
+int gan_trainer_ranks(const gan_trainer *t);
 
 /* ------------------------------------------------------------- run loop */
 

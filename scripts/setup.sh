@@ -19,6 +19,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export OPENBLAS_CORETYPE="${OPENBLAS_CORETYPE:-Haswell}"
 
 packages=(build-essential cmake pkg-config libopenblas-openmp-dev liblapacke-dev zlib1g-dev libstb-dev
+          libopenmpi-dev openmpi-bin
           python3-pil python3-numpy dataset-fashion-mnist
           clang lld wasi-libc libclang-rt-dev-wasm32 chromium chromium-driver)
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)

@@ -18,7 +18,7 @@ static const gan_kernel_group kernel_groups[GAN_K_COUNT] = {
 };
 
 static const char *const group_names[] = {"network", "direct convolution", "classifier",
-                                          "trainer", "memory"};
+                                          "trainer", "memory", "synchronised batch norm"};
 
 const char *gan_kernel_name(gan_kernel k) {
     return (unsigned)k < GAN_K_COUNT ? kernel_names[k] : "(no such kernel)";

@@ -76,7 +76,8 @@ typedef enum gan_kernel_group {
     GAN_KERNEL_GROUP_CONV_DIRECT = 1,
     GAN_KERNEL_GROUP_CLASSIFIER = 2,
     GAN_KERNEL_GROUP_TRAINER = 3,
-    GAN_KERNEL_GROUP_MEMORY = 4
+    GAN_KERNEL_GROUP_MEMORY = 4,
+    GAN_KERNEL_GROUP_SYNC_NORM = 5
 } gan_kernel_group;
 
 /* One id per entry of the table: GAN_K_gemm, GAN_K_maxpool2d_forward, ... */
@@ -171,6 +172,10 @@ void gan_backend_cuda_shutdown(void);
  * device (then nothing changes: memory stays valid). What a trainer or
  * generator on the GPU calls. */
 gan_status gan_backend_cuda_open(int device);
+
+/* The backend's one stream (a cudaStream_t; NULL when not open): where
+ * other libraries' work (NCCL, src/comm/) is queued in the kernels' order. */
+void *gan_backend_cuda_stream(void);
 
 /* Bytes of device memory held through mem_alloc now, and the most held at
  * once since init (0 and 0 when not initialised or built without CUDA). */

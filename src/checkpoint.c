@@ -119,6 +119,7 @@ static gan_status write_checkpoint(void *trainer, gan_st_writer *w) {
     GAN_TRY(meta_int(w, "state.step", t->step));
     GAN_TRY(meta_int(w, "state.epoch", t->steps_per_epoch ? t->step / t->steps_per_epoch : 0));
     GAN_TRY(meta_int(w, "state.steps_per_epoch", t->steps_per_epoch));
+    GAN_TRY(meta_int(w, "state.ranks", t->ranks));
     if (t->step > 0) {
         GAN_TRY(meta_float(w, "state.loss_d", t->last.loss_d));
         GAN_TRY(meta_float(w, "state.loss_g", t->last.loss_g));
@@ -197,6 +198,7 @@ static gan_status read_option(const gan_st_file *f, const gan_train_option *r,
     void *p = (char *)o + r->offset;
     switch (r->type) {
     case GAN_OPTION_INT: return get_int(f, key, (int)r->lo, (int)r->hi, p);
+    case GAN_OPTION_BOOL: return get_int(f, key, 0, 1, p);
     case GAN_OPTION_INT64:
         return get_i64(f, key, (int64_t)r->lo, r->hi >= 9.2e18 ? INT64_MAX : (int64_t)r->hi, p);
     case GAN_OPTION_FLOAT: return get_float(f, key, false, p);
@@ -263,6 +265,8 @@ gan_status gan_ckpt_read_info(const gan_st_file *f, gan_ckpt_info *info) {
     GAN_TRY(get_i64(f, "state.steps_per_epoch", 0, INT64_MAX, &info->steps_per_epoch));
     if (gan_st_metadata(f, "data.count"))
         GAN_TRY(get_i64(f, "data.count", 0, INT64_MAX, &info->data_count));
+    info->ranks = 1;
+    if (gan_st_metadata(f, "state.ranks")) GAN_TRY(get_int(f, "state.ranks", 1, 1 << 24, &info->ranks));
     const char *dp = gan_st_metadata(f, "data.path");
     if (dp) snprintf(info->data_path, sizeof info->data_path, "%s", dp);
     info->last.step = info->step;
@@ -448,6 +452,12 @@ gan_status gan_trainer_resume(const char *path, const gan_dataset *data, int thr
 
 gan_status gan_trainer_resume_on(const char *path, const gan_dataset *data,
                                  const gan_train_options *machine, gan_trainer **out) {
+    return gan_trainer_resume_comm(path, data, machine, NULL, out);
+}
+
+gan_status gan_trainer_resume_comm(const char *path, const gan_dataset *data,
+                                   const gan_train_options *machine, gan_comm *comm,
+                                   gan_trainer **out) {
     *out = NULL;
     gan_st_file *f;
     GAN_TRY(gan_st_open(path, &f));
@@ -463,7 +473,7 @@ gan_status gan_trainer_resume_on(const char *path, const gan_dataset *data,
         info.opt.threads = machine->threads;
         info.opt.device = machine->device;
         info.opt.allow_tf32 = machine->allow_tf32;
-        s = gan_trainer_create_spec(spec, &info.opt, data, &t);
+        s = gan_trainer_create_spec_comm(spec, &info.opt, data, comm, &t);
     }
     if (s == GAN_OK) s = resume(t, f, &info);
     gan_spec_free(spec);

@@ -92,6 +92,7 @@ static gan_status describe(FILE *out, const char *path, bool spec_only) {
                    info.last.loss_d, info.last.loss_g, info.last.d_real, info.last.d_fake);
         fprintf(out, "  Adam steps: generator %lld, discriminator %lld\n", (long long)g.adam_t,
                (long long)d.adam_t);
+        fprintf(out, "  ranks: %d\n", info.ranks);
         fprintf(out, "options: batch_size %d, lr %g, beta1 %g, beta2 %g, adam_eps %g, seed %llu, "
                "epochs %d, max_steps %lld\n", o->batch_size, o->lr, o->beta1, o->beta2,
                o->adam_eps, (unsigned long long)o->seed, o->epochs, (long long)o->max_steps);

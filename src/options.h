@@ -63,6 +63,9 @@
     X(augment, "augment", AUGMENT, 0, 0, 7, 0, 0, 0, 1, GAN_OPT_LATER, "LIST",                     \
       "augment D's real and generated images (DiffAugment): any of translation,cutout,color "   \
       "(default none)")                                                                          \
+    X(sync_bn, "sync-bn", BOOL, 0, 0, 1, 0, 0, 0, 0, GAN_OPT_LATER, NULL,                        \
+      "data-parallel runs (mpirun): batch norm with statistics over the global batch, not "      \
+      "each rank's rows (CPU)")                                                                  \
     X(threads, "threads", INT, 0, 0, 1024, 0, 0, 0, 0, 0, "N",                                    \
       "CPU threads (default 0 = all cores)")                                                     \
     X(device, "device", DEVICE, GAN_DEVICE_CPU, 0, 0, 0, 0, 0, 0, 0, "D",                         \

@@ -47,9 +47,14 @@ void gan_rng_uniform(uint64_t seed, uint64_t stream, float *out, size_t n) {
 }
 
 void gan_rng_normal(uint64_t seed, uint64_t stream, float *out, size_t n) {
+    gan_rng_normal_at(seed, stream, 0, out, n);
+}
+
+void gan_rng_normal_at(uint64_t seed, uint64_t stream, size_t offset, float *out, size_t n) {
     const double two_pi = 6.283185307179586476925286766559;
+    size_t first = offset / 2, end = (offset + n + 1) / 2; /* the pairs that hold the elements */
 #pragma omp parallel for schedule(static) if (n > 65536)
-    for (size_t pair = 0; pair < (n + 1) / 2; pair++) {
+    for (size_t pair = first; pair < end; pair++) {
         uint32_t r[4];
         gan_philox(seed, stream, pair, r);
         uint64_t a = ((uint64_t)r[0] << 32) | r[1];
@@ -57,8 +62,10 @@ void gan_rng_normal(uint64_t seed, uint64_t stream, float *out, size_t n) {
         double u1 = (double)((a >> 11) + 1) * 0x1.0p-53; /* (0, 1] */
         double u2 = (double)(b >> 11) * 0x1.0p-53;       /* [0, 1) */
         double radius = sqrt(-2.0 * log(u1));
-        out[pair * 2] = (float)(radius * cos(two_pi * u2));
-        if (pair * 2 + 1 < n) out[pair * 2 + 1] = (float)(radius * sin(two_pi * u2));
+        size_t j = pair * 2; /* the stream's element of the pair's first output */
+        if (j >= offset) out[j - offset] = (float)(radius * cos(two_pi * u2));
+        if (j + 1 >= offset && j + 1 < offset + n)
+            out[j + 1 - offset] = (float)(radius * sin(two_pi * u2));
     }
 }
 

@@ -53,6 +53,10 @@ void gan_rng_uniform(uint64_t seed, uint64_t stream, float *out, size_t n);
 /* out[j] ~ N(0, 1); element j is output j % 2 of Box-Muller pair j / 2. */
 void gan_rng_normal(uint64_t seed, uint64_t stream, float *out, size_t n);
 
+/* out[i] = element offset + i of the same normal stream (a slice of what
+ * gan_rng_normal draws: a rank's rows of a batch's noise). */
+void gan_rng_normal_at(uint64_t seed, uint64_t stream, size_t offset, float *out, size_t n);
+
 /* A uniform integer in [0, bound) from the 32-bit word j of a stream
  * (Lemire's multiply-shift; bound <= 2^32). */
 uint32_t gan_rng_below(uint64_t seed, uint64_t stream, uint64_t j, uint32_t bound);

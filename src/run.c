@@ -7,10 +7,16 @@
  * written atomically (the previous one stays until the new one is whole),
  * the log is cut back to the checkpoint's step when a run resumes, and a
  * fresh run that fails before its first checkpoint removes the log it began.
+ *
+ * Data-parallel runs (docs/distributed.md): every rank runs the loop in
+ * step; rank 0 (the lead) alone writes the folder and calls the callbacks
+ * (gated in one place: `lead`), and a stop request on any rank stops every
+ * rank after the same step (voted once per step).
  */
 #define _POSIX_C_SOURCE 200809L
 #include "internal.h"
 #include "io/atomic_file.h"
+#include "trainer.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -100,22 +106,38 @@ typedef struct run {
     double before;           /* seconds of training before it (a resumed run's log) */
     int64_t iv_steps;        /* steps since the last log line, */
     double iv_start;         /* and when that line was written */
+    bool lead;               /* rank 0: writes files, calls the callbacks */
+    gan_comm *comm;          /* the trainer's ranks (NULL: one process) */
+    bool stop_voted;         /* some rank was asked to stop */
+    char ranks_key[32];      /* `, "ranks": N` ending each log line of N > 1 ranks, else "" */
 } run;
 
 static gan_status write_grid(run *r, int64_t epoch) {
+    if (!r->lead) return GAN_OK;
     snprintf(r->path, sizeof r->path, "%s/samples/epoch_%03lld.png", r->ro->out, (long long)epoch);
     return gan_trainer_write_samples_png_scaled(r->t, r->ro->sample_rows, r->ro->grid_scale,
                                                 r->path);
 }
 
 static gan_status save(run *r) {
-    GAN_TRY(gan_trainer_save_checkpoint(r->t, r->ckpt));
+    GAN_TRY(gan_trainer_dist_same_weights(r->t)); /* what rank 0 saves is every rank's */
+    if (r->lead) GAN_TRY(gan_trainer_save_checkpoint(r->t, r->ckpt));
     r->res.saved_step = gan_trainer_step_count(r->t);
     return GAN_OK;
 }
 
 static bool stop_requested(const run *r) {
-    return r->ro->stop && *r->ro->stop;
+    return r->stop_voted || (r->ro->stop && *r->ro->stop);
+}
+
+/* With several ranks: whether any rank was asked to stop (collective, once
+ * per step), so that all stop after the same step. */
+static gan_status vote_stop(run *r) {
+    if (gan_comm_size(r->comm) < 2) return GAN_OK;
+    float stop = r->ro->stop && *r->ro->stop;
+    GAN_TRY(gan_comm_allreduce(r->comm, &stop, 1, GAN_REDUCE_SUM));
+    r->stop_voted = stop > 0.0f;
+    return GAN_OK;
 }
 
 /* The folder, the log and (fresh runs) the first grid. */
@@ -141,6 +163,7 @@ static gan_status begin(run *r) {
     if (start >= total)
         return gan_fail(GAN_ERR_INVALID_ARGUMENT, "%s: the run is already at step %lld of %lld",
                         r->ckpt, (long long)start, (long long)total);
+    if (!r->lead) return GAN_OK;
     snprintf(r->path, sizeof r->path, "%s/samples", ro->out);
     GAN_TRY(gan_make_dirs(ro->out));
     GAN_TRY(gan_make_dirs(r->path));
@@ -161,15 +184,17 @@ static gan_status log_line(run *r, bool epoch_end, gan_step_stats *st) {
     GAN_TRY(gan_trainer_take_stats(r->t, &mean));
     double now = gan_now_seconds();
     double ips = (double)r->iv_steps * r->plan.images_per_step / (now - r->iv_start);
-    fprintf(r->log,
-            "{\"step\": %lld, \"epoch\": %lld, \"loss_d\": %.6f, \"loss_g\": %.6f, "
-            "\"d_real\": %.6f, \"d_fake\": %.6f, \"images_per_s\": %.1f, \"seconds\": %.3f}\n",
-            (long long)mean.step, (long long)mean.epoch + 1, mean.loss_d, mean.loss_g,
-            mean.d_real, mean.d_fake, ips, r->before + (now - r->start));
-    fflush(r->log);
-    if (ro->on_log) ro->on_log(ro->user, &mean, ips);
     r->iv_steps = 0;
     r->iv_start = now;
+    *st = mean;
+    if (!r->lead) return GAN_OK;
+    fprintf(r->log,
+            "{\"step\": %lld, \"epoch\": %lld, \"loss_d\": %.6f, \"loss_g\": %.6f, "
+            "\"d_real\": %.6f, \"d_fake\": %.6f, \"images_per_s\": %.1f, \"seconds\": %.3f%s}\n",
+            (long long)mean.step, (long long)mean.epoch + 1, mean.loss_d, mean.loss_g,
+            mean.d_real, mean.d_fake, ips, r->before + (now - r->start), r->ranks_key);
+    fflush(r->log);
+    if (ro->on_log) ro->on_log(ro->user, &mean, ips);
     if (epoch_end && ro->evaluate) {
         char line[1024] = "";
         GAN_TRY(ro->evaluate(ro->user, r->t, st->epoch + 1, &mean, line, sizeof line));
@@ -178,7 +203,6 @@ static gan_status log_line(run *r, bool epoch_end, gan_step_stats *st) {
             fflush(r->log);
         }
     }
-    *st = mean;
     return GAN_OK;
 }
 
@@ -189,6 +213,7 @@ static gan_status loop(run *r) {
     gan_step_stats st = {.step = r->plan.start_step};
     while (st.step < total && !stop_requested(r)) {
         GAN_TRY(gan_trainer_step(r->t, &st));
+        GAN_TRY(vote_stop(r));
         r->res.step = st.step;
         r->iv_steps++;
         if (ro->on_step) ro->on_step(ro->user, &st);
@@ -209,7 +234,17 @@ static gan_status loop(run *r) {
 }
 
 gan_status gan_train_run(gan_trainer *t, const gan_run_options *ro, gan_run_result *result) {
-    run r = {.t = t, .ro = ro};
+    run r = {.t = t, .ro = ro, .comm = gan_trainer_comm(t)};
+    r.lead = gan_comm_rank(r.comm) == 0;
+    if (gan_comm_size(r.comm) > 1)
+        snprintf(r.ranks_key, sizeof r.ranks_key, ", \"ranks\": %d", gan_comm_size(r.comm));
+    gan_run_options quiet;
+    if (!r.lead) { /* the other ranks: no callbacks (no output, no evaluation) */
+        quiet = *ro;
+        quiet.on_start = NULL, quiet.on_step = NULL, quiet.on_log = NULL;
+        quiet.on_epoch = NULL, quiet.evaluate = NULL;
+        r.ro = ro = &quiet;
+    }
     gan_status s = ro->out ? begin(&r)
                            : gan_fail(GAN_ERR_INVALID_ARGUMENT, "no run folder given");
     if (s == GAN_OK) {

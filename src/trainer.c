@@ -16,11 +16,13 @@
 #include <string.h>
 
 /* The backend of a device (opening the GPU on first use). */
-static gan_status pick_backend(const gan_train_options *o, const gan_backend **out) {
+static gan_status pick_backend(const gan_train_options *o, const gan_comm *comm,
+                               const gan_backend **out) {
     *out = gan_backend_cpu();
     gan_backend_cpu_set_threads(o->threads);
     if (o->device != GAN_DEVICE_CUDA) return GAN_OK;
-    GAN_TRY(gan_backend_cuda_open(0));
+    /* GPU ranks: the communicator opened this rank's GPU (comm_nccl.c) */
+    if (!comm || !comm->device_buffers) GAN_TRY(gan_backend_cuda_open(0));
     GAN_TRY(gan_backend_cuda_set_math(o->allow_tf32 ? GAN_CUDA_MATH_TF32 : GAN_CUDA_MATH_FP32));
     *out = gan_backend_cuda();
     return GAN_OK;
@@ -99,9 +101,10 @@ static gan_status build(gan_trainer *t, const gan_spec *spec, const gan_train_op
     gan_train_options_resolve(&t->opt);
     t->loss = gan_loss_spec_of(opt);
     t->has_ema = opt->ema > 0.0f;
-    GAN_TRY(pick_backend(opt, &t->be));
+    GAN_TRY(pick_backend(opt, t->comm, &t->be));
     t->use_graph = !t->be->host_memory;
     t->batch = opt->batch_size;
+    GAN_TRY(gan_trainer_dist_setup(t)); /* this rank's rows of a batch */
     t->latent = spec->latent_dim;
     t->n_classes = spec->n_classes;
     const int *img = spec->image;
@@ -112,6 +115,7 @@ static gan_status build(gan_trainer *t, const gan_spec *spec, const gan_train_op
     GAN_TRY(gan_spec_build(spec, GAN_SPEC_DISCRIMINATOR, &t->d, 2 * t->batch, t->be));
     for (int i = 0; i < t->d.n_layers; i++)
         if (t->d.layers[i].ops->flags & GAN_LAYER_BATCH_STATISTICS) t->d_split = true;
+    GAN_TRY(gan_trainer_dist_sync_bn(t));
     GAN_TRY(gan_model_init(&t->g, opt->seed, 0));
     GAN_TRY(gan_model_init(&t->d, opt->seed, 1));
     if (t->has_ema) { /* starts as a copy of G */
@@ -138,11 +142,13 @@ static gan_status build(gan_trainer *t, const gan_spec *spec, const gan_train_op
 
 /* A trainer with its networks and, for `count` images, room for the data. */
 static gan_status create(const gan_spec *spec, const gan_train_options *opt, int64_t count,
-                         gan_trainer **out) {
+                         gan_comm *comm, gan_trainer **out) {
     *out = NULL;
     gan_trainer *t = calloc(1, sizeof *t);
     if (!t) return gan_fail(GAN_ERR_OUT_OF_MEMORY, "cannot allocate a trainer");
+    t->comm = comm;
     gan_status s = build(t, spec, opt);
+    if (s == GAN_OK) s = gan_trainer_dist_agree(t, count);
     if (s == GAN_OK) s = plan_device(t, count);
     if (s != GAN_OK) {
         gan_trainer_free(t);
@@ -156,7 +162,7 @@ gan_status gan_trainer_create_for_spec(const gan_spec *spec, const gan_train_opt
                                        gan_trainer **out) {
     *out = NULL;
     GAN_TRY(gan_train_options_check(opt));
-    return create(spec, opt, 0, out);
+    return create(spec, opt, 0, NULL, out);
 }
 
 /* A conditional model needs labels, each a class of the model. */
@@ -183,7 +189,7 @@ static gan_status attach_data(gan_trainer *t, const gan_dataset *data) {
     const gan_backend *be = t->be;
     int64_t count = gan_dataset_count(data);
     t->data = data;
-    t->steps_per_epoch = count / ((int64_t)t->batch * t->opt.d_steps);
+    t->steps_per_epoch = count / ((int64_t)t->global_batch * t->opt.d_steps);
     if (be->host_memory) {
         t->pixels = gan_dataset_pixels(data);
         t->pixel_labels = t->n_classes ? gan_dataset_labels(data) : NULL;
@@ -207,8 +213,24 @@ gan_status gan_trainer_create(const char *model, const gan_train_options *opt,
     return s;
 }
 
+gan_status gan_trainer_create_comm(const char *model, const gan_train_options *opt,
+                                   const gan_dataset *data, gan_comm *comm, gan_trainer **out) {
+    *out = NULL;
+    gan_spec *spec;
+    GAN_TRY(gan_spec_load(model, &spec));
+    gan_status s = gan_trainer_create_spec_comm(spec, opt, data, comm, out);
+    gan_spec_free(spec);
+    return s;
+}
+
 gan_status gan_trainer_create_spec(const gan_spec *spec, const gan_train_options *opt,
                                    const gan_dataset *data, gan_trainer **out) {
+    return gan_trainer_create_spec_comm(spec, opt, data, NULL, out);
+}
+
+gan_status gan_trainer_create_spec_comm(const gan_spec *spec, const gan_train_options *opt,
+                                        const gan_dataset *data, gan_comm *comm,
+                                        gan_trainer **out) {
     *out = NULL;
     if (!data) return gan_fail(GAN_ERR_INVALID_ARGUMENT, "no dataset given");
     GAN_TRY(gan_train_options_check(opt));
@@ -236,7 +258,7 @@ gan_status gan_trainer_create_spec(const gan_spec *spec, const gan_train_options
         s = check_labels(spec, data);
     GAN_TRY(s);
     gan_trainer *t;
-    GAN_TRY(create(spec, opt, count, &t));
+    GAN_TRY(create(spec, opt, count, comm, &t));
     size_t halves = t->be->host_memory ? 1 : 2; /* a GPU shuffles ahead (load_order) */
     if (!(t->order = malloc(halves * (size_t)count * sizeof *t->order)))
         s = gan_fail(GAN_ERR_OUT_OF_MEMORY, "cannot allocate the data order");
@@ -391,8 +413,9 @@ static void step_inputs(gan_trainer *t, int k) {
                       t->opt.d_steps, k, t->batch, (size_t)t->image_size);
     augment_real(t);
     if (t->n_classes) sync_labels(t);
-    be->rng_normal_dev(be->ctx, t->opt.seed, t->noise_stream, t->g.acts[0],
-                       (size_t)t->batch * t->latent);
+    size_t rows = (size_t)t->batch * t->latent; /* this rank's rows of the batch's noise */
+    be->rng_normal_dev(be->ctx, t->opt.seed, t->noise_stream, (size_t)t->rank * rows,
+                       t->g.acts[0], rows);
     be->step_advance(be->ctx, t->noise_index, t->noise_stream, gan_rng_stream(GAN_RNG_NOISE, 0));
 }
 
@@ -411,7 +434,8 @@ static void d_step(gan_trainer *t) {
     t->fake_out = fake;
     fake_rows_of(t, fake_rows, fake);
 
-    float scale = ls->half ? 1.0f / (2.0f * (float)B) : 1.0f / (float)B;
+    float GB = (float)t->global_batch; /* the loss is a mean over the global batch */
+    float scale = ls->half ? 1.0f / (2.0f * GB) : 1.0f / GB;
     gan_model_zero_grads(&t->d);
     if (t->d_split) {
         /* D with batch norm: the real batch, then the fake batch, each normalised on its
@@ -438,6 +462,7 @@ static void d_step(gan_trainer *t) {
                      t->sums + GAN_SUM_FAKE);
         gan_model_backward(&t->d, t->dlogits, 2 * B, true, false);
     }
+    gan_trainer_dist_reduce(t, t->d.grads, t->d.n_params); /* the ranks' gradients summed */
     gan_model_adam_step(&t->d, t->opt.lr_d, t->opt.beta1, t->opt.beta2, t->opt.adam_eps);
     if (t->opt.loss == GAN_LOSS_WASSERSTEIN)
         be->clamp(be->ctx, t->d.params, t->d.n_params, -t->opt.clip, t->opt.clip);
@@ -453,12 +478,13 @@ static void g_step(gan_trainer *t) {
     if (t->opt.augment) fake_rows_of(t, fake_rows, t->fake_out); /* new parameters */
     gan_model_set_labels(&t->d, t->n_classes ? t->labels_d + B : NULL);
     const float *logits = gan_model_forward(&t->d, fake_rows, B, true);
-    be->loss_acc(be->ctx, t->dlogits, logits, (size_t)B, t->loss.gen, t->loss.t_gen, 1.0f / (float)B,
-                 t->sums + GAN_SUM_GEN);
+    be->loss_acc(be->ctx, t->dlogits, logits, (size_t)B, t->loss.gen, t->loss.t_gen,
+                 1.0f / (float)t->global_batch, t->sums + GAN_SUM_GEN);
     const float *dfake = gan_model_backward(&t->d, t->dlogits, B, false, true);
     if (t->opt.augment) dfake = augment_backward(t, dfake);
     gan_model_zero_grads(&t->g);
     gan_model_backward(&t->g, dfake, B, true, false);
+    gan_trainer_dist_reduce(t, t->g.grads, t->g.n_params);
     gan_model_adam_step(&t->g, t->opt.lr_g, t->opt.beta1, t->opt.beta2, t->opt.adam_eps);
     if (t->has_ema) {
         be->ema_update(be->ctx, t->g_ema.params, t->g.params, t->g.n_params, t->opt.ema);
@@ -484,7 +510,7 @@ static void step_core(gan_trainer *t) {
 /* The means over `steps` steps of loss_d, loss_g, d_real and d_fake from the
  * loss sums (trainer.h, GAN_SUM_*): D's over K B rows of each half, G's over B. */
 static void means_of_sums(const gan_trainer *t, const float *sums, int64_t steps, double m[4]) {
-    double B = (double)t->batch * (double)steps, KB = B * t->opt.d_steps;
+    double B = (double)t->global_batch * (double)steps, KB = B * t->opt.d_steps;
     double d_weight = t->loss.half ? 0.5 : 1.0;
     m[0] = d_weight * ((double)sums[GAN_SUM_REAL] + sums[GAN_SUM_FAKE]) / KB;
     m[1] = (double)sums[GAN_SUM_GEN] / B;
@@ -500,8 +526,14 @@ static gan_status step_finish(gan_trainer *t, gan_step_stats *st) {
     l->step = t->step;
     l->epoch = t->steps_per_epoch ? (t->step - 1) / t->steps_per_epoch : 0;
     gan_status s = GAN_OK;
+    if (t->comm_status != GAN_OK) { /* a reduction failed: the ranks no longer agree */
+        s = t->comm_status;
+        t->comm_status = GAN_OK;
+        return s;
+    }
     if (t->be->host_memory) {
         float *sums = t->sums;
+        GAN_TRY(gan_trainer_dist_reduce_host(t, sums, GAN_SUM_COUNT)); /* over every rank */
         double m[4];
         means_of_sums(t, sums, 1, m);
         double loss_d = m[0], loss_g = m[1];
@@ -549,6 +581,7 @@ static gan_status load_order(gan_trainer *t) {
     uint32_t *order = t->order + (be->host_memory ? 0 : (size_t)(epoch & 1) * count);
     for (size_t i = 0; i < count; i++) order[i] = (uint32_t)i;
     gan_rng_shuffle(t->opt.seed, gan_rng_stream(GAN_RNG_SHUFFLE, (uint64_t)epoch), order, count);
+    gan_trainer_dist_slice_order(t, order, count); /* this rank's rows of each batch */
     t->order_epoch = epoch;
     if (!be->host_memory) {
         GAN_TRY(be->synchronize(be->ctx));
@@ -603,6 +636,7 @@ gan_status gan_trainer_take_stats(gan_trainer *t, gan_step_stats *mean) {
             float sums[GAN_SUM_COUNT];
             GAN_TRY(t->be->copy_to_host(t->be->ctx, sums, t->sums, sizeof sums));
             t->be->mem_set(t->be->ctx, t->sums, 0, sizeof sums);
+            GAN_TRY(gan_trainer_dist_reduce_host(t, sums, GAN_SUM_COUNT));
             double means[4];
             means_of_sums(t, sums, n, means);
             loss_d = means[0], loss_g = means[1], d_real = means[2], d_fake = means[3];

@@ -50,6 +50,7 @@
 #ifndef GAN_TRAINER_H
 #define GAN_TRAINER_H
 
+#include "comm/comm.h"
 #include "model.h"
 #include "spec/spec.h"
 
@@ -85,7 +86,17 @@ struct gan_trainer {
     bool d_split;              /* D has batch norm: real and fake go through it as
                                   separate batches (see d_step in trainer.c) */
     const gan_backend *be;
-    int batch;
+    int batch;                 /* rows of this rank's slice of a batch (all of it: one rank) */
+    int global_batch;          /* opt.batch_size: rows of a step's batch over every rank */
+
+    /* data parallelism (trainer_dist.c, docs/distributed.md) */
+    gan_comm *comm;            /* NULL: a single process */
+    int rank, ranks;           /* this rank's slice of every batch: rows [rank batch,
+                                  (rank + 1) batch) of the global batch */
+    bool reduce;               /* gradients and loss sums are all-reduced (a distributed run,
+                                  even of one rank) */
+    gan_status comm_status;    /* the first failed reduction of a step (GAN_OK: none) */
+    gan_layer_sync bn_sync;    /* opt.sync_bn: how the batch-norm layers sum their statistics */
     int latent;
     int image_size;            /* C*H*W */
     int n_classes;             /* 0: unconditional */
@@ -154,6 +165,34 @@ gan_status gan_trainer_step_batch(gan_trainer *t, gan_step_stats *st);
 /* Step 1a for D step k (the real batch, mirrored and augmented, and the
  * noise), as gan_trainer_step runs it; for tests that look at D's input. */
 void gan_trainer_step_inputs(gan_trainer *t, int k);
+/* A trainer on `comm` (NULL: one process); trainer.c. */
+gan_status gan_trainer_create_spec_comm(const gan_spec *spec, const gan_train_options *opt,
+                                        const gan_dataset *data, gan_comm *comm,
+                                        gan_trainer **out);
+
+/* trainer_dist.c: the ranks' share of a step.
+ * dist_setup: before the networks are built, this rank's slice of the
+ * batch (GAN_ERR_INVALID_ARGUMENT if the batch does not split evenly, or
+ * the communicator's buffers are not the backend's).
+ * dist_agree: every rank has the same options, model, data size and build
+ * (collective; refused naming the ranks that differ).
+ * dist_slice_order: keep this rank's slice of each batch of an epoch's
+ * permutation: order[p b + j] = order[p B + rank b + j] (in place).
+ * dist_reduce: sum a buffer of the backend's memory over the ranks (the
+ * gradients of one network; the first failure is kept in comm_status).
+ * dist_reduce_host: the same for host floats (the loss sums). */
+gan_status gan_trainer_dist_setup(gan_trainer *t);
+gan_status gan_trainer_dist_agree(gan_trainer *t, int64_t data_count);
+/* dist_same_weights: every rank holds the same weights and Adam moments
+ * as rank 0, and with sync_bn the same running statistics (collective;
+ * GAN_ERR_NUMERIC otherwise): checked before each checkpoint. */
+gan_status gan_trainer_dist_same_weights(gan_trainer *t);
+/* dist_sync_bn: with opt.sync_bn, point the batch-norm layers of G and D at
+ * bn_sync (GAN_ERR_UNSUPPORTED where the backend lacks the kernels). */
+gan_status gan_trainer_dist_sync_bn(gan_trainer *t);
+void gan_trainer_dist_slice_order(const gan_trainer *t, uint32_t *order, size_t count);
+void gan_trainer_dist_reduce(gan_trainer *t, float *buf, size_t n);
+gan_status gan_trainer_dist_reduce_host(gan_trainer *t, float *buf, size_t n);
 
 /* Set the number of steps done (resume): the host's count and the device's. */
 gan_status gan_trainer_set_step(gan_trainer *t, int64_t step);

@@ -74,8 +74,18 @@ static void test_rng(const gan_backend *be) {
     be->rng_normal(be->ctx, 9, stream, b, N);
     CHECK(memcmp(a, b, sizeof a) == 0);
     memset(b, 0, sizeof b);
-    be->rng_normal_dev(be->ctx, 9, &stream, b, N);
+    be->rng_normal_dev(be->ctx, 9, &stream, 0, b, N);
     CHECK(memcmp(a, b, sizeof a) == 0);
+    /* a slice from any offset (odd ones split a Box-Muller pair) is the same
+     * elements of the stream: what a rank draws for its rows of a batch */
+    const size_t offsets[] = {1, 2, 7, N / 2, N - 3};
+    for (size_t i = 0; i < sizeof offsets / sizeof *offsets; i++) {
+        size_t off = offsets[i], n = N - off - (off & 1);
+        memset(b, 0, sizeof b);
+        be->rng_normal_dev(be->ctx, 9, &stream, off, b, n);
+        CHECK_MSG(memcmp(a + off, b, n * sizeof *b) == 0, "offset %zu", off);
+        CHECK(b[n] == 0.0f); /* nothing written past n */
+    }
 }
 
 static void test_memory(const gan_backend *be) {

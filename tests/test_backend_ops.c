@@ -325,6 +325,146 @@ static void ref_bn_backward(void **h, const op_case *c, double *r) {
     }
 }
 
+/* =================== batch norm with statistics summed over ranks
+ * (SYNC_NORM); x (N, C, P) (i[9] = 1 for bn_idx), one rank: count = N P. */
+
+/* out (2C) = per channel, the sums of a and of a b (b NULL: a a), in double */
+static void sync_sums(const op_case *c, const float *a, const float *b, float *out) {
+    for (int g = 0; g < c->i[1]; g++) {
+        double s = 0, s2 = 0;
+        for (size_t j = 0; j < bn_count(c); j++) {
+            size_t q = bn_idx(c, g, j);
+            s += a[q];
+            s2 += (double)a[q] * (b ? b[q] : a[q]);
+        }
+        out[g] = (float)s, out[c->i[1] + g] = (float)s2;
+    }
+}
+
+/* buffers: sums x */
+static void run_bn_sums(const gan_backend *be, void **d, const op_case *c, double *r) {
+    be->batchnorm_sums(be->ctx, F(0), CF(1), c->i[0], c->i[1], c->i[2]);
+}
+static void ref_bn_sums(void **h, const op_case *c, double *r) {
+    sync_sums(c, HD(1), NULL, HD(0));
+}
+
+/* buffers: y mean rstd running_mean running_var x sums gamma beta; the sums of x */
+static void prep_bn_fwd_sums(void **h, const op_case *c) {
+    sync_sums(c, HD(5), NULL, HD(6));
+}
+static void run_bn_fwd_sums(const gan_backend *be, void **d, const op_case *c, double *r) {
+    be->batchnorm_forward_sums(be->ctx, F(0), F(1), F(2), F(3), F(4), CF(5), CF(6),
+                               (double)bn_count(c), CF(7), CF(8), c->i[0], c->i[1], c->i[2],
+                               (float)c->f[0], (float)c->f[1]);
+}
+/* the two-pass statistics of one process's batch norm (ref_bn_train) */
+static void ref_bn_fwd_sums(void **h, const op_case *c, double *r) {
+    void *as_train[8] = {h[0], h[1], h[2], h[3], h[4], h[5], h[7], h[8]};
+    ref_bn_train(as_train, c, r);
+}
+
+/* buffers: sums dgamma dbeta dy x mean rstd */
+static void run_bn_bwd_sums(const gan_backend *be, void **d, const op_case *c, double *r) {
+    be->batchnorm_backward_sums(be->ctx, F(0), F(1), F(2), CF(3), CF(4), CF(5), CF(6), c->i[0],
+                                c->i[1], c->i[2]);
+}
+static void ref_bn_bwd_sums(void **h, const op_case *c, double *r) {
+    for (int g = 0; g < c->i[1]; g++) {
+        double sdy = 0, sdyx = 0;
+        for (size_t j = 0; j < bn_count(c); j++) {
+            size_t q = bn_idx(c, g, j);
+            sdy += HD(3)[q];
+            sdyx += HD(3)[q] * (HD(4)[q] - (double)HD(5)[g]) * HD(6)[g];
+        }
+        HD(0)[g] = (float)sdy, HD(0)[c->i[1] + g] = (float)sdyx;
+        if (h[1]) HD(1)[g] = (float)(HD(1)[g] + sdyx);
+        if (h[2]) HD(2)[g] = (float)(HD(2)[g] + sdy);
+    }
+}
+
+/* buffers: dx dy x mean rstd gamma sums; the sums of dy and dy xhat */
+static void prep_bn_bwd_from(void **h, const op_case *c) {
+    int C = c->i[1];
+    for (int g = 0; g < C; g++) {
+        double sdy = 0, sdyx = 0;
+        for (size_t j = 0; j < bn_count(c); j++) {
+            size_t q = bn_idx(c, g, j);
+            sdy += HD(1)[q];
+            sdyx += HD(1)[q] * (HD(2)[q] - (double)HD(3)[g]) * HD(4)[g];
+        }
+        HD(6)[g] = (float)sdy, HD(6)[C + g] = (float)sdyx;
+    }
+}
+static void run_bn_bwd_from(const gan_backend *be, void **d, const op_case *c, double *r) {
+    be->batchnorm_backward_from_sums(be->ctx, F(0), CF(1), CF(2), CF(3), CF(4), CF(5), CF(6),
+                                     (double)bn_count(c), c->i[0], c->i[1], c->i[2]);
+}
+/* one process's dx (ref_bn_backward with no parameter gradients) */
+static void ref_bn_bwd_from(void **h, const op_case *c, double *r) {
+    void *as_bwd[8] = {h[0], NULL, NULL, h[1], h[2], h[3], h[4], h[5]};
+    ref_bn_backward(as_bwd, c, r);
+}
+
+static void gen_bn_sync(int N, int C, int P) {
+    size_t n = (size_t)N * C * P, g = (size_t)C;
+    double count = (double)N * P, stat = 1e-6 + 1e-7 * sqrt(count);
+    op_case *c = add_case(GAN_K_batchnorm_sums, run_bn_sums, ref_bn_sums, "N=%d C=%d P=%d", N,
+                          C, P);
+    memcpy(c->i, (int[]){N, C, P}, 3 * sizeof(int));
+    c->i[9] = 1;
+    out_f(c, 2 * g, 1e-5, 1e-6, 1e-5, 1e-6);
+    in_f(c, n, -2, 3);
+
+    c = add_case(GAN_K_batchnorm_forward_sums, run_bn_fwd_sums, ref_bn_fwd_sums,
+                 "N=%d C=%d P=%d", N, C, P);
+    memcpy(c->i, (int[]){N, C, P}, 3 * sizeof(int));
+    c->i[9] = 1, c->f[0] = 0.99, c->f[1] = 1e-3;
+    c->prep = prep_bn_fwd_sums;
+    /* E[x^2] - mean^2 against the two-pass variance: x with mean ~1.5, spread ~0.6 */
+    out_f(c, n, 1e-4, 1e-4, 1e-4, 1e-4);
+    out_f(c, g, stat, 1e-5, stat, 1e-5);
+    out_f(c, g, stat, 1e-4, stat, 1e-4);
+    io_f(c, g, -1, 1, stat, 1e-5, stat, 1e-5);
+    io_f(c, g, 0.5, 2, stat, 1e-5, stat, 1e-5);
+    in_f(c, n, 0.5, 2.5);
+    in_f(c, 2 * g, 0, 1); /* replaced by prep */
+    in_f(c, g, 0.5, 1.5);
+    in_f(c, g, -0.5, 0.5);
+
+    for (int which = 0; which < 2; which++) { /* with and without parameter gradients */
+        c = add_case(GAN_K_batchnorm_backward_sums, run_bn_bwd_sums, ref_bn_bwd_sums,
+                     "N=%d C=%d P=%d params=%d", N, C, P, which == 0);
+        memcpy(c->i, (int[]){N, C, P}, 3 * sizeof(int));
+        c->i[9] = 1;
+        double pg = 1e-6 * sqrt(count) + 1e-5;
+        out_f(c, 2 * g, pg, 1e-5, pg, 1e-5);
+        if (which == 0) {
+            io_f(c, g, -1, 1, pg, 1e-5, pg, 1e-5);
+            io_f(c, g, -1, 1, pg, 1e-5, pg, 1e-5);
+        } else {
+            null_buf(c), null_buf(c);
+        }
+        in_f(c, n, -1, 1);
+        in_f(c, n, 1, 4);
+        in_f(c, g, 1, 4);
+        in_f(c, g, 0.5, 2);
+    }
+
+    c = add_case(GAN_K_batchnorm_backward_from_sums, run_bn_bwd_from, ref_bn_bwd_from,
+                 "N=%d C=%d P=%d", N, C, P);
+    memcpy(c->i, (int[]){N, C, P}, 3 * sizeof(int));
+    c->i[9] = 1;
+    c->prep = prep_bn_bwd_from;
+    out_f(c, n, 1e-4, 1e-3, 1e-4, 1e-3);
+    in_f(c, n, -1, 1);
+    in_f(c, n, 1, 4);
+    in_f(c, g, 1, 4);
+    in_f(c, g, 0.5, 2);
+    in_f(c, g, 0.5, 1.5);
+    in_f(c, 2 * g, 0, 1); /* replaced by prep */
+}
+
 /* batch norm cases: twod = 0 (N, F) with P = 1, 1: (N, C, P) */
 static void gen_bn(int N, int C, int P, int twod) {
     size_t n = (size_t)N * C * P, g = (size_t)C;
@@ -1215,7 +1355,7 @@ static void run_rng(const gan_backend *be, void **d, const op_case *c, double *r
     else if (c->k == GAN_K_rng_normal)
         be->rng_normal(be->ctx, rng_seed(c), rng_stream_of(c), F(0), (size_t)c->i[0]);
     else
-        be->rng_normal_dev(be->ctx, rng_seed(c), (const uint64_t *)d[1], F(0), (size_t)c->i[0]);
+        be->rng_normal_dev(be->ctx, rng_seed(c), (const uint64_t *)d[1], 0, F(0), (size_t)c->i[0]);
 }
 static void ref_rng(void **h, const op_case *c, double *r) {
     if (c->k == GAN_K_rng_uniform || c->k == GAN_K_rng_uniform_dev)
@@ -1556,7 +1696,11 @@ static void generate(bool big_machine) {
         }
     static const int bn2d[][3] = {{1, 1, 1},     {3, 5, 7},    {64, 128, 49},
                                   {128, 64, 196}, {1024, 3, 9}, {2, 1, 1000}};
-    for (int i = 0; i < 6; i++) gen_bn(bn2d[i][0], bn2d[i][1], bn2d[i][2], 1);
+    for (int i = 0; i < 6; i++) {
+        gen_bn(bn2d[i][0], bn2d[i][1], bn2d[i][2], 1);
+        gen_bn_sync(bn2d[i][0], bn2d[i][1], bn2d[i][2]);
+    }
+    gen_bn_sync(64, 1024, 1); /* the (N, F) layout of the seed model's batch norm */
     static const int elem[] = {1, 7, 33, 1000, 100003};
     for (int i = 0; i < 5; i++) gen_elementwise(elem[i]), gen_adam(elem[i]);
     /* the dcgan preset's shapes, then awkward ones (odd sizes, stride 3, wide padding) */

@@ -17,6 +17,7 @@
 #include "run_folder.h"
 #include "train_eval.h" /* [eval hook] */
 #include "train_flags.h"
+#include "train_ranks.h"
 
 #include <errno.h>
 #include <math.h>
@@ -101,12 +102,12 @@ static void on_start(void *user, gan_trainer *t, const gan_run_plan *plan) {
                  (double)total / (double)spe);
     if (!ui->quiet)
         fprintf(stderr, "gan train: model %s, %lld images from %s, batch %d, %lld steps/epoch, "
-                "%s, seed %llu, loss %s, on %s -> %s\n",
+                "%s, seed %llu, loss %s, on %s%s -> %s\n",
                 gan_trainer_model_name(t), (long long)gan_dataset_count(ui->data),
                 gan_dataset_path(ui->data), o.batch_size, (long long)spe, length,
                 (unsigned long long)o.seed, gan_loss_name(o.loss),
                 o.device == GAN_DEVICE_CUDA ? (o.allow_tf32 ? "cuda (tf32)" : "cuda") : "cpu",
-                ui->out);
+                train_ranks_describe(gan_trainer_comm(t)), ui->out);
     if ((o.mirror || o.augment) && !ui->quiet) {
         char aug[64];
         gan_augment_format(o.augment, aug, sizeof aug);
@@ -268,9 +269,9 @@ static gan_status set_schedule(gan_trainer *t, const gan_train_options *opt,
 /* The trainer: resumed or new, with the schedule of --epochs / --steps. */
 static gan_status make_trainer(const char *resume, const char *ckpt, const char *model,
                                const gan_train_options *opt, const cli_option *opts,
-                               const gan_dataset *data, gan_trainer **t) {
-    gan_status s = resume ? gan_trainer_resume_on(ckpt, data, opt, t)
-                          : gan_trainer_create(model, opt, data, t);
+                               const gan_dataset *data, gan_comm *comm, gan_trainer **t) {
+    gan_status s = resume ? gan_trainer_resume_comm(ckpt, data, opt, comm, t)
+                          : gan_trainer_create_comm(model, opt, data, comm, t);
     return s == GAN_OK ? set_schedule(*t, opt, opts) : s;
 }
 
@@ -320,7 +321,15 @@ static int report(gan_status s, const gan_run_result *res, const train_ui *ui,
     return 0;
 }
 
+static int train(int argc, char **argv, gan_comm **comm);
+
 int cmd_train(int argc, char **argv) {
+    gan_comm *comm = NULL;
+    int rc = train(argc, argv, &comm);
+    return train_ranks_close(comm, rc);
+}
+
+static int train(int argc, char **argv, gan_comm **comm) {
     catch_signals();
     gan_train_options opt;
     gan_train_options_default(&opt);
@@ -389,6 +398,7 @@ int cmd_train(int argc, char **argv) {
         return 2;
     }
 
+    if (!train_ranks_open(opt.device, &quiet, comm)) return 1;
     char ckpt[1200], latest[1200];
     gan_checkpoint_info info;
     if (resume) {
@@ -405,6 +415,8 @@ int cmd_train(int argc, char **argv) {
     }
     snprintf(ckpt, sizeof ckpt, "%s/%s", out, RUN_CHECKPOINT);
     snprintf(latest, sizeof latest, "%s/%s", out, GAN_RUN_SAMPLES);
+    train_ranks_watch(*comm, ckpt);
+    if (resume) train_ranks_resume_note(*comm, info.ranks, ckpt);
     if (!resume && !overwrite && run_file_exists(ckpt)) {
         cli_error("%s already holds a run (%s); resume it with --resume %s, choose another "
                   "--out or pass --overwrite", out, RUN_CHECKPOINT, out);
@@ -417,7 +429,7 @@ int cmd_train(int argc, char **argv) {
     if (!data_cli_options(&data_opts, &data_load)) return 2;
     data_load.threads = opt.threads > 0 ? opt.threads : 0; /* the trainer reports a bad --threads */
     gan_status s = data_cli_load(data_path, GAN_SPLIT_TRAIN, &data_load, quiet, &data);
-    if (s == GAN_OK) s = make_trainer(resume, ckpt, model, &opt, opts, data, &t);
+    if (s == GAN_OK) s = make_trainer(resume, ckpt, model, &opt, opts, data, *comm, &t);
     if (s != GAN_OK) {
         gan_dataset_free(data);
         train_flags_report();

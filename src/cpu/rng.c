@@ -14,9 +14,9 @@ void gan_cpu_rng_normal(void *ctx, uint64_t seed, uint64_t stream, float *out, s
     gan_rng_normal(seed, stream, out, n);
 }
 
-void gan_cpu_rng_normal_dev(void *ctx, uint64_t seed, const uint64_t *stream, float *out,
-                            size_t n) {
-    gan_rng_normal(seed, *stream, out, n);
+void gan_cpu_rng_normal_dev(void *ctx, uint64_t seed, const uint64_t *stream, size_t offset,
+                            float *out, size_t n) {
+    gan_rng_normal_at(seed, *stream, offset, out, n);
 }
 
 void gan_cpu_rng_uniform_dev(void *ctx, uint64_t seed, const uint64_t *stream, float *out,

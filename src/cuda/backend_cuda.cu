@@ -252,6 +252,10 @@ const gan_backend *gan_backend_cuda(void) {
     return &cuda_backend;
 }
 
+void *gan_backend_cuda_stream(void) {
+    return cuda_ctx.ready ? (void *)cuda_ctx.stream : NULL;
+}
+
 /* ------------------------------------------------------- set-up, teardown */
 
 static gan_status cuda_init_fail(gan_status s, const char *what, cudaError_t e) {

@@ -22,6 +22,10 @@ gan_status gan_backend_cuda_set_math(gan_cuda_math math) {
 
 void gan_backend_cuda_shutdown(void) {}
 
+void *gan_backend_cuda_stream(void) {
+    return NULL;
+}
+
 gan_status gan_backend_cuda_open(int device) {
     return gan_backend_cuda_init(device);
 }

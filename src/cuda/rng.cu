@@ -26,13 +26,15 @@ __global__ void rng_uniform_kernel(uint64_t seed, const uint64_t *stream_ptr,
     }
 }
 
+/* out[i] = normal element offset + i of the stream */
 __global__ void rng_normal_kernel(uint64_t seed, const uint64_t *stream_ptr, uint64_t stream_value,
-                                  float *out, size_t n) {
+                                  size_t offset, float *out, size_t n) {
     const double two_pi = 6.283185307179586476925286766559;
     uint64_t stream = stream_ptr ? *stream_ptr : stream_value;
-    size_t pairs = (n + 1) / 2;
-    for (size_t pair = (size_t)blockIdx.x * blockDim.x + threadIdx.x; pair < pairs;
-         pair += (size_t)gridDim.x * blockDim.x) {
+    size_t first = offset / 2, pairs = (offset + n + 1) / 2 - first;
+    for (size_t p = (size_t)blockIdx.x * blockDim.x + threadIdx.x; p < pairs;
+         p += (size_t)gridDim.x * blockDim.x) {
+        size_t pair = first + p, j = pair * 2;
         uint32_t r[4];
         gan_cuda_philox(seed, stream, pair, r);
         uint64_t a = ((uint64_t)r[0] << 32) | r[1];
@@ -41,8 +43,8 @@ __global__ void rng_normal_kernel(uint64_t seed, const uint64_t *stream_ptr, uin
         double u2 = (double)(b >> 11) * 0x1.0p-53;       /* [0, 1) */
         double radius = sqrt(-2.0 * log(u1));
         double angle = two_pi * u2;
-        out[pair * 2] = (float)(radius * cos(angle));
-        if (pair * 2 + 1 < n) out[pair * 2 + 1] = (float)(radius * sin(angle));
+        if (j >= offset) out[j - offset] = (float)(radius * cos(angle));
+        if (j + 1 >= offset && j + 1 < offset + n) out[j + 1 - offset] = (float)(radius * sin(angle));
     }
 }
 
@@ -67,15 +69,15 @@ void gan_cuda_rng_normal(void *ctx, uint64_t seed, uint64_t stream, float *out, 
     gan_cuda_ctx *cu = (gan_cuda_ctx *)ctx;
     if (n == 0) return;
     rng_normal_kernel<<<gan_cuda_blocks(cu, (n + 1) / 2, GAN_CUDA_THREADS), GAN_CUDA_THREADS, 0,
-                        cu->stream>>>(seed, NULL, stream, out, n);
+                        cu->stream>>>(seed, NULL, stream, 0, out, n);
     GAN_CUDA_LAUNCHED(cu, "rng_normal_kernel");
 }
 
-void gan_cuda_rng_normal_dev(void *ctx, uint64_t seed, const uint64_t *stream, float *out,
-                             size_t n) {
+void gan_cuda_rng_normal_dev(void *ctx, uint64_t seed, const uint64_t *stream, size_t offset,
+                             float *out, size_t n) {
     gan_cuda_ctx *cu = (gan_cuda_ctx *)ctx;
     if (n == 0) return;
-    rng_normal_kernel<<<gan_cuda_blocks(cu, (n + 1) / 2, GAN_CUDA_THREADS), GAN_CUDA_THREADS, 0,
-                        cu->stream>>>(seed, stream, 0, out, n);
+    rng_normal_kernel<<<gan_cuda_blocks(cu, (n + 2) / 2, GAN_CUDA_THREADS), GAN_CUDA_THREADS, 0,
+                        cu->stream>>>(seed, stream, 0, offset, out, n);
     GAN_CUDA_LAUNCHED(cu, "rng_normal_kernel");
 }

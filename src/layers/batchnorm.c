@@ -15,7 +15,7 @@ static gan_status batchnorm_setup(gan_layer *l) {
     size_t F = (size_t)l->in_size;
     l->n_params = 2 * F;
     l->n_state = 2 * F;
-    l->n_scratch = 2 * F;
+    l->n_scratch = 4 * F; /* mean, rstd; the sums of --sync-bn (batchnorm_sync.c) */
     return GAN_OK;
 }
 
@@ -34,7 +34,10 @@ static void batchnorm_forward(gan_layer *l, const gan_backend *be, const float *
     int F = l->in_size;
     const float *gamma = l->params, *beta = l->params + F;
     float *running_mean = l->state, *running_var = l->state + F;
-    if (train)
+    l->last_train = train; /* which backward follows (--sync-bn) */
+    if (train && l->sync)
+        gan_batchnorm_sync_forward(l, be, x, y, N, F, 1);
+    else if (train)
         be->batchnorm_forward_train(be->ctx, y, l->scratch, l->scratch + F, running_mean, running_var, x,
                                     gamma, beta, N, F, l->momentum, l->eps);
     else
@@ -45,6 +48,10 @@ static void batchnorm_backward(gan_layer *l, const gan_backend *be, const float 
                                const float *y, const float *dy, float *dx, int N,
                                bool param_grads) {
     int F = l->in_size;
+    if (l->sync && l->last_train) {
+        gan_batchnorm_sync_backward(l, be, x, dy, dx, N, F, 1, param_grads);
+        return;
+    }
     be->batchnorm_backward(be->ctx, dx, param_grads ? l->grads : NULL, param_grads ? l->grads + F : NULL,
                            dy, x, l->scratch, l->scratch + F, l->params, N, F);
 }

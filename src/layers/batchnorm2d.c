@@ -16,7 +16,7 @@ static gan_status batchnorm2d_setup(gan_layer *l) {
     size_t C = (size_t)l->in[0];
     l->n_params = 2 * C;
     l->n_state = 2 * C;
-    l->n_scratch = 2 * C;
+    l->n_scratch = 4 * C; /* mean, rstd; the sums of --sync-bn (batchnorm_sync.c) */
     return GAN_OK;
 }
 
@@ -35,7 +35,10 @@ static void batchnorm2d_forward(gan_layer *l, const gan_backend *be, const float
     int C = l->in[0], P = l->in[1] * l->in[2];
     const float *gamma = l->params, *beta = l->params + C;
     float *running_mean = l->state, *running_var = l->state + C;
-    if (train)
+    l->last_train = train; /* which backward follows (--sync-bn) */
+    if (train && l->sync)
+        gan_batchnorm_sync_forward(l, be, x, y, N, C, P);
+    else if (train)
         be->batchnorm2d_forward_train(be->ctx, y, l->scratch, l->scratch + C, running_mean, running_var,
                                       x, gamma, beta, N, C, P, l->momentum, l->eps);
     else
@@ -47,6 +50,10 @@ static void batchnorm2d_backward(gan_layer *l, const gan_backend *be, const floa
                                  const float *y, const float *dy, float *dx, int N,
                                  bool param_grads) {
     int C = l->in[0], P = l->in[1] * l->in[2];
+    if (l->sync && l->last_train) {
+        gan_batchnorm_sync_backward(l, be, x, dy, dx, N, C, P, param_grads);
+        return;
+    }
     be->batchnorm2d_backward(be->ctx, dx, param_grads ? l->grads : NULL,
                              param_grads ? l->grads + C : NULL, dy, x, l->scratch,
                              l->scratch + C, l->params, N, C, P);

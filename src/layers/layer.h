@@ -134,6 +134,15 @@ typedef struct gan_layer_ops {
 } gan_layer_ops;
 
 
+/* Batch statistics over the ranks of a data-parallel run (--sync-bn): the
+ * trainer points its batch-norm layers at one of these; sum adds a buffer
+ * of the backend's memory over the ranks (in place). */
+typedef struct gan_layer_sync {
+    void (*sum)(void *ctx, float *buf, size_t n);
+    void *ctx;
+    int ranks;               /* every rank runs batches of the same size */
+} gan_layer_sync;
+
 struct gan_layer {
     const gan_layer_ops *ops;
     int in[3], out[3];       /* per-sample shapes (C, H, W) */
@@ -160,6 +169,8 @@ struct gan_layer {
     const int32_t *labels;      /* (N) before each forward, or NULL */
     uint64_t rng_seed, rng_stream; /* before each training forward */
     bool last_train;            /* the `train` of the last forward (dropout) */
+    const gan_layer_sync *sync; /* batch norm: statistics over every rank's rows (training
+                                   forwards and their backward), or NULL */
 
     /* sizes (floats), filled by setup */
     size_t n_params, n_state, n_scratch;
@@ -170,6 +181,14 @@ struct gan_layer {
     float *state;    /* (n_state) non-trained values such as running statistics */
     float *scratch;  /* (n_scratch) per-batch values saved for backward */
 };
+
+/* Batch norm with statistics over the ranks (batchnorm_sync.c), for x (N,
+ * C, P): the scratch holds mean (C), rstd (C), then the sums (2C). */
+void gan_batchnorm_sync_forward(gan_layer *l, const gan_backend *be, const float *x, float *y,
+                                int N, int C, int P);
+void gan_batchnorm_sync_backward(gan_layer *l, const gan_backend *be, const float *x,
+                                 const float *dy, float *dx, int N, int C, int P,
+                                 bool param_grads);
 
 /* The registry (registry.c): the kinds, in the order specs list them. */
 int gan_layer_kind_count(void);

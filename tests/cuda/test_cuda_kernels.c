@@ -95,13 +95,21 @@ static void test_rng(uint64_t seed, uint64_t stream, size_t n) {
     uint64_t *dS = dev_alloc(sizeof stream);
     gpu->copy_to_device(gpu->ctx, dS, &stream, sizeof stream);
     gpu->mem_set(gpu->ctx, d, 0xFF, n * sizeof *d);
-    gpu->rng_normal_dev(gpu->ctx, seed, dS, d, n);
+    gpu->rng_normal_dev(gpu->ctx, seed, dS, 0, d, n);
     h = dev_download(d, n);
     float *again = malloc(n * sizeof *again);
     if (!again) abort();
     gpu->rng_normal(gpu->ctx, seed, stream, d, n);
     CHECK_OK(gpu->copy_to_host(gpu->ctx, again, d, n * sizeof *again));
     CHECK_MSG(memcmp(h, again, n * sizeof *h) == 0, "rng_normal_dev differs from rng_normal");
+    if (n > 8) { /* a slice from an odd offset: the same elements of the stream (a rank's rows) */
+        size_t off = n / 2 | 1, len = n - off - 1;
+        gpu->mem_set(gpu->ctx, d, 0, n * sizeof *d);
+        gpu->rng_normal_dev(gpu->ctx, seed, dS, off, d, len);
+        CHECK_OK(gpu->copy_to_host(gpu->ctx, again, d, n * sizeof *again));
+        CHECK_MSG(memcmp(h + off, again, len * sizeof *h) == 0 && again[len] == 0.0f,
+                  "rng_normal_dev from offset %zu differs from the stream's elements", off);
+    }
     free(again);
     free(h);
     free(ref);
@@ -169,7 +177,7 @@ struct step_bufs {
 enum { GB = 64, GK = 33, GN = 7 };
 
 static void run_step(const gan_backend *be, struct step_bufs *s) {
-    be->rng_normal_dev(be->ctx, 7, s->stream, s->z, (size_t)GB * GK);
+    be->rng_normal_dev(be->ctx, 7, s->stream, 0, s->z, (size_t)GB * GK);
     be->gemm(be->ctx, false, false, GB, GN, GK, 1.0f, s->z, GK, s->w, GN, 0.0f, s->y, GN);
     be->bias_forward(be->ctx, s->y, s->b, GB, GN);
     be->loss_acc(be->ctx, s->dl, s->y, (size_t)GB * GN, GAN_LOSS_TERM_BCE, 1.0f, 1.0f / GB,

@@ -1,0 +1,124 @@
+/*
+ * test_mpi_kill.c - faults in the middle of a 2-rank run:
+ *   - rank 1 killed (SIGKILL): every rank stops within a deadline, the
+ *     launcher names the dead rank;
+ *   - rank 1 frozen (SIGSTOP: alive, so the launcher sees nothing): the
+ *     watchdog of rank 0 (GAN_COMM_TIMEOUT=10) says so and stops every rank;
+ * and each time the last checkpoint loads and resumes. Waits on conditions
+ * (the checkpoint's existence, the launcher's exit), never a fixed sleep.
+ */
+#define _DEFAULT_SOURCE /* usleep */
+#include "mpi_test_util.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static double now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* The pid a rank wrote to DIR/pid.RANK (its shell exec'd gan), or 0 after
+ * `seconds`. */
+static pid_t wait_pid(const char *dir, int rank, double seconds) {
+    char path[1300];
+    snprintf(path, sizeof path, "%s/pid.%d", dir, rank);
+    for (double end = now() + seconds; now() < end; usleep(20000)) {
+        size_t n;
+        char *text = test_read_file(path, &n);
+        long pid = text ? atol(text) : 0;
+        free(text);
+        if (pid > 0) return (pid_t)pid;
+    }
+    return 0;
+}
+
+/* Whether `path` exists within `seconds` (the checkpoint: written atomically, so whole). */
+static bool wait_file(const char *path, double seconds) {
+    for (double end = now() + seconds; now() < end; usleep(20000))
+        if (access(path, F_OK) == 0) return true;
+    return false;
+}
+
+/* waitpid with a deadline: the exit status, or -1 if still running. */
+static int wait_exit(pid_t pid, double seconds) {
+    for (double end = now() + seconds; now() < end; usleep(20000)) {
+        int st;
+        if (waitpid(pid, &st, WNOHANG) == pid)
+            return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    }
+    return -1;
+}
+
+/* A 2-rank run in folder `name`; once its first checkpoint exists, rank 1
+ * gets signal `sig`; the run must stop within 60 s with `expect` in its
+ * output, and the checkpoint must load and resume. */
+static void fault(const char *name, int sig, const char *expect, const char *expect2) {
+    const char *cli = getenv("GAN_CLI");
+    const char *data = mpi_dataset(640), *model = mpi_nobn_model();
+    char run[1024], logf[1200], ckpt[1200], pids[1200], cmd[4096];
+    snprintf(run, sizeof run, "%s", test_tmp_path_kept(name));
+    snprintf(logf, sizeof logf, "%s.out", run);
+    snprintf(ckpt, sizeof ckpt, "%s/checkpoint.safetensors", run);
+    snprintf(pids, sizeof pids, "%s.pids", run);
+    CHECK(mkdir(pids, 0755) == 0);
+    /* each rank's shell writes its pid, then becomes gan (exec keeps the pid) */
+    snprintf(cmd, sizeof cmd, "exec %s -np 2 -x OMP_NUM_THREADS=1 -x GAN_COMM_TIMEOUT=10 sh -c "
+             "'echo $$ > %s/pid.$OMPI_COMM_WORLD_RANK; exec %s train --data %s --model %s "
+             "--epochs 1000000 --batch-size 32 --threads 1 --checkpoint-every 10 --out %s' > %s "
+             "2>&1", getenv("GAN_MPIRUN"), pids, cli, data, model, run, logf);
+    pid_t launcher = fork();
+    if (launcher == 0) {
+        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+        _exit(127);
+    }
+    CHECK(launcher > 0);
+    pid_t victim = wait_pid(pids, 1, 120);
+    CHECK_MSG(victim > 0, "rank 1 never started");
+    bool saved = wait_file(ckpt, 120);
+    CHECK_MSG(saved, "no checkpoint within 120 s");
+    if (victim > 0 && saved) kill(victim, sig);
+    double t0 = now();
+    int rc = wait_exit(launcher, 60);
+    double took = now() - t0;
+    if (rc < 0) { /* a hang: clean up what this test started */
+        kill(launcher, SIGKILL);
+        waitpid(launcher, NULL, 0);
+    }
+    if (sig == SIGSTOP && victim > 0) kill(victim, SIGKILL); /* if it outlived the job */
+    fprintf(stderr, "%s: rank 1 got signal %d; the run stopped after %.1f s, exit status %d\n",
+            name, sig, took, rc);
+    CHECK_MSG(rc > 0, "the run did not stop within 60 s (rc %d)", rc);
+    size_t n;
+    char *text = test_read_file(logf, &n);
+    CHECK_MSG(text && strstr(text, expect) && strstr(text, expect2),
+              "no message with '%s' and '%s': %s", expect, expect2, text ? text : "(no output)");
+    free(text);
+
+    /* the checkpoint is whole: it loads, and 2 ranks continue from it */
+    char out[1 << 14];
+    snprintf(cmd, sizeof cmd, "%s inspect %s", cli, run);
+    CHECK_MSG(test_run(cmd, out, sizeof out) == 0 && strstr(out, "ranks: 2"), "%s", out);
+    const char *p = strstr(out, "training state: step ");
+    long step = p ? atol(p + 21) : 0;
+    CHECK(step >= 10 && step % 10 == 0);
+    snprintf(cmd, sizeof cmd, "%s train --resume %s --steps %ld --quiet", mpi_gan(2), run,
+             step + 5);
+    CHECK_MSG(test_run(cmd, out, sizeof out) == 0, "resume after the fault: %s", out);
+}
+
+int main(void) {
+    if (!getenv("GAN_CLI") || !getenv("GAN_MPIRUN")) {
+        fprintf(stderr, "GAN_CLI and GAN_MPIRUN must be set (CTest sets them)\n");
+        return 1;
+    }
+    fault("killed", SIGKILL, "rank 1", "signal 9");
+    fault("frozen", SIGSTOP, "no answer from the other ranks", "intact in");
+    return test_report();
+}
