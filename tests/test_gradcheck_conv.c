@@ -4,8 +4,10 @@
  * 0-2, kernels 3-5 and odd input sizes (5x7), in one and in several
  * image groups; batchnorm2d; relu; dropout (fixed rng counter); spectral
  * normalization on dense and conv2d; label conditioning (one-hot and
- * embedding, flat and image inputs, out-of-range labels); a small DCGAN-like
- * stack. Also: shape errors, dropout semantics, and bit-identical results
+ * embedding, flat and image inputs, out-of-range labels); the resampling
+ * layers (upsample2d, avgpool2d, global_sum_pool), conditional batch norm,
+ * spectral norm on conv_transpose2d; a small DCGAN-like stack and a small
+ * SN-GAN-like one. Also: shape errors, dropout semantics, and bit-identical results
  * at 1 and 2 threads.
  *
  * For a model m, L = sum(r * m(x)) with fixed random r, so dL/dy = r; the
@@ -175,6 +177,49 @@ static void check_misc_layers(void) {
     check_layer("label embedding 8x2, 2x3x4 image", l, 2, 3, 4, 5, 0.0f, true);
 }
 
+/* The layers of the SN-GAN ResNet models, alone and in a plain stack. */
+static void check_resnet_layers(void) {
+    char what[96];
+    gan_layer l;
+    gan_layer_upsample2d(&l, 2);
+    check_layer("upsample2d x2, 2x3x5", l, 2, 3, 5, 3, 0.0f, true);
+    gan_layer_upsample2d(&l, 3);
+    check_layer("upsample2d x3, 1x2x2", l, 1, 2, 2, 2, 0.0f, true);
+    gan_layer_avgpool2d(&l, 2);
+    check_layer("avgpool2d 2, 2x5x7 (a row and a column dropped)", l, 2, 5, 7, 3, 0.0f, true);
+    gan_layer_avgpool2d(&l, 3);
+    check_layer("avgpool2d 3, 2x6x6", l, 2, 6, 6, 2, 0.0f, true);
+    gan_layer_global_sum_pool(&l);
+    check_layer("global_sum_pool 3x4x5", l, 3, 4, 5, 3, 0.0f, true);
+    gan_layer_cond_batchnorm2d(&l, 10, 0.9f, 1e-5f);
+    check_layer("cond_batchnorm2d 10 classes, 3x4x5 N=8 (labels out of range too)", l, 3, 4, 5,
+                8, 0.0f, true);
+    gan_layer_cond_batchnorm2d(&l, 10, 0.99f, 1e-3f);
+    check_layer("cond_batchnorm2d 10 classes, flat 6 features N=8", l, 6, 1, 1, 8, 0.0f, true);
+    static const int sn_cfg[][3] = {{3, 2, 1}, {4, 1, 2}, {5, 3, 0}, {4, 2, 1}};
+    for (int i = 0; i < 4; i++) {
+        gan_layer_conv_transpose2d(&l, 3, sn_cfg[i][0], sn_cfg[i][1], sn_cfg[i][2]);
+        gan_layer_set_spectral_norm(&l, true);
+        l.group = i == 3; /* one image per product too */
+        snprintf(what, sizeof what, "conv_transpose2d 2x5x7 -> 3 k%d s%d p%d spectral norm",
+                 sn_cfg[i][0], sn_cfg[i][1], sn_cfg[i][2]);
+        check_layer(what, l, 2, 5, 7, 3, 0.0f, false);
+    }
+
+    gan_layer g[9];
+    gan_layer_dense(&g[0], 4 * 2 * 2);
+    gan_layer_reshape(&g[1], 4, 2, 2);
+    gan_layer_cond_batchnorm2d(&g[2], 10, 0.9f, 1e-5f);
+    gan_layer_tanh(&g[3]);
+    gan_layer_upsample2d(&g[4], 2);
+    gan_layer_conv2d(&g[5], 3, 3, 1, 1);
+    gan_layer_avgpool2d(&g[6], 2);
+    gan_layer_global_sum_pool(&g[7]);
+    gan_layer_dense(&g[8], 1);
+    gan_layer_set_spectral_norm(&g[8], true);
+    check_model("SN-GAN-like stack", g, 9, 5, 1, 1, 4, 0.0f, true);
+}
+
 /* A tiny DCGAN-like pair of stacks, end to end. The activations are tanh:
  * central differences of a stack straddle the kinks of (leaky) ReLUs, which
  * are checked alone above with inputs kept off the kink. */
@@ -302,6 +347,7 @@ int main(void) {
     check_convs();
     check_misc_layers();
     check_stacks();
+    check_resnet_layers();
     check_shape_errors();
     check_dropout_semantics();
     check_thread_independence();

@@ -324,9 +324,8 @@ static const error_case errors[] = {
      "t.gan:4: unknown layer 'Dense' (layers: @KINDS)"},
     {BASE_HEADER BASE_G "discriminator\n  conv2d 64 kernel=4 strid=2\n",
      "t.gan:7: conv2d: unknown key 'strid' (keys: out, kernel, stride, padding, spectral_norm)"},
-    {BASE_HEADER BASE_G "discriminator\n  conv_transpose2d 4 kernel=4 spectral_norm=true\n",
-     "t.gan:7: conv_transpose2d: unknown key 'spectral_norm' (keys: out, kernel, stride, "
-     "padding)"},
+    {BASE_HEADER BASE_G "discriminator\n  batchnorm2d spectral_norm=true\n",
+     "t.gan:7: batchnorm2d: unknown key 'spectral_norm' (keys: momentum, eps)"},
     {BASE_HEADER "generator\n  relu alpha=0\n",
      "t.gan:4: relu: unknown key 'alpha' (relu takes no values)"},
     {BASE_HEADER "generator\n  tanh 1\n", "t.gan:4: tanh: takes no values (got '1')"},
