@@ -4,7 +4,9 @@
  * the heap's in-use bytes and mapped blocks do not change over 30 steps of
  * the mlp model, 8 steps of the dcgan model, and 10 steps of the
  * conditional cgan with the other training options (EMA, 2 D steps per G
- * step, Wasserstein loss with clipping).
+ * step, Wasserstein loss with clipping), and 6 steps of a conditional
+ * spec with the ResNet layers (cond_batchnorm2d, upsample2d, avgpool2d,
+ * global_sum_pool, spectral norm on conv_transpose2d) and the hinge loss.
  * Also: steps follow the epoch structure (steps_per_epoch = floor(N / B)).
  */
 #define _GNU_SOURCE
@@ -32,11 +34,20 @@ int main(void) {
 
     gan_dataset *data = NULL;
     CHECK_OK(gan_dataset_load(path, GAN_SPLIT_TRAIN, &data));
-    static const struct {
+    const char *spec = "image 1 28 28\nlatent 16\nclasses 10\ngenerator\n"
+                       "  dense 392\n  reshape 8 7 7\n  cond_batchnorm2d\n  relu\n"
+                       "  upsample2d\n  conv_transpose2d 8 kernel=3 padding=1 spectral_norm=true\n"
+                       "  avgpool2d\n  upsample2d 4\n  conv2d 1 kernel=3 padding=1\n  tanh\n"
+                       "discriminator\n  conv2d 8 kernel=3 padding=1 spectral_norm=true\n"
+                       "  leaky_relu 0.2\n  avgpool2d\n  global_sum_pool\n"
+                       "  dense 1 spectral_norm=true\n";
+    const char *spec_path = test_tmp_path_kept("resnet-layers.gan");
+    CHECK(test_write_file(spec_path, spec, strlen(spec)) == 0);
+    const struct {
         const char *model;
         int steps;
-    } runs[] = {{"mlp", 30}, {"dcgan", 8}, {"cgan", 10}};
-    for (int k = 0; k < 3; k++) {
+    } runs[] = {{"mlp", 30}, {"dcgan", 8}, {"cgan", 10}, {spec_path, 6}};
+    for (int k = 0; k < 4; k++) {
         gan_train_options opt;
         gan_train_options_default(&opt);
         opt.batch_size = 32;
@@ -46,6 +57,7 @@ int main(void) {
             opt.d_steps = 2;
             opt.loss = GAN_LOSS_WASSERSTEIN;
         }
+        if (k == 3) opt.loss = GAN_LOSS_HINGE;
         gan_trainer *t = NULL;
         CHECK_OK(gan_trainer_create(runs[k].model, &opt, data, &t));
         if (!t) return test_report();
