@@ -293,19 +293,9 @@ int main(void) {
 
     /* the ResNet layers (conditional BN, resampling, spectral norm) through
      * train, export and inspect */
-    const char *spec = "image 1 28 28\nlatent 100\nclasses 10\ngenerator\n"
-                       "  dense 392\n  reshape 8 7 7\n  cond_batchnorm2d\n  relu\n"
-                       "  upsample2d\n  conv_transpose2d 8 kernel=3 padding=1\n  avgpool2d\n"
-                       "  upsample2d 4\n  cond_batchnorm2d momentum=0.9 eps=1e-5\n"
-                       "  conv2d 1 kernel=3 padding=1\n  tanh\n"
-                       "discriminator\n  conv2d 8 kernel=3 padding=1 spectral_norm=true\n"
-                       "  leaky_relu 0.2\n  avgpool2d\n"
-                       "  conv_transpose2d 4 kernel=3 padding=1 spectral_norm=true\n"
-                       "  global_sum_pool\n  dense 1 spectral_norm=true\n";
-    snprintf(path, sizeof path, "%s/res.gan", dir);
-    CHECK(test_write_file(path, spec, strlen(spec)) == 0);
+    const char *spec_path = test_resnet_layers_spec();
     CHECK(run("%s train --data %s --model %s --steps 5 --batch-size 16 --loss hinge "
-              "--threads 1 --quiet --out %s/res", cli, data, path, dir) == 0);
+              "--threads 1 --quiet --out %s/res", cli, data, spec_path, dir) == 0);
     snprintf(ck, sizeof ck, "%s/res/checkpoint.safetensors", dir);
     gan_generator *g = NULL;
     CHECK_OK(gan_generator_load(ck, &g));

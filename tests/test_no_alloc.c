@@ -34,15 +34,7 @@ int main(void) {
 
     gan_dataset *data = NULL;
     CHECK_OK(gan_dataset_load(path, GAN_SPLIT_TRAIN, &data));
-    const char *spec = "image 1 28 28\nlatent 16\nclasses 10\ngenerator\n"
-                       "  dense 392\n  reshape 8 7 7\n  cond_batchnorm2d\n  relu\n"
-                       "  upsample2d\n  conv_transpose2d 8 kernel=3 padding=1 spectral_norm=true\n"
-                       "  avgpool2d\n  upsample2d 4\n  conv2d 1 kernel=3 padding=1\n  tanh\n"
-                       "discriminator\n  conv2d 8 kernel=3 padding=1 spectral_norm=true\n"
-                       "  leaky_relu 0.2\n  avgpool2d\n  global_sum_pool\n"
-                       "  dense 1 spectral_norm=true\n";
-    const char *spec_path = test_tmp_path_kept("resnet-layers.gan");
-    CHECK(test_write_file(spec_path, spec, strlen(spec)) == 0);
+    const char *spec_path = test_resnet_layers_spec();
     const struct {
         const char *model;
         int steps;

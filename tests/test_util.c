@@ -57,6 +57,25 @@ const char *test_tmp_path(const char *name) {
     return b;
 }
 
+const char *test_resnet_layers_spec(void) {
+    static const char *path;
+    static const char spec[] =
+        "image 1 28 28\nlatent 100\nclasses 10\ngenerator\n"
+        "  dense 392\n  reshape 8 7 7\n  cond_batchnorm2d\n  relu\n"
+        "  upsample2d\n  conv_transpose2d 8 kernel=3 padding=1\n  avgpool2d\n"
+        "  upsample2d 4\n  cond_batchnorm2d momentum=0.9 eps=1e-5\n"
+        "  conv2d 1 kernel=3 padding=1\n  tanh\n"
+        "discriminator\n  conv2d 8 kernel=3 padding=1 spectral_norm=true\n"
+        "  leaky_relu 0.2\n  avgpool2d\n"
+        "  conv_transpose2d 4 kernel=3 padding=1 spectral_norm=true\n"
+        "  global_sum_pool\n  dense 1 spectral_norm=true\n";
+    if (!path) {
+        path = test_tmp_path_kept("resnet-layers.gan");
+        if (test_write_file(path, spec, sizeof spec - 1) != 0) abort();
+    }
+    return path;
+}
+
 const char *test_tmp_path_kept(const char *name) {
     static char pool[64][512];
     static int used = 0;

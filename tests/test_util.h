@@ -63,6 +63,13 @@ const char *test_tmp_path_kept(const char *name);
 /* Path of a committed fixture file: $GAN_TEST_FIXTURES/name (rotating buffer). */
 const char *test_fixture_path(const char *name);
 
+/* A conditional 28x28x1 model spec (latent 100, 10 classes) with every
+ * layer of the SN-GAN ResNets: cond_batchnorm2d, upsample2d, avgpool2d,
+ * global_sum_pool, spectral norm on conv2d, conv_transpose2d and dense (the
+ * generator has no spectral norm, so it exports), written once to a kept
+ * temporary file whose path this returns. */
+const char *test_resnet_layers_spec(void);
+
 /* Write `n` bytes to `path`; returns 0 on success. */
 int test_write_file(const char *path, const void *data, size_t n);
 

@@ -12,8 +12,9 @@
  *     state, and a resumed GPU run continues bit for bit;
  *   - samples of the GPU generator and trainer match the CPU's;
  *   - the training options (losses, per-network rates, several D steps,
- *     label smoothing, a moving average of G) and the conditional presets
- *     (labels gathered on the device): graph replays equal direct steps bit
+ *     label smoothing, a moving average of G), the conditional presets
+ *     (labels gathered on the device) and a spec with the ResNet layers
+ *     (test_resnet_layers_spec): graph replays equal direct steps bit
  *     for bit (EMA included), the first step matches the CPU within the
  *     tolerances below, and a GPU checkpoint with an EMA resumes on the CPU
  *     and loads as the EMA generator;
@@ -461,6 +462,9 @@ int main(void) {
     o.loss = GAN_LOSS_LEAST_SQUARES;
     o.d_steps = 1;
     test_options("dcgan", data, &o, "least-squares");
+    o.loss = GAN_LOSS_HINGE;
+    o.ema = 0.99f;
+    test_options(test_resnet_layers_spec(), labeled, &o, "the ResNet layers, hinge, EMA");
     gan_dataset_free(labeled);
     test_out_of_memory();
     test_device_error(data);
