@@ -175,6 +175,9 @@ static gan_status build_source(const gan_generator *g, const char *p, text *t) {
            "    (void)o, (void)k;\n"
            "    for (k = 0; k < %d; k++) a[k] = z[k];\n"
            "    x = a, y = b;\n\n", p, lp, work, m->in_size);
+    if (m->n_blocks)
+        return gan_fail(GAN_ERR_UNSUPPORTED, "export: a %s block (layer %d) cannot be exported "
+                        "to C yet", m->blocks[0].kind->name, m->blocks[0].first);
     for (int i = 0; i < m->n_layers; i++) {
         const gan_layer *l = &m->layers[i];
         if (l->is_view) continue;

@@ -90,10 +90,10 @@ static void gradcheck(const char *what, gan_model *m, int N, float x_avoid, bool
     free(x), free(r), free(dx), free(dp), free(noise);
 }
 
-static void check_model(const char *what, gan_layer *layers, int n_layers, int c, int h, int w,
-                        int N, float x_avoid, bool train) {
-    gan_model m = {0};
-    for (int i = 0; i < n_layers; i++) CHECK_OK(gan_model_add(&m, layers[i]));
+/* Build m (its layers and blocks added) on a (c, h, w) input and check it. */
+static void check_built(const char *what, gan_model *mp, int c, int h, int w, int N,
+                        float x_avoid, bool train) {
+    gan_model m = *mp;
     gan_status s = gan_model_build(&m, "test", c, h, w, N, gan_backend_cpu());
     CHECK_MSG(s == GAN_OK, "%s: %s", what, gan_last_error());
     if (s == GAN_OK) {
@@ -102,6 +102,13 @@ static void check_model(const char *what, gan_layer *layers, int n_layers, int c
         gradcheck(what, &m, N, x_avoid, train);
     }
     gan_model_free(&m);
+}
+
+static void check_model(const char *what, gan_layer *layers, int n_layers, int c, int h, int w,
+                        int N, float x_avoid, bool train) {
+    gan_model m = {0};
+    for (int i = 0; i < n_layers; i++) CHECK_OK(gan_model_add(&m, layers[i]));
+    check_built(what, &m, c, h, w, N, x_avoid, train);
 }
 
 static void check_layer(const char *what, gan_layer l, int c, int h, int w, int N,
@@ -218,6 +225,77 @@ static void check_resnet_layers(void) {
     gan_layer_dense(&g[8], 1);
     gan_layer_set_spectral_norm(&g[8], true);
     check_model("SN-GAN-like stack", g, 9, 5, 1, 1, 4, 0.0f, true);
+}
+
+static void add(gan_model *m, gan_layer l) {
+    CHECK_OK(gan_model_add(m, l));
+}
+
+/* Residual blocks (model.h): an up block with a 1x1-conv shortcut between
+ * plain layers, two blocks in a row, an identity shortcut, a block first
+ * and last in the model, a block whose main path is empty. */
+static void check_blocks(void) {
+    gan_layer l;
+    gan_model m = {0};
+    gan_layer_dense(&l, 4 * 3 * 3), add(&m, l);
+    gan_layer_reshape(&l, 4, 3, 3), add(&m, l);
+    CHECK_OK(gan_model_begin_block(&m, &gan_block_residual));
+    gan_layer_cond_batchnorm2d(&l, 10, 0.9f, 1e-5f), add(&m, l);
+    gan_layer_tanh(&l), add(&m, l);
+    gan_layer_upsample2d(&l, 2), add(&m, l);
+    gan_layer_conv2d(&l, 3, 3, 1, 1), add(&m, l);
+    CHECK_OK(gan_model_next_branch(&m));
+    gan_layer_upsample2d(&l, 2), add(&m, l);
+    gan_layer_conv2d(&l, 3, 1, 1, 0), add(&m, l);
+    CHECK_OK(gan_model_end_block(&m));
+    CHECK_OK(gan_model_begin_block(&m, &gan_block_residual)); /* identity shortcut */
+    gan_layer_batchnorm2d(&l, 0.9f, 1e-5f), add(&m, l);
+    gan_layer_tanh(&l), add(&m, l);
+    gan_layer_conv2d(&l, 3, 3, 1, 1), add(&m, l);
+    CHECK_OK(gan_model_end_block(&m));
+    gan_layer_tanh(&l), add(&m, l);
+    check_built("G-like: dense, up block, identity block, tanh", &m, 5, 1, 1, 4, 0.0f, true);
+
+    gan_model d = {0};
+    CHECK_OK(gan_model_begin_block(&d, &gan_block_residual)); /* first in the model */
+    gan_layer_conv2d(&l, 3, 3, 1, 1), add(&d, l);
+    gan_layer_tanh(&l), add(&d, l);
+    gan_layer_avgpool2d(&l, 2), add(&d, l);
+    CHECK_OK(gan_model_next_branch(&d));
+    gan_layer_avgpool2d(&l, 2), add(&d, l);
+    gan_layer_conv2d(&l, 3, 1, 1, 0), add(&d, l);
+    gan_layer_set_spectral_norm(&d.layers[d.n_layers - 1], true);
+    CHECK_OK(gan_model_end_block(&d));
+    CHECK_OK(gan_model_begin_block(&d, &gan_block_residual)); /* right after another */
+    gan_layer_tanh(&l), add(&d, l);
+    gan_layer_conv2d(&l, 3, 3, 1, 1), add(&d, l);
+    CHECK_OK(gan_model_end_block(&d));
+    gan_layer_global_sum_pool(&l), add(&d, l);
+    CHECK_OK(gan_model_begin_block(&d, &gan_block_residual)); /* last, empty main path */
+    CHECK_OK(gan_model_next_branch(&d));
+    gan_layer_dense(&l, 3), add(&d, l);
+    CHECK_OK(gan_model_end_block(&d));
+    check_built("D-like: down block first, two blocks in a row, a block last", &d, 2, 6, 5, 3,
+                0.0f, true);
+
+    /* misuse: nesting, a third branch, an empty block, an open block, branch shapes */
+    gan_model bad = {0};
+    CHECK_OK(gan_model_begin_block(&bad, &gan_block_residual));
+    CHECK(gan_model_begin_block(&bad, &gan_block_residual) == GAN_ERR_INVALID_ARGUMENT);
+    CHECK_OK(gan_model_next_branch(&bad));
+    CHECK(gan_model_next_branch(&bad) == GAN_ERR_INVALID_ARGUMENT);
+    CHECK(gan_model_end_block(&bad) == GAN_ERR_INVALID_ARGUMENT); /* empty */
+    CHECK(gan_model_end_block(&bad) == GAN_ERR_INVALID_ARGUMENT); /* none open */
+    CHECK_OK(gan_model_begin_block(&bad, &gan_block_residual));
+    gan_layer_conv2d(&l, 3, 3, 1, 1), add(&bad, l);
+    CHECK(gan_model_build(&bad, "bad", 2, 4, 4, 2, gan_backend_cpu()) ==
+          GAN_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(gan_last_error(), "not closed"));
+    CHECK_OK(gan_model_end_block(&bad));
+    CHECK(gan_model_build(&bad, "bad", 2, 4, 4, 2, gan_backend_cpu()) == GAN_ERR_SHAPE);
+    CHECK_MSG(strstr(gan_last_error(), "branch main gives 3x4x4, branch shortcut 2x4x4"), "%s",
+              gan_last_error());
+    gan_model_free(&bad);
 }
 
 /* A tiny DCGAN-like pair of stacks, end to end. The activations are tanh:
@@ -348,6 +426,7 @@ int main(void) {
     check_misc_layers();
     check_stacks();
     check_resnet_layers();
+    check_blocks();
     check_shape_errors();
     check_dropout_semantics();
     check_thread_independence();
