@@ -31,9 +31,19 @@ static void print_model(FILE *out, const gan_model *m) {
     fprintf(out, "  %-3s %-16s %-12s %12s\n", "#", "layer", "output", "parameters");
     for (int i = 0; i < m->n_layers; i++) {
         const gan_layer *l = &m->layers[i];
+        const gan_block *b = m->block_of[i] ? &m->blocks[m->block_of[i] - 1] : NULL;
+        char path[96], name[64];
+        gan_model_layer_path(m, i, path, sizeof path); /* "<net>.3" or "<net>.3.main.0" */
+        char *item = strchr(path, '.') + 1, *inner = strchr(item, '.');
+        if (inner) *inner++ = 0;
+        if (b && b->first == i) /* the block's line: its output */
+            fprintf(out, "  %-3s %-16s %-12s %12s\n", item, b->kind->name,
+                    shape_str(b->out, sh, sizeof sh), "");
+        snprintf(name, sizeof name, "%s%s%s", inner ? inner : "", inner ? " " : "",
+                 gan_layer_name(l));
         snprintf(cnt, sizeof cnt, "%zu", l->n_params);
-        fprintf(out, "  %-3d %-16s %-12s %12s\n", i, gan_layer_name(l), shape_str(l->out, sh, sizeof sh),
-               l->n_params ? cnt : "-");
+        fprintf(out, "  %-3s %s%-*s %-12s %12s\n", b ? "" : item, b ? "  " : "", b ? 14 : 16, name,
+                shape_str(l->out, sh, sizeof sh), l->n_params ? cnt : "-");
     }
     fprintf(out, "  total: ");
     print_count(out, (long long)m->n_params);
