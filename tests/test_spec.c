@@ -625,10 +625,10 @@ static void test_errors(void) {
     CHECK(test_write_file(path, "", 0) == 0);
     CHECK(gan_spec_load(path, &s) == GAN_ERR_FORMAT && !s);
     CHECK_MSG(strstr(gan_last_error(), "empty.gan: empty model spec"), "%s", gan_last_error());
-    CHECK(gan_spec_load("resnet", &s) == GAN_ERR_INVALID_ARGUMENT && !s);
-    CHECK_MSG(strcmp(gan_last_error(), "unknown model 'resnet' (presets: mlp, dcgan, cgan, cdcgan; a model "
-                     "spec file is named by a path with a '/' or a '.', e.g. ./resnet or "
-                     "resnet.gan)") == 0, "%s", gan_last_error());
+    CHECK(gan_spec_load("stylegan", &s) == GAN_ERR_INVALID_ARGUMENT && !s);
+    CHECK_MSG(strcmp(gan_last_error(), "unknown model 'stylegan' (presets: mlp, dcgan, cgan, "
+                     "cdcgan, resnet; a model spec file is named by a path with a '/' or a "
+                     "'.', e.g. ./stylegan or stylegan.gan)") == 0, "%s", gan_last_error());
 
     /* a file's model name: its base name without .gan, sanitised */
     path = test_tmp_path_kept("my net.v2.gan");
