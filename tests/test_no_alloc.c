@@ -6,7 +6,8 @@
  * conditional cgan with the other training options (EMA, 2 D steps per G
  * step, Wasserstein loss with clipping), and 6 steps of a conditional
  * spec with the ResNet layers (cond_batchnorm2d, upsample2d, avgpool2d,
- * global_sum_pool, spectral norm on conv_transpose2d) and the hinge loss.
+ * global_sum_pool, spectral norm on conv_transpose2d) and the hinge loss,
+ * and 6 steps of a model with residual blocks (test_block_spec).
  * Also: steps follow the epoch structure (steps_per_epoch = floor(N / B)).
  */
 #define _GNU_SOURCE
@@ -38,8 +39,8 @@ int main(void) {
     const struct {
         const char *model;
         int steps;
-    } runs[] = {{"mlp", 30}, {"dcgan", 8}, {"cgan", 10}, {spec_path, 6}};
-    for (int k = 0; k < 4; k++) {
+    } runs[] = {{"mlp", 30}, {"dcgan", 8}, {"cgan", 10}, {spec_path, 6}, {test_block_spec(), 6}};
+    for (int k = 0; k < 5; k++) {
         gan_train_options opt;
         gan_train_options_default(&opt);
         opt.batch_size = 32;
@@ -49,7 +50,7 @@ int main(void) {
             opt.d_steps = 2;
             opt.loss = GAN_LOSS_WASSERSTEIN;
         }
-        if (k == 3) opt.loss = GAN_LOSS_HINGE;
+        if (k >= 3) opt.loss = GAN_LOSS_HINGE;
         gan_trainer *t = NULL;
         CHECK_OK(gan_trainer_create(runs[k].model, &opt, data, &t));
         if (!t) return test_report();

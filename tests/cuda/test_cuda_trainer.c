@@ -14,7 +14,7 @@
  *   - the training options (losses, per-network rates, several D steps,
  *     label smoothing, a moving average of G), the conditional presets
  *     (labels gathered on the device) and a spec with the ResNet layers
- *     (test_resnet_layers_spec): graph replays equal direct steps bit
+ *     (test_resnet_layers_spec) and one with residual blocks (test_block_spec): graph replays equal direct steps bit
  *     for bit (EMA included), the first step matches the CPU within the
  *     tolerances below, and a GPU checkpoint with an EMA resumes on the CPU
  *     and loads as the EMA generator;
@@ -465,6 +465,7 @@ int main(void) {
     o.loss = GAN_LOSS_HINGE;
     o.ema = 0.99f;
     test_options(test_resnet_layers_spec(), labeled, &o, "the ResNet layers, hinge, EMA");
+    test_options(test_block_spec(), labeled, &o, "residual blocks, hinge, EMA");
     gan_dataset_free(labeled);
     test_out_of_memory();
     test_device_error(data);
