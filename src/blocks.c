@@ -29,6 +29,7 @@ const gan_block_kind gan_block_residual = {
     .branch_names = {"main", "shortcut"},
     .join_forward = sum_forward,
     .join_backward = sum_backward,
+    .c_join = "+",
 };
 
 static const gan_block_kind *const block_kinds[] = {&gan_block_residual};

@@ -57,6 +57,10 @@ typedef struct gan_block_kind {
      * dy or buf[b] (count each, theirs to write). */
     void (*join_backward)(const gan_backend *be, const float **dys, float *const *buf,
                           const float *dy, int n, size_t count);
+    /* The C operator (as "+") the exported code joins two branch outputs
+     * with, left to right, in join_forward's order and rounding; NULL: the
+     * kind is not exported. */
+    const char *c_join;
 } gan_block_kind;
 
 /* The kinds (src/blocks.c). */

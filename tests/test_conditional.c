@@ -301,6 +301,14 @@ int main(void) {
     CHECK_OK(gan_generator_load(ck, &g));
     if (g) check_export(g, ck, dir);
     gan_generator_free(g);
+    /* a model with residual blocks: export writes the blocks */
+    CHECK(run("%s train --data %s --model %s --steps 5 --batch-size 16 --ema 0.5 --threads 1 "
+              "--quiet --out %s/blk", cli, data, test_block_spec(), dir) == 0);
+    snprintf(ck, sizeof ck, "%s/blk/checkpoint.safetensors", dir);
+    g = NULL;
+    CHECK_OK(gan_generator_load(ck, &g));
+    if (g) check_export(g, ck, dir);
+    gan_generator_free(g);
     CHECK(run("%s inspect %s/res", cli, dir) == 0);
     CHECK_MSG(strstr(out, "cond_batchnorm2d") && strstr(out, "upsample2d") &&
               strstr(out, "avgpool2d") && strstr(out, "global_sum_pool"), "%s", out);

@@ -69,7 +69,7 @@ static const char *kept_spec(const char **path, const char *name, const char *sp
 const char *test_block_spec(void) {
     static const char *path;
     return kept_spec(&path, "blocks.gan",
-                     "image 1 28 28\nlatent 16\nclasses 10\ngenerator\n"
+                     "image 1 28 28\nlatent 100\nclasses 10\ngenerator\n"
                      "  dense 392\n  reshape 8 7 7\n"
                      "  residual\n    cond_batchnorm2d momentum=0.9 eps=1e-5\n    relu\n"
                      "    upsample2d\n    conv2d 8 kernel=3 padding=1\n"
