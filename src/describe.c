@@ -34,11 +34,20 @@ static void print_model(FILE *out, const gan_model *m) {
     bool any_sn = false;
     for (int i = 0; i < m->n_layers; i++) {
         const gan_layer *l = &m->layers[i];
-        snprintf(cnt, sizeof cnt, "%zu", l->n_params);
-        snprintf(name, sizeof name, "%s%s", gan_layer_name(l), l->spectral_norm ? "+sn" : "");
+        const gan_block *b = m->block_of[i] ? &m->blocks[m->block_of[i] - 1] : NULL;
+        char path[96];
+        gan_model_layer_path(m, i, path, sizeof path); /* "<net>.3" or "<net>.3.main.0" */
+        char *item = strchr(path, '.') + 1, *inner = strchr(item, '.');
+        if (inner) *inner++ = 0;
+        if (b && b->first == i) /* the block's line: its output */
+            fprintf(out, "  %-3s %-16s %-12s %12s\n", item, b->kind->name,
+                    shape_str(b->out, sh, sizeof sh), "");
+        snprintf(name, sizeof name, "%s%s%s%s", inner ? inner : "", inner ? " " : "",
+                 gan_layer_name(l), l->spectral_norm ? "+sn" : "");
         any_sn |= l->spectral_norm;
-        fprintf(out, "  %-3d %-19s %-12s %12s\n", i, name, shape_str(l->out, sh, sizeof sh),
-               l->n_params ? cnt : "-");
+        snprintf(cnt, sizeof cnt, "%zu", l->n_params);
+        fprintf(out, "  %-3s %s%-*s %-12s %12s\n", b ? "" : item, b ? "  " : "", b ? 14 : 16, name,
+                shape_str(l->out, sh, sizeof sh), l->n_params ? cnt : "-");
     }
     if (any_sn) fprintf(out, "  (+sn: spectral normalization of the weight)\n");
     fprintf(out, "  total: ");

@@ -132,11 +132,31 @@ static bool put_layer(text *t, const char *p, int i, const gan_layer *l) {
     return true;
 }
 
+/* The code of block b (layers from b->first): its input saved in c, each
+ * branch run from it and joined into d, then x = d. */
+static bool put_block(text *t, const char *p, const gan_model *m, const gan_block *b) {
+    put(t, "    /* %s block */\n    for (k = 0; k < %d; k++) c[k] = x[k];\n", b->kind->name,
+        b->in_size);
+    int i = b->first;
+    for (int k = 0; k < b->kind->n_branches; k++) {
+        if (k) put(t, "    for (k = 0; k < %d; k++) x[k] = c[k];\n", b->in_size);
+        put(t, "    /* branch %s */\n", b->kind->branch_names[k]);
+        for (int j = 0; j < b->n[k]; j++, i++)
+            if (!m->layers[i].is_view && !put_layer(t, p, i, &m->layers[i])) return false;
+        if (k) put(t, "    for (k = 0; k < %d; k++) d[k] = d[k] %s x[k];\n", b->out_size,
+                   b->kind->c_join);
+        else put(t, "    for (k = 0; k < %d; k++) d[k] = x[k];\n", b->out_size);
+    }
+    put(t, "    for (k = 0; k < %d; k++) x[k] = d[k];\n\n", b->out_size);
+    return true;
+}
+
 static gan_status build_source(const gan_generator *g, const char *p, text *t) {
     const gan_model *m = &g->model;
     int c = m->out[0], h = m->out[1], w = m->out[2];
-    int work = m->in_size;
+    int work = m->in_size, bufs = m->n_blocks ? 4 : 2; /* blocks: their input and join too */
     for (int i = 0; i < m->n_layers; i++) work = GAN_MAX(work, m->layers[i].out_size);
+    for (int k = 0; k < m->n_blocks; k++) work = GAN_MAX(work, m->blocks[k].out_size);
     char up[64];
     size_t n = strlen(p);
     for (size_t i = 0; i <= n; i++) up[i] = (char)toupper((unsigned char)p[i]);
@@ -159,7 +179,7 @@ static gan_status build_source(const gan_generator *g, const char *p, text *t) {
     put(t, "#include <math.h>\n#include <stddef.h>\n#include <stdint.h>\n\n");
     put(t, "#define %s_LATENT %d\n#define %s_CHANNELS %d\n#define %s_HEIGHT %d\n"
            "#define %s_WIDTH %d\n#define %s_WORK_FLOATS %d\n",
-        up, m->in_size, up, c, up, h, up, w, up, 2 * work);
+        up, m->in_size, up, c, up, h, up, w, up, bufs * work);
     if (classes) put(t, "#define %s_CLASSES %d\n", up, classes);
     put(t, "\nvoid %s_generate_r(const float *z%s, float *image, float *work);\n"
            "void %s_generate(const float *z%s, float *image);\n"
@@ -172,11 +192,25 @@ static gan_status build_source(const gan_generator *g, const char *p, text *t) {
     }
     put(t, "\nvoid %s_generate_r(const float *z%s, float *image, float *work) {\n"
            "    float *x, *y, *tmp, *a = work, *b = work + %d;\n    int o, k;\n"
-           "    (void)o, (void)k;\n"
-           "    for (k = 0; k < %d; k++) a[k] = z[k];\n"
-           "    x = a, y = b;\n\n", p, lp, work, m->in_size);
+           "    (void)o, (void)k;\n", p, lp, work);
+    if (m->n_blocks) put(t, "    float *c = work + %d, *d = work + %d;\n", 2 * work, 3 * work);
+    put(t, "    for (k = 0; k < %d; k++) a[k] = z[k];\n"
+           "    x = a, y = b;\n\n", m->in_size);
+    for (int k = 0; k < m->n_blocks; k++)
+        if (!m->blocks[k].kind->c_join)
+            return gan_fail(GAN_ERR_UNSUPPORTED, "export: a %s block (layer %d) cannot be "
+                            "exported to C yet", m->blocks[k].kind->name, m->blocks[k].first);
     for (int i = 0; i < m->n_layers; i++) {
         const gan_layer *l = &m->layers[i];
+        const gan_block *b = m->block_of[i] ? &m->blocks[m->block_of[i] - 1] : NULL;
+        if (b) {
+            if (!put_block(t, p, m, b))
+                return gan_fail(GAN_ERR_UNSUPPORTED, "export: a layer of the %s block at "
+                                "layer %d cannot be exported to C yet", b->kind->name, i);
+            for (int k = 0; k < b->kind->n_branches; k++) i += b->n[k];
+            i--; /* the loop's i++ */
+            continue;
+        }
         if (l->is_view) continue;
         if (!put_layer(t, p, i, l))
             return gan_fail(GAN_ERR_UNSUPPORTED, "export: layer %d (%s) cannot be exported to C "
@@ -185,7 +219,7 @@ static gan_status build_source(const gan_generator *g, const char *p, text *t) {
     put(t, "    for (k = 0; k < %d; k++) image[k] = x[k];\n}\n\n", c * h * w);
     put(t, "void %s_generate(const float *z%s, float *image) {\n"
            "    static float work[%d];\n    %s_generate_r(z%s, image, work);\n}\n\n", p, lp,
-        2 * work, p, la);
+        bufs * work, p, la);
     put_template(t, noise_code, p, m->in_size);
     return t->failed ? gan_fail(GAN_ERR_OUT_OF_MEMORY, "export: out of memory") : GAN_OK;
 }

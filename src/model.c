@@ -1,6 +1,7 @@
 /*
  * model.c - shape inference, memory planning, forward and backward loops of
- * a sequential network, and its host copies on a device backend (model.h).
+ * a network (a sequence of layers and blocks of branches), and its host
+ * copies on a device backend (model.h).
  */
 #include "model.h"
 #include "rng.h"
@@ -13,11 +14,106 @@ gan_status gan_model_add(gan_model *m, gan_layer layer) {
     if (m->n_layers >= GAN_MAX_LAYERS)
         return gan_fail(GAN_ERR_INVALID_ARGUMENT, "model has more than %d layers", GAN_MAX_LAYERS);
     m->layers[m->n_layers++] = layer;
+    if (m->open_block) m->blocks[m->open_block - 1].n[m->open_branch]++;
     return GAN_OK;
+}
+
+gan_status gan_model_begin_block(gan_model *m, const gan_block_kind *kind) {
+    if (m->open_block)
+        return gan_fail(GAN_ERR_INVALID_ARGUMENT, "a %s block inside a block (blocks do not nest)",
+                        kind->name);
+    if (m->n_blocks >= GAN_MAX_BLOCKS)
+        return gan_fail(GAN_ERR_INVALID_ARGUMENT, "model has more than %d blocks", GAN_MAX_BLOCKS);
+    m->blocks[m->n_blocks] = (gan_block){.kind = kind, .first = m->n_layers};
+    m->open_block = ++m->n_blocks;
+    m->open_branch = 0;
+    return GAN_OK;
+}
+
+gan_status gan_model_next_branch(gan_model *m) {
+    if (!m->open_block) return gan_fail(GAN_ERR_INVALID_ARGUMENT, "a branch outside a block");
+    const gan_block_kind *k = m->blocks[m->open_block - 1].kind;
+    if (m->open_branch + 1 >= k->n_branches)
+        return gan_fail(GAN_ERR_INVALID_ARGUMENT, "a %s block has %d branches (%s, %s)", k->name,
+                        k->n_branches, k->branch_names[0], k->branch_names[k->n_branches - 1]);
+    m->open_branch++;
+    return GAN_OK;
+}
+
+gan_status gan_model_end_block(gan_model *m) {
+    if (!m->open_block) return gan_fail(GAN_ERR_INVALID_ARGUMENT, "the end of no block");
+    const gan_block *b = &m->blocks[m->open_block - 1];
+    m->open_block = 0;
+    if (b->first == m->n_layers)
+        return gan_fail(GAN_ERR_INVALID_ARGUMENT, "an empty %s block", b->kind->name);
+    return GAN_OK;
+}
+
+static int block_layers(const gan_block *b) {
+    int n = 0;
+    for (int k = 0; k < b->kind->n_branches; k++) n += b->n[k];
+    return n;
+}
+
+/* The first layer of branch k of b. */
+static int branch_first(const gan_block *b, int k) {
+    int i = b->first;
+    for (int j = 0; j < k; j++) i += b->n[j];
+    return i;
+}
+
+/* The block whose last layer is i, or NULL. */
+static const gan_block *block_ending_at(const gan_model *m, int i) {
+    if (i < 0 || !m->block_of[i]) return NULL;
+    const gan_block *b = &m->blocks[m->block_of[i] - 1];
+    return b->first + block_layers(b) - 1 == i ? b : NULL;
+}
+
+/* Branch of block b holding layer i (i inside b). */
+static int branch_of(const gan_block *b, int i) {
+    int k = 0;
+    while (i >= branch_first(b, k) + b->n[k]) k++;
+    return k;
+}
+
+void gan_model_layer_path(const gan_model *m, int i, char *buf, size_t cap) {
+    int item = 0;
+    for (int j = 0; j < i; j++) /* every plain layer and every block's first layer is an item */
+        if (!m->block_of[j] || m->blocks[m->block_of[j] - 1].first == j) item++;
+    if (!m->block_of[i]) {
+        snprintf(buf, cap, "%s.%d", m->name, item);
+        return;
+    }
+    const gan_block *b = &m->blocks[m->block_of[i] - 1];
+    if (b->first != i) item--; /* counted at its first layer */
+    int k = branch_of(b, i);
+    snprintf(buf, cap, "%s.%d.%s.%d", m->name, item, b->kind->branch_names[k],
+             i - branch_first(b, k));
+}
+
+const float *gan_model_output(const gan_model *m) {
+    const gan_block *b = block_ending_at(m, m->n_layers - 1);
+    return b ? b->out_act : m->acts[m->n_layers];
 }
 
 static int shape_size(const int s[3]) {
     return s[0] * s[1] * s[2];
+}
+
+/* The input of layer i: the model's input, the previous layer's output,
+ * the output of the block just before, or (first layer of a branch) the
+ * input of its block. */
+static float *input_of(gan_model *m, int i) {
+    const gan_block *b = m->block_of[i] ? &m->blocks[m->block_of[i] - 1] : NULL;
+    if (b && i != b->first && i == branch_first(b, branch_of(b, i))) return m->x_of[b->first];
+    const gan_block *prev = block_ending_at(m, i - 1);
+    return prev ? prev->out_act : m->acts[i];
+}
+
+/* Floats of the largest value any layer of [lo, hi) takes or gives, and `at_least`. */
+static int largest_in(const gan_model *m, int lo, int hi, int at_least) {
+    for (int i = lo; i < hi; i++) at_least = GAN_MAX(at_least, m->layers[i].out_size);
+    return at_least;
 }
 
 /* Hand out every block of the model from arena `a`. Called twice: once to
@@ -25,6 +121,7 @@ static int shape_size(const int s[3]) {
 static void plan_memory(gan_model *m, gan_arena *a) {
     int largest = m->in_size;
     for (int i = 0; i < m->n_layers; i++) largest = GAN_MAX(largest, m->layers[i].out_size);
+    for (int k = 0; k < m->n_blocks; k++) largest = GAN_MAX(largest, m->blocks[k].out_size);
     size_t rows = (size_t)m->max_batch;
 
     m->params = gan_arena_floats(a, m->n_params);
@@ -35,8 +132,18 @@ static void plan_memory(gan_model *m, gan_arena *a) {
     m->acts[0] = gan_arena_floats(a, rows * m->in_size);
     for (int i = 0; i < m->n_layers; i++) {
         gan_layer *l = &m->layers[i];
-        m->acts[i + 1] = l->is_view ? m->acts[i] : gan_arena_floats(a, rows * l->out_size);
+        m->x_of[i] = input_of(m, i);
+        m->acts[i + 1] = l->is_view ? m->x_of[i] : gan_arena_floats(a, rows * l->out_size);
         l->scratch = gan_arena_floats(a, l->n_scratch);
+        gan_block *b = (gan_block *)block_ending_at(m, i);
+        if (!b) continue;
+        b->out_act = gan_arena_floats(a, rows * b->out_size);
+        for (int k = 0; k < b->kind->n_branches; k++) {
+            int lo = branch_first(b, k), most = largest_in(m, lo, lo + b->n[k], b->in_size);
+            b->pp[k][0] = gan_arena_floats(a, rows * most);
+            b->pp[k][1] = gan_arena_floats(a, rows * most);
+            b->dys_buf[k] = gan_arena_floats(a, rows * b->out_size);
+        }
     }
     m->grad_buf[0] = gan_arena_floats(a, rows * largest);
     m->grad_buf[1] = gan_arena_floats(a, rows * largest);
@@ -60,6 +167,23 @@ static gan_status plan_host(gan_model *m) {
     return GAN_OK;
 }
 
+static gan_status join_shapes(gan_model *m, gan_block *b) {
+    const int *out = NULL;
+    b->in_size = shape_size(b->in);
+    for (int k = 0; k < b->kind->n_branches; k++) {
+        const int *o = b->n[k] ? m->layers[branch_first(b, k) + b->n[k] - 1].out : b->in;
+        if (out && memcmp(out, o, 3 * sizeof *o) != 0)
+            return gan_fail(GAN_ERR_SHAPE, "%s block: branch %s gives %dx%dx%d, branch %s "
+                            "%dx%dx%d: its branches must give the same shape", b->kind->name,
+                            b->kind->branch_names[k - 1], out[0], out[1], out[2],
+                            b->kind->branch_names[k], o[0], o[1], o[2]);
+        out = o;
+    }
+    memcpy(b->out, out, sizeof b->out);
+    b->out_size = shape_size(b->out);
+    return GAN_OK;
+}
+
 static bool shape_fits(const int s[3]) {
     return s[0] > 0 && s[1] > 0 && s[2] > 0 &&
            (int64_t)s[0] * s[1] * s[2] <= GAN_MAX_SAMPLE_VALUES;
@@ -76,10 +200,20 @@ gan_status gan_model_infer_shapes(gan_model *m, const char *name, int c, int h, 
         return gan_fail(GAN_ERR_SHAPE, "%s: input %dx%dx%d is empty or larger than %d values",
                         name, c, h, w, GAN_MAX_SAMPLE_VALUES);
     m->in_size = shape_size(m->in);
+    if (m->open_block)
+        return gan_fail(GAN_ERR_INVALID_ARGUMENT, "%s: a %s block is not closed", name,
+                        m->blocks[m->open_block - 1].kind->name);
+    memset(m->block_of, 0, sizeof m->block_of);
+    for (int k = 0; k < m->n_blocks; k++)
+        for (int i = 0; i < block_layers(&m->blocks[k]); i++)
+            m->block_of[m->blocks[k].first + i] = k + 1;
     const int *in = m->in;
     m->n_params = m->n_state = 0;
     for (int i = 0; i < m->n_layers; i++) {
         gan_layer *l = &m->layers[i];
+        gan_block *b = m->block_of[i] ? &m->blocks[m->block_of[i] - 1] : NULL;
+        if (b && i == b->first) memcpy(b->in, in, sizeof b->in);
+        if (b && i != b->first && branch_of(b, i - 1) != branch_of(b, i)) in = b->in;
         memcpy(l->in, in, sizeof l->in);
         l->in_size = shape_size(l->in);
         l->max_batch = max_batch;
@@ -96,11 +230,20 @@ gan_status gan_model_infer_shapes(gan_model *m, const char *name, int c, int h, 
         m->n_params += l->n_params;
         m->n_state += l->n_state;
         in = l->out;
+        if (b && block_ending_at(m, i)) {
+            gan_status js = join_shapes(m, b);
+            if (js != GAN_OK) {
+                m->failed_layer = i;
+                return js;
+            }
+            in = b->out;
+        }
     }
     memcpy(m->out, in, sizeof m->out);
     m->out_size = shape_size(m->out);
     return GAN_OK;
 }
+
 
 gan_status gan_model_build(gan_model *m, const char *name, int c, int h, int w, int max_batch,
                            const gan_backend *be) {
@@ -213,6 +356,11 @@ bool gan_model_replayable(const gan_model *m) {
     return true;
 }
 
+/* The output of branch k of b after a forward (its input if it is empty). */
+static const float *branch_output(const gan_model *m, const gan_block *b, int k) {
+    return b->n[k] ? m->acts[branch_first(b, k) + b->n[k]] : m->x_of[b->first];
+}
+
 const float *gan_model_forward(gan_model *m, const float *x, int N, bool train) {
     if (x != m->acts[0]) m->be->copy(m->be->ctx, m->acts[0], x, (size_t)N * m->in_size * sizeof *x);
     uint64_t tag = ((uint64_t)(m->net_id & 0xFF) << 48) | (m->rng_counter & 0xFFFFFFFFFFull);
@@ -223,10 +371,56 @@ const float *gan_model_forward(gan_model *m, const float *x, int N, bool train) 
             l->rng_seed = m->seed;
             l->rng_stream = gan_rng_stream(GAN_RNG_DROPOUT, tag | (uint64_t)i << 40);
         }
-        if (!l->is_view) l->ops->forward(l, m->be, m->acts[i], m->acts[i + 1], N, train);
+        if (!l->is_view) l->ops->forward(l, m->be, m->x_of[i], m->acts[i + 1], N, train);
+        const gan_block *b = block_ending_at(m, i);
+        if (!b) continue;
+        const float *xs[GAN_MAX_BRANCHES];
+        for (int k = 0; k < b->kind->n_branches; k++) xs[k] = branch_output(m, b, k);
+        b->kind->join_forward(m->be, b->out_act, xs, b->kind->n_branches,
+                              (size_t)N * b->out_size);
     }
     if (train) m->rng_counter++;
-    return m->acts[m->n_layers];
+    return gan_model_output(m);
+}
+
+/* Backward through the chain of layers [lo, hi) from g, the gradient of
+ * layer hi - 1's output, writing each dx into bufs[*next] and flipping
+ * *next (so never into the buffer holding the gradient read). Layer
+ * `no_dx` (if in range) writes no dx: then NULL is returned; else the
+ * gradient of layer lo's input. */
+static const float *chain_backward(gan_model *m, int lo, int hi, const float *g,
+                                   float *const bufs[2], int *next, int N, bool param_grads,
+                                   int no_dx) {
+    for (int i = hi - 1; i >= lo; i--) {
+        gan_layer *l = &m->layers[i];
+        if (l->is_view) continue; /* dx is dy */
+        float *dx = i != no_dx ? bufs[*next] : NULL;
+        l->ops->backward(l, m->be, m->x_of[i], m->acts[i + 1], g, dx, N, param_grads);
+        if (!dx) return NULL;
+        g = dx;
+        *next ^= 1;
+    }
+    return g;
+}
+
+/* Backward through block b from g (its output's gradient): each branch
+ * from the gradient the join gives it, in its own buffers; the input's
+ * gradient, the sum of the branches', is written to dst. */
+static const float *block_backward(gan_model *m, gan_block *b, const float *g, float *dst, int N,
+                                   bool param_grads) {
+    const gan_backend *be = m->be;
+    int n = b->kind->n_branches;
+    const float *dys[GAN_MAX_BRANCHES];
+    b->kind->join_backward(be, dys, b->dys_buf, g, n, (size_t)N * b->out_size);
+    size_t count = (size_t)N * b->in_size;
+    for (int k = 0; k < n; k++) {
+        int lo = branch_first(b, k), next = 0;
+        const float *dx = chain_backward(m, lo, lo + b->n[k], dys[k], b->pp[k], &next, N,
+                                         param_grads, -1);
+        if (k == 0) be->copy(be->ctx, dst, dx, count * sizeof *dst);
+        else be->axpy(be->ctx, dst, dx, count, 1.0f);
+    }
+    return dst;
 }
 
 const float *gan_model_backward(gan_model *m, const float *dy, int N, bool param_grads,
@@ -234,16 +428,20 @@ const float *gan_model_backward(gan_model *m, const float *dy, int N, bool param
     int first = 0; /* the first layer that computes: its dx is the model's dx */
     while (first < m->n_layers && m->layers[first].is_view) first++;
     const float *grad = dy;
-    int next = 0;
-    for (int i = m->n_layers - 1; i >= first; i--) {
-        gan_layer *l = &m->layers[i];
-        if (l->is_view) continue; /* dx is dy */
-        bool need_dx = want_dx || i > first;
-        float *dx = need_dx ? m->grad_buf[next] : NULL; /* never the buffer holding dy */
-        l->ops->backward(l, m->be, m->acts[i], m->acts[i + 1], grad, dx, N, param_grads);
-        if (!dx) return NULL;
-        grad = dx;
-        next ^= 1;
+    int next = 0; /* the grad_buf not holding grad */
+    for (int i = m->n_layers - 1; i >= 0 && grad;) {
+        if (m->block_of[i]) { /* i ends a block */
+            gan_block *b = &m->blocks[m->block_of[i] - 1];
+            grad = block_backward(m, b, grad, m->grad_buf[next], N, param_grads);
+            next ^= 1;
+            i = b->first - 1;
+            continue;
+        }
+        int lo = i; /* the plain layers down to the previous block */
+        while (lo > 0 && !m->block_of[lo - 1]) lo--;
+        grad = chain_backward(m, lo, i + 1, grad, m->grad_buf, &next, N, param_grads,
+                              want_dx ? -1 : first);
+        i = lo - 1;
     }
     return want_dx ? grad : NULL;
 }
@@ -274,9 +472,11 @@ gan_status gan_model_each_tensor(const gan_model *m, gan_tensor_fn fn, void *ctx
         st += l.n_state;
         gan_layer_tensor t[8];
         int n = l.ops->tensors(&l, t, 8);
+        char path[96];
+        gan_model_layer_path(m, i, path, sizeof path);
         for (int k = 0; k < n; k++) {
             char name[128];
-            snprintf(name, sizeof name, "%s.%d.%s", m->name, i, t[k].name);
+            snprintf(name, sizeof name, "%s.%s", path, t[k].name);
             GAN_TRY(fn(ctx, name, &t[k]));
         }
     }

@@ -10,7 +10,22 @@
  *     a view layer's output is the same buffer as its input;
  *   grad_buf[2]: ping-pong buffers for activation gradients;
  *   scratch: per-layer values saved for backward.
+ *   blocks: each block's output and its branches' gradient buffers.
  * After gan_model_build nothing is allocated again.
+ *
+ * Blocks (graphs where they are needed): a block is a run of consecutive
+ * layers cut into branches; every branch is a chain of layers that reads
+ * the block's input (a branch of no layers is the identity), and the
+ * block's kind joins the branches' outputs into the block's output, which
+ * the next layer reads. A residual block is the kind `residual`: branches
+ * `main` and `shortcut`, joined by their sum. A block kind is one row of
+ * the table in src/blocks.c (gan_block_kind): its name, its branches' names
+ * (the PyTorch attributes of the mirror module) and its join, forward and
+ * backward. Blocks do not nest. Tensor names follow PyTorch's module tree:
+ * a layer outside blocks is "<net>.<item>.<tensor>", one inside is
+ * "<net>.<item>.<branch>.<index in branch>.<tensor>", <item> counting
+ * top-level layers and blocks from 0 (nn.Sequential of layers and block
+ * modules, each block an nn.Module with one nn.Sequential per branch).
  *
  * On a device backend (be->host_memory false) all of that lives in device
  * memory and only kernels touch it; the model then also keeps host copies
@@ -26,7 +41,42 @@
 #include "layers/layer.h"
 
 #define GAN_MAX_LAYERS 64
+#define GAN_MAX_BLOCKS 16
+#define GAN_MAX_BRANCHES 2
 #define GAN_MAX_SAMPLE_VALUES (1 << 26) /* C*H*W of any input or layer output */
+
+/* A kind of block (src/blocks.c): how its branches' outputs join. */
+typedef struct gan_block_kind {
+    const char *name;                          /* "residual" */
+    int n_branches;
+    const char *branch_names[GAN_MAX_BRANCHES]; /* "main", "shortcut" */
+    /* y (count) = the join of the branches' outputs xs[b] (count each) */
+    void (*join_forward)(const gan_backend *be, float *y, const float *const *xs, int n,
+                         size_t count);
+    /* From dy (count), the gradient each branch's output gets: dys[b] =
+     * dy or buf[b] (count each, theirs to write). */
+    void (*join_backward)(const gan_backend *be, const float **dys, float *const *buf,
+                          const float *dy, int n, size_t count);
+    /* The C operator (as "+") the exported code joins two branch outputs
+     * with, left to right, in join_forward's order and rounding; NULL: the
+     * kind is not exported. */
+    const char *c_join;
+} gan_block_kind;
+
+/* The kinds (src/blocks.c). */
+const gan_block_kind *gan_block_kind_find(const char *name);
+extern const gan_block_kind gan_block_residual;
+
+typedef struct gan_block {
+    const gan_block_kind *kind;
+    int first;                       /* index of its first layer */
+    int n[GAN_MAX_BRANCHES];         /* layers of each branch, in order from first */
+    int in[3], out[3], in_size, out_size;
+    /* bound by the model */
+    float *out_act;                  /* (max_batch, out_size) the join's output */
+    float *pp[GAN_MAX_BRANCHES][2];  /* per branch: ping-pong gradient buffers */
+    float *dys_buf[GAN_MAX_BRANCHES]; /* per branch: the join's gradient, if it writes one */
+} gan_block;
 
 typedef struct gan_model {
     const char *name; /* "generator" / "discriminator": prefix of tensor names */
@@ -36,6 +86,12 @@ typedef struct gan_model {
     int in_size, out_size;
     int max_batch;
     int failed_layer;  /* after a failed shape inference: the layer at fault, else -1 */
+    int n_blocks;
+    gan_block blocks[GAN_MAX_BLOCKS];
+    int open_block;    /* while adding: 1 + the block being added, 0 if none */
+    int open_branch;   /* while adding: the branch being added */
+    int block_of[GAN_MAX_LAYERS]; /* 1 + the block layer i is in, 0 if none (shape inference) */
+    float *x_of[GAN_MAX_LAYERS];  /* the input of layer i (acts[i], or its block's input) */
     const gan_backend *be;
 
     size_t n_params, n_state;
@@ -61,6 +117,24 @@ typedef struct gan_model {
 
 /* Append a layer (constructed with gan_layer_*) to the model. */
 gan_status gan_model_add(gan_model *m, gan_layer layer);
+
+/* Blocks, while adding layers: gan_model_begin_block(m, kind) starts a
+ * block of that kind and its first branch; the layers added next belong to
+ * it; gan_model_next_branch starts the next branch; gan_model_end_block
+ * closes the block (branches not started are the identity). Out of order
+ * (a block inside a block, too many branches, an empty block, a block left
+ * open at build): GAN_ERR_INVALID_ARGUMENT with a message. */
+gan_status gan_model_begin_block(gan_model *m, const gan_block_kind *kind);
+gan_status gan_model_next_branch(gan_model *m);
+gan_status gan_model_end_block(gan_model *m);
+
+/* The name prefix of layer i's tensors ("generator.3" or
+ * "generator.3.main.0", see above). */
+void gan_model_layer_path(const gan_model *m, int i, char *buf, size_t cap);
+
+/* The model's output after a forward (acts[n_layers], or the last block's
+ * join when the model ends with a block). */
+const float *gan_model_output(const gan_model *m);
 
 /* Shape inference only (nothing allocated): set each layer's input and
  * output shapes and sizes from the input shape (C, H, W), for batches of up

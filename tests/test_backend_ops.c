@@ -246,6 +246,14 @@ static size_t bn_count(const op_case *c) {
     return c->i[9] == 0 ? (size_t)c->i[0] : (size_t)c->i[0] * c->i[2];
 }
 
+/* gamma and beta of group g from buffer j; NULL buffers mean 1 and 0 */
+static double bn_gamma(void **h, int j, int g) {
+    return h[j] ? (double)HD(j)[g] : 1.0;
+}
+static double bn_beta(void **h, int j, int g) {
+    return h[j] ? (double)HD(j)[g] : 0.0;
+}
+
 /* buffers: y mean rstd running_mean running_var x gamma beta */
 static void run_bn_train(const gan_backend *be, void **d, const op_case *c, double *r) {
     if (c->i[9] == 0)
@@ -273,7 +281,7 @@ static void ref_bn_train(void **h, const op_case *c, double *r) {
         HD(4)[g] = (float)(mom * HD(4)[g] + (1 - mom) * var);
         for (size_t j = 0; j < cnt; j++) {
             size_t q = bn_idx(c, g, j);
-            HD(0)[q] = (float)(HD(6)[g] * (HD(5)[q] - mu) * rstd + HD(7)[g]);
+            HD(0)[q] = (float)(bn_gamma(h, 6, g) * (HD(5)[q] - mu) * rstd + bn_beta(h, 7, g));
         }
     }
 }
@@ -291,9 +299,9 @@ static void ref_bn_infer(void **h, const op_case *c, double *r) {
     for (int g = 0; g < c->i[1]; g++)
         for (size_t j = 0; j < cnt; j++) {
             size_t q = bn_idx(c, g, j);
-            HD(0)[q] = (float)((HD(1)[q] - (double)HD(2)[g]) * HD(4)[g] /
+            HD(0)[q] = (float)((HD(1)[q] - (double)HD(2)[g]) * bn_gamma(h, 4, g) /
                                    sqrt((double)HD(3)[g] + (float)c->f[1]) +
-                               HD(5)[g]);
+                               bn_beta(h, 5, g));
         }
 }
 /* buffers: dx dgamma dbeta dy x mean rstd gamma */
@@ -320,7 +328,8 @@ static void ref_bn_backward(void **h, const op_case *c, double *r) {
         for (size_t j = 0; j < cnt; j++) {
             size_t q = bn_idx(c, g, j);
             double xhat = (HD(4)[q] - mean) * rstd;
-            HD(0)[q] = (float)(HD(7)[g] * rstd * (HD(3)[q] - sdy / cnt - xhat * sdyx / cnt));
+            HD(0)[q] =
+                (float)(bn_gamma(h, 7, g) * rstd * (HD(3)[q] - sdy / cnt - xhat * sdyx / cnt));
         }
     }
 }
@@ -519,6 +528,44 @@ static void gen_bn(int N, int C, int P, int twod) {
         in_f(c, g, 0.5, 2);
         in_f(c, g, 0.5, 1.5);
     }
+}
+
+/* the per-channel kernels without their affine (gamma 1, beta 0: NULL), as
+ * conditional batch norm calls them */
+static void gen_bn2d_plain(int N, int C, int P) {
+    size_t n = (size_t)N * C * P, g = (size_t)C;
+    double stat = 1e-6 + 1e-7 * sqrt((double)N * P);
+    op_case *c = add_case(GAN_K_batchnorm2d_forward_train, run_bn_train, ref_bn_train,
+                          "N=%d C=%d P=%d no affine", N, C, P);
+    memcpy(c->i, (int[]){N, C, P}, 3 * sizeof(int));
+    c->i[9] = 1, c->f[0] = 0.9, c->f[1] = 1e-5;
+    out_f(c, n, 1e-4, 1e-4, 1e-4, 1e-4);
+    out_f(c, g, stat, 1e-5, stat, 1e-5);
+    out_f(c, g, stat, 1e-5, stat, 1e-4);
+    io_f(c, g, -1, 1, stat, 1e-5, stat, 1e-5);
+    io_f(c, g, 0.5, 2, stat, 1e-5, stat, 1e-5);
+    in_f(c, n, -2, 3);
+    null_buf(c), null_buf(c);
+    c = add_case(GAN_K_batchnorm2d_forward_infer, run_bn_infer, ref_bn_infer,
+                 "N=%d C=%d P=%d no affine", N, C, P);
+    memcpy(c->i, (int[]){N, C, P}, 3 * sizeof(int));
+    c->i[9] = 1, c->f[1] = 1e-5;
+    out_f(c, n, 0, 0, 1e-6, 1e-6);
+    in_f(c, n, -3, 3);
+    in_f(c, g, -1, 1);
+    in_f(c, g, 0.5, 2);
+    null_buf(c), null_buf(c);
+    c = add_case(GAN_K_batchnorm2d_backward, run_bn_backward, ref_bn_backward,
+                 "N=%d C=%d P=%d no affine, dx only", N, C, P);
+    memcpy(c->i, (int[]){N, C, P}, 3 * sizeof(int));
+    c->i[9] = 1;
+    io_f(c, n, -1, 1, 1e-4, 1e-3, 1e-4, 1e-3);
+    null_buf(c), null_buf(c);
+    in_f(c, n, -1, 1);
+    in_f(c, n, 1, 4);
+    in_f(c, g, 1, 4);
+    in_f(c, g, 0.5, 2);
+    null_buf(c);
 }
 
 /* =========================================================== element-wise */
@@ -1036,6 +1083,156 @@ static void gen_labels(int N, int C, int P, int n_classes, int D, bool table, bo
     in_f(c, ny, -1, 1);
     if (no_labels) null_buf(c);
     else buf_t(c, T_I32, IN, (size_t)N, -1, n_classes + 1);
+}
+
+/* ============================================================ resampling */
+/* block_sum / block_spread: i = count H W fh fw; f[0] scale; buffers: out, in */
+
+static void run_block_sum(const gan_backend *be, void **d, const op_case *c, double *r) {
+    be->block_sum(be->ctx, F(0), CF(1), c->i[0], c->i[1], c->i[2], c->i[3], c->i[4],
+                  (float)c->f[0]);
+}
+static void run_block_spread(const gan_backend *be, void **d, const op_case *c, double *r) {
+    be->block_spread(be->ctx, F(0), CF(1), c->i[0], c->i[1], c->i[2], c->i[3], c->i[4],
+                     (float)c->f[0]);
+}
+/* the big grid's element (pl, h, w) and its block's index in the small grid, or -1 */
+static long block_of(const op_case *c, size_t e) {
+    int H = c->i[1], W = c->i[2], fh = c->i[3], fw = c->i[4], OH = H / fh, OW = W / fw;
+    size_t pl = e / ((size_t)H * W);
+    int h = (int)(e / W % H), w = (int)(e % W);
+    if (h / fh >= OH || w / fw >= OW) return -1;
+    return (long)((pl * OH + h / fh) * OW + w / fw);
+}
+static void ref_block_sum(void **h, const op_case *c, double *r) {
+    size_t nx = (size_t)c->i[0] * c->i[1] * c->i[2];
+    size_t ny = (size_t)c->i[0] * (c->i[1] / c->i[3]) * (c->i[2] / c->i[4]);
+    double *acc = calloc(ny + 1, sizeof *acc);
+    if (!acc) abort();
+    for (size_t e = 0; e < nx; e++) {
+        long b = block_of(c, e);
+        if (b >= 0) acc[b] += HD(1)[e];
+    }
+    for (size_t o = 0; o < ny; o++) HD(0)[o] = (float)(acc[o] * (float)c->f[0]);
+    free(acc);
+}
+static void ref_block_spread(void **h, const op_case *c, double *r) {
+    size_t nx = (size_t)c->i[0] * c->i[1] * c->i[2];
+    for (size_t e = 0; e < nx; e++) {
+        long b = block_of(c, e);
+        HD(0)[e] = b < 0 ? 0.0f : (float)(HD(1)[b] * (double)(float)c->f[0]);
+    }
+}
+
+static void gen_blocks(int count, int H, int W, int fh, int fw, double scale) {
+    size_t nx = (size_t)count * H * W, ny = (size_t)count * (H / fh) * (W / fw);
+    const char *fmt = "count=%d H=%d W=%d fh=%d fw=%d scale=%g";
+    op_case *c = add_case(GAN_K_block_sum, run_block_sum, ref_block_sum, fmt, count, H, W, fh, fw,
+                          scale);
+    memcpy(c->i, (int[]){count, H, W, fh, fw}, 5 * sizeof(int));
+    c->f[0] = scale;
+    out_f(c, ny, 0, 0, 1e-6, 1e-6); /* the same order in double: identical bits */
+    in_f(c, nx, -1, 1);
+    c = add_case(GAN_K_block_spread, run_block_spread, ref_block_spread, fmt, count, H, W, fh,
+                 fw, scale);
+    memcpy(c->i, (int[]){count, H, W, fh, fw}, 5 * sizeof(int));
+    c->f[0] = scale;
+    out_f(c, nx, 0, 0, 0, 0);
+    in_f(c, ny, -1, 1);
+}
+
+/* class_affine: i = N C P n_classes; forward buffers y x labels gamma beta;
+ * backward buffers dx dgamma dbeta dy x labels gamma */
+static void run_caff_fwd(const gan_backend *be, void **d, const op_case *c, double *r) {
+    be->class_affine_forward(be->ctx, F(0), CF(1), (const int32_t *)d[2], CF(3), CF(4), c->i[0],
+                             c->i[1], c->i[2], c->i[3]);
+}
+static int caff_label(void **h, const op_case *c, int n) {
+    const int32_t *lab = h[c->k == GAN_K_class_affine_forward ? 2 : 5];
+    int l = lab ? lab[n] : -1;
+    return l >= 0 && l < c->i[3] ? l : -1;
+}
+static void ref_caff_fwd(void **h, const op_case *c, double *r) {
+    int N = c->i[0], C = c->i[1], P = c->i[2];
+    for (int n = 0; n < N; n++) {
+        int l = caff_label(h, c, n);
+        for (int ch = 0; ch < C; ch++) {
+            double g = l < 0 ? 1 : HD(3)[(size_t)l * C + ch], b = l < 0 ? 0 : HD(4)[(size_t)l * C + ch];
+            for (int q = 0; q < P; q++) {
+                size_t e = ((size_t)n * C + ch) * P + q;
+                HD(0)[e] = (float)(HD(1)[e] * g + b);
+            }
+        }
+    }
+}
+static void run_caff_bwd(const gan_backend *be, void **d, const op_case *c, double *r) {
+    be->class_affine_backward(be->ctx, F(0), F(1), F(2), CF(3), CF(4), (const int32_t *)d[5],
+                              CF(6), c->i[0], c->i[1], c->i[2], c->i[3]);
+}
+static void ref_caff_bwd(void **h, const op_case *c, double *r) {
+    int N = c->i[0], C = c->i[1], P = c->i[2];
+    for (int n = 0; n < N; n++) {
+        int l = caff_label(h, c, n);
+        for (int ch = 0; ch < C; ch++) {
+            double g = l < 0 ? 1 : HD(6)[(size_t)l * C + ch], sg = 0, sb = 0;
+            for (int q = 0; q < P; q++) {
+                size_t e = ((size_t)n * C + ch) * P + q;
+                if (h[0]) HD(0)[e] = (float)(HD(3)[e] * g);
+                sg += (double)HD(3)[e] * HD(4)[e], sb += HD(3)[e];
+            }
+            if (l < 0) continue;
+            if (h[1]) HD(1)[(size_t)l * C + ch] = (float)(HD(1)[(size_t)l * C + ch] + sg);
+            if (h[2]) HD(2)[(size_t)l * C + ch] = (float)(HD(2)[(size_t)l * C + ch] + sb);
+        }
+    }
+}
+
+static void gen_class_affine(int N, int C, int P, int n_classes, bool no_labels, int which) {
+    size_t n = (size_t)N * C * P, t = (size_t)n_classes * C;
+    const char *fmt = "N=%d C=%d P=%d classes=%d labels=%d outputs=%s";
+    const char *outs = which == 0 ? "all" : which == 1 ? "dx" : "params";
+    op_case *c;
+    if (which == 0) {
+        c = add_case(GAN_K_class_affine_forward, run_caff_fwd, ref_caff_fwd, fmt, N, C, P,
+                     n_classes, !no_labels, outs);
+        memcpy(c->i, (int[]){N, C, P, n_classes}, 4 * sizeof(int));
+        out_f(c, n, 0, 0, 1e-6, 1e-6);
+        in_f(c, n, -2, 2);
+        if (no_labels) null_buf(c);
+        else buf_t(c, T_I32, IN, (size_t)N, -1, n_classes + 1); /* some invalid */
+        in_f(c, t, 0.5, 1.5);
+        in_f(c, t, -0.5, 0.5);
+    }
+    c = add_case(GAN_K_class_affine_backward, run_caff_bwd, ref_caff_bwd, fmt, N, C, P, n_classes,
+                 !no_labels, outs);
+    memcpy(c->i, (int[]){N, C, P, n_classes}, 4 * sizeof(int));
+    if (which == 2) null_buf(c);
+    else out_f(c, n, 0, 0, 1e-6, 1e-6);
+    if (which == 1) null_buf(c), null_buf(c);
+    else { /* per class, rows in order: the same bits */
+        io_f(c, t, -1, 1, 0, 0, 1e-5 * P, 1e-5);
+        io_f(c, t, -1, 1, 0, 0, 1e-5 * P, 1e-5);
+    }
+    in_f(c, n, -1, 1);
+    in_f(c, n, -2, 2);
+    if (no_labels) null_buf(c);
+    else buf_t(c, T_I32, IN, (size_t)N, -1, n_classes + 1);
+    in_f(c, t, 0.5, 1.5);
+}
+
+/* axpy: i[0] n, f[0] alpha; buffers y x */
+static void run_axpy(const gan_backend *be, void **d, const op_case *c, double *r) {
+    be->axpy(be->ctx, F(0), CF(1), (size_t)c->i[0], (float)c->f[0]);
+}
+static void ref_axpy(void **h, const op_case *c, double *r) {
+    float a = (float)c->f[0];
+    for (int i = 0; i < c->i[0]; i++) HD(0)[i] = HD(0)[i] + a * HD(1)[i];
+}
+static void gen_axpy(int n, double alpha) {
+    op_case *c = add_case(GAN_K_axpy, run_axpy, ref_axpy, "n=%d alpha=%g", n, alpha);
+    c->i[0] = n, c->f[0] = alpha;
+    io_f(c, (size_t)n, -1, 1, 0, 0, 0, 0);
+    in_f(c, (size_t)n, -1, 1);
 }
 
 /* ========================================================= classifiers */
@@ -1701,6 +1898,23 @@ static void generate(bool big_machine) {
         gen_bn_sync(bn2d[i][0], bn2d[i][1], bn2d[i][2]);
     }
     gen_bn_sync(64, 1024, 1); /* the (N, F) layout of the seed model's batch norm */
+    gen_bn2d_plain(3, 5, 7);
+    gen_bn2d_plain(64, 128, 49);
+    /* the SN-GAN ResNet's resampling (28x28 and down), then awkward shapes */
+    gen_blocks(64 * 128, 14, 14, 2, 2, 0.25);  /* avgpool2d 2 */
+    gen_blocks(64 * 256, 7, 7, 7, 7, 1.0);     /* global_sum_pool */
+    gen_blocks(3 * 5, 7, 9, 2, 2, 0.25);       /* odd: a row and a column left over */
+    gen_blocks(2, 9, 6, 3, 2, 1.0 / 3);        /* non-square blocks */
+    gen_blocks(7, 1, 1, 1, 1, 1.0);
+    gen_blocks(1, 28, 28, 28, 28, 1.0);
+    for (int which = 0; which < 3; which++) {
+        gen_class_affine(37, 3, 5, 10, false, which);
+        gen_class_affine(64, 128, 49, 10, false, which);
+    }
+    gen_class_affine(5, 4, 9, 10, true, 0);  /* no labels: the identity */
+    gen_class_affine(300, 7, 1, 2000, false, 0); /* flat, many classes */
+    static const int axpy_n[] = {1, 7, 1000, 100003};
+    for (int i = 0; i < 4; i++) gen_axpy(axpy_n[i], i % 2 ? 1.0 : -0.5);
     static const int elem[] = {1, 7, 33, 1000, 100003};
     for (int i = 0; i < 5; i++) gen_elementwise(elem[i]), gen_adam(elem[i]);
     /* the dcgan preset's shapes, then awkward ones (odd sizes, stride 3, wide padding) */

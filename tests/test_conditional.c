@@ -121,6 +121,47 @@ static void library_bytes(gan_generator *g, const float *z, const int32_t *label
     free(img);
 }
 
+/* gan export of the generator in checkpoint ck (loaded as g):
+ * NAME_generate(z, label, image), strict C99, the library's images for
+ * labels 0..9. */
+static void check_export(gan_generator *g, const char *ck, const char *dir) {
+    char path[1400];
+    float z[10 * 100];
+    int32_t labels[10];
+    /* export: NAME_generate(z, label, image), strict C99, the library's images */
+    CHECK(run("%s export %s --c %s/cgen.c --prefix cg", cli, ck, dir) == 0);
+    const char *main_src =
+        "#include <stdio.h>\n#include <stdint.h>\n"
+        "void cg_generate(const float *z, int label, float *image);\n"
+        "void cg_noise(uint64_t seed, uint64_t index, float *z);\n"
+        "int main(int argc, char **argv) {\n"
+        "    float z[100], img[784];\n    int i;\n    FILE *f = fopen(argv[1], \"wb\");\n"
+        "    (void)argc;\n"
+        "    for (i = 0; i < 10; i++) {\n"
+        "        cg_noise(3, (uint64_t)i, z);\n        cg_generate(z, i, img);\n"
+        "        fwrite(img, sizeof img, 1, f);\n    }\n"
+        "    return fclose(f) != 0;\n}\n";
+    snprintf(path, sizeof path, "%s/cmain.c", dir);
+    CHECK(test_write_file(path, main_src, strlen(main_src)) == 0);
+    CHECK(run("cc -std=c99 -Wall -Wextra -pedantic -Werror -O2 -o %s/cgen %s/cgen.c %s/cmain.c "
+              "-lm && %s/cgen %s/cgen.out", dir, dir, dir, dir, dir) == 0);
+    snprintf(path, sizeof path, "%s/cgen.out", dir);
+    size_t n = 0;
+    float *go = test_read_file(path, &n);
+    CHECK(go && n == 10 * 784 * sizeof(float));
+    if (go && n == 10 * 784 * sizeof(float)) {
+        float *lib = malloc(10 * 784 * sizeof *lib);
+        gan_generator_noise(g, 3, 0, 10, z);
+        for (int i = 0; i < 10; i++) labels[i] = i;
+        CHECK_OK(gan_generator_generate_labeled(g, z, labels, 10, lib));
+        double worst = 0;
+        for (int i = 0; i < 10 * 784; i++) worst = fmax(worst, fabs(go[i] - lib[i]));
+        CHECK_MSG(worst < 1e-4, "exported conditional generator differs by %g", worst);
+        free(lib);
+    }
+    free(go);
+}
+
 static void check_grid_and_labels(const char *ck, const char *dir) {
     gan_generator *g = NULL;
     CHECK_OK(gan_generator_load(ck, &g));
@@ -207,38 +248,7 @@ static void check_grid_and_labels(const char *ck, const char *dir) {
     gan_generator_labels(g, GAN_LABELS_UNIFORM, 7, 3, 2, b5);
     CHECK(a[3] == b5[0] && a[4] == b5[1]);
 
-    /* export: NAME_generate(z, label, image), strict C99, the library's images */
-    CHECK(run("%s export %s --c %s/cgen.c --prefix cg", cli, ck, dir) == 0);
-    const char *main_src =
-        "#include <stdio.h>\n#include <stdint.h>\n"
-        "void cg_generate(const float *z, int label, float *image);\n"
-        "void cg_noise(uint64_t seed, uint64_t index, float *z);\n"
-        "int main(int argc, char **argv) {\n"
-        "    float z[100], img[784];\n    int i;\n    FILE *f = fopen(argv[1], \"wb\");\n"
-        "    (void)argc;\n"
-        "    for (i = 0; i < 10; i++) {\n"
-        "        cg_noise(3, (uint64_t)i, z);\n        cg_generate(z, i, img);\n"
-        "        fwrite(img, sizeof img, 1, f);\n    }\n"
-        "    return fclose(f) != 0;\n}\n";
-    snprintf(path, sizeof path, "%s/cmain.c", dir);
-    CHECK(test_write_file(path, main_src, strlen(main_src)) == 0);
-    CHECK(run("cc -std=c99 -Wall -Wextra -pedantic -Werror -O2 -o %s/cgen %s/cgen.c %s/cmain.c "
-              "-lm && %s/cgen %s/cgen.out", dir, dir, dir, dir, dir) == 0);
-    snprintf(path, sizeof path, "%s/cgen.out", dir);
-    size_t n = 0;
-    float *go = test_read_file(path, &n);
-    CHECK(go && n == 10 * 784 * sizeof(float));
-    if (go && n == 10 * 784 * sizeof(float)) {
-        float *lib = malloc(10 * 784 * sizeof *lib);
-        gan_generator_noise(g, 3, 0, 10, z);
-        for (int i = 0; i < 10; i++) labels[i] = i;
-        CHECK_OK(gan_generator_generate_labeled(g, z, labels, 10, lib));
-        double worst = 0;
-        for (int i = 0; i < 10 * 784; i++) worst = fmax(worst, fabs(go[i] - lib[i]));
-        CHECK_MSG(worst < 1e-4, "exported conditional generator differs by %g", worst);
-        free(lib);
-    }
-    free(go);
+    check_export(g, ck, dir);
     gan_generator_free(g);
 }
 
@@ -272,5 +282,27 @@ int main(void) {
     CHECK_MSG(strstr(out, "conditional on 10 classes") && strstr(out, "generator_ema") &&
               strstr(out, "label_embedding") && strstr(out, "label_smoothing 0.3") &&
               strstr(out, "ema 0.99"), "%s", out);
+
+    /* the ResNet layers (conditional BN, resampling, spectral norm) through
+     * train, export and inspect */
+    const char *spec_path = test_resnet_layers_spec();
+    CHECK(run("%s train --data %s --model %s --steps 5 --batch-size 16 --loss hinge "
+              "--threads 1 --quiet --out %s/res", cli, data, spec_path, dir) == 0);
+    snprintf(ck, sizeof ck, "%s/res/checkpoint.safetensors", dir);
+    gan_generator *g = NULL;
+    CHECK_OK(gan_generator_load(ck, &g));
+    if (g) check_export(g, ck, dir);
+    gan_generator_free(g);
+    /* a model with residual blocks: export writes the blocks */
+    CHECK(run("%s train --data %s --model %s --steps 5 --batch-size 16 --ema 0.5 --threads 1 "
+              "--quiet --out %s/blk", cli, data, test_block_spec(), dir) == 0);
+    snprintf(ck, sizeof ck, "%s/blk/checkpoint.safetensors", dir);
+    g = NULL;
+    CHECK_OK(gan_generator_load(ck, &g));
+    if (g) check_export(g, ck, dir);
+    gan_generator_free(g);
+    CHECK(run("%s inspect %s/res", cli, dir) == 0);
+    CHECK_MSG(strstr(out, "cond_batchnorm2d") && strstr(out, "upsample2d") &&
+              strstr(out, "avgpool2d") && strstr(out, "global_sum_pool"), "%s", out);
     return test_report();
 }

@@ -7,6 +7,11 @@
  * backward of sum(y * dy) must reproduce y, dx and every parameter
  * gradient; batch norm also its running statistics and inference output,
  * spectral norm its updated u and v.
+ *
+ * Then the layers of SN-GAN's ResNets from tests/fixtures/
+ * resnet_layers.safetensors (make_resnet_layers_fixture.py), the same way:
+ * upsample2d, avgpool2d, global_sum_pool, cond_batchnorm2d (with the rows'
+ * labels) and spectral norm on conv_transpose2d (PyTorch's dim 1).
  */
 #include "io/safetensors.h"
 #include "model.h"
@@ -79,6 +84,13 @@ static void run_case(const char *prefix, gan_layer l) {
     CHECK_MSG(s == GAN_OK, "%s: %s", prefix, gan_last_error());
     if (s != GAN_OK) return;
     gan_model_init(&m, 1, 0);
+    int32_t labels[64];
+    snprintf(key, sizeof key, "%s.labels", prefix);
+    const gan_st_tensor *lt = gan_st_find(fx, key);
+    if (lt && lt->dtype == GAN_ST_I64 && lt->nbytes / 8 == (size_t)N && N <= 64) {
+        for (int i = 0; i < N; i++) labels[i] = (int32_t)((const int64_t *)lt->data)[i];
+        gan_model_set_labels(&m, labels);
+    }
     tensor_ctx ctx = {prefix, 0};
     gan_model_each_tensor(&m, each, &ctx);
 
@@ -91,7 +103,8 @@ static void run_case(const char *prefix, gan_layer l) {
     gan_model_each_tensor(&m, each, &ctx);
     ctx.mode = 2;
     gan_model_each_tensor(&m, each, &ctx);
-    if (strncmp(prefix, "batchnorm2d", 11) == 0)
+    snprintf(key, sizeof key, "%s.y_eval", prefix);
+    if (gan_st_find(fx, key))
         compare(prefix, "y_eval", gan_model_forward(&m, xt->data, N, false),
                 (size_t)N * m.out_size);
     if (l.spectral_norm) {
@@ -111,6 +124,53 @@ static const int64_t *config(const char *prefix) {
     }
     CHECK_MSG(s == GAN_OK, "%s", gan_last_error());
     return d;
+}
+
+typedef void (*make_fn)(gan_layer *l, const int64_t *cf);
+
+static void make_upsample(gan_layer *l, const int64_t *cf) {
+    gan_layer_upsample2d(l, (int)cf[0]);
+}
+static void make_avgpool(gan_layer *l, const int64_t *cf) {
+    gan_layer_avgpool2d(l, (int)cf[0]);
+}
+static void make_global_sum(gan_layer *l, const int64_t *cf) {
+    gan_layer_global_sum_pool(l);
+}
+static void make_cond_bn(gan_layer *l, const int64_t *cf) {
+    gan_layer_cond_batchnorm2d(l, (int)cf[2], (float)(cf[0] * 1e-6), (float)(cf[1] * 1e-6));
+}
+static void make_sn_conv_t(gan_layer *l, const int64_t *cf) {
+    gan_layer_conv_transpose2d(l, (int)cf[0], (int)cf[1], (int)cf[2], (int)cf[3]);
+    gan_layer_set_spectral_norm(l, true);
+}
+
+/* Every case KIND.0, KIND.1, ... of the open fixture; returns how many. */
+static int run_kind(const char *kind, make_fn make) {
+    char prefix[64], key[96];
+    int i = 0;
+    for (;; i++) {
+        snprintf(prefix, sizeof prefix, "%s.%d", kind, i);
+        snprintf(key, sizeof key, "%s.config", prefix);
+        if (!gan_st_find(fx, key)) break;
+        gan_layer l;
+        make(&l, config(prefix));
+        run_case(prefix, l);
+    }
+    return i;
+}
+
+static void resnet_layers(void) {
+    gan_st_file *f = NULL;
+    CHECK_OK(gan_st_open(test_fixture_path("resnet_layers.safetensors"), &f));
+    if (!f) return;
+    fx = f;
+    int cases = run_kind("upsample2d", make_upsample) + run_kind("avgpool2d", make_avgpool) +
+                run_kind("global_sum_pool", make_global_sum) +
+                run_kind("cond_batchnorm2d", make_cond_bn) +
+                run_kind("sn_conv_transpose2d", make_sn_conv_t);
+    CHECK_MSG(cases == 12, "ran %d resnet fixture cases, expected 12", cases);
+    gan_st_close(f);
 }
 
 int main(void) {
@@ -169,5 +229,6 @@ int main(void) {
     }
     CHECK_MSG(cases == 16, "ran %d fixture cases, expected 16", cases);
     gan_st_close(f);
+    resnet_layers();
     return test_report();
 }

@@ -4,8 +4,10 @@
  * 0-2, kernels 3-5 and odd input sizes (5x7), in one and in several
  * image groups; batchnorm2d; relu; dropout (fixed rng counter); spectral
  * normalization on dense and conv2d; label conditioning (one-hot and
- * embedding, flat and image inputs, out-of-range labels); a small DCGAN-like
- * stack. Also: shape errors, dropout semantics, and bit-identical results
+ * embedding, flat and image inputs, out-of-range labels); the resampling
+ * layers (upsample2d, avgpool2d, global_sum_pool), conditional batch norm,
+ * spectral norm on conv_transpose2d; a small DCGAN-like stack and a small
+ * SN-GAN-like one. Also: shape errors, dropout semantics, and bit-identical results
  * at 1 and 2 threads.
  *
  * For a model m, L = sum(r * m(x)) with fixed random r, so dL/dy = r; the
@@ -26,10 +28,10 @@
 
 static int32_t case_labels[8] = {3, 0, -1, 4, 9, 1, 2, 7};
 
-static void check_model(const char *what, gan_layer *layers, int n_layers, int c, int h, int w,
-                        int N, float x_avoid, bool train) {
-    gan_model m = {0};
-    for (int i = 0; i < n_layers; i++) CHECK_OK(gan_model_add(&m, layers[i]));
+/* Build m (its layers and blocks added) on a (c, h, w) input and check it. */
+static void check_built(const char *what, gan_model *mp, int c, int h, int w, int N,
+                        float x_avoid, bool train) {
+    gan_model m = *mp;
     gan_status s = gan_model_build(&m, "test", c, h, w, N, gan_backend_cpu());
     CHECK_MSG(s == GAN_OK, "%s: %s", what, gan_last_error());
     if (s == GAN_OK) {
@@ -38,6 +40,13 @@ static void check_model(const char *what, gan_layer *layers, int n_layers, int c
         test_gradcheck_model(what, &m, N, x_avoid, train);
     }
     gan_model_free(&m);
+}
+
+static void check_model(const char *what, gan_layer *layers, int n_layers, int c, int h, int w,
+                        int N, float x_avoid, bool train) {
+    gan_model m = {0};
+    for (int i = 0; i < n_layers; i++) CHECK_OK(gan_model_add(&m, layers[i]));
+    check_built(what, &m, c, h, w, N, x_avoid, train);
 }
 
 static void check_layer(const char *what, gan_layer l, int c, int h, int w, int N,
@@ -111,6 +120,120 @@ static void check_misc_layers(void) {
                 8, 0.0f, true);
     gan_layer_label_embedding(&l, 8, 2);
     check_layer("label embedding 8x2, 2x3x4 image", l, 2, 3, 4, 5, 0.0f, true);
+}
+
+/* The layers of the SN-GAN ResNet models, alone and in a plain stack. */
+static void check_resnet_layers(void) {
+    char what[96];
+    gan_layer l;
+    gan_layer_upsample2d(&l, 2);
+    check_layer("upsample2d x2, 2x3x5", l, 2, 3, 5, 3, 0.0f, true);
+    gan_layer_upsample2d(&l, 3);
+    check_layer("upsample2d x3, 1x2x2", l, 1, 2, 2, 2, 0.0f, true);
+    gan_layer_avgpool2d(&l, 2);
+    check_layer("avgpool2d 2, 2x5x7 (a row and a column dropped)", l, 2, 5, 7, 3, 0.0f, true);
+    gan_layer_avgpool2d(&l, 3);
+    check_layer("avgpool2d 3, 2x6x6", l, 2, 6, 6, 2, 0.0f, true);
+    gan_layer_global_sum_pool(&l);
+    check_layer("global_sum_pool 3x4x5", l, 3, 4, 5, 3, 0.0f, true);
+    gan_layer_cond_batchnorm2d(&l, 10, 0.9f, 1e-5f);
+    check_layer("cond_batchnorm2d 10 classes, 3x4x5 N=8 (labels out of range too)", l, 3, 4, 5,
+                8, 0.0f, true);
+    gan_layer_cond_batchnorm2d(&l, 10, 0.99f, 1e-3f);
+    check_layer("cond_batchnorm2d 10 classes, flat 6 features N=8", l, 6, 1, 1, 8, 0.0f, true);
+    static const int sn_cfg[][3] = {{3, 2, 1}, {4, 1, 2}, {5, 3, 0}, {4, 2, 1}};
+    for (int i = 0; i < 4; i++) {
+        gan_layer_conv_transpose2d(&l, 3, sn_cfg[i][0], sn_cfg[i][1], sn_cfg[i][2]);
+        gan_layer_set_spectral_norm(&l, true);
+        l.group = i == 3; /* one image per product too */
+        snprintf(what, sizeof what, "conv_transpose2d 2x5x7 -> 3 k%d s%d p%d spectral norm",
+                 sn_cfg[i][0], sn_cfg[i][1], sn_cfg[i][2]);
+        check_layer(what, l, 2, 5, 7, 3, 0.0f, false);
+    }
+
+    gan_layer g[9];
+    gan_layer_dense(&g[0], 4 * 2 * 2);
+    gan_layer_reshape(&g[1], 4, 2, 2);
+    gan_layer_cond_batchnorm2d(&g[2], 10, 0.9f, 1e-5f);
+    gan_layer_tanh(&g[3]);
+    gan_layer_upsample2d(&g[4], 2);
+    gan_layer_conv2d(&g[5], 3, 3, 1, 1);
+    gan_layer_avgpool2d(&g[6], 2);
+    gan_layer_global_sum_pool(&g[7]);
+    gan_layer_dense(&g[8], 1);
+    gan_layer_set_spectral_norm(&g[8], true);
+    check_model("SN-GAN-like stack", g, 9, 5, 1, 1, 4, 0.0f, true);
+}
+
+static void add(gan_model *m, gan_layer l) {
+    CHECK_OK(gan_model_add(m, l));
+}
+
+/* Residual blocks (model.h): an up block with a 1x1-conv shortcut between
+ * plain layers, two blocks in a row, an identity shortcut, a block first
+ * and last in the model, a block whose main path is empty. */
+static void check_blocks(void) {
+    gan_layer l;
+    gan_model m = {0};
+    gan_layer_dense(&l, 4 * 3 * 3), add(&m, l);
+    gan_layer_reshape(&l, 4, 3, 3), add(&m, l);
+    CHECK_OK(gan_model_begin_block(&m, &gan_block_residual));
+    gan_layer_cond_batchnorm2d(&l, 10, 0.9f, 1e-5f), add(&m, l);
+    gan_layer_tanh(&l), add(&m, l);
+    gan_layer_upsample2d(&l, 2), add(&m, l);
+    gan_layer_conv2d(&l, 3, 3, 1, 1), add(&m, l);
+    CHECK_OK(gan_model_next_branch(&m));
+    gan_layer_upsample2d(&l, 2), add(&m, l);
+    gan_layer_conv2d(&l, 3, 1, 1, 0), add(&m, l);
+    CHECK_OK(gan_model_end_block(&m));
+    CHECK_OK(gan_model_begin_block(&m, &gan_block_residual)); /* identity shortcut */
+    gan_layer_batchnorm2d(&l, 0.9f, 1e-5f), add(&m, l);
+    gan_layer_tanh(&l), add(&m, l);
+    gan_layer_conv2d(&l, 3, 3, 1, 1), add(&m, l);
+    CHECK_OK(gan_model_end_block(&m));
+    gan_layer_tanh(&l), add(&m, l);
+    check_built("G-like: dense, up block, identity block, tanh", &m, 5, 1, 1, 4, 0.0f, true);
+
+    gan_model d = {0};
+    CHECK_OK(gan_model_begin_block(&d, &gan_block_residual)); /* first in the model */
+    gan_layer_conv2d(&l, 3, 3, 1, 1), add(&d, l);
+    gan_layer_tanh(&l), add(&d, l);
+    gan_layer_avgpool2d(&l, 2), add(&d, l);
+    CHECK_OK(gan_model_next_branch(&d));
+    gan_layer_avgpool2d(&l, 2), add(&d, l);
+    gan_layer_conv2d(&l, 3, 1, 1, 0), add(&d, l);
+    gan_layer_set_spectral_norm(&d.layers[d.n_layers - 1], true);
+    CHECK_OK(gan_model_end_block(&d));
+    CHECK_OK(gan_model_begin_block(&d, &gan_block_residual)); /* right after another */
+    gan_layer_tanh(&l), add(&d, l);
+    gan_layer_conv2d(&l, 3, 3, 1, 1), add(&d, l);
+    CHECK_OK(gan_model_end_block(&d));
+    gan_layer_global_sum_pool(&l), add(&d, l);
+    CHECK_OK(gan_model_begin_block(&d, &gan_block_residual)); /* last, empty main path */
+    CHECK_OK(gan_model_next_branch(&d));
+    gan_layer_dense(&l, 3), add(&d, l);
+    CHECK_OK(gan_model_end_block(&d));
+    check_built("D-like: down block first, two blocks in a row, a block last", &d, 2, 6, 5, 3,
+                0.0f, true);
+
+    /* misuse: nesting, a third branch, an empty block, an open block, branch shapes */
+    gan_model bad = {0};
+    CHECK_OK(gan_model_begin_block(&bad, &gan_block_residual));
+    CHECK(gan_model_begin_block(&bad, &gan_block_residual) == GAN_ERR_INVALID_ARGUMENT);
+    CHECK_OK(gan_model_next_branch(&bad));
+    CHECK(gan_model_next_branch(&bad) == GAN_ERR_INVALID_ARGUMENT);
+    CHECK(gan_model_end_block(&bad) == GAN_ERR_INVALID_ARGUMENT); /* empty */
+    CHECK(gan_model_end_block(&bad) == GAN_ERR_INVALID_ARGUMENT); /* none open */
+    CHECK_OK(gan_model_begin_block(&bad, &gan_block_residual));
+    gan_layer_conv2d(&l, 3, 3, 1, 1), add(&bad, l);
+    CHECK(gan_model_build(&bad, "bad", 2, 4, 4, 2, gan_backend_cpu()) ==
+          GAN_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(gan_last_error(), "not closed"));
+    CHECK_OK(gan_model_end_block(&bad));
+    CHECK(gan_model_build(&bad, "bad", 2, 4, 4, 2, gan_backend_cpu()) == GAN_ERR_SHAPE);
+    CHECK_MSG(strstr(gan_last_error(), "branch main gives 3x4x4, branch shortcut 2x4x4"), "%s",
+              gan_last_error());
+    gan_model_free(&bad);
 }
 
 /* A tiny DCGAN-like pair of stacks, end to end. The activations are tanh:
@@ -240,6 +363,8 @@ int main(void) {
     check_convs();
     check_misc_layers();
     check_stacks();
+    check_resnet_layers();
+    check_blocks();
     check_shape_errors();
     check_dropout_semantics();
     check_thread_independence();

@@ -4,8 +4,11 @@
  * the heap's in-use bytes and mapped blocks do not change over 30 steps of
  * the mlp model, 8 steps of the dcgan model, and 10 steps of the
  * conditional cgan with the other training options (EMA, 2 D steps per G
- * step, Wasserstein loss with clipping), and 8 steps of the dcgan with
- * mirror and every augmentation (color, translation, cutout).
+ * step, Wasserstein loss with clipping), 8 steps of the dcgan with mirror
+ * and every augmentation (color, translation, cutout), 6 steps of a
+ * conditional spec with the ResNet layers (cond_batchnorm2d, upsample2d,
+ * avgpool2d, global_sum_pool, spectral norm on conv_transpose2d) and the
+ * hinge loss, and 6 steps of a model with residual blocks (test_block_spec).
  * Also: steps follow the epoch structure (steps_per_epoch = floor(N / B)).
  */
 #define _GNU_SOURCE
@@ -33,11 +36,13 @@ int main(void) {
 
     gan_dataset *data = NULL;
     CHECK_OK(gan_dataset_load(path, GAN_SPLIT_TRAIN, &data));
-    static const struct {
+    const char *spec_path = test_resnet_layers_spec();
+    const struct {
         const char *model;
         int steps;
-    } runs[] = {{"mlp", 30}, {"dcgan", 8}, {"cgan", 10}, {"dcgan", 8}};
-    for (int k = 0; k < 4; k++) {
+    } runs[] = {{"mlp", 30}, {"dcgan", 8}, {"cgan", 10}, {"dcgan", 8}, {spec_path, 6},
+                 {test_block_spec(), 6}};
+    for (int k = 0; k < 6; k++) {
         gan_train_options opt;
         gan_train_options_default(&opt);
         opt.batch_size = 32;
@@ -51,6 +56,7 @@ int main(void) {
             opt.mirror = 1;
             opt.augment = GAN_AUGMENT_COLOR | GAN_AUGMENT_TRANSLATION | GAN_AUGMENT_CUTOUT;
         }
+        if (k >= 4) opt.loss = GAN_LOSS_HINGE;
         gan_trainer *t = NULL;
         CHECK_OK(gan_trainer_create(runs[k].model, &opt, data, &t));
         if (!t) return test_report();

@@ -179,6 +179,53 @@ static gan_spec *parse(const char *text) {
 #define BASE_G "generator\n  dense 16\n  reshape 1 4 4\n"
 #define BASE_D "discriminator\n  flatten\n  dense 1\n"
 
+static gan_status collect_name(void *ctx, const char *name, const gan_layer_tensor *t) {
+    char *names = ctx;
+    size_t used = strlen(names);
+    snprintf(names + used, 2048 - used, "%s ", name);
+    return GAN_OK;
+}
+
+/* Residual blocks: branches, the identity shortcut, PyTorch names. */
+static void test_blocks(void) {
+    gan_spec *s = parse("image 2 8 8\nlatent 8\n"
+                        "generator\n  dense 128\n  reshape 2 8 8\n"
+                        "  residual       # identity shortcut\n"
+                        "    batchnorm2d\n    relu\n    conv2d 2 kernel=3 padding=1\n"
+                        "  end\n  tanh\n"
+                        "discriminator\n"
+                        "  residual\n    conv2d 4 kernel=3 padding=1\n    relu\n    avgpool2d\n"
+                        "  shortcut\n    avgpool2d\n    conv2d 4 kernel=1 spectral_norm=true\n"
+                        "  end\n  global_sum_pool\n  dense 1\n");
+    if (!s) return;
+    CHECK(s->net[0].n_blocks == 1 && s->net[1].n_blocks == 1);
+    CHECK(s->net[0].blocks[0].first == 2 && s->net[0].blocks[0].n[0] == 3 &&
+          s->net[0].blocks[0].n[1] == 0);
+    CHECK(s->net[1].blocks[0].first == 0 && s->net[1].blocks[0].n[0] == 3 &&
+          s->net[1].blocks[0].n[1] == 2 && s->net[1].block_lines[0] == 13);
+    static char names[2048];
+    gan_model m = {0};
+    CHECK_OK(gan_spec_build(s, GAN_SPEC_DISCRIMINATOR, &m, 2, gan_backend_cpu()));
+    names[0] = 0;
+    gan_model_each_tensor(&m, collect_name, names);
+    CHECK_MSG(strcmp(names, "discriminator.0.main.0.weight discriminator.0.main.0.bias "
+                            "discriminator.0.shortcut.1.weight_orig "
+                            "discriminator.0.shortcut.1.bias "
+                            "discriminator.0.shortcut.1.weight_u "
+                            "discriminator.0.shortcut.1.weight_v "
+                            "discriminator.2.weight discriminator.2.bias ") == 0,
+              "%s", names);
+    gan_model_free(&m);
+    memset(&m, 0, sizeof m);
+    CHECK_OK(gan_spec_build(s, GAN_SPEC_GENERATOR, &m, 2, gan_backend_cpu()));
+    names[0] = 0;
+    gan_model_each_tensor(&m, collect_name, names);
+    CHECK_MSG(strstr(names, "generator.2.main.0.running_var generator.2.main.2.weight "
+                            "generator.2.main.2.bias ") != NULL, "%s", names);
+    gan_model_free(&m);
+    gan_spec_free(s);
+}
+
 static void test_valid(void) {
     /* key=value for positional keys, defaults, tabs, CRLF, comments with UTF-8 */
     gan_spec *s = parse("# a comment — with UTF-8 ✓\r\n"
@@ -324,9 +371,8 @@ static const error_case errors[] = {
      "t.gan:4: unknown layer 'Dense' (layers: @KINDS)"},
     {BASE_HEADER BASE_G "discriminator\n  conv2d 64 kernel=4 strid=2\n",
      "t.gan:7: conv2d: unknown key 'strid' (keys: out, kernel, stride, padding, spectral_norm)"},
-    {BASE_HEADER BASE_G "discriminator\n  conv_transpose2d 4 kernel=4 spectral_norm=true\n",
-     "t.gan:7: conv_transpose2d: unknown key 'spectral_norm' (keys: out, kernel, stride, "
-     "padding)"},
+    {BASE_HEADER BASE_G "discriminator\n  batchnorm2d spectral_norm=true\n",
+     "t.gan:7: batchnorm2d: unknown key 'spectral_norm' (keys: momentum, eps)"},
     {BASE_HEADER "generator\n  relu alpha=0\n",
      "t.gan:4: relu: unknown key 'alpha' (relu takes no values)"},
     {BASE_HEADER "generator\n  tanh 1\n", "t.gan:4: tanh: takes no values (got '1')"},
@@ -473,6 +519,26 @@ static const error_case errors[] = {
      "  conv_transpose2d 65536 kernel=64\n" BASE_D,
      "t.gan:6: conv_transpose2d: output 65536x70x70 is empty or larger than 67108864 values "
      "(generator layer 2, input 128x7x7)"},
+    /* blocks */
+    {BASE_HEADER BASE_G "discriminator\n  residual\n    flatten\n    residual\n",
+     "t.gan:9: a residual block inside the residual block of line 7 (blocks do not nest; close "
+     "it with 'end')"},
+    {BASE_HEADER BASE_G "discriminator\n  residual\n  end\n" ,
+     "t.gan:8: the residual block of line 7 has no layers"},
+    {BASE_HEADER BASE_G "discriminator\n  flatten\n  end\n",
+     "t.gan:8: 'end' without a block to close"},
+    {BASE_HEADER BASE_G "discriminator\n  residual\n    flatten\n  shortcut\n  main\n",
+     "t.gan:10: 'main' after 'shortcut': the branches of a residual block come in the order "
+     "main, shortcut"},
+    {BASE_HEADER BASE_G "discriminator\n  residual 3\n",
+     "t.gan:7: 'residual' takes no values (got '3'); its layers go on the lines below"},
+    {BASE_HEADER BASE_G "discriminator\n  residual\n    flatten\n    dense 1\n",
+     "t.gan:7: the residual block has no 'end'"},
+    {BASE_HEADER "generator\n  residual\n    dense 16\ndiscriminator\n  flatten\n  dense 1\n",
+     "t.gan:4: the residual block has no 'end'"},
+    {BASE_HEADER BASE_G "discriminator\n  residual\n    flatten\n    dense 1\n  end\n",
+     "t.gan:9: residual block: branch main gives 1x1x1, branch shortcut 1x4x4: its branches "
+     "must give the same shape (discriminator layer 1, input 16)"},
     /* text and bytes */
     {"", "t.gan: empty model spec (nothing but blank lines and comments)"},
     {"# only a comment\n\n   \n\t\n",
@@ -559,10 +625,10 @@ static void test_errors(void) {
     CHECK(test_write_file(path, "", 0) == 0);
     CHECK(gan_spec_load(path, &s) == GAN_ERR_FORMAT && !s);
     CHECK_MSG(strstr(gan_last_error(), "empty.gan: empty model spec"), "%s", gan_last_error());
-    CHECK(gan_spec_load("resnet", &s) == GAN_ERR_INVALID_ARGUMENT && !s);
-    CHECK_MSG(strcmp(gan_last_error(), "unknown model 'resnet' (presets: mlp, dcgan, cgan, cdcgan; a model "
-                     "spec file is named by a path with a '/' or a '.', e.g. ./resnet or "
-                     "resnet.gan)") == 0, "%s", gan_last_error());
+    CHECK(gan_spec_load("stylegan", &s) == GAN_ERR_INVALID_ARGUMENT && !s);
+    CHECK_MSG(strcmp(gan_last_error(), "unknown model 'stylegan' (presets: mlp, dcgan, cgan, "
+                     "cdcgan, resnet; a model spec file is named by a path with a '/' or a "
+                     "'.', e.g. ./stylegan or stylegan.gan)") == 0, "%s", gan_last_error());
 
     /* a file's model name: its base name without .gan, sanitised */
     path = test_tmp_path_kept("my net.v2.gan");
@@ -772,6 +838,7 @@ static void test_registry(void) {
 }
 
 int main(void) {
+    test_blocks();
     test_registry();
     test_presets();
     test_valid();

@@ -59,6 +59,52 @@ const char *test_tmp_path(const char *name) {
     return b;
 }
 
+/* Write `spec` once to the kept temporary file `name`; its path. */
+static const char *kept_spec(const char **path, const char *name, const char *spec) {
+    if (!*path) {
+        *path = test_tmp_path_kept(name);
+        if (test_write_file(*path, spec, strlen(spec)) != 0) abort();
+    }
+    return *path;
+}
+
+const char *test_block_spec(void) {
+    static const char *path;
+    return kept_spec(&path, "blocks.gan",
+                     "image 1 28 28\nlatent 100\nclasses 10\ngenerator\n"
+                     "  dense 392\n  reshape 8 7 7\n"
+                     "  residual\n    cond_batchnorm2d momentum=0.9 eps=1e-5\n    relu\n"
+                     "    upsample2d\n    conv2d 8 kernel=3 padding=1\n"
+                     "  shortcut\n    upsample2d\n    conv2d 8 kernel=1\n  end\n"
+                     "  residual\n    batchnorm2d momentum=0.9 eps=1e-5\n    relu\n"
+                     "    upsample2d\n    conv2d 4 kernel=3 padding=1\n"
+                     "  shortcut\n    upsample2d\n    conv2d 4 kernel=1\n  end\n"
+                     "  batchnorm2d\n  relu\n  conv2d 1 kernel=3 padding=1\n  tanh\n"
+                     "discriminator\n"
+                     "  residual\n    conv2d 8 kernel=3 padding=1 spectral_norm=true\n"
+                     "    relu\n    avgpool2d\n"
+                     "  shortcut\n    avgpool2d\n    conv2d 8 kernel=1 spectral_norm=true\n"
+                     "  end\n"
+                     "  residual\n    relu\n    conv2d 8 kernel=3 padding=1 spectral_norm=true\n"
+                     "  end\n  relu\n  global_sum_pool\n  dense 1 spectral_norm=true\n"
+                     "train\n  beta1 0.0\n  beta2 0.9\n  loss hinge\n");
+}
+
+const char *test_resnet_layers_spec(void) {
+    static const char *path;
+    static const char spec[] =
+        "image 1 28 28\nlatent 100\nclasses 10\ngenerator\n"
+        "  dense 392\n  reshape 8 7 7\n  cond_batchnorm2d\n  relu\n"
+        "  upsample2d\n  conv_transpose2d 8 kernel=3 padding=1\n  avgpool2d\n"
+        "  upsample2d 4\n  cond_batchnorm2d momentum=0.9 eps=1e-5\n"
+        "  conv2d 1 kernel=3 padding=1\n  tanh\n"
+        "discriminator\n  conv2d 8 kernel=3 padding=1 spectral_norm=true\n"
+        "  leaky_relu 0.2\n  avgpool2d\n"
+        "  conv_transpose2d 4 kernel=3 padding=1 spectral_norm=true\n"
+        "  global_sum_pool\n  dense 1 spectral_norm=true\n";
+    return kept_spec(&path, "resnet-layers.gan", spec);
+}
+
 const char *test_tmp_path_kept(const char *name) {
     static char pool[64][512];
     static int used = 0;

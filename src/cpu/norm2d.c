@@ -42,7 +42,7 @@ void gan_cpu_batchnorm2d_forward_train(void *ctx, float *y, float *mean, float *
         rstd[c] = r;
         running_mean[c] = momentum * running_mean[c] + (1.0f - momentum) * mu;
         running_var[c] = momentum * running_var[c] + (1.0f - momentum) * var;
-        float scale = gamma[c] * r, shift = beta[c];
+        float scale = (gamma ? gamma[c] : 1.0f) * r, shift = beta ? beta[c] : 0.0f;
         for (int n = 0; n < N; n++) {
             const float *row = x + ((size_t)n * C + c) * P;
             float *out = y + ((size_t)n * C + c) * P;
@@ -59,8 +59,8 @@ void gan_cpu_batchnorm2d_forward_infer(void *ctx, float *y, const float *x,
 #pragma omp parallel for schedule(static) if ((size_t)N * C * P > PAR_MIN)
     for (int nc = 0; nc < N * C; nc++) {
         int c = nc % C;
-        float scale = gamma[c] / sqrtf(running_var[c] + eps), mu = running_mean[c];
-        float shift = beta[c];
+        float scale = (gamma ? gamma[c] : 1.0f) / sqrtf(running_var[c] + eps);
+        float mu = running_mean[c], shift = beta ? beta[c] : 0.0f;
         const float *row = x + (size_t)nc * P;
         float *out = y + (size_t)nc * P;
 #pragma omp simd
@@ -91,7 +91,8 @@ void gan_cpu_batchnorm2d_backward(void *ctx, float *dx, float *dgamma, float *db
         if (dbeta) dbeta[c] += (float)sdy;
         if (dgamma) dgamma[c] += (float)sdyx;
         if (!dx) continue;
-        float mdy = (float)sdy * inv_count, mdyx = (float)sdyx * inv_count, k = gamma[c] * r;
+        float mdy = (float)sdy * inv_count, mdyx = (float)sdyx * inv_count,
+              k = (gamma ? gamma[c] : 1.0f) * r;
         for (int n = 0; n < N; n++) {
             const float *g = dy + ((size_t)n * C + c) * P;
             const float *row = x + ((size_t)n * C + c) * P;

@@ -109,7 +109,7 @@ __global__ void __launch_bounds__(THREADS)
         running_mean[c] = momentum * running_mean[c] + (1.0f - momentum) * mu;
         running_var[c] = momentum * running_var[c] + (1.0f - momentum) * var;
     }
-    float scale = gamma[c] * r, shift = beta[c];
+    float scale = (gamma ? gamma[c] : 1.0f) * r, shift = beta ? beta[c] : 0.0f;
     for (unsigned e = lo + threadIdx.x; e < hi; e += THREADS) {
         size_t i = at(g, c, e);
         y[i] = (x[i] - mu) * scale + shift;
@@ -125,8 +125,8 @@ __global__ void bn2d_forward_infer_kernel(float *__restrict__ y, const float *__
     for (unsigned i = blockIdx.x * blockDim.x + threadIdx.x; i < total;
          i += gridDim.x * blockDim.x) {
         unsigned c = i / P % C;
-        float scale = gamma[c] / sqrtf(running_var[c] + eps);
-        y[i] = (x[i] - running_mean[c]) * scale + beta[c];
+        float scale = (gamma ? gamma[c] : 1.0f) / sqrtf(running_var[c] + eps);
+        y[i] = (x[i] - running_mean[c]) * scale + (beta ? beta[c] : 0.0f);
     }
 }
 
@@ -171,7 +171,8 @@ __global__ void __launch_bounds__(THREADS)
     if (!dx) return;
     float mu = mean[c], r = rstd[c];
     float inv_count = (float)(1.0 / (double)g.count);
-    float mdy = (float)sdy * inv_count, mdyx = (float)sdyx * inv_count, k = gamma[c] * r;
+    float mdy = (float)sdy * inv_count, mdyx = (float)sdyx * inv_count,
+          k = (gamma ? gamma[c] : 1.0f) * r;
     for (unsigned e = lo + threadIdx.x; e < hi; e += THREADS) {
         size_t i = at(g, c, e);
         dx[i] = k * (dy[i] - mdy - (x[i] - mu) * r * mdyx);

@@ -16,11 +16,17 @@
  * conv2d_backward_weight with x and dy exchanged, dx = conv2d_forward; the
  * scratch then goes unused.
  *
- * Scratch: cols (K, G P), t (Cin, G P).
+ * With spectral normalization (spectral_norm.h, dim 1 as PyTorch does for
+ * transposed convolutions: the matrix is (Cout, Cin k k)) the weight
+ * parameter is weight_orig and the layer computes with W = weight_orig /
+ * sigma.
+ *
+ * Scratch: [spectral-norm slots, if on] cols (K, G P), t (Cin, G P).
  */
 #include "layers/conv_group.h"
 #include "layers/keys.h"
 #include "layers/layer.h"
+#include "layers/spectral_norm.h"
 #include "rng.h"
 
 #include <math.h>
@@ -29,6 +35,11 @@
 static gan_conv_shape conv_shape(const gan_layer *l) {
     return (gan_conv_shape){l->units, l->out[1], l->out[2], l->kernel, l->stride, l->pad,
                             l->in[1], l->in[2]};
+}
+
+static size_t sn_scratch(const gan_layer *l) {
+    int cols = l->in[0] * l->kernel * l->kernel;
+    return l->spectral_norm ? gan_sn_scratch_size_dim1(l->units, cols) : 0;
 }
 
 static gan_status conv_transpose2d_setup(gan_layer *l) {
@@ -47,7 +58,8 @@ static gan_status conv_transpose2d_setup(gan_layer *l) {
     int most = l->group > 0 ? GAN_MIN(l->group, l->max_batch) : l->max_batch;
     l->group = gan_conv_group(K * P, most);
     l->n_params = (size_t)l->in[0] * K + l->units;
-    l->n_scratch = (K + l->in[0]) * l->group * P;
+    if (l->spectral_norm) l->n_state = gan_sn_state_size(l->units, l->in[0] * k * k);
+    l->n_scratch = sn_scratch(l) + (K + l->in[0]) * l->group * P;
     return GAN_OK;
 }
 
@@ -57,6 +69,8 @@ static void conv_transpose2d_init(gan_layer *l, uint64_t seed, uint64_t stream) 
     gan_rng_uniform(seed, stream, l->params, nw);
     for (size_t i = 0; i < nw; i++) l->params[i] = (2.0f * l->params[i] - 1.0f) * limit;
     for (int i = 0; i < l->units; i++) l->params[nw + i] = 0.0f;
+    if (l->spectral_norm)
+        gan_sn_init(l, seed, stream, l->units, l->in[0] * l->kernel * l->kernel);
 }
 
 static void conv_transpose2d_forward(gan_layer *l, const gan_backend *be, const float *x,
@@ -64,12 +78,13 @@ static void conv_transpose2d_forward(gan_layer *l, const gan_backend *be, const 
     gan_conv_shape cs = conv_shape(l);
     int Cin = l->in[0], Cout = l->units, K = Cout * cs.k * cs.k, P = cs.OH * cs.OW;
     const float *W = l->params, *b = l->params + (size_t)Cin * K;
+    if (l->spectral_norm) W = gan_sn_forward_dim1(l, be, Cin, Cout, cs.k * cs.k, train);
     if (be->conv2d_backward_data) {
         be->conv2d_backward_data(be->ctx, y, x, W, N, &cs, Cin);
         be->channel_bias_forward(be->ctx, y, b, N, Cout, l->out[1] * l->out[2]);
         return;
     }
-    float *cols = l->scratch;                          /* (K, G P) */
+    float *cols = l->scratch + sn_scratch(l);          /* (K, G P) */
     float *t = cols + (size_t)K * l->group * P;        /* (Cin, G P) */
     for (int n0 = 0; n0 < N; n0 += l->group) {
         int G = GAN_MIN(l->group, N - n0);
@@ -85,50 +100,64 @@ static void conv_transpose2d_backward(gan_layer *l, const gan_backend *be, const
                                       bool param_grads) {
     gan_conv_shape cs = conv_shape(l);
     int Cin = l->in[0], Cout = l->units, K = Cout * cs.k * cs.k, P = cs.OH * cs.OW;
-    float *dW = l->grads, *db = l->grads + (size_t)Cin * K;
+    bool sn = l->spectral_norm;
+    int kk = cs.k * cs.k;
+    /* what the forward computed with; with spectral norm dW is written to its slot */
+    const float *W = sn ? gan_sn_weight_dim1(l, Cout, Cin * kk) : l->params;
+    float *dW = sn ? gan_sn_dw_dim1(l, Cout, Cin * kk) : l->grads;
+    float *db = l->grads + (size_t)Cin * K;
     if (be->conv2d_forward) {
         if (param_grads) {
-            be->conv2d_backward_weight(be->ctx, dW, dy, x, N, &cs, Cin, 1.0f);
+            be->conv2d_backward_weight(be->ctx, dW, dy, x, N, &cs, Cin, sn ? 0.0f : 1.0f);
+            if (sn) gan_sn_backward_dim1(l, be, Cin, Cout, kk);
             be->channel_bias_backward(be->ctx, db, dy, N, Cout, l->out[1] * l->out[2]);
         }
-        if (dx) be->conv2d_forward(be->ctx, dx, dy, l->params, NULL, N, &cs, Cin);
+        if (dx) be->conv2d_forward(be->ctx, dx, dy, W, NULL, N, &cs, Cin);
         return;
     }
-    float *cols = l->scratch;                          /* (K, G P) */
+    float *cols = l->scratch + sn_scratch(l);          /* (K, G P) */
     float *t = cols + (size_t)K * l->group * P;        /* (Cin, G P) */
     for (int n0 = 0; n0 < N; n0 += l->group) {
         int G = GAN_MIN(l->group, N - n0);
         be->im2col(be->ctx, cols, dy + (size_t)n0 * l->out_size, G, &cs);
         if (param_grads) {
             be->nchw_to_cmajor(be->ctx, t, x + (size_t)n0 * l->in_size, G, Cin, P);
-            be->gemm(be->ctx, false, true, Cin, K, G * P, 1.0f, t, G * P, cols, G * P, 1.0f, dW, K);
+            float beta = sn && n0 == 0 ? 0.0f : 1.0f; /* the spectral-norm slot is written */
+            be->gemm(be->ctx, false, true, Cin, K, G * P, 1.0f, t, G * P, cols, G * P, beta, dW, K);
         }
         if (dx) {
-            be->gemm(be->ctx, false, false, Cin, G * P, K, 1.0f, l->params, K, cols, G * P, 0.0f, t,
-                     G * P);
+            be->gemm(be->ctx, false, false, Cin, G * P, K, 1.0f, W, K, cols, G * P, 0.0f, t, G * P);
             be->cmajor_to_nchw(be->ctx, dx + (size_t)n0 * l->in_size, t, NULL, G, Cin, P);
         }
     }
-    if (param_grads) be->channel_bias_backward(be->ctx, db, dy, N, Cout, l->out[1] * l->out[2]);
+    if (param_grads) {
+        if (sn) gan_sn_backward_dim1(l, be, Cin, Cout, kk);
+        be->channel_bias_backward(be->ctx, db, dy, N, Cout, l->out[1] * l->out[2]);
+    }
 }
 
 static int conv_transpose2d_tensors(const gan_layer *l, gan_layer_tensor *t, int max) {
-    if (max < 2) return 0;
+    if (max < 4) return 0;
     int k = l->kernel;
     size_t nw = (size_t)l->in[0] * l->units * k * k;
-    t[0] = (gan_layer_tensor){"weight", l->params, l->grads, 4, {l->in[0], l->units, k, k}, nw};
+    t[0] = (gan_layer_tensor){l->spectral_norm ? "weight_orig" : "weight", l->params, l->grads,
+                              4, {l->in[0], l->units, k, k}, nw};
     t[1] = (gan_layer_tensor){"bias", l->params + nw, l->grads ? l->grads + nw : NULL, 1,
                               {l->units}, (size_t)l->units};
-    return 2;
+    if (!l->spectral_norm) return 2;
+    gan_sn_tensors(l, l->units, l->in[0] * k * k, t + 2);
+    return 4;
 }
 
 static bool conv_transpose2d_configure(gan_layer *l, const gan_spec_value *v, const bool *given,
                                        int n_classes, char *why, size_t cap) {
     gan_layer_conv_transpose2d(l, (int)v[0].i, (int)v[1].i, (int)v[2].i, (int)v[3].i);
+    gan_layer_set_spectral_norm(l, v[4].b);
     return true;
 }
 
 static bool conv_transpose2d_export_c(const gan_layer *l, gan_c_source *c, const char *p, int i) {
+    if (l->spectral_norm) return false; /* not exported yet */
     /* y = b; then every input pixel scatters W[c][o] into y around (ih s - p, iw s - p) */
     int OP = l->out[1] * l->out[2];
     gan_c_put(c, "    {\n        int ih, iw, c, i, j;\n"
@@ -158,8 +187,10 @@ static bool conv_transpose2d_export_c(const gan_layer *l, gan_c_source *c, const
 
 const gan_layer_ops gan_layer_kind_conv_transpose2d = {
     .name = "conv_transpose2d",
+    .flags = GAN_LAYER_SPECTRAL_NORM,
     .n_positional = 1,
-    .keys = {GAN_KEY_OUT(GAN_KEY_MAX_CHANNELS), GAN_KEY_KERNEL, GAN_KEY_STRIDE, GAN_KEY_PADDING},
+    .keys = {GAN_KEY_OUT(GAN_KEY_MAX_CHANNELS), GAN_KEY_KERNEL, GAN_KEY_STRIDE, GAN_KEY_PADDING,
+             GAN_KEY_SPECTRAL_NORM},
     .configure = conv_transpose2d_configure,
     .setup = conv_transpose2d_setup,
     .init = conv_transpose2d_init,

@@ -219,6 +219,23 @@ void gan_layer_conv_transpose2d(gan_layer *l, int out_channels, int kernel, int 
  * size floor((H - kernel) / stride) + 1. No parameters. */
 void gan_layer_maxpool2d(gan_layer *l, int kernel, int stride);
 
+/* Average pooling over non-overlapping k x k windows (PyTorch AvgPool2d(k)):
+ * output size floor(H / k). No parameters. */
+void gan_layer_avgpool2d(gan_layer *l, int kernel);
+
+/* Nearest-neighbour upsampling by an integer factor: (C, H, W) -> (C, H f,
+ * W f). No parameters. */
+void gan_layer_upsample2d(gan_layer *l, int scale);
+
+/* The sum over each channel's plane: (C, H, W) -> (C, 1, 1). */
+void gan_layer_global_sum_pool(gan_layer *l);
+
+/* Class-conditional batch normalization per channel: batchnorm2d's
+ * normalization without its affine, then the row's class gain weight[label]
+ * and bias bias[label] (each (n_classes, C), init 1 and 0). Same momentum
+ * and eps conventions as gan_layer_batchnorm2d. */
+void gan_layer_cond_batchnorm2d(gan_layer *l, int n_classes, float momentum, float eps);
+
 /* Batch normalization per channel of (C, H, W) samples: statistics over
  * N, H, W. Same conventions as gan_layer_batchnorm. */
 void gan_layer_batchnorm2d(gan_layer *l, float momentum, float eps);
@@ -229,7 +246,8 @@ void gan_layer_dropout(gan_layer *l, float p);
 
 /* Spectral normalization (torch.nn.utils.spectral_norm, one power iteration
  * per training forward, eps 1e-12) on a layer of a GAN_LAYER_SPECTRAL_NORM
- * kind (dense, conv2d): call right after the constructor. False (and no
+ * kind (dense, conv2d, conv_transpose2d, whose matrix is (out, in k k) as
+ * PyTorch's dim 1): call right after the constructor. False (and no
  * change) for other kinds. */
 bool gan_layer_set_spectral_norm(gan_layer *l, bool on);
 

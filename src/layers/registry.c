@@ -27,7 +27,11 @@
     X(flatten)             \
     X(dropout)             \
     X(label)               \
-    X(maxpool2d)
+    X(maxpool2d)           \
+    X(avgpool2d)           \
+    X(upsample2d)          \
+    X(global_sum_pool)     \
+    X(cond_batchnorm2d)
 
 #define DECLARE_KIND(name) extern const gan_layer_ops gan_layer_kind_##name;
 GAN_LAYER_KINDS(DECLARE_KIND)

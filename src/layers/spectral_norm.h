@@ -1,6 +1,7 @@
 /*
- * spectral_norm.h - the spectral-normalization option shared by dense and
- * conv2d (torch.nn.utils.spectral_norm semantics, dim 0, eps 1e-12).
+ * spectral_norm.h - the spectral-normalization option shared by dense,
+ * conv2d and conv_transpose2d (torch.nn.utils.spectral_norm semantics, dim 0,
+ * eps 1e-12; dim 1 for conv_transpose2d, see below).
  *
  * The layer's first parameter tensor is weight_orig W0, a (rows, cols)
  * matrix. State: weight_u u (rows) then weight_v v (cols), at the start of
@@ -41,6 +42,22 @@ float *gan_sn_dw(gan_layer *l, int rows, int cols);
 
 /* Accumulate dW0 into l->grads from the dW slot. */
 void gan_sn_backward(gan_layer *l, const gan_backend *be, int rows, int cols);
+
+/* Weights stored with the output dimension second, (G, rows, P) with
+ * cols = G P (conv_transpose2d: (Cin, Cout, k, k); PyTorch's spectral_norm
+ * uses dim 1 for them): the matrix is the permutation (rows, G P), so three
+ * more (rows, cols) slots follow the ones above: the permuted weight_orig
+ * (reused for dW0 in backward), W and dW in the layer's own layout. The
+ * layer computes with gan_sn_forward_dim1's W and writes its dW into
+ * gan_sn_dw_dim1; gan_sn_backward_dim1 accumulates dW0 into l->grads. */
+static inline size_t gan_sn_scratch_size_dim1(int rows, int cols) {
+    return gan_sn_scratch_size(rows, cols) + 3 * (size_t)rows * cols;
+}
+const float *gan_sn_forward_dim1(gan_layer *l, const gan_backend *be, int G, int rows, int P,
+                                 bool train);
+const float *gan_sn_weight_dim1(gan_layer *l, int rows, int cols); /* the last forward's W */
+float *gan_sn_dw_dim1(gan_layer *l, int rows, int cols);
+void gan_sn_backward_dim1(gan_layer *l, const gan_backend *be, int G, int rows, int P);
 
 /* Tensor entries weight_u, weight_v (2 entries). */
 void gan_sn_tensors(const gan_layer *l, int rows, int cols, gan_layer_tensor *t);

@@ -33,6 +33,8 @@ void gan_spec_input(const gan_spec *spec, gan_spec_net_id net, int in[3]) {
 static gan_status add_layers(const gan_spec *spec, gan_spec_net_id net, gan_model *m) {
     const gan_spec_net *n = &spec->net[net];
     for (int i = 0; i < n->n_layers; i++) GAN_TRY(gan_model_add(m, n->layers[i]));
+    memcpy(m->blocks, n->blocks, sizeof m->blocks);
+    m->n_blocks = n->n_blocks;
     return GAN_OK;
 }
 
@@ -50,7 +52,7 @@ static gan_status check_net(gan_spec *spec, gan_spec_net_id id, gan_model *m) {
         if (i < 0) return s;
         char msg[512];
         snprintf(msg, sizeof msg, "%s", gan_last_error());
-        const int *from = i ? m->layers[i - 1].out : in;
+        const int *from = m->layers[i].in; /* set before the layer's setup */
         return spec_error(s, spec->origin, net->lines[i], "%s (%s layer %d, input %s)", msg,
                           name, i, spec_shape_str(from, a, sizeof a));
     }
@@ -58,6 +60,7 @@ static gan_status check_net(gan_spec *spec, gan_spec_net_id id, gan_model *m) {
     net->n_params = m->n_params;
     net->act_values = (size_t)m->in_size;
     for (int i = 0; i < m->n_layers; i++) net->act_values += (size_t)m->layers[i].out_size;
+    for (int k = 0; k < m->n_blocks; k++) net->act_values += (size_t)m->blocks[k].out_size;
     int last = net->lines[net->n_layers - 1];
     if (id == GAN_SPEC_GENERATOR && memcmp(m->out, spec->image, sizeof m->out) != 0) {
         if (m->out_size == spec->image[0] * spec->image[1] * spec->image[2])

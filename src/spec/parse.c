@@ -3,8 +3,11 @@
  *
  *   spec    := header section+            (in any order of sections)
  *   header  := ('image' C H W | 'latent' N | 'classes' N)*   each at most once
- *   section := ('generator' | 'discriminator') layer+ | 'train' option*
+ *   section := ('generator' | 'discriminator') (layer | block)+ | 'train' option*
  *   layer   := KIND value* key=value*     (values by position first)
+ *   block   := BLOCK_KIND layer* (BRANCH layer*)* 'end'   (model.h; no nesting;
+ *              the branches in the kind's order, the first one named by
+ *              the kind's word itself, a branch not written is the identity)
  *   option  := KEY value
  *
  * one item per line. Every syntax error is found in reading order and names
@@ -26,6 +29,8 @@ typedef struct parser {
     int section_line[N_SECTIONS];
     int first_section_line;
     int image_line, latent_line, classes_line;
+    int open_block;              /* 1 + the block being read in this section, 0 if none */
+    int branch;                  /* its branch being read */
 } parser;
 
 #define FAIL(p, line, ...) spec_error(GAN_ERR_FORMAT, (p)->s->origin, (line), __VA_ARGS__)
@@ -109,7 +114,62 @@ static gan_status parse_layer(parser *p, spec_line *ln) {
                           &net->layers[net->n_layers], why, sizeof why))
         return FAIL(p, ln->number, "%s", why);
     net->lines[net->n_layers++] = ln->number;
+    if (p->open_block) net->blocks[p->open_block - 1].n[p->branch]++;
     return GAN_OK;
+}
+
+/* ---------------------------------------------------------------- blocks */
+
+/* A block's opening word, a branch word, or 'end': true (with *st) when the
+ * line was one of them. */
+static bool parse_block_word(parser *p, const spec_line *ln, gan_status *st) {
+    const char *w = ln->words[0];
+    gan_spec_net *net = &p->s->net[p->section];
+    gan_block *open = p->open_block ? &net->blocks[p->open_block - 1] : NULL;
+    const gan_block_kind *kind = gan_block_kind_find(w);
+    int branch = -1;
+    for (int k = 0; open && k < open->kind->n_branches; k++)
+        if (strcmp(open->kind->branch_names[k], w) == 0) branch = k;
+    bool end = strcmp(w, "end") == 0;
+    if (!kind && branch < 0 && !end) return false;
+    *st = GAN_OK;
+    if (ln->n_words > 1)
+        *st = FAIL(p, ln->number, "'%s' takes no values (got '%s'); its layers go on the lines "
+                   "below", w, ln->words[1]);
+    else if (kind && open)
+        *st = FAIL(p, ln->number, "a %s block inside the %s block of line %d (blocks do not "
+                   "nest; close it with 'end')", w, open->kind->name,
+                   net->block_lines[p->open_block - 1]);
+    else if (kind && net->n_blocks == GAN_MAX_BLOCKS)
+        *st = FAIL(p, ln->number, "%s: more than %d blocks", section_names[p->section],
+                   GAN_MAX_BLOCKS);
+    else if (kind) {
+        net->blocks[net->n_blocks] = (gan_block){.kind = kind, .first = net->n_layers};
+        net->block_lines[net->n_blocks] = ln->number;
+        p->open_block = ++net->n_blocks;
+        p->branch = 0;
+    } else if (branch >= 0 && branch <= p->branch)
+        *st = FAIL(p, ln->number, "'%s' after '%s': the branches of a %s block come in the "
+                   "order %s, %s", w, open->kind->branch_names[p->branch], open->kind->name,
+                   open->kind->branch_names[0], open->kind->branch_names[1]);
+    else if (branch >= 0)
+        p->branch = branch;
+    else if (!open)
+        *st = FAIL(p, ln->number, "'end' without a block to close");
+    else if (open->first == net->n_layers)
+        *st = FAIL(p, ln->number, "the %s block of line %d has no layers", open->kind->name,
+                   net->block_lines[p->open_block - 1]);
+    else
+        p->open_block = 0;
+    return true;
+}
+
+/* A block left open when its section ends. */
+static gan_status check_closed(parser *p) {
+    if (!p->open_block || p->section < 0 || p->section == SEC_TRAIN) return GAN_OK;
+    const gan_spec_net *net = &p->s->net[p->section];
+    return FAIL(p, net->block_lines[p->open_block - 1], "the %s block has no 'end'",
+                net->blocks[p->open_block - 1].kind->name);
 }
 
 /* ----------------------------------------------------------------- train */
@@ -154,6 +214,7 @@ static gan_status parse_line(parser *p, spec_line *ln) {
         if (p->section_line[sec])
             return FAIL(p, ln->number, "duplicate section '%s' (first on line %d)", w,
                         p->section_line[sec]);
+        GAN_TRY(check_closed(p));
         p->section_line[sec] = ln->number;
         if (!p->first_section_line) p->first_section_line = ln->number;
         if (sec != SEC_TRAIN) p->s->net[sec].line = ln->number;
@@ -163,6 +224,8 @@ static gan_status parse_line(parser *p, spec_line *ln) {
     int header = find_word(header_words, 3, w);
     if (header >= 0) return parse_header(p, ln, header);
     if (p->section == SEC_TRAIN) return parse_train(p, ln);
+    gan_status st;
+    if (p->section != SEC_NONE && parse_block_word(p, ln, &st)) return st;
     if (p->section != SEC_NONE) return parse_layer(p, ln);
 
     int n;
@@ -192,6 +255,7 @@ static gan_status parse_all(parser *p) {
     }
     free(ln);
     GAN_TRY(st);
+    GAN_TRY(check_closed(p));
     if (!any)
         return FAIL(p, 0, "empty model spec (nothing but blank lines and comments)");
     if (!p->image_line)

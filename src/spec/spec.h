@@ -34,6 +34,9 @@ typedef struct gan_spec_net {
     int n_layers;
     gan_layer layers[GAN_MAX_LAYERS];  /* constructed, shapes not yet set */
     int lines[GAN_MAX_LAYERS];         /* line of each layer */
+    int n_blocks;
+    gan_block blocks[GAN_MAX_BLOCKS];  /* kind, first layer, layers per branch */
+    int block_lines[GAN_MAX_BLOCKS];   /* line of each block's opening word */
     int out[3];                        /* output shape, from the shape check */
     size_t n_params;                   /* parameters, from the shape check */
     size_t act_values;                 /* values per sample: input + every layer's output */

@@ -12,9 +12,10 @@
  *     state, and a resumed GPU run continues bit for bit;
  *   - samples of the GPU generator and trainer match the CPU's;
  *   - the training options (losses, per-network rates, several D steps,
- *     label smoothing, a moving average of G, mirror and augmentation) and
- *     the conditional presets
- *     (labels gathered on the device): graph replays equal direct steps bit
+ *     label smoothing, a moving average of G, mirror and augmentation), the
+ *     conditional presets (labels gathered on the device) and a spec with the
+ *     ResNet layers (test_resnet_layers_spec) and one with residual blocks
+ *     (test_block_spec): graph replays equal direct steps bit
  *     for bit (EMA included), the first step matches the CPU within the
  *     tolerances below, and a GPU checkpoint with an EMA resumes on the CPU
  *     and loads as the EMA generator;
@@ -470,6 +471,13 @@ int main(void) {
     o.d_steps = 2;
     o.ema = 0.9f;
     test_options("cgan", labeled, &o, "mirror, augment translation,cutout, EMA, d-steps 2");
+    o.mirror = 0;
+    o.augment = 0;
+    o.d_steps = 1;
+    o.loss = GAN_LOSS_HINGE;
+    o.ema = 0.99f;
+    test_options(test_resnet_layers_spec(), labeled, &o, "the ResNet layers, hinge, EMA");
+    test_options(test_block_spec(), labeled, &o, "residual blocks, hinge, EMA");
     gan_dataset_free(labeled);
     test_out_of_memory();
     test_device_error(data);

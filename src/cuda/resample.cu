@@ -1,0 +1,138 @@
+/*
+ * resample.cu - block sums and their adjoint (average and global sum
+ * pooling, nearest upsampling), the per-class affine of conditional batch
+ * norm, and axpy (semantics in backend_kernels.def, reference in
+ * src/cpu/resample.c).
+ *
+ * Each output element is one thread's, summed in the CPU's order in double
+ * and rounded once as the CPU does, so the results are the CPU's bits
+ * (built with --fmad=false). The class gradients give channel c to one
+ * thread, which adds the rows to their class in row order, as the CPU.
+ */
+#include "cuda_common.cuh"
+
+#define GRID_STRIDE(i, n)                                                                          \
+    for (size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < (n);                      \
+         i += (size_t)gridDim.x * blockDim.x)
+
+#define LAUNCH_1D(kernel, n, ...)                                                                  \
+    do {                                                                                           \
+        if ((n) == 0) return;                                                                      \
+        kernel<<<gan_cuda_blocks(cu, (n), GAN_CUDA_THREADS), GAN_CUDA_THREADS, 0, cu->stream>>>(   \
+            __VA_ARGS__);                                                                          \
+        GAN_CUDA_LAUNCHED(cu, #kernel);                                                            \
+    } while (0)
+
+__global__ void block_sum_kernel(float *__restrict__ y, const float *__restrict__ x, int H, int W,
+                                 int fh, int fw, int OH, int OW, float scale, size_t total) {
+    GRID_STRIDE(e, total) {
+        size_t pl = e / ((size_t)OH * OW);
+        int r = (int)(e % ((size_t)OH * OW)), oh = r / OW, ow = r % OW;
+        const float *in = x + pl * H * W;
+        double s = 0;
+        for (int i = 0; i < fh; i++)
+            for (int j = 0; j < fw; j++) s += in[(size_t)(oh * fh + i) * W + ow * fw + j];
+        y[e] = (float)s * scale;
+    }
+}
+
+__global__ void block_spread_kernel(float *__restrict__ x, const float *__restrict__ y, int H,
+                                    int W, int fh, int fw, int OH, int OW, float scale,
+                                    size_t total) {
+    GRID_STRIDE(e, total) {
+        size_t pl = e / ((size_t)H * W);
+        int r = (int)(e % ((size_t)H * W)), oh = r / W / fh, ow = r % W / fw;
+        x[e] = oh < OH && ow < OW ? y[(pl * OH + oh) * OW + ow] * scale : 0.0f;
+    }
+}
+
+__device__ static inline int valid_label(const int32_t *labels, size_t n, int n_classes) {
+    int label = labels ? labels[n] : -1;
+    return label >= 0 && label < n_classes ? label : -1;
+}
+
+/* y = x g + b (or dx = dy g with beta NULL) with the row's class values */
+__global__ void class_affine_kernel(float *__restrict__ y, const float *__restrict__ x,
+                                    const int32_t *__restrict__ labels,
+                                    const float *__restrict__ gamma,
+                                    const float *__restrict__ beta, int C, int P, int n_classes,
+                                    size_t total) {
+    GRID_STRIDE(e, total) {
+        size_t nc = e / P;
+        int c = (int)(nc % C), label = valid_label(labels, nc / C, n_classes);
+        float g = label < 0 ? 1.0f : gamma[(size_t)label * C + c];
+        if (!beta) {
+            y[e] = x[e] * g;
+            continue;
+        }
+        float b = label < 0 ? 0.0f : beta[(size_t)label * C + c];
+        y[e] = x[e] * g + b;
+    }
+}
+
+__global__ void class_affine_grad_kernel(float *__restrict__ dgamma, float *__restrict__ dbeta,
+                                         const float *__restrict__ dy,
+                                         const float *__restrict__ x,
+                                         const int32_t *__restrict__ labels, int N, int C, int P,
+                                         int n_classes) {
+    int c = blockIdx.x * blockDim.x + threadIdx.x;
+    if (c >= C) return;
+    for (int n = 0; n < N; n++) {
+        int label = valid_label(labels, n, n_classes);
+        if (label < 0) continue;
+        const float *g = dy + ((size_t)n * C + c) * P, *in = x + ((size_t)n * C + c) * P;
+        double sg = 0, sb = 0;
+        for (int q = 0; q < P; q++) sg += (double)g[q] * in[q], sb += g[q];
+        size_t at = (size_t)label * C + c;
+        if (dgamma) dgamma[at] += (float)sg;
+        if (dbeta) dbeta[at] += (float)sb;
+    }
+}
+
+__global__ void axpy_kernel(float *__restrict__ y, const float *__restrict__ x, size_t n,
+                            float alpha) {
+    GRID_STRIDE(i, n) y[i] += alpha * x[i];
+}
+
+void gan_cuda_block_sum(void *ctx, float *y, const float *x, int count, int H, int W, int fh,
+                        int fw, float scale) {
+    gan_cuda_ctx *cu = (gan_cuda_ctx *)ctx;
+    int OH = H / fh, OW = W / fw;
+    size_t total = count > 0 ? (size_t)count * OH * OW : 0;
+    LAUNCH_1D(block_sum_kernel, total, y, x, H, W, fh, fw, OH, OW, scale, total);
+}
+
+void gan_cuda_block_spread(void *ctx, float *x, const float *y, int count, int H, int W, int fh,
+                           int fw, float scale) {
+    gan_cuda_ctx *cu = (gan_cuda_ctx *)ctx;
+    size_t total = count > 0 ? (size_t)count * H * W : 0;
+    LAUNCH_1D(block_spread_kernel, total, x, y, H, W, fh, fw, H / fh, W / fw, scale, total);
+}
+
+void gan_cuda_class_affine_forward(void *ctx, float *y, const float *x, const int32_t *labels,
+                                   const float *gamma, const float *beta, int N, int C, int P,
+                                   int n_classes) {
+    gan_cuda_ctx *cu = (gan_cuda_ctx *)ctx;
+    size_t total = N > 0 && C > 0 && P > 0 ? (size_t)N * C * P : 0;
+    LAUNCH_1D(class_affine_kernel, total, y, x, labels, gamma, beta, C, P, n_classes, total);
+}
+
+void gan_cuda_class_affine_backward(void *ctx, float *dx, float *dgamma, float *dbeta,
+                                    const float *dy, const float *x, const int32_t *labels,
+                                    const float *gamma, int N, int C, int P, int n_classes) {
+    gan_cuda_ctx *cu = (gan_cuda_ctx *)ctx;
+    if (N <= 0 || C <= 0 || P <= 0) return;
+    if (dgamma || dbeta) {
+        int threads = 64;
+        class_affine_grad_kernel<<<(C + threads - 1) / threads, threads, 0, cu->stream>>>(
+            dgamma, dbeta, dy, x, labels, N, C, P, n_classes);
+        GAN_CUDA_LAUNCHED(cu, "class_affine_grad_kernel");
+    }
+    size_t total = dx ? (size_t)N * C * P : 0;
+    LAUNCH_1D(class_affine_kernel, total, dx, dy, labels, gamma, NULL, C, P, n_classes, total);
+}
+
+void gan_cuda_axpy(void *ctx, float *y, const float *x, size_t n, float alpha) {
+    gan_cuda_ctx *cu = (gan_cuda_ctx *)ctx;
+    LAUNCH_1D(axpy_kernel, n, y, x, n, alpha);
+}
