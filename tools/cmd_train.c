@@ -205,6 +205,43 @@ static int check_resume(const char *resume, const char *model, const train_flags
     return 0;
 }
 
+/* --resume: the data is shaped as the checkpoint's run shaped it (its
+ * --resolution, --channels, --crop, --background); a flag that says
+ * otherwise contradicts it. Prints the error and returns false. */
+static bool resume_data_shape(const cli_option *opts, const gan_checkpoint_info *info,
+                              gan_dataset_options *load, const char *ckpt) {
+    const gan_dataset_options *was = &info->data_opt;
+    static const char *const crops[] = {"center", "none"}, *const bgs[] = {"white", "black"};
+    struct {
+        const char *flag;
+        int *given;
+        int saved;
+        const char *const *names;
+    } f[] = {{"resolution", &load->resolution, was->resolution, NULL},
+             {"channels", &load->channels, was->channels, NULL},
+             {"crop", (int *)&load->crop, (int)was->crop, crops},
+             {"background", (int *)&load->background, (int)was->background, bgs}};
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
+        if (!cli_seen(opts, f[i].flag)) {
+            *f[i].given = f[i].saved;
+            continue;
+        }
+        if (*f[i].given == f[i].saved) continue;
+        char given[32], saved[32];
+        snprintf(given, sizeof given, "%s", f[i].names ? f[i].names[*f[i].given & 1] : "");
+        snprintf(saved, sizeof saved, "%s", f[i].names ? f[i].names[f[i].saved & 1] : "");
+        if (!f[i].names) {
+            snprintf(given, sizeof given, "%d", *f[i].given);
+            snprintf(saved, sizeof saved, "%d", f[i].saved);
+        }
+        cli_error("--%s %s contradicts the checkpoint %s (its data was shaped with --%s %s); a "
+                  "resumed run keeps its data's shape: drop the flag", f[i].flag, given, ckpt,
+                  f[i].flag, saved);
+        return false;
+    }
+    return true;
+}
+
 /* ------------------------------------------------------------------ train */
 
 /* The trainer: resumed (with a new --epochs / --steps) or new. */
@@ -338,6 +375,7 @@ int cmd_train(int argc, char **argv) {
     gan_trainer *t = NULL;
     gan_dataset_options data_load; /* [data options] */
     if (!data_cli_options(&data_opts, &data_load)) return 2;
+    if (resume && !resume_data_shape(opts, &info, &data_load, ckpt)) return 2;
     data_load.threads = opt.threads > 0 ? opt.threads : 0; /* the trainer reports a bad --threads */
     gan_status s = data_cli_load(data_path, GAN_SPLIT_TRAIN, &data_load, quiet, &data);
     if (s == GAN_OK) s = make_trainer(resume, ckpt, model, &opt, opts, data, &t);

@@ -83,6 +83,17 @@ bool train_flags_finish(train_flags *tf, const cli_option *opts) {
             return false;
         }
         if (r->type == GAN_OPTION_DEVICE && !cli_parse_device(tf->text[i], field)) return false;
+        if (r->type == GAN_OPTION_CHOICE) {
+            *field = gan_train_option_choice(r, tf->text[i]);
+            if (*field < 0) {
+                char list[256] = "";
+                for (int k = 0; r->choices[k]; k++)
+                    snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", k ? ", " : "",
+                             r->choices[k]);
+                cli_error("--%s: unknown value '%s' (one of: %s)", r->flag, tf->text[i], list);
+                return false;
+            }
+        }
     }
     if (gan_train_options_check(tf->opt) != GAN_OK) {
         train_flags_report();
