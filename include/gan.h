@@ -594,6 +594,18 @@ const gan_spec *gan_trainer_spec(const gan_trainer *t);
  * resume knows where to stop): epochs >= 1, max_steps >= 0 (0 = no limit). */
 gan_status gan_trainer_set_schedule(gan_trainer *t, int epochs, int64_t max_steps);
 
+/* Change the learning rates of G and D (a resumed run asked to; recorded in
+ * later checkpoints). Each in (0, 1). */
+gan_status gan_trainer_set_learning_rates(gan_trainer *t, float lr_g, float lr_d);
+
+/* Fine-tuning: load the weights and running statistics of both networks
+ * (generator_only: of G alone) from the checkpoint `path` into a new
+ * trainer of the same shapes, keeping its own options, fresh optimizer
+ * state and step 0 (a moving average starts as the loaded G). Every tensor
+ * must exist there with the same shape, else nothing is loaded and
+ * GAN_ERR_SHAPE names the tensors that differ. */
+gan_status gan_trainer_init_from(gan_trainer *t, const char *path, bool generator_only);
+
 /* ------------------------------------------------------------- run loop */
 
 /* The files of a run folder (gan_train_run):
@@ -644,6 +656,10 @@ typedef struct gan_run_options {
      * a failure ends the run with that status. */
     gan_status (*evaluate)(void *user, gan_trainer *t, int64_t epoch, const gan_step_stats *mean,
                            char *line, size_t cap);
+    /* one JSON object (no newline) written to the log when the loop starts,
+     * e.g. the options a resumed run changed; NULL: none. It should hold
+     * "step" (the log is cut by step on resume) and "event". */
+    const char *log_note;
 } gan_run_options;
 
 /* How a run ended (also on failure). */

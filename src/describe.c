@@ -96,12 +96,13 @@ static gan_status describe(FILE *out, const char *path, bool spec_only) {
                 o->lr_g, o->lr_d, o->d_steps, o->label_smoothing, o->ema,
                 gan_init_names[o->init == GAN_INIT_DCGAN]);
         if (info.data_path[0]) {
-            const gan_dataset_options *d = &info.data_opt;
+            const gan_dataset_options *shape = &info.data_opt;
             fprintf(out, "data: %s (%lld images)", info.data_path, (long long)info.data_count);
-            if (d->resolution) fprintf(out, ", resolution %d", d->resolution);
-            if (d->channels) fprintf(out, ", channels %d", d->channels);
-            fprintf(out, ", crop %s, background %s\n", d->crop == GAN_CROP_NONE ? "none" : "center",
-                    d->background == GAN_BACKGROUND_BLACK ? "black" : "white");
+            if (shape->resolution) fprintf(out, ", resolution %d", shape->resolution);
+            if (shape->channels) fprintf(out, ", channels %d", shape->channels);
+            fprintf(out, ", crop %s, background %s\n",
+                    shape->crop == GAN_CROP_NONE ? "none" : "center",
+                    shape->background == GAN_BACKGROUND_BLACK ? "black" : "white");
         }
     } else {
         fprintf(out, "\n(weights only: no optimizer state or options)\n");
