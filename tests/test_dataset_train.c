@@ -9,7 +9,7 @@
  * `gan train` must say so in one line and exit 1, not crash; the presets
  * follow the data (cdcgan at 3 x 32 x 32 with the three classes, `gan
  * inspect` shows it with the class names; `gan sample --class` takes a name
- * or an index; --resume loads the data at the checkpoint's shape and refuses
+ * or an index; .npy samples are [N, 32, 32, 3]; --resume loads the data at the checkpoint's shape and refuses
  * another). With --resolution 28 --channels 1 the same RGB folder
  * trains the 28 x 28 preset. --strict on
  * a folder with a broken file is a one-line error, exit 1.
@@ -122,6 +122,16 @@ int main(void) {
     snprintf(cmd, sizeof cmd, "%s sample %s --class 2 --n 2 --threads 1 --out %s", cli, run, png);
     rc = test_run(cmd, out, sizeof out);
     CHECK_MSG(rc == 0 && strstr(out, "class 2 (right)"), "exit %d: %s", rc, out);
+    /* colour samples as .npy [N, H, W, C] */
+    char npy[1300];
+    snprintf(npy, sizeof npy, "%s/two.npy", run);
+    snprintf(cmd, sizeof cmd, "%s sample %s --n 2 --threads 1 --out %s", cli, run, npy);
+    rc = test_run(cmd, out, sizeof out);
+    size_t npy_len = 0;
+    char *npy_bytes = rc == 0 ? test_read_file(npy, &npy_len) : NULL;
+    CHECK_MSG(npy_bytes && npy_len == 128 + 2 * 32 * 32 * 3 &&
+              strstr(npy_bytes + 10, "'shape': (2, 32, 32, 3)"), "exit %d: %s", rc, out);
+    free(npy_bytes);
     snprintf(cmd, sizeof cmd, "%s sample %s --class centre --n 2 --out %s", cli, run, png);
     rc = test_run(cmd, out, sizeof out);
     CHECK_MSG(rc == 2 && strstr(out, "'centre' is not a class") && strstr(out, "left, middle, right"),
