@@ -55,6 +55,13 @@ static bool check_classes(const class_choice *cc, const cli_option *opts,
                   gan_generator_model_name(g), ckpt);
         return false;
     }
+    char *end = NULL;
+    long number = cls ? strtol(cc->cls_text, &end, 10) : 0;
+    if (cls && cc->cls < 0 && end != cc->cls_text && *end == 0) { /* a number, not a class */
+        cli_error("--class: %ld is out of range [0, %d] for model '%s'", number, classes - 1,
+                  gan_generator_model_name(g));
+        return false;
+    }
     if (cls && cc->cls < 0) {
         char list[600] = "", name[256];
         for (int k = 0; k < info->class_count && strlen(list) < 400; k++)
