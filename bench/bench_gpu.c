@@ -4,7 +4,9 @@
  * graph), for bench_gpu.py, which runs it beside PyTorch.
  *
  * usage: bench_gpu MODEL BATCH STEPS DATA [--tf32] [--no-graph] [--repeats R]
- *   DATA: an IDX images file or folder (as `gan train --data`), or "synthetic"
+ *   MODEL: a preset, or dcgan64: dcgan on the data shaped to 3x64x64 (the
+ *         Radford et al. stack, 4 stride-2 stages, ngf = ndf = 64)
+ *   DATA: any dataset (as `gan train --data`: IDX, a folder, ...), or "synthetic"
  *         (60,000 pseudo-random 28x28 images made in memory-backed temp file).
  * After 30 warm-up steps (the first runs directly, the second is captured),
  * it times R runs of STEPS steps, each ended by gan_trainer_take_stats (which
@@ -85,8 +87,14 @@ int bench_gpu_main(int argc, char **argv) {
         fprintf(stderr, "bench_gpu: cannot write a synthetic dataset to /tmp\n");
         return 1;
     }
+    /* dcgan64: the dcgan preset written for 3x64x64 (the Radford et al. stack),
+     * the data shaped to RGB 64 px */
+    bool rgb64 = strcmp(model, "dcgan64") == 0;
+    gan_dataset_options shape;
+    gan_dataset_options_default(&shape);
+    if (rgb64) shape.resolution = 64, shape.channels = 3, model = "dcgan";
     gan_dataset *data = NULL;
-    gan_status s = gan_dataset_load(data_path, GAN_SPLIT_TRAIN, &data);
+    gan_status s = gan_dataset_load_with(data_path, GAN_SPLIT_TRAIN, &shape, &data);
     if (synth) unlink(data_path);
     if (s != GAN_OK) return fail("dataset");
     if (gan_backend_cuda_open(0) != GAN_OK) return fail("GPU");

@@ -1,5 +1,7 @@
 #!/usr/bin/env python3
-"""Benchmark gan.c against PyTorch on one GPU: the seed model (mlp) and dcgan.
+"""Benchmark gan.c against PyTorch on one GPU: the seed model (mlp), dcgan and dcgan64
+(the dcgan preset written for 3x64x64 data: the Radford et al. stack; --models dcgan64
+--batches 64 for the issue's 64x64 RGB DCGAN at batch 64).
 
 For each model and batch size it times a training iteration of
 
@@ -61,6 +63,9 @@ def torch_child(a):
                 if os.path.exists(os.path.join(path, name)):
                     path = os.path.join(path, name)
                     break
+        if a.model == "dcgan64":  # timing only: random RGB pixels (the content costs nothing)
+            return torch.randint(0, 256, (60000 if path == "synthetic" else 7572, 3, 64, 64),
+                                 dtype=torch.uint8)
         if path == "synthetic" or os.path.isdir(path):  # no images file: random pixels
             n = 60000
             return torch.randint(0, 256, (n, 1, 28, 28), dtype=torch.uint8)
@@ -90,6 +95,20 @@ def torch_child(a):
         d = nn.Sequential(nn.Flatten(), nn.Linear(784, 1024), nn.LeakyReLU(0.2),
                           nn.Linear(1024, 512), nn.LeakyReLU(0.2),
                           nn.Linear(512, 256), nn.LeakyReLU(0.2), nn.Linear(256, 1))
+    elif a.model == "dcgan64":  # models/dcgan.gan written for 3x64x64 (src/spec/auto.c)
+        def bnp(c):  # PyTorch's defaults, as the written spec
+            return nn.BatchNorm2d(c)
+
+        g = nn.Sequential(View(100, 1, 1), nn.ConvTranspose2d(100, 512, 4, 1, 0), bnp(512), nn.ReLU(),
+                          nn.ConvTranspose2d(512, 256, 4, 2, 1), bnp(256), nn.ReLU(),
+                          nn.ConvTranspose2d(256, 128, 4, 2, 1), bnp(128), nn.ReLU(),
+                          nn.ConvTranspose2d(128, 64, 4, 2, 1), bnp(64), nn.ReLU(),
+                          nn.ConvTranspose2d(64, 3, 4, 2, 1), nn.Tanh())
+        d = nn.Sequential(nn.Conv2d(3, 64, 4, 2, 1), nn.LeakyReLU(0.2),
+                          nn.Conv2d(64, 128, 4, 2, 1), bnp(128), nn.LeakyReLU(0.2),
+                          nn.Conv2d(128, 256, 4, 2, 1), bnp(256), nn.LeakyReLU(0.2),
+                          nn.Conv2d(256, 512, 4, 2, 1), bnp(512), nn.LeakyReLU(0.2),
+                          nn.Conv2d(512, 1, 4, 1, 0), nn.Flatten())
     else:
         g = nn.Sequential(nn.Linear(100, 7 * 7 * 128), View(128, 7, 7), bn2(128), nn.ReLU(),
                           nn.ConvTranspose2d(128, 64, 4, 2, 1), bn2(64), nn.ReLU(),
@@ -192,7 +211,8 @@ def run_json(cmd, timeout):
 def steps_for(model, batch, engine):
     """Steps per timed repeat: about 0.3-1 s each."""
     if engine == "gan.c":
-        return {("mlp", 64): 2000, ("mlp", 1024): 500, ("dcgan", 64): 1000, ("dcgan", 1024): 200}.get((model, batch), 200)
+        return {("mlp", 64): 2000, ("mlp", 1024): 500, ("dcgan", 64): 1000, ("dcgan", 1024): 200,
+                ("dcgan64", 64): 300}.get((model, batch), 200)
     return {64: 150, 1024: 80}.get(batch, 80)
 
 

@@ -190,6 +190,11 @@ const gan_dataset_summary *gan_dataset_get_summary(const gan_dataset *data);
 /* Free a dataset (NULL is allowed). */
 void gan_dataset_free(gan_dataset *data);
 
+/* The shape options the dataset was loaded with (resolution, channels,
+ * crop, background as asked, 0 = the data's own); the other fields are the
+ * defaults. Checkpoints keep them, so a resumed run loads the same shape. */
+void gan_dataset_get_shape_options(const gan_dataset *data, gan_dataset_options *opt);
+
 /* Number of images. */
 int64_t gan_dataset_count(const gan_dataset *data);
 
@@ -301,7 +306,19 @@ typedef struct gan_train_options {
     int sync_bn;        /* data-parallel runs (gan_trainer_create_comm): non-zero normalises
                            batch norm with statistics over every rank's rows (the global
                            batch) instead of each rank's own; default 0 */
+    int init;           /* a gan_init: how weights start (GAN_INIT_GLOROT) */
 } gan_train_options;
+
+/* How a trainer initialises the weights (gan_train_options.init). */
+typedef enum gan_init {
+    GAN_INIT_GLOROT = 0, /* "glorot": each layer's own init (Glorot uniform weights, zero biases,
+                            batch-norm gamma 1; docs/model-spec.md) */
+    GAN_INIT_DCGAN = 1   /* "dcgan": then, as Radford et al. (2016) and PyTorch's DCGAN example,
+                            convolution weights N(0, 0.02) and batch-norm gamma N(1, 0.02) */
+} gan_init;
+
+/* The names of gan_init in its order ("glorot", "dcgan"), NULL-terminated. */
+extern const char *const gan_init_names[];
 
 /* Fill `opt` with the seed model's defaults (see docs in README). */
 void gan_train_options_default(gan_train_options *opt);
@@ -318,7 +335,8 @@ typedef enum gan_option_type {
     GAN_OPTION_LOSS,   /* gan_loss, written by name (gan_loss_name) */
     GAN_OPTION_DEVICE, /* int holding a gan_device, written "cpu" or "cuda" */
     GAN_OPTION_BOOL,   /* int, 0 or 1 */
-    GAN_OPTION_AUGMENT /* int holding a gan_augment set, written as names (gan_augment_format) */
+    GAN_OPTION_AUGMENT, /* int holding a gan_augment set, written as names (gan_augment_format) */
+    GAN_OPTION_CHOICE  /* int, the index of a name in gan_train_option.choices, written by name */
 } gan_option_type;
 
 /* Where an option lives besides gan_train_options (gan_train_option.where). */
@@ -345,7 +363,11 @@ typedef struct gan_train_option {
     unsigned where;    /* GAN_OPTION_IN_SPEC | _SAVED | _KEPT | _LATER */
     const char *arg;   /* the flag's value placeholder ("N", "X", ...) */
     const char *help;  /* one line for `gan train --help` */
+    const char *const *choices; /* GAN_OPTION_CHOICE: the names, NULL-terminated; else NULL */
 } gan_train_option;
+
+/* The index of `name` among a GAN_OPTION_CHOICE row's choices, or -1. */
+int gan_train_option_choice(const gan_train_option *row, const char *name);
 
 /* Number of rows, and row i (0 <= i < count), or NULL outside. */
 int gan_train_option_count(void);
@@ -380,6 +402,23 @@ typedef struct gan_spec gan_spec;
 /* Load `model`: a file when the name holds a '/' or a '.' ("models/x.gan",
  * "./x"), else a built-in preset's name. On success *out owns the spec. */
 gan_status gan_spec_load(const char *model, gan_spec **out);
+
+/* Load `model` for images of C x H x W (and n_classes classes, 0 when
+ * unknown): a spec file or a preset of that shape as gan_spec_load reads
+ * it, else, for the presets "mlp", "cgan", "dcgan" and "cdcgan", a spec
+ * written for the shape (docs/model-spec.md, "Presets that follow the
+ * data": the seed MLP sized to C·H·W; the DCGAN of Radford et al. with as
+ * many stride-2 stages as H needs, H = s·2^k with s in [4, 7]; square
+ * images only). A 1x28x28 dataset (with 10 classes for the conditional
+ * presets) gets the preset's text unchanged. */
+gan_status gan_spec_load_for_shape(const char *model, int channels, int height, int width,
+                                   int n_classes, gan_spec **out);
+
+/* The same for a dataset's shape and classes: its named classes (a folder's
+ * subfolders, CIFAR-10's names); without names a dataset of the preset's
+ * shape keeps the preset (its labels are checked against it), another shape
+ * gets one class more than its largest label. data NULL: gan_spec_load. */
+gan_status gan_spec_load_for_data(const char *model, const gan_dataset *data, gan_spec **out);
 
 /* Parse `len` bytes of spec text. `origin` names the text in messages (a
  * path), `name` is the model's name (recorded in checkpoints). */
@@ -534,7 +573,20 @@ typedef struct gan_checkpoint_info {
     gan_step_stats last;    /* statistics of the last step before saving */
     int ranks;              /* data-parallel ranks that trained it (1: one process, or not
                                recorded) */
+    gan_dataset_options data_opt; /* the dataset's shape options (resolution, channels, crop,
+                                     background; gan_dataset_get_shape_options), defaults when
+                                     not recorded */
+    int class_count;        /* named classes of the dataset (0: none recorded) */
+    char class_names[8192]; /* their names, one a line (no newline after the last) */
 } gan_checkpoint_info;
+
+/* Class k of a checkpoint's recorded names, by NAME (exactly) or by index
+ * (decimal digits); -1 when it names none. */
+int gan_checkpoint_class_index(const gan_checkpoint_info *info, const char *name_or_index);
+
+/* Name of class k into buf ("" when not recorded); returns buf. */
+const char *gan_checkpoint_class_name(const gan_checkpoint_info *info, int k, char *buf,
+                                      size_t cap);
 
 /* Read and validate the metadata of a checkpoint or weights file, building
  * nothing. */
@@ -635,6 +687,17 @@ gan_status gan_trainer_resume_comm(const char *checkpoint, const gan_dataset *da
 /* The trainer's communicator (NULL: a single process) and its number of ranks. */
 gan_comm *gan_trainer_comm(const gan_trainer *t);
 int gan_trainer_ranks(const gan_trainer *t);
+/* Change the learning rates of G and D (a resumed run asked to; recorded in
+ * later checkpoints). Each in (0, 1). */
+gan_status gan_trainer_set_learning_rates(gan_trainer *t, float lr_g, float lr_d);
+
+/* Fine-tuning: load the weights and running statistics of both networks
+ * (generator_only: of G alone) from the checkpoint `path` into a new
+ * trainer of the same shapes, keeping its own options, fresh optimizer
+ * state and step 0 (a moving average starts as the loaded G). Every tensor
+ * must exist there with the same shape, else nothing is loaded and
+ * GAN_ERR_SHAPE names the tensors that differ. */
+gan_status gan_trainer_init_from(gan_trainer *t, const char *path, bool generator_only);
 
 /* ------------------------------------------------------------- run loop */
 
@@ -688,6 +751,10 @@ typedef struct gan_run_options {
      * a failure ends the run with that status. */
     gan_status (*evaluate)(void *user, gan_trainer *t, int64_t epoch, const gan_step_stats *mean,
                            char *line, size_t cap);
+    /* one JSON object (no newline) written to the log when the loop starts,
+     * e.g. the options a resumed run changed; NULL: none. It should hold
+     * "step" (the log is cut by step on resume) and "event". */
+    const char *log_note;
 } gan_run_options;
 
 /* How a run ended (also on failure). */

@@ -85,6 +85,32 @@ static gan_status write_options(gan_st_writer *w, const gan_train_options *o) {
     return GAN_OK;
 }
 
+/* The dataset's shape options (data.resolution, data.channels, data.crop,
+ * data.background) and class names (data.classes: one name a line). */
+static gan_status write_data_shape(gan_st_writer *w, const gan_dataset *data) {
+    gan_dataset_options o;
+    gan_dataset_get_shape_options(data, &o);
+    GAN_TRY(meta_int(w, "data.resolution", o.resolution));
+    GAN_TRY(meta_int(w, "data.channels", o.channels));
+    GAN_TRY(gan_st_writer_set_metadata(w, "data.crop", o.crop == GAN_CROP_NONE ? "none" : "center"));
+    GAN_TRY(gan_st_writer_set_metadata(w, "data.background",
+                                       o.background == GAN_BACKGROUND_BLACK ? "black" : "white"));
+    int n = gan_dataset_class_count(data);
+    if (n <= 0) return GAN_OK;
+    size_t len = 1;
+    for (int k = 0; k < n; k++) len += strlen(gan_dataset_class_name(data, k)) + 1;
+    char *names = malloc(len), *p = names;
+    if (!names) return gan_fail(GAN_ERR_OUT_OF_MEMORY, "cannot allocate the class names");
+    for (int k = 0; k < n; k++) {
+        const char *name = gan_dataset_class_name(data, k);
+        for (const char *c = name; *c; c++) *p++ = *c == '\n' ? '?' : *c;
+        *p++ = k + 1 < n ? '\n' : 0;
+    }
+    gan_status s = gan_st_writer_set_metadata(w, "data.classes", names);
+    free(names);
+    return s;
+}
+
 static gan_status write_checkpoint(void *trainer, gan_st_writer *w) {
     gan_trainer *t = trainer;
     save_ctx ctx = {.w = w};
@@ -129,6 +155,7 @@ static gan_status write_checkpoint(void *trainer, gan_st_writer *w) {
     if (t->data) {
         GAN_TRY(gan_st_writer_set_metadata(w, "data.path", gan_dataset_path(t->data)));
         GAN_TRY(meta_int(w, "data.count", gan_dataset_count(t->data)));
+        GAN_TRY(write_data_shape(w, t->data));
     }
     return GAN_OK;
 }
@@ -210,6 +237,12 @@ static gan_status read_option(const gan_st_file *f, const gan_train_option *r,
     case GAN_OPTION_LOSS:
         if (!v || gan_loss_parse(v, p) != GAN_OK) return bad_meta(f, key, v, "is not a known loss");
         return GAN_OK;
+    case GAN_OPTION_CHOICE: {
+        int i = gan_train_option_choice(r, v);
+        if (i < 0) return bad_meta(f, key, v, "is not one of its choices");
+        *(int *)p = i;
+        return GAN_OK;
+    }
     case GAN_OPTION_UINT64: {
         char *end;
         errno = 0;
@@ -227,6 +260,31 @@ static gan_status read_options(const gan_st_file *f, gan_train_options *o) {
         if (r->where & GAN_OPTION_SAVED) GAN_TRY(read_option(f, r, o));
     }
     gan_train_options_resolve(o); /* files without lr_g, lr_d: both ran at lr */
+    return GAN_OK;
+}
+
+/* data.* written by write_data_shape (absent in older files: the defaults,
+ * no class names). */
+static gan_status read_data_shape(const gan_st_file *f, gan_ckpt_info *info) {
+    gan_dataset_options *o = &info->data_opt;
+    gan_dataset_options_default(o);
+    if (gan_st_metadata(f, "data.resolution"))
+        GAN_TRY(get_int(f, "data.resolution", 0, 4096, &o->resolution));
+    if (gan_st_metadata(f, "data.channels")) GAN_TRY(get_int(f, "data.channels", 0, 3, &o->channels));
+    const char *crop = gan_st_metadata(f, "data.crop"), *bg = gan_st_metadata(f, "data.background");
+    if (crop && strcmp(crop, "center") && strcmp(crop, "none"))
+        return bad_meta(f, "data.crop", crop, "is not center or none");
+    if (bg && strcmp(bg, "white") && strcmp(bg, "black"))
+        return bad_meta(f, "data.background", bg, "is not white or black");
+    o->crop = crop && !strcmp(crop, "none") ? GAN_CROP_NONE : GAN_CROP_CENTER;
+    o->background = bg && !strcmp(bg, "black") ? GAN_BACKGROUND_BLACK : GAN_BACKGROUND_WHITE;
+    const char *names = gan_st_metadata(f, "data.classes");
+    if (!names) return GAN_OK;
+    if (strlen(names) >= sizeof info->class_names)
+        return bad_meta(f, "data.classes", names, "is too long");
+    snprintf(info->class_names, sizeof info->class_names, "%s", names);
+    info->class_count = 1;
+    for (const char *c = names; *c; c++) info->class_count += *c == '\n';
     return GAN_OK;
 }
 
@@ -269,6 +327,7 @@ gan_status gan_ckpt_read_info(const gan_st_file *f, gan_ckpt_info *info) {
     if (gan_st_metadata(f, "state.ranks")) GAN_TRY(get_int(f, "state.ranks", 1, 1 << 24, &info->ranks));
     const char *dp = gan_st_metadata(f, "data.path");
     if (dp) snprintf(info->data_path, sizeof info->data_path, "%s", dp);
+    GAN_TRY(read_data_shape(f, info));
     info->last.step = info->step;
     info->last.epoch = info->steps_per_epoch ? info->step / info->steps_per_epoch : 0;
     GAN_TRY(get_float(f, "state.loss_d", true, &info->last.loss_d));
@@ -509,4 +568,27 @@ gan_status gan_trainer_set_schedule(gan_trainer *t, int epochs, int64_t max_step
     GAN_TRY(gan_train_options_check(&o));
     t->opt = o;
     return GAN_OK;
+}
+
+const char *gan_checkpoint_class_name(const gan_checkpoint_info *info, int k, char *buf,
+                                      size_t cap) {
+    const char *p = info->class_names;
+    buf[0] = 0;
+    if (k < 0 || k >= info->class_count) return buf;
+    for (int i = 0; i < k; i++) p = strchr(p, '\n') + 1;
+    const char *end = strchr(p, '\n');
+    size_t n = end ? (size_t)(end - p) : strlen(p);
+    snprintf(buf, cap, "%.*s", (int)n, p);
+    return buf;
+}
+
+int gan_checkpoint_class_index(const gan_checkpoint_info *info, const char *name_or_index) {
+    char buf[512];
+    for (int k = 0; k < info->class_count; k++)
+        if (strcmp(gan_checkpoint_class_name(info, k, buf, sizeof buf), name_or_index) == 0)
+            return k;
+    if (!*name_or_index || strspn(name_or_index, "0123456789") != strlen(name_or_index) ||
+        strlen(name_or_index) > 6)
+        return -1;
+    return atoi(name_or_index);
 }

@@ -84,6 +84,13 @@ static gan_status describe(FILE *out, const char *path, bool spec_only) {
            spec->image[0], spec->image[1], spec->image[2]);
     if (spec->n_classes) fprintf(out, ", conditional on %d classes", spec->n_classes);
     fprintf(out, "%s\n", gan_st_metadata(f, "spec") ? "" : " (preset: the file has no spec)");
+    if (info.class_count) {
+        char name[256];
+        fprintf(out, "classes (gan sample --class NAME|K):");
+        for (int k = 0; k < info.class_count; k++)
+            fprintf(out, "%s %d %s", k ? "," : "", k, gan_checkpoint_class_name(&info, k, name, sizeof name));
+        fprintf(out, "\n");
+    }
     print_model(out, &g);
     print_model(out, &d);
     if (info.has_options) {
@@ -107,15 +114,23 @@ static gan_status describe(FILE *out, const char *path, bool spec_only) {
                o->adam_eps, (unsigned long long)o->seed, o->epochs, (long long)o->max_steps);
         fprintf(out, "  loss %s", gan_loss_name(o->loss));
         if (o->loss == GAN_LOSS_WASSERSTEIN) fprintf(out, " (clip %g)", o->clip);
-        fprintf(out, ", lr_g %g, lr_d %g, d_steps %d, label_smoothing %g, ema %g\n", o->lr_g, o->lr_d,
-               o->d_steps, o->label_smoothing, o->ema);
+        fprintf(out, ", lr_g %g, lr_d %g, d_steps %d, label_smoothing %g, ema %g, init %s\n",
+                o->lr_g, o->lr_d, o->d_steps, o->label_smoothing, o->ema,
+                gan_init_names[o->init == GAN_INIT_DCGAN]);
         if (o->mirror || o->augment) {
             char aug[64];
             gan_augment_format(o->augment, aug, sizeof aug);
             fprintf(out, "  mirror %s, augment %s\n", o->mirror ? "on" : "off", aug);
         }
-        if (info.data_path[0])
-            fprintf(out, "data: %s (%lld images)\n", info.data_path, (long long)info.data_count);
+        if (info.data_path[0]) {
+            const gan_dataset_options *shape = &info.data_opt;
+            fprintf(out, "data: %s (%lld images)", info.data_path, (long long)info.data_count);
+            if (shape->resolution) fprintf(out, ", resolution %d", shape->resolution);
+            if (shape->channels) fprintf(out, ", channels %d", shape->channels);
+            fprintf(out, ", crop %s, background %s\n",
+                    shape->crop == GAN_CROP_NONE ? "none" : "center",
+                    shape->background == GAN_BACKGROUND_BLACK ? "black" : "white");
+        }
     } else {
         fprintf(out, "\n(weights only: no optimizer state or options)\n");
     }

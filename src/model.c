@@ -314,6 +314,34 @@ gan_status gan_model_init(gan_model *m, uint64_t seed, int net_id) {
     return gan_model_upload(m);
 }
 
+/* The DCGAN initialisation (Radford et al. 2016; PyTorch's DCGAN example,
+ * weights_init): the "weight" of every convolution N(0, 0.02), the gamma
+ * ("weight") of every batch norm N(1, 0.02); the rest as the layers' own
+ * init left it. Streams: the layer's init stream with tag 3 in bits 40..47
+ * (rng.h), apart from its own init and spectral norm's u, v. */
+gan_status gan_model_init_dcgan(gan_model *m) {
+    size_t p = 0, st = 0;
+    for (int i = 0; i < m->n_layers; i++) {
+        gan_layer l = host_view(m, i, p, st);
+        p += l.n_params;
+        st += l.n_state;
+        bool conv = strncmp(l.ops->name, "conv", 4) == 0;
+        bool norm = (l.ops->flags & GAN_LAYER_BATCH_STATISTICS) != 0;
+        if (!conv && !norm) continue;
+        gan_layer_tensor ts[8];
+        int n = l.ops->tensors(&l, ts, 8);
+        for (int k = 0; k < n; k++) {
+            if (strcmp(ts[k].name, "weight") != 0 && strcmp(ts[k].name, "weight_orig") != 0)
+                continue;
+            uint64_t detail = ((uint64_t)m->net_id << 16) | (uint64_t)i | (3ull << 40);
+            gan_rng_normal(m->seed, gan_rng_stream(GAN_RNG_INIT, detail), ts[k].data, ts[k].size);
+            for (size_t j = 0; j < ts[k].size; j++)
+                ts[k].data[j] = (norm ? 1.0f : 0.0f) + 0.02f * ts[k].data[j];
+        }
+    }
+    return gan_model_upload(m);
+}
+
 gan_status gan_model_download(gan_model *m) {
     const gan_backend *be = m->be;
     if (be->host_memory) return GAN_OK;

@@ -156,6 +156,10 @@ gan_status gan_model_build(gan_model *m, const char *name, int c, int h, int w, 
  * from the same bits. */
 gan_status gan_model_init(gan_model *m, uint64_t seed, int net_id);
 
+/* After gan_model_init: convolution weights N(0, 0.02) and batch-norm gamma
+ * N(1, 0.02), from the same seed (GAN_INIT_DCGAN). */
+gan_status gan_model_init_dcgan(gan_model *m);
+
 /* Device backends: copy params, Adam's moments and state to `host` (waits
  * for queued work; reports a device error), or `host` and adam_t back to the
  * device. Nothing to do on the CPU. */

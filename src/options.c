@@ -9,14 +9,46 @@
 #include <stdio.h>
 #include <string.h>
 
+/* the type column: a gan_option_type, or a choice's name (its names list) */
+#define TYPE_INT GAN_OPTION_INT
+#define TYPE_INT64 GAN_OPTION_INT64
+#define TYPE_UINT64 GAN_OPTION_UINT64
+#define TYPE_FLOAT GAN_OPTION_FLOAT
+#define TYPE_LOSS GAN_OPTION_LOSS
+#define TYPE_DEVICE GAN_OPTION_DEVICE
+#define TYPE_BOOL GAN_OPTION_BOOL
+#define TYPE_INIT GAN_OPTION_CHOICE
+#define CHOICES_INIT gan_init_names
+#define CHOICES_INT NULL
+#define CHOICES_INT64 NULL
+#define CHOICES_UINT64 NULL
+#define CHOICES_FLOAT NULL
+#define CHOICES_LOSS NULL
+#define CHOICES_DEVICE NULL
+#define CHOICES_BOOL NULL
+
+const char *const gan_init_names[] = {"glorot", "dcgan", NULL};
+
 #define ROW(field, flag, type, def, lo, hi, lo_open, hi_open, zero_unset, spec, where, arg, help) \
-    {#field, flag, GAN_OPTION_##type, offsetof(gan_train_options, field), def, lo, hi, lo_open,   \
-     hi_open, zero_unset, (where) | ((spec) ? GAN_OPTION_IN_SPEC : 0), arg, help},
+    {#field, flag, TYPE_##type, offsetof(gan_train_options, field), def, lo, hi, lo_open,         \
+     hi_open, zero_unset, (where) | ((spec) ? GAN_OPTION_IN_SPEC : 0), arg, help, CHOICES_##type},
 
 static const gan_train_option rows[] = {GAN_TRAIN_OPTIONS(ROW)};
 #define N_ROWS ((int)(sizeof rows / sizeof rows[0]))
 
 _Static_assert(sizeof(gan_loss) == sizeof(int), "a loss option is an int");
+
+static int choice_count(const gan_train_option *r) {
+    int n = 0;
+    while (r->choices && r->choices[n]) n++;
+    return n;
+}
+
+int gan_train_option_choice(const gan_train_option *r, const char *name) {
+    for (int i = 0; name && i < choice_count(r); i++)
+        if (strcmp(r->choices[i], name) == 0) return i;
+    return -1;
+}
 
 int gan_train_option_count(void) {
     return N_ROWS;
@@ -105,6 +137,10 @@ gan_status gan_train_options_check(const gan_train_options *o) {
             if (v < 0 || v > r->hi)
                 return gan_fail(GAN_ERR_INVALID_ARGUMENT, "%s: unknown augmentation set %d",
                                 r->key, (int)v);
+        case GAN_OPTION_CHOICE:
+            if (v < 0 || v >= choice_count(r))
+                return gan_fail(GAN_ERR_INVALID_ARGUMENT, "%s: unknown choice %d", r->key,
+                                (int)v);
             break;
         case GAN_OPTION_UINT64:
         case GAN_OPTION_BOOL: break; /* any int: non-zero is on */
@@ -154,6 +190,12 @@ void gan_train_option_format(const gan_train_option *r, const gan_train_options 
         break;
     }
     case GAN_OPTION_AUGMENT: gan_augment_format(*(const int *)p, buf, cap); break;
+    case GAN_OPTION_CHOICE: {
+        int i = *(const int *)p;
+        if (i >= 0 && i < choice_count(r)) snprintf(buf, cap, "%s", r->choices[i]);
+        else snprintf(buf, cap, "%d", i);
+        break;
+    }
     default: snprintf(buf, cap, "%d", *(const int *)p); break;
     }
 }

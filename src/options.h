@@ -8,7 +8,8 @@
  *   where, arg, help):
  *   field    the member of gan_train_options; also the spec key and the
  *            checkpoint key "options.<field>"
- *   type     INT, INT64, UINT64, FLOAT, LOSS, DEVICE, BOOL or AUGMENT (gan_option_type)
+ *   type     INT, INT64, UINT64, FLOAT, LOSS, DEVICE, BOOL, AUGMENT (gan_option_type) or the
+ *            name of a choice (INIT: GAN_OPTION_CHOICE over gan_init_names; options.c maps it)
  *   lo..hi   the accepted range (the type's maximum: no upper limit)
  *   spec     1: a key of the spec's `train` section
  *   where    GAN_OPTION_SAVED / _KEPT / _LATER (gan.h), 0 for machine options
@@ -66,6 +67,9 @@
     X(sync_bn, "sync-bn", BOOL, 0, 0, 1, 0, 0, 0, 0, GAN_OPT_LATER, NULL,                        \
       "data-parallel runs (mpirun): batch norm with statistics over the global batch, not "      \
       "each rank's rows (CPU)")                                                                  \
+    X(init, "init", INIT, GAN_INIT_GLOROT, 0, 0, 0, 0, 0, 1, GAN_OPT_LATER, "NAME",               \
+      "weights: glorot (default: each layer's own) or dcgan (N(0, 0.02) convolutions, "          \
+      "N(1, 0.02) batch-norm gamma)")                                                            \
     X(threads, "threads", INT, 0, 0, 1024, 0, 0, 0, 0, 0, "N",                                    \
       "CPU threads (default 0 = all cores)")                                                     \
     X(device, "device", DEVICE, GAN_DEVICE_CPU, 0, 0, 0, 0, 0, 0, 0, "D",                         \

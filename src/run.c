@@ -173,6 +173,10 @@ static gan_status begin(run *r) {
     r->log = fopen(r->log_path, ro->resume ? "a" : "w");
     if (!r->log) return gan_fail(GAN_ERR_IO, "%s: cannot write: %s", r->log_path, strerror(errno));
     if (!ro->resume) GAN_TRY(write_grid(r, 0));
+    if (ro->log_note) {
+        fprintf(r->log, "%s\n", ro->log_note);
+        fflush(r->log);
+    }
     return GAN_OK;
 }
 

@@ -118,6 +118,10 @@ static gan_status build(gan_trainer *t, const gan_spec *spec, const gan_train_op
     GAN_TRY(gan_trainer_dist_sync_bn(t));
     GAN_TRY(gan_model_init(&t->g, opt->seed, 0));
     GAN_TRY(gan_model_init(&t->d, opt->seed, 1));
+    if (opt->init == GAN_INIT_DCGAN) {
+        GAN_TRY(gan_model_init_dcgan(&t->g));
+        GAN_TRY(gan_model_init_dcgan(&t->d));
+    }
     if (t->has_ema) { /* starts as a copy of G */
         GAN_TRY(gan_spec_build_as(spec, GAN_SPEC_GENERATOR, "generator_ema", &t->g_ema, 64,
                                   t->be));
@@ -207,7 +211,7 @@ gan_status gan_trainer_create(const char *model, const gan_train_options *opt,
                               const gan_dataset *data, gan_trainer **out) {
     *out = NULL;
     gan_spec *spec;
-    GAN_TRY(gan_spec_load(model, &spec));
+    GAN_TRY(gan_spec_load_for_data(model, data, &spec)); /* presets follow the data's shape */
     gan_status s = gan_trainer_create_spec(spec, opt, data, out);
     gan_spec_free(spec);
     return s;

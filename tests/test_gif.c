@@ -13,6 +13,7 @@
 #include "io/gif.h"
 #include "test_util.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -202,8 +203,9 @@ static void roundtrip(const uint8_t *frames, int n, int c, int h, int w,
                 const uint8_t *f = frames + (size_t)i * c * plane;
                 size_t at = (size_t)(y / s) * w + x / s;
                 uint8_t got = d->indices[((size_t)i * h * s + y) * w * s + x];
-                uint8_t want = c == 1 ? f[at] : gan_gif_rgb_index(f[at], f[plane + at],
-                                                                  f[2 * plane + at]);
+                uint8_t want = c == 1 ? f[at] : gan_gif_rgb_index_dithered(
+                                                    f[at], f[plane + at], f[2 * plane + at],
+                                                    (size_t)(x / s), (size_t)(y / s));
                 bad += got != want;
             }
     CHECK_MSG(bad == 0, "%d frames %dx%dx%d: %d indices differ", n, c, h, w, bad);
@@ -278,6 +280,28 @@ static void test_rgb_and_options(void) {
     CHECK(rgb[0] == 255 && rgb[1] == 255 && rgb[2] == 255);
     CHECK(gan_gif_rgb_index(0, 0, 0) == 0 && gan_gif_rgb_index(255, 255, 255) == 251);
     CHECK(memcmp(d.palette + 3 * 251, "\xff\xff\xff", 3) == 0);
+    /* Dithering: a level maps to itself everywhere; a flat colour between
+     * levels becomes a mix of the two levels around it whose mean over a
+     * 4 x 4 tile is the colour (within 1/32 of a level step + rounding). */
+    for (size_t y = 0; y < 4; y++)
+        for (size_t x = 0; x < 4; x++) {
+            CHECK(gan_gif_rgb_index_dithered(255, 0, 255, x, y) == gan_gif_rgb_index(255, 0, 255));
+            CHECK(gan_gif_rgb_index_dithered(102, 85, 153, x, y) == gan_gif_rgb_index(102, 85, 153));
+        }
+    static const uint8_t flat[][3] = {{30, 200, 120}, {128, 128, 128}, {250, 10, 77}, {1, 254, 60}};
+    for (int k = 0; k < 4; k++) {
+        double sum[3] = {0, 0, 0};
+        for (size_t y = 0; y < 4; y++)
+            for (size_t x = 0; x < 4; x++) {
+                uint8_t i = gan_gif_rgb_index_dithered(flat[k][0], flat[k][1], flat[k][2], x, y);
+                gan_gif_palette_entry(3, i, rgb);
+                for (int ch = 0; ch < 3; ch++) sum[ch] += rgb[ch];
+            }
+        static const double step[3] = {51.0, 42.5, 51.0};
+        for (int ch = 0; ch < 3; ch++)
+            CHECK_MSG(fabs(sum[ch] / 16 - flat[k][ch]) <= step[ch] / 16 + 1.5,
+                      "colour %d channel %d: mean %.1f for %d", k, ch, sum[ch] / 16, flat[k][ch]);
+    }
     free(d.indices);
     free(f);
 }

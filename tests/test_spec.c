@@ -483,7 +483,7 @@ static const error_case errors[] = {
     /* the train section */
     {BASE_HEADER "train\n  learning_rate 1e-3\n",
      "t.gan:4: train: unknown key 'learning_rate' (keys: batch_size, lr, beta1, beta2, adam_eps, "
-     "seed, epochs, loss, clip, lr_g, lr_d, d_steps, label_smoothing, ema, mirror, augment)"},
+     "seed, epochs, loss, clip, lr_g, lr_d, d_steps, label_smoothing, ema, mirror, augment, init)"},
     {BASE_HEADER "train\n  loss sideways\n",
      "t.gan:4: train: loss: 'sideways' is not one of: non-saturating, minimax, least-squares, "
      "hinge, wasserstein"},

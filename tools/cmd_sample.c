@@ -23,7 +23,7 @@ static void usage(cli_option *opts) {
            "  *.idx, *.gz, *idx3-ubyte   IDX ubyte images (gzip-compressed for .gz)\n"
            "  DIR/ or no extension   a folder of PNG files 000000.png, 000001.png, ...\n"
            "Sample i depends only on (seed, i): the same seed gives the same images.\n"
-           "Conditional models (cgan, cdcgan) take a class per image: --class K, one row\n"
+           "Conditional models (cgan, cdcgan) take a class per image: --class NAME|K, one row\n"
            "per class with --class-grid, or --labels (default: balanced, image i of class\n"
            "i mod classes). With --labels the output is a dataset that `gan train --data`\n"
            "reads: a folder (train-images-idx3-ubyte + train-labels-idx1-ubyte) or a file\n"
@@ -34,7 +34,8 @@ static void usage(cli_option *opts) {
 
 /* Which classes the images get, from --class, --class-grid and --labels. */
 typedef struct class_choice {
-    int cls;             /* --class K, or -1 */
+    const char *cls_text; /* --class NAME|K, or NULL */
+    int cls;             /* the class it names, or -1 */
     bool grid;           /* --class-grid */
     const char *labels;  /* --labels MODE, or NULL */
     gan_label_mode mode;
@@ -42,7 +43,8 @@ typedef struct class_choice {
 
 /* The class flags need a conditional model, and --class one of its classes. */
 static bool check_classes(const class_choice *cc, const cli_option *opts,
-                          const gan_generator *g, const char *ckpt) {
+                          const gan_generator *g, const char *ckpt,
+                          const gan_checkpoint_info *info) {
     int classes = gan_generator_num_classes(g);
     bool cls = cli_seen(opts, "class");
     const char *flag = cls ? "--class" : cc->grid ? "--class-grid" : cc->labels ? "--labels" : NULL;
@@ -52,7 +54,27 @@ static bool check_classes(const class_choice *cc, const cli_option *opts,
                   gan_generator_model_name(g), ckpt);
         return false;
     }
-    if (cls && (cc->cls < 0 || cc->cls >= classes)) {
+    char *end = NULL;
+    long number = cls ? strtol(cc->cls_text, &end, 10) : 0;
+    if (cls && cc->cls < 0 && end != cc->cls_text && *end == 0) { /* a number, not a class */
+        cli_error("--class: %ld is out of range [0, %d] for model '%s'", number, classes - 1,
+                  gan_generator_model_name(g));
+        return false;
+    }
+    if (cls && cc->cls < 0) {
+        char list[600] = "", name[256];
+        for (int k = 0; k < info->class_count && strlen(list) < 400; k++)
+            snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", k ? ", " : "",
+                     gan_checkpoint_class_name(info, k, name, sizeof name));
+        if (info->class_count)
+            cli_error("--class: '%s' is not a class of %s (a name or an index 0 to %d: %s)",
+                      cc->cls_text, ckpt, classes - 1, list);
+        else
+            cli_error("--class: '%s' is not an index 0 to %d (%s records no class names)",
+                      cc->cls_text, classes - 1, ckpt);
+        return false;
+    }
+    if (cls && cc->cls >= classes) {
         cli_error("--class: %d is out of range [0, %d] for model '%s'", cc->cls, classes - 1,
                   gan_generator_model_name(g));
         return false;
@@ -67,7 +89,8 @@ int cmd_sample(int argc, char **argv) {
     bool as_float = false, no_ema = false;
     class_choice cc = {.cls = -1};
     cli_option opts[] = {
-        {"class", CLI_INT, &cc.cls, "K", "conditional models: all images of class K", 0},
+        {"class", CLI_STRING, &cc.cls_text, "NAME|K", "conditional models: all images of one "
+         "class, by name (a folder's subfolder, see gan inspect) or index", 0},
         {"class-grid", CLI_FLAG, &cc.grid, NULL, "conditional models: one row per class of "
          "--cols images (default 8); column j uses sample j's noise", 0},
         {"labels", CLI_STRING, &cc.labels, "MODE", "conditional models: balanced (image i of "
@@ -140,7 +163,13 @@ int cmd_sample(int argc, char **argv) {
     gan_status s = no_ema ? gan_generator_load_trained(ckpt, dev, &g)
                           : gan_generator_load_on(ckpt, dev, &g);
     if (s != GAN_OK) return cli_fail(s);
-    if (!check_classes(&cc, opts, g, ckpt)) {
+    gan_checkpoint_info info;
+    if ((s = gan_checkpoint_read_info(ckpt, &info)) != GAN_OK) {
+        gan_generator_free(g);
+        return cli_fail(s);
+    }
+    if (cc.cls_text) cc.cls = gan_checkpoint_class_index(&info, cc.cls_text);
+    if (!check_classes(&cc, opts, g, ckpt, &info)) {
         gan_generator_free(g);
         return 2;
     }
@@ -181,9 +210,14 @@ int cmd_sample(int argc, char **argv) {
         cli_fail(s);
         goto done;
     }
-    char what[64] = "";
+    char what[320] = "";
     if (cc.grid) snprintf(what, sizeof what, ", one row per class");
-    else if (cc.cls >= 0) snprintf(what, sizeof what, ", class %d", cc.cls);
+    else if (cc.cls >= 0) {
+        char name[256];
+        gan_checkpoint_class_name(&info, cc.cls, name, sizeof name);
+        snprintf(what, sizeof what, ", class %d%s%s%s", cc.cls, *name ? " (" : "", name,
+                 *name ? ")" : "");
+    }
     else if (classes)
         snprintf(what, sizeof what, ", labels %s",
                  cc.mode == GAN_LABELS_UNIFORM ? "uniform" : "balanced");

@@ -220,8 +220,8 @@ static bool same_model(const char *model, const char *ckpt, const gan_checkpoint
 /* --resume RUN: the checkpoint, checked against the flags; its dataset when
  * --data is not given. Returns 0 to go on, else the exit code. */
 static int check_resume(const char *resume, const char *model, const train_flags *tf,
-                        const cli_option *opts, char *ckpt, size_t cap,
-                        gan_checkpoint_info *info, const char **data_path) {
+                        const cli_option *opts, const char *const *changeable, char *ckpt,
+                        size_t cap, gan_checkpoint_info *info, const char **data_path) {
     if (cli_seen(opts, "out")) {
         cli_error("--out: a resumed run stays in its folder; drop --out");
         return 2;
@@ -238,13 +238,50 @@ static int check_resume(const char *resume, const char *model, const train_flags
         return 1;
     }
     if (cli_seen(opts, "model") && !same_model(model, ckpt, info)) return 2;
-    if (!train_flags_agree(tf, opts, &info->opt, ckpt)) return 2;
+    if (!train_flags_agree(tf, opts, changeable, &info->opt, ckpt)) return 2;
     if (!*data_path) *data_path = info->data_path;
     if (!**data_path) {
         cli_error("%s: the checkpoint does not name its dataset; pass --data", ckpt);
         return 2;
     }
     return 0;
+}
+
+/* --resume: the data is shaped as the checkpoint's run shaped it (its
+ * --resolution, --channels, --crop, --background); a flag that says
+ * otherwise contradicts it. Prints the error and returns false. */
+static bool resume_data_shape(const cli_option *opts, const gan_checkpoint_info *info,
+                              gan_dataset_options *load, const char *ckpt) {
+    const gan_dataset_options *was = &info->data_opt;
+    static const char *const crops[] = {"center", "none"}, *const bgs[] = {"white", "black"};
+    struct {
+        const char *flag;
+        int *given;
+        int saved;
+        const char *const *names;
+    } f[] = {{"resolution", &load->resolution, was->resolution, NULL},
+             {"channels", &load->channels, was->channels, NULL},
+             {"crop", (int *)&load->crop, (int)was->crop, crops},
+             {"background", (int *)&load->background, (int)was->background, bgs}};
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
+        if (!cli_seen(opts, f[i].flag)) {
+            *f[i].given = f[i].saved;
+            continue;
+        }
+        if (*f[i].given == f[i].saved) continue;
+        char given[32], saved[32];
+        snprintf(given, sizeof given, "%s", f[i].names ? f[i].names[*f[i].given & 1] : "");
+        snprintf(saved, sizeof saved, "%s", f[i].names ? f[i].names[f[i].saved & 1] : "");
+        if (!f[i].names) {
+            snprintf(given, sizeof given, "%d", *f[i].given);
+            snprintf(saved, sizeof saved, "%d", f[i].saved);
+        }
+        cli_error("--%s %s contradicts the checkpoint %s (its data was shaped with --%s %s); a "
+                  "resumed run keeps its data's shape: drop the flag", f[i].flag, given, ckpt,
+                  f[i].flag, saved);
+        return false;
+    }
+    return true;
 }
 
 /* ------------------------------------------------------------------ train */
@@ -266,13 +303,78 @@ static gan_status set_schedule(gan_trainer *t, const gan_train_options *opt,
     return gan_trainer_set_schedule(t, epochs > 2147483647 ? 2147483647 : (int)epochs, steps);
 }
 
-/* The trainer: resumed or new, with the schedule of --epochs / --steps. */
+/* --allow-change LIST: the option keys a resumed run may change ("lr":
+ * lr, lr_g, lr_d; "epochs": epochs, max_steps, which --epochs and --steps
+ * may always extend). Prints the error and returns false for an unknown
+ * item. */
+static bool parse_allow_change(const char *list, bool *lr) {
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", list);
+    *lr = false;
+    for (char *save = NULL, *item = strtok_r(buf, ",", &save); item;
+         item = strtok_r(NULL, ",", &save)) {
+        if (strcmp(item, "lr") == 0) *lr = true;
+        else if (strcmp(item, "epochs") != 0) {
+            cli_error("--allow-change: '%s' is not lr or epochs (what a resumed run may change)",
+                      item);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* A new run from another's weights: --init-from RUN (both networks) or
+ * --init-from-g RUN (the generator). */
+typedef struct init_from {
+    const char *run;
+    bool g_only;
+} init_from;
+
+/* The trainer: new (from another run's weights with --init-from), or
+ * resumed with a new --epochs / --steps and, allowed, learning rates; what
+ * a resume changed goes into `note` (a log line) or stays "". */
 static gan_status make_trainer(const char *resume, const char *ckpt, const char *model,
                                const gan_train_options *opt, const cli_option *opts,
-                               const gan_dataset *data, gan_comm *comm, gan_trainer **t) {
-    gan_status s = resume ? gan_trainer_resume_comm(ckpt, data, opt, comm, t)
-                          : gan_trainer_create_comm(model, opt, data, comm, t);
-    return s == GAN_OK ? set_schedule(*t, opt, opts) : s;
+                               const init_from *from, bool lr_changeable,
+                               const gan_dataset *data, gan_comm *comm, gan_trainer **t,
+                               char *note, size_t cap) {
+    note[0] = 0;
+    if (!resume) {
+        gan_status s = gan_trainer_create_comm(model, opt, data, comm, t);
+        if (s == GAN_OK && from->run) {
+            char path[1200];
+            run_checkpoint_path(from->run, path, sizeof path);
+            s = gan_trainer_init_from(*t, path, from->g_only);
+        }
+        return s == GAN_OK ? set_schedule(*t, opt, opts) : s;
+    }
+    gan_status s = gan_trainer_resume_comm(ckpt, data, opt, comm, t);
+    if (s != GAN_OK) return s;
+    gan_train_options was, now;
+    gan_trainer_options(*t, &was);
+    if ((s = set_schedule(*t, opt, opts)) != GAN_OK) return s;
+    if (lr_changeable) {
+        bool lr = cli_seen(opts, "lr");
+        float g = cli_seen(opts, "lr-g") ? opt->lr_g : lr ? opt->lr : was.lr_g;
+        float d = cli_seen(opts, "lr-d") ? opt->lr_d : lr ? opt->lr : was.lr_d;
+        if ((s = gan_trainer_set_learning_rates(*t, g, d)) != GAN_OK) return s;
+    }
+    gan_trainer_options(*t, &now);
+    char changed[512] = "";
+    size_t n = 0;
+#define CHANGED(key, fmt, a, b)                                                                    \
+    if ((a) != (b) && n < sizeof changed)                                                          \
+        n += (size_t)snprintf(changed + n, sizeof changed - n, "%s\"" key "\": [" fmt ", " fmt "]", \
+                              n ? ", " : "", a, b);
+    CHANGED("lr_g", "%g", (double)was.lr_g, (double)now.lr_g)
+    CHANGED("lr_d", "%g", (double)was.lr_d, (double)now.lr_d)
+    CHANGED("epochs", "%d", was.epochs, now.epochs)
+    CHANGED("max_steps", "%lld", (long long)was.max_steps, (long long)now.max_steps)
+#undef CHANGED
+    if (n)
+        snprintf(note, cap, "{\"step\": %lld, \"event\": \"resume\", \"changed\": {%s}}",
+                 (long long)gan_trainer_step_count(*t), changed);
+    return GAN_OK;
 }
 
 /* A resumed run that has nothing left to do: say why, in the flags' words. */
@@ -336,7 +438,9 @@ static int train(int argc, char **argv, gan_comm **comm) {
     gan_run_options ro;
     gan_run_options_default(&ro);
     const char *data_path = NULL, *out = "runs/train", *model = "mlp", *resume = NULL;
-    const char *every_spec = "1e";
+    const char *every_spec = "1e", *allow_change = NULL;
+    init_from from = {0};
+    const char *from_g = NULL;
     bool quiet = false, overwrite = false;
     train_eval_config eval_cfg = TRAIN_EVAL_DEFAULTS; /* [eval hook] */
     data_cli data_opts = {0};                         /* [data options] */
@@ -353,6 +457,12 @@ static int train(int argc, char **argv, gan_comm **comm) {
         {"out", CLI_STRING, &out, "DIR", "run folder (default runs/train)", 0},
         {"resume", CLI_STRING, &resume, "RUN", "continue the run in folder RUN exactly where "
          "it stopped", 0},
+        {"allow-change", CLI_STRING, &allow_change, "LIST", "with --resume: what may change, "
+         "comma-separated: lr (--lr, --lr-g, --lr-d), epochs (--epochs, --steps); recorded in "
+         "the log", 0},
+        {"init-from", CLI_STRING, &from.run, "RUN", "a new run starting from RUN's weights (both "
+         "networks; same shapes), with fresh optimizer state and its own options", 0},
+        {"init-from-g", CLI_STRING, &from_g, "RUN", "the same for the generator only", 0},
         {"checkpoint-every", CLI_STRING, &every_spec, "N|Ne", "checkpoint every N steps or N "
          "epochs (default 1e; 0 = only at the end)", 0},
         {"overwrite", CLI_FLAG, &overwrite, NULL, "replace a run already in --out", 0},
@@ -399,10 +509,29 @@ static int train(int argc, char **argv, gan_comm **comm) {
     }
 
     if (!train_ranks_open(opt.device, &quiet, comm)) return 1;
-    char ckpt[1200], latest[1200];
+    bool lr_changeable = false;
+    static const char *const lr_keys[] = {"lr", "lr_g", "lr_d", NULL};
+    if (allow_change && !resume) {
+        cli_error("--allow-change: applies to --resume");
+        return 2;
+    }
+    if (allow_change && !parse_allow_change(allow_change, &lr_changeable)) return 2;
+    if (from.run && from_g) {
+        cli_error("--init-from and --init-from-g each name the weights to start from: give one");
+        return 2;
+    }
+    if (from_g) from.run = from_g, from.g_only = true;
+    if (from.run && resume) {
+        cli_error("--%s: a resumed run continues its own weights; drop it or --resume",
+                  from.g_only ? "init-from-g" : "init-from");
+        return 2;
+    }
+
+    char ckpt[1200], latest[1200], note[768];
     gan_checkpoint_info info;
     if (resume) {
-        int rc = check_resume(resume, model, &tf, opts, ckpt, sizeof ckpt, &info, &data_path);
+        int rc = check_resume(resume, model, &tf, opts, lr_changeable ? lr_keys : NULL, ckpt,
+                              sizeof ckpt, &info, &data_path);
         if (rc) return rc;
         out = resume;
         snprintf(interrupted_msg, sizeof interrupted_msg, "gan train: interrupted before "
@@ -427,9 +556,12 @@ static int train(int argc, char **argv, gan_comm **comm) {
     gan_trainer *t = NULL;
     gan_dataset_options data_load; /* [data options] */
     if (!data_cli_options(&data_opts, &data_load)) return 2;
+    if (resume && !resume_data_shape(opts, &info, &data_load, ckpt)) return 2;
     data_load.threads = opt.threads > 0 ? opt.threads : 0; /* the trainer reports a bad --threads */
     gan_status s = data_cli_load(data_path, GAN_SPLIT_TRAIN, &data_load, quiet, &data);
-    if (s == GAN_OK) s = make_trainer(resume, ckpt, model, &opt, opts, data, *comm, &t);
+    if (s == GAN_OK)
+        s = make_trainer(resume, ckpt, model, &opt, opts, &from, lr_changeable, data, *comm, &t,
+                         note, sizeof note);
     if (s != GAN_OK) {
         gan_dataset_free(data);
         train_flags_report();
@@ -452,6 +584,8 @@ static int train(int argc, char **argv, gan_comm **comm) {
     ro.user = &ui;
     ro.on_start = on_start, ro.on_step = on_step, ro.on_log = on_log, ro.on_epoch = on_epoch;
     ro.evaluate = evaluate; /* [eval hook] */
+    ro.log_note = note[0] ? note : NULL;
+    if (note[0] && !quiet) fprintf(stderr, "gan train: resumed with changes: %s\n", note);
     gan_run_result res;
     s = gan_train_run(t, &ro, &res);
     progress_end(&ui.prog);

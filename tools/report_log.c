@@ -71,6 +71,7 @@ gan_status report_log_read(const char *path, report_log *log) {
                          path, (long long)lineno);
             break;
         }
+        if (strstr(line, "\"event\":")) continue; /* a note (options changed on resume) */
         if (strstr(line, "\"eval_fid\":")) {
             if (!grow(log->eval, REPORT_EVAL_NCOLS, log->n_eval, &ecap)) goto oom;
             for (int c = 0; c < REPORT_EVAL_NCOLS; c++) {

@@ -87,6 +87,17 @@ bool train_flags_finish(train_flags *tf, const cli_option *opts) {
             cli_error("--%s: %s", r->flag, gan_last_error());
             return false;
         }
+        if (r->type == GAN_OPTION_CHOICE) {
+            *field = gan_train_option_choice(r, tf->text[i]);
+            if (*field < 0) {
+                char list[256] = "";
+                for (int k = 0; r->choices[k]; k++)
+                    snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", k ? ", " : "",
+                             r->choices[k]);
+                cli_error("--%s: unknown value '%s' (one of: %s)", r->flag, tf->text[i], list);
+                return false;
+            }
+        }
     }
     if (gan_train_options_check(tf->opt) != GAN_OK) {
         train_flags_report();
@@ -95,19 +106,25 @@ bool train_flags_finish(train_flags *tf, const cli_option *opts) {
     return true;
 }
 
-bool train_flags_agree(const train_flags *tf, const cli_option *opts,
+static bool listed(const char *const *list, const char *key) {
+    for (int i = 0; list && list[i]; i++)
+        if (strcmp(list[i], key) == 0) return true;
+    return false;
+}
+
+bool train_flags_agree(const train_flags *tf, const cli_option *opts, const char *const *changeable,
                        const gan_train_options *saved, const char *ckpt) {
     for (int i = 0; i < tf->count; i++) {
         const gan_train_option *r = gan_train_option_at(i);
         if (!opts[tf->first + i].seen || !(r->where & GAN_OPTION_KEPT) ||
-            gan_train_option_equal(r, tf->opt, saved))
+            listed(changeable, r->key) || gan_train_option_equal(r, tf->opt, saved))
             continue;
         char given[64], was[64];
         gan_train_option_format(r, tf->opt, given, sizeof given);
         gan_train_option_format(r, saved, was, sizeof was);
         cli_error("--%s %s contradicts the checkpoint %s (%s %s); a resumed run keeps its "
-                  "options: drop the flag, or start a new run", r->flag, given, ckpt, r->flag,
-                  was);
+                  "options: drop the flag, start a new run%s", r->flag, given, ckpt, r->flag,
+                  was, strncmp(r->key, "lr", 2) == 0 ? ", or pass --allow-change lr" : "");
         return false;
     }
     return true;

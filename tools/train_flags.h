@@ -33,9 +33,10 @@ bool train_flags_finish(train_flags *tf, const cli_option *opts);
 void train_flags_report(void);
 
 /* With --resume: every flag given for an option the run keeps must equal
- * the checkpoint's value `saved`. Prints the contradiction and returns
- * false otherwise. */
-bool train_flags_agree(const train_flags *tf, const cli_option *opts,
+ * the checkpoint's value `saved`, but those whose key is in `changeable`
+ * (NULL-terminated, or NULL: none; --allow-change). Prints the
+ * contradiction and returns false otherwise. */
+bool train_flags_agree(const train_flags *tf, const cli_option *opts, const char *const *changeable,
                        const gan_train_options *saved, const char *ckpt);
 
 #endif

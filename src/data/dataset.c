@@ -213,6 +213,8 @@ gan_status gan_dataset_load_with(const char *path, gan_split split, const gan_da
     d->format = reader->name;
     gan_status s = reader->load(path, split, opt, d);
     if (s == GAN_OK) s = dataset_reshape(d, opt);
+    d->shape_resolution = opt->resolution, d->shape_channels = opt->channels;
+    d->shape_crop = opt->crop, d->shape_background = opt->background;
     if (s != GAN_OK) {
         dataset_clear(d);
         free(d);
@@ -232,6 +234,13 @@ void gan_dataset_free(gan_dataset *data) {
     if (!data) return;
     dataset_clear(data);
     free(data);
+}
+
+void gan_dataset_get_shape_options(const gan_dataset *data, gan_dataset_options *opt) {
+    gan_dataset_options_default(opt);
+    if (!data) return;
+    opt->resolution = data->shape_resolution, opt->channels = data->shape_channels;
+    opt->crop = data->shape_crop, opt->background = data->shape_background;
 }
 
 int64_t gan_dataset_count(const gan_dataset *data) {

@@ -33,6 +33,9 @@ struct gan_dataset {
     int class_count;     /* number of class names (0: none known) */
     char **class_names;  /* (class_count) names, or NULL */
     gan_dataset_summary summary; /* what a decoding load met (folders; zeros otherwise) */
+    int shape_resolution, shape_channels; /* the shape options it was loaded with (0: own) */
+    gan_crop shape_crop;
+    gan_background shape_background;
 };
 
 /* One entry of the reader table. `head` holds the first `head_len` bytes of

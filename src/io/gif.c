@@ -30,6 +30,19 @@ uint8_t gan_gif_rgb_index(uint8_t r, uint8_t g, uint8_t b) {
     return (uint8_t)(42 * gan_gif_level(r, 6) + 6 * gan_gif_level(g, 7) + gan_gif_level(b, 6));
 }
 
+/* floor(v (L - 1) / 255 + (2 t + 1) / 32), t in [0, 16): the dithered level. */
+static unsigned gan_gif_level_dithered(uint8_t v, unsigned levels, unsigned t) {
+    return ((unsigned)v * (levels - 1) * 32 + (2 * t + 1) * 255) / (255 * 32);
+}
+
+uint8_t gan_gif_rgb_index_dithered(uint8_t r, uint8_t g, uint8_t b, size_t x, size_t y) {
+    static const uint8_t bayer[4][4] = {{0, 8, 2, 10}, {12, 4, 14, 6}, {3, 11, 1, 9},
+                                        {15, 7, 13, 5}};
+    unsigned t = bayer[y % 4][x % 4];
+    return (uint8_t)(42 * gan_gif_level_dithered(r, 6, t) + 6 * gan_gif_level_dithered(g, 7, t) +
+                     gan_gif_level_dithered(b, 6, t));
+}
+
 void gan_gif_palette_entry(int channels, int i, uint8_t rgb[3]) {
     if (channels == 1) {
         rgb[0] = rgb[1] = rgb[2] = (uint8_t)i;
@@ -108,7 +121,9 @@ static void gan_gif_indices(const uint8_t *f, int channels, int height, int widt
         for (size_t x = 0; x < ow; x++) {
             size_t at = sy * (size_t)width + x / (size_t)scale;
             row[x] = channels == 1 ? f[at]
-                                   : gan_gif_rgb_index(f[at], f[plane + at], f[2 * plane + at]);
+                                   : gan_gif_rgb_index_dithered(f[at], f[plane + at],
+                                                                f[2 * plane + at],
+                                                                x / (size_t)scale, sy);
         }
     }
 }

@@ -14,8 +14,14 @@
  * exactly. RGB frames use a fixed 6 x 7 x 6 colour cube (252 entries; red and
  * blue have 6 levels, green 7): index = 42 r + 6 g + b with r = round(R * 5 /
  * 255), g = round(G * 6 / 255), b = round(B * 5 / 255), level k of an L-level
- * channel being round(k * 255 / (L - 1)); nearest colour per channel, no
- * dithering. The last 4 entries are black and unused.
+ * channel being round(k * 255 / (L - 1)); the last 4 entries are black and
+ * unused. Frames are mapped with ordered dithering (a 4 x 4 Bayer matrix at
+ * the source pixel's position): per channel, level = floor(v (L - 1) / 255 +
+ * (2 t + 1) / 32) with t the matrix entry, so a flat colour between two
+ * levels becomes a fine pattern whose mean is that colour, not a band of
+ * the nearer level. Ordered, not error diffusion, so that a pixel that
+ * does not change between frames keeps its index (no crawling noise in an
+ * animation), and pure colours (levels) map exactly.
  *
  * LZW: minimum code size 8, clear code 256, end code 257, variable-width
  * codes from 9 up to 12 bits; when the code table is full a clear code is
@@ -37,8 +43,13 @@
 /* gan_gif_options and gan_gif_write are public: see gan.h. */
 
 
-/* Palette index of a gray or RGB pixel (see above); exposed for tests. */
+/* Palette index of an RGB pixel, nearest level per channel; exposed for
+ * tests. */
 uint8_t gan_gif_rgb_index(uint8_t r, uint8_t g, uint8_t b);
+
+/* The same, ordered-dithered for source position (x, y) (see above): what
+ * RGB frames are written with. */
+uint8_t gan_gif_rgb_index_dithered(uint8_t r, uint8_t g, uint8_t b, size_t x, size_t y);
 
 /* The colour of palette entry i for gray (channels 1) or RGB (channels 3)
  * frames, as 3 bytes into rgb. */

@@ -19,6 +19,8 @@
  *     for bit (EMA included), the first step matches the CPU within the
  *     tolerances below, and a GPU checkpoint with an EMA resumes on the CPU
  *     and loads as the EMA generator;
+ *   - the dcgan preset written for 3x32x32 data (the Radford et al. stack,
+ *     --init dcgan): the same initial weights, first step and graph replays;
  *   - out of GPU memory is refused with the size needed; a GPU failure in
  *     the middle of training (a kernel writing to a bad address) is
  *     reported by the next call that waits, no checkpoint is written over
@@ -479,6 +481,26 @@ int main(void) {
     test_options(test_resnet_layers_spec(), labeled, &o, "the ResNet layers, hinge, EMA");
     test_options(test_block_spec(), labeled, &o, "residual blocks, hinge, EMA");
     gan_dataset_free(labeled);
+    /* the presets follow the data: the Radford et al. dcgan at 3x32x32 (the
+     * same images shaped to RGB 32 px), with its N(0, 0.02) init */
+    gan_dataset_options shape;
+    gan_dataset_options_default(&shape);
+    shape.resolution = 32;
+    shape.channels = 3;
+    gan_dataset *rgb = NULL;
+    CHECK_OK(gan_dataset_load_with(test_tmp_path("cuda-images-idx3-ubyte"), GAN_SPLIT_TRAIN, &shape,
+                                   &rgb));
+    if (rgb) {
+        test_initial_weights("dcgan", rgb);
+        test_one_step("dcgan", rgb);
+        test_graph_matches_direct("dcgan", rgb, 8);
+        gan_train_options_default(&o);
+        o.threads = 0;
+        o.seed = 11;
+        o.init = GAN_INIT_DCGAN;
+        test_options("dcgan", rgb, &o, "3x32x32, init dcgan");
+    }
+    gan_dataset_free(rgb);
     test_out_of_memory();
     test_device_error(data);
     gan_dataset_free(data);
