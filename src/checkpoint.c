@@ -229,7 +229,6 @@ static gan_status read_option(const gan_st_file *f, const gan_train_option *r,
     case GAN_OPTION_INT64:
         return get_i64(f, key, (int64_t)r->lo, r->hi >= 9.2e18 ? INT64_MAX : (int64_t)r->hi, p);
     case GAN_OPTION_FLOAT: return get_float(f, key, false, p);
-    case GAN_OPTION_BOOL: return get_int(f, key, 0, 1, p);
     case GAN_OPTION_AUGMENT:
         if (!v || gan_augment_parse(v, p) != GAN_OK)
             return bad_meta(f, key, v, "is not a list of augmentations");

@@ -17,6 +17,7 @@
 #define TYPE_LOSS GAN_OPTION_LOSS
 #define TYPE_DEVICE GAN_OPTION_DEVICE
 #define TYPE_BOOL GAN_OPTION_BOOL
+#define TYPE_AUGMENT GAN_OPTION_AUGMENT
 #define TYPE_INIT GAN_OPTION_CHOICE
 #define CHOICES_INIT gan_init_names
 #define CHOICES_INT NULL
@@ -26,6 +27,7 @@
 #define CHOICES_LOSS NULL
 #define CHOICES_DEVICE NULL
 #define CHOICES_BOOL NULL
+#define CHOICES_AUGMENT NULL
 
 const char *const gan_init_names[] = {"glorot", "dcgan", NULL};
 
@@ -137,6 +139,7 @@ gan_status gan_train_options_check(const gan_train_options *o) {
             if (v < 0 || v > r->hi)
                 return gan_fail(GAN_ERR_INVALID_ARGUMENT, "%s: unknown augmentation set %d",
                                 r->key, (int)v);
+            break;
         case GAN_OPTION_CHOICE:
             if (v < 0 || v >= choice_count(r))
                 return gan_fail(GAN_ERR_INVALID_ARGUMENT, "%s: unknown choice %d", r->key,

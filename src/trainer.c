@@ -209,19 +209,14 @@ static gan_status attach_data(gan_trainer *t, const gan_dataset *data) {
 
 gan_status gan_trainer_create(const char *model, const gan_train_options *opt,
                               const gan_dataset *data, gan_trainer **out) {
-    *out = NULL;
-    gan_spec *spec;
-    GAN_TRY(gan_spec_load_for_data(model, data, &spec)); /* presets follow the data's shape */
-    gan_status s = gan_trainer_create_spec(spec, opt, data, out);
-    gan_spec_free(spec);
-    return s;
+    return gan_trainer_create_comm(model, opt, data, NULL, out);
 }
 
 gan_status gan_trainer_create_comm(const char *model, const gan_train_options *opt,
                                    const gan_dataset *data, gan_comm *comm, gan_trainer **out) {
     *out = NULL;
     gan_spec *spec;
-    GAN_TRY(gan_spec_load(model, &spec));
+    GAN_TRY(gan_spec_load_for_data(model, data, &spec)); /* presets follow the data's shape */
     gan_status s = gan_trainer_create_spec_comm(spec, opt, data, comm, out);
     gan_spec_free(spec);
     return s;

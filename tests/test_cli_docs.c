@@ -127,7 +127,10 @@ static void check_model_spec(void) {
     }
     CHECK(keys >= 14);
     /* the error example is what the CLI prints */
-    snprintf(row, sizeof row, "%s train --data x --model resnet", cli());
+    const char *images = test_write_images("docs-images", 8, 28);
+    CHECK(images != NULL);
+    snprintf(row, sizeof row, "%s train --data %s --model stylegan --out %s", cli(), images,
+             test_tmp_path("docs-run"));
     CHECK(test_run(row, out, sizeof out) != 0);
     char *msg = strstr(out, "unknown model");
     char *nl = msg ? strchr(msg, '\n') : NULL;

@@ -44,7 +44,8 @@ static char out[65536];
 
 #define run(...) test_runf(out, sizeof out, __VA_ARGS__)
 
-/* The log's lines: step, epoch and seconds of each (at most `cap`). */
+/* The log's step lines: step, epoch and seconds of each (at most `cap`);
+ * event lines (a resume's {"step", "event": "resume", ...}) are skipped. */
 static int read_log(const char *run_dir, long long *step, long long *epoch, double *sec, int cap) {
     char path[1200];
     snprintf(path, sizeof path, "%s/log.jsonl", run_dir);
@@ -52,7 +53,11 @@ static int read_log(const char *run_dir, long long *step, long long *epoch, doub
     int n = 0;
     for (char *p = text; p && *p && n < cap;) {
         char *s = strstr(p, "\"step\": "), *e = strstr(p, "\"epoch\": "),
-             *t = strstr(p, "\"seconds\": "), *nl = strchr(p, '\n');
+             *t = strstr(p, "\"seconds\": "), *nl = strchr(p, '\n'), *ev = strstr(p, "\"event\"");
+        if (nl && ev && ev < nl) {
+            p = nl + 1;
+            continue;
+        }
         if (!s || !e || !t || !nl || t > nl) break;
         step[n] = atoll(s + 8), epoch[n] = atoll(e + 9), sec[n] = atof(t + 11);
         n++;

@@ -16,6 +16,7 @@
 #define _DEFAULT_SOURCE /* forkpty, TIOCGWINSZ: before progress.c defines it */
 #include "../tools/cli.c"
 #include "../tools/progress.c"
+#include "../tools/run_folder.c"
 #include "test_util.h"
 
 #include <errno.h>
