@@ -401,8 +401,9 @@ static void test_options(const char *model, gan_dataset *data, const gan_train_o
     if (ge) {
         CHECK(gan_generator_uses_ema(ge) == b->has_ema);
         CHECK(gan_generator_num_classes(ge) == b->n_classes);
-        int n = 12, latent = gan_generator_latent_dim(ge);
-        float *z = malloc((size_t)n * latent * 4), *img = malloc((size_t)n * 784 * 4);
+        int n = 12, latent = gan_generator_latent_dim(ge), ch, h, w;
+        gan_generator_image_shape(ge, &ch, &h, &w);
+        float *z = malloc((size_t)n * latent * 4), *img = malloc((size_t)n * ch * h * w * 4);
         int32_t labels[12];
         gan_generator_noise(ge, 3, 0, n, z);
         gan_generator_labels(ge, GAN_LABELS_BALANCED, 3, 0, n, labels);
