@@ -66,9 +66,7 @@ int main(void) {
     expect_error("train --bogus 3", "unknown option '--bogus'");
     expect_error("frobnicate", "unknown command 'frobnicate'");
     /* bad values of the training flags name their flag */
-    static const struct {
-        const char *flags, *needle;
-    } bad_flags[] = {
+    static const char *const bad_flags[][2] = { /* flags, what the error says */
         {"--batch-size 0", "--batch-size"},
         {"--batch-size -5", "--batch-size"},
         {"--batch-size abc", "--batch-size: expected an integer, got 'abc'"},
@@ -88,7 +86,7 @@ int main(void) {
         {"--label-smoothing 0.1 --loss hinge", "--label-smoothing"},
     };
     for (size_t i = 0; i < sizeof bad_flags / sizeof bad_flags[0]; i++)
-        expect_errorf(bad_flags[i].needle, "train --data %s %s", good, bad_flags[i].flags);
+        expect_errorf(bad_flags[i][1], "train --data %s %s", good, bad_flags[i][0]);
 
     /* wrong image size for the model */
     const char *small = test_tmp_path_kept("small-images-idx3-ubyte");
