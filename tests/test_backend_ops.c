@@ -173,10 +173,7 @@ static void ref_gemm(void **h, const op_case *c, double *ret) {
     float *C = HD(2);
     for (int m = 0; m < M; m++)
         for (int n = 0; n < N; n++) {
-            double s = 0;
-            for (int k = 0; k < K; k++)
-                s += (double)(ta ? A[(size_t)k * lda + m] : A[(size_t)m * lda + k]) *
-                     (tb ? B[(size_t)n * ldb + k] : B[(size_t)k * ldb + n]);
+            double s = test_gemm_dot(ta, tb, A, lda, B, ldb, m, n, K);
             double old = c->f[1] == 0 ? 0 : c->f[1] * C[(size_t)m * ldc + n];
             C[(size_t)m * ldc + n] = (float)(c->f[0] * s + old);
         }

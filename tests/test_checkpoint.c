@@ -459,27 +459,28 @@ int main(void) {
         gan_trainer_free(t);
         gan_dataset_free(d);
     }
-    rewrite(old, bad, NULL, "model", "no-such-model");
-    expect_refused(bad, "unknown model", "no-such-model");
-    rewrite(old, bad, NULL, "model", "../models/mlp.gan");
-    expect_refused(bad, "model name as a path", "unknown model '../models/mlp.gan'");
-    /* a spec that does not parse, or that contradicts the metadata */
-    rewrite(ck, bad, NULL, "spec", "image 1 28 28\nlatent 100\ngenerator\n  dense 784 strid=2\n");
-    expect_refused(bad, "bad spec", "bad.safetensors:spec:4: dense: unknown key 'strid'");
-    rewrite(ck, bad, NULL, "spec", "");
-    expect_refused(bad, "empty spec", "bad.safetensors:spec: empty model spec");
-    rewrite(ck, bad, NULL, "latent_dim", "64");
-    expect_refused(bad, "latent size", "do not match the model");
-    rewrite(ck, bad, NULL, "format", NULL);
-    expect_refused(bad, "no format", "format");
-    rewrite(ck, bad, NULL, "options.batch_size", "32x");
-    expect_refused(bad, "bad option", "options.batch_size");
-    rewrite(ck, bad, NULL, "options.lr", "nan");
-    expect_refused(bad, "NaN option", "options.lr");
-    rewrite(ck, bad, NULL, "state.step", "99");
-    expect_refused(bad, "step mismatch", "disagree");
-    rewrite(ck, bad, NULL, "format_version", "99");
-    expect_refused(bad, "future version", "version");
+    /* one metadata entry changed (NULL: dropped), then refused with `want` */
+    static const struct {
+        bool from_old;
+        const char *key, *value, *what, *want;
+    } edits[] = {
+        {true, "model", "no-such-model", "unknown model", "no-such-model"},
+        {true, "model", "../models/mlp.gan", "model name as a path", "unknown model '../models/mlp.gan'"},
+        /* a spec that does not parse, or that contradicts the metadata */
+        {false, "spec", "image 1 28 28\nlatent 100\ngenerator\n  dense 784 strid=2\n", "bad spec",
+         "bad.safetensors:spec:4: dense: unknown key 'strid'"},
+        {false, "spec", "", "empty spec", "bad.safetensors:spec: empty model spec"},
+        {false, "latent_dim", "64", "latent size", "do not match the model"},
+        {false, "format", NULL, "no format", "format"},
+        {false, "options.batch_size", "32x", "bad option", "options.batch_size"},
+        {false, "options.lr", "nan", "NaN option", "options.lr"},
+        {false, "state.step", "99", "step mismatch", "disagree"},
+        {false, "format_version", "99", "future version", "version"},
+    };
+    for (size_t i = 0; i < sizeof edits / sizeof edits[0]; i++) {
+        rewrite(edits[i].from_old ? old : ck, bad, NULL, edits[i].key, edits[i].value);
+        expect_refused(bad, edits[i].what, edits[i].want);
+    }
     /* header length that lies (huge, and past the end of the file) */
     unsigned char hdr[16] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, '{', '}'};
     CHECK(test_write_file(bad, hdr, 10) == 0);

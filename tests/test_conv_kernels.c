@@ -122,13 +122,9 @@ static void check_gemm(bool ta, bool tb, int M, int N, int K, float beta) {
     float *C0 = rand_buf((size_t)M * N, 8);
     double *want = malloc((size_t)M * N * sizeof *want);
     for (int m = 0; m < M; m++)
-        for (int n = 0; n < N; n++) {
-            double acc = 0;
-            for (int q = 0; q < K; q++)
-                acc += (double)(ta ? A[(size_t)q * M + m] : A[(size_t)m * K + q]) *
-                       (tb ? B[(size_t)n * K + q] : B[(size_t)q * N + n]);
-            want[(size_t)m * N + n] = acc + beta * C0[(size_t)m * N + n];
-        }
+        for (int n = 0; n < N; n++)
+            want[(size_t)m * N + n] =
+                test_gemm_dot(ta, tb, A, ta ? M : K, B, tb ? K : N, m, n, K) + beta * C0[(size_t)m * N + n];
     float *got[2];
     for (int t = 0; t < 2; t++) {
         gan_backend_cpu_set_threads(t + 1);

@@ -89,81 +89,67 @@ int main(void) {
     struct stat st;
     CHECK(stat(path, &st) == 0 && st.st_size > 0);
     /* the second run starts from the cache */
-    snprintf(cmd, sizeof cmd, "%s train --data %s --model cgan --steps 1 --batch-size 16 --threads 1 "
-             "--sample-rows 2 --out %s --overwrite", cli, grey, run);
-    rc = test_run(cmd, out, sizeof out);
+    rc = test_runf(out, sizeof out, "%s train --data %s --model cgan --steps 1 --batch-size 16 --threads 1 "
+                   "--sample-rows 2 --out %s --overwrite", cli, grey, run);
     CHECK_MSG(rc == 0 && strstr(out, "read from the prepared cache"), "exit %d: %s", rc, out);
 
     /* 3 x 64 x 64 against a 1x28x28 spec file: a clear one-line error, exit 1 */
     snprintf(run, sizeof run, "%s", test_tmp_path("run_rgb"));
-    snprintf(cmd, sizeof cmd, "%s train --data %s --model %s/../../models/dcgan.gan --steps 1 "
-             "--threads 1 --quiet --out %s", cli, rgb, getenv("GAN_TEST_FIXTURES"), run);
-    rc = test_run(cmd, out, sizeof out);
+    rc = test_runf(out, sizeof out, "%s train --data %s --model %s/../../models/dcgan.gan --steps 1 "
+                   "--threads 1 --quiet --out %s", cli, rgb, getenv("GAN_TEST_FIXTURES"), run);
     CHECK_MSG(rc == 1 && strstr(out, "3x64x64") && strstr(out, "1x28x28"), "exit %d: %s", rc, out);
     CHECK_MSG(strchr(out, '\n') == out + strlen(out) - 1, "not one line: %s", out);
     /* the presets follow the data: cdcgan at 3 x 32 x 32 with the folder's 3 classes */
-    snprintf(cmd, sizeof cmd, "%s train --data %s --model cdcgan --resolution 32 --init dcgan "
-             "--steps 2 --log-every 1 --batch-size 8 --threads 1 --sample-rows 3 --quiet --out %s",
-             cli, rgb, run);
-    rc = test_run(cmd, out, sizeof out);
+    rc = test_runf(out, sizeof out, "%s train --data %s --model cdcgan --resolution 32 --init dcgan "
+                   "--steps 2 --log-every 1 --batch-size 8 --threads 1 --sample-rows 3 --quiet --out %s",
+                   cli, rgb, run);
     CHECK_MSG(rc == 0, "cdcgan on RGB 32 px: exit %d: %s", rc, out);
     CHECK(count_log_lines(run) == 2);
-    snprintf(cmd, sizeof cmd, "%s inspect %s", cli, run);
-    rc = test_run(cmd, out, sizeof out);
+    rc = test_runf(out, sizeof out, "%s inspect %s", cli, run);
     CHECK_MSG(rc == 0 && strstr(out, "image 3 32 32") && strstr(out, "classes 3") &&
               strstr(out, "128x8x8") && strstr(out, "init dcgan"), "exit %d: %s", rc, out);
     /* the class names and the data's shape are kept in the checkpoint */
     CHECK_MSG(strstr(out, "0 left, 1 middle, 2 right") && strstr(out, "resolution 32"), "%s", out);
     char png[1300];
     snprintf(png, sizeof png, "%s/middle.png", run);
-    snprintf(cmd, sizeof cmd, "%s sample %s --class middle --n 2 --threads 1 --out %s", cli, run, png);
-    rc = test_run(cmd, out, sizeof out);
+    rc = test_runf(out, sizeof out, "%s sample %s --class middle --n 2 --threads 1 --out %s", cli, run, png);
     CHECK_MSG(rc == 0 && strstr(out, "class 1 (middle)") && stat(png, &st) == 0, "exit %d: %s", rc, out);
-    snprintf(cmd, sizeof cmd, "%s sample %s --class 2 --n 2 --threads 1 --out %s", cli, run, png);
-    rc = test_run(cmd, out, sizeof out);
+    rc = test_runf(out, sizeof out, "%s sample %s --class 2 --n 2 --threads 1 --out %s", cli, run, png);
     CHECK_MSG(rc == 0 && strstr(out, "class 2 (right)"), "exit %d: %s", rc, out);
     /* colour samples as .npy [N, H, W, C] */
     char npy[1300];
     snprintf(npy, sizeof npy, "%s/two.npy", run);
-    snprintf(cmd, sizeof cmd, "%s sample %s --n 2 --threads 1 --out %s", cli, run, npy);
-    rc = test_run(cmd, out, sizeof out);
+    rc = test_runf(out, sizeof out, "%s sample %s --n 2 --threads 1 --out %s", cli, run, npy);
     size_t npy_len = 0;
     char *npy_bytes = rc == 0 ? test_read_file(npy, &npy_len) : NULL;
     CHECK_MSG(npy_bytes && npy_len == 128 + 2 * 32 * 32 * 3 &&
               strstr(npy_bytes + 10, "'shape': (2, 32, 32, 3)"), "exit %d: %s", rc, out);
     free(npy_bytes);
-    snprintf(cmd, sizeof cmd, "%s sample %s --class centre --n 2 --out %s", cli, run, png);
-    rc = test_run(cmd, out, sizeof out);
+    rc = test_runf(out, sizeof out, "%s sample %s --class centre --n 2 --out %s", cli, run, png);
     CHECK_MSG(rc == 2 && strstr(out, "'centre' is not a class") && strstr(out, "left, middle, right"),
               "exit %d: %s", rc, out);
-    snprintf(cmd, sizeof cmd, "%s sample %s --class 3 --n 2 --out %s", cli, run, png);
-    rc = test_run(cmd, out, sizeof out);
+    rc = test_runf(out, sizeof out, "%s sample %s --class 3 --n 2 --out %s", cli, run, png);
     CHECK_MSG(rc == 2 && strstr(out, "out of range [0, 2]"), "exit %d: %s", rc, out);
     /* --resume loads the data at the run's shape; another shape contradicts it */
-    snprintf(cmd, sizeof cmd, "%s train --resume %s --resolution 16 --steps 3 --quiet", cli, run);
-    rc = test_run(cmd, out, sizeof out);
+    rc = test_runf(out, sizeof out, "%s train --resume %s --resolution 16 --steps 3 --quiet", cli, run);
     CHECK_MSG(rc == 2 && strstr(out, "--resolution 16 contradicts") && strstr(out, "--resolution 32"),
               "exit %d: %s", rc, out);
-    snprintf(cmd, sizeof cmd, "%s train --resume %s --steps 3 --threads 1 --quiet", cli, run);
-    rc = test_run(cmd, out, sizeof out);
+    rc = test_runf(out, sizeof out, "%s train --resume %s --steps 3 --threads 1 --quiet", cli, run);
     CHECK_MSG(rc == 0, "resume at the run's shape: exit %d: %s", rc, out);
     CHECK(count_log_lines(run) == 3);
     /* ... which trains once shaped to 1 x 28 x 28 */
-    snprintf(cmd, sizeof cmd, "%s train --data %s --model cgan --resolution 28 --channels 1 --steps 2 "
-             "--log-every 1 --batch-size 8 --threads 1 --sample-rows 2 --quiet --out %s --overwrite", cli, rgb, run);
-    rc = test_run(cmd, out, sizeof out);
+    rc = test_runf(out, sizeof out, "%s train --data %s --model cgan --resolution 28 --channels 1 --steps 2 "
+                   "--log-every 1 --batch-size 8 --threads 1 --sample-rows 2 --quiet --out %s --overwrite", cli, rgb, run);
     CHECK_MSG(rc == 0, "shaped RGB folder: exit %d: %s", rc, out);
     CHECK(count_log_lines(run) == 2);
 
     /* --strict with a broken file: one line, exit 1; without it: a warning naming it */
     snprintf(path, sizeof path, "%s/left/broken.png", rgb);
     CHECK(test_write_file(path, "\x89PNG\r\n\x1a\n", 8) == 0);
-    snprintf(cmd, sizeof cmd, "%s train --data %s --model cgan --resolution 28 --channels 1 --steps 1 "
-             "--batch-size 8 --threads 1 --quiet --strict --out %s --overwrite", cli, rgb, run);
-    rc = test_run(cmd, out, sizeof out);
+    rc = test_runf(out, sizeof out, "%s train --data %s --model cgan --resolution 28 --channels 1 --steps 1 "
+                   "--batch-size 8 --threads 1 --quiet --strict --out %s --overwrite", cli, rgb, run);
     CHECK_MSG(rc == 1 && strstr(out, "broken.png") && strstr(out, "strict"), "exit %d: %s", rc, out);
-    snprintf(cmd, sizeof cmd, "%s data info %s --resolution 28 --channels 1", cli, rgb);
-    rc = test_run(cmd, out, sizeof out);
+    rc = test_runf(out, sizeof out, "%s data info %s --resolution 28 --channels 1", cli, rgb);
     CHECK_MSG(rc == 0 && strstr(out, "warning: skipped 1 of 19 files") && strstr(out, "broken.png") &&
               strstr(out, "left:6 middle:6 right:6"), "exit %d: %s", rc, out);
     return test_report();

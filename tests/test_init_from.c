@@ -110,42 +110,33 @@ int main(void) {
     check_library(ckpt, spec);
 
     /* the CLI: a new run from A's weights, its own options */
-    snprintf(cmd, sizeof cmd, "%s train --data %s --init-from %s --lr 1e-3 --steps 1 %s --out %s",
-             cli, images, a, common, b);
-    rc = test_run(cmd, out, sizeof out);
+    rc = test_runf(out, sizeof out, "%s train --data %s --init-from %s --lr 1e-3 --steps 1 %s --out %s",
+                   cli, images, a, common, b);
     CHECK_MSG(rc == 0, "--init-from: exit %d: %s", rc, out);
-    snprintf(cmd, sizeof cmd, "%s inspect %s", cli, b);
-    rc = test_run(cmd, out, sizeof out);
+    rc = test_runf(out, sizeof out, "%s inspect %s", cli, b);
     CHECK_MSG(rc == 0 && strstr(out, "training state: step 1,") && strstr(out, "lr 0.001") &&
               strstr(out, "Adam steps: generator 1, discriminator 1"), "%s", out);
-    snprintf(cmd, sizeof cmd, "%s train --data %s --model %s --init-from-g %s --steps 1 %s --out %s "
-             "--overwrite", cli, images, spec, a, common, b);
-    rc = test_run(cmd, out, sizeof out);
+    rc = test_runf(out, sizeof out, "%s train --data %s --model %s --init-from-g %s --steps 1 %s --out %s "
+                   "--overwrite", cli, images, spec, a, common, b);
     CHECK_MSG(rc == 0, "--init-from-g: exit %d: %s", rc, out);
-    snprintf(cmd, sizeof cmd, "%s train --data %s --model %s --init-from %s --steps 1 %s --out %s "
-             "--overwrite", cli, images, spec, a, common, b);
-    rc = test_run(cmd, out, sizeof out);
+    rc = test_runf(out, sizeof out, "%s train --data %s --model %s --init-from %s --steps 1 %s --out %s "
+                   "--overwrite", cli, images, spec, a, common, b);
     CHECK_MSG(rc == 1 && strstr(out, "discriminator.1.weight") && strchr(out, '\n') == out + strlen(out) - 1,
               "mismatch: exit %d: %s", rc, out);
-    snprintf(cmd, sizeof cmd, "%s train --data %s --init-from %s --init-from-g %s --out %s", cli,
-             images, a, a, b);
-    rc = test_run(cmd, out, sizeof out);
+    rc = test_runf(out, sizeof out, "%s train --data %s --init-from %s --init-from-g %s --out %s", cli,
+                   images, a, a, b);
     CHECK_MSG(rc == 2 && strstr(out, "give one"), "exit %d: %s", rc, out);
-    snprintf(cmd, sizeof cmd, "%s train --resume %s --init-from %s", cli, a, a);
-    rc = test_run(cmd, out, sizeof out);
+    rc = test_runf(out, sizeof out, "%s train --resume %s --init-from %s", cli, a, a);
     CHECK_MSG(rc == 2 && strstr(out, "--init-from"), "exit %d: %s", rc, out);
 
     /* --resume with another learning rate: only when allowed, and logged */
-    snprintf(cmd, sizeof cmd, "%s train --resume %s --lr 1e-3 --steps 3 --quiet", cli, a);
-    rc = test_run(cmd, out, sizeof out);
+    rc = test_runf(out, sizeof out, "%s train --resume %s --lr 1e-3 --steps 3 --quiet", cli, a);
     CHECK_MSG(rc == 2 && strstr(out, "--lr 0.001 contradicts") && strstr(out, "--allow-change lr"),
               "exit %d: %s", rc, out);
-    snprintf(cmd, sizeof cmd, "%s train --resume %s --lr 1e-3 --steps 3 --allow-change lr,tempo", cli, a);
-    rc = test_run(cmd, out, sizeof out);
+    rc = test_runf(out, sizeof out, "%s train --resume %s --lr 1e-3 --steps 3 --allow-change lr,tempo", cli, a);
     CHECK_MSG(rc == 2 && strstr(out, "'tempo' is not lr or epochs"), "exit %d: %s", rc, out);
-    snprintf(cmd, sizeof cmd, "%s train --resume %s --lr 1e-3 --steps 3 --allow-change lr,epochs "
-             "--threads 1 --quiet", cli, a);
-    rc = test_run(cmd, out, sizeof out);
+    rc = test_runf(out, sizeof out, "%s train --resume %s --lr 1e-3 --steps 3 --allow-change lr,epochs "
+                   "--threads 1 --quiet", cli, a);
     CHECK_MSG(rc == 0, "allowed change: exit %d: %s", rc, out);
     char log_path[1200];
     snprintf(log_path, sizeof log_path, "%s/log.jsonl", a);
@@ -155,11 +146,9 @@ int main(void) {
                                  "[0.0002, 0.001], \"lr_d\": [0.0002, 0.001], \"max_steps\": [2, 3]}}"),
               "%s", log ? log : "(no log)");
     free(log);
-    snprintf(cmd, sizeof cmd, "%s inspect %s", cli, a);
-    rc = test_run(cmd, out, sizeof out);
+    rc = test_runf(out, sizeof out, "%s inspect %s", cli, a);
     CHECK_MSG(rc == 0 && strstr(out, "step 3,") && strstr(out, "lr_g 0.001, lr_d 0.001"), "%s", out);
-    snprintf(cmd, sizeof cmd, "%s report %s --text", cli, a);
-    rc = test_run(cmd, out, sizeof out);
+    rc = test_runf(out, sizeof out, "%s report %s --text", cli, a);
     CHECK_MSG(rc == 0, "report with a note in the log: exit %d: %s", rc, out);
     return test_report();
 }

@@ -292,6 +292,16 @@ static void test_fixture(void) {
 
 /* ------------------------------------------------------------- PRDC blocks */
 
+/* The squared distance of two rows of d features, in double. */
+static double sqdist(const float *a, const float *b, int d) {
+    double v = 0.0;
+    for (int c = 0; c < d; c++) {
+        double t = (double)a[c] - b[c];
+        v += t * t;
+    }
+    return v;
+}
+
 /* PRDC with double loops, no blocks: the reference for sets larger than one
  * distance block. */
 static gan_prdc_result naive_prdc(const gan_features *r, const gan_features *g, int k) {
@@ -305,11 +315,7 @@ static gan_prdc_result naive_prdc(const gan_features *r, const gan_features *g, 
         for (int64_t i = 0; i < f->n; i++) {
             for (int p = 0; p <= k; p++) best[p] = INFINITY;
             for (int64_t j = 0; j < f->n; j++) {
-                double v = 0.0;
-                for (int c = 0; c < d; c++) {
-                    double t = (double)f->x[i * d + c] - f->x[j * d + c];
-                    v += t * t;
-                }
+                double v = sqdist(f->x + i * d, f->x + j * d, d);
                 int p = k;
                 if (v >= best[k]) continue;
                 while (p > 0 && best[p - 1] > v) best[p] = best[p - 1], p--;
@@ -322,11 +328,7 @@ static gan_prdc_result naive_prdc(const gan_features *r, const gan_features *g, 
     for (int64_t j = 0; j < g->n; j++) {
         int64_t in = 0;
         for (int64_t i = 0; i < r->n; i++) {
-            double v = 0.0;
-            for (int c = 0; c < d; c++) {
-                double t = (double)g->x[j * d + c] - r->x[i * d + c];
-                v += t * t;
-            }
+            double v = sqdist(g->x + j * d, r->x + i * d, d);
             in += v <= rad_r[i];
         }
         prec += in > 0;
@@ -336,11 +338,7 @@ static gan_prdc_result naive_prdc(const gan_features *r, const gan_features *g, 
         double near = INFINITY;
         int recalled = 0;
         for (int64_t j = 0; j < g->n; j++) {
-            double v = 0.0;
-            for (int c = 0; c < d; c++) {
-                double t = (double)g->x[j * d + c] - r->x[i * d + c];
-                v += t * t;
-            }
+            double v = sqdist(g->x + j * d, r->x + i * d, d);
             near = fmin(near, v);
             recalled |= v <= rad_g[j];
         }

@@ -219,24 +219,24 @@ static void test_malformed(void) {
         expect_bad_json(digits, text, values[i].what, GAN_ERR_FORMAT);
         free(text);
     }
-    char *t = one_image("{\"data\": [", "0", "]}", PIXELS - 1);
-    expect_bad_json(digits, t, "783 values in \"data\", not a positive multiple of 784", GAN_ERR_FORMAT);
-    free(t);
-    t = one_image("{\"data\": [", "0", "]}", PIXELS + 1);
-    expect_bad_json(digits, t, "785 values", GAN_ERR_FORMAT);
-    free(t);
-    t = one_image("{\"data\": [", "0", "], \"x\": 1}", PIXELS);
-    expect_bad_json(digits, t, "expected '}'", GAN_ERR_FORMAT);
-    free(t);
-    t = one_image("{\"data\": [", "0", "]} x", PIXELS);
-    expect_bad_json(digits, t, "expected the end of the file", GAN_ERR_FORMAT);
-    free(t);
-    t = one_image("{\"data\": [", "0", "]", PIXELS);
-    expect_bad_json(digits, t, "found the end of the file", GAN_ERR_FORMAT);
-    free(t);
-    t = one_image("{\"data\": [", "0", ",]}", PIXELS);
-    expect_bad_json(digits, t, "expected a number, found ']'", GAN_ERR_FORMAT);
-    free(t);
+    /* one image of zeros with another count or another ending */
+    static const struct {
+        const char *suffix;
+        int count;
+        const char *what;
+    } shapes[] = {
+        {"]}", PIXELS - 1, "783 values in \"data\", not a positive multiple of 784"},
+        {"]}", PIXELS + 1, "785 values"},
+        {"], \"x\": 1}", PIXELS, "expected '}'"},
+        {"]} x", PIXELS, "expected the end of the file"},
+        {"]", PIXELS, "found the end of the file"},
+        {",]}", PIXELS, "expected a number, found ']'"},
+    };
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        char *t = one_image("{\"data\": [", "0", shapes[i].suffix, shapes[i].count);
+        expect_bad_json(digits, t, shapes[i].what, GAN_ERR_FORMAT);
+        free(t);
+    }
     expect_bad_json(digits, "", "byte 0: expected '{'", GAN_ERR_FORMAT);
     expect_bad_json(digits, "{\"data\": []}", "0 values", GAN_ERR_FORMAT);
     expect_bad_json(digits, "{\"dat\": [0]}", "byte 5: expected the key \"data\"", GAN_ERR_FORMAT);

@@ -163,26 +163,31 @@ static void test_crafted(void) {
     len = make_png(buf, 2, 2, 4, 3, 0, NULL, 0, raw, 4);
     expect_refused(buf, len, GAN_ERR_FORMAT, "PLTE", "no PLTE");
     memset(raw, 0, sizeof raw);
-    len = make_png(buf, 2, 2, 16, 0, 0, NULL, 0, raw, 10);
-    expect_refused(buf, len, GAN_ERR_UNSUPPORTED, "16-bit", "16-bit");
-    len = make_png(buf, 2, 2, 8, 0, 1, NULL, 0, raw, 6);
-    expect_refused(buf, len, GAN_ERR_UNSUPPORTED, "interlaced", "interlaced");
-    len = make_png(buf, 2, 2, 8, 5, 0, NULL, 0, raw, 6);
-    expect_refused(buf, len, GAN_ERR_FORMAT, "colour type", "colour type 5");
-    len = make_png(buf, 2, 2, 3, 0, 0, NULL, 0, raw, 6);
-    expect_refused(buf, len, GAN_ERR_FORMAT, "bit depth", "depth 3");
-    len = make_png(buf, 0, 2, 8, 0, 0, NULL, 0, raw, 6);
-    expect_refused(buf, len, GAN_ERR_FORMAT, "out of range", "width 0");
-    len = make_png(buf, 2000000, 2, 8, 0, 0, NULL, 0, raw, 6);
-    expect_refused(buf, len, GAN_ERR_FORMAT, "out of range", "width 2e6");
-    len = make_png(buf, 999999, 999999, 8, 6, 0, NULL, 0, raw, 6);
-    expect_refused(buf, len, GAN_ERR_FORMAT, "too large", "huge image");
-    len = make_png(buf, 30000, 30000, 8, 0, 0, NULL, 0, raw, 6);
-    expect_refused(buf, len, GAN_ERR_FORMAT, "truncated", "bomb");
-    len = make_png(buf, 2, 2, 8, 0, 0, NULL, 0, raw, 5);
-    expect_refused(buf, len, GAN_ERR_FORMAT, "image data", "short data");
-    len = make_png(buf, 2, 2, 8, 0, 0, NULL, 0, raw, 7);
-    expect_refused(buf, len, GAN_ERR_FORMAT, "image data", "long data");
+    /* headers (width, height, bit depth, colour type, interlace) and
+     * image data lengths that are refused; raw is all zeros */
+    static const struct {
+        uint32_t w, h;
+        int depth, color, interlace;
+        size_t raw_len;
+        gan_status want;
+        const char *words, *what;
+    } headers[] = {
+        {2, 2, 16, 0, 0, 10, GAN_ERR_UNSUPPORTED, "16-bit", "16-bit"},
+        {2, 2, 8, 0, 1, 6, GAN_ERR_UNSUPPORTED, "interlaced", "interlaced"},
+        {2, 2, 8, 5, 0, 6, GAN_ERR_FORMAT, "colour type", "colour type 5"},
+        {2, 2, 3, 0, 0, 6, GAN_ERR_FORMAT, "bit depth", "depth 3"},
+        {0, 2, 8, 0, 0, 6, GAN_ERR_FORMAT, "out of range", "width 0"},
+        {2000000, 2, 8, 0, 0, 6, GAN_ERR_FORMAT, "out of range", "width 2e6"},
+        {999999, 999999, 8, 6, 0, 6, GAN_ERR_FORMAT, "too large", "huge image"},
+        {30000, 30000, 8, 0, 0, 6, GAN_ERR_FORMAT, "truncated", "bomb"},
+        {2, 2, 8, 0, 0, 5, GAN_ERR_FORMAT, "image data", "short data"},
+        {2, 2, 8, 0, 0, 7, GAN_ERR_FORMAT, "image data", "long data"},
+    };
+    for (size_t i = 0; i < sizeof headers / sizeof headers[0]; i++) {
+        len = make_png(buf, headers[i].w, headers[i].h, headers[i].depth, headers[i].color,
+                       headers[i].interlace, NULL, 0, raw, headers[i].raw_len);
+        expect_refused(buf, len, headers[i].want, headers[i].words, headers[i].what);
+    }
     raw[3] = 5;
     len = make_png(buf, 2, 2, 8, 0, 0, NULL, 0, raw, 6);
     expect_refused(buf, len, GAN_ERR_FORMAT, "filter type", "filter 5");

@@ -402,3 +402,12 @@ void test_expect_cli_error(const char *cli, const char *args, const char *needle
     char *nl = strchr(out, '\n');
     CHECK_MSG(nl && nl[1] == 0, "'%s': error is not exactly one line: %s", args, out);
 }
+
+double test_gemm_dot(bool ta, bool tb, const float *A, int lda, const float *B, int ldb, int m,
+                     int n, int K) {
+    double s = 0;
+    for (int k = 0; k < K; k++)
+        s += (double)(ta ? A[(size_t)k * lda + m] : A[(size_t)m * lda + k]) *
+             (tb ? B[(size_t)n * ldb + k] : B[(size_t)k * ldb + n]);
+    return s;
+}

@@ -164,6 +164,12 @@ int test_runf(char *out, size_t cap, const char *fmt, ...) __attribute__((format
  * exactly one line, "gan: error: ..." holding `needle`. */
 void test_expect_cli_error(const char *cli, const char *args, const char *needle);
 
+/* The reference GEMM's element (m, n) before alpha and beta: the double sum
+ * over k of op(A)[m][k] * op(B)[k][n], op() transposing where ta / tb say,
+ * A and B row-major with leading dimensions lda and ldb. */
+double test_gemm_dot(bool ta, bool tb, const float *A, int lda, const float *B, int ldb, int m,
+                     int n, int K);
+
 /* n pseudo-random side x side images (pixel i of the file = hash of i) as
  * an IDX images file `name` in the temporary folder; its path, or NULL. */
 const char *test_write_images(const char *name, int n, int side);

@@ -73,12 +73,7 @@ const gan_layer_ops gan_layer_kind_avgpool2d = {
     .name = "avgpool2d",
     .n_positional = 1,
     .keys = {{"kernel", SPEC_INT, "2", false, 1, 64, false, false, NULL}},
-    .configure = avgpool2d_configure,
-    .setup = avgpool2d_setup,
-    .init = avgpool2d_init,
-    .forward = avgpool2d_forward,
-    .backward = avgpool2d_backward,
-    .tensors = avgpool2d_tensors,
+    GAN_LAYER_OPS_NAMED(avgpool2d),
     .export_c = avgpool2d_export_c,
 };
 

@@ -86,12 +86,7 @@ const gan_layer_ops gan_layer_kind_batchnorm = {
     .name = "batchnorm",
     .flags = GAN_LAYER_BATCH_STATISTICS,
     .keys = {GAN_KEY_MOMENTUM, GAN_KEY_EPS},
-    .configure = batchnorm_configure,
-    .setup = batchnorm_setup,
-    .init = batchnorm_init,
-    .forward = batchnorm_forward,
-    .backward = batchnorm_backward,
-    .tensors = batchnorm_tensors,
+    GAN_LAYER_OPS_NAMED(batchnorm),
     .export_c = batchnorm_export_c,
 };
 

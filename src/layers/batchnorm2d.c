@@ -92,12 +92,7 @@ const gan_layer_ops gan_layer_kind_batchnorm2d = {
     .name = "batchnorm2d",
     .flags = GAN_LAYER_BATCH_STATISTICS,
     .keys = {GAN_KEY_MOMENTUM, GAN_KEY_EPS},
-    .configure = batchnorm2d_configure,
-    .setup = batchnorm2d_setup,
-    .init = batchnorm2d_init,
-    .forward = batchnorm2d_forward,
-    .backward = batchnorm2d_backward,
-    .tensors = batchnorm2d_tensors,
+    GAN_LAYER_OPS_NAMED(batchnorm2d),
     .export_c = batchnorm2d_export_c,
 };
 

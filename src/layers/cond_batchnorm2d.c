@@ -103,12 +103,7 @@ const gan_layer_ops gan_layer_kind_cond_batchnorm2d = {
     .name = "cond_batchnorm2d",
     .flags = GAN_LAYER_BATCH_STATISTICS | GAN_LAYER_USES_LABELS,
     .keys = {GAN_KEY_MOMENTUM, GAN_KEY_EPS},
-    .configure = cond_batchnorm2d_configure,
-    .setup = cond_batchnorm2d_setup,
-    .init = cond_batchnorm2d_init,
-    .forward = cond_batchnorm2d_forward,
-    .backward = cond_batchnorm2d_backward,
-    .tensors = cond_batchnorm2d_tensors,
+    GAN_LAYER_OPS_NAMED(cond_batchnorm2d),
     .export_c = cond_batchnorm2d_export_c,
 };
 

@@ -176,12 +176,7 @@ const gan_layer_ops gan_layer_kind_conv2d = {
     .n_positional = 1,
     .keys = {GAN_KEY_OUT(GAN_KEY_MAX_CHANNELS), GAN_KEY_KERNEL, GAN_KEY_STRIDE, GAN_KEY_PADDING,
              GAN_KEY_SPECTRAL_NORM},
-    .configure = conv2d_configure,
-    .setup = conv2d_setup,
-    .init = conv2d_init,
-    .forward = conv2d_forward,
-    .backward = conv2d_backward,
-    .tensors = conv2d_tensors,
+    GAN_LAYER_OPS_NAMED(conv2d),
     .export_c = conv2d_export_c,
 };
 

@@ -191,12 +191,7 @@ const gan_layer_ops gan_layer_kind_conv_transpose2d = {
     .n_positional = 1,
     .keys = {GAN_KEY_OUT(GAN_KEY_MAX_CHANNELS), GAN_KEY_KERNEL, GAN_KEY_STRIDE, GAN_KEY_PADDING,
              GAN_KEY_SPECTRAL_NORM},
-    .configure = conv_transpose2d_configure,
-    .setup = conv_transpose2d_setup,
-    .init = conv_transpose2d_init,
-    .forward = conv_transpose2d_forward,
-    .backward = conv_transpose2d_backward,
-    .tensors = conv_transpose2d_tensors,
+    GAN_LAYER_OPS_NAMED(conv_transpose2d),
     .export_c = conv_transpose2d_export_c,
 };
 

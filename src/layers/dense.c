@@ -94,12 +94,7 @@ const gan_layer_ops gan_layer_kind_dense = {
     .flags = GAN_LAYER_SPECTRAL_NORM,
     .n_positional = 1,
     .keys = {GAN_KEY_OUT(GAN_KEY_MAX_UNITS), GAN_KEY_SPECTRAL_NORM},
-    .configure = dense_configure,
-    .setup = dense_setup,
-    .init = dense_init,
-    .forward = dense_forward,
-    .backward = dense_backward,
-    .tensors = dense_tensors,
+    GAN_LAYER_OPS_NAMED(dense),
     .export_c = dense_export_c,
 };
 

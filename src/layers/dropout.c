@@ -58,12 +58,7 @@ const gan_layer_ops gan_layer_kind_dropout = {
     .flags = GAN_LAYER_INFERENCE_IDENTITY,
     .n_positional = 1,
     .keys = {{"p", SPEC_NUMBER, NULL, false, 0, 1, false, true, NULL}},
-    .configure = dropout_configure,
-    .setup = dropout_setup,
-    .init = dropout_init,
-    .forward = dropout_forward,
-    .backward = dropout_backward,
-    .tensors = dropout_tensors,
+    GAN_LAYER_OPS_NAMED(dropout),
     .stochastic = dropout_stochastic,
 };
 

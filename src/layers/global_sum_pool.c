@@ -51,12 +51,7 @@ static bool global_sum_pool_export_c(const gan_layer *l, gan_c_source *c, const 
 
 const gan_layer_ops gan_layer_kind_global_sum_pool = {
     .name = "global_sum_pool",
-    .configure = global_sum_pool_configure,
-    .setup = global_sum_pool_setup,
-    .init = global_sum_pool_init,
-    .forward = global_sum_pool_forward,
-    .backward = global_sum_pool_backward,
-    .tensors = global_sum_pool_tensors,
+    GAN_LAYER_OPS_NAMED(global_sum_pool),
     .export_c = global_sum_pool_export_c,
 };
 

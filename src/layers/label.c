@@ -100,12 +100,7 @@ const gan_layer_ops gan_layer_kind_label = {
     .n_positional = 2,
     .keys = {{"mode", SPEC_CHOICE, NULL, false, 0, 0, false, false, label_modes},
              {"dim", SPEC_INT, NULL, true, 1, GAN_KEY_MAX_CHANNELS, false, false, NULL}},
-    .configure = label_configure,
-    .setup = label_setup,
-    .init = label_init,
-    .forward = label_forward,
-    .backward = label_backward,
-    .tensors = label_tensors,
+    GAN_LAYER_OPS_NAMED(label),
     .export_c = label_export_c,
     .describe = label_describe,
 };

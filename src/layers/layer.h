@@ -133,6 +133,15 @@ typedef struct gan_layer_ops {
     const gan_kernel *kernels;
 } gan_layer_ops;
 
+/* The six ops of a kind whose functions are named PREFIX_configure,
+ * PREFIX_setup, PREFIX_init, PREFIX_forward, PREFIX_backward and
+ * PREFIX_tensors, for its gan_layer_ops initialiser:
+ *     const gan_layer_ops gan_layer_kind_dense = {.name = "dense", ...,
+ *                                                 GAN_LAYER_OPS_NAMED(dense)}; */
+#define GAN_LAYER_OPS_NAMED(prefix)                                                                \
+    .configure = prefix##_configure, .setup = prefix##_setup, .init = prefix##_init,              \
+    .forward = prefix##_forward, .backward = prefix##_backward, .tensors = prefix##_tensors
+
 
 /* Batch statistics over the ranks of a data-parallel run (--sync-bn): the
  * trainer points its batch-norm layers at one of these; sum adds a buffer

@@ -65,12 +65,7 @@ const gan_layer_ops gan_layer_kind_maxpool2d = {
     .flags = GAN_LAYER_CPU_ONLY,
     .n_positional = 2,
     .keys = {GAN_KEY_KERNEL, {"stride", SPEC_INT, NULL, false, 1, 16, false, false, NULL}},
-    .configure = maxpool2d_configure,
-    .setup = maxpool2d_setup,
-    .init = maxpool2d_init,
-    .forward = maxpool2d_forward,
-    .backward = maxpool2d_backward,
-    .tensors = maxpool2d_tensors,
+    GAN_LAYER_OPS_NAMED(maxpool2d),
     .kernels = maxpool2d_kernels,
 };
 

@@ -50,12 +50,7 @@ const gan_layer_ops gan_layer_kind_reshape = {
     .name = "reshape",
     .n_positional = 3,
     .keys = {KEY_DIM("c"), KEY_DIM("h"), KEY_DIM("w")},
-    .configure = reshape_configure,
-    .setup = reshape_setup,
-    .init = reshape_init,
-    .forward = reshape_forward,
-    .backward = reshape_backward,
-    .tensors = reshape_tensors,
+    GAN_LAYER_OPS_NAMED(reshape),
 };
 
 const gan_layer_ops gan_layer_kind_flatten = {

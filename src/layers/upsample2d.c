@@ -57,12 +57,7 @@ const gan_layer_ops gan_layer_kind_upsample2d = {
     .name = "upsample2d",
     .n_positional = 1,
     .keys = {{"scale", SPEC_INT, "2", false, 1, 16, false, false, NULL}},
-    .configure = upsample2d_configure,
-    .setup = upsample2d_setup,
-    .init = upsample2d_init,
-    .forward = upsample2d_forward,
-    .backward = upsample2d_backward,
-    .tensors = upsample2d_tensors,
+    GAN_LAYER_OPS_NAMED(upsample2d),
     .export_c = upsample2d_export_c,
 };
 
