@@ -562,7 +562,8 @@ static int train(int argc, char **argv, gan_comm **comm) {
     if (s == GAN_OK)
         s = make_trainer(resume, ckpt, model, &opt, opts, &from, lr_changeable, data, *comm, &t,
                          note, sizeof note);
-    if (s != GAN_OK) {
+    if (s != GAN_OK) { /* a trainer made before a later step failed (init-from, schedule) */
+        gan_trainer_free(t);
         gan_dataset_free(data);
         train_flags_report();
         return 1;
