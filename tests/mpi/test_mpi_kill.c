@@ -7,7 +7,6 @@
  * and each time the last checkpoint loads and resumes. Waits on conditions
  * (the checkpoint's existence, the launcher's exit), never a fixed sleep.
  */
-#define _DEFAULT_SOURCE /* usleep */
 #include "mpi_test_util.h"
 
 #include <signal.h>
@@ -24,36 +23,38 @@ static double now(void) {
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* The pid a rank wrote to DIR/pid.RANK (its shell exec'd gan), or 0 after
- * `seconds`. */
-static pid_t wait_pid(const char *dir, int rank, double seconds) {
-    char path[1300];
-    snprintf(path, sizeof path, "%s/pid.%d", dir, rank);
-    for (double end = now() + seconds; now() < end; usleep(20000)) {
-        size_t n;
-        char *text = test_read_file(path, &n);
-        long pid = text ? atol(text) : 0;
-        free(text);
-        if (pid > 0) return (pid_t)pid;
-    }
-    return 0;
+/* The conditions the test waits on (test_wait_until, polled every 20 ms
+ * up to a generous deadline; no fixed sleep anywhere). */
+typedef struct pid_file {
+    const char *path; /* DIR/pid.RANK: written by the rank's shell, which then exec's gan */
+    pid_t pid;
+} pid_file;
+
+static bool pid_written(void *ctx) {
+    pid_file *f = ctx;
+    char *text = test_read_file(f->path, NULL);
+    long pid = text ? atol(text) : 0;
+    free(text);
+    f->pid = (pid_t)pid;
+    return pid > 0;
 }
 
-/* Whether `path` exists within `seconds` (the checkpoint: written atomically, so whole). */
-static bool wait_file(const char *path, double seconds) {
-    for (double end = now() + seconds; now() < end; usleep(20000))
-        if (access(path, F_OK) == 0) return true;
-    return false;
+/* The checkpoint exists (written atomically: whole once it is there). */
+static bool file_exists(void *ctx) {
+    return access(ctx, F_OK) == 0;
 }
 
-/* waitpid with a deadline: the exit status, or -1 if still running. */
-static int wait_exit(pid_t pid, double seconds) {
-    for (double end = now() + seconds; now() < end; usleep(20000)) {
-        int st;
-        if (waitpid(pid, &st, WNOHANG) == pid)
-            return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-    }
-    return -1;
+typedef struct child {
+    pid_t pid;
+    int status; /* exit status, 128 + signal, or -1 while running */
+} child;
+
+static bool exited(void *ctx) {
+    child *c = ctx;
+    int st;
+    if (waitpid(c->pid, &st, WNOHANG) != c->pid) return false;
+    c->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    return true;
 }
 
 /* A 2-rank run in folder `name`; once its first checkpoint exists, rank 1
@@ -79,13 +80,18 @@ static void fault(const char *name, int sig, const char *expect, const char *exp
         _exit(127);
     }
     CHECK(launcher > 0);
-    pid_t victim = wait_pid(pids, 1, 120);
-    CHECK_MSG(victim > 0, "rank 1 never started");
-    bool saved = wait_file(ckpt, 120);
+    char pid_path[1300];
+    snprintf(pid_path, sizeof pid_path, "%s/pid.1", pids);
+    pid_file rank1 = {pid_path, 0};
+    CHECK_MSG(test_wait_until(pid_written, &rank1, 0.02, 120), "rank 1 never started");
+    pid_t victim = rank1.pid;
+    bool saved = test_wait_until(file_exists, ckpt, 0.02, 120);
     CHECK_MSG(saved, "no checkpoint within 120 s");
     if (victim > 0 && saved) kill(victim, sig);
     double t0 = now();
-    int rc = wait_exit(launcher, 60);
+    child job = {launcher, -1};
+    test_wait_until(exited, &job, 0.02, 60);
+    int rc = job.status;
     double took = now() - t0;
     if (rc < 0) { /* a hang: clean up what this test started */
         kill(launcher, SIGKILL);
