@@ -971,14 +971,29 @@ typedef struct gan_evaluator_options {
     gan_classifier_options train; /* the recipe when a classifier is trained */
     gan_eval_note_fn note;        /* progress and cache notes, or NULL */
     void *note_user;              /* passed to note */
+    const gan_dataset_options *data; /* the shape the dataset is loaded at (resolution,
+                                        channels, crop, background), or NULL: its own */
 } gan_evaluator_options;
 
 void gan_evaluator_options_default(gan_evaluator_options *opt);
 
-/* Load or make everything for `data_dir` (a folder whose training split has
- * labels). */
+/* Load or make everything for `data_dir`: any dataset gan_dataset_load_with
+ * reads (an IDX or CIFAR-10 folder, a folder of images, .npy, a prepared
+ * pack), at opt->data's shape. Its test split is the format's own (IDX and
+ * CIFAR-10 folders); a dataset without one has a fixed random sixth held
+ * out (of each class when labeled) as the test split. Without labels (or
+ * with one class) no classifier can be trained: the features are those of
+ * a fixed random-weight network (seed 1) and the class metrics (Inception
+ * Score, histogram, mode coverage) are not computed; info.labeled says so. */
 gan_status gan_evaluator_open(const char *data_dir, const gan_evaluator_options *opt,
                               gan_evaluator **out);
+
+/* The same for a dataset already loaded (as `gan train` loaded it; borrowed:
+ * it must outlive the evaluator). Its test split is read from the folder
+ * it came from (IDX, CIFAR-10) at the same shape, else held out as above;
+ * opt->data is ignored. */
+gan_status gan_evaluator_open_dataset(const gan_dataset *data, const gan_evaluator_options *opt,
+                                      gan_evaluator **out);
 void gan_evaluator_free(gan_evaluator *ev);
 
 typedef struct gan_evaluator_info {
@@ -990,6 +1005,9 @@ typedef struct gan_evaluator_info {
     int64_t train_count, test_count; /* images of the splits */
     int64_t reference_count;       /* test images behind the reference statistics */
     int channels, height, width;   /* the dataset's image shape */
+    bool labeled;                  /* a classifier was trained on labels; false: random-weight
+                                      features, no class metrics */
+    bool held_out;                 /* the test split is a held-out sixth of the data */
 } gan_evaluator_info;
 
 const gan_evaluator_info *gan_evaluator_get_info(const gan_evaluator *ev);
@@ -1039,7 +1057,8 @@ gan_status gan_evaluator_score(gan_evaluator *ev, const uint8_t *images, int64_t
                                gan_eval_scores *out);
 
 /* The floor: the same scores for min(n, training split) real training
- * images (a fixed random subset) against the test split. */
+ * images (a fixed random subset) against the test split (a split smaller
+ * than n is used whole even below opt->min_samples). */
 gan_status gan_evaluator_floor(gan_evaluator *ev, int64_t n, const gan_eval_options *opt,
                                gan_eval_scores *out);
 

@@ -276,9 +276,9 @@ static void check_errors(void) {
     expect_error(args, "not a checkpoint");
     snprintf(args, sizeof args, "eval %s", text);
     expect_error(args, "--data is required");
-    snprintf(args, sizeof args, "eval --data %s/t10k-images-idx3-ubyte --cache %s %s %s", ds,
-             cache, q, text);
-    expect_error(args, "dataset folder");
+    snprintf(args, sizeof args, "eval --data %s/missing --cache %s %s %s", ds, cache, q,
+             test_tmp_path_kept("same.npy"));
+    expect_error(args, "missing: no such file");
     free(big), free(f);
 }
 

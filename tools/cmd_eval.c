@@ -1,14 +1,18 @@
 /*
  * cmd_eval.c - `gan eval`: measure how good generated images are. The
  * images (a checkpoint's samples, an .npy / IDX file, a PNG folder;
- * eval_input.h) and the real test split go through the dataset's feature
- * classifier (gan.h's gan_evaluator); the report (eval_report.h) gives FID, KID,
+ * eval_input.h) and the real test split (the dataset's own, or a held-out
+ * sixth; any format the readers take, loaded at the shape of the run being
+ * evaluated unless --resolution / --channels say otherwise) go through the
+ * dataset's feature classifier (gan.h's gan_evaluator; random weights for
+ * unlabeled data); the report (eval_report.h) gives FID, KID,
  * precision / recall / density / coverage, Inception Score, the predicted
  * class histogram and mode coverage, each next to its floor: the same
  * metrics for real training images against the test split. --parzen adds
  * the Parzen-window log-likelihood (Goodfellow et al. 2014).
  */
 #include "cli.h"
+#include "data_cli.h"
 #include "eval_input.h"
 #include "eval_report.h"
 #include "eval_setup.h"
@@ -19,9 +23,14 @@
 #include <string.h>
 
 static void usage(cli_option *opts) {
-    printf("usage: gan eval --data DIR SAMPLES [options]\n\n"
-           "Measure images against DIR's test split with a classifier trained on DIR (cached;\n"
-           "trained on first use). SAMPLES is a checkpoint or run folder (--n images are\n"
+    printf("usage: gan eval --data PATH SAMPLES [options]\n\n"
+           "Measure images against PATH's test split with a classifier trained on PATH (cached;\n"
+           "trained on first use). PATH is any dataset gan train takes (IDX or CIFAR-10 folder,\n"
+           "folder of images, .npy, prepared pack); without a test split a fixed random sixth\n"
+           "is held out; without labels the features come from a fixed random-weight network\n"
+           "and no class metrics are computed. The data is shaped as the evaluated run was\n"
+           "trained (a checkpoint records it), else kept as it is, unless --resolution or\n"
+           "--channels say otherwise. SAMPLES is a checkpoint or run folder (--n images are\n"
            "generated, as gan sample makes them), an .npy file (uint8 [N, H, W] or [N, H, W, C],\n"
            "or float32 in [-1, 1]), an IDX images file, or a folder of PNG files.\n"
            "Reports FID, KID, precision, recall, density, coverage (k = 3), Inception Score,\n"
@@ -31,9 +40,27 @@ static void usage(cli_option *opts) {
     cli_print_options(opts);
 }
 
+/* Load the dataset at the shape the samples need: the flags' when given,
+ * else the run's (a checkpoint records the shape it was trained at), else
+ * the data's own. */
+static bool eval_load_data(const char *path, const eval_samples *smp, bool shape_given,
+                           gan_dataset_options *shape, bool quiet, gan_dataset **out) {
+    gan_checkpoint_info *ci = NULL;
+    if (!shape_given && strcmp(smp->kind, "checkpoint") == 0 && (ci = malloc(sizeof *ci)) &&
+        gan_checkpoint_read_info(smp->path, ci) == GAN_OK) {
+        shape->resolution = ci->data_opt.resolution, shape->channels = ci->data_opt.channels;
+        shape->crop = ci->data_opt.crop, shape->background = ci->data_opt.background;
+    }
+    free(ci);
+    gan_status s = data_cli_load(path, GAN_SPLIT_TRAIN, shape, quiet, out);
+    if (s != GAN_OK) cli_fail(s);
+    return s == GAN_OK;
+}
+
 int cmd_eval(int argc, char **argv) {
     gan_evaluator_options so;
     gan_evaluator_options_default(&so);
+    data_cli dc = {0};
     const char *data = NULL;
     int threads = 0;
     bool quiet = false;
@@ -41,9 +68,10 @@ int cmd_eval(int argc, char **argv) {
     uint64_t seed = 1;
     bool json = false, parzen = false, no_floor = false;
     cli_option opts[] = {
-        {"data", CLI_STRING, &data, "DIR", "dataset folder with labeled train-* and t10k-* IDX "
-         "files (required)", 0, "is required (the dataset folder whose test split the images "
-         "are compared with)"},
+        {"data", CLI_STRING, &data, "PATH", "the dataset: IDX / CIFAR-10 folder, image folder, "
+         ".npy or prepared pack (required)", 0, "is required (the dataset whose test split the "
+         "images are compared with)"},
+        DATA_CLI_OPTIONS(&dc),
         {"n", CLI_INT64, &n, "N", "images: generated from a checkpoint (default 10000), or the "
          "first N of a file (default: all)", 0},
         {"seed", CLI_UINT64, &seed, "S", "noise seed of generated images (default 1)", 0},
@@ -76,32 +104,46 @@ int cmd_eval(int argc, char **argv) {
         cli_error("--n: %lld is out of range [1, 1000000]", (long long)n);
         return 2;
     }
-    bool n_given = false;
-    for (cli_option *o = opts; o->name; o++)
+    bool n_given = false, shape_given = false;
+    for (cli_option *o = opts; o->name; o++) {
         if (strcmp(o->name, "n") == 0) n_given = o->seen;
+        if (strcmp(o->name, "resolution") == 0 || strcmp(o->name, "channels") == 0)
+            shape_given |= o->seen;
+    }
+    gan_dataset_options shape;
+    if (!data_cli_options(&dc, &shape)) return 2;
+    shape.threads = threads;
 
     double t0 = progress_now();
     gan_backend_cpu_set_threads(threads);
-    gan_evaluator *ev;
-    if (!eval_setup_open(data, &so, quiet, &ev)) return 1;
-    const gan_evaluator_info *in = gan_evaluator_get_info(ev);
-    eval_report r = {.ev = ev, .seed = seed};
     eval_samples smp;
-    int rc = 1;
     gan_status s = eval_samples_load(pos[0], n_given ? n : 0, seed, &smp);
     if (s != GAN_OK) {
         cli_fail(s);
-        gan_evaluator_free(ev);
         return 1;
     }
+    gan_dataset *real = NULL;
+    gan_evaluator *ev = NULL;
+    if (!eval_load_data(data, &smp, shape_given, &shape, quiet, &real)) {
+        eval_samples_free(&smp);
+        return 1;
+    }
+    int rc = 1;
+    if (!eval_setup_open_dataset(real, &so, quiet, &ev)) goto done;
+    const gan_evaluator_info *in = gan_evaluator_get_info(ev);
+    eval_report r = {.ev = ev, .seed = seed};
     r.samples = &smp;
     r.seconds_load = progress_now() - t0;
     gan_eval_options eo;
     gan_eval_options_default(&eo);
     if (smp.c != in->channels || smp.h != in->height || smp.w != in->width) {
-        cli_error("%s: images are %dx%d with %d channel%s; %s holds %dx%d with %d channel%s",
+        char hint[96] = "";
+        if (smp.h == smp.w && (smp.c == 1 || smp.c == 3))
+            snprintf(hint, sizeof hint, " (--resolution %d --channels %d loads it at theirs)",
+                     smp.h, smp.c);
+        cli_error("%s: images are %dx%d with %d channel%s; %s holds %dx%d with %d channel%s%s",
                   smp.path, smp.h, smp.w, smp.c, smp.c == 1 ? "" : "s", data, in->height,
-                  in->width, in->channels, in->channels == 1 ? "" : "s");
+                  in->width, in->channels, in->channels == 1 ? "" : "s", hint);
         goto done;
     }
     if (smp.n < eo.min_samples) {
@@ -147,5 +189,6 @@ int cmd_eval(int argc, char **argv) {
 done:
     eval_samples_free(&smp);
     gan_evaluator_free(ev);
+    gan_dataset_free(real);
     return rc;
 }

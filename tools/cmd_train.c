@@ -577,7 +577,7 @@ static int train(int argc, char **argv, gan_comm **comm) {
         goto done;
     }
     rc = 1;
-    if (!train_eval_begin(&eval_cfg, t, data_path, out, resume, quiet, &ui.eval)) /* [eval hook] */
+    if (!train_eval_begin(&eval_cfg, t, data, out, resume, quiet, &ui.eval)) /* [eval hook] */
         goto done;
     ro.out = out;
     ro.resume = resume != NULL;

@@ -33,9 +33,19 @@ void eval_report_table(FILE *f, const eval_report *r) {
     fprintf(f, "gan eval: %s (%s", s->path, s->kind);
     if (s->model[0]) fprintf(f, ", model %s, seed %llu", s->model, (unsigned long long)r->seed);
     fprintf(f, "): %lld images of %dx%dx%d\n", (long long)s->n, s->c, s->h, s->w);
-    fprintf(f, "against: %s test split, %lld images; classifier %s (%s, test accuracy %.2f%%)\n\n",
-            e->data_dir, (long long)e->reference_count, e->classifier_path, GAN_CLASSIFIER_ARCH,
-            100.0 * ci->test_accuracy);
+    if (e->labeled)
+        fprintf(f, "against: %s %s, %lld images; classifier %s (%s, test accuracy %.2f%%)\n\n",
+                e->data_dir, e->held_out ? "held-out sixth (the data has no test split)"
+                                         : "test split", (long long)e->reference_count,
+                e->classifier_path, GAN_CLASSIFIER_ARCH, 100.0 * ci->test_accuracy);
+    else
+        fprintf(f, "against: %s %s, %lld images. The data has no labels: the features are "
+                "those of %s with fixed random weights, not of a trained classifier, so FID, "
+                "KID and PRDC measure distances in a random network's feature space (compare "
+                "them with the floor, not with other datasets), and no class metrics "
+                "(Inception Score, mode coverage) are computed\n\n", e->data_dir,
+                e->held_out ? "held-out sixth" : "test split", (long long)e->reference_count,
+                GAN_CLASSIFIER_ARCH);
     snprintf(y, sizeof y, "floor: %lld train", b ? (long long)b->n : 0LL);
     row(f, "metric", "samples", b ? y : "");
     row(f, "------", "-------", b ? "-----" : "");
@@ -160,6 +170,7 @@ void eval_report_json(FILE *f, const eval_report *r) {
     bool first = true, inner;
     fputc('{', f);
     jkey(f, "gan_c_version", &first), jstr(f, GAN_VERSION);
+    jkey(f, "labeled", &first), fputs(e->labeled ? "true" : "false", f);
 
     jkey(f, "samples", &first), fputc('{', f), inner = true;
     jkey(f, "source", &inner), jstr(f, s->path);
@@ -178,6 +189,8 @@ void eval_report_json(FILE *f, const eval_report *r) {
     jkey(f, "path", &inner), jstr(f, e->data_dir);
     jkey(f, "train_count", &inner), fprintf(f, "%lld", (long long)e->train_count);
     jkey(f, "test_count", &inner), fprintf(f, "%lld", (long long)e->test_count);
+    jkey(f, "test_split", &inner), jstr(f, e->held_out ? "held-out sixth" : "own");
+    jkey(f, "image_shape", &inner), fprintf(f, "[%d, %d, %d]", e->channels, e->height, e->width);
     fputc('}', f);
 
     jkey(f, "classifier", &first), fputc('{', f), inner = true;

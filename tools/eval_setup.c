@@ -18,3 +18,11 @@ bool eval_setup_open(const char *data_dir, gan_evaluator_options *o, bool quiet,
     if (s != GAN_OK) cli_fail(s);
     return s == GAN_OK;
 }
+
+bool eval_setup_open_dataset(const gan_dataset *data, gan_evaluator_options *o, bool quiet,
+                             gan_evaluator **ev) {
+    o->note = quiet ? NULL : eval_print_note;
+    gan_status s = gan_evaluator_open_dataset(data, o, ev);
+    if (s != GAN_OK) cli_fail(s);
+    return s == GAN_OK;
+}

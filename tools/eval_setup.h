@@ -19,4 +19,8 @@ void eval_print_note(void *user, gan_eval_note_kind kind, const char *message);
 bool eval_setup_open(const char *data_dir, gan_evaluator_options *o, bool quiet,
                      gan_evaluator **ev);
 
+/* The same with gan_evaluator_open_dataset (data borrowed). */
+bool eval_setup_open_dataset(const gan_dataset *data, gan_evaluator_options *o, bool quiet,
+                             gan_evaluator **ev);
+
 #endif

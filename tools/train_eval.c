@@ -4,7 +4,9 @@
  *
  * Everything an evaluation needs (latent vectors, image buffers, the
  * evaluator: classifier and test statistics) is set up once in
- * train_eval_begin. The latent vectors are those of gan_generator_noise
+ * train_eval_begin, on the dataset as training loaded it (any format, its
+ * shape): the test split is the format's own, read from the same folder at
+ * the same shape, or a held-out sixth of the training data. The latent vectors are those of gan_generator_noise
  * for (seed, 0 .. n-1), so `gan eval --n N --seed S RUN/best.safetensors`
  * measures the same images the log's best line did (up to KID/floor, which
  * the hook skips).
@@ -13,7 +15,6 @@
 #include "train_eval.h"
 #include "eval_setup.h"
 #include "progress.h"
-#include "run_folder.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -64,23 +65,10 @@ bool train_eval_check(const train_eval_config *cfg) {
     return true;
 }
 
-bool train_eval_begin(const train_eval_config *cfg, gan_trainer *t, const char *data_path,
+bool train_eval_begin(const train_eval_config *cfg, gan_trainer *t, const gan_dataset *data,
                       const char *out, bool resume, bool quiet, train_eval **ptr) {
     *ptr = NULL;
     if (cfg->every == 0) return true;
-    char folder[1200];
-    if (!run_is_dir(data_path)) {
-        /* an images file (what a run records of an IDX folder, or --data FILE): its
-         * folder holds the test split evaluation needs */
-        const char *slash = strrchr(data_path, '/');
-        if (!slash) snprintf(folder, sizeof folder, ".");
-        else snprintf(folder, sizeof folder, "%.*s", (int)(slash - data_path + (slash == data_path)),
-                      data_path);
-        if (!quiet)
-            fprintf(stderr, "gan train: --eval-every: %s is a file; evaluating against the "
-                    "dataset folder %s\n", data_path, folder);
-        data_path = folder;
-    }
     train_eval *te = calloc(1, sizeof *te);
     if (!te) {
         cli_error("out of memory");
@@ -94,7 +82,7 @@ bool train_eval_begin(const train_eval_config *cfg, gan_trainer *t, const char *
     gan_train_options topt;
     gan_trainer_options(t, &topt);
     gan_backend_cpu_set_threads(topt.threads);
-    if (!eval_setup_open(data_path, &so, quiet, &te->ev)) {
+    if (!eval_setup_open_dataset(data, &so, quiet, &te->ev)) {
         free(te);
         return false;
     }

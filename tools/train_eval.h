@@ -42,11 +42,12 @@ typedef struct train_eval train_eval;
 /* The flags' ranges (a usage error: prints it and returns false). */
 bool train_eval_check(const train_eval_config *cfg);
 
-/* Prepare evaluations for a run in folder `out` on dataset `data_path` (a
- * dataset folder); *te = NULL when cfg->every == 0. On --resume, the best
+/* Prepare evaluations for a run in folder `out` on the training data as
+ * loaded (borrowed; gan_evaluator_open_dataset says where the test split
+ * comes from); *te = NULL when cfg->every == 0. On --resume, the best
  * FID so far is read from OUT/best.json. Prints an error and returns false
  * on failure. */
-bool train_eval_begin(const train_eval_config *cfg, gan_trainer *t, const char *data_path,
+bool train_eval_begin(const train_eval_config *cfg, gan_trainer *t, const gan_dataset *data,
                       const char *out, bool resume, bool quiet, train_eval **te);
 
 /* After epoch `epoch` (1-based) ends at step `step`: when it is a multiple

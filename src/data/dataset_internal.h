@@ -63,6 +63,11 @@ gan_status dataset_set_classes(gan_dataset *d, int count, const char *const *nam
  * each image is shaped as a decoded file would be (image_shape.h). */
 gan_status dataset_reshape(gan_dataset *d, const gan_dataset_options *opt);
 
+/* *out = a new dataset of src's images idx[0 .. m-1] (pixels and labels
+ * copied; path, class names, format and shape options kept). */
+gan_status dataset_subset(const gan_dataset *src, const uint32_t *idx, int64_t m,
+                          gan_dataset **out);
+
 /* Free the fields of d (not d itself) and zero them. */
 void dataset_clear(gan_dataset *d);
 

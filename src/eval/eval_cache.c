@@ -85,7 +85,9 @@ void gan_eval_fingerprint_diff(const char *was, const char *now, char *why, size
             return;
         }
         if (strcmp(t1, t2) != 0) {
-            snprintf(why, cap, "%s: modified (mtime %s -> %s)", name, t1, t2);
+            if (t1[0] == '#') /* a content hash (gan_eval_data's fingerprints) */
+                snprintf(why, cap, "%s: changed (content hash %s -> %s)", name, t1 + 1, t2 + 1);
+            else snprintf(why, cap, "%s: modified (mtime %s -> %s)", name, t1, t2);
             return;
         }
     }
@@ -138,4 +140,44 @@ gan_status gan_eval_cache_dir(const char *data_dir, const char *override, char *
     if (k < 0 || (size_t)k >= cap) return gan_fail(GAN_ERR_INVALID_ARGUMENT, "cache path too long");
     if (used_fallback) *used_fallback = true;
     return gan_make_dirs(out);
+}
+
+/* The per-user fallback folder $XDG_CACHE_HOME/gan/eval-<h> (or ~/.cache/...). */
+static gan_status user_cache_dir(const char *data_dir, uint64_t h, char *out, size_t cap) {
+    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+    int k;
+    if (xdg && *xdg) k = snprintf(out, cap, "%s/gan/eval-%016llx", xdg, (unsigned long long)h);
+    else if (home && *home)
+        k = snprintf(out, cap, "%s/.cache/gan/eval-%016llx", home, (unsigned long long)h);
+    else
+        return gan_fail(GAN_ERR_IO, "%s is not writable and neither $XDG_CACHE_HOME nor $HOME "
+                        "is set; name a cache folder", data_dir);
+    if (k < 0 || (size_t)k >= cap) return gan_fail(GAN_ERR_INVALID_ARGUMENT, "cache path too long");
+    return gan_make_dirs(out);
+}
+
+gan_status gan_eval_cache_dir_keyed(const char *base_dir, const char *name, const char *override,
+                                    char *out, size_t cap, bool *used_fallback) {
+    if (used_fallback) *used_fallback = false;
+    if (!override || !*override) override = getenv("GAN_EVAL_CACHE");
+    if (override && *override) {
+        if (snprintf(out, cap, "%s", override) >= (int)cap)
+            return gan_fail(GAN_ERR_INVALID_ARGUMENT, "%s: path too long", override);
+        return gan_make_dirs(out);
+    }
+    char top[PATH_MAX];
+    if (snprintf(top, sizeof top, "%s/%s", base_dir, GAN_EVAL_CACHE_SUBDIR) >= (int)sizeof top ||
+        snprintf(out, cap, "%s/%s", top, name) >= (int)cap)
+        return gan_fail(GAN_ERR_INVALID_ARGUMENT, "%s: path too long", base_dir);
+    if (!gan_is_system_path(base_dir) && access(base_dir, W_OK) == 0 && dir_usable(top) &&
+        dir_usable(out))
+        return GAN_OK;
+    char real[PATH_MAX];
+    if (!realpath(base_dir, real)) snprintf(real, sizeof real, "%s", base_dir);
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (const char *p = real; *p; p++) h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
+    h = (h ^ '/') * 0x100000001b3ull;
+    for (const char *p = name; *p; p++) h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
+    if (used_fallback) *used_fallback = true;
+    return user_cache_dir(base_dir, h, out, cap);
 }

@@ -45,5 +45,11 @@ void gan_eval_fingerprint_diff(const char *was, const char *now, char *why, size
 gan_status gan_eval_cache_dir(const char *data_dir, const char *override, char *out, size_t cap,
                               bool *used_fallback);
 
+/* The cache folder of a dataset that is not an IDX folder (eval_data.h):
+ * `override` or $GAN_EVAL_CACHE as above, else BASE_DIR/.gan-eval/NAME
+ * (NAME tells the dataset and its shape apart), else the per-user folder
+ * keyed by BASE_DIR's real path and NAME. */
+gan_status gan_eval_cache_dir_keyed(const char *base_dir, const char *name, const char *override,
+                                    char *out, size_t cap, bool *used_fallback);
 
 #endif /* GAN_EVAL_CACHE_H */

@@ -7,6 +7,7 @@
  * reuses, trains or recomputes, and why, goes to the caller's note callback.
  */
 #define _XOPEN_SOURCE 700
+#include "eval/eval_data.h"
 #include "eval/evaluate.h"
 
 #include <stdarg.h>
@@ -17,8 +18,7 @@
 
 struct gan_evaluator {
     gan_evaluator_info info;
-    char fingerprint[GAN_EVAL_FINGERPRINT_MAX];
-    gan_dataset *train, *test;
+    gan_eval_data d;              /* the splits, fingerprint and cache folder */
     gan_classifier *classifier;
     gan_eval_reference ref;
     gan_eval_note_fn note;
@@ -102,14 +102,31 @@ void gan_evaluator_options_default(gan_evaluator_options *opt) {
     gan_classifier_options_default(&opt->train);
 }
 
+/* Unlabeled data: the features of a fixed random-weight network. */
+static gan_status random_classifier(gan_evaluator *e) {
+    gan_evaluator_info *in = &e->info;
+    GAN_TRY(gan_classifier_create(2, in->channels, in->height, in->width, 0.0f, 256,
+                                  GAN_EVAL_RANDOM_SEED, &e->classifier));
+    snprintf(in->classifier_path, sizeof in->classifier_path, "(random weights, seed %d)",
+             GAN_EVAL_RANDOM_SEED);
+    e->classifier->info.train_count = gan_dataset_count(e->d.train);
+    e->classifier->info.test_count = gan_dataset_count(e->d.test);
+    note(e->note, e->note_user, GAN_EVAL_NOTE_CLASSIFIER, "%s has no labels (or one class): no "
+         "classifier can be trained, so the features are those of %s with fixed random weights "
+         "(seed %d); FID, KID and PRDC compare those, and the class metrics (Inception Score, "
+         "mode coverage) are not computed", in->data_dir, GAN_CLASSIFIER_ARCH, GAN_EVAL_RANDOM_SEED);
+    return GAN_OK;
+}
+
 /* The classifier: the named file, the valid cached one, or a new one. */
 static gan_status open_classifier(gan_evaluator *e, const gan_evaluator_options *o) {
     gan_evaluator_info *in = &e->info;
     char why[512] = "";
+    if (!in->labeled && !o->classifier) return random_classifier(e);
     if (o->classifier) {
         snprintf(in->classifier_path, sizeof in->classifier_path, "%s", o->classifier);
         GAN_TRY(gan_classifier_load(o->classifier, &e->classifier));
-        gan_eval_fingerprint_diff(e->classifier->info.fingerprint, e->fingerprint, why, sizeof why);
+        gan_eval_fingerprint_diff(e->classifier->info.fingerprint, e->d.fingerprint, why, sizeof why);
         if (*why)
             note(e->note, e->note_user, GAN_EVAL_NOTE_CACHE, "warning: %s was trained on other "
                  "files than %s now holds (%s)", o->classifier, in->data_dir, why);
@@ -120,7 +137,7 @@ static gan_status open_classifier(gan_evaluator *e, const gan_evaluator_options 
     if (!o->retrain && file_exists(in->classifier_path)) {
         gan_status s = gan_classifier_load(in->classifier_path, &e->classifier);
         if (s != GAN_OK) snprintf(why, sizeof why, "%s", gan_last_error());
-        else gan_eval_fingerprint_diff(e->classifier->info.fingerprint, e->fingerprint, why,
+        else gan_eval_fingerprint_diff(e->classifier->info.fingerprint, e->d.fingerprint, why,
                                        sizeof why);
         if (!*why) {
             note(e->note, e->note_user, GAN_EVAL_NOTE_CACHE, "classifier %s (test accuracy "
@@ -135,7 +152,7 @@ static gan_status open_classifier(gan_evaluator *e, const gan_evaluator_options 
         note(e->note, e->note_user, GAN_EVAL_NOTE_CACHE, "no classifier cached for %s yet: "
              "training one (once per dataset)", in->data_dir);
     }
-    GAN_TRY(train_on(in->data_dir, e->train, e->test, e->fingerprint, &o->train, e->note,
+    GAN_TRY(train_on(in->data_dir, e->d.train, e->d.test, e->d.fingerprint, &o->train, e->note,
                      e->note_user, &e->classifier));
     in->trained = true;
     GAN_TRY(gan_classifier_save(e->classifier, in->classifier_path));
@@ -155,52 +172,76 @@ static gan_status open_reference(gan_evaluator *e) {
         else if (strcmp(e->ref.classifier_id, e->classifier->id) != 0)
             snprintf(why, sizeof why, "made with classifier %s, now %s", e->ref.classifier_id,
                      e->classifier->id);
-        else gan_eval_fingerprint_diff(e->ref.fingerprint, e->fingerprint, why, sizeof why);
+        else gan_eval_fingerprint_diff(e->ref.fingerprint, e->d.fingerprint, why, sizeof why);
         if (!*why) return GAN_OK;
         gan_eval_reference_free(&e->ref);
         note(e->note, e->note_user, GAN_EVAL_NOTE_CACHE, "the cached test statistics are stale "
              "(%s): recomputing", why);
     }
-    GAN_TRY(gan_eval_reference_compute(e->classifier, e->test, &e->ref));
+    GAN_TRY(gan_eval_reference_compute(e->classifier, e->d.test, &e->ref));
     real_path(e->ref.data_path, sizeof e->ref.data_path, in->data_dir);
-    snprintf(e->ref.fingerprint, sizeof e->ref.fingerprint, "%s", e->fingerprint);
+    snprintf(e->ref.fingerprint, sizeof e->ref.fingerprint, "%s", e->d.fingerprint);
     GAN_TRY(gan_eval_reference_save(&e->ref, in->reference_path));
     note(e->note, e->note_user, GAN_EVAL_NOTE_CACHE, "test split statistics (%lld images) saved "
          "to %s", (long long)e->ref.n, in->reference_path);
     return GAN_OK;
 }
 
-static gan_status open_all(gan_evaluator *e, const char *data_dir, const gan_evaluator_options *o) {
+/* Everything once e->d holds the splits. */
+static gan_status open_all(gan_evaluator *e, const gan_evaluator_options *o) {
     gan_evaluator_info *in = &e->info;
-    bool fallback;
-    GAN_TRY(gan_eval_fingerprint(data_dir, e->fingerprint, sizeof e->fingerprint));
-    GAN_TRY(gan_dataset_load(data_dir, GAN_SPLIT_TRAIN, &e->train));
-    GAN_TRY(gan_dataset_load(data_dir, GAN_SPLIT_TEST, &e->test));
-    if (!gan_dataset_labels(e->train))
-        return gan_fail(GAN_ERR_INVALID_ARGUMENT, "%s: the training split has no labels "
-                        "(train-labels-idx1-ubyte[.gz]); the eval classifier needs them", data_dir);
-    GAN_TRY(gan_eval_cache_dir(data_dir, o->cache, in->cache_dir, sizeof in->cache_dir, &fallback));
-    if (fallback)
+    snprintf(in->cache_dir, sizeof in->cache_dir, "%s", e->d.cache_dir);
+    in->labeled = e->d.labeled;
+    in->held_out = e->d.held_out;
+    gan_dataset_shape(e->d.test, &in->channels, &in->height, &in->width);
+    if (e->d.cache_fallback)
         note(e->note, e->note_user, GAN_EVAL_NOTE_CACHE, "%s is not writable; caching in %s",
-             data_dir, in->cache_dir);
+             in->data_dir, in->cache_dir);
+    if (e->d.held_out)
+        note(e->note, e->note_user, GAN_EVAL_NOTE_CACHE, "%s has no test split: %lld of its %lld "
+             "images (a fixed random sixth%s) are held out as one", in->data_dir,
+             (long long)gan_dataset_count(e->d.test),
+             (long long)(gan_dataset_count(e->d.test) + gan_dataset_count(e->d.train)),
+             in->labeled ? " of each class" : "");
     GAN_TRY(open_classifier(e, o));
     GAN_TRY(open_reference(e));
-    in->train_count = gan_dataset_count(e->train);
-    in->test_count = gan_dataset_count(e->test);
+    in->train_count = gan_dataset_count(e->d.train);
+    in->test_count = gan_dataset_count(e->d.test);
     in->reference_count = e->ref.n;
-    gan_dataset_shape(e->test, &in->channels, &in->height, &in->width);
+    return GAN_OK;
+}
+
+static gan_status new_evaluator(const char *data_dir, const gan_evaluator_options *opt,
+                                gan_evaluator **out) {
+    *out = calloc(1, sizeof **out);
+    if (!*out) return gan_fail(GAN_ERR_OUT_OF_MEMORY, "eval: out of memory");
+    snprintf((*out)->info.data_dir, sizeof (*out)->info.data_dir, "%s", data_dir);
+    (*out)->note = opt->note;
+    (*out)->note_user = opt->note_user;
     return GAN_OK;
 }
 
 gan_status gan_evaluator_open(const char *data_dir, const gan_evaluator_options *opt,
                               gan_evaluator **out) {
     *out = NULL;
-    gan_evaluator *e = calloc(1, sizeof *e);
-    if (!e) return gan_fail(GAN_ERR_OUT_OF_MEMORY, "eval: out of memory");
-    snprintf(e->info.data_dir, sizeof e->info.data_dir, "%s", data_dir);
-    e->note = opt->note;
-    e->note_user = opt->note_user;
-    gan_status s = open_all(e, data_dir, opt);
+    gan_evaluator *e;
+    GAN_TRY(new_evaluator(data_dir, opt, &e));
+    gan_status s = gan_eval_data_open(data_dir, opt->data, opt->cache, &e->d);
+    if (s == GAN_OK) s = open_all(e, opt);
+    if (s == GAN_OK) *out = e;
+    else gan_evaluator_free(e);
+    return s;
+}
+
+gan_status gan_evaluator_open_dataset(const gan_dataset *data, const gan_evaluator_options *opt,
+                                      gan_evaluator **out) {
+    *out = NULL;
+    gan_evaluator *e;
+    GAN_TRY(new_evaluator(gan_dataset_path(data), opt, &e));
+    gan_status s = gan_eval_data_open_loaded(data, opt->cache, &e->d);
+    if (s == GAN_OK) /* the dataset's folder, as gan eval --data names it */
+        snprintf(e->info.data_dir, sizeof e->info.data_dir, "%s", e->d.source);
+    if (s == GAN_OK) s = open_all(e, opt);
     if (s == GAN_OK) *out = e;
     else gan_evaluator_free(e);
     return s;
@@ -208,8 +249,7 @@ gan_status gan_evaluator_open(const char *data_dir, const gan_evaluator_options 
 
 void gan_evaluator_free(gan_evaluator *e) {
     if (!e) return;
-    gan_dataset_free(e->train);
-    gan_dataset_free(e->test);
+    gan_eval_data_free(&e->d);
     gan_classifier_free(e->classifier);
     gan_eval_reference_free(&e->ref);
     free(e);
@@ -228,10 +268,12 @@ gan_status gan_evaluator_score(gan_evaluator *e, const uint8_t *images, int64_t 
                                  : gan_fail(GAN_ERR_OUT_OF_MEMORY, "eval: out of memory for the "
                                             "features of %lld images", (long long)n);
     double t0 = gan_now_seconds(), t1 = t0;
+    gan_eval_options o = *opt;
+    if (!e->info.labeled) o.classes = false; /* a random network's classes mean nothing */
     if (s == GAN_OK) s = gan_classifier_features(e->classifier, images, n, feat, probs);
     if (s == GAN_OK) {
         t1 = gan_now_seconds();
-        s = gan_eval_scores_compute(&e->ref, feat, probs, n, requested, opt, out);
+        s = gan_eval_scores_compute(&e->ref, feat, probs, n, requested, &o, out);
     }
     out->seconds_features = t1 - t0;
     out->seconds_metrics = gan_now_seconds() - t1;
@@ -241,7 +283,7 @@ gan_status gan_evaluator_score(gan_evaluator *e, const uint8_t *images, int64_t 
 
 gan_status gan_evaluator_floor(gan_evaluator *e, int64_t n, const gan_eval_options *opt,
                                gan_eval_scores *out) {
-    int64_t n_train = gan_dataset_count(e->train), m = GAN_MIN(n, n_train);
+    int64_t n_train = gan_dataset_count(e->d.train), m = GAN_MIN(n, n_train);
     size_t per = (size_t)e->info.channels * e->info.height * e->info.width;
     uint32_t *idx = malloc((size_t)m * sizeof *idx);
     uint8_t *img = malloc((size_t)m * per);
@@ -250,8 +292,12 @@ gan_status gan_evaluator_floor(gan_evaluator *e, int64_t n, const gan_eval_optio
                                          "floor's %lld images", (long long)m);
     if (s == GAN_OK) s = gan_eval_subset(n_train, m, GAN_EVAL_USE_FLOOR, 0, idx);
     if (s == GAN_OK) {
-        gan_eval_gather(gan_dataset_pixels(e->train), per, idx, m, img);
-        s = gan_evaluator_score(e, img, m, NULL, opt, out);
+        gan_eval_gather(gan_dataset_pixels(e->d.train), per, idx, m, img);
+        /* a small training split (a folder of a few hundred images) still gets its floor,
+         * of all its images */
+        gan_eval_options o = *opt;
+        if (m < n) o.min_samples = GAN_MIN(o.min_samples, GAN_MAX(m, (int64_t)o.k + 2));
+        s = gan_evaluator_score(e, img, m, NULL, &o, out);
     }
     free(idx), free(img);
     return s;
@@ -259,5 +305,5 @@ gan_status gan_evaluator_floor(gan_evaluator *e, int64_t n, const gan_eval_optio
 
 gan_status gan_evaluator_parzen(gan_evaluator *e, const uint8_t *images, int64_t n,
                                 int64_t n_val, gan_parzen_scores *out) {
-    return gan_eval_parzen(images, n, e->train, e->test, n_val, out);
+    return gan_eval_parzen(images, n, e->d.train, e->d.test, n_val, out);
 }
