@@ -10,6 +10,7 @@
 
 #include "io/atomic_file.h"
 #include "io/gif_lzw.h"
+#include "io/gif_palette.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -21,42 +22,6 @@ void gan_gif_options_default(gan_gif_options *opt) {
     opt->loop = 1;
 }
 
-/* Nearest level of an L-level channel: round(v * (L - 1) / 255). */
-static unsigned gan_gif_level(uint8_t v, unsigned levels) {
-    return ((unsigned)v * (levels - 1) * 2 + 255) / 510;
-}
-
-uint8_t gan_gif_rgb_index(uint8_t r, uint8_t g, uint8_t b) {
-    return (uint8_t)(42 * gan_gif_level(r, 6) + 6 * gan_gif_level(g, 7) + gan_gif_level(b, 6));
-}
-
-/* floor(v (L - 1) / 255 + (2 t + 1) / 32), t in [0, 16): the dithered level. */
-static unsigned gan_gif_level_dithered(uint8_t v, unsigned levels, unsigned t) {
-    return ((unsigned)v * (levels - 1) * 32 + (2 * t + 1) * 255) / (255 * 32);
-}
-
-uint8_t gan_gif_rgb_index_dithered(uint8_t r, uint8_t g, uint8_t b, size_t x, size_t y) {
-    static const uint8_t bayer[4][4] = {{0, 8, 2, 10}, {12, 4, 14, 6}, {3, 11, 1, 9},
-                                        {15, 7, 13, 5}};
-    unsigned t = bayer[y % 4][x % 4];
-    return (uint8_t)(42 * gan_gif_level_dithered(r, 6, t) + 6 * gan_gif_level_dithered(g, 7, t) +
-                     gan_gif_level_dithered(b, 6, t));
-}
-
-void gan_gif_palette_entry(int channels, int i, uint8_t rgb[3]) {
-    if (channels == 1) {
-        rgb[0] = rgb[1] = rgb[2] = (uint8_t)i;
-        return;
-    }
-    if (i < 0 || i >= 252) {
-        rgb[0] = rgb[1] = rgb[2] = 0;
-        return;
-    }
-    unsigned r = (unsigned)i / 42, g = (unsigned)i / 6 % 7, b = (unsigned)i % 6;
-    rgb[0] = (uint8_t)((r * 255 * 2 + 5) / 10);
-    rgb[1] = (uint8_t)((g * 255 * 2 + 6) / 12);
-    rgb[2] = (uint8_t)((b * 255 * 2 + 5) / 10);
-}
 
 static void gan_gif_put_u16(gan_gif_buf *b, unsigned v) {
     gan_gif_buf_byte(b, (uint8_t)(v & 0xff));
@@ -94,17 +59,17 @@ static gan_status gan_gif_check(const uint8_t *frames, int n, int channels, int 
 }
 
 /* Header, logical screen, global colour table and the loop extension. */
-static void gan_gif_put_header(gan_gif_buf *b, int channels, unsigned w, unsigned h, bool loop) {
+static void gan_gif_put_header(gan_gif_buf *b, const gan_gif_palette *pal, unsigned w,
+                               unsigned h, bool loop) {
     gan_gif_buf_put(b, "GIF89a", 6);
     gan_gif_put_u16(b, w);
     gan_gif_put_u16(b, h);
     gan_gif_buf_byte(b, 0xF7); /* global table, 8-bit colour resolution, 256 entries */
     gan_gif_buf_byte(b, 0);    /* background colour index */
     gan_gif_buf_byte(b, 0);    /* no aspect ratio */
-    for (int i = 0; i < 256; i++) {
-        uint8_t rgb[3];
-        gan_gif_palette_entry(channels, i, rgb);
-        gan_gif_buf_put(b, rgb, 3);
+    for (int i = 0; i < 256; i++) { /* gray: the identity; RGB: the median-cut colours */
+        uint8_t grey[3] = {(uint8_t)i, (uint8_t)i, (uint8_t)i};
+        gan_gif_buf_put(b, pal ? pal->rgb[i] : grey, 3);
     }
     if (loop) {
         gan_gif_buf_put(b, "\x21\xFF\x0BNETSCAPE2.0\x03\x01\x00\x00\x00", 19);
@@ -112,25 +77,23 @@ static void gan_gif_put_header(gan_gif_buf *b, int channels, unsigned w, unsigne
 }
 
 /* Palette indices of frame `f` (C x H x W planar) at the output size. */
-static void gan_gif_indices(const uint8_t *f, int channels, int height, int width, int scale,
-                            uint8_t *idx) {
+static void gan_gif_indices(const uint8_t *f, gan_gif_palette *pal, int height, int width,
+                            int scale, uint8_t *idx) {
     size_t plane = (size_t)height * (size_t)width, ow = (size_t)width * (size_t)scale;
     for (size_t y = 0; y < (size_t)height * (size_t)scale; y++) {
         size_t sy = y / (size_t)scale;
         uint8_t *row = idx + y * ow;
         for (size_t x = 0; x < ow; x++) {
             size_t at = sy * (size_t)width + x / (size_t)scale;
-            row[x] = channels == 1 ? f[at]
-                                   : gan_gif_rgb_index_dithered(f[at], f[plane + at],
-                                                                f[2 * plane + at],
-                                                                x / (size_t)scale, sy);
+            row[x] = !pal ? f[at]
+                          : gan_gif_palette_index(pal, f[at], f[plane + at], f[2 * plane + at]);
         }
     }
 }
 
 /* One frame: graphic control extension, image descriptor, LZW data blocks. */
 static gan_status gan_gif_put_frame(gan_gif_buf *b, const uint8_t *idx, unsigned w, unsigned h,
-                                    int delay, gan_gif_buf *lzw) {
+                                    int delay, const gan_gif_palette *local, gan_gif_buf *lzw) {
     static const uint8_t gce[4] = {0x21, 0xF9, 0x04, 0x04}; /* disposal 1: do not dispose */
     gan_gif_buf_put(b, gce, 4);
     gan_gif_put_u16(b, (unsigned)delay);
@@ -141,7 +104,8 @@ static gan_status gan_gif_put_frame(gan_gif_buf *b, const uint8_t *idx, unsigned
     gan_gif_put_u16(b, 0);
     gan_gif_put_u16(b, w);
     gan_gif_put_u16(b, h);
-    gan_gif_buf_byte(b, 0); /* no local table, not interlaced */
+    gan_gif_buf_byte(b, local ? 0x87 : 0); /* a local table of 256 entries, or none */
+    if (local) gan_gif_buf_put(b, local->rgb, sizeof local->rgb);
     gan_gif_buf_byte(b, 8); /* LZW minimum code size */
     lzw->len = 0;
     GAN_TRY(gan_gif_lzw_encode(idx, (size_t)w * h, lzw));
@@ -167,16 +131,28 @@ gan_status gan_gif_encode(const uint8_t *frames, int n, int channels, int height
     unsigned w = (unsigned)(width * opt->scale), h = (unsigned)(height * opt->scale);
     uint8_t *idx = malloc((size_t)w * h);
     if (!idx) return gan_fail(GAN_ERR_OUT_OF_MEMORY, "gif: cannot allocate a %u x %u frame", w, h);
+    gan_gif_palette pal = {0}; /* RGB: frame 0's table, global, then each frame's, local */
+    gan_status s = channels == 3 ? gan_gif_palette_build(frames, 1, (size_t)height,
+                                                         (size_t)width, &pal)
+                                 : GAN_OK;
+    if (s != GAN_OK) {
+        free(idx);
+        return s;
+    }
     gan_gif_buf b = {0}, lzw = {0};
-    gan_gif_put_header(&b, channels, w, h, opt->loop != 0);
+    gan_gif_put_header(&b, channels == 3 ? &pal : NULL, w, h, opt->loop != 0);
     size_t frame_size = (size_t)channels * (size_t)height * (size_t)width;
-    gan_status s = GAN_OK;
     for (int i = 0; i < n && s == GAN_OK; i++) {
-        gan_gif_indices(frames + (size_t)i * frame_size, channels, height, width, opt->scale, idx);
+        const uint8_t *f = frames + (size_t)i * frame_size;
+        if (channels == 3 && i > 0)
+            s = gan_gif_palette_build(f, 1, (size_t)height, (size_t)width, &pal);
+        if (s != GAN_OK) break;
+        gan_gif_indices(f, channels == 3 ? &pal : NULL, height, width, opt->scale, idx);
         s = gan_gif_put_frame(&b, idx, w, h, opt->delays_cs ? opt->delays_cs[i] : opt->delay_cs,
-                              &lzw);
+                              channels == 3 ? &pal : NULL, &lzw);
     }
     gan_gif_buf_byte(&b, 0x3B);
+    gan_gif_palette_free(&pal);
     free(idx);
     free(lzw.data);
     if (s == GAN_OK && b.failed) s = gan_fail(GAN_ERR_OUT_OF_MEMORY, "gif: cannot allocate output");
