@@ -1217,6 +1217,79 @@ static void gen_class_affine(int N, int C, int P, int n_classes, bool no_labels,
     in_f(c, t, 0.5, 1.5);
 }
 
+/* class_dot: i = N C n_classes; forward buffers y h labels table; backward
+ * buffers dh dtable dy h labels table */
+static int cdot_label(void **h, const op_case *c, int j, int n) {
+    const int32_t *lab = h[j];
+    int l = lab ? lab[n] : -1;
+    return l >= 0 && l < c->i[2] ? l : -1;
+}
+static void run_cdot_fwd(const gan_backend *be, void **d, const op_case *c, double *r) {
+    be->class_dot_forward(be->ctx, F(0), CF(1), (const int32_t *)d[2], CF(3), c->i[0], c->i[1],
+                          c->i[2]);
+}
+static void ref_cdot_fwd(void **h, const op_case *c, double *r) {
+    int N = c->i[0], C = c->i[1];
+    for (int n = 0; n < N; n++) {
+        int l = cdot_label(h, c, 2, n);
+        if (l < 0) continue;
+        double s = HD(0)[n];
+        for (int ch = 0; ch < C; ch++) s += (double)HD(3)[(size_t)l * C + ch] * HD(1)[(size_t)n * C + ch];
+        HD(0)[n] = (float)s;
+    }
+}
+static void run_cdot_bwd(const gan_backend *be, void **d, const op_case *c, double *r) {
+    be->class_dot_backward(be->ctx, F(0), F(1), CF(2), CF(3), (const int32_t *)d[4], CF(5),
+                           c->i[0], c->i[1], c->i[2]);
+}
+static void ref_cdot_bwd(void **h, const op_case *c, double *r) {
+    int N = c->i[0], C = c->i[1], K = c->i[2];
+    double *dt = calloc((size_t)K * C + 1, sizeof *dt);
+    for (int n = 0; n < N; n++) {
+        int l = cdot_label(h, c, 4, n);
+        if (l < 0) continue;
+        for (int ch = 0; ch < C; ch++) {
+            size_t e = (size_t)n * C + ch, t = (size_t)l * C + ch;
+            if (h[0]) HD(0)[e] = (float)(HD(0)[e] + (double)HD(2)[n] * HD(5)[t]);
+            dt[t] += (double)HD(2)[n] * HD(3)[e];
+        }
+    }
+    if (h[1])
+        for (size_t t = 0; t < (size_t)K * C; t++) HD(1)[t] = (float)(HD(1)[t] + dt[t]);
+    free(dt);
+}
+
+static void gen_class_dot(int N, int C, int n_classes, bool no_labels, int which) {
+    size_t n = (size_t)N * C, t = (size_t)n_classes * C;
+    const char *fmt = "N=%d C=%d classes=%d labels=%d outputs=%s";
+    const char *outs = which == 0 ? "all" : which == 1 ? "dh" : "dtable";
+    op_case *c;
+    if (which == 0) {
+        c = add_case(GAN_K_class_dot_forward, run_cdot_fwd, ref_cdot_fwd, fmt, N, C, n_classes,
+                     !no_labels, outs);
+        memcpy(c->i, (int[]){N, C, n_classes}, 3 * sizeof(int));
+        /* the same order in double: the same bits; against the reference, the dot product
+         * (up to 2 C) is rounded before it is added */
+        io_f(c, (size_t)N, -1, 1, 0, 0, 2e-7 * C + 1e-6, 1e-6);
+        in_f(c, n, -2, 2);
+        if (no_labels) null_buf(c);
+        else buf_t(c, T_I32, IN, (size_t)N, -1, n_classes + 1); /* some invalid */
+        in_f(c, t, -1, 1);
+    }
+    c = add_case(GAN_K_class_dot_backward, run_cdot_bwd, ref_cdot_bwd, fmt, N, C, n_classes,
+                 !no_labels, outs);
+    memcpy(c->i, (int[]){N, C, n_classes}, 3 * sizeof(int));
+    if (which == 2) null_buf(c);
+    else io_f(c, n, -1, 1, 0, 0, 1e-6, 1e-6);
+    if (which == 1) null_buf(c);
+    else io_f(c, t, -1, 1, 0, 0, 1e-6 * N + 1e-6, 1e-5); /* rows in order: the same bits */
+    in_f(c, (size_t)N, -1, 1);
+    in_f(c, n, -2, 2);
+    if (no_labels) null_buf(c);
+    else buf_t(c, T_I32, IN, (size_t)N, -1, n_classes + 1);
+    in_f(c, t, -1, 1);
+}
+
 /* axpy: i[0] n, f[0] alpha; buffers y x */
 static void run_axpy(const gan_backend *be, void **d, const op_case *c, double *r) {
     be->axpy(be->ctx, F(0), CF(1), (size_t)c->i[0], (float)c->f[0]);
@@ -1910,6 +1983,13 @@ static void generate(bool big_machine) {
     }
     gen_class_affine(5, 4, 9, 10, true, 0);  /* no labels: the identity */
     gen_class_affine(300, 7, 1, 2000, false, 0); /* flat, many classes */
+    for (int which = 0; which < 3; which++) {
+        gen_class_dot(37, 5, 10, false, which);
+        gen_class_dot(64, 128, 10, false, which); /* the cresnet preset's head */
+    }
+    gen_class_dot(5, 4, 10, true, 0);     /* no labels: nothing added */
+    gen_class_dot(300, 7, 2000, false, 0); /* many classes */
+    gen_class_dot(1, 1, 1, false, 0);
     static const int axpy_n[] = {1, 7, 1000, 100003};
     for (int i = 0; i < 4; i++) gen_axpy(axpy_n[i], i % 2 ? 1.0 : -0.5);
     static const int elem[] = {1, 7, 33, 1000, 100003};

@@ -137,7 +137,7 @@ static void expect_refused(const char *path, const char *what, const char *needl
 }
 
 /* A model with residual blocks (test_block_spec: conditional BN in a block,
- * spectral norm, hinge loss, an EMA) stopped after 5 steps and resumed is
+ * spectral norm, a projection head, hinge loss, an EMA) stopped after 5 steps and resumed is
  * bit-identical to one run 9 steps; its checkpoint names the block tensors
  * PyTorch's way. */
 static void test_blocks_resume(void) {
@@ -162,7 +162,9 @@ static void test_blocks_resume(void) {
         CHECK(f && gan_st_find(f, "generator.2.main.0.weight") &&
               gan_st_find(f, "generator_ema.3.shortcut.1.bias") &&
               gan_st_find(f, "discriminator.0.shortcut.1.weight_orig") &&
-              gan_st_find(f, "discriminator.1.main.1.weight_u"));
+              gan_st_find(f, "discriminator.1.main.1.weight_u") &&
+              gan_st_find(f, "discriminator.4.embed.weight_orig") &&
+              gan_st_find(f, "discriminator.4.linear.weight_v"));
         gan_st_close(f);
         CHECK_OK(gan_trainer_resume(mid, ld, 2, &rest));
         if (rest) {

@@ -6,8 +6,8 @@
  * normalization on dense and conv2d; label conditioning (one-hot and
  * embedding, flat and image inputs, out-of-range labels); the resampling
  * layers (upsample2d, avgpool2d, global_sum_pool), conditional batch norm,
- * spectral norm on conv_transpose2d; a small DCGAN-like stack and a small
- * SN-GAN-like one. Also: shape errors, dropout semantics, and bit-identical results
+ * spectral norm on conv_transpose2d, the projection head (with and without
+ * spectral norm); a small DCGAN-like stack and a small SN-GAN-like one. Also: shape errors, dropout semantics, and bit-identical results
  * at 1 and 2 threads.
  *
  * For a model m, L = sum(r * m(x)) with fixed random r, so dL/dy = r; the
@@ -150,6 +150,20 @@ static void check_resnet_layers(void) {
                  sn_cfg[i][0], sn_cfg[i][1], sn_cfg[i][2]);
         check_layer(what, l, 2, 5, 7, 3, 0.0f, false);
     }
+
+    gan_layer_projection(&l, 10);
+    check_layer("projection 10 classes, flat 6 features N=8 (a label out of range)", l, 6, 1, 1,
+                8, 0.0f, true);
+    gan_layer_projection(&l, 4);
+    check_layer("projection 4 classes, 3x2x2 N=8 (labels out of range)", l, 3, 2, 2, 8, 0.0f,
+                true);
+    gan_layer_projection(&l, 10);
+    gan_layer_set_spectral_norm(&l, true);
+    check_layer("projection 10 classes spectral norm, flat 5 features N=8", l, 5, 1, 1, 8, 0.0f,
+                false);
+    gan_layer_projection(&l, 3);
+    gan_layer_set_spectral_norm(&l, true);
+    check_layer("projection 3 classes spectral norm, 2x2x3 N=6", l, 2, 2, 3, 6, 0.0f, false);
 
     gan_layer g[9];
     gan_layer_dense(&g[0], 4 * 2 * 2);

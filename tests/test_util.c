@@ -86,7 +86,7 @@ const char *test_block_spec(void) {
                      "  shortcut\n    avgpool2d\n    conv2d 8 kernel=1 spectral_norm=true\n"
                      "  end\n"
                      "  residual\n    relu\n    conv2d 8 kernel=3 padding=1 spectral_norm=true\n"
-                     "  end\n  relu\n  global_sum_pool\n  dense 1 spectral_norm=true\n"
+                     "  end\n  relu\n  global_sum_pool\n  projection spectral_norm=true\n"
                      "train\n  beta1 0.0\n  beta2 0.9\n  loss hinge\n");
 }
 

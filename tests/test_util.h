@@ -70,10 +70,10 @@ const char *test_fixture_path(const char *name);
  * temporary file whose path this returns. */
 const char *test_resnet_layers_spec(void);
 
-/* A small conditional 28x28x1 spec (latent 100) of the resnet preset's shape (residual
+/* A small conditional 28x28x1 spec (latent 100) of the cresnet preset's shape (residual
  * blocks with 1x1-conv and identity shortcuts, conditional BN in a block,
- * spectral norm, global sum pooling; hinge loss, Adam betas 0 and 0.9 in
- * its train section), written once to a kept temporary file whose path
+ * spectral norm, global sum pooling, a projection head with spectral norm;
+ * hinge loss, Adam betas 0 and 0.9 in its train section), written once to a kept temporary file whose path
  * this returns. */
 const char *test_block_spec(void);
 
