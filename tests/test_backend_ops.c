@@ -1290,6 +1290,72 @@ static void gen_class_dot(int N, int C, int n_classes, bool no_labels, int which
     in_f(c, t, -1, 1);
 }
 
+/* softmax_rows: i = R K; forward buffers y x; backward buffers dx y dy.
+ * gated_add: i[0] n; forward buffers y x o gamma; backward d_o dy gamma */
+static void run_smax_fwd(const gan_backend *be, void **d, const op_case *c, double *r) {
+    be->softmax_rows_forward(be->ctx, F(0), CF(1), c->i[0], c->i[1]);
+}
+static void ref_smax_fwd(void **h, const op_case *c, double *r) {
+    int R = c->i[0], K = c->i[1];
+    for (int row = 0; row < R; row++) {
+        const float *x = HD(1) + (size_t)row * K;
+        double m = x[0], s = 0;
+        for (int k = 1; k < K; k++) m = fmax(m, x[k]);
+        for (int k = 0; k < K; k++) s += exp(x[k] - m);
+        for (int k = 0; k < K; k++) HD(0)[(size_t)row * K + k] = (float)(exp(x[k] - m) / s);
+    }
+}
+static void run_smax_bwd(const gan_backend *be, void **d, const op_case *c, double *r) {
+    be->softmax_rows_backward(be->ctx, F(0), CF(1), CF(2), c->i[0], c->i[1]);
+}
+static void ref_smax_bwd(void **h, const op_case *c, double *r) {
+    int R = c->i[0], K = c->i[1];
+    for (int row = 0; row < R; row++) {
+        const float *y = HD(1) + (size_t)row * K, *g = HD(2) + (size_t)row * K;
+        double s = 0;
+        for (int k = 0; k < K; k++) s += (double)y[k] * g[k];
+        for (int k = 0; k < K; k++) HD(0)[(size_t)row * K + k] = (float)(y[k] * (g[k] - s));
+    }
+}
+static void gen_softmax(int R, int K, double spread) {
+    size_t n = (size_t)R * K;
+    op_case *c = add_case(GAN_K_softmax_rows_forward, run_smax_fwd, ref_smax_fwd,
+                          "R=%d K=%d spread=%g", R, K, spread);
+    c->i[0] = R, c->i[1] = K;
+    out_f(c, n, 1e-7, 1e-6, 1e-7, 1e-6); /* exp in double: at most an ulp of float apart */
+    in_f(c, n, -spread, spread);
+    c = add_case(GAN_K_softmax_rows_backward, run_smax_bwd, ref_smax_bwd, "R=%d K=%d", R, K);
+    c->i[0] = R, c->i[1] = K;
+    out_f(c, n, 0, 0, 1e-7, 1e-6); /* the same order in double: the same bits */
+    in_f(c, n, 0, 2.0 / K);
+    in_f(c, n, -1, 1);
+}
+static void run_gadd_fwd(const gan_backend *be, void **d, const op_case *c, double *r) {
+    be->gated_add_forward(be->ctx, F(0), CF(1), CF(2), CF(3), (size_t)c->i[0]);
+}
+static void ref_gadd_fwd(void **h, const op_case *c, double *r) {
+    for (int i = 0; i < c->i[0]; i++) HD(0)[i] = (float)(HD(1)[i] + (double)HD(3)[0] * HD(2)[i]);
+}
+static void run_gadd_bwd(const gan_backend *be, void **d, const op_case *c, double *r) {
+    be->gated_add_backward(be->ctx, F(0), CF(1), CF(2), (size_t)c->i[0]);
+}
+static void ref_gadd_bwd(void **h, const op_case *c, double *r) {
+    for (int i = 0; i < c->i[0]; i++) HD(0)[i] = (float)((double)HD(2)[0] * HD(1)[i]);
+}
+static void gen_gated_add(int n) {
+    op_case *c = add_case(GAN_K_gated_add_forward, run_gadd_fwd, ref_gadd_fwd, "n=%d", n);
+    c->i[0] = n;
+    out_f(c, (size_t)n, 0, 0, 1e-6, 1e-6);
+    in_f(c, (size_t)n, -2, 2);
+    in_f(c, (size_t)n, -2, 2);
+    in_f(c, 1, -1, 1);
+    c = add_case(GAN_K_gated_add_backward, run_gadd_bwd, ref_gadd_bwd, "n=%d", n);
+    c->i[0] = n;
+    out_f(c, (size_t)n, 0, 0, 0, 0);
+    in_f(c, (size_t)n, -2, 2);
+    in_f(c, 1, -1, 1);
+}
+
 /* axpy: i[0] n, f[0] alpha; buffers y x */
 static void run_axpy(const gan_backend *be, void **d, const op_case *c, double *r) {
     be->axpy(be->ctx, F(0), CF(1), (size_t)c->i[0], (float)c->f[0]);
@@ -1990,6 +2056,10 @@ static void generate(bool big_machine) {
     gen_class_dot(5, 4, 10, true, 0);     /* no labels: nothing added */
     gen_class_dot(300, 7, 2000, false, 0); /* many classes */
     gen_class_dot(1, 1, 1, false, 0);
+    static const int smax[][2] = {{1, 1}, {7, 33}, {64 * 49, 49}, {3, 196}, {2, 1025}};
+    for (int i = 0; i < 5; i++) gen_softmax(smax[i][0], smax[i][1], i % 2 ? 30.0 : 3.0);
+    static const int gadd_n[] = {1, 7, 1000, 100003};
+    for (int i = 0; i < 4; i++) gen_gated_add(gadd_n[i]);
     static const int axpy_n[] = {1, 7, 1000, 100003};
     for (int i = 0; i < 4; i++) gen_axpy(axpy_n[i], i % 2 ? 1.0 : -0.5);
     static const int elem[] = {1, 7, 33, 1000, 100003};

@@ -3,8 +3,9 @@
  * trip; a run stopped and resumed ends bit-identical to one never stopped,
  * at any thread count, also with the other options (a moving average of G,
  * several D steps per G step, per-network rates, another loss, label
- * smoothing, mirror and augmentation), for a conditional model and for the
- * resnet and cresnet presets; truncated, corrupt and hostile
+ * smoothing, mirror and augmentation), for a conditional model, for
+ * self-attention (whose generator gan export refuses) and for the resnet
+ * and cresnet presets; truncated, corrupt and hostile
  * checkpoints (lying metadata, missing tensors, wrong dtypes or shapes, NaN
  * weights) are refused with a message naming the file, by the trainer and
  * the generator; a save that hits a full disk leaves the previous checkpoint
@@ -215,7 +216,51 @@ static void test_preset_resume(const char *preset) {
     gan_dataset_free(ld);
 }
 
+/* Self-attention in both networks: a resume is bit-exact, and gan export
+ * refuses the generator, naming the layer. */
+static void test_attention(void) {
+    const char *path = test_tmp_path_kept("attention.gan");
+    const char *spec = "image 1 28 28\nlatent 8\ngenerator\n  dense 98\n  reshape 2 7 7\n"
+                       "  self_attention 1\n  upsample2d 4\n  conv2d 1 kernel=3 padding=1\n"
+                       "  tanh\ndiscriminator\n  avgpool2d 4\n  self_attention\n  flatten\n"
+                       "  dense 1\n";
+    CHECK(test_write_file(path, spec, strlen(spec)) == 0);
+    gan_dataset *d = make_dataset(64);
+    gan_train_options o;
+    gan_train_options_default(&o);
+    o.batch_size = 4;
+    o.threads = 1;
+    gan_trainer *whole = NULL, *half = NULL, *rest = NULL;
+    CHECK_OK(gan_trainer_create(path, &o, d, &whole));
+    CHECK_OK(gan_trainer_create(path, &o, d, &half));
+    if (whole && half) {
+        train(whole, 5);
+        train(half, 3);
+        const char *mid = test_tmp_path_kept("mid_attention.safetensors");
+        CHECK_OK(gan_trainer_save_checkpoint(half, mid));
+        CHECK_OK(gan_trainer_resume(mid, d, 2, &rest));
+        if (rest) {
+            train(rest, 2);
+            CHECK_MSG(same_state(whole, rest), "attention: resume is not bit-exact");
+        }
+        gan_generator *g = NULL;
+        CHECK_OK(gan_generator_load(mid, &g));
+        if (g) {
+            CHECK(gan_generator_export_c(g, test_tmp_path("att.c"), "att") ==
+                  GAN_ERR_UNSUPPORTED);
+            CHECK_MSG(strstr(gan_last_error(), "layer 2 (self_attention) cannot be exported"),
+                      "%s", gan_last_error());
+        }
+        gan_generator_free(g);
+    }
+    gan_trainer_free(whole);
+    gan_trainer_free(half);
+    gan_trainer_free(rest);
+    gan_dataset_free(d);
+}
+
 int main(void) {
+    test_attention();
     test_blocks_resume();
     test_preset_resume("resnet");
     test_preset_resume("cresnet");

@@ -251,6 +251,11 @@ void gan_layer_cond_batchnorm2d(gan_layer *l, int n_classes, float momentum, flo
  * (n_classes, F). Takes gan_layer_set_spectral_norm (both weights). */
 void gan_layer_projection(gan_layer *l, int n_classes);
 
+/* Self-attention at one resolution (SAGAN): (C, H, W) -> (C, H, W), y = x +
+ * gamma o with o the attention of 1x1 convolutions f, g (C / reduction
+ * channels) and h (C channels) over the H W positions; gamma starts at 0. */
+void gan_layer_self_attention(gan_layer *l, int reduction);
+
 /* Batch normalization per channel of (C, H, W) samples: statistics over
  * N, H, W. Same conventions as gan_layer_batchnorm. */
 void gan_layer_batchnorm2d(gan_layer *l, float momentum, float eps);
