@@ -1217,6 +1217,145 @@ static void gen_class_affine(int N, int C, int P, int n_classes, bool no_labels,
     in_f(c, t, 0.5, 1.5);
 }
 
+/* class_dot: i = N C n_classes; forward buffers y h labels table; backward
+ * buffers dh dtable dy h labels table */
+static int cdot_label(void **h, const op_case *c, int j, int n) {
+    const int32_t *lab = h[j];
+    int l = lab ? lab[n] : -1;
+    return l >= 0 && l < c->i[2] ? l : -1;
+}
+static void run_cdot_fwd(const gan_backend *be, void **d, const op_case *c, double *r) {
+    be->class_dot_forward(be->ctx, F(0), CF(1), (const int32_t *)d[2], CF(3), c->i[0], c->i[1],
+                          c->i[2]);
+}
+static void ref_cdot_fwd(void **h, const op_case *c, double *r) {
+    int N = c->i[0], C = c->i[1];
+    for (int n = 0; n < N; n++) {
+        int l = cdot_label(h, c, 2, n);
+        if (l < 0) continue;
+        double s = HD(0)[n];
+        for (int ch = 0; ch < C; ch++) s += (double)HD(3)[(size_t)l * C + ch] * HD(1)[(size_t)n * C + ch];
+        HD(0)[n] = (float)s;
+    }
+}
+static void run_cdot_bwd(const gan_backend *be, void **d, const op_case *c, double *r) {
+    be->class_dot_backward(be->ctx, F(0), F(1), CF(2), CF(3), (const int32_t *)d[4], CF(5),
+                           c->i[0], c->i[1], c->i[2]);
+}
+static void ref_cdot_bwd(void **h, const op_case *c, double *r) {
+    int N = c->i[0], C = c->i[1], K = c->i[2];
+    double *dt = calloc((size_t)K * C + 1, sizeof *dt);
+    for (int n = 0; n < N; n++) {
+        int l = cdot_label(h, c, 4, n);
+        if (l < 0) continue;
+        for (int ch = 0; ch < C; ch++) {
+            size_t e = (size_t)n * C + ch, t = (size_t)l * C + ch;
+            if (h[0]) HD(0)[e] = (float)(HD(0)[e] + (double)HD(2)[n] * HD(5)[t]);
+            dt[t] += (double)HD(2)[n] * HD(3)[e];
+        }
+    }
+    if (h[1])
+        for (size_t t = 0; t < (size_t)K * C; t++) HD(1)[t] = (float)(HD(1)[t] + dt[t]);
+    free(dt);
+}
+
+static void gen_class_dot(int N, int C, int n_classes, bool no_labels, int which) {
+    size_t n = (size_t)N * C, t = (size_t)n_classes * C;
+    const char *fmt = "N=%d C=%d classes=%d labels=%d outputs=%s";
+    const char *outs = which == 0 ? "all" : which == 1 ? "dh" : "dtable";
+    op_case *c;
+    if (which == 0) {
+        c = add_case(GAN_K_class_dot_forward, run_cdot_fwd, ref_cdot_fwd, fmt, N, C, n_classes,
+                     !no_labels, outs);
+        memcpy(c->i, (int[]){N, C, n_classes}, 3 * sizeof(int));
+        /* the same order in double: the same bits; against the reference, the dot product
+         * (up to 2 C) is rounded before it is added */
+        io_f(c, (size_t)N, -1, 1, 0, 0, 2e-7 * C + 1e-6, 1e-6);
+        in_f(c, n, -2, 2);
+        if (no_labels) null_buf(c);
+        else buf_t(c, T_I32, IN, (size_t)N, -1, n_classes + 1); /* some invalid */
+        in_f(c, t, -1, 1);
+    }
+    c = add_case(GAN_K_class_dot_backward, run_cdot_bwd, ref_cdot_bwd, fmt, N, C, n_classes,
+                 !no_labels, outs);
+    memcpy(c->i, (int[]){N, C, n_classes}, 3 * sizeof(int));
+    if (which == 2) null_buf(c);
+    else io_f(c, n, -1, 1, 0, 0, 1e-6, 1e-6);
+    if (which == 1) null_buf(c);
+    else io_f(c, t, -1, 1, 0, 0, 1e-6 * N + 1e-6, 1e-5); /* rows in order: the same bits */
+    in_f(c, (size_t)N, -1, 1);
+    in_f(c, n, -2, 2);
+    if (no_labels) null_buf(c);
+    else buf_t(c, T_I32, IN, (size_t)N, -1, n_classes + 1);
+    in_f(c, t, -1, 1);
+}
+
+/* softmax_rows: i = R K; forward buffers y x; backward buffers dx y dy.
+ * gated_add: i[0] n; forward buffers y x o gamma; backward d_o dy gamma */
+static void run_smax_fwd(const gan_backend *be, void **d, const op_case *c, double *r) {
+    be->softmax_rows_forward(be->ctx, F(0), CF(1), c->i[0], c->i[1]);
+}
+static void ref_smax_fwd(void **h, const op_case *c, double *r) {
+    int R = c->i[0], K = c->i[1];
+    for (int row = 0; row < R; row++) {
+        const float *x = HD(1) + (size_t)row * K;
+        double m = x[0], s = 0;
+        for (int k = 1; k < K; k++) m = fmax(m, x[k]);
+        for (int k = 0; k < K; k++) s += exp(x[k] - m);
+        for (int k = 0; k < K; k++) HD(0)[(size_t)row * K + k] = (float)(exp(x[k] - m) / s);
+    }
+}
+static void run_smax_bwd(const gan_backend *be, void **d, const op_case *c, double *r) {
+    be->softmax_rows_backward(be->ctx, F(0), CF(1), CF(2), c->i[0], c->i[1]);
+}
+static void ref_smax_bwd(void **h, const op_case *c, double *r) {
+    int R = c->i[0], K = c->i[1];
+    for (int row = 0; row < R; row++) {
+        const float *y = HD(1) + (size_t)row * K, *g = HD(2) + (size_t)row * K;
+        double s = 0;
+        for (int k = 0; k < K; k++) s += (double)y[k] * g[k];
+        for (int k = 0; k < K; k++) HD(0)[(size_t)row * K + k] = (float)(y[k] * (g[k] - s));
+    }
+}
+static void gen_softmax(int R, int K, double spread) {
+    size_t n = (size_t)R * K;
+    op_case *c = add_case(GAN_K_softmax_rows_forward, run_smax_fwd, ref_smax_fwd,
+                          "R=%d K=%d spread=%g", R, K, spread);
+    c->i[0] = R, c->i[1] = K;
+    out_f(c, n, 1e-7, 1e-6, 1e-7, 1e-6); /* exp in double: at most an ulp of float apart */
+    in_f(c, n, -spread, spread);
+    c = add_case(GAN_K_softmax_rows_backward, run_smax_bwd, ref_smax_bwd, "R=%d K=%d", R, K);
+    c->i[0] = R, c->i[1] = K;
+    out_f(c, n, 0, 0, 1e-7, 1e-6); /* the same order in double: the same bits */
+    in_f(c, n, 0, 2.0 / K);
+    in_f(c, n, -1, 1);
+}
+static void run_gadd_fwd(const gan_backend *be, void **d, const op_case *c, double *r) {
+    be->gated_add_forward(be->ctx, F(0), CF(1), CF(2), CF(3), (size_t)c->i[0]);
+}
+static void ref_gadd_fwd(void **h, const op_case *c, double *r) {
+    for (int i = 0; i < c->i[0]; i++) HD(0)[i] = (float)(HD(1)[i] + (double)HD(3)[0] * HD(2)[i]);
+}
+static void run_gadd_bwd(const gan_backend *be, void **d, const op_case *c, double *r) {
+    be->gated_add_backward(be->ctx, F(0), CF(1), CF(2), (size_t)c->i[0]);
+}
+static void ref_gadd_bwd(void **h, const op_case *c, double *r) {
+    for (int i = 0; i < c->i[0]; i++) HD(0)[i] = (float)((double)HD(2)[0] * HD(1)[i]);
+}
+static void gen_gated_add(int n) {
+    op_case *c = add_case(GAN_K_gated_add_forward, run_gadd_fwd, ref_gadd_fwd, "n=%d", n);
+    c->i[0] = n;
+    out_f(c, (size_t)n, 0, 0, 1e-6, 1e-6);
+    in_f(c, (size_t)n, -2, 2);
+    in_f(c, (size_t)n, -2, 2);
+    in_f(c, 1, -1, 1);
+    c = add_case(GAN_K_gated_add_backward, run_gadd_bwd, ref_gadd_bwd, "n=%d", n);
+    c->i[0] = n;
+    out_f(c, (size_t)n, 0, 0, 0, 0);
+    in_f(c, (size_t)n, -2, 2);
+    in_f(c, 1, -1, 1);
+}
+
 /* axpy: i[0] n, f[0] alpha; buffers y x */
 static void run_axpy(const gan_backend *be, void **d, const op_case *c, double *r) {
     be->axpy(be->ctx, F(0), CF(1), (size_t)c->i[0], (float)c->f[0]);
@@ -1910,6 +2049,17 @@ static void generate(bool big_machine) {
     }
     gen_class_affine(5, 4, 9, 10, true, 0);  /* no labels: the identity */
     gen_class_affine(300, 7, 1, 2000, false, 0); /* flat, many classes */
+    for (int which = 0; which < 3; which++) {
+        gen_class_dot(37, 5, 10, false, which);
+        gen_class_dot(64, 128, 10, false, which); /* the cresnet preset's head */
+    }
+    gen_class_dot(5, 4, 10, true, 0);     /* no labels: nothing added */
+    gen_class_dot(300, 7, 2000, false, 0); /* many classes */
+    gen_class_dot(1, 1, 1, false, 0);
+    static const int smax[][2] = {{1, 1}, {7, 33}, {64 * 49, 49}, {3, 196}, {2, 1025}};
+    for (int i = 0; i < 5; i++) gen_softmax(smax[i][0], smax[i][1], i % 2 ? 30.0 : 3.0);
+    static const int gadd_n[] = {1, 7, 1000, 100003};
+    for (int i = 0; i < 4; i++) gen_gated_add(gadd_n[i]);
     static const int axpy_n[] = {1, 7, 1000, 100003};
     for (int i = 0; i < 4; i++) gen_axpy(axpy_n[i], i % 2 ? 1.0 : -0.5);
     static const int elem[] = {1, 7, 33, 1000, 100003};

@@ -3,7 +3,9 @@
  * trip; a run stopped and resumed ends bit-identical to one never stopped,
  * at any thread count, also with the other options (a moving average of G,
  * several D steps per G step, per-network rates, another loss, label
- * smoothing, mirror and augmentation) and for a conditional model; truncated, corrupt and hostile
+ * smoothing, mirror and augmentation), for a conditional model, for
+ * self-attention (whose generator gan export refuses) and for the resnet
+ * and cresnet presets; truncated, corrupt and hostile
  * checkpoints (lying metadata, missing tensors, wrong dtypes or shapes, NaN
  * weights) are refused with a message naming the file, by the trainer and
  * the generator; a save that hits a full disk leaves the previous checkpoint
@@ -137,7 +139,7 @@ static void expect_refused(const char *path, const char *what, const char *needl
 }
 
 /* A model with residual blocks (test_block_spec: conditional BN in a block,
- * spectral norm, hinge loss, an EMA) stopped after 5 steps and resumed is
+ * spectral norm, a projection head, hinge loss, an EMA) stopped after 5 steps and resumed is
  * bit-identical to one run 9 steps; its checkpoint names the block tensors
  * PyTorch's way. */
 static void test_blocks_resume(void) {
@@ -162,7 +164,9 @@ static void test_blocks_resume(void) {
         CHECK(f && gan_st_find(f, "generator.2.main.0.weight") &&
               gan_st_find(f, "generator_ema.3.shortcut.1.bias") &&
               gan_st_find(f, "discriminator.0.shortcut.1.weight_orig") &&
-              gan_st_find(f, "discriminator.1.main.1.weight_u"));
+              gan_st_find(f, "discriminator.1.main.1.weight_u") &&
+              gan_st_find(f, "discriminator.4.embed.weight_orig") &&
+              gan_st_find(f, "discriminator.4.linear.weight_v"));
         gan_st_close(f);
         CHECK_OK(gan_trainer_resume(mid, ld, 2, &rest));
         if (rest) {
@@ -176,8 +180,90 @@ static void test_blocks_resume(void) {
     gan_dataset_free(ld);
 }
 
+/* The ResNet presets as they train (their train sections: hinge loss, Adam
+ * betas 0 and 0.9, EMA 0.999), at batch 2 to stay short on a CPU: 1 step,
+ * a checkpoint, 1 more step after resuming equals 2 steps never stopped. */
+static void test_preset_resume(const char *preset) {
+    gan_dataset *ld = make_dataset_labeled(64, true);
+    gan_spec *spec = NULL;
+    CHECK_OK(gan_spec_load(preset, &spec));
+    gan_train_options o;
+    gan_train_options_default(&o);
+    if (spec) gan_spec_train_options(spec, &o);
+    gan_spec_free(spec);
+    CHECK_MSG(o.loss == GAN_LOSS_HINGE && o.ema > 0.0f, "%s: not its recipe", preset);
+    o.batch_size = 2;
+    o.threads = 2;
+    gan_trainer *whole = NULL, *half = NULL, *rest = NULL;
+    CHECK_OK(gan_trainer_create(preset, &o, ld, &whole));
+    CHECK_OK(gan_trainer_create(preset, &o, ld, &half));
+    if (whole && half) {
+        train(whole, 2);
+        train(half, 1);
+        char name[64];
+        snprintf(name, sizeof name, "mid_%s.safetensors", preset);
+        const char *mid = test_tmp_path_kept(name);
+        CHECK_OK(gan_trainer_save_checkpoint(half, mid));
+        CHECK_OK(gan_trainer_resume(mid, ld, 2, &rest));
+        if (rest) {
+            train(rest, 1);
+            CHECK_MSG(same_state(whole, rest), "%s: resume is not bit-exact", preset);
+        }
+    }
+    gan_trainer_free(whole);
+    gan_trainer_free(half);
+    gan_trainer_free(rest);
+    gan_dataset_free(ld);
+}
+
+/* Self-attention in both networks: a resume is bit-exact, and gan export
+ * refuses the generator, naming the layer. */
+static void test_attention(void) {
+    const char *path = test_tmp_path_kept("attention.gan");
+    const char *spec = "image 1 28 28\nlatent 8\ngenerator\n  dense 98\n  reshape 2 7 7\n"
+                       "  self_attention 1\n  upsample2d 4\n  conv2d 1 kernel=3 padding=1\n"
+                       "  tanh\ndiscriminator\n  avgpool2d 4\n  self_attention\n  flatten\n"
+                       "  dense 1\n";
+    CHECK(test_write_file(path, spec, strlen(spec)) == 0);
+    gan_dataset *d = make_dataset(64);
+    gan_train_options o;
+    gan_train_options_default(&o);
+    o.batch_size = 4;
+    o.threads = 1;
+    gan_trainer *whole = NULL, *half = NULL, *rest = NULL;
+    CHECK_OK(gan_trainer_create(path, &o, d, &whole));
+    CHECK_OK(gan_trainer_create(path, &o, d, &half));
+    if (whole && half) {
+        train(whole, 5);
+        train(half, 3);
+        const char *mid = test_tmp_path_kept("mid_attention.safetensors");
+        CHECK_OK(gan_trainer_save_checkpoint(half, mid));
+        CHECK_OK(gan_trainer_resume(mid, d, 2, &rest));
+        if (rest) {
+            train(rest, 2);
+            CHECK_MSG(same_state(whole, rest), "attention: resume is not bit-exact");
+        }
+        gan_generator *g = NULL;
+        CHECK_OK(gan_generator_load(mid, &g));
+        if (g) {
+            CHECK(gan_generator_export_c(g, test_tmp_path("att.c"), "att") ==
+                  GAN_ERR_UNSUPPORTED);
+            CHECK_MSG(strstr(gan_last_error(), "layer 2 (self_attention) cannot be exported"),
+                      "%s", gan_last_error());
+        }
+        gan_generator_free(g);
+    }
+    gan_trainer_free(whole);
+    gan_trainer_free(half);
+    gan_trainer_free(rest);
+    gan_dataset_free(d);
+}
+
 int main(void) {
+    test_attention();
     test_blocks_resume();
+    test_preset_resume("resnet");
+    test_preset_resume("cresnet");
     gan_dataset *data = make_dataset(256);
     gan_train_options opt;
     gan_train_options_default(&opt);

@@ -6,7 +6,8 @@
  * normalization on dense and conv2d; label conditioning (one-hot and
  * embedding, flat and image inputs, out-of-range labels); the resampling
  * layers (upsample2d, avgpool2d, global_sum_pool), conditional batch norm,
- * spectral norm on conv_transpose2d; a small DCGAN-like stack and a small
+ * spectral norm on conv_transpose2d, the projection head (with and without
+ * spectral norm), self-attention; a small DCGAN-like stack and a small
  * SN-GAN-like one. Also: shape errors, dropout semantics, and bit-identical results
  * at 1 and 2 threads.
  *
@@ -150,6 +151,27 @@ static void check_resnet_layers(void) {
                  sn_cfg[i][0], sn_cfg[i][1], sn_cfg[i][2]);
         check_layer(what, l, 2, 5, 7, 3, 0.0f, false);
     }
+
+    gan_layer_projection(&l, 10);
+    check_layer("projection 10 classes, flat 6 features N=8 (a label out of range)", l, 6, 1, 1,
+                8, 0.0f, true);
+    gan_layer_projection(&l, 4);
+    check_layer("projection 4 classes, 3x2x2 N=8 (labels out of range)", l, 3, 2, 2, 8, 0.0f,
+                true);
+    gan_layer_projection(&l, 10);
+    gan_layer_set_spectral_norm(&l, true);
+    check_layer("projection 10 classes spectral norm, flat 5 features N=8", l, 5, 1, 1, 8, 0.0f,
+                false);
+    gan_layer_projection(&l, 3);
+    gan_layer_set_spectral_norm(&l, true);
+    check_layer("projection 3 classes spectral norm, 2x2x3 N=6", l, 2, 2, 3, 6, 0.0f, false);
+
+    gan_layer_self_attention(&l, 8);
+    check_layer("self_attention 8x3x3 (C' 1) N=3", l, 8, 3, 3, 3, 0.0f, true);
+    gan_layer_self_attention(&l, 2);
+    check_layer("self_attention 4x2x3 (C' 2) N=2", l, 4, 2, 3, 2, 0.0f, true);
+    gan_layer_self_attention(&l, 8);
+    check_layer("self_attention 3x4x1 (C' 1: C < reduction) N=2", l, 3, 4, 1, 2, 0.0f, true);
 
     gan_layer g[9];
     gan_layer_dense(&g[0], 4 * 2 * 2);

@@ -627,7 +627,7 @@ static void test_errors(void) {
     CHECK_MSG(strstr(gan_last_error(), "empty.gan: empty model spec"), "%s", gan_last_error());
     CHECK(gan_spec_load("stylegan", &s) == GAN_ERR_INVALID_ARGUMENT && !s);
     CHECK_MSG(strcmp(gan_last_error(), "unknown model 'stylegan' (presets: mlp, dcgan, cgan, "
-                     "cdcgan, resnet; a model spec file is named by a path with a '/' or a "
+                     "cdcgan, resnet, cresnet; a model spec file is named by a path with a '/' or a "
                      "'.', e.g. ./stylegan or stylegan.gan)") == 0, "%s", gan_last_error());
 
     /* a file's model name: its base name without .gan, sanitised */

@@ -448,8 +448,8 @@ static int train(int argc, char **argv, gan_comm **comm) {
     cli_option opts[TRAIN_FLAGS_MAX + 40] = {
         {"data", CLI_STRING, &data_path, "PATH", "dataset folder or images file (required; "
          "with --resume: the run's data by default)", 0},
-        {"model", CLI_STRING, &model, "NAME|FILE", "a preset (mlp: the seed model; dcgan; cgan, "
-         "cdcgan: class-conditional, the data need labels) or a model spec file "
+        {"model", CLI_STRING, &model, "NAME|FILE", "a preset (mlp: the seed model; dcgan; resnet; "
+         "cgan, cdcgan, cresnet: class-conditional, the data need labels) or a model spec file "
          "(docs/model-spec.md)", 0},
     };
     int n = 2 + train_flags_add(&tf, &opt, opts, 2);

@@ -245,6 +245,17 @@ void gan_layer_global_sum_pool(gan_layer *l);
  * and eps conventions as gan_layer_batchnorm2d. */
 void gan_layer_cond_batchnorm2d(gan_layer *l, int n_classes, float momentum, float eps);
 
+/* The projection head of a conditional discriminator (Miyato & Koyama
+ * 2018): (C, H, W) -> (1), out = linear(h) + <embed[label], h> with h the
+ * flattened input; linear.weight (1, F), linear.bias (1), embed.weight
+ * (n_classes, F). Takes gan_layer_set_spectral_norm (both weights). */
+void gan_layer_projection(gan_layer *l, int n_classes);
+
+/* Self-attention at one resolution (SAGAN): (C, H, W) -> (C, H, W), y = x +
+ * gamma o with o the attention of 1x1 convolutions f, g (C / reduction
+ * channels) and h (C channels) over the H W positions; gamma starts at 0. */
+void gan_layer_self_attention(gan_layer *l, int reduction);
+
 /* Batch normalization per channel of (C, H, W) samples: statistics over
  * N, H, W. Same conventions as gan_layer_batchnorm. */
 void gan_layer_batchnorm2d(gan_layer *l, float momentum, float eps);
@@ -256,8 +267,8 @@ void gan_layer_dropout(gan_layer *l, float p);
 /* Spectral normalization (torch.nn.utils.spectral_norm, one power iteration
  * per training forward, eps 1e-12) on a layer of a GAN_LAYER_SPECTRAL_NORM
  * kind (dense, conv2d, conv_transpose2d, whose matrix is (out, in k k) as
- * PyTorch's dim 1): call right after the constructor. False (and no
- * change) for other kinds. */
+ * PyTorch's dim 1; projection: both its weights): call right after the
+ * constructor. False (and no change) for other kinds. */
 bool gan_layer_set_spectral_norm(gan_layer *l, bool on);
 
 /* Label conditioning: append the row's class label to its input as extra

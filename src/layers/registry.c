@@ -31,7 +31,9 @@
     X(avgpool2d)           \
     X(upsample2d)          \
     X(global_sum_pool)     \
-    X(cond_batchnorm2d)
+    X(cond_batchnorm2d)    \
+    X(projection)          \
+    X(self_attention)
 
 #define DECLARE_KIND(name) extern const gan_layer_ops gan_layer_kind_##name;
 GAN_LAYER_KINDS(DECLARE_KIND)

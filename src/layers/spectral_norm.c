@@ -16,10 +16,15 @@ static void normalized_normal(uint64_t seed, uint64_t stream, float *x, int n) {
     for (int i = 0; i < n; i++) x[i] *= inv;
 }
 
-void gan_sn_init(gan_layer *l, uint64_t seed, uint64_t stream, int rows, int cols) {
+void gan_sn_init_at(uint64_t seed, uint64_t stream, unsigned tag, float *u, int rows, float *v,
+                    int cols) {
     /* bits 40..47 of an init stream's detail are free (rng.h): tag u and v */
-    normalized_normal(seed, stream ^ (1ull << 40), l->state, rows);
-    normalized_normal(seed, stream ^ (2ull << 40), l->state + rows, cols);
+    normalized_normal(seed, stream ^ ((uint64_t)tag << 40), u, rows);
+    normalized_normal(seed, stream ^ ((uint64_t)(tag + 1) << 40), v, cols);
+}
+
+void gan_sn_init(gan_layer *l, uint64_t seed, uint64_t stream, int rows, int cols) {
+    gan_sn_init_at(seed, stream, 1, l->state, rows, l->state + rows, cols);
 }
 
 const float *gan_sn_forward(gan_layer *l, const gan_backend *be, int rows, int cols, bool train) {

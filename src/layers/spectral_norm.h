@@ -34,6 +34,13 @@ static inline size_t gan_sn_scratch_size(int rows, int cols) {
  * `stream`, distinct from the weight's). */
 void gan_sn_init(gan_layer *l, uint64_t seed, uint64_t stream, int rows, int cols);
 
+/* gan_sn_init for a weight whose u (rows) and v (cols) lie elsewhere in the
+ * state (a layer with two normalized weights: projection): u from the
+ * stream tagged `tag` (bits 40..47), v from tag + 1. gan_sn_init is tags 1
+ * and 2 at the start of the state. */
+void gan_sn_init_at(uint64_t seed, uint64_t stream, unsigned tag, float *u, int rows, float *v,
+                    int cols);
+
 /* Compute W from W0 = l->params; returns W (in scratch). */
 const float *gan_sn_forward(gan_layer *l, const gan_backend *be, int rows, int cols, bool train);
 
