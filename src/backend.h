@@ -165,8 +165,8 @@ gan_status gan_backend_cuda_init(int device);
 const gan_backend *gan_backend_cuda(void);
 
 /* Choose the math of matrix products and convolutions (default
- * GAN_CUDA_MATH_FP32); it also picks the convolution path: cuDNN for bf16,
- * im2col + cuBLAS otherwise, unless GAN_CUDA_CONV=im2col|cudnn says
+ * GAN_CUDA_MATH_FP32); it also picks the convolution path: cuDNN for tf32
+ * and bf16, im2col + cuBLAS for fp32, unless GAN_CUDA_CONV=im2col|cudnn says
  * (GAN_ERR_INVALID_ARGUMENT for another value, GAN_ERR_UNSUPPORTED for cudnn
  * in a build without it). */
 gan_status gan_backend_cuda_set_math(gan_cuda_math math);

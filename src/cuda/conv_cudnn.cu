@@ -4,9 +4,10 @@
  * through cuDNN 9's convolution API, and the choice between them and the
  * layers' im2col + gemm path.
  *
- * Path: GAN_CUDA_CONV=im2col|cudnn forces one; otherwise cuDNN for the bf16
- * math and im2col for fp32 and tf32 (measured on an H100: for the 28x28
- * dcgan, cuDNN's fp32/tf32 kernels were slower than im2col + cuBLAS).
+ * Path: GAN_CUDA_CONV=im2col|cudnn forces one; otherwise cuDNN for the tf32
+ * and bf16 maths and im2col for fp32 (H100, dcgan at batch 1024, ms per
+ * step im2col / cuDNN: fp32 9.37 / 13.0, tf32 7.17 / 5.28, bf16 7.17 / 4.54;
+ * bench/RESULTS.md, issue 15).
  * gan_cuda_conv_select fills or clears the three table entries; without
  * cuDNN in the build the path is always im2col (GAN_CUDA_CONV=cudnn is then
  * refused).
@@ -409,7 +410,7 @@ void gan_cuda_conv2d_backward_weight(void *ctx, float *dw, const float *x, const
 #endif
 
 gan_status gan_cuda_conv_select(gan_cuda_ctx *cu, gan_backend *table) {
-    bool cudnn = cu->math == GAN_CUDA_MATH_BF16, forced = false;
+    bool cudnn = cu->math == GAN_CUDA_MATH_BF16 || cu->math == GAN_CUDA_MATH_TF32, forced = false;
     if (!env_path(cu, &cudnn, &forced))
         return gan_fail(GAN_ERR_INVALID_ARGUMENT, "GAN_CUDA_CONV=%s: expected im2col or cudnn",
                         getenv("GAN_CUDA_CONV"));
