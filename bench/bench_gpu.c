@@ -3,7 +3,8 @@
  * with --device cuda: the dataset on the GPU, the step replayed from its
  * graph), for bench_gpu.py, which runs it beside PyTorch.
  *
- * usage: bench_gpu MODEL BATCH STEPS DATA [--tf32] [--no-graph] [--repeats R]
+ * usage: bench_gpu MODEL BATCH STEPS DATA [--precision fp32|tf32|bf16] [--tf32] [--no-graph]
+ *                  [--repeats R]
  *   MODEL: a preset, or dcgan64: dcgan on the data shaped to 3x64x64 (the
  *         Radford et al. stack, 4 stride-2 stages, ngf = ndf = 64)
  *   DATA: any dataset (as `gan train --data`: IDX, a folder, ...), or "synthetic"
@@ -62,15 +63,26 @@ static const char *synthetic(int n) {
 /* main, also callable from a shared library (bench/profile_gpu.py). */
 int bench_gpu_main(int argc, char **argv) {
     if (argc < 5) {
-        fprintf(stderr, "usage: bench_gpu MODEL BATCH STEPS DATA [--tf32] [--no-graph] "
-                        "[--repeats R]\n");
+        fprintf(stderr, "usage: bench_gpu MODEL BATCH STEPS DATA [--precision P] [--tf32] "
+                        "[--no-graph] [--repeats R]\n");
         return 2;
     }
     const char *model = argv[1], *data_path = argv[4];
     int batch = atoi(argv[2]), steps = atoi(argv[3]), repeats = 3;
-    bool tf32 = false, graph = true;
+    bool graph = true;
+    int precision = GAN_PRECISION_FP32;
     for (int i = 5; i < argc; i++) {
-        if (strcmp(argv[i], "--tf32") == 0) tf32 = true;
+        if (strcmp(argv[i], "--tf32") == 0) precision = GAN_PRECISION_TF32;
+        else if (strcmp(argv[i], "--precision") == 0 && i + 1 < argc) {
+            const char *p = argv[++i];
+            precision = -1;
+            for (int k = 0; gan_precision_names[k]; k++)
+                if (strcmp(p, gan_precision_names[k]) == 0) precision = k;
+            if (precision < 0) {
+                fprintf(stderr, "bench_gpu: --precision %s is not fp32, tf32 or bf16\n", p);
+                return 2;
+            }
+        }
         else if (strcmp(argv[i], "--no-graph") == 0) graph = false;
         else if (strcmp(argv[i], "--repeats") == 0 && i + 1 < argc) repeats = atoi(argv[++i]);
         else {
@@ -105,7 +117,7 @@ int bench_gpu_main(int argc, char **argv) {
     gan_train_options_default(&opt);
     opt.batch_size = batch;
     opt.device = GAN_DEVICE_CUDA;
-    opt.allow_tf32 = tf32;
+    opt.precision = precision;
     gan_trainer *t = NULL;
     if (gan_trainer_create(model, &opt, data, &t) != GAN_OK) return fail("trainer");
     t->use_graph = graph;
@@ -128,11 +140,12 @@ int bench_gpu_main(int argc, char **argv) {
     qsort(ms, (size_t)repeats, sizeof ms[0], cmp_double);
     double med = ms[repeats / 2];
     printf("{\"engine\": \"gan.c\", \"model\": \"%s\", \"batch\": %d, \"steps\": %d, "
-           "\"repeats\": %d, \"tf32\": %s, \"graph\": %s, \"ms_per_step\": %.5f, "
+           "\"repeats\": %d, \"tf32\": %s, \"precision\": \"%s\", \"graph\": %s, \"ms_per_step\": %.5f, "
            "\"ms_min\": %.5f, \"ms_max\": %.5f, \"images_per_s\": %.1f, "
            "\"backend_peak_bytes\": %zu, \"device_used_delta_bytes\": %zu, "
            "\"loss_d\": %.5f, \"loss_g\": %.5f}\n",
-           model, batch, steps, repeats, tf32 ? "true" : "false",
+           model, batch, steps, repeats, precision == GAN_PRECISION_TF32 ? "true" : "false",
+           gan_precision_names[precision],
            graph && t->graph ? "true" : "false", med, ms[0], ms[repeats - 1], batch * 1e3 / med,
            peak, free0 > free1 ? free0 - free1 : 0, st.loss_d, st.loss_g);
     gan_trainer_free(t);

@@ -286,9 +286,9 @@ typedef struct gan_train_options {
     int epochs;         /* planned passes over the data (10); kept for resuming */
     int64_t max_steps;  /* planned limit on steps, 0 = none; kept for resuming */
     int device;         /* a gan_device (default GAN_DEVICE_CPU); not kept for resuming */
-    int allow_tf32;     /* CUDA: non-zero lets matrix products use TF32 tensor cores (10-bit
-                           mantissa inputs, faster); default 0 = plain FP32. The setting is
-                           shared by every CUDA trainer of the process. */
+    int allow_tf32;     /* CUDA: non-zero is precision GAN_PRECISION_TF32 (kept as an alias;
+                           default 0). The math setting is shared by every CUDA trainer of
+                           the process. */
     gan_loss loss;      /* adversarial loss (GAN_LOSS_NONSATURATING) */
     float clip;         /* GAN_LOSS_WASSERSTEIN: clip D's parameters to [-clip, clip] (0.01) */
     float lr_g, lr_d;   /* learning rate of G and of D; 0 = lr (default 0: both use lr;
@@ -307,7 +307,22 @@ typedef struct gan_train_options {
                            batch norm with statistics over every rank's rows (the global
                            batch) instead of each rank's own; default 0 */
     int init;           /* a gan_init: how weights start (GAN_INIT_GLOROT) */
+    int precision;      /* a gan_precision: the arithmetic of products and convolutions on
+                           the GPU (GAN_PRECISION_FP32; allow_tf32 = 1 means TF32). Saved in
+                           checkpoints; a resumed run keeps it. The CPU runs fp32 only. */
 } gan_train_options;
+
+/* The arithmetic of a CUDA trainer's matrix products and convolutions
+ * (gan_train_options.precision; docs/cuda.md lists what runs in which).
+ * Weights, Adam state, batch-norm statistics and loss sums stay fp32. */
+typedef enum gan_precision {
+    GAN_PRECISION_FP32 = 0, /* "fp32": plain float */
+    GAN_PRECISION_TF32 = 1, /* "tf32": TF32 tensor cores (10-bit mantissa inputs) */
+    GAN_PRECISION_BF16 = 2  /* "bf16": bf16 inputs (8-bit mantissa), fp32 accumulation */
+} gan_precision;
+
+/* The names of gan_precision in its order ("fp32", "tf32", "bf16"), NULL-terminated. */
+extern const char *const gan_precision_names[];
 
 /* How a trainer initialises the weights (gan_train_options.init). */
 typedef enum gan_init {
@@ -606,9 +621,11 @@ gan_status gan_checkpoint_describe(const char *path, bool spec_only, char **text
 /* Iterations done so far (including those before a resume). */
 int64_t gan_trainer_step_count(const gan_trainer *t);
 
-/* gan_trainer_resume on a chosen machine: `machine` supplies threads, device
- * and allow_tf32 (its other fields are ignored: they come from the
- * checkpoint). A run may continue on another device than it started on. */
+/* gan_trainer_resume on a chosen machine: `machine` supplies threads and
+ * device (its other fields are ignored: they come from the checkpoint). A run
+ * may continue on another device than it started on, in its precision: a
+ * machine asking for another one (allow_tf32 on a run that is not tf32) is
+ * refused. */
 gan_status gan_trainer_resume_on(const char *checkpoint, const gan_dataset *data,
                                  const gan_train_options *machine, gan_trainer **out);
 

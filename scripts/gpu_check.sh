@@ -97,7 +97,17 @@ if want cli; then
     # the same 400 dcgan steps with TF32 products
     timeout 60 "$GAN" train --data "$DATA" --model dcgan --device cuda --tf32 --steps 400 --log-every 100 \
         --out "$RUNS/dcgan_tf32" >> "$LOGS/train_dcgan.log" 2>&1 || ok=0
-    tail -4 "$LOGS/train_mlp.log"; grep -E "step (100|300|400)/" "$LOGS/train_dcgan.log"
+    # bf16: 300 steps, resumed to 400 in its precision; another precision is refused (exit 2)
+    timeout 60 "$GAN" train --data "$DATA" --model dcgan --device cuda --precision bf16 --steps 300 \
+        --log-every 100 --checkpoint-every 150 --out "$RUNS/dcgan_bf16" >> "$LOGS/train_dcgan.log" 2>&1 || ok=0
+    timeout 60 "$GAN" train --resume "$RUNS/dcgan_bf16" --steps 400 --device cuda --log-every 100 \
+        >> "$LOGS/train_dcgan.log" 2>&1 || ok=0
+    timeout 60 "$GAN" train --resume "$RUNS/dcgan_bf16" --steps 500 --device cuda --precision fp32 \
+        >> "$LOGS/train_dcgan.log" 2>&1
+    [ $? -eq 2 ] || { echo "bf16 resume with --precision fp32 was not refused"; ok=0; }
+    "$GAN" sample "$RUNS/dcgan_bf16" --n 64 --out "$RUNS/dcgan_bf16.png" --device cpu \
+        >> "$LOGS/sample.log" 2>&1 || ok=0
+    tail -4 "$LOGS/train_mlp.log"; grep -E "step (100|300|400)/|contradicts" "$LOGS/train_dcgan.log"
     # samples on both devices from the same checkpoint
     for dev in cpu cuda; do
         "$GAN" sample "$RUNS/mlp" --n 300 --float --out "$RUNS/mlp_$dev.npy" --device $dev \
@@ -120,14 +130,14 @@ PY
     rc=$?
     echo "without a GPU: exit $rc: $(cat "$LOGS/nogpu.log")"
     [ $rc -ne 0 ] && [ "$(wc -l < "$LOGS/nogpu.log")" -eq 1 ] || ok=0
-    if [ $ok = 1 ]; then result cli ok "train mlp/dcgan, resume, tf32, sample cpu=cuda, no-GPU refusal"
+    if [ $ok = 1 ]; then result cli ok "train mlp/dcgan, resume, tf32, bf16 + resume, sample cpu=cuda, no-GPU refusal"
     else result cli FAIL "see train_*.log, sample.log, nogpu.log"; fi
 fi
 
 if want bench; then
     note "benchmark: gan.c vs PyTorch (eager, torch.compile) on this GPU"
     PYTHONUNBUFFERED=1 timeout 400 python3 bench/bench_gpu.py --bench "$BUILD/bench_gpu" --data "$DATA" \
-        --json "$LOGS/bench_gpu.json" --budget 320 2> "$LOGS/bench_gpu.err" \
+        --json "$LOGS/bench_gpu.json" --budget 320 ${BENCH_ARGS:-} 2> "$LOGS/bench_gpu.err" \
         | tee "$LOGS/bench_gpu.txt"
     if [ "${PIPESTATUS[0]}" -eq 0 ]; then
         result bench ok "table in bench_gpu.txt"

@@ -147,7 +147,10 @@ void gan_backend_cpu_set_threads(int threads);
 typedef enum gan_cuda_math {
     GAN_CUDA_MATH_FP32 = 0,     /* plain FP32 products (CUBLAS_DEFAULT_MATH): no TF32 */
     GAN_CUDA_MATH_PEDANTIC = 1, /* FP32 with cuBLAS's standardized arithmetic (slower) */
-    GAN_CUDA_MATH_TF32 = 2      /* allow TF32 tensor cores (10-bit mantissa inputs; faster) */
+    GAN_CUDA_MATH_TF32 = 2,     /* allow TF32 tensor cores (10-bit mantissa inputs; faster) */
+    GAN_CUDA_MATH_BF16 = 3      /* bf16 inputs, fp32 accumulation and storage: products through
+                                   CUBLAS_COMPUTE_32F_FAST_16BF, convolutions through cuDNN on
+                                   bf16 copies (docs/cuda.md) */
 } gan_cuda_math;
 
 /* Open CUDA device `device` (0-based): one stream, one cuBLAS handle and its
@@ -161,8 +164,15 @@ gan_status gan_backend_cuda_init(int device);
  * in a build without CUDA). Single-threaded use: one host thread at a time. */
 const gan_backend *gan_backend_cuda(void);
 
-/* Choose the math of matrix products (default GAN_CUDA_MATH_FP32). */
+/* Choose the math of matrix products and convolutions (default
+ * GAN_CUDA_MATH_FP32); it also picks the convolution path: cuDNN for tf32
+ * and bf16, im2col + cuBLAS for fp32, unless GAN_CUDA_CONV=im2col|cudnn says
+ * (GAN_ERR_INVALID_ARGUMENT for another value, GAN_ERR_UNSUPPORTED for cudnn
+ * in a build without it). */
 gan_status gan_backend_cuda_set_math(gan_cuda_math math);
+
+/* Whether this build has cuDNN (src/cuda/conv_cudnn.cu). */
+bool gan_backend_cuda_has_cudnn(void);
 
 /* Wait for queued work and release the stream, handle and workspace (memory
  * from mem_alloc must be freed before). Safe to call when not initialised. */

@@ -530,7 +530,12 @@ gan_status gan_trainer_resume_comm(const char *path, const gan_dataset *data,
     if (s == GAN_OK) {
         info.opt.threads = machine->threads;
         info.opt.device = machine->device;
-        info.opt.allow_tf32 = machine->allow_tf32;
+        if (machine->allow_tf32 && info.opt.precision != GAN_PRECISION_TF32)
+            s = gan_fail(GAN_ERR_INVALID_ARGUMENT, "%s: the run trains in precision %s and "
+                         "resumes in it: tf32 (--tf32) cannot change that", path,
+                         gan_precision_names[info.opt.precision]);
+    }
+    if (s == GAN_OK) {
         s = gan_trainer_create_spec_comm(spec, &info.opt, data, comm, &t);
     }
     if (s == GAN_OK) s = resume(t, f, &info);

@@ -20,6 +20,8 @@
 #define TYPE_AUGMENT GAN_OPTION_AUGMENT
 #define TYPE_INIT GAN_OPTION_CHOICE
 #define CHOICES_INIT gan_init_names
+#define TYPE_PRECISION GAN_OPTION_CHOICE
+#define CHOICES_PRECISION gan_precision_names
 #define CHOICES_INT NULL
 #define CHOICES_INT64 NULL
 #define CHOICES_UINT64 NULL
@@ -30,6 +32,7 @@
 #define CHOICES_AUGMENT NULL
 
 const char *const gan_init_names[] = {"glorot", "dcgan", NULL};
+const char *const gan_precision_names[] = {"fp32", "tf32", "bf16", NULL};
 
 #define ROW(field, flag, type, def, lo, hi, lo_open, hi_open, zero_unset, spec, where, arg, help) \
     {#field, flag, TYPE_##type, offsetof(gan_train_options, field), def, lo, hi, lo_open,         \
@@ -97,6 +100,8 @@ void gan_train_options_resolve(gan_train_options *opt) {
     if (opt->lr_g == 0.0f) opt->lr_g = opt->lr;
     if (opt->lr_d == 0.0f) opt->lr_d = opt->lr;
     opt->mirror = opt->mirror != 0; /* saved as 0 or 1 */
+    if (opt->allow_tf32 && opt->precision == GAN_PRECISION_FP32) opt->precision = GAN_PRECISION_TF32;
+    opt->allow_tf32 = opt->precision == GAN_PRECISION_TF32;
 }
 
 static bool in_range(const gan_train_option *r, double v) {

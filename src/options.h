@@ -9,7 +9,8 @@
  *   field    the member of gan_train_options; also the spec key and the
  *            checkpoint key "options.<field>"
  *   type     INT, INT64, UINT64, FLOAT, LOSS, DEVICE, BOOL, AUGMENT (gan_option_type) or the
- *            name of a choice (INIT: GAN_OPTION_CHOICE over gan_init_names; options.c maps it)
+ *            name of a choice (INIT, PRECISION: GAN_OPTION_CHOICE over gan_init_names,
+ *            gan_precision_names; options.c maps it)
  *   lo..hi   the accepted range (the type's maximum: no upper limit)
  *   spec     1: a key of the spec's `train` section
  *   where    GAN_OPTION_SAVED / _KEPT / _LATER (gan.h), 0 for machine options
@@ -75,8 +76,10 @@
     X(device, "device", DEVICE, GAN_DEVICE_CPU, 0, 0, 0, 0, 0, 0, 0, "D",                         \
       "cpu (default) or cuda (the first NVIDIA GPU)")                                            \
     X(allow_tf32, "tf32", BOOL, 0, 0, 1, 0, 0, 0, 0, 0, NULL,                                     \
-      "with --device cuda: let matrix products use TF32 tensor cores (faster, 10-bit mantissa "  \
-      "inputs)")
+      "with --device cuda: the same as --precision tf32")                                       \
+    X(precision, "precision", PRECISION, GAN_PRECISION_FP32, 0, 0, 0, 0, 0, 0, GAN_OPT_LATER, "P", \
+      "with --device cuda: fp32 (default), tf32 (TF32 tensor cores) or bf16 (bf16 products and " \
+      "convolutions, fp32 accumulation and weights); a resumed run keeps it")
 
 /* The names of gan_loss in its order, NULL-terminated (loss.c). */
 extern const char *const gan_loss_names[];
@@ -91,8 +94,8 @@ extern const char *const gan_augment_names[];
 bool gan_name_set_parse(const char *const *names, const char *text, int *mask, char *why,
                         size_t cap);
 
-/* lr_g and lr_d of 0 become lr, mirror becomes 0 or 1 (what a trainer runs
- * with and saves). */
+/* lr_g and lr_d of 0 become lr, mirror becomes 0 or 1, allow_tf32 becomes
+ * precision tf32 (what a trainer runs with and saves). */
 void gan_train_options_resolve(gan_train_options *opt);
 
 #endif

@@ -20,10 +20,18 @@ static gan_status pick_backend(const gan_train_options *o, const gan_comm *comm,
                                const gan_backend **out) {
     *out = gan_backend_cpu();
     gan_backend_cpu_set_threads(o->threads);
-    if (o->device != GAN_DEVICE_CUDA) return GAN_OK;
+    if (o->device != GAN_DEVICE_CUDA) {
+        if (o->precision == GAN_PRECISION_FP32 && !o->allow_tf32) return GAN_OK;
+        return gan_fail(GAN_ERR_UNSUPPORTED, "precision %s needs the GPU (--device cuda): the "
+                        "CPU trains in fp32 only",
+                        gan_precision_names[o->precision == GAN_PRECISION_BF16 ? 2 : 1]);
+    }
     /* GPU ranks: the communicator opened this rank's GPU (comm_nccl.c) */
     if (!comm || !comm->device_buffers) GAN_TRY(gan_backend_cuda_open(0));
-    GAN_TRY(gan_backend_cuda_set_math(o->allow_tf32 ? GAN_CUDA_MATH_TF32 : GAN_CUDA_MATH_FP32));
+    GAN_TRY(gan_backend_cuda_set_math(o->precision == GAN_PRECISION_BF16 ? GAN_CUDA_MATH_BF16
+                                      : o->precision == GAN_PRECISION_TF32 || o->allow_tf32
+                                          ? GAN_CUDA_MATH_TF32
+                                          : GAN_CUDA_MATH_FP32));
     *out = gan_backend_cuda();
     return GAN_OK;
 }

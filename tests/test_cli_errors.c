@@ -84,6 +84,10 @@ int main(void) {
         {"--lr-d 0x", "--lr-d: expected a finite number"},
         {"--ema 1.5", "--ema"},
         {"--label-smoothing 0.1 --loss hinge", "--label-smoothing"},
+        {"--precision bf16", "--precision bf16 needs --device cuda (the CPU trains in fp32)"},
+        {"--precision tf32", "--precision tf32 needs --device cuda"},
+        {"--precision fp16", "--precision"},
+        {"--tf32", "--tf32 needs --device cuda"},
     };
     for (size_t i = 0; i < sizeof bad_flags / sizeof bad_flags[0]; i++)
         expect_errorf(bad_flags[i][1], "train --data %s %s", good, bad_flags[i][0]);
@@ -144,6 +148,7 @@ int main(void) {
     expect_errorf("--loss hinge contradicts the checkpoint", "train --resume %s --loss hinge --steps 4", run);
     expect_errorf("--ema 0.999 contradicts", "train --resume %s --ema 0.999 --steps 4", run);
     expect_errorf("--d-steps 2 contradicts", "train --resume %s --d-steps 2 --steps 4", run);
+    expect_errorf("--precision bf16", "train --resume %s --precision bf16 --steps 4", run);
     expect_errorf("--augment cutout contradicts the checkpoint", "train --resume %s --augment cutout --steps 4", run);
     expect_errorf("--mirror 1 contradicts the checkpoint", "train --resume %s --mirror --steps 4", run);
     expect_errorf("--augment: augmentation: 'zoom' is not one of: color, translation, "

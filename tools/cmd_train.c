@@ -106,7 +106,9 @@ static void on_start(void *user, gan_trainer *t, const gan_run_plan *plan) {
                 gan_trainer_model_name(t), (long long)gan_dataset_count(ui->data),
                 gan_dataset_path(ui->data), o.batch_size, (long long)spe, length,
                 (unsigned long long)o.seed, gan_loss_name(o.loss),
-                o.device == GAN_DEVICE_CUDA ? (o.allow_tf32 ? "cuda (tf32)" : "cuda") : "cpu",
+                o.device != GAN_DEVICE_CUDA ? "cpu"
+                : o.precision == GAN_PRECISION_BF16 ? "cuda (bf16)"
+                : o.precision == GAN_PRECISION_TF32 ? "cuda (tf32)" : "cuda",
                 train_ranks_describe(gan_trainer_comm(t)), ui->out);
     if ((o.mirror || o.augment) && !ui->quiet) {
         char aug[64];
@@ -496,6 +498,16 @@ static int train(int argc, char **argv, gan_comm **comm) {
     }
     if (opt.allow_tf32 && opt.device != GAN_DEVICE_CUDA) {
         cli_error("--tf32 needs --device cuda");
+        return 2;
+    }
+    if (opt.precision != GAN_PRECISION_FP32 && opt.device != GAN_DEVICE_CUDA) {
+        cli_error("--precision %s needs --device cuda (the CPU trains in fp32)",
+                  gan_precision_names[opt.precision]);
+        return 2;
+    }
+    if (opt.allow_tf32 && cli_seen(opts, "precision") && opt.precision != GAN_PRECISION_TF32) {
+        cli_error("--tf32 is --precision tf32: it contradicts --precision %s",
+                  gan_precision_names[opt.precision]);
         return 2;
     }
     if (cli_seen(opts, "clip") && opt.loss != GAN_LOSS_WASSERSTEIN && !resume) {

@@ -3,7 +3,7 @@
  * table, memory (with a count of the bytes held), synchronisation, graph
  * capture and the pending-error bookkeeping, all through the backend's
  * context (gan_cuda_ctx, cuda_common.cuh). The kernels live in the sibling
- * files (gemm.cu, pointwise.cu, norm.cu, norm2d.cu, conv.cu, loss.cu,
+ * files (gemm.cu, pointwise.cu, norm.cu, norm2d.cu, conv.cu, conv_cudnn.cu, loss.cu,
  * optim.cu, rng.cu, misc.cu); see cuda_common.cuh.
  *
  * One device, one non-blocking stream, one cuBLAS handle with its own
@@ -237,10 +237,12 @@ void gan_cuda_graph_free(void *ctx, gan_graph *g) {
 
 /* ------------------------------------------------------------------ table */
 
-/* Direct convolutions are a CPU (AVX-512) option: the GPU uses im2col and
- * cuBLAS. The classifier kernels are CPU only (gan classifier and gan eval
- * run there). Column cuda of backend_kernels.def says which are NULL. */
-static const gan_backend cuda_backend = {
+/* The direct convolutions (cuDNN) are filled in or left NULL (im2col and
+ * cuBLAS) by gan_cuda_conv_select at set-up and with each math change
+ * (conv_cudnn.cu). The classifier kernels are CPU only (gan classifier and
+ * gan eval run there). Column cuda of backend_kernels.def says which are
+ * NULL. */
+static gan_backend cuda_backend = {
     .name = "cuda",
     .host_memory = false,
     .ctx = &cuda_ctx,
@@ -336,6 +338,12 @@ gan_status gan_backend_cuda_init(int device) {
         return gan_fail(GAN_ERR_DEVICE, "cuBLAS: set-up failed: %s", cublasGetStatusString(bs));
     }
     cu->err = GAN_OK;
+    cu->math = GAN_CUDA_MATH_FP32;
+    gan_status cs = gan_cuda_conv_select(cu, &cuda_backend);
+    if (cs != GAN_OK) {
+        gan_backend_cuda_shutdown();
+        return cs;
+    }
     cu->ready = true;
     return GAN_OK;
 }
@@ -349,18 +357,21 @@ gan_status gan_backend_cuda_set_math(gan_cuda_math math) {
     case GAN_CUDA_MATH_FP32: mode = CUBLAS_DEFAULT_MATH; break;
     case GAN_CUDA_MATH_PEDANTIC: mode = CUBLAS_PEDANTIC_MATH; break;
     case GAN_CUDA_MATH_TF32: mode = CUBLAS_TF32_TENSOR_OP_MATH; break;
+    case GAN_CUDA_MATH_BF16: mode = CUBLAS_DEFAULT_MATH; break; /* compute type per call */
     default: return gan_fail(GAN_ERR_INVALID_ARGUMENT, "unknown CUDA math mode %d", (int)math);
     }
     cublasStatus_t bs = cublasSetMathMode(cu->blas, mode);
     if (bs != CUBLAS_STATUS_SUCCESS)
         return gan_fail(GAN_ERR_DEVICE, "cuBLAS: cublasSetMathMode failed: %s",
                         cublasGetStatusString(bs));
-    return GAN_OK;
+    cu->math = math;
+    return gan_cuda_conv_select(cu, &cuda_backend);
 }
 
 void gan_backend_cuda_shutdown(void) {
     gan_cuda_ctx *cu = &cuda_ctx;
     if (cu->stream) (void)cudaStreamSynchronize(cu->stream);
+    gan_cuda_cudnn_release(cu);
     if (cu->blas) cublasDestroy(cu->blas);
     if (cu->blas_workspace) cudaFree(cu->blas_workspace);
     if (cu->scratch) cudaFree(cu->scratch);

@@ -20,6 +20,10 @@ gan_status gan_backend_cuda_set_math(gan_cuda_math math) {
     return gan_fail(GAN_ERR_UNSUPPORTED, "this build of gan.c has no CUDA backend");
 }
 
+bool gan_backend_cuda_has_cudnn(void) {
+    return false;
+}
+
 void gan_backend_cuda_shutdown(void) {}
 
 void *gan_backend_cuda_stream(void) {

@@ -42,6 +42,8 @@ struct gan_cuda_ctx {
     float *reduce;   /* (GAN_CUDA_REDUCE_FLOATS) scalars passed between kernels (misc.cu) */
     double *partials; /* (GAN_CUDA_PARTIALS) partial sums passed between kernels (norm2d.cu) */
     bool capturing;
+    gan_cuda_math math; /* gan_backend_cuda_set_math: products (gemm.cu), convolutions */
+    void *cudnn;        /* conv_cudnn.cu's state (handle, plans, workspace), made on first use */
     /* mem_alloc bookkeeping: live blocks and byte counts */
     struct gan_cuda_block *blocks;
     size_t n_blocks, cap_blocks;
@@ -102,5 +104,11 @@ static inline unsigned gan_cuda_blocks(const gan_cuda_ctx *cu, size_t n, int thr
 /* pointwise.cu: cudaSuccess when this build holds kernels the current
  * device can run. */
 cudaError_t gan_cuda_probe_kernels(void);
+
+/* conv_cudnn.cu: the table's direct convolutions for the context's math
+ * and GAN_CUDA_CONV (filled: cuDNN; NULL: the layers' im2col path);
+ * releasing cuDNN's state. */
+gan_status gan_cuda_conv_select(gan_cuda_ctx *cu, gan_backend *table);
+void gan_cuda_cudnn_release(gan_cuda_ctx *cu);
 
 #endif

@@ -8,7 +8,10 @@
  * operands swapped, the same transpose flags, and M and N swapped.
  *
  * Math: FP32 by default (CUBLAS_DEFAULT_MATH, no TF32); see
- * gan_backend_cuda_set_math for TF32 or pedantic math.
+ * gan_backend_cuda_set_math for TF32 or pedantic math (the handle's math
+ * mode). GAN_CUDA_MATH_BF16 keeps fp32 operands in memory and lets cuBLAS
+ * round them to bf16 on the tensor cores, accumulating in fp32
+ * (cublasGemmEx, CUBLAS_COMPUTE_32F_FAST_16BF).
  */
 #include "cuda_common.cuh"
 
@@ -17,7 +20,14 @@ void gan_cuda_gemm(void *ctx, bool trans_a, bool trans_b, int M, int N, int K, f
                    int ldc) {
     gan_cuda_ctx *cu = (gan_cuda_ctx *)ctx;
     if (M <= 0 || N <= 0) return;
-    GAN_CUBLAS_NOTE(cu, cublasSgemm(cu->blas, trans_b ? CUBLAS_OP_T : CUBLAS_OP_N,
-                                trans_a ? CUBLAS_OP_T : CUBLAS_OP_N, N, M, K, &alpha, B, ldb, A,
+    cublasOperation_t ta = trans_a ? CUBLAS_OP_T : CUBLAS_OP_N;
+    cublasOperation_t tb = trans_b ? CUBLAS_OP_T : CUBLAS_OP_N;
+    if (cu->math == GAN_CUDA_MATH_BF16) {
+        GAN_CUBLAS_NOTE(cu, cublasGemmEx(cu->blas, tb, ta, N, M, K, &alpha, B, CUDA_R_32F, ldb, A,
+                                         CUDA_R_32F, lda, &beta, C, CUDA_R_32F, ldc,
+                                         CUBLAS_COMPUTE_32F_FAST_16BF, CUBLAS_GEMM_DEFAULT));
+        return;
+    }
+    GAN_CUBLAS_NOTE(cu, cublasSgemm(cu->blas, tb, ta, N, M, K, &alpha, B, ldb, A,
                                 lda, &beta, C, ldc));
 }
