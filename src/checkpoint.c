@@ -428,6 +428,7 @@ static gan_status load_f32(const gan_st_file *f, const char *name, const gan_lay
             return gan_fail(GAN_ERR_NUMERIC, "%s: tensor '%s' holds NaN or infinite values "
                             "(element %zu)", gan_st_path(f), name, i);
     memcpy(dst, src, t->size * sizeof *dst);
+    gan_st_release(f, src, t->size * sizeof *src); /* the file's pages: one tensor at a time */
     return GAN_OK;
 }
 

@@ -2,7 +2,9 @@
  * describe.c - gan_checkpoint_describe: the text `gan inspect` prints about a
  * checkpoint (architecture with shapes and parameter counts, classes of a
  * conditional model, training state, options, version, model spec), built
- * in memory so that the library itself prints nothing.
+ * in memory so that the library itself prints nothing. One network is in
+ * memory at a time, and the file's pages leave as each tensor is checked
+ * (gan_st_release), so describing a checkpoint costs about one network.
  */
 #define _POSIX_C_SOURCE 200809L /* open_memstream */
 #include "checkpoint.h"
@@ -55,25 +57,46 @@ static void print_model(FILE *out, const gan_model *m) {
     fprintf(out, " parameters (%.2f MB as float32)\n", m->n_params * 4.0 / 1e6);
 }
 
+/* Build network `which` (named `as` when non-NULL) from the spec, load and
+ * so validate its tensors, print it when `out` is non-NULL, and free it: one
+ * network in memory at a time. */
+static gan_status describe_net(FILE *out, const gan_st_file *f, const gan_spec *spec, gan_spec_net_id which,
+                               const char *as, bool moments, int64_t *adam_t, size_t *n_params) {
+    gan_model m = {0};
+    gan_status s = as ? gan_spec_build_as(spec, which, as, &m, 1, gan_backend_cpu())
+                      : gan_spec_build(spec, which, &m, 1, gan_backend_cpu());
+    if (s == GAN_OK) s = gan_ckpt_load_model(f, &m, NULL, moments);
+    if (s == GAN_OK && out) print_model(out, &m);
+    *adam_t = m.adam_t;
+    *n_params = m.n_params;
+    gan_model_free(&m);
+    return s;
+}
+
 static gan_status describe(FILE *out, const char *path, bool spec_only) {
     gan_st_file *f = NULL;
     gan_ckpt_info info;
-    gan_model g = {0}, d = {0}, ema = {0};
+    int64_t g_adam_t = 0, d_adam_t = 0, unused_t;
+    size_t unused_n, ema_params = 0;
     bool has_ema = false;
     gan_spec *spec = NULL;
+    FILE *nets = NULL; /* the architecture, printed as each network is checked */
+    char *nets_text = NULL;
+    size_t nets_len = 0;
     gan_status s = gan_st_open(path, &f);
     if (s == GAN_OK) s = gan_ckpt_read_info(f, &info);
     if (s == GAN_OK) s = gan_ckpt_read_spec(f, &info, &spec);
-    if (s == GAN_OK) s = gan_spec_build(spec, GAN_SPEC_GENERATOR, &g, 1, gan_backend_cpu());
-    if (s == GAN_OK) s = gan_spec_build(spec, GAN_SPEC_DISCRIMINATOR, &d, 1, gan_backend_cpu());
+    if (s == GAN_OK && !spec_only && !(nets = open_memstream(&nets_text, &nets_len)))
+        s = gan_fail(GAN_ERR_OUT_OF_MEMORY, "%s: out of memory describing it", path);
     /* loading validates every tensor */
-    if (s == GAN_OK) s = gan_ckpt_load_model(f, &g, NULL, info.has_options);
-    if (s == GAN_OK) s = gan_ckpt_load_model(f, &d, NULL, info.has_options);
-    if (s == GAN_OK && (has_ema = gan_ckpt_has_ema(f, &info))) {
-        s = gan_spec_build_as(spec, GAN_SPEC_GENERATOR, "generator_ema", &ema, 1,
-                              gan_backend_cpu());
-        if (s == GAN_OK) s = gan_ckpt_load_model(f, &ema, NULL, false);
-    }
+    if (s == GAN_OK)
+        s = describe_net(nets, f, spec, GAN_SPEC_GENERATOR, NULL, info.has_options, &g_adam_t, &unused_n);
+    if (s == GAN_OK)
+        s = describe_net(nets, f, spec, GAN_SPEC_DISCRIMINATOR, NULL, info.has_options, &d_adam_t, &unused_n);
+    if (s == GAN_OK && (has_ema = gan_ckpt_has_ema(f, &info)))
+        s = describe_net(NULL, f, spec, GAN_SPEC_GENERATOR, "generator_ema", false, &unused_t, &ema_params);
+    if (nets && fclose(nets) != 0 && s == GAN_OK)
+        s = gan_fail(GAN_ERR_OUT_OF_MEMORY, "%s: out of memory describing it", path);
     if (s != GAN_OK) goto done;
     if (spec_only) {
         fputs(spec->text, out);
@@ -91,8 +114,7 @@ static gan_status describe(FILE *out, const char *path, bool spec_only) {
             fprintf(out, "%s %d %s", k ? "," : "", k, gan_checkpoint_class_name(&info, k, name, sizeof name));
         fprintf(out, "\n");
     }
-    print_model(out, &g);
-    print_model(out, &d);
+    fputs(nets_text, out);
     if (info.has_options) {
         const gan_train_options *o = &info.opt;
         int64_t spe = info.steps_per_epoch > 0 ? info.steps_per_epoch : 1;
@@ -106,8 +128,8 @@ static gan_status describe(FILE *out, const char *path, bool spec_only) {
         if (info.step > 0)
             fprintf(out, "  last step: loss_d %.4f  loss_g %.4f  D(x) %.3f  D(G(z)) %.3f\n",
                    info.last.loss_d, info.last.loss_g, info.last.d_real, info.last.d_fake);
-        fprintf(out, "  Adam steps: generator %lld, discriminator %lld\n", (long long)g.adam_t,
-               (long long)d.adam_t);
+        fprintf(out, "  Adam steps: generator %lld, discriminator %lld\n", (long long)g_adam_t,
+               (long long)d_adam_t);
         fprintf(out, "  ranks: %d\n", info.ranks);
         fprintf(out, "options: batch_size %d, lr %g, beta1 %g, beta2 %g, adam_eps %g, seed %llu, "
                "epochs %d, max_steps %lld\n", o->batch_size, o->lr, o->beta1, o->beta2,
@@ -136,14 +158,12 @@ static gan_status describe(FILE *out, const char *path, bool spec_only) {
     }
     if (has_ema)
         fprintf(out, "generator_ema: the moving average of the generator (%zu parameters); sample, "
-               "interpolate and export use it\n", ema.n_params);
+               "interpolate and export use it\n", ema_params);
     size_t n = strlen(spec->text);
     fprintf(out, "\nmodel spec (gan inspect --spec prints it alone):\n%s%s", spec->text,
            n && spec->text[n - 1] != '\n' ? "\n" : "");
 done:
-    gan_model_free(&g);
-    gan_model_free(&d);
-    gan_model_free(&ema);
+    free(nets_text);
     gan_spec_free(spec);
     gan_st_close(f);
     return s;

@@ -16,11 +16,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A growing text buffer; `failed` latches an allocation failure. */
+/* A text buffer that goes to `sink` (when set) each time it passes
+ * EXPORT_FLUSH_BYTES, so a large generator's source (tens of MB of weight
+ * literals) is never in memory whole; `failed` latches a failure. */
+#define EXPORT_FLUSH_BYTES ((size_t)1 << 20)
 struct gan_c_source {
     char *buf;
     size_t len, cap;
     bool failed;
+    gan_atomic_file *sink;
+    gan_status sink_status; /* the first failed write */
 };
 typedef struct gan_c_source text;
 
@@ -37,6 +42,11 @@ static void put_v(text *t, const char *fmt, va_list args) {
         }
         if ((size_t)n < t->cap - t->len) {
             t->len += (size_t)n;
+            if (t->sink && t->len >= EXPORT_FLUSH_BYTES) {
+                t->sink_status = gan_atomic_write(t->sink, t->buf, t->len);
+                t->failed = t->sink_status != GAN_OK;
+                t->len = 0;
+            }
             return;
         }
         size_t cap = t->cap ? t->cap * 2 : 1 << 20;
@@ -221,6 +231,7 @@ static gan_status build_source(const gan_generator *g, const char *p, text *t) {
            "    static float work[%d];\n    %s_generate_r(z%s, image, work);\n}\n\n", p, lp,
         bufs * work, p, la);
     put_template(t, noise_code, p, m->in_size);
+    if (t->failed && t->sink_status != GAN_OK) return t->sink_status; /* a write failed: its message */
     return t->failed ? gan_fail(GAN_ERR_OUT_OF_MEMORY, "export: out of memory") : GAN_OK;
 }
 
@@ -235,9 +246,14 @@ gan_status gan_generator_export_c(const gan_generator *g, const char *path, cons
     if (!g->model.be->host_memory)
         return gan_fail(GAN_ERR_UNSUPPORTED, "export: load the generator on the CPU "
                         "(gan_generator_load) to export it");
-    text t = {0};
+    gan_atomic_file af;
+    gan_atomic_clean_stale(path); /* what a killed earlier export of this file left */
+    GAN_TRY(gan_atomic_open(&af, path));
+    text t = {.sink = &af};
     gan_status s = build_source(g, prefix, &t);
-    if (s == GAN_OK) s = gan_atomic_write_file(path, t.buf, t.len);
+    if (s == GAN_OK) s = gan_atomic_write(&af, t.buf, t.len);
     free(t.buf);
+    if (s == GAN_OK) return gan_atomic_commit(&af);
+    gan_atomic_abort(&af);
     return s;
 }

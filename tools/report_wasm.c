@@ -83,78 +83,75 @@ static const char *entry_points =
     "REPORT_EXPORT(weight_ptr) float *report_weight_ptr(int i) { return report_weights[i]; }\n"
     "REPORT_EXPORT(weight_len) int report_weight_len(int i) { return report_weight_lens[i]; }\n";
 
-/* Split the exported C: every "static const float NAME[N] = { literals };"
- * becomes "static float NAME[N];" in `code`, its literals go to `w`, and the
- * tables report_weights / report_weight_lens list the arrays in order. */
-static gan_status split_weights(const char *src, buf *code, float **w, size_t *nw) {
+/* Split the exported C, read line by line from `src`: every
+ * "static const float NAME[N] = { literals };" becomes "static float NAME[N];"
+ * in `code`, and the tables report_weights / report_weight_lens list the
+ * arrays in order. The literals must be the model's weights `w` (nw floats)
+ * in order, bit for bit: they are compared as they are read, never stored,
+ * so the exported text (tens of MB for a large generator) is never in memory. */
+static gan_status split_weights(FILE *src, buf *code, const float *w, size_t nw) {
     buf table = {0}, lens = {0};
-    size_t cap = 0, n = 0;
-    float *vals = NULL;
+    size_t n = 0, lcap = 0;
+    char *line = NULL;
+    ssize_t len;
     buf_str(&table, "static float *const report_weights[] = {");
     buf_str(&lens, "static const int report_weight_lens[] = {");
-    const char *p = src;
+    const char *decl = "static const float ";
     gan_status s = GAN_OK;
-    while (*p && s == GAN_OK) {
-        const char *eol = strchr(p, '\n');
-        size_t len = eol ? (size_t)(eol - p + 1) : strlen(p);
-        const char *decl = "static const float ";
-        if (strncmp(p, decl, strlen(decl)) != 0) {
-            buf_add(code, p, len);
-            p += len;
+    while (s == GAN_OK && (len = getline(&line, &lcap, src)) > 0) {
+        if (strncmp(line, decl, strlen(decl)) != 0) {
+            buf_add(code, line, (size_t)len);
             continue;
         }
         char name[128];
         unsigned long size = 0;
-        if (sscanf(p + strlen(decl), "%127[A-Za-z0-9_][%lu]", name, &size) != 2 || size == 0) {
+        if (sscanf(line + strlen(decl), "%127[A-Za-z0-9_][%lu]", name, &size) != 2 || size == 0) {
             s = gan_fail(GAN_ERR_FORMAT, "report: unexpected weight array in the exported C");
             break;
         }
-        char line[256];
-        snprintf(line, sizeof line, "static float %s[%lu];\n", name, size);
-        buf_str(code, line);
-        snprintf(line, sizeof line, "%s%s", n ? ", " : "", name);
-        buf_str(&table, line);
-        snprintf(line, sizeof line, "%s%lu", n ? ", " : "", size);
-        buf_str(&lens, line);
-        if (n + size > cap) {
-            size_t nc = cap ? cap : 1 << 16;
-            while (nc < n + size) nc *= 2;
-            float *nv = realloc(vals, nc * sizeof *nv);
-            if (!nv) {
-                s = gan_fail(GAN_ERR_OUT_OF_MEMORY, "report: out of memory for the weights");
-                break;
+        char text[256];
+        snprintf(text, sizeof text, "static float %s[%lu];\n", name, size);
+        buf_str(code, text);
+        snprintf(text, sizeof text, "%s%s", n ? ", " : "", name);
+        buf_str(&table, text);
+        snprintf(text, sizeof text, "%s%lu", n ? ", " : "", size);
+        buf_str(&lens, text);
+        const char *q = strchr(line, '{');
+        unsigned long k = 0;
+        bool closed = false;
+        if (q) q++;
+        while (q && !closed && s == GAN_OK) {
+            while (*q == ' ' || *q == ',' || *q == '\t' || *q == '\n' || *q == '\r') q++;
+            if (*q == '}') {
+                closed = true;
+            } else if (!*q) { /* the array goes on on the next line */
+                q = getline(&line, &lcap, src) > 0 ? line : NULL;
+            } else {
+                char *end;
+                float v = strtof(q, &end);
+                if (end == q || k == size || n + k >= nw || memcmp(&v, &w[n + k], sizeof v) != 0)
+                    s = gan_fail(GAN_ERR_FORMAT, "report: weight array %s of the exported C is not "
+                                 "the model's tensors in order (element %lu)", name, k);
+                k++;
+                q = end;
             }
-            vals = nv, cap = nc;
         }
-        const char *q = strchr(p, '{');
-        for (unsigned long k = 0; q && k < size; k++) {
-            char *end;
-            vals[n + k] = strtof(q + 1, &end);
-            q = end == q + 1 ? NULL : strpbrk(end, ",}");
-        }
-        const char *close = q ? strstr(q, "};") : NULL;
-        if (!close) {
-            s = gan_fail(GAN_ERR_FORMAT, "report: weight array %s of the exported C is not "
-                         "%lu numbers", name, size);
-            break;
-        }
+        if (s == GAN_OK && (!closed || k != size))
+            s = gan_fail(GAN_ERR_FORMAT, "report: weight array %s of the exported C is not %lu numbers",
+                         name, size);
         n += size;
-        p = strchr(close, '\n');
-        p = p ? p + 1 : close + 2;
     }
+    free(line);
+    if (s == GAN_OK && n != nw)
+        s = gan_fail(GAN_ERR_FORMAT, "report: the exported C holds %zu weights, the model %zu", n, nw);
     buf_str(&table, "};\n");
     buf_str(&lens, "};\n");
     buf_add(code, table.p, table.len);
     buf_add(code, lens.p, lens.len);
-    free(table.p), free(lens.p);
     if (s == GAN_OK && (code->failed || table.failed || lens.failed))
         s = gan_fail(GAN_ERR_OUT_OF_MEMORY, "report: out of memory for the exported C");
-    if (s != GAN_OK) {
-        free(vals);
-        return s;
-    }
-    *w = vals, *nw = n;
-    return GAN_OK;
+    free(table.p), free(lens.p);
+    return s;
 }
 
 /* Run argv (stdout and stderr into log_path); -1 if it could not start. */
@@ -222,8 +219,7 @@ gan_status report_wasm_build(const gan_generator *g, report_wasm *out, char *not
     snprintf(wasm_path, sizeof wasm_path, "%s/live.wasm", dir);
     snprintf(log_path, sizeof log_path, "%s/cc.log", dir);
 
-    char *exported = NULL, *key = cache_key(g);
-    size_t len;
+    char *key = cache_key(g);
     buf code = {0};
     gan_status s = GAN_OK;
     if (!key) {
@@ -249,11 +245,16 @@ gan_status report_wasm_build(const gan_generator *g, report_wasm *out, char *not
         s = GAN_OK;
         goto done;
     }
-    if (!read_file(c_path, &exported, &len)) {
+    /* the weights from the model; the exported C must hold the same (split_weights) */
+    if ((s = gan_generator_weights(g, &out->weights, &out->n_weights)) != GAN_OK) goto done;
+    FILE *exported = fopen(c_path, "rb");
+    if (!exported) {
         s = gan_fail(GAN_ERR_IO, "report: cannot read back %s", c_path);
         goto done;
     }
-    if ((s = split_weights(exported, &code, &out->weights, &out->n_weights)) != GAN_OK) goto done;
+    s = split_weights(exported, &code, out->weights, out->n_weights);
+    fclose(exported);
+    if (s != GAN_OK) goto done;
     buf_str(&code, entry_points);
     buf_str(&code, gan_generator_num_classes(g)
                        ? "REPORT_EXPORT(generate) void report_generate(int label) {\n"
@@ -263,19 +264,6 @@ gan_status report_wasm_build(const gan_generator *g, report_wasm *out, char *not
     if (code.failed) {
         s = gan_fail(GAN_ERR_OUT_OF_MEMORY, "report: out of memory for the generator's code");
         goto done;
-    }
-    {
-        /* the cache hit path takes the weights from the model: same order? */
-        float *mw = NULL;
-        size_t mn = 0;
-        if ((s = gan_generator_weights(g, &mw, &mn)) != GAN_OK) goto done;
-        bool same = mn == out->n_weights && memcmp(mw, out->weights, mn * sizeof *mw) == 0;
-        free(mw);
-        if (!same) {
-            s = gan_fail(GAN_ERR_FORMAT, "report: the exported C's weights are not the model's "
-                         "tensors in order");
-            goto done;
-        }
     }
     if ((s = write_file(src_path, code.p, code.len)) != GAN_OK) goto done;
 
@@ -318,7 +306,6 @@ done:
         free(out->weights);
         out->weights = NULL, out->n_weights = 0;
     }
-    free(exported);
     free(code.p);
     free(key);
     unlink(c_path), unlink(src_path), unlink(wasm_path), unlink(log_path);

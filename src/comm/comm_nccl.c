@@ -5,13 +5,39 @@
  * takes GPU buffers and is queued on the CUDA backend's stream, so it runs
  * in the kernels' order and a captured step graph holds it (NCCL >= 2.9);
  * host calls (allreduce_host, broadcast, barrier, abort) go over MPI.
+ * libnccl is loaded with dlopen when the first NCCL communicator opens
+ * (lazy_lib.h): a CPU run never maps its 200+ MB.
  */
 #include "comm/comm.h"
 #include "backend.h"
+#include "lazy_lib.h"
 
 #include <cuda_runtime.h>
 #include <nccl.h>
 #include <stdlib.h>
+
+#ifndef GAN_NCCL_LIBDIR
+#define GAN_NCCL_LIBDIR ""
+#endif
+
+/* The NCCL functions used, filled by the first gan_lazy_load(&nccl_lib). */
+static struct {
+    __typeof__(&ncclGetErrorString) GetErrorString;
+    __typeof__(&ncclGetUniqueId) GetUniqueId;
+    __typeof__(&ncclCommInitRank) CommInitRank;
+    __typeof__(&ncclCommAbort) CommAbort;
+    __typeof__(&ncclCommDestroy) CommDestroy;
+    __typeof__(&ncclAllReduce) AllReduce;
+} nccl_fn;
+
+static const gan_lazy_sym nccl_syms[] = {
+    {"ncclGetErrorString", (void **)&nccl_fn.GetErrorString}, {"ncclGetUniqueId", (void **)&nccl_fn.GetUniqueId},
+    {"ncclCommInitRank", (void **)&nccl_fn.CommInitRank},     {"ncclCommAbort", (void **)&nccl_fn.CommAbort},
+    {"ncclCommDestroy", (void **)&nccl_fn.CommDestroy},       {"ncclAllReduce", (void **)&nccl_fn.AllReduce},
+};
+static const char *const nccl_names[] = {"libnccl.so.2", "libnccl.so", NULL};
+static gan_lazy_lib nccl_lib = GAN_LAZY_LIB_INIT("NCCL", nccl_names, GAN_NCCL_LIBDIR, nccl_syms,
+                                                 sizeof nccl_syms / sizeof nccl_syms[0]);
 
 typedef struct nccl_comm {
     gan_comm *mpi;
@@ -20,12 +46,12 @@ typedef struct nccl_comm {
 
 static gan_status nccl_check(ncclResult_t r, const char *what) {
     if (r == ncclSuccess) return GAN_OK;
-    return gan_fail(GAN_ERR_DEVICE, "%s failed: %s", what, ncclGetErrorString(r));
+    return gan_fail(GAN_ERR_DEVICE, "%s failed: %s", what, nccl_fn.GetErrorString(r));
 }
 
 static gan_status nccl_allreduce(gan_comm *c, float *buf, size_t n, gan_reduce op) {
     nccl_comm *m = c->impl;
-    return nccl_check(ncclAllReduce(buf, buf, n, ncclFloat, op == GAN_REDUCE_MEAN ? ncclAvg : ncclSum,
+    return nccl_check(nccl_fn.AllReduce(buf, buf, n, ncclFloat, op == GAN_REDUCE_MEAN ? ncclAvg : ncclSum,
                                     m->nccl, (cudaStream_t)gan_backend_cuda_stream()),
                       "ncclAllReduce");
 }
@@ -47,14 +73,14 @@ static gan_status nccl_barrier(gan_comm *c) {
 
 static void nccl_abort(gan_comm *c, int code) {
     nccl_comm *m = c->impl;
-    if (m->nccl) ncclCommAbort(m->nccl);
+    if (m->nccl) nccl_fn.CommAbort(m->nccl);
     m->nccl = NULL;
     m->mpi->abort(m->mpi, code);
 }
 
 static void nccl_free(gan_comm *c) {
     nccl_comm *m = c->impl;
-    if (m->nccl) ncclCommDestroy(m->nccl);
+    if (m->nccl) nccl_fn.CommDestroy(m->nccl);
     m->mpi->free(m->mpi);
     free(m);
     free(c);
@@ -65,9 +91,10 @@ gan_status gan_comm_nccl_open(gan_comm *mpi, gan_comm **out) {
     int gpus = 0;
     if (cudaGetDeviceCount(&gpus) != cudaSuccess || gpus < 1)
         return gan_fail(GAN_ERR_UNSUPPORTED, "rank %d: no CUDA GPU is visible", mpi->rank);
+    GAN_TRY(gan_lazy_load(&nccl_lib));
     GAN_TRY(gan_backend_cuda_open(mpi->local_rank % gpus));
     ncclUniqueId id;
-    if (mpi->rank == 0) GAN_TRY(nccl_check(ncclGetUniqueId(&id), "ncclGetUniqueId"));
+    if (mpi->rank == 0) GAN_TRY(nccl_check(nccl_fn.GetUniqueId(&id), "ncclGetUniqueId"));
     GAN_TRY(mpi->broadcast(mpi, &id, sizeof id, 0));
     gan_comm *c = calloc(1, sizeof *c);
     nccl_comm *m = calloc(1, sizeof *m);
@@ -76,7 +103,7 @@ gan_status gan_comm_nccl_open(gan_comm *mpi, gan_comm **out) {
         return gan_fail(GAN_ERR_OUT_OF_MEMORY, "cannot allocate a communicator");
     }
     m->mpi = mpi;
-    gan_status s = nccl_check(ncclCommInitRank(&m->nccl, mpi->size, id, mpi->rank),
+    gan_status s = nccl_check(nccl_fn.CommInitRank(&m->nccl, mpi->size, id, mpi->rank),
                               "ncclCommInitRank");
     if (s != GAN_OK) {
         free(c), free(m);

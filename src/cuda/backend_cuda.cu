@@ -278,6 +278,7 @@ gan_status gan_backend_cuda_init(int device) {
     if (device < 0 || device >= count)
         return gan_fail(GAN_ERR_UNSUPPORTED, "no CUDA device %d: %d GPU%s visible (0..%d)", device,
                         count, count == 1 ? " is" : "s are", count - 1);
+    GAN_TRY(gan_cublas_load()); /* libcublas is mapped only now (cublas_lazy.h) */
     gan_backend_cuda_shutdown(); /* the request is valid: release the previous device */
     e = cudaSetDevice(device);
     if (e != cudaSuccess) return cuda_init_fail(GAN_ERR_UNSUPPORTED, "cudaSetDevice", e);

@@ -18,7 +18,7 @@
 #include "backend.h"
 #include "internal.h"
 
-#include <cublas_v2.h>
+#include "cuda/cublas_lazy.h" /* cuBLAS, loaded on first use */
 #include <cuda_runtime.h>
 
 #define GAN_CUDA_REDUCE_FLOATS 64

@@ -148,57 +148,55 @@ static inline uint8_t shape_grey(int r, int g, int b) {
     return (uint8_t)((19595 * r + 38470 * g + 7471 * b + 32768) >> 16);
 }
 
+/* The content rows of a shaped image: source pixels from (x0, y0), cw wide,
+ * composited over the background and converted to C channels. */
+typedef struct shape_rows {
+    const uint8_t *rgba;
+    int w, x0, y0, cw, C, bg;
+} shape_rows;
+
+static void shape_row(void *ctx, int y, uint8_t *out) {
+    const shape_rows *s = ctx;
+    const uint8_t *p = s->rgba + ((size_t)(y + s->y0) * (size_t)s->w + (size_t)s->x0) * 4;
+    for (int x = 0; x < s->cw; x++, p += 4) {
+        int r = p[0], g = p[1], b = p[2];
+        if (p[3] != 255) {
+            r = shape_over(p[0], p[3], s->bg);
+            g = shape_over(p[1], p[3], s->bg);
+            b = shape_over(p[2], p[3], s->bg);
+        }
+        if (s->C == 1) {
+            out[x] = shape_grey(r, g, b);
+        } else {
+            out[3 * x] = (uint8_t)r;
+            out[3 * x + 1] = (uint8_t)g;
+            out[3 * x + 2] = (uint8_t)b;
+        }
+    }
+}
+
 gan_status image_shape(const uint8_t *rgba, int w, int h, const image_shape_opts *o, uint8_t *dst) {
     const int C = o->channels, R = o->resolution;
     if ((C != 1 && C != 3) || R < 1 || w < 1 || h < 1)
         return gan_fail(GAN_ERR_INVALID_ARGUMENT, "image shape: bad request (%d x %d to %dx%dx%d)", w, h, C, R, R);
     const int bg = o->background == GAN_BACKGROUND_BLACK ? 0 : 255;
-    int s = o->crop == GAN_CROP_NONE ? GAN_MAX(w, h) : GAN_MIN(w, h);
-    /* the square's pixel (x, y) is the source's (x + ox, y + oy) */
+    const bool letterbox = o->crop == GAN_CROP_NONE;
+    int s = letterbox ? GAN_MAX(w, h) : GAN_MIN(w, h);
+    /* the square's pixel (x, y) is the source's (x + ox, y + oy); a letterbox's
+       padding is never materialised (image_resize_frame) */
     int ox = (w - s) / 2, oy = (h - s) / 2;
-    size_t sq_bytes = (size_t)s * (size_t)s * (size_t)C;
+    shape_rows rows = {rgba, w, letterbox ? 0 : ox, letterbox ? 0 : oy, letterbox ? w : s, C, bg};
+    image_frame f = {s, s, letterbox ? -ox : 0, letterbox ? -oy : 0, letterbox ? w : s, letterbox ? h : s,
+                     (uint8_t)(C == 1 ? shape_grey(bg, bg, bg) : bg), shape_row, &rows};
     size_t out_bytes = (size_t)R * (size_t)R * (size_t)C;
-    uint8_t *sq = malloc(sq_bytes);
-    uint8_t *rs = (s == R) ? sq : malloc(out_bytes);
-    if (!sq || !rs) {
-        free(sq);
-        if (rs != sq) free(rs);
-        return gan_fail(GAN_ERR_OUT_OF_MEMORY, "image shape: cannot allocate %zu bytes", sq_bytes);
-    }
-    for (int y = 0; y < s; y++) {
-        int sy = y + oy;
-        uint8_t *row = sq + (size_t)y * (size_t)s * (size_t)C;
-        for (int x = 0; x < s; x++) {
-            int sx = x + ox;
-            int r = bg, g = bg, b = bg;
-            if (sx >= 0 && sx < w && sy >= 0 && sy < h) {
-                const uint8_t *p = rgba + ((size_t)sy * (size_t)w + (size_t)sx) * 4;
-                if (p[3] == 255) {
-                    r = p[0], g = p[1], b = p[2];
-                } else {
-                    r = shape_over(p[0], p[3], bg);
-                    g = shape_over(p[1], p[3], bg);
-                    b = shape_over(p[2], p[3], bg);
-                }
-            }
-            if (C == 1) {
-                row[x] = shape_grey(r, g, b);
-            } else {
-                row[3 * x] = (uint8_t)r;
-                row[3 * x + 1] = (uint8_t)g;
-                row[3 * x + 2] = (uint8_t)b;
-            }
-        }
-    }
-    if (s != R && !image_resize(sq, s, s, rs, R, R, C)) {
-        free(sq);
+    uint8_t *rs = malloc(out_bytes);
+    if (!rs || !image_resize_frame(&f, rs, R, R, C)) {
         free(rs);
-        return gan_fail(GAN_ERR_OUT_OF_MEMORY, "image shape: resizing %d x %d to %d x %d failed", s, s, R, R);
+        return gan_fail(GAN_ERR_OUT_OF_MEMORY, "image shape: resizing %d x %d to %d x %d: out of memory", s, s, R, R);
     }
     size_t plane = (size_t)R * (size_t)R;
     for (size_t p = 0; p < plane; p++)
         for (int c = 0; c < C; c++) dst[(size_t)c * plane + p] = rs[p * (size_t)C + (size_t)c];
-    free(sq);
-    if (rs != sq) free(rs);
+    free(rs);
     return GAN_OK;
 }

@@ -17,7 +17,9 @@
  *      same way, padding the background colour);
  *   4. resize the square to R x R as Pillow does (image_resize.c): box filter
  *      (area averaging) when shrinking, triangle (bilinear) when enlarging;
- *      a copy when the sizes match.
+ *      the identity when the sizes match. The square is never built: rows are
+ *      shaped and resized one at a time, so a letterboxed 16151 x 20 image
+ *      costs memory for a few rows, not for 16151 x 16151 pixels.
  */
 #ifndef GAN_DATA_IMAGE_DECODE_H
 #define GAN_DATA_IMAGE_DECODE_H

@@ -81,10 +81,25 @@ static bool jpeg_huffman_tables_ok(const uint8_t *buf, size_t len) {
             }
         }
         i += 2 + seg;
-        if (m == 0xDA) /* entropy-coded data up to the next real marker */
-            while (i + 1 < len && !(buf[i] == 0xFF && buf[i + 1] != 0 &&
-                                    !(buf[i + 1] >= 0xD0 && buf[i + 1] <= 0xD7)))
-                i++;
+        if (m == 0xDA) { /* entropy-coded data up to the next real marker */
+            /* as stb's bit reader: FF, any more FF fill, then 00 (a stuffed
+               FF) or RSTn is data; then anything else is the marker (so
+               "FF FF FF 00 FF C4" holds a DHT: found by fuzz_image) */
+            while (i < len) {
+                if (buf[i] != 0xFF) {
+                    i++;
+                    continue;
+                }
+                size_t j = i + 1;
+                while (j < len && buf[j] == 0xFF) j++;
+                if (j < len && (buf[j] == 0 || (buf[j] >= 0xD0 && buf[j] <= 0xD7))) {
+                    i = j + 1;
+                    continue;
+                }
+                i = j - 1; /* the marker's FF, its code next */
+                break;
+            }
+        }
     }
     return true;
 }

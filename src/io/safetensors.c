@@ -14,6 +14,7 @@
  * Every problem is reported as GAN_ERR_FORMAT "PATH: <problem>".
  */
 #define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE /* madvise */
 #include "io/safetensors.h"
 #include "io/sniff.h"
 #include "io/open_file.h"
@@ -27,6 +28,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "safetensors.c stores tensor data as-is and needs a little-endian host"
@@ -1028,6 +1030,17 @@ void gan_st_close(gan_st_file *f) {
     else free(f->buf);
     free(f->path);
     free(f);
+}
+
+void gan_st_release(const gan_st_file *f, const void *data, size_t nbytes) {
+    if (!f || !f->mapped || !data || !nbytes) return;
+    uintptr_t lo = (uintptr_t)data, hi = lo + nbytes, base = (uintptr_t)f->buf;
+    if (lo < base || hi > base + f->size) return; /* a private aligned copy, or not this file's */
+    long page = sysconf(_SC_PAGESIZE);
+    if (page <= 0) return;
+    lo = (lo + (uintptr_t)page - 1) & ~((uintptr_t)page - 1); /* whole pages inside only */
+    hi &= ~((uintptr_t)page - 1);
+    if (hi > lo) (void)madvise((void *)lo, hi - lo, MADV_DONTNEED); /* nothing writes the map */
 }
 
 /* -------------------------------------------------------------- queries */

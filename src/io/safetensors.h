@@ -140,6 +140,13 @@ gan_status gan_st_get(const gan_st_file *f, const char *name, gan_st_dtype dtype
 gan_status gan_st_get_f32(const gan_st_file *f, const char *name, int ndims,
                           const int64_t *shape, const float **data);
 
+/* The caller has copied `data` (nbytes of a tensor of this file) and needs
+ * it no more for now: when the file is mapped, its whole pages leave memory
+ * (a later use reads them again from the file). Loading tensor after tensor
+ * so keeps about one tensor of the file resident, not the whole file.
+ * Nothing happens for a file read into memory. */
+void gan_st_release(const gan_st_file *f, const void *data, size_t nbytes);
+
 /* Metadata value for `key`, or NULL. */
 const char *gan_st_metadata(const gan_st_file *f, const char *key);
 
