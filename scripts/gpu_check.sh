@@ -8,6 +8,7 @@
 # usage: bash scripts/gpu_check.sh DATA_DIR [STAGE...]
 #   DATA_DIR: a folder with Fashion-MNIST's IDX files (train-images-idx3-ubyte.gz, ...)
 #   STAGE:    any of build cuda unit cli bench (default: all, in that order)
+#   BENCH_ARGS (environment): extra arguments of bench/bench_gpu.py (--models, --engines, ...)
 # Results go to $OUT when it is set (else ./gpu_check_out): summary.txt,
 # bench_gpu.txt and .json, ctest_cuda.log, and every log in logs.tar.gz; the
 # last lines printed are the summary of every stage.

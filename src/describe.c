@@ -139,6 +139,8 @@ static gan_status describe(FILE *out, const char *path, bool spec_only) {
         fprintf(out, ", lr_g %g, lr_d %g, d_steps %d, label_smoothing %g, ema %g, init %s\n",
                 o->lr_g, o->lr_d, o->d_steps, o->label_smoothing, o->ema,
                 gan_init_names[o->init == GAN_INIT_DCGAN]);
+        if (o->precision != GAN_PRECISION_FP32)
+            fprintf(out, "  precision %s (GPU)\n", gan_precision_names[o->precision]);
         if (o->mirror || o->augment) {
             char aug[64];
             gan_augment_format(o->augment, aug, sizeof aug);
