@@ -8,7 +8,9 @@
  * and bf16 maths and im2col for fp32 (H100, dcgan at batch 1024, ms per
  * step im2col / cuDNN: fp32 9.37 / 13.0, tf32 7.17 / 5.28, bf16 7.17 / 4.54;
  * bench/RESULTS.md, issue 15).
- * gan_cuda_conv_select fills or clears the three table entries; without
+ * gan_cuda_conv_select fills or clears the three table entries and maps
+ * libcudnn on first choosing it (cudnn_lazy.h; when it cannot be loaded the
+ * path is im2col, or an error if forced); without
  * cuDNN in the build the path is always im2col (GAN_CUDA_CONV=cudnn is then
  * refused).
  *
@@ -49,7 +51,7 @@ static bool env_path(gan_cuda_ctx *cu, bool *cudnn, bool *forced) {
 #if GAN_HAVE_CUDNN
 
 #include <cuda_bf16.h>
-#include <cudnn.h>
+#include "cuda/cudnn_lazy.h" /* libcudnn is mapped only when this path is chosen */
 
 typedef enum { OP_FWD, OP_DATA, OP_FILTER } conv_op;
 
@@ -420,6 +422,13 @@ gan_status gan_cuda_conv_select(gan_cuda_ctx *cu, gan_backend *table) {
                             "(configure with cuDNN 9 where CMake can find it)");
         cudnn = false;
     }
+#if GAN_HAVE_CUDNN
+    if (cudnn) { /* map libcudnn now (cudnn_lazy.h); without it, im2col unless forced */
+        gan_status ls = gan_cudnn_load();
+        if (ls != GAN_OK && forced) return ls;
+        if (ls != GAN_OK) cudnn = false;
+    }
+#endif
     table->conv2d_forward = cudnn ? gan_cuda_conv2d_forward : NULL;
     table->conv2d_backward_data = cudnn ? gan_cuda_conv2d_backward_data : NULL;
     table->conv2d_backward_weight = cudnn ? gan_cuda_conv2d_backward_weight : NULL;
