@@ -76,6 +76,10 @@ gan_status data_cli_load(const char *path, gan_split split, const gan_dataset_op
         fprintf(stderr, "gan: %s: decoded %lld images to %dx%dx%d (%lld not square, %lld enlarged)%s%s\n", path,
                 (long long)gan_dataset_count(*out), c, h, w, (long long)sm->non_square, (long long)sm->smaller,
                 sm->cache_written ? "; cache: " : "", sm->cache_written ? sm->cache_path : "");
+    if (!sm->cache_hit && opt->resolution == 0)
+        fprintf(stderr, "gan: %d x %d: the most common shorter side of the images%s; --resolution R "
+                "chooses another (32 or 64 train much faster)\n", h, w,
+                2 * sm->smaller > gan_dataset_count(*out) ? ", most were enlarged to it" : "");
     if (sm->cache_note[0]) fprintf(stderr, "gan: warning: no cache written: %s\n", sm->cache_note);
     if (sm->skipped) {
         fprintf(stderr, "gan: warning: skipped %lld of %lld files that are not decodable images:", (long long)sm->skipped,
