@@ -3,6 +3,7 @@
  */
 #include "data_cli.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -89,4 +90,34 @@ gan_status data_cli_load(const char *path, gan_split split, const gan_dataset_op
         fprintf(stderr, "%s\n", sm->skipped > GAN_DATASET_SUMMARY_NAMES ? "; ..." : "");
     }
     return GAN_OK;
+}
+
+gan_status data_cli_fit_model(const char *path, const char *model, gan_dataset_options *opt,
+                              bool quiet, gan_dataset **data) {
+    int c, h, w;
+    gan_dataset_shape(*data, &c, &h, &w);
+    if (opt->resolution != 0 || h != w || strcmp(gan_dataset_format(*data), "folder") != 0)
+        return GAN_OK;
+    int classes = gan_dataset_class_count(*data);
+    gan_spec *sp = NULL;
+    gan_status s = gan_spec_load_for_shape(model, c, h, w, classes, &sp);
+    gan_spec_free(sp);
+    if (s != GAN_ERR_SHAPE) return GAN_OK; /* fits, or fails for another reason, said later */
+    /* the size nearest to h (in ratio; ties: the larger) that the model takes */
+    int best = 0;
+    for (int r = 8; r <= 1024; r++) {
+        if (best && fabs(log((double)r / h)) > fabs(log((double)best / h))) continue;
+        sp = NULL;
+        bool ok = gan_spec_load_for_shape(model, c, r, r, classes, &sp) == GAN_OK;
+        gan_spec_free(sp);
+        if (ok) best = r;
+    }
+    if (!best) return GAN_OK;
+    if (!quiet)
+        fprintf(stderr, "gan: model '%s' cannot take %d x %d images; loading them at %d x %d, the "
+                "nearest size it takes (--resolution R chooses)\n", model, h, w, best, best);
+    gan_dataset_free(*data);
+    *data = NULL;
+    opt->resolution = best;
+    return data_cli_load(path, GAN_SPLIT_TRAIN, opt, quiet, data);
 }
