@@ -104,6 +104,32 @@ int main(void) {
     check_hostile("truncated.jpg", GAN_ERR_FORMAT, "");
     check_hostile("bomb.png", GAN_ERR_SHAPE, "more than the budget");
 
+    /* headers with impossible fields are corrupt files (skipped), not bombs, even when their
+     * size fields are huge: "BM" and random bytes (the mixed folder of item 13's check had
+     * one), a PNG of bit depth 9, a JPEG of precision 7; a plausible BMP header of the same
+     * size still is a bomb */
+    uint8_t bmp[64] = {'B', 'M'};
+    for (int i = 2; i < 64; i++) bmp[i] = (uint8_t)(i * 37 + 11);
+    image_rgba junk = {0};
+    CHECK_MSG(image_decode(bmp, sizeof bmp, "junk.bmp", 0, &junk) == GAN_ERR_FORMAT,
+              "junk.bmp: %s", gan_last_error());
+    memset(bmp + 2, 0, 62);
+    bmp[14] = 40, bmp[26] = 1, bmp[28] = 24;                            /* info header, 24 bpp */
+    bmp[18] = 0x00, bmp[19] = 0x00, bmp[20] = 0x01;                     /* 65536 wide */
+    bmp[22] = 0x00, bmp[23] = 0x00, bmp[24] = 0x01;                     /* 65536 high */
+    CHECK_MSG(image_decode(bmp, sizeof bmp, "bomb.bmp", 0, &junk) == GAN_ERR_SHAPE,
+              "bomb.bmp: %s", gan_last_error());
+    uint8_t png[33] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0, 0, 13, 'I', 'H', 'D', 'R',
+                       0x7f, 0, 0, 0, 0x7f, 0, 0, 0, 9, 2};
+    CHECK(image_decode(png, sizeof png, "depth9.png", 0, &junk) == GAN_ERR_FORMAT);
+    png[24] = 8;
+    CHECK(image_decode(png, sizeof png, "bomb2.png", 0, &junk) == GAN_ERR_SHAPE);
+    uint8_t jpg[32] = {0xFF, 0xD8, 0xFF, 0xC0, 0, 17, 7, 0x7f, 0xff, 0x7f, 0xff, 3};
+    CHECK(image_decode(jpg, sizeof jpg, "precision7.jpg", 0, &junk) == GAN_ERR_FORMAT);
+    jpg[6] = 8;
+    CHECK(image_decode(jpg, sizeof jpg, "bomb3.jpg", 0, &junk) == GAN_ERR_SHAPE);
+    image_rgba_free(&junk);
+
     /* a smaller budget turns an ordinary image away, a larger one lets it through */
     uint8_t *buf = NULL;
     size_t len = 0;

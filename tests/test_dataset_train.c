@@ -12,7 +12,8 @@
  * or an index; .npy samples are [N, 32, 32, 3]; --resume loads the data at the checkpoint's shape and refuses
  * another). With --resolution 28 --channels 1 the same RGB folder
  * trains the 28 x 28 preset. --strict on
- * a folder with a broken file is a one-line error, exit 1.
+ * a folder with a broken file is a one-line error, exit 1. A folder whose
+ * own size a DCGAN cannot take is loaded at the nearest size it takes.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "gan.h"
@@ -152,5 +153,18 @@ int main(void) {
     rc = test_runf(out, sizeof out, "%s data info %s --resolution 28 --channels 1", cli, rgb);
     CHECK_MSG(rc == 0 && strstr(out, "warning: skipped 1 of 19 files") && strstr(out, "broken.png") &&
               strstr(out, "left:6 middle:6 right:6"), "exit %d: %s", rc, out);
+
+    /* a folder of 36 x 36 images (not s x 2^k) and --model dcgan without --resolution: loaded
+     * at the nearest size a DCGAN takes, 40 = 5 x 2^3, said; the checkpoint keeps it */
+    char odd[1100];
+    snprintf(odd, sizeof odd, "%s", test_tmp_path("odd_folder"));
+    make_folder(odd, 36, 3, 4);
+    snprintf(run, sizeof run, "%s", test_tmp_path("run_odd"));
+    rc = test_runf(out, sizeof out, "%s train --data %s --model dcgan --steps 1 --batch-size 8 "
+                   "--threads 1 --out %s", cli, odd, run);
+    CHECK_MSG(rc == 0 && strstr(out, "cannot take 36 x 36 images; loading them at 40 x 40"),
+              "dcgan on 36 px: exit %d: %s", rc, out);
+    rc = test_runf(out, sizeof out, "%s inspect %s", cli, run);
+    CHECK_MSG(rc == 0 && strstr(out, "3x40x40"), "inspect: %s", out);
     return test_report();
 }

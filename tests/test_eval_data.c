@@ -13,6 +13,9 @@
  *   - shape: samples smaller than the data are refused with the flags that
  *     would load it at theirs, which work; a --resolution that disagrees
  *     with them is refused;
+ *   - a CIFAR-10 folder (two classes of discs at 32 x 32) keeps its own test
+ *     split, also when evaluated at --resolution 16; a prepared pack of the
+ *     labeled folder (gan data prepare) is evaluated like the folder;
  *   - gan train --eval-every on a folder resized to 16 x 16 logs FID from
  *     the data as loaded (held-out sixth), and gan eval of best.safetensors
  *     loads the data at the run's recorded shape and gives the same FID.
@@ -35,7 +38,7 @@ static char cache[700];
 /* Image (side x side x 3, interleaved) of kind k: a red disc on the left
  * (k = 0) or a blue disc on the right (k = 1), jittered, on faint noise. */
 static void disc(uint8_t *img, int side, int k, uint64_t stream) {
-    float u[3 + 24 * 24 * 3];
+    float u[3 + 32 * 32 * 3];
     gan_rng_uniform(9, stream, u, 3 + (size_t)side * side * 3);
     float cx = side * (k ? 0.7f : 0.3f) + 2.0f * (u[0] - 0.5f);
     float cy = side * 0.5f + 2.0f * (u[1] - 0.5f), r = side * 0.2f;
@@ -232,6 +235,44 @@ static void check_shape(const char *like) {
     }
 }
 
+/* CIFAR-10 batches of discs (record: label, then R, G and B planes of 32 x 32). */
+static void write_cifar(const char *path, int n, uint64_t base) {
+    uint8_t img[32 * 32 * 3], *rec = malloc((size_t)n * 3073);
+    for (int i = 0; i < n; i++) {
+        disc(img, 32, i % 2, base + (uint64_t)i);
+        rec[(size_t)i * 3073] = (uint8_t)(i % 2);
+        for (int c = 0; c < 3; c++)
+            for (int p = 0; p < 32 * 32; p++) rec[(size_t)i * 3073 + 1 + c * 1024 + p] = img[p * 3 + c];
+    }
+    CHECK(test_write_file(path, rec, (size_t)n * 3073) == 0);
+    free(rec);
+}
+
+static void check_cifar_and_pack(const char *like) {
+    const char *dir = test_tmp_path_kept("cifar");
+    char path[700];
+    mkdir(dir, 0755);
+    snprintf(path, sizeof path, "%s/data_batch_1.bin", dir);
+    write_cifar(path, 100, 900);
+    snprintf(path, sizeof path, "%s/test_batch.bin", dir);
+    write_cifar(path, 30, 990);
+    if (eval_json(dir, like, "--no-floor --resolution 16 --classifier-epochs 3", js, sizeof js,
+                  err, sizeof err))
+        CHECK_MSG(has(js, "\"labeled\": true") && has(js, "\"test_split\": \"own\"") &&
+                      num(js, "data.test_count") == 30 && num(js, "data.train_count") == 100 &&
+                      has(js, "\"image_shape\": [3, 16, 16]") && !has(err, "held out"),
+                  "cifar: %s %s", js, err);
+    /* a prepared pack of the labeled folder */
+    const char *pack = test_tmp_path_kept("classes.ganpack");
+    char out[16384];
+    int rc = test_runf(out, sizeof out, "%s data prepare %s/classes --out %s 2>&1",
+                       test_gan_cli(), test_tmpdir(), pack);
+    CHECK_MSG(rc == 0, "data prepare -> %d: %s", rc, out);
+    if (eval_json(pack, like, "--no-floor --classifier-epochs 3", js, sizeof js, err, sizeof err))
+        CHECK_MSG(has(js, "\"labeled\": true") && num(js, "data.test_count") == 20 &&
+                      num(js, "classifier.classes") == 2, "pack: %s", js);
+}
+
 int main(void) {
     char like[700], noise[700];
     snprintf(like, sizeof like, "%s", test_tmp_path_kept("like.npy"));
@@ -245,5 +286,7 @@ int main(void) {
     check_unlabeled(like, noise);
     snprintf(cache, sizeof cache, "%s", test_tmp_path_kept("cache3"));
     check_shape(like);
+    snprintf(cache, sizeof cache, "%s", test_tmp_path_kept("cache4"));
+    check_cifar_and_pack(like);
     return test_report();
 }

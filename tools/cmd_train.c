@@ -571,6 +571,8 @@ static int train(int argc, char **argv, gan_comm **comm) {
     if (resume && !resume_data_shape(opts, &info, &data_load, ckpt)) return 2;
     data_load.threads = opt.threads > 0 ? opt.threads : 0; /* the trainer reports a bad --threads */
     gan_status s = data_cli_load(data_path, GAN_SPLIT_TRAIN, &data_load, quiet, &data);
+    if (s == GAN_OK && !resume) /* [data options] a folder at a size the model takes */
+        s = data_cli_fit_model(data_path, model, &data_load, quiet, &data);
     if (s == GAN_OK)
         s = make_trainer(resume, ckpt, model, &opt, opts, &from, lr_changeable, data, *comm, &t,
                          note, sizeof note);

@@ -3,6 +3,7 @@
  */
 #include "data_cli.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -76,6 +77,10 @@ gan_status data_cli_load(const char *path, gan_split split, const gan_dataset_op
         fprintf(stderr, "gan: %s: decoded %lld images to %dx%dx%d (%lld not square, %lld enlarged)%s%s\n", path,
                 (long long)gan_dataset_count(*out), c, h, w, (long long)sm->non_square, (long long)sm->smaller,
                 sm->cache_written ? "; cache: " : "", sm->cache_written ? sm->cache_path : "");
+    if (!sm->cache_hit && opt->resolution == 0)
+        fprintf(stderr, "gan: %d x %d: the most common shorter side of the images%s; --resolution R "
+                "chooses another (32 or 64 train much faster)\n", h, w,
+                2 * sm->smaller > gan_dataset_count(*out) ? ", most were enlarged to it" : "");
     if (sm->cache_note[0]) fprintf(stderr, "gan: warning: no cache written: %s\n", sm->cache_note);
     if (sm->skipped) {
         fprintf(stderr, "gan: warning: skipped %lld of %lld files that are not decodable images:", (long long)sm->skipped,
@@ -85,4 +90,34 @@ gan_status data_cli_load(const char *path, gan_split split, const gan_dataset_op
         fprintf(stderr, "%s\n", sm->skipped > GAN_DATASET_SUMMARY_NAMES ? "; ..." : "");
     }
     return GAN_OK;
+}
+
+gan_status data_cli_fit_model(const char *path, const char *model, gan_dataset_options *opt,
+                              bool quiet, gan_dataset **data) {
+    int c, h, w;
+    gan_dataset_shape(*data, &c, &h, &w);
+    if (opt->resolution != 0 || h != w || strcmp(gan_dataset_format(*data), "folder") != 0)
+        return GAN_OK;
+    int classes = gan_dataset_class_count(*data);
+    gan_spec *sp = NULL;
+    gan_status s = gan_spec_load_for_shape(model, c, h, w, classes, &sp);
+    gan_spec_free(sp);
+    if (s != GAN_ERR_SHAPE) return GAN_OK; /* fits, or fails for another reason, said later */
+    /* the size nearest to h (in ratio; ties: the larger) that the model takes */
+    int best = 0;
+    for (int r = 8; r <= 1024; r++) {
+        if (best && fabs(log((double)r / h)) > fabs(log((double)best / h))) continue;
+        sp = NULL;
+        bool ok = gan_spec_load_for_shape(model, c, r, r, classes, &sp) == GAN_OK;
+        gan_spec_free(sp);
+        if (ok) best = r;
+    }
+    if (!best) return GAN_OK;
+    if (!quiet)
+        fprintf(stderr, "gan: model '%s' cannot take %d x %d images; loading them at %d x %d, the "
+                "nearest size it takes (--resolution R chooses)\n", model, h, w, best, best);
+    gan_dataset_free(*data);
+    *data = NULL;
+    opt->resolution = best;
+    return data_cli_load(path, GAN_SPLIT_TRAIN, opt, quiet, data);
 }

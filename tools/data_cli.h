@@ -38,4 +38,11 @@ bool data_cli_options(const data_cli *d, gan_dataset_options *out);
 gan_status data_cli_load(const char *path, gan_split split, const gan_dataset_options *opt, bool quiet,
                          gan_dataset **out);
 
+/* A folder loaded at its own size (opt->resolution 0) that preset `model`
+ * cannot take (a DCGAN needs s x 2^k pixels, s in 4..7) is loaded again at
+ * the nearest size it takes, said on stderr; opt->resolution records it.
+ * GAN_OK and nothing done otherwise. */
+gan_status data_cli_fit_model(const char *path, const char *model, gan_dataset_options *opt,
+                              bool quiet, gan_dataset **data);
+
 #endif /* GAN_DATA_CLI_H */

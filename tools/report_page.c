@@ -13,6 +13,8 @@
 #include "report_wasm.h"
 #include "run_folder.h"
 
+#define REPORT_MAX_GENERATOR_WEIGHTS (16 * 1024 * 1024) /* a page of at most ~90 MB */
+
 #include <dirent.h>
 #include <errno.h>
 #include <math.h>
@@ -298,8 +300,22 @@ static gan_status add_generator(text *t, gan_generator *g, const report_options 
         adds(t, "null");
         return GAN_OK;
     }
+    /* a live generator of a large model would make a page of hundreds of MB (an mlp on
+     * 128 x 128 RGB images: 50 M weights, a 280 MB page) */
+    float *all = NULL;
+    size_t n_weights = 0;
+    gan_status s = gan_generator_weights(g, &all, &n_weights);
+    free(all);
+    if (s != GAN_OK) return s;
+    if (n_weights > REPORT_MAX_GENERATOR_WEIGHTS) {
+        snprintf(res->note, sizeof res->note, "the generator has %zu weights, more than %d (the "
+                 "page would be %.0f MB); gan sample makes its images", n_weights,
+                 REPORT_MAX_GENERATOR_WEIGHTS, (double)n_weights * 4 * 4 / 3 / 1e6);
+        adds(t, "null");
+        return GAN_OK;
+    }
     report_wasm w;
-    gan_status s = report_wasm_build(g, &w, res->note, sizeof res->note);
+    s = report_wasm_build(g, &w, res->note, sizeof res->note);
     if (s != GAN_OK) return s;
     if (!w.module) {
         adds(t, "null");

@@ -17,16 +17,29 @@
 /* Width and height as the header states them, read here (not by stb_image,
  * which refuses images over 2^30 bytes as "too large" and would make a bomb
  * look like a corrupt file): PNG IHDR, BMP info header, JPEG SOFn marker.
- * False when the header is not one of these or is cut before the size. */
+ * False when the header is not one of these, is cut before the size, or
+ * has fields no valid file has (PNG bit depth and colour type; BMP header
+ * size, planes and bits per pixel; JPEG precision and components): a
+ * corrupt file is then skipped as undecodable, not taken for a bomb. */
 static bool image_header_size(const uint8_t *b, size_t n, int64_t *w, int64_t *h) {
-    if (n >= 24 && memcmp(b, "\x89PNG\r\n\x1a\n", 8) == 0 && memcmp(b + 12, "IHDR", 4) == 0) {
+    if (n >= 26 && memcmp(b, "\x89PNG\r\n\x1a\n", 8) == 0 && memcmp(b + 12, "IHDR", 4) == 0) {
+        int depth = b[24], type = b[25];
+        if ((depth != 1 && depth != 2 && depth != 4 && depth != 8 && depth != 16) ||
+            (type != 0 && type != 2 && type != 3 && type != 4 && type != 6))
+            return false;
         *w = (int64_t)b[16] << 24 | b[17] << 16 | b[18] << 8 | b[19];
         *h = (int64_t)b[20] << 24 | b[21] << 16 | b[22] << 8 | b[23];
         return true;
     }
-    if (n >= 26 && b[0] == 'B' && b[1] == 'M') {
+    if (n >= 30 && b[0] == 'B' && b[1] == 'M') {
         int32_t bw, bh;
         uint32_t hs = (uint32_t)b[14] | (uint32_t)b[15] << 8 | (uint32_t)b[16] << 16 | (uint32_t)b[17] << 24;
+        if (hs != 12 && hs != 40 && hs != 52 && hs != 56 && hs != 64 && hs != 108 && hs != 124)
+            return false;
+        size_t at = hs == 12 ? 22 : 26; /* planes, then bits per pixel */
+        int planes = b[at] | b[at + 1] << 8, bpp = b[at + 2] | b[at + 3] << 8;
+        if (planes != 1 || (bpp != 1 && bpp != 4 && bpp != 8 && bpp != 16 && bpp != 24 && bpp != 32))
+            return false;
         if (hs == 12) { /* OS/2 core header: 16-bit sizes */
             *w = b[18] | b[19] << 8;
             *h = b[20] | b[21] << 8;
@@ -46,6 +59,10 @@ static bool image_header_size(const uint8_t *b, size_t n, int64_t *w, int64_t *h
             if (m == 0xFF) { i++; continue; }
             size_t seg = (size_t)b[i + 2] << 8 | b[i + 3];
             if (m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC) {
+                int precision = b[i + 4], comps = b[i + 9];
+                if ((precision != 8 && precision != 12 && precision != 16) ||
+                    (comps != 1 && comps != 3 && comps != 4))
+                    return false;
                 *h = b[i + 5] << 8 | b[i + 6];
                 *w = b[i + 7] << 8 | b[i + 8];
                 return true;

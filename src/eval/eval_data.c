@@ -38,11 +38,16 @@ static const char *base_of(const char *path) {
 }
 
 /* The folder holding the test split of `d`'s format, if it has one: a
- * CIFAR-10 folder, or the folder of an IDX train-images file. */
+ * CIFAR-10 folder (the path of one with a single training batch is that
+ * batch's file), or the folder of an IDX train-images file. */
 static bool test_source(const gan_dataset *d, char *dir, size_t cap) {
     const char *fmt = gan_dataset_format(d), *path = gan_dataset_path(d);
     if (strcmp(fmt, "cifar10") == 0 && is_dir(path)) {
         snprintf(dir, cap, "%s", path);
+        return true;
+    }
+    if (strcmp(fmt, "cifar10") == 0 && strncmp(base_of(path), "data_batch_", 11) == 0) {
+        dir_of(path, dir, cap);
         return true;
     }
     if (strcmp(fmt, "idx") == 0 && strncmp(base_of(path), "train-images-idx3-ubyte", 23) == 0) {
