@@ -119,6 +119,56 @@ static void check_other_sizes(void) {
     gan_spec_free(s);
 }
 
+/* resnet and cresnet written for the data: at 1x28x28 the preset's model
+ * (cresnet with 5 classes: the preset less its per-class tensors for 5
+ * classes), at 3x32x32 SN-GAN's CIFAR-10 ResNets (G: 4x4x256 and three up
+ * blocks; D: down to 8x8, two blocks there), and the texts parse again. */
+static void check_resnet(void) {
+    gan_spec *p = NULL, *s = NULL;
+    CHECK_OK(gan_spec_load("cresnet", &p));
+    CHECK_OK(gan_spec_load_for_shape("cresnet", 1, 28, 28, 5, &s));
+    if (p && s) {
+        CHECK(s->n_classes == 5 && strstr(gan_spec_text(s), "classes 5\n"));
+        /* four conditional batch norms of 256 channels; the projection's 128-wide embedding */
+        CHECK_MSG(s->net[GAN_SPEC_GENERATOR].n_params ==
+                      p->net[GAN_SPEC_GENERATOR].n_params - 5 * 4 * 2 * 256,
+                  "G %zu vs %zu", s->net[GAN_SPEC_GENERATOR].n_params,
+                  p->net[GAN_SPEC_GENERATOR].n_params);
+        CHECK_MSG(s->net[GAN_SPEC_DISCRIMINATOR].n_params ==
+                      p->net[GAN_SPEC_DISCRIMINATOR].n_params - 5 * 128,
+                  "D %zu vs %zu", s->net[GAN_SPEC_DISCRIMINATOR].n_params,
+                  p->net[GAN_SPEC_DISCRIMINATOR].n_params);
+        CHECK(s->net[GAN_SPEC_GENERATOR].n_layers == p->net[GAN_SPEC_GENERATOR].n_layers &&
+              s->net[GAN_SPEC_DISCRIMINATOR].n_layers == p->net[GAN_SPEC_DISCRIMINATOR].n_layers);
+    }
+    gan_spec_free(s);
+    gan_spec_free(p);
+    CHECK_OK(gan_spec_load_for_shape("resnet", 3, 32, 32, 0, &s));
+    if (s) {
+        CHECK(s->image[0] == 3 && s->image[1] == 32 && s->n_classes == 0);
+        size_t block = 2 * 512 + 2 * 590080 + 65792; /* two BN, two 3x3 convs, a 1x1 */
+        CHECK_MSG(s->net[GAN_SPEC_GENERATOR].n_params == 528384 + 3 * block + 512 + 6915,
+                  "G %zu", s->net[GAN_SPEC_GENERATOR].n_params);
+        CHECK_MSG(s->net[GAN_SPEC_DISCRIMINATOR].n_params ==
+                      (3584 + 147584 + 512) + (2 * 147584 + 16512) + 4 * 147584 + 129,
+                  "D %zu", s->net[GAN_SPEC_DISCRIMINATOR].n_params);
+        CHECK(strstr(gan_spec_text(s), "  reshape 256 4 4\n") &&
+              strstr(gan_spec_text(s), "  dense 1 spectral_norm=true\n") &&
+              strstr(gan_spec_text(s), "  loss hinge\n  ema 0.999\n"));
+        gan_spec *again = NULL;
+        CHECK_OK(gan_spec_parse(gan_spec_text(s), strlen(gan_spec_text(s)), "again", "resnet",
+                                &again));
+        CHECK(again && again->net[1].n_params == s->net[1].n_params);
+        gan_spec_free(again);
+    }
+    gan_spec_free(s);
+    CHECK_OK(gan_spec_load_for_shape("cresnet", 3, 64, 64, 7, &s)); /* 4 up blocks */
+    if (s) CHECK(s->n_classes == 7 && strstr(gan_spec_text(s), "  projection spectral_norm"));
+    gan_spec_free(s);
+    CHECK(gan_spec_load_for_shape("resnet", 3, 30, 30, 0, &s) == GAN_ERR_SHAPE && !s);
+    CHECK_MSG(strstr(gan_last_error(), "its generator doubles"), "%s", gan_last_error());
+}
+
 static void check_errors(void) {
     gan_spec *s = NULL;
     CHECK(gan_spec_load_for_shape("dcgan", 3, 30, 30, 0, &s) == GAN_ERR_SHAPE && !s);
@@ -217,6 +267,9 @@ int main(void) {
     check_preset_unchanged("cgan", 10);
     check_preset_unchanged("cdcgan", 10);
     check_preset_unchanged("cdcgan", 0); /* no labels: the trainer asks for them */
+    check_preset_unchanged("resnet", 0);
+    check_preset_unchanged("cresnet", 10);
+    check_resnet();
     check_dcgan_64();
     check_other_sizes();
     check_errors();

@@ -1,6 +1,6 @@
 /*
  * auto.c - presets that follow the data: `--model dcgan` (or mlp, cgan,
- * cdcgan) on a C x R x R dataset whose shape is not the preset's 1x28x28
+ * cdcgan, resnet, cresnet) on a C x R x R dataset whose shape is not the preset's 1x28x28
  * gets a spec written for that shape, as text in the spec language, so
  * checkpoints, `gan inspect --spec` and every reader see an ordinary spec.
  *
@@ -16,6 +16,8 @@
  *                  D's first layer, D ending in a kernel-s convolution to
  *                  one logit. Convolutions keep their bias (a constant
  *                  before batch norm, which removes it).
+ *   resnet, cresnet  models/resnet.gan's (cresnet.gan's) design for the
+ *                  size (write_resnet below).
  *
  * A dataset of the preset's own shape (and, for a conditional preset, its
  * number of classes) gets the preset's text unchanged, byte for byte.
@@ -122,6 +124,45 @@ static void write_dcgan(text_buf *b, const char *name, int c, int r, int n_class
     put_train(b);
 }
 
+/* resnet and cresnet (n_classes > 0): models/resnet.gan's design for C x R
+ * x R, R = s 2^k (s in [4, 7]): G from s x s x 256 through k up-sampling
+ * blocks; D halves the size while it is above 8 and even (an "optimized"
+ * first block, then down-sampling blocks), then two blocks at that size.
+ * At 28 px these are resnet.gan's layers; at 32, SN-GAN's CIFAR-10 ResNets. */
+static void write_resnet(text_buf *b, const char *name, int c, int r, int n_classes) {
+    int s, k;
+    dcgan_stages(r, &s, &k);
+    const char *bn = n_classes ? "cond_batchnorm2d" : "batchnorm2d";
+    const char *sn = "spectral_norm=true";
+    put(b, "# %s.gan for %dx%dx%d images%s, written by gan.c from the data's shape: the "
+           "layers of\n# models/%s.gan (SN-GAN's ResNets) for this size: G from %dx%dx256 "
+           "through %d\n# up-sampling blocks, D down to its last size and two blocks there."
+           "\n\n", name, c, r, r, n_classes ? " with classes" : "", name, s, s, k);
+    put(b, "image %d %d %d\nlatent 128\n", c, r, r);
+    if (n_classes) put(b, "classes %d\n", n_classes);
+    put(b, "\ngenerator\n  dense %d\n  reshape 256 %d %d\n", 256 * s * s, s, s);
+    for (int i = 0; i < k; i++)
+        put(b, "  residual\n    %s momentum=0.9 eps=1e-5\n    relu\n    upsample2d\n"
+               "    conv2d 256 kernel=3 padding=1\n    %s momentum=0.9 eps=1e-5\n    relu\n"
+               "    conv2d 256 kernel=3 padding=1\n  shortcut\n    upsample2d\n"
+               "    conv2d 256 kernel=1\n  end\n", bn, bn);
+    put(b, "  batchnorm2d momentum=0.9 eps=1e-5\n  relu\n  conv2d %d kernel=3 padding=1\n"
+           "  tanh\n\ndiscriminator\n", c);
+    put(b, "  residual\n    conv2d 128 kernel=3 padding=1 %s\n    relu\n"
+           "    conv2d 128 kernel=3 padding=1 %s\n    avgpool2d\n  shortcut\n    avgpool2d\n"
+           "    conv2d 128 kernel=1 %s\n  end\n", sn, sn, sn);
+    for (int size = r / 2; size > 8 && size % 2 == 0; size /= 2)
+        put(b, "  residual\n    relu\n    conv2d 128 kernel=3 padding=1 %s\n    relu\n"
+               "    conv2d 128 kernel=3 padding=1 %s\n    avgpool2d\n  shortcut\n"
+               "    conv2d 128 kernel=1 %s\n    avgpool2d\n  end\n", sn, sn, sn);
+    for (int i = 0; i < 2; i++)
+        put(b, "  residual\n    relu\n    conv2d 128 kernel=3 padding=1 %s\n    relu\n"
+               "    conv2d 128 kernel=3 padding=1 %s\n  end\n", sn, sn);
+    put(b, "  relu\n  global_sum_pool\n  %s %s\n", n_classes ? "projection" : "dense 1", sn);
+    put(b, "\ntrain\n  batch_size 64\n  lr 2e-4\n  beta1 0.0\n  beta2 0.9\n  loss hinge\n"
+           "  ema 0.999\n  seed 1\n  epochs 10\n");
+}
+
 /* 1 + the largest label of a dataset, 0 without labels. */
 static int label_classes(const gan_dataset *data) {
     const uint8_t *labels = gan_dataset_labels(data);
@@ -146,19 +187,20 @@ static gan_status load_auto(const char *model, int c, int h, int w, int n_classe
     if (!is_preset || (same_shape && same_classes)) return GAN_OK;
     bool dcgan = strcmp(model, "dcgan") == 0 || strcmp(model, "cdcgan") == 0;
     bool mlp = strcmp(model, "mlp") == 0 || strcmp(model, "cgan") == 0;
+    bool resnet = strcmp(model, "resnet") == 0 || strcmp(model, "cresnet") == 0;
     int classes = sp->n_classes ? (n_classes > 0 ? n_classes : GAN_MAX(fallback, 0)) : 0;
     bool conditional = sp->n_classes > 0;
-    if (!dcgan && !mlp) return GAN_OK; /* a preset with a fixed shape: the trainer says so */
+    if (!dcgan && !mlp && !resnet) return GAN_OK; /* a fixed shape: the trainer says so */
     gan_spec_free(*out);
     *out = NULL;
     if (h != w)
         return gan_fail(GAN_ERR_SHAPE, "model '%s': images are %dx%d, not square; shape them "
                         "to R x R (a resolution)", model, h, w);
     int s, k;
-    if (dcgan && !dcgan_stages(h, &s, &k))
-        return gan_fail(GAN_ERR_SHAPE, "model '%s': %d px is not s x 2^k with s in 4..7 (a "
-                        "DCGAN doubles the size at each stage): use a resolution such as 16, "
-                        "32, 48, 64, 96 or 128", model, h);
+    if ((dcgan || resnet) && !dcgan_stages(h, &s, &k))
+        return gan_fail(GAN_ERR_SHAPE, "model '%s': %d px is not s x 2^k with s in 4..7 (%s "
+                        "doubles the size at each stage): use a resolution such as 16, 28, 32, "
+                        "48, 64, 96 or 128", model, h, dcgan ? "a DCGAN" : "its generator");
     if (conditional && classes <= 0)
         return gan_fail(GAN_ERR_INVALID_ARGUMENT, "model '%s' is conditional and the data has "
                         "no labels (a folder gets them from its subfolders)", model);
@@ -167,6 +209,7 @@ static gan_status load_auto(const char *model, int c, int h, int w, int n_classe
     b->n = 0;
     b->s[0] = 0;
     if (dcgan) write_dcgan(b, model, c, h, classes);
+    else if (resnet) write_resnet(b, model, c, h, classes);
     else write_mlp(b, model, c, h, classes);
     char origin[128];
     snprintf(origin, sizeof origin, "models/%s.gan for %dx%dx%d", model, c, h, w);
