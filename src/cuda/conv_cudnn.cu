@@ -96,6 +96,11 @@ static cudnn_state *state_of(gan_cuda_ctx *cu) {
                         "first convolution during a graph capture", __FILE__, __LINE__);
         return NULL;
     }
+    gan_status ls = gan_cudnn_load(); /* as gan_cuda_conv_select does; callers may come direct */
+    if (ls != GAN_OK) {
+        gan_cuda_record(cu, ls, "cuDNN set-up", gan_last_error(), __FILE__, __LINE__);
+        return NULL;
+    }
     cudnn_state *st = (cudnn_state *)calloc(1, sizeof *st);
     if (!st) {
         gan_cuda_record(cu, GAN_ERR_OUT_OF_MEMORY, "cuDNN set-up", "out of host memory",
