@@ -65,7 +65,7 @@ static gan_status describe_net(FILE *out, const gan_st_file *f, const gan_spec *
     gan_model m = {0};
     gan_status s = as ? gan_spec_build_as(spec, which, as, &m, 1, gan_backend_cpu())
                       : gan_spec_build(spec, which, &m, 1, gan_backend_cpu());
-    if (s == GAN_OK) s = gan_ckpt_load_model(f, &m, NULL, moments);
+    if (s == GAN_OK) s = gan_ckpt_check_model(f, &m, NULL, moments);
     if (s == GAN_OK && out) print_model(out, &m);
     *adam_t = m.adam_t;
     *n_params = m.n_params;
