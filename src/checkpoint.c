@@ -417,7 +417,7 @@ typedef struct load_ctx {
     const gan_model *m;
     const char *prefix;
     bool moments;
-    bool keep_moments; /* false: Adam's moments are checked, not copied */
+    bool keep; /* false: every tensor is checked, none copied (the model keeps its zeros) */
 } load_ctx;
 
 static gan_status load_f32(const gan_st_file *f, const char *name, const gan_layer_tensor *t,
@@ -438,13 +438,13 @@ static gan_status load_tensor(void *vctx, const char *name, const gan_layer_tens
     char key[192];
     const char *local = name + strlen(c->m->name); /* ".<i>.<name>" */
     snprintf(key, sizeof key, "%s%s", c->prefix, local);
-    GAN_TRY(load_f32(c->f, key, t, t->data));
+    GAN_TRY(load_f32(c->f, key, t, c->keep ? t->data : NULL));
     if (!c->moments || !is_param(c->m, t)) return GAN_OK;
     size_t off = (size_t)(t->data - c->m->host.params);
     snprintf(key, sizeof key, "optimizer.%s%s.exp_avg", c->prefix, local);
-    GAN_TRY(load_f32(c->f, key, t, c->keep_moments ? c->m->host.adam_m + off : NULL));
+    GAN_TRY(load_f32(c->f, key, t, c->keep ? c->m->host.adam_m + off : NULL));
     snprintf(key, sizeof key, "optimizer.%s%s.exp_avg_sq", c->prefix, local);
-    GAN_TRY(load_f32(c->f, key, t, c->keep_moments ? c->m->host.adam_v + off : NULL));
+    GAN_TRY(load_f32(c->f, key, t, c->keep ? c->m->host.adam_v + off : NULL));
     return GAN_OK;
 }
 
@@ -457,8 +457,8 @@ static gan_status get_scalar_i64(const gan_st_file *f, const char *name, gan_st_
 }
 
 static gan_status load_model(const gan_st_file *f, gan_model *m, const char *prefix, bool moments,
-                             bool keep_moments) {
-    load_ctx c = {f, m, prefix ? prefix : m->name, moments, keep_moments};
+                             bool keep) {
+    load_ctx c = {f, m, prefix ? prefix : m->name, moments, keep};
     GAN_TRY(gan_model_each_tensor(m, load_tensor, &c));
     if (moments) {
         char key[96];
