@@ -1228,6 +1228,14 @@ gan_status gan_idx_write(const char *path, const uint8_t *data, int ndims, const
 /* Write n bytes to `path` atomically: a reader sees the old file or the
  * whole new one, never a part. */
 gan_status gan_atomic_write_file(const char *path, const void *data, size_t n);
+/* The same, written in pieces (a large file never whole in memory): open,
+ * write any number of times, then commit (or abort: nothing is left). Both
+ * free the stream; a failed write is reported again by commit. */
+typedef struct gan_atomic_stream gan_atomic_stream;
+gan_status gan_atomic_stream_open(const char *path, gan_atomic_stream **out);
+gan_status gan_atomic_stream_write(gan_atomic_stream *st, const void *data, size_t n);
+gan_status gan_atomic_stream_commit(gan_atomic_stream *st);
+void gan_atomic_stream_abort(gan_atomic_stream *st);
 
 /* Set the number of CPU threads (0 = all cores) for BLAS and own kernels. */
 void gan_backend_cpu_set_threads(int threads);

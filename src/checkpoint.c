@@ -417,6 +417,7 @@ typedef struct load_ctx {
     const gan_model *m;
     const char *prefix;
     bool moments;
+    bool keep; /* false: every tensor is checked, none copied (the model keeps its zeros) */
 } load_ctx;
 
 static gan_status load_f32(const gan_st_file *f, const char *name, const gan_layer_tensor *t,
@@ -427,7 +428,7 @@ static gan_status load_f32(const gan_st_file *f, const char *name, const gan_lay
         if (!isfinite(src[i]))
             return gan_fail(GAN_ERR_NUMERIC, "%s: tensor '%s' holds NaN or infinite values "
                             "(element %zu)", gan_st_path(f), name, i);
-    memcpy(dst, src, t->size * sizeof *dst);
+    if (dst) memcpy(dst, src, t->size * sizeof *dst);
     gan_st_release(f, src, t->size * sizeof *src); /* the file's pages: one tensor at a time */
     return GAN_OK;
 }
@@ -437,13 +438,13 @@ static gan_status load_tensor(void *vctx, const char *name, const gan_layer_tens
     char key[192];
     const char *local = name + strlen(c->m->name); /* ".<i>.<name>" */
     snprintf(key, sizeof key, "%s%s", c->prefix, local);
-    GAN_TRY(load_f32(c->f, key, t, t->data));
+    GAN_TRY(load_f32(c->f, key, t, c->keep ? t->data : NULL));
     if (!c->moments || !is_param(c->m, t)) return GAN_OK;
     size_t off = (size_t)(t->data - c->m->host.params);
     snprintf(key, sizeof key, "optimizer.%s%s.exp_avg", c->prefix, local);
-    GAN_TRY(load_f32(c->f, key, t, c->m->host.adam_m + off));
+    GAN_TRY(load_f32(c->f, key, t, c->keep ? c->m->host.adam_m + off : NULL));
     snprintf(key, sizeof key, "optimizer.%s%s.exp_avg_sq", c->prefix, local);
-    GAN_TRY(load_f32(c->f, key, t, c->m->host.adam_v + off));
+    GAN_TRY(load_f32(c->f, key, t, c->keep ? c->m->host.adam_v + off : NULL));
     return GAN_OK;
 }
 
@@ -455,9 +456,9 @@ static gan_status get_scalar_i64(const gan_st_file *f, const char *name, gan_st_
     return GAN_OK;
 }
 
-gan_status gan_ckpt_load_model(const gan_st_file *f, gan_model *m, const char *prefix,
-                               bool moments) {
-    load_ctx c = {f, m, prefix ? prefix : m->name, moments};
+static gan_status load_model(const gan_st_file *f, gan_model *m, const char *prefix, bool moments,
+                             bool keep) {
+    load_ctx c = {f, m, prefix ? prefix : m->name, moments, keep};
     GAN_TRY(gan_model_each_tensor(m, load_tensor, &c));
     if (moments) {
         char key[96];
@@ -467,6 +468,15 @@ gan_status gan_ckpt_load_model(const gan_st_file *f, gan_model *m, const char *p
             return gan_fail(GAN_ERR_FORMAT, "%s: tensor '%s' is negative", gan_st_path(f), key);
     }
     return gan_model_upload(m);
+}
+
+gan_status gan_ckpt_load_model(const gan_st_file *f, gan_model *m, const char *prefix,
+                               bool moments) {
+    return load_model(f, m, prefix, moments, true);
+}
+
+gan_status gan_ckpt_check_model(const gan_st_file *f, gan_model *m, const char *prefix, bool moments) {
+    return load_model(f, m, prefix, moments, false);
 }
 
 bool gan_ckpt_has_ema(const gan_st_file *f, const gan_ckpt_info *info) {

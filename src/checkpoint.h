@@ -53,6 +53,11 @@ gan_status gan_ckpt_read_spec(const gan_st_file *f, const gan_ckpt_info *info, g
 gan_status gan_ckpt_load_model(const gan_st_file *f, gan_model *m, const char *prefix,
                                bool moments);
 
+/* gan_ckpt_load_model that checks every tensor (dtype, shape, finite) but
+ * copies none (m->adam_t is read): describing a checkpoint so never touches
+ * the model's memory. */
+gan_status gan_ckpt_check_model(const gan_st_file *f, gan_model *m, const char *prefix, bool moments);
+
 /* Whether file f holds the moving average of a generator (generator_ema.*):
  * a full checkpoint says so in its options (options.ema > 0), a weights file
  * by holding such tensors. */

@@ -57,15 +57,15 @@ static void print_model(FILE *out, const gan_model *m) {
     fprintf(out, " parameters (%.2f MB as float32)\n", m->n_params * 4.0 / 1e6);
 }
 
-/* Build network `which` (named `as` when non-NULL) from the spec, load and
- * so validate its tensors, print it when `out` is non-NULL, and free it: one
- * network in memory at a time. */
+/* Build network `which` (named `as` when non-NULL) from the spec, check its
+ * tensors in the file (not copied: the printout needs shapes only), print it
+ * when `out` is non-NULL, and free it: one network at a time. */
 static gan_status describe_net(FILE *out, const gan_st_file *f, const gan_spec *spec, gan_spec_net_id which,
                                const char *as, bool moments, int64_t *adam_t, size_t *n_params) {
     gan_model m = {0};
     gan_status s = as ? gan_spec_build_as(spec, which, as, &m, 1, gan_backend_cpu())
                       : gan_spec_build(spec, which, &m, 1, gan_backend_cpu());
-    if (s == GAN_OK) s = gan_ckpt_load_model(f, &m, NULL, moments);
+    if (s == GAN_OK) s = gan_ckpt_check_model(f, &m, NULL, moments);
     if (s == GAN_OK && out) print_model(out, &m);
     *adam_t = m.adam_t;
     *n_params = m.n_params;

@@ -26,15 +26,38 @@
 /* Rows drawn at most (report_log_pick keeps every curve's extremes). */
 #define REPORT_MAX_POINTS 4000
 
-/* A growing text buffer; `failed` latches an allocation failure. */
+/* A growing text buffer; `failed` latches a failure. With a sink (the page
+ * being written), whatever passes PAGE_FLUSH_BYTES goes to the file, so the
+ * page (8 MB with a live generator) is never in memory whole. */
+#define PAGE_FLUSH_BYTES ((size_t)1 << 20)
 typedef struct text {
     char *p;
     size_t len, cap;
     bool failed;
+    gan_atomic_stream *sink;
+    gan_status sink_status; /* the first failed write */
+    size_t written;         /* bytes that went to the sink */
 } text;
+
+static void flush(text *t) {
+    if (!t->sink || !t->len || t->failed) return;
+    t->sink_status = gan_atomic_stream_write(t->sink, t->p, t->len);
+    t->failed = t->sink_status != GAN_OK;
+    t->written += t->len;
+    t->len = 0;
+}
 
 static void add(text *t, const char *s, size_t n) {
     if (t->failed) return;
+    if (t->sink && t->len + n > PAGE_FLUSH_BYTES) {
+        flush(t);
+        if (n >= PAGE_FLUSH_BYTES) { /* large: straight to the file */
+            if (!t->failed) t->sink_status = gan_atomic_stream_write(t->sink, s, n);
+            t->failed = t->sink_status != GAN_OK;
+            t->written += n;
+            return;
+        }
+    }
     if (t->len + n + 1 > t->cap) {
         size_t cap = t->cap ? t->cap : 1 << 16;
         while (cap < t->len + n + 1) cap *= 2;
@@ -336,24 +359,39 @@ static gan_status add_generator(text *t, gan_generator *g, const report_options 
     return GAN_OK;
 }
 
-/* The device the run's earlier page recorded, else "not recorded". */
+/* The device the run's earlier page recorded (in its head: the first
+ * 64 KB are read), else "not recorded". */
 static void earlier_device(const char *page, char *dev, size_t cap) {
     snprintf(dev, cap, "not recorded");
-    uint8_t *html;
-    size_t len;
-    if (!slurp(page, &html, &len)) return;
+    FILE *f = fopen(page, "rb");
+    if (!f) return;
+    static char head[1 << 16];
+    size_t len = fread(head, 1, sizeof head - 1, f);
+    fclose(f);
+    head[len] = 0;
     const char *key = "<meta name=\"gan-device\" content=\"";
-    char *p = strstr((char *)html, key);
+    char *p = strstr(head, key);
     if (p) {
         p += strlen(key);
         size_t k = strcspn(p, "\"");
         if (k > 0 && k < cap) snprintf(dev, cap, "%.*s", (int)k, p);
     }
-    free(html);
 }
 
-/* Fill the template: every @@NAME@@ marker gets its text. */
-static void fill_template(text *page, const char *title, const char *device, const text *data) {
+/* What goes where the template says @@DATA@@: the page's JSON block. */
+typedef struct page_data {
+    const char *run_dir, *ckpt, *device;
+    const report_log *log;
+    gan_generator *g;
+    const report_options *opt;
+    report_result *res;
+} page_data;
+
+static gan_status add_data(text *data, const page_data *d);
+
+/* Fill the template: every @@NAME@@ marker gets its text, @@DATA@@ written
+ * by add_data straight into the page. */
+static gan_status fill_template(text *page, const char *title, const char *device, const page_data *data) {
     const char *p = report_template_html;
     while (*p) {
         const char *m = strstr(p, "@@");
@@ -368,7 +406,10 @@ static void fill_template(text *page, const char *title, const char *device, con
 #define IS(s) (n == strlen(s) && strncmp(name, s, n) == 0)
         if (IS("TITLE")) add_html_escaped(page, title);
         else if (IS("DEVICE")) add_html_escaped(page, device);
-        else if (IS("DATA")) add(page, data->p, data->len);
+        else if (IS("DATA")) {
+            gan_status s = add_data(page, data);
+            if (s != GAN_OK) return s;
+        }
         else if (IS("REPORT_CSS")) adds(page, report_css);
         else if (IS("REPORT_JS")) adds(page, report_js);
         else if (IS("UPLOT_JS")) adds(page, report_uplot_js);
@@ -377,6 +418,53 @@ static void fill_template(text *page, const char *title, const char *device, con
 #undef IS
         p = e + 2;
     }
+    return GAN_OK;
+}
+
+static gan_status add_data(text *data, const page_data *d) {
+    gan_status s;
+    gan_generator *g = d->g;
+    report_result *res = d->res;
+    char when[64];
+    time_t now = time(NULL);
+    struct tm tm;
+    strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", gmtime_r(&now, &tm));
+    adds(data, "{\"version\": ");
+    add_json_string(data, GAN_VERSION);
+    adds(data, ", \"written\": ");
+    add_json_string(data, when);
+    adds(data, ", \"run\": ");
+    add_json_string(data, d->run_dir);
+    adds(data, ", \"device\": ");
+    add_json_string(data, d->device);
+    adds(data, ", \"model\": ");
+    add_json_string(data, g ? gan_generator_model_name(g) : "");
+    adds(data, ",\n");
+    if ((s = add_log(data, d->log)) != GAN_OK) return s;
+    adds(data, ",\n");
+    add_grids(data, d->run_dir);
+    adds(data, ",\n\"class_grid\": ");
+    if (g && gan_generator_num_classes(g) > 0) {
+        if ((s = add_class_grid(data, g)) != GAN_OK) return s;
+    } else {
+        adds(data, "null");
+    }
+    adds(data, ",\n");
+    if (g) {
+        add_inspect(data, d->ckpt);
+        adds(data, ",\n");
+        if ((s = add_generator(data, g, d->opt, res)) != GAN_OK) return s;
+    } else {
+        snprintf(res->note, sizeof res->note, "no checkpoint yet (%.400s)", d->ckpt);
+        adds(data, "\"inspect\": null, \"inspect_note\": \"No checkpoint yet.\", "
+                   "\"generator\": null");
+    }
+    adds(data, ",\n\"generator_note\": ");
+    char why[600];
+    snprintf(why, sizeof why, "No live generator in this page: %s.", res->note);
+    add_json_string(data, why);
+    adds(data, "}");
+    return GAN_OK;
 }
 
 gan_status report_write(const char *run_dir, const report_options *opt_in, report_result *res) {
@@ -394,63 +482,33 @@ gan_status report_write(const char *run_dir, const report_options *opt_in, repor
     report_log log;
     gan_status s = report_log_read(log_path, &log);
     if (s != GAN_OK) return s;
-    text data = {0}, page = {0};
     gan_generator *g = NULL;
-    if (run_file_exists(ckpt) && (s = gan_generator_load(ckpt, &g)) != GAN_OK) goto done;
-
-    char when[64];
-    time_t now = time(NULL);
-    struct tm tm;
-    strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", gmtime_r(&now, &tm));
-    adds(&data, "{\"version\": ");
-    add_json_string(&data, GAN_VERSION);
-    adds(&data, ", \"written\": ");
-    add_json_string(&data, when);
-    adds(&data, ", \"run\": ");
-    add_json_string(&data, run_dir);
-    adds(&data, ", \"device\": ");
-    add_json_string(&data, device);
-    adds(&data, ", \"model\": ");
-    add_json_string(&data, g ? gan_generator_model_name(g) : "");
-    adds(&data, ",\n");
-    if ((s = add_log(&data, &log)) != GAN_OK) goto done;
-    adds(&data, ",\n");
-    add_grids(&data, run_dir);
-    adds(&data, ",\n\"class_grid\": ");
-    if (g && gan_generator_num_classes(g) > 0) {
-        if ((s = add_class_grid(&data, g)) != GAN_OK) goto done;
-    } else {
-        adds(&data, "null");
+    if (run_file_exists(ckpt) && (s = gan_generator_load(ckpt, &g)) != GAN_OK) {
+        report_log_free(&log);
+        return s;
     }
-    adds(&data, ",\n");
-    if (g) {
-        add_inspect(&data, ckpt);
-        adds(&data, ",\n");
-        if ((s = add_generator(&data, g, &opt, res)) != GAN_OK) goto done;
-    } else {
-        snprintf(res->note, sizeof res->note, "no checkpoint yet (%.400s)", ckpt);
-        adds(&data, "\"inspect\": null, \"inspect_note\": \"No checkpoint yet.\", "
-                    "\"generator\": null");
+    /* the page is written as it is made (text's sink), atomically */
+    gan_atomic_stream *af = NULL;
+    s = gan_atomic_stream_open(page_path, &af);
+    text page = {.sink = af};
+    if (s == GAN_OK) {
+        const char *title = strrchr(run_dir, '/');
+        title = title && title[1] ? title + 1 : run_dir;
+        page_data pd = {run_dir, ckpt, device, &log, g, &opt, res};
+        s = fill_template(&page, title, device, &pd);
+        if (s == GAN_OK) flush(&page);
+        if (s == GAN_OK && page.failed)
+            s = page.sink_status != GAN_OK ? page.sink_status
+                                           : gan_fail(GAN_ERR_OUT_OF_MEMORY, "report: out of memory for %s", page_path);
+        if (s == GAN_OK) {
+            res->bytes = page.written;
+            s = gan_atomic_stream_commit(af);
+        } else {
+            gan_atomic_stream_abort(af);
+        }
     }
-    adds(&data, ",\n\"generator_note\": ");
-    char why[600];
-    snprintf(why, sizeof why, "No live generator in this page: %s.", res->note);
-    add_json_string(&data, why);
-    adds(&data, "}");
-
-    const char *title = strrchr(run_dir, '/');
-    title = title && title[1] ? title + 1 : run_dir;
-    fill_template(&page, title, device, &data);
-    if (data.failed || page.failed) {
-        s = gan_fail(GAN_ERR_OUT_OF_MEMORY, "report: out of memory for %s", page_path);
-        goto done;
-    }
-    s = gan_atomic_write_file(page_path, page.p, page.len);
-    res->bytes = page.len;
-done:
     gan_generator_free(g);
     report_log_free(&log);
-    free(data.p);
     free(page.p);
     return s;
 }

@@ -164,3 +164,38 @@ gan_status gan_atomic_write_file(const char *path, const void *data, size_t n) {
     }
     return gan_atomic_commit(&af);
 }
+
+/* The public streaming form (gan.h): a gan_atomic_file on the heap. */
+struct gan_atomic_stream {
+    gan_atomic_file af;
+};
+
+gan_status gan_atomic_stream_open(const char *path, gan_atomic_stream **out) {
+    *out = NULL;
+    gan_atomic_stream *st = malloc(sizeof *st);
+    if (!st) return gan_fail(GAN_ERR_OUT_OF_MEMORY, "%s: out of memory", path);
+    gan_atomic_clean_stale(path); /* what a killed earlier write of this file left */
+    gan_status s = gan_atomic_open(&st->af, path);
+    if (s != GAN_OK) {
+        free(st);
+        return s;
+    }
+    *out = st;
+    return GAN_OK;
+}
+
+gan_status gan_atomic_stream_write(gan_atomic_stream *st, const void *data, size_t n) {
+    return gan_atomic_write(&st->af, data, n);
+}
+
+gan_status gan_atomic_stream_commit(gan_atomic_stream *st) {
+    gan_status s = gan_atomic_commit(&st->af);
+    free(st);
+    return s;
+}
+
+void gan_atomic_stream_abort(gan_atomic_stream *st) {
+    if (!st) return;
+    gan_atomic_abort(&st->af);
+    free(st);
+}
