@@ -967,9 +967,10 @@ typedef enum gan_eval_note_kind {
 } gan_eval_note_kind;
 typedef void (*gan_eval_note_fn)(void *user, gan_eval_note_kind kind, const char *message);
 
-/* Train a classifier on dataset folder `data_dir`'s labeled training split
- * (its test split, labels required, gives the accuracy), recording the
- * folder and its fingerprint. `note` (may be NULL) hears the progress. */
+/* Train a classifier on the labeled dataset `data_dir` (any format
+ * gan_dataset_load reads; its test split, or a fixed random sixth held out as
+ * gan eval does, gives the accuracy), recording the path and its
+ * fingerprint. `note` (may be NULL) hears the progress. */
 gan_status gan_classifier_train_folder(const char *data_dir, const gan_classifier_options *opt,
                                        gan_eval_note_fn note, void *user, gan_classifier **out);
 

@@ -150,6 +150,16 @@ static void check_labeled_folder(const char *like, const char *noise) {
     if (eval_json(dir, noise, "--no-floor", js, sizeof js, err, sizeof err))
         CHECK_MSG(num(js, "metrics.fid") > 5.0 * fid_like, "noise FID %g, data-like %g",
                   num(js, "metrics.fid"), fid_like);
+
+    /* gan classifier train --out on the same folder: the same held-out sixth */
+    char out[16384], file[700];
+    snprintf(file, sizeof file, "%s", test_tmp_path_kept("folder-classifier.safetensors"));
+    int rc = test_runf(out, sizeof out, "%s classifier train --data %s --out %s --epochs 3 --quiet",
+                       test_gan_cli(), dir, file);
+    CHECK_MSG(rc == 0 && has(out, "(20 images)"), "classifier train --out on a folder: rc %d: %s",
+              rc, out);
+    rc = test_runf(out, sizeof out, "%s classifier info %s", test_gan_cli(), file);
+    CHECK_MSG(rc == 0 && has(out, "classes"), "classifier info: rc %d: %s", rc, out);
 }
 
 static void check_unlabeled(const char *like, const char *noise) {
@@ -172,6 +182,10 @@ static void check_unlabeled(const char *like, const char *noise) {
     int rc = test_runf(out, sizeof out, "%s eval --data %s --cache %s --no-floor --quiet %s",
                        test_gan_cli(), flat, cache, like);
     CHECK_MSG(rc == 0 && has(out, "no labels") && !has(out, "\n  Inception Score"), "table: %s", out);
+    rc = test_runf(out, sizeof out, "%s classifier train --data %s --out %s/c.safetensors --quiet",
+                   test_gan_cli(), flat, flat);
+    CHECK_MSG(rc == 1 && has(out, "no labels of two or more classes"),
+              "classifier train on unlabeled data: rc %d: %s", rc, out);
 
     /* an .npy array: unlabeled, then labeled by a labels file beside it */
     char dir[600], path[700], lab[700];

@@ -52,9 +52,9 @@ int cmd_classifier(int argc, char **argv) {
     int threads = 0;
     bool quiet = false;
     cli_option opts[] = {
-        {"data", CLI_STRING, &data, "DIR", "dataset folder with labeled train-* and t10k-* IDX "
-         "files (required)", 0, "is required (a dataset folder with labeled train-* and t10k-* "
-         "files)"},
+        {"data", CLI_STRING, &data, "PATH", "a labeled dataset gan train takes: IDX or CIFAR-10 "
+         "folder (their test split), folder of class subfolders, .npy with labels, prepared pack "
+         "(a fixed random sixth held out) (required)", 0, "is required (a labeled dataset)"},
         {"out", CLI_STRING, &out, "FILE", "write the classifier here instead of the cache", 0},
         {"cache", CLI_STRING, &o.cache, "DIR", "cache folder (default DIR/.gan-eval, or "
          "$GAN_EVAL_CACHE)", 0},

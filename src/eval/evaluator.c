@@ -86,14 +86,13 @@ static gan_status train_on(const char *data_dir, const gan_dataset *train, const
 gan_status gan_classifier_train_folder(const char *data_dir, const gan_classifier_options *opt,
                                        gan_eval_note_fn fn, void *user, gan_classifier **out) {
     *out = NULL;
-    char fp[GAN_EVAL_FINGERPRINT_MAX];
-    gan_dataset *train = NULL, *test = NULL;
-    gan_status s = gan_eval_fingerprint(data_dir, fp, sizeof fp);
-    if (s == GAN_OK) s = gan_dataset_load(data_dir, GAN_SPLIT_TRAIN, &train);
-    if (s == GAN_OK) s = gan_dataset_load(data_dir, GAN_SPLIT_TEST, &test);
-    if (s == GAN_OK) s = train_on(data_dir, train, test, fp, opt, fn, user, out);
-    gan_dataset_free(train);
-    gan_dataset_free(test);
+    gan_eval_data d; /* any dataset: its own test split, or a held-out sixth (eval_data.h) */
+    GAN_TRY(gan_eval_data_open(data_dir, NULL, NULL, &d));
+    gan_status s = d.labeled ? GAN_OK
+                             : gan_fail(GAN_ERR_INVALID_ARGUMENT, "%s: no labels of two or more "
+                                        "classes: a classifier cannot be trained on it", data_dir);
+    if (s == GAN_OK) s = train_on(data_dir, d.train, d.test, d.fingerprint, opt, fn, user, out);
+    gan_eval_data_free(&d);
     return s;
 }
 
