@@ -196,8 +196,8 @@ static gan_status build_source(const gan_generator *g, const char *p, text *t) {
            "void %s_noise(uint64_t seed, uint64_t index, float *z);\n\n", p, lp, p, lp, p);
 
     for (int i = 0; i < m->n_layers; i++) {
-        gan_layer_tensor ts[8];
-        int k = m->layers[i].ops->tensors(&m->layers[i], ts, 8);
+        gan_layer_tensor ts[GAN_LAYER_MAX_TENSORS];
+        int k = m->layers[i].ops->tensors(&m->layers[i], ts, GAN_LAYER_MAX_TENSORS);
         for (int j = 0; j < k; j++) put_array(t, p, i, ts[j].name, ts[j].data, ts[j].size);
     }
     put(t, "\nvoid %s_generate_r(const float *z%s, float *image, float *work) {\n"

@@ -188,8 +188,8 @@ gan_status gan_generator_weights(const gan_generator *g, float **w, size_t *nw) 
     for (int pass = 0; pass < 2; pass++) {
         size_t at = 0;
         for (int i = 0; i < m->n_layers; i++) {
-            gan_layer_tensor ts[8];
-            int k = m->layers[i].ops->tensors(&m->layers[i], ts, 8);
+            gan_layer_tensor ts[GAN_LAYER_MAX_TENSORS];
+            int k = m->layers[i].ops->tensors(&m->layers[i], ts, GAN_LAYER_MAX_TENSORS);
             for (int j = 0; j < k; j++) {
                 if (pass) memcpy(*w + at, ts[j].data, ts[j].size * sizeof(float));
                 at += ts[j].size;

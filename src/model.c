@@ -328,8 +328,8 @@ gan_status gan_model_init_dcgan(gan_model *m) {
         bool conv = strncmp(l.ops->name, "conv", 4) == 0;
         bool norm = (l.ops->flags & GAN_LAYER_BATCH_STATISTICS) != 0;
         if (!conv && !norm) continue;
-        gan_layer_tensor ts[8];
-        int n = l.ops->tensors(&l, ts, 8);
+        gan_layer_tensor ts[GAN_LAYER_MAX_TENSORS];
+        int n = l.ops->tensors(&l, ts, GAN_LAYER_MAX_TENSORS);
         for (int k = 0; k < n; k++) {
             if (strcmp(ts[k].name, "weight") != 0 && strcmp(ts[k].name, "weight_orig") != 0)
                 continue;
@@ -498,8 +498,8 @@ gan_status gan_model_each_tensor(const gan_model *m, gan_tensor_fn fn, void *ctx
         gan_layer l = host_view(m, i, p, st);
         p += l.n_params;
         st += l.n_state;
-        gan_layer_tensor t[8];
-        int n = l.ops->tensors(&l, t, 8);
+        gan_layer_tensor t[GAN_LAYER_MAX_TENSORS];
+        int n = l.ops->tensors(&l, t, GAN_LAYER_MAX_TENSORS);
         char path[96];
         gan_model_layer_path(m, i, path, sizeof path);
         for (int k = 0; k < n; k++) {

@@ -216,13 +216,15 @@ static void test_preset_resume(const char *preset) {
     gan_dataset_free(ld);
 }
 
-/* Self-attention in both networks: a resume is bit-exact, and gan export
- * refuses the generator, naming the layer. */
+/* Self-attention in both networks (in D with spectral norm on f, g, h): a
+ * resume is bit-exact, the checkpoint names the normalized tensors, and gan
+ * export refuses the generator, naming the layer. */
 static void test_attention(void) {
     const char *path = test_tmp_path_kept("attention.gan");
     const char *spec = "image 1 28 28\nlatent 8\ngenerator\n  dense 98\n  reshape 2 7 7\n"
-                       "  self_attention 1\n  upsample2d 4\n  conv2d 1 kernel=3 padding=1\n"
-                       "  tanh\ndiscriminator\n  avgpool2d 4\n  self_attention\n  flatten\n"
+                       "  self_attention 1\n  upsample2d 4\n"
+                       "  conv2d 1 kernel=3 padding=1\n  tanh\ndiscriminator\n  avgpool2d 4\n"
+                       "  self_attention spectral_norm=true\n  flatten\n"
                        "  dense 1\n";
     CHECK(test_write_file(path, spec, strlen(spec)) == 0);
     gan_dataset *d = make_dataset(64);
@@ -238,6 +240,15 @@ static void test_attention(void) {
         train(half, 3);
         const char *mid = test_tmp_path_kept("mid_attention.safetensors");
         CHECK_OK(gan_trainer_save_checkpoint(half, mid));
+        gan_st_file *f = NULL;
+        CHECK_OK(gan_st_open(mid, &f));
+        CHECK(f && gan_st_find(f, "generator.2.h.weight") && gan_st_find(f, "generator.2.gamma") &&
+              !gan_st_find(f, "generator.2.h.weight_u") &&
+              gan_st_find(f, "discriminator.1.f.weight_orig") &&
+              gan_st_find(f, "discriminator.1.f.weight_v") &&
+              gan_st_find(f, "discriminator.1.h.weight_u") &&
+              !gan_st_find(f, "discriminator.1.f.weight"));
+        gan_st_close(f);
         CHECK_OK(gan_trainer_resume(mid, d, 2, &rest));
         if (rest) {
             train(rest, 2);

@@ -13,7 +13,7 @@
  * upsample2d, avgpool2d, global_sum_pool, cond_batchnorm2d (with the rows'
  * labels), spectral norm on conv_transpose2d (PyTorch's dim 1) and the
  * projection head (labels; spectral norm on its two weights) and
- * self-attention.
+ * self-attention (with and without spectral norm on f, g, h).
  */
 #include "io/safetensors.h"
 #include "model.h"
@@ -152,6 +152,7 @@ static void make_sn_conv_t(gan_layer *l, const int64_t *cf) {
 }
 static void make_attention(gan_layer *l, const int64_t *cf) {
     gan_layer_self_attention(l, (int)cf[0]);
+    gan_layer_set_spectral_norm(l, cf[1] != 0);
 }
 static void make_projection(gan_layer *l, const int64_t *cf) {
     gan_layer_projection(l, (int)cf[0]);
@@ -184,7 +185,7 @@ static void resnet_layers(void) {
                 run_kind("sn_conv_transpose2d", make_sn_conv_t) +
                 run_kind("projection", make_projection) +
                 run_kind("self_attention", make_attention);
-    CHECK_MSG(cases == 18, "ran %d resnet fixture cases, expected 18", cases);
+    CHECK_MSG(cases == 20, "ran %d resnet fixture cases, expected 20", cases);
     gan_st_close(f);
 }
 

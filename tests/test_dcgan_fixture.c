@@ -211,8 +211,8 @@ static double layer_weight_grad_amax(const compare_ctx *c, const char *name) {
     size_t len = (size_t)(strrchr(name, '.') - name);
     snprintf(key, sizeof key, "%s.%.*s.weight", c->grad_prefix, (int)len, name);
     const gan_layer *l = layer_of(c->m, name);
-    gan_layer_tensor t[8];
-    l->ops->tensors(l, t, 8);
+    gan_layer_tensor t[GAN_LAYER_MAX_TENSORS];
+    l->ops->tensors(l, t, GAN_LAYER_MAX_TENSORS);
     ref_view r;
     return get_ref(key, t[0].size, &r) ? r.amax : INFINITY;
 }

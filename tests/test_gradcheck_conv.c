@@ -7,7 +7,7 @@
  * embedding, flat and image inputs, out-of-range labels); the resampling
  * layers (upsample2d, avgpool2d, global_sum_pool), conditional batch norm,
  * spectral norm on conv_transpose2d, the projection head (with and without
- * spectral norm), self-attention; a small DCGAN-like stack and a small
+ * spectral norm), self-attention (with and without spectral norm); a small DCGAN-like stack and a small
  * SN-GAN-like one. Also: shape errors, dropout semantics, and bit-identical results
  * at 1 and 2 threads.
  *
@@ -172,6 +172,12 @@ static void check_resnet_layers(void) {
     check_layer("self_attention 4x2x3 (C' 2) N=2", l, 4, 2, 3, 2, 0.0f, true);
     gan_layer_self_attention(&l, 8);
     check_layer("self_attention 3x4x1 (C' 1: C < reduction) N=2", l, 3, 4, 1, 2, 0.0f, true);
+    gan_layer_self_attention(&l, 8);
+    gan_layer_set_spectral_norm(&l, true);
+    check_layer("self_attention 8x3x3 (C' 1) spectral norm N=3", l, 8, 3, 3, 3, 0.0f, false);
+    gan_layer_self_attention(&l, 2);
+    gan_layer_set_spectral_norm(&l, true);
+    check_layer("self_attention 4x2x3 (C' 2) spectral norm N=2", l, 4, 2, 3, 2, 0.0f, false);
 
     gan_layer g[9];
     gan_layer_dense(&g[0], 4 * 2 * 2);

@@ -61,8 +61,8 @@ typedef void (*tensor_visit)(void *ctx, const char *name, const gan_layer *l,
 static void each_tensor(const gan_model *m, tensor_visit fn, void *ctx) {
     for (int i = 0; i < m->n_layers; i++) {
         const gan_layer *l = &m->layers[i];
-        gan_layer_tensor ts[8];
-        int n = l->ops->tensors(l, ts, 8);
+        gan_layer_tensor ts[GAN_LAYER_MAX_TENSORS];
+        int n = l->ops->tensors(l, ts, GAN_LAYER_MAX_TENSORS);
         char path[96], name[160];
         gan_model_layer_path(m, i, path, sizeof path);
         for (int k = 0; k < n; k++) {

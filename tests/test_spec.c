@@ -822,6 +822,12 @@ static void test_registry(void) {
     gan_layer_conv2d(&b, 8, 4, 2, 1);
     gan_layer_set_spectral_norm(&b, true);
     CHECK(same_layer(&a, &b));
+    CHECK_OK(gan_spec_layer(&a, "self_attention 4 spectral_norm=true", 0));
+    gan_layer_self_attention(&b, 4);
+    CHECK(!b.spectral_norm && gan_layer_set_spectral_norm(&b, true));
+    CHECK(same_layer(&a, &b) && a.int_slot[0] == 4);
+    CHECK_OK(gan_spec_layer(&a, "self_attention", 0));
+    CHECK(!a.spectral_norm && a.int_slot[0] == 8);
     CHECK_OK(gan_spec_layer(&a, "  maxpool2d 2  2", 0)); /* not offered by specs, yet a kind */
     gan_layer_maxpool2d(&b, 2, 2);
     CHECK(same_layer(&a, &b));

@@ -191,8 +191,8 @@ static void moments(const float *x, size_t n, double *mean, double *sd) {
 
 /* The named tensor of layer i of m. */
 static gan_layer_tensor tensor_of(gan_model *m, int i, const char *name) {
-    gan_layer_tensor ts[8], none = {0};
-    int n = m->layers[i].ops->tensors(&m->layers[i], ts, 8);
+    gan_layer_tensor ts[GAN_LAYER_MAX_TENSORS], none = {0};
+    int n = m->layers[i].ops->tensors(&m->layers[i], ts, GAN_LAYER_MAX_TENSORS);
     for (int k = 0; k < n; k++)
         if (strcmp(ts[k].name, name) == 0) return ts[k];
     return none;

@@ -51,6 +51,7 @@ typedef struct gan_layer_tensor {
 } gan_layer_tensor;
 
 #define GAN_LAYER_MAX_KEYS 8 /* spec keys of one kind */
+#define GAN_LAYER_MAX_TENSORS 16 /* tensors of one layer (gan_layer_ops.tensors) */
 
 /* Capabilities of a kind (gan_layer_ops.flags). */
 enum gan_layer_flag {
@@ -107,7 +108,9 @@ typedef struct gan_layer_ops {
                      const float *dy, float *dx, int N, bool param_grads);
 
     /* Names of the parameter tensors (PyTorch naming: "weight", "bias") and
-     * state tensors ("running_mean", ...), with their shapes; used for files. */
+     * state tensors ("running_mean", ...), with their shapes; used for files.
+     * At most GAN_LAYER_MAX_TENSORS of them (self_attention with spectral
+     * norm: 13). */
     int (*tensors)(const gan_layer *l, gan_layer_tensor *out, int max);
 
     /* Optional (NULL: none). */
@@ -253,7 +256,8 @@ void gan_layer_projection(gan_layer *l, int n_classes);
 
 /* Self-attention at one resolution (SAGAN): (C, H, W) -> (C, H, W), y = x +
  * gamma o with o the attention of 1x1 convolutions f, g (C / reduction
- * channels) and h (C channels) over the H W positions; gamma starts at 0. */
+ * channels) and h (C channels) over the H W positions; gamma starts at 0.
+ * Takes gan_layer_set_spectral_norm (f, g and h each). */
 void gan_layer_self_attention(gan_layer *l, int reduction);
 
 /* Batch normalization per channel of (C, H, W) samples: statistics over
