@@ -889,6 +889,11 @@ gan_status gan_generator_export_c(const gan_generator *g, const char *path, cons
  * *weights is malloc'd (caller frees), *n floats. */
 gan_status gan_generator_weights(const gan_generator *g, float **weights, size_t *n);
 
+/* The same parameters a part at a time, with no copy of them all: copies
+ * those at [first, first + n) of that order (fewer at the end) into out
+ * (NULL with n 0: none); returns how many the generator has. */
+size_t gan_generator_weights_part(const gan_generator *g, size_t first, size_t n, float *out);
+
 /* ----------------------------------------------------------- evaluation */
 
 /* How good generated images are, measured as `gan eval` does (docs/eval.md):

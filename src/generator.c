@@ -180,6 +180,21 @@ gan_status gan_generator_generate(gan_generator *g, const float *z, int n, float
     return gan_generator_generate_labeled(g, z, NULL, n, images);
 }
 
+size_t gan_generator_weights_part(const gan_generator *g, size_t first, size_t n, float *out) {
+    const gan_model *m = &g->model;
+    size_t at = 0, end = first + n;
+    for (int i = 0; i < m->n_layers; i++) {
+        gan_layer_tensor ts[8];
+        int k = m->layers[i].ops->tensors(&m->layers[i], ts, 8);
+        for (int j = 0; j < k; j++) {
+            size_t lo = first > at ? first : at, hi = at + ts[j].size < end ? at + ts[j].size : end;
+            if (out && lo < hi) memcpy(out + (lo - first), ts[j].data + (lo - at), (hi - lo) * sizeof(float));
+            at += ts[j].size;
+        }
+    }
+    return at;
+}
+
 gan_status gan_generator_weights(const gan_generator *g, float **w, size_t *nw) {
     *w = NULL;
     *nw = 0;

@@ -216,6 +216,30 @@ static void test_preset_resume(const char *preset) {
     gan_dataset_free(ld);
 }
 
+/* gan_generator_weights_part: any window of gan_generator_weights' copy, bit
+ * for bit, across tensor boundaries and cut at the end (the report streams
+ * the weights so). */
+static void weights_parts(const gan_generator *g) {
+    float *all = NULL;
+    size_t n = 0;
+    CHECK_OK(gan_generator_weights(g, &all, &n));
+    CHECK(n > 0 && gan_generator_weights_part(g, 0, 0, NULL) == n);
+    float *part = all ? malloc((n + 7) * sizeof *part) : NULL;
+    const size_t widths[] = {1, 7, 100, 4096, n};
+    for (size_t i = 0; part && i < sizeof widths / sizeof widths[0]; i++) {
+        size_t wd = widths[i], bad = 0;
+        for (size_t at = 0; at < n; at += wd) {
+            size_t k = n - at < wd ? n - at : wd;
+            for (size_t j = 0; j < 7; j++) part[k + j] = -7.0f; /* past the window: untouched */
+            CHECK(gan_generator_weights_part(g, at, wd, part) == n);
+            if (memcmp(part, all + at, k * sizeof *part) != 0 || part[k] != -7.0f) bad++;
+        }
+        CHECK_MSG(bad == 0, "%zu windows of %zu weights differ from the whole copy", bad, wd);
+    }
+    free(part);
+    free(all);
+}
+
 /* Self-attention in both networks (in D with spectral norm on f, g, h): a
  * resume is bit-exact, the checkpoint names the normalized tensors, and gan
  * export refuses the generator, naming the layer. */
@@ -256,6 +280,7 @@ static void test_attention(void) {
         }
         gan_generator *g = NULL;
         CHECK_OK(gan_generator_load(mid, &g));
+        if (g) weights_parts(g);
         if (g) {
             CHECK(gan_generator_export_c(g, test_tmp_path("att.c"), "att") ==
                   GAN_ERR_UNSUPPORTED);

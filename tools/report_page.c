@@ -325,11 +325,7 @@ static gan_status add_generator(text *t, gan_generator *g, const report_options 
     }
     /* a live generator of a large model would make a page of hundreds of MB (an mlp on
      * 128 x 128 RGB images: 50 M weights, a 280 MB page) */
-    float *all = NULL;
-    size_t n_weights = 0;
-    gan_status s = gan_generator_weights(g, &all, &n_weights);
-    free(all);
-    if (s != GAN_OK) return s;
+    size_t n_weights = gan_generator_weights_part(g, 0, 0, NULL);
     if (n_weights > REPORT_MAX_GENERATOR_WEIGHTS) {
         snprintf(res->note, sizeof res->note, "the generator has %zu weights, more than %d (the "
                  "page would be %.0f MB); gan sample makes its images", n_weights,
@@ -338,7 +334,7 @@ static gan_status add_generator(text *t, gan_generator *g, const report_options 
         return GAN_OK;
     }
     report_wasm w;
-    s = report_wasm_build(g, &w, res->note, sizeof res->note);
+    gan_status s = report_wasm_build(g, &w, res->note, sizeof res->note);
     if (s != GAN_OK) return s;
     if (!w.module) {
         adds(t, "null");
@@ -352,7 +348,13 @@ static gan_status add_generator(text *t, gan_generator *g, const report_options 
          (long long)gan_generator_step(g));
     add_base64(t, w.module, w.module_len);
     adds(t, "\", \"weights\": \"");
-    add_base64(t, (const uint8_t *)w.weights, w.n_weights * sizeof(float));
+    /* a window at a time (3 floats' bytes per 4 letters: whole groups until the end) */
+    float win[3 * 1024];
+    for (size_t at = 0; at < w.n_weights; at += 3 * 1024) {
+        size_t k = w.n_weights - at < 3 * 1024 ? w.n_weights - at : 3 * 1024;
+        gan_generator_weights_part(g, at, k, win);
+        add_base64(t, (const uint8_t *)win, k * sizeof(float));
+    }
     adds(t, "\"}");
     res->has_generator = true;
     report_wasm_free(&w);

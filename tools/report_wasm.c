@@ -88,8 +88,11 @@ static const char *entry_points =
  * in `code`, and the tables report_weights / report_weight_lens list the
  * arrays in order. The literals must be the model's weights `w` (nw floats)
  * in order, bit for bit: they are compared as they are read, never stored,
- * so the exported text (tens of MB for a large generator) is never in memory. */
-static gan_status split_weights(FILE *src, buf *code, const float *w, size_t nw) {
+ * so the exported text (tens of MB for a large generator) is never in memory,
+ * nor a copy of the weights (they are read from `g` a window at a time). */
+static gan_status split_weights(FILE *src, buf *code, const gan_generator *g, size_t nw) {
+    float win[4096];
+    size_t win_at = 0, win_n = 0; /* win holds weights [win_at, win_at + win_n) */
     buf table = {0}, lens = {0};
     size_t n = 0, lcap = 0;
     char *line = NULL;
@@ -129,7 +132,17 @@ static gan_status split_weights(FILE *src, buf *code, const float *w, size_t nw)
             } else {
                 char *end;
                 float v = strtof(q, &end);
-                if (end == q || k == size || n + k >= nw || memcmp(&v, &w[n + k], sizeof v) != 0)
+                if (end == q || k == size || n + k >= nw) {
+                    s = gan_fail(GAN_ERR_FORMAT, "report: weight array %s of the exported C is not "
+                                 "the model's tensors in order (element %lu)", name, k);
+                    break;
+                }
+                if (n + k < win_at || n + k >= win_at + win_n) {
+                    win_at = n + k;
+                    win_n = nw - win_at < 4096 ? nw - win_at : 4096;
+                    gan_generator_weights_part(g, win_at, win_n, win);
+                }
+                if (memcmp(&v, &win[n + k - win_at], sizeof v) != 0)
                     s = gan_fail(GAN_ERR_FORMAT, "report: weight array %s of the exported C is not "
                                  "the model's tensors in order (element %lu)", name, k);
                 k++;
@@ -234,8 +247,7 @@ gan_status report_wasm_build(const gan_generator *g, report_wasm *out, char *not
         }
         memcpy(out->module, cache.module, cache.len);
         out->module_len = cache.len;
-        s = gan_generator_weights(g, &out->weights, &out->n_weights);
-        if (s != GAN_OK) report_wasm_free(out);
+        out->n_weights = gan_generator_weights_part(g, 0, 0, NULL);
         goto done;
     }
     s = gan_generator_export_c(g, c_path, "gan");
@@ -246,13 +258,13 @@ gan_status report_wasm_build(const gan_generator *g, report_wasm *out, char *not
         goto done;
     }
     /* the weights from the model; the exported C must hold the same (split_weights) */
-    if ((s = gan_generator_weights(g, &out->weights, &out->n_weights)) != GAN_OK) goto done;
+    out->n_weights = gan_generator_weights_part(g, 0, 0, NULL);
     FILE *exported = fopen(c_path, "rb");
     if (!exported) {
         s = gan_fail(GAN_ERR_IO, "report: cannot read back %s", c_path);
         goto done;
     }
-    s = split_weights(exported, &code, out->weights, out->n_weights);
+    s = split_weights(exported, &code, g, out->n_weights);
     fclose(exported);
     if (s != GAN_OK) goto done;
     buf_str(&code, entry_points);
@@ -302,10 +314,7 @@ gan_status report_wasm_build(const gan_generator *g, report_wasm *out, char *not
         key = NULL;
     }
 done:
-    if (!out->module) {
-        free(out->weights);
-        out->weights = NULL, out->n_weights = 0;
-    }
+    if (!out->module) out->n_weights = 0;
     free(code.p);
     free(key);
     unlink(c_path), unlink(src_path), unlink(wasm_path), unlink(log_path);
@@ -315,6 +324,5 @@ done:
 
 void report_wasm_free(report_wasm *w) {
     free(w->module);
-    free(w->weights);
     memset(w, 0, sizeof *w);
 }

@@ -30,8 +30,8 @@
 typedef struct report_wasm {
     uint8_t *module;      /* the .wasm file (NULL: none, see note) */
     size_t module_len;
-    float *weights;       /* the weight arrays, concatenated in the module's order */
-    size_t n_weights;
+    size_t n_weights;     /* the generator's weights (gan_generator_weights_part), which
+                           * the module's arrays take in order */
 } report_wasm;
 
 gan_status report_wasm_build(const gan_generator *g, report_wasm *out, char *note,
