@@ -45,6 +45,20 @@ gan_status gan_eval_fingerprint(const char *data_dir, char *out, size_t cap) {
     return GAN_OK;
 }
 
+/* The per-user fallback folder $XDG_CACHE_HOME/gan/eval-<h> (or ~/.cache/...). */
+static gan_status user_cache_dir(const char *data_dir, uint64_t h, char *out, size_t cap) {
+    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+    int k;
+    if (xdg && *xdg) k = snprintf(out, cap, "%s/gan/eval-%016llx", xdg, (unsigned long long)h);
+    else if (home && *home)
+        k = snprintf(out, cap, "%s/.cache/gan/eval-%016llx", home, (unsigned long long)h);
+    else
+        return gan_fail(GAN_ERR_IO, "%s is not writable and neither $XDG_CACHE_HOME nor $HOME "
+                        "is set; name a cache folder", data_dir);
+    if (k < 0 || (size_t)k >= cap) return gan_fail(GAN_ERR_INVALID_ARGUMENT, "cache path too long");
+    return gan_make_dirs(out);
+}
+
 /* Entry `i` of a fingerprint: name, size, time; false past the end. */
 static bool fp_entry(const char *fp, int i, char *name, size_t cap, long long *size, char *time,
                      size_t tcap) {
@@ -129,31 +143,8 @@ gan_status gan_eval_cache_dir(const char *data_dir, const char *override, char *
     long long size;
     for (int i = 0; fp_entry(fp, i, name, sizeof name, &size, t, sizeof t); i++)
         for (int b = 0; b < 8; b++) h = (h ^ (unsigned char)(size >> (8 * b))) * 0x100000001b3ull;
-    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-    int k;
-    if (xdg && *xdg) k = snprintf(out, cap, "%s/gan/eval-%016llx", xdg, (unsigned long long)h);
-    else if (home && *home)
-        k = snprintf(out, cap, "%s/.cache/gan/eval-%016llx", home, (unsigned long long)h);
-    else
-        return gan_fail(GAN_ERR_IO, "%s is not writable and neither $XDG_CACHE_HOME nor $HOME "
-                        "is set; name a cache folder", data_dir);
-    if (k < 0 || (size_t)k >= cap) return gan_fail(GAN_ERR_INVALID_ARGUMENT, "cache path too long");
     if (used_fallback) *used_fallback = true;
-    return gan_make_dirs(out);
-}
-
-/* The per-user fallback folder $XDG_CACHE_HOME/gan/eval-<h> (or ~/.cache/...). */
-static gan_status user_cache_dir(const char *data_dir, uint64_t h, char *out, size_t cap) {
-    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-    int k;
-    if (xdg && *xdg) k = snprintf(out, cap, "%s/gan/eval-%016llx", xdg, (unsigned long long)h);
-    else if (home && *home)
-        k = snprintf(out, cap, "%s/.cache/gan/eval-%016llx", home, (unsigned long long)h);
-    else
-        return gan_fail(GAN_ERR_IO, "%s is not writable and neither $XDG_CACHE_HOME nor $HOME "
-                        "is set; name a cache folder", data_dir);
-    if (k < 0 || (size_t)k >= cap) return gan_fail(GAN_ERR_INVALID_ARGUMENT, "cache path too long");
-    return gan_make_dirs(out);
+    return user_cache_dir(data_dir, h, out, cap);
 }
 
 gan_status gan_eval_cache_dir_keyed(const char *base_dir, const char *name, const char *override,
