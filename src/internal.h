@@ -39,6 +39,15 @@ gan_status gan_fail_prefix(gan_status status, const char *prefix);
 /* A monotonic clock in seconds (clock.c): differences are durations. */
 double gan_now_seconds(void);
 
+/* FNV-1a, 64 bits: h (start with GAN_FNV1A64_BASIS) folded with n bytes
+ * at p. Cache keys, classifier ids and rank-agreement checks use it. */
+#define GAN_FNV1A64_BASIS 0xcbf29ce484222325ull
+static inline uint64_t gan_fnv1a64(uint64_t h, const void *p, size_t n) {
+    const unsigned char *b = (const unsigned char *)p;
+    for (size_t i = 0; i < n; i++) h = (h ^ b[i]) * 0x100000001b3ull;
+    return h;
+}
+
 #define GAN_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define GAN_MAX(a, b) ((a) > (b) ? (a) : (b))
 

@@ -35,22 +35,15 @@ gan_status gan_trainer_dist_setup(gan_trainer *t) {
     return GAN_OK;
 }
 
-/* FNV-1a, 64 bits. */
-static uint64_t hash_bytes(uint64_t h, const void *p, size_t n) {
-    const unsigned char *b = p;
-    for (size_t i = 0; i < n; i++) h = (h ^ b[i]) * 0x100000001b3ull;
-    return h;
-}
-
 static uint64_t hash_str(uint64_t h, const char *s) {
-    return hash_bytes(h, s, strlen(s) + 1);
+    return gan_fnv1a64(h, s, strlen(s) + 1);
 }
 
 /* What must be equal on every rank: the options (all but the thread
  * count, which never changes results), the model, the data size; and the
  * build (version, compiler, the instruction sets the kernels use). */
 static void run_hashes(const gan_trainer *t, int64_t data_count, uint64_t h[2]) {
-    h[0] = h[1] = 0xcbf29ce484222325ull;
+    h[0] = h[1] = GAN_FNV1A64_BASIS;
     char buf[128];
     for (int i = 0; i < gan_train_option_count(); i++) {
         const gan_train_option *row = gan_train_option_at(i);
@@ -59,7 +52,7 @@ static void run_hashes(const gan_trainer *t, int64_t data_count, uint64_t h[2]) 
         h[0] = hash_str(hash_str(h[0], row->key), buf);
     }
     h[0] = hash_str(h[0], t->spec->text);
-    h[0] = hash_bytes(h[0], &data_count, sizeof data_count);
+    h[0] = gan_fnv1a64(h[0], &data_count, sizeof data_count);
     h[1] = hash_str(h[1], GAN_VERSION " " __VERSION__);
     static const char features[] = ""
 #ifdef __AVX512F__
@@ -169,10 +162,10 @@ gan_status gan_trainer_dist_reduce_host(gan_trainer *t, float *buf, size_t n) {
  * per-rank batch norm each rank's running statistics follow its own rows
  * (they serve only inference: the samples and the checkpoint are rank 0's). */
 static uint64_t hash_model(uint64_t h, const gan_model *m, bool state) {
-    h = hash_bytes(h, m->host.params, m->n_params * sizeof(float));
-    h = hash_bytes(h, m->host.adam_m, m->n_params * sizeof(float));
-    h = hash_bytes(h, m->host.adam_v, m->n_params * sizeof(float));
-    return state ? hash_bytes(h, m->host.state, m->n_state * sizeof(float)) : h;
+    h = gan_fnv1a64(h, m->host.params, m->n_params * sizeof(float));
+    h = gan_fnv1a64(h, m->host.adam_m, m->n_params * sizeof(float));
+    h = gan_fnv1a64(h, m->host.adam_v, m->n_params * sizeof(float));
+    return state ? gan_fnv1a64(h, m->host.state, m->n_state * sizeof(float)) : h;
 }
 
 gan_status gan_trainer_dist_same_weights(gan_trainer *t) {
@@ -180,7 +173,7 @@ gan_status gan_trainer_dist_same_weights(gan_trainer *t) {
     GAN_TRY(gan_model_download(&t->g));
     GAN_TRY(gan_model_download(&t->d));
     bool state = t->opt.sync_bn;
-    uint64_t mine = hash_model(hash_model(0xcbf29ce484222325ull, &t->g, state), &t->d, state);
+    uint64_t mine = hash_model(hash_model(GAN_FNV1A64_BASIS, &t->g, state), &t->d, state);
     uint64_t lead = mine;
     GAN_TRY(t->comm->broadcast(t->comm, &lead, sizeof lead, 0));
     float differ = mine != lead;

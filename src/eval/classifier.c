@@ -85,12 +85,7 @@ void gan_classifier_free(gan_classifier *c) {
 }
 
 void gan_classifier_update_id(gan_classifier *c) {
-    uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a 64 */
-    const unsigned char *p = (const unsigned char *)c->model.params;
-    for (size_t i = 0; i < c->model.n_params * sizeof(float); i++) {
-        h ^= p[i];
-        h *= 0x100000001b3ull;
-    }
+    uint64_t h = gan_fnv1a64(GAN_FNV1A64_BASIS, c->model.params, c->model.n_params * sizeof(float));
     snprintf(c->id, sizeof c->id, "%016llx", (unsigned long long)h);
 }
 

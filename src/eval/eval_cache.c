@@ -137,12 +137,14 @@ gan_status gan_eval_cache_dir(const char *data_dir, const char *override, char *
     char real[PATH_MAX], fp[GAN_EVAL_FINGERPRINT_MAX];
     if (!realpath(data_dir, real)) snprintf(real, sizeof real, "%s", data_dir);
     GAN_TRY(gan_eval_fingerprint(data_dir, fp, sizeof fp));
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (const char *p = real; *p; p++) h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
+    uint64_t h = gan_fnv1a64(GAN_FNV1A64_BASIS, real, strlen(real));
     char name[128], t[40];
     long long size;
     for (int i = 0; fp_entry(fp, i, name, sizeof name, &size, t, sizeof t); i++)
-        for (int b = 0; b < 8; b++) h = (h ^ (unsigned char)(size >> (8 * b))) * 0x100000001b3ull;
+        for (int b = 0; b < 8; b++) {
+            unsigned char byte = (unsigned char)(size >> (8 * b)); /* little-endian on any host */
+            h = gan_fnv1a64(h, &byte, 1);
+        }
     if (used_fallback) *used_fallback = true;
     return user_cache_dir(data_dir, h, out, cap);
 }
@@ -165,10 +167,8 @@ gan_status gan_eval_cache_dir_keyed(const char *base_dir, const char *name, cons
         return GAN_OK;
     char real[PATH_MAX];
     if (!realpath(base_dir, real)) snprintf(real, sizeof real, "%s", base_dir);
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (const char *p = real; *p; p++) h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
-    h = (h ^ '/') * 0x100000001b3ull;
-    for (const char *p = name; *p; p++) h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
+    uint64_t h = gan_fnv1a64(GAN_FNV1A64_BASIS, real, strlen(real));
+    h = gan_fnv1a64(gan_fnv1a64(h, "/", 1), name, strlen(name));
     if (used_fallback) *used_fallback = true;
     return user_cache_dir(base_dir, h, out, cap);
 }
