@@ -90,6 +90,23 @@ const char *test_block_spec(void) {
                      "train\n  beta1 0.0\n  beta2 0.9\n  loss hinge\n");
 }
 
+const char *test_attention_spec(void) {
+    static const char *path;
+    return kept_spec(&path, "attention.gan",
+                     "image 1 28 28\nlatent 64\ngenerator\n"
+                     "  dense 392\n  reshape 8 7 7\n  batchnorm2d\n  relu\n"
+                     "  upsample2d\n  conv2d 8 kernel=3 padding=1\n"
+                     "  self_attention 8 spectral_norm=true\n"
+                     "  batchnorm2d\n  relu\n  upsample2d\n"
+                     "  conv2d 1 kernel=3 padding=1\n  tanh\n"
+                     "discriminator\n  conv2d 8 kernel=3 padding=1 spectral_norm=true\n"
+                     "  leaky_relu 0.2\n  avgpool2d\n  self_attention 2 spectral_norm=true\n"
+                     "  conv2d 16 kernel=3 padding=1 spectral_norm=true\n  leaky_relu 0.2\n"
+                     "  avgpool2d\n  self_attention 8 spectral_norm=true\n"
+                     "  global_sum_pool\n  dense 1 spectral_norm=true\n"
+                     "train\n  beta1 0.0\n  beta2 0.9\n  loss hinge\n");
+}
+
 const char *test_resnet_layers_spec(void) {
     static const char *path;
     static const char spec[] =

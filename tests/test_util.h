@@ -77,6 +77,14 @@ const char *test_resnet_layers_spec(void);
  * this returns. */
 const char *test_block_spec(void);
 
+/* A small unconditional 28x28x1 spec (latent 64) with self-attention with
+ * spectral norm in both networks: in G at 8x14x14 (reduction 8: one key
+ * channel), in D at 8x14x14 (reduction 2) and 16x7x7 (reduction 8), with
+ * spectral norm on every D weight; hinge loss, Adam betas 0 and 0.9 in its
+ * train section. Written once to a kept temporary file whose path this
+ * returns. */
+const char *test_attention_spec(void);
+
 /* Write `n` bytes to `path`; returns 0 on success. */
 int test_write_file(const char *path, const void *data, size_t n);
 
