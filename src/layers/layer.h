@@ -27,7 +27,16 @@
  *               counter, so the same (seed, counter) gives the same mask at
  *               any thread count and after a resume.
  * The model also sets max_batch before setup, so setup can size per-batch
- * scratch (columns of a convolution).
+ * scratch.
+ *
+ * Two kinds of per-batch memory: scratch (n_scratch floats, the layer's
+ * own) holds what a training forward leaves for its backward (batch-norm
+ * statistics, spectral norm's W and sigma); work (n_work floats) holds what
+ * lives only inside one forward or one backward call (the im2col columns of
+ * a convolution), so every layer of a model shares one work area, as large
+ * as the largest layer's need. n_work depends on the backend (a convolution
+ * needs none where the backend convolves directly): the model asks
+ * ops->work when it builds, after setup.
  */
 #ifndef GAN_LAYER_H
 #define GAN_LAYER_H
@@ -130,6 +139,11 @@ typedef struct gan_layer_ops {
      * step is not replayed as a captured graph. */
     bool (*stochastic)(const gan_layer *l);
 
+    /* Floats of work (see the top of this file) a forward or backward of
+     * this layer uses on backend `be`; nothing in it may outlive the call.
+     * Called after setup. NULL: none. */
+    size_t (*work)(const gan_layer *l, const gan_backend *be);
+
     /* Kernels a backend may lack (a list ending with GAN_K_COUNT): the model
      * asks gan_backend_require for each when it builds, so a missing one is
      * an error, not a NULL call. */
@@ -184,14 +198,16 @@ struct gan_layer {
     const gan_layer_sync *sync; /* batch norm: statistics over every rank's rows (training
                                    forwards and their backward), or NULL */
 
-    /* sizes (floats), filled by setup */
-    size_t n_params, n_state, n_scratch;
+    /* sizes (floats), filled by setup; n_work by the model from ops->work */
+    size_t n_params, n_state, n_scratch, n_work;
 
     /* slices of the model's blocks, bound by the model after setup */
     float *params;   /* (n_params) */
     float *grads;    /* (n_params), same layout as params */
     float *state;    /* (n_state) non-trained values such as running statistics */
     float *scratch;  /* (n_scratch) per-batch values saved for backward */
+    float *work;     /* (n_work at least) the model's work area, shared by its layers:
+                        valid only within one forward or backward call */
 };
 
 /* Batch norm with statistics over the ranks (batchnorm_sync.c), for x (N,
