@@ -116,6 +116,19 @@ static int largest_in(const gan_model *m, int lo, int hi, int at_least) {
     return at_least;
 }
 
+/* Whether layer i writes its output over its input (layer.h: in_place):
+ * only where that input is the previous layer's own output in the same
+ * chain (not a model's, block's or branch's input, which another layer
+ * also reads), whose backward does not read it. */
+static bool runs_in_place(const gan_model *m, int i) {
+    const gan_layer *l = &m->layers[i], *prev = i > 0 ? &m->layers[i - 1] : NULL;
+    if (m->keep_outputs || !prev || !l->ops->in_place || !l->ops->in_place(l)) return false;
+    if (prev->is_view || !(prev->ops->flags & GAN_LAYER_BACKWARD_NO_OUTPUT)) return false;
+    if (m->block_of[i] != m->block_of[i - 1]) return false; /* first in a block, or after one */
+    const gan_block *b = m->block_of[i] ? &m->blocks[m->block_of[i] - 1] : NULL;
+    return !b || branch_of(b, i) == branch_of(b, i - 1);
+}
+
 /* Hand out every block of the model from arena `a`. Called twice: once to
  * measure (pointers stay NULL), once for real. What lives only inside one
  * call is shared: the layers' work (one area of the largest n_work), and
@@ -146,7 +159,8 @@ static void plan_memory(gan_model *m, gan_arena *a) {
     for (int i = 0; i < m->n_layers; i++) {
         gan_layer *l = &m->layers[i];
         m->x_of[i] = input_of(m, i);
-        m->acts[i + 1] = l->is_view ? m->x_of[i] : gan_arena_floats(a, rows * l->out_size);
+        bool reuse = l->is_view || runs_in_place(m, i);
+        m->acts[i + 1] = reuse ? m->x_of[i] : gan_arena_floats(a, rows * l->out_size);
         l->scratch = gan_arena_floats(a, l->n_scratch);
         gan_block *b = (gan_block *)block_ending_at(m, i);
         if (b) b->out_act = gan_arena_floats(a, rows * b->out_size);

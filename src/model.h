@@ -7,7 +7,9 @@
  *     optimizer is one flat loop over n_params floats;
  *   state: running statistics (not trained by gradients);
  *   acts[i]: (max_batch, size of layer i's output); acts[0] is the input;
- *     a view layer's output is the same buffer as its input;
+ *     a view layer's output is the same buffer as its input, and so is an
+ *     activation's that runs in place (layer.h: in_place; relu after a
+ *     batch norm or a convolution), unless keep_outputs;
  *   grad_buf[2]: ping-pong buffers for activation gradients;
  *   scratch: per-layer values saved for backward;
  *   work: one area every layer uses within a forward or backward call
@@ -101,6 +103,8 @@ typedef struct gan_model {
     int open_block;    /* while adding: 1 + the block being added, 0 if none */
     int open_branch;   /* while adding: the branch being added */
     int block_of[GAN_MAX_LAYERS]; /* 1 + the block layer i is in, 0 if none (shape inference) */
+    bool keep_outputs; /* set before build: no layer runs in place, so every layer's output
+                          stays readable after a forward (the classifier's features) */
     float *x_of[GAN_MAX_LAYERS];  /* the input of layer i (acts[i], or its block's input) */
     const gan_backend *be;
 

@@ -8,6 +8,10 @@
  *     cuDNN), and the arena shrinks by exactly the columns;
  *   - the blocks' branch gradients: one pair of buffers for every block, no
  *     join buffer for a residual block;
+ *   - activations run in place (layer.h: in_place) after a layer whose
+ *     backward does not read its output, and only there: not as a block's
+ *     first layer (the shortcut reads that input), not with keep_outputs;
+ *     the results are bit-identical to the model that keeps every output;
  *   - sharing changes nothing: a model of every layer kind with work
  *     (conv2d with spectral norm, conv_transpose2d, cond_batchnorm2d,
  *     self_attention) and a residual block, on the im2col path, gives the
@@ -54,18 +58,23 @@ static void make_tables(void) {
     direct_table.conv2d_backward_weight = stub_weight;
 }
 
-/* 3x8x8 -> conv (spectral norm) -> cond bn -> relu -> residual(conv, relu,
- * conv | conv 1x1) -> self-attention -> conv_transpose -> tanh: 16x16x16 */
+/* 3x8x8 -> 0 conv (spectral norm) -> 1 relu -> 2 cond bn -> residual(3 relu,
+ * 4 conv, 5 relu, 6 conv | 7 conv 1x1) -> 8 self-attention -> 9
+ * conv_transpose -> 10 tanh: 16x16x16. In place: 1, 5, 10 (not 3: the
+ * shortcut reads its input). */
+static const bool in_place[] = {0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 1};
 static void add_layers(gan_model *m) {
     gan_layer l;
     gan_layer_conv2d(&l, 8, 3, 1, 1);
     gan_layer_set_spectral_norm(&l, true);
     CHECK_OK(gan_model_add(m, l));
-    gan_layer_cond_batchnorm2d(&l, 3, 0.9f, 1e-5f);
-    CHECK_OK(gan_model_add(m, l));
     gan_layer_relu(&l);
     CHECK_OK(gan_model_add(m, l));
+    gan_layer_cond_batchnorm2d(&l, 3, 0.9f, 1e-5f);
+    CHECK_OK(gan_model_add(m, l));
     CHECK_OK(gan_model_begin_block(m, &gan_block_residual));
+    gan_layer_relu(&l);
+    CHECK_OK(gan_model_add(m, l));
     gan_layer_conv2d(&l, 8, 3, 1, 1);
     CHECK_OK(gan_model_add(m, l));
     gan_layer_relu(&l);
@@ -86,16 +95,17 @@ static void add_layers(gan_model *m) {
 
 enum { N = 4, IN = 3 * 8 * 8, OUT = 16 * 16 * 16 };
 
-static gan_model *build(const gan_backend *be) {
+static gan_model *build(const gan_backend *be, bool keep_outputs) {
     gan_model *m = calloc(1, sizeof *m);
     if (!m) abort();
     add_layers(m);
+    m->keep_outputs = keep_outputs;
     CHECK_OK(gan_model_build(m, "test", 3, 8, 8, N, be));
     return m;
 }
 
 static void test_work_shared(void) {
-    gan_model *m = build(&im2col_table), *d = build(&direct_table);
+    gan_model *m = build(&im2col_table, false), *d = build(&direct_table, false);
     size_t sum = 0, most = 0;
     for (int i = 0; i < m->n_layers; i++) {
         const gan_layer *l = &m->layers[i];
@@ -145,7 +155,7 @@ static void run(gan_model *m, float *out) {
 }
 
 static void test_sharing_changes_nothing(void) {
-    gan_model *shared = build(&im2col_table), *own = build(&im2col_table);
+    gan_model *shared = build(&im2col_table, false), *own = build(&im2col_table, false);
     float *priv[GAN_MAX_LAYERS] = {NULL};
     for (int i = 0; i < own->n_layers; i++) { /* each layer its own area, NaN-filled */
         gan_layer *l = &own->layers[i];
@@ -176,6 +186,34 @@ static void test_sharing_changes_nothing(void) {
     free(own);
 }
 
+static void test_in_place(void) {
+    gan_model *m = build(&im2col_table, false), *k = build(&im2col_table, true);
+    CHECK(m->n_layers == (int)(sizeof in_place / sizeof in_place[0]));
+    size_t saved = 0;
+    for (int i = 0; i < m->n_layers && i < k->n_layers; i++) {
+        CHECK_MSG((m->acts[i + 1] == m->acts[i]) == in_place[i], "layer %d (%s): in place %d",
+                  i, m->layers[i].ops->name, m->acts[i + 1] == m->acts[i]);
+        CHECK_MSG(k->acts[i + 1] != k->acts[i], "keep_outputs: layer %d in place", i);
+        if (in_place[i]) saved += (N * m->layers[i].out_size * sizeof(float) + 63) / 64 * 64;
+    }
+    CHECK_MSG(k->arena.size - m->arena.size == saved, "in place saves %zu bytes, not %zu",
+              k->arena.size - m->arena.size, saved);
+    size_t n = (size_t)N * (OUT + IN) + m->n_params;
+    float *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
+    if (!a || !b) abort();
+    run(m, a);
+    run(k, b);
+    size_t bad = 0;
+    for (size_t j = 0; j < n; j++) bad += memcmp(&a[j], &b[j], sizeof a[j]) != 0;
+    CHECK_MSG(bad == 0, "%zu of %zu values differ in place", bad, n);
+    free(a);
+    free(b);
+    gan_model_free(m);
+    gan_model_free(k);
+    free(m);
+    free(k);
+}
+
 /* The arena of a preset's network as `gan train` builds it for batch B. */
 static size_t preset_arena(const char *name, gan_spec_net_id net, int B, const gan_backend *be) {
     gan_spec *spec = NULL;
@@ -193,19 +231,19 @@ static size_t preset_arena(const char *name, gan_spec_net_id net, int B, const g
 }
 
 static void test_presets(void) {
-    /* MiB before this plan (per-layer columns, per-block branch buffers) and now, measured
-     * 2026-12-06 with bench_memory: dcgan batch 1024, im2col G 415.8 -> 398.0, D 645.1 ->
-     * 627.2; direct G 415.8 -> 336.7, D 645.1 -> 547.3; resnet batch 64, direct G 1284.4 ->
-     * 880.9, D 859.3 -> 508.5 */
+    /* MiB before this plan (per-layer columns, per-block branch buffers, no activation in
+     * place) and now, measured 2026-12-06 with bench_memory: dcgan batch 1024, im2col G
+     * 415.8 -> 321.4, D 645.1 -> 480.2; direct G 415.8 -> 260.1, D 645.1 -> 400.3; resnet
+     * batch 64, direct G 1284.4 -> 755.2, D 859.3 -> 441.1 */
     static const struct {
         const char *preset;
         int batch;
         const gan_backend *be;
         double before[2], now[2];
     } cases[] = {
-        {"dcgan", 1024, &im2col_table, {415.8, 645.1}, {398.0, 627.2}},
-        {"dcgan", 1024, &direct_table, {415.8, 645.1}, {336.7, 547.3}},
-        {"resnet", 64, &direct_table, {1284.4, 859.3}, {880.9, 508.5}},
+        {"dcgan", 1024, &im2col_table, {415.8, 645.1}, {321.4, 480.2}},
+        {"dcgan", 1024, &direct_table, {415.8, 645.1}, {260.1, 400.3}},
+        {"resnet", 64, &direct_table, {1284.4, 859.3}, {755.2, 441.1}},
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++)
         for (int net = 0; net < 2; net++) {
@@ -224,6 +262,7 @@ int main(void) {
     make_tables();
     test_work_shared();
     test_sharing_changes_nothing();
+    test_in_place();
     test_presets();
     return test_report();
 }

@@ -106,7 +106,7 @@ static bool cond_batchnorm2d_export_c(const gan_layer *l, gan_c_source *c, const
 
 const gan_layer_ops gan_layer_kind_cond_batchnorm2d = {
     .name = "cond_batchnorm2d",
-    .flags = GAN_LAYER_BATCH_STATISTICS | GAN_LAYER_USES_LABELS,
+    .flags = GAN_LAYER_BATCH_STATISTICS | GAN_LAYER_USES_LABELS | GAN_LAYER_BACKWARD_NO_OUTPUT,
     .keys = {GAN_KEY_MOMENTUM, GAN_KEY_EPS},
     GAN_LAYER_OPS_NAMED(cond_batchnorm2d),
     .export_c = cond_batchnorm2d_export_c,

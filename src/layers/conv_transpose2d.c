@@ -194,7 +194,7 @@ static bool conv_transpose2d_export_c(const gan_layer *l, gan_c_source *c, const
 
 const gan_layer_ops gan_layer_kind_conv_transpose2d = {
     .name = "conv_transpose2d",
-    .flags = GAN_LAYER_SPECTRAL_NORM,
+    .flags = GAN_LAYER_SPECTRAL_NORM | GAN_LAYER_BACKWARD_NO_OUTPUT,
     .n_positional = 1,
     .keys = {GAN_KEY_OUT(GAN_KEY_MAX_CHANNELS), GAN_KEY_KERNEL, GAN_KEY_STRIDE, GAN_KEY_PADDING,
              GAN_KEY_SPECTRAL_NORM},

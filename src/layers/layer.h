@@ -76,6 +76,9 @@ enum gan_layer_flag {
     /* needs kernels only the CPU backend has (the classifier's): specs,
      * which may train on any backend, do not offer it */
     GAN_LAYER_CPU_ONLY = 1u << 4,
+    /* backward never reads the layer's output y: a layer after it may
+     * write its own output over y (in_place below) */
+    GAN_LAYER_BACKWARD_NO_OUTPUT = 1u << 5,
 };
 
 /* The text of an exported C file (export_c.c); a kind's export_c appends to
@@ -138,6 +141,14 @@ typedef struct gan_layer_ops {
      * p > 0): such a layer takes per-step host values, so its network's
      * step is not replayed as a captured graph. */
     bool (*stochastic)(const gan_layer *l);
+
+    /* True when this layer may run in place: its forward accepts y == x and
+     * its backward reads y, never x (element-wise activations whose
+     * derivative follows from the output). The model then gives it its
+     * input's buffer as output where nothing else reads that input: the
+     * input is the previous layer's own output in the same chain, and that
+     * layer is GAN_LAYER_BACKWARD_NO_OUTPUT (model.c). NULL: never. */
+    bool (*in_place)(const gan_layer *l);
 
     /* Floats of work (see the top of this file) a forward or backward of
      * this layer uses on backend `be`; nothing in it may outlive the call.

@@ -259,7 +259,7 @@ static bool self_attention_configure(gan_layer *l, const gan_spec_value *v, cons
 
 const gan_layer_ops gan_layer_kind_self_attention = {
     .name = "self_attention",
-    .flags = GAN_LAYER_SPECTRAL_NORM,
+    .flags = GAN_LAYER_SPECTRAL_NORM | GAN_LAYER_BACKWARD_NO_OUTPUT,
     .n_positional = 1,
     .keys = {{"reduction", SPEC_INT, "8", false, 1, GAN_KEY_MAX_CHANNELS, false, false, NULL},
              GAN_KEY_SPECTRAL_NORM},
