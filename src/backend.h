@@ -168,7 +168,9 @@ const gan_backend *gan_backend_cuda(void);
  * GAN_CUDA_MATH_FP32); it also picks the convolution path: cuDNN for tf32
  * and bf16, im2col + cuBLAS for fp32, unless GAN_CUDA_CONV=im2col|cudnn says
  * (GAN_ERR_INVALID_ARGUMENT for another value, GAN_ERR_UNSUPPORTED for cudnn
- * in a build without it). */
+ * in a build without it). Choose it before building models: a model built
+ * on the cuDNN path plans no im2col columns (model.h), so it must not run
+ * after a switch to the im2col path. */
 gan_status gan_backend_cuda_set_math(gan_cuda_math math);
 
 /* Whether this build has cuDNN (src/cuda/conv_cudnn.cu). */

@@ -29,6 +29,7 @@ const gan_block_kind gan_block_residual = {
     .branch_names = {"main", "shortcut"},
     .join_forward = sum_forward,
     .join_backward = sum_backward,
+    .join_buffers = false,
     .c_join = "+",
 };
 

@@ -116,12 +116,38 @@ static int largest_in(const gan_model *m, int lo, int hi, int at_least) {
     return at_least;
 }
 
+/* Whether layer i writes its output over its input (layer.h: in_place):
+ * only where that input is the previous layer's own output in the same
+ * chain (not a model's, block's or branch's input, which another layer
+ * also reads), whose backward does not read it. */
+static bool runs_in_place(const gan_model *m, int i) {
+    const gan_layer *l = &m->layers[i], *prev = i > 0 ? &m->layers[i - 1] : NULL;
+    if (m->keep_outputs || !prev || !l->ops->in_place || !l->ops->in_place(l)) return false;
+    if (prev->is_view || !(prev->ops->flags & GAN_LAYER_BACKWARD_NO_OUTPUT)) return false;
+    if (m->block_of[i] != m->block_of[i - 1]) return false; /* first in a block, or after one */
+    const gan_block *b = m->block_of[i] ? &m->blocks[m->block_of[i] - 1] : NULL;
+    return !b || branch_of(b, i) == branch_of(b, i - 1);
+}
+
 /* Hand out every block of the model from arena `a`. Called twice: once to
- * measure (pointers stay NULL), once for real. */
+ * measure (pointers stay NULL), once for real. What lives only inside one
+ * call is shared: the layers' work (one area of the largest n_work), and
+ * the blocks' branch gradients (one pair of buffers for every branch of
+ * every block, as a block's backward runs its branches one after the
+ * other and copies or adds each result out before the next; one join
+ * buffer per branch). */
 static void plan_memory(gan_model *m, gan_arena *a) {
-    int largest = m->in_size;
+    int largest = m->in_size, branch_most = 0, join_most = 0;
     for (int i = 0; i < m->n_layers; i++) largest = GAN_MAX(largest, m->layers[i].out_size);
-    for (int k = 0; k < m->n_blocks; k++) largest = GAN_MAX(largest, m->blocks[k].out_size);
+    for (int k = 0; k < m->n_blocks; k++) {
+        const gan_block *b = &m->blocks[k];
+        largest = GAN_MAX(largest, b->out_size);
+        for (int j = 0; j < b->kind->n_branches; j++) {
+            int lo = branch_first(b, j);
+            branch_most = GAN_MAX(branch_most, largest_in(m, lo, lo + b->n[j], b->in_size));
+        }
+        if (b->kind->join_buffers) join_most = GAN_MAX(join_most, b->out_size);
+    }
     size_t rows = (size_t)m->max_batch;
 
     m->params = gan_arena_floats(a, m->n_params);
@@ -133,20 +159,26 @@ static void plan_memory(gan_model *m, gan_arena *a) {
     for (int i = 0; i < m->n_layers; i++) {
         gan_layer *l = &m->layers[i];
         m->x_of[i] = input_of(m, i);
-        m->acts[i + 1] = l->is_view ? m->x_of[i] : gan_arena_floats(a, rows * l->out_size);
+        bool reuse = l->is_view || runs_in_place(m, i);
+        m->acts[i + 1] = reuse ? m->x_of[i] : gan_arena_floats(a, rows * l->out_size);
         l->scratch = gan_arena_floats(a, l->n_scratch);
         gan_block *b = (gan_block *)block_ending_at(m, i);
-        if (!b) continue;
-        b->out_act = gan_arena_floats(a, rows * b->out_size);
-        for (int k = 0; k < b->kind->n_branches; k++) {
-            int lo = branch_first(b, k), most = largest_in(m, lo, lo + b->n[k], b->in_size);
-            b->pp[k][0] = gan_arena_floats(a, rows * most);
-            b->pp[k][1] = gan_arena_floats(a, rows * most);
-            b->dys_buf[k] = gan_arena_floats(a, rows * b->out_size);
-        }
+        if (b) b->out_act = gan_arena_floats(a, rows * b->out_size);
     }
     m->grad_buf[0] = gan_arena_floats(a, rows * largest);
     m->grad_buf[1] = gan_arena_floats(a, rows * largest);
+    float *branch_grad[2], *join_buf[GAN_MAX_BRANCHES] = {NULL};
+    for (int j = 0; j < 2; j++) branch_grad[j] = gan_arena_floats(a, rows * branch_most);
+    for (int k = 0; k < GAN_MAX_BRANCHES && join_most; k++)
+        join_buf[k] = gan_arena_floats(a, rows * join_most);
+    for (int k = 0; k < m->n_blocks; k++)
+        for (int j = 0; j < GAN_MAX_BRANCHES; j++) {
+            m->blocks[k].pp[j][0] = branch_grad[0];
+            m->blocks[k].pp[j][1] = branch_grad[1];
+            m->blocks[k].dys_buf[j] = join_buf[j];
+        }
+    m->work = gan_arena_floats(a, m->n_work);
+    for (int i = 0; i < m->n_layers; i++) m->layers[i].work = m->work;
     m->adam_t_dev = gan_arena_bytes(a, sizeof *m->adam_t_dev);
     m->lr_t_dev = gan_arena_floats(a, 1);
 }
@@ -262,6 +294,12 @@ gan_status gan_model_build(gan_model *m, const char *name, int c, int h, int w, 
         return gan_fail_prefix(s, where);
     }
     GAN_TRY(s);
+    m->n_work = 0;
+    for (int i = 0; i < m->n_layers; i++) {
+        gan_layer *l = &m->layers[i];
+        l->n_work = l->ops->work ? l->ops->work(l, be) : 0;
+        m->n_work = GAN_MAX(m->n_work, l->n_work);
+    }
 
     gan_arena measure;
     gan_arena_measure(&measure);
@@ -297,6 +335,7 @@ static gan_layer host_view(const gan_model *m, int i, size_t p, size_t st) {
         l.grads = NULL;
         l.state = m->host.state + st;
         l.scratch = NULL;
+        l.work = NULL;
     }
     return l;
 }

@@ -7,10 +7,19 @@
  *     optimizer is one flat loop over n_params floats;
  *   state: running statistics (not trained by gradients);
  *   acts[i]: (max_batch, size of layer i's output); acts[0] is the input;
- *     a view layer's output is the same buffer as its input;
+ *     a view layer's output is the same buffer as its input, and so is an
+ *     activation's that runs in place (layer.h: in_place; relu after a
+ *     batch norm or a convolution), unless keep_outputs;
  *   grad_buf[2]: ping-pong buffers for activation gradients;
- *   scratch: per-layer values saved for backward.
- *   blocks: each block's output and its branches' gradient buffers.
+ *   scratch: per-layer values saved for backward;
+ *   work: one area every layer uses within a forward or backward call
+ *     (layer.h), of the largest layer's n_work;
+ *   blocks: each block's output; the branches' gradient buffers, which
+ *     live only inside one block's backward, are one set for all blocks.
+ * The layers' work depends on the backend's kernel table when the model is
+ * built (convolutions need none where it has direct ones): a model built
+ * while the CUDA backend convolves through cuDNN (tf32, bf16) must not run
+ * after gan_backend_cuda_set_math switched it to im2col (fp32).
  * After gan_model_build nothing is allocated again.
  *
  * Blocks (graphs where they are needed): a block is a run of consecutive
@@ -57,6 +66,8 @@ typedef struct gan_block_kind {
      * dy or buf[b] (count each, theirs to write). */
     void (*join_backward)(const gan_backend *be, const float **dys, float *const *buf,
                           const float *dy, int n, size_t count);
+    /* Whether join_backward writes buf (else the model gives it none). */
+    bool join_buffers;
     /* The C operator (as "+") the exported code joins two branch outputs
      * with, left to right, in join_forward's order and rounding; NULL: the
      * kind is not exported. */
@@ -74,8 +85,9 @@ typedef struct gan_block {
     int in[3], out[3], in_size, out_size;
     /* bound by the model */
     float *out_act;                  /* (max_batch, out_size) the join's output */
-    float *pp[GAN_MAX_BRANCHES][2];  /* per branch: ping-pong gradient buffers */
-    float *dys_buf[GAN_MAX_BRANCHES]; /* per branch: the join's gradient, if it writes one */
+    float *pp[GAN_MAX_BRANCHES][2];  /* per branch: ping-pong gradient buffers (shared) */
+    float *dys_buf[GAN_MAX_BRANCHES]; /* per branch: the join's gradient, if it writes one
+                                        (join_buffers; shared), else NULL */
 } gan_block;
 
 typedef struct gan_model {
@@ -91,6 +103,8 @@ typedef struct gan_model {
     int open_block;    /* while adding: 1 + the block being added, 0 if none */
     int open_branch;   /* while adding: the branch being added */
     int block_of[GAN_MAX_LAYERS]; /* 1 + the block layer i is in, 0 if none (shape inference) */
+    bool keep_outputs; /* set before build: no layer runs in place, so every layer's output
+                          stays readable after a forward (the classifier's features) */
     float *x_of[GAN_MAX_LAYERS];  /* the input of layer i (acts[i], or its block's input) */
     const gan_backend *be;
 
@@ -99,6 +113,8 @@ typedef struct gan_model {
     float *state;                            /* (n_state) */
     float *acts[GAN_MAX_LAYERS + 1];         /* acts[i]: (max_batch, layer i-1 out) */
     float *grad_buf[2];                      /* (max_batch, largest layer size) */
+    size_t n_work;                           /* floats of work: the largest layer n_work */
+    float *work;                             /* (n_work) shared by the layers */
     int64_t adam_t;                          /* Adam steps taken */
     int64_t *adam_t_dev;                     /* device backends: Adam's step count and */
     float *lr_t_dev;                         /* learning rate, in device memory (1 each) */

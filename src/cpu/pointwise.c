@@ -25,6 +25,10 @@ static void leaky_relu_fwd_range(float *restrict y, const float *restrict x, siz
     for (size_t i = 0; i < n; i++) y[i] = x[i] > 0.0f ? x[i] : alpha * x[i];
 }
 
+static void leaky_relu_fwd_in_place(float *y, size_t n, float alpha) {
+    for (size_t i = 0; i < n; i++) y[i] = y[i] > 0.0f ? y[i] : alpha * y[i];
+}
+
 static void leaky_relu_bwd_range(float *restrict dx, const float *restrict x,
                                  const float *restrict dy, size_t n, float alpha) {
     for (size_t i = 0; i < n; i++) dx[i] = x[i] > 0.0f ? dy[i] : alpha * dy[i];
@@ -41,7 +45,8 @@ void gan_cpu_leaky_relu_forward(void *ctx, float *y, const float *x, size_t n, f
     for (size_t c = 0; c < chunks; c++) {
         size_t i = c * GAN_CPU_ELEMENTWISE_CHUNK,
                len = GAN_CPU_MIN(GAN_CPU_ELEMENTWISE_CHUNK, n - i);
-        leaky_relu_fwd_range(y + i, x + i, len, alpha);
+        if (y == x) leaky_relu_fwd_in_place(y + i, len, alpha);
+        else leaky_relu_fwd_range(y + i, x + i, len, alpha);
     }
 }
 

@@ -22,8 +22,8 @@ __global__ void bias_forward_kernel(float *__restrict__ y, const float *__restri
     for (int n = blockIdx.y; n < N; n += gridDim.y) y[(size_t)n * F + f] += bf;
 }
 
-__global__ void leaky_relu_forward_kernel(float *__restrict__ y, const float *__restrict__ x,
-                                          size_t n, float alpha) {
+/* y may be x (in place): each thread reads its element before writing it */
+__global__ void leaky_relu_forward_kernel(float *y, const float *x, size_t n, float alpha) {
     GRID_STRIDE(i, n) {
         float v = x[i];
         y[i] = v > 0.0f ? v : alpha * v;
@@ -35,7 +35,7 @@ __global__ void leaky_relu_backward_kernel(float *__restrict__ dx, const float *
     GRID_STRIDE(i, n) dx[i] = x[i] > 0.0f ? dy[i] : alpha * dy[i];
 }
 
-__global__ void tanh_forward_kernel(float *__restrict__ y, const float *__restrict__ x, size_t n) {
+__global__ void tanh_forward_kernel(float *y, const float *x, size_t n) { /* y may be x */
     GRID_STRIDE(i, n) y[i] = tanhf(x[i]);
 }
 

@@ -63,6 +63,7 @@ gan_status gan_classifier_create(int classes, int c, int h, int w, float dropout
     cl->image[0] = c, cl->image[1] = h, cl->image[2] = w;
     cl->info.test_accuracy = cl->info.train_accuracy = NAN;
     gan_status s = build_layers(&cl->model, classes, dropout, 64 * ((h / 2) / 2) * ((w / 2) / 2));
+    cl->model.keep_outputs = true; /* the features are a middle layer's output */
     if (s == GAN_OK)
         s = gan_model_build(&cl->model, "classifier", c, h, w, max_batch, gan_backend_cpu());
     if (s == GAN_OK && !(cl->batch = malloc((size_t)max_batch * c * h * w * sizeof *cl->batch)))

@@ -2,6 +2,11 @@
  * activation.c - element-wise activations without parameters: LeakyReLU
  * (y = x if x > 0 else alpha x), ReLU (LeakyReLU's kernels with alpha 0)
  * and tanh. Shapes pass through unchanged.
+ *
+ * Each may run in place (layer.h: in_place): the backward of tanh reads
+ * its output, and that of (leaky) ReLU tests the sign of its output, which
+ * is the input's for alpha >= 0 (alpha 0 gives y = 0 or -0 where x <= 0,
+ * so y > 0 exactly where x > 0): the same dx, bit for bit.
  */
 #include "layers/layer.h"
 
@@ -21,10 +26,20 @@ static void leaky_relu_forward(gan_layer *l, const gan_backend *be, const float 
     be->leaky_relu_forward(be->ctx, y, x, (size_t)N * l->in_size, l->alpha);
 }
 
+/* in place only where y's sign is x's */
+static bool leaky_relu_in_place(const gan_layer *l) {
+    return l->alpha >= 0.0f;
+}
+
 static void leaky_relu_backward(gan_layer *l, const gan_backend *be, const float *x,
                                 const float *y, const float *dy, float *dx, int N,
                                 bool param_grads) {
-    if (dx) be->leaky_relu_backward(be->ctx, dx, x, dy, (size_t)N * l->in_size, l->alpha);
+    const float *sign = leaky_relu_in_place(l) ? y : x; /* x may be overwritten by y */
+    if (dx) be->leaky_relu_backward(be->ctx, dx, sign, dy, (size_t)N * l->in_size, l->alpha);
+}
+
+static bool always_in_place(const gan_layer *l) {
+    return true;
 }
 
 static void tanh_forward(gan_layer *l, const gan_backend *be, const float *x, float *y, int N,
@@ -81,6 +96,7 @@ const gan_layer_ops gan_layer_kind_leaky_relu = {
     .forward = leaky_relu_forward,
     .backward = leaky_relu_backward,
     .tensors = no_tensors,
+    .in_place = leaky_relu_in_place,
     .export_c = leaky_relu_export_c,
 };
 
@@ -92,6 +108,7 @@ const gan_layer_ops gan_layer_kind_relu = {
     .forward = leaky_relu_forward,
     .backward = leaky_relu_backward,
     .tensors = no_tensors,
+    .in_place = leaky_relu_in_place,
     .export_c = relu_export_c,
 };
 
@@ -103,6 +120,7 @@ const gan_layer_ops gan_layer_kind_tanh = {
     .forward = tanh_forward,
     .backward = tanh_backward,
     .tensors = no_tensors,
+    .in_place = always_in_place,
     .export_c = tanh_export_c,
 };
 

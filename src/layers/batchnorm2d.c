@@ -90,7 +90,7 @@ static bool batchnorm2d_export_c(const gan_layer *l, gan_c_source *c, const char
 
 const gan_layer_ops gan_layer_kind_batchnorm2d = {
     .name = "batchnorm2d",
-    .flags = GAN_LAYER_BATCH_STATISTICS,
+    .flags = GAN_LAYER_BATCH_STATISTICS | GAN_LAYER_BACKWARD_NO_OUTPUT,
     .keys = {GAN_KEY_MOMENTUM, GAN_KEY_EPS},
     GAN_LAYER_OPS_NAMED(batchnorm2d),
     .export_c = batchnorm2d_export_c,

@@ -12,7 +12,8 @@
  * Parameters: weight (n_classes, C) init 1, bias (n_classes, C) init 0
  * (a PyTorch mirror: BatchNorm2d(C, affine=False) plus these two tensors).
  * State: running_mean (C), running_var (C). Scratch: batch mean (C), rstd
- * (C), xhat (max_batch, in_size), dxhat (max_batch, in_size).
+ * (C), xhat (max_batch, in_size). Work (layer.h): dxhat (max_batch,
+ * in_size), in backward.
  */
 #include "layers/keys.h"
 #include "layers/layer.h"
@@ -26,8 +27,12 @@ static gan_status cond_batchnorm2d_setup(gan_layer *l) {
     size_t C = (size_t)l->in[0];
     l->n_params = 2 * (size_t)l->n_classes * C;
     l->n_state = 2 * C;
-    l->n_scratch = 2 * C + 2 * (size_t)l->max_batch * l->in_size;
+    l->n_scratch = 2 * C + (size_t)l->max_batch * l->in_size;
     return GAN_OK;
+}
+
+static size_t cond_batchnorm2d_work(const gan_layer *l, const gan_backend *be) {
+    return (size_t)l->max_batch * l->in_size;
 }
 
 static void cond_batchnorm2d_init(gan_layer *l, uint64_t seed, uint64_t stream) {
@@ -58,7 +63,7 @@ static void cond_batchnorm2d_backward(gan_layer *l, const gan_backend *be, const
     int C = l->in[0], P = l->in[1] * l->in[2];
     size_t K = (size_t)l->n_classes * C;
     float *mean = l->scratch, *rstd = mean + C, *xhat = rstd + C;
-    float *dxhat = xhat + (size_t)l->max_batch * l->in_size;
+    float *dxhat = l->work;
     be->class_affine_backward(be->ctx, dx ? dxhat : NULL, param_grads ? l->grads : NULL,
                               param_grads ? l->grads + K : NULL, dy, xhat, l->labels, l->params,
                               N, C, P, l->n_classes);
@@ -101,10 +106,11 @@ static bool cond_batchnorm2d_export_c(const gan_layer *l, gan_c_source *c, const
 
 const gan_layer_ops gan_layer_kind_cond_batchnorm2d = {
     .name = "cond_batchnorm2d",
-    .flags = GAN_LAYER_BATCH_STATISTICS | GAN_LAYER_USES_LABELS,
+    .flags = GAN_LAYER_BATCH_STATISTICS | GAN_LAYER_USES_LABELS | GAN_LAYER_BACKWARD_NO_OUTPUT,
     .keys = {GAN_KEY_MOMENTUM, GAN_KEY_EPS},
     GAN_LAYER_OPS_NAMED(cond_batchnorm2d),
     .export_c = cond_batchnorm2d_export_c,
+    .work = cond_batchnorm2d_work,
 };
 
 void gan_layer_cond_batchnorm2d(gan_layer *l, int n_classes, float momentum, float eps) {

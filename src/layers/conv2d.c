@@ -11,11 +11,11 @@
  * t (Cout, G P) = W (Cout, K) cols; y = t back in NCHW, plus bias.
  * Backward recomputes cols: dW += dt cols^T, dcols = W^T dt, dx = col2im.
  * Where the backend has direct convolutions (conv2d_forward, ...; the CPU
- * backend's AVX-512 build), they replace all of this and the scratch below
- * (but the spectral-norm slots) goes unused.
+ * backend's AVX-512 build, the CUDA backend's cuDNN path), they replace all
+ * of this and the layer needs no work.
  *
- * Scratch: [spectral-norm slots (spectral_norm.h), if on] cols (K, G P),
- * t (Cout, G P).
+ * Scratch: the spectral-norm slots (spectral_norm.h), if on. Work (layer.h,
+ * the im2col path only): cols (K, G P), t (Cout, G P).
  */
 #include "layers/conv_group.h"
 #include "layers/keys.h"
@@ -51,8 +51,14 @@ static gan_status conv2d_setup(gan_layer *l) {
     l->group = gan_conv_group(K * P, most);
     l->n_params = (size_t)l->units * K + l->units;
     if (l->spectral_norm) l->n_state = gan_sn_state_size(l->units, (int)K);
-    l->n_scratch = sn_scratch(l) + (K + l->units) * l->group * P;
+    l->n_scratch = sn_scratch(l);
     return GAN_OK;
+}
+
+static size_t conv2d_work(const gan_layer *l, const gan_backend *be) {
+    if (be->conv2d_forward && be->conv2d_backward_data && be->conv2d_backward_weight) return 0;
+    size_t K = (size_t)l->in[0] * l->kernel * l->kernel, P = (size_t)l->out[1] * l->out[2];
+    return (K + l->units) * l->group * P;
 }
 
 static void conv2d_init(gan_layer *l, uint64_t seed, uint64_t stream) {
@@ -75,7 +81,7 @@ static void conv2d_forward(gan_layer *l, const gan_backend *be, const float *x, 
         be->conv2d_forward(be->ctx, y, x, W, b, N, &cs, Cout);
         return;
     }
-    float *cols = l->scratch + sn_scratch(l);          /* (K, G P) */
+    float *cols = l->work;                             /* (K, G P) */
     float *t = cols + (size_t)K * l->group * P;        /* (Cout, G P) */
     for (int n0 = 0; n0 < N; n0 += l->group) {
         int G = GAN_MIN(l->group, N - n0);
@@ -102,7 +108,7 @@ static void conv2d_backward(gan_layer *l, const gan_backend *be, const float *x,
         if (dx) be->conv2d_backward_data(be->ctx, dx, dy, W, N, &cs, Cout);
         return;
     }
-    float *cols = l->scratch + sn_scratch(l);          /* (K, G P) */
+    float *cols = l->work;                             /* (K, G P) */
     float *dt = cols + (size_t)K * l->group * P;       /* (Cout, G P) */
     for (int n0 = 0; n0 < N; n0 += l->group) {
         int G = GAN_MIN(l->group, N - n0);
@@ -172,12 +178,13 @@ static bool conv2d_export_c(const gan_layer *l, gan_c_source *c, const char *p, 
 
 const gan_layer_ops gan_layer_kind_conv2d = {
     .name = "conv2d",
-    .flags = GAN_LAYER_SPECTRAL_NORM,
+    .flags = GAN_LAYER_SPECTRAL_NORM | GAN_LAYER_BACKWARD_NO_OUTPUT,
     .n_positional = 1,
     .keys = {GAN_KEY_OUT(GAN_KEY_MAX_CHANNELS), GAN_KEY_KERNEL, GAN_KEY_STRIDE, GAN_KEY_PADDING,
              GAN_KEY_SPECTRAL_NORM},
     GAN_LAYER_OPS_NAMED(conv2d),
     .export_c = conv2d_export_c,
+    .work = conv2d_work,
 };
 
 void gan_layer_conv2d(gan_layer *l, int out_channels, int kernel, int stride, int pad) {

@@ -1,7 +1,8 @@
 /*
  * conv_group.h - how many images a convolution layer puts in one matrix
  * product. Larger groups give the backend's gemm wider matrices (more
- * parallel slabs); the column scratch grows with the group, so it is capped.
+ * parallel slabs); the columns (the layer's work, layer.h) grow with the
+ * group, so it is capped.
  * The group is a function of shapes and max_batch only, never of threads.
  */
 #ifndef GAN_LAYERS_CONV_GROUP_H

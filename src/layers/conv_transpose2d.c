@@ -14,14 +14,15 @@
  * dx = dt back in NCHW. Where the backend has direct convolutions, they are
  * those of that conv2d: forward = conv2d_backward_data, dW =
  * conv2d_backward_weight with x and dy exchanged, dx = conv2d_forward; the
- * scratch then goes unused.
+ * layer then needs no work.
  *
  * With spectral normalization (spectral_norm.h, dim 1 as PyTorch does for
  * transposed convolutions: the matrix is (Cout, Cin k k)) the weight
  * parameter is weight_orig and the layer computes with W = weight_orig /
  * sigma.
  *
- * Scratch: [spectral-norm slots, if on] cols (K, G P), t (Cin, G P).
+ * Scratch: the spectral-norm slots, if on. Work (layer.h, the im2col path
+ * only): cols (K, G P), t (Cin, G P).
  */
 #include "layers/conv_group.h"
 #include "layers/keys.h"
@@ -59,8 +60,14 @@ static gan_status conv_transpose2d_setup(gan_layer *l) {
     l->group = gan_conv_group(K * P, most);
     l->n_params = (size_t)l->in[0] * K + l->units;
     if (l->spectral_norm) l->n_state = gan_sn_state_size(l->units, l->in[0] * k * k);
-    l->n_scratch = sn_scratch(l) + (K + l->in[0]) * l->group * P;
+    l->n_scratch = sn_scratch(l);
     return GAN_OK;
+}
+
+static size_t conv_transpose2d_work(const gan_layer *l, const gan_backend *be) {
+    if (be->conv2d_forward && be->conv2d_backward_data && be->conv2d_backward_weight) return 0;
+    size_t K = (size_t)l->units * l->kernel * l->kernel, P = (size_t)l->in[1] * l->in[2];
+    return (K + l->in[0]) * l->group * P;
 }
 
 static void conv_transpose2d_init(gan_layer *l, uint64_t seed, uint64_t stream) {
@@ -84,7 +91,7 @@ static void conv_transpose2d_forward(gan_layer *l, const gan_backend *be, const 
         be->channel_bias_forward(be->ctx, y, b, N, Cout, l->out[1] * l->out[2]);
         return;
     }
-    float *cols = l->scratch + sn_scratch(l);          /* (K, G P) */
+    float *cols = l->work;                             /* (K, G P) */
     float *t = cols + (size_t)K * l->group * P;        /* (Cin, G P) */
     for (int n0 = 0; n0 < N; n0 += l->group) {
         int G = GAN_MIN(l->group, N - n0);
@@ -115,7 +122,7 @@ static void conv_transpose2d_backward(gan_layer *l, const gan_backend *be, const
         if (dx) be->conv2d_forward(be->ctx, dx, dy, W, NULL, N, &cs, Cin);
         return;
     }
-    float *cols = l->scratch + sn_scratch(l);          /* (K, G P) */
+    float *cols = l->work;                             /* (K, G P) */
     float *t = cols + (size_t)K * l->group * P;        /* (Cin, G P) */
     for (int n0 = 0; n0 < N; n0 += l->group) {
         int G = GAN_MIN(l->group, N - n0);
@@ -187,12 +194,13 @@ static bool conv_transpose2d_export_c(const gan_layer *l, gan_c_source *c, const
 
 const gan_layer_ops gan_layer_kind_conv_transpose2d = {
     .name = "conv_transpose2d",
-    .flags = GAN_LAYER_SPECTRAL_NORM,
+    .flags = GAN_LAYER_SPECTRAL_NORM | GAN_LAYER_BACKWARD_NO_OUTPUT,
     .n_positional = 1,
     .keys = {GAN_KEY_OUT(GAN_KEY_MAX_CHANNELS), GAN_KEY_KERNEL, GAN_KEY_STRIDE, GAN_KEY_PADDING,
              GAN_KEY_SPECTRAL_NORM},
     GAN_LAYER_OPS_NAMED(conv_transpose2d),
     .export_c = conv_transpose2d_export_c,
+    .work = conv_transpose2d_work,
 };
 
 void gan_layer_conv_transpose2d(gan_layer *l, int out_channels, int kernel, int stride,

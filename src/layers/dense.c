@@ -91,7 +91,7 @@ static bool dense_export_c(const gan_layer *l, gan_c_source *c, const char *p, i
 
 const gan_layer_ops gan_layer_kind_dense = {
     .name = "dense",
-    .flags = GAN_LAYER_SPECTRAL_NORM,
+    .flags = GAN_LAYER_SPECTRAL_NORM | GAN_LAYER_BACKWARD_NO_OUTPUT,
     .n_positional = 1,
     .keys = {GAN_KEY_OUT(GAN_KEY_MAX_UNITS), GAN_KEY_SPECTRAL_NORM},
     GAN_LAYER_OPS_NAMED(dense),

@@ -55,7 +55,7 @@ static bool dropout_configure(gan_layer *l, const gan_spec_value *v, const bool 
 
 const gan_layer_ops gan_layer_kind_dropout = {
     .name = "dropout",
-    .flags = GAN_LAYER_INFERENCE_IDENTITY,
+    .flags = GAN_LAYER_INFERENCE_IDENTITY | GAN_LAYER_BACKWARD_NO_OUTPUT,
     .n_positional = 1,
     .keys = {{"p", SPEC_NUMBER, NULL, false, 0, 1, false, true, NULL}},
     GAN_LAYER_OPS_NAMED(dropout),

@@ -96,7 +96,7 @@ static const char *label_describe(const gan_layer *l) {
 
 const gan_layer_ops gan_layer_kind_label = {
     .name = "label",
-    .flags = GAN_LAYER_USES_LABELS,
+    .flags = GAN_LAYER_USES_LABELS | GAN_LAYER_BACKWARD_NO_OUTPUT,
     .n_positional = 2,
     .keys = {{"mode", SPEC_CHOICE, NULL, false, 0, 0, false, false, label_modes},
              {"dim", SPEC_INT, NULL, true, 1, GAN_KEY_MAX_CHANNELS, false, false, NULL}},

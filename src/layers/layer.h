@@ -27,7 +27,16 @@
  *               counter, so the same (seed, counter) gives the same mask at
  *               any thread count and after a resume.
  * The model also sets max_batch before setup, so setup can size per-batch
- * scratch (columns of a convolution).
+ * scratch.
+ *
+ * Two kinds of per-batch memory: scratch (n_scratch floats, the layer's
+ * own) holds what a training forward leaves for its backward (batch-norm
+ * statistics, spectral norm's W and sigma); work (n_work floats) holds what
+ * lives only inside one forward or one backward call (the im2col columns of
+ * a convolution), so every layer of a model shares one work area, as large
+ * as the largest layer's need. n_work depends on the backend (a convolution
+ * needs none where the backend convolves directly): the model asks
+ * ops->work when it builds, after setup.
  */
 #ifndef GAN_LAYER_H
 #define GAN_LAYER_H
@@ -67,6 +76,9 @@ enum gan_layer_flag {
     /* needs kernels only the CPU backend has (the classifier's): specs,
      * which may train on any backend, do not offer it */
     GAN_LAYER_CPU_ONLY = 1u << 4,
+    /* backward never reads the layer's output y: a layer after it may
+     * write its own output over y (in_place below) */
+    GAN_LAYER_BACKWARD_NO_OUTPUT = 1u << 5,
 };
 
 /* The text of an exported C file (export_c.c); a kind's export_c appends to
@@ -130,6 +142,19 @@ typedef struct gan_layer_ops {
      * step is not replayed as a captured graph. */
     bool (*stochastic)(const gan_layer *l);
 
+    /* True when this layer may run in place: its forward accepts y == x and
+     * its backward reads y, never x (element-wise activations whose
+     * derivative follows from the output). The model then gives it its
+     * input's buffer as output where nothing else reads that input: the
+     * input is the previous layer's own output in the same chain, and that
+     * layer is GAN_LAYER_BACKWARD_NO_OUTPUT (model.c). NULL: never. */
+    bool (*in_place)(const gan_layer *l);
+
+    /* Floats of work (see the top of this file) a forward or backward of
+     * this layer uses on backend `be`; nothing in it may outlive the call.
+     * Called after setup. NULL: none. */
+    size_t (*work)(const gan_layer *l, const gan_backend *be);
+
     /* Kernels a backend may lack (a list ending with GAN_K_COUNT): the model
      * asks gan_backend_require for each when it builds, so a missing one is
      * an error, not a NULL call. */
@@ -184,14 +209,16 @@ struct gan_layer {
     const gan_layer_sync *sync; /* batch norm: statistics over every rank's rows (training
                                    forwards and their backward), or NULL */
 
-    /* sizes (floats), filled by setup */
-    size_t n_params, n_state, n_scratch;
+    /* sizes (floats), filled by setup; n_work by the model from ops->work */
+    size_t n_params, n_state, n_scratch, n_work;
 
     /* slices of the model's blocks, bound by the model after setup */
     float *params;   /* (n_params) */
     float *grads;    /* (n_params), same layout as params */
     float *state;    /* (n_state) non-trained values such as running statistics */
     float *scratch;  /* (n_scratch) per-batch values saved for backward */
+    float *work;     /* (n_work at least) the model's work area, shared by its layers:
+                        valid only within one forward or backward call */
 };
 
 /* Batch norm with statistics over the ranks (batchnorm_sync.c), for x (N,

@@ -156,7 +156,7 @@ static bool projection_configure(gan_layer *l, const gan_spec_value *v, const bo
 
 const gan_layer_ops gan_layer_kind_projection = {
     .name = "projection",
-    .flags = GAN_LAYER_USES_LABELS | GAN_LAYER_SPECTRAL_NORM,
+    .flags = GAN_LAYER_USES_LABELS | GAN_LAYER_SPECTRAL_NORM | GAN_LAYER_BACKWARD_NO_OUTPUT,
     .keys = {GAN_KEY_SPECTRAL_NORM},
     GAN_LAYER_OPS_NAMED(projection),
 };

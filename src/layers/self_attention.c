@@ -16,9 +16,10 @@
  * g and h for the whole batch. Init: each weight Glorot uniform (the
  * conv2d layers' init), biases 0, gamma 0.
  *
- * Scratch for B = max_batch rows: x channel-major (C, B P), f g h
- * channel-major (Q, B P) (reused for their gradients), f g h per image (B,
- * Q, P), the attention maps beta (B, P, P), o (B, C, P); for backward
+ * Scratch for B = max_batch rows, what backward reads of the forward: x
+ * channel-major (C, B P), f g h per image (B, Q, P), the attention maps
+ * beta (B, P, P), o (B, C, P). Work (layer.h): f g h channel-major (Q, B P)
+ * (the forward's product, then backward's gradient of it), and for backward
  * d_o (B, C, P), d_beta (B, P, P), d(f g h) per image (B, Q, P), dx
  * channel-major (C, B P). The products of one image (P x P maps) are one
  * gemm each, per image.
@@ -82,16 +83,22 @@ static att_bufs bufs_of(const gan_layer *l) {
     size_t B = (size_t)l->max_batch, C = (size_t)l->in[0], P = (size_t)l->in[1] * l->in[2];
     size_t Q = 2 * (size_t)key_width(l) + C;
     att_bufs b;
-    b.xcm = l->scratch + sn_scratch(l);
-    b.qkv_cm = b.xcm + C * B * P;
-    b.qkv = b.qkv_cm + Q * B * P;
+    b.xcm = l->scratch + sn_scratch(l); /* what backward reads */
+    b.qkv = b.xcm + C * B * P;
     b.beta = b.qkv + B * Q * P;
     b.o = b.beta + B * P * P;
-    b.d_o = b.o + B * C * P;
+    b.qkv_cm = l->work; /* within one call */
+    b.d_o = b.qkv_cm + Q * B * P;
     b.d_beta = b.d_o + B * C * P;
     b.dqkv = b.d_beta + B * P * P;
     b.dxcm = b.dqkv + B * Q * P;
     return b;
+}
+
+static size_t self_attention_work(const gan_layer *l, const gan_backend *be) {
+    size_t B = (size_t)l->max_batch, C = (size_t)l->in[0], P = (size_t)l->in[1] * l->in[2];
+    size_t Q = 2 * (size_t)key_width(l) + C;
+    return Q * B * P + B * C * P + B * P * P + B * Q * P + C * B * P;
 }
 
 static gan_status self_attention_setup(gan_layer *l) {
@@ -101,7 +108,7 @@ static gan_status self_attention_setup(gan_layer *l) {
     size_t B = (size_t)l->max_batch, C = (size_t)l->in[0], P = (size_t)l->in[1] * l->in[2];
     size_t Q = 2 * (size_t)key_width(l) + C;
     l->n_params = Q * C + Q + 1;
-    l->n_scratch = 2 * C * B * P + Q * B * P + 2 * B * Q * P + 2 * B * P * P + 2 * B * C * P;
+    l->n_scratch = C * B * P + B * Q * P + B * P * P + B * C * P;
     if (l->spectral_norm) {
         l->n_state = Q + 3 * C;
         l->n_scratch += sn_scratch(l);
@@ -252,11 +259,12 @@ static bool self_attention_configure(gan_layer *l, const gan_spec_value *v, cons
 
 const gan_layer_ops gan_layer_kind_self_attention = {
     .name = "self_attention",
-    .flags = GAN_LAYER_SPECTRAL_NORM,
+    .flags = GAN_LAYER_SPECTRAL_NORM | GAN_LAYER_BACKWARD_NO_OUTPUT,
     .n_positional = 1,
     .keys = {{"reduction", SPEC_INT, "8", false, 1, GAN_KEY_MAX_CHANNELS, false, false, NULL},
              GAN_KEY_SPECTRAL_NORM},
     GAN_LAYER_OPS_NAMED(self_attention),
+    .work = self_attention_work,
 };
 
 void gan_layer_self_attention(gan_layer *l, int reduction) {

@@ -1,0 +1,82 @@
+/*
+ * bench_memory.c - the memory each network of a model plans (its arena,
+ * model.h), as `gan train` builds them: the generator for max(batch, 64)
+ * rows, the discriminator for 2 batch rows (real and fake together).
+ *
+ * usage: bench_memory [--model NAME|FILE] [batch=1024]
+ * Prints, per network and for two kernel tables, the arena's MiB:
+ *   cpu     the CPU backend as built (with AVX-512: direct convolutions, as
+ *           the CUDA backend with cuDNN, i.e. tf32 and bf16);
+ *   im2col  the same table without the direct convolutions (the layers'
+ *           im2col + gemm path: the CUDA backend in fp32).
+ * On a GPU the arena is what cudaMalloc holds for the network (the cuDNN
+ * workspace and cuBLAS's come on top).
+ */
+#include "model.h"
+#include "spec/spec.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static double mib(size_t bytes) {
+    return (double)bytes / (1 << 20);
+}
+
+static int report(const gan_spec *spec, gan_spec_net_id net, int rows, const gan_backend *be,
+                  const char *table) {
+    gan_model *m = calloc(1, sizeof *m);
+    if (!m) return 1;
+    gan_status s = gan_spec_build(spec, net, m, rows, be);
+    if (s != GAN_OK) {
+        fprintf(stderr, "bench_memory: %s\n", gan_last_error());
+        free(m);
+        return 1;
+    }
+    size_t scratch = 0, work_sum = 0;
+    for (int i = 0; i < m->n_layers; i++) {
+        scratch += m->layers[i].n_scratch;
+        work_sum += m->layers[i].n_work;
+    }
+    printf("%-7s %-14s rows %5d: arena %9.1f MiB (scratch %8.1f MiB, work %8.1f MiB shared, "
+           "%8.1f MiB summed over layers)\n", table, m->name, rows, mib(m->arena.size),
+           mib(scratch * sizeof(float)), mib(m->n_work * sizeof(float)),
+           mib(work_sum * sizeof(float)));
+    gan_model_free(m);
+    free(m);
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    const char *model = "dcgan";
+    int batch = 1024;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--model") == 0 && i + 1 < argc) model = argv[++i];
+        else batch = atoi(argv[i]);
+    }
+    if (batch <= 0) {
+        fprintf(stderr, "usage: bench_memory [--model NAME|FILE] [batch=1024]\n");
+        return 2;
+    }
+    gan_spec *spec = NULL;
+    gan_status s = strchr(model, '/') || strstr(model, ".gan") ? gan_spec_load_file(model, &spec)
+                                                               : gan_spec_load_preset(model, &spec);
+    if (s != GAN_OK) {
+        fprintf(stderr, "bench_memory: %s\n", gan_last_error());
+        return 1;
+    }
+    gan_backend im2col = *gan_backend_cpu();
+    im2col.conv2d_forward = NULL;
+    im2col.conv2d_backward_data = NULL;
+    im2col.conv2d_backward_weight = NULL;
+    const gan_backend *tables[2] = {gan_backend_cpu(), &im2col};
+    const char *names[2] = {"cpu", "im2col"};
+    int rc = 0, g_rows = batch > 64 ? batch : 64;
+    printf("model %s, batch %d\n", spec->name, batch);
+    for (int t = 0; t < 2; t++) {
+        rc |= report(spec, GAN_SPEC_GENERATOR, g_rows, tables[t], names[t]);
+        rc |= report(spec, GAN_SPEC_DISCRIMINATOR, 2 * batch, tables[t], names[t]);
+    }
+    gan_spec_free(spec);
+    return rc;
+}

@@ -1,0 +1,268 @@
+/*
+ * test_model_memory.c - the model's memory plan (model.h) shares what lives
+ * only inside one call:
+ *   - the layers' work (layer.h): one area of the largest layer's n_work,
+ *     pointed to by every layer, smaller than the sum of the layers' needs;
+ *     convolutions need none where the backend convolves directly (a table
+ *     with the conv2d_* entries: the AVX-512 CPU build, the CUDA backend on
+ *     cuDNN), and the arena shrinks by exactly the columns;
+ *   - the blocks' branch gradients: one pair of buffers for every block, no
+ *     join buffer for a residual block;
+ *   - activations run in place (layer.h: in_place) after a layer whose
+ *     backward does not read its output, and only there: not as a block's
+ *     first layer (the shortcut reads that input), not with keep_outputs;
+ *     the results are bit-identical to the model that keeps every output;
+ *   - sharing changes nothing: a model of every layer kind with work
+ *     (conv2d with spectral norm, conv_transpose2d, cond_batchnorm2d,
+ *     self_attention) and a residual block, on the im2col path, gives the
+ *     same output, input gradient and parameter gradients bit for bit as
+ *     the same model whose layers each get a private work area;
+ *   - the presets' arenas (bench/bench_memory.c prints them) stay below
+ *     what the plan with per-layer columns and per-block buffers took.
+ */
+#include "model.h"
+#include "rng.h"
+#include "spec/spec.h"
+#include "test_util.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MIB(x) ((size_t)(x) << 20)
+
+/* never called: the model only asks whether the entries are there */
+static void stub_forward(void *ctx, float *y, const float *x, const float *w, const float *b,
+                         int N, const gan_conv_shape *cs, int Cout) {
+    abort();
+}
+static void stub_data(void *ctx, float *dx, const float *dy, const float *w, int N,
+                      const gan_conv_shape *cs, int Cout) {
+    abort();
+}
+static void stub_weight(void *ctx, float *dw, const float *x, const float *dy, int N,
+                        const gan_conv_shape *cs, int Cout, float beta) {
+    abort();
+}
+
+static gan_backend im2col_table, direct_table;
+
+static void make_tables(void) {
+    im2col_table = *gan_backend_cpu();
+    im2col_table.conv2d_forward = NULL;
+    im2col_table.conv2d_backward_data = NULL;
+    im2col_table.conv2d_backward_weight = NULL;
+    direct_table = im2col_table;
+    direct_table.conv2d_forward = stub_forward;
+    direct_table.conv2d_backward_data = stub_data;
+    direct_table.conv2d_backward_weight = stub_weight;
+}
+
+/* 3x8x8 -> 0 conv (spectral norm) -> 1 relu -> 2 cond bn -> residual(3 relu,
+ * 4 conv, 5 relu, 6 conv | 7 conv 1x1) -> 8 self-attention -> 9
+ * conv_transpose -> 10 tanh: 16x16x16. In place: 1, 5, 10 (not 3: the
+ * shortcut reads its input). */
+static const bool in_place[] = {0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 1};
+static void add_layers(gan_model *m) {
+    gan_layer l;
+    gan_layer_conv2d(&l, 8, 3, 1, 1);
+    gan_layer_set_spectral_norm(&l, true);
+    CHECK_OK(gan_model_add(m, l));
+    gan_layer_relu(&l);
+    CHECK_OK(gan_model_add(m, l));
+    gan_layer_cond_batchnorm2d(&l, 3, 0.9f, 1e-5f);
+    CHECK_OK(gan_model_add(m, l));
+    CHECK_OK(gan_model_begin_block(m, &gan_block_residual));
+    gan_layer_relu(&l);
+    CHECK_OK(gan_model_add(m, l));
+    gan_layer_conv2d(&l, 8, 3, 1, 1);
+    CHECK_OK(gan_model_add(m, l));
+    gan_layer_relu(&l);
+    CHECK_OK(gan_model_add(m, l));
+    gan_layer_conv2d(&l, 8, 3, 1, 1);
+    CHECK_OK(gan_model_add(m, l));
+    CHECK_OK(gan_model_next_branch(m));
+    gan_layer_conv2d(&l, 8, 1, 1, 0);
+    CHECK_OK(gan_model_add(m, l));
+    CHECK_OK(gan_model_end_block(m));
+    gan_layer_self_attention(&l, 2);
+    CHECK_OK(gan_model_add(m, l));
+    gan_layer_conv_transpose2d(&l, 16, 4, 2, 1);
+    CHECK_OK(gan_model_add(m, l));
+    gan_layer_tanh(&l);
+    CHECK_OK(gan_model_add(m, l));
+}
+
+enum { N = 4, IN = 3 * 8 * 8, OUT = 16 * 16 * 16 };
+
+static gan_model *build(const gan_backend *be, bool keep_outputs) {
+    gan_model *m = calloc(1, sizeof *m);
+    if (!m) abort();
+    add_layers(m);
+    m->keep_outputs = keep_outputs;
+    CHECK_OK(gan_model_build(m, "test", 3, 8, 8, N, be));
+    return m;
+}
+
+static void test_work_shared(void) {
+    gan_model *m = build(&im2col_table, false), *d = build(&direct_table, false);
+    size_t sum = 0, most = 0;
+    for (int i = 0; i < m->n_layers; i++) {
+        const gan_layer *l = &m->layers[i];
+        sum += l->n_work;
+        most = l->n_work > most ? l->n_work : most;
+        CHECK_MSG(l->work == m->work, "layer %d has its own work area", i);
+        bool conv = strncmp(l->ops->name, "conv", 4) == 0;
+        CHECK_MSG(!conv || l->n_work > 0, "%s: no columns on the im2col path", l->ops->name);
+        /* on a table with direct convolutions, only the other kinds keep work */
+        CHECK_MSG(conv ? d->layers[i].n_work == 0 : d->layers[i].n_work == l->n_work,
+                  "%s: work %zu with direct convolutions", l->ops->name, d->layers[i].n_work);
+    }
+    CHECK(m->n_work == most && most > 0 && sum > 2 * most && d->n_work < m->n_work);
+    /* the arena holds the work once: direct convolutions save exactly the difference */
+    size_t dw = (m->n_work - d->n_work) * sizeof(float);
+    CHECK_MSG(m->arena.size - d->arena.size == dw, "arena %zu vs %zu bytes, work differs by %zu",
+              m->arena.size, d->arena.size, dw);
+    fprintf(stderr, "work: %zu floats shared, %zu summed over layers; arena %zu bytes (im2col), "
+            "%zu (direct)\n", m->n_work, sum, m->arena.size, d->arena.size);
+    /* the one block's branches share one pair of gradient buffers, no join buffer */
+    const gan_block *b = &m->blocks[0];
+    CHECK(b->pp[0][0] == b->pp[1][0] && b->pp[0][1] == b->pp[1][1] && b->pp[0][0] != b->pp[0][1]);
+    CHECK(b->dys_buf[0] == NULL && b->dys_buf[1] == NULL);
+    gan_model_free(m);
+    gan_model_free(d);
+    free(m);
+    free(d);
+}
+
+/* Forward (training) and backward of m on fixed x, dy, labels; the output,
+ * dx and the gradients into out (OUT N + IN N + n_params floats). */
+static void run(gan_model *m, float *out) {
+    CHECK_OK(gan_model_init(m, 7, 0));
+    float x[N * IN], dy[N * OUT];
+    gan_rng_uniform(11, 1, x, N * IN);
+    gan_rng_uniform(11, 2, dy, N * OUT);
+    static const int32_t labels[N] = {0, 2, 1, 2};
+    gan_model_set_labels(m, labels);
+    gan_model_zero_grads(m);
+    for (int step = 0; step < 2; step++) { /* twice: the second reads what the first left */
+        const float *y = gan_model_forward(m, x, N, true);
+        memcpy(out, y, sizeof(float) * N * OUT);
+        const float *dx = gan_model_backward(m, dy, N, true, true);
+        memcpy(out + N * OUT, dx, sizeof(float) * N * IN);
+    }
+    memcpy(out + N * (OUT + IN), m->grads, m->n_params * sizeof(float));
+}
+
+static void test_sharing_changes_nothing(void) {
+    gan_model *shared = build(&im2col_table, false), *own = build(&im2col_table, false);
+    float *priv[GAN_MAX_LAYERS] = {NULL};
+    for (int i = 0; i < own->n_layers; i++) { /* each layer its own area, NaN-filled */
+        gan_layer *l = &own->layers[i];
+        if (!l->n_work) continue;
+        priv[i] = malloc(l->n_work * sizeof(float));
+        if (!priv[i]) abort();
+        for (size_t k = 0; k < l->n_work; k++) priv[i][k] = NAN;
+        l->work = priv[i];
+    }
+    size_t n = (size_t)N * (OUT + IN) + shared->n_params;
+    float *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
+    if (!a || !b) abort();
+    run(shared, a);
+    run(own, b);
+    size_t bad = 0, finite = 0;
+    for (size_t k = 0; k < n; k++) {
+        bad += memcmp(&a[k], &b[k], sizeof a[k]) != 0;
+        finite += isfinite(a[k]) != 0;
+    }
+    CHECK_MSG(bad == 0, "%zu of %zu values differ with a shared work area", bad, n);
+    CHECK_MSG(finite == n, "%zu of %zu values are not finite", n - finite, n);
+    for (int i = 0; i < GAN_MAX_LAYERS; i++) free(priv[i]);
+    free(a);
+    free(b);
+    gan_model_free(shared);
+    gan_model_free(own);
+    free(shared);
+    free(own);
+}
+
+static void test_in_place(void) {
+    gan_model *m = build(&im2col_table, false), *k = build(&im2col_table, true);
+    CHECK(m->n_layers == (int)(sizeof in_place / sizeof in_place[0]));
+    size_t saved = 0;
+    for (int i = 0; i < m->n_layers && i < k->n_layers; i++) {
+        CHECK_MSG((m->acts[i + 1] == m->acts[i]) == in_place[i], "layer %d (%s): in place %d",
+                  i, m->layers[i].ops->name, m->acts[i + 1] == m->acts[i]);
+        CHECK_MSG(k->acts[i + 1] != k->acts[i], "keep_outputs: layer %d in place", i);
+        if (in_place[i]) saved += (N * m->layers[i].out_size * sizeof(float) + 63) / 64 * 64;
+    }
+    CHECK_MSG(k->arena.size - m->arena.size == saved, "in place saves %zu bytes, not %zu",
+              k->arena.size - m->arena.size, saved);
+    size_t n = (size_t)N * (OUT + IN) + m->n_params;
+    float *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
+    if (!a || !b) abort();
+    run(m, a);
+    run(k, b);
+    size_t bad = 0;
+    for (size_t j = 0; j < n; j++) bad += memcmp(&a[j], &b[j], sizeof a[j]) != 0;
+    CHECK_MSG(bad == 0, "%zu of %zu values differ in place", bad, n);
+    free(a);
+    free(b);
+    gan_model_free(m);
+    gan_model_free(k);
+    free(m);
+    free(k);
+}
+
+/* The arena of a preset's network as `gan train` builds it for batch B. */
+static size_t preset_arena(const char *name, gan_spec_net_id net, int B, const gan_backend *be) {
+    gan_spec *spec = NULL;
+    CHECK_OK(gan_spec_load_preset(name, &spec));
+    if (!spec) return 0;
+    gan_model *m = calloc(1, sizeof *m);
+    if (!m) abort();
+    int rows = net == GAN_SPEC_GENERATOR ? (B > 64 ? B : 64) : 2 * B;
+    CHECK_OK(gan_spec_build(spec, net, m, rows, be));
+    size_t size = m->arena.size; /* mapped, never touched */
+    gan_model_free(m);
+    free(m);
+    gan_spec_free(spec);
+    return size;
+}
+
+static void test_presets(void) {
+    /* MiB before this plan (per-layer columns, per-block branch buffers, no activation in
+     * place) and now, measured 2026-12-06 with bench_memory: dcgan batch 1024, im2col G
+     * 415.8 -> 321.4, D 645.1 -> 480.2; direct G 415.8 -> 260.1, D 645.1 -> 400.3; resnet
+     * batch 64, direct G 1284.4 -> 755.2, D 859.3 -> 441.1 */
+    static const struct {
+        const char *preset;
+        int batch;
+        const gan_backend *be;
+        double before[2], now[2];
+    } cases[] = {
+        {"dcgan", 1024, &im2col_table, {415.8, 645.1}, {321.4, 480.2}},
+        {"dcgan", 1024, &direct_table, {415.8, 645.1}, {260.1, 400.3}},
+        {"resnet", 64, &direct_table, {1284.4, 859.3}, {755.2, 441.1}},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++)
+        for (int net = 0; net < 2; net++) {
+            size_t got = preset_arena(cases[c].preset, (gan_spec_net_id)net, cases[c].batch,
+                                      cases[c].be);
+            double mib = (double)got / MIB(1);
+            CHECK_MSG(mib < cases[c].now[net] + 0.1 && mib < cases[c].before[net] - 10,
+                      "%s batch %d %s (%s): arena %.1f MiB, planned %.1f (was %.1f)",
+                      cases[c].preset, cases[c].batch, net ? "D" : "G",
+                      cases[c].be == &direct_table ? "direct" : "im2col", mib,
+                      cases[c].now[net], cases[c].before[net]);
+        }
+}
+
+int main(void) {
+    make_tables();
+    test_work_shared();
+    test_sharing_changes_nothing();
+    test_in_place();
+    test_presets();
+    return test_report();
+}
