@@ -822,6 +822,16 @@ gan_status gan_generator_load_on(const char *checkpoint, int device, gan_generat
  * never the EMA average (`gan sample --no-ema`). */
 gan_status gan_generator_load_trained(const char *checkpoint, int device, gan_generator **out);
 
+/* The generator of a trainer on the CPU as a gan_generator that borrows its
+ * weights (nothing copied): the EMA generator when the run keeps one, as
+ * gan_generator_load of the trainer's checkpoint would pick; its step and
+ * model name are the trainer's. For looking at a run between steps (the
+ * report `gan train` refreshes after each epoch): generating overwrites the
+ * trainer's activations, so use it only between steps, never after the
+ * trainer is freed. GAN_ERR_UNSUPPORTED for a trainer on a GPU. Free it with
+ * gan_generator_free (the trainer keeps its weights). */
+gan_status gan_trainer_generator(gan_trainer *t, gan_generator **out);
+
 /* Free a generator (NULL is allowed). */
 void gan_generator_free(gan_generator *g);
 

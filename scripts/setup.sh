@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # setup.sh - everything gan.c needs on a fresh Debian 12 machine, idempotent:
-#   1. apt packages (compiler, CMake, OpenBLAS with OpenMP, LAPACKE, zlib, stb (the image
+#   1. apt packages (compiler, CMake, OpenBLAS with OpenMP, LAPACKE, zlib and libdeflate (gzip), stb and libjpeg-turbo (the image
 #      decoders), Fashion-MNIST, Node.js/npm; Pillow and numpy for bench/bench_decode.py and
 #      tests/fixtures/make_image_fixtures.py; for the training report: clang, lld, wasi-libc and clang's wasm32
 #      runtime to compile the live generator, Chromium and its driver for the browser
@@ -18,7 +18,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export OPENBLAS_CORETYPE="${OPENBLAS_CORETYPE:-Haswell}"
 
-packages=(build-essential cmake pkg-config libopenblas-openmp-dev liblapacke-dev zlib1g-dev libstb-dev
+packages=(build-essential cmake pkg-config libopenblas-openmp-dev liblapacke-dev zlib1g-dev libdeflate-dev libjpeg62-turbo-dev libstb-dev
           libopenmpi-dev openmpi-bin
           python3-pil python3-numpy dataset-fashion-mnist
           clang lld wasi-libc libclang-rt-dev-wasm32 chromium chromium-driver)

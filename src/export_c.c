@@ -9,6 +9,7 @@
  */
 #include "generator.h"
 #include "io/atomic_file.h"
+#include "layers/layer.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -76,10 +77,57 @@ void gan_c_put(gan_c_source *t, const char *fmt, ...) {
     va_end(ap);
 }
 
+size_t gan_c_hex_float(float v, char *out) {
+    double d = v;
+    uint64_t bits;
+    memcpy(&bits, &d, sizeof bits);
+    int biased = (int)((bits >> 52) & 0x7ff);
+    if (biased == 0x7ff) return (size_t)snprintf(out, 32, "%a", d);
+    char *p = out;
+    if (bits >> 63) *p++ = '-';
+    uint64_t m = bits & (((uint64_t)1 << 52) - 1);
+    if (biased == 0) { /* zero: a float promoted to double is never subnormal */
+        memcpy(p, "0x0p+0", 7);
+        return (size_t)(p + 6 - out);
+    }
+    memcpy(p, "0x1", 3);
+    p += 3;
+    if (m) {
+        int digits = 13;
+        while ((m & 0xf) == 0) m >>= 4, digits--;
+        *p++ = '.';
+        for (int i = digits - 1; i >= 0; i--, m >>= 4) p[i] = "0123456789abcdef"[m & 0xf];
+        p += digits;
+    }
+    int e = biased - 1023;
+    *p++ = 'p';
+    *p++ = e < 0 ? '-' : '+';
+    unsigned ue = (unsigned)(e < 0 ? -e : e);
+    char rev[8];
+    int k = 0;
+    do rev[k++] = (char)('0' + ue % 10), ue /= 10; while (ue);
+    while (k) *p++ = rev[--k];
+    *p = 0;
+    return (size_t)(p - out);
+}
+
+/* The weights as hexadecimal literals, six a line; formatted by
+ * gan_c_hex_float (vfprintf's "%a" took most of a large export's time). */
 static void put_array(text *t, const char *p, int layer, const char *name, const float *v,
                       size_t n) {
     put(t, "static const float %s_l%d_%s[%zu] = {", p, layer, name, n);
-    for (size_t i = 0; i < n; i++) put(t, "%s%a", i % 6 ? ", " : (i ? ",\n    " : "\n    "), v[i]);
+    char line[6 * (32 + 6) + 8];
+    for (size_t i = 0; i < n;) {
+        size_t len = 0;
+        for (size_t end = GAN_MIN(n, i + 6); i < end; i++) {
+            const char *sep = i % 6 ? ", " : (i ? ",\n    " : "\n    ");
+            size_t sl = strlen(sep);
+            memcpy(line + len, sep, sl);
+            len += sl;
+            len += gan_c_hex_float(v[i], line + len);
+        }
+        put(t, "%.*s", (int)len, line);
+    }
     put(t, "\n};\n");
 }
 

@@ -3,12 +3,15 @@
  * (the moving average of the generator when the run kept one) onto the CPU
  * or a GPU, make latent vectors and class labels, generate images (the
  * library's load-and-generate API, used by `gan sample`, `gan interpolate`
- * and `gan export`).
+ * and `gan export`), or borrow a running trainer's (gan_trainer_generator:
+ * the report `gan train` refreshes after each epoch).
  */
 #include "checkpoint.h"
 #include "generator.h"
 #include "rng.h"
+#include "trainer.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -78,11 +81,38 @@ static gan_status load(const char *path, int device, bool allow_ema, gan_generat
     return GAN_OK;
 }
 
+gan_status gan_trainer_generator(gan_trainer *t, gan_generator **out) {
+    *out = NULL;
+    if (!t->be->host_memory)
+        return gan_fail(GAN_ERR_UNSUPPORTED, "the trainer's generator is not in host memory");
+    gan_generator *g = calloc(1, sizeof *g);
+    if (!g) return gan_fail(GAN_ERR_OUT_OF_MEMORY, "cannot allocate a generator");
+    g->borrowed = true;
+    g->spec = t->spec;
+    g->ema = t->has_ema; /* what gan_generator_load picks from the trainer's checkpoint */
+    g->model = t->has_ema ? t->g_ema : t->g;
+    g->info.step = t->step;
+    snprintf(g->info.model, sizeof g->info.model, "%s", t->spec->name);
+    if (t->spec->n_classes) {
+        size_t rows = (size_t)GAN_MAX(GEN_MAX_ROWS, g->model.max_batch);
+        gan_status s = gan_arena_init_on(&g->labels_arena, rows * sizeof(int32_t), t->be);
+        if (s != GAN_OK) {
+            free(g);
+            return s;
+        }
+        g->labels = gan_arena_bytes(&g->labels_arena, rows * sizeof(int32_t));
+    }
+    *out = g;
+    return GAN_OK;
+}
+
 void gan_generator_free(gan_generator *g) {
     if (!g) return;
-    gan_model_free(&g->model);
+    if (!g->borrowed) {
+        gan_model_free(&g->model);
+        gan_spec_free(g->spec);
+    }
     gan_arena_free(&g->labels_arena);
-    gan_spec_free(g->spec);
     free(g);
 }
 

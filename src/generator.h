@@ -12,9 +12,11 @@ struct gan_generator {
     gan_ckpt_info info; /* what the checkpoint's metadata says */
     gan_model model;    /* the generator network (CPU or GPU; host copies in model.host) */
     bool ema;           /* model holds the generator_ema.* weights */
-    int32_t *labels;    /* (GEN_MAX_ROWS) a forward's class labels, in the backend's memory
-                           (conditional models) */
+    int32_t *labels;    /* (GEN_MAX_ROWS, or the model's max_batch if larger) a forward's
+                           class labels, in the backend's memory (conditional models) */
     gan_arena labels_arena;
+    bool borrowed;      /* spec and model belong to a trainer (gan_trainer_generator): model
+                           is a shallow copy of its struct, freeing leaves both alone */
 };
 
 /* images (n, C, H, W) = m(z, labels) in inference mode, in chunks of

@@ -8,8 +8,12 @@
  * may round the inverse DCT and the upsampling of chroma differently
  * (stb_image vs libjpeg-turbo): at most 12 levels apart and 2.0 on average;
  * CMYK JPEGs are converted with the Adobe (inverted) convention like Pillow.
+ * Builds with libjpeg-turbo decode JPEGs with it (src/data/image_jpeg.c): the
+ * same library as Pillow; the file stb_image 2.27 has undefined behaviour on
+ * (tests/fuzz/known/image) is then refused cleanly.
  */
 #include "data/image_decode.h"
+#include "data/image_jpeg.h"
 #include "io/npy.h"
 #include "test_util.h"
 
@@ -102,6 +106,23 @@ int main(void) {
     check_hostile("truncated.png", GAN_ERR_FORMAT, "cannot decode");
     check_hostile("corrupt.png", GAN_ERR_FORMAT, "cannot decode");
     check_hostile("truncated.jpg", GAN_ERR_FORMAT, "");
+    /* stb_image 2.27's undefined shift on this file (tests/fuzz/README.md); with
+     * libjpeg-turbo it is refused cleanly, also under UBSan */
+    if (image_jpeg_available()) {
+        char known[512];
+        snprintf(known, sizeof known, "%s/../../../fuzz/known/image/jpeg-negative-code-bits-shift.jpg",
+                 test_fixture_path("images/hostile"));
+        uint8_t *buf = NULL;
+        size_t len = 0;
+        image_rgba img = {0};
+        gan_status s = image_read_file(known, &buf, &len);
+        CHECK_MSG(s == GAN_OK, "%s", gan_last_error());
+        if (s == GAN_OK) s = image_decode(buf, len, known, 0, &img);
+        CHECK_MSG(s == GAN_ERR_FORMAT && strstr(gan_last_error(), "corrupt JPEG") && !img.px,
+                  "known stb case: status %d: %s", (int)s, gan_last_error());
+        image_rgba_free(&img);
+        free(buf);
+    }
     check_hostile("bomb.png", GAN_ERR_SHAPE, "more than the budget");
 
     /* headers with impossible fields are corrupt files (skipped), not bombs, even when their

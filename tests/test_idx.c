@@ -11,14 +11,20 @@
  *     stream), trailing bytes (in the data, a second gzip member, garbage
  *     after the gzip stream), corrupt gzip data (every bit after the gzip
  *     header flipped);
+ *   - the libdeflate fast path (src/data/gzip_whole.c): the same bytes as
+ *     zlib; declined (NULL, zlib then reports) for a trailer whose ISIZE
+ *     differs from the size asked, several members, and a tiny file whose
+ *     ISIZE and IDX header both claim 2 GiB (never allocated);
  *   - dataset folders and file names: plain preferred to .gz, labels next to
  *     an images file, label count mismatch, folder without the files.
  */
 #define _POSIX_C_SOURCE 200809L
+#include "data/gzip_whole.h"
 #include "data/idx.h"
 #include "gan.h"
 #include "test_util.h"
 
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -677,6 +683,83 @@ static void test_dataset_files(void) {
     gan_dataset_free(NULL);
 }
 
+/* gan_gzip_decode_whole on the file at `path`, asking for `out_size` bytes. */
+static uint8_t *decode_whole_file(const char *path, size_t out_size) {
+    int fd = open(path, O_RDONLY);
+    CHECK(fd >= 0);
+    struct stat st;
+    CHECK(fstat(fd, &st) == 0);
+    uint8_t *out = gan_gzip_decode_whole(fd, (uint64_t)st.st_size, out_size);
+    close(fd);
+    return out;
+}
+
+static void test_gzip_whole(void) {
+    /* 3 x 300 x 300 bytes (270 KB: more than the zlib reader's first buffer) */
+    uint32_t dims[3] = {3, 300, 300};
+    size_t n = 3 * 300 * 300, len = 0, gz_len = 0;
+    uint8_t *data = malloc(n);
+    for (size_t i = 0; i < n; i++) data[i] = (uint8_t)((i * 2654435761u) >> 13);
+    uint8_t *full = make_idx(0x00000803, 3, dims, data, n, &len);
+    uint8_t *gz = gzip_bytes(full, len, &gz_len);
+    const char *path = test_tmp_path("whole.idx.gz");
+    write_bytes(path, gz, gz_len);
+    uint8_t *out = decode_whole_file(path, len);
+    if (gan_gzip_whole_available()) {
+        CHECK_MSG(out && memcmp(out, full, len) == 0, "libdeflate: not the bytes zlib compressed");
+    } else {
+        CHECK(out == NULL);
+    }
+    free(out);
+    CHECK(decode_whole_file(path, len - 1) == NULL); /* ISIZE differs from the size asked */
+    CHECK(decode_whole_file(path, len + 1) == NULL);
+    gan_idx idx;
+    CHECK_OK(gan_idx_read_ndims(path, 3, &idx));
+    CHECK(idx.size == n && memcmp(idx.data, data, n) == 0 && idx.gzip);
+    gan_idx_free(&idx);
+
+    /* The trailer's ISIZE lies (one more byte): declined, zlib refuses. */
+    gz[gz_len - 4] ^= 1;
+    write_bytes(path, gz, gz_len);
+    CHECK(decode_whole_file(path, len) == NULL);
+    expect_idx_fail(path, 3, GAN_ERR_FORMAT, "corrupt gzip data", "ISIZE off by one");
+    gz[gz_len - 4] ^= 1;
+
+    /* Two members: declined by the fast path, read by zlib. */
+    size_t a_len = 0, b_len = 0;
+    uint8_t *a = gzip_bytes(full, 1000, &a_len);
+    uint8_t *b = gzip_bytes(full + 1000, len - 1000, &b_len);
+    uint8_t *two = malloc(a_len + b_len);
+    memcpy(two, a, a_len);
+    memcpy(two + a_len, b, b_len);
+    write_bytes(path, two, a_len + b_len);
+    CHECK(decode_whole_file(path, len) == NULL);
+    CHECK_OK(gan_idx_read_ndims(path, 3, &idx));
+    CHECK(idx.size == n && memcmp(idx.data, data, n) == 0);
+    gan_idx_free(&idx);
+
+    /* A header that claims 2 GiB, and an ISIZE that agrees, in a file of a few
+     * dozen bytes: deflate cannot expand that far, so nothing is allocated;
+     * zlib reports the wrong length. */
+    uint32_t huge_dims[3] = {32768, 256, 256};
+    size_t hlen = 0, hgz_len = 0;
+    uint8_t *head = make_idx(0x00000803, 3, huge_dims, NULL, 0, &hlen);
+    uint8_t *hgz = gzip_bytes(head, hlen, &hgz_len);
+    uint32_t claim = (uint32_t)(hlen + ((size_t)1 << 31));
+    for (int i = 0; i < 4; i++) hgz[hgz_len - 4 + i] = (uint8_t)(claim >> (8 * i));
+    write_bytes(path, hgz, hgz_len);
+    CHECK(decode_whole_file(path, hlen + ((size_t)1 << 31)) == NULL);
+    expect_idx_fail(path, 3, GAN_ERR_FORMAT, "incorrect length check", "2 GiB claimed by 40 bytes");
+    free(head);
+    free(hgz);
+    free(two);
+    free(a);
+    free(b);
+    free(gz);
+    free(full);
+    free(data);
+}
+
 int main(void) {
     test_round_trips();
     test_write_refusals();
@@ -686,6 +769,7 @@ int main(void) {
     test_truncation();
     test_trailing();
     test_corrupt_gzip();
+    test_gzip_whole();
     test_dataset_folders();
     test_dataset_files();
     return test_report();

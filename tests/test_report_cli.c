@@ -3,7 +3,10 @@
  * run as a user would (the page itself is driven in Chromium by
  * tests/report/test_report_browser.js):
  *   gan train writes RUN/report.html, atomically, holding every log line
- *     and every epoch's grid;
+ *     and every epoch's grid; its page (built from the trainer's own
+ *     generator) is byte for byte the page `gan report` builds from the
+ *     checkpoint afterwards, but for the time it was written (the seed
+ *     model, and a conditional model with an EMA generator);
  *   gan report --text: the last losses of the log and one sparkline each;
  *   without a WebAssembly compiler the page is written without the live
  *     generator and gan report says why;
@@ -49,6 +52,33 @@ static bool has_tmp_leftover(const char *dir) {
     return found;
 }
 
+/* Blank the page's "written" time (in place). */
+static void blank_written(char *html) {
+    char *p = strstr(html, "\"written\": \"");
+    if (!p) return;
+    for (p += 12; *p && *p != '"'; p++) *p = 'X';
+}
+
+/* The page `gan train` wrote in run_dir equals the one `gan report` writes
+ * from the checkpoint, but for its time. */
+static void check_same_as_report(const char *run_dir, const char *label) {
+    char page[1300];
+    snprintf(page, sizeof page, "%s/report.html", run_dir);
+    size_t n1 = 0, n2 = 0;
+    char *a = test_read_file(page, &n1);
+    CHECK_MSG(a && run("%s report %s", cli, run_dir) == 0, "%s: %s", label, out);
+    char *b = test_read_file(page, &n2);
+    if (a && b) {
+        blank_written(a);
+        blank_written(b);
+        CHECK_MSG(n1 == n2 && memcmp(a, b, n1) == 0, "%s: gan train's page (%zu bytes) differs from "
+                  "gan report's (%zu bytes)", label, n1, n2);
+        CHECK_MSG(strstr(a, "\"wasm\": \""), "%s: no live generator in the page", label);
+    }
+    free(a);
+    free(b);
+}
+
 int main(void) {
     cli = test_gan_cli();
     if (!cli) return 1;
@@ -82,6 +112,14 @@ int main(void) {
     CHECK(strstr(html, "generator: input 100")); /* gan inspect's text */
     CHECK(!has_tmp_leftover(run_dir));
     free(html);
+    check_same_as_report(run_dir, "seed model");
+
+    /* ---- a conditional model with an EMA generator: the same page too */
+    char cond_dir[1200];
+    snprintf(cond_dir, sizeof cond_dir, "%s/cond", dir);
+    CHECK(run("%s train --data %s --model cgan --ema 0.9 --batch-size 32 --epochs 1 --threads 2 "
+              "--quiet --out %s", cli, test_synthetic_images("rc", n_img, 10), cond_dir) == 0);
+    check_same_as_report(cond_dir, "cgan with --ema");
 
     /* ---- --text: the log's last losses and a sparkline per curve */
     CHECK(run("%s report %s --text --width 20", cli, run_dir) == 0);

@@ -63,6 +63,7 @@ typedef struct train_ui {
     const gan_dataset *data;
     train_eval *eval; /* [eval hook] */
     gan_train_options opt; /* the run's options (the report names its device) */
+    gan_trainer *trainer;  /* the report's generator between steps */
 } train_ui;
 
 /* Where step `step` leaves a run, counting from 1: "epoch 3 done" at an
@@ -123,6 +124,7 @@ static void on_start(void *user, gan_trainer *t, const gan_run_plan *plan) {
                 (long long)plan->start_step, at);
     }
     ui->opt = o;
+    ui->trainer = t;
     progress_begin(&ui->prog, plan->start_step, plan->epochs, spe, total, plan->images_per_step,
                    ui->quiet);
     ui->started = true;
@@ -141,7 +143,7 @@ static void on_epoch(void *user, int64_t epoch, const gan_step_stats *mean, cons
     train_ui *ui = user;
     progress_epoch(&ui->prog, epoch, mean, samples);
     ema_note(ui, mean->step);
-    report_after_epoch(ui->out, &ui->opt, ui->quiet); /* [report hook] */
+    report_after_epoch(ui->out, &ui->opt, ui->trainer, ui->quiet); /* [report hook] */
 }
 
 static gan_status evaluate(void *user, gan_trainer *t, int64_t epoch, const gan_step_stats *mean,

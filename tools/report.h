@@ -21,6 +21,10 @@ typedef struct report_options {
     const char *device;  /* where the run trains ("cpu", "cuda", "cuda (tf32)"); NULL: what
                             the run's earlier page recorded */
     bool no_generator;   /* leave the live generator out (no compiler run) */
+    gan_trainer *trainer; /* the run's trainer, between steps (gan train), or NULL: when the
+                             checkpoint holds its current step, the page's generator is the
+                             trainer's own (gan_trainer_generator), not a second copy loaded
+                             from the checkpoint; the page is the same */
 } report_options;
 
 typedef struct report_result {
@@ -39,7 +43,8 @@ gan_status report_print_text(FILE *out, const char *run_dir, int width);
 
 /* gan train's hook, after each epoch (once the epoch's checkpoint, if any,
  * is saved) and after the final checkpoint: report_write with the run's
- * device; a failure is printed as a warning and training goes on. */
-void report_after_epoch(const char *run_dir, const gan_train_options *opt, bool quiet);
+ * device and trainer `t`; a failure is printed as a warning and training
+ * goes on. */
+void report_after_epoch(const char *run_dir, const gan_train_options *opt, gan_trainer *t, bool quiet);
 
 #endif

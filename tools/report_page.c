@@ -469,6 +469,19 @@ static gan_status add_data(text *data, const page_data *d) {
     return GAN_OK;
 }
 
+/* The page's generator: the running trainer's own when the checkpoint holds
+ * the trainer's current step (so the same weights; on the CPU), else the
+ * checkpoint's, loaded. */
+static gan_status report_generator(const char *ckpt, gan_trainer *t, gan_generator **g) {
+    if (t) {
+        static gan_checkpoint_info info; /* 9 KB; gan train's thread only */
+        if (gan_checkpoint_read_info(ckpt, &info) == GAN_OK && info.step == gan_trainer_step_count(t) &&
+            gan_trainer_generator(t, g) == GAN_OK)
+            return GAN_OK;
+    }
+    return gan_generator_load(ckpt, g);
+}
+
 gan_status report_write(const char *run_dir, const report_options *opt_in, report_result *res) {
     report_options opt = opt_in ? *opt_in : (report_options){0};
     memset(res, 0, sizeof *res);
@@ -485,7 +498,7 @@ gan_status report_write(const char *run_dir, const report_options *opt_in, repor
     gan_status s = report_log_read(log_path, &log);
     if (s != GAN_OK) return s;
     gan_generator *g = NULL;
-    if (run_file_exists(ckpt) && (s = gan_generator_load(ckpt, &g)) != GAN_OK) {
+    if (run_file_exists(ckpt) && (s = report_generator(ckpt, opt.trainer, &g)) != GAN_OK) {
         report_log_free(&log);
         return s;
     }

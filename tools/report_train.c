@@ -9,13 +9,14 @@
 
 #include <stdio.h>
 
-void report_after_epoch(const char *run_dir, const gan_train_options *opt, bool quiet) {
+void report_after_epoch(const char *run_dir, const gan_train_options *opt, gan_trainer *t, bool quiet) {
     static bool told; /* the missing-generator note, once per run */
     report_options o = {
         .device = opt->device != GAN_DEVICE_CUDA            ? "cpu"
                   : opt->precision == GAN_PRECISION_BF16 ? "cuda (bf16)"
                   : opt->precision == GAN_PRECISION_TF32 ? "cuda (tf32)"
                                                          : "cuda",
+        .trainer = t,
     };
     report_result r;
     gan_status s = report_write(run_dir, &o, &r);

@@ -5,6 +5,7 @@
 #include "data/image_decode.h"
 #include "io/open_file.h"
 
+#include "data/image_jpeg.h"
 #include "data/image_resize.h"
 #include "data/image_stb.h"
 
@@ -125,9 +126,16 @@ gan_status image_decode(const uint8_t *buf, size_t len, const char *name, int64_
     memset(out, 0, sizeof *out);
     int w, h, c;
     GAN_TRY(image_probe(buf, len, name, max_pixels, &w, &h, &c));
-    int dw = 0, dh = 0;
-    uint8_t *px = image_stb_load_rgba(buf, len, &dw, &dh);
-    if (!px) return gan_fail(GAN_ERR_FORMAT, "%s: cannot decode: %s", name, image_stb_failure());
+    int dw = w, dh = h;
+    uint8_t *px;
+    if (image_jpeg_available() && image_jpeg_is_jpeg(buf, len)) { /* libjpeg-turbo (image_jpeg.h) */
+        const char *why = NULL;
+        px = image_jpeg_load_rgba(buf, len, w, h, &why);
+        if (!px) return gan_fail(GAN_ERR_FORMAT, "%s: cannot decode: %s", name, why);
+    } else {
+        px = image_stb_load_rgba(buf, len, &dw, &dh);
+        if (!px) return gan_fail(GAN_ERR_FORMAT, "%s: cannot decode: %s", name, image_stb_failure());
+    }
     if (dw != w || dh != h) {
         image_stb_free(px);
         return gan_fail(GAN_ERR_FORMAT, "%s: decoded %d x %d but the header says %d x %d", name, dw, dh, w, h);

@@ -21,6 +21,7 @@
 #define _XOPEN_SOURCE 700
 #include "data/dataset_internal.h"
 #include "data/folder_list.h"
+#include "data/image_jpeg.h"
 #include "data/image_decode.h"
 #include "data/pack.h"
 #include "io/system_path.h"
@@ -338,8 +339,11 @@ static gan_status folder_load(const char *root, gan_split split, const gan_datas
     folder_list l;
     GAN_TRY(folder_list_read(root, &l));
     char salt[160];
-    snprintf(salt, sizeof salt, "%s r%d c%d crop%d bg%d px%lld", FOLDER_CACHE_VERSION, opt->resolution,
-             opt->channels, (int)opt->crop, (int)opt->background, (long long)opt->max_pixels);
+    /* JPEGs decode a little differently with libjpeg-turbo than with stb_image
+       (image_jpeg.h): a cache made by one is not the other's */
+    snprintf(salt, sizeof salt, "%s r%d c%d crop%d bg%d px%lld%s", FOLDER_CACHE_VERSION, opt->resolution,
+             opt->channels, (int)opt->crop, (int)opt->background, (long long)opt->max_pixels,
+             image_jpeg_available() ? " jpeg-turbo" : "");
     uint64_t key = folder_list_key(&l, salt);
     key += key == 0; /* 0 means "no key" in a pack */
     char cache[DATASET_PATH_MAX] = "";

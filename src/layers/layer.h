@@ -86,6 +86,11 @@ enum gan_layer_flag {
 typedef struct gan_c_source gan_c_source;
 void gan_c_put(gan_c_source *src, const char *fmt, ...) GAN_PRINTF(2, 3);
 
+/* Write finite `v` into out as printf's "%a" of (double)v does with glibc
+ * ("0x1.8p+1", "-0x1p-3", "0x0p+0"), without printf: returns its length
+ * (at most 24; out needs 32 bytes). Non-finite values: snprintf itself. */
+size_t gan_c_hex_float(float v, char *out);
+
 typedef struct gan_layer_ops {
     const char *name;     /* the kind's name in specs and the registry: "conv2d" */
     unsigned flags;       /* GAN_LAYER_* capabilities */
