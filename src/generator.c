@@ -214,8 +214,8 @@ size_t gan_generator_weights_part(const gan_generator *g, size_t first, size_t n
     const gan_model *m = &g->model;
     size_t at = 0, end = first + n;
     for (int i = 0; i < m->n_layers; i++) {
-        gan_layer_tensor ts[8];
-        int k = m->layers[i].ops->tensors(&m->layers[i], ts, 8);
+        gan_layer_tensor ts[GAN_LAYER_MAX_TENSORS];
+        int k = m->layers[i].ops->tensors(&m->layers[i], ts, GAN_LAYER_MAX_TENSORS);
         for (int j = 0; j < k; j++) {
             size_t lo = first > at ? first : at, hi = at + ts[j].size < end ? at + ts[j].size : end;
             if (out && lo < hi) memcpy(out + (lo - first), ts[j].data + (lo - at), (hi - lo) * sizeof(float));
@@ -226,26 +226,11 @@ size_t gan_generator_weights_part(const gan_generator *g, size_t first, size_t n
 }
 
 gan_status gan_generator_weights(const gan_generator *g, float **w, size_t *nw) {
-    *w = NULL;
+    size_t n = gan_generator_weights_part(g, 0, 0, NULL);
     *nw = 0;
-    const gan_model *m = &g->model;
-    size_t n = 0;
-    for (int pass = 0; pass < 2; pass++) {
-        size_t at = 0;
-        for (int i = 0; i < m->n_layers; i++) {
-            gan_layer_tensor ts[GAN_LAYER_MAX_TENSORS];
-            int k = m->layers[i].ops->tensors(&m->layers[i], ts, GAN_LAYER_MAX_TENSORS);
-            for (int j = 0; j < k; j++) {
-                if (pass) memcpy(*w + at, ts[j].data, ts[j].size * sizeof(float));
-                at += ts[j].size;
-            }
-        }
-        if (pass == 0) {
-            n = at;
-            *w = malloc((n ? n : 1) * sizeof **w);
-            if (!*w) return gan_fail(GAN_ERR_OUT_OF_MEMORY, "out of memory for the generator's weights");
-        }
-    }
+    *w = malloc((n ? n : 1) * sizeof **w);
+    if (!*w) return gan_fail(GAN_ERR_OUT_OF_MEMORY, "out of memory for the generator's weights");
+    gan_generator_weights_part(g, 0, n, *w);
     *nw = n;
     return GAN_OK;
 }

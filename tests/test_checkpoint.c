@@ -216,14 +216,38 @@ static void test_preset_resume(const char *preset) {
     gan_dataset_free(ld);
 }
 
-/* gan_generator_weights_part: any window of gan_generator_weights' copy, bit
- * for bit, across tensor boundaries and cut at the end (the report streams
- * the weights so). */
+/* Every tensor of a model, concatenated in gan_model_each_tensor's order:
+ * the reference that gan_generator_weights(_part) must equal. */
+typedef struct tensor_cat {
+    float *all;
+    size_t n;
+} tensor_cat;
+
+static gan_status cat_tensor(void *ctx, const char *name, const gan_layer_tensor *t) {
+    (void)name;
+    tensor_cat *c = ctx;
+    if (c->all) memcpy(c->all + c->n, t->data, t->size * sizeof(float));
+    c->n += t->size;
+    return GAN_OK;
+}
+
+/* gan_generator_weights and gan_generator_weights_part: every tensor of the
+ * generator (all of a self-attention layer's 13 with spectral norm), and any
+ * window of that bit for bit, across tensor boundaries and cut at the end
+ * (the report streams the weights so). */
 static void weights_parts(const gan_generator *g) {
+    tensor_cat ref = {NULL, 0};
+    CHECK_OK(gan_model_each_tensor(&g->model, cat_tensor, &ref));
+    ref.all = malloc((ref.n ? ref.n : 1) * sizeof(float));
+    ref.n = 0;
+    if (ref.all) CHECK_OK(gan_model_each_tensor(&g->model, cat_tensor, &ref));
     float *all = NULL;
     size_t n = 0;
     CHECK_OK(gan_generator_weights(g, &all, &n));
-    CHECK(n > 0 && gan_generator_weights_part(g, 0, 0, NULL) == n);
+    CHECK_MSG(n > 0 && n == ref.n && gan_generator_weights_part(g, 0, 0, NULL) == n,
+              "the generator has %zu weights, its tensors %zu", n, ref.n);
+    CHECK(all && ref.all && n == ref.n && memcmp(all, ref.all, n * sizeof(float)) == 0);
+    free(ref.all);
     float *part = all ? malloc((n + 7) * sizeof *part) : NULL;
     const size_t widths[] = {1, 7, 100, 4096, n};
     for (size_t i = 0; part && i < sizeof widths / sizeof widths[0]; i++) {
@@ -292,6 +316,23 @@ static void test_attention(void) {
     gan_trainer_free(whole);
     gan_trainer_free(half);
     gan_trainer_free(rest);
+    /* the same in G with spectral norm: 13 tensors in one layer */
+    const char *sn_path = test_tmp_path_kept("attention_sn.gan");
+    const char *sn_spec = "image 1 28 28\nlatent 8\ngenerator\n  dense 98\n  reshape 2 7 7\n"
+                          "  self_attention 1 spectral_norm=true\n  upsample2d 4\n"
+                          "  conv2d 1 kernel=3 padding=1\n  tanh\ndiscriminator\n  flatten\n"
+                          "  dense 1\n";
+    CHECK(test_write_file(sn_path, sn_spec, strlen(sn_spec)) == 0);
+    gan_trainer *sn = NULL;
+    CHECK_OK(gan_trainer_create(sn_path, &o, d, &sn));
+    if (sn) {
+        train(sn, 1);
+        gan_generator *g = NULL;
+        CHECK_OK(gan_trainer_generator(sn, &g));
+        if (g) weights_parts(g);
+        gan_generator_free(g);
+    }
+    gan_trainer_free(sn);
     gan_dataset_free(d);
 }
 

@@ -56,7 +56,7 @@ static gan_status conv2d_setup(gan_layer *l) {
 }
 
 static size_t conv2d_work(const gan_layer *l, const gan_backend *be) {
-    if (be->conv2d_forward && be->conv2d_backward_data && be->conv2d_backward_weight) return 0;
+    if (gan_backend_supports_group(be, GAN_KERNEL_GROUP_CONV_DIRECT)) return 0; /* direct convolutions */
     size_t K = (size_t)l->in[0] * l->kernel * l->kernel, P = (size_t)l->out[1] * l->out[2];
     return (K + l->units) * l->group * P;
 }

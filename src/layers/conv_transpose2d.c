@@ -65,7 +65,7 @@ static gan_status conv_transpose2d_setup(gan_layer *l) {
 }
 
 static size_t conv_transpose2d_work(const gan_layer *l, const gan_backend *be) {
-    if (be->conv2d_forward && be->conv2d_backward_data && be->conv2d_backward_weight) return 0;
+    if (gan_backend_supports_group(be, GAN_KERNEL_GROUP_CONV_DIRECT)) return 0; /* direct convolutions */
     size_t K = (size_t)l->units * l->kernel * l->kernel, P = (size_t)l->in[1] * l->in[2];
     return (K + l->in[0]) * l->group * P;
 }
