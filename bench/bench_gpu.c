@@ -5,8 +5,9 @@
  *
  * usage: bench_gpu MODEL BATCH STEPS DATA [--precision fp32|tf32|bf16] [--tf32] [--no-graph]
  *                  [--repeats R]
- *   MODEL: a preset, or dcgan64: dcgan on the data shaped to 3x64x64 (the
- *         Radford et al. stack, 4 stride-2 stages, ngf = ndf = 64)
+ *   MODEL: a preset, or NAME64 (dcgan64, resnet64): the preset written for the data
+ *         shaped to 3x64x64 (dcgan64: the Radford et al. stack, 4 stride-2 stages,
+ *         ngf = ndf = 64; resnet64: src/spec/auto.c's 64 px ResNets)
  *   DATA: any dataset (as `gan train --data`: IDX, a folder, ...), or "synthetic"
  *         (60,000 pseudo-random 28x28 images made in memory-backed temp file).
  * After 30 warm-up steps (the first runs directly, the second is captured),
@@ -99,12 +100,18 @@ int bench_gpu_main(int argc, char **argv) {
         fprintf(stderr, "bench_gpu: cannot write a synthetic dataset to /tmp\n");
         return 1;
     }
-    /* dcgan64: the dcgan preset written for 3x64x64 (the Radford et al. stack),
-     * the data shaped to RGB 64 px */
-    bool rgb64 = strcmp(model, "dcgan64") == 0;
+    /* dcgan64, resnet64: the preset written for 3x64x64 (dcgan: the Radford et
+     * al. stack), the data shaped to RGB 64 px */
+    char preset[32];
+    size_t len = strlen(model);
+    bool rgb64 = len > 2 && len < sizeof preset && strcmp(model + len - 2, "64") == 0;
     gan_dataset_options shape;
     gan_dataset_options_default(&shape);
-    if (rgb64) shape.resolution = 64, shape.channels = 3, model = "dcgan";
+    if (rgb64) {
+        memcpy(preset, model, len - 2);
+        preset[len - 2] = 0;
+        shape.resolution = 64, shape.channels = 3, model = preset;
+    }
     gan_dataset *data = NULL;
     gan_status s = gan_dataset_load_with(data_path, GAN_SPLIT_TRAIN, &shape, &data);
     if (synth) unlink(data_path);

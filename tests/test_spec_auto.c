@@ -165,6 +165,27 @@ static void check_resnet(void) {
     CHECK_OK(gan_spec_load_for_shape("cresnet", 3, 64, 64, 7, &s)); /* 4 up blocks */
     if (s) CHECK(s->n_classes == 7 && strstr(gan_spec_text(s), "  projection spectral_norm"));
     gan_spec_free(s);
+    /* above 32 px: G halves its width per up-sampling block (4x4x1024 -> 64x64x64), D
+     * doubles it per down-sampling block (32x32x64 -> 4x4x512), one block at 4x4 */
+    CHECK_OK(gan_spec_load_for_shape("resnet", 3, 64, 64, 0, &s));
+    if (s) {
+        size_t g = 128 * 16384 + 16384 + 2 * 64 + (9 * 64 * 3 + 3), d = 0;
+        for (int in = 1024; in > 64; in /= 2) { /* BN, 3x3, BN, 3x3, 1x1 shortcut */
+            int out = in / 2;
+            g += 2 * in + (9 * in * out + out) + 2 * out + (9 * out * out + out) + in * out + out;
+        }
+        d += (9 * 3 * 64 + 64) + (9 * 64 * 64 + 64) + (3 * 64 + 64); /* optimized block */
+        for (int in = 64; in < 512; in *= 2) /* 3x3, 3x3, 1x1 shortcut */
+            d += (9 * in * 2 * in + 2 * in) + (9 * 4 * in * in + 2 * in) + (2 * in * in + 2 * in);
+        d += 2 * (9 * 512 * 512 + 512) + 513; /* the block at 4x4, the logit */
+        CHECK_MSG(s->net[GAN_SPEC_GENERATOR].n_params == g, "G %zu, expected %zu",
+                  s->net[GAN_SPEC_GENERATOR].n_params, g);
+        CHECK_MSG(s->net[GAN_SPEC_DISCRIMINATOR].n_params == d, "D %zu, expected %zu",
+                  s->net[GAN_SPEC_DISCRIMINATOR].n_params, d);
+        CHECK(strstr(gan_spec_text(s), "  reshape 1024 4 4\n") &&
+              strstr(gan_spec_text(s), "  conv2d 3 kernel=3 padding=1\n  tanh\n"));
+    }
+    gan_spec_free(s);
     CHECK(gan_spec_load_for_shape("resnet", 3, 30, 30, 0, &s) == GAN_ERR_SHAPE && !s);
     CHECK_MSG(strstr(gan_last_error(), "its generator doubles"), "%s", gan_last_error());
 }

@@ -125,39 +125,70 @@ static void write_dcgan(text_buf *b, const char *name, int c, int r, int n_class
 }
 
 /* resnet and cresnet (n_classes > 0): models/resnet.gan's design for C x R
- * x R, R = s 2^k (s in [4, 7]): G from s x s x 256 through k up-sampling
- * blocks; D halves the size while it is above 8 and even (an "optimized"
- * first block, then down-sampling blocks), then two blocks at that size.
- * At 28 px these are resnet.gan's layers; at 32, SN-GAN's CIFAR-10 ResNets. */
+ * x R, R = s 2^k (s in [4, 7]).
+ *
+ * Up to 32 px, SN-GAN's CIFAR-10 ResNets: G from s x s x 256 through k
+ * up-sampling blocks of 256 channels; D halves the size while it is above 8
+ * and even (an "optimized" first block, then down-sampling blocks), then two
+ * blocks at that size, 128 channels throughout. At 28 px these are
+ * resnet.gan's layers; at 32, SN-GAN's CIFAR-10 ResNets.
+ *
+ * Above 32 px, the channel schedule of the 64x64 and 128x128 ResNets of
+ * Miyato & Koyama (2018) and BigGAN, ch = 64: G's width halves at every
+ * up-sampling block, from min(64 2^k, 1024) at s x s to 64 at R x R; D's
+ * doubles at every down-sampling block, from 64 after the optimized block
+ * (R/2) to at most 1024, while the size is above s, then one block at that
+ * size (64 px: 64x64x3 -> 32x32x64 -> 16x16x128 -> 8x8x256 -> 4x4x512).
+ * SN-GAN's 256 channels at every size of G cost about three times the
+ * multiply-adds of this G at 64 px (bench/RESULTS.md, issue 14). */
 static void write_resnet(text_buf *b, const char *name, int c, int r, int n_classes) {
     int s, k;
     dcgan_stages(r, &s, &k);
+    bool wide = r > 32; /* the 64x64 schedule above 32 px */
     const char *bn = n_classes ? "cond_batchnorm2d" : "batchnorm2d";
     const char *sn = "spectral_norm=true";
-    put(b, "# %s.gan for %dx%dx%d images%s, written by gan.c from the data's shape: the "
-           "layers of\n# models/%s.gan (SN-GAN's ResNets) for this size: G from %dx%dx256 "
-           "through %d\n# up-sampling blocks, D down to its last size and two blocks there."
-           "\n\n", name, c, r, r, n_classes ? " with classes" : "", name, s, s, k);
+    int g0 = wide ? GAN_MIN(AUTO_NGF << k, 1024) : 256;
+    if (wide)
+        put(b, "# %s.gan for %dx%dx%d images%s, written by gan.c from the data's shape: the "
+               "ResNets of\n# models/%s.gan with the channel schedule of Miyato & Koyama's "
+               "(2018) 64x64 models:\n# G from %dx%dx%d through %d up-sampling blocks halving "
+               "the width to %d, D doubling\n# its width from %d at each down-sampling block."
+               "\n\n", name, c, r, r, n_classes ? " with classes" : "", name, s, s, g0, k,
+            GAN_MAX(g0 >> k, 16), AUTO_NGF);
+    else
+        put(b, "# %s.gan for %dx%dx%d images%s, written by gan.c from the data's shape: the "
+               "layers of\n# models/%s.gan (SN-GAN's ResNets) for this size: G from %dx%dx256 "
+               "through %d\n# up-sampling blocks, D down to its last size and two blocks there."
+               "\n\n", name, c, r, r, n_classes ? " with classes" : "", name, s, s, k);
     put(b, "image %d %d %d\nlatent 128\n", c, r, r);
     if (n_classes) put(b, "classes %d\n", n_classes);
-    put(b, "\ngenerator\n  dense %d\n  reshape 256 %d %d\n", 256 * s * s, s, s);
-    for (int i = 0; i < k; i++)
+    put(b, "\ngenerator\n  dense %d\n  reshape %d %d %d\n", g0 * s * s, g0, s, s);
+    int width = g0;
+    for (int i = 0; i < k; i++) {
+        int out = wide ? GAN_MAX(width / 2, 16) : width;
         put(b, "  residual\n    %s momentum=0.9 eps=1e-5\n    relu\n    upsample2d\n"
-               "    conv2d 256 kernel=3 padding=1\n    %s momentum=0.9 eps=1e-5\n    relu\n"
-               "    conv2d 256 kernel=3 padding=1\n  shortcut\n    upsample2d\n"
-               "    conv2d 256 kernel=1\n  end\n", bn, bn);
+               "    conv2d %d kernel=3 padding=1\n    %s momentum=0.9 eps=1e-5\n    relu\n"
+               "    conv2d %d kernel=3 padding=1\n  shortcut\n    upsample2d\n"
+               "    conv2d %d kernel=1\n  end\n", bn, out, bn, out, out);
+        width = out;
+    }
     put(b, "  batchnorm2d momentum=0.9 eps=1e-5\n  relu\n  conv2d %d kernel=3 padding=1\n"
            "  tanh\n\ndiscriminator\n", c);
-    put(b, "  residual\n    conv2d 128 kernel=3 padding=1 %s\n    relu\n"
-           "    conv2d 128 kernel=3 padding=1 %s\n    avgpool2d\n  shortcut\n    avgpool2d\n"
-           "    conv2d 128 kernel=1 %s\n  end\n", sn, sn, sn);
-    for (int size = r / 2; size > 8 && size % 2 == 0; size /= 2)
-        put(b, "  residual\n    relu\n    conv2d 128 kernel=3 padding=1 %s\n    relu\n"
-               "    conv2d 128 kernel=3 padding=1 %s\n    avgpool2d\n  shortcut\n"
-               "    conv2d 128 kernel=1 %s\n    avgpool2d\n  end\n", sn, sn, sn);
-    for (int i = 0; i < 2; i++)
-        put(b, "  residual\n    relu\n    conv2d 128 kernel=3 padding=1 %s\n    relu\n"
-               "    conv2d 128 kernel=3 padding=1 %s\n  end\n", sn, sn);
+    int dw = wide ? AUTO_NGF : 128;
+    put(b, "  residual\n    conv2d %d kernel=3 padding=1 %s\n    relu\n"
+           "    conv2d %d kernel=3 padding=1 %s\n    avgpool2d\n  shortcut\n    avgpool2d\n"
+           "    conv2d %d kernel=1 %s\n  end\n", dw, sn, dw, sn, dw, sn);
+    int last = wide ? s : 8; /* down-sampling blocks while the size is above this */
+    for (int size = r / 2; size > last && size % 2 == 0; size /= 2) {
+        int out = wide ? GAN_MIN(2 * dw, 1024) : dw;
+        put(b, "  residual\n    relu\n    conv2d %d kernel=3 padding=1 %s\n    relu\n"
+               "    conv2d %d kernel=3 padding=1 %s\n    avgpool2d\n  shortcut\n"
+               "    conv2d %d kernel=1 %s\n    avgpool2d\n  end\n", out, sn, out, sn, out, sn);
+        dw = out;
+    }
+    for (int i = 0; i < (wide ? 1 : 2); i++)
+        put(b, "  residual\n    relu\n    conv2d %d kernel=3 padding=1 %s\n    relu\n"
+               "    conv2d %d kernel=3 padding=1 %s\n  end\n", dw, sn, dw, sn);
     put(b, "  relu\n  global_sum_pool\n  %s %s\n", n_classes ? "projection" : "dense 1", sn);
     put(b, "\ntrain\n  batch_size 64\n  lr 2e-4\n  beta1 0.0\n  beta2 0.9\n  loss hinge\n"
            "  ema 0.999\n  seed 1\n  epochs 10\n");
