@@ -173,6 +173,7 @@ gan_status gan_cuda_graph_begin(void *ctx) {
         return gan_fail(gan_cuda_status_of(e), "CUDA: cudaStreamBeginCapture failed: %s",
                         cudaGetErrorString(e));
     cu->capturing = true;
+    cu->captures++;
     return GAN_OK;
 }
 

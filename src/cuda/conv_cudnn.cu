@@ -37,8 +37,9 @@
  * dw is kept aside and put back, since the weight gradient may accumulate)
  * and the faster is kept for the process. The workspace (one for both
  * paths) and the bf16 copies grow on such a call through mem_alloc (counted
- * with the rest of the device memory); a shape first seen during a capture
- * is an error. Both paths are deterministic, and the choice is made once,
+ * with the rest of the device memory; an outgrown buffer that a captured
+ * graph may use is kept until shutdown); a shape first seen during a
+ * capture is an error. Both paths are deterministic, and the choice is made once,
  * so graph replays equal direct calls bit for bit; another process may
  * choose otherwise (as it may another cuDNN algorithm).
  * gan_backend_cuda_conv_report lists the plans and their timings.
@@ -85,6 +86,14 @@ typedef struct conv_plan {
     float ms[2];        /* per call, as timed (cuDNN, GEMM; 0: not timed) */
 } conv_plan;
 
+/* A device buffer that only grows (ensure): made after `captures` graph
+ * captures had begun (gan_cuda_ctx.captures). */
+typedef struct grow_buf {
+    void *ptr;
+    size_t bytes;
+    unsigned long captures;
+} grow_buf;
+
 typedef struct cudnn_state {
     cudnnHandle_t handle;
     cudnnTensorDescriptor_t x, y;
@@ -92,12 +101,11 @@ typedef struct cudnn_state {
     cudnnConvolutionDescriptor_t conv;
     conv_plan *plans;
     size_t n_plans, cap_plans;
-    void *workspace; /* device, mem_alloc: cuDNN's workspace or the GEMM path's work */
-    size_t workspace_bytes;
-    __nv_bfloat16 *copies; /* device: bf16 copies of the operands (x, w, y) */
-    size_t copies_elems;
-    void *saved; /* device: dw while the weight-gradient paths are timed */
-    size_t saved_bytes;
+    grow_buf workspace; /* cuDNN's workspace or the GEMM path's work */
+    grow_buf copies;    /* bf16 copies of the operands (x, w, y) */
+    grow_buf saved;     /* dw while the weight-gradient paths are timed */
+    void **retired;     /* outgrown buffers that a captured graph may still use */
+    size_t n_retired, cap_retired;
 } cudnn_state;
 
 #define CUDNN_NOTE(cu, call)                                                                       \
@@ -150,9 +158,11 @@ static cudnn_state *state_of(gan_cuda_ctx *cu) {
 void gan_cuda_cudnn_release(gan_cuda_ctx *cu) {
     cudnn_state *st = (cudnn_state *)cu->cudnn;
     if (!st) return;
-    if (st->workspace) gan_cuda_mem_free(cu, st->workspace);
-    if (st->copies) gan_cuda_mem_free(cu, st->copies);
-    if (st->saved) gan_cuda_mem_free(cu, st->saved);
+    grow_buf *bufs[] = {&st->workspace, &st->copies, &st->saved};
+    for (int i = 0; i < 3; i++)
+        if (bufs[i]->ptr) gan_cuda_mem_free(cu, bufs[i]->ptr);
+    for (size_t i = 0; i < st->n_retired; i++) gan_cuda_mem_free(cu, st->retired[i]);
+    free(st->retired);
     if (st->conv) cudnnDestroyConvolutionDescriptor(st->conv);
     if (st->w) cudnnDestroyFilterDescriptor(st->w);
     if (st->y) cudnnDestroyTensorDescriptor(st->y);
@@ -164,24 +174,44 @@ void gan_cuda_cudnn_release(gan_cuda_ctx *cu) {
 }
 
 /* Grow a device buffer to `bytes` (only outside a capture: false, error
- * recorded, when it must grow during one or cannot). */
-static bool ensure(gan_cuda_ctx *cu, void **buf, size_t *have, size_t bytes, const char *what) {
-    if (bytes <= *have) return true;
+ * recorded, when it must grow during one or cannot). The old buffer is
+ * freed, or kept until release when a graph captured since it was made
+ * may use it (a new shape after the trainer's capture must not pull the
+ * workspace from under the captured step). */
+static bool ensure(gan_cuda_ctx *cu, cudnn_state *st, grow_buf *b, size_t bytes,
+                   const char *what) {
+    if (bytes <= b->bytes) return true;
     if (cu->capturing) {
         gan_cuda_record(cu, GAN_ERR_INVALID_ARGUMENT, what,
                         "a convolution shape first seen during a graph capture", __FILE__,
                         __LINE__);
         return false;
     }
-    if (*buf) gan_cuda_mem_free(cu, *buf);
-    *buf = NULL;
-    *have = 0;
-    gan_status s = gan_cuda_mem_alloc(cu, buf, bytes);
+    if (b->ptr && b->captures != cu->captures) {
+        if (st->n_retired == st->cap_retired) {
+            size_t cap = st->cap_retired ? 2 * st->cap_retired : 8;
+            void **r = (void **)realloc(st->retired, cap * sizeof *r);
+            if (!r) {
+                gan_cuda_record(cu, GAN_ERR_OUT_OF_MEMORY, what, "out of host memory", __FILE__,
+                                __LINE__);
+                return false;
+            }
+            st->retired = r;
+            st->cap_retired = cap;
+        }
+        st->retired[st->n_retired++] = b->ptr;
+    } else if (b->ptr) {
+        gan_cuda_mem_free(cu, b->ptr);
+    }
+    b->ptr = NULL;
+    b->bytes = 0;
+    gan_status s = gan_cuda_mem_alloc(cu, &b->ptr, bytes);
     if (s != GAN_OK) {
         gan_cuda_record(cu, s, what, gan_last_error(), __FILE__, __LINE__);
         return false;
     }
-    *have = bytes;
+    b->bytes = bytes;
+    b->captures = cu->captures;
     return true;
 }
 
@@ -277,19 +307,17 @@ static void cudnn_run(gan_cuda_ctx *cu, cudnn_state *st, const conv_plan *plan,
     int N = io->N, Cout = io->Cout;
     bool bf16 = cu->math == GAN_CUDA_MATH_BF16;
     describe(cu, st, N, cs, Cout, bf16 ? CUDNN_DATA_BFLOAT16 : CUDNN_DATA_FLOAT, plan->math_type);
-    if (!ensure(cu, &st->workspace, &st->workspace_bytes, plan->workspace, "cuDNN workspace"))
+    if (!ensure(cu, st, &st->workspace, plan->workspace, "cuDNN workspace"))
         return;
     size_t P = (size_t)cs->OH * cs->OW, nx = (size_t)N * cs->C * cs->H * cs->W;
     size_t nw = (size_t)Cout * cs->C * cs->k * cs->k, ny = (size_t)N * Cout * P;
     __nv_bfloat16 *bx = NULL, *bw = NULL, *by = NULL;
     if (bf16) {
         size_t nx_r = (nx + 127) & ~(size_t)127, nw_r = (nw + 127) & ~(size_t)127;
-        size_t have = st->copies_elems * sizeof(__nv_bfloat16);
-        if (!ensure(cu, (void **)&st->copies, &have, (nx_r + nw_r + ny) * sizeof(__nv_bfloat16),
+        if (!ensure(cu, st, &st->copies, (nx_r + nw_r + ny) * sizeof(__nv_bfloat16),
                     "cuDNN bf16 copies"))
             return;
-        st->copies_elems = have / sizeof(__nv_bfloat16);
-        bx = st->copies, bw = bx + nx_r, by = bw + nw_r;
+        bx = (__nv_bfloat16 *)st->copies.ptr, bw = bx + nx_r, by = bw + nw_r;
     }
     if (cu->err != GAN_OK) return;
     const float one = 1.0f, zero = 0.0f;
@@ -300,7 +328,7 @@ static void cudnn_run(gan_cuda_ctx *cu, cudnn_state *st, const conv_plan *plan,
         if (bf16) gan_cuda_to_bf16(cu, bx, io->a, nx), gan_cuda_to_bf16(cu, bw, io->b, nw);
         CUDNN_NOTE(cu, cudnnConvolutionForward(
                            st->handle, &one, st->x, bf16 ? (const void *)bx : io->a, st->w,
-                           bf16 ? (const void *)bw : io->b, st->conv, fwd, st->workspace,
+                           bf16 ? (const void *)bw : io->b, st->conv, fwd, st->workspace.ptr,
                            plan->workspace, &zero, st->y, bf16 ? (void *)by : io->out));
         if (bf16) gan_cuda_from_bf16(cu, io->out, by, io->bias, Cout, P, 0.0f, ny);
         else if (io->bias) gan_cuda_channel_bias_forward(cu, io->out, io->bias, N, Cout, (int)P);
@@ -308,14 +336,14 @@ static void cudnn_run(gan_cuda_ctx *cu, cudnn_state *st, const conv_plan *plan,
         if (bf16) gan_cuda_to_bf16(cu, by, io->a, ny), gan_cuda_to_bf16(cu, bw, io->b, nw);
         CUDNN_NOTE(cu, cudnnConvolutionBackwardData(
                            st->handle, &one, st->w, bf16 ? (const void *)bw : io->b, st->y,
-                           bf16 ? (const void *)by : io->a, st->conv, data, st->workspace,
+                           bf16 ? (const void *)by : io->a, st->conv, data, st->workspace.ptr,
                            plan->workspace, &zero, st->x, bf16 ? (void *)bx : io->out));
         if (bf16) gan_cuda_from_bf16(cu, io->out, bx, NULL, 1, 1, 0.0f, nx);
     } else { /* a = x, b = dy */
         if (bf16) gan_cuda_to_bf16(cu, bx, io->a, nx), gan_cuda_to_bf16(cu, by, io->b, ny);
         CUDNN_NOTE(cu, cudnnConvolutionBackwardFilter(
                            st->handle, &one, st->x, bf16 ? (const void *)bx : io->a, st->y,
-                           bf16 ? (const void *)by : io->b, st->conv, filter, st->workspace,
+                           bf16 ? (const void *)by : io->b, st->conv, filter, st->workspace.ptr,
                            plan->workspace, bf16 ? &zero : &io->beta, st->w,
                            bf16 ? (void *)bw : io->out));
         if (bf16) gan_cuda_from_bf16(cu, io->out, bw, NULL, 1, 1, io->beta, nw);
@@ -328,9 +356,8 @@ static void run_path(gan_cuda_ctx *cu, cudnn_state *st, const conv_plan *plan, c
         cudnn_run(cu, st, plan, io);
         return;
     }
-    if (!ensure(cu, &st->workspace, &st->workspace_bytes, plan->gemm_work, "GEMM path work"))
-        return;
-    gan_cuda_conv_gemm(cu, io, plan->group, cu->math == GAN_CUDA_MATH_BF16, st->workspace);
+    if (!ensure(cu, st, &st->workspace, plan->gemm_work, "GEMM path work")) return;
+    gan_cuda_conv_gemm(cu, io, plan->group, cu->math == GAN_CUDA_MATH_BF16, st->workspace.ptr);
 }
 
 /* Milliseconds per call of `path` on this call's buffers (after a warm-up). */
@@ -395,15 +422,14 @@ static const conv_plan *make_plan(gan_cuda_ctx *cu, cudnn_state *st, const gan_c
                               ? (size_t)io->Cout * io->cs.C * io->cs.k * io->cs.k * sizeof(float)
                               : 0;
         if (dw_bytes) {
-            if (!ensure(cu, &st->saved, &st->saved_bytes, dw_bytes, "convolution timing"))
-                return NULL;
-            GAN_CUDA_NOTE(cu, cudaMemcpyAsync(st->saved, io->out, dw_bytes,
+            if (!ensure(cu, st, &st->saved, dw_bytes, "convolution timing")) return NULL;
+            GAN_CUDA_NOTE(cu, cudaMemcpyAsync(st->saved.ptr, io->out, dw_bytes,
                                               cudaMemcpyDeviceToDevice, cu->stream));
         }
         plan.ms[PATH_CUDNN] = time_path(cu, st, &plan, PATH_CUDNN, io);
         plan.ms[PATH_GEMM] = time_path(cu, st, &plan, PATH_GEMM, io);
         if (dw_bytes)
-            GAN_CUDA_NOTE(cu, cudaMemcpyAsync(io->out, st->saved, dw_bytes,
+            GAN_CUDA_NOTE(cu, cudaMemcpyAsync(io->out, st->saved.ptr, dw_bytes,
                                               cudaMemcpyDeviceToDevice, cu->stream));
         if (cu->err != GAN_OK) return NULL;
         if (plan.ms[PATH_GEMM] < plan.ms[PATH_CUDNN]) plan.path = PATH_GEMM;

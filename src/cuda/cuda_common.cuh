@@ -49,6 +49,7 @@ struct gan_cuda_ctx {
     float *reduce;   /* (GAN_CUDA_REDUCE_FLOATS) scalars passed between kernels (misc.cu) */
     double *partials; /* (GAN_CUDA_PARTIALS) partial sums passed between kernels (norm2d.cu) */
     bool capturing;
+    unsigned long captures; /* graph captures begun (conv_cudnn.cu keeps what they may use) */
     gan_cuda_math math; /* gan_backend_cuda_set_math: products (gemm.cu), convolutions */
     void *cudnn;        /* conv_cudnn.cu's state (handle, plans, workspace), made on first use */
     gan_cuda_conv_force conv_force; /* GAN_CUDA_CONV=cudnn|gemm, else timed per shape */
