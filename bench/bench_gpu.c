@@ -15,6 +15,8 @@
  * waits for the GPU), and prints one JSON line: the median ms/step and
  * images/s, the backend's peak device allocation and the drop of the
  * device's free memory (cudaMemGetInfo) from before the trainer was made.
+ * GAN_CUDA_CONV_VERBOSE=1 also prints, to stderr, each convolution shape's
+ * plan (the path it takes and the times measured: gan_backend_cuda_conv_report).
  */
 #define _POSIX_C_SOURCE 200809L
 #include "backend.h"
@@ -132,6 +134,12 @@ int bench_gpu_main(int argc, char **argv) {
     for (int i = 0; i < 30; i++)
         if (gan_trainer_step(t, &st) != GAN_OK) return fail("warm-up step");
     if (gan_trainer_take_stats(t, &st) != GAN_OK) return fail("warm-up");
+    const char *verbose = getenv("GAN_CUDA_CONV_VERBOSE");
+    if (verbose && *verbose && strcmp(verbose, "0") != 0) {
+        static char report[1 << 16];
+        size_t n = gan_backend_cuda_conv_report(report, sizeof report);
+        fprintf(stderr, "bench_gpu: %zu convolution plans (direct path)\n%s", n, report);
+    }
 
     double ms[99];
     for (int r = 0; r < repeats; r++) {

@@ -165,16 +165,25 @@ gan_status gan_backend_cuda_init(int device);
 const gan_backend *gan_backend_cuda(void);
 
 /* Choose the math of matrix products and convolutions (default
- * GAN_CUDA_MATH_FP32); it also picks the convolution path: cuDNN for tf32
- * and bf16, im2col + cuBLAS for fp32, unless GAN_CUDA_CONV=im2col|cudnn says
- * (GAN_ERR_INVALID_ARGUMENT for another value, GAN_ERR_UNSUPPORTED for cudnn
- * in a build without it). Choose it before building models: a model built
- * on the cuDNN path plans no im2col columns (model.h), so it must not run
- * after a switch to the im2col path. */
+ * GAN_CUDA_MATH_FP32); it also picks the convolution path: direct
+ * convolutions for tf32 and bf16 (per shape cuDNN or im2col + cuBLAS inside
+ * the backend, whichever is faster: src/cuda/conv_cudnn.cu), the layers'
+ * im2col + cuBLAS for fp32, unless GAN_CUDA_CONV=im2col|cudnn|gemm|auto says
+ * (GAN_ERR_INVALID_ARGUMENT for another value, GAN_ERR_UNSUPPORTED for the
+ * direct ones in a build without cuDNN). Choose it before building models:
+ * a model built on the direct path plans no im2col columns (model.h), so it
+ * must not run after a switch to the im2col path. */
 gan_status gan_backend_cuda_set_math(gan_cuda_math math);
 
 /* Whether this build has cuDNN (src/cuda/conv_cudnn.cu). */
 bool gan_backend_cuda_has_cudnn(void);
+
+/* The direct convolutions' plans so far, one line each into buf (at most
+ * cap bytes, NUL-terminated; lines that do not fit are left out): the call
+ * (forward, data or weight gradient), its shape and math, the path taken
+ * (cudnn or gemm) and the measured ms per call of each path timed. Returns
+ * the number of plans (0 without a GPU or cuDNN). For benches and debugging. */
+size_t gan_backend_cuda_conv_report(char *buf, size_t cap);
 
 /* Wait for queued work and release the stream, handle and workspace (memory
  * from mem_alloc must be freed before). Safe to call when not initialised. */

@@ -3,8 +3,8 @@
  * table, memory (with a count of the bytes held), synchronisation, graph
  * capture and the pending-error bookkeeping, all through the backend's
  * context (gan_cuda_ctx, cuda_common.cuh). The kernels live in the sibling
- * files (gemm.cu, pointwise.cu, norm.cu, norm2d.cu, conv.cu, conv_cudnn.cu, loss.cu,
- * optim.cu, rng.cu, misc.cu); see cuda_common.cuh.
+ * files (gemm.cu, pointwise.cu, norm.cu, norm2d.cu, conv.cu, conv_cudnn.cu,
+ * conv_gemm.cu, loss.cu, optim.cu, rng.cu, misc.cu); see cuda_common.cuh.
  *
  * One device, one non-blocking stream, one cuBLAS handle with its own
  * workspace (so a graph capture never allocates). Not thread-safe: one host
@@ -173,6 +173,7 @@ gan_status gan_cuda_graph_begin(void *ctx) {
         return gan_fail(gan_cuda_status_of(e), "CUDA: cudaStreamBeginCapture failed: %s",
                         cudaGetErrorString(e));
     cu->capturing = true;
+    cu->captures++;
     return GAN_OK;
 }
 
@@ -237,9 +238,9 @@ void gan_cuda_graph_free(void *ctx, gan_graph *g) {
 
 /* ------------------------------------------------------------------ table */
 
-/* The direct convolutions (cuDNN) are filled in or left NULL (im2col and
- * cuBLAS) by gan_cuda_conv_select at set-up and with each math change
- * (conv_cudnn.cu). The classifier kernels are CPU only (gan classifier and
+/* The direct convolutions (cuDNN or the GEMM path per shape) are filled in
+ * or left NULL (the layers' im2col and cuBLAS) by gan_cuda_conv_select at
+ * set-up and with each math change (conv_cudnn.cu). The classifier kernels are CPU only (gan classifier and
  * gan eval run there). Column cuda of backend_kernels.def says which are
  * NULL. */
 static gan_backend cuda_backend = {
@@ -252,6 +253,10 @@ static gan_backend cuda_backend = {
 
 const gan_backend *gan_backend_cuda(void) {
     return &cuda_backend;
+}
+
+size_t gan_backend_cuda_conv_report(char *buf, size_t cap) {
+    return gan_cuda_conv_report(&cuda_ctx, buf, cap);
 }
 
 void *gan_backend_cuda_stream(void) {

@@ -24,6 +24,11 @@ bool gan_backend_cuda_has_cudnn(void) {
     return false;
 }
 
+size_t gan_backend_cuda_conv_report(char *buf, size_t cap) {
+    if (cap) buf[0] = '\0';
+    return 0;
+}
+
 void gan_backend_cuda_shutdown(void) {}
 
 void *gan_backend_cuda_stream(void) {

@@ -12,7 +12,7 @@
  * element's contributions in the CPU's order (kernel row i, then column j,
  * from 0.0f), so it is exact too.
  */
-#include "cuda_common.cuh"
+#include "conv_direct.cuh"
 
 #define THREADS 256
 #define MAX_GRID_Y 65535u
@@ -39,7 +39,16 @@ static dim3 grid_2d(unsigned cols, unsigned rows) {
  * by incrementing (c, i, j): the divisions happen once per thread. */
 #define ROWS_PER_THREAD 16
 
-__global__ void im2col_kernel(float *__restrict__ cols, const float *__restrict__ x,
+/* An element stored as T: fp32 as is, bf16 rounded to nearest even. */
+__device__ __forceinline__ void store(float *p, float v) {
+    *p = v;
+}
+__device__ __forceinline__ void store(__nv_bfloat16 *p, float v) {
+    *p = __float2bfloat16_rn(v);
+}
+
+template <typename T>
+__global__ void im2col_kernel(T *__restrict__ cols, const float *__restrict__ x,
                               gan_conv_shape cs, unsigned rows, unsigned row_len,
                               unsigned rows_per_thread) {
     unsigned P = (unsigned)(cs.OH * cs.OW), col = blockIdx.x * blockDim.x + threadIdx.x;
@@ -51,13 +60,13 @@ __global__ void im2col_kernel(float *__restrict__ cols, const float *__restrict_
     unsigned kk = (unsigned)(cs.k * cs.k);
     int c = (int)(r / kk), ij = (int)(r % kk), i = ij / cs.k, j = ij % cs.k;
     const float *xg = x + (size_t)g * cs.C * cs.H * cs.W;
-    float *out = cols + (size_t)r * row_len + col;
+    T *out = cols + (size_t)r * row_len + col;
     for (; r < r_end; r++, out += row_len) {
         int ih = ih0 + i, iw = iw0 + j;
         float v = 0.0f;
         if (ih >= 0 && ih < cs.H && iw >= 0 && iw < cs.W)
             v = xg[((size_t)c * cs.H + ih) * cs.W + iw];
-        *out = v;
+        store(out, v);
         if (++j == cs.k) {
             j = 0;
             if (++i == cs.k) i = 0, c++;
@@ -95,13 +104,14 @@ __global__ void col2im_kernel(float *__restrict__ x, const float *__restrict__ c
 }
 
 /* t (C, G P) = y (G, C, P): row c per y, column g P + q per x. */
-__global__ void nchw_to_cmajor_kernel(float *__restrict__ t, const float *__restrict__ y,
+template <typename T>
+__global__ void nchw_to_cmajor_kernel(T *__restrict__ t, const float *__restrict__ y,
                                       unsigned C, unsigned P, unsigned GP) {
     unsigned col = blockIdx.x * blockDim.x + threadIdx.x;
     if (col >= GP) return;
     unsigned g = col / P, q = col - g * P;
     for (unsigned c = blockIdx.y; c < C; c += gridDim.y)
-        t[(size_t)c * GP + col] = y[((size_t)g * C + c) * P + q];
+        store(&t[(size_t)c * GP + col], y[((size_t)g * C + c) * P + q]);
 }
 
 /* y (G, C, P) = t (C, G P) + b: the same walk, the other way. */
@@ -126,8 +136,8 @@ __global__ void channel_bias_forward_kernel(float *__restrict__ y, const float *
         y[(size_t)nc * P + q] += b[nc % C];
 }
 
-void gan_cuda_im2col(void *ctx, float *cols, const float *x, int G, const gan_conv_shape *cs) {
-    gan_cuda_ctx *cu = (gan_cuda_ctx *)ctx;
+template <typename T>
+static void im2col_as(gan_cuda_ctx *cu, T *cols, const float *x, int G, const gan_conv_shape *cs) {
     if (G <= 0) return;
     size_t rows = (size_t)cs->C * cs->k * cs->k, row_len = (size_t)G * cs->OH * cs->OW;
     if (rows == 0 || row_len == 0 || too_large(cu, rows * row_len, "im2col") ||
@@ -138,9 +148,18 @@ void gan_cuda_im2col(void *ctx, float *cols, const float *x, int G, const gan_co
     if ((rows + per - 1) / per > MAX_GRID_Y)
         per = (unsigned)((rows + MAX_GRID_Y - 1) / MAX_GRID_Y);
     dim3 grid(((unsigned)row_len + t - 1) / t, (unsigned)((rows + per - 1) / per));
-    im2col_kernel<<<grid, t, 0, cu->stream>>>(cols, x, *cs, (unsigned)rows,
-                                                   (unsigned)row_len, per);
+    im2col_kernel<T><<<grid, t, 0, cu->stream>>>(cols, x, *cs, (unsigned)rows,
+                                                  (unsigned)row_len, per);
     GAN_CUDA_LAUNCHED(cu, "im2col_kernel");
+}
+
+void gan_cuda_im2col(void *ctx, float *cols, const float *x, int G, const gan_conv_shape *cs) {
+    im2col_as((gan_cuda_ctx *)ctx, cols, x, G, cs);
+}
+
+void gan_cuda_im2col_bf16(gan_cuda_ctx *cu, __nv_bfloat16 *cols, const float *x, int G,
+                          const gan_conv_shape *cs) {
+    im2col_as(cu, cols, x, G, cs);
 }
 
 void gan_cuda_col2im(void *ctx, float *x, const float *cols, int G, const gan_conv_shape *cs) {
@@ -157,13 +176,22 @@ void gan_cuda_col2im(void *ctx, float *x, const float *cols, int G, const gan_co
     GAN_CUDA_LAUNCHED(cu, "col2im_kernel");
 }
 
-void gan_cuda_nchw_to_cmajor(void *ctx, float *t, const float *y, int G, int C, int P) {
-    gan_cuda_ctx *cu = (gan_cuda_ctx *)ctx;
+template <typename T>
+static void nchw_to_cmajor_as(gan_cuda_ctx *cu, T *t, const float *y, int G, int C, int P) {
     if (G <= 0 || C <= 0 || P <= 0 || too_large(cu, (size_t)G * C * P, "nchw_to_cmajor")) return;
     unsigned GP = (unsigned)G * (unsigned)P;
-    nchw_to_cmajor_kernel<<<grid_2d(GP, (unsigned)C), threads_for(GP), 0, cu->stream>>>(
+    nchw_to_cmajor_kernel<T><<<grid_2d(GP, (unsigned)C), threads_for(GP), 0, cu->stream>>>(
         t, y, (unsigned)C, (unsigned)P, GP);
     GAN_CUDA_LAUNCHED(cu, "nchw_to_cmajor_kernel");
+}
+
+void gan_cuda_nchw_to_cmajor(void *ctx, float *t, const float *y, int G, int C, int P) {
+    nchw_to_cmajor_as((gan_cuda_ctx *)ctx, t, y, G, C, P);
+}
+
+void gan_cuda_nchw_to_cmajor_bf16(gan_cuda_ctx *cu, __nv_bfloat16 *t, const float *y, int G,
+                                  int C, int P) {
+    nchw_to_cmajor_as(cu, t, y, G, C, P);
 }
 
 void gan_cuda_cmajor_to_nchw(void *ctx, float *y, const float *t, const float *b, int G, int C,
@@ -185,4 +213,40 @@ void gan_cuda_channel_bias_forward(void *ctx, float *y, const float *b, int N, i
     channel_bias_forward_kernel<<<grid_2d((unsigned)P, planes), t, 0, cu->stream>>>(
         y, b, (unsigned)C, (unsigned)P, planes);
     GAN_CUDA_LAUNCHED(cu, "channel_bias_forward_kernel");
+}
+
+/* ------------------------------------------------------- bf16 conversions */
+
+__global__ void to_bf16_kernel(__nv_bfloat16 *__restrict__ d, const float *__restrict__ s,
+                               size_t n) {
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n;
+         i += (size_t)gridDim.x * blockDim.x)
+        d[i] = __float2bfloat16_rn(s[i]);
+}
+
+/* d (planes, P) = beta d + s (+ b[plane % C] when b). */
+__global__ void from_bf16_kernel(float *__restrict__ d, const __nv_bfloat16 *__restrict__ s,
+                                 const float *__restrict__ b, int C, size_t P, float beta,
+                                 size_t n) {
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n;
+         i += (size_t)gridDim.x * blockDim.x) {
+        float v = __bfloat162float(s[i]);
+        if (b) v += b[(i / P) % (size_t)C];
+        d[i] = beta != 0.0f ? d[i] + v : v;
+    }
+}
+
+void gan_cuda_to_bf16(gan_cuda_ctx *cu, __nv_bfloat16 *d, const float *s, size_t n) {
+    if (!n) return;
+    to_bf16_kernel<<<gan_cuda_blocks(cu, n, GAN_CUDA_THREADS), GAN_CUDA_THREADS, 0, cu->stream>>>(
+        d, s, n);
+    GAN_CUDA_LAUNCHED(cu, "to_bf16_kernel");
+}
+
+void gan_cuda_from_bf16(gan_cuda_ctx *cu, float *d, const __nv_bfloat16 *s, const float *b, int C,
+                        size_t P, float beta, size_t n) {
+    if (!n) return;
+    from_bf16_kernel<<<gan_cuda_blocks(cu, n, GAN_CUDA_THREADS), GAN_CUDA_THREADS, 0,
+                       cu->stream>>>(d, s, b, C, P, beta, n);
+    GAN_CUDA_LAUNCHED(cu, "from_bf16_kernel");
 }

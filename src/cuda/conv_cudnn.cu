@@ -1,49 +1,71 @@
 /*
  * conv_cudnn.cu - the CUDA backend's direct convolutions (conv2d_forward,
- * conv2d_backward_data, conv2d_backward_weight of backend_kernels.def)
- * through cuDNN 9's convolution API, and the choice between them and the
- * layers' im2col + gemm path.
+ * conv2d_backward_data, conv2d_backward_weight of backend_kernels.def):
+ * per shape, cuDNN 9's convolution API or the GEMM path (conv_gemm.cu:
+ * im2col / col2im + cuBLAS inside the backend), whichever measured faster;
+ * and the choice between these direct convolutions and the layers' own
+ * im2col + gemm.
  *
- * Path: GAN_CUDA_CONV=im2col|cudnn forces one; otherwise cuDNN for the tf32
- * and bf16 maths and im2col for fp32 (H100, dcgan at batch 1024, ms per
- * step im2col / cuDNN: fp32 9.37 / 13.0, tf32 7.17 / 5.28, bf16 7.17 / 4.54;
- * bench/RESULTS.md, issue 15).
- * gan_cuda_conv_select fills or clears the three table entries and maps
- * libcudnn on first choosing it (cudnn_lazy.h; when it cannot be loaded the
- * path is im2col, or an error if forced); without
- * cuDNN in the build the path is always im2col (GAN_CUDA_CONV=cudnn is then
- * refused).
+ * Table path (gan_cuda_conv_select, at set-up and with each math change):
+ * GAN_CUDA_CONV=im2col (the layers' path: the three entries NULL), cudnn
+ * (direct, cuDNN for every shape), gemm (direct, the GEMM path for every
+ * shape) or auto (direct, per-shape choice); unset: auto for the tf32 and
+ * bf16 maths, im2col for fp32 (H100, dcgan at batch 1024, ms per step im2col
+ * / cuDNN: fp32 9.37 / 13.0, tf32 7.17 / 5.28, bf16 7.17 / 4.54; bench/RESULTS.md,
+ * issue 15). The direct path maps libcudnn on first choosing it
+ * (cudnn_lazy.h); when it cannot be loaded the path is im2col, or an error
+ * if forced; without cuDNN in the build the path is always im2col
+ * (GAN_CUDA_CONV=cudnn|gemm|auto is then refused). GAN_CUDA_CONV_GROUP=G
+ * caps the GEMM path's images per product (tests use it to run several
+ * groups on small batches).
  *
- * Precision: fp32 runs FMA math (no TF32), tf32 cuDNN's default math (TF32
- * tensor cores), bf16 converts the operands to bf16 copies (round to
- * nearest even) in a scratch buffer, convolves with fp32 accumulation into
- * a bf16 result and converts that back, adding the bias (forward) or
- * accumulating into dw (weight gradient, beta 0 or 1); everything outside
- * stays fp32.
+ * Precision (cuDNN path): fp32 runs FMA math (no TF32), tf32 cuDNN's
+ * default math (TF32 tensor cores), bf16 converts the operands to bf16
+ * copies (round to nearest even) in a scratch buffer, convolves with fp32
+ * accumulation into a bf16 result and converts that back, adding the bias
+ * (forward) or accumulating into dw (weight gradient, beta 0 or 1);
+ * everything outside stays fp32. The GEMM path's precision: conv_gemm.cu.
  *
  * Plans: the first call of a shape (N, C, H, W, Cout, k, s, p, math, which
- * of the three) runs cudnnFind* once, outside any graph capture (the
- * trainer's first step runs directly), and keeps the fastest deterministic
- * algorithm whose workspace fits 64 MiB (the fastest deterministic one of
- * any size when none fits). The workspace and the bf16 copies grow on
- * such a call through mem_alloc (counted with the rest of the device
- * memory); a shape first seen during a capture is an error. Deterministic
- * algorithms make graph replays equal direct calls bit for bit.
+ * of the three, the forced path and group cap) makes its plan once, outside
+ * any graph capture (the trainer's first step runs directly): cudnnFind*
+ * keeps the fastest deterministic algorithm whose workspace fits 64 MiB (the
+ * fastest deterministic one of any size when none fits), the GEMM path
+ * takes the largest group of images whose work fits 32 MiB; then, unless a
+ * path is forced or cuDNN has no deterministic algorithm, both run on this
+ * call's buffers (one warm-up and TIMING_RUNS timed runs each, CUDA events;
+ * dw is kept aside and put back, since the weight gradient may accumulate)
+ * and the faster is kept for the process. The workspace (one for both
+ * paths) and the bf16 copies grow on such a call through mem_alloc (counted
+ * with the rest of the device memory; an outgrown buffer that a captured
+ * graph may use is kept until shutdown); a shape first seen during a
+ * capture is an error. Both paths are deterministic, and the choice is made once,
+ * so graph replays equal direct calls bit for bit; another process may
+ * choose otherwise (as it may another cuDNN algorithm).
+ * gan_backend_cuda_conv_report lists the plans and their timings.
  */
-#include "cuda_common.cuh"
+#include "conv_direct.cuh"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define GAN_CUDNN_WORKSPACE_CAP ((size_t)64 << 20)
+/* The GEMM path's work: 32 MiB keeps dcgan's products large (D's 64->128
+ * conv at batch 1024, bf16: 266 images, a 128 x 13,034 x 1,024 product per
+ * group) while adding less to the peak than cuDNN's cap would. */
+#define GAN_CONV_GEMM_WORK_CAP ((size_t)32 << 20)
+#define TIMING_RUNS 3
 
-/* Which convolution path the table offers; see the top comment. */
-static bool env_path(gan_cuda_ctx *cu, bool *cudnn, bool *forced) {
+/* GAN_CUDA_CONV (see the top comment): false for an unknown value. */
+static bool env_path(gan_cuda_conv_force *force, bool *direct, bool *forced) {
     const char *e = getenv("GAN_CUDA_CONV");
     *forced = e && *e;
     if (!*forced) return true;
-    if (strcmp(e, "cudnn") == 0) *cudnn = true;
-    else if (strcmp(e, "im2col") == 0) *cudnn = false;
+    if (strcmp(e, "im2col") == 0) *direct = false;
+    else if (strcmp(e, "cudnn") == 0) *direct = true, *force = GAN_CUDA_CONV_CUDNN;
+    else if (strcmp(e, "gemm") == 0) *direct = true, *force = GAN_CUDA_CONV_GEMM;
+    else if (strcmp(e, "auto") == 0) *direct = true, *force = GAN_CUDA_CONV_AUTO;
     else return false;
     return true;
 }
@@ -53,14 +75,28 @@ static bool env_path(gan_cuda_ctx *cu, bool *cudnn, bool *forced) {
 #include <cuda_bf16.h>
 #include "cuda/cudnn_lazy.h" /* libcudnn is mapped only when this path is chosen */
 
-typedef enum { OP_FWD, OP_DATA, OP_FILTER } conv_op;
+typedef enum { PATH_CUDNN = 0, PATH_GEMM = 1 } conv_path;
 
 typedef struct conv_plan {
-    int key[10];        /* N, C, H, W, Cout, k, s, p, math, op */
-    int algo;           /* a cudnnConvolution{Fwd,BwdData,BwdFilter}Algo_t */
+    int key[12];        /* N, C, H, W, Cout, k, s, p, math, op, force, group cap */
+    conv_path path;     /* the one calls take */
+    bool has_cudnn;     /* cuDNN was searched and has a deterministic algorithm: */
+    int algo;           /*   a cudnnConvolution{Fwd,BwdData,BwdFilter}Algo_t */
     cudnnMathType_t math_type;
     size_t workspace;
+    bool has_gemm;      /* the GEMM path may run: */
+    int group;          /*   images per product */
+    size_t gemm_work;   /*   bytes of workspace */
+    float ms[2];        /* per call, as timed (cuDNN, GEMM; 0: not timed) */
 } conv_plan;
+
+/* A device buffer that only grows (ensure): made after `captures` graph
+ * captures had begun (gan_cuda_ctx.captures). */
+typedef struct grow_buf {
+    void *ptr;
+    size_t bytes;
+    unsigned long captures;
+} grow_buf;
 
 typedef struct cudnn_state {
     cudnnHandle_t handle;
@@ -69,10 +105,11 @@ typedef struct cudnn_state {
     cudnnConvolutionDescriptor_t conv;
     conv_plan *plans;
     size_t n_plans, cap_plans;
-    void *workspace; /* device, mem_alloc */
-    size_t workspace_bytes;
-    __nv_bfloat16 *copies; /* device: bf16 copies of the operands (x, w, y) */
-    size_t copies_elems;
+    grow_buf workspace; /* cuDNN's workspace or the GEMM path's work */
+    grow_buf copies;    /* bf16 copies of the operands (x, w, y) */
+    grow_buf saved;     /* dw while the weight-gradient paths are timed */
+    void **retired;     /* outgrown buffers that a captured graph may still use */
+    size_t n_retired, cap_retired;
 } cudnn_state;
 
 #define CUDNN_NOTE(cu, call)                                                                       \
@@ -125,8 +162,11 @@ static cudnn_state *state_of(gan_cuda_ctx *cu) {
 void gan_cuda_cudnn_release(gan_cuda_ctx *cu) {
     cudnn_state *st = (cudnn_state *)cu->cudnn;
     if (!st) return;
-    if (st->workspace) gan_cuda_mem_free(cu, st->workspace);
-    if (st->copies) gan_cuda_mem_free(cu, st->copies);
+    grow_buf *bufs[] = {&st->workspace, &st->copies, &st->saved};
+    for (int i = 0; i < 3; i++)
+        if (bufs[i]->ptr) gan_cuda_mem_free(cu, bufs[i]->ptr);
+    for (size_t i = 0; i < st->n_retired; i++) gan_cuda_mem_free(cu, st->retired[i]);
+    free(st->retired);
     if (st->conv) cudnnDestroyConvolutionDescriptor(st->conv);
     if (st->w) cudnnDestroyFilterDescriptor(st->w);
     if (st->y) cudnnDestroyTensorDescriptor(st->y);
@@ -138,24 +178,44 @@ void gan_cuda_cudnn_release(gan_cuda_ctx *cu) {
 }
 
 /* Grow a device buffer to `bytes` (only outside a capture: false, error
- * recorded, when it must grow during one or cannot). */
-static bool ensure(gan_cuda_ctx *cu, void **buf, size_t *have, size_t bytes, const char *what) {
-    if (bytes <= *have) return true;
+ * recorded, when it must grow during one or cannot). The old buffer is
+ * freed, or kept until release when a graph captured since it was made
+ * may use it (a new shape after the trainer's capture must not pull the
+ * workspace from under the captured step). */
+static bool ensure(gan_cuda_ctx *cu, cudnn_state *st, grow_buf *b, size_t bytes,
+                   const char *what) {
+    if (bytes <= b->bytes) return true;
     if (cu->capturing) {
         gan_cuda_record(cu, GAN_ERR_INVALID_ARGUMENT, what,
                         "a convolution shape first seen during a graph capture", __FILE__,
                         __LINE__);
         return false;
     }
-    if (*buf) gan_cuda_mem_free(cu, *buf);
-    *buf = NULL;
-    *have = 0;
-    gan_status s = gan_cuda_mem_alloc(cu, buf, bytes);
+    if (b->ptr && b->captures != cu->captures) {
+        if (st->n_retired == st->cap_retired) {
+            size_t cap = st->cap_retired ? 2 * st->cap_retired : 8;
+            void **r = (void **)realloc(st->retired, cap * sizeof *r);
+            if (!r) {
+                gan_cuda_record(cu, GAN_ERR_OUT_OF_MEMORY, what, "out of host memory", __FILE__,
+                                __LINE__);
+                return false;
+            }
+            st->retired = r;
+            st->cap_retired = cap;
+        }
+        st->retired[st->n_retired++] = b->ptr;
+    } else if (b->ptr) {
+        gan_cuda_mem_free(cu, b->ptr);
+    }
+    b->ptr = NULL;
+    b->bytes = 0;
+    gan_status s = gan_cuda_mem_alloc(cu, &b->ptr, bytes);
     if (s != GAN_OK) {
         gan_cuda_record(cu, s, what, gan_last_error(), __FILE__, __LINE__);
         return false;
     }
-    *have = bytes;
+    b->bytes = bytes;
+    b->captures = cu->captures;
     return true;
 }
 
@@ -201,14 +261,137 @@ static bool pick(const P *r, int n, conv_plan *plan, bool fp32, bool bf16) {
     return false;
 }
 
-/* The plan of this call's shape (descriptors already set): found once. */
-static const conv_plan *plan_of(gan_cuda_ctx *cu, cudnn_state *st, int N,
-                                const gan_conv_shape *cs, int Cout, conv_op op) {
-    int key[10] = {N, cs->C, cs->H, cs->W, Cout, cs->k, cs->s, cs->p, (int)cu->math, (int)op};
-    for (size_t i = 0; i < st->n_plans; i++)
-        if (memcmp(st->plans[i].key, key, sizeof key) == 0) return &st->plans[i];
+/* cuDNN's search for this call's shape: the algorithm into `plan`; false
+ * when there is none (an error recorded only when the path is forced). */
+static bool find_cudnn(gan_cuda_ctx *cu, cudnn_state *st, const gan_conv_io *io,
+                       conv_plan *plan, bool forced) {
+    bool fp32 = cu->math == GAN_CUDA_MATH_FP32 || cu->math == GAN_CUDA_MATH_PEDANTIC;
+    bool bf16 = cu->math == GAN_CUDA_MATH_BF16;
+    describe(cu, st, io->N, &io->cs, io->Cout, bf16 ? CUDNN_DATA_BFLOAT16 : CUDNN_DATA_FLOAT,
+             search_math(cu->math));
+    if (cu->err != GAN_OK) return false;
+    bool ok = false;
+    int n = 0;
+    cudnnStatus_t s;
+    /* the search allocates its own buffers and times each algorithm */
+    GAN_CUDA_NOTE(cu, cudaStreamSynchronize(cu->stream));
+    if (io->op == GAN_CONV_OP_FWD) {
+        cudnnConvolutionFwdAlgoPerf_t r[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
+        s = cudnnFindConvolutionForwardAlgorithm(st->handle, st->x, st->w, st->conv, st->y,
+                                                 CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &n, r);
+        ok = s == CUDNN_STATUS_SUCCESS && pick(r, n, plan, fp32, bf16);
+    } else if (io->op == GAN_CONV_OP_DATA) {
+        cudnnConvolutionBwdDataAlgoPerf_t r[CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT];
+        s = cudnnFindConvolutionBackwardDataAlgorithm(st->handle, st->w, st->y, st->conv, st->x,
+                                                      CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &n,
+                                                      r);
+        ok = s == CUDNN_STATUS_SUCCESS && pick(r, n, plan, fp32, bf16);
+    } else {
+        cudnnConvolutionBwdFilterAlgoPerf_t r[CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT];
+        s = cudnnFindConvolutionBackwardFilterAlgorithm(st->handle, st->x, st->y, st->conv,
+                                                        st->w,
+                                                        CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT,
+                                                        &n, r);
+        ok = s == CUDNN_STATUS_SUCCESS && pick(r, n, plan, fp32, bf16);
+    }
+    if (!ok && forced)
+        gan_cuda_record(cu, GAN_ERR_UNSUPPORTED, "cuDNN algorithm search",
+                        s != CUDNN_STATUS_SUCCESS ? cudnnGetErrorString(s)
+                                                  : "no deterministic algorithm for this shape",
+                        __FILE__, __LINE__);
+    return ok;
+}
+
+/* ------------------------------------------------------------ the paths */
+
+/* The call through cuDNN with the plan's algorithm (bf16: on bf16 copies). */
+static void cudnn_run(gan_cuda_ctx *cu, cudnn_state *st, const conv_plan *plan,
+                      const gan_conv_io *io) {
+    const gan_conv_shape *cs = &io->cs;
+    int N = io->N, Cout = io->Cout;
+    bool bf16 = cu->math == GAN_CUDA_MATH_BF16;
+    describe(cu, st, N, cs, Cout, bf16 ? CUDNN_DATA_BFLOAT16 : CUDNN_DATA_FLOAT, plan->math_type);
+    if (!ensure(cu, st, &st->workspace, plan->workspace, "cuDNN workspace"))
+        return;
+    size_t P = (size_t)cs->OH * cs->OW, nx = (size_t)N * cs->C * cs->H * cs->W;
+    size_t nw = (size_t)Cout * cs->C * cs->k * cs->k, ny = (size_t)N * Cout * P;
+    __nv_bfloat16 *bx = NULL, *bw = NULL, *by = NULL;
+    if (bf16) {
+        size_t nx_r = (nx + 127) & ~(size_t)127, nw_r = (nw + 127) & ~(size_t)127;
+        if (!ensure(cu, st, &st->copies, (nx_r + nw_r + ny) * sizeof(__nv_bfloat16),
+                    "cuDNN bf16 copies"))
+            return;
+        bx = (__nv_bfloat16 *)st->copies.ptr, bw = bx + nx_r, by = bw + nw_r;
+    }
+    if (cu->err != GAN_OK) return;
+    const float one = 1.0f, zero = 0.0f;
+    cudnnConvolutionFwdAlgo_t fwd = (cudnnConvolutionFwdAlgo_t)plan->algo;
+    cudnnConvolutionBwdDataAlgo_t data = (cudnnConvolutionBwdDataAlgo_t)plan->algo;
+    cudnnConvolutionBwdFilterAlgo_t filter = (cudnnConvolutionBwdFilterAlgo_t)plan->algo;
+    if (io->op == GAN_CONV_OP_FWD) { /* a = x, b = w */
+        if (bf16) gan_cuda_to_bf16(cu, bx, io->a, nx), gan_cuda_to_bf16(cu, bw, io->b, nw);
+        CUDNN_NOTE(cu, cudnnConvolutionForward(
+                           st->handle, &one, st->x, bf16 ? (const void *)bx : io->a, st->w,
+                           bf16 ? (const void *)bw : io->b, st->conv, fwd, st->workspace.ptr,
+                           plan->workspace, &zero, st->y, bf16 ? (void *)by : io->out));
+        if (bf16) gan_cuda_from_bf16(cu, io->out, by, io->bias, Cout, P, 0.0f, ny);
+        else if (io->bias) gan_cuda_channel_bias_forward(cu, io->out, io->bias, N, Cout, (int)P);
+    } else if (io->op == GAN_CONV_OP_DATA) { /* a = dy, b = w */
+        if (bf16) gan_cuda_to_bf16(cu, by, io->a, ny), gan_cuda_to_bf16(cu, bw, io->b, nw);
+        CUDNN_NOTE(cu, cudnnConvolutionBackwardData(
+                           st->handle, &one, st->w, bf16 ? (const void *)bw : io->b, st->y,
+                           bf16 ? (const void *)by : io->a, st->conv, data, st->workspace.ptr,
+                           plan->workspace, &zero, st->x, bf16 ? (void *)bx : io->out));
+        if (bf16) gan_cuda_from_bf16(cu, io->out, bx, NULL, 1, 1, 0.0f, nx);
+    } else { /* a = x, b = dy */
+        if (bf16) gan_cuda_to_bf16(cu, bx, io->a, nx), gan_cuda_to_bf16(cu, by, io->b, ny);
+        CUDNN_NOTE(cu, cudnnConvolutionBackwardFilter(
+                           st->handle, &one, st->x, bf16 ? (const void *)bx : io->a, st->y,
+                           bf16 ? (const void *)by : io->b, st->conv, filter, st->workspace.ptr,
+                           plan->workspace, bf16 ? &zero : &io->beta, st->w,
+                           bf16 ? (void *)bw : io->out));
+        if (bf16) gan_cuda_from_bf16(cu, io->out, bw, NULL, 1, 1, io->beta, nw);
+    }
+}
+
+static void run_path(gan_cuda_ctx *cu, cudnn_state *st, const conv_plan *plan, conv_path path,
+                     const gan_conv_io *io) {
+    if (path == PATH_CUDNN) {
+        cudnn_run(cu, st, plan, io);
+        return;
+    }
+    if (!ensure(cu, st, &st->workspace, plan->gemm_work, "GEMM path work")) return;
+    gan_cuda_conv_gemm(cu, io, plan->group, cu->math == GAN_CUDA_MATH_BF16, st->workspace.ptr);
+}
+
+/* Milliseconds per call of `path` on this call's buffers (after a warm-up). */
+static float time_path(gan_cuda_ctx *cu, cudnn_state *st, const conv_plan *plan, conv_path path,
+                       const gan_conv_io *io) {
+    cudaEvent_t e[2] = {NULL, NULL};
+    float ms = 0.0f;
+    GAN_CUDA_NOTE(cu, cudaEventCreate(&e[0]));
+    GAN_CUDA_NOTE(cu, cudaEventCreate(&e[1]));
+    run_path(cu, st, plan, path, io);
+    if (cu->err == GAN_OK) {
+        GAN_CUDA_NOTE(cu, cudaEventRecord(e[0], cu->stream));
+        for (int r = 0; r < TIMING_RUNS; r++) run_path(cu, st, plan, path, io);
+        GAN_CUDA_NOTE(cu, cudaEventRecord(e[1], cu->stream));
+        GAN_CUDA_NOTE(cu, cudaEventSynchronize(e[1]));
+        GAN_CUDA_NOTE(cu, cudaEventElapsedTime(&ms, e[0], e[1]));
+    }
+    for (int i = 0; i < 2; i++)
+        if (e[i]) cudaEventDestroy(e[i]);
+    return ms / TIMING_RUNS;
+}
+
+/* ------------------------------------------------------------ the plans */
+
+/* Make the plan of this call's shape (see the top comment): searched, both
+ * paths timed on the call's buffers where both may run, the faster kept. */
+static const conv_plan *make_plan(gan_cuda_ctx *cu, cudnn_state *st, const gan_conv_io *io,
+                                  const int *key) {
     if (cu->capturing) {
-        gan_cuda_record(cu, GAN_ERR_INVALID_ARGUMENT, "cuDNN plan",
+        gan_cuda_record(cu, GAN_ERR_INVALID_ARGUMENT, "convolution plan",
                         "a convolution shape first seen during a graph capture", __FILE__,
                         __LINE__);
         return NULL;
@@ -217,7 +400,7 @@ static const conv_plan *plan_of(gan_cuda_ctx *cu, cudnn_state *st, int N,
         size_t cap = st->cap_plans ? 2 * st->cap_plans : 16;
         conv_plan *p = (conv_plan *)realloc(st->plans, cap * sizeof *p);
         if (!p) {
-            gan_cuda_record(cu, GAN_ERR_OUT_OF_MEMORY, "cuDNN plan", "out of host memory",
+            gan_cuda_record(cu, GAN_ERR_OUT_OF_MEMORY, "convolution plan", "out of host memory",
                             __FILE__, __LINE__);
             return NULL;
         }
@@ -225,178 +408,106 @@ static const conv_plan *plan_of(gan_cuda_ctx *cu, cudnn_state *st, int N,
         st->cap_plans = cap;
     }
     conv_plan plan;
-    memcpy(plan.key, key, sizeof key);
-    bool fp32 = cu->math == GAN_CUDA_MATH_FP32 || cu->math == GAN_CUDA_MATH_PEDANTIC;
-    bool ok = false;
-    int n = 0;
-    cudnnStatus_t s;
-    /* the search allocates its own buffers and times each algorithm */
-    GAN_CUDA_NOTE(cu, cudaStreamSynchronize(cu->stream));
-    if (op == OP_FWD) {
-        cudnnConvolutionFwdAlgoPerf_t r[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
-        s = cudnnFindConvolutionForwardAlgorithm(st->handle, st->x, st->w, st->conv, st->y,
-                                                 CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &n, r);
-        ok = s == CUDNN_STATUS_SUCCESS && pick(r, n, &plan, fp32, cu->math == GAN_CUDA_MATH_BF16);
-    } else if (op == OP_DATA) {
-        cudnnConvolutionBwdDataAlgoPerf_t r[CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT];
-        s = cudnnFindConvolutionBackwardDataAlgorithm(st->handle, st->w, st->y, st->conv, st->x,
-                                                      CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &n,
-                                                      r);
-        ok = s == CUDNN_STATUS_SUCCESS && pick(r, n, &plan, fp32, cu->math == GAN_CUDA_MATH_BF16);
-    } else {
-        cudnnConvolutionBwdFilterAlgoPerf_t r[CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT];
-        s = cudnnFindConvolutionBackwardFilterAlgorithm(st->handle, st->x, st->y, st->conv,
-                                                        st->w,
-                                                        CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT,
-                                                        &n, r);
-        ok = s == CUDNN_STATUS_SUCCESS && pick(r, n, &plan, fp32, cu->math == GAN_CUDA_MATH_BF16);
+    memset(&plan, 0, sizeof plan);
+    memcpy(plan.key, key, sizeof plan.key);
+    bool bf16 = cu->math == GAN_CUDA_MATH_BF16;
+    bool want_cudnn = cu->conv_force != GAN_CUDA_CONV_GEMM;
+    plan.has_gemm = cu->conv_force != GAN_CUDA_CONV_CUDNN;
+    if (want_cudnn) plan.has_cudnn = find_cudnn(cu, st, io, &plan, !plan.has_gemm);
+    if (cu->err != GAN_OK) return NULL;
+    if (plan.has_gemm) {
+        plan.group = gan_cuda_conv_gemm_group(io, bf16, GAN_CONV_GEMM_WORK_CAP,
+                                              cu->conv_group_max);
+        plan.gemm_work = gan_cuda_conv_gemm_work(io, plan.group, bf16);
     }
-    if (!ok) {
-        gan_cuda_record(cu, GAN_ERR_UNSUPPORTED, "cuDNN algorithm search",
-                        s != CUDNN_STATUS_SUCCESS ? cudnnGetErrorString(s)
-                                                  : "no deterministic algorithm for this shape",
-                        __FILE__, __LINE__);
-        return NULL;
+    plan.path = plan.has_cudnn ? PATH_CUDNN : PATH_GEMM;
+    if (plan.has_cudnn && plan.has_gemm) {
+        size_t dw_bytes = io->op == GAN_CONV_OP_FILTER
+                              ? (size_t)io->Cout * io->cs.C * io->cs.k * io->cs.k * sizeof(float)
+                              : 0;
+        if (dw_bytes) {
+            if (!ensure(cu, st, &st->saved, dw_bytes, "convolution timing")) return NULL;
+            GAN_CUDA_NOTE(cu, cudaMemcpyAsync(st->saved.ptr, io->out, dw_bytes,
+                                              cudaMemcpyDeviceToDevice, cu->stream));
+        }
+        plan.ms[PATH_CUDNN] = time_path(cu, st, &plan, PATH_CUDNN, io);
+        plan.ms[PATH_GEMM] = time_path(cu, st, &plan, PATH_GEMM, io);
+        if (dw_bytes)
+            GAN_CUDA_NOTE(cu, cudaMemcpyAsync(io->out, st->saved.ptr, dw_bytes,
+                                              cudaMemcpyDeviceToDevice, cu->stream));
+        if (cu->err != GAN_OK) return NULL;
+        if (plan.ms[PATH_GEMM] < plan.ms[PATH_CUDNN]) plan.path = PATH_GEMM;
     }
     st->plans[st->n_plans] = plan;
     return &st->plans[st->n_plans++];
 }
 
-/* ------------------------------------------------------- bf16 conversions */
-
-__global__ void to_bf16_kernel(__nv_bfloat16 *__restrict__ d, const float *__restrict__ s,
-                               size_t n) {
-    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n;
-         i += (size_t)gridDim.x * blockDim.x)
-        d[i] = __float2bfloat16_rn(s[i]);
-}
-
-/* d (planes, P) = beta d + s (+ b[plane % C] when b). */
-__global__ void from_bf16_kernel(float *__restrict__ d, const __nv_bfloat16 *__restrict__ s,
-                                 const float *__restrict__ b, int C, size_t P, float beta,
-                                 size_t n) {
-    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n;
-         i += (size_t)gridDim.x * blockDim.x) {
-        float v = __bfloat162float(s[i]);
-        if (b) v += b[(i / P) % (size_t)C];
-        d[i] = beta != 0.0f ? d[i] + v : v;
-    }
-}
-
-static void to_bf16(gan_cuda_ctx *cu, __nv_bfloat16 *d, const float *s, size_t n) {
-    if (!n) return;
-    to_bf16_kernel<<<gan_cuda_blocks(cu, n, GAN_CUDA_THREADS), GAN_CUDA_THREADS, 0, cu->stream>>>(
-        d, s, n);
-    GAN_CUDA_LAUNCHED(cu, "to_bf16_kernel");
-}
-
-static void from_bf16(gan_cuda_ctx *cu, float *d, const __nv_bfloat16 *s, const float *b, int C,
-                      size_t P, float beta, size_t n) {
-    if (!n) return;
-    from_bf16_kernel<<<gan_cuda_blocks(cu, n, GAN_CUDA_THREADS), GAN_CUDA_THREADS, 0,
-                       cu->stream>>>(d, s, b, C, P, beta, n);
-    GAN_CUDA_LAUNCHED(cu, "from_bf16_kernel");
-}
-
-/* ------------------------------------------------------------ the calls */
-
-typedef struct conv_call {
-    cudnn_state *st;
-    const conv_plan *plan;
-    bool bf16;
-    __nv_bfloat16 *bx, *bw, *by; /* the bf16 copies (bf16 only) */
-} conv_call;
-
-/* Descriptors, plan, workspace and copies for one call; false on error
- * (recorded). */
-static bool prepare(gan_cuda_ctx *cu, int N, const gan_conv_shape *cs, int Cout, conv_op op,
-                    conv_call *c) {
-    if (N <= 0) return false;
-    c->st = state_of(cu);
-    if (!c->st) return false;
-    c->bf16 = cu->math == GAN_CUDA_MATH_BF16;
-    describe(cu, c->st, N, cs, Cout, c->bf16 ? CUDNN_DATA_BFLOAT16 : CUDNN_DATA_FLOAT,
-             search_math(cu->math));
-    if (cu->err != GAN_OK) return false;
-    c->plan = plan_of(cu, c->st, N, cs, Cout, op);
-    if (!c->plan) return false;
-    CUDNN_NOTE(cu, cudnnSetConvolutionMathType(c->st->conv, c->plan->math_type));
-    if (!ensure(cu, &c->st->workspace, &c->st->workspace_bytes, c->plan->workspace,
-                "cuDNN workspace"))
-        return false;
-    if (c->bf16) {
-        size_t nx = (size_t)N * cs->C * cs->H * cs->W, nw = (size_t)Cout * cs->C * cs->k * cs->k;
-        size_t ny = (size_t)N * Cout * cs->OH * cs->OW;
-        size_t nx_r = (nx + 127) & ~(size_t)127, nw_r = (nw + 127) & ~(size_t)127;
-        size_t have = c->st->copies_elems * sizeof(__nv_bfloat16);
-        if (!ensure(cu, (void **)&c->st->copies, &have,
-                    (nx_r + nw_r + ny) * sizeof(__nv_bfloat16), "cuDNN bf16 copies"))
-            return false;
-        c->st->copies_elems = have / sizeof(__nv_bfloat16);
-        c->bx = c->st->copies;
-        c->bw = c->bx + nx_r;
-        c->by = c->bw + nw_r;
-    }
-    return cu->err == GAN_OK;
+/* One direct convolution: its plan (made on the shape's first call), then
+ * the plan's path. */
+static void conv_run(gan_cuda_ctx *cu, const gan_conv_io *io) {
+    if (io->N <= 0) return;
+    cudnn_state *st = state_of(cu);
+    if (!st) return;
+    const gan_conv_shape *cs = &io->cs;
+    int key[12] = {io->N,  cs->C, cs->H,          cs->W,          io->Cout,        cs->k,
+                   cs->s,  cs->p, (int)cu->math, (int)io->op, (int)cu->conv_force,
+                   cu->conv_group_max};
+    const conv_plan *plan = NULL;
+    for (size_t i = 0; i < st->n_plans && !plan; i++)
+        if (memcmp(st->plans[i].key, key, sizeof key) == 0) plan = &st->plans[i];
+    if (!plan) plan = make_plan(cu, st, io, key);
+    if (plan) run_path(cu, st, plan, plan->path, io);
 }
 
 void gan_cuda_conv2d_forward(void *ctx, float *y, const float *x, const float *w, const float *b,
                              int N, const gan_conv_shape *cs, int Cout) {
-    gan_cuda_ctx *cu = (gan_cuda_ctx *)ctx;
-    conv_call c;
-    if (!prepare(cu, N, cs, Cout, OP_FWD, &c)) return;
-    const float one = 1.0f, zero = 0.0f;
-    size_t P = (size_t)cs->OH * cs->OW, ny = (size_t)N * Cout * P;
-    if (c.bf16) {
-        to_bf16(cu, c.bx, x, (size_t)N * cs->C * cs->H * cs->W);
-        to_bf16(cu, c.bw, w, (size_t)Cout * cs->C * cs->k * cs->k);
-    }
-    CUDNN_NOTE(cu, cudnnConvolutionForward(
-                       c.st->handle, &one, c.st->x, c.bf16 ? (const void *)c.bx : x, c.st->w,
-                       c.bf16 ? (const void *)c.bw : w, c.st->conv,
-                       (cudnnConvolutionFwdAlgo_t)c.plan->algo, c.st->workspace,
-                       c.plan->workspace, &zero, c.st->y, c.bf16 ? (void *)c.by : y));
-    if (c.bf16) from_bf16(cu, y, c.by, b, Cout, P, 0.0f, ny);
-    else if (b) gan_cuda_channel_bias_forward(cu, y, b, N, Cout, (int)P);
+    gan_conv_io io = {GAN_CONV_OP_FWD, y, x, w, b, 0.0f, N, Cout, *cs};
+    conv_run((gan_cuda_ctx *)ctx, &io);
 }
 
 void gan_cuda_conv2d_backward_data(void *ctx, float *dx, const float *dy, const float *w, int N,
                                    const gan_conv_shape *cs, int Cout) {
-    gan_cuda_ctx *cu = (gan_cuda_ctx *)ctx;
-    conv_call c;
-    if (!prepare(cu, N, cs, Cout, OP_DATA, &c)) return;
-    const float one = 1.0f, zero = 0.0f;
-    size_t nx = (size_t)N * cs->C * cs->H * cs->W;
-    if (c.bf16) {
-        to_bf16(cu, c.by, dy, (size_t)N * Cout * cs->OH * cs->OW);
-        to_bf16(cu, c.bw, w, (size_t)Cout * cs->C * cs->k * cs->k);
-    }
-    CUDNN_NOTE(cu, cudnnConvolutionBackwardData(
-                       c.st->handle, &one, c.st->w, c.bf16 ? (const void *)c.bw : w, c.st->y,
-                       c.bf16 ? (const void *)c.by : dy, c.st->conv,
-                       (cudnnConvolutionBwdDataAlgo_t)c.plan->algo, c.st->workspace,
-                       c.plan->workspace, &zero, c.st->x, c.bf16 ? (void *)c.bx : dx));
-    if (c.bf16) from_bf16(cu, dx, c.bx, NULL, 1, 1, 0.0f, nx);
+    gan_conv_io io = {GAN_CONV_OP_DATA, dx, dy, w, NULL, 0.0f, N, Cout, *cs};
+    conv_run((gan_cuda_ctx *)ctx, &io);
 }
 
 void gan_cuda_conv2d_backward_weight(void *ctx, float *dw, const float *x, const float *dy, int N,
                                      const gan_conv_shape *cs, int Cout, float beta) {
-    gan_cuda_ctx *cu = (gan_cuda_ctx *)ctx;
-    conv_call c;
-    if (!prepare(cu, N, cs, Cout, OP_FILTER, &c)) return;
-    const float one = 1.0f, zero = 0.0f;
-    size_t nw = (size_t)Cout * cs->C * cs->k * cs->k;
-    if (c.bf16) {
-        to_bf16(cu, c.bx, x, (size_t)N * cs->C * cs->H * cs->W);
-        to_bf16(cu, c.by, dy, (size_t)N * Cout * cs->OH * cs->OW);
+    gan_conv_io io = {GAN_CONV_OP_FILTER, dw, x, dy, NULL, beta, N, Cout, *cs};
+    conv_run((gan_cuda_ctx *)ctx, &io);
+}
+
+size_t gan_cuda_conv_report(gan_cuda_ctx *cu, char *buf, size_t cap) {
+    static const char *const ops[] = {"forward", "data", "weight"};
+    static const char *const maths[] = {"fp32", "pedantic", "tf32", "bf16"};
+    cudnn_state *st = (cudnn_state *)cu->cudnn;
+    size_t used = 0, n = st ? st->n_plans : 0;
+    if (cap) buf[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        const conv_plan *p = &st->plans[i];
+        const int *k = p->key;
+        int OH = (k[2] + 2 * k[7] - k[5]) / k[6] + 1, OW = (k[3] + 2 * k[7] - k[5]) / k[6] + 1;
+        char line[256];
+        int len = snprintf(line, sizeof line,
+                           "%-7s N%d %dx%dx%d -> %dx%dx%d k%d s%d p%d %-4s: %s", ops[k[9]],
+                           k[0], k[1], k[2], k[3], k[4], OH, OW, k[5], k[6], k[7],
+                           maths[k[8] & 3], p->path == PATH_GEMM ? "gemm " : "cudnn");
+        if (p->has_cudnn && len > 0 && (size_t)len < sizeof line)
+            len += snprintf(line + len, sizeof line - (size_t)len, "  cudnn algo %d %.3f ms",
+                            p->algo, p->ms[PATH_CUDNN]);
+        if (p->has_gemm && len > 0 && (size_t)len < sizeof line)
+            len += snprintf(line + len, sizeof line - (size_t)len, "  gemm %d/group %.3f ms",
+                            p->group, p->ms[PATH_GEMM]);
+        if (len < 0) continue;
+        if ((size_t)len >= sizeof line) len = (int)sizeof line - 1;
+        if (used + (size_t)len + 2 <= cap) {
+            memcpy(buf + used, line, (size_t)len);
+            used += (size_t)len;
+            buf[used++] = '\n';
+            buf[used] = '\0';
+        }
     }
-    CUDNN_NOTE(cu, cudnnConvolutionBackwardFilter(
-                       c.st->handle, &one, c.st->x, c.bf16 ? (const void *)c.bx : x, c.st->y,
-                       c.bf16 ? (const void *)c.by : dy, c.st->conv,
-                       (cudnnConvolutionBwdFilterAlgo_t)c.plan->algo, c.st->workspace,
-                       c.plan->workspace, c.bf16 ? &zero : &beta, c.st->w,
-                       c.bf16 ? (void *)c.bw : dw));
-    if (c.bf16) from_bf16(cu, dw, c.bw, NULL, 1, 1, beta, nw);
+    return n;
 }
 
 #else /* no cuDNN in this build: the path is always im2col */
@@ -414,28 +525,53 @@ void gan_cuda_conv2d_backward_data(void *ctx, float *dx, const float *dy, const 
 void gan_cuda_conv2d_backward_weight(void *ctx, float *dw, const float *x, const float *dy, int N,
                                      const gan_conv_shape *cs, int Cout, float beta) {}
 
+size_t gan_cuda_conv_report(gan_cuda_ctx *cu, char *buf, size_t cap) {
+    if (cap) buf[0] = '\0';
+    return 0;
+}
+
 #endif
 
+/* GAN_CUDA_CONV_GROUP: images per product on the GEMM path (0: no cap). */
+static bool env_group(int *most) {
+    const char *e = getenv("GAN_CUDA_CONV_GROUP");
+    *most = 0;
+    if (!e || !*e) return true;
+    char *end = NULL;
+    long v = strtol(e, &end, 10);
+    if (*end || v < 1 || v > (1L << 30)) return false;
+    *most = (int)v;
+    return true;
+}
+
 gan_status gan_cuda_conv_select(gan_cuda_ctx *cu, gan_backend *table) {
-    bool cudnn = cu->math == GAN_CUDA_MATH_BF16 || cu->math == GAN_CUDA_MATH_TF32, forced = false;
-    if (!env_path(cu, &cudnn, &forced))
-        return gan_fail(GAN_ERR_INVALID_ARGUMENT, "GAN_CUDA_CONV=%s: expected im2col or cudnn",
-                        getenv("GAN_CUDA_CONV"));
-    if (cudnn && !gan_backend_cuda_has_cudnn()) {
+    bool direct = cu->math == GAN_CUDA_MATH_BF16 || cu->math == GAN_CUDA_MATH_TF32, forced = false;
+    gan_cuda_conv_force force = GAN_CUDA_CONV_AUTO;
+    int most = 0;
+    if (!env_path(&force, &direct, &forced))
+        return gan_fail(GAN_ERR_INVALID_ARGUMENT, "GAN_CUDA_CONV=%s: expected im2col, cudnn, "
+                        "gemm or auto", getenv("GAN_CUDA_CONV"));
+    if (!env_group(&most))
+        return gan_fail(GAN_ERR_INVALID_ARGUMENT, "GAN_CUDA_CONV_GROUP=%s: expected a positive "
+                        "number of images", getenv("GAN_CUDA_CONV_GROUP"));
+    if (direct && !gan_backend_cuda_has_cudnn()) {
         if (forced)
-            return gan_fail(GAN_ERR_UNSUPPORTED, "GAN_CUDA_CONV=cudnn: this build has no cuDNN "
-                            "(configure with cuDNN 9 where CMake can find it)");
-        cudnn = false;
+            return gan_fail(GAN_ERR_UNSUPPORTED, "GAN_CUDA_CONV=%s: this build has no cuDNN "
+                            "(configure with cuDNN 9 where CMake can find it)",
+                            getenv("GAN_CUDA_CONV"));
+        direct = false;
     }
 #if GAN_HAVE_CUDNN
-    if (cudnn) { /* map libcudnn now (cudnn_lazy.h); without it, im2col unless forced */
+    if (direct) { /* map libcudnn now (cudnn_lazy.h); without it, im2col unless forced */
         gan_status ls = gan_cudnn_load();
         if (ls != GAN_OK && forced) return ls;
-        if (ls != GAN_OK) cudnn = false;
+        if (ls != GAN_OK) direct = false;
     }
 #endif
-    table->conv2d_forward = cudnn ? gan_cuda_conv2d_forward : NULL;
-    table->conv2d_backward_data = cudnn ? gan_cuda_conv2d_backward_data : NULL;
-    table->conv2d_backward_weight = cudnn ? gan_cuda_conv2d_backward_weight : NULL;
+    cu->conv_force = force;
+    cu->conv_group_max = most;
+    table->conv2d_forward = direct ? gan_cuda_conv2d_forward : NULL;
+    table->conv2d_backward_data = direct ? gan_cuda_conv2d_backward_data : NULL;
+    table->conv2d_backward_weight = direct ? gan_cuda_conv2d_backward_weight : NULL;
     return GAN_OK;
 }

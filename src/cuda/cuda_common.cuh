@@ -24,6 +24,13 @@
 #define GAN_CUDA_REDUCE_FLOATS 64
 #define GAN_CUDA_PARTIALS ((size_t)1 << 17) /* doubles of per-block partial sums (norm2d.cu) */
 
+/* The direct convolutions' path per shape (conv_cudnn.cu): timed, or forced. */
+typedef enum gan_cuda_conv_force {
+    GAN_CUDA_CONV_AUTO = 0,
+    GAN_CUDA_CONV_CUDNN = 1,
+    GAN_CUDA_CONV_GEMM = 2
+} gan_cuda_conv_force;
+
 struct gan_cuda_block {
     void *ptr;
     size_t bytes;
@@ -42,8 +49,11 @@ struct gan_cuda_ctx {
     float *reduce;   /* (GAN_CUDA_REDUCE_FLOATS) scalars passed between kernels (misc.cu) */
     double *partials; /* (GAN_CUDA_PARTIALS) partial sums passed between kernels (norm2d.cu) */
     bool capturing;
+    unsigned long captures; /* graph captures begun (conv_cudnn.cu keeps what they may use) */
     gan_cuda_math math; /* gan_backend_cuda_set_math: products (gemm.cu), convolutions */
     void *cudnn;        /* conv_cudnn.cu's state (handle, plans, workspace), made on first use */
+    gan_cuda_conv_force conv_force; /* GAN_CUDA_CONV=cudnn|gemm, else timed per shape */
+    int conv_group_max; /* GAN_CUDA_CONV_GROUP: images per GEMM-path product (0: any) */
     /* mem_alloc bookkeeping: live blocks and byte counts */
     struct gan_cuda_block *blocks;
     size_t n_blocks, cap_blocks;
@@ -106,9 +116,11 @@ static inline unsigned gan_cuda_blocks(const gan_cuda_ctx *cu, size_t n, int thr
 cudaError_t gan_cuda_probe_kernels(void);
 
 /* conv_cudnn.cu: the table's direct convolutions for the context's math
- * and GAN_CUDA_CONV (filled: cuDNN; NULL: the layers' im2col path);
- * releasing cuDNN's state. */
+ * and GAN_CUDA_CONV (filled: direct, cuDNN or the GEMM path per shape; NULL:
+ * the layers' im2col path); releasing their state; their plans as text
+ * (gan_backend_cuda_conv_report). */
 gan_status gan_cuda_conv_select(gan_cuda_ctx *cu, gan_backend *table);
 void gan_cuda_cudnn_release(gan_cuda_ctx *cu);
+size_t gan_cuda_conv_report(gan_cuda_ctx *cu, char *buf, size_t cap);
 
 #endif

@@ -12,8 +12,10 @@
  * mode). GAN_CUDA_MATH_BF16 keeps fp32 operands in memory and lets cuBLAS
  * round them to bf16 on the tensor cores, accumulating in fp32
  * (cublasGemmEx, CUBLAS_COMPUTE_32F_FAST_16BF).
+ * gan_cuda_gemm_bf16 (the direct convolutions' GEMM path, conv_gemm.cu)
+ * takes operands already in bf16 and writes fp32 (fp32 accumulation).
  */
-#include "cuda_common.cuh"
+#include "conv_direct.cuh"
 
 void gan_cuda_gemm(void *ctx, bool trans_a, bool trans_b, int M, int N, int K, float alpha,
                    const float *A, int lda, const float *B, int ldb, float beta, float *C,
@@ -30,4 +32,15 @@ void gan_cuda_gemm(void *ctx, bool trans_a, bool trans_b, int M, int N, int K, f
     }
     GAN_CUBLAS_NOTE(cu, cublasSgemm(cu->blas, tb, ta, N, M, K, &alpha, B, ldb, A,
                                 lda, &beta, C, ldc));
+}
+
+void gan_cuda_gemm_bf16(gan_cuda_ctx *cu, bool trans_a, bool trans_b, int M, int N, int K,
+                        float alpha, const __nv_bfloat16 *A, int lda, const __nv_bfloat16 *B,
+                        int ldb, float beta, float *C, int ldc) {
+    if (M <= 0 || N <= 0) return;
+    cublasOperation_t ta = trans_a ? CUBLAS_OP_T : CUBLAS_OP_N;
+    cublasOperation_t tb = trans_b ? CUBLAS_OP_T : CUBLAS_OP_N;
+    GAN_CUBLAS_NOTE(cu, cublasGemmEx(cu->blas, tb, ta, N, M, K, &alpha, B, CUDA_R_16BF, ldb, A,
+                                     CUDA_R_16BF, lda, &beta, C, CUDA_R_32F, ldc,
+                                     CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
 }

@@ -1,30 +1,40 @@
 /*
  * test_cuda_precision.c - the CUDA backend's precisions (fp32, tf32, bf16)
- * and convolution paths (cuDNN, im2col + cuBLAS) against the CPU (label
- * cuda; 77 = no GPU, see cuda_test_util.h):
+ * and convolution paths against the CPU (label cuda; 77 = no GPU, see
+ * cuda_test_util.h):
  *   - convolutions: forward, data gradient and weight gradient (beta 0 and
  *     1, the bias in the forward) over the dcgan shapes and awkward ones
  *     (stride 1 and 2, padding 0..2, odd sizes, a 1-channel input), each
- *     path in each precision against a double-precision reference. The error
+ *     path in each precision against a double-precision reference. Paths:
+ *     the layers' im2col + cuBLAS, and the direct convolutions forced to
+ *     cuDNN (GAN_CUDA_CONV=cudnn), forced to their GEMM path
+ *     (GAN_CUDA_CONV=gemm, with GAN_CUDA_CONV_GROUP=3 so that the batches
+ *     run as several groups, the last one short) and chosen per shape by
+ *     timing (auto; its plans are made on the beta-1 weight gradient, which
+ *     the timing runs must leave as it was). The error
  *     of each element is measured against the sum of the magnitudes of its
  *     products, S = sum |a||b|: |gpu - ref| <= tol S + 1e-6, with tol 1e-5
  *     (fp32), 2e-3 (tf32: inputs rounded to 10-bit mantissas, u = 2^-11)
  *     and 1.6e-2 (bf16: inputs and the result rounded to 8-bit mantissas,
  *     u = 2^-8; two input roundings and one output rounding, 3u = 1.2e-2,
- *     plus the accumulation). cuDNN and im2col are also compared with each
- *     other (2 tol);
+ *     plus the accumulation). Each direct path is also compared with the
+ *     im2col path (2 tol), and the forced paths' plans must report the
+ *     forced path (gan_backend_cuda_conv_report);
  *   - dcgan, one step on the GPU in each precision against the CPU: losses
  *     and D outputs |d| <= r (1 + |cpu|), gradients rel L2 <= g, (r, g) =
  *     (1e-4, 1e-4) fp32, (5e-3, 4e-2) tf32, (3e-2, 1.2e-1) bf16 (measured on
- *     an H100, G's gradients: 8e-7, 0.024, 0.065);
+ *     an H100, G's gradients: 8e-7, 0.024, 0.065); fp32 also with the
+ *     direct convolutions chosen per shape (GAN_CUDA_CONV=auto);
  *   - within a precision, 8 graph replays equal 8 direct steps bit for bit
- *     (tf32, bf16; fp32 is test_cuda_trainer's);
+ *     (tf32, bf16; bf16 also on the GEMM path in groups of 16 images; fp32
+ *     is test_cuda_trainer's);
  *   - checkpoints: a bf16 GPU run saves its precision; it resumes on the GPU
  *     in bf16 and continues bit for bit; resuming it on the CPU, or asking
  *     for tf32, is refused with a message naming the precision; its
  *     generator samples on the CPU (fp32) and on the GPU; an fp32 GPU
  *     checkpoint still resumes on the CPU.
  */
+#define _POSIX_C_SOURCE 200809L /* setenv */
 #include "checkpoint.h"
 #include "cuda_test_util.h"
 #include "generator.h"
@@ -116,12 +126,57 @@ static void im2col_path(const conv_case *c, const gan_conv_shape *cs, const floa
     gpu->col2im(gpu->ctx, dx, cols, N, cs);
 }
 
-static void cudnn_path(const conv_case *c, const gan_conv_shape *cs, const float *x,
-                       const float *w, const float *b, const float *dy, float *y, float *dx,
-                       float *dw, float beta) {
+/* The direct convolutions, as the table calls them. */
+static void direct_path(const conv_case *c, const gan_conv_shape *cs, const float *x,
+                        const float *w, const float *b, const float *dy, float *y, float *dx,
+                        float *dw, float beta) {
     gan_cuda_conv2d_forward(gpu->ctx, y, x, w, b, c->N, cs, c->Cout);
     gan_cuda_conv2d_backward_data(gpu->ctx, dx, dy, w, c->N, cs, c->Cout);
     gan_cuda_conv2d_backward_weight(gpu->ctx, dw, x, dy, c->N, cs, c->Cout, beta);
+}
+
+/* The paths tested: the layers' im2col, then the direct convolutions with
+ * GAN_CUDA_CONV (and GAN_CUDA_CONV_GROUP) set as here. */
+#define N_PATHS 4
+static const char *const path_names[N_PATHS] = {"im2col", "cudnn", "gemm", "auto"};
+static const char *const path_groups[N_PATHS] = {NULL, NULL, "3", NULL};
+
+/* Select path `p` for math m (the environment, read by set_math). */
+static void use_path(int p, gan_cuda_math m) {
+    setenv("GAN_CUDA_CONV", path_names[p], 1);
+    if (path_groups[p]) setenv("GAN_CUDA_CONV_GROUP", path_groups[p], 1);
+    else unsetenv("GAN_CUDA_CONV_GROUP");
+    CHECK_OK(gan_backend_cuda_set_math(m));
+}
+
+static void default_path(void) {
+    unsetenv("GAN_CUDA_CONV");
+    unsetenv("GAN_CUDA_CONV_GROUP");
+}
+
+/* The last `n` plans' lines of gan_backend_cuda_conv_report must all name
+ * `path` (NULL: any; printed to stderr). */
+static void check_plans(int n, const char *path) {
+    static char report[1 << 16];
+    gan_backend_cuda_conv_report(report, sizeof report);
+    size_t len = strlen(report);
+    const char *line = report + len;
+    for (int i = 0; i < n && line > report; i++) { /* back to the start of the n-th last line */
+        line--;
+        while (line > report && line[-1] != '\n') line--;
+    }
+    for (const char *l = line; *l;) {
+        const char *end = strchr(l, '\n');
+        int ll = end ? (int)(end - l) : (int)strlen(l);
+        const char *colon = memchr(l, ':', (size_t)ll);
+        if (path) {
+            CHECK_MSG(colon && strncmp(colon + 2, path, strlen(path)) == 0,
+                      "plan '%.*s' does not take the forced path %s", ll, l, path);
+        } else {
+            fprintf(stderr, "  plan %.*s\n", ll, l);
+        }
+        l = end ? end + 1 : l + ll;
+    }
 }
 
 static void test_conv_case(const conv_case *c) {
@@ -144,22 +199,23 @@ static void test_conv_case(const conv_case *c) {
     gan_cuda_math maths[] = {GAN_CUDA_MATH_FP32, GAN_CUDA_MATH_TF32, GAN_CUDA_MATH_BF16};
     for (int mi = 0; mi < 3; mi++) {
         gan_cuda_math m = maths[mi];
-        CHECK_OK(gan_backend_cuda_set_math(m));
         double tol = conv_tol[m];
-        float *out[2][3];
-        int paths = gan_backend_cuda_has_cudnn() ? 2 : 1;
-        for (int path = 0; path < paths; path++)
-            for (int beta = 0; beta < 2; beta++) {
+        float *out[N_PATHS][3];
+        int paths = gan_backend_cuda_has_cudnn() ? N_PATHS : 1;
+        for (int path = 0; path < paths; path++) {
+            use_path(path, m);
+            for (int bi = 0; bi < 2; bi++) { /* beta 1 first: the auto plans time on it */
+                int beta = 1 - bi;
                 if (beta) gpu->copy_to_device(gpu->ctx, gdw, dw0, nw * 4);
                 if (path == 0)
                     im2col_path(c, &cs, gx, gw, gb, gdy, gy, gdx, gdw, (float)beta, cols, t);
-                else cudnn_path(c, &cs, gx, gw, gb, gdy, gy, gdx, gdw, (float)beta);
+                else direct_path(c, &cs, gx, gw, gb, gdy, gy, gdx, gdw, (float)beta);
                 CHECK_OK(gpu->synchronize(gpu->ctx));
                 float *hy = dev_download(gy, ny), *hdx = dev_download(gdx, nx);
                 float *hdw = dev_download(gdw, nw);
                 double e[3] = {worst(hy, y, ys, ny, tol, NULL), worst(hdx, dx, dxs, nx, tol, NULL),
                                worst(hdw, dw, dws, nw, tol, beta ? dw0 : NULL)};
-                const char *pn = path ? "cudnn" : "im2col";
+                const char *pn = path_names[path];
                 CHECK_MSG(e[0] <= 1 && e[1] <= 1 && e[2] <= 1,
                           "conv N%d C%d %dx%d Cout%d k%d s%d p%d %s %s beta %d: errors %.3g %.3g "
                           "%.3g of tolerance (forward, data, weight)",
@@ -172,20 +228,26 @@ static void test_conv_case(const conv_case *c) {
                 if (beta == 0) out[path][0] = hy, out[path][1] = hdx, out[path][2] = hdw;
                 else free(hy), free(hdx), free(hdw);
             }
-        /* the two paths against each other: within twice the tolerance */
+            if (path == 1 || path == 2) check_plans(3, path_names[path]);
+            if (path == 3) check_plans(3, NULL);
+        }
+        default_path();
+        /* each direct path against im2col: within twice the tolerance */
         size_t len[3] = {ny, nx, nw};
         const double *sc[3] = {ys, dxs, dws};
-        for (int q = 0; q < 3 && paths == 1; q++) free(out[0][q]);
-        for (int q = 0; q < 3 && paths == 2; q++) {
-            double m2 = 0;
-            for (size_t i = 0; i < len[q]; i++) {
-                double e = fabs((double)out[0][q][i] - out[1][q][i]) / (2 * tol * sc[q][i] + 2e-6);
-                if (!(e <= m2)) m2 = e;
+        for (int path = 1; path < paths; path++)
+            for (int q = 0; q < 3; q++) {
+                double m2 = 0;
+                for (size_t i = 0; i < len[q]; i++) {
+                    double e = fabs((double)out[0][q][i] - out[path][q][i]) /
+                               (2 * tol * sc[q][i] + 2e-6);
+                    if (!(e <= m2)) m2 = e;
+                }
+                CHECK_MSG(m2 <= 1, "conv %s: %s and im2col differ by %.3g of 2 tol (output %d)",
+                          math_names[m], path_names[path], m2, q);
             }
-            CHECK_MSG(m2 <= 1, "conv %s: cudnn and im2col differ by %.3g of 2 tol (output %d)",
-                      math_names[m], m2, q);
-            free(out[0][q]), free(out[1][q]);
-        }
+        for (int path = 0; path < paths; path++)
+            for (int q = 0; q < 3; q++) free(out[path][q]);
     }
     CHECK_OK(gan_backend_cuda_set_math(GAN_CUDA_MATH_FP32));
     float *bufs[] = {gx, gw, gb, gdy, gy, gdx, gdw, cols, t};
@@ -376,8 +438,20 @@ int main(void) {
     test_one_step(data, GAN_PRECISION_FP32, 1e-4, 1e-4);
     test_one_step(data, GAN_PRECISION_TF32, 5e-3, 4e-2);
     test_one_step(data, GAN_PRECISION_BF16, 3e-2, 1.2e-1);
+    if (gan_backend_cuda_has_cudnn()) { /* fp32 on the direct convolutions, chosen per shape */
+        setenv("GAN_CUDA_CONV", "auto", 1);
+        test_one_step(data, GAN_PRECISION_FP32, 1e-4, 1e-4);
+        check_plans(12, NULL);
+        default_path();
+    }
     test_graph(data, GAN_PRECISION_TF32, 9);
     test_graph(data, GAN_PRECISION_BF16, 9);
+    if (gan_backend_cuda_has_cudnn()) { /* the GEMM path captured, D's 64 rows in 4 groups */
+        setenv("GAN_CUDA_CONV", "gemm", 1);
+        setenv("GAN_CUDA_CONV_GROUP", "16", 1);
+        test_graph(data, GAN_PRECISION_BF16, 9);
+        default_path();
+    }
     test_checkpoints(data);
     gan_dataset_free(data);
     gan_backend_cuda_shutdown();
