@@ -120,13 +120,52 @@ static int largest_in(const gan_model *m, int lo, int hi, int at_least) {
  * only where that input is the previous layer's own output in the same
  * chain (not a model's, block's or branch's input, which another layer
  * also reads), whose backward does not read it. */
+/* Whether layer i's input is layer i - 1's own output in the same chain
+ * (not a model's, block's or branch's input, which another layer also
+ * reads). */
+static bool follows_in_chain(const gan_model *m, int i) {
+    if (i == 0 || m->block_of[i] != m->block_of[i - 1]) return false; /* first in a block, or
+                                                                         after one */
+    const gan_block *b = m->block_of[i] ? &m->blocks[m->block_of[i] - 1] : NULL;
+    return !b || branch_of(b, i) == branch_of(b, i - 1);
+}
+
 static bool runs_in_place(const gan_model *m, int i) {
     const gan_layer *l = &m->layers[i], *prev = i > 0 ? &m->layers[i - 1] : NULL;
     if (m->keep_outputs || !prev || !l->ops->in_place || !l->ops->in_place(l)) return false;
-    if (prev->is_view || !(prev->ops->flags & GAN_LAYER_BACKWARD_NO_OUTPUT)) return false;
-    if (m->block_of[i] != m->block_of[i - 1]) return false; /* first in a block, or after one */
-    const gan_block *b = m->block_of[i] ? &m->blocks[m->block_of[i] - 1] : NULL;
-    return !b || branch_of(b, i) == branch_of(b, i - 1);
+    if (prev->is_view || prev->fused || !(prev->ops->flags & GAN_LAYER_BACKWARD_NO_OUTPUT))
+        return false;
+    return follows_in_chain(m, i);
+}
+
+/* Whether layer i computes anything (not a view, not fused into another). */
+static bool computes(const gan_layer *l) {
+    return !l->is_view && !l->fused;
+}
+
+/* Fuse each activation that the layer before it can apply (layer.h:
+ * GAN_LAYER_TAKES_ACTIVATION, fusable_act; batch norm + relu or
+ * leaky_relu): that layer's kernels write the activation's output and take
+ * its gradient, and the activation runs as a view. Only inside one chain,
+ * never with keep_outputs (each layer's own output stays visible), and
+ * never into the model's first computing layer, whose backward may write
+ * no dx (batchnorm_sync.c needs one). */
+static void fuse_activations(gan_model *m) {
+    int first = 0;
+    while (first < m->n_layers && !computes(&m->layers[first])) first++;
+    for (int i = 0; i < m->n_layers; i++) {
+        m->layers[i].fused = false;
+        m->layers[i].act = (gan_act){.on = false};
+    }
+    for (int i = first + 2; i < m->n_layers && !m->keep_outputs; i++) {
+        gan_layer *l = &m->layers[i], *prev = &m->layers[i - 1];
+        gan_act act;
+        if (!(prev->ops->flags & GAN_LAYER_TAKES_ACTIVATION) || prev->is_view || prev->fused ||
+            !l->ops->fusable_act || !l->ops->fusable_act(l, &act) || !follows_in_chain(m, i))
+            continue;
+        prev->act = act;
+        l->fused = true;
+    }
 }
 
 /* Hand out every block of the model from arena `a`. Called twice: once to
@@ -159,7 +198,7 @@ static void plan_memory(gan_model *m, gan_arena *a) {
     for (int i = 0; i < m->n_layers; i++) {
         gan_layer *l = &m->layers[i];
         m->x_of[i] = input_of(m, i);
-        bool reuse = l->is_view || runs_in_place(m, i);
+        bool reuse = !computes(l) || runs_in_place(m, i);
         m->acts[i + 1] = reuse ? m->x_of[i] : gan_arena_floats(a, rows * l->out_size);
         l->scratch = gan_arena_floats(a, l->n_scratch);
         gan_block *b = (gan_block *)block_ending_at(m, i);
@@ -294,6 +333,7 @@ gan_status gan_model_build(gan_model *m, const char *name, int c, int h, int w, 
         return gan_fail_prefix(s, where);
     }
     GAN_TRY(s);
+    fuse_activations(m);
     m->n_work = 0;
     for (int i = 0; i < m->n_layers; i++) {
         gan_layer *l = &m->layers[i];
@@ -438,7 +478,7 @@ const float *gan_model_forward(gan_model *m, const float *x, int N, bool train) 
             l->rng_seed = m->seed;
             l->rng_stream = gan_rng_stream(GAN_RNG_DROPOUT, tag | (uint64_t)i << 40);
         }
-        if (!l->is_view) l->ops->forward(l, m->be, m->x_of[i], m->acts[i + 1], N, train);
+        if (computes(l)) l->ops->forward(l, m->be, m->x_of[i], m->acts[i + 1], N, train);
         const gan_block *b = block_ending_at(m, i);
         if (!b) continue;
         const float *xs[GAN_MAX_BRANCHES];
@@ -460,7 +500,7 @@ static const float *chain_backward(gan_model *m, int lo, int hi, const float *g,
                                    int no_dx) {
     for (int i = hi - 1; i >= lo; i--) {
         gan_layer *l = &m->layers[i];
-        if (l->is_view) continue; /* dx is dy */
+        if (!computes(l)) continue; /* dx is dy */
         float *dx = i != no_dx ? bufs[*next] : NULL;
         l->ops->backward(l, m->be, m->x_of[i], m->acts[i + 1], g, dx, N, param_grads);
         if (!dx) return NULL;
@@ -493,7 +533,7 @@ static const float *block_backward(gan_model *m, gan_block *b, const float *g, f
 const float *gan_model_backward(gan_model *m, const float *dy, int N, bool param_grads,
                                 bool want_dx) {
     int first = 0; /* the first layer that computes: its dx is the model's dx */
-    while (first < m->n_layers && m->layers[first].is_view) first++;
+    while (first < m->n_layers && !computes(&m->layers[first])) first++;
     const float *grad = dy;
     int next = 0; /* the grad_buf not holding grad */
     for (int i = m->n_layers - 1; i >= 0 && grad;) {

@@ -9,7 +9,9 @@
  *   acts[i]: (max_batch, size of layer i's output); acts[0] is the input;
  *     a view layer's output is the same buffer as its input, and so is an
  *     activation's that runs in place (layer.h: in_place; relu after a
- *     batch norm or a convolution), unless keep_outputs;
+ *     convolution) or is fused into a batch norm before it (layer.h:
+ *     GAN_LAYER_TAKES_ACTIVATION; the batch norm's kernels then apply it),
+ *     unless keep_outputs;
  *   grad_buf[2]: ping-pong buffers for activation gradients;
  *   scratch: per-layer values saved for backward;
  *   work: one area every layer uses within a forward or backward call
