@@ -147,17 +147,13 @@ static bool computes(const gan_layer *l) {
  * GAN_LAYER_TAKES_ACTIVATION, fusable_act; batch norm + relu or
  * leaky_relu): that layer's kernels write the activation's output and take
  * its gradient, and the activation runs as a view. Only inside one chain,
- * never with keep_outputs (each layer's own output stays visible), and
- * never into the model's first computing layer, whose backward may write
- * no dx (batchnorm_sync.c needs one). */
+ * never with keep_outputs (each layer's own output stays visible). */
 static void fuse_activations(gan_model *m) {
-    int first = 0;
-    while (first < m->n_layers && !computes(&m->layers[first])) first++;
     for (int i = 0; i < m->n_layers; i++) {
         m->layers[i].fused = false;
         m->layers[i].act = (gan_act){.on = false};
     }
-    for (int i = first + 2; i < m->n_layers && !m->keep_outputs; i++) {
+    for (int i = 1; i < m->n_layers && !m->keep_outputs; i++) {
         gan_layer *l = &m->layers[i], *prev = &m->layers[i - 1];
         gan_act act;
         if (!(prev->ops->flags & GAN_LAYER_TAKES_ACTIVATION) || prev->is_view || prev->fused ||

@@ -8,8 +8,8 @@
  * is the input's for alpha >= 0 (alpha 0 gives y = 0 or -0 where x <= 0,
  * so y > 0 exactly where x > 0): the same dx, bit for bit.
  *
- * (Leaky) ReLU with alpha >= 0 may also be fused into a batch norm before
- * it (layer.h: fusable_act): the model then runs it as a view.
+ * (Leaky) ReLU may also be fused into a batch norm before it (layer.h:
+ * fusable_act): the model then runs it as a view.
  */
 #include "layers/layer.h"
 
@@ -36,7 +36,7 @@ static bool leaky_relu_in_place(const gan_layer *l) {
 
 static bool leaky_relu_fusable(const gan_layer *l, gan_act *act) {
     *act = (gan_act){.on = true, .slope = l->alpha};
-    return l->alpha >= 0.0f; /* as in place: batchnorm_sync.c reads y's signs */
+    return true;
 }
 
 static void leaky_relu_backward(gan_layer *l, const gan_backend *be, const float *x,

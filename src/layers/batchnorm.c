@@ -49,7 +49,7 @@ static void batchnorm_backward(gan_layer *l, const gan_backend *be, const float 
                                bool param_grads) {
     int F = l->in_size;
     if (l->sync && l->last_train) {
-        gan_batchnorm_sync_backward(l, be, x, y, dy, dx, N, F, 1, param_grads);
+        gan_batchnorm_sync_backward(l, be, x, dy, dx, N, F, 1, param_grads);
         return;
     }
     be->batchnorm_backward(be->ctx, dx, param_grads ? l->grads : NULL, param_grads ? l->grads + F : NULL,

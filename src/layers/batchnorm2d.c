@@ -56,7 +56,7 @@ static void batchnorm2d_backward(gan_layer *l, const gan_backend *be, const floa
                                  bool param_grads) {
     int C = l->in[0], P = l->in[1] * l->in[2];
     if (l->sync && l->last_train) {
-        gan_batchnorm_sync_backward(l, be, x, y, dy, dx, N, C, P, param_grads);
+        gan_batchnorm_sync_backward(l, be, x, dy, dx, N, C, P, param_grads);
         return;
     }
     be->batchnorm2d_backward(be->ctx, dx, param_grads ? l->grads : NULL,

@@ -7,12 +7,8 @@
  * biased variance, so N ranks of b rows compute what one process computes
  * on the N b rows (up to rounding: E[x^2] - mean^2 instead of two passes).
  * Parameters: gamma then beta (C each); state: running mean, running var.
- *
- * A fused activation (l->act, model.c) runs here as its own kernels around
- * the synchronised ones: forward in place over y, backward from y's signs
- * (slope >= 0) into dx, which the normalisation's backward then reads as
- * its dy, element by element. So the model never fuses into the layer
- * whose backward writes no dx (the model's first computing layer).
+ * A fused activation (l->act, model.c) goes into the kernels, as without
+ * --sync-bn.
  */
 #include "backend.h"
 #include "layers/layer.h"
@@ -25,26 +21,21 @@ void gan_batchnorm_sync_forward(gan_layer *l, const gan_backend *be, const float
     double count = (double)N * l->sync->ranks * P;
     be->batchnorm_forward_sums(be->ctx, y, l->scratch, l->scratch + C, l->state, l->state + C, x,
                                sums, count, l->params, l->params + C, N, C, P, l->momentum,
-                               l->eps);
-    if (l->act.on) be->leaky_relu_forward(be->ctx, y, y, (size_t)N * C * P, l->act.slope);
+                               l->eps, l->act);
 }
 
 void gan_batchnorm_sync_backward(gan_layer *l, const gan_backend *be, const float *x,
-                                 const float *y, const float *dy, float *dx, int N, int C, int P,
+                                 const float *dy, float *dx, int N, int C, int P,
                                  bool param_grads) {
     float *sums = l->scratch + 2 * (size_t)C;
-    if (l->act.on && dx) { /* dx = the gradient of the normalised value, then read as dy */
-        be->leaky_relu_backward(be->ctx, dx, y, dy, (size_t)N * C * P, l->act.slope);
-        dy = dx;
-    }
     /* this rank's sums go to its own parameter gradients (summed over the ranks with
      * the others), and, added over the ranks, into dx */
     be->batchnorm_backward_sums(be->ctx, sums, param_grads ? l->grads : NULL,
                                 param_grads ? l->grads + C : NULL, dy, x, l->scratch,
-                                l->scratch + C, N, C, P);
+                                l->scratch + C, l->params, l->params + C, N, C, P, l->act);
     if (!dx) return;
     l->sync->sum(l->sync->ctx, sums, 2 * (size_t)C);
     double count = (double)N * l->sync->ranks * P;
     be->batchnorm_backward_from_sums(be->ctx, dx, dy, x, l->scratch, l->scratch + C, l->params,
-                                     sums, count, N, C, P);
+                                     l->params + C, sums, count, N, C, P, l->act);
 }

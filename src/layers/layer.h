@@ -242,12 +242,12 @@ struct gan_layer {
 };
 
 /* Batch norm with statistics over the ranks (batchnorm_sync.c), for x (N,
- * C, P): the scratch holds mean (C), rstd (C), then the sums (2C); y is
- * the forward's output (read with a fused activation, l->act). */
+ * C, P): the scratch holds mean (C), rstd (C), then the sums (2C); a
+ * fused activation (l->act) goes into the kernels. */
 void gan_batchnorm_sync_forward(gan_layer *l, const gan_backend *be, const float *x, float *y,
                                 int N, int C, int P);
 void gan_batchnorm_sync_backward(gan_layer *l, const gan_backend *be, const float *x,
-                                 const float *y, const float *dy, float *dx, int N, int C, int P,
+                                 const float *dy, float *dx, int N, int C, int P,
                                  bool param_grads);
 
 /* The registry (registry.c): the kinds, in the order specs list them. */
