@@ -48,7 +48,7 @@ static const float *timed_forward(gan_model *m, int pass, const float *x, int N)
     if (x != m->acts[0]) memcpy(m->acts[0], x, (size_t)N * m->in_size * sizeof *x);
     for (int i = 0; i < m->n_layers; i++) {
         gan_layer *l = &m->layers[i];
-        if (l->is_view) continue;
+        if (l->is_view || l->fused) continue;
         double t0 = now();
         l->ops->forward(l, m->be, m->acts[i], m->acts[i + 1], N, true);
         prof[pass][i] += now() - t0;
@@ -60,20 +60,18 @@ static const float *timed_forward(gan_model *m, int pass, const float *x, int N)
 static const float *timed_backward(gan_model *m, int pass, const float *dy, int N,
                                    bool param_grads, bool want_dx) {
     int first = 0;
-    while (first < m->n_layers && m->layers[first].is_view) first++;
+    while (first < m->n_layers && (m->layers[first].is_view || m->layers[first].fused)) first++;
     const float *grad = dy;
-    int next = 0;
     for (int i = m->n_layers - 1; i >= first; i--) {
         gan_layer *l = &m->layers[i];
-        if (l->is_view) continue;
+        if (l->is_view || l->fused) continue;
         bool need_dx = want_dx || i > first;
-        float *dx = need_dx ? m->grad_buf[next] : NULL;
+        float *dx = need_dx ? m->grad_of[i] : NULL;
         double t0 = now();
         l->ops->backward(l, m->be, m->acts[i], m->acts[i + 1], grad, dx, N, param_grads);
         prof[pass][i] += now() - t0;
         if (!dx) return NULL;
         grad = dx;
-        next ^= 1;
     }
     return want_dx ? grad : NULL;
 }

@@ -48,6 +48,17 @@ typedef struct gan_conv_shape {
     int OH, OW;
 } gan_conv_shape;
 
+/* An element-wise activation that a normalisation kernel applies to its
+ * result z itself (the batch-norm kernels' `act`): none (on false), or
+ * y = z > 0 ? z : slope z (leaky ReLU; ReLU is slope 0). The backward
+ * kernels take the same act and derive z from x and the saved statistics,
+ * so the gradient they receive is that of y. */
+typedef struct gan_act {
+    bool on;
+    float slope;
+} gan_act;
+#define GAN_ACT_NONE ((gan_act){false, 0.0f}) /* C only (a compound literal) */
+
 #ifdef __cplusplus
 extern "C" {
 #endif

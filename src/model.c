@@ -120,13 +120,134 @@ static int largest_in(const gan_model *m, int lo, int hi, int at_least) {
  * only where that input is the previous layer's own output in the same
  * chain (not a model's, block's or branch's input, which another layer
  * also reads), whose backward does not read it. */
+/* Whether layer i's input is layer i - 1's own output in the same chain
+ * (not a model's, block's or branch's input, which another layer also
+ * reads). */
+static bool follows_in_chain(const gan_model *m, int i) {
+    if (i == 0 || m->block_of[i] != m->block_of[i - 1]) return false; /* first in a block, or
+                                                                         after one */
+    const gan_block *b = m->block_of[i] ? &m->blocks[m->block_of[i] - 1] : NULL;
+    return !b || branch_of(b, i) == branch_of(b, i - 1);
+}
+
 static bool runs_in_place(const gan_model *m, int i) {
     const gan_layer *l = &m->layers[i], *prev = i > 0 ? &m->layers[i - 1] : NULL;
     if (m->keep_outputs || !prev || !l->ops->in_place || !l->ops->in_place(l)) return false;
-    if (prev->is_view || !(prev->ops->flags & GAN_LAYER_BACKWARD_NO_OUTPUT)) return false;
-    if (m->block_of[i] != m->block_of[i - 1]) return false; /* first in a block, or after one */
-    const gan_block *b = m->block_of[i] ? &m->blocks[m->block_of[i] - 1] : NULL;
-    return !b || branch_of(b, i) == branch_of(b, i - 1);
+    if (prev->is_view || prev->fused || !(prev->ops->flags & GAN_LAYER_BACKWARD_NO_OUTPUT))
+        return false;
+    return follows_in_chain(m, i);
+}
+
+/* Whether layer i computes anything (not a view, not fused into another). */
+static bool computes(const gan_layer *l) {
+    return !l->is_view && !l->fused;
+}
+
+/* Fuse each activation that the layer before it can apply (layer.h:
+ * GAN_LAYER_TAKES_ACTIVATION, fusable_act; batch norm + relu or
+ * leaky_relu): that layer's kernels write the activation's output and take
+ * its gradient, and the activation runs as a view. Only inside one chain,
+ * never with keep_outputs (each layer's own output stays visible). */
+static void fuse_activations(gan_model *m) {
+    for (int i = 0; i < m->n_layers; i++) {
+        m->layers[i].fused = false;
+        m->layers[i].act = (gan_act){.on = false};
+    }
+    for (int i = 1; i < m->n_layers && !m->keep_outputs; i++) {
+        gan_layer *l = &m->layers[i], *prev = &m->layers[i - 1];
+        gan_act act;
+        if (!(prev->ops->flags & GAN_LAYER_TAKES_ACTIVATION) || prev->is_view || prev->fused ||
+            !l->ops->fusable_act || !l->ops->fusable_act(l, &act) || !follows_in_chain(m, i))
+            continue;
+        prev->act = act;
+        l->fused = true;
+    }
+}
+
+/* Offset (floats) of n floats taken from a region at *off, in 64-byte
+ * units as the arena hands them out. */
+static size_t take(size_t *off, size_t n) {
+    size_t at = *off;
+    *off += (n + 15) / 16 * 16;
+    return at;
+}
+
+/* Where the gradient of each top-level backward step's input goes (the
+ * steps as gan_model_backward takes them, last first: a block, at its first
+ * layer, or a computing layer outside blocks), as offsets into the
+ * activation region, whose activations end at `acts_end`. During a step,
+ * every activation allocated after `live` is dead: the region holds the
+ * activations in layer order, and backward has passed the layers after the
+ * step (end_after[i]: the region's end after layer i's output and its
+ * block's; a layer that never reads its output in backward needs only its
+ * input's, end_after[i - 1]). So each gradient goes into that dead tail:
+ * alternately at `live` (low) and at the region's very end (high), apart
+ * from the step's input gradient dy that the step before wrote. Returns
+ * the region's size; at[i] is the offset of step i's dx (from the region's
+ * end minus its size where high[i]). With keep_outputs every gradient lies
+ * after every activation. */
+static size_t place_gradients(const gan_model *m, size_t rows, const size_t *end_after,
+                              size_t in_end, size_t acts_end, size_t *at, bool *high) {
+    size_t need = acts_end, dy_end = 0, dy_size = 0;
+    bool dy_ours = false, dy_high = false; /* the first step's dy is the caller's */
+    for (int i = m->n_layers - 1; i >= 0;) {
+        const gan_layer *l = &m->layers[i];
+        size_t live, n;
+        int step;
+        if (m->block_of[i]) {
+            const gan_block *b = &m->blocks[m->block_of[i] - 1];
+            step = b->first;
+            live = end_after[i];
+            n = rows * (size_t)b->in_size;
+            i = b->first - 1;
+        } else if (!computes(l)) {
+            i--;
+            continue;
+        } else {
+            step = i;
+            bool reads_y = !(l->ops->flags & GAN_LAYER_BACKWARD_NO_OUTPUT);
+            live = reads_y ? end_after[i] : i > 0 ? end_after[i - 1] : in_end;
+            n = rows * (size_t)l->in_size;
+            i--;
+        }
+        if (m->keep_outputs) live = acts_end;
+        size_t size = (n + 15) / 16 * 16;
+        if (!dy_ours || dy_high) { /* low, below a high dy */
+            at[step] = live, high[step] = false;
+            need = GAN_MAX(need, live + size + (dy_ours ? dy_size : 0));
+            dy_end = live + size;
+        } else { /* high, above a low dy */
+            at[step] = size, high[step] = true;
+            need = GAN_MAX(need, GAN_MAX(dy_end, live) + size);
+        }
+        dy_high = high[step];
+        dy_size = size;
+        dy_ours = true;
+    }
+    return need;
+}
+
+/* The storage that holds the model's output (gan_model_output), given
+ * which layers reuse their input's (reuse[i]): 0 for the input acts[0],
+ * i + 1 for layer i's own output, n_layers + 1 + k for block k's output;
+ * the same walk as input_of. */
+static int output_storage(const gan_model *m, const bool *reuse) {
+    int act_id[GAN_MAX_LAYERS + 1], x_id[GAN_MAX_LAYERS];
+    act_id[0] = 0;
+    for (int i = 0; i < m->n_layers; i++) {
+        const gan_block *b = m->block_of[i] ? &m->blocks[m->block_of[i] - 1] : NULL;
+        const gan_block *prev = block_ending_at(m, i - 1);
+        if (b && i != b->first && i == branch_first(b, branch_of(b, i))) x_id[i] = x_id[b->first];
+        else x_id[i] = prev ? m->n_layers + 1 + (int)(prev - m->blocks) : act_id[i];
+        act_id[i + 1] = reuse[i] ? x_id[i] : i + 1;
+    }
+    const gan_block *last = block_ending_at(m, m->n_layers - 1);
+    return last ? m->n_layers + 1 + (int)(last - m->blocks) : act_id[m->n_layers];
+}
+
+/* region + off, or NULL while measuring */
+static float *in_region(float *region, size_t off) {
+    return region ? region + off : NULL;
 }
 
 /* Hand out every block of the model from arena `a`. Called twice: once to
@@ -135,13 +256,14 @@ static bool runs_in_place(const gan_model *m, int i) {
  * the blocks' branch gradients (one pair of buffers for every branch of
  * every block, as a block's backward runs its branches one after the
  * other and copies or adds each result out before the next; one join
- * buffer per branch). */
+ * buffer per branch). The activations and the gradients between the
+ * top-level steps of backward share one region (place_gradients): a
+ * gradient overwrites activations that backward has passed, as a
+ * framework frees them. */
 static void plan_memory(gan_model *m, gan_arena *a) {
-    int largest = m->in_size, branch_most = 0, join_most = 0;
-    for (int i = 0; i < m->n_layers; i++) largest = GAN_MAX(largest, m->layers[i].out_size);
+    int branch_most = 0, join_most = 0;
     for (int k = 0; k < m->n_blocks; k++) {
         const gan_block *b = &m->blocks[k];
-        largest = GAN_MAX(largest, b->out_size);
         for (int j = 0; j < b->kind->n_branches; j++) {
             int lo = branch_first(b, j);
             branch_most = GAN_MAX(branch_most, largest_in(m, lo, lo + b->n[j], b->in_size));
@@ -155,18 +277,8 @@ static void plan_memory(gan_model *m, gan_arena *a) {
     m->adam_m = gan_arena_floats(a, m->n_params);
     m->adam_v = gan_arena_floats(a, m->n_params);
     m->state = gan_arena_floats(a, m->n_state);
-    m->acts[0] = gan_arena_floats(a, rows * m->in_size);
-    for (int i = 0; i < m->n_layers; i++) {
-        gan_layer *l = &m->layers[i];
-        m->x_of[i] = input_of(m, i);
-        bool reuse = l->is_view || runs_in_place(m, i);
-        m->acts[i + 1] = reuse ? m->x_of[i] : gan_arena_floats(a, rows * l->out_size);
-        l->scratch = gan_arena_floats(a, l->n_scratch);
-        gan_block *b = (gan_block *)block_ending_at(m, i);
-        if (b) b->out_act = gan_arena_floats(a, rows * b->out_size);
-    }
-    m->grad_buf[0] = gan_arena_floats(a, rows * largest);
-    m->grad_buf[1] = gan_arena_floats(a, rows * largest);
+    for (int i = 0; i < m->n_layers; i++)
+        m->layers[i].scratch = gan_arena_floats(a, m->layers[i].n_scratch);
     float *branch_grad[2], *join_buf[GAN_MAX_BRANCHES] = {NULL};
     for (int j = 0; j < 2; j++) branch_grad[j] = gan_arena_floats(a, rows * branch_most);
     for (int k = 0; k < GAN_MAX_BRANCHES && join_most; k++)
@@ -181,6 +293,40 @@ static void plan_memory(gan_model *m, gan_arena *a) {
     for (int i = 0; i < m->n_layers; i++) m->layers[i].work = m->work;
     m->adam_t_dev = gan_arena_bytes(a, sizeof *m->adam_t_dev);
     m->lr_t_dev = gan_arena_floats(a, 1);
+
+    /* the activation region: the input and the model's output (which backward never
+     * overwrites), then each layer's own output and each block's output in layer order;
+     * then the gradients */
+    size_t off = 0, act_at[GAN_MAX_LAYERS + 1], out_at[GAN_MAX_BLOCKS] = {0};
+    size_t end_after[GAN_MAX_LAYERS], grad_at[GAN_MAX_LAYERS] = {0};
+    bool reuse[GAN_MAX_LAYERS], high[GAN_MAX_LAYERS] = {false};
+    for (int i = 0; i < m->n_layers; i++)
+        reuse[i] = !computes(&m->layers[i]) || runs_in_place(m, i);
+    int out_id = output_storage(m, reuse);
+    act_at[0] = take(&off, rows * m->in_size);
+    size_t out_off = take(&off, rows * m->out_size); /* the output's storage, if not the input */
+    if (out_id == 0) off = out_off;
+    size_t in_end = off;
+    for (int i = 0; i < m->n_layers; i++) {
+        act_at[i + 1] = reuse[i]         ? 0
+                        : out_id == i + 1 ? out_off
+                                          : take(&off, rows * m->layers[i].out_size);
+        const gan_block *b = block_ending_at(m, i);
+        int k = b ? (int)(b - m->blocks) : -1;
+        if (b) out_at[k] = out_id == m->n_layers + 1 + k ? out_off : take(&off, rows * b->out_size);
+        end_after[i] = off;
+    }
+    size_t size = place_gradients(m, rows, end_after, in_end, off, grad_at, high);
+    float *region = gan_arena_floats(a, size);
+
+    m->acts[0] = in_region(region, act_at[0]);
+    for (int i = 0; i < m->n_layers; i++) {
+        m->x_of[i] = input_of(m, i);
+        m->acts[i + 1] = reuse[i] ? m->x_of[i] : in_region(region, act_at[i + 1]);
+        gan_block *b = (gan_block *)block_ending_at(m, i);
+        if (b) b->out_act = in_region(region, out_at[b - m->blocks]);
+        m->grad_of[i] = in_region(region, high[i] ? size - grad_at[i] : grad_at[i]);
+    }
 }
 
 /* The host copies: the blocks themselves on the CPU, else a host arena. */
@@ -294,6 +440,7 @@ gan_status gan_model_build(gan_model *m, const char *name, int c, int h, int w, 
         return gan_fail_prefix(s, where);
     }
     GAN_TRY(s);
+    fuse_activations(m);
     m->n_work = 0;
     for (int i = 0; i < m->n_layers; i++) {
         gan_layer *l = &m->layers[i];
@@ -438,7 +585,7 @@ const float *gan_model_forward(gan_model *m, const float *x, int N, bool train) 
             l->rng_seed = m->seed;
             l->rng_stream = gan_rng_stream(GAN_RNG_DROPOUT, tag | (uint64_t)i << 40);
         }
-        if (!l->is_view) l->ops->forward(l, m->be, m->x_of[i], m->acts[i + 1], N, train);
+        if (computes(l)) l->ops->forward(l, m->be, m->x_of[i], m->acts[i + 1], N, train);
         const gan_block *b = block_ending_at(m, i);
         if (!b) continue;
         const float *xs[GAN_MAX_BRANCHES];
@@ -451,21 +598,22 @@ const float *gan_model_forward(gan_model *m, const float *x, int N, bool train) 
 }
 
 /* Backward through the chain of layers [lo, hi) from g, the gradient of
- * layer hi - 1's output, writing each dx into bufs[*next] and flipping
- * *next (so never into the buffer holding the gradient read). Layer
- * `no_dx` (if in range) writes no dx: then NULL is returned; else the
+ * layer hi - 1's output, writing each dx into at[i] (the model's planned
+ * gradients, outside blocks) or, with at NULL, into bufs[*next] and
+ * flipping *next (so never into the buffer holding the gradient read).
+ * Layer `no_dx` (if in range) writes no dx: then NULL is returned; else the
  * gradient of layer lo's input. */
 static const float *chain_backward(gan_model *m, int lo, int hi, const float *g,
-                                   float *const bufs[2], int *next, int N, bool param_grads,
-                                   int no_dx) {
+                                   float *const *at, float *const bufs[2], int *next, int N,
+                                   bool param_grads, int no_dx) {
     for (int i = hi - 1; i >= lo; i--) {
         gan_layer *l = &m->layers[i];
-        if (l->is_view) continue; /* dx is dy */
-        float *dx = i != no_dx ? bufs[*next] : NULL;
+        if (!computes(l)) continue; /* dx is dy */
+        float *dx = i == no_dx ? NULL : at ? at[i] : bufs[*next];
         l->ops->backward(l, m->be, m->x_of[i], m->acts[i + 1], g, dx, N, param_grads);
         if (!dx) return NULL;
         g = dx;
-        *next ^= 1;
+        if (!at) *next ^= 1;
     }
     return g;
 }
@@ -482,7 +630,7 @@ static const float *block_backward(gan_model *m, gan_block *b, const float *g, f
     size_t count = (size_t)N * b->in_size;
     for (int k = 0; k < n; k++) {
         int lo = branch_first(b, k), next = 0;
-        const float *dx = chain_backward(m, lo, lo + b->n[k], dys[k], b->pp[k], &next, N,
+        const float *dx = chain_backward(m, lo, lo + b->n[k], dys[k], NULL, b->pp[k], &next, N,
                                          param_grads, -1);
         if (k == 0) be->copy(be->ctx, dst, dx, count * sizeof *dst);
         else be->axpy(be->ctx, dst, dx, count, 1.0f);
@@ -493,20 +641,18 @@ static const float *block_backward(gan_model *m, gan_block *b, const float *g, f
 const float *gan_model_backward(gan_model *m, const float *dy, int N, bool param_grads,
                                 bool want_dx) {
     int first = 0; /* the first layer that computes: its dx is the model's dx */
-    while (first < m->n_layers && m->layers[first].is_view) first++;
+    while (first < m->n_layers && !computes(&m->layers[first])) first++;
     const float *grad = dy;
-    int next = 0; /* the grad_buf not holding grad */
     for (int i = m->n_layers - 1; i >= 0 && grad;) {
         if (m->block_of[i]) { /* i ends a block */
             gan_block *b = &m->blocks[m->block_of[i] - 1];
-            grad = block_backward(m, b, grad, m->grad_buf[next], N, param_grads);
-            next ^= 1;
+            grad = block_backward(m, b, grad, m->grad_of[b->first], N, param_grads);
             i = b->first - 1;
             continue;
         }
         int lo = i; /* the plain layers down to the previous block */
         while (lo > 0 && !m->block_of[lo - 1]) lo--;
-        grad = chain_backward(m, lo, i + 1, grad, m->grad_buf, &next, N, param_grads,
+        grad = chain_backward(m, lo, i + 1, grad, m->grad_of, NULL, NULL, N, param_grads,
                               want_dx ? -1 : first);
         i = lo - 1;
     }

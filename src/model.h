@@ -9,8 +9,14 @@
  *   acts[i]: (max_batch, size of layer i's output); acts[0] is the input;
  *     a view layer's output is the same buffer as its input, and so is an
  *     activation's that runs in place (layer.h: in_place; relu after a
- *     batch norm or a convolution), unless keep_outputs;
- *   grad_buf[2]: ping-pong buffers for activation gradients;
+ *     convolution) or is fused into a batch norm before it (layer.h:
+ *     GAN_LAYER_TAKES_ACTIVATION; the batch norm's kernels then apply it),
+ *     unless keep_outputs;
+ *   grad_of[i]: the activation gradients between the top-level steps of
+ *     backward, in the same region as the activations: each over
+ *     activations that backward has passed (model.c: place_gradients), so
+ *     a backward overwrites the activations, the output included (read it
+ *     before), but never the input acts[0];
  *   scratch: per-layer values saved for backward;
  *   work: one area every layer uses within a forward or backward call
  *     (layer.h), of the largest layer's n_work;
@@ -112,7 +118,11 @@ typedef struct gan_model {
     float *params, *grads, *adam_m, *adam_v; /* (n_params) each */
     float *state;                            /* (n_state) */
     float *acts[GAN_MAX_LAYERS + 1];         /* acts[i]: (max_batch, layer i-1 out) */
-    float *grad_buf[2];                      /* (max_batch, largest layer size) */
+    float *grad_of[GAN_MAX_LAYERS];          /* where backward writes the gradient of the
+                                                input of a top-level step (a computing layer
+                                                outside blocks, or a block at its first layer):
+                                                (max_batch, its in_size), over activations
+                                                that backward has passed */
     size_t n_work;                           /* floats of work: the largest layer n_work */
     float *work;                             /* (n_work) shared by the layers */
     int64_t adam_t;                          /* Adam steps taken */

@@ -251,6 +251,14 @@ static double bn_beta(void **h, int j, int g) {
     return h[j] ? (double)HD(j)[g] : 0.0;
 }
 
+/* The fused activation of a (N, C, P) case: i[8] on, f[2] its slope. */
+static gan_act bn_act(const op_case *c) {
+    return (gan_act){.on = c->i[8] != 0, .slope = (float)c->f[2]};
+}
+static double bn_act_ref(const op_case *c, double z) {
+    return !c->i[8] || z > 0 ? z : (float)c->f[2] * z;
+}
+
 /* buffers: y mean rstd running_mean running_var x gamma beta */
 static void run_bn_train(const gan_backend *be, void **d, const op_case *c, double *r) {
     if (c->i[9] == 0)
@@ -258,7 +266,8 @@ static void run_bn_train(const gan_backend *be, void **d, const op_case *c, doub
                                     c->i[0], c->i[1], (float)c->f[0], (float)c->f[1]);
     else
         be->batchnorm2d_forward_train(be->ctx, F(0), F(1), F(2), F(3), F(4), CF(5), CF(6), CF(7),
-                                      c->i[0], c->i[1], c->i[2], (float)c->f[0], (float)c->f[1]);
+                                      c->i[0], c->i[1], c->i[2], (float)c->f[0], (float)c->f[1],
+                                      bn_act(c));
 }
 static void ref_bn_train(void **h, const op_case *c, double *r) {
     size_t cnt = bn_count(c);
@@ -278,7 +287,8 @@ static void ref_bn_train(void **h, const op_case *c, double *r) {
         HD(4)[g] = (float)(mom * HD(4)[g] + (1 - mom) * var);
         for (size_t j = 0; j < cnt; j++) {
             size_t q = bn_idx(c, g, j);
-            HD(0)[q] = (float)(bn_gamma(h, 6, g) * (HD(5)[q] - mu) * rstd + bn_beta(h, 7, g));
+            HD(0)[q] = (float)bn_act_ref(
+                c, bn_gamma(h, 6, g) * (HD(5)[q] - mu) * rstd + bn_beta(h, 7, g));
         }
     }
 }
@@ -289,35 +299,40 @@ static void run_bn_infer(const gan_backend *be, void **d, const op_case *c, doub
                                     c->i[1], (float)c->f[1]);
     else
         be->batchnorm2d_forward_infer(be->ctx, F(0), CF(1), CF(2), CF(3), CF(4), CF(5), c->i[0],
-                                      c->i[1], c->i[2], (float)c->f[1]);
+                                      c->i[1], c->i[2], (float)c->f[1], bn_act(c));
 }
 static void ref_bn_infer(void **h, const op_case *c, double *r) {
     size_t cnt = bn_count(c);
     for (int g = 0; g < c->i[1]; g++)
         for (size_t j = 0; j < cnt; j++) {
             size_t q = bn_idx(c, g, j);
-            HD(0)[q] = (float)((HD(1)[q] - (double)HD(2)[g]) * bn_gamma(h, 4, g) /
-                                   sqrt((double)HD(3)[g] + (float)c->f[1]) +
-                               bn_beta(h, 5, g));
+            HD(0)[q] = (float)bn_act_ref(c, (HD(1)[q] - (double)HD(2)[g]) * bn_gamma(h, 4, g) /
+                                                    sqrt((double)HD(3)[g] + (float)c->f[1]) +
+                                                bn_beta(h, 5, g));
         }
 }
-/* buffers: dx dgamma dbeta dy x mean rstd gamma */
+/* buffers: dx dgamma dbeta dy x mean rstd gamma, and beta for (N, C, P) */
 static void run_bn_backward(const gan_backend *be, void **d, const op_case *c, double *r) {
     if (c->i[9] == 0)
         be->batchnorm_backward(be->ctx, F(0), F(1), F(2), CF(3), CF(4), CF(5), CF(6), CF(7),
                                c->i[0], c->i[1]);
     else
         be->batchnorm2d_backward(be->ctx, F(0), F(1), F(2), CF(3), CF(4), CF(5), CF(6), CF(7),
-                                 c->i[0], c->i[1], c->i[2]);
+                                 CF(8), c->i[0], c->i[1], c->i[2], bn_act(c));
 }
 static void ref_bn_backward(void **h, const op_case *c, double *r) {
     size_t cnt = bn_count(c);
+    double *dz = malloc(cnt * sizeof *dz); /* dy through the fused activation */
+    if (!dz) abort();
     for (int g = 0; g < c->i[1]; g++) {
         double sdy = 0, sdyx = 0, mean = HD(5)[g], rstd = HD(6)[g];
         for (size_t j = 0; j < cnt; j++) {
             size_t q = bn_idx(c, g, j);
-            sdy += HD(3)[q];
-            sdyx += HD(3)[q] * (HD(4)[q] - mean) * rstd;
+            double xhat = (HD(4)[q] - mean) * rstd;
+            double z = bn_gamma(h, 7, g) * xhat + (c->i[9] ? bn_beta(h, 8, g) : 0.0);
+            dz[j] = !c->i[8] || z > 0 ? HD(3)[q] : (float)c->f[2] * (double)HD(3)[q];
+            sdy += dz[j];
+            sdyx += dz[j] * xhat;
         }
         if (h[1]) HD(1)[g] = (float)(HD(1)[g] + sdyx);
         if (h[2]) HD(2)[g] = (float)(HD(2)[g] + sdy);
@@ -325,10 +340,10 @@ static void ref_bn_backward(void **h, const op_case *c, double *r) {
         for (size_t j = 0; j < cnt; j++) {
             size_t q = bn_idx(c, g, j);
             double xhat = (HD(4)[q] - mean) * rstd;
-            HD(0)[q] =
-                (float)(bn_gamma(h, 7, g) * rstd * (HD(3)[q] - sdy / cnt - xhat * sdyx / cnt));
+            HD(0)[q] = (float)(bn_gamma(h, 7, g) * rstd * (dz[j] - sdy / cnt - xhat * sdyx / cnt));
         }
     }
+    free(dz);
 }
 
 /* =================== batch norm with statistics summed over ranks
@@ -362,7 +377,7 @@ static void prep_bn_fwd_sums(void **h, const op_case *c) {
 static void run_bn_fwd_sums(const gan_backend *be, void **d, const op_case *c, double *r) {
     be->batchnorm_forward_sums(be->ctx, F(0), F(1), F(2), F(3), F(4), CF(5), CF(6),
                                (double)bn_count(c), CF(7), CF(8), c->i[0], c->i[1], c->i[2],
-                               (float)c->f[0], (float)c->f[1]);
+                               (float)c->f[0], (float)c->f[1], bn_act(c));
 }
 /* the two-pass statistics of one process's batch norm (ref_bn_train) */
 static void ref_bn_fwd_sums(void **h, const op_case *c, double *r) {
@@ -370,18 +385,27 @@ static void ref_bn_fwd_sums(void **h, const op_case *c, double *r) {
     ref_bn_train(as_train, c, r);
 }
 
-/* buffers: sums dgamma dbeta dy x mean rstd */
+/* dy at q of channel g through the fused activation: z from x, mean, rstd,
+ * gamma, beta (buffers jx, jm, jr, jg, jb) */
+static double bn_dz(void **h, const op_case *c, double dy, int jx, int jm, int jr, int jg, int jb,
+                    int g, size_t q) {
+    double z = (HD(jx)[q] - (double)HD(jm)[g]) * HD(jr)[g] * HD(jg)[g] + HD(jb)[g];
+    return !c->i[8] || z > 0 ? dy : (float)c->f[2] * dy;
+}
+
+/* buffers: sums dgamma dbeta dy x mean rstd gamma beta */
 static void run_bn_bwd_sums(const gan_backend *be, void **d, const op_case *c, double *r) {
-    be->batchnorm_backward_sums(be->ctx, F(0), F(1), F(2), CF(3), CF(4), CF(5), CF(6), c->i[0],
-                                c->i[1], c->i[2]);
+    be->batchnorm_backward_sums(be->ctx, F(0), F(1), F(2), CF(3), CF(4), CF(5), CF(6), CF(7),
+                                CF(8), c->i[0], c->i[1], c->i[2], bn_act(c));
 }
 static void ref_bn_bwd_sums(void **h, const op_case *c, double *r) {
     for (int g = 0; g < c->i[1]; g++) {
         double sdy = 0, sdyx = 0;
         for (size_t j = 0; j < bn_count(c); j++) {
             size_t q = bn_idx(c, g, j);
-            sdy += HD(3)[q];
-            sdyx += HD(3)[q] * (HD(4)[q] - (double)HD(5)[g]) * HD(6)[g];
+            double dz = bn_dz(h, c, HD(3)[q], 4, 5, 6, 7, 8, g, q);
+            sdy += dz;
+            sdyx += dz * (HD(4)[q] - (double)HD(5)[g]) * HD(6)[g];
         }
         HD(0)[g] = (float)sdy, HD(0)[c->i[1] + g] = (float)sdyx;
         if (h[1]) HD(1)[g] = (float)(HD(1)[g] + sdyx);
@@ -389,43 +413,51 @@ static void ref_bn_bwd_sums(void **h, const op_case *c, double *r) {
     }
 }
 
-/* buffers: dx dy x mean rstd gamma sums; the sums of dy and dy xhat */
+/* buffers: dx dy x mean rstd gamma beta sums; the sums of dz and dz xhat */
 static void prep_bn_bwd_from(void **h, const op_case *c) {
     int C = c->i[1];
     for (int g = 0; g < C; g++) {
         double sdy = 0, sdyx = 0;
         for (size_t j = 0; j < bn_count(c); j++) {
             size_t q = bn_idx(c, g, j);
-            sdy += HD(1)[q];
-            sdyx += HD(1)[q] * (HD(2)[q] - (double)HD(3)[g]) * HD(4)[g];
+            double dz = bn_dz(h, c, HD(1)[q], 2, 3, 4, 5, 6, g, q);
+            sdy += dz;
+            sdyx += dz * (HD(2)[q] - (double)HD(3)[g]) * HD(4)[g];
         }
-        HD(6)[g] = (float)sdy, HD(6)[C + g] = (float)sdyx;
+        HD(7)[g] = (float)sdy, HD(7)[C + g] = (float)sdyx;
     }
 }
 static void run_bn_bwd_from(const gan_backend *be, void **d, const op_case *c, double *r) {
     be->batchnorm_backward_from_sums(be->ctx, F(0), CF(1), CF(2), CF(3), CF(4), CF(5), CF(6),
-                                     (double)bn_count(c), c->i[0], c->i[1], c->i[2]);
+                                     CF(7), (double)bn_count(c), c->i[0], c->i[1], c->i[2],
+                                     bn_act(c));
 }
 /* one process's dx (ref_bn_backward with no parameter gradients) */
 static void ref_bn_bwd_from(void **h, const op_case *c, double *r) {
-    void *as_bwd[8] = {h[0], NULL, NULL, h[1], h[2], h[3], h[4], h[5]};
+    void *as_bwd[9] = {h[0], NULL, NULL, h[1], h[2], h[3], h[4], h[5], h[6]};
     ref_bn_backward(as_bwd, c, r);
 }
 
-static void gen_bn_sync(int N, int C, int P) {
+/* slope >= 0: with a fused leaky ReLU of that slope (not batchnorm_sums) */
+static void gen_bn_sync(int N, int C, int P, double slope) {
     size_t n = (size_t)N * C * P, g = (size_t)C;
     double count = (double)N * P, stat = 1e-6 + 1e-7 * sqrt(count);
-    op_case *c = add_case(GAN_K_batchnorm_sums, run_bn_sums, ref_bn_sums, "N=%d C=%d P=%d", N,
-                          C, P);
-    memcpy(c->i, (int[]){N, C, P}, 3 * sizeof(int));
-    c->i[9] = 1;
-    out_f(c, 2 * g, 1e-5, 1e-6, 1e-5, 1e-6);
-    in_f(c, n, -2, 3);
+    int act = slope >= 0;
+    const char *tag = act ? " act" : "";
+    op_case *c;
+    if (!act) {
+        c = add_case(GAN_K_batchnorm_sums, run_bn_sums, ref_bn_sums, "N=%d C=%d P=%d", N, C, P);
+        memcpy(c->i, (int[]){N, C, P}, 3 * sizeof(int));
+        c->i[9] = 1;
+        out_f(c, 2 * g, 1e-5, 1e-6, 1e-5, 1e-6);
+        in_f(c, n, -2, 3);
+    }
 
     c = add_case(GAN_K_batchnorm_forward_sums, run_bn_fwd_sums, ref_bn_fwd_sums,
-                 "N=%d C=%d P=%d", N, C, P);
+                 "N=%d C=%d P=%d%s", N, C, P, tag);
     memcpy(c->i, (int[]){N, C, P}, 3 * sizeof(int));
     c->i[9] = 1, c->f[0] = 0.99, c->f[1] = 1e-3;
+    c->i[8] = act, c->f[2] = slope;
     c->prep = prep_bn_fwd_sums;
     /* E[x^2] - mean^2 against the two-pass variance: x with mean ~1.5, spread ~0.6 */
     out_f(c, n, 1e-4, 1e-4, 1e-4, 1e-4);
@@ -440,9 +472,10 @@ static void gen_bn_sync(int N, int C, int P) {
 
     for (int which = 0; which < 2; which++) { /* with and without parameter gradients */
         c = add_case(GAN_K_batchnorm_backward_sums, run_bn_bwd_sums, ref_bn_bwd_sums,
-                     "N=%d C=%d P=%d params=%d", N, C, P, which == 0);
+                     "N=%d C=%d P=%d params=%d%s", N, C, P, which == 0, tag);
         memcpy(c->i, (int[]){N, C, P}, 3 * sizeof(int));
         c->i[9] = 1;
+        c->i[8] = act, c->f[2] = slope;
         double pg = 1e-6 * sqrt(count) + 1e-5;
         out_f(c, 2 * g, pg, 1e-5, pg, 1e-5);
         if (which == 0) {
@@ -455,12 +488,15 @@ static void gen_bn_sync(int N, int C, int P) {
         in_f(c, n, 1, 4);
         in_f(c, g, 1, 4);
         in_f(c, g, 0.5, 2);
+        in_f(c, g, 0.5, 1.5);  /* gamma */
+        in_f(c, g, -0.5, 0.5); /* beta */
     }
 
     c = add_case(GAN_K_batchnorm_backward_from_sums, run_bn_bwd_from, ref_bn_bwd_from,
-                 "N=%d C=%d P=%d", N, C, P);
+                 "N=%d C=%d P=%d%s", N, C, P, tag);
     memcpy(c->i, (int[]){N, C, P}, 3 * sizeof(int));
     c->i[9] = 1;
+    c->i[8] = act, c->f[2] = slope;
     c->prep = prep_bn_bwd_from;
     out_f(c, n, 1e-4, 1e-3, 1e-4, 1e-3);
     in_f(c, n, -1, 1);
@@ -468,11 +504,14 @@ static void gen_bn_sync(int N, int C, int P) {
     in_f(c, g, 1, 4);
     in_f(c, g, 0.5, 2);
     in_f(c, g, 0.5, 1.5);
+    in_f(c, g, -0.5, 0.5);
     in_f(c, 2 * g, 0, 1); /* replaced by prep */
 }
 
-/* batch norm cases: twod = 0 (N, F) with P = 1, 1: (N, C, P) */
-static void gen_bn(int N, int C, int P, int twod) {
+/* batch norm cases: twod = 0 (N, F) with P = 1, 1: (N, C, P); slope >= 0:
+ * (N, C, P) with a fused leaky ReLU of that slope (backend.h: gan_act) */
+static void gen_bn(int N, int C, int P, int twod, double slope) {
+    int act = twod && slope >= 0;
     size_t n = (size_t)N * C * P, g = (size_t)C;
     double count = twod ? (double)N * P : (double)N;
     /* (N, F): float sums over N rows; (N, C, P): double sums */
@@ -484,9 +523,11 @@ static void gen_bn(int N, int C, int P, int twod) {
     gan_kernel kb = twod ? GAN_K_batchnorm2d_backward : GAN_K_batchnorm_backward;
     const double momentum = twod ? 0.99 : 0.9, eps = twod ? 1e-3 : 1e-5;
 
-    op_case *c = add_case(kt, run_bn_train, ref_bn_train, "N=%d C=%d P=%d", N, C, P);
+    op_case *c = add_case(kt, run_bn_train, ref_bn_train, "N=%d C=%d P=%d%s", N, C, P,
+                          act ? " act" : "");
     memcpy(c->i, (int[]){N, C, P}, 3 * sizeof(int));
     c->i[9] = twod, c->f[0] = momentum, c->f[1] = eps;
+    c->i[8] = act, c->f[2] = slope;
     out_f(c, n, 1e-4, 1e-4, 1e-4, 1e-4);
     out_f(c, g, stat, stat_r, stat, 1e-5);
     out_f(c, g, stat, stat_r, stat, 1e-4);
@@ -496,9 +537,10 @@ static void gen_bn(int N, int C, int P, int twod) {
     in_f(c, g, 0.5, 1.5);
     in_f(c, g, -0.5, 0.5);
 
-    c = add_case(ki, run_bn_infer, ref_bn_infer, "N=%d C=%d P=%d", N, C, P);
+    c = add_case(ki, run_bn_infer, ref_bn_infer, "N=%d C=%d P=%d%s", N, C, P, act ? " act" : "");
     memcpy(c->i, (int[]){N, C, P}, 3 * sizeof(int));
     c->i[9] = twod, c->f[1] = eps;
+    c->i[8] = act, c->f[2] = slope;
     /* (N, F): atol 1e-6; (N, C, P): identical bits */
     out_f(c, n, twod ? 0 : 1e-6, twod ? 0 : 1e-6, 1e-6, 1e-6);
     in_f(c, n, -3, 3);
@@ -508,10 +550,11 @@ static void gen_bn(int N, int C, int P, int twod) {
     in_f(c, g, -0.5, 0.5);
 
     for (int which = 0; which < 3; which++) { /* all; dx only; parameter gradients only */
-        c = add_case(kb, run_bn_backward, ref_bn_backward, "N=%d C=%d P=%d outputs=%s", N, C, P,
-                     which == 0 ? "all" : which == 1 ? "dx" : "params");
+        c = add_case(kb, run_bn_backward, ref_bn_backward, "N=%d C=%d P=%d outputs=%s%s", N, C, P,
+                     which == 0 ? "all" : which == 1 ? "dx" : "params", act ? " act" : "");
         memcpy(c->i, (int[]){N, C, P}, 3 * sizeof(int));
         c->i[9] = twod;
+        c->i[8] = act, c->f[2] = slope;
         if (which == 2) null_buf(c);
         else io_f(c, n, -1, 1, 1e-4, 1e-3, 1e-4, 1e-3);
         if (which == 1) null_buf(c), null_buf(c);
@@ -524,6 +567,7 @@ static void gen_bn(int N, int C, int P, int twod) {
         in_f(c, g, 1, 4);
         in_f(c, g, 0.5, 2);
         in_f(c, g, 0.5, 1.5);
+        if (twod) in_f(c, g, -0.5, 0.5); /* beta: with act, z's sign is read */
     }
 }
 
@@ -562,7 +606,7 @@ static void gen_bn2d_plain(int N, int C, int P) {
     in_f(c, n, 1, 4);
     in_f(c, g, 1, 4);
     in_f(c, g, 0.5, 2);
-    null_buf(c);
+    null_buf(c), null_buf(c);
 }
 
 /* =========================================================== element-wise */
@@ -2025,15 +2069,17 @@ static void generate(bool big_machine) {
             c->i[0] = N, c->i[1] = Fe;
             io_f(c, (size_t)Fe, -1, 1, 1e-6 * N + 1e-5, 1e-4, 1e-6 * N + 1e-5, 1e-5);
             in_f(c, (size_t)N * Fe, -1, 1);
-            gen_bn(N, Fe, 1, 0);
+            gen_bn(N, Fe, 1, 0, -1);
         }
     static const int bn2d[][3] = {{1, 1, 1},     {3, 5, 7},    {64, 128, 49},
                                   {128, 64, 196}, {1024, 3, 9}, {2, 1, 1000}};
     for (int i = 0; i < 6; i++) {
-        gen_bn(bn2d[i][0], bn2d[i][1], bn2d[i][2], 1);
-        gen_bn_sync(bn2d[i][0], bn2d[i][1], bn2d[i][2]);
+        gen_bn(bn2d[i][0], bn2d[i][1], bn2d[i][2], 1, -1);
+        gen_bn(bn2d[i][0], bn2d[i][1], bn2d[i][2], 1, i % 2 ? 0.2 : 0.0); /* leaky, relu */
+        gen_bn_sync(bn2d[i][0], bn2d[i][1], bn2d[i][2], -1);
+        gen_bn_sync(bn2d[i][0], bn2d[i][1], bn2d[i][2], i % 2 ? 0.0 : 0.2);
     }
-    gen_bn_sync(64, 1024, 1); /* the (N, F) layout of the seed model's batch norm */
+    gen_bn_sync(64, 1024, 1, -1); /* the (N, F) layout of the seed model's batch norm */
     gen_bn2d_plain(3, 5, 7);
     gen_bn2d_plain(64, 128, 49);
     /* the SN-GAN ResNet's resampling (28x28 and down), then awkward shapes */

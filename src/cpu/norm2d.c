@@ -5,6 +5,9 @@
  * Each channel belongs to one thread; its sums run over the rows n in order,
  * each row's plane summed in float (vectorized) and added into a double, so
  * results do not depend on the thread count.
+ *
+ * A fused activation (act, backend.h) is one slope `lo` for z <= 0: act's
+ * slope, or 1 without one (then y = z and dz = dy exactly, as before).
  */
 #include "cpu_common.h"
 
@@ -15,7 +18,8 @@
 void gan_cpu_batchnorm2d_forward_train(void *ctx, float *y, float *mean, float *rstd,
                                        float *running_mean, float *running_var, const float *x,
                                        const float *gamma, const float *beta, int N, int C, int P,
-                                       float momentum, float eps) {
+                                       float momentum, float eps, gan_act act) {
+    float lo = act.on ? act.slope : 1.0f;
     double inv_count = 1.0 / ((double)N * P);
 #pragma omp parallel for schedule(static) if ((size_t)N * C * P > PAR_MIN)
     for (int c = 0; c < C; c++) {
@@ -47,7 +51,10 @@ void gan_cpu_batchnorm2d_forward_train(void *ctx, float *y, float *mean, float *
             const float *row = x + ((size_t)n * C + c) * P;
             float *out = y + ((size_t)n * C + c) * P;
 #pragma omp simd
-            for (int q = 0; q < P; q++) out[q] = (row[q] - mu) * scale + shift;
+            for (int q = 0; q < P; q++) {
+                float z = (row[q] - mu) * scale + shift;
+                out[q] = z > 0.0f ? z : lo * z;
+            }
         }
     }
 }
@@ -55,7 +62,8 @@ void gan_cpu_batchnorm2d_forward_train(void *ctx, float *y, float *mean, float *
 void gan_cpu_batchnorm2d_forward_infer(void *ctx, float *y, const float *x,
                                        const float *running_mean, const float *running_var,
                                        const float *gamma, const float *beta, int N, int C, int P,
-                                       float eps) {
+                                       float eps, gan_act act) {
+    float lo = act.on ? act.slope : 1.0f;
 #pragma omp parallel for schedule(static) if ((size_t)N * C * P > PAR_MIN)
     for (int nc = 0; nc < N * C; nc++) {
         int c = nc % C;
@@ -64,17 +72,22 @@ void gan_cpu_batchnorm2d_forward_infer(void *ctx, float *y, const float *x,
         const float *row = x + (size_t)nc * P;
         float *out = y + (size_t)nc * P;
 #pragma omp simd
-        for (int q = 0; q < P; q++) out[q] = (row[q] - mu) * scale + shift;
+        for (int q = 0; q < P; q++) {
+            float z = (row[q] - mu) * scale + shift;
+            out[q] = z > 0.0f ? z : lo * z;
+        }
     }
 }
 
 void gan_cpu_batchnorm2d_backward(void *ctx, float *dx, float *dgamma, float *dbeta,
                                   const float *dy, const float *x, const float *mean,
-                                  const float *rstd, const float *gamma, int N, int C, int P) {
-    float inv_count = (float)(1.0 / ((double)N * P));
+                                  const float *rstd, const float *gamma, const float *beta, int N,
+                                  int C, int P, gan_act act) {
+    float inv_count = (float)(1.0 / ((double)N * P)), lo = act.on ? act.slope : 1.0f;
 #pragma omp parallel for schedule(static) if ((size_t)N * C * P > PAR_MIN)
     for (int c = 0; c < C; c++) {
         float mu = mean[c], r = rstd[c];
+        float scale = (gamma ? gamma[c] : 1.0f) * r, shift = beta && act.on ? beta[c] : 0.0f;
         double sdy = 0, sdyx = 0;
         for (int n = 0; n < N; n++) {
             const float *g = dy + ((size_t)n * C + c) * P;
@@ -82,8 +95,9 @@ void gan_cpu_batchnorm2d_backward(void *ctx, float *dx, float *dgamma, float *db
             float a = 0.0f, b = 0.0f;
 #pragma omp simd reduction(+ : a, b)
             for (int q = 0; q < P; q++) {
-                a += g[q];
-                b += g[q] * (row[q] - mu) * r;
+                float d = (row[q] - mu) * scale + shift > 0.0f ? g[q] : lo * g[q];
+                a += d;
+                b += d * (row[q] - mu) * r;
             }
             sdy += a;
             sdyx += b;
@@ -91,14 +105,16 @@ void gan_cpu_batchnorm2d_backward(void *ctx, float *dx, float *dgamma, float *db
         if (dbeta) dbeta[c] += (float)sdy;
         if (dgamma) dgamma[c] += (float)sdyx;
         if (!dx) continue;
-        float mdy = (float)sdy * inv_count, mdyx = (float)sdyx * inv_count,
-              k = (gamma ? gamma[c] : 1.0f) * r;
+        float mdy = (float)sdy * inv_count, mdyx = (float)sdyx * inv_count;
         for (int n = 0; n < N; n++) {
             const float *g = dy + ((size_t)n * C + c) * P;
             const float *row = x + ((size_t)n * C + c) * P;
             float *out = dx + ((size_t)n * C + c) * P;
 #pragma omp simd
-            for (int q = 0; q < P; q++) out[q] = k * (g[q] - mdy - (row[q] - mu) * r * mdyx);
+            for (int q = 0; q < P; q++) {
+                float d = (row[q] - mu) * scale + shift > 0.0f ? g[q] : lo * g[q];
+                out[q] = scale * (d - mdy - (row[q] - mu) * r * mdyx);
+            }
         }
     }
 }

@@ -6,6 +6,9 @@
  *
  * Determinism: one channel per iteration, each channel's sums in order in
  * double, so results do not depend on the thread count.
+ *
+ * A fused activation (act, backend.h) is one slope `lo` for z <= 0 (1
+ * without one), as in norm2d.c; the backward kernels recompute z from x.
  */
 #include "cpu_common.h"
 
@@ -28,7 +31,8 @@ void gan_cpu_batchnorm_forward_sums(void *ctx, float *y, float *mean, float *rst
                                     float *running_mean, float *running_var, const float *x,
                                     const float *sums, double count, const float *gamma,
                                     const float *beta, int N, int C, int P, float momentum,
-                                    float eps) {
+                                    float eps, gan_act act) {
+    float lo = act.on ? act.slope : 1.0f;
 #pragma omp parallel for schedule(static) if ((size_t)N * C * P > 16384)
     for (int c = 0; c < C; c++) {
         double mu = sums[c] / count, var = sums[C + c] / count - mu * mu;
@@ -41,23 +45,30 @@ void gan_cpu_batchnorm_forward_sums(void *ctx, float *y, float *mean, float *rst
         for (int n = 0; n < N; n++) {
             const float *in = x + ((size_t)n * C + c) * P;
             float *out = y + ((size_t)n * C + c) * P;
-            for (int p = 0; p < P; p++) out[p] = (in[p] - m) * scale + b;
+            for (int p = 0; p < P; p++) {
+                float z = (in[p] - m) * scale + b;
+                out[p] = z > 0.0f ? z : lo * z;
+            }
         }
     }
 }
 
 void gan_cpu_batchnorm_backward_sums(void *ctx, float *sums, float *dgamma, float *dbeta,
                                      const float *dy, const float *x, const float *mean,
-                                     const float *rstd, int N, int C, int P) {
+                                     const float *rstd, const float *gamma, const float *beta,
+                                     int N, int C, int P, gan_act act) {
+    float lo = act.on ? act.slope : 1.0f;
 #pragma omp parallel for schedule(static) if ((size_t)N * C * P > 16384)
     for (int c = 0; c < C; c++) {
         double sdy = 0, sdyx = 0;
         float m = mean[c], r = rstd[c];
+        float scale = act.on ? gamma[c] * r : 1.0f, b = act.on ? beta[c] : 0.0f;
         for (int n = 0; n < N; n++) {
             size_t at = ((size_t)n * C + c) * P;
             for (int p = 0; p < P; p++) {
-                sdy += dy[at + p];
-                sdyx += (double)dy[at + p] * ((x[at + p] - m) * r);
+                float d = (x[at + p] - m) * scale + b > 0.0f ? dy[at + p] : lo * dy[at + p];
+                sdy += d;
+                sdyx += (double)d * ((x[at + p] - m) * r);
             }
         }
         sums[c] = (float)sdy;
@@ -69,17 +80,20 @@ void gan_cpu_batchnorm_backward_sums(void *ctx, float *sums, float *dgamma, floa
 
 void gan_cpu_batchnorm_backward_from_sums(void *ctx, float *dx, const float *dy, const float *x,
                                           const float *mean, const float *rstd,
-                                          const float *gamma, const float *sums, double count,
-                                          int N, int C, int P) {
+                                          const float *gamma, const float *beta,
+                                          const float *sums, double count, int N, int C, int P,
+                                          gan_act act) {
+    float lo = act.on ? act.slope : 1.0f;
 #pragma omp parallel for schedule(static) if ((size_t)N * C * P > 16384)
     for (int c = 0; c < C; c++) {
-        float m = mean[c], r = rstd[c], k = gamma[c] * r;
+        float m = mean[c], r = rstd[c], k = gamma[c] * r, b = act.on ? beta[c] : 0.0f;
         float mdy = (float)(sums[c] / count), mdyx = (float)(sums[C + c] / count);
         for (int n = 0; n < N; n++) {
             size_t at = ((size_t)n * C + c) * P;
             for (int p = 0; p < P; p++) {
                 float xhat = (x[at + p] - m) * r;
-                dx[at + p] = k * (dy[at + p] - mdy - xhat * mdyx);
+                float d = (x[at + p] - m) * k + b > 0.0f ? dy[at + p] : lo * dy[at + p];
+                dx[at + p] = k * (d - mdy - xhat * mdyx);
             }
         }
     }

@@ -11,7 +11,9 @@
  * So results are deterministic, and the statistics (two-pass: mean, then
  * mean squared deviation) are rounded to float where the CPU rounds them,
  * so they agree with it to rounding. The element-wise parts use the CPU's
- * float expressions. Indices are 32-bit: a channel holds fewer than 2^31
+ * float expressions. A fused activation (act, backend.h) is one slope `low`
+ * for z <= 0 (1 without one: then y = z and dz = dy exactly), and the
+ * backward recomputes z from x as the forward formed it. Indices are 32-bit: a channel holds fewer than 2^31
  * values, a tensor fewer than 2^31 per batch of images (checked).
  */
 #include "cuda_common.cuh"
@@ -67,6 +69,11 @@ __device__ static double block_channel_total(const double *part, const channels 
     return t;
 }
 
+/* The slope for z <= 0 of a fused activation (1: none). */
+static inline float act_low(gan_act act) {
+    return act.on ? act.slope : 1.0f;
+}
+
 /* ------------------------------------------------------------- kernels */
 
 /* part0 = sums of x; with part1 (second pass) = sums of (x - mean)^2, the
@@ -97,7 +104,7 @@ __global__ void __launch_bounds__(THREADS)
                       const float *__restrict__ x, const float *__restrict__ gamma,
                       const float *__restrict__ beta, const double *__restrict__ part0,
                       const double *__restrict__ part1, channels g, double inv_count,
-                      float momentum, float eps) {
+                      float momentum, float eps, float low) {
     unsigned s = blockIdx.x, c = blockIdx.y, lo, hi;
     piece(g, s, &lo, &hi);
     float mu = (float)(block_channel_total(part0, g, c) * inv_count);
@@ -112,7 +119,8 @@ __global__ void __launch_bounds__(THREADS)
     float scale = (gamma ? gamma[c] : 1.0f) * r, shift = beta ? beta[c] : 0.0f;
     for (unsigned e = lo + threadIdx.x; e < hi; e += THREADS) {
         size_t i = at(g, c, e);
-        y[i] = (x[i] - mu) * scale + shift;
+        float z = (x[i] - mu) * scale + shift;
+        y[i] = z > 0.0f ? z : low * z;
     }
 }
 
@@ -121,29 +129,41 @@ __global__ void bn2d_forward_infer_kernel(float *__restrict__ y, const float *__
                                           const float *__restrict__ running_var,
                                           const float *__restrict__ gamma,
                                           const float *__restrict__ beta, unsigned C, unsigned P,
-                                          float eps, unsigned total) {
+                                          float eps, float low, unsigned total) {
     for (unsigned i = blockIdx.x * blockDim.x + threadIdx.x; i < total;
          i += gridDim.x * blockDim.x) {
         unsigned c = i / P % C;
         float scale = (gamma ? gamma[c] : 1.0f) / sqrtf(running_var[c] + eps);
-        y[i] = (x[i] - running_mean[c]) * scale + (beta ? beta[c] : 0.0f);
+        float z = (x[i] - running_mean[c]) * scale + (beta ? beta[c] : 0.0f);
+        y[i] = z > 0.0f ? z : low * z;
     }
 }
 
-/* part0 = sums of dy, part1 = sums of dy * xhat (per piece). */
+/* The affine of a channel's normalisation, z = (x - mean) scale + shift
+ * (shift only matters with a fused activation: it decides z's sign). */
+__device__ static inline void affine(const float *gamma, const float *beta, const float *rstd,
+                                     unsigned c, float low, float *scale, float *shift) {
+    *scale = (gamma ? gamma[c] : 1.0f) * rstd[c];
+    *shift = beta && low != 1.0f ? beta[c] : 0.0f;
+}
+
+/* part0 = sums of dz, part1 = sums of dz * xhat (per piece); dz = dy
+ * through the fused activation (slope low for z <= 0). */
 __global__ void __launch_bounds__(THREADS)
     bn2d_backward_sums_kernel(double *__restrict__ part0, double *__restrict__ part1,
                               const float *__restrict__ dy, const float *__restrict__ x,
                               const float *__restrict__ mean, const float *__restrict__ rstd,
-                              channels g) {
+                              const float *__restrict__ gamma, const float *__restrict__ beta,
+                              channels g, float low) {
     __shared__ double red[THREADS];
     unsigned s = blockIdx.x, c = blockIdx.y, lo, hi;
     piece(g, s, &lo, &hi);
-    float mu = mean[c], r = rstd[c];
+    float mu = mean[c], r = rstd[c], scale, shift;
+    affine(gamma, beta, rstd, c, low, &scale, &shift);
     double a = 0.0, b = 0.0;
     for (unsigned e = lo + threadIdx.x; e < hi; e += THREADS) {
         size_t i = at(g, c, e);
-        float d = dy[i];
+        float d = (x[i] - mu) * scale + shift > 0.0f ? dy[i] : low * dy[i];
         a += d;
         b += d * (x[i] - mu) * r;
     }
@@ -159,8 +179,8 @@ __global__ void __launch_bounds__(THREADS)
                                float *__restrict__ dbeta, const float *__restrict__ dy,
                                const float *__restrict__ x, const float *__restrict__ mean,
                                const float *__restrict__ rstd, const float *__restrict__ gamma,
-                               const double *__restrict__ part0,
-                               const double *__restrict__ part1, channels g) {
+                               const float *__restrict__ beta, const double *__restrict__ part0,
+                               const double *__restrict__ part1, channels g, float low) {
     unsigned s = blockIdx.x, c = blockIdx.y, lo, hi;
     piece(g, s, &lo, &hi);
     double sdy = block_channel_total(part0, g, c), sdyx = block_channel_total(part1, g, c);
@@ -171,11 +191,12 @@ __global__ void __launch_bounds__(THREADS)
     if (!dx) return;
     float mu = mean[c], r = rstd[c];
     float inv_count = (float)(1.0 / (double)g.count);
-    float mdy = (float)sdy * inv_count, mdyx = (float)sdyx * inv_count,
-          k = (gamma ? gamma[c] : 1.0f) * r;
+    float mdy = (float)sdy * inv_count, mdyx = (float)sdyx * inv_count, scale, shift;
+    affine(gamma, beta, rstd, c, low, &scale, &shift);
     for (unsigned e = lo + threadIdx.x; e < hi; e += THREADS) {
         size_t i = at(g, c, e);
-        dx[i] = k * (dy[i] - mdy - (x[i] - mu) * r * mdyx);
+        float d = (x[i] - mu) * scale + shift > 0.0f ? dy[i] : low * dy[i];
+        dx[i] = scale * (d - mdy - (x[i] - mu) * r * mdyx);
     }
 }
 
@@ -225,7 +246,7 @@ static bool plan(gan_cuda_ctx *cu, int N, int C, int P, channels *g, double **pa
 void gan_cuda_batchnorm2d_forward_train(void *ctx, float *y, float *mean, float *rstd,
                                         float *running_mean, float *running_var, const float *x,
                                         const float *gamma, const float *beta, int N, int C, int P,
-                                        float momentum, float eps) {
+                                        float momentum, float eps, gan_act act) {
     gan_cuda_ctx *cu = (gan_cuda_ctx *)ctx;
     if (N <= 0 || C <= 0 || P <= 0) return;
     channels g;
@@ -239,14 +260,15 @@ void gan_cuda_batchnorm2d_forward_train(void *ctx, float *y, float *mean, float 
     GAN_CUDA_LAUNCHED(cu, "bn2d_sums_kernel");
     bn2d_apply_kernel<<<grid, THREADS, 0, cu->stream>>>(y, mean, rstd, running_mean,
                                                              running_var, x, gamma, beta, part0,
-                                                             part1, g, inv_count, momentum, eps);
+                                                             part1, g, inv_count, momentum, eps,
+                                                             act_low(act));
     GAN_CUDA_LAUNCHED(cu, "bn2d_apply_kernel");
 }
 
 void gan_cuda_batchnorm2d_forward_infer(void *ctx, float *y, const float *x,
                                         const float *running_mean, const float *running_var,
                                         const float *gamma, const float *beta, int N, int C, int P,
-                                        float eps) {
+                                        float eps, gan_act act) {
     gan_cuda_ctx *cu = (gan_cuda_ctx *)ctx;
     if (N <= 0 || C <= 0 || P <= 0) return;
     size_t total = (size_t)N * C * P;
@@ -256,25 +278,27 @@ void gan_cuda_batchnorm2d_forward_infer(void *ctx, float *y, const float *x,
         return;
     }
     bn2d_forward_infer_kernel<<<gan_cuda_blocks(cu, total, THREADS), THREADS, 0, cu->stream>>>(
-        y, x, running_mean, running_var, gamma, beta, (unsigned)C, (unsigned)P, eps,
+        y, x, running_mean, running_var, gamma, beta, (unsigned)C, (unsigned)P, eps, act_low(act),
         (unsigned)total);
     GAN_CUDA_LAUNCHED(cu, "bn2d_forward_infer_kernel");
 }
 
 void gan_cuda_batchnorm2d_backward(void *ctx, float *dx, float *dgamma, float *dbeta,
                                    const float *dy, const float *x, const float *mean,
-                                   const float *rstd, const float *gamma, int N, int C, int P) {
+                                   const float *rstd, const float *gamma, const float *beta, int N,
+                                   int C, int P, gan_act act) {
     gan_cuda_ctx *cu = (gan_cuda_ctx *)ctx;
     if (N <= 0 || C <= 0 || P <= 0) return;
     channels g;
     double *part0, *part1;
     if (!plan(cu, N, C, P, &g, &part0, &part1)) return;
     dim3 grid(g.S, g.C);
+    float low = act_low(act);
     bn2d_backward_sums_kernel<<<grid, THREADS, 0, cu->stream>>>(part0, part1, dy, x, mean,
-                                                                     rstd, g);
+                                                                     rstd, gamma, beta, g, low);
     GAN_CUDA_LAUNCHED(cu, "bn2d_backward_sums_kernel");
     bn2d_backward_apply_kernel<<<grid, THREADS, 0, cu->stream>>>(
-        dx, dgamma, dbeta, dy, x, mean, rstd, gamma, part0, part1, g);
+        dx, dgamma, dbeta, dy, x, mean, rstd, gamma, beta, part0, part1, g, low);
     GAN_CUDA_LAUNCHED(cu, "bn2d_backward_apply_kernel");
 }
 

@@ -7,6 +7,9 @@
  * its output, and that of (leaky) ReLU tests the sign of its output, which
  * is the input's for alpha >= 0 (alpha 0 gives y = 0 or -0 where x <= 0,
  * so y > 0 exactly where x > 0): the same dx, bit for bit.
+ *
+ * (Leaky) ReLU may also be fused into a batch norm before it (layer.h:
+ * fusable_act): the model then runs it as a view.
  */
 #include "layers/layer.h"
 
@@ -29,6 +32,11 @@ static void leaky_relu_forward(gan_layer *l, const gan_backend *be, const float 
 /* in place only where y's sign is x's */
 static bool leaky_relu_in_place(const gan_layer *l) {
     return l->alpha >= 0.0f;
+}
+
+static bool leaky_relu_fusable(const gan_layer *l, gan_act *act) {
+    *act = (gan_act){.on = true, .slope = l->alpha};
+    return true;
 }
 
 static void leaky_relu_backward(gan_layer *l, const gan_backend *be, const float *x,
@@ -97,6 +105,7 @@ const gan_layer_ops gan_layer_kind_leaky_relu = {
     .backward = leaky_relu_backward,
     .tensors = no_tensors,
     .in_place = leaky_relu_in_place,
+    .fusable_act = leaky_relu_fusable,
     .export_c = leaky_relu_export_c,
 };
 
@@ -109,6 +118,7 @@ const gan_layer_ops gan_layer_kind_relu = {
     .backward = leaky_relu_backward,
     .tensors = no_tensors,
     .in_place = leaky_relu_in_place,
+    .fusable_act = leaky_relu_fusable,
     .export_c = relu_export_c,
 };
 

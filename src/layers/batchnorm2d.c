@@ -7,6 +7,11 @@
  *
  * Parameters: weight = gamma (C), bias = beta (C). State: running_mean (C),
  * running_var (C). Scratch: batch mean (C), rstd (C) for backward.
+ *
+ * It takes a following relu or leaky_relu into its kernels when the model
+ * fuses them (l->act; layer.h: GAN_LAYER_TAKES_ACTIVATION): y is then the
+ * activation's output, and backward, given that output's gradient, finds
+ * the activation's derivative from x, so it still never reads y.
  */
 #include "layers/keys.h"
 #include "layers/layer.h"
@@ -40,10 +45,10 @@ static void batchnorm2d_forward(gan_layer *l, const gan_backend *be, const float
         gan_batchnorm_sync_forward(l, be, x, y, N, C, P);
     else if (train)
         be->batchnorm2d_forward_train(be->ctx, y, l->scratch, l->scratch + C, running_mean, running_var,
-                                      x, gamma, beta, N, C, P, l->momentum, l->eps);
+                                      x, gamma, beta, N, C, P, l->momentum, l->eps, l->act);
     else
         be->batchnorm2d_forward_infer(be->ctx, y, x, running_mean, running_var, gamma, beta, N, C, P,
-                                      l->eps);
+                                      l->eps, l->act);
 }
 
 static void batchnorm2d_backward(gan_layer *l, const gan_backend *be, const float *x,
@@ -56,7 +61,7 @@ static void batchnorm2d_backward(gan_layer *l, const gan_backend *be, const floa
     }
     be->batchnorm2d_backward(be->ctx, dx, param_grads ? l->grads : NULL,
                              param_grads ? l->grads + C : NULL, dy, x, l->scratch,
-                             l->scratch + C, l->params, N, C, P);
+                             l->scratch + C, l->params, l->params + C, N, C, P, l->act);
 }
 
 static int batchnorm2d_tensors(const gan_layer *l, gan_layer_tensor *t, int max) {
@@ -90,7 +95,8 @@ static bool batchnorm2d_export_c(const gan_layer *l, gan_c_source *c, const char
 
 const gan_layer_ops gan_layer_kind_batchnorm2d = {
     .name = "batchnorm2d",
-    .flags = GAN_LAYER_BATCH_STATISTICS | GAN_LAYER_BACKWARD_NO_OUTPUT,
+    .flags = GAN_LAYER_BATCH_STATISTICS | GAN_LAYER_BACKWARD_NO_OUTPUT |
+             GAN_LAYER_TAKES_ACTIVATION,
     .keys = {GAN_KEY_MOMENTUM, GAN_KEY_EPS},
     GAN_LAYER_OPS_NAMED(batchnorm2d),
     .export_c = batchnorm2d_export_c,

@@ -7,6 +7,8 @@
  * biased variance, so N ranks of b rows compute what one process computes
  * on the N b rows (up to rounding: E[x^2] - mean^2 instead of two passes).
  * Parameters: gamma then beta (C each); state: running mean, running var.
+ * A fused activation (l->act, model.c) goes into the kernels, as without
+ * --sync-bn.
  */
 #include "backend.h"
 #include "layers/layer.h"
@@ -19,7 +21,7 @@ void gan_batchnorm_sync_forward(gan_layer *l, const gan_backend *be, const float
     double count = (double)N * l->sync->ranks * P;
     be->batchnorm_forward_sums(be->ctx, y, l->scratch, l->scratch + C, l->state, l->state + C, x,
                                sums, count, l->params, l->params + C, N, C, P, l->momentum,
-                               l->eps);
+                               l->eps, l->act);
 }
 
 void gan_batchnorm_sync_backward(gan_layer *l, const gan_backend *be, const float *x,
@@ -30,10 +32,10 @@ void gan_batchnorm_sync_backward(gan_layer *l, const gan_backend *be, const floa
      * the others), and, added over the ranks, into dx */
     be->batchnorm_backward_sums(be->ctx, sums, param_grads ? l->grads : NULL,
                                 param_grads ? l->grads + C : NULL, dy, x, l->scratch,
-                                l->scratch + C, N, C, P);
+                                l->scratch + C, l->params, l->params + C, N, C, P, l->act);
     if (!dx) return;
     l->sync->sum(l->sync->ctx, sums, 2 * (size_t)C);
     double count = (double)N * l->sync->ranks * P;
     be->batchnorm_backward_from_sums(be->ctx, dx, dy, x, l->scratch, l->scratch + C, l->params,
-                                     sums, count, N, C, P);
+                                     l->params + C, sums, count, N, C, P, l->act);
 }

@@ -49,10 +49,10 @@ static void cond_batchnorm2d_forward(gan_layer *l, const gan_backend *be, const 
     float *running_mean = l->state, *running_var = l->state + C;
     if (train)
         be->batchnorm2d_forward_train(be->ctx, xhat, mean, rstd, running_mean, running_var, x,
-                                      NULL, NULL, N, C, P, l->momentum, l->eps);
+                                      NULL, NULL, N, C, P, l->momentum, l->eps, GAN_ACT_NONE);
     else
         be->batchnorm2d_forward_infer(be->ctx, xhat, x, running_mean, running_var, NULL, NULL, N,
-                                      C, P, l->eps);
+                                      C, P, l->eps, GAN_ACT_NONE);
     be->class_affine_forward(be->ctx, y, xhat, l->labels, l->params, l->params + K, N, C, P,
                              l->n_classes);
 }
@@ -68,7 +68,8 @@ static void cond_batchnorm2d_backward(gan_layer *l, const gan_backend *be, const
                               param_grads ? l->grads + K : NULL, dy, xhat, l->labels, l->params,
                               N, C, P, l->n_classes);
     if (dx)
-        be->batchnorm2d_backward(be->ctx, dx, NULL, NULL, dxhat, x, mean, rstd, NULL, N, C, P);
+        be->batchnorm2d_backward(be->ctx, dx, NULL, NULL, dxhat, x, mean, rstd, NULL, NULL, N, C,
+                                 P, GAN_ACT_NONE);
 }
 
 static int cond_batchnorm2d_tensors(const gan_layer *l, gan_layer_tensor *t, int max) {

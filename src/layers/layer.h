@@ -79,6 +79,11 @@ enum gan_layer_flag {
     /* backward never reads the layer's output y: a layer after it may
      * write its own output over y (in_place below) */
     GAN_LAYER_BACKWARD_NO_OUTPUT = 1u << 5,
+    /* applies l->act (backend.h: gan_act) to its own output in its
+     * kernels, forward and backward, when the model sets it: the model
+     * then fuses an activation layer right after it (ops->fusable_act) into
+     * it (batch norm + relu / leaky_relu; model.c) */
+    GAN_LAYER_TAKES_ACTIVATION = 1u << 6,
 };
 
 /* The text of an exported C file (export_c.c); a kind's export_c appends to
@@ -155,6 +160,12 @@ typedef struct gan_layer_ops {
      * layer is GAN_LAYER_BACKWARD_NO_OUTPUT (model.c). NULL: never. */
     bool (*in_place)(const gan_layer *l);
 
+    /* True when this activation layer may be applied by a
+     * GAN_LAYER_TAKES_ACTIVATION layer right before it, as *act: the model
+     * then sets that layer's act and marks this one fused (model.c). NULL:
+     * never. */
+    bool (*fusable_act)(const gan_layer *l, gan_act *act);
+
     /* Floats of work (see the top of this file) a forward or backward of
      * this layer uses on backend `be`; nothing in it may outlive the call.
      * Called after setup. NULL: none. */
@@ -213,6 +224,10 @@ struct gan_layer {
     bool last_train;            /* the `train` of the last forward (dropout) */
     const gan_layer_sync *sync; /* batch norm: statistics over every rank's rows (training
                                    forwards and their backward), or NULL */
+    gan_act act;                /* GAN_LAYER_TAKES_ACTIVATION kinds: the activation of the
+                                   fused layer after it, applied in its kernels (off: none) */
+    bool fused;                 /* an activation applied by the layer before it (act above):
+                                   it runs as a view, y = x and dx = dy */
 
     /* sizes (floats), filled by setup; n_work by the model from ops->work */
     size_t n_params, n_state, n_scratch, n_work;
@@ -227,7 +242,8 @@ struct gan_layer {
 };
 
 /* Batch norm with statistics over the ranks (batchnorm_sync.c), for x (N,
- * C, P): the scratch holds mean (C), rstd (C), then the sums (2C). */
+ * C, P): the scratch holds mean (C), rstd (C), then the sums (2C); a
+ * fused activation (l->act) goes into the kernels. */
 void gan_batchnorm_sync_forward(gan_layer *l, const gan_backend *be, const float *x, float *y,
                                 int N, int C, int P);
 void gan_batchnorm_sync_backward(gan_layer *l, const gan_backend *be, const float *x,
