@@ -11,7 +11,7 @@
  * handles the transposes, so the kernel is one loop for all four cases.
  *
  * Determinism: every element of C is the sum, in this order, of its blocks
- * k = [0, KC), [KC, 2 KC), ... (KC fixed by K alone), each block summed by
+ * k = [0, kc), [kc, 2 kc), ... (kc <= KC fixed by K alone), each block summed by
  * the kernel in k order starting from zero, then added to C. Tiles only
  * decide which thread computes an element, never how, so results are
  * bit-identical at any thread count.
@@ -101,20 +101,30 @@ static void pack_a_panel(float *restrict out, bool ta, const float *A, int lda, 
  * of NR columns (zero beyond N), each stored k-major: out[(p kc + k) NR + c]. */
 static void pack_b_block(float *restrict out, bool tb, const float *B, int ldb, int N, int j0,
                          int nb, int k0, int kc) {
+    if (!tb) { /* op(B)[k][j] = B[k][j]: row k's nb values in one pass (a long contiguous
+                * read), dealt out to the panels */
+        int full = (N - j0 < nb ? N - j0 : nb) / NR, panels = (nb + NR - 1) / NR;
+        for (int k = 0; k < kc; k++) {
+            const float *src = B + (size_t)(k0 + k) * ldb + j0;
+            float *dst = out + (size_t)k * NR;
+            int p = 0;
+            for (; p < full; p++) {
+                _mm512_store_ps(dst + (size_t)p * kc * NR, _mm512_loadu_ps(src + p * NR));
+                _mm512_store_ps(dst + (size_t)p * kc * NR + 16, _mm512_loadu_ps(src + p * NR + 16));
+            }
+            for (; p < panels; p++) {
+                int cols = N - (j0 + p * NR);
+                __mmask16 m0 = gan_simd_lanes(cols), m1 = gan_simd_lanes(cols - 16);
+                _mm512_store_ps(dst + (size_t)p * kc * NR, _mm512_maskz_loadu_ps(m0, src + p * NR));
+                _mm512_store_ps(dst + (size_t)p * kc * NR + 16,
+                                _mm512_maskz_loadu_ps(m1, src + p * NR + 16));
+            }
+        }
+        return;
+    }
     for (int p = 0; p * NR < nb; p++) {
         int c0 = j0 + p * NR, cols = N - c0 < NR ? N - c0 : NR;
         float *panel = out + (size_t)p * kc * NR;
-        if (!tb) { /* op(B)[k][j] = B[k][j]: NR contiguous values per k */
-            __mmask16 m0 = cols >= 16 ? 0xFFFF : (__mmask16)((1u << cols) - 1);
-            __mmask16 m1 = cols >= 32 ? 0xFFFF : cols > 16 ? (__mmask16)((1u << (cols - 16)) - 1)
-                                                           : 0;
-            for (int k = 0; k < kc; k++) {
-                const float *src = B + (size_t)(k0 + k) * ldb + c0;
-                _mm512_store_ps(panel + (size_t)k * NR, _mm512_maskz_loadu_ps(m0, src));
-                _mm512_store_ps(panel + (size_t)k * NR + 16, _mm512_maskz_loadu_ps(m1, src + 16));
-            }
-            continue;
-        }
         /* op(B)[k][j] = B[j][k]: transpose 16 x 16 tiles */
         for (int h = 0; h < 2; h++) {
             int jh = c0 + 16 * h, nj = cols - 16 * h;
@@ -147,6 +157,10 @@ static inline void kernel(int kc, const float *restrict a, const float *restrict
     __m512 c0[MR], c1[MR];
 #pragma GCC unroll 8
     for (int r = 0; r < MR; r++) c0[r] = c1[r] = _mm512_setzero_ps();
+    for (int r = 0; r < mr; r++) { /* C's rows arrive while the kernel runs */
+        _mm_prefetch((const char *)(c + (size_t)r * ldc), _MM_HINT_T0);
+        _mm_prefetch((const char *)(c + (size_t)r * ldc + 16), _MM_HINT_T0);
+    }
     for (int k = 0; k < kc; k++) {
         __m512 b0 = _mm512_load_ps(b + (size_t)k * NR),
                b1 = _mm512_load_ps(b + (size_t)k * NR + 16);
@@ -182,6 +196,7 @@ static inline void kernel16(int kc, const float *restrict a, const float *restri
     __m512 c0[MR];
 #pragma GCC unroll 8
     for (int r = 0; r < MR; r++) c0[r] = _mm512_setzero_ps();
+    for (int r = 0; r < mr; r++) _mm_prefetch((const char *)(c + (size_t)r * ldc), _MM_HINT_T0);
     for (int k = 0; k < kc; k++) {
         __m512 b0 = _mm512_load_ps(b + (size_t)k * NR);
 #pragma GCC unroll 8
@@ -221,13 +236,15 @@ static bool own_gemm(bool ta, bool tb, int M, int N, int K, float alpha, const f
         return false;
     float *pa = pack_a_buf, *pb_all = pack_b_buf; /* the caller's (thread-local) buffers */
     int tasks = nblocks * mparts;
+    /* k in blocks of equal size (a multiple of 16, at most KC): no short last block */
+    int blocks_k = (K + KC - 1) / KC, kcb = ((K + blocks_k - 1) / blocks_k + 15) / 16 * 16;
+    blocks_k = (K + kcb - 1) / kcb;
 #pragma omp parallel
     {
-        int blocks_k = (K + KC - 1) / KC;
 #pragma omp for schedule(static)
         for (int job = 0; job < panels * blocks_k; job++) {
-            int p = job % panels, kb = job / panels, k0 = kb * KC;
-            int kc = K - k0 < KC ? K - k0 : KC;
+            int p = job % panels, kb = job / panels, k0 = kb * kcb;
+            int kc = K - k0 < kcb ? K - k0 : kcb;
             pack_a_panel(pa + (size_t)k0 * Mp + (size_t)p * kc * MR, ta, A, lda, M, p * MR, k0,
                          kc);
         }
@@ -238,8 +255,8 @@ static bool own_gemm(bool ta, bool tb, int M, int N, int K, float alpha, const f
             int j0 = jb * nb, ncols = N - j0 < nb ? N - j0 : nb;
             int p0 = mp * panels_per_part, p1 = p0 + panels_per_part;
             if (p1 > panels) p1 = panels;
-            for (int k0 = 0; k0 < K; k0 += KC) {
-                int kc = K - k0 < KC ? K - k0 : KC;
+            for (int k0 = 0; k0 < K; k0 += kcb) {
+                int kc = K - k0 < kcb ? K - k0 : kcb;
                 pack_b_block(pb, tb, B, ldb, N, j0, ncols, k0, kc);
                 const float *pak = pa + (size_t)k0 * Mp;
                 for (int q = 0; q * NR < ncols; q++) {
