@@ -106,30 +106,18 @@ static void pack_a_panel(float *restrict out, bool ta, const float *A, int lda, 
  * of NR columns (zero beyond N), each stored k-major: out[(p kc + k) NR + c]. */
 static void pack_b_block(float *restrict out, bool tb, const float *B, int ldb, int N, int j0,
                          int nb, int k0, int kc) {
-    if (!tb) { /* op(B)[k][j] = B[k][j]: row k's nb values in one pass (a long contiguous
-                * read), dealt out to the panels */
-        int full = (N - j0 < nb ? N - j0 : nb) / NR, panels = (nb + NR - 1) / NR;
-        for (int k = 0; k < kc; k++) {
-            const float *src = B + (size_t)(k0 + k) * ldb + j0;
-            float *dst = out + (size_t)k * NR;
-            int p = 0;
-            for (; p < full; p++) {
-                _mm512_store_ps(dst + (size_t)p * kc * NR, _mm512_loadu_ps(src + p * NR));
-                _mm512_store_ps(dst + (size_t)p * kc * NR + 16, _mm512_loadu_ps(src + p * NR + 16));
-            }
-            for (; p < panels; p++) {
-                int cols = N - (j0 + p * NR);
-                __mmask16 m0 = gan_simd_lanes(cols), m1 = gan_simd_lanes(cols - 16);
-                _mm512_store_ps(dst + (size_t)p * kc * NR, _mm512_maskz_loadu_ps(m0, src + p * NR));
-                _mm512_store_ps(dst + (size_t)p * kc * NR + 16,
-                                _mm512_maskz_loadu_ps(m1, src + p * NR + 16));
-            }
-        }
-        return;
-    }
     for (int p = 0; p * NR < nb; p++) {
         int c0 = j0 + p * NR, cols = N - c0 < NR ? N - c0 : NR;
         float *panel = out + (size_t)p * kc * NR;
+        if (!tb) { /* op(B)[k][j] = B[k][j]: NR contiguous values per k */
+            __mmask16 m0 = gan_simd_lanes(cols), m1 = gan_simd_lanes(cols - 16);
+            for (int k = 0; k < kc; k++) {
+                const float *src = B + (size_t)(k0 + k) * ldb + c0;
+                _mm512_store_ps(panel + (size_t)k * NR, _mm512_maskz_loadu_ps(m0, src));
+                _mm512_store_ps(panel + (size_t)k * NR + 16, _mm512_maskz_loadu_ps(m1, src + 16));
+            }
+            continue;
+        }
         /* op(B)[k][j] = B[j][k]: transpose 16 x 16 tiles */
         for (int h = 0; h < 2; h++) {
             int jh = c0 + 16 * h, nj = cols - 16 * h;
