@@ -206,6 +206,26 @@ static void gen_gemm(bool big_machine) {
                     io_f(c, (size_t)M * ldc, beta == 0 ? NAN : -1, 1, K * 0x1.0p-21, 1e-5,
                          K * 2e-7 + 1e-6, 1e-5);
                 }
+    /* a batch times a weight^T (the CPU's few-rows path: M <= 128, N >= 4 M, K >= 128),
+     * with partial tiles in M (32) and N (8); and its neighbours in the other paths */
+    static const int few[][3] = {{40, 170, 290}, {7, 300, 700}, {33, 141, 300}, {1, 9, 2000}};
+    for (int s = 0; s < 4; s++)
+        for (int t = 0; t < 4; t++, k++) {
+            int M = few[s][0], N = few[s][1], K = few[s][2], pad = (t == 3) ? 3 : 0;
+            int ta = t == 1, tb = t != 2;
+            double beta = t == 0 ? 0.0 : t == 1 ? 1.0 : 0.5, alpha = t == 3 ? -0.75 : 1.0;
+            op_case *c = add_case(GAN_K_gemm, run_gemm, ref_gemm,
+                                  "ta=%d tb=%d M=%d N=%d K=%d pad=%d beta=%g", ta, tb, M, N, K,
+                                  pad, beta);
+            memcpy(c->i, (int[]){M, N, K, ta, tb, pad}, 6 * sizeof(int));
+            c->f[0] = alpha, c->f[1] = beta;
+            int lda, ldb, ldc;
+            gemm_dims(c, &lda, &ldb, &ldc);
+            in_f(c, (size_t)(ta ? K : M) * lda, -1, 1);
+            in_f(c, (size_t)(tb ? N : K) * ldb, -1, 1);
+            io_f(c, (size_t)M * ldc, beta == 0 ? NAN : -1, 1, K * 0x1.0p-21, 1e-5,
+                 K * 2e-7 + 1e-6, 1e-5);
+        }
 }
 
 /* ====================================================== (N, F) kernels */

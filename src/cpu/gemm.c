@@ -9,11 +9,16 @@
  * tiles of C, packs the KC x NB block of op(B) it needs into panels of NR
  * columns, and runs an MR x NR register-blocked kernel over them. Packing
  * handles the transposes, so the kernel is one loop for all four cases.
+ * One exception: C = A B^T with few rows (a batch of at most 128) and a large
+ * B (a dense layer's weight, read once per call) is computed as C^T = B A^T
+ * with B's rows broadcast as they are, since packing (transposing) B cost
+ * about as much as the products (gemm_nt_few_rows).
  *
  * Determinism: every element of C is the sum, in this order, of its blocks
- * k = [0, KC), [KC, 2 KC), ... (KC fixed by K alone), each block summed by
- * the kernel in k order starting from zero, then added to C. Tiles only
- * decide which thread computes an element, never how, so results are
+ * k = [0, kc), [kc, 2 kc), ... (kc <= KC fixed by K alone), each block summed by
+ * the kernel in k order starting from zero, then added to C (gemm_nt_few_rows:
+ * all of K in one block). Which path runs depends on the shape alone; tiles
+ * only decide which thread computes an element, never how, so results are
  * bit-identical at any thread count.
  *
  * Memory: the packing buffers (one set per calling thread) are kept between
@@ -105,9 +110,7 @@ static void pack_b_block(float *restrict out, bool tb, const float *B, int ldb, 
         int c0 = j0 + p * NR, cols = N - c0 < NR ? N - c0 : NR;
         float *panel = out + (size_t)p * kc * NR;
         if (!tb) { /* op(B)[k][j] = B[k][j]: NR contiguous values per k */
-            __mmask16 m0 = cols >= 16 ? 0xFFFF : (__mmask16)((1u << cols) - 1);
-            __mmask16 m1 = cols >= 32 ? 0xFFFF : cols > 16 ? (__mmask16)((1u << (cols - 16)) - 1)
-                                                           : 0;
+            __mmask16 m0 = gan_simd_lanes(cols), m1 = gan_simd_lanes(cols - 16);
             for (int k = 0; k < kc; k++) {
                 const float *src = B + (size_t)(k0 + k) * ldb + c0;
                 _mm512_store_ps(panel + (size_t)k * NR, _mm512_maskz_loadu_ps(m0, src));
@@ -147,6 +150,10 @@ static inline void kernel(int kc, const float *restrict a, const float *restrict
     __m512 c0[MR], c1[MR];
 #pragma GCC unroll 8
     for (int r = 0; r < MR; r++) c0[r] = c1[r] = _mm512_setzero_ps();
+    for (int r = 0; r < mr; r++) { /* C's rows arrive while the kernel runs */
+        _mm_prefetch((const char *)(c + (size_t)r * ldc), _MM_HINT_T0);
+        _mm_prefetch((const char *)(c + (size_t)r * ldc + 16), _MM_HINT_T0);
+    }
     for (int k = 0; k < kc; k++) {
         __m512 b0 = _mm512_load_ps(b + (size_t)k * NR),
                b1 = _mm512_load_ps(b + (size_t)k * NR + 16);
@@ -182,6 +189,7 @@ static inline void kernel16(int kc, const float *restrict a, const float *restri
     __m512 c0[MR];
 #pragma GCC unroll 8
     for (int r = 0; r < MR; r++) c0[r] = _mm512_setzero_ps();
+    for (int r = 0; r < mr; r++) _mm_prefetch((const char *)(c + (size_t)r * ldc), _MM_HINT_T0);
     for (int k = 0; k < kc; k++) {
         __m512 b0 = _mm512_load_ps(b + (size_t)k * NR);
 #pragma GCC unroll 8
@@ -209,6 +217,80 @@ static int tile_width(int M, int N) {
     return nb;
 }
 
+/* ---- C = alpha A B^T + beta C with few rows (M, a batch) and a large B
+ * (N, K) (a dense layer's weight): computed as C^T = B A^T, so that B's rows
+ * are read as they are (MR of them broadcast value by value) instead of being
+ * packed, and only the small A is packed (A^T in panels of NR columns, each
+ * (K, NR)); each MR x NR tile of C^T sums all of K in one chain in k order,
+ * then is transposed into C. Which thread computes a tile never changes how. */
+
+/* C[i0 + q][j0 + r] for q < mi, r < mr (+)= the tile (c0: q < 16, c1: q >= 16). */
+static inline void store_t(__m512 c0[MR], __m512 c1[MR], float *C, int ldc, int mi, int mr,
+                           float alpha, float beta) {
+    __m512 v[16];
+    for (int r = 0; r < MR; r++) v[r] = c0[r], v[MR + r] = c1[r];
+    gan_simd_transpose16(v); /* v[q]: C[i0 + q][j0 ..], then C[i0 + 16 + q][j0 ..] */
+    __mmask8 m = (__mmask8)((1u << mr) - 1);
+    __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
+    for (int h = 0; h < 2; h++)
+        for (int q = 0; q < 16 && 16 * h + q < mi; q++) {
+            float *row = C + (size_t)(16 * h + q) * ldc;
+            __m256 x = h ? _mm512_extractf32x8_ps(v[q], 1) : _mm512_castps512_ps256(v[q]);
+            if (alpha != 1.0f) x = _mm256_mul_ps(x, va);
+            if (beta == 1.0f) x = _mm256_add_ps(_mm256_maskz_loadu_ps(m, row), x);
+            else if (beta != 0.0f) x = _mm256_fmadd_ps(vb, _mm256_maskz_loadu_ps(m, row), x);
+            _mm256_mask_storeu_ps(row, m, x);
+        }
+}
+
+/* The tile of C^T at rows j0 .. j0 + MR - 1 (w: B's row j0, rows ldw apart;
+ * rows r >= mr repeat row 0 and are not stored) and columns i0 .. i0 + NR - 1
+ * (b: the packed panel of A^T, (K, NR)). */
+static void kernel_t(int K, const float *w, int ldw, const float *restrict b, float *C, int ldc,
+                     int mi, int mr, float alpha, float beta) {
+    const float *wr[MR];
+    for (int r = 0; r < MR; r++) wr[r] = w + (size_t)(r < mr ? r : 0) * ldw;
+    __m512 c0[MR], c1[MR];
+#pragma GCC unroll 8
+    for (int r = 0; r < MR; r++) c0[r] = c1[r] = _mm512_setzero_ps();
+    for (int k = 0; k < K; k++) {
+        if ((k & 15) == 0) /* B's rows, 8 cache lines ahead */
+            for (int r = 0; r < MR; r++)
+                _mm_prefetch((const char *)(wr[r] + k + 128), _MM_HINT_T0);
+        __m512 b0 = _mm512_load_ps(b + (size_t)k * NR), b1 = _mm512_load_ps(b + (size_t)k * NR + 16);
+#pragma GCC unroll 8
+        for (int r = 0; r < MR; r++) {
+            __m512 ar = _mm512_set1_ps(wr[r][k]);
+            c0[r] = _mm512_fmadd_ps(ar, b0, c0[r]);
+            c1[r] = _mm512_fmadd_ps(ar, b1, c1[r]);
+        }
+    }
+    store_t(c0, c1, C, ldc, mi, mr, alpha, beta);
+}
+
+static bool gemm_nt_few_rows(int M, int N, int K, float alpha, const float *A, int lda,
+                             const float *B, int ldb, float beta, float *C, int ldc) {
+    int ipanels = (M + NR - 1) / NR, jpanels = (N + MR - 1) / MR;
+    if (!grow(&pack_a_buf, &pack_a_cap, (size_t)ipanels * NR * K)) return false;
+    float *pa = pack_a_buf;
+#pragma omp parallel
+    {
+#pragma omp for schedule(static)
+        for (int q = 0; q < ipanels; q++)
+            pack_b_block(pa + (size_t)q * K * NR, true, A, lda, M, q * NR, NR, 0, K);
+#pragma omp for schedule(static)
+        for (int jp = 0; jp < jpanels; jp++) {
+            int j0 = jp * MR, mr = N - j0 < MR ? N - j0 : MR;
+            for (int q = 0; q < ipanels; q++) {
+                int mi = M - q * NR < NR ? M - q * NR : NR;
+                kernel_t(K, B + (size_t)j0 * ldb, ldb, pa + (size_t)q * K * NR,
+                         C + (size_t)q * NR * ldc + j0, ldc, mi, mr, alpha, beta);
+            }
+        }
+    }
+    return true;
+}
+
 static bool own_gemm(bool ta, bool tb, int M, int N, int K, float alpha, const float *A,
                      int lda, const float *B, int ldb, float beta, float *C, int ldc) {
     int panels = (M + MR - 1) / MR, Mp = panels * MR;
@@ -221,13 +303,15 @@ static bool own_gemm(bool ta, bool tb, int M, int N, int K, float alpha, const f
         return false;
     float *pa = pack_a_buf, *pb_all = pack_b_buf; /* the caller's (thread-local) buffers */
     int tasks = nblocks * mparts;
+    /* k in blocks of equal size (a multiple of 16, at most KC): no short last block */
+    int blocks_k = (K + KC - 1) / KC, kcb = ((K + blocks_k - 1) / blocks_k + 15) / 16 * 16;
+    blocks_k = (K + kcb - 1) / kcb;
 #pragma omp parallel
     {
-        int blocks_k = (K + KC - 1) / KC;
 #pragma omp for schedule(static)
         for (int job = 0; job < panels * blocks_k; job++) {
-            int p = job % panels, kb = job / panels, k0 = kb * KC;
-            int kc = K - k0 < KC ? K - k0 : KC;
+            int p = job % panels, kb = job / panels, k0 = kb * kcb;
+            int kc = K - k0 < kcb ? K - k0 : kcb;
             pack_a_panel(pa + (size_t)k0 * Mp + (size_t)p * kc * MR, ta, A, lda, M, p * MR, k0,
                          kc);
         }
@@ -238,8 +322,8 @@ static bool own_gemm(bool ta, bool tb, int M, int N, int K, float alpha, const f
             int j0 = jb * nb, ncols = N - j0 < nb ? N - j0 : nb;
             int p0 = mp * panels_per_part, p1 = p0 + panels_per_part;
             if (p1 > panels) p1 = panels;
-            for (int k0 = 0; k0 < K; k0 += KC) {
-                int kc = K - k0 < KC ? K - k0 : KC;
+            for (int k0 = 0; k0 < K; k0 += kcb) {
+                int kc = K - k0 < kcb ? K - k0 : kcb;
                 pack_b_block(pb, tb, B, ldb, N, j0, ncols, k0, kc);
                 const float *pak = pa + (size_t)k0 * Mp;
                 for (int q = 0; q * NR < ncols; q++) {
@@ -286,6 +370,10 @@ void gan_cpu_gemm(void *ctx, bool trans_a, bool trans_b, int M, int N, int K, fl
     if (M <= 0 || N <= 0) return;
 #if defined(__AVX512F__)
     /* the own kernel where its tiles are reasonably full */
+    /* a batch times a dense layer's weight^T (the forward): the weight unpacked */
+    if (!trans_a && trans_b && M <= 128 && N >= 4 * M && K >= 128 && K <= 2048 &&
+        gemm_nt_few_rows(M, N, K, alpha, A, lda, B, ldb, beta, C, ldc))
+        return;
     if (K >= 4 && M >= 4 && N >= 16 &&
         own_gemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc))
         return;
