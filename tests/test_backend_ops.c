@@ -179,6 +179,23 @@ static void ref_gemm(void **h, const op_case *c, double *ret) {
         }
 }
 
+/* One case: random A and B, C random (beta != 0) or NaN (beta = 0 must not
+ * read C). */
+static op_case *add_gemm_case(int M, int N, int K, int ta, int tb, int pad, double alpha,
+                              double beta) {
+    op_case *c = add_case(GAN_K_gemm, run_gemm, ref_gemm,
+                          "ta=%d tb=%d M=%d N=%d K=%d pad=%d beta=%g", ta, tb, M, N, K, pad, beta);
+    memcpy(c->i, (int[]){M, N, K, ta, tb, pad}, 6 * sizeof(int));
+    c->f[0] = alpha, c->f[1] = beta;
+    int lda, ldb, ldc;
+    gemm_dims(c, &lda, &ldb, &ldc);
+    in_f(c, (size_t)(ta ? K : M) * lda, -1, 1);
+    in_f(c, (size_t)(tb ? N : K) * ldb, -1, 1);
+    io_f(c, (size_t)M * ldc, beta == 0 ? NAN : -1, 1, K * 0x1.0p-21, 1e-5, K * 2e-7 + 1e-6,
+         1e-5);
+    return c;
+}
+
 static void gen_gemm(bool big_machine) {
     static const int sizes[] = {1, 7, 33, 127, 784, 1025};
     int k = 0;
@@ -192,19 +209,7 @@ static void gen_gemm(bool big_machine) {
                     int pad = (k % 5 == 0) ? 3 : 0, ta = t & 1, tb = (t >> 1) & 1;
                     double beta = (k % 3 == 0) ? 0.0 : (k % 3 == 1 ? 1.0 : 0.5);
                     double alpha = (k % 2) ? 1.0 : -0.75;
-                    op_case *c = add_case(GAN_K_gemm, run_gemm, ref_gemm,
-                                          "ta=%d tb=%d M=%d N=%d K=%d pad=%d beta=%g", ta, tb, M,
-                                          N, K, pad, beta);
-                    c->big = big;
-                    memcpy(c->i, (int[]){M, N, K, ta, tb, pad}, 6 * sizeof(int));
-                    c->f[0] = alpha, c->f[1] = beta;
-                    int lda, ldb, ldc;
-                    gemm_dims(c, &lda, &ldb, &ldc);
-                    in_f(c, (size_t)(ta ? K : M) * lda, -1, 1);
-                    in_f(c, (size_t)(tb ? N : K) * ldb, -1, 1);
-                    /* beta = 0 must not read C: it starts as NaN */
-                    io_f(c, (size_t)M * ldc, beta == 0 ? NAN : -1, 1, K * 0x1.0p-21, 1e-5,
-                         K * 2e-7 + 1e-6, 1e-5);
+                    add_gemm_case(M, N, K, ta, tb, pad, alpha, beta)->big = big;
                 }
     /* a batch times a weight^T (the CPU's few-rows path: M <= 128, N >= 4 M, K >= 128),
      * with partial tiles in M (32) and N (8); and its neighbours in the other paths */
@@ -214,17 +219,7 @@ static void gen_gemm(bool big_machine) {
             int M = few[s][0], N = few[s][1], K = few[s][2], pad = (t == 3) ? 3 : 0;
             int ta = t == 1, tb = t != 2;
             double beta = t == 0 ? 0.0 : t == 1 ? 1.0 : 0.5, alpha = t == 3 ? -0.75 : 1.0;
-            op_case *c = add_case(GAN_K_gemm, run_gemm, ref_gemm,
-                                  "ta=%d tb=%d M=%d N=%d K=%d pad=%d beta=%g", ta, tb, M, N, K,
-                                  pad, beta);
-            memcpy(c->i, (int[]){M, N, K, ta, tb, pad}, 6 * sizeof(int));
-            c->f[0] = alpha, c->f[1] = beta;
-            int lda, ldb, ldc;
-            gemm_dims(c, &lda, &ldb, &ldc);
-            in_f(c, (size_t)(ta ? K : M) * lda, -1, 1);
-            in_f(c, (size_t)(tb ? N : K) * ldb, -1, 1);
-            io_f(c, (size_t)M * ldc, beta == 0 ? NAN : -1, 1, K * 0x1.0p-21, 1e-5,
-                 K * 2e-7 + 1e-6, 1e-5);
+            add_gemm_case(M, N, K, ta, tb, pad, alpha, beta);
         }
 }
 
