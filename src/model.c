@@ -116,10 +116,6 @@ static int largest_in(const gan_model *m, int lo, int hi, int at_least) {
     return at_least;
 }
 
-/* Whether layer i writes its output over its input (layer.h: in_place):
- * only where that input is the previous layer's own output in the same
- * chain (not a model's, block's or branch's input, which another layer
- * also reads), whose backward does not read it. */
 /* Whether layer i's input is layer i - 1's own output in the same chain
  * (not a model's, block's or branch's input, which another layer also
  * reads). */
@@ -130,6 +126,9 @@ static bool follows_in_chain(const gan_model *m, int i) {
     return !b || branch_of(b, i) == branch_of(b, i - 1);
 }
 
+/* Whether layer i writes its output over its input (layer.h: in_place):
+ * only where that input is the previous layer's own output in the same
+ * chain, whose backward does not read it. */
 static bool runs_in_place(const gan_model *m, int i) {
     const gan_layer *l = &m->layers[i], *prev = i > 0 ? &m->layers[i - 1] : NULL;
     if (m->keep_outputs || !prev || !l->ops->in_place || !l->ops->in_place(l)) return false;
