@@ -134,7 +134,7 @@ static void test_work_shared(void) {
     size_t dw = m->n_work * sizeof(float);
     CHECK_MSG(m->arena.size >= d->arena.size && m->arena.size - d->arena.size <= dw,
               "arena %zu vs %zu bytes, the largest work %zu", m->arena.size, d->arena.size, dw);
-    fprintf(stderr, "work: %zu floats shared, %zu summed over layers; arena %zu bytes (im2col), "
+    fprintf(stderr, "work: %zu floats at most, %zu summed over layers; arena %zu bytes (im2col), "
             "%zu (direct)\n", m->n_work, sum, m->arena.size, d->arena.size);
     /* the one block's branches share one pair of gradient buffers, no join buffer */
     const gan_block *b = &m->blocks[0];
