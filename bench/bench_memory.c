@@ -38,10 +38,10 @@ static int report(const gan_spec *spec, gan_spec_net_id net, int rows, const gan
         scratch += m->layers[i].n_scratch;
         work_sum += m->layers[i].n_work;
     }
-    printf("%-7s %-14s rows %5d: arena %9.1f MiB (scratch %8.1f MiB, work %8.1f MiB shared, "
-           "%8.1f MiB summed over layers)\n", table, m->name, rows, mib(m->arena.size),
+    printf("%-7s %-14s rows %5d: arena %9.1f MiB (scratch %8.1f MiB, work %8.1f MiB largest "
+           "%s, %8.1f MiB summed over layers)\n", table, m->name, rows, mib(m->arena.size),
            mib(scratch * sizeof(float)), mib(m->n_work * sizeof(float)),
-           mib(work_sum * sizeof(float)));
+           m->work ? "in one area" : "in the activation region", mib(work_sum * sizeof(float)));
     gan_model_free(m);
     free(m);
     return 0;

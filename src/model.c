@@ -116,10 +116,6 @@ static int largest_in(const gan_model *m, int lo, int hi, int at_least) {
     return at_least;
 }
 
-/* Whether layer i writes its output over its input (layer.h: in_place):
- * only where that input is the previous layer's own output in the same
- * chain (not a model's, block's or branch's input, which another layer
- * also reads), whose backward does not read it. */
 /* Whether layer i's input is layer i - 1's own output in the same chain
  * (not a model's, block's or branch's input, which another layer also
  * reads). */
@@ -130,6 +126,9 @@ static bool follows_in_chain(const gan_model *m, int i) {
     return !b || branch_of(b, i) == branch_of(b, i - 1);
 }
 
+/* Whether layer i writes its output over its input (layer.h: in_place):
+ * only where that input is the previous layer's own output in the same
+ * chain, whose backward does not read it. */
 static bool runs_in_place(const gan_model *m, int i) {
     const gan_layer *l = &m->layers[i], *prev = i > 0 ? &m->layers[i - 1] : NULL;
     if (m->keep_outputs || !prev || !l->ops->in_place || !l->ops->in_place(l)) return false;
@@ -174,26 +173,31 @@ static size_t take(size_t *off, size_t n) {
 
 /* Where the gradient of each top-level backward step's input goes (the
  * steps as gan_model_backward takes them, last first: a block, at its first
- * layer, or a computing layer outside blocks), as offsets into the
- * activation region, whose activations end at `acts_end`. During a step,
- * every activation allocated after `live` is dead: the region holds the
- * activations in layer order, and backward has passed the layers after the
- * step (end_after[i]: the region's end after layer i's output and its
- * block's; a layer that never reads its output in backward needs only its
- * input's, end_after[i - 1]). So each gradient goes into that dead tail:
- * alternately at `live` (low) and at the region's very end (high), apart
- * from the step's input gradient dy that the step before wrote. Returns
- * the region's size; at[i] is the offset of step i's dx (from the region's
- * end minus its size where high[i]). With keep_outputs every gradient lies
- * after every activation. */
+ * layer, or a computing layer outside blocks), and each layer's work, as
+ * offsets into the activation region, whose activations end at
+ * `acts_end`. During a step, every activation allocated after `live` is
+ * dead: the region holds the activations in layer order, and backward has
+ * passed the layers after the step (end_after[i]: the region's end after
+ * layer i's output and its block's; a layer that never reads its output in
+ * backward needs only its input's, end_after[i - 1]). So each gradient goes
+ * into that dead tail: alternately at `live` (low) and at the region's very
+ * end (high), apart from the step's input gradient dy that the step before
+ * wrote. A layer's work (layer.h: within one forward or backward call) goes
+ * between the low gradient and the high one, and after end_after of the
+ * step's last layer, where a forward has not written yet. Returns the
+ * region's size; at[i] is the offset of step i's dx (from the region's end
+ * minus its size where high[i]), work_at[i] that of layer i's work (with
+ * work_at NULL: the size without the work). With keep_outputs every
+ * gradient lies after every activation. */
 static size_t place_gradients(const gan_model *m, size_t rows, const size_t *end_after,
-                              size_t in_end, size_t acts_end, size_t *at, bool *high) {
+                              size_t in_end, size_t acts_end, size_t *at, bool *high,
+                              size_t *work_at) {
     size_t need = acts_end, dy_end = 0, dy_size = 0;
     bool dy_ours = false, dy_high = false; /* the first step's dy is the caller's */
     for (int i = m->n_layers - 1; i >= 0;) {
         const gan_layer *l = &m->layers[i];
         size_t live, n;
-        int step;
+        int step, last = i;
         if (m->block_of[i]) {
             const gan_block *b = &m->blocks[m->block_of[i] - 1];
             step = b->first;
@@ -201,6 +205,7 @@ static size_t place_gradients(const gan_model *m, size_t rows, const size_t *end
             n = rows * (size_t)b->in_size;
             i = b->first - 1;
         } else if (!computes(l)) {
+            if (work_at) work_at[i] = end_after[i]; /* no work */
             i--;
             continue;
         } else {
@@ -211,15 +216,21 @@ static size_t place_gradients(const gan_model *m, size_t rows, const size_t *end
             i--;
         }
         if (m->keep_outputs) live = acts_end;
-        size_t size = (n + 15) / 16 * 16;
+        size_t size = (n + 15) / 16 * 16, low_end, high_size, work = 0;
         if (!dy_ours || dy_high) { /* low, below a high dy */
             at[step] = live, high[step] = false;
-            need = GAN_MAX(need, live + size + (dy_ours ? dy_size : 0));
-            dy_end = live + size;
+            low_end = live + size;
+            high_size = dy_ours ? dy_size : 0;
+            dy_end = low_end;
         } else { /* high, above a low dy */
             at[step] = size, high[step] = true;
-            need = GAN_MAX(need, GAN_MAX(dy_end, live) + size);
+            low_end = GAN_MAX(dy_end, live);
+            high_size = size;
         }
+        for (int j = step; j <= last && work_at; j++) work = GAN_MAX(work, m->layers[j].n_work);
+        size_t work_from = GAN_MAX(low_end, end_after[last]);
+        for (int j = step; j <= last && work_at; j++) work_at[j] = work_from;
+        need = GAN_MAX(need, (work ? work_from + (work + 15) / 16 * 16 : low_end) + high_size);
         dy_high = high[step];
         dy_size = size;
         dy_ours = true;
@@ -252,14 +263,14 @@ static float *in_region(float *region, size_t off) {
 
 /* Hand out every block of the model from arena `a`. Called twice: once to
  * measure (pointers stay NULL), once for real. What lives only inside one
- * call is shared: the layers' work (one area of the largest n_work), and
- * the blocks' branch gradients (one pair of buffers for every branch of
- * every block, as a block's backward runs its branches one after the
- * other and copies or adds each result out before the next; one join
- * buffer per branch). The activations and the gradients between the
- * top-level steps of backward share one region (place_gradients): a
- * gradient overwrites activations that backward has passed, as a
- * framework frees them. */
+ * call is shared: the blocks' branch gradients (one pair of buffers for
+ * every branch of every block, as a block's backward runs its branches one
+ * after the other and copies or adds each result out before the next; one
+ * join buffer per branch). The activations, the gradients between the
+ * top-level steps of backward and the layers' work share one region
+ * (place_gradients): a gradient or a work area overwrites activations
+ * that backward has passed, as a framework frees them, or lies where a
+ * forward has not written yet. */
 static void plan_memory(gan_model *m, gan_arena *a) {
     int branch_most = 0, join_most = 0;
     for (int k = 0; k < m->n_blocks; k++) {
@@ -289,8 +300,6 @@ static void plan_memory(gan_model *m, gan_arena *a) {
             m->blocks[k].pp[j][1] = branch_grad[1];
             m->blocks[k].dys_buf[j] = join_buf[j];
         }
-    m->work = gan_arena_floats(a, m->n_work);
-    for (int i = 0; i < m->n_layers; i++) m->layers[i].work = m->work;
     m->adam_t_dev = gan_arena_bytes(a, sizeof *m->adam_t_dev);
     m->lr_t_dev = gan_arena_floats(a, 1);
 
@@ -298,7 +307,7 @@ static void plan_memory(gan_model *m, gan_arena *a) {
      * overwrites), then each layer's own output and each block's output in layer order;
      * then the gradients */
     size_t off = 0, act_at[GAN_MAX_LAYERS + 1], out_at[GAN_MAX_BLOCKS] = {0};
-    size_t end_after[GAN_MAX_LAYERS], grad_at[GAN_MAX_LAYERS] = {0};
+    size_t end_after[GAN_MAX_LAYERS], grad_at[GAN_MAX_LAYERS] = {0}, work_at[GAN_MAX_LAYERS];
     bool reuse[GAN_MAX_LAYERS], high[GAN_MAX_LAYERS] = {false};
     for (int i = 0; i < m->n_layers; i++)
         reuse[i] = !computes(&m->layers[i]) || runs_in_place(m, i);
@@ -316,8 +325,13 @@ static void plan_memory(gan_model *m, gan_arena *a) {
         if (b) out_at[k] = out_id == m->n_layers + 1 + k ? out_off : take(&off, rows * b->out_size);
         end_after[i] = off;
     }
-    size_t size = place_gradients(m, rows, end_after, in_end, off, grad_at, high);
+    /* the work in the region, unless one area after it (all layers sharing it) is smaller */
+    size_t alone = place_gradients(m, rows, end_after, in_end, off, grad_at, high, NULL);
+    size_t size = place_gradients(m, rows, end_after, in_end, off, grad_at, high, work_at);
+    bool work_apart = size > alone + (m->n_work + 15) / 16 * 16;
+    if (work_apart) size = alone;
     float *region = gan_arena_floats(a, size);
+    m->work = work_apart ? gan_arena_floats(a, m->n_work) : NULL;
 
     m->acts[0] = in_region(region, act_at[0]);
     for (int i = 0; i < m->n_layers; i++) {
@@ -326,6 +340,7 @@ static void plan_memory(gan_model *m, gan_arena *a) {
         gan_block *b = (gan_block *)block_ending_at(m, i);
         if (b) b->out_act = in_region(region, out_at[b - m->blocks]);
         m->grad_of[i] = in_region(region, high[i] ? size - grad_at[i] : grad_at[i]);
+        m->layers[i].work = work_apart ? m->work : in_region(region, work_at[i]);
     }
 }
 

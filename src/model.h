@@ -15,11 +15,14 @@
  *   grad_of[i]: the activation gradients between the top-level steps of
  *     backward, in the same region as the activations: each over
  *     activations that backward has passed (model.c: place_gradients), so
- *     a backward overwrites the activations, the output included (read it
- *     before), but never the input acts[0];
+ *     a backward overwrites the activations, but never the input acts[0]
+ *     nor the model's output (gan_model_output);
  *   scratch: per-layer values saved for backward;
- *   work: one area every layer uses within a forward or backward call
- *     (layer.h), of the largest layer's n_work;
+ *   work: each layer's, used only within a forward or backward call
+ *     (layer.h), in the same region: where that layer's forward has not
+ *     written yet and its backward step has passed (model->work NULL);
+ *     or, where that takes more, one area of the largest n_work after the
+ *     region (model->work) that every layer shares;
  *   blocks: each block's output; the branches' gradient buffers, which
  *     live only inside one block's backward, are one set for all blocks.
  * The layers' work depends on the backend's kernel table when the model is
@@ -124,7 +127,8 @@ typedef struct gan_model {
                                                 (max_batch, its in_size), over activations
                                                 that backward has passed */
     size_t n_work;                           /* floats of work: the largest layer n_work */
-    float *work;                             /* (n_work) shared by the layers */
+    float *work;                             /* (n_work) the layers' shared work area, or
+                                                NULL: each layer's lies in the region */
     int64_t adam_t;                          /* Adam steps taken */
     int64_t *adam_t_dev;                     /* device backends: Adam's step count and */
     float *lr_t_dev;                         /* learning rate, in device memory (1 each) */

@@ -274,11 +274,18 @@ static double bn_act_ref(const op_case *c, double z) {
     return !c->i[8] || z > 0 ? z : (float)c->f[2] * z;
 }
 
+/* The normalised value whose sign the backward kernels test, in their float
+ * operations (in double, a value within rounding of 0 could take the other
+ * sign and the other slope). */
+static float bn_z(float x, float mean, float rstd, float gamma, float beta) {
+    return (x - mean) * (gamma * rstd) + beta;
+}
+
 /* buffers: y mean rstd running_mean running_var x gamma beta */
 static void run_bn_train(const gan_backend *be, void **d, const op_case *c, double *r) {
     if (c->i[9] == 0)
         be->batchnorm_forward_train(be->ctx, F(0), F(1), F(2), F(3), F(4), CF(5), CF(6), CF(7),
-                                    c->i[0], c->i[1], (float)c->f[0], (float)c->f[1]);
+                                    c->i[0], c->i[1], (float)c->f[0], (float)c->f[1], bn_act(c));
     else
         be->batchnorm2d_forward_train(be->ctx, F(0), F(1), F(2), F(3), F(4), CF(5), CF(6), CF(7),
                                       c->i[0], c->i[1], c->i[2], (float)c->f[0], (float)c->f[1],
@@ -311,7 +318,7 @@ static void ref_bn_train(void **h, const op_case *c, double *r) {
 static void run_bn_infer(const gan_backend *be, void **d, const op_case *c, double *r) {
     if (c->i[9] == 0)
         be->batchnorm_forward_infer(be->ctx, F(0), CF(1), CF(2), CF(3), CF(4), CF(5), c->i[0],
-                                    c->i[1], (float)c->f[1]);
+                                    c->i[1], (float)c->f[1], bn_act(c));
     else
         be->batchnorm2d_forward_infer(be->ctx, F(0), CF(1), CF(2), CF(3), CF(4), CF(5), c->i[0],
                                       c->i[1], c->i[2], (float)c->f[1], bn_act(c));
@@ -326,11 +333,11 @@ static void ref_bn_infer(void **h, const op_case *c, double *r) {
                                                 bn_beta(h, 5, g));
         }
 }
-/* buffers: dx dgamma dbeta dy x mean rstd gamma, and beta for (N, C, P) */
+/* buffers: dx dgamma dbeta dy x mean rstd gamma beta */
 static void run_bn_backward(const gan_backend *be, void **d, const op_case *c, double *r) {
     if (c->i[9] == 0)
         be->batchnorm_backward(be->ctx, F(0), F(1), F(2), CF(3), CF(4), CF(5), CF(6), CF(7),
-                               c->i[0], c->i[1]);
+                               CF(8), c->i[0], c->i[1], bn_act(c));
     else
         be->batchnorm2d_backward(be->ctx, F(0), F(1), F(2), CF(3), CF(4), CF(5), CF(6), CF(7),
                                  CF(8), c->i[0], c->i[1], c->i[2], bn_act(c));
@@ -344,7 +351,8 @@ static void ref_bn_backward(void **h, const op_case *c, double *r) {
         for (size_t j = 0; j < cnt; j++) {
             size_t q = bn_idx(c, g, j);
             double xhat = (HD(4)[q] - mean) * rstd;
-            double z = bn_gamma(h, 7, g) * xhat + (c->i[9] ? bn_beta(h, 8, g) : 0.0);
+            float z = bn_z(HD(4)[q], HD(5)[g], HD(6)[g], (float)bn_gamma(h, 7, g),
+                           (float)bn_beta(h, 8, g));
             dz[j] = !c->i[8] || z > 0 ? HD(3)[q] : (float)c->f[2] * (double)HD(3)[q];
             sdy += dz[j];
             sdyx += dz[j] * xhat;
@@ -404,7 +412,7 @@ static void ref_bn_fwd_sums(void **h, const op_case *c, double *r) {
  * gamma, beta (buffers jx, jm, jr, jg, jb) */
 static double bn_dz(void **h, const op_case *c, double dy, int jx, int jm, int jr, int jg, int jb,
                     int g, size_t q) {
-    double z = (HD(jx)[q] - (double)HD(jm)[g]) * HD(jr)[g] * HD(jg)[g] + HD(jb)[g];
+    float z = bn_z(HD(jx)[q], HD(jm)[g], HD(jr)[g], HD(jg)[g], HD(jb)[g]);
     return !c->i[8] || z > 0 ? dy : (float)c->f[2] * dy;
 }
 
@@ -524,9 +532,9 @@ static void gen_bn_sync(int N, int C, int P, double slope) {
 }
 
 /* batch norm cases: twod = 0 (N, F) with P = 1, 1: (N, C, P); slope >= 0:
- * (N, C, P) with a fused leaky ReLU of that slope (backend.h: gan_act) */
+ * with a fused leaky ReLU of that slope (backend.h: gan_act) */
 static void gen_bn(int N, int C, int P, int twod, double slope) {
-    int act = twod && slope >= 0;
+    int act = slope >= 0;
     size_t n = (size_t)N * C * P, g = (size_t)C;
     double count = twod ? (double)N * P : (double)N;
     /* (N, F): float sums over N rows; (N, C, P): double sums */
@@ -582,7 +590,7 @@ static void gen_bn(int N, int C, int P, int twod, double slope) {
         in_f(c, g, 1, 4);
         in_f(c, g, 0.5, 2);
         in_f(c, g, 0.5, 1.5);
-        if (twod) in_f(c, g, -0.5, 0.5); /* beta: with act, z's sign is read */
+        in_f(c, g, -0.5, 0.5); /* beta: with act, z's sign is read */
     }
 }
 
@@ -2085,6 +2093,7 @@ static void generate(bool big_machine) {
             io_f(c, (size_t)Fe, -1, 1, 1e-6 * N + 1e-5, 1e-4, 1e-6 * N + 1e-5, 1e-5);
             in_f(c, (size_t)N * Fe, -1, 1);
             gen_bn(N, Fe, 1, 0, -1);
+            gen_bn(N, Fe, 1, 0, Fe % 2 ? 0.0 : 0.2); /* with relu or leaky_relu 0.2 */
         }
     static const int bn2d[][3] = {{1, 1, 1},     {3, 5, 7},    {64, 128, 49},
                                   {128, 64, 196}, {1024, 3, 9}, {2, 1, 1000}};

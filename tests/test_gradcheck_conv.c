@@ -294,27 +294,32 @@ static void check_stacks(void) {
 /* Batch norm with a (leaky) ReLU fused into its kernels (model.c; layer.h:
  * GAN_LAYER_TAKES_ACTIVATION): the activation layer becomes a view and the
  * batch norm's backward finds the activation's derivative from its input.
- * After a convolution, and first in the model (its backward then writes no
- * dx when the input's gradient is not wanted); the few values here stay
+ * After a convolution, first in the model (its backward then writes no dx
+ * when the input's gradient is not wanted), and the flat batchnorm after a
+ * dense layer; the few values here stay
  * off the kink at z = 0 for these seeds. The same model with keep_outputs
  * (nothing fused) gives the same output and gradients bit for bit. */
 static void check_fused(void) {
-    static const float slopes[] = {0.2f, 0.0f, 0.2f};
-    for (int k = 0; k < 3; k++) {
+    static const float slopes[] = {0.2f, 0.0f, 0.2f, 0.2f};
+    for (int k = 0; k < 4; k++) {
         char what[96];
-        snprintf(what, sizeof what, "%sbatchnorm2d + %s (fused)", k < 2 ? "conv2d, " : "",
+        snprintf(what, sizeof what, "%s + %s (fused)",
+                 k < 2 ? "conv2d, batchnorm2d" : k == 2 ? "batchnorm2d" : "dense, batchnorm",
                  slopes[k] > 0 ? "leaky_relu 0.2" : "relu");
         gan_model m = {0};
         gan_layer l;
         if (k < 2) gan_layer_conv2d(&l, 3, 1, 1, 0), add(&m, l);
-        else gan_layer_reshape(&l, 3, 2, 2), add(&m, l); /* a view first: 3x2x2 in, 3x2x2 */
-        gan_layer_batchnorm2d(&l, 0.9f, 1e-5f), add(&m, l);
+        else if (k == 2) gan_layer_reshape(&l, 3, 2, 2), add(&m, l); /* a view first */
+        else gan_layer_dense(&l, 6), add(&m, l);
+        if (k < 3) gan_layer_batchnorm2d(&l, 0.9f, 1e-5f);
+        else gan_layer_batchnorm(&l, 0.9f, 1e-5f);
+        add(&m, l);
         if (slopes[k] > 0) gan_layer_leaky_relu(&l, slopes[k]);
         else gan_layer_relu(&l);
         add(&m, l);
         gan_model plain = m;
         plain.keep_outputs = true;
-        int c = k < 2 ? 2 : 3, h = 2, w = k < 2 ? 3 : 2;
+        int c = k < 2 ? 2 : k == 2 ? 3 : 5, h = k < 3 ? 2 : 1, w = k < 2 ? 3 : k == 2 ? 2 : 1;
         CHECK_OK(gan_model_build(&m, "fused", c, h, w, 2, gan_backend_cpu()));
         CHECK_OK(gan_model_build(&plain, "plain", c, h, w, 2, gan_backend_cpu()));
         CHECK_MSG(m.layers[2].fused && m.layers[1].act.on && m.layers[1].act.slope == slopes[k] &&

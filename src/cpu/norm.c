@@ -5,7 +5,8 @@
  *
  * Determinism: threads split the features in fixed chunks; each feature's
  * sums run over the rows in order, so results do not depend on the thread
- * count.
+ * count. A fused activation (act) is one slope `lo` for z <= 0 (1 without
+ * one), as in norm2d.c.
  */
 #include "cpu_common.h"
 
@@ -29,7 +30,8 @@ void gan_cpu_bias_backward(void *ctx, float *db, const float *dy, int N, int F) 
 void gan_cpu_batchnorm_forward_train(void *ctx, float *y, float *mean, float *rstd,
                                      float *running_mean, float *running_var, const float *x,
                                      const float *gamma, const float *beta, int N, int F,
-                                     float momentum, float eps) {
+                                     float momentum, float eps, gan_act act) {
+    float lo = act.on ? act.slope : 1.0f;
     int chunks = (F + GAN_CPU_FEATURE_CHUNK - 1) / GAN_CPU_FEATURE_CHUNK;
     float inv_n = 1.0f / (float)N;
 #pragma omp parallel for schedule(static) if ((size_t)N * F > 16384)
@@ -64,16 +66,20 @@ void gan_cpu_batchnorm_forward_train(void *ctx, float *y, float *mean, float *rs
             const float *row = x + (size_t)n * F + f0;
             float *out = y + (size_t)n * F + f0;
 #pragma omp simd
-            for (int f = 0; f < nf; f++) out[f] = (row[f] - mu[f]) * scale[f] + beta[f0 + f];
+            for (int f = 0; f < nf; f++) {
+                float z = (row[f] - mu[f]) * scale[f] + beta[f0 + f];
+                out[f] = z > 0.0f ? z : lo * z;
+            }
         }
     }
 }
 
 void gan_cpu_batchnorm_backward(void *ctx, float *dx, float *dgamma, float *dbeta, const float *dy,
                                    const float *x, const float *mean, const float *rstd,
-                                   const float *gamma, int N, int F) {
+                                   const float *gamma, const float *beta, int N, int F,
+                                   gan_act act) {
     int chunks = (F + GAN_CPU_FEATURE_CHUNK - 1) / GAN_CPU_FEATURE_CHUNK;
-    float inv_n = 1.0f / (float)N;
+    float inv_n = 1.0f / (float)N, lo = act.on ? act.slope : 1.0f;
 #pragma omp parallel for schedule(static) if ((size_t)N * F > 16384)
     for (int c = 0; c < chunks; c++) {
         int f0 = c * GAN_CPU_FEATURE_CHUNK, nf = GAN_CPU_MIN(GAN_CPU_FEATURE_CHUNK, F - f0);
@@ -84,8 +90,11 @@ void gan_cpu_batchnorm_backward(void *ctx, float *dx, float *dgamma, float *dbet
 #pragma omp simd
             for (int f = 0; f < nf; f++) {
                 float xhat = (row[f] - mean[f0 + f]) * rstd[f0 + f];
-                sum_dy[f] += g[f];
-                sum_dy_xhat[f] += g[f] * xhat;
+                float z = (row[f] - mean[f0 + f]) * (gamma[f0 + f] * rstd[f0 + f]) +
+                          (act.on ? beta[f0 + f] : 0.0f);
+                float d = z > 0.0f ? g[f] : lo * g[f];
+                sum_dy[f] += d;
+                sum_dy_xhat[f] += d * xhat;
             }
         }
         for (int f = 0; f < nf; f++) {
@@ -101,8 +110,11 @@ void gan_cpu_batchnorm_backward(void *ctx, float *dx, float *dgamma, float *dbet
             for (int f = 0; f < nf; f++) {
                 float r = rstd[f0 + f];
                 float xhat = (row[f] - mean[f0 + f]) * r;
+                float z = (row[f] - mean[f0 + f]) * (gamma[f0 + f] * r) +
+                          (act.on ? beta[f0 + f] : 0.0f);
+                float d = z > 0.0f ? g[f] : lo * g[f];
                 out[f] = gamma[f0 + f] * r *
-                         (g[f] - inv_n * sum_dy[f] - xhat * inv_n * sum_dy_xhat[f]);
+                         (d - inv_n * sum_dy[f] - xhat * inv_n * sum_dy_xhat[f]);
             }
         }
     }

@@ -133,15 +133,19 @@ void gan_cpu_tanh_backward(void *ctx, float *dx, const float *y, const float *dy
 
 void gan_cpu_batchnorm_forward_infer(void *ctx, float *y, const float *x, const float *running_mean,
                                         const float *running_var, const float *gamma,
-                                        const float *beta, int N, int F, float eps) {
+                                        const float *beta, int N, int F, float eps,
+                                        gan_act act) {
+    float lo = act.on ? act.slope : 1.0f; /* a fused activation (backend.h) */
 #pragma omp parallel for schedule(static) if ((size_t)N * F > 32768)
     for (int n = 0; n < N; n++) {
         const float *row = x + (size_t)n * F;
         float *out = y + (size_t)n * F;
 #pragma omp simd
-        for (int f = 0; f < F; f++)
-            out[f] = (row[f] - running_mean[f]) * (gamma[f] / sqrtf(running_var[f] + eps)) +
-                     beta[f];
+        for (int f = 0; f < F; f++) {
+            float z = (row[f] - running_mean[f]) * (gamma[f] / sqrtf(running_var[f] + eps)) +
+                      beta[f];
+            out[f] = z > 0.0f ? z : lo * z;
+        }
     }
 }
 

@@ -54,7 +54,7 @@ __global__ void batchnorm_forward_train_kernel(
     float *__restrict__ y, float *__restrict__ mean, float *__restrict__ rstd,
     float *__restrict__ running_mean, float *__restrict__ running_var, const float *__restrict__ x,
     const float *__restrict__ gamma, const float *__restrict__ beta, int N, int F, float momentum,
-    float eps) {
+    float eps, float low) {
     __shared__ float red[ROWS][COLS + 1];
     int f = blockIdx.x * COLS + threadIdx.x;
     bool live = f < F;
@@ -85,8 +85,16 @@ __global__ void batchnorm_forward_train_kernel(
     float b = beta[f];
     for (int n = threadIdx.y; n < N; n += ROWS) {
         size_t i = (size_t)n * F + f;
-        y[i] = (x[i] - mu) * scale + b;
+        float z = (x[i] - mu) * scale + b;
+        y[i] = z > 0.0f ? z : low * z;
     }
+}
+
+/* dy through a fused activation of slope low for z <= 0 (1: none), z the
+ * forward's value recomputed from x (shift: beta, 0 without activation) */
+__device__ static inline float through_act(float dy, float x, float mu, float scale, float shift,
+                                           float low) {
+    return (x - mu) * scale + shift > 0.0f ? dy : low * dy;
 }
 
 __global__ void batchnorm_backward_kernel(float *__restrict__ dx, float *__restrict__ dgamma,
@@ -94,20 +102,24 @@ __global__ void batchnorm_backward_kernel(float *__restrict__ dx, float *__restr
                                           const float *__restrict__ x,
                                           const float *__restrict__ mean,
                                           const float *__restrict__ rstd,
-                                          const float *__restrict__ gamma, int N, int F) {
+                                          const float *__restrict__ gamma,
+                                          const float *__restrict__ beta, int N, int F,
+                                          float low) {
     __shared__ float red[ROWS][COLS + 1];
     int f = blockIdx.x * COLS + threadIdx.x;
     bool live = f < F;
     float inv_n = 1.0f / (float)N;
     float mu = live ? mean[f] : 0.0f, r = live ? rstd[f] : 0.0f;
+    float scale = live ? gamma[f] * r : 0.0f, shift = live && low != 1.0f ? beta[f] : 0.0f;
 
     float acc_dy = 0.0f, acc_dy_xhat = 0.0f;
     if (live)
         for (int n = threadIdx.y; n < N; n += ROWS) {
             size_t i = (size_t)n * F + f;
             float xhat = (x[i] - mu) * r;
-            acc_dy += dy[i];
-            acc_dy_xhat += dy[i] * xhat;
+            float d = through_act(dy[i], x[i], mu, scale, shift, low);
+            acc_dy += d;
+            acc_dy_xhat += d * xhat;
         }
     float sum_dy = column_total(acc_dy, red);
     float sum_dy_xhat = column_total(acc_dy_xhat, red);
@@ -122,7 +134,8 @@ __global__ void batchnorm_backward_kernel(float *__restrict__ dx, float *__restr
     for (int n = threadIdx.y; n < N; n += ROWS) {
         size_t i = (size_t)n * F + f;
         float xhat = (x[i] - mu) * r;
-        dx[i] = g * r * (dy[i] - inv_n * sum_dy - xhat * inv_n * sum_dy_xhat);
+        float d = through_act(dy[i], x[i], mu, scale, shift, low);
+        dx[i] = g * r * (d - inv_n * sum_dy - xhat * inv_n * sum_dy_xhat);
     }
 }
 
@@ -176,7 +189,8 @@ __global__ void piece_sums_kernel(double *__restrict__ part0, double *__restrict
                                   const float *__restrict__ v, const float *__restrict__ x,
                                   const double *__restrict__ part_mean,
                                   const float *__restrict__ mean, const float *__restrict__ rstd,
-                                  int N, int F, int S) {
+                                  const float *__restrict__ gamma, const float *__restrict__ beta,
+                                  float low, int N, int F, int S) {
     __shared__ double red[ROWS][COLS + 1];
     int f = blockIdx.x * COLS + threadIdx.x, s = blockIdx.y;
     bool live = f < F;
@@ -184,7 +198,11 @@ __global__ void piece_sums_kernel(double *__restrict__ part0, double *__restrict
     float inv_n = 1.0f / (float)N, mu = 0.0f, r = 0.0f;
     if (live && WHAT == SUM_SQUARED_DEVIATIONS)
         mu = (float)feature_total(part_mean, f, F, S) * inv_n;
-    if (live && WHAT == SUM_BACKWARD) mu = mean[f], r = rstd[f];
+    float scale = 0.0f, shift = 0.0f;
+    if (live && WHAT == SUM_BACKWARD) {
+        mu = mean[f], r = rstd[f], scale = gamma[f] * r;
+        shift = low != 1.0f ? beta[f] : 0.0f;
+    }
     double a = 0.0, b = 0.0;
     if (live)
         for (int n = n0 + threadIdx.y; n < n1; n += ROWS) {
@@ -196,8 +214,9 @@ __global__ void piece_sums_kernel(double *__restrict__ part0, double *__restrict
             }
             if (WHAT == SUM_BACKWARD) {
                 float xhat = (x[i] - mu) * r;
-                a += v[i];
-                b += v[i] * xhat;
+                float d = through_act(v[i], x[i], mu, scale, shift, low);
+                a += d;
+                b += d * xhat;
             }
         }
     double ta = column_total_d(a, red);
@@ -222,7 +241,7 @@ __global__ void batchnorm_apply_kernel(float *__restrict__ y, float *__restrict_
                                        const float *__restrict__ beta,
                                        const double *__restrict__ part0,
                                        const double *__restrict__ part1, int N, int F, int S,
-                                       float momentum, float eps) {
+                                       float momentum, float eps, float low) {
     int f = blockIdx.x * COLS + threadIdx.x, s = blockIdx.y;
     if (f >= F) return;
     float inv_n = 1.0f / (float)N;
@@ -239,7 +258,8 @@ __global__ void batchnorm_apply_kernel(float *__restrict__ y, float *__restrict_
     int n0 = (int)((long long)N * s / S), n1 = (int)((long long)N * (s + 1) / S);
     for (int n = n0 + threadIdx.y; n < n1; n += ROWS) {
         size_t i = (size_t)n * F + f;
-        y[i] = (x[i] - mu) * scale + b;
+        float z = (x[i] - mu) * scale + b;
+        y[i] = z > 0.0f ? z : low * z;
     }
 }
 
@@ -250,9 +270,10 @@ __global__ void batchnorm_backward_apply_kernel(float *__restrict__ dx, float *_
                                                 const float *__restrict__ mean,
                                                 const float *__restrict__ rstd,
                                                 const float *__restrict__ gamma,
+                                                const float *__restrict__ beta,
                                                 const double *__restrict__ part0,
                                                 const double *__restrict__ part1, int N, int F,
-                                                int S) {
+                                                int S, float low) {
     int f = blockIdx.x * COLS + threadIdx.x, s = blockIdx.y;
     if (f >= F) return;
     float sum_dy = (float)feature_total(part0, f, F, S);
@@ -263,11 +284,13 @@ __global__ void batchnorm_backward_apply_kernel(float *__restrict__ dx, float *_
     }
     if (!dx) return;
     float inv_n = 1.0f / (float)N, mu = mean[f], r = rstd[f], g = gamma[f];
+    float scale = g * r, shift = low != 1.0f ? beta[f] : 0.0f;
     int n0 = (int)((long long)N * s / S), n1 = (int)((long long)N * (s + 1) / S);
     for (int n = n0 + threadIdx.y; n < n1; n += ROWS) {
         size_t i = (size_t)n * F + f;
         float xhat = (x[i] - mu) * r;
-        dx[i] = g * r * (dy[i] - inv_n * sum_dy - xhat * inv_n * sum_dy_xhat);
+        float d = through_act(dy[i], x[i], mu, scale, shift, low);
+        dx[i] = g * r * (d - inv_n * sum_dy - xhat * inv_n * sum_dy_xhat);
     }
 }
 
@@ -279,7 +302,7 @@ void gan_cuda_bias_backward(void *ctx, float *db, const float *dy, int N, int F)
         double *part0 = cu->partials;
         piece_sums_kernel<SUM_VALUES><<<dim3(column_grid(F).x, S), dim3(COLS, ROWS), 0,
                                         cu->stream>>>(part0, NULL, dy, NULL, NULL, NULL,
-                                                           NULL, N, F, S);
+                                                           NULL, NULL, NULL, 1.0f, N, F, S);
         GAN_CUDA_LAUNCHED(cu, "piece_sums_kernel<SUM_VALUES>");
         bias_finish_kernel<<<(F + 255) / 256, 256, 0, cu->stream>>>(db, part0, F, S);
         GAN_CUDA_LAUNCHED(cu, "bias_finish_kernel");
@@ -292,48 +315,50 @@ void gan_cuda_bias_backward(void *ctx, float *db, const float *dy, int N, int F)
 void gan_cuda_batchnorm_forward_train(void *ctx, float *y, float *mean, float *rstd,
                                       float *running_mean, float *running_var, const float *x,
                                       const float *gamma, const float *beta, int N, int F,
-                                      float momentum, float eps) {
+                                      float momentum, float eps, gan_act act) {
     gan_cuda_ctx *cu = (gan_cuda_ctx *)ctx;
     if (F <= 0 || N <= 0) return;
+    float low = act.on ? act.slope : 1.0f;
     int S = splits(N, F);
     if (S > 1) {
         double *part0 = cu->partials, *part1 = cu->partials + GAN_CUDA_PARTIALS / 2;
         dim3 grid(column_grid(F).x, S), block(COLS, ROWS);
         piece_sums_kernel<SUM_VALUES><<<grid, block, 0, cu->stream>>>(
-            part0, NULL, x, NULL, NULL, NULL, NULL, N, F, S);
+            part0, NULL, x, NULL, NULL, NULL, NULL, NULL, NULL, 1.0f, N, F, S);
         GAN_CUDA_LAUNCHED(cu, "piece_sums_kernel<SUM_VALUES>");
         piece_sums_kernel<SUM_SQUARED_DEVIATIONS><<<grid, block, 0, cu->stream>>>(
-            part1, NULL, x, NULL, part0, NULL, NULL, N, F, S);
+            part1, NULL, x, NULL, part0, NULL, NULL, NULL, NULL, 1.0f, N, F, S);
         GAN_CUDA_LAUNCHED(cu, "piece_sums_kernel<SUM_SQUARED_DEVIATIONS>");
         batchnorm_apply_kernel<<<grid, block, 0, cu->stream>>>(
             y, mean, rstd, running_mean, running_var, x, gamma, beta, part0, part1, N, F, S,
-            momentum, eps);
+            momentum, eps, low);
         GAN_CUDA_LAUNCHED(cu, "batchnorm_apply_kernel");
         return;
     }
     batchnorm_forward_train_kernel<<<column_grid(F), dim3(COLS, ROWS), 0, cu->stream>>>(
-        y, mean, rstd, running_mean, running_var, x, gamma, beta, N, F, momentum, eps);
+        y, mean, rstd, running_mean, running_var, x, gamma, beta, N, F, momentum, eps, low);
     GAN_CUDA_LAUNCHED(cu, "batchnorm_forward_train_kernel");
 }
 
 void gan_cuda_batchnorm_backward(void *ctx, float *dx, float *dgamma, float *dbeta, const float *dy,
                                  const float *x, const float *mean, const float *rstd,
-                                 const float *gamma, int N, int F) {
+                                 const float *gamma, const float *beta, int N, int F, gan_act act) {
     gan_cuda_ctx *cu = (gan_cuda_ctx *)ctx;
     if (F <= 0 || N <= 0) return;
+    float low = act.on ? act.slope : 1.0f;
     int S = splits(N, F);
     if (S > 1) {
         double *part0 = cu->partials, *part1 = cu->partials + GAN_CUDA_PARTIALS / 2;
         dim3 grid(column_grid(F).x, S), block(COLS, ROWS);
         piece_sums_kernel<SUM_BACKWARD><<<grid, block, 0, cu->stream>>>(
-            part0, part1, dy, x, NULL, mean, rstd, N, F, S);
+            part0, part1, dy, x, NULL, mean, rstd, gamma, beta, low, N, F, S);
         GAN_CUDA_LAUNCHED(cu, "piece_sums_kernel<SUM_BACKWARD>");
         batchnorm_backward_apply_kernel<<<grid, block, 0, cu->stream>>>(
-            dx, dgamma, dbeta, dy, x, mean, rstd, gamma, part0, part1, N, F, S);
+            dx, dgamma, dbeta, dy, x, mean, rstd, gamma, beta, part0, part1, N, F, S, low);
         GAN_CUDA_LAUNCHED(cu, "batchnorm_backward_apply_kernel");
         return;
     }
     batchnorm_backward_kernel<<<column_grid(F), dim3(COLS, ROWS), 0, cu->stream>>>(
-        dx, dgamma, dbeta, dy, x, mean, rstd, gamma, N, F);
+        dx, dgamma, dbeta, dy, x, mean, rstd, gamma, beta, N, F, low);
     GAN_CUDA_LAUNCHED(cu, "batchnorm_backward_kernel");
 }

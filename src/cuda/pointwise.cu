@@ -52,10 +52,11 @@ __global__ void batchnorm_infer_kernel(float *__restrict__ y, const float *__res
                                        const float *__restrict__ running_var,
                                        const float *__restrict__ gamma,
                                        const float *__restrict__ beta, size_t total, int F,
-                                       float eps) {
+                                       float eps, float low) {
     GRID_STRIDE(i, total) {
         size_t f = i % (size_t)F;
-        y[i] = (x[i] - running_mean[f]) * (gamma[f] / sqrtf(running_var[f] + eps)) + beta[f];
+        float z = (x[i] - running_mean[f]) * (gamma[f] / sqrtf(running_var[f] + eps)) + beta[f];
+        y[i] = z > 0.0f ? z : low * z; /* a fused activation (backend.h); low 1: none */
     }
 }
 
@@ -101,12 +102,12 @@ void gan_cuda_tanh_backward(void *ctx, float *dx, const float *y, const float *d
 void gan_cuda_batchnorm_forward_infer(void *ctx, float *y, const float *x,
                                       const float *running_mean, const float *running_var,
                                       const float *gamma, const float *beta, int N, int F,
-                                      float eps) {
+                                      float eps, gan_act act) {
     gan_cuda_ctx *cu = (gan_cuda_ctx *)ctx;
     if (N <= 0 || F <= 0) return;
     size_t total = (size_t)N * (size_t)F;
     LAUNCH_1D(batchnorm_infer_kernel, total, y, x, running_mean, running_var, gamma, beta, total,
-              F, eps);
+              F, eps, act.on ? act.slope : 1.0f);
 }
 
 void gan_cuda_zero(void *ctx, float *x, size_t n) {

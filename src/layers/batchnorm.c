@@ -6,6 +6,9 @@
  *
  * Parameters: weight = gamma (F), bias = beta (F). State: running_mean (F),
  * running_var (F). Scratch: batch mean (F), rstd (F) for backward.
+ *
+ * It takes a following relu or leaky_relu into its kernels when the model
+ * fuses them (l->act), as batchnorm2d.c does.
  */
 #include "layers/keys.h"
 #include "layers/layer.h"
@@ -39,9 +42,10 @@ static void batchnorm_forward(gan_layer *l, const gan_backend *be, const float *
         gan_batchnorm_sync_forward(l, be, x, y, N, F, 1);
     else if (train)
         be->batchnorm_forward_train(be->ctx, y, l->scratch, l->scratch + F, running_mean, running_var, x,
-                                    gamma, beta, N, F, l->momentum, l->eps);
+                                    gamma, beta, N, F, l->momentum, l->eps, l->act);
     else
-        be->batchnorm_forward_infer(be->ctx, y, x, running_mean, running_var, gamma, beta, N, F, l->eps);
+        be->batchnorm_forward_infer(be->ctx, y, x, running_mean, running_var, gamma, beta, N, F, l->eps,
+                                    l->act);
 }
 
 static void batchnorm_backward(gan_layer *l, const gan_backend *be, const float *x,
@@ -53,7 +57,8 @@ static void batchnorm_backward(gan_layer *l, const gan_backend *be, const float 
         return;
     }
     be->batchnorm_backward(be->ctx, dx, param_grads ? l->grads : NULL, param_grads ? l->grads + F : NULL,
-                           dy, x, l->scratch, l->scratch + F, l->params, N, F);
+                           dy, x, l->scratch, l->scratch + F, l->params, l->params + F, N, F,
+                           l->act);
 }
 
 static int batchnorm_tensors(const gan_layer *l, gan_layer_tensor *t, int max) {
@@ -84,7 +89,8 @@ static bool batchnorm_export_c(const gan_layer *l, gan_c_source *c, const char *
 
 const gan_layer_ops gan_layer_kind_batchnorm = {
     .name = "batchnorm",
-    .flags = GAN_LAYER_BATCH_STATISTICS | GAN_LAYER_BACKWARD_NO_OUTPUT,
+    .flags = GAN_LAYER_BATCH_STATISTICS | GAN_LAYER_BACKWARD_NO_OUTPUT |
+             GAN_LAYER_TAKES_ACTIVATION,
     .keys = {GAN_KEY_MOMENTUM, GAN_KEY_EPS},
     GAN_LAYER_OPS_NAMED(batchnorm),
     .export_c = batchnorm_export_c,

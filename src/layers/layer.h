@@ -33,8 +33,9 @@
  * own) holds what a training forward leaves for its backward (batch-norm
  * statistics, spectral norm's W and sigma); work (n_work floats) holds what
  * lives only inside one forward or one backward call (the im2col columns of
- * a convolution), so every layer of a model shares one work area, as large
- * as the largest layer's need. n_work depends on the backend (a convolution
+ * a convolution), so the model puts it over memory that is free during
+ * both calls (model.c: activations not yet written or already passed).
+ * n_work depends on the backend (a convolution
  * needs none where the backend convolves directly): the model asks
  * ops->work when it builds, after setup.
  */
@@ -237,8 +238,8 @@ struct gan_layer {
     float *grads;    /* (n_params), same layout as params */
     float *state;    /* (n_state) non-trained values such as running statistics */
     float *scratch;  /* (n_scratch) per-batch values saved for backward */
-    float *work;     /* (n_work at least) the model's work area, shared by its layers:
-                        valid only within one forward or backward call */
+    float *work;     /* (n_work) in the model's activation region, over memory other
+                        layers use: valid only within one forward or backward call */
 };
 
 /* Batch norm with statistics over the ranks (batchnorm_sync.c), for x (N,
