@@ -2,7 +2,8 @@
  * test_backend_cpu.c - the CPU backend's device-resident, random-number,
  * memory and graph entries (the ones the CUDA backend is checked against in
  * tests/cuda/): each must agree with the host-returning kernel or library
- * function it mirrors, bit for bit.
+ * function it mirrors, bit for bit. And the gemm's rows do not depend on the
+ * call's number of rows (a sample does not depend on its batch).
  */
 #include "backend.h"
 #include "rng.h"
@@ -122,6 +123,35 @@ static void test_graph(const gan_backend *be) {
     be->graph_free(be->ctx, NULL);
 }
 
+/* C = alpha A B^T + beta C: each row of a 64-row call (the few-rows path on
+ * AVX-512) has the bits of the same row in a 200-row call (the packed path),
+ * for a dense layer's shapes, with and without alpha and beta. */
+static void test_gemm_rows(const gan_backend *be) {
+    static const int shapes[][2] = {{1024, 784}, {784, 1024}, {512, 256}, {256, 100}};
+    int rows = 200, few = 64;
+    for (int s = 0; s < 4; s++)
+        for (int v = 0; v < 2; v++) {
+            int n = shapes[s][0], k = shapes[s][1];
+            float alpha = v ? 0.75f : 1.0f, beta = v ? 1.0f : 0.0f;
+            float *a = malloc((size_t)rows * k * 4), *b = malloc((size_t)n * k * 4);
+            float *c1 = malloc((size_t)rows * n * 4), *c2 = malloc((size_t)few * n * 4);
+            if (!a || !b || !c1 || !c2) abort();
+            uint32_t x = 12345u + (uint32_t)s;
+            for (size_t i = 0; i < (size_t)rows * k; i++)
+                a[i] = (float)((x = x * 1664525u + 1013904223u) >> 8) / 16777216.0f - 0.5f;
+            for (size_t i = 0; i < (size_t)n * k; i++)
+                b[i] = (float)((x = x * 1664525u + 1013904223u) >> 8) / 16777216.0f - 0.5f;
+            for (size_t i = 0; i < (size_t)rows * n; i++) c1[i] = (float)(i % 7) - 3.0f;
+            memcpy(c2, c1, (size_t)few * n * 4);
+            be->gemm(be->ctx, false, true, rows, n, k, alpha, a, k, b, k, beta, c1, n);
+            be->gemm(be->ctx, false, true, few, n, k, alpha, a, k, b, k, beta, c2, n);
+            CHECK_MSG(memcmp(c1, c2, (size_t)few * n * 4) == 0,
+                      "gemm %dx%dx%d alpha %g beta %g: the first %d rows differ from a %d-row "
+                      "call's", few, n, k, alpha, beta, few, rows);
+            free(a), free(b), free(c1), free(c2);
+        }
+}
+
 int main(void) {
     const gan_backend *be = gan_backend_cpu();
     gan_backend_cpu_set_threads(0);
@@ -130,6 +160,7 @@ int main(void) {
     test_rng(be);
     test_memory(be);
     test_graph(be);
+    test_gemm_rows(be);
 #ifndef GAN_HAVE_CUDA
     /* a build without CUDA says so instead of failing to link */
     CHECK(gan_backend_cuda_init(0) == GAN_ERR_UNSUPPORTED);

@@ -16,10 +16,12 @@
  *
  * Determinism: every element of C is the sum, in this order, of its blocks
  * k = [0, kc), [kc, 2 kc), ... (kc <= KC fixed by K alone), each block summed by
- * the kernel in k order starting from zero, then added to C (gemm_nt_few_rows:
- * all of K in one block). Which path runs depends on the shape alone; tiles
- * only decide which thread computes an element, never how, so results are
- * bit-identical at any thread count.
+ * the kernel in k order starting from zero, then added to C; gemm_nt_few_rows
+ * sums in the same blocks in the same order, so a row of C has the same bits
+ * whichever path computes it and however many rows the call has (a sample
+ * does not depend on the batch it is drawn in). Tiles only decide which
+ * thread computes an element, never how, so results are bit-identical at any
+ * thread count.
  *
  * Memory: the packing buffers (one set per calling thread) are kept between
  * calls and grow on first use of a larger shape (as OpenBLAS's own buffers
@@ -243,34 +245,47 @@ static inline void store_t(__m512 c0[MR], __m512 c1[MR], float *C, int ldc, int 
         }
 }
 
+/* k in blocks of equal size (a multiple of 16, at most KC): no short last
+ * block. Both paths sum in these blocks, so they give the same bits. */
+static int k_block(int K) {
+    int blocks = (K + KC - 1) / KC;
+    return ((K + blocks - 1) / blocks + 15) / 16 * 16;
+}
+
 /* The tile of C^T at rows j0 .. j0 + MR - 1 (w: B's row j0, rows ldw apart;
  * rows r >= mr repeat row 0 and are not stored) and columns i0 .. i0 + NR - 1
- * (b: the packed panel of A^T, (K, NR)). */
-static void kernel_t(int K, const float *w, int ldw, const float *restrict b, float *C, int ldc,
-                     int mi, int mr, float alpha, float beta) {
+ * (b: the packed panel of A^T, (K, NR)), summed block by block of kcb values
+ * of k as the packed kernel does: each block from zero, then stored (the
+ * first with beta, the others added). */
+static void kernel_t(int K, int kcb, const float *w, int ldw, const float *restrict b, float *C,
+                     int ldc, int mi, int mr, float alpha, float beta) {
     const float *wr[MR];
     for (int r = 0; r < MR; r++) wr[r] = w + (size_t)(r < mr ? r : 0) * ldw;
-    __m512 c0[MR], c1[MR];
+    for (int k0 = 0; k0 < K; k0 += kcb) {
+        int k1 = K - k0 < kcb ? K : k0 + kcb;
+        __m512 c0[MR], c1[MR];
 #pragma GCC unroll 8
-    for (int r = 0; r < MR; r++) c0[r] = c1[r] = _mm512_setzero_ps();
-    for (int k = 0; k < K; k++) {
-        if ((k & 15) == 0) /* B's rows, 8 cache lines ahead */
-            for (int r = 0; r < MR; r++)
-                _mm_prefetch((const char *)(wr[r] + k + 128), _MM_HINT_T0);
-        __m512 b0 = _mm512_load_ps(b + (size_t)k * NR), b1 = _mm512_load_ps(b + (size_t)k * NR + 16);
+        for (int r = 0; r < MR; r++) c0[r] = c1[r] = _mm512_setzero_ps();
+        for (int k = k0; k < k1; k++) {
+            if ((k & 15) == 0) /* B's rows, 8 cache lines ahead */
+                for (int r = 0; r < MR; r++)
+                    _mm_prefetch((const char *)(wr[r] + k + 128), _MM_HINT_T0);
+            __m512 b0 = _mm512_load_ps(b + (size_t)k * NR),
+                   b1 = _mm512_load_ps(b + (size_t)k * NR + 16);
 #pragma GCC unroll 8
-        for (int r = 0; r < MR; r++) {
-            __m512 ar = _mm512_set1_ps(wr[r][k]);
-            c0[r] = _mm512_fmadd_ps(ar, b0, c0[r]);
-            c1[r] = _mm512_fmadd_ps(ar, b1, c1[r]);
+            for (int r = 0; r < MR; r++) {
+                __m512 ar = _mm512_set1_ps(wr[r][k]);
+                c0[r] = _mm512_fmadd_ps(ar, b0, c0[r]);
+                c1[r] = _mm512_fmadd_ps(ar, b1, c1[r]);
+            }
         }
+        store_t(c0, c1, C, ldc, mi, mr, alpha, k0 == 0 ? beta : 1.0f);
     }
-    store_t(c0, c1, C, ldc, mi, mr, alpha, beta);
 }
 
 static bool gemm_nt_few_rows(int M, int N, int K, float alpha, const float *A, int lda,
                              const float *B, int ldb, float beta, float *C, int ldc) {
-    int ipanels = (M + NR - 1) / NR, jpanels = (N + MR - 1) / MR;
+    int ipanels = (M + NR - 1) / NR, jpanels = (N + MR - 1) / MR, kcb = k_block(K);
     if (!grow(&pack_a_buf, &pack_a_cap, (size_t)ipanels * NR * K)) return false;
     float *pa = pack_a_buf;
 #pragma omp parallel
@@ -283,7 +298,7 @@ static bool gemm_nt_few_rows(int M, int N, int K, float alpha, const float *A, i
             int j0 = jp * MR, mr = N - j0 < MR ? N - j0 : MR;
             for (int q = 0; q < ipanels; q++) {
                 int mi = M - q * NR < NR ? M - q * NR : NR;
-                kernel_t(K, B + (size_t)j0 * ldb, ldb, pa + (size_t)q * K * NR,
+                kernel_t(K, kcb, B + (size_t)j0 * ldb, ldb, pa + (size_t)q * K * NR,
                          C + (size_t)q * NR * ldc + j0, ldc, mi, mr, alpha, beta);
             }
         }
@@ -303,9 +318,7 @@ static bool own_gemm(bool ta, bool tb, int M, int N, int K, float alpha, const f
         return false;
     float *pa = pack_a_buf, *pb_all = pack_b_buf; /* the caller's (thread-local) buffers */
     int tasks = nblocks * mparts;
-    /* k in blocks of equal size (a multiple of 16, at most KC): no short last block */
-    int blocks_k = (K + KC - 1) / KC, kcb = ((K + blocks_k - 1) / blocks_k + 15) / 16 * 16;
-    blocks_k = (K + kcb - 1) / kcb;
+    int kcb = k_block(K), blocks_k = (K + kcb - 1) / kcb;
 #pragma omp parallel
     {
 #pragma omp for schedule(static)
