@@ -125,8 +125,11 @@ static void test_graph(const gan_backend *be) {
 
 /* C = alpha A B^T + beta C: each row of a 64-row call (the few-rows path on
  * AVX-512) has the bits of the same row in a 200-row call (the packed path),
- * for a dense layer's shapes, with and without alpha and beta. */
+ * for a dense layer's shapes, with and without alpha and beta. Only the own
+ * AVX-512 gemm promises this: OpenBLAS (builds without AVX-512, e.g. the
+ * sanitizer build's -march baseline) blocks by the number of rows too. */
 static void test_gemm_rows(const gan_backend *be) {
+#if defined(__AVX512F__)
     static const int shapes[][2] = {{1024, 784}, {784, 1024}, {512, 256}, {256, 100}};
     int rows = 200, few = 64;
     for (int s = 0; s < 4; s++)
@@ -150,6 +153,9 @@ static void test_gemm_rows(const gan_backend *be) {
                       "call's", few, n, k, alpha, beta, few, rows);
             free(a), free(b), free(c1), free(c2);
         }
+#else
+    (void)be;
+#endif
 }
 
 int main(void) {
