@@ -17,7 +17,7 @@
 #include <string.h>
 
 #if defined(__AVX512F__)
-#include <immintrin.h>
+#include "simd.h"
 
 /* tanh of 8 values in double precision: (e - 1) / (e + 1), e = exp(2x) by
  * 2^n e^r (|r| <= ln 2 / 2, Taylor to r^9: relative error below 3e-10). */
@@ -51,7 +51,7 @@ static void tanh_fwd_range(float *y, const float *x, size_t n) {
     size_t i = 0;
     for (; i + 16 <= n; i += 16) _mm512_storeu_ps(y + i, tanh16(_mm512_loadu_ps(x + i)));
     if (i < n) {
-        __mmask16 m = (__mmask16)((1u << (n - i)) - 1);
+        __mmask16 m = gan_simd_lanes((int)(n - i));
         _mm512_mask_storeu_ps(y + i, m, tanh16(_mm512_maskz_loadu_ps(m, x + i)));
     }
 }
