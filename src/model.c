@@ -126,14 +126,22 @@ static bool follows_in_chain(const gan_model *m, int i) {
     return !b || branch_of(b, i) == branch_of(b, i - 1);
 }
 
+/* Whether layer l's backward reads its output y (layer.h:
+ * GAN_LAYER_BACKWARD_NO_OUTPUT; with a fused activation taken from the
+ * output, GAN_LAYER_TAKES_ACTIVATION_FROM_OUTPUT, it does). */
+static bool reads_output(const gan_layer *l) {
+    unsigned f = l->ops->flags;
+    return !(f & GAN_LAYER_BACKWARD_NO_OUTPUT) ||
+           (l->act.on && (f & GAN_LAYER_TAKES_ACTIVATION_FROM_OUTPUT));
+}
+
 /* Whether layer i writes its output over its input (layer.h: in_place):
  * only where that input is the previous layer's own output in the same
  * chain, whose backward does not read it. */
 static bool runs_in_place(const gan_model *m, int i) {
     const gan_layer *l = &m->layers[i], *prev = i > 0 ? &m->layers[i - 1] : NULL;
     if (m->keep_outputs || !prev || !l->ops->in_place || !l->ops->in_place(l)) return false;
-    if (prev->is_view || prev->fused || !(prev->ops->flags & GAN_LAYER_BACKWARD_NO_OUTPUT))
-        return false;
+    if (prev->is_view || prev->fused || reads_output(prev)) return false;
     return follows_in_chain(m, i);
 }
 
@@ -144,8 +152,10 @@ static bool computes(const gan_layer *l) {
 
 /* Fuse each activation that the layer before it can apply (layer.h:
  * GAN_LAYER_TAKES_ACTIVATION, fusable_act; batch norm + relu or
- * leaky_relu): that layer's kernels write the activation's output and take
- * its gradient, and the activation runs as a view. Only inside one chain,
+ * leaky_relu; GAN_LAYER_TAKES_ACTIVATION_FROM_OUTPUT: dense + relu,
+ * leaky_relu with alpha >= 0 or tanh, whose derivative follows from the
+ * output): that layer's kernels write the activation's output and take its
+ * gradient, and the activation runs as a view. Only inside one chain,
  * never with keep_outputs (each layer's own output stays visible). */
 static void fuse_activations(gan_model *m) {
     for (int i = 0; i < m->n_layers; i++) {
@@ -154,10 +164,14 @@ static void fuse_activations(gan_model *m) {
     }
     for (int i = 1; i < m->n_layers && !m->keep_outputs; i++) {
         gan_layer *l = &m->layers[i], *prev = &m->layers[i - 1];
+        unsigned takes = prev->ops->flags;
+        bool from_output = (takes & GAN_LAYER_TAKES_ACTIVATION_FROM_OUTPUT) != 0;
         gan_act act;
-        if (!(prev->ops->flags & GAN_LAYER_TAKES_ACTIVATION) || prev->is_view || prev->fused ||
-            !l->ops->fusable_act || !l->ops->fusable_act(l, &act) || !follows_in_chain(m, i))
+        if (!(takes & (GAN_LAYER_TAKES_ACTIVATION | GAN_LAYER_TAKES_ACTIVATION_FROM_OUTPUT)) ||
+            prev->is_view || prev->fused || !l->ops->fusable_act || !l->ops->fusable_act(l, &act) ||
+            !follows_in_chain(m, i))
             continue;
+        if (from_output ? !l->ops->in_place || !l->ops->in_place(l) : act.tanh) continue;
         prev->act = act;
         l->fused = true;
     }
@@ -210,8 +224,7 @@ static size_t place_gradients(const gan_model *m, size_t rows, const size_t *end
             continue;
         } else {
             step = i;
-            bool reads_y = !(l->ops->flags & GAN_LAYER_BACKWARD_NO_OUTPUT);
-            live = reads_y ? end_after[i] : i > 0 ? end_after[i - 1] : in_end;
+            live = reads_output(l) ? end_after[i] : i > 0 ? end_after[i - 1] : in_end;
             n = rows * (size_t)l->in_size;
             i--;
         }
