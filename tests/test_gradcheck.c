@@ -64,8 +64,8 @@ static void check_bce(void) {
 /* What check_fused_dense builds: dense (spectral norm or not) and the
  * activation `act` (0 leaky_relu 0.2, 1 relu, 2 tanh, 3 leaky_relu -0.3),
  * plain or as the main path of a residual block with an identity shortcut
- * (which gets the same output gradient), then a dense head. */
-static void build_dense_act(gan_model *m, int act, bool sn, bool block) {
+ * (which gets the same output gradient), then a dense head unless `last`. */
+static void build_dense_act(gan_model *m, int act, bool sn, bool block, bool last) {
     gan_layer l;
     if (block) CHECK_OK(gan_model_begin_block(m, &gan_block_residual));
     gan_layer_dense(&l, 6);
@@ -77,28 +77,31 @@ static void build_dense_act(gan_model *m, int act, bool sn, bool block) {
     else gan_layer_leaky_relu(&l, -0.3f);
     CHECK_OK(gan_model_add(m, l));
     if (block) CHECK_OK(gan_model_end_block(m));
+    if (last) return;
     gan_layer_dense(&l, 3);
     CHECK_OK(gan_model_add(m, l));
 }
 
 /* Dense with its activation fused into its bias kernels (model.c; layer.h:
  * GAN_LAYER_TAKES_ACTIVATION_FROM_OUTPUT): the activation becomes a view,
- * the dense layer's backward takes the derivative from its output. Against
- * the same model with keep_outputs (nothing fused): the same outputs, dx
- * and parameter gradients bit for bit (with and without dx wanted, which
- * the first layer then skips); and finite differences. leaky_relu with a
- * negative slope is not fused (its derivative does not follow from y). */
+ * the dense layer's backward takes the derivative from its output and
+ * forms that gradient over its output, or in its work where the output is
+ * the model's (`last`). Against the same model with keep_outputs (nothing
+ * fused): the same outputs, dx and parameter gradients bit for bit (with
+ * and without dx wanted, which the first layer then skips); and finite
+ * differences. leaky_relu with a negative slope is not fused (its
+ * derivative does not follow from y). */
 static void check_fused_dense(void) {
     static const char *acts[] = {"leaky_relu 0.2", "relu", "tanh", "leaky_relu -0.3"};
-    for (int k = 0; k < 12; k++) {
-        int act = k % 4;
-        bool sn = (k / 4) == 1, block = (k / 4) == 2;
+    static const char *how[] = {"", " (spectral norm)", " in a residual block", " last"};
+    for (int k = 0; k < 16; k++) {
+        int act = k % 4, variant = k / 4;
+        bool sn = variant == 1, block = variant == 2, last = variant == 3;
         char what[96];
-        snprintf(what, sizeof what, "dense%s + %s%s", sn ? " (spectral norm)" : "", acts[act],
-                 block ? " in a residual block" : "");
+        snprintf(what, sizeof what, "dense + %s%s", acts[act], how[variant]);
         gan_model m = {0}, plain = {0};
-        build_dense_act(&m, act, sn, block);
-        build_dense_act(&plain, act, sn, block);
+        build_dense_act(&m, act, sn, block, last);
+        build_dense_act(&plain, act, sn, block, last);
         plain.keep_outputs = true;
         int N = 4;
         CHECK_OK(gan_model_build(&m, "fused", 6, 1, 1, N, gan_backend_cpu()));
@@ -106,14 +109,15 @@ static void check_fused_dense(void) {
         bool want = act != 3;
         CHECK_MSG(m.layers[1].fused == want && m.layers[0].act.on == want &&
                       m.layers[0].act.tanh == (act == 2) && (m.acts[2] == m.acts[1]) == want &&
-                      m.layers[0].n_work == (want ? (size_t)N * 6 : 0),
+                      m.layers[0].grad_over_output == (want && !last) &&
+                      m.layers[0].n_work == (want && last ? (size_t)N * 6 : 0),
                   "%s: fused %d, expected %d", what, m.layers[1].fused, want);
         CHECK_MSG(!plain.layers[1].fused && !plain.layers[0].act.on, "%s: keep_outputs fused",
                   what);
         gan_model_init(&m, 7, 0);
         gan_model_init(&plain, 7, 0);
         size_t nx = (size_t)N * m.in_size, ny = (size_t)N * m.out_size, bad = 0;
-        float x[4 * 6], dy[4 * 3], y[2][4 * 3], dx[2][4 * 6];
+        float x[4 * 6], dy[4 * 6], y[2][4 * 6], dx[2][4 * 6];
         test_fill_uniform(x, nx, 5, -1.5f, 1.5f, 0.0f);
         test_fill_uniform(dy, ny, 6, -1.0f, 1.0f, 0.0f);
         gan_model *ms[2] = {&m, &plain};

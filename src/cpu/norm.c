@@ -41,8 +41,8 @@ void gan_cpu_bias_act_backward(void *ctx, float *dz, float *db, const float *dy,
         float acc[GAN_CPU_FEATURE_CHUNK] = {0};
         for (int n = 0; n < N; n++) {
             size_t at = (size_t)n * F + f0;
-            const float *restrict g = dy + at, *restrict out = y + at;
-            float *restrict d = dz + at;
+            const float *g = dy + at, *out = y + at; /* dz may be y */
+            float *d = dz + at;
             if (tanh) {
 #pragma omp simd
                 for (int f = 0; f < nf; f++) {

@@ -1,6 +1,7 @@
 /*
  * pointwise.c - CPU kernels applied element by element or row by row:
- * bias (with a fused activation: bias_act_forward), leaky ReLU, tanh,
+ * bias (with a fused activation: bias_act_forward, channel_bias_act_forward),
+ * leaky ReLU, tanh,
  * inference-mode batch normalization, zero (the
  * CPU twin of src/cuda/pointwise.cu). Semantics: backend_kernels.def.
  *
@@ -89,6 +90,29 @@ void gan_cpu_bias_act_forward(void *ctx, float *y, const float *b, int N, int F,
         for (int f = 0; f < F; f++) {
             float z = row[f] + b[f];
             row[f] = z > 0.0f ? z : lo * z;
+        }
+    }
+}
+
+/* Plane by plane: y += b[c], then the activation (channel_bias_forward, then
+ * leaky_relu_forward / tanh_forward). */
+void gan_cpu_channel_bias_act_forward(void *ctx, float *y, const float *b, int N, int C, int P,
+                                      gan_act act) {
+    float lo = act.on ? act.slope : 1.0f;
+    bool tanh = act.on && act.tanh;
+#pragma omp parallel for schedule(static) if ((size_t)N * C * P > 65536)
+    for (int nc = 0; nc < N * C; nc++) {
+        float *row = y + (size_t)nc * P, bc = b[nc % C];
+        if (tanh) {
+#pragma omp simd
+            for (int q = 0; q < P; q++) row[q] += bc;
+            tanh_fwd_range(row, row, (size_t)P);
+            continue;
+        }
+#pragma omp simd
+        for (int q = 0; q < P; q++) {
+            float z = row[q] + bc;
+            row[q] = z > 0.0f ? z : lo * z;
         }
     }
 }

@@ -57,10 +57,9 @@ __device__ static float act_grad(float dy, float y, float low, bool tanh) {
 }
 
 /* bias_backward_kernel with dz formed and written on the way (db may be NULL) */
-__global__ void bias_act_backward_kernel(float *__restrict__ dz, float *__restrict__ db,
-                                         const float *__restrict__ dy,
-                                         const float *__restrict__ y, int N, int F, float low,
-                                         bool tanh) {
+__global__ void bias_act_backward_kernel(float *dz, float *__restrict__ db,
+                                         const float *__restrict__ dy, const float *y, int N,
+                                         int F, float low, bool tanh) { /* dz may be y */
     __shared__ float red[ROWS][COLS + 1];
     int f = blockIdx.x * COLS + threadIdx.x;
     bool live = f < F;
@@ -77,8 +76,8 @@ __global__ void bias_act_backward_kernel(float *__restrict__ dz, float *__restri
 }
 
 /* dz alone, element-wise (the many-rows path, before bias_backward) */
-__global__ void act_backward_kernel(float *__restrict__ dz, const float *__restrict__ dy,
-                                    const float *__restrict__ y, size_t n, float low, bool tanh) {
+__global__ void act_backward_kernel(float *dz, const float *__restrict__ dy, const float *y,
+                                    size_t n, float low, bool tanh) { /* dz may be y */
     for (size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < n;
          i += (size_t)gridDim.x * blockDim.x)
         dz[i] = act_grad(dy[i], y[i], low, tanh);

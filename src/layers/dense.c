@@ -12,8 +12,9 @@
  * it (layer.h: GAN_LAYER_TAKES_ACTIVATION_FROM_OUTPUT, l->act): the forward
  * then writes y = act(x W^T + b) with one kernel after the product
  * (bias_act_forward), and the backward forms dz = dy act'(y) from its
- * output with the bias gradient in one kernel (bias_act_backward), into
- * the work (N, out), which both products then read.
+ * output with the bias gradient in one kernel (bias_act_backward), which
+ * both products then read: over y where the model allows it
+ * (l->grad_over_output), else in the work (N, out).
  */
 #include "layers/keys.h"
 #include "layers/layer.h"
@@ -53,9 +54,9 @@ static void dense_forward(gan_layer *l, const gan_backend *be, const float *x, f
     else be->bias_forward(be->ctx, y, b, N, l->units);
 }
 
-/* dz (max_batch, out) for a fused activation */
+/* dz (max_batch, out) for a fused activation, unless over the output */
 static size_t dense_work(const gan_layer *l, const gan_backend *be) {
-    return l->act.on ? (size_t)l->max_batch * l->units : 0;
+    return l->act.on && !l->grad_over_output ? (size_t)l->max_batch * l->units : 0;
 }
 
 static void dense_backward(gan_layer *l, const gan_backend *be, const float *x, const float *y,
@@ -66,8 +67,9 @@ static void dense_backward(gan_layer *l, const gan_backend *be, const float *x, 
     float *db = l->grads + (size_t)out * in;
     if (l->act.on) { /* dz through the fused activation, and db from it */
         if (!param_grads && !dx) return;
-        be->bias_act_backward(be->ctx, l->work, param_grads ? db : NULL, dy, y, N, out, l->act);
-        dy = l->work;
+        float *dz = l->grad_over_output ? (float *)y : l->work;
+        be->bias_act_backward(be->ctx, dz, param_grads ? db : NULL, dy, y, N, out, l->act);
+        dy = dz;
     }
     if (param_grads) {
         float *dW = sn ? gan_sn_dw(l, out, in) : l->grads;

@@ -87,11 +87,13 @@ enum gan_layer_flag {
      * the activation's derivative from its input (no tanh). */
     GAN_LAYER_TAKES_ACTIVATION = 1u << 6,
     /* the same, with the activation's derivative taken from the layer's
-     * output y (dense + relu / leaky_relu / tanh): the model fuses only an
-     * activation whose backward needs only its output (ops->in_place), and
-     * with l->act on, the layer's backward reads y even where the kind is
-     * GAN_LAYER_BACKWARD_NO_OUTPUT; its work (ops->work, asked after the
-     * model sets l->act) then holds that gradient dz */
+     * output y (dense, conv2d, conv_transpose2d + relu / leaky_relu /
+     * tanh): the model fuses only an activation whose backward needs only
+     * its output (ops->in_place), and with l->act on, the layer's backward
+     * reads y even where the kind is GAN_LAYER_BACKWARD_NO_OUTPUT. That
+     * backward first forms the activation's gradient dz from dy and y,
+     * over y itself where the model allows it (grad_over_output below),
+     * else in its work (ops->work is asked after the model sets both) */
     GAN_LAYER_TAKES_ACTIVATION_FROM_OUTPUT = 1u << 7,
 };
 
@@ -238,6 +240,10 @@ struct gan_layer {
                                    kernels (off: none) */
     bool fused;                 /* an activation applied by the layer before it (act above):
                                    it runs as a view, y = x and dx = dy */
+    bool grad_over_output;      /* GAN_LAYER_TAKES_ACTIVATION_FROM_OUTPUT with act on: its
+                                   backward may write its output y (the activation's
+                                   gradient dz), as nothing reads y after that backward (not
+                                   the model's output; model.c) */
 
     /* sizes (floats), filled by setup; n_work by the model from ops->work */
     size_t n_params, n_state, n_scratch, n_work;
