@@ -2199,7 +2199,8 @@ static void generate(bool big_machine) {
                 bool no_db = (i + j + a) % 3 == 0;
                 c = add_case(GAN_K_bias_act_backward, run_bias_act_bwd, ref_bias_act_bwd,
                              "N=%d F=%d %s%s", N, Fe, names[a], no_db ? " db NULL" : "");
-                c->i[0] = N, c->i[1] = Fe, c->i[2] = a, c->i[3] = no_db, c->f[0] = a == 1 ? 0.2 : 0.0;
+                c->i[0] = N, c->i[1] = Fe, c->i[2] = a, c->i[3] = no_db;
+                c->f[0] = a == 1 ? 0.2 : 0.0;
                 out_f(c, (size_t)N * Fe, tanh ? 1e-6 : 0, tanh ? 1e-6 : 0, tanh ? 1e-6 : 0,
                       tanh ? 1e-6 : 0);
                 if (no_db) null_buf(c);
