@@ -48,16 +48,19 @@ typedef struct gan_conv_shape {
     int OH, OW;
 } gan_conv_shape;
 
-/* An element-wise activation that a normalisation kernel applies to its
- * result z itself (the batch-norm kernels' `act`): none (on false), or
- * y = z > 0 ? z : slope z (leaky ReLU; ReLU is slope 0). The backward
- * kernels take the same act and derive z from x and the saved statistics,
- * so the gradient they receive is that of y. */
+/* An element-wise activation that a kernel applies to its result z itself
+ * (the batch-norm kernels' and bias_act's `act`): none (on false), y = z > 0
+ * ? z : slope z (leaky ReLU; ReLU is slope 0), or with tanh set y = tanh z
+ * (slope unused). The batch-norm backward kernels take the same act and
+ * derive z from x and the saved statistics, so the gradient they receive is
+ * that of y; they take no tanh (layer.h: GAN_LAYER_TAKES_TANH). bias_act's
+ * backward derives act'(z) from y itself. */
 typedef struct gan_act {
     bool on;
     float slope;
+    bool tanh;
 } gan_act;
-#define GAN_ACT_NONE ((gan_act){false, 0.0f}) /* C only (a compound literal) */
+#define GAN_ACT_NONE ((gan_act){false, 0.0f, false}) /* C only (a compound literal) */
 
 #ifdef __cplusplus
 extern "C" {

@@ -126,14 +126,22 @@ static bool follows_in_chain(const gan_model *m, int i) {
     return !b || branch_of(b, i) == branch_of(b, i - 1);
 }
 
+/* Whether layer l's backward reads its output y (layer.h:
+ * GAN_LAYER_BACKWARD_NO_OUTPUT; with a fused activation taken from the
+ * output, GAN_LAYER_TAKES_ACTIVATION_FROM_OUTPUT, it does). */
+static bool reads_output(const gan_layer *l) {
+    unsigned f = l->ops->flags;
+    return !(f & GAN_LAYER_BACKWARD_NO_OUTPUT) ||
+           (l->act.on && (f & GAN_LAYER_TAKES_ACTIVATION_FROM_OUTPUT));
+}
+
 /* Whether layer i writes its output over its input (layer.h: in_place):
  * only where that input is the previous layer's own output in the same
  * chain, whose backward does not read it. */
 static bool runs_in_place(const gan_model *m, int i) {
     const gan_layer *l = &m->layers[i], *prev = i > 0 ? &m->layers[i - 1] : NULL;
     if (m->keep_outputs || !prev || !l->ops->in_place || !l->ops->in_place(l)) return false;
-    if (prev->is_view || prev->fused || !(prev->ops->flags & GAN_LAYER_BACKWARD_NO_OUTPUT))
-        return false;
+    if (prev->is_view || prev->fused || reads_output(prev)) return false;
     return follows_in_chain(m, i);
 }
 
@@ -144,20 +152,27 @@ static bool computes(const gan_layer *l) {
 
 /* Fuse each activation that the layer before it can apply (layer.h:
  * GAN_LAYER_TAKES_ACTIVATION, fusable_act; batch norm + relu or
- * leaky_relu): that layer's kernels write the activation's output and take
- * its gradient, and the activation runs as a view. Only inside one chain,
+ * leaky_relu; GAN_LAYER_TAKES_ACTIVATION_FROM_OUTPUT: dense + relu,
+ * leaky_relu with alpha >= 0 or tanh, whose derivative follows from the
+ * output): that layer's kernels write the activation's output and take its
+ * gradient, and the activation runs as a view. Only inside one chain,
  * never with keep_outputs (each layer's own output stays visible). */
 static void fuse_activations(gan_model *m) {
     for (int i = 0; i < m->n_layers; i++) {
         m->layers[i].fused = false;
+        m->layers[i].grad_over_output = false;
         m->layers[i].act = (gan_act){.on = false};
     }
     for (int i = 1; i < m->n_layers && !m->keep_outputs; i++) {
         gan_layer *l = &m->layers[i], *prev = &m->layers[i - 1];
+        unsigned takes = prev->ops->flags;
+        bool from_output = (takes & GAN_LAYER_TAKES_ACTIVATION_FROM_OUTPUT) != 0;
         gan_act act;
-        if (!(prev->ops->flags & GAN_LAYER_TAKES_ACTIVATION) || prev->is_view || prev->fused ||
-            !l->ops->fusable_act || !l->ops->fusable_act(l, &act) || !follows_in_chain(m, i))
+        if (!(takes & (GAN_LAYER_TAKES_ACTIVATION | GAN_LAYER_TAKES_ACTIVATION_FROM_OUTPUT)) ||
+            prev->is_view || prev->fused || !l->ops->fusable_act || !l->ops->fusable_act(l, &act) ||
+            !follows_in_chain(m, i))
             continue;
+        if (from_output ? !l->ops->in_place || !l->ops->in_place(l) : act.tanh) continue;
         prev->act = act;
         l->fused = true;
     }
@@ -188,10 +203,11 @@ static size_t take(size_t *off, size_t n) {
  * region's size; at[i] is the offset of step i's dx (from the region's end
  * minus its size where high[i]), work_at[i] that of layer i's work (with
  * work_at NULL: the size without the work). With keep_outputs every
- * gradient lies after every activation. */
+ * gradient lies after every activation. The first step's gradient goes
+ * high where first_high, else low (the caller tries both). */
 static size_t place_gradients(const gan_model *m, size_t rows, const size_t *end_after,
                               size_t in_end, size_t acts_end, size_t *at, bool *high,
-                              size_t *work_at) {
+                              size_t *work_at, bool first_high) {
     size_t need = acts_end, dy_end = 0, dy_size = 0;
     bool dy_ours = false, dy_high = false; /* the first step's dy is the caller's */
     for (int i = m->n_layers - 1; i >= 0;) {
@@ -210,14 +226,13 @@ static size_t place_gradients(const gan_model *m, size_t rows, const size_t *end
             continue;
         } else {
             step = i;
-            bool reads_y = !(l->ops->flags & GAN_LAYER_BACKWARD_NO_OUTPUT);
-            live = reads_y ? end_after[i] : i > 0 ? end_after[i - 1] : in_end;
+            live = reads_output(l) ? end_after[i] : i > 0 ? end_after[i - 1] : in_end;
             n = rows * (size_t)l->in_size;
             i--;
         }
         if (m->keep_outputs) live = acts_end;
         size_t size = (n + 15) / 16 * 16, low_end, high_size, work = 0;
-        if (!dy_ours || dy_high) { /* low, below a high dy */
+        if (dy_ours ? dy_high : !first_high) { /* low, below a high dy */
             at[step] = live, high[step] = false;
             low_end = live + size;
             high_size = dy_ours ? dy_size : 0;
@@ -254,6 +269,26 @@ static int output_storage(const gan_model *m, const bool *reuse) {
     }
     const gan_block *last = block_ending_at(m, m->n_layers - 1);
     return last ? m->n_layers + 1 + (int)(last - m->blocks) : act_id[m->n_layers];
+}
+
+/* Which layers that took an activation from their output (fuse_activations)
+ * may form its gradient over their own output y in backward (layer.h:
+ * grad_over_output): all but the one whose y is the model's output, which
+ * backward never overwrites. Nothing else reads y then: backward has passed
+ * the layers after it, a layer never runs in place over a fused activation
+ * (runs_in_place), and no gradient is placed over y during its backward
+ * (reads_output keeps y live in place_gradients). */
+static void place_activation_grads(gan_model *m) {
+    bool reuse[GAN_MAX_LAYERS] = {false};
+    for (int i = 0; i < m->n_layers; i++)
+        reuse[i] = !computes(&m->layers[i]) || runs_in_place(m, i);
+    int out_id = output_storage(m, reuse);
+    for (int i = 0; i < m->n_layers; i++) {
+        gan_layer *l = &m->layers[i];
+        l->grad_over_output = l->act.on &&
+                              (l->ops->flags & GAN_LAYER_TAKES_ACTIVATION_FROM_OUTPUT) &&
+                              out_id != i + 1;
+    }
 }
 
 /* region + off, or NULL while measuring */
@@ -308,7 +343,7 @@ static void plan_memory(gan_model *m, gan_arena *a) {
      * then the gradients */
     size_t off = 0, act_at[GAN_MAX_LAYERS + 1], out_at[GAN_MAX_BLOCKS] = {0};
     size_t end_after[GAN_MAX_LAYERS], grad_at[GAN_MAX_LAYERS] = {0}, work_at[GAN_MAX_LAYERS];
-    bool reuse[GAN_MAX_LAYERS], high[GAN_MAX_LAYERS] = {false};
+    bool reuse[GAN_MAX_LAYERS] = {false}, high[GAN_MAX_LAYERS] = {false};
     for (int i = 0; i < m->n_layers; i++)
         reuse[i] = !computes(&m->layers[i]) || runs_in_place(m, i);
     int out_id = output_storage(m, reuse);
@@ -325,11 +360,19 @@ static void plan_memory(gan_model *m, gan_arena *a) {
         if (b) out_at[k] = out_id == m->n_layers + 1 + k ? out_off : take(&off, rows * b->out_size);
         end_after[i] = off;
     }
-    /* the work in the region, unless one area after it (all layers sharing it) is smaller */
-    size_t alone = place_gradients(m, rows, end_after, in_end, off, grad_at, high, NULL);
-    size_t size = place_gradients(m, rows, end_after, in_end, off, grad_at, high, work_at);
-    bool work_apart = size > alone + (m->n_work + 15) / 16 * 16;
-    if (work_apart) size = alone;
+    /* the work in the region, unless one area after it (all layers sharing it) is smaller;
+     * the first gradient low or high, whichever needs less (placed last, for its offsets) */
+    size_t size = 0, work_size = (m->n_work + 15) / 16 * 16;
+    bool work_apart = false, first_high = false;
+    for (int h = 0; h < 2; h++) {
+        size_t alone = place_gradients(m, rows, end_after, in_end, off, grad_at, high, NULL, h);
+        size_t with = place_gradients(m, rows, end_after, in_end, off, grad_at, high, work_at, h);
+        bool apart = with > alone + work_size;
+        size_t total = apart ? alone + work_size : with;
+        if (h == 0 || total < size + (work_apart ? work_size : 0))
+            size = apart ? alone : with, work_apart = apart, first_high = h;
+    }
+    place_gradients(m, rows, end_after, in_end, off, grad_at, high, work_at, first_high);
     float *region = gan_arena_floats(a, size);
     m->work = work_apart ? gan_arena_floats(a, m->n_work) : NULL;
 
@@ -456,6 +499,7 @@ gan_status gan_model_build(gan_model *m, const char *name, int c, int h, int w, 
     }
     GAN_TRY(s);
     fuse_activations(m);
+    place_activation_grads(m);
     m->n_work = 0;
     for (int i = 0; i < m->n_layers; i++) {
         gan_layer *l = &m->layers[i];

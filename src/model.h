@@ -9,14 +9,17 @@
  *   acts[i]: (max_batch, size of layer i's output); acts[0] is the input;
  *     a view layer's output is the same buffer as its input, and so is an
  *     activation's that runs in place (layer.h: in_place; relu after a
- *     convolution) or is fused into a batch norm before it (layer.h:
- *     GAN_LAYER_TAKES_ACTIVATION; the batch norm's kernels then apply it),
+ *     conditional batch norm) or is fused into the layer before it (layer.h:
+ *     GAN_LAYER_TAKES_ACTIVATION, a batch norm; _FROM_OUTPUT: dense,
+ *     conv2d, conv_transpose2d; that layer's kernels then apply it),
  *     unless keep_outputs;
  *   grad_of[i]: the activation gradients between the top-level steps of
  *     backward, in the same region as the activations: each over
  *     activations that backward has passed (model.c: place_gradients), so
- *     a backward overwrites the activations, but never the input acts[0]
- *     nor the model's output (gan_model_output);
+ *     a backward overwrites the activations (a layer with an activation
+ *     fused from its output also writes that activation's gradient over
+ *     its own output: layer.h, grad_over_output), but never the input
+ *     acts[0] nor the model's output (gan_model_output);
  *   scratch: per-layer values saved for backward;
  *   work: each layer's, used only within a forward or backward call
  *     (layer.h), in the same region: where that layer's forward has not

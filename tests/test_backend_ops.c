@@ -246,6 +246,42 @@ static void ref_bias_backward(void **h, const op_case *c, double *r) {
     }
 }
 
+/* bias with a fused activation: i[2] the activation (0 none, 1 leaky_relu
+ * 0.2, 2 relu, 3 tanh), f[0] its slope; forward buffers y b; backward dz
+ * db dy y (db NULL: i[3]) */
+static gan_act case_act(const op_case *c) {
+    return (gan_act){.on = c->i[2] != 0, .slope = (float)c->f[0], .tanh = c->i[2] == 3};
+}
+static void run_bias_act_fwd(const gan_backend *be, void **d, const op_case *c, double *r) {
+    be->bias_act_forward(be->ctx, F(0), CF(1), c->i[0], c->i[1], case_act(c));
+}
+static void ref_bias_act_fwd(void **h, const op_case *c, double *r) {
+    for (size_t i = 0; i < (size_t)c->i[0] * c->i[1]; i++) {
+        float z = HD(0)[i] + HD(1)[i % (size_t)c->i[1]]; /* one rounding, as in double */
+        HD(0)[i] = c->i[2] == 3 ? (float)tanh((double)z)
+                   : c->i[2] && z <= 0 ? (float)((float)c->f[0] * (double)z)
+                                      : z;
+    }
+}
+static void run_bias_act_bwd(const gan_backend *be, void **d, const op_case *c, double *r) {
+    be->bias_act_backward(be->ctx, F(0), F(1), CF(2), CF(3), c->i[0], c->i[1], case_act(c));
+}
+static void ref_bias_act_bwd(void **h, const op_case *c, double *r) {
+    int N = c->i[0], Fe = c->i[1];
+    for (int f = 0; f < Fe; f++) {
+        double s = h[1] ? HD(1)[f] : 0;
+        for (int n = 0; n < N; n++) {
+            size_t i = (size_t)n * Fe + f;
+            double dy = HD(2)[i], y = HD(3)[i];
+            HD(0)[i] = (float)(c->i[2] == 3 ? dy * (1.0 - y * y)
+                               : c->i[2] && y <= 0 ? (float)c->f[0] * dy
+                                                  : dy);
+            s += HD(0)[i];
+        }
+        if (h[1]) HD(1)[f] = (float)s;
+    }
+}
+
 /* batch norm over groups: G groups (features or channels) of `count` values;
  * value j of group g at x[idx(g, j)]. (N, F): idx = n F + f; (N, C, P):
  * idx = (n C + c) P + p. */
@@ -816,6 +852,45 @@ static void ref_cbias_bwd(void **h, const op_case *c, double *r) {
     }
 }
 
+/* channel bias with a fused activation: i G C P, i[3] the activation (as
+ * case_act's i[2]), i[4] db NULL; f[0] the slope. Forward buffers y b;
+ * backward dz db dy y. */
+static gan_act channel_act(const op_case *c) {
+    return (gan_act){.on = c->i[3] != 0, .slope = (float)c->f[0], .tanh = c->i[3] == 3};
+}
+static void run_cbias_act_fwd(const gan_backend *be, void **d, const op_case *c, double *r) {
+    be->channel_bias_act_forward(be->ctx, F(0), CF(1), c->i[0], c->i[1], c->i[2], channel_act(c));
+}
+static void ref_cbias_act_fwd(void **h, const op_case *c, double *r) {
+    size_t C = (size_t)c->i[1], P = (size_t)c->i[2], n = (size_t)c->i[0] * C * P;
+    for (size_t i = 0; i < n; i++) {
+        float z = HD(0)[i] + HD(1)[(i / P) % C];
+        HD(0)[i] = c->i[3] == 3 ? (float)tanh((double)z)
+                   : c->i[3] && z <= 0 ? (float)((float)c->f[0] * (double)z)
+                                       : z;
+    }
+}
+static void run_cbias_act_bwd(const gan_backend *be, void **d, const op_case *c, double *r) {
+    be->channel_bias_act_backward(be->ctx, F(0), F(1), CF(2), CF(3), c->i[0], c->i[1], c->i[2],
+                                  channel_act(c));
+}
+static void ref_cbias_act_bwd(void **h, const op_case *c, double *r) {
+    size_t G = (size_t)c->i[0], C = (size_t)c->i[1], P = (size_t)c->i[2];
+    for (size_t ch = 0; ch < C; ch++) {
+        double s = h[1] ? HD(1)[ch] : 0;
+        for (size_t g = 0; g < G; g++)
+            for (size_t p = 0; p < P; p++) {
+                size_t i = (g * C + ch) * P + p;
+                double dy = HD(2)[i], y = HD(3)[i];
+                HD(0)[i] = (float)(c->i[3] == 3 ? dy * (1.0 - y * y)
+                                   : c->i[3] && y <= 0 ? (float)c->f[0] * dy
+                                                       : dy);
+                s += HD(0)[i];
+            }
+        if (h[1]) HD(1)[ch] = (float)s;
+    }
+}
+
 static void gen_layouts(int G, int C, int P) {
     size_t n = (size_t)G * C * P;
     op_case *c = add_case(GAN_K_nchw_to_cmajor, run_to_cmajor, ref_to_cmajor, "G=%d C=%d P=%d", G,
@@ -843,6 +918,26 @@ static void gen_layouts(int G, int C, int P) {
     double at = 1e-6 * sqrt((double)G * P) + 1e-5;
     io_f(c, (size_t)C, -1, 1, at, 1e-5, at, 1e-5);
     in_f(c, n, -1, 1);
+    for (int a = 0; a < 4; a++) { /* none, leaky_relu 0.2, relu, tanh */
+        static const char *names[] = {"none", "leaky_relu 0.2", "relu", "tanh"};
+        bool tanh = a == 3, no_db = (G + C + a) % 3 == 0;
+        c = add_case(GAN_K_channel_bias_act_forward, run_cbias_act_fwd, ref_cbias_act_fwd,
+                     "N=%d C=%d P=%d %s", G, C, P, names[a]);
+        memcpy(c->i, (int[]){G, C, P, a}, 4 * sizeof(int));
+        c->f[0] = a == 1 ? 0.2 : 0.0;
+        if (tanh) io_f(c, n, -3, 3, 1e-30, 4.8e-7, 1e-7, 1e-6); /* GPU tanhf */
+        else io_f(c, n, -2, 2, 0, 0, 0, 0);
+        in_f(c, (size_t)C, -1, 1);
+        c = add_case(GAN_K_channel_bias_act_backward, run_cbias_act_bwd, ref_cbias_act_bwd,
+                     "N=%d C=%d P=%d %s%s", G, C, P, names[a], no_db ? " db NULL" : "");
+        memcpy(c->i, (int[]){G, C, P, a, no_db}, 5 * sizeof(int));
+        c->f[0] = a == 1 ? 0.2 : 0.0;
+        out_f(c, n, tanh ? 1e-6 : 0, tanh ? 1e-6 : 0, tanh ? 1e-6 : 0, tanh ? 1e-6 : 0);
+        if (no_db) null_buf(c);
+        else io_f(c, (size_t)C, -1, 1, at, 1e-5, at, 1e-5);
+        in_f(c, n, -1, 1);
+        in_f(c, n, -1, 1);
+    }
 }
 
 /* direct convolutions: x (N, C, H, W), w (Cout, C, k, k), y (N, Cout, OH, OW) */
@@ -2092,6 +2187,27 @@ static void generate(bool big_machine) {
             c->i[0] = N, c->i[1] = Fe;
             io_f(c, (size_t)Fe, -1, 1, 1e-6 * N + 1e-5, 1e-4, 1e-6 * N + 1e-5, 1e-5);
             in_f(c, (size_t)N * Fe, -1, 1);
+            for (int a = 0; a < 4; a++) { /* none, leaky_relu 0.2, relu, tanh */
+                static const char *names[] = {"none", "leaky_relu 0.2", "relu", "tanh"};
+                bool tanh = a == 3;
+                c = add_case(GAN_K_bias_act_forward, run_bias_act_fwd, ref_bias_act_fwd,
+                             "N=%d F=%d %s", N, Fe, names[a]);
+                c->i[0] = N, c->i[1] = Fe, c->i[2] = a, c->f[0] = a == 1 ? 0.2 : 0.0;
+                if (tanh) io_f(c, (size_t)N * Fe, -3, 3, 1e-30, 4.8e-7, 1e-7, 1e-6); /* GPU tanhf */
+                else io_f(c, (size_t)N * Fe, -2, 2, 0, 0, 0, 0);
+                in_f(c, (size_t)Fe, -1, 1);
+                bool no_db = (i + j + a) % 3 == 0;
+                c = add_case(GAN_K_bias_act_backward, run_bias_act_bwd, ref_bias_act_bwd,
+                             "N=%d F=%d %s%s", N, Fe, names[a], no_db ? " db NULL" : "");
+                c->i[0] = N, c->i[1] = Fe, c->i[2] = a, c->i[3] = no_db;
+                c->f[0] = a == 1 ? 0.2 : 0.0;
+                out_f(c, (size_t)N * Fe, tanh ? 1e-6 : 0, tanh ? 1e-6 : 0, tanh ? 1e-6 : 0,
+                      tanh ? 1e-6 : 0);
+                if (no_db) null_buf(c);
+                else io_f(c, (size_t)Fe, -1, 1, 1e-6 * N + 1e-5, 1e-4, 1e-6 * N + 1e-5, 1e-5);
+                in_f(c, (size_t)N * Fe, -1, 1);
+                in_f(c, (size_t)N * Fe, -1, 1);
+            }
             gen_bn(N, Fe, 1, 0, -1);
             gen_bn(N, Fe, 1, 0, Fe % 2 ? 0.0 : 0.2); /* with relu or leaky_relu 0.2 */
         }

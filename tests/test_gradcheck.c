@@ -61,6 +61,86 @@ static void check_bce(void) {
     CHECK(fabs(probs - expect_p) < 1e-5);
 }
 
+/* What check_fused_dense builds: dense (spectral norm or not) and the
+ * activation `act` (0 leaky_relu 0.2, 1 relu, 2 tanh, 3 leaky_relu -0.3),
+ * plain or as the main path of a residual block with an identity shortcut
+ * (which gets the same output gradient), then a dense head unless `last`. */
+static void build_dense_act(gan_model *m, int act, bool sn, bool block, bool last) {
+    gan_layer l;
+    if (block) CHECK_OK(gan_model_begin_block(m, &gan_block_residual));
+    gan_layer_dense(&l, 6);
+    gan_layer_set_spectral_norm(&l, sn);
+    CHECK_OK(gan_model_add(m, l));
+    if (act == 0) gan_layer_leaky_relu(&l, 0.2f);
+    else if (act == 1) gan_layer_relu(&l);
+    else if (act == 2) gan_layer_tanh(&l);
+    else gan_layer_leaky_relu(&l, -0.3f);
+    CHECK_OK(gan_model_add(m, l));
+    if (block) CHECK_OK(gan_model_end_block(m));
+    if (last) return;
+    gan_layer_dense(&l, 3);
+    CHECK_OK(gan_model_add(m, l));
+}
+
+/* Dense with its activation fused into its bias kernels (model.c; layer.h:
+ * GAN_LAYER_TAKES_ACTIVATION_FROM_OUTPUT): the activation becomes a view,
+ * the dense layer's backward takes the derivative from its output and
+ * forms that gradient over its output, or in its work where the output is
+ * the model's (`last`). Against the same model with keep_outputs (nothing
+ * fused): the same outputs, dx and parameter gradients bit for bit (with
+ * and without dx wanted, which the first layer then skips); and finite
+ * differences. leaky_relu with a negative slope is not fused (its
+ * derivative does not follow from y). */
+static void check_fused_dense(void) {
+    static const char *acts[] = {"leaky_relu 0.2", "relu", "tanh", "leaky_relu -0.3"};
+    static const char *how[] = {"", " (spectral norm)", " in a residual block", " last"};
+    for (int k = 0; k < 16; k++) {
+        int act = k % 4, variant = k / 4;
+        bool sn = variant == 1, block = variant == 2, last = variant == 3;
+        char what[96];
+        snprintf(what, sizeof what, "dense + %s%s", acts[act], how[variant]);
+        gan_model m = {0}, plain = {0};
+        build_dense_act(&m, act, sn, block, last);
+        build_dense_act(&plain, act, sn, block, last);
+        plain.keep_outputs = true;
+        int N = 4;
+        CHECK_OK(gan_model_build(&m, "fused", 6, 1, 1, N, gan_backend_cpu()));
+        CHECK_OK(gan_model_build(&plain, "plain", 6, 1, 1, N, gan_backend_cpu()));
+        bool want = act != 3;
+        CHECK_MSG(m.layers[1].fused == want && m.layers[0].act.on == want &&
+                      m.layers[0].act.tanh == (act == 2) && (m.acts[2] == m.acts[1]) == want &&
+                      m.layers[0].grad_over_output == (want && !last) &&
+                      m.layers[0].n_work == (want && last ? (size_t)N * 6 : 0),
+                  "%s: fused %d, expected %d", what, m.layers[1].fused, want);
+        CHECK_MSG(!plain.layers[1].fused && !plain.layers[0].act.on, "%s: keep_outputs fused",
+                  what);
+        gan_model_init(&m, 7, 0);
+        gan_model_init(&plain, 7, 0);
+        size_t nx = (size_t)N * m.in_size, ny = (size_t)N * m.out_size, bad = 0;
+        float x[4 * 6], dy[4 * 6], y[2][4 * 6], dx[2][4 * 6];
+        test_fill_uniform(x, nx, 5, -1.5f, 1.5f, 0.0f);
+        test_fill_uniform(dy, ny, 6, -1.0f, 1.0f, 0.0f);
+        gan_model *ms[2] = {&m, &plain};
+        for (int want_dx = 0; want_dx < 2; want_dx++) {
+            for (int j = 0; j < 2; j++) {
+                gan_model_zero_grads(ms[j]);
+                memcpy(y[j], gan_model_forward(ms[j], x, N, true), ny * sizeof(float));
+                const float *g = gan_model_backward(ms[j], dy, N, true, want_dx);
+                if (want_dx) memcpy(dx[j], g, nx * sizeof(float));
+            }
+            bad += memcmp(y[0], y[1], ny * sizeof(float)) != 0;
+            bad += want_dx && memcmp(dx[0], dx[1], nx * sizeof(float)) != 0;
+            bad += memcmp(m.grads, plain.grads, m.n_params * sizeof(float)) != 0;
+        }
+        CHECK_MSG(bad == 0, "%s: %zu of output, dx, parameter gradients differ from the "
+                  "unfused model", what, bad);
+        gan_model_init(&m, 7, 0);
+        test_gradcheck_model(what, &m, N, 0.0f, !sn); /* spectral norm: no power iteration */
+        gan_model_free(&m);
+        gan_model_free(&plain);
+    }
+}
+
 int main(void) {
     gan_backend_cpu_set_threads(2);
     gan_layer l;
@@ -98,6 +178,7 @@ int main(void) {
     CHECK(strstr(gan_last_error(), "reshape") != NULL);
     gan_model_free(&bad);
 
+    check_fused_dense();
     check_bce();
     return test_report();
 }

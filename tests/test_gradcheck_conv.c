@@ -9,7 +9,8 @@
  * spectral norm on conv_transpose2d, the projection head (with and without
  * spectral norm), self-attention (with and without spectral norm); a small DCGAN-like stack and a small
  * SN-GAN-like one. Also: shape errors, dropout semantics, and bit-identical results
- * at 1 and 2 threads.
+ * at 1 and 2 threads; convolutions with a fused activation (both paths)
+ * against the unfused model, bit for bit.
  *
  * For a model m, L = sum(r * m(x)) with fixed random r, so dL/dy = r; the
  * analytic dL/dx and dL/dparams are compared with central differences of L
@@ -363,6 +364,86 @@ static void check_fused(void) {
     }
 }
 
+/* What check_fused_conv builds: a conv2d (k3 s1 p1) or conv_transpose2d
+ * (k4 s2 p1) to 3 channels and the activation `act` (0 leaky_relu 0.2, 1
+ * relu, 2 tanh), then a 1x1 conv2d head unless `last`. */
+static void build_conv_act(gan_model *m, bool transpose, int act, bool last) {
+    gan_layer l;
+    if (transpose) gan_layer_conv_transpose2d(&l, 3, 4, 2, 1);
+    else gan_layer_conv2d(&l, 3, 3, 1, 1);
+    add(m, l);
+    if (act == 0) gan_layer_leaky_relu(&l, 0.2f);
+    else if (act == 1) gan_layer_relu(&l);
+    else gan_layer_tanh(&l);
+    add(m, l);
+    if (last) return;
+    gan_layer_conv2d(&l, 2, 1, 1, 0);
+    add(m, l);
+}
+
+/* Convolutions with the activation after them fused into their bias
+ * kernels (layer.h: GAN_LAYER_TAKES_ACTIVATION_FROM_OUTPUT): on the CPU
+ * backend's own path (direct convolutions where built for AVX-512) and on
+ * im2col (its direct entries taken out), inside the model (the
+ * activation's gradient over the output) and last (in the work): the same
+ * outputs, dx and parameter gradients bit for bit as the model with
+ * keep_outputs (nothing fused), with and without dx; and, with tanh,
+ * finite differences (a step of a convolution's weight moves many
+ * pre-activations, and with (leaky) ReLU some cross the kink at 0: those
+ * rest on the bit-for-bit match with the unfused layers, each checked
+ * above). */
+static void check_fused_conv(void) {
+    static const char *acts[] = {"leaky_relu 0.2", "relu", "tanh"};
+    gan_backend im2col = *gan_backend_cpu();
+    im2col.conv2d_forward = NULL;
+    im2col.conv2d_backward_data = NULL;
+    im2col.conv2d_backward_weight = NULL;
+    for (int k = 0; k < 24; k++) {
+        int act = k % 3;
+        bool transpose = (k / 3) % 2, last = (k / 6) % 2, own = k / 12;
+        const gan_backend *be = own ? &im2col : gan_backend_cpu();
+        char what[128];
+        snprintf(what, sizeof what, "%s + %s%s (%s)", transpose ? "conv_transpose2d" : "conv2d",
+                 acts[act], last ? " last" : "", own ? "im2col" : "cpu");
+        gan_model m = {0}, plain = {0};
+        build_conv_act(&m, transpose, act, last);
+        build_conv_act(&plain, transpose, act, last);
+        plain.keep_outputs = true;
+        enum { N = 2 };
+        CHECK_OK(gan_model_build(&m, "fused", 2, 5, 5, N, be));
+        CHECK_OK(gan_model_build(&plain, "plain", 2, 5, 5, N, be));
+        CHECK_MSG(m.layers[1].fused && m.layers[0].act.on && m.layers[0].act.tanh == (act == 2) &&
+                      m.acts[2] == m.acts[1] && m.layers[0].grad_over_output == !last,
+                  "%s: not fused as expected", what);
+        CHECK_MSG(!plain.layers[1].fused && !plain.layers[0].act.on, "%s: keep_outputs fused",
+                  what);
+        gan_model_init(&m, 7, 0);
+        gan_model_init(&plain, 7, 0);
+        size_t nx = (size_t)N * m.in_size, ny = (size_t)N * m.out_size, bad = 0;
+        float x[N * 2 * 5 * 5], dy[N * 3 * 10 * 10], y[2][N * 3 * 10 * 10], dx[2][N * 2 * 5 * 5];
+        test_fill_uniform(x, nx, 5, -1.5f, 1.5f, 0.0f);
+        test_fill_uniform(dy, ny, 6, -1.0f, 1.0f, 0.0f);
+        gan_model *ms[2] = {&m, &plain};
+        for (int want_dx = 0; want_dx < 2; want_dx++) {
+            for (int j = 0; j < 2; j++) {
+                gan_model_zero_grads(ms[j]);
+                memcpy(y[j], gan_model_forward(ms[j], x, N, true), ny * sizeof(float));
+                const float *g = gan_model_backward(ms[j], dy, N, true, want_dx);
+                if (want_dx) memcpy(dx[j], g, nx * sizeof(float));
+            }
+            bad += memcmp(y[0], y[1], ny * sizeof(float)) != 0;
+            bad += want_dx && memcmp(dx[0], dx[1], nx * sizeof(float)) != 0;
+            bad += memcmp(m.grads, plain.grads, m.n_params * sizeof(float)) != 0;
+        }
+        CHECK_MSG(bad == 0, "%s: %zu of output, dx, parameter gradients differ from the "
+                  "unfused model", what, bad);
+        gan_model_init(&m, 7, 0);
+        if (act == 2) test_gradcheck_model(what, &m, N, 0.0f, true);
+        gan_model_free(&m);
+        gan_model_free(&plain);
+    }
+}
+
 typedef struct shape_case {
     const char *what; /* expected in the message */
     gan_layer l;
@@ -464,6 +545,7 @@ int main(void) {
     check_misc_layers();
     check_stacks();
     check_fused();
+    check_fused_conv();
     check_resnet_layers();
     check_blocks();
     check_shape_errors();

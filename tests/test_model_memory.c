@@ -67,11 +67,13 @@ static void make_tables(void) {
     direct_table.conv2d_backward_weight = stub_weight;
 }
 
-/* 3x8x8 -> 0 conv (spectral norm) -> 1 relu -> 2 cond bn -> residual(3 relu,
- * 4 conv, 5 relu, 6 conv | 7 conv 1x1) -> 8 self-attention -> 9
- * conv_transpose -> 10 tanh: 16x16x16. In place: 1, 5, 10 (not 3: the
- * shortcut reads its input). */
-static const bool in_place[] = {0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 1};
+/* 3x8x8 -> 0 conv (spectral norm) -> 1 relu -> 2 cond bn -> 3 tanh ->
+ * residual(4 relu, 5 conv, 6 relu, 7 conv | 8 conv 1x1) -> 9 self-attention
+ * -> 10 conv_transpose -> 11 tanh: 16x16x16. On their input's storage: 1,
+ * 6 and 11, fused into the convolution before them (views; layer.h:
+ * GAN_LAYER_TAKES_ACTIVATION_FROM_OUTPUT), and 3, in place (cond bn takes
+ * no activation); not 4: the shortcut reads its input. */
+static const bool in_place[] = {0, 1, 0, 1, 0, 0, 1, 0, 0, 0, 0, 1};
 static void add_layers(gan_model *m) {
     gan_layer l;
     gan_layer_conv2d(&l, 8, 3, 1, 1);
@@ -80,6 +82,8 @@ static void add_layers(gan_model *m) {
     gan_layer_relu(&l);
     CHECK_OK(gan_model_add(m, l));
     gan_layer_cond_batchnorm2d(&l, 3, 0.9f, 1e-5f);
+    CHECK_OK(gan_model_add(m, l));
+    gan_layer_tanh(&l);
     CHECK_OK(gan_model_add(m, l));
     CHECK_OK(gan_model_begin_block(m, &gan_block_residual));
     gan_layer_relu(&l);
@@ -125,9 +129,17 @@ static void test_work_shared(void) {
                   "layer %d: work outside the arena", i);
         bool conv = strncmp(l->ops->name, "conv", 4) == 0;
         CHECK_MSG(!conv || l->n_work > 0, "%s: no columns on the im2col path", l->ops->name);
-        /* on a table with direct convolutions, only the other kinds keep work */
-        CHECK_MSG(conv ? d->layers[i].n_work == 0 : d->layers[i].n_work == l->n_work,
-                  "%s: work %zu with direct convolutions", l->ops->name, d->layers[i].n_work);
+        /* on a table with direct convolutions, only the other kinds keep work, and a
+         * convolution the gradient of its fused activation where that cannot go over its
+         * output (layer.h: grad_over_output): the last one, whose output is the model's */
+        const gan_layer *dl = &d->layers[i];
+        size_t dz = dl->act.on && !dl->grad_over_output ? (size_t)N * dl->out_size : 0;
+        CHECK_MSG(conv ? dl->n_work == dz : dl->n_work == l->n_work,
+                  "%s: work %zu with direct convolutions", l->ops->name, dl->n_work);
+        CHECK_MSG(dl->act.on == (i == 0 || i == 5 || i == 10), "layer %d: activation fused %d",
+                  i, dl->act.on);
+        CHECK_MSG(!dl->act.on || dl->grad_over_output == (i != m->n_layers - 2),
+                  "layer %d: gradient over the output %d", i, dl->grad_over_output);
     }
     CHECK(m->n_work == most && most > 0 && sum > 2 * most && d->n_work < m->n_work);
     /* the work costs at most one area of the largest need */

@@ -1,7 +1,8 @@
 /*
  * conv.c - CPU kernels that move image data for convolutions:
  * im2col and its adjoint col2im, NCHW <-> channel-major transposes, and
- * per-channel bias (see backend_kernels.def for the layouts).
+ * per-channel bias, also its gradient through a fused activation
+ * (channel_bias_act_backward; see backend_kernels.def for the layouts).
  *
  * Determinism: im2col and the transposes are copies; col2im and the bias
  * gradient give each output element to one thread, which sums in an order
@@ -122,5 +123,36 @@ void gan_cpu_channel_bias_backward(void *ctx, float *db, const float *dy, int N,
             acc += part;
         }
         db[c] += (float)acc;
+    }
+}
+
+/* channel_bias_backward's sums over dz, formed plane by plane first (as
+ * leaky_relu_backward / tanh_backward round it). */
+void gan_cpu_channel_bias_act_backward(void *ctx, float *dz, float *db, const float *dy,
+                                       const float *y, int N, int C, int P, gan_act act) {
+    float lo = act.on && !act.tanh ? act.slope : 1.0f;
+    bool tanh = act.on && act.tanh;
+#pragma omp parallel for schedule(static) if ((size_t)N * C * P > 65536)
+    for (int c = 0; c < C; c++) {
+        double acc = 0;
+        for (int n = 0; n < N; n++) {
+            size_t at = ((size_t)n * C + c) * P;
+            const float *g = dy + at, *out = y + at; /* dz may be y */
+            float *d = dz + at;
+            if (tanh) {
+#pragma omp simd
+                for (int q = 0; q < P; q++) d[q] = g[q] * (1.0f - out[q] * out[q]);
+            } else {
+#pragma omp simd
+                for (int q = 0; q < P; q++) d[q] = out[q] > 0.0f ? g[q] : lo * g[q];
+            }
+            if (!db) continue;
+            const float *row = dz + at;
+            float part = 0.0f;
+#pragma omp simd reduction(+ : part)
+            for (int q = 0; q < P; q++) part += row[q];
+            acc += part;
+        }
+        if (db) db[c] += (float)acc;
     }
 }

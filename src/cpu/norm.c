@@ -1,6 +1,7 @@
 /*
  * norm.c - CPU kernels that reduce over the batch rows of (N, F) tensors:
- * the bias gradient and batch normalization (training forward, backward);
+ * the bias gradient (with a fused activation's: bias_act_backward) and batch
+ * normalization (training forward, backward);
  * the CPU twin of src/cuda/norm.cu. Semantics: backend_kernels.def.
  *
  * Determinism: threads split the features in fixed chunks; each feature's
@@ -24,6 +25,40 @@ void gan_cpu_bias_backward(void *ctx, float *db, const float *dy, int N, int F) 
             for (int f = 0; f < nf; f++) acc[f] += row[f];
         }
         for (int f = 0; f < nf; f++) db[f0 + f] += acc[f];
+    }
+}
+
+/* bias_backward's loop with dz formed on the way: the same sums in the same
+ * order, and each dz as leaky_relu_backward / tanh_backward rounds it. */
+void gan_cpu_bias_act_backward(void *ctx, float *dz, float *db, const float *dy, const float *y,
+                               int N, int F, gan_act act) {
+    float lo = act.on && !act.tanh ? act.slope : 1.0f;
+    bool tanh = act.on && act.tanh;
+    int chunks = (F + GAN_CPU_FEATURE_CHUNK - 1) / GAN_CPU_FEATURE_CHUNK;
+#pragma omp parallel for schedule(static) if ((size_t)N * F > 32768)
+    for (int c = 0; c < chunks; c++) {
+        int f0 = c * GAN_CPU_FEATURE_CHUNK, nf = GAN_CPU_MIN(GAN_CPU_FEATURE_CHUNK, F - f0);
+        float acc[GAN_CPU_FEATURE_CHUNK] = {0};
+        for (int n = 0; n < N; n++) {
+            size_t at = (size_t)n * F + f0;
+            const float *g = dy + at, *out = y + at; /* dz may be y */
+            float *d = dz + at;
+            if (tanh) {
+#pragma omp simd
+                for (int f = 0; f < nf; f++) {
+                    d[f] = g[f] * (1.0f - out[f] * out[f]);
+                    acc[f] += d[f];
+                }
+            } else {
+#pragma omp simd
+                for (int f = 0; f < nf; f++) {
+                    d[f] = out[f] > 0.0f ? g[f] : lo * g[f];
+                    acc[f] += d[f];
+                }
+            }
+        }
+        if (db)
+            for (int f = 0; f < nf; f++) db[f0 + f] += acc[f];
     }
 }
 

@@ -1,6 +1,8 @@
 /*
  * pointwise.c - CPU kernels applied element by element or row by row:
- * bias, leaky ReLU, tanh, inference-mode batch normalization, zero (the
+ * bias (with a fused activation: bias_act_forward, channel_bias_act_forward),
+ * leaky ReLU, tanh,
+ * inference-mode batch normalization, zero (the
  * CPU twin of src/cuda/pointwise.cu). Semantics: backend_kernels.def.
  *
  * Determinism: each element is computed by one thread, the same way at any
@@ -67,6 +69,51 @@ void gan_cpu_bias_forward(void *ctx, float *y, const float *b, int N, int F) {
         float *row = y + (size_t)n * F;
 #pragma omp simd
         for (int f = 0; f < F; f++) row[f] += b[f];
+    }
+}
+
+/* Row by row: y += b, then the activation over the row (the same float
+ * operations as bias_forward and then leaky_relu_forward / tanh_forward). */
+void gan_cpu_bias_act_forward(void *ctx, float *y, const float *b, int N, int F, gan_act act) {
+    float lo = act.on ? act.slope : 1.0f;
+    bool tanh = act.on && act.tanh;
+#pragma omp parallel for schedule(static) if ((size_t)N * F > 32768)
+    for (int n = 0; n < N; n++) {
+        float *row = y + (size_t)n * F;
+        if (tanh) {
+#pragma omp simd
+            for (int f = 0; f < F; f++) row[f] += b[f];
+            tanh_fwd_range(row, row, (size_t)F);
+            continue;
+        }
+#pragma omp simd
+        for (int f = 0; f < F; f++) {
+            float z = row[f] + b[f];
+            row[f] = z > 0.0f ? z : lo * z;
+        }
+    }
+}
+
+/* Plane by plane: y += b[c], then the activation (channel_bias_forward, then
+ * leaky_relu_forward / tanh_forward). */
+void gan_cpu_channel_bias_act_forward(void *ctx, float *y, const float *b, int N, int C, int P,
+                                      gan_act act) {
+    float lo = act.on ? act.slope : 1.0f;
+    bool tanh = act.on && act.tanh;
+#pragma omp parallel for schedule(static) if ((size_t)N * C * P > 65536)
+    for (int nc = 0; nc < N * C; nc++) {
+        float *row = y + (size_t)nc * P, bc = b[nc % C];
+        if (tanh) {
+#pragma omp simd
+            for (int q = 0; q < P; q++) row[q] += bc;
+            tanh_fwd_range(row, row, (size_t)P);
+            continue;
+        }
+#pragma omp simd
+        for (int q = 0; q < P; q++) {
+            float z = row[q] + bc;
+            row[q] = z > 0.0f ? z : lo * z;
+        }
     }
 }
 

@@ -136,6 +136,20 @@ __global__ void channel_bias_forward_kernel(float *__restrict__ y, const float *
         y[(size_t)nc * P + q] += b[nc % C];
 }
 
+/* channel_bias_forward_kernel, then the activation (low: the slope for
+ * z <= 0; tanh: tanhf) as leaky_relu_forward_kernel / tanh_forward_kernel */
+__global__ void channel_bias_act_forward_kernel(float *__restrict__ y,
+                                                const float *__restrict__ b, unsigned C,
+                                                unsigned P, unsigned planes, float low, bool tanh) {
+    unsigned q = blockIdx.x * blockDim.x + threadIdx.x;
+    if (q >= P) return;
+    for (unsigned nc = blockIdx.y; nc < planes; nc += gridDim.y) {
+        size_t i = (size_t)nc * P + q;
+        float z = y[i] + b[nc % C];
+        y[i] = tanh ? tanhf(z) : z > 0.0f ? z : low * z;
+    }
+}
+
 template <typename T>
 static void im2col_as(gan_cuda_ctx *cu, T *cols, const float *x, int G, const gan_conv_shape *cs) {
     if (G <= 0) return;
@@ -213,6 +227,20 @@ void gan_cuda_channel_bias_forward(void *ctx, float *y, const float *b, int N, i
     channel_bias_forward_kernel<<<grid_2d((unsigned)P, planes), t, 0, cu->stream>>>(
         y, b, (unsigned)C, (unsigned)P, planes);
     GAN_CUDA_LAUNCHED(cu, "channel_bias_forward_kernel");
+}
+
+void gan_cuda_channel_bias_act_forward(void *ctx, float *y, const float *b, int N, int C, int P,
+                                       gan_act act) {
+    gan_cuda_ctx *cu = (gan_cuda_ctx *)ctx;
+    if (N <= 0 || C <= 0 || P <= 0 ||
+        too_large(cu, (size_t)N * C * P, "channel_bias_act_forward"))
+        return;
+    unsigned planes = (unsigned)N * (unsigned)C;
+    unsigned t = threads_for((unsigned)P);
+    channel_bias_act_forward_kernel<<<grid_2d((unsigned)P, planes), t, 0, cu->stream>>>(
+        y, b, (unsigned)C, (unsigned)P, planes, act.on && !act.tanh ? act.slope : 1.0f,
+        act.on && act.tanh);
+    GAN_CUDA_LAUNCHED(cu, "channel_bias_act_forward_kernel");
 }
 
 /* ------------------------------------------------------- bf16 conversions */

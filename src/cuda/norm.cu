@@ -1,6 +1,7 @@
 /*
  * norm.cu - per-feature reductions over the batch rows of an (N, F) matrix:
- * the bias gradient and batch normalization (training forward, backward).
+ * the bias gradient (also through a fused activation: bias_act_backward)
+ * and batch normalization (training forward, backward).
  *
  * One block owns COLS consecutive features and runs ROWS threads down the
  * rows of each: thread (tx, ty) sums rows ty, ty + ROWS, ... of feature
@@ -48,6 +49,38 @@ __global__ void bias_backward_kernel(float *__restrict__ db, const float *__rest
         for (int n = threadIdx.y; n < N; n += ROWS) acc += dy[(size_t)n * F + f];
     float total = column_total(acc, red);
     if (live && threadIdx.y == 0) db[f] += total;
+}
+
+/* dz = dy act'(y) (low: the slope for y <= 0, 1 without an activation) */
+__device__ static float act_grad(float dy, float y, float low, bool tanh) {
+    return tanh ? dy * (1.0f - y * y) : y > 0.0f ? dy : low * dy;
+}
+
+/* bias_backward_kernel with dz formed and written on the way (db may be NULL) */
+__global__ void bias_act_backward_kernel(float *dz, float *__restrict__ db,
+                                         const float *__restrict__ dy, const float *y, int N,
+                                         int F, float low, bool tanh) { /* dz may be y */
+    __shared__ float red[ROWS][COLS + 1];
+    int f = blockIdx.x * COLS + threadIdx.x;
+    bool live = f < F;
+    float acc = 0.0f;
+    if (live)
+        for (int n = threadIdx.y; n < N; n += ROWS) {
+            size_t i = (size_t)n * F + f;
+            float d = act_grad(dy[i], y[i], low, tanh);
+            dz[i] = d;
+            acc += d;
+        }
+    float total = column_total(acc, red);
+    if (live && threadIdx.y == 0 && db) db[f] += total;
+}
+
+/* dz alone, element-wise (the many-rows path, before bias_backward) */
+__global__ void act_backward_kernel(float *dz, const float *__restrict__ dy, const float *y,
+                                    size_t n, float low, bool tanh) { /* dz may be y */
+    for (size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < n;
+         i += (size_t)gridDim.x * blockDim.x)
+        dz[i] = act_grad(dy[i], y[i], low, tanh);
 }
 
 __global__ void batchnorm_forward_train_kernel(
@@ -310,6 +343,25 @@ void gan_cuda_bias_backward(void *ctx, float *db, const float *dy, int N, int F)
     }
     bias_backward_kernel<<<column_grid(F), dim3(COLS, ROWS), 0, cu->stream>>>(db, dy, N, F);
     GAN_CUDA_LAUNCHED(cu, "bias_backward_kernel");
+}
+
+void gan_cuda_bias_act_backward(void *ctx, float *dz, float *db, const float *dy, const float *y,
+                                int N, int F, gan_act act) {
+    gan_cuda_ctx *cu = (gan_cuda_ctx *)ctx;
+    if (F <= 0 || N <= 0) return;
+    float low = act.on && !act.tanh ? act.slope : 1.0f;
+    bool tanh = act.on && act.tanh;
+    if (splits(N, F) > 1) { /* many rows: dz, then the bias gradient's own pieces */
+        size_t n = (size_t)N * (size_t)F;
+        act_backward_kernel<<<gan_cuda_blocks(cu, n, GAN_CUDA_THREADS), GAN_CUDA_THREADS, 0,
+                              cu->stream>>>(dz, dy, y, n, low, tanh);
+        GAN_CUDA_LAUNCHED(cu, "act_backward_kernel");
+        if (db) gan_cuda_bias_backward(ctx, db, dz, N, F);
+        return;
+    }
+    bias_act_backward_kernel<<<column_grid(F), dim3(COLS, ROWS), 0, cu->stream>>>(dz, db, dy, y,
+                                                                                  N, F, low, tanh);
+    GAN_CUDA_LAUNCHED(cu, "bias_act_backward_kernel");
 }
 
 void gan_cuda_batchnorm_forward_train(void *ctx, float *y, float *mean, float *rstd,

@@ -1,8 +1,8 @@
 /*
  * norm2d.cu - per-channel reductions over NCHW tensors x (N, C, P): batch
  * normalization (training forward, inference forward, backward) and the
- * per-channel bias gradient (semantics in backend_kernels.def, reference in
- * src/cpu/norm2d.c and src/cpu/conv.c).
+ * per-channel bias gradient, also through a fused activation (semantics in
+ * backend_kernels.def, reference in src/cpu/norm2d.c and src/cpu/conv.c).
  *
  * Channel c's N*P values are cut into S contiguous pieces (S from the shapes
  * only), one block each, so C*S blocks fill the GPU. A block sums its piece
@@ -212,6 +212,25 @@ __global__ void __launch_bounds__(THREADS)
     if (threadIdx.x == 0) part0[(size_t)c * g.S + s] = total;
 }
 
+/* channel_sums_kernel over dz = dy act'(y), written on the way (low: the
+ * slope for y <= 0; tanh: 1 - y^2), as bias_act_backward forms it. */
+__global__ void channel_act_sums_kernel(double *__restrict__ part0, float *dz,
+                                        const float *__restrict__ dy, const float *y, channels g,
+                                        float low, bool tanh) { /* dz may be y */
+    __shared__ double red[THREADS];
+    unsigned s = blockIdx.x, c = blockIdx.y, lo, hi;
+    piece(g, s, &lo, &hi);
+    double acc = 0.0;
+    for (unsigned e = lo + threadIdx.x; e < hi; e += THREADS) {
+        size_t i = at(g, c, e);
+        float v = y[i], d = tanh ? dy[i] * (1.0f - v * v) : v > 0.0f ? dy[i] : low * dy[i];
+        dz[i] = d;
+        acc += d;
+    }
+    double total = block_sum(acc, red);
+    if (threadIdx.x == 0) part0[(size_t)c * g.S + s] = total;
+}
+
 /* db[c] += the channel's total (one thread per channel). */
 __global__ void channel_bias_add_kernel(float *__restrict__ db, const double *__restrict__ part0,
                                         channels g) {
@@ -310,6 +329,22 @@ void gan_cuda_channel_bias_backward(void *ctx, float *db, const float *dy, int N
     if (!plan(cu, N, C, P, &g, &part0, &part1)) return;
     channel_sums_kernel<<<dim3(g.S, g.C), THREADS, 0, cu->stream>>>(part0, dy, g);
     GAN_CUDA_LAUNCHED(cu, "channel_sums_kernel");
+    channel_bias_add_kernel<<<(g.C + THREADS - 1) / THREADS, THREADS, 0, cu->stream>>>(
+        db, part0, g);
+    GAN_CUDA_LAUNCHED(cu, "channel_bias_add_kernel");
+}
+
+void gan_cuda_channel_bias_act_backward(void *ctx, float *dz, float *db, const float *dy,
+                                        const float *y, int N, int C, int P, gan_act act) {
+    gan_cuda_ctx *cu = (gan_cuda_ctx *)ctx;
+    if (N <= 0 || C <= 0 || P <= 0) return;
+    channels g;
+    double *part0, *part1;
+    if (!plan(cu, N, C, P, &g, &part0, &part1)) return;
+    channel_act_sums_kernel<<<dim3(g.S, g.C), THREADS, 0, cu->stream>>>(
+        part0, dz, dy, y, g, act.on && !act.tanh ? act.slope : 1.0f, act.on && act.tanh);
+    GAN_CUDA_LAUNCHED(cu, "channel_act_sums_kernel");
+    if (!db) return; /* dz alone */
     channel_bias_add_kernel<<<(g.C + THREADS - 1) / THREADS, THREADS, 0, cu->stream>>>(
         db, part0, g);
     GAN_CUDA_LAUNCHED(cu, "channel_bias_add_kernel");

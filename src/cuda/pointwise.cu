@@ -1,6 +1,7 @@
 /*
- * pointwise.cu - element-wise kernels: bias add, leaky ReLU and tanh with
- * their backward passes, batch normalization in inference mode, zero.
+ * pointwise.cu - element-wise kernels: bias add (also with a fused
+ * activation: bias_act_forward), leaky ReLU and tanh with their backward
+ * passes, batch normalization in inference mode, zero.
  *
  * Each output element is one thread's job in a grid-stride loop, written
  * with the same float operations in the same order as src/cpu/pointwise.c; built
@@ -20,6 +21,20 @@ __global__ void bias_forward_kernel(float *__restrict__ y, const float *__restri
     if (f >= F) return;
     float bf = b[f];
     for (int n = blockIdx.y; n < N; n += gridDim.y) y[(size_t)n * F + f] += bf;
+}
+
+/* y (N, F) = act(y + b) (bias_forward, then leaky_relu_forward_kernel's
+ * or tanh_forward_kernel's operations); low 1 and tanh false: the bias alone */
+__global__ void bias_act_forward_kernel(float *__restrict__ y, const float *__restrict__ b, int N,
+                                        int F, float low, bool tanh) {
+    int f = blockIdx.x * blockDim.x + threadIdx.x;
+    if (f >= F) return;
+    float bf = b[f];
+    for (int n = blockIdx.y; n < N; n += gridDim.y) {
+        size_t i = (size_t)n * F + f;
+        float z = y[i] + bf;
+        y[i] = tanh ? tanhf(z) : z > 0.0f ? z : low * z;
+    }
 }
 
 /* y may be x (in place): each thread reads its element before writing it */
@@ -76,6 +91,16 @@ void gan_cuda_bias_forward(void *ctx, float *y, const float *b, int N, int F) {
     dim3 grid((unsigned)((F + threads - 1) / threads), (unsigned)(N < 65535 ? N : 65535));
     bias_forward_kernel<<<grid, threads, 0, cu->stream>>>(y, b, N, F);
     GAN_CUDA_LAUNCHED(cu, "bias_forward_kernel");
+}
+
+void gan_cuda_bias_act_forward(void *ctx, float *y, const float *b, int N, int F, gan_act act) {
+    gan_cuda_ctx *cu = (gan_cuda_ctx *)ctx;
+    if (N <= 0 || F <= 0) return;
+    int threads = F <= 64 ? 64 : F <= 128 ? 128 : GAN_CUDA_THREADS;
+    dim3 grid((unsigned)((F + threads - 1) / threads), (unsigned)(N < 65535 ? N : 65535));
+    bias_act_forward_kernel<<<grid, threads, 0, cu->stream>>>(
+        y, b, N, F, act.on && !act.tanh ? act.slope : 1.0f, act.on && act.tanh);
+    GAN_CUDA_LAUNCHED(cu, "bias_act_forward_kernel");
 }
 
 void gan_cuda_leaky_relu_forward(void *ctx, float *y, const float *x, size_t n, float alpha) {

@@ -8,8 +8,10 @@
  * is the input's for alpha >= 0 (alpha 0 gives y = 0 or -0 where x <= 0,
  * so y > 0 exactly where x > 0): the same dx, bit for bit.
  *
- * (Leaky) ReLU may also be fused into a batch norm before it (layer.h:
- * fusable_act): the model then runs it as a view.
+ * Each may also be fused into the layer before it (layer.h: fusable_act):
+ * (leaky) ReLU into a batch norm, and all three into a dense layer, which
+ * takes the derivative from its output (so leaky ReLU only with alpha >= 0,
+ * as for in_place); the model then runs it as a view.
  */
 #include "layers/layer.h"
 
@@ -47,6 +49,11 @@ static void leaky_relu_backward(gan_layer *l, const gan_backend *be, const float
 }
 
 static bool always_in_place(const gan_layer *l) {
+    return true;
+}
+
+static bool tanh_fusable(const gan_layer *l, gan_act *act) {
+    *act = (gan_act){.on = true, .tanh = true};
     return true;
 }
 
@@ -131,6 +138,7 @@ const gan_layer_ops gan_layer_kind_tanh = {
     .backward = tanh_backward,
     .tensors = no_tensors,
     .in_place = always_in_place,
+    .fusable_act = tanh_fusable,
     .export_c = tanh_export_c,
 };
 

@@ -14,8 +14,16 @@
  * backend's AVX-512 build, the CUDA backend's cuDNN path), they replace all
  * of this and the layer needs no work.
  *
- * Scratch: the spectral-norm slots (spectral_norm.h), if on. Work (layer.h,
- * the im2col path only): cols (K, G P), t (Cout, G P).
+ * A relu, leaky_relu (alpha >= 0) or tanh right after it may be fused into
+ * it (layer.h: GAN_LAYER_TAKES_ACTIVATION_FROM_OUTPUT, l->act), as in
+ * dense.c: the product goes out without its bias, then y = act(y + b)
+ * (channel_bias_act_forward); the backward forms dz = dy act'(y) with the
+ * bias gradient (channel_bias_act_backward) and runs on dz (over y where
+ * the model allows it: l->grad_over_output).
+ *
+ * Scratch: the spectral-norm slots (spectral_norm.h), if on. Work (layer.h):
+ * the im2col path's cols (K, G P) and t (Cout, G P); then, with a fused
+ * activation not over y, dz (N, Cout, OH, OW).
  */
 #include "layers/conv_group.h"
 #include "layers/keys.h"
@@ -55,10 +63,17 @@ static gan_status conv2d_setup(gan_layer *l) {
     return GAN_OK;
 }
 
-static size_t conv2d_work(const gan_layer *l, const gan_backend *be) {
-    if (gan_backend_supports_group(be, GAN_KERNEL_GROUP_CONV_DIRECT)) return 0; /* direct convolutions */
+/* The im2col path's floats of work (0: direct convolutions). */
+static size_t im2col_work(const gan_layer *l, const gan_backend *be) {
+    if (gan_backend_supports_group(be, GAN_KERNEL_GROUP_CONV_DIRECT)) return 0;
     size_t K = (size_t)l->in[0] * l->kernel * l->kernel, P = (size_t)l->out[1] * l->out[2];
     return (K + l->units) * l->group * P;
+}
+
+static size_t conv2d_work(const gan_layer *l, const gan_backend *be) {
+    bool own = l->act.on && !l->grad_over_output; /* dz in the work */
+    size_t dz = own ? (size_t)l->max_batch * l->units * l->out[1] * l->out[2] : 0;
+    return im2col_work(l, be) + dz;
 }
 
 static void conv2d_init(gan_layer *l, uint64_t seed, uint64_t stream) {
@@ -77,18 +92,21 @@ static void conv2d_forward(gan_layer *l, const gan_backend *be, const float *x, 
     int Cout = l->units, K = cs.C * cs.k * cs.k, P = cs.OH * cs.OW;
     const float *W = l->params, *b = l->params + (size_t)Cout * K;
     if (l->spectral_norm) W = gan_sn_forward(l, be, Cout, K, train);
+    const float *bias = l->act.on ? NULL : b; /* with an activation: added with it */
     if (be->conv2d_forward) {
-        be->conv2d_forward(be->ctx, y, x, W, b, N, &cs, Cout);
-        return;
+        be->conv2d_forward(be->ctx, y, x, W, bias, N, &cs, Cout);
+    } else {
+        float *cols = l->work;                         /* (K, G P) */
+        float *t = cols + (size_t)K * l->group * P;    /* (Cout, G P) */
+        for (int n0 = 0; n0 < N; n0 += l->group) {
+            int G = GAN_MIN(l->group, N - n0);
+            be->im2col(be->ctx, cols, x + (size_t)n0 * l->in_size, G, &cs);
+            be->gemm(be->ctx, false, false, Cout, G * P, K, 1.0f, W, K, cols, G * P, 0.0f, t,
+                     G * P);
+            be->cmajor_to_nchw(be->ctx, y + (size_t)n0 * l->out_size, t, bias, G, Cout, P);
+        }
     }
-    float *cols = l->work;                             /* (K, G P) */
-    float *t = cols + (size_t)K * l->group * P;        /* (Cout, G P) */
-    for (int n0 = 0; n0 < N; n0 += l->group) {
-        int G = GAN_MIN(l->group, N - n0);
-        be->im2col(be->ctx, cols, x + (size_t)n0 * l->in_size, G, &cs);
-        be->gemm(be->ctx, false, false, Cout, G * P, K, 1.0f, W, K, cols, G * P, 0.0f, t, G * P);
-        be->cmajor_to_nchw(be->ctx, y + (size_t)n0 * l->out_size, t, b, G, Cout, P);
-    }
+    if (l->act.on) be->channel_bias_act_forward(be->ctx, y, b, N, Cout, P, l->act);
 }
 
 static void conv2d_backward(gan_layer *l, const gan_backend *be, const float *x, const float *y,
@@ -98,12 +116,19 @@ static void conv2d_backward(gan_layer *l, const gan_backend *be, const float *x,
     bool sn = l->spectral_norm;
     const float *W = sn ? l->scratch : l->params; /* what the forward computed with */
     float *dW = sn ? gan_sn_dw(l, Cout, K) : l->grads, *db = l->grads + (size_t)Cout * K;
+    if (l->act.on) { /* dz through the fused activation (after the im2col work), and db */
+        if (!param_grads && !dx) return;
+        float *dz = l->grad_over_output ? (float *)y : l->work + im2col_work(l, be);
+        be->channel_bias_act_backward(be->ctx, dz, param_grads ? db : NULL, dy, y, N, Cout, P,
+                                      l->act);
+        dy = dz;
+    }
     if (be->conv2d_backward_data) {
         if (param_grads) {
             /* the spectral-norm slot is written, dW accumulates */
             be->conv2d_backward_weight(be->ctx, dW, x, dy, N, &cs, Cout, sn ? 0.0f : 1.0f);
             if (sn) gan_sn_backward(l, be, Cout, K);
-            be->channel_bias_backward(be->ctx, db, dy, N, Cout, P);
+            if (!l->act.on) be->channel_bias_backward(be->ctx, db, dy, N, Cout, P);
         }
         if (dx) be->conv2d_backward_data(be->ctx, dx, dy, W, N, &cs, Cout);
         return;
@@ -125,7 +150,7 @@ static void conv2d_backward(gan_layer *l, const gan_backend *be, const float *x,
     }
     if (param_grads) {
         if (sn) gan_sn_backward(l, be, Cout, K);
-        be->channel_bias_backward(be->ctx, db, dy, N, Cout, P);
+        if (!l->act.on) be->channel_bias_backward(be->ctx, db, dy, N, Cout, P);
     }
 }
 
@@ -178,7 +203,8 @@ static bool conv2d_export_c(const gan_layer *l, gan_c_source *c, const char *p, 
 
 const gan_layer_ops gan_layer_kind_conv2d = {
     .name = "conv2d",
-    .flags = GAN_LAYER_SPECTRAL_NORM | GAN_LAYER_BACKWARD_NO_OUTPUT,
+    .flags = GAN_LAYER_SPECTRAL_NORM | GAN_LAYER_BACKWARD_NO_OUTPUT |
+             GAN_LAYER_TAKES_ACTIVATION_FROM_OUTPUT,
     .n_positional = 1,
     .keys = {GAN_KEY_OUT(GAN_KEY_MAX_CHANNELS), GAN_KEY_KERNEL, GAN_KEY_STRIDE, GAN_KEY_PADDING,
              GAN_KEY_SPECTRAL_NORM},

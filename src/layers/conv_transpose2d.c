@@ -21,8 +21,16 @@
  * parameter is weight_orig and the layer computes with W = weight_orig /
  * sigma.
  *
- * Scratch: the spectral-norm slots, if on. Work (layer.h, the im2col path
- * only): cols (K, G P), t (Cin, G P).
+ * A relu, leaky_relu (alpha >= 0) or tanh right after it may be fused into
+ * it (layer.h: GAN_LAYER_TAKES_ACTIVATION_FROM_OUTPUT, l->act), as in
+ * conv2d.c: the bias goes in with the activation (channel_bias_act_forward),
+ * and the backward runs on dz = dy act'(y), formed with the bias gradient
+ * (channel_bias_act_backward; over y where the model allows it:
+ * l->grad_over_output).
+ *
+ * Scratch: the spectral-norm slots, if on. Work (layer.h): the im2col
+ * path's cols (K, G P) and t (Cin, G P); then, with a fused activation not
+ * over y, dz (N, Cout, OH, OW).
  */
 #include "layers/conv_group.h"
 #include "layers/keys.h"
@@ -64,10 +72,23 @@ static gan_status conv_transpose2d_setup(gan_layer *l) {
     return GAN_OK;
 }
 
-static size_t conv_transpose2d_work(const gan_layer *l, const gan_backend *be) {
-    if (gan_backend_supports_group(be, GAN_KERNEL_GROUP_CONV_DIRECT)) return 0; /* direct convolutions */
+/* The im2col path's floats of work (0: direct convolutions). */
+static size_t im2col_work(const gan_layer *l, const gan_backend *be) {
+    if (gan_backend_supports_group(be, GAN_KERNEL_GROUP_CONV_DIRECT)) return 0;
     size_t K = (size_t)l->units * l->kernel * l->kernel, P = (size_t)l->in[1] * l->in[2];
     return (K + l->in[0]) * l->group * P;
+}
+
+static size_t conv_transpose2d_work(const gan_layer *l, const gan_backend *be) {
+    bool own = l->act.on && !l->grad_over_output; /* dz in the work */
+    return im2col_work(l, be) + (own ? (size_t)l->max_batch * l->out_size : 0);
+}
+
+/* y += b per channel, with the fused activation if any */
+static void add_bias(const gan_layer *l, const gan_backend *be, float *y, const float *b, int N) {
+    int Cout = l->units, P = l->out[1] * l->out[2];
+    if (l->act.on) be->channel_bias_act_forward(be->ctx, y, b, N, Cout, P, l->act);
+    else be->channel_bias_forward(be->ctx, y, b, N, Cout, P);
 }
 
 static void conv_transpose2d_init(gan_layer *l, uint64_t seed, uint64_t stream) {
@@ -88,7 +109,7 @@ static void conv_transpose2d_forward(gan_layer *l, const gan_backend *be, const 
     if (l->spectral_norm) W = gan_sn_forward_dim1(l, be, Cin, Cout, cs.k * cs.k, train);
     if (be->conv2d_backward_data) {
         be->conv2d_backward_data(be->ctx, y, x, W, N, &cs, Cin);
-        be->channel_bias_forward(be->ctx, y, b, N, Cout, l->out[1] * l->out[2]);
+        add_bias(l, be, y, b, N);
         return;
     }
     float *cols = l->work;                             /* (K, G P) */
@@ -99,7 +120,7 @@ static void conv_transpose2d_forward(gan_layer *l, const gan_backend *be, const 
         be->gemm(be->ctx, true, false, K, G * P, Cin, 1.0f, W, K, t, G * P, 0.0f, cols, G * P);
         be->col2im(be->ctx, y + (size_t)n0 * l->out_size, cols, G, &cs);
     }
-    be->channel_bias_forward(be->ctx, y, b, N, Cout, l->out[1] * l->out[2]);
+    add_bias(l, be, y, b, N);
 }
 
 static void conv_transpose2d_backward(gan_layer *l, const gan_backend *be, const float *x,
@@ -113,11 +134,19 @@ static void conv_transpose2d_backward(gan_layer *l, const gan_backend *be, const
     const float *W = sn ? gan_sn_weight_dim1(l, Cout, Cin * kk) : l->params;
     float *dW = sn ? gan_sn_dw_dim1(l, Cout, Cin * kk) : l->grads;
     float *db = l->grads + (size_t)Cin * K;
+    int Pout = l->out[1] * l->out[2];
+    if (l->act.on) { /* dz through the fused activation (after the im2col work), and db */
+        if (!param_grads && !dx) return;
+        float *dz = l->grad_over_output ? (float *)y : l->work + im2col_work(l, be);
+        be->channel_bias_act_backward(be->ctx, dz, param_grads ? db : NULL, dy, y, N, Cout, Pout,
+                                      l->act);
+        dy = dz;
+    }
     if (be->conv2d_forward) {
         if (param_grads) {
             be->conv2d_backward_weight(be->ctx, dW, dy, x, N, &cs, Cin, sn ? 0.0f : 1.0f);
             if (sn) gan_sn_backward_dim1(l, be, Cin, Cout, kk);
-            be->channel_bias_backward(be->ctx, db, dy, N, Cout, l->out[1] * l->out[2]);
+            if (!l->act.on) be->channel_bias_backward(be->ctx, db, dy, N, Cout, Pout);
         }
         if (dx) be->conv2d_forward(be->ctx, dx, dy, W, NULL, N, &cs, Cin);
         return;
@@ -139,7 +168,7 @@ static void conv_transpose2d_backward(gan_layer *l, const gan_backend *be, const
     }
     if (param_grads) {
         if (sn) gan_sn_backward_dim1(l, be, Cin, Cout, kk);
-        be->channel_bias_backward(be->ctx, db, dy, N, Cout, l->out[1] * l->out[2]);
+        if (!l->act.on) be->channel_bias_backward(be->ctx, db, dy, N, Cout, Pout);
     }
 }
 
@@ -194,7 +223,8 @@ static bool conv_transpose2d_export_c(const gan_layer *l, gan_c_source *c, const
 
 const gan_layer_ops gan_layer_kind_conv_transpose2d = {
     .name = "conv_transpose2d",
-    .flags = GAN_LAYER_SPECTRAL_NORM | GAN_LAYER_BACKWARD_NO_OUTPUT,
+    .flags = GAN_LAYER_SPECTRAL_NORM | GAN_LAYER_BACKWARD_NO_OUTPUT |
+             GAN_LAYER_TAKES_ACTIVATION_FROM_OUTPUT,
     .n_positional = 1,
     .keys = {GAN_KEY_OUT(GAN_KEY_MAX_CHANNELS), GAN_KEY_KERNEL, GAN_KEY_STRIDE, GAN_KEY_PADDING,
              GAN_KEY_SPECTRAL_NORM},

@@ -7,6 +7,14 @@
  *
  * With spectral normalization (spectral_norm.h) the weight parameter is
  * weight_orig and the layer computes with W = weight_orig / sigma.
+ *
+ * A relu, leaky_relu (alpha >= 0) or tanh right after it may be fused into
+ * it (layer.h: GAN_LAYER_TAKES_ACTIVATION_FROM_OUTPUT, l->act): the forward
+ * then writes y = act(x W^T + b) with one kernel after the product
+ * (bias_act_forward), and the backward forms dz = dy act'(y) from its
+ * output with the bias gradient in one kernel (bias_act_backward), which
+ * both products then read: over y where the model allows it
+ * (l->grad_over_output), else in the work (N, out).
  */
 #include "layers/keys.h"
 #include "layers/layer.h"
@@ -42,7 +50,13 @@ static void dense_forward(gan_layer *l, const gan_backend *be, const float *x, f
     if (l->spectral_norm) W = gan_sn_forward(l, be, l->units, l->in_size, train);
     be->gemm(be->ctx, false, true, N, l->units, l->in_size, 1.0f, x, l->in_size, W, l->in_size, 0.0f, y,
              l->units);
-    be->bias_forward(be->ctx, y, b, N, l->units);
+    if (l->act.on) be->bias_act_forward(be->ctx, y, b, N, l->units, l->act);
+    else be->bias_forward(be->ctx, y, b, N, l->units);
+}
+
+/* dz (max_batch, out) for a fused activation, unless over the output */
+static size_t dense_work(const gan_layer *l, const gan_backend *be) {
+    return l->act.on && !l->grad_over_output ? (size_t)l->max_batch * l->units : 0;
 }
 
 static void dense_backward(gan_layer *l, const gan_backend *be, const float *x, const float *y,
@@ -50,12 +64,19 @@ static void dense_backward(gan_layer *l, const gan_backend *be, const float *x, 
     int in = l->in_size, out = l->units;
     bool sn = l->spectral_norm;
     const float *W = sn ? l->scratch : l->params; /* what the forward computed with */
+    float *db = l->grads + (size_t)out * in;
+    if (l->act.on) { /* dz through the fused activation, and db from it */
+        if (!param_grads && !dx) return;
+        float *dz = l->grad_over_output ? (float *)y : l->work;
+        be->bias_act_backward(be->ctx, dz, param_grads ? db : NULL, dy, y, N, out, l->act);
+        dy = dz;
+    }
     if (param_grads) {
-        float *dW = sn ? gan_sn_dw(l, out, in) : l->grads, *db = l->grads + (size_t)out * in;
+        float *dW = sn ? gan_sn_dw(l, out, in) : l->grads;
         /* dW (+)= dy^T x; with spectral norm written to scratch, then mapped to dW0 */
         be->gemm(be->ctx, true, false, out, in, N, 1.0f, dy, out, x, in, sn ? 0.0f : 1.0f, dW, in);
         if (sn) gan_sn_backward(l, be, out, in);
-        be->bias_backward(be->ctx, db, dy, N, out);
+        if (!l->act.on) be->bias_backward(be->ctx, db, dy, N, out);
     }
     if (dx) be->gemm(be->ctx, false, false, N, in, out, 1.0f, dy, out, W, in, 0.0f, dx, in);
 }
@@ -91,11 +112,13 @@ static bool dense_export_c(const gan_layer *l, gan_c_source *c, const char *p, i
 
 const gan_layer_ops gan_layer_kind_dense = {
     .name = "dense",
-    .flags = GAN_LAYER_SPECTRAL_NORM | GAN_LAYER_BACKWARD_NO_OUTPUT,
+    .flags = GAN_LAYER_SPECTRAL_NORM | GAN_LAYER_BACKWARD_NO_OUTPUT |
+             GAN_LAYER_TAKES_ACTIVATION_FROM_OUTPUT,
     .n_positional = 1,
     .keys = {GAN_KEY_OUT(GAN_KEY_MAX_UNITS), GAN_KEY_SPECTRAL_NORM},
     GAN_LAYER_OPS_NAMED(dense),
     .export_c = dense_export_c,
+    .work = dense_work,
 };
 
 void gan_layer_dense(gan_layer *l, int units) {

@@ -83,8 +83,18 @@ enum gan_layer_flag {
     /* applies l->act (backend.h: gan_act) to its own output in its
      * kernels, forward and backward, when the model sets it: the model
      * then fuses an activation layer right after it (ops->fusable_act) into
-     * it (batch norm + relu / leaky_relu; model.c) */
+     * it (batch norm + relu / leaky_relu; model.c). Its backward derives
+     * the activation's derivative from its input (no tanh). */
     GAN_LAYER_TAKES_ACTIVATION = 1u << 6,
+    /* the same, with the activation's derivative taken from the layer's
+     * output y (dense, conv2d, conv_transpose2d + relu / leaky_relu /
+     * tanh): the model fuses only an activation whose backward needs only
+     * its output (ops->in_place), and with l->act on, the layer's backward
+     * reads y even where the kind is GAN_LAYER_BACKWARD_NO_OUTPUT. That
+     * backward first forms the activation's gradient dz from dy and y,
+     * over y itself where the model allows it (grad_over_output below),
+     * else in its work (ops->work is asked after the model sets both) */
+    GAN_LAYER_TAKES_ACTIVATION_FROM_OUTPUT = 1u << 7,
 };
 
 /* The text of an exported C file (export_c.c); a kind's export_c appends to
@@ -162,9 +172,9 @@ typedef struct gan_layer_ops {
     bool (*in_place)(const gan_layer *l);
 
     /* True when this activation layer may be applied by a
-     * GAN_LAYER_TAKES_ACTIVATION layer right before it, as *act: the model
-     * then sets that layer's act and marks this one fused (model.c). NULL:
-     * never. */
+     * GAN_LAYER_TAKES_ACTIVATION(_FROM_OUTPUT) layer right before it, as
+     * *act: the model then sets that layer's act and marks this one fused
+     * (model.c). NULL: never. */
     bool (*fusable_act)(const gan_layer *l, gan_act *act);
 
     /* Floats of work (see the top of this file) a forward or backward of
@@ -225,10 +235,15 @@ struct gan_layer {
     bool last_train;            /* the `train` of the last forward (dropout) */
     const gan_layer_sync *sync; /* batch norm: statistics over every rank's rows (training
                                    forwards and their backward), or NULL */
-    gan_act act;                /* GAN_LAYER_TAKES_ACTIVATION kinds: the activation of the
-                                   fused layer after it, applied in its kernels (off: none) */
+    gan_act act;                /* GAN_LAYER_TAKES_ACTIVATION(_FROM_OUTPUT) kinds: the
+                                   activation of the fused layer after it, applied in its
+                                   kernels (off: none) */
     bool fused;                 /* an activation applied by the layer before it (act above):
                                    it runs as a view, y = x and dx = dy */
+    bool grad_over_output;      /* GAN_LAYER_TAKES_ACTIVATION_FROM_OUTPUT with act on: its
+                                   backward may write its output y (the activation's
+                                   gradient dz), as nothing reads y after that backward (not
+                                   the model's output; model.c) */
 
     /* sizes (floats), filled by setup; n_work by the model from ops->work */
     size_t n_params, n_state, n_scratch, n_work;
