@@ -114,24 +114,7 @@ static void check_fused_dense(void) {
                   "%s: fused %d, expected %d", what, m.layers[1].fused, want);
         CHECK_MSG(!plain.layers[1].fused && !plain.layers[0].act.on, "%s: keep_outputs fused",
                   what);
-        gan_model_init(&m, 7, 0);
-        gan_model_init(&plain, 7, 0);
-        size_t nx = (size_t)N * m.in_size, ny = (size_t)N * m.out_size, bad = 0;
-        float x[4 * 6], dy[4 * 6], y[2][4 * 6], dx[2][4 * 6];
-        test_fill_uniform(x, nx, 5, -1.5f, 1.5f, 0.0f);
-        test_fill_uniform(dy, ny, 6, -1.0f, 1.0f, 0.0f);
-        gan_model *ms[2] = {&m, &plain};
-        for (int want_dx = 0; want_dx < 2; want_dx++) {
-            for (int j = 0; j < 2; j++) {
-                gan_model_zero_grads(ms[j]);
-                memcpy(y[j], gan_model_forward(ms[j], x, N, true), ny * sizeof(float));
-                const float *g = gan_model_backward(ms[j], dy, N, true, want_dx);
-                if (want_dx) memcpy(dx[j], g, nx * sizeof(float));
-            }
-            bad += memcmp(y[0], y[1], ny * sizeof(float)) != 0;
-            bad += want_dx && memcmp(dx[0], dx[1], nx * sizeof(float)) != 0;
-            bad += memcmp(m.grads, plain.grads, m.n_params * sizeof(float)) != 0;
-        }
+        size_t bad = test_fused_differs(&m, &plain, N);
         CHECK_MSG(bad == 0, "%s: %zu of output, dx, parameter gradients differ from the "
                   "unfused model", what, bad);
         gan_model_init(&m, 7, 0);

@@ -345,6 +345,32 @@ double test_probe_loss(gan_model *m, const float *x, const float *r, int N, bool
     return L;
 }
 
+size_t test_fused_differs(gan_model *fused, gan_model *plain, int N) {
+    gan_model_init(fused, 7, 0);
+    gan_model_init(plain, 7, 0);
+    size_t nx = (size_t)N * fused->in_size, ny = (size_t)N * fused->out_size, bad = 0;
+    float *x = malloc(nx * sizeof *x), *dy = malloc(ny * sizeof *dy);
+    float *y[2] = {malloc(ny * sizeof(float)), malloc(ny * sizeof(float))};
+    float *dx[2] = {malloc(nx * sizeof(float)), malloc(nx * sizeof(float))};
+    if (!x || !dy || !y[0] || !y[1] || !dx[0] || !dx[1]) abort();
+    test_fill_uniform(x, nx, 5, -1.5f, 1.5f, 0.0f);
+    test_fill_uniform(dy, ny, 6, -1.0f, 1.0f, 0.0f);
+    gan_model *ms[2] = {fused, plain};
+    for (int want_dx = 0; want_dx < 2; want_dx++) {
+        for (int j = 0; j < 2; j++) {
+            gan_model_zero_grads(ms[j]);
+            memcpy(y[j], gan_model_forward(ms[j], x, N, true), ny * sizeof(float));
+            const float *g = gan_model_backward(ms[j], dy, N, true, want_dx);
+            if (want_dx) memcpy(dx[j], g, nx * sizeof(float));
+        }
+        bad += memcmp(y[0], y[1], ny * sizeof(float)) != 0;
+        bad += want_dx && memcmp(dx[0], dx[1], nx * sizeof(float)) != 0;
+        bad += memcmp(fused->grads, plain->grads, fused->n_params * sizeof(float)) != 0;
+    }
+    free(x), free(dy), free(y[0]), free(y[1]), free(dx[0]), free(dx[1]);
+    return bad;
+}
+
 #define GRADCHECK_EPS 1e-2f
 
 void test_gradcheck_model(const char *what, gan_model *m, int N, float x_avoid, bool train) {
