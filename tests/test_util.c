@@ -1,12 +1,13 @@
 /*
  * test_util.c - implementation of the tiny test harness (see test_util.h).
  */
-#define _POSIX_C_SOURCE 200809L
+#define _XOPEN_SOURCE 700 /* nftw */
 #include "test_util.h"
 #include "gan.h"
 #include "rng.h"
 #include "trainer.h"
 
+#include <ftw.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -20,24 +21,47 @@
 int test_failures = 0;
 int test_checks = 0;
 
+static char tmp_dir[256]; /* test_tmpdir's folder, made by process tmp_owner */
+static pid_t tmp_owner;
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+    (void)st, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+/* A passing test's temporary folder goes (the suite's runs would otherwise
+ * fill the disk: some tests write hundreds of MiB of checkpoints); a failing
+ * one's stays for a look, as does any with GAN_TEST_KEEP_TMP set. Only the
+ * process that made it removes it (forked children report too). */
+static void tmpdir_done(bool passed) {
+    if (!tmp_dir[0] || tmp_owner != getpid()) return;
+    const char *keep = getenv("GAN_TEST_KEEP_TMP");
+    if (passed && !(keep && *keep)) nftw(tmp_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    else fprintf(stderr, "test files kept in %s\n", tmp_dir);
+}
+
 int test_report(void) {
     if (test_failures) {
         fprintf(stderr, "FAILED: %d of %d checks\n", test_failures, test_checks);
+        tmpdir_done(false);
         return 1;
     }
     if (test_checks == 0) {
         fprintf(stderr, "FAILED: no checks ran\n");
+        tmpdir_done(false);
         return 1;
     }
     fprintf(stderr, "ok: %d checks passed\n", test_checks);
+    tmpdir_done(true);
     return 0;
 }
 
 const char *test_tmpdir(void) {
-    static char dir[256];
+    char *dir = tmp_dir;
     if (!dir[0]) {
+        tmp_owner = getpid();
         const char *base = getenv("TMPDIR");
-        snprintf(dir, sizeof dir, "%s/gan_test_XXXXXX", base && *base ? base : "/tmp");
+        snprintf(dir, sizeof tmp_dir, "%s/gan_test_XXXXXX", base && *base ? base : "/tmp");
         if (!mkdtemp(dir)) {
             perror("mkdtemp");
             abort();
