@@ -225,6 +225,11 @@ static void bash(help_page *pages, int n) {
     const char *names[] = {"loss", "device", "model", "crop", "background", "channels"};
     for (size_t i = 0; i < sizeof names / sizeof *names; i++)
         printf("    --%s) values=\"%s\" ;;\n", names[i], choices(names[i]));
+    for (int i = 0; i < gan_train_option_count(); i++) { /* --init, --ema-warmup, ... */
+        const gan_train_option *r = gan_train_option_at(i);
+        if (r->type == GAN_OPTION_CHOICE)
+            printf("    --%s) values=\"%s\" ;;\n", r->flag, choices(r->flag));
+    }
     printf("    esac\n"
            "    if [ -n \"$values\" ]; then\n"
            "        COMPREPLY=($(compgen -W \"$values\" -- \"$cur\"))\n"
