@@ -148,7 +148,8 @@ int main(void) {
      * for classes need a conditional model, and a class of it */
     expect_errorf("--loss hinge contradicts the checkpoint", "train --resume %s --loss hinge --steps 4", run);
     expect_errorf("--ema 0.999 contradicts", "train --resume %s --ema 0.999 --steps 4", run);
-    expect_errorf("--ema-warmup off contradicts the checkpoint", "train --resume %s --ema-warmup off --steps 4", run);
+    expect_errorf("--ema-warmup off contradicts the checkpoint",
+                  "train --resume %s --ema-warmup off --steps 4", run);
     expect_errorf("--d-steps 2 contradicts", "train --resume %s --d-steps 2 --steps 4", run);
     expect_errorf("--precision bf16", "train --resume %s --precision bf16 --steps 4", run);
     expect_errorf("--augment cutout contradicts the checkpoint", "train --resume %s --augment cutout --steps 4", run);

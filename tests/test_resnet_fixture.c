@@ -1,10 +1,11 @@
 /*
  * test_resnet_fixture.c - one training iteration of the resnet preset
  * (residual blocks, spectral norm in D, hinge loss, Adam(2e-4, 0, 0.9), EMA
- * 0.999 with the default warm-up: decay 2/11 at this first step) against the PyTorch reference (tests/fixtures/resnet_step.safetensors,
- * made by tests/fixtures/make_resnet_fixture.py: float64 torch 1.13, stored
- * as float32), as test_dcgan_fixture.c does for dcgan (fixture_step.h: the
- * hash weights and the comparisons).
+ * 0.999 with the default warm-up: decay 2/11 at this first step) against the
+ * PyTorch reference (tests/fixtures/resnet_step.safetensors, made by
+ * tests/fixtures/make_resnet_fixture.py: float64 torch 1.13, stored as float32),
+ * as test_dcgan_fixture.c does for dcgan (fixture_step.h: the hash weights and
+ * the comparisons).
  *
  * Both sides start from the splitmix64 hash weights of the seed fixture
  * (spectral norm's u and v too), the same noise z and the first 8
@@ -18,8 +19,8 @@
  *   updated weights, running          |diff| <= 1e-6 max|ref| + 1e-5 |ref|
  *   statistics, the EMA                 + slope |our gradient - reference gradient|
  *   spectral norm's u and v            |diff| <= 1e-5 max|ref| + 1e-4 |ref|
- * with slope 640 for weights (640 x 9/11 for the EMA's, which takes 9/11 of them). Large tensors are
- * compared at 1024 sampled positions plus their sum.
+ * with slope 640 for weights (640 x 9/11 for the EMA's, which takes 9/11 of
+ * them). Large tensors are compared at 1024 sampled positions plus their sum.
  *
  * Why the G side is looser: Adam with beta1 = 0 at t = 1 moves every weight
  * by lr_t g / (sqrt(0.1) |g| + eps), about lr times the sign of g, so a D

@@ -491,8 +491,8 @@ static const error_case errors[] = {
     /* the train section */
     {BASE_HEADER "train\n  learning_rate 1e-3\n",
      "t.gan:4: train: unknown key 'learning_rate' (keys: batch_size, lr, beta1, beta2, adam_eps, "
-     "seed, epochs, loss, clip, lr_g, lr_d, d_steps, label_smoothing, ema, ema_warmup, mirror, augment, "
-     "init)"},
+     "seed, epochs, loss, clip, lr_g, lr_d, d_steps, label_smoothing, ema, ema_warmup, mirror, "
+     "augment, init)"},
     {BASE_HEADER "train\n  ema_warmup maybe\n",
      "t.gan:4: train: ema_warmup: 'maybe' is not one of: off, on"},
     {BASE_HEADER "train\n  loss sideways\n",
