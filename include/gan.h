@@ -300,6 +300,11 @@ typedef struct gan_train_options {
                            and minimax losses (0) */
     float ema;          /* decay in (0, 1) of an exponential moving average of G's weights,
                            updated after each G step and used for generating; 0 = none (0) */
+    int ema_warmup;     /* non-zero: G step s (1, 2, ...) averages with decay
+                           min(ema, (1 + s) / (10 + s)), TensorFlow's
+                           ExponentialMovingAverage(num_updates) warm-up, so the average
+                           soon forgets the initial weights (default 1, "on"; a checkpoint
+                           written before the option resumes with 0, "off") */
     int mirror;         /* non-zero: each real image is flipped left-right with probability
                            1/2, drawn per image and step from the seed (0) */
     int augment;        /* a gan_augment set applied to D's real and generated images (0) */
@@ -334,6 +339,17 @@ typedef enum gan_init {
 
 /* The names of gan_init in its order ("glorot", "dcgan"), NULL-terminated. */
 extern const char *const gan_init_names[];
+
+/* "off", "on", NULL: the values of an on/off choice (ema_warmup), 0 and 1. */
+extern const char *const gan_onoff_names[];
+
+/* The share of the initial weights that the moving average of G (opt.ema =
+ * decay, opt.ema_warmup = warmup) still holds after `steps` G steps: the
+ * product of the decays of updates 1 .. steps, formed in double from the
+ * float decays the trainer uses (0.999 without warm-up: 0.999^steps, 37% at
+ * 1,000 steps; with it 2/11 after one step and below 1% from step 4 on).
+ * 1 for steps <= 0; 0 without an average (decay 0). */
+double gan_ema_initial_share(float decay, bool warmup, int64_t steps);
 
 /* Fill `opt` with the seed model's defaults (see docs in README). */
 void gan_train_options_default(gan_train_options *opt);

@@ -215,7 +215,8 @@ static gan_status get_float(const gan_st_file *f, const char *key, bool optional
 }
 
 /* One saved option from its metadata "options.<key>"; options added after
- * format version 1 shipped are optional, missing ones keep the default. */
+ * format version 1 shipped are optional, missing ones keep the value set
+ * before (the default; ema_warmup: off, see read_options). */
 static gan_status read_option(const gan_st_file *f, const gan_train_option *r,
                               gan_train_options *o) {
     char key[64];
@@ -254,6 +255,7 @@ static gan_status read_option(const gan_st_file *f, const gan_train_option *r,
 }
 
 static gan_status read_options(const gan_st_file *f, gan_train_options *o) {
+    o->ema_warmup = 0; /* files from before the option: their EMA ran without warm-up */
     for (int i = 0; i < gan_train_option_count(); i++) {
         const gan_train_option *r = gan_train_option_at(i);
         if (r->where & GAN_OPTION_SAVED) GAN_TRY(read_option(f, r, o));

@@ -19,8 +19,9 @@
  *   (the model's whole spec text, docs/model-spec.md), latent_dim,
  *   image_shape, num_classes, options.*, state.*, data.*.
  *   Keys added after version 1 shipped (num_classes, options.loss, .clip,
- *   .lr_g, .lr_d, .d_steps, .label_smoothing, .ema) are optional when
- *   reading; missing ones take the values older runs were trained with.
+ *   .lr_g, .lr_d, .d_steps, .label_smoothing, .ema, .ema_warmup, ...) are
+ *   optional when reading; missing ones take the values older runs were
+ *   trained with (ema_warmup: off, though new runs default to on).
  */
 #ifndef GAN_CHECKPOINT_H
 #define GAN_CHECKPOINT_H

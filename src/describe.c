@@ -136,8 +136,9 @@ static gan_status describe(FILE *out, const char *path, bool spec_only) {
                o->adam_eps, (unsigned long long)o->seed, o->epochs, (long long)o->max_steps);
         fprintf(out, "  loss %s", gan_loss_name(o->loss));
         if (o->loss == GAN_LOSS_WASSERSTEIN) fprintf(out, " (clip %g)", o->clip);
-        fprintf(out, ", lr_g %g, lr_d %g, d_steps %d, label_smoothing %g, ema %g, init %s\n",
+        fprintf(out, ", lr_g %g, lr_d %g, d_steps %d, label_smoothing %g, ema %g%s, init %s\n",
                 o->lr_g, o->lr_d, o->d_steps, o->label_smoothing, o->ema,
+                o->ema <= 0 ? "" : o->ema_warmup ? " (warm-up on)" : " (warm-up off)",
                 gan_init_names[o->init == GAN_INIT_DCGAN]);
         if (o->precision != GAN_PRECISION_FP32)
             fprintf(out, "  precision %s (GPU)\n", gan_precision_names[o->precision]);

@@ -22,6 +22,8 @@
 #define CHOICES_INIT gan_init_names
 #define TYPE_PRECISION GAN_OPTION_CHOICE
 #define CHOICES_PRECISION gan_precision_names
+#define TYPE_ONOFF GAN_OPTION_CHOICE
+#define CHOICES_ONOFF gan_onoff_names
 #define CHOICES_INT NULL
 #define CHOICES_INT64 NULL
 #define CHOICES_UINT64 NULL
@@ -33,6 +35,7 @@
 
 const char *const gan_init_names[] = {"glorot", "dcgan", NULL};
 const char *const gan_precision_names[] = {"fp32", "tf32", "bf16", NULL};
+const char *const gan_onoff_names[] = {"off", "on", NULL};
 
 #define ROW(field, flag, type, def, lo, hi, lo_open, hi_open, zero_unset, spec, where, arg, help) \
     {#field, flag, TYPE_##type, offsetof(gan_train_options, field), def, lo, hi, lo_open,         \

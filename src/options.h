@@ -9,8 +9,8 @@
  *   field    the member of gan_train_options; also the spec key and the
  *            checkpoint key "options.<field>"
  *   type     INT, INT64, UINT64, FLOAT, LOSS, DEVICE, BOOL, AUGMENT (gan_option_type) or the
- *            name of a choice (INIT, PRECISION: GAN_OPTION_CHOICE over gan_init_names,
- *            gan_precision_names; options.c maps it)
+ *            name of a choice (INIT, PRECISION, ONOFF: GAN_OPTION_CHOICE over
+ *            gan_init_names, gan_precision_names, gan_onoff_names; options.c maps it)
  *   lo..hi   the accepted range (the type's maximum: no upper limit)
  *   spec     1: a key of the spec's `train` section
  *   where    GAN_OPTION_SAVED / _KEPT / _LATER (gan.h), 0 for machine options
@@ -60,6 +60,9 @@
     X(ema, "ema", FLOAT, 0, 0, 1, 0, 1, 0, 1, GAN_OPT_LATER, "DECAY",                             \
       "keep a moving average of G's weights (e.g. 0.999), used for samples, sample, "            \
       "interpolate, export (default: none)")                                                     \
+    X(ema_warmup, "ema-warmup", ONOFF, 1, 0, 0, 0, 0, 0, 1, GAN_OPT_LATER, "on|off",              \
+      "with --ema D: G step s averages with decay min(D, (1 + s) / (10 + s)) (TensorFlow's "     \
+      "num_updates warm-up; default on)")                                                        \
     X(mirror, "mirror", BOOL, 0, 0, 1, 0, 0, 0, 1, GAN_OPT_LATER, NULL,                            \
       "flip each real image left-right with probability 1/2 (drawn per image and step)")         \
     X(augment, "augment", AUGMENT, 0, 0, 7, 0, 0, 0, 1, GAN_OPT_LATER, "LIST",                     \

@@ -493,9 +493,10 @@ static void g_step(gan_trainer *t) {
     gan_model_backward(&t->g, dfake, B, true, false);
     gan_trainer_dist_reduce(t, t->g.grads, t->g.n_params);
     gan_model_adam_step(&t->g, t->opt.lr_g, t->opt.beta1, t->opt.beta2, t->opt.adam_eps);
-    if (t->has_ema) {
-        be->ema_update(be->ctx, t->g_ema.params, t->g.params, t->g.n_params, t->opt.ema);
-        be->ema_update(be->ctx, t->g_ema.state, t->g.state, t->g.n_state, t->opt.ema);
+    if (t->has_ema) { /* with warm-up, the decay of G step *step_dev + 1 (src/ema.h) */
+        const int64_t *done = t->opt.ema_warmup ? t->step_dev : NULL;
+        be->ema_update(be->ctx, t->g_ema.params, t->g.params, t->g.n_params, t->opt.ema, done);
+        be->ema_update(be->ctx, t->g_ema.state, t->g.state, t->g.n_state, t->opt.ema, done);
     }
     be->step_advance(be->ctx, t->step_dev, t->step_stream, gan_rng_stream(GAN_RNG_NOISE, 0));
 }

@@ -24,8 +24,10 @@
  *      forward are still in place: G's weights did not change since); the
  *      generator loss term; backward through D to its input WITHOUT touching
  *      D's parameters or gradients, then through G; Adam on G with lr_g.
- *   3. With an EMA: g_ema = ema * g_ema + (1 - ema) * G, over G's parameters
- *      and its batch-norm running statistics.
+ *   3. With an EMA: g_ema = d * g_ema + (1 - d) * G, over G's parameters
+ *      and its batch-norm running statistics; d = ema, or with ema_warmup
+ *      min(ema, (1 + s) / (10 + s)) at G step s = step + 1, computed by the
+ *      kernel from step_dev (src/ema.h).
  * Augmentation (opt.mirror, opt.augment; src/augment.h): after 1a, the real
  * batch is mirrored (images with u < 1/2) and augmented; in 1b, D's fake
  * rows are the augmented G output; in 2, G's output is augmented afresh

@@ -704,11 +704,17 @@ static void run_zero(const gan_backend *be, void **d, const op_case *c, double *
 static void ref_zero(void **h, const op_case *c, double *r) {
     memset(h[0], 0, (size_t)c->i[0] * sizeof(float));
 }
+/* ema_update: buffers avg x, and with warm-up (i[1]) the updates done (int64) */
 static void run_ema(const gan_backend *be, void **d, const op_case *c, double *r) {
-    be->ema_update(be->ctx, F(0), CF(1), (size_t)c->i[0], (float)c->f[0]);
+    be->ema_update(be->ctx, F(0), CF(1), (size_t)c->i[0], (float)c->f[0],
+                   c->i[1] ? (const int64_t *)d[2] : NULL);
 }
 static void ref_ema(void **h, const op_case *c, double *r) {
     double decay = (float)c->f[0];
+    if (c->i[1]) { /* update s = done + 1: min(decay, (1 + s) / (10 + s)) */
+        double s = (double)*(const int64_t *)h[2] + 1;
+        decay = fmin(decay, (1 + s) / (10 + s));
+    }
     for (int i = 0; i < c->i[0]; i++)
         HD(0)[i] = (float)(decay * HD(0)[i] + (1 - decay) * HD(1)[i]);
 }
@@ -746,6 +752,18 @@ static void gen_elementwise(int n) {
     c->i[0] = n, c->f[0] = 0.999;
     io_f(c, (size_t)n, -1, 1, 0, 0, 1e-7, 1e-6);
     in_f(c, (size_t)n, -1, 1);
+    /* with warm-up: the decay of update done + 1 from device memory, on both sides of
+     * where it reaches 0.999 (s = 8991) and far past it; the GPU matches the CPU bit for
+     * bit (the float decay expression of src/ema.h, correctly rounded on both) */
+    static const int64_t done[] = {0, 1, 7, 8989, 8990, 123456789};
+    for (int k = 0; k < 6; k++) {
+        c = add_case(GAN_K_ema_update, run_ema, ref_ema, "n=%d warm-up after %lld", n,
+                     (long long)done[k]);
+        c->i[0] = n, c->i[1] = 1, c->f[0] = 0.999;
+        io_f(c, (size_t)n, -1, 1, 0, 0, 1e-7, 1e-6);
+        in_f(c, (size_t)n, -1, 1);
+        buf_t(c, T_I64, IN, 1, (double)done[k], (double)done[k] + 1);
+    }
     c = add_case(GAN_K_clamp, run_clamp, ref_clamp, "n=%d", n);
     c->i[0] = n, c->f[0] = -0.01, c->f[1] = 0.02;
     io_f(c, (size_t)n, -0.05, 0.05, 0, 0, 0, 0);

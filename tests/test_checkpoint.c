@@ -5,13 +5,17 @@
  * several D steps per G step, per-network rates, another loss, label
  * smoothing, mirror and augmentation), for a conditional model, for
  * self-attention (whose generator gan export refuses) and for the resnet
- * and cresnet presets; truncated, corrupt and hostile
+ * and cresnet presets; the EMA warm-up (--ema-warmup, on by default) is kept,
+ * and a checkpoint from before it (no options.ema_warmup: the fuzz corpus's
+ * conv_ema_4x4, or a new one with the key removed) resumes bit-exactly with
+ * it off; truncated, corrupt and hostile
  * checkpoints (lying metadata, missing tensors, wrong dtypes or shapes, NaN
  * weights) are refused with a message naming the file, by the trainer and
  * the generator; a save that hits a full disk leaves the previous checkpoint
  * intact.
  */
 #include "checkpoint.h"
+#include "data/idx.h"
 #include "generator.h"
 #include "test_util.h"
 #include "trainer.h"
@@ -180,6 +184,103 @@ static void test_blocks_resume(void) {
     gan_dataset_free(ld);
 }
 
+/* A checkpoint from before --ema-warmup (no options.ema_warmup) resumes with
+ * the warm-up off: a run of 9 steps with it off equals 5 steps, a checkpoint
+ * without the key, and 4 more; the same checkpoint with the key (new files
+ * say "on" or "off") resumes with the saved value. */
+static void test_ema_warmup_keys(void) {
+    gan_dataset *d = make_dataset(256);
+    gan_train_options o;
+    gan_train_options_default(&o);
+    CHECK(o.ema_warmup == 1); /* new runs: on */
+    o.batch_size = 32;
+    o.threads = 1;
+    o.ema = 0.99f;
+    o.ema_warmup = 0;
+    gan_trainer *whole = NULL, *half = NULL, *rest = NULL;
+    CHECK_OK(gan_trainer_create("mlp", &o, d, &whole));
+    CHECK_OK(gan_trainer_create("mlp", &o, d, &half));
+    if (whole && half) {
+        train(whole, 9);
+        train(half, 5);
+        const char *mid = test_tmp_path_kept("mid_nowarm.safetensors");
+        const char *old = test_tmp_path_kept("old_nowarm.safetensors");
+        CHECK_OK(gan_trainer_save_checkpoint(half, mid));
+        gan_st_file *f = NULL;
+        CHECK_OK(gan_st_open(mid, &f));
+        const char *v = f ? gan_st_metadata(f, "options.ema_warmup") : NULL;
+        CHECK_MSG(v && strcmp(v, "off") == 0, "options.ema_warmup = %s", v ? v : "(none)");
+        gan_st_close(f);
+        rewrite(mid, old, NULL, "options.ema_warmup", NULL);
+        CHECK_OK(gan_trainer_resume(old, d, 2, &rest));
+        if (rest) {
+            gan_train_options ro;
+            gan_trainer_options(rest, &ro);
+            CHECK_MSG(ro.ema_warmup == 0, "a file without options.ema_warmup resumed with it on");
+            train(rest, 4);
+            CHECK_MSG(same_state(whole, rest), "resume without options.ema_warmup is not "
+                      "bit-exact with the warm-up off");
+        }
+        gan_trainer_free(rest);
+        rest = NULL;
+        /* the key present: its value wins (here "on", unlike the run: the EMA differs) */
+        rewrite(mid, old, NULL, "options.ema_warmup", "on");
+        CHECK_OK(gan_trainer_resume(old, d, 1, &rest));
+        if (rest) {
+            gan_train_options ro;
+            gan_trainer_options(rest, &ro);
+            CHECK(ro.ema_warmup == 1);
+            train(rest, 4);
+            CHECK(same_floats(rest->g.params, whole->g.params, whole->g.n_params) &&
+                  !same_floats(rest->g_ema.params, whole->g_ema.params, whole->g.n_params));
+        }
+        gan_trainer_free(rest);
+        rewrite(mid, old, NULL, "options.ema_warmup", "maybe");
+        expect_refused(old, "bad ema_warmup", "options.ema_warmup");
+    }
+    gan_trainer_free(whole);
+    gan_trainer_free(half);
+    gan_dataset_free(d);
+}
+
+/* The fuzz corpus's conv_ema_4x4, written before --ema-warmup (ema 0.9, one
+ * step done), resumes on its 8 images with the warm-up off: the next update
+ * uses 0.9 (with the warm-up, step 2 would use 0.25). */
+static void test_corpus_ema(void) {
+    char path[1200];
+    snprintf(path, sizeof path, "%s/../fuzz/corpus/checkpoint/conv_ema_4x4",
+             test_fixture_path(""));
+    uint8_t px[8 * 16]; /* tests/fuzz/make_seeds.c's dataset_4x4 */
+    for (int i = 0; i < 8 * 16; i++) px[i] = (uint8_t)(i * 37);
+    int64_t dims[3] = {8, 4, 4};
+    const char *dir = test_tmp_path_kept("corpus4x4");
+    char idx[1400];
+    snprintf(idx, sizeof idx, "mkdir -p %s", dir);
+    CHECK(system(idx) == 0);
+    snprintf(idx, sizeof idx, "%s/train-images-idx3-ubyte", dir);
+    CHECK_OK(gan_idx_write(idx, px, 3, dims, false));
+    gan_dataset *d = NULL;
+    CHECK_OK(gan_dataset_load(dir, GAN_SPLIT_TRAIN, &d));
+    gan_trainer *t = NULL;
+    if (d) CHECK_OK(gan_trainer_resume(path, d, 1, &t));
+    if (t) {
+        gan_train_options o;
+        gan_trainer_options(t, &o);
+        CHECK(o.ema == 0.9f && o.ema_warmup == 0 && t->has_ema && t->step == 1);
+        size_t n = t->g.n_params;
+        float *before = malloc(n * sizeof *before);
+        memcpy(before, t->g_ema.params, n * sizeof *before);
+        train(t, 1);
+        bool ok = true;
+        for (size_t i = 0; i < n; i++)
+            ok &= t->g_ema.params[i] == 0.9f * before[i] + (1.0f - 0.9f) * t->g.params[i];
+        CHECK_MSG(ok, "conv_ema_4x4: the resumed EMA did not use the decay 0.9");
+        free(before);
+    }
+    gan_trainer_free(t);
+    gan_dataset_free(d);
+}
+
 /* The ResNet presets as they train (their train sections: hinge loss, Adam
  * betas 0 and 0.9, EMA 0.999), at batch 2 to stay short on a CPU: 1 step,
  * a checkpoint, 1 more step after resuming equals 2 steps never stopped. */
@@ -337,6 +438,8 @@ static void test_attention(void) {
 }
 
 int main(void) {
+    test_ema_warmup_keys();
+    test_corpus_ema();
     test_attention();
     test_blocks_resume();
     test_preset_resume("resnet");
@@ -450,7 +553,7 @@ int main(void) {
         if (rest) {
             gan_train_options ro;
             gan_trainer_options(rest, &ro);
-            CHECK(ro.ema == xo.ema && ro.d_steps == 2 && ro.lr_g == xo.lr_g &&
+            CHECK(ro.ema == xo.ema && ro.ema_warmup == 1 && ro.d_steps == 2 && ro.lr_g == xo.lr_g &&
                   ro.lr_d == xo.lr_d && ro.loss == xo.loss &&
                   ro.label_smoothing == xo.label_smoothing && ro.clip == xo.clip);
             CHECK(rest->has_ema && gan_trainer_num_classes(rest) == (k ? 10 : 0));

@@ -196,6 +196,10 @@ static void check_completion(void) {
     CHECK_MSG(strcmp(out, "--batch-size\n") == 0, "gan train --batch<TAB>: %s", out);
     complete(script, "gan train --loss h", out, sizeof out);
     CHECK_MSG(strcmp(out, "hinge\n") == 0, "--loss h<TAB>: %s", out);
+    complete(script, "gan train --ema-w", out, sizeof out);
+    CHECK_MSG(strcmp(out, "--ema-warmup\n") == 0, "gan train --ema-w<TAB>: %s", out);
+    complete(script, "gan train --ema-warmup o", out, sizeof out);
+    CHECK_MSG(strcmp(out, "off on\n") == 0, "--ema-warmup o<TAB>: %s", out);
     complete(script, "gan data i", out, sizeof out);
     CHECK_MSG(strcmp(out, "info\n") == 0, "gan data i<TAB>: %s", out);
     complete(script, "gan sample run --no-e", out, sizeof out);

@@ -83,6 +83,7 @@ int main(void) {
         {"--lr-g 3", "--lr-g"},
         {"--lr-d 0x", "--lr-d: expected a finite number"},
         {"--ema 1.5", "--ema"},
+        {"--ema-warmup maybe", "--ema-warmup: unknown value 'maybe' (one of: off, on)"},
         {"--label-smoothing 0.1 --loss hinge", "--label-smoothing"},
         {"--precision bf16", "--precision bf16 needs --device cuda (the CPU trains in fp32)"},
         {"--precision tf32", "--precision tf32 needs --device cuda"},
@@ -147,6 +148,8 @@ int main(void) {
      * for classes need a conditional model, and a class of it */
     expect_errorf("--loss hinge contradicts the checkpoint", "train --resume %s --loss hinge --steps 4", run);
     expect_errorf("--ema 0.999 contradicts", "train --resume %s --ema 0.999 --steps 4", run);
+    expect_errorf("--ema-warmup off contradicts the checkpoint",
+                  "train --resume %s --ema-warmup off --steps 4", run);
     expect_errorf("--d-steps 2 contradicts", "train --resume %s --d-steps 2 --steps 4", run);
     expect_errorf("--precision bf16", "train --resume %s --precision bf16 --steps 4", run);
     expect_errorf("--augment cutout contradicts the checkpoint", "train --resume %s --augment cutout --steps 4", run);

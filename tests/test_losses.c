@@ -260,7 +260,7 @@ static void check_ema_clamp(void) {
     enum { N = 40000 }; /* several chunks */
     float *avg = malloc(N * sizeof *avg), *x = malloc(N * sizeof *x);
     for (int i = 0; i < N; i++) avg[i] = (float)i, x[i] = (float)(N - i);
-    be->ema_update(be->ctx, avg, x, N, 0.75f);
+    be->ema_update(be->ctx, avg, x, N, 0.75f, NULL);
     bool ok = true;
     for (int i = 0; i < N; i++) ok &= avg[i] == 0.75f * (float)i + 0.25f * (float)(N - i);
     CHECK_MSG(ok, "ema_update differs from decay * avg + (1 - decay) * x");

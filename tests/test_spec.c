@@ -315,7 +315,15 @@ static void test_valid(void) {
         gan_spec_train_options(s, &o);
         CHECK(o.loss == GAN_LOSS_WASSERSTEIN && o.clip == 0.05f && o.lr_g == 1e-3f &&
               o.lr_d == 4e-4f && o.d_steps == 5 && o.label_smoothing == 0.1f && o.ema == 0.999f);
-        CHECK(o.lr == 2e-4f);
+        CHECK(o.lr == 2e-4f && o.ema_warmup == 1); /* the warm-up: on unless said */
+    }
+    gan_spec_free(s);
+    s = parse(BASE_HEADER BASE_G BASE_D "train\n  ema 0.999\n  ema_warmup off\n");
+    if (s) {
+        gan_train_options o;
+        gan_train_options_default(&o);
+        gan_spec_train_options(s, &o);
+        CHECK(o.ema == 0.999f && o.ema_warmup == 0);
     }
     gan_spec_free(s);
     s = parse(BASE_HEADER "train\n" BASE_D BASE_G); /* sections in any order, train empty */
@@ -483,7 +491,10 @@ static const error_case errors[] = {
     /* the train section */
     {BASE_HEADER "train\n  learning_rate 1e-3\n",
      "t.gan:4: train: unknown key 'learning_rate' (keys: batch_size, lr, beta1, beta2, adam_eps, "
-     "seed, epochs, loss, clip, lr_g, lr_d, d_steps, label_smoothing, ema, mirror, augment, init)"},
+     "seed, epochs, loss, clip, lr_g, lr_d, d_steps, label_smoothing, ema, ema_warmup, mirror, "
+     "augment, init)"},
+    {BASE_HEADER "train\n  ema_warmup maybe\n",
+     "t.gan:4: train: ema_warmup: 'maybe' is not one of: off, on"},
     {BASE_HEADER "train\n  loss sideways\n",
      "t.gan:4: train: loss: 'sideways' is not one of: non-saturating, minimax, least-squares, "
      "hinge, wasserstein"},

@@ -158,6 +158,16 @@ static const char *choices(const char *name) {
     if (strcmp(name, "crop") == 0) return "center none";
     if (strcmp(name, "background") == 0) return "white black";
     if (strcmp(name, "channels") == 0) return "1 3";
+    for (int i = 0; i < gan_train_option_count(); i++) { /* --init, --ema-warmup, ... */
+        const gan_train_option *r = gan_train_option_at(i);
+        if (r->type != GAN_OPTION_CHOICE || strcmp(r->flag, name) != 0) continue;
+        static char words[256];
+        size_t len = 0;
+        for (int k = 0; r->choices[k] && len + 40 < sizeof words; k++)
+            len += (size_t)snprintf(words + len, sizeof words - len, "%s%s", k ? " " : "",
+                                    r->choices[k]);
+        return words;
+    }
     return NULL;
 }
 
@@ -215,6 +225,11 @@ static void bash(help_page *pages, int n) {
     const char *names[] = {"loss", "device", "model", "crop", "background", "channels"};
     for (size_t i = 0; i < sizeof names / sizeof *names; i++)
         printf("    --%s) values=\"%s\" ;;\n", names[i], choices(names[i]));
+    for (int i = 0; i < gan_train_option_count(); i++) { /* --init, --ema-warmup, ... */
+        const gan_train_option *r = gan_train_option_at(i);
+        if (r->type == GAN_OPTION_CHOICE)
+            printf("    --%s) values=\"%s\" ;;\n", r->flag, choices(r->flag));
+    }
     printf("    esac\n"
            "    if [ -n \"$values\" ]; then\n"
            "        COMPREPLY=($(compgen -W \"$values\" -- \"$cur\"))\n"

@@ -75,18 +75,29 @@ static void where(int64_t step, int64_t spe, char *buf, size_t cap) {
 }
 
 /* With --ema: the average starts at the initial weights and after n steps
- * still holds decay^n of them, so a short run's grids are grey noise. Say
- * so (once) while that share is over 10%. */
+ * still holds a share of them (gan_ema_initial_share: decay^n without
+ * warm-up, 37% at 1,000 steps of 0.999; with --ema-warmup on, 18% after the
+ * first step and below 1% from step 4), so a short run's grids can be grey
+ * noise. Say so (once) while that share is over 10%. */
 static void ema_note(train_ui *ui, int64_t step) {
     if (ui->quiet || ui->ema_noted || ui->opt.ema <= 0) return;
-    double share = pow(ui->opt.ema, (double)step);
+    bool warmup = ui->opt.ema_warmup != 0;
+    double share = gan_ema_initial_share(ui->opt.ema, warmup, step);
     if (share <= 0.1) return;
+    int64_t below = 1, below_warm = 1; /* the first step whose share is at most 10% */
+    while (gan_ema_initial_share(ui->opt.ema, true, below_warm) > 0.1) below_warm++;
+    if (warmup) below = below_warm;
+    else below = (int64_t)ceil(log(0.1) / log(ui->opt.ema));
+    char instead[96] = "";
+    if (!warmup)
+        snprintf(instead, sizeof instead, " (step %lld with --ema-warmup on, the default for new "
+                 "runs)", (long long)below_warm);
     ui->ema_noted = true;
     progress_printf("gan train: note: the sample grids show the --ema %g average, which after "
                     "step %lld still holds %.0f%% of the initial (untrained) weights, so they "
-                    "look grey; that share falls below 10%% at step %.0f. `gan sample RUN "
+                    "look grey; that share falls below 10%% at step %lld%s. `gan sample RUN "
                     "--no-ema` shows the trained generator itself.", ui->opt.ema,
-                    (long long)step, 100 * share, ceil(log(0.1) / log(ui->opt.ema)));
+                    (long long)step, 100 * share, (long long)below, instead);
 }
 
 static void on_start(void *user, gan_trainer *t, const gan_run_plan *plan) {

@@ -8,6 +8,7 @@
  * element computed the same way at any thread count.
  */
 #include "cpu_common.h"
+#include "ema.h"
 
 #include <math.h>
 
@@ -47,8 +48,9 @@ void gan_cpu_adam_device_lr(void *ctx, float *p, float *m, float *v, const float
     gan_cpu_adam(ctx, p, m, v, g, n, *lr_t, b1, b2, eps);
 }
 
-void gan_cpu_ema_update(void *ctx, float *avg, const float *x, size_t n, float decay) {
-    float keep = decay, take = 1.0f - decay;
+void gan_cpu_ema_update(void *ctx, float *avg, const float *x, size_t n, float decay,
+                        const int64_t *done) {
+    float keep = done ? gan_ema_warmup_decay(decay, *done) : decay, take = 1.0f - keep;
     size_t chunks = (n + CHUNK - 1) / CHUNK;
 #pragma omp parallel for schedule(static) if (chunks > 2)
     for (size_t c = 0; c < chunks; c++) {

@@ -6,9 +6,11 @@
  * The update is the CPU reference's float expression, element by element;
  * built with --fmad=false it rounds exactly like the CPU. adam_schedule
  * keeps the step count and lr_t in device memory so that a captured graph
- * replays a whole optimizer step unchanged.
+ * replays a whole optimizer step unchanged; ema_update's warm-up decay is
+ * likewise computed by each thread from the trainer's device step counter.
  */
 #include "cuda_common.cuh"
+#include "ema.h"
 
 __global__ void adam_kernel(float *__restrict__ p, float *__restrict__ m, float *__restrict__ v,
                             const float *__restrict__ g, size_t n, const float *lr_ptr,
@@ -57,7 +59,8 @@ void gan_cuda_adam_schedule(void *ctx, int64_t *t, float *lr_t, float lr, float 
 }
 
 __global__ void ema_update_kernel(float *__restrict__ avg, const float *__restrict__ x, size_t n,
-                                  float keep, float take) {
+                                  float decay, const int64_t *done) {
+    float keep = done ? gan_ema_warmup_decay(decay, *done) : decay, take = 1.0f - keep;
     for (size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < n;
          i += (size_t)gridDim.x * blockDim.x)
         avg[i] = keep * avg[i] + take * x[i];
@@ -69,11 +72,12 @@ __global__ void clamp_kernel(float *x, size_t n, float lo, float hi) {
         x[i] = fminf(fmaxf(x[i], lo), hi);
 }
 
-void gan_cuda_ema_update(void *ctx, float *avg, const float *x, size_t n, float decay) {
+void gan_cuda_ema_update(void *ctx, float *avg, const float *x, size_t n, float decay,
+                         const int64_t *done) {
     gan_cuda_ctx *cu = (gan_cuda_ctx *)ctx;
     if (n == 0) return;
     ema_update_kernel<<<gan_cuda_blocks(cu, n, GAN_CUDA_THREADS), GAN_CUDA_THREADS, 0,
-                        cu->stream>>>(avg, x, n, decay, 1.0f - decay);
+                        cu->stream>>>(avg, x, n, decay, done);
     GAN_CUDA_LAUNCHED(cu, "ema_update_kernel");
 }
 

@@ -167,9 +167,11 @@ static void test_memory(void) {
 /* ------------------------------------------------------------------ graph */
 
 /* One "step": noise, a product, bias, loss into a device sum, Adam with a
- * device schedule. Captured once and replayed; must equal direct calls. */
+ * device schedule, then a moving average of the weights whose warm-up decay
+ * comes from the device step count (different at each replay). Captured
+ * once and replayed; must equal direct calls. */
 struct step_bufs {
-    float *z, *w, *b, *y, *dl, *sums, *lr_t, *m, *v;
+    float *z, *w, *b, *y, *dl, *sums, *lr_t, *m, *v, *avg;
     int64_t *step;
     uint64_t *stream;
 };
@@ -185,12 +187,15 @@ static void run_step(const gan_backend *be, struct step_bufs *s) {
     be->adam_schedule(be->ctx, s->step, s->lr_t, 1e-3f, 0.5f, 0.999f);
     be->adam_device_lr(be->ctx, s->w, s->m, s->v, s->dl, (size_t)GK * GN, s->lr_t, 0.5f, 0.999f,
                        1e-7f);
+    be->ema_update(be->ctx, s->avg, s->w, (size_t)GK * GN, 0.999f, s->step);
 }
 
 static void alloc_step(const gan_backend *be, struct step_bufs *s, const float *w0) {
-    const size_t sizes[] = {GB * GK, GK * GN, GN, GB * GN, GB * GN, 2, 1, GK * GN, GK * GN};
-    float **slots[] = {&s->z, &s->w, &s->b, &s->y, &s->dl, &s->sums, &s->lr_t, &s->m, &s->v};
-    for (int i = 0; i < 9; i++) {
+    const size_t sizes[] = {GB * GK, GK * GN, GN, GB * GN, GB * GN, 2, 1, GK * GN, GK * GN,
+                            GK * GN};
+    float **slots[] = {&s->z, &s->w, &s->b, &s->y, &s->dl, &s->sums, &s->lr_t, &s->m, &s->v,
+                       &s->avg};
+    for (int i = 0; i < 10; i++) {
         void *p = NULL;
         CHECK_OK(be->mem_alloc(be->ctx, &p, sizes[i] * sizeof(float)));
         *slots[i] = p;
@@ -201,11 +206,13 @@ static void alloc_step(const gan_backend *be, struct step_bufs *s, const float *
     CHECK_OK(be->mem_alloc(be->ctx, &p, sizeof(uint64_t)));
     s->stream = p;
     be->copy_to_device(be->ctx, s->w, w0, GK * GN * sizeof(float));
+    be->copy_to_device(be->ctx, s->avg, w0, GK * GN * sizeof(float));
 }
 
 static void free_step(const gan_backend *be, struct step_bufs *s) {
-    void *all[] = {s->z, s->w, s->b, s->y, s->dl, s->sums, s->lr_t, s->m, s->v, s->step, s->stream};
-    for (int i = 0; i < 11; i++) be->mem_free(be->ctx, all[i]);
+    void *all[] = {s->z,    s->w,    s->b, s->y, s->dl,   s->sums,
+                   s->lr_t, s->m,    s->v, s->avg, s->step, s->stream};
+    for (int i = 0; i < 12; i++) be->mem_free(be->ctx, all[i]);
 }
 
 static void test_graph(void) {
@@ -237,6 +244,7 @@ static void test_graph(void) {
     CHECK_OK(gpu->copy_to_host(gpu->ctx, &steps, g.step, sizeof steps));
     CHECK_MSG(steps == 4, "graph replays advanced the step to %lld", (long long)steps);
     expect_close("graph: weights after 4 replays", g.w, c.w, GK * GN, 1e-5, 1e-4);
+    expect_close("graph: EMA with warm-up after 4 replays", g.avg, c.avg, GK * GN, 1e-5, 1e-4);
     expect_close("graph: loss sums", g.sums, c.sums, 2, 1e-3, 1e-4);
     expect_close("graph: last noise", g.z, c.z, GB * GK, 0, 1.2e-7);
     gpu->graph_free(gpu->ctx, graph);

@@ -16,7 +16,8 @@
  *     conditional presets (labels gathered on the device) and a spec with the
  *     ResNet layers (test_resnet_layers_spec) and one with residual blocks
  *     (test_block_spec): graph replays equal direct steps bit
- *     for bit (EMA included), the first step matches the CPU within the
+ *     for bit (EMA included, with its warm-up decay read from the device
+ *     step counter, and once without the warm-up), the first step matches the CPU within the
  *     tolerances below, and a GPU checkpoint with an EMA resumes on the CPU
  *     and loads as the EMA generator;
  *   - self-attention with spectral norm in G and D (test_attention_spec,
@@ -570,6 +571,9 @@ int main(void) {
     o.ema = 0.99f;
     test_options(test_resnet_layers_spec(), labeled, &o, "the ResNet layers, hinge, EMA");
     test_options(test_block_spec(), labeled, &o, "residual blocks, hinge, EMA");
+    o.ema_warmup = 0; /* the EMA's warm-up is on above (the default): here without it */
+    test_options("mlp", data, &o, "hinge, EMA without warm-up");
+    o.ema_warmup = 1;
     test_attention(data);
     gan_dataset_free(labeled);
     /* the presets follow the data: the Radford et al. dcgan at 3x32x32 (the
