@@ -1,7 +1,8 @@
 /*
  * bench_memory.c - the memory each network of a model plans (its arena,
  * model.h), as `gan train` builds them: the generator for max(batch, 64)
- * rows, the discriminator for 2 batch rows (real and fake together).
+ * rows, the discriminator for 2 batch rows (real and fake together), and
+ * the moving average of G (--ema) for 64 rows, inference only (model.h).
  *
  * usage: bench_memory [--model NAME|FILE] [batch=1024]
  * Prints, per network and for two kernel tables, the arena's MiB:
@@ -24,10 +25,12 @@ static double mib(size_t bytes) {
 }
 
 static int report(const gan_spec *spec, gan_spec_net_id net, int rows, const gan_backend *be,
-                  const char *table) {
+                  const char *table, bool ema) {
     gan_model *m = calloc(1, sizeof *m);
     if (!m) return 1;
-    gan_status s = gan_spec_build(spec, net, m, rows, be);
+    m->inference_only = ema;
+    gan_status s = ema ? gan_spec_build_as(spec, net, "generator_ema", m, rows, be)
+                       : gan_spec_build(spec, net, m, rows, be);
     if (s != GAN_OK) {
         fprintf(stderr, "bench_memory: %s\n", gan_last_error());
         free(m);
@@ -74,8 +77,9 @@ int main(int argc, char **argv) {
     int rc = 0, g_rows = batch > 64 ? batch : 64;
     printf("model %s, batch %d\n", spec->name, batch);
     for (int t = 0; t < 2; t++) {
-        rc |= report(spec, GAN_SPEC_GENERATOR, g_rows, tables[t], names[t]);
-        rc |= report(spec, GAN_SPEC_DISCRIMINATOR, 2 * batch, tables[t], names[t]);
+        rc |= report(spec, GAN_SPEC_GENERATOR, g_rows, tables[t], names[t], false);
+        rc |= report(spec, GAN_SPEC_DISCRIMINATOR, 2 * batch, tables[t], names[t], false);
+        rc |= report(spec, GAN_SPEC_GENERATOR, 64, tables[t], names[t], true);
     }
     gan_spec_free(spec);
     return rc;

@@ -12,7 +12,12 @@
  *     conditional batch norm) or is fused into the layer before it (layer.h:
  *     GAN_LAYER_TAKES_ACTIVATION, a batch norm; _FROM_OUTPUT: dense,
  *     conv2d, conv_transpose2d; that layer's kernels then apply it),
- *     unless keep_outputs;
+ *     unless keep_outputs; a transient value, one that no backward reads
+ *     (a branch's output, read only by its block's join; the input of
+ *     pooling or up-sampling, GAN_LAYER_BACKWARD_NO_INPUT, that nothing
+ *     else's backward reads), lies instead in one area shared with the
+ *     branch gradients, over values whose forward lifetimes it does not
+ *     meet (model.c: plan_transients);
  *   grad_of[i]: the activation gradients between the top-level steps of
  *     backward, in the same region as the activations: each over
  *     activations that backward has passed (model.c: place_gradients), so
@@ -117,6 +122,9 @@ typedef struct gan_model {
     int block_of[GAN_MAX_LAYERS]; /* 1 + the block layer i is in, 0 if none (shape inference) */
     bool keep_outputs; /* set before build: no layer runs in place, so every layer's output
                           stays readable after a forward (the classifier's features) */
+    bool inference_only; /* set before build: forwards only, never a backward (the EMA
+                            generator, a loaded generator): no grads, adam_m, adam_v, grad_of
+                            (all NULL); every value but the input and the output transient */
     float *x_of[GAN_MAX_LAYERS];  /* the input of layer i (acts[i], or its block's input) */
     const gan_backend *be;
 
