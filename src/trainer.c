@@ -130,7 +130,8 @@ static gan_status build(gan_trainer *t, const gan_spec *spec, const gan_train_op
         GAN_TRY(gan_model_init_dcgan(&t->g));
         GAN_TRY(gan_model_init_dcgan(&t->d));
     }
-    if (t->has_ema) { /* starts as a copy of G */
+    if (t->has_ema) { /* starts as a copy of G; only ever samples: no training memory */
+        t->g_ema.inference_only = true;
         GAN_TRY(gan_spec_build_as(spec, GAN_SPEC_GENERATOR, "generator_ema", &t->g_ema, 64,
                                   t->be));
         t->be->copy(t->be->ctx, t->g_ema.params, t->g.params, t->g.n_params * sizeof(float));
