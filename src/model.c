@@ -440,7 +440,8 @@ static void plan_memory(gan_model *m, gan_arena *a) {
     size_t t_at[GAN_MAX_VALUES], t_work_at[GAN_MAX_LAYERS] = {0};
     size_t t_size = plan_transients(m, rows, reuse, out_id, trans, t_at, train ? NULL : t_work_at);
     size_t pp = (rows * branch_most + 15) / 16 * 16;
-    float *transient = gan_arena_floats(a, GAN_MAX(2 * pp, t_size));
+    m->n_transient = GAN_MAX(2 * pp, t_size);
+    float *transient = m->transient = gan_arena_floats(a, m->n_transient);
     float *branch_grad[2], *join_buf[GAN_MAX_BRANCHES] = {NULL};
     for (int j = 0; j < 2; j++) branch_grad[j] = train ? in_region(transient, j * pp) : NULL;
     for (int k = 0; k < GAN_MAX_BRANCHES && join_most; k++)

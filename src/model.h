@@ -137,6 +137,10 @@ typedef struct gan_model {
                                                 outside blocks, or a block at its first layer):
                                                 (max_batch, its in_size), over activations
                                                 that backward has passed */
+    float *transient;                        /* (n_transient) the transient values' area
+                                                (model.c: plan_transients), which the blocks'
+                                                branch gradients share */
+    size_t n_transient;
     size_t n_work;                           /* floats of work: the largest layer n_work */
     float *work;                             /* (n_work) the layers' shared work area, or
                                                 NULL: each layer's lies in the region */
