@@ -2,7 +2,9 @@
  * bench_memory.c - the memory each network of a model plans (its arena,
  * model.h), as `gan train` builds them: the generator for max(batch, 64)
  * rows, the discriminator for 2 batch rows (real and fake together), and
- * the moving average of G (--ema) for 64 rows, inference only (model.h).
+ * the moving average of G (--ema) for 64 rows, inference only (model.h);
+ * then the three together as the trainer builds them, one transient area
+ * shared where it fits (model.h: transient_from).
  *
  * usage: bench_memory [--model NAME|FILE] [batch=1024]
  * Prints, per network and for two kernel tables, the arena's MiB:
@@ -50,6 +52,33 @@ static int report(const gan_spec *spec, gan_spec_net_id net, int rows, const gan
     return 0;
 }
 
+/* The EMA generator, G and D as the trainer builds them (src/trainer.c: build), each
+ * taking the largest transient area before it where it fits: their arenas summed. */
+static int trainer_total(const gan_spec *spec, int batch, const gan_backend *be,
+                         const char *table) {
+    gan_model *m = calloc(3, sizeof *m);
+    if (!m) return 1;
+    const gan_model *pool = NULL;
+    gan_status s = GAN_OK;
+    size_t total = 0;
+    for (int k = 0; k < 3 && s == GAN_OK; k++) {
+        m[k].inference_only = k == 0;
+        m[k].transient_from = pool ? pool->transient : NULL;
+        m[k].transient_from_n = pool ? pool->n_transient : 0;
+        s = k == 0 ? gan_spec_build_as(spec, GAN_SPEC_GENERATOR, "generator_ema", &m[k], 64, be)
+            : k == 1 ? gan_spec_build(spec, GAN_SPEC_GENERATOR, &m[k], batch > 64 ? batch : 64, be)
+                     : gan_spec_build(spec, GAN_SPEC_DISCRIMINATOR, &m[k], 2 * batch, be);
+        if (s == GAN_OK && (!pool || m[k].n_transient > pool->n_transient)) pool = &m[k];
+        total += m[k].arena.size;
+    }
+    if (s != GAN_OK) fprintf(stderr, "bench_memory: %s\n", gan_last_error());
+    else printf("%-7s trainer (EMA, G, D sharing a transient area): %9.1f MiB\n", table,
+                mib(total));
+    for (int k = 2; k >= 0; k--) gan_model_free(&m[k]);
+    free(m);
+    return s != GAN_OK;
+}
+
 int main(int argc, char **argv) {
     const char *model = "dcgan";
     int batch = 1024;
@@ -80,6 +109,7 @@ int main(int argc, char **argv) {
         rc |= report(spec, GAN_SPEC_GENERATOR, g_rows, tables[t], names[t], false);
         rc |= report(spec, GAN_SPEC_DISCRIMINATOR, 2 * batch, tables[t], names[t], false);
         rc |= report(spec, GAN_SPEC_GENERATOR, 64, tables[t], names[t], true);
+        rc |= trainer_total(spec, batch, tables[t], names[t]);
     }
     gan_spec_free(spec);
     return rc;

@@ -440,8 +440,11 @@ static void plan_memory(gan_model *m, gan_arena *a) {
     size_t t_at[GAN_MAX_VALUES], t_work_at[GAN_MAX_LAYERS] = {0};
     size_t t_size = plan_transients(m, rows, reuse, out_id, trans, t_at, train ? NULL : t_work_at);
     size_t pp = (rows * branch_most + 15) / 16 * 16;
-    m->n_transient = GAN_MAX(2 * pp, t_size);
-    float *transient = m->transient = gan_arena_floats(a, m->n_transient);
+    size_t t_need = GAN_MAX(2 * pp, t_size);
+    bool borrow = m->transient_from && t_need <= m->transient_from_n;
+    m->n_transient = borrow ? m->transient_from_n : t_need;
+    float *transient = m->transient =
+        borrow ? (a->base ? m->transient_from : NULL) : gan_arena_floats(a, t_need);
     float *branch_grad[2], *join_buf[GAN_MAX_BRANCHES] = {NULL};
     for (int j = 0; j < 2; j++) branch_grad[j] = train ? in_region(transient, j * pp) : NULL;
     for (int k = 0; k < GAN_MAX_BRANCHES && join_most; k++)

@@ -17,7 +17,9 @@
  *     pooling or up-sampling, GAN_LAYER_BACKWARD_NO_INPUT, that nothing
  *     else's backward reads), lies instead in one area shared with the
  *     branch gradients, over values whose forward lifetimes it does not
- *     meet (model.c: plan_transients);
+ *     meet (model.c: plan_transients); as nothing in that area outlives
+ *     one call, models that never run at once may share one area
+ *     (transient_from);
  *   grad_of[i]: the activation gradients between the top-level steps of
  *     backward, in the same region as the activations: each over
  *     activations that backward has passed (model.c: place_gradients), so
@@ -141,6 +143,16 @@ typedef struct gan_model {
                                                 (model.c: plan_transients), which the blocks'
                                                 branch gradients share */
     size_t n_transient;
+    float *transient_from;                   /* set before build, with transient_from_n: an
+                                                area of another model's memory (its
+                                                `transient`) to use as this one's where it is
+                                                large enough (else its own), as nothing in it
+                                                outlives one forward or backward call: the
+                                                caller never runs the two models' calls at
+                                                once, and keeps the other model until this
+                                                one is freed (the trainer's G, D and EMA
+                                                generator) */
+    size_t transient_from_n;
     size_t n_work;                           /* floats of work: the largest layer n_work */
     float *work;                             /* (n_work) the layers' shared work area, or
                                                 NULL: each layer's lies in the region */

@@ -102,6 +102,12 @@ gan_status gan_trainer_set_step(gan_trainer *t, int64_t step) {
     return be->synchronize(be->ctx); /* the sources are on this stack */
 }
 
+/* m's transient area is pool's where it fits (model.h: transient_from). */
+static void lend_transient(gan_model *m, const gan_model *pool) {
+    m->transient_from = pool ? pool->transient : NULL;
+    m->transient_from_n = pool ? pool->n_transient : 0;
+}
+
 /* The networks and buffers of a trainer for options already checked. */
 static gan_status build(gan_trainer *t, const gan_spec *spec, const gan_train_options *opt) {
     GAN_TRY(gan_spec_copy(spec, &t->spec));
@@ -119,7 +125,19 @@ static gan_status build(gan_trainer *t, const gan_spec *spec, const gan_train_op
     t->image_size = img[0] * img[1] * img[2];
     t->order_epoch = -1;
 
+    /* the networks' transient areas (model.h) are one where they fit: their calls never
+     * overlap; each takes the largest built before it */
+    const gan_model *pool = NULL;
+    if (t->has_ema) { /* only ever samples: no training memory */
+        t->g_ema.inference_only = true;
+        GAN_TRY(gan_spec_build_as(spec, GAN_SPEC_GENERATOR, "generator_ema", &t->g_ema, 64,
+                                  t->be));
+        pool = &t->g_ema;
+    }
+    lend_transient(&t->g, pool);
     GAN_TRY(gan_spec_build(spec, GAN_SPEC_GENERATOR, &t->g, g_rows(t), t->be));
+    if (!pool || t->g.n_transient > pool->n_transient) pool = &t->g;
+    lend_transient(&t->d, pool);
     GAN_TRY(gan_spec_build(spec, GAN_SPEC_DISCRIMINATOR, &t->d, 2 * t->batch, t->be));
     for (int i = 0; i < t->d.n_layers; i++)
         if (t->d.layers[i].ops->flags & GAN_LAYER_BATCH_STATISTICS) t->d_split = true;
@@ -130,10 +148,7 @@ static gan_status build(gan_trainer *t, const gan_spec *spec, const gan_train_op
         GAN_TRY(gan_model_init_dcgan(&t->g));
         GAN_TRY(gan_model_init_dcgan(&t->d));
     }
-    if (t->has_ema) { /* starts as a copy of G; only ever samples: no training memory */
-        t->g_ema.inference_only = true;
-        GAN_TRY(gan_spec_build_as(spec, GAN_SPEC_GENERATOR, "generator_ema", &t->g_ema, 64,
-                                  t->be));
+    if (t->has_ema) { /* starts as a copy of G */
         t->be->copy(t->be->ctx, t->g_ema.params, t->g.params, t->g.n_params * sizeof(float));
         t->be->copy(t->be->ctx, t->g_ema.state, t->g.state, t->g.n_state * sizeof(float));
     }

@@ -38,6 +38,9 @@
  *   - an inference_only model (the EMA generator) has no gradients or
  *     moments, a much smaller arena, and gives the same forward output,
  *     bit for bit, in training and inference mode (batch-norm state too);
+ *   - two models sharing one transient area (transient_from: the
+ *     trainer's G and D) give, through G forward, D forward and backward,
+ *     G backward, the same bits as the two with areas of their own;
  *   - the presets' arenas (bench/bench_memory.c prints them) stay below
  *     what the plan with per-layer columns and per-block buffers took.
  */
@@ -360,7 +363,7 @@ static void test_gradients_reuse(void) {
 
 /* Resnet-like (see the top): G from 6 values to 2x8x8, D from 2x8x8 to 1. */
 static gan_model *build_resnet(bool generator, bool keep_outputs, bool inference_only,
-                               const gan_backend *be) {
+                               const gan_backend *be, const gan_model *lender) {
     gan_model *m = calloc(1, sizeof *m);
     if (!m) abort();
     gan_layer l;
@@ -411,6 +414,8 @@ static gan_model *build_resnet(bool generator, bool keep_outputs, bool inference
 #undef ADD
     m->keep_outputs = keep_outputs;
     m->inference_only = inference_only;
+    m->transient_from = lender ? lender->transient : NULL;
+    m->transient_from_n = lender ? lender->n_transient : 0;
     if (generator) CHECK_OK(gan_model_build(m, "g", 6, 1, 1, N, be));
     else CHECK_OK(gan_model_build(m, "d", 2, 8, 8, N, be));
     return m;
@@ -430,8 +435,8 @@ static void test_transients(void) {
     static const int g_trans[] = {2, 8, 10}, d_trans[] = {2, 3, 5, 9};
     for (int g = 0; g < 2; g++) {
         const char *net = g ? "G" : "D";
-        gan_model *m = build_resnet(g, false, false, gan_backend_cpu());
-        gan_model *k = build_resnet(g, true, false, gan_backend_cpu());
+        gan_model *m = build_resnet(g, false, false, gan_backend_cpu(), NULL);
+        gan_model *k = build_resnet(g, true, false, gan_backend_cpu(), NULL);
         const int *want = g ? g_trans : d_trans;
         int n_want = g ? 3 : 4;
         for (int i = 0; i < m->n_layers; i++) {
@@ -497,7 +502,8 @@ static void test_transients(void) {
 static void test_inference_only(void) {
     for (int t = 0; t < 2; t++) {
         const gan_backend *be = t ? &im2col_table : gan_backend_cpu();
-        gan_model *e = build_resnet(true, false, true, be), *m = build_resnet(true, false, false, be);
+        gan_model *e = build_resnet(true, false, true, be, NULL);
+        gan_model *m = build_resnet(true, false, false, be, NULL);
         CHECK(e->grads == NULL && e->adam_m == NULL && e->adam_v == NULL);
         for (int i = 0; i < e->n_layers; i++) CHECK(e->grad_of[i] == NULL && !e->layers[i].grads);
         CHECK_MSG(e->arena.size + 3 * m->n_params * sizeof(float) < m->arena.size,
@@ -519,6 +525,53 @@ static void test_inference_only(void) {
         free(e);
         free(m);
     }
+}
+
+/* The resnet-like G, then D on G's output, D backward to its input and G backward from
+ * there, twice, D taking G's transient area when `share`: D's outputs, G's input
+ * gradients and both models' parameter gradients into out; returns their count. */
+static size_t run_gan(bool share, float *out) {
+    gan_model *g = build_resnet(true, false, false, gan_backend_cpu(), NULL);
+    gan_model *d = build_resnet(false, false, false, gan_backend_cpu(), share ? g : NULL);
+    CHECK_MSG(!share || d->transient == g->transient, "D does not share G's transient area");
+    size_t n = 0;
+    float x[N * 6], dl[N];
+    gan_rng_uniform(23, 1, x, (size_t)N * 6);
+    CHECK_OK(gan_model_init(g, 2, 0));
+    CHECK_OK(gan_model_init(d, 2, 1));
+    gan_model_zero_grads(g);
+    gan_model_zero_grads(d);
+    for (int step = 0; step < 2; step++) {
+        const float *fake = gan_model_forward(g, x, N, true);
+        const float *logit = gan_model_forward(d, fake, N, true);
+        for (int i = 0; i < N; i++) dl[i] = out[n++] = logit[i];
+        const float *dfake = gan_model_backward(d, dl, N, true, true);
+        const float *dz = gan_model_backward(g, dfake, N, true, true);
+        memcpy(out + n, dz, sizeof(float) * N * 6);
+        n += (size_t)N * 6;
+    }
+    memcpy(out + n, g->grads, g->n_params * sizeof(float));
+    n += g->n_params;
+    memcpy(out + n, d->grads, d->n_params * sizeof(float));
+    n += d->n_params;
+    gan_model_free(d);
+    gan_model_free(g);
+    free(d);
+    free(g);
+    return n;
+}
+
+static void test_shared_transients(void) {
+    enum { MOST = 1 << 16 };
+    float *a = malloc(MOST * sizeof *a), *b = malloc(MOST * sizeof *b);
+    if (!a || !b) abort();
+    size_t n = run_gan(true, a);
+    CHECK(n < MOST && run_gan(false, b) == n);
+    size_t bad = 0;
+    for (size_t j = 0; j < n; j++) bad += memcmp(&a[j], &b[j], sizeof(float)) != 0;
+    CHECK_MSG(bad == 0, "%zu of %zu values differ with a shared transient area", bad, n);
+    free(a);
+    free(b);
 }
 
 /* The arena of a preset's network as `gan train` builds it for batch B. */
@@ -577,6 +630,7 @@ int main(void) {
     test_gradients_reuse();
     test_transients();
     test_inference_only();
+    test_shared_transients();
     test_presets();
     return test_report();
 }
