@@ -47,6 +47,12 @@ static int report(const gan_spec *spec, gan_spec_net_id net, int rows, const gan
            "%s, %8.1f MiB summed over layers)\n", table, m->name, rows, mib(m->arena.size),
            mib(scratch * sizeof(float)), mib(m->n_work * sizeof(float)),
            m->work ? "in one area" : "in the activation region", mib(work_sum * sizeof(float)));
+    size_t copies = (m->inference_only ? 1 : 4) * m->n_params, t = m->n_transient;
+    size_t region = m->arena.size - (copies + m->n_state + scratch + t) * sizeof(float);
+    printf("        = params%s %.1f + state and scratch %.1f + transient area %.1f + activations "
+           "and gradients %.1f MiB (about)\n", m->inference_only ? "" : ", grads, Adam",
+           mib(copies * sizeof(float)), mib((m->n_state + scratch) * sizeof(float)),
+           mib(t * sizeof(float)), mib(region));
     gan_model_free(m);
     free(m);
     return 0;
