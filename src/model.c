@@ -305,6 +305,19 @@ static void place_activation_grads(gan_model *m) {
     }
 }
 
+/* Whether layer r's output is recomputed for layer r + 1's backward (layer.h:
+ * GAN_LAYER_RECOMPUTE): r computes and does not run in place, only layer r + 1 reads its
+ * output (r + 1 follows it in the same chain, computes, does not run in place; so r's
+ * output is no block's input or branch output), not the model's output, and r + 1's
+ * backward reads it; not with keep_outputs, nor in an inference_only model. */
+static bool recomputes(const gan_model *m, int r, const bool *reuse, int out_id) {
+    if (m->keep_outputs || m->inference_only || r + 1 >= m->n_layers) return false;
+    const gan_layer *l = &m->layers[r], *next = &m->layers[r + 1];
+    return (l->ops->flags & GAN_LAYER_RECOMPUTE) && computes(l) && !reuse[r] &&
+           follows_in_chain(m, r + 1) && computes(next) && !reuse[r + 1] && out_id != r + 1 &&
+           reads_input(next);
+}
+
 /* Storages (storage_ids) and, in inference_only models, the layers' work. */
 #define GAN_MAX_VALUES (GAN_MAX_LAYERS + 1 + GAN_MAX_BLOCKS + GAN_MAX_LAYERS)
 
@@ -351,7 +364,8 @@ static size_t plan_transients(const gan_model *m, size_t rows, const bool *reuse
         if (!computes(l)) continue; /* a view: its storage is its input's */
         last[x_id[i]] = GAN_MAX(last[x_id[i]], 2 * i);
         if (m->inference_only) continue;
-        if (reads_input(l)) kept[x_id[i]] = true;
+        if (i > 0 && recomputes(m, i - 1, reuse, out_id)) kept[x_id[i - 1]] = true;
+        else if (reads_input(l)) kept[x_id[i]] = true;
         if (reads_output(l)) kept[act_id[i + 1]] = true;
     }
     int items[GAN_MAX_VALUES], n_items = 0;
@@ -439,14 +453,20 @@ static void plan_memory(gan_model *m, gan_arena *a) {
     int out_id = output_storage(m, reuse);
     size_t t_at[GAN_MAX_VALUES], t_work_at[GAN_MAX_LAYERS] = {0};
     size_t t_size = plan_transients(m, rows, reuse, out_id, trans, t_at, train ? NULL : t_work_at);
-    size_t pp = (rows * branch_most + 15) / 16 * 16;
-    size_t t_need = GAN_MAX(2 * pp, t_size);
+    size_t pp = (rows * branch_most + 15) / 16 * 16, rc = 0;
+    for (int i = 0; i < m->n_layers; i++) {
+        m->recompute[i] = i > 0 && recomputes(m, i - 1, reuse, out_id) ? i : 0;
+        if (m->recompute[i]) rc = GAN_MAX(rc, rows * (size_t)m->layers[i - 1].out_size);
+    }
+    rc = (rc + 15) / 16 * 16;
+    size_t t_need = GAN_MAX(2 * pp + rc, t_size);
     bool borrow = m->transient_from && t_need <= m->transient_from_n;
     m->n_transient = borrow ? m->transient_from_n : t_need;
     float *transient = m->transient =
         borrow ? (a->base ? m->transient_from : NULL) : gan_arena_floats(a, t_need);
     float *branch_grad[2], *join_buf[GAN_MAX_BRANCHES] = {NULL};
     for (int j = 0; j < 2; j++) branch_grad[j] = train ? in_region(transient, j * pp) : NULL;
+    m->recompute_buf = rc ? in_region(transient, 2 * pp) : NULL;
     for (int k = 0; k < GAN_MAX_BRANCHES && join_most; k++)
         join_buf[k] = gan_arena_floats(a, rows * join_most);
     for (int k = 0; k < m->n_blocks; k++)
@@ -799,7 +819,13 @@ static const float *chain_backward(gan_model *m, int lo, int hi, const float *g,
         gan_layer *l = &m->layers[i];
         if (!computes(l)) continue; /* dx is dy */
         float *dx = i == no_dx ? NULL : at ? at[i] : bufs[*next];
-        l->ops->backward(l, m->be, m->x_of[i], m->acts[i + 1], g, dx, N, param_grads);
+        const float *x = m->x_of[i];
+        if (m->recompute[i]) { /* its input again, from the layer before's kept input */
+            gan_layer *r = &m->layers[m->recompute[i] - 1];
+            r->ops->forward(r, m->be, m->x_of[m->recompute[i] - 1], m->recompute_buf, N, true);
+            x = m->recompute_buf;
+        }
+        l->ops->backward(l, m->be, x, m->acts[i + 1], g, dx, N, param_grads);
         if (!dx) return NULL;
         g = dx;
         if (!at) *next ^= 1;

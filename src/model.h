@@ -17,7 +17,10 @@
  *     pooling or up-sampling, GAN_LAYER_BACKWARD_NO_INPUT, that nothing
  *     else's backward reads), lies instead in one area shared with the
  *     branch gradients, over values whose forward lifetimes it does not
- *     meet (model.c: plan_transients); as nothing in that area outlives
+ *     meet (model.c: plan_transients); so is the output of a layer
+ *     whose forward is a copy (upsample2d, GAN_LAYER_RECOMPUTE) that only the
+ *     next layer reads: that forward runs again in backward, from its kept
+ *     input, into recompute_buf in the same area; as nothing in that area outlives
  *     one call, models that never run at once may share one area
  *     (transient_from);
  *   grad_of[i]: the activation gradients between the top-level steps of
@@ -143,6 +146,12 @@ typedef struct gan_model {
                                                 (model.c: plan_transients), which the blocks'
                                                 branch gradients share */
     size_t n_transient;
+    int recompute[GAN_MAX_LAYERS];           /* 1 + the layer whose forward runs again, into
+                                                recompute_buf, before layer i's backward
+                                                (its input: layer.h, GAN_LAYER_RECOMPUTE),
+                                                else 0 */
+    float *recompute_buf;                    /* in the transient area, after the branch
+                                                gradients */
     float *transient_from;                   /* set before build, with transient_from_n: an
                                                 area of another model's memory (its
                                                 `transient`) to use as this one's where it is

@@ -33,7 +33,9 @@
  *     shortcut, relu, global_sum_pool, dense) exactly the values that no
  *     backward reads lie in the transient area (branch outputs, the inputs
  *     of avgpool2d and upsample2d, block outputs read only by a relu and a
- *     join), the rest in the activation region; results bit-identical to keep_outputs
+ *     join; G's upsample2d outputs, which the model recomputes for the
+ *     conv2d after them, keeping their inputs), the rest in the activation
+ *     region; results bit-identical to keep_outputs
  *     (nothing transient) over two steps; input and output survive;
  *   - an inference_only model (the EMA generator) has no gradients or
  *     moments, a much smaller arena, and gives the same forward output,
@@ -426,19 +428,23 @@ static bool in_area(const float *p, const float *base, size_t n) {
 }
 
 static void test_transients(void) {
-    /* which layers' own outputs no backward reads: G's first batch norm's (its relu fused;
-     * its backward takes the relu's derivative from its input) read by upsample2d; the
-     * branch outputs; the conv2d output read by avgpool2d. Not the relu's after D's second
-     * block: relu's backward reads its output. D's block outputs are transient too: each is
-     * read by a relu (backward from its output) and, in forward, by the join of the
-     * identity branch, or by the relu */
-    static const int g_trans[] = {2, 8, 10}, d_trans[] = {2, 3, 5, 9};
+    /* which layers' own outputs no backward reads: G's upsample2d outputs (recomputed from
+     * their inputs, which stay, for the conv2d after them: layer.h, GAN_LAYER_RECOMPUTE);
+     * the branch outputs; the conv2d output read by avgpool2d. Not the relu's after D's
+     * second block: relu's backward reads its output. D's block outputs are transient too:
+     * each is read by a relu (backward from its output) and, in forward, by the join of
+     * the identity branch, or by the relu */
+    static const int g_trans[] = {4, 8, 9, 10}, d_trans[] = {2, 3, 5, 9};
     for (int g = 0; g < 2; g++) {
         const char *net = g ? "G" : "D";
         gan_model *m = build_resnet(g, false, false, gan_backend_cpu(), NULL);
         gan_model *k = build_resnet(g, true, false, gan_backend_cpu(), NULL);
         const int *want = g ? g_trans : d_trans;
-        int n_want = g ? 3 : 4;
+        int n_want = 4;
+        for (int i = 0; i < m->n_layers; i++) /* the conv2d after each upsample2d */
+            CHECK_MSG(m->recompute[i] == (g && (i == 5 || i == 10) ? i : 0) && !k->recompute[i],
+                      "%s layer %d: recompute %d, keep_outputs %d", net, i, m->recompute[i],
+                      k->recompute[i]);
         for (int i = 0; i < m->n_layers; i++) {
             if (m->acts[i + 1] == m->x_of[i]) continue; /* a view, fused, or in place */
             bool t = false;
@@ -453,9 +459,9 @@ static void test_transients(void) {
             CHECK_MSG(in_area(m->blocks[b].out_act, m->transient, m->n_transient) == t,
                       "%s block %d: transient %d", net, b, !t);
         }
-        CHECK_MSG(m->n_transient == 2 * (size_t)N * 4 * 8 * 8,
-                  "%s: the transient area (%zu floats) is the branch gradients'", net,
-                  m->n_transient);
+        CHECK_MSG(m->n_transient == (g ? 3 : 2) * (size_t)N * 4 * 8 * 8,
+                  "%s: the transient area (%zu floats) is the branch gradients' (and G's "
+                  "recomputed map's)", net, m->n_transient);
         CHECK_MSG(m->arena.size < k->arena.size, "%s: arena %zu, keep_outputs %zu", net,
                   m->arena.size, k->arena.size);
         gan_model *ms[2] = {m, k};
@@ -598,7 +604,8 @@ static void test_presets(void) {
      * direct G 1284.4 -> 755.2 -> 706.4, D 859.3 -> 441.1 -> 349.2; 2026-12-07, transient
      * values (model.c: plan_transients; branch outputs, inputs of avgpool2d / upsample2d,
      * which no backward reads) in the branch gradients' area: resnet G 706.4 -> 568.5,
-     * D 349.2 -> 229.8 */
+     * D 349.2 -> 229.8; upsample2d outputs recomputed in backward (GAN_LAYER_RECOMPUTE):
+     * G 568.5 -> 510.4 */
     static const struct {
         const char *preset;
         int batch;
@@ -607,7 +614,7 @@ static void test_presets(void) {
     } cases[] = {
         {"dcgan", 1024, &im2col_table, {415.8, 645.1}, {275.5, 302.3}},
         {"dcgan", 1024, &direct_table, {415.8, 645.1}, {214.2, 302.3}},
-        {"resnet", 64, &direct_table, {1284.4, 859.3}, {568.5, 229.8}},
+        {"resnet", 64, &direct_table, {1284.4, 859.3}, {510.4, 229.8}},
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++)
         for (int net = 0; net < 2; net++) {
