@@ -58,28 +58,38 @@ static int report(const gan_spec *spec, gan_spec_net_id net, int rows, const gan
     return 0;
 }
 
-/* The EMA generator, G and D as the trainer builds them (src/trainer.c: build), each
- * taking the largest transient area before it where it fits: their arenas summed. */
+/* Build m (net; the EMA generator where ema: inference only, 64 rows) in pool's transient
+ * area where it fits. */
+static gan_status build_in(const gan_spec *spec, gan_spec_net_id net, bool ema, gan_model *m,
+                           int rows, const gan_backend *be, const gan_model *pool) {
+    gan_model_free(m);
+    memset(m, 0, sizeof *m);
+    m->inference_only = ema;
+    m->transient_from = pool ? pool->transient : NULL;
+    m->transient_from_n = pool ? pool->n_transient : 0;
+    return ema ? gan_spec_build_as(spec, net, "generator_ema", m, 64, be)
+               : gan_spec_build(spec, net, m, rows, be);
+}
+
+/* The EMA generator, G and D as the trainer builds them (src/trainer.c: build): each in the
+ * largest transient area built before it where it fits, the EMA generator again in G's
+ * where G's is the larger. Their arenas summed. */
 static int trainer_total(const gan_spec *spec, int batch, const gan_backend *be,
                          const char *table) {
     gan_model *m = calloc(3, sizeof *m);
     if (!m) return 1;
-    const gan_model *pool = NULL;
-    gan_status s = GAN_OK;
-    size_t total = 0;
-    for (int k = 0; k < 3 && s == GAN_OK; k++) {
-        m[k].inference_only = k == 0;
-        m[k].transient_from = pool ? pool->transient : NULL;
-        m[k].transient_from_n = pool ? pool->n_transient : 0;
-        s = k == 0 ? gan_spec_build_as(spec, GAN_SPEC_GENERATOR, "generator_ema", &m[k], 64, be)
-            : k == 1 ? gan_spec_build(spec, GAN_SPEC_GENERATOR, &m[k], batch > 64 ? batch : 64, be)
-                     : gan_spec_build(spec, GAN_SPEC_DISCRIMINATOR, &m[k], 2 * batch, be);
-        if (s == GAN_OK && (!pool || m[k].n_transient > pool->n_transient)) pool = &m[k];
-        total += m[k].arena.size;
+    gan_status s = build_in(spec, GAN_SPEC_GENERATOR, true, &m[0], 64, be, NULL);
+    if (s == GAN_OK)
+        s = build_in(spec, GAN_SPEC_GENERATOR, false, &m[1], batch > 64 ? batch : 64, be, &m[0]);
+    const gan_model *pool = &m[0];
+    if (s == GAN_OK && m[1].n_transient > m[0].n_transient) {
+        s = build_in(spec, GAN_SPEC_GENERATOR, true, &m[0], 64, be, &m[1]);
+        pool = &m[1];
     }
+    if (s == GAN_OK) s = build_in(spec, GAN_SPEC_DISCRIMINATOR, false, &m[2], 2 * batch, be, pool);
     if (s != GAN_OK) fprintf(stderr, "bench_memory: %s\n", gan_last_error());
     else printf("%-7s trainer (EMA, G, D sharing a transient area): %9.1f MiB\n", table,
-                mib(total));
+                mib(m[0].arena.size + m[1].arena.size + m[2].arena.size));
     for (int k = 2; k >= 0; k--) gan_model_free(&m[k]);
     free(m);
     return s != GAN_OK;

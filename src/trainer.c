@@ -108,6 +108,16 @@ static void lend_transient(gan_model *m, const gan_model *pool) {
     m->transient_from_n = pool ? pool->n_transient : 0;
 }
 
+/* (Re)build the EMA generator, which only ever samples (no training memory), in pool's
+ * transient area where it fits. */
+static gan_status build_ema(gan_trainer *t, const gan_spec *spec, const gan_model *pool) {
+    gan_model_free(&t->g_ema);
+    memset(&t->g_ema, 0, sizeof t->g_ema);
+    t->g_ema.inference_only = true;
+    lend_transient(&t->g_ema, pool);
+    return gan_spec_build_as(spec, GAN_SPEC_GENERATOR, "generator_ema", &t->g_ema, 64, t->be);
+}
+
 /* The networks and buffers of a trainer for options already checked. */
 static gan_status build(gan_trainer *t, const gan_spec *spec, const gan_train_options *opt) {
     GAN_TRY(gan_spec_copy(spec, &t->spec));
@@ -126,17 +136,17 @@ static gan_status build(gan_trainer *t, const gan_spec *spec, const gan_train_op
     t->order_epoch = -1;
 
     /* the networks' transient areas (model.h) are one where they fit: their calls never
-     * overlap; each takes the largest built before it */
+     * overlap; each takes the largest built before it, and the EMA generator is built
+     * again in G's where G's is the larger */
     const gan_model *pool = NULL;
-    if (t->has_ema) { /* only ever samples: no training memory */
-        t->g_ema.inference_only = true;
-        GAN_TRY(gan_spec_build_as(spec, GAN_SPEC_GENERATOR, "generator_ema", &t->g_ema, 64,
-                                  t->be));
-        pool = &t->g_ema;
-    }
+    if (t->has_ema) GAN_TRY(build_ema(t, spec, NULL));
+    if (t->has_ema) pool = &t->g_ema;
     lend_transient(&t->g, pool);
     GAN_TRY(gan_spec_build(spec, GAN_SPEC_GENERATOR, &t->g, g_rows(t), t->be));
-    if (!pool || t->g.n_transient > pool->n_transient) pool = &t->g;
+    if (!pool || t->g.n_transient > pool->n_transient) {
+        if (pool) GAN_TRY(build_ema(t, spec, &t->g));
+        pool = &t->g;
+    }
     lend_transient(&t->d, pool);
     GAN_TRY(gan_spec_build(spec, GAN_SPEC_DISCRIMINATOR, &t->d, 2 * t->batch, t->be));
     for (int i = 0; i < t->d.n_layers; i++)
