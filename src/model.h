@@ -17,12 +17,13 @@
  *     pooling or up-sampling, GAN_LAYER_BACKWARD_NO_INPUT, that nothing
  *     else's backward reads), lies instead in one area shared with the
  *     branch gradients, over values whose forward lifetimes it does not
- *     meet (model.c: plan_transients); so is the output of a layer
- *     whose forward is a copy (upsample2d, GAN_LAYER_RECOMPUTE) that only the
+ *     meet (model.c: plan_transients); so is the output of a layer whose
+ *     forward is a copy (upsample2d, GAN_LAYER_RECOMPUTE) that only the
  *     next layer reads: that forward runs again in backward, from its kept
- *     input, into recompute_buf in the same area; as nothing in that area outlives
- *     one call, models that never run at once may share one area
- *     (transient_from);
+ *     input, into recompute_buf in the same area. In an inference_only
+ *     model every value but the input and the output is transient, and the
+ *     layers' work lies there too. As nothing in that area outlives one
+ *     call, models that never run at once may share one (transient_from);
  *   grad_of[i]: the activation gradients between the top-level steps of
  *     backward, in the same region as the activations: each over
  *     activations that backward has passed (model.c: place_gradients), so
@@ -255,9 +256,10 @@ bool gan_model_replayable(const gan_model *m);
  * out_size), inside the model. */
 const float *gan_model_forward(gan_model *m, const float *x, int N, bool train);
 
-/* Backward pass for the last forward: dy (N, out_size). Parameter gradients
- * accumulate into m->grads when param_grads; returns dLoss/dinput (N,
- * in_size) inside the model when want_dx, else NULL. */
+/* Backward pass for the last forward (never on an inference_only model):
+ * dy (N, out_size). Parameter gradients accumulate into m->grads when
+ * param_grads; returns dLoss/dinput (N, in_size) inside the model when
+ * want_dx, else NULL. */
 const float *gan_model_backward(gan_model *m, const float *dy, int N, bool param_grads,
                                 bool want_dx);
 
