@@ -61,8 +61,10 @@ static gan_status load(const char *path, int device, bool allow_ema, gan_generat
     gan_status s = g ? GAN_OK : gan_fail(GAN_ERR_OUT_OF_MEMORY, "cannot allocate a generator");
     if (s == GAN_OK) s = gan_ckpt_read_info(f, &g->info);
     if (s == GAN_OK) s = gan_ckpt_read_spec(f, &g->info, &g->spec);
-    if (s == GAN_OK)
+    if (s == GAN_OK) {
+        g->model.inference_only = true; /* samples only */
         s = gan_spec_build(g->spec, GAN_SPEC_GENERATOR, &g->model, gen_rows(g->spec), be);
+    }
     if (s == GAN_OK && g->spec->n_classes) {
         s = gan_arena_init_on(&g->labels_arena, GEN_MAX_ROWS * sizeof(int32_t), be);
         if (s == GAN_OK)

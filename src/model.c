@@ -135,6 +135,14 @@ static bool reads_output(const gan_layer *l) {
            (l->act.on && (f & GAN_LAYER_TAKES_ACTIVATION_FROM_OUTPUT));
 }
 
+/* Whether layer l's backward reads its input x: not with
+ * GAN_LAYER_BACKWARD_NO_INPUT (pooling, up-sampling), nor an activation
+ * that may run in place (layer.h: in_place; its backward reads y, never x). */
+static bool reads_input(const gan_layer *l) {
+    return !(l->ops->flags & GAN_LAYER_BACKWARD_NO_INPUT) &&
+           !(l->ops->in_place && l->ops->in_place(l));
+}
+
 /* Whether layer i writes its output over its input (layer.h: in_place):
  * only where that input is the previous layer's own output in the same
  * chain, whose backward does not read it. */
@@ -253,12 +261,11 @@ static size_t place_gradients(const gan_model *m, size_t rows, const size_t *end
     return need;
 }
 
-/* The storage that holds the model's output (gan_model_output), given
- * which layers reuse their input's (reuse[i]): 0 for the input acts[0],
- * i + 1 for layer i's own output, n_layers + 1 + k for block k's output;
- * the same walk as input_of. */
-static int output_storage(const gan_model *m, const bool *reuse) {
-    int act_id[GAN_MAX_LAYERS + 1], x_id[GAN_MAX_LAYERS];
+/* The storage of each layer's output (act_id[i + 1]) and input (x_id[i]),
+ * given which layers reuse their input's (reuse[i]): 0 for the input
+ * acts[0], i + 1 for layer i's own output, n_layers + 1 + k for block k's
+ * output; the same walk as input_of. */
+static void storage_ids(const gan_model *m, const bool *reuse, int *act_id, int *x_id) {
     act_id[0] = 0;
     for (int i = 0; i < m->n_layers; i++) {
         const gan_block *b = m->block_of[i] ? &m->blocks[m->block_of[i] - 1] : NULL;
@@ -267,6 +274,13 @@ static int output_storage(const gan_model *m, const bool *reuse) {
         else x_id[i] = prev ? m->n_layers + 1 + (int)(prev - m->blocks) : act_id[i];
         act_id[i + 1] = reuse[i] ? x_id[i] : i + 1;
     }
+}
+
+/* The storage that holds the model's output (gan_model_output), as
+ * storage_ids numbers them. */
+static int output_storage(const gan_model *m, const bool *reuse) {
+    int act_id[GAN_MAX_LAYERS + 1], x_id[GAN_MAX_LAYERS];
+    storage_ids(m, reuse, act_id, x_id);
     const gan_block *last = block_ending_at(m, m->n_layers - 1);
     return last ? m->n_layers + 1 + (int)(last - m->blocks) : act_id[m->n_layers];
 }
@@ -289,6 +303,107 @@ static void place_activation_grads(gan_model *m) {
                               (l->ops->flags & GAN_LAYER_TAKES_ACTIVATION_FROM_OUTPUT) &&
                               out_id != i + 1;
     }
+}
+
+/* Whether layer r's output is recomputed for layer r + 1's backward (layer.h:
+ * GAN_LAYER_RECOMPUTE): r computes and does not run in place, only layer r + 1 reads its
+ * output (r + 1 follows it in the same chain, computes, does not run in place; so r's
+ * output is no block's input or branch output), not the model's output, and r + 1's
+ * backward reads it; not with keep_outputs, nor in an inference_only model. */
+static bool recomputes(const gan_model *m, int r, const bool *reuse, int out_id) {
+    if (m->keep_outputs || m->inference_only || r + 1 >= m->n_layers) return false;
+    const gan_layer *l = &m->layers[r], *next = &m->layers[r + 1];
+    return (l->ops->flags & GAN_LAYER_RECOMPUTE) && computes(l) && !reuse[r] &&
+           follows_in_chain(m, r + 1) && computes(next) && !reuse[r + 1] && out_id != r + 1 &&
+           reads_input(next);
+}
+
+/* Storages (storage_ids) and, in inference_only models, the layers' work. */
+#define GAN_MAX_VALUES (GAN_MAX_LAYERS + 1 + GAN_MAX_BLOCKS + GAN_MAX_LAYERS)
+
+/* The transient values: storages that no backward reads (a layer's own
+ * output or a block's output, not the model's input or output), so they
+ * die once the last forward step reading them ran, as PyTorch frees a
+ * tensor autograd did not save: a branch's output, read only by its
+ * block's join (whose backward reads no branch output), the input of
+ * pooling or up-sampling (GAN_LAYER_BACKWARD_NO_INPUT) or of an activation
+ * that may run in place, where no other layer's backward reads it either
+ * and their own backward does not read their output. In an inference_only
+ * model every storage but the input and the output is transient, and so
+ * is each layer's work. Forward time: layer i runs at 2 i, the join of a
+ * block ending at layer i at 2 i + 1. Each transient value gets an offset
+ * (floats, t_at[id]; work_at[i] for layer i's work where work_at) in one
+ * area, apart from every value whose forward lifetime meets its own
+ * (placed largest first, each at the lowest offset past those it meets);
+ * sets trans[id] and returns the area's floats. None with keep_outputs. */
+static size_t plan_transients(const gan_model *m, size_t rows, const bool *reuse, int out_id,
+                              bool *trans, size_t *t_at, size_t *work_at) {
+    int n = m->n_layers, n_ids = n + 1 + m->n_blocks, act_id[GAN_MAX_LAYERS + 1],
+        x_id[GAN_MAX_LAYERS];
+    int born[GAN_MAX_VALUES], last[GAN_MAX_VALUES];
+    bool kept[GAN_MAX_VALUES];
+    size_t size[GAN_MAX_VALUES], *at = t_at;
+    for (int v = 0; v < GAN_MAX_VALUES; v++) {
+        born[v] = last[v] = -1, kept[v] = m->keep_outputs, size[v] = 0, trans[v] = false;
+        t_at[v] = 0;
+    }
+    storage_ids(m, reuse, act_id, x_id);
+    kept[0] = kept[out_id] = true;
+    for (int i = 0; i < n; i++) {
+        const gan_layer *l = &m->layers[i];
+        if (!reuse[i]) born[i + 1] = 2 * i, size[i + 1] = rows * (size_t)l->out_size;
+        const gan_block *b = block_ending_at(m, i);
+        if (b) { /* the join reads each branch's output */
+            int k = n + 1 + (int)(b - m->blocks);
+            born[k] = 2 * i + 1, size[k] = rows * (size_t)b->out_size;
+            for (int j = 0; j < b->kind->n_branches; j++) {
+                int s = b->n[j] ? act_id[branch_first(b, j) + b->n[j]] : x_id[b->first];
+                last[s] = GAN_MAX(last[s], 2 * i + 1);
+            }
+        }
+        if (!computes(l)) continue; /* a view: its storage is its input's */
+        last[x_id[i]] = GAN_MAX(last[x_id[i]], 2 * i);
+        if (m->inference_only) continue;
+        if (i > 0 && recomputes(m, i - 1, reuse, out_id)) kept[x_id[i - 1]] = true;
+        else if (reads_input(l)) kept[x_id[i]] = true;
+        if (reads_output(l)) kept[act_id[i + 1]] = true;
+    }
+    int items[GAN_MAX_VALUES], n_items = 0;
+    for (int v = 1; v < n_ids; v++) {
+        trans[v] = !kept[v] && born[v] >= 0 && size[v] > 0;
+        if (trans[v]) items[n_items++] = v, last[v] = GAN_MAX(last[v], born[v]);
+    }
+    for (int i = 0; i < n && work_at; i++) { /* inference_only: the work, during its layer */
+        int v = n_ids + i;
+        size[v] = m->layers[i].n_work, born[v] = last[v] = 2 * i;
+        work_at[i] = 0;
+        if (computes(&m->layers[i]) && size[v]) items[n_items++] = v;
+    }
+    for (int a = 1; a < n_items; a++) /* largest first; equal ones in order */
+        for (int c = a; c > 0 && size[items[c]] > size[items[c - 1]]; c--) {
+            int t = items[c];
+            items[c] = items[c - 1], items[c - 1] = t;
+        }
+    size_t offs[GAN_MAX_VALUES], total = 0;
+    for (int a = 0; a < n_items; a++) {
+        int v = items[a];
+        size_t len = (size[v] + 15) / 16 * 16, off = 0;
+        for (bool moved = true; moved;) {
+            moved = false;
+            for (int c = 0; c < a; c++) {
+                int u = items[c];
+                size_t ulen = (size[u] + 15) / 16 * 16;
+                if (born[v] <= last[u] && born[u] <= last[v] && off < offs[u] + ulen &&
+                    offs[u] < off + len)
+                    off = offs[u] + ulen, moved = true;
+            }
+        }
+        offs[v] = off;
+        total = GAN_MAX(total, off + len);
+        if (v < n_ids) at[v] = off;
+        else work_at[v - n_ids] = off;
+    }
+    return total;
 }
 
 /* region + off, or NULL while measuring */
@@ -316,17 +431,42 @@ static void plan_memory(gan_model *m, gan_arena *a) {
         }
         if (b->kind->join_buffers) join_most = GAN_MAX(join_most, b->out_size);
     }
+    bool train = !m->inference_only;
+    if (!train) branch_most = join_most = 0; /* no backward */
     size_t rows = (size_t)m->max_batch;
 
     m->params = gan_arena_floats(a, m->n_params);
-    m->grads = gan_arena_floats(a, m->n_params);
-    m->adam_m = gan_arena_floats(a, m->n_params);
-    m->adam_v = gan_arena_floats(a, m->n_params);
+    m->grads = m->adam_m = m->adam_v = NULL;
+    if (train) {
+        m->grads = gan_arena_floats(a, m->n_params);
+        m->adam_m = gan_arena_floats(a, m->n_params);
+        m->adam_v = gan_arena_floats(a, m->n_params);
+    }
     m->state = gan_arena_floats(a, m->n_state);
     for (int i = 0; i < m->n_layers; i++)
         m->layers[i].scratch = gan_arena_floats(a, m->layers[i].n_scratch);
+    /* the transient values (plan_transients) in one area, which the branch gradients, live
+     * only inside a block's backward, share */
+    bool reuse[GAN_MAX_LAYERS] = {false}, trans[GAN_MAX_VALUES];
+    for (int i = 0; i < m->n_layers; i++)
+        reuse[i] = !computes(&m->layers[i]) || runs_in_place(m, i);
+    int out_id = output_storage(m, reuse);
+    size_t t_at[GAN_MAX_VALUES], t_work_at[GAN_MAX_LAYERS] = {0};
+    size_t t_size = plan_transients(m, rows, reuse, out_id, trans, t_at, train ? NULL : t_work_at);
+    size_t pp = (rows * branch_most + 15) / 16 * 16, rc = 0;
+    for (int i = 0; i < m->n_layers; i++) {
+        m->recompute[i] = i > 0 && recomputes(m, i - 1, reuse, out_id) ? i : 0;
+        if (m->recompute[i]) rc = GAN_MAX(rc, rows * (size_t)m->layers[i - 1].out_size);
+    }
+    rc = (rc + 15) / 16 * 16;
+    size_t t_need = GAN_MAX(2 * pp + rc, t_size);
+    bool borrow = m->transient_from && t_need <= m->transient_from_n;
+    m->n_transient = borrow ? m->transient_from_n : t_need;
+    float *transient = m->transient =
+        borrow ? (a->base ? m->transient_from : NULL) : gan_arena_floats(a, t_need);
     float *branch_grad[2], *join_buf[GAN_MAX_BRANCHES] = {NULL};
-    for (int j = 0; j < 2; j++) branch_grad[j] = gan_arena_floats(a, rows * branch_most);
+    for (int j = 0; j < 2; j++) branch_grad[j] = train ? in_region(transient, j * pp) : NULL;
+    m->recompute_buf = rc ? in_region(transient, 2 * pp) : NULL;
     for (int k = 0; k < GAN_MAX_BRANCHES && join_most; k++)
         join_buf[k] = gan_arena_floats(a, rows * join_most);
     for (int k = 0; k < m->n_blocks; k++)
@@ -343,28 +483,25 @@ static void plan_memory(gan_model *m, gan_arena *a) {
      * then the gradients */
     size_t off = 0, act_at[GAN_MAX_LAYERS + 1], out_at[GAN_MAX_BLOCKS] = {0};
     size_t end_after[GAN_MAX_LAYERS], grad_at[GAN_MAX_LAYERS] = {0}, work_at[GAN_MAX_LAYERS];
-    bool reuse[GAN_MAX_LAYERS] = {false}, high[GAN_MAX_LAYERS] = {false};
-    for (int i = 0; i < m->n_layers; i++)
-        reuse[i] = !computes(&m->layers[i]) || runs_in_place(m, i);
-    int out_id = output_storage(m, reuse);
+    bool high[GAN_MAX_LAYERS] = {false};
     act_at[0] = take(&off, rows * m->in_size);
     size_t out_off = take(&off, rows * m->out_size); /* the output's storage, if not the input */
     if (out_id == 0) off = out_off;
     size_t in_end = off;
     for (int i = 0; i < m->n_layers; i++) {
-        act_at[i + 1] = reuse[i]         ? 0
-                        : out_id == i + 1 ? out_off
-                                          : take(&off, rows * m->layers[i].out_size);
+        act_at[i + 1] = reuse[i] || trans[i + 1] ? 0
+                        : out_id == i + 1          ? out_off
+                                                   : take(&off, rows * m->layers[i].out_size);
         const gan_block *b = block_ending_at(m, i);
-        int k = b ? (int)(b - m->blocks) : -1;
-        if (b) out_at[k] = out_id == m->n_layers + 1 + k ? out_off : take(&off, rows * b->out_size);
+        int k = b ? (int)(b - m->blocks) : -1, id = m->n_layers + 1 + k;
+        if (b) out_at[k] = out_id == id ? out_off : trans[id] ? 0 : take(&off, rows * b->out_size);
         end_after[i] = off;
     }
     /* the work in the region, unless one area after it (all layers sharing it) is smaller;
      * the first gradient low or high, whichever needs less (placed last, for its offsets) */
     size_t size = 0, work_size = (m->n_work + 15) / 16 * 16;
     bool work_apart = false, first_high = false;
-    for (int h = 0; h < 2; h++) {
+    for (int h = 0; h < 2 && train; h++) {
         size_t alone = place_gradients(m, rows, end_after, in_end, off, grad_at, high, NULL, h);
         size_t with = place_gradients(m, rows, end_after, in_end, off, grad_at, high, work_at, h);
         bool apart = with > alone + work_size;
@@ -372,18 +509,26 @@ static void plan_memory(gan_model *m, gan_arena *a) {
         if (h == 0 || total < size + (work_apart ? work_size : 0))
             size = apart ? alone : with, work_apart = apart, first_high = h;
     }
-    place_gradients(m, rows, end_after, in_end, off, grad_at, high, work_at, first_high);
+    if (train) place_gradients(m, rows, end_after, in_end, off, grad_at, high, work_at, first_high);
+    else size = off; /* the input and the output */
     float *region = gan_arena_floats(a, size);
     m->work = work_apart ? gan_arena_floats(a, m->n_work) : NULL;
 
     m->acts[0] = in_region(region, act_at[0]);
     for (int i = 0; i < m->n_layers; i++) {
         m->x_of[i] = input_of(m, i);
-        m->acts[i + 1] = reuse[i] ? m->x_of[i] : in_region(region, act_at[i + 1]);
+        m->acts[i + 1] = reuse[i]       ? m->x_of[i]
+                         : trans[i + 1] ? in_region(transient, t_at[i + 1])
+                                        : in_region(region, act_at[i + 1]);
         gan_block *b = (gan_block *)block_ending_at(m, i);
-        if (b) b->out_act = in_region(region, out_at[b - m->blocks]);
-        m->grad_of[i] = in_region(region, high[i] ? size - grad_at[i] : grad_at[i]);
-        m->layers[i].work = work_apart ? m->work : in_region(region, work_at[i]);
+        int id = b ? m->n_layers + 1 + (int)(b - m->blocks) : 0;
+        if (b)
+            b->out_act = trans[id] ? in_region(transient, t_at[id])
+                                   : in_region(region, out_at[b - m->blocks]);
+        m->grad_of[i] = train ? in_region(region, high[i] ? size - grad_at[i] : grad_at[i]) : NULL;
+        m->layers[i].work = !train     ? in_region(transient, t_work_at[i])
+                            : work_apart ? m->work
+                                         : in_region(region, work_at[i]);
     }
 }
 
@@ -395,10 +540,11 @@ static gan_status plan_host(gan_model *m) {
         return GAN_OK;
     }
     gan_arena *a = &m->host_arena;
-    GAN_TRY(gan_arena_init(a, (3 * m->n_params + m->n_state + 4) * sizeof(float) + 4 * 64));
+    size_t copies = m->inference_only ? 1 : 3; /* params, and Adam's moments for training */
+    GAN_TRY(gan_arena_init(a, (copies * m->n_params + m->n_state + 4) * sizeof(float) + 4 * 64));
     m->host.params = gan_arena_floats(a, m->n_params);
-    m->host.adam_m = gan_arena_floats(a, m->n_params);
-    m->host.adam_v = gan_arena_floats(a, m->n_params);
+    m->host.adam_m = m->inference_only ? NULL : gan_arena_floats(a, m->n_params);
+    m->host.adam_v = m->inference_only ? NULL : gan_arena_floats(a, m->n_params);
     m->host.state = gan_arena_floats(a, m->n_state);
     return GAN_OK;
 }
@@ -524,7 +670,7 @@ gan_status gan_model_build(gan_model *m, const char *name, int c, int h, int w, 
     for (int i = 0; i < m->n_layers; i++) {
         gan_layer *l = &m->layers[i];
         l->params = m->params + p;
-        l->grads = m->grads + p;
+        l->grads = m->grads ? m->grads + p : NULL;
         l->state = m->state + st;
         p += l->n_params;
         st += l->n_state;
@@ -592,8 +738,10 @@ gan_status gan_model_download(gan_model *m) {
     if (be->host_memory) return GAN_OK;
     size_t np = m->n_params * sizeof(float);
     GAN_TRY(be->copy_to_host(be->ctx, m->host.params, m->params, np));
-    GAN_TRY(be->copy_to_host(be->ctx, m->host.adam_m, m->adam_m, np));
-    GAN_TRY(be->copy_to_host(be->ctx, m->host.adam_v, m->adam_v, np));
+    if (!m->inference_only) {
+        GAN_TRY(be->copy_to_host(be->ctx, m->host.adam_m, m->adam_m, np));
+        GAN_TRY(be->copy_to_host(be->ctx, m->host.adam_v, m->adam_v, np));
+    }
     return be->copy_to_host(be->ctx, m->host.state, m->state, m->n_state * sizeof(float));
 }
 
@@ -602,8 +750,10 @@ gan_status gan_model_upload(gan_model *m) {
     if (be->host_memory) return GAN_OK;
     size_t np = m->n_params * sizeof(float);
     be->copy_to_device(be->ctx, m->params, m->host.params, np);
-    be->copy_to_device(be->ctx, m->adam_m, m->host.adam_m, np);
-    be->copy_to_device(be->ctx, m->adam_v, m->host.adam_v, np);
+    if (!m->inference_only) {
+        be->copy_to_device(be->ctx, m->adam_m, m->host.adam_m, np);
+        be->copy_to_device(be->ctx, m->adam_v, m->host.adam_v, np);
+    }
     be->copy_to_device(be->ctx, m->state, m->host.state, m->n_state * sizeof(float));
     be->copy_to_device(be->ctx, m->adam_t_dev, &m->adam_t, sizeof m->adam_t);
     return be->synchronize(be->ctx); /* the sources may change once this returns */
@@ -669,7 +819,13 @@ static const float *chain_backward(gan_model *m, int lo, int hi, const float *g,
         gan_layer *l = &m->layers[i];
         if (!computes(l)) continue; /* dx is dy */
         float *dx = i == no_dx ? NULL : at ? at[i] : bufs[*next];
-        l->ops->backward(l, m->be, m->x_of[i], m->acts[i + 1], g, dx, N, param_grads);
+        const float *x = m->x_of[i];
+        if (m->recompute[i]) { /* its input again, from the layer before's kept input */
+            gan_layer *r = &m->layers[m->recompute[i] - 1];
+            r->ops->forward(r, m->be, m->x_of[m->recompute[i] - 1], m->recompute_buf, N, true);
+            x = m->recompute_buf;
+        }
+        l->ops->backward(l, m->be, x, m->acts[i + 1], g, dx, N, param_grads);
         if (!dx) return NULL;
         g = dx;
         if (!at) *next ^= 1;

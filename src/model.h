@@ -12,7 +12,18 @@
  *     conditional batch norm) or is fused into the layer before it (layer.h:
  *     GAN_LAYER_TAKES_ACTIVATION, a batch norm; _FROM_OUTPUT: dense,
  *     conv2d, conv_transpose2d; that layer's kernels then apply it),
- *     unless keep_outputs;
+ *     unless keep_outputs; a transient value, one that no backward reads
+ *     (a branch's output, read only by its block's join; the input of
+ *     pooling or up-sampling, GAN_LAYER_BACKWARD_NO_INPUT, that nothing
+ *     else's backward reads), lies instead in one area shared with the
+ *     branch gradients, over values whose forward lifetimes it does not
+ *     meet (model.c: plan_transients); so is the output of a layer whose
+ *     forward is a copy (upsample2d, GAN_LAYER_RECOMPUTE) that only the
+ *     next layer reads: that forward runs again in backward, from its kept
+ *     input, into recompute_buf in the same area. In an inference_only
+ *     model every value but the input and the output is transient, and the
+ *     layers' work lies there too. As nothing in that area outlives one
+ *     call, models that never run at once may share one (transient_from);
  *   grad_of[i]: the activation gradients between the top-level steps of
  *     backward, in the same region as the activations: each over
  *     activations that backward has passed (model.c: place_gradients), so
@@ -117,6 +128,9 @@ typedef struct gan_model {
     int block_of[GAN_MAX_LAYERS]; /* 1 + the block layer i is in, 0 if none (shape inference) */
     bool keep_outputs; /* set before build: no layer runs in place, so every layer's output
                           stays readable after a forward (the classifier's features) */
+    bool inference_only; /* set before build: forwards only, never a backward (the EMA
+                            generator, a loaded generator): no grads, adam_m, adam_v, grad_of
+                            (all NULL); every value but the input and the output transient */
     float *x_of[GAN_MAX_LAYERS];  /* the input of layer i (acts[i], or its block's input) */
     const gan_backend *be;
 
@@ -129,6 +143,26 @@ typedef struct gan_model {
                                                 outside blocks, or a block at its first layer):
                                                 (max_batch, its in_size), over activations
                                                 that backward has passed */
+    float *transient;                        /* (n_transient) the transient values' area
+                                                (model.c: plan_transients), which the blocks'
+                                                branch gradients share */
+    size_t n_transient;
+    int recompute[GAN_MAX_LAYERS];           /* 1 + the layer whose forward runs again, into
+                                                recompute_buf, before layer i's backward
+                                                (its input: layer.h, GAN_LAYER_RECOMPUTE),
+                                                else 0 */
+    float *recompute_buf;                    /* in the transient area, after the branch
+                                                gradients */
+    float *transient_from;                   /* set before build, with transient_from_n: an
+                                                area of another model's memory (its
+                                                `transient`) to use as this one's where it is
+                                                large enough (else its own), as nothing in it
+                                                outlives one forward or backward call: the
+                                                caller never runs the two models' calls at
+                                                once, and keeps the other model until this
+                                                one is freed (the trainer's G, D and EMA
+                                                generator) */
+    size_t transient_from_n;
     size_t n_work;                           /* floats of work: the largest layer n_work */
     float *work;                             /* (n_work) the layers' shared work area, or
                                                 NULL: each layer's lies in the region */
@@ -222,9 +256,10 @@ bool gan_model_replayable(const gan_model *m);
  * out_size), inside the model. */
 const float *gan_model_forward(gan_model *m, const float *x, int N, bool train);
 
-/* Backward pass for the last forward: dy (N, out_size). Parameter gradients
- * accumulate into m->grads when param_grads; returns dLoss/dinput (N,
- * in_size) inside the model when want_dx, else NULL. */
+/* Backward pass for the last forward (never on an inference_only model):
+ * dy (N, out_size). Parameter gradients accumulate into m->grads when
+ * param_grads; returns dLoss/dinput (N, in_size) inside the model when
+ * want_dx, else NULL. */
 const float *gan_model_backward(gan_model *m, const float *dy, int N, bool param_grads,
                                 bool want_dx);
 

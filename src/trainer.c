@@ -102,6 +102,22 @@ gan_status gan_trainer_set_step(gan_trainer *t, int64_t step) {
     return be->synchronize(be->ctx); /* the sources are on this stack */
 }
 
+/* m's transient area is pool's where it fits (model.h: transient_from). */
+static void lend_transient(gan_model *m, const gan_model *pool) {
+    m->transient_from = pool ? pool->transient : NULL;
+    m->transient_from_n = pool ? pool->n_transient : 0;
+}
+
+/* (Re)build the EMA generator, which only ever samples (no training memory), in pool's
+ * transient area where it fits. */
+static gan_status build_ema(gan_trainer *t, const gan_spec *spec, const gan_model *pool) {
+    gan_model_free(&t->g_ema);
+    memset(&t->g_ema, 0, sizeof t->g_ema);
+    t->g_ema.inference_only = true;
+    lend_transient(&t->g_ema, pool);
+    return gan_spec_build_as(spec, GAN_SPEC_GENERATOR, "generator_ema", &t->g_ema, 64, t->be);
+}
+
 /* The networks and buffers of a trainer for options already checked. */
 static gan_status build(gan_trainer *t, const gan_spec *spec, const gan_train_options *opt) {
     GAN_TRY(gan_spec_copy(spec, &t->spec));
@@ -119,7 +135,19 @@ static gan_status build(gan_trainer *t, const gan_spec *spec, const gan_train_op
     t->image_size = img[0] * img[1] * img[2];
     t->order_epoch = -1;
 
+    /* the networks' transient areas (model.h) are one where they fit: their calls never
+     * overlap; each takes the largest built before it, and the EMA generator is built
+     * again in G's where G's is the larger */
+    const gan_model *pool = NULL;
+    if (t->has_ema) GAN_TRY(build_ema(t, spec, NULL));
+    if (t->has_ema) pool = &t->g_ema;
+    lend_transient(&t->g, pool);
     GAN_TRY(gan_spec_build(spec, GAN_SPEC_GENERATOR, &t->g, g_rows(t), t->be));
+    if (!pool || t->g.n_transient > pool->n_transient) {
+        if (pool) GAN_TRY(build_ema(t, spec, &t->g));
+        pool = &t->g;
+    }
+    lend_transient(&t->d, pool);
     GAN_TRY(gan_spec_build(spec, GAN_SPEC_DISCRIMINATOR, &t->d, 2 * t->batch, t->be));
     for (int i = 0; i < t->d.n_layers; i++)
         if (t->d.layers[i].ops->flags & GAN_LAYER_BATCH_STATISTICS) t->d_split = true;
@@ -131,8 +159,6 @@ static gan_status build(gan_trainer *t, const gan_spec *spec, const gan_train_op
         GAN_TRY(gan_model_init_dcgan(&t->d));
     }
     if (t->has_ema) { /* starts as a copy of G */
-        GAN_TRY(gan_spec_build_as(spec, GAN_SPEC_GENERATOR, "generator_ema", &t->g_ema, 64,
-                                  t->be));
         t->be->copy(t->be->ctx, t->g_ema.params, t->g.params, t->g.n_params * sizeof(float));
         t->be->copy(t->be->ctx, t->g_ema.state, t->g.state, t->g.n_state * sizeof(float));
     }

@@ -26,6 +26,23 @@
  *     self_attention) and a residual block, on the im2col path, gives the
  *     same output, input gradient and parameter gradients bit for bit as
  *     the same model whose layers each get a private work area;
+ *   - transient values (model.c: plan_transients): on a resnet-like pair
+ *     (G: residual blocks of batch norm + relu, upsample2d, conv2d, with an
+ *     upsample2d + 1x1 conv shortcut; D: conv2d, relu, conv2d, avgpool2d
+ *     with an avgpool2d + 1x1 conv shortcut, a block with the identity as
+ *     shortcut, relu, global_sum_pool, dense) exactly the values that no
+ *     backward reads lie in the transient area (branch outputs, the inputs
+ *     of avgpool2d and upsample2d, block outputs read only by a relu and a
+ *     join; G's upsample2d outputs, which the model recomputes for the
+ *     conv2d after them, keeping their inputs), the rest in the activation
+ *     region; results bit-identical to keep_outputs
+ *     (nothing transient) over two steps; input and output survive;
+ *   - an inference_only model (the EMA generator) has no gradients or
+ *     moments, a much smaller arena, and gives the same forward output,
+ *     bit for bit, in training and inference mode (batch-norm state too);
+ *   - two models sharing one transient area (transient_from: the
+ *     trainer's G and D) give, through G forward, D forward and backward,
+ *     G backward, the same bits as the two with areas of their own;
  *   - the presets' arenas (bench/bench_memory.c prints them) stay below
  *     what the plan with per-layer columns and per-block buffers took.
  */
@@ -346,6 +363,223 @@ static void test_gradients_reuse(void) {
     }
 }
 
+/* Resnet-like (see the top): G from 6 values to 2x8x8, D from 2x8x8 to 1. */
+static gan_model *build_resnet(bool generator, bool keep_outputs, bool inference_only,
+                               const gan_backend *be, const gan_model *lender) {
+    gan_model *m = calloc(1, sizeof *m);
+    if (!m) abort();
+    gan_layer l;
+#define ADD(ctor)                                                                                  \
+    do {                                                                                           \
+        ctor;                                                                                      \
+        CHECK_OK(gan_model_add(m, l));                                                             \
+    } while (0)
+    if (generator) {
+        ADD(gan_layer_dense(&l, 4 * 4 * 4));                            /* 0 */
+        ADD(gan_layer_reshape(&l, 4, 4, 4));                            /* 1 */
+        CHECK_OK(gan_model_begin_block(m, &gan_block_residual));
+        ADD(gan_layer_batchnorm2d(&l, 0.9f, 1e-5f));                    /* 2 */
+        ADD(gan_layer_relu(&l));                                        /* 3 fused */
+        ADD(gan_layer_upsample2d(&l, 2));                               /* 4 */
+        ADD(gan_layer_conv2d(&l, 3, 3, 1, 1));                          /* 5 */
+        ADD(gan_layer_batchnorm2d(&l, 0.9f, 1e-5f));                    /* 6 */
+        ADD(gan_layer_relu(&l));                                        /* 7 fused */
+        ADD(gan_layer_conv2d(&l, 3, 3, 1, 1));                          /* 8 branch out */
+        CHECK_OK(gan_model_next_branch(m));
+        ADD(gan_layer_upsample2d(&l, 2));                               /* 9 */
+        ADD(gan_layer_conv2d(&l, 3, 1, 1, 0));                          /* 10 branch out */
+        CHECK_OK(gan_model_end_block(m));
+        ADD(gan_layer_batchnorm2d(&l, 0.9f, 1e-5f));                    /* 11 */
+        ADD(gan_layer_relu(&l));                                        /* 12 fused */
+        ADD(gan_layer_conv2d(&l, 2, 3, 1, 1));                          /* 13 */
+        ADD(gan_layer_tanh(&l));                                        /* 14 fused */
+    } else {
+        CHECK_OK(gan_model_begin_block(m, &gan_block_residual));
+        ADD(gan_layer_conv2d(&l, 4, 3, 1, 1));                          /* 0 */
+        ADD(gan_layer_relu(&l));                                        /* 1 fused */
+        ADD(gan_layer_conv2d(&l, 4, 3, 1, 1));                          /* 2 into avgpool */
+        ADD(gan_layer_avgpool2d(&l, 2));                                /* 3 branch out */
+        CHECK_OK(gan_model_next_branch(m));
+        ADD(gan_layer_avgpool2d(&l, 2));                                /* 4 */
+        ADD(gan_layer_conv2d(&l, 4, 1, 1, 0));                          /* 5 branch out */
+        CHECK_OK(gan_model_end_block(m));
+        CHECK_OK(gan_model_begin_block(m, &gan_block_residual));       /* identity shortcut */
+        ADD(gan_layer_relu(&l));                                        /* 6 */
+        ADD(gan_layer_conv2d(&l, 4, 3, 1, 1));                          /* 7 */
+        ADD(gan_layer_relu(&l));                                        /* 8 fused */
+        ADD(gan_layer_conv2d(&l, 4, 3, 1, 1));                          /* 9 branch out */
+        CHECK_OK(gan_model_end_block(m));
+        ADD(gan_layer_relu(&l));                                        /* 10 */
+        ADD(gan_layer_global_sum_pool(&l));                             /* 11 */
+        ADD(gan_layer_dense(&l, 1));                                    /* 12 */
+    }
+#undef ADD
+    m->keep_outputs = keep_outputs;
+    m->inference_only = inference_only;
+    m->transient_from = lender ? lender->transient : NULL;
+    m->transient_from_n = lender ? lender->n_transient : 0;
+    if (generator) CHECK_OK(gan_model_build(m, "g", 6, 1, 1, N, be));
+    else CHECK_OK(gan_model_build(m, "d", 2, 8, 8, N, be));
+    return m;
+}
+
+static bool in_area(const float *p, const float *base, size_t n) {
+    return p >= base && p < base + n;
+}
+
+static void test_transients(void) {
+    /* which layers' own outputs no backward reads: G's upsample2d outputs (recomputed from
+     * their inputs, which stay, for the conv2d after them: layer.h, GAN_LAYER_RECOMPUTE);
+     * the branch outputs; the conv2d output read by avgpool2d. Not the relu's after D's
+     * second block: relu's backward reads its output. D's block outputs are transient too:
+     * each is read by a relu (backward from its output) and, in forward, by the join of
+     * the identity branch, or by the relu */
+    static const int g_trans[] = {4, 8, 9, 10}, d_trans[] = {2, 3, 5, 9};
+    for (int g = 0; g < 2; g++) {
+        const char *net = g ? "G" : "D";
+        gan_model *m = build_resnet(g, false, false, gan_backend_cpu(), NULL);
+        gan_model *k = build_resnet(g, true, false, gan_backend_cpu(), NULL);
+        const int *want = g ? g_trans : d_trans;
+        int n_want = 4;
+        for (int i = 0; i < m->n_layers; i++) /* the conv2d after each upsample2d */
+            CHECK_MSG(m->recompute[i] == (g && (i == 5 || i == 10) ? i : 0) && !k->recompute[i],
+                      "%s layer %d: recompute %d, keep_outputs %d", net, i, m->recompute[i],
+                      k->recompute[i]);
+        for (int i = 0; i < m->n_layers; i++) {
+            if (m->acts[i + 1] == m->x_of[i]) continue; /* a view, fused, or in place */
+            bool t = false;
+            for (int j = 0; j < n_want; j++) t |= want[j] == i;
+            CHECK_MSG(in_area(m->acts[i + 1], m->transient, m->n_transient) == t,
+                      "%s layer %d (%s): transient %d", net, i, m->layers[i].ops->name, !t);
+            CHECK_MSG(!in_area(k->acts[i + 1], k->transient, k->n_transient),
+                      "%s keep_outputs: layer %d transient", net, i);
+        }
+        for (int b = 0; b < m->n_blocks; b++) {
+            bool t = !g;
+            CHECK_MSG(in_area(m->blocks[b].out_act, m->transient, m->n_transient) == t,
+                      "%s block %d: transient %d", net, b, !t);
+        }
+        CHECK_MSG(m->n_transient == (g ? 3 : 2) * (size_t)N * 4 * 8 * 8,
+                  "%s: the transient area (%zu floats) is the branch gradients' (and G's "
+                  "recomputed map's)", net, m->n_transient);
+        CHECK_MSG(m->arena.size < k->arena.size, "%s: arena %zu, keep_outputs %zu", net,
+                  m->arena.size, k->arena.size);
+        gan_model *ms[2] = {m, k};
+        size_t nx = (size_t)N * m->in_size, ny = (size_t)N * m->out_size;
+        size_t n = 2 * (ny + nx) + m->n_params + m->n_state;
+        float *res[2], *x = malloc(nx * sizeof *x), *dy = malloc(ny * sizeof *dy);
+        for (int j = 0; j < 2; j++) res[j] = malloc(n * sizeof(float));
+        if (!x || !dy || !res[0] || !res[1]) abort();
+        gan_rng_uniform(17, 1, x, nx);
+        gan_rng_uniform(17, 2, dy, ny);
+        for (int j = 0; j < 2; j++) {
+            CHECK_OK(gan_model_init(ms[j], 5, g));
+            gan_model_zero_grads(ms[j]);
+            float *r = res[j];
+            for (int step = 0; step < 2; step++) {
+                const float *y = gan_model_forward(ms[j], x, N, true);
+                memcpy(r, y, ny * sizeof *r);
+                const float *dx = gan_model_backward(ms[j], dy, N, true, true);
+                CHECK_MSG(memcmp(gan_model_output(ms[j]), r, ny * sizeof *r) == 0 &&
+                              memcmp(ms[j]->acts[0], x, nx * sizeof *x) == 0,
+                          "%s: backward overwrote the output or the input", net);
+                memcpy(r + ny, dx, nx * sizeof *r);
+                r += ny + nx;
+            }
+            memcpy(r, ms[j]->grads, m->n_params * sizeof *r);
+            memcpy(r + m->n_params, ms[j]->state, m->n_state * sizeof *r);
+        }
+        size_t bad = 0, finite = 0;
+        for (size_t j = 0; j < n; j++) {
+            bad += memcmp(&res[0][j], &res[1][j], sizeof(float)) != 0;
+            finite += isfinite(res[0][j]) != 0;
+        }
+        CHECK_MSG(bad == 0, "%s: %zu of %zu values differ from keep_outputs", net, bad, n);
+        CHECK_MSG(finite == n, "%s: %zu of %zu values are not finite", net, n - finite, n);
+        free(x), free(dy), free(res[0]), free(res[1]);
+        gan_model_free(m);
+        gan_model_free(k);
+        free(m);
+        free(k);
+    }
+}
+
+/* on the CPU backend as built and on the im2col path (work in the transient area) */
+static void test_inference_only(void) {
+    for (int t = 0; t < 2; t++) {
+        const gan_backend *be = t ? &im2col_table : gan_backend_cpu();
+        gan_model *e = build_resnet(true, false, true, be, NULL);
+        gan_model *m = build_resnet(true, false, false, be, NULL);
+        CHECK(e->grads == NULL && e->adam_m == NULL && e->adam_v == NULL);
+        for (int i = 0; i < e->n_layers; i++) CHECK(e->grad_of[i] == NULL && !e->layers[i].grads);
+        CHECK_MSG(e->arena.size + 3 * m->n_params * sizeof(float) < m->arena.size,
+                  "inference_only arena %zu, training %zu", e->arena.size, m->arena.size);
+        size_t nx = (size_t)N * m->in_size, ny = (size_t)N * m->out_size;
+        float x[N * 6];
+        gan_rng_uniform(19, 1, x, nx);
+        CHECK_OK(gan_model_init(e, 3, 0));
+        CHECK_OK(gan_model_init(m, 3, 0));
+        for (int train = 1; train >= 0; train--) { /* training mode updates the bn state */
+            const float *ye = gan_model_forward(e, x, N, train);
+            const float *ym = gan_model_forward(m, x, N, train);
+            CHECK_MSG(memcmp(ye, ym, ny * sizeof *ye) == 0 &&
+                          memcmp(e->state, m->state, m->n_state * sizeof(float)) == 0,
+                      "inference_only (%s, train %d): another output", be->name, train);
+        }
+        gan_model_free(e);
+        gan_model_free(m);
+        free(e);
+        free(m);
+    }
+}
+
+/* The resnet-like G, then D on G's output, D backward to its input and G backward from
+ * there, twice, D taking G's transient area when `share`: D's outputs, G's input
+ * gradients and both models' parameter gradients into out; returns their count. */
+static size_t run_gan(bool share, float *out) {
+    gan_model *g = build_resnet(true, false, false, gan_backend_cpu(), NULL);
+    gan_model *d = build_resnet(false, false, false, gan_backend_cpu(), share ? g : NULL);
+    CHECK_MSG(!share || d->transient == g->transient, "D does not share G's transient area");
+    size_t n = 0;
+    float x[N * 6], dl[N];
+    gan_rng_uniform(23, 1, x, (size_t)N * 6);
+    CHECK_OK(gan_model_init(g, 2, 0));
+    CHECK_OK(gan_model_init(d, 2, 1));
+    gan_model_zero_grads(g);
+    gan_model_zero_grads(d);
+    for (int step = 0; step < 2; step++) {
+        const float *fake = gan_model_forward(g, x, N, true);
+        const float *logit = gan_model_forward(d, fake, N, true);
+        for (int i = 0; i < N; i++) dl[i] = out[n++] = logit[i];
+        const float *dfake = gan_model_backward(d, dl, N, true, true);
+        const float *dz = gan_model_backward(g, dfake, N, true, true);
+        memcpy(out + n, dz, sizeof(float) * N * 6);
+        n += (size_t)N * 6;
+    }
+    memcpy(out + n, g->grads, g->n_params * sizeof(float));
+    n += g->n_params;
+    memcpy(out + n, d->grads, d->n_params * sizeof(float));
+    n += d->n_params;
+    gan_model_free(d);
+    gan_model_free(g);
+    free(d);
+    free(g);
+    return n;
+}
+
+static void test_shared_transients(void) {
+    enum { MOST = 1 << 16 };
+    float *a = malloc(MOST * sizeof *a), *b = malloc(MOST * sizeof *b);
+    if (!a || !b) abort();
+    size_t n = run_gan(true, a);
+    CHECK(n < MOST && run_gan(false, b) == n);
+    size_t bad = 0;
+    for (size_t j = 0; j < n; j++) bad += memcmp(&a[j], &b[j], sizeof(float)) != 0;
+    CHECK_MSG(bad == 0, "%zu of %zu values differ with a shared transient area", bad, n);
+    free(a);
+    free(b);
+}
+
 /* The arena of a preset's network as `gan train` builds it for batch B. */
 static size_t preset_arena(const char *name, gan_spec_net_id net, int B, const gan_backend *be) {
     gan_spec *spec = NULL;
@@ -367,7 +601,11 @@ static void test_presets(void) {
      * place) and now, measured 2026-12-06 with bench_memory: dcgan batch 1024, im2col G
      * 415.8 -> 321.4 -> 275.5 (gradients over passed activations), D 645.1 -> 480.2 ->
      * 382.2 -> 302.3 (the work there too); direct G 415.8 -> 260.1 -> 214.2, D 645.1 -> 400.3 -> 302.3; resnet batch 64,
-     * direct G 1284.4 -> 755.2 -> 706.4, D 859.3 -> 441.1 -> 349.2 */
+     * direct G 1284.4 -> 755.2 -> 706.4, D 859.3 -> 441.1 -> 349.2; 2026-12-07, transient
+     * values (model.c: plan_transients; branch outputs, inputs of avgpool2d / upsample2d,
+     * which no backward reads) in the branch gradients' area: resnet G 706.4 -> 568.5,
+     * D 349.2 -> 229.8; upsample2d outputs recomputed in backward (GAN_LAYER_RECOMPUTE):
+     * G 568.5 -> 510.4 */
     static const struct {
         const char *preset;
         int batch;
@@ -376,7 +614,7 @@ static void test_presets(void) {
     } cases[] = {
         {"dcgan", 1024, &im2col_table, {415.8, 645.1}, {275.5, 302.3}},
         {"dcgan", 1024, &direct_table, {415.8, 645.1}, {214.2, 302.3}},
-        {"resnet", 64, &direct_table, {1284.4, 859.3}, {706.4, 349.2}},
+        {"resnet", 64, &direct_table, {1284.4, 859.3}, {510.4, 229.8}},
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++)
         for (int net = 0; net < 2; net++) {
@@ -397,6 +635,9 @@ int main(void) {
     test_sharing_changes_nothing();
     test_in_place();
     test_gradients_reuse();
+    test_transients();
+    test_inference_only();
+    test_shared_transients();
     test_presets();
     return test_report();
 }

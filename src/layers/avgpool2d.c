@@ -71,7 +71,7 @@ static bool avgpool2d_export_c(const gan_layer *l, gan_c_source *c, const char *
 
 const gan_layer_ops gan_layer_kind_avgpool2d = {
     .name = "avgpool2d",
-    .flags = GAN_LAYER_BACKWARD_NO_OUTPUT,
+    .flags = GAN_LAYER_BACKWARD_NO_OUTPUT | GAN_LAYER_BACKWARD_NO_INPUT,
     .n_positional = 1,
     .keys = {{"kernel", SPEC_INT, "2", false, 1, 64, false, false, NULL}},
     GAN_LAYER_OPS_NAMED(avgpool2d),

@@ -51,7 +51,7 @@ static bool global_sum_pool_export_c(const gan_layer *l, gan_c_source *c, const 
 
 const gan_layer_ops gan_layer_kind_global_sum_pool = {
     .name = "global_sum_pool",
-    .flags = GAN_LAYER_BACKWARD_NO_OUTPUT,
+    .flags = GAN_LAYER_BACKWARD_NO_OUTPUT | GAN_LAYER_BACKWARD_NO_INPUT,
     GAN_LAYER_OPS_NAMED(global_sum_pool),
     .export_c = global_sum_pool_export_c,
 };

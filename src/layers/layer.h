@@ -95,6 +95,18 @@ enum gan_layer_flag {
      * over y itself where the model allows it (grad_over_output below),
      * else in its work (ops->work is asked after the model sets both) */
     GAN_LAYER_TAKES_ACTIVATION_FROM_OUTPUT = 1u << 7,
+    /* backward never reads the layer's input x (pooling, up-sampling: only
+     * its shape): where no other backward reads x either, the model lets a
+     * later forward write over x (model.c: transient values), as PyTorch
+     * frees a tensor that autograd did not save */
+    GAN_LAYER_BACKWARD_NO_INPUT = 1u << 8,
+    /* forward reads only x, is exact and cheap (nearest up-sampling: a
+     * copy) and has no params, state or scratch: where only the next
+     * layer reads its output, and that layer's backward reads it, the
+     * model keeps this layer's input instead and runs its forward again,
+     * into a buffer of the transient area, just before that backward
+     * (model.c: recomputes); the same bits, a smaller plan */
+    GAN_LAYER_RECOMPUTE = 1u << 9,
 };
 
 /* The text of an exported C file (export_c.c); a kind's export_c appends to

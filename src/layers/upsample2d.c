@@ -55,7 +55,7 @@ static bool upsample2d_export_c(const gan_layer *l, gan_c_source *c, const char 
 
 const gan_layer_ops gan_layer_kind_upsample2d = {
     .name = "upsample2d",
-    .flags = GAN_LAYER_BACKWARD_NO_OUTPUT,
+    .flags = GAN_LAYER_BACKWARD_NO_OUTPUT | GAN_LAYER_BACKWARD_NO_INPUT | GAN_LAYER_RECOMPUTE,
     .n_positional = 1,
     .keys = {{"scale", SPEC_INT, "2", false, 1, 16, false, false, NULL}},
     GAN_LAYER_OPS_NAMED(upsample2d),
