@@ -303,6 +303,47 @@ static gan_model *build_pair(bool generator, bool keep_outputs, const gan_backen
     return m;
 }
 
+/* Two training forwards and backwards of m and of k (the same model with
+ * keep_outputs), both initialised with init_seed (and g), on x and dy drawn
+ * from data_seed: every output, dx, parameter gradient and state value the
+ * same bit for bit and finite, and backward leaves the output and input. */
+static void same_two_steps(const char *net, gan_model *m, gan_model *k, int N, uint64_t data_seed,
+                           uint64_t init_seed, bool g) {
+    gan_model *ms[2] = {m, k};
+    size_t nx = (size_t)N * m->in_size, ny = (size_t)N * m->out_size;
+    size_t n = 2 * (ny + nx) + m->n_params + m->n_state;
+    float *res[2], *x = malloc(nx * sizeof *x), *dy = malloc(ny * sizeof *dy);
+    for (int j = 0; j < 2; j++) res[j] = malloc(n * sizeof(float));
+    if (!x || !dy || !res[0] || !res[1]) abort();
+    gan_rng_uniform(data_seed, 1, x, nx);
+    gan_rng_uniform(data_seed, 2, dy, ny);
+    for (int j = 0; j < 2; j++) {
+        CHECK_OK(gan_model_init(ms[j], init_seed, g));
+        gan_model_zero_grads(ms[j]);
+        float *r = res[j];
+        for (int step = 0; step < 2; step++) {
+            const float *y = gan_model_forward(ms[j], x, N, true);
+            memcpy(r, y, ny * sizeof *r);
+            const float *dx = gan_model_backward(ms[j], dy, N, true, true);
+            CHECK_MSG(memcmp(gan_model_output(ms[j]), r, ny * sizeof *r) == 0 &&
+                          memcmp(ms[j]->acts[0], x, nx * sizeof *x) == 0,
+                      "%s: backward overwrote the output or the input", net);
+            memcpy(r + ny, dx, nx * sizeof *r);
+            r += ny + nx;
+        }
+        memcpy(r, ms[j]->grads, m->n_params * sizeof *r);
+        memcpy(r + m->n_params, ms[j]->state, m->n_state * sizeof *r);
+    }
+    size_t bad = 0, finite = 0;
+    for (size_t j = 0; j < n; j++) {
+        bad += memcmp(&res[0][j], &res[1][j], sizeof(float)) != 0;
+        finite += isfinite(res[0][j]) != 0;
+    }
+    CHECK_MSG(bad == 0, "%s: %zu of %zu values differ from keep_outputs", net, bad, n);
+    CHECK_MSG(finite == n, "%s: %zu of %zu values are not finite", net, n - finite, n);
+    free(x), free(dy), free(res[0]), free(res[1]);
+}
+
 /* on the CPU backend as built and on the im2col path (whose columns, the
  * layers' work, lie in the region too) */
 static void test_gradients_reuse(void) {
@@ -327,35 +368,7 @@ static void test_gradients_reuse(void) {
         CHECK_MSG(over, "%s: no gradient over an activation", net);
         CHECK_MSG(m->arena.size < k->arena.size, "%s: arena %zu, keep_outputs %zu", net,
                   m->arena.size, k->arena.size);
-        gan_model *ms[2] = {m, k};
-        size_t nx = (size_t)N * m->in_size, ny = (size_t)N * m->out_size;
-        size_t n = 2 * (ny + nx) + m->n_params + m->n_state;
-        float *res[2], *x = malloc(nx * sizeof *x), *dy = malloc(ny * sizeof *dy);
-        for (int j = 0; j < 2; j++) res[j] = malloc(n * sizeof(float));
-        if (!x || !dy || !res[0] || !res[1]) abort();
-        gan_rng_uniform(13, 1, x, nx);
-        gan_rng_uniform(13, 2, dy, ny);
-        for (int j = 0; j < 2; j++) {
-            CHECK_OK(gan_model_init(ms[j], 9, g));
-            gan_model_zero_grads(ms[j]);
-            float *r = res[j];
-            for (int step = 0; step < 2; step++) {
-                const float *y = gan_model_forward(ms[j], x, N, true);
-                memcpy(r, y, ny * sizeof *r);
-                const float *dx = gan_model_backward(ms[j], dy, N, true, true);
-                CHECK_MSG(memcmp(gan_model_output(ms[j]), r, ny * sizeof *r) == 0 &&
-                              memcmp(ms[j]->acts[0], x, nx * sizeof *x) == 0,
-                          "%s: backward overwrote the output or the input", net);
-                memcpy(r + ny, dx, nx * sizeof *r);
-                r += ny + nx;
-            }
-            memcpy(r, ms[j]->grads, m->n_params * sizeof *r);
-            memcpy(r + m->n_params, ms[j]->state, m->n_state * sizeof *r);
-        }
-        size_t bad = 0;
-        for (size_t j = 0; j < n; j++) bad += memcmp(&res[0][j], &res[1][j], sizeof(float)) != 0;
-        CHECK_MSG(bad == 0, "%s: %zu of %zu values differ from keep_outputs", net, bad, n);
-        free(x), free(dy), free(res[0]), free(res[1]);
+        same_two_steps(net, m, k, N, 13, 9, g);
         gan_model_free(m);
         gan_model_free(k);
         free(m);
@@ -464,39 +477,7 @@ static void test_transients(void) {
                   "recomputed map's)", net, m->n_transient);
         CHECK_MSG(m->arena.size < k->arena.size, "%s: arena %zu, keep_outputs %zu", net,
                   m->arena.size, k->arena.size);
-        gan_model *ms[2] = {m, k};
-        size_t nx = (size_t)N * m->in_size, ny = (size_t)N * m->out_size;
-        size_t n = 2 * (ny + nx) + m->n_params + m->n_state;
-        float *res[2], *x = malloc(nx * sizeof *x), *dy = malloc(ny * sizeof *dy);
-        for (int j = 0; j < 2; j++) res[j] = malloc(n * sizeof(float));
-        if (!x || !dy || !res[0] || !res[1]) abort();
-        gan_rng_uniform(17, 1, x, nx);
-        gan_rng_uniform(17, 2, dy, ny);
-        for (int j = 0; j < 2; j++) {
-            CHECK_OK(gan_model_init(ms[j], 5, g));
-            gan_model_zero_grads(ms[j]);
-            float *r = res[j];
-            for (int step = 0; step < 2; step++) {
-                const float *y = gan_model_forward(ms[j], x, N, true);
-                memcpy(r, y, ny * sizeof *r);
-                const float *dx = gan_model_backward(ms[j], dy, N, true, true);
-                CHECK_MSG(memcmp(gan_model_output(ms[j]), r, ny * sizeof *r) == 0 &&
-                              memcmp(ms[j]->acts[0], x, nx * sizeof *x) == 0,
-                          "%s: backward overwrote the output or the input", net);
-                memcpy(r + ny, dx, nx * sizeof *r);
-                r += ny + nx;
-            }
-            memcpy(r, ms[j]->grads, m->n_params * sizeof *r);
-            memcpy(r + m->n_params, ms[j]->state, m->n_state * sizeof *r);
-        }
-        size_t bad = 0, finite = 0;
-        for (size_t j = 0; j < n; j++) {
-            bad += memcmp(&res[0][j], &res[1][j], sizeof(float)) != 0;
-            finite += isfinite(res[0][j]) != 0;
-        }
-        CHECK_MSG(bad == 0, "%s: %zu of %zu values differ from keep_outputs", net, bad, n);
-        CHECK_MSG(finite == n, "%s: %zu of %zu values are not finite", net, n - finite, n);
-        free(x), free(dy), free(res[0]), free(res[1]);
+        same_two_steps(net, m, k, N, 17, 5, g);
         gan_model_free(m);
         gan_model_free(k);
         free(m);
