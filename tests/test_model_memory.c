@@ -304,10 +304,11 @@ static gan_model *build_pair(bool generator, bool keep_outputs, const gan_backen
 }
 
 /* Two training forwards and backwards of m and of k (the same model with
- * keep_outputs), both initialised with init_seed (and g), on x and dy drawn
- * from data_seed: every output, dx, parameter gradient and state value the
- * same bit for bit and finite, and backward leaves the output and input. */
-static void same_two_steps(const char *net, gan_model *m, gan_model *k, int N, uint64_t data_seed,
+ * keep_outputs), both initialised with init_seed (and g), on N rows of x
+ * and dy drawn from data_seed: every output, dx, parameter gradient and
+ * state value the same bit for bit and finite, and backward leaves the
+ * output and the input as they were. */
+static void same_two_steps(const char *net, gan_model *m, gan_model *k, uint64_t data_seed,
                            uint64_t init_seed, bool g) {
     gan_model *ms[2] = {m, k};
     size_t nx = (size_t)N * m->in_size, ny = (size_t)N * m->out_size;
@@ -368,7 +369,7 @@ static void test_gradients_reuse(void) {
         CHECK_MSG(over, "%s: no gradient over an activation", net);
         CHECK_MSG(m->arena.size < k->arena.size, "%s: arena %zu, keep_outputs %zu", net,
                   m->arena.size, k->arena.size);
-        same_two_steps(net, m, k, N, 13, 9, g);
+        same_two_steps(net, m, k, 13, 9, g);
         gan_model_free(m);
         gan_model_free(k);
         free(m);
@@ -477,7 +478,7 @@ static void test_transients(void) {
                   "recomputed map's)", net, m->n_transient);
         CHECK_MSG(m->arena.size < k->arena.size, "%s: arena %zu, keep_outputs %zu", net,
                   m->arena.size, k->arena.size);
-        same_two_steps(net, m, k, N, 17, 5, g);
+        same_two_steps(net, m, k, 17, 5, g);
         gan_model_free(m);
         gan_model_free(k);
         free(m);
