@@ -27,12 +27,12 @@ common=(--data "$PACK" --seed "$SEED" --device "$DEVICE" --quiet --overwrite)
 if [ -n "${STEPS:-}" ]; then common+=(--steps "$STEPS"); else common+=(--epochs "$EPOCHS"); fi
 [ "$DEVICE" = cuda ] && common+=(--precision "$PRECISION")
 
-train() { # NAME ARGS...: one run, its wall time in OUT_DIR/NAME.time
+train() { # NAME ARGS...: one run; its start and end (epoch seconds) in OUT_DIR/NAME.time
     local name=$1; shift
     local t0; t0=$(date +%s.%N)
     "$GAN" train "${common[@]}" "$@" --out "$OUT_DIR/$name" > "$OUT_DIR/$name.log" 2>&1
     local rc=$?
-    echo "$(date +%s.%N) - $t0" | bc > "$OUT_DIR/$name.time"
+    echo "$t0 $(date +%s.%N)" > "$OUT_DIR/$name.time"
     [ $rc -eq 0 ] || { echo "emoji64_compare: training $name failed (rc $rc):" >&2; tail -3 "$OUT_DIR/$name.log" >&2; }
     return $rc
 }
@@ -71,7 +71,8 @@ for name, run, label in rows:
     e = json.load(open(f"{d}/eval_{name}.json"))["metrics"]
     log = [json.loads(l) for l in open(f"{d}/{run}/log.jsonl") if l.strip()]
     step = log[-1]["step"] if log else 0
-    wall = float(open(f"{d}/{run}.time").read())
+    start, end = map(float, open(f"{d}/{run}.time").read().split())
+    wall = end - start
     g = lambda k: e.get(k, float("nan"))
     classes = e.get("modes_covered", "-")
     out.append(f"| {label} | {step:,} | {step * 64:,} | {wall:.1f} s | {g('fid'):.1f} | "
