@@ -71,9 +71,7 @@ static size_t im2col_work(const gan_layer *l, const gan_backend *be) {
 }
 
 static size_t conv2d_work(const gan_layer *l, const gan_backend *be) {
-    bool own = l->act.on && !l->grad_over_output; /* dz in the work */
-    size_t dz = own ? (size_t)l->max_batch * l->units * l->out[1] * l->out[2] : 0;
-    return im2col_work(l, be) + dz;
+    return im2col_work(l, be) + gan_layer_act_grad_work(l); /* dz after the columns */
 }
 
 static void conv2d_init(gan_layer *l, uint64_t seed, uint64_t stream) {
@@ -118,7 +116,7 @@ static void conv2d_backward(gan_layer *l, const gan_backend *be, const float *x,
     float *dW = sn ? gan_sn_dw(l, Cout, K) : l->grads, *db = l->grads + (size_t)Cout * K;
     if (l->act.on) { /* dz through the fused activation (after the im2col work), and db */
         if (!param_grads && !dx) return;
-        float *dz = l->grad_over_output ? (float *)y : l->work + im2col_work(l, be);
+        float *dz = gan_layer_act_grad_at(l, y, im2col_work(l, be));
         be->channel_bias_act_backward(be->ctx, dz, param_grads ? db : NULL, dy, y, N, Cout, P,
                                       l->act);
         dy = dz;

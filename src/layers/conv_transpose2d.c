@@ -80,8 +80,7 @@ static size_t im2col_work(const gan_layer *l, const gan_backend *be) {
 }
 
 static size_t conv_transpose2d_work(const gan_layer *l, const gan_backend *be) {
-    bool own = l->act.on && !l->grad_over_output; /* dz in the work */
-    return im2col_work(l, be) + (own ? (size_t)l->max_batch * l->out_size : 0);
+    return im2col_work(l, be) + gan_layer_act_grad_work(l); /* dz after the columns */
 }
 
 /* y += b per channel, with the fused activation if any */
@@ -137,7 +136,7 @@ static void conv_transpose2d_backward(gan_layer *l, const gan_backend *be, const
     int Pout = l->out[1] * l->out[2];
     if (l->act.on) { /* dz through the fused activation (after the im2col work), and db */
         if (!param_grads && !dx) return;
-        float *dz = l->grad_over_output ? (float *)y : l->work + im2col_work(l, be);
+        float *dz = gan_layer_act_grad_at(l, y, im2col_work(l, be));
         be->channel_bias_act_backward(be->ctx, dz, param_grads ? db : NULL, dy, y, N, Cout, Pout,
                                       l->act);
         dy = dz;

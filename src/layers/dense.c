@@ -56,7 +56,7 @@ static void dense_forward(gan_layer *l, const gan_backend *be, const float *x, f
 
 /* dz (max_batch, out) for a fused activation, unless over the output */
 static size_t dense_work(const gan_layer *l, const gan_backend *be) {
-    return l->act.on && !l->grad_over_output ? (size_t)l->max_batch * l->units : 0;
+    return gan_layer_act_grad_work(l);
 }
 
 static void dense_backward(gan_layer *l, const gan_backend *be, const float *x, const float *y,
@@ -67,7 +67,7 @@ static void dense_backward(gan_layer *l, const gan_backend *be, const float *x, 
     float *db = l->grads + (size_t)out * in;
     if (l->act.on) { /* dz through the fused activation, and db from it */
         if (!param_grads && !dx) return;
-        float *dz = l->grad_over_output ? (float *)y : l->work;
+        float *dz = gan_layer_act_grad_at(l, y, 0);
         be->bias_act_backward(be->ctx, dz, param_grads ? db : NULL, dy, y, N, out, l->act);
         dy = dz;
     }

@@ -269,6 +269,18 @@ struct gan_layer {
                         layers use: valid only within one forward or backward call */
 };
 
+/* A layer that takes an activation from its output (GAN_LAYER_TAKES_ACTIVATION_FROM_OUTPUT,
+ * l->act on) forms that activation's gradient dz (max_batch, out_size) in backward: over its
+ * own output y where the model allows it (grad_over_output), else in its work from float
+ * `work_at` on (after whatever else its work holds). The floats of work dz needs: */
+static inline size_t gan_layer_act_grad_work(const gan_layer *l) {
+    return l->act.on && !l->grad_over_output ? (size_t)l->max_batch * l->out_size : 0;
+}
+/* and where dz goes. */
+static inline float *gan_layer_act_grad_at(const gan_layer *l, const float *y, size_t work_at) {
+    return l->grad_over_output ? (float *)y : l->work + work_at;
+}
+
 /* Batch norm with statistics over the ranks (batchnorm_sync.c), for x (N,
  * C, P): the scratch holds mean (C), rstd (C), then the sums (2C); a
  * fused activation (l->act) goes into the kernels. */
