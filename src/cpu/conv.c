@@ -111,25 +111,12 @@ void gan_cpu_channel_bias_forward(void *ctx, float *y, const float *b, int N, in
     }
 }
 
-void gan_cpu_channel_bias_backward(void *ctx, float *db, const float *dy, int N, int C, int P) {
-#pragma omp parallel for schedule(static) if ((size_t)N * C * P > 65536)
-    for (int c = 0; c < C; c++) {
-        double acc = 0;
-        for (int n = 0; n < N; n++) {
-            const float *row = dy + ((size_t)n * C + c) * P;
-            float part = 0.0f;
-#pragma omp simd reduction(+ : part)
-            for (int q = 0; q < P; q++) part += row[q];
-            acc += part;
-        }
-        db[c] += (float)acc;
-    }
-}
-
-/* channel_bias_backward's sums over dz, formed plane by plane first (as
- * leaky_relu_backward / tanh_backward round it). */
-void gan_cpu_channel_bias_act_backward(void *ctx, float *dz, float *db, const float *dy,
-                                       const float *y, int N, int C, int P, gan_act act) {
+/* db (C) += the sum over N and P of dz, where dz = dy without an activation
+ * (not written: dz NULL), else dz = dy act'(y), formed plane by plane first,
+ * written (it may be y) and rounded as leaky_relu_backward / tanh_backward
+ * round it; the same sums in the same order either way (db NULL: dz alone). */
+static void channel_bias_sums(float *dz, float *db, const float *dy, const float *y, int N,
+                              int C, int P, gan_act act) {
     float lo = act.on && !act.tanh ? act.slope : 1.0f;
     bool tanh = act.on && act.tanh;
 #pragma omp parallel for schedule(static) if ((size_t)N * C * P > 65536)
@@ -137,17 +124,20 @@ void gan_cpu_channel_bias_act_backward(void *ctx, float *dz, float *db, const fl
         double acc = 0;
         for (int n = 0; n < N; n++) {
             size_t at = ((size_t)n * C + c) * P;
-            const float *g = dy + at, *out = y + at; /* dz may be y */
-            float *d = dz + at;
-            if (tanh) {
+            const float *row = dy + at;
+            if (dz) {
+                const float *g = row, *out = y + at; /* dz may be y */
+                float *d = dz + at;
+                if (tanh) {
 #pragma omp simd
-                for (int q = 0; q < P; q++) d[q] = g[q] * (1.0f - out[q] * out[q]);
-            } else {
+                    for (int q = 0; q < P; q++) d[q] = g[q] * (1.0f - out[q] * out[q]);
+                } else {
 #pragma omp simd
-                for (int q = 0; q < P; q++) d[q] = out[q] > 0.0f ? g[q] : lo * g[q];
+                    for (int q = 0; q < P; q++) d[q] = out[q] > 0.0f ? g[q] : lo * g[q];
+                }
+                row = d;
             }
             if (!db) continue;
-            const float *row = dz + at;
             float part = 0.0f;
 #pragma omp simd reduction(+ : part)
             for (int q = 0; q < P; q++) part += row[q];
@@ -155,4 +145,13 @@ void gan_cpu_channel_bias_act_backward(void *ctx, float *dz, float *db, const fl
         }
         if (db) db[c] += (float)acc;
     }
+}
+
+void gan_cpu_channel_bias_backward(void *ctx, float *db, const float *dy, int N, int C, int P) {
+    channel_bias_sums(NULL, db, dy, NULL, N, C, P, (gan_act){.on = false});
+}
+
+void gan_cpu_channel_bias_act_backward(void *ctx, float *dz, float *db, const float *dy,
+                                       const float *y, int N, int C, int P, gan_act act) {
+    channel_bias_sums(dz, db, dy, y, N, C, P, act);
 }

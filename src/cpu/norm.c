@@ -13,25 +13,12 @@
 
 #include <math.h>
 
-void gan_cpu_bias_backward(void *ctx, float *db, const float *dy, int N, int F) {
-    int chunks = (F + GAN_CPU_FEATURE_CHUNK - 1) / GAN_CPU_FEATURE_CHUNK;
-#pragma omp parallel for schedule(static) if ((size_t)N * F > 32768)
-    for (int c = 0; c < chunks; c++) {
-        int f0 = c * GAN_CPU_FEATURE_CHUNK, nf = GAN_CPU_MIN(GAN_CPU_FEATURE_CHUNK, F - f0);
-        float acc[GAN_CPU_FEATURE_CHUNK] = {0};
-        for (int n = 0; n < N; n++) {
-            const float *row = dy + (size_t)n * F + f0;
-#pragma omp simd
-            for (int f = 0; f < nf; f++) acc[f] += row[f];
-        }
-        for (int f = 0; f < nf; f++) db[f0 + f] += acc[f];
-    }
-}
-
-/* bias_backward's loop with dz formed on the way: the same sums in the same
- * order, and each dz as leaky_relu_backward / tanh_backward rounds it. */
-void gan_cpu_bias_act_backward(void *ctx, float *dz, float *db, const float *dy, const float *y,
-                               int N, int F, gan_act act) {
+/* db (F) += the sum over N rows of dz, where dz = dy without an activation
+ * (not written: dz NULL), else dz = dy act'(y), written (it may be y) and
+ * rounded as leaky_relu_backward / tanh_backward round it; the same sums in
+ * the same order either way. */
+static void bias_sums(float *dz, float *db, const float *dy, const float *y, int N, int F,
+                      gan_act act) {
     float lo = act.on && !act.tanh ? act.slope : 1.0f;
     bool tanh = act.on && act.tanh;
     int chunks = (F + GAN_CPU_FEATURE_CHUNK - 1) / GAN_CPU_FEATURE_CHUNK;
@@ -41,7 +28,13 @@ void gan_cpu_bias_act_backward(void *ctx, float *dz, float *db, const float *dy,
         float acc[GAN_CPU_FEATURE_CHUNK] = {0};
         for (int n = 0; n < N; n++) {
             size_t at = (size_t)n * F + f0;
-            const float *g = dy + at, *out = y + at; /* dz may be y */
+            const float *g = dy + at;
+            if (!dz) {
+#pragma omp simd
+                for (int f = 0; f < nf; f++) acc[f] += g[f];
+                continue;
+            }
+            const float *out = y + at; /* dz may be y */
             float *d = dz + at;
             if (tanh) {
 #pragma omp simd
@@ -60,6 +53,15 @@ void gan_cpu_bias_act_backward(void *ctx, float *dz, float *db, const float *dy,
         if (db)
             for (int f = 0; f < nf; f++) db[f0 + f] += acc[f];
     }
+}
+
+void gan_cpu_bias_backward(void *ctx, float *db, const float *dy, int N, int F) {
+    bias_sums(NULL, db, dy, NULL, N, F, (gan_act){.on = false});
+}
+
+void gan_cpu_bias_act_backward(void *ctx, float *dz, float *db, const float *dy, const float *y,
+                               int N, int F, gan_act act) {
+    bias_sums(dz, db, dy, y, N, F, act);
 }
 
 void gan_cpu_batchnorm_forward_train(void *ctx, float *y, float *mean, float *rstd,
