@@ -255,31 +255,39 @@ static gan_act case_act(const op_case *c) {
 static void run_bias_act_fwd(const gan_backend *be, void **d, const op_case *c, double *r) {
     be->bias_act_forward(be->ctx, F(0), CF(1), c->i[0], c->i[1], case_act(c));
 }
-static void ref_bias_act_fwd(void **h, const op_case *c, double *r) {
-    for (size_t i = 0; i < (size_t)c->i[0] * c->i[1]; i++) {
-        float z = HD(0)[i] + HD(1)[i % (size_t)c->i[1]]; /* one rounding, as in double */
-        HD(0)[i] = c->i[2] == 3 ? (float)tanh((double)z)
-                   : c->i[2] && z <= 0 ? (float)((float)c->f[0] * (double)z)
-                                      : z;
+/* The references of bias_act_* (rows: C = F, P = 1) and channel_bias_act_*:
+ * y (G, C, P), the bias per channel; act as case_act's i[2] (0 none, 3 tanh,
+ * else leaky ReLU with `slope`). Forward buffers y b; backward dz db dy y. */
+static void ref_bias_act_forward(void **h, size_t G, size_t C, size_t P, int act, float slope) {
+    for (size_t i = 0; i < G * C * P; i++) {
+        float z = HD(0)[i] + HD(1)[(i / P) % C]; /* one rounding, as in double */
+        HD(0)[i] = act == 3 ? (float)tanh((double)z)
+                   : act && z <= 0 ? (float)(slope * (double)z)
+                                   : z;
     }
+}
+static void ref_bias_act_backward(void **h, size_t G, size_t C, size_t P, int act, float slope) {
+    for (size_t ch = 0; ch < C; ch++) {
+        double s = h[1] ? HD(1)[ch] : 0;
+        for (size_t g = 0; g < G; g++)
+            for (size_t p = 0; p < P; p++) {
+                size_t i = (g * C + ch) * P + p;
+                double dy = HD(2)[i], y = HD(3)[i];
+                HD(0)[i] = (float)(act == 3 ? dy * (1.0 - y * y) : act && y <= 0 ? slope * dy : dy);
+                s += HD(0)[i];
+            }
+        if (h[1]) HD(1)[ch] = (float)s;
+    }
+}
+
+static void ref_bias_act_fwd(void **h, const op_case *c, double *r) {
+    ref_bias_act_forward(h, (size_t)c->i[0], (size_t)c->i[1], 1, c->i[2], (float)c->f[0]);
 }
 static void run_bias_act_bwd(const gan_backend *be, void **d, const op_case *c, double *r) {
     be->bias_act_backward(be->ctx, F(0), F(1), CF(2), CF(3), c->i[0], c->i[1], case_act(c));
 }
 static void ref_bias_act_bwd(void **h, const op_case *c, double *r) {
-    int N = c->i[0], Fe = c->i[1];
-    for (int f = 0; f < Fe; f++) {
-        double s = h[1] ? HD(1)[f] : 0;
-        for (int n = 0; n < N; n++) {
-            size_t i = (size_t)n * Fe + f;
-            double dy = HD(2)[i], y = HD(3)[i];
-            HD(0)[i] = (float)(c->i[2] == 3 ? dy * (1.0 - y * y)
-                               : c->i[2] && y <= 0 ? (float)c->f[0] * dy
-                                                  : dy);
-            s += HD(0)[i];
-        }
-        if (h[1]) HD(1)[f] = (float)s;
-    }
+    ref_bias_act_backward(h, (size_t)c->i[0], (size_t)c->i[1], 1, c->i[2], (float)c->f[0]);
 }
 
 /* batch norm over groups: G groups (features or channels) of `count` values;
@@ -880,33 +888,16 @@ static void run_cbias_act_fwd(const gan_backend *be, void **d, const op_case *c,
     be->channel_bias_act_forward(be->ctx, F(0), CF(1), c->i[0], c->i[1], c->i[2], channel_act(c));
 }
 static void ref_cbias_act_fwd(void **h, const op_case *c, double *r) {
-    size_t C = (size_t)c->i[1], P = (size_t)c->i[2], n = (size_t)c->i[0] * C * P;
-    for (size_t i = 0; i < n; i++) {
-        float z = HD(0)[i] + HD(1)[(i / P) % C];
-        HD(0)[i] = c->i[3] == 3 ? (float)tanh((double)z)
-                   : c->i[3] && z <= 0 ? (float)((float)c->f[0] * (double)z)
-                                       : z;
-    }
+    ref_bias_act_forward(h, (size_t)c->i[0], (size_t)c->i[1], (size_t)c->i[2], c->i[3],
+                         (float)c->f[0]);
 }
 static void run_cbias_act_bwd(const gan_backend *be, void **d, const op_case *c, double *r) {
     be->channel_bias_act_backward(be->ctx, F(0), F(1), CF(2), CF(3), c->i[0], c->i[1], c->i[2],
                                   channel_act(c));
 }
 static void ref_cbias_act_bwd(void **h, const op_case *c, double *r) {
-    size_t G = (size_t)c->i[0], C = (size_t)c->i[1], P = (size_t)c->i[2];
-    for (size_t ch = 0; ch < C; ch++) {
-        double s = h[1] ? HD(1)[ch] : 0;
-        for (size_t g = 0; g < G; g++)
-            for (size_t p = 0; p < P; p++) {
-                size_t i = (g * C + ch) * P + p;
-                double dy = HD(2)[i], y = HD(3)[i];
-                HD(0)[i] = (float)(c->i[3] == 3 ? dy * (1.0 - y * y)
-                                   : c->i[3] && y <= 0 ? (float)c->f[0] * dy
-                                                       : dy);
-                s += HD(0)[i];
-            }
-        if (h[1]) HD(1)[ch] = (float)s;
-    }
+    ref_bias_act_backward(h, (size_t)c->i[0], (size_t)c->i[1], (size_t)c->i[2], c->i[3],
+                          (float)c->f[0]);
 }
 
 static void gen_layouts(int G, int C, int P) {

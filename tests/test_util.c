@@ -369,7 +369,10 @@ double test_probe_loss(gan_model *m, const float *x, const float *r, int N, bool
     return L;
 }
 
-size_t test_fused_differs(gan_model *fused, gan_model *plain, int N) {
+void test_check_fused_same(const char *what, gan_model *fused, gan_model *plain, int N) {
+    bool any = false;
+    for (int i = 0; i < plain->n_layers; i++) any |= plain->layers[i].fused || plain->layers[i].act.on;
+    CHECK_MSG(!any, "%s: keep_outputs fused", what);
     gan_model_init(fused, 7, 0);
     gan_model_init(plain, 7, 0);
     size_t nx = (size_t)N * fused->in_size, ny = (size_t)N * fused->out_size, bad = 0;
@@ -392,7 +395,8 @@ size_t test_fused_differs(gan_model *fused, gan_model *plain, int N) {
         bad += memcmp(fused->grads, plain->grads, fused->n_params * sizeof(float)) != 0;
     }
     free(x), free(dy), free(y[0]), free(y[1]), free(dx[0]), free(dx[1]);
-    return bad;
+    CHECK_MSG(bad == 0, "%s: %zu of output, dx, parameter gradients differ from the unfused "
+              "model", what, bad);
 }
 
 #define GRADCHECK_EPS 1e-2f
