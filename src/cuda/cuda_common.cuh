@@ -75,9 +75,11 @@ gan_status gan_cuda_status_of(cudaError_t e);
 #define GAN_CUDA_NOTE(cu, call)                                                                    \
     do {                                                                                           \
         cudaError_t gan__e = (call);                                                               \
-        if (gan__e != cudaSuccess)                                                                 \
+        if (gan__e != cudaSuccess) {                                                               \
             gan_cuda_record((cu), gan_cuda_status_of(gan__e), #call, cudaGetErrorString(gan__e),   \
                             __FILE__, __LINE__);                                                   \
+            (void)cudaGetLastError(); /* a non-sticky error: not the next launch's */              \
+        }                                                                                          \
     } while (0)
 
 #define GAN_CUBLAS_NOTE(cu, call)                                                                  \

@@ -93,9 +93,14 @@ static host_model fetch(gan_model *m) {
     h.params = malloc(np * 4), h.grads = malloc(np * 4), h.m = malloc(np * 4);
     h.v = malloc(np * 4), h.state = malloc(ns * 4);
     CHECK_OK(m->be->copy_to_host(m->be->ctx, h.params, m->params, np * 4));
-    CHECK_OK(m->be->copy_to_host(m->be->ctx, h.grads, m->grads, np * 4));
-    CHECK_OK(m->be->copy_to_host(m->be->ctx, h.m, m->adam_m, np * 4));
-    CHECK_OK(m->be->copy_to_host(m->be->ctx, h.v, m->adam_v, np * 4));
+    if (m->inference_only) { /* the EMA copy: no gradients, no Adam moments */
+        CHECK(!m->grads && !m->adam_m && !m->adam_v);
+        memset(h.grads, 0, np * 4), memset(h.m, 0, np * 4), memset(h.v, 0, np * 4);
+    } else {
+        CHECK_OK(m->be->copy_to_host(m->be->ctx, h.grads, m->grads, np * 4));
+        CHECK_OK(m->be->copy_to_host(m->be->ctx, h.m, m->adam_m, np * 4));
+        CHECK_OK(m->be->copy_to_host(m->be->ctx, h.v, m->adam_v, np * 4));
+    }
     CHECK_OK(m->be->copy_to_host(m->be->ctx, h.state, m->state, m->n_state * 4));
     return h;
 }
