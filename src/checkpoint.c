@@ -164,6 +164,10 @@ gan_status gan_trainer_save_checkpoint(gan_trainer *t, const char *path) {
     return gan_st_write(path, write_checkpoint, t);
 }
 
+gan_status gan_ckpt_snapshot(gan_trainer *t, uint8_t **buf, size_t *cap, size_t *len) {
+    return gan_st_serialize(write_checkpoint, t, buf, cap, len);
+}
+
 /* ------------------------------------------------------------- metadata */
 
 static gan_status bad_meta(const gan_st_file *f, const char *key, const char *value,
