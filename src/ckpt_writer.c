@@ -1,8 +1,9 @@
 /*
  * ckpt_writer.c - checkpoints written on a background thread (see
  * ckpt_writer.h). The thread sleeps on a condition variable between jobs;
- * a job is the path, the buffer and its length, which the loop's thread
- * leaves alone until the job is waited for.
+ * a job is the path, the buffer and its length (or a reserve: the buffer
+ * allocated and touched), which the loop's thread leaves alone until the
+ * job is waited for.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "ckpt_writer.h"
@@ -18,14 +19,15 @@
 struct gan_ckpt_writer {
     bool background;
     bool started;  /* the thread runs */
-    bool pending;  /* a job was submitted and not waited for (the loop's thread only) */
+    bool pending;  /* a checkpoint was submitted and not waited for (the loop's thread only) */
     uint8_t *buf;  /* the checkpoint's bytes */
     size_t cap, len;
     char path[1200];
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t wake, idle;
-    bool job, quit;           /* under lock: a write to do (until it is done), the thread's end */
+    bool job, quit;           /* under lock: a job to do (until it is done), the thread's end */
+    size_t reserve;           /* the job: > 0: allocate and touch the buffer, else the write */
     gan_status status;        /* under lock: the last job's */
     char message[1024];       /* its gan_last_error when it failed */
 };
@@ -43,7 +45,16 @@ static void *worker(void *arg) {
         while (!w->job && !w->quit) pthread_cond_wait(&w->wake, &w->lock);
         if (!w->job) break; /* quit */
         pthread_mutex_unlock(&w->lock);
-        gan_status s = write_file(w->path, w->buf, w->len);
+        gan_status s = GAN_OK;
+        if (w->reserve) { /* best effort: without it the first snapshot allocates */
+            uint8_t *p = w->reserve > w->cap ? realloc(w->buf, w->reserve) : w->buf;
+            if (p && w->reserve > w->cap) {
+                memset(p, 0, w->reserve);
+                w->buf = p, w->cap = w->reserve;
+            }
+        } else {
+            s = write_file(w->path, w->buf, w->len);
+        }
         if (s != GAN_OK) snprintf(w->message, sizeof w->message, "%s", gan_last_error());
         pthread_mutex_lock(&w->lock);
         w->status = s;
@@ -89,19 +100,48 @@ static bool start(gan_ckpt_writer *w) {
     return w->started;
 }
 
+/* Hand the thread its job (w->reserve says which). */
+static void post(gan_ckpt_writer *w) {
+    pthread_mutex_lock(&w->lock);
+    w->job = true;
+    w->status = GAN_OK;
+    pthread_cond_signal(&w->wake);
+    pthread_mutex_unlock(&w->lock);
+}
+
+/* Wait until the thread has no job (none when it never started). */
+static gan_status idle(gan_ckpt_writer *w) {
+    if (!w->started) return GAN_OK;
+    pthread_mutex_lock(&w->lock);
+    while (w->job) pthread_cond_wait(&w->idle, &w->lock);
+    gan_status s = w->status;
+    pthread_mutex_unlock(&w->lock);
+    return s;
+}
+
+void gan_ckpt_writer_reserve(gan_ckpt_writer *w, gan_trainer *t) {
+    size_t len = 0;
+    if (!w->background || w->pending || gan_ckpt_size(t, &len) != GAN_OK) return;
+    if (!w->started && !start(w)) {
+        w->background = false;
+        return;
+    }
+    (void)idle(w);
+    w->reserve = len <= SIZE_MAX - 4096 ? len + 4096 : len; /* as gan_st_writer_serialize */
+    post(w);
+}
+
 gan_status gan_ckpt_writer_submit(gan_ckpt_writer *w, gan_trainer *t, const char *path) {
     GAN_TRY(gan_ckpt_writer_wait(w));
+    (void)idle(w); /* a reserve job */
     if (strlen(path) >= sizeof w->path)
         return gan_fail(GAN_ERR_INVALID_ARGUMENT, "%s: path too long", path);
     GAN_TRY(gan_ckpt_snapshot(t, &w->buf, &w->cap, &w->len));
     if (w->background && !w->started && !start(w)) w->background = false;
     if (!w->background) return write_file(path, w->buf, w->len);
     memcpy(w->path, path, strlen(path) + 1);
-    pthread_mutex_lock(&w->lock);
-    w->job = true;
-    w->status = GAN_OK;
-    pthread_cond_signal(&w->wake);
-    pthread_mutex_unlock(&w->lock);
+    w->reserve = 0;
+    post(w);
     w->pending = true;
     return GAN_OK;
 }
@@ -120,10 +160,7 @@ bool gan_ckpt_writer_done(gan_ckpt_writer *w) {
 
 gan_status gan_ckpt_writer_wait(gan_ckpt_writer *w) {
     if (!w->pending) return GAN_OK;
-    pthread_mutex_lock(&w->lock);
-    while (w->job) pthread_cond_wait(&w->idle, &w->lock);
-    gan_status s = w->status;
-    pthread_mutex_unlock(&w->lock);
+    gan_status s = idle(w);
     w->pending = false;
     return s == GAN_OK ? GAN_OK : gan_fail(s, "%s", w->message);
 }
@@ -131,7 +168,7 @@ gan_status gan_ckpt_writer_wait(gan_ckpt_writer *w) {
 void gan_ckpt_writer_free(gan_ckpt_writer *w) {
     if (!w) return;
     if (w->started) {
-        (void)gan_ckpt_writer_wait(w);
+        (void)idle(w);
         pthread_mutex_lock(&w->lock);
         w->quit = true;
         pthread_cond_signal(&w->wake);

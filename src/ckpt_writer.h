@@ -6,9 +6,10 @@
  * rename, folder fsync: atomic_file.h's guarantees) while training goes on.
  *
  * One write is in flight at a time: a submit waits for the one before. The
- * buffer is allocated at the first submit and reused (a run's checkpoints
- * are all one size), so later checkpoints allocate no more than the writer
- * of a synchronous save does. The thread blocks every signal: signals meant
+ * buffer is allocated once, by the thread at the run's start
+ * (gan_ckpt_writer_reserve) or else at the first submit, and reused (a
+ * run's checkpoints are all about one size), so later checkpoints allocate
+ * no more than the writer of a synchronous save does. The thread blocks every signal: signals meant
  * for the program (SIGINT, SIGTERM) reach the thread that trains. Failures
  * come back from gan_ckpt_writer_wait (or the next submit) as a status whose
  * message (gan_last_error, on the waiting thread) names the file; the file
@@ -27,12 +28,18 @@ typedef struct gan_ckpt_writer gan_ckpt_writer;
  * synchronous save, through the same buffer). */
 gan_status gan_ckpt_writer_create(bool background, gan_ckpt_writer **out);
 
+/* Have the thread allocate and touch the buffer for trainer t's checkpoint
+ * now (at the run's start, so that the first checkpoint's copy does not
+ * page-fault a fresh buffer on the training thread). Best effort: nothing
+ * is reported; with background false it does nothing. */
+void gan_ckpt_writer_reserve(gan_ckpt_writer *w, gan_trainer *t);
+
 /* Wait for the write in flight (its failure is returned, nothing new is
  * started), copy trainer t's checkpoint and start writing it to `path`
  * (background) or write it (not). */
 gan_status gan_ckpt_writer_submit(gan_ckpt_writer *w, gan_trainer *t, const char *path);
 
-/* Whether a submitted write has not been waited for yet (true also once it
+/* Whether a submitted checkpoint write (not a reserve) has not been waited for yet (true also once it
  * has finished: see gan_ckpt_writer_done). */
 bool gan_ckpt_writer_pending(const gan_ckpt_writer *w);
 

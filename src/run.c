@@ -349,6 +349,7 @@ gan_status gan_train_run(gan_trainer *t, const gan_run_options *ro, gan_run_resu
     gan_status s = ro->out ? begin(&r)
                            : gan_fail(GAN_ERR_INVALID_ARGUMENT, "no run folder given");
     if (s == GAN_OK && r.lead) s = gan_ckpt_writer_create(!ro->checkpoint_sync, &r.writer);
+    if (s == GAN_OK && r.writer) gan_ckpt_writer_reserve(r.writer, t); /* while it trains */
     if (s == GAN_OK) {
         if (ro->on_start) ro->on_start(ro->user, t, &r.plan);
         r.start = r.iv_start = gan_now_seconds();

@@ -2,7 +2,7 @@
  * test_ckpt_background.c - the run loop's checkpoints written on a
  * background thread (src/ckpt_writer.c, run.c):
  *   - the in-memory copy is byte for byte the file gan_trainer_save_checkpoint
- *     writes;
+ *     writes, and gan_ckpt_size (the writer's reserve at a run's start) its size;
  *   - runs that checkpoint every step in the background end with the same
  *     file as a synchronous run (checkpoint_sync), and one stopped at step 7
  *     and resumed ends with it too; on_epoch always finds the checkpoint of
@@ -66,6 +66,9 @@ static void check_snapshot_bytes(gan_dataset *data) {
     CHECK_OK(gan_ckpt_snapshot(t, &buf, &cap, &len));
     CHECK_MSG(file && len == n && memcmp(file, buf, n) == 0, "snapshot of %zu bytes, file %zu",
               len, n);
+    size_t size = 0;
+    CHECK_OK(gan_ckpt_size(t, &size));
+    CHECK_MSG(size == n && cap >= n, "size %zu, file %zu, buffer %zu", size, n, cap);
     uint8_t *first = buf;
     CHECK_OK(gan_trainer_step(t, &st));
     CHECK_OK(gan_ckpt_snapshot(t, &buf, &cap, &len)); /* same size: the buffer is reused */

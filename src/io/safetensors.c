@@ -417,11 +417,18 @@ gan_status gan_st_writer_serialize(const gan_st_writer *w, uint8_t **buf, size_t
             s = gan_fail(GAN_ERR_INVALID_ARGUMENT, "safetensors: tensors are too large");
         else total += w->tensors[i].nbytes;
     }
+    if (s == GAN_OK && !buf) { /* the size only */
+        *len = total;
+        free(b.p);
+        return GAN_OK;
+    }
     if (s == GAN_OK && total > *cap) {
-        uint8_t *p = realloc(*buf, total);
+        /* 4 KiB more: the next file's metadata numbers may be a few bytes longer */
+        size_t want = total <= SIZE_MAX - 4096 ? total + 4096 : total;
+        uint8_t *p = realloc(*buf, want);
         if (!p) s = gan_fail(GAN_ERR_OUT_OF_MEMORY, "safetensors: cannot allocate %zu bytes for "
-                             "a copy of the file", total);
-        else *buf = p, *cap = total;
+                             "a copy of the file", want);
+        else *buf = p, *cap = want;
     }
     if (s == GAN_OK) {
         uint8_t *p = *buf;

@@ -97,9 +97,11 @@ gan_status gan_st_write(const char *path, gan_status (*fill)(void *ctx, gan_st_w
                         void *ctx);
 
 /* The bytes gan_st_writer_save would write (the same file), into *buf of
- * *cap bytes, grown with realloc only when too small (so a buffer reused for
- * files of one size is allocated once); *len: the file's size. The
- * tensors' data is copied: the writer's sources may change afterwards. */
+ * *cap bytes, grown with realloc only when too small, to 4 KiB more than
+ * needed (so a buffer reused for files of about one size, as a run's
+ * checkpoints are, is allocated once); *len: the file's size. The
+ * tensors' data is copied: the writer's sources may change afterwards.
+ * buf NULL: only *len is set. */
 gan_status gan_st_writer_serialize(const gan_st_writer *w, uint8_t **buf, size_t *cap,
                                    size_t *len);
 
