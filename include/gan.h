@@ -775,8 +775,10 @@ typedef struct gan_run_options {
     void (*on_step)(void *user, const gan_step_stats *st);
     /* a log line was written: the means since the previous one */
     void (*on_log)(void *user, const gan_step_stats *mean, double images_per_s);
-    /* epoch `epoch` (from 1) ended; its grid is `samples`; called after the
-     * checkpoint of that step when one is written there (the last step's always) */
+    /* epoch `epoch` (from 1) ended; its grid is `samples`; called once the
+     * latest checkpoint saved at or before that step (the one written there
+     * when there is one; the last step's always) is on disk: with background
+     * checkpoints maybe some steps later, between steps, in epoch order */
     void (*on_epoch)(void *user, int64_t epoch, const gan_step_stats *mean,
                      const char *samples);
     /* at each epoch's end (`epoch` from 1) after its log line: evaluate, and
@@ -788,6 +790,10 @@ typedef struct gan_run_options {
      * e.g. the options a resumed run changed; NULL: none. It should hold
      * "step" (the log is cut by step on resume) and "event". */
     const char *log_note;
+    bool checkpoint_sync;     /* write each checkpoint before training goes on; false
+                                 (default): copy the state at the step and write the file on a
+                                 background thread while the next steps train (the same atomic
+                                 file; the next checkpoint, a stop and the end wait for it) */
 } gan_run_options;
 
 /* How a run ended (also on failure). */

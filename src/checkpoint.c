@@ -111,12 +111,15 @@ static gan_status write_data_shape(gan_st_writer *w, const gan_dataset *data) {
     return s;
 }
 
-static gan_status write_checkpoint(void *trainer, gan_st_writer *w) {
-    gan_trainer *t = trainer;
+/* The checkpoint of t into w; download false: the tensors as the host
+ * copies hold them (for the file's size: a GPU trainer's may be stale). */
+static gan_status fill_checkpoint(gan_trainer *t, gan_st_writer *w, bool download) {
     save_ctx ctx = {.w = w};
-    GAN_TRY(gan_model_download(&t->g));
-    GAN_TRY(gan_model_download(&t->d));
-    if (t->has_ema) GAN_TRY(gan_model_download(&t->g_ema));
+    if (download) {
+        GAN_TRY(gan_model_download(&t->g));
+        GAN_TRY(gan_model_download(&t->d));
+        if (t->has_ema) GAN_TRY(gan_model_download(&t->g_ema));
+    }
     const gan_model *nets[2] = {&t->g, &t->d};
     for (int i = 0; i < 2; i++) GAN_TRY(gan_model_each_tensor(nets[i], add_tensor, &ctx));
     if (t->has_ema) GAN_TRY(gan_model_each_tensor(&t->g_ema, add_tensor, &ctx));
@@ -160,8 +163,24 @@ static gan_status write_checkpoint(void *trainer, gan_st_writer *w) {
     return GAN_OK;
 }
 
+static gan_status write_checkpoint(void *trainer, gan_st_writer *w) {
+    return fill_checkpoint(trainer, w, true);
+}
+
+static gan_status size_checkpoint(void *trainer, gan_st_writer *w) {
+    return fill_checkpoint(trainer, w, false);
+}
+
 gan_status gan_trainer_save_checkpoint(gan_trainer *t, const char *path) {
     return gan_st_write(path, write_checkpoint, t);
+}
+
+gan_status gan_ckpt_snapshot(gan_trainer *t, uint8_t **buf, size_t *cap, size_t *len) {
+    return gan_st_serialize(write_checkpoint, t, buf, cap, len);
+}
+
+gan_status gan_ckpt_size(gan_trainer *t, size_t *len) {
+    return gan_st_serialize(size_checkpoint, t, NULL, NULL, len);
 }
 
 /* ------------------------------------------------------------- metadata */

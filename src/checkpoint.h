@@ -59,6 +59,16 @@ gan_status gan_ckpt_load_model(const gan_st_file *f, gan_model *m, const char *p
  * the model's memory. */
 gan_status gan_ckpt_check_model(const gan_st_file *f, gan_model *m, const char *prefix, bool moments);
 
+/* The bytes of trainer t's checkpoint (what gan_trainer_save_checkpoint
+ * writes, byte for byte) copied into *buf (gan_st_writer_serialize: grown
+ * only when too small); a GPU trainer's networks are downloaded first. The
+ * copy is the trainer's state now: later steps do not change it. */
+gan_status gan_ckpt_snapshot(gan_trainer *t, uint8_t **buf, size_t *cap, size_t *len);
+
+/* The size of that checkpoint now, nothing copied or downloaded (the
+ * metadata's numbers may grow it by a few bytes later). */
+gan_status gan_ckpt_size(gan_trainer *t, size_t *len);
+
 /* Whether file f holds the moving average of a generator (generator_ema.*):
  * a full checkpoint says so in its options (options.ema > 0), a weights file
  * by holding such tensors. */

@@ -8,12 +8,36 @@
  * the log is cut back to the checkpoint's step when a run resumes, and a
  * fresh run that fails before its first checkpoint removes the log it began.
  *
+ * Checkpoints are written in the background (ckpt_writer.h; unless
+ * ro->checkpoint_sync): at the step boundary the state is copied to host
+ * memory, and a thread writes, syncs and renames the file while the next
+ * steps train. The rules that keep the folder's promises:
+ *   - res.saved_step moves to a checkpoint's step only once its file is on
+ *     disk (renamed), so "the last checkpoint (step N) is intact" and the
+ *     removal of a failed fresh run's log are about files that exist;
+ *   - the log never needs to wait: its lines may run ahead of the file on
+ *     disk (as they do between checkpoints anyway), and resuming cuts the
+ *     log back to the step of the checkpoint actually on disk; a run killed
+ *     while a write is in flight resumes from the one before, whose step
+ *     the log is cut to;
+ *   - on_epoch is called once the latest checkpoint saved at or before the
+ *     epoch's end is on disk (the report reads it): if that write is still
+ *     in flight, the call waits (with a copy of its arguments) and is made
+ *     between steps once the write is done, in epoch order, and at the
+ *     latest before the next checkpoint, the next on_epoch or the end;
+ *   - one write at a time: the next checkpoint, a stop request's checkpoint
+ *     and the end of the run wait for the write in flight; a failed write
+ *     (a full disk) ends the run with its status, noticed between steps or
+ *     at the latest there, its message naming the file, the previous
+ *     checkpoint intact.
+ *
  * Data-parallel runs (docs/distributed.md): every rank runs the loop in
  * step; rank 0 (the lead) alone writes the folder and calls the callbacks
  * (gated in one place: `lead`), and a stop request on any rank stops every
  * rank after the same step (voted once per step).
  */
 #define _POSIX_C_SOURCE 200809L
+#include "ckpt_writer.h"
 #include "internal.h"
 #include "io/atomic_file.h"
 #include "io/open_file.h"
@@ -111,6 +135,13 @@ typedef struct run {
     gan_comm *comm;          /* the trainer's ranks (NULL: one process) */
     bool stop_voted;         /* some rank was asked to stop */
     char ranks_key[32];      /* `, "ranks": N` ending each log line of N > 1 ranks, else "" */
+    gan_ckpt_writer *writer; /* the lead's checkpoints (NULL on the other ranks) */
+    int64_t writing_step;    /* the step of the checkpoint the writer has (pending or done) */
+    int64_t submitted_step;  /* the last checkpoint saved (maybe not yet on disk), -1 none */
+    bool deferred;           /* an on_epoch call waits for the write in flight: */
+    int64_t deferred_epoch;  /* its arguments */
+    gan_step_stats deferred_mean;
+    char deferred_samples[RUN_PATH_MAX];
 } run;
 
 static gan_status write_grid(run *r, int64_t epoch) {
@@ -133,11 +164,63 @@ static gan_status write_latest(run *r) {
     return s;
 }
 
+/* The write in flight, once it is done (wait: wait for it): the saved step
+ * moves to it, then the on_epoch call that waited for it is made. A failed
+ * write returns its status. */
+static gan_status settle(run *r, bool wait) {
+    if (r->writer && gan_ckpt_writer_pending(r->writer)) {
+        if (!wait && !gan_ckpt_writer_done(r->writer)) return GAN_OK;
+        GAN_TRY(gan_ckpt_writer_wait(r->writer));
+        r->res.saved_step = r->writing_step;
+    }
+    if (r->deferred) {
+        r->deferred = false;
+        r->ro->on_epoch(r->ro->user, r->deferred_epoch, &r->deferred_mean, r->deferred_samples);
+    }
+    return GAN_OK;
+}
+
 static gan_status save(run *r) {
     GAN_TRY(gan_trainer_dist_same_weights(r->t)); /* what rank 0 saves is every rank's */
-    if (r->lead) GAN_TRY(gan_trainer_save_checkpoint(r->t, r->ckpt));
-    r->res.saved_step = gan_trainer_step_count(r->t);
+    int64_t step = gan_trainer_step_count(r->t);
+    r->submitted_step = step;
+    if (!r->lead) {
+        r->res.saved_step = step;
+        return GAN_OK;
+    }
+    GAN_TRY(settle(r, true)); /* one write at a time */
+    GAN_TRY(gan_ckpt_writer_submit(r->writer, r->t, r->ckpt));
+    r->writing_step = step;
+    if (!gan_ckpt_writer_pending(r->writer)) r->res.saved_step = step; /* written already */
     return GAN_OK;
+}
+
+/* Epoch `st->epoch + 1` ended: on_epoch now, or once the checkpoint write in
+ * flight is done (the calls stay in epoch order). */
+static gan_status epoch_done(run *r, const gan_step_stats *st) {
+    if (r->deferred) GAN_TRY(settle(r, true));
+    if (r->writer && gan_ckpt_writer_pending(r->writer)) {
+        r->deferred = true;
+        r->deferred_epoch = st->epoch + 1;
+        r->deferred_mean = *st;
+        memcpy(r->deferred_samples, r->path, sizeof r->path);
+        return GAN_OK;
+    }
+    r->ro->on_epoch(r->ro->user, st->epoch + 1, st, r->path);
+    return GAN_OK;
+}
+
+/* The end of the loop (status s): the write in flight waited for; on
+ * success the on_epoch call waiting for it made. A failure keeps the
+ * first status and message, and the saved step of a write that finished. */
+static gan_status finish(run *r, gan_status s) {
+    if (!r->writer) return s;
+    if (s == GAN_OK) return settle(r, true);
+    if (!gan_ckpt_writer_pending(r->writer)) return s;
+    char message[1024];
+    snprintf(message, sizeof message, "%s", gan_last_error());
+    if (gan_ckpt_writer_wait(r->writer) == GAN_OK) r->res.saved_step = r->writing_step;
+    return gan_fail(s, "%s", message);
 }
 
 static bool stop_requested(const run *r) {
@@ -162,7 +245,7 @@ static gan_status begin(run *r) {
     snprintf(r->latest, sizeof r->latest, "%s/%s", ro->out, GAN_RUN_SAMPLES);
     int64_t start = gan_trainer_step_count(r->t);
     r->res.step = start;
-    r->res.saved_step = ro->resume ? start : -1;
+    r->res.saved_step = r->submitted_step = ro->resume ? start : -1;
     if (ro->log_every < 1)
         return gan_fail(GAN_ERR_INVALID_ARGUMENT, "log interval %d: must be at least 1",
                         ro->log_every);
@@ -232,6 +315,7 @@ static gan_status loop(run *r) {
     while (st.step < total && !stop_requested(r)) {
         GAN_TRY(gan_trainer_step(r->t, &st));
         GAN_TRY(vote_stop(r));
+        GAN_TRY(settle(r, false)); /* a checkpoint write that ended since */
         r->res.step = st.step;
         r->iv_steps++;
         if (ro->on_step) ro->on_step(ro->user, &st);
@@ -244,9 +328,9 @@ static gan_status loop(run *r) {
         /* the checkpoint first, so on_epoch sees a complete run folder */
         bool last = st.step >= total || stop_requested(r);
         if (last || (every > 0 && st.step % every == 0)) GAN_TRY(save(r));
-        if (epoch_end && ro->on_epoch) ro->on_epoch(ro->user, st.epoch + 1, &st, r->path);
+        if (epoch_end && ro->on_epoch) GAN_TRY(epoch_done(r, &st));
     }
-    if (r->res.saved_step != gan_trainer_step_count(r->t)) return save(r);
+    if (r->submitted_step != gan_trainer_step_count(r->t)) return save(r);
     return GAN_OK;
 }
 
@@ -264,12 +348,15 @@ gan_status gan_train_run(gan_trainer *t, const gan_run_options *ro, gan_run_resu
     }
     gan_status s = ro->out ? begin(&r)
                            : gan_fail(GAN_ERR_INVALID_ARGUMENT, "no run folder given");
+    if (s == GAN_OK && r.lead) s = gan_ckpt_writer_create(!ro->checkpoint_sync, &r.writer);
+    if (s == GAN_OK && r.writer) gan_ckpt_writer_reserve(r.writer, t); /* while it trains */
     if (s == GAN_OK) {
         if (ro->on_start) ro->on_start(ro->user, t, &r.plan);
         r.start = r.iv_start = gan_now_seconds();
-        s = loop(&r);
+        s = finish(&r, loop(&r));
         r.res.seconds = gan_now_seconds() - r.start;
     }
+    gan_ckpt_writer_free(r.writer); /* nothing in flight: finish waited */
     r.res.stopped = stop_requested(&r);
     if (r.log && fclose(r.log) != 0 && s == GAN_OK)
         s = gan_fail(GAN_ERR_IO, "%s: write failed", r.log_path);

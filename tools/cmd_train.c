@@ -613,6 +613,8 @@ static int train(int argc, char **argv, gan_comm **comm) {
     ro.on_start = on_start, ro.on_step = on_step, ro.on_log = on_log, ro.on_epoch = on_epoch;
     ro.evaluate = evaluate; /* [eval hook] */
     ro.log_note = note[0] ? note : NULL;
+    const char *sync = getenv("GAN_CHECKPOINT_SYNC"); /* 1: no background checkpoint writes */
+    ro.checkpoint_sync = sync && *sync && strcmp(sync, "0") != 0;
     if (note[0] && !quiet) fprintf(stderr, "gan train: resumed with changes: %s\n", note);
     gan_run_result res;
     s = gan_train_run(t, &ro, &res);

@@ -406,6 +406,55 @@ gan_status gan_st_writer_save(const gan_st_writer *w, const char *path) {
     return s;
 }
 
+gan_status gan_st_writer_serialize(const gan_st_writer *w, uint8_t **buf, size_t *cap,
+                                   size_t *len) {
+    if (!w) return gan_fail(GAN_ERR_INVALID_ARGUMENT, "safetensors: writer is NULL");
+    gan_st_buf b = {0};
+    gan_status s = gan_st_writer_header(w, &b);
+    size_t total = 8 + b.len;
+    for (size_t i = 0; s == GAN_OK && i < w->n; i++) {
+        if (w->tensors[i].nbytes > SIZE_MAX - total)
+            s = gan_fail(GAN_ERR_INVALID_ARGUMENT, "safetensors: tensors are too large");
+        else total += w->tensors[i].nbytes;
+    }
+    if (s == GAN_OK && !buf) { /* the size only */
+        *len = total;
+        free(b.p);
+        return GAN_OK;
+    }
+    if (s == GAN_OK && total > *cap) {
+        /* 4 KiB more: the next file's metadata numbers may be a few bytes longer */
+        size_t want = total <= SIZE_MAX - 4096 ? total + 4096 : total;
+        uint8_t *p = realloc(*buf, want);
+        if (!p) s = gan_fail(GAN_ERR_OUT_OF_MEMORY, "safetensors: cannot allocate %zu bytes for "
+                             "a copy of the file", want);
+        else *buf = p, *cap = want;
+    }
+    if (s == GAN_OK) {
+        uint8_t *p = *buf;
+        for (int i = 0; i < 8; i++) p[i] = (uint8_t)((uint64_t)b.len >> (8 * i));
+        memcpy(p + 8, b.p, b.len);
+        p += 8 + b.len;
+        for (size_t i = 0; i < w->n; i++) {
+            if (w->tensors[i].nbytes) memcpy(p, w->tensors[i].data, w->tensors[i].nbytes);
+            p += w->tensors[i].nbytes;
+        }
+        *len = total;
+    }
+    free(b.p);
+    return s;
+}
+
+gan_status gan_st_serialize(gan_status (*fill)(void *ctx, gan_st_writer *w), void *ctx,
+                            uint8_t **buf, size_t *cap, size_t *len) {
+    gan_st_writer *w;
+    GAN_TRY(gan_st_writer_create(&w));
+    gan_status s = fill(ctx, w);
+    if (s == GAN_OK) s = gan_st_writer_serialize(w, buf, cap, len);
+    gan_st_writer_free(w);
+    return s;
+}
+
 /* ---------------------------------------------------------------- reader */
 
 typedef struct gan_st_entry {

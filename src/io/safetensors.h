@@ -96,6 +96,20 @@ gan_status gan_st_writer_save(const gan_st_writer *w, const char *path);
 gan_status gan_st_write(const char *path, gan_status (*fill)(void *ctx, gan_st_writer *w),
                         void *ctx);
 
+/* The bytes gan_st_writer_save would write (the same file), into *buf of
+ * *cap bytes, grown with realloc only when too small, to 4 KiB more than
+ * needed (so a buffer reused for files of about one size, as a run's
+ * checkpoints are, is allocated once); *len: the file's size. The
+ * tensors' data is copied: the writer's sources may change afterwards.
+ * buf NULL: only *len is set. */
+gan_status gan_st_writer_serialize(const gan_st_writer *w, uint8_t **buf, size_t *cap,
+                                   size_t *len);
+
+/* gan_st_write into memory: a writer filled by fill(ctx, w), serialized
+ * (gan_st_writer_serialize), freed. */
+gan_status gan_st_serialize(gan_status (*fill)(void *ctx, gan_st_writer *w), void *ctx,
+                            uint8_t **buf, size_t *cap, size_t *len);
+
 /* ---------------------------------------------------------------- reader */
 
 /* A safetensors file read into memory and validated. */
