@@ -142,6 +142,41 @@ int main(void) {
     CHECK(html && strstr(html, "<meta name=\"gan-device\" content=\"cpu\">")); /* kept */
     free(html);
 
+    /* ---- gan train without a compiler, many short epochs: the page is
+     * refreshed at a pace (report.h, REPORT_PACE) and the compiler's absence is
+     * kept from the first epoch (report_wasm.c), yet the final page holds every
+     * epoch's grid and log line, says why it has no generator, and is the page
+     * gan report writes */
+    char many[1200];
+    snprintf(many, sizeof many, "%s/many", dir);
+    CHECK(run("GAN_WASM_CC=%s/no-such-cc %s train --data %s --batch-size 64 --epochs 12 "
+              "--threads 2 --out %s", dir, cli, test_synthetic_images("rm", 64, 0), many) == 0);
+    CHECK_MSG(count_lines(out, "has no live generator") == 1, "%s", out);
+    snprintf(page, sizeof page, "%s/report.html", many);
+    snprintf(log_path, sizeof log_path, "%s/log.jsonl", many);
+    html = test_read_file(page, &n);
+    char *many_log = test_read_file(log_path, &n);
+    CHECK(html && many_log);
+    if (html && many_log) {
+        CHECK(number_after(html, "\"rows\": ") == count_lines(many_log, "\"loss_d\""));
+        CHECK(count_lines(many_log, "\"loss_d\"") == 12);
+        for (int e = 0; e <= 12; e++) {
+            char key[64];
+            snprintf(key, sizeof key, "{\"epoch\": %d, \"src\": \"data:image/png;base64,", e);
+            CHECK_MSG(strstr(html, key), "no grid of epoch %d in the page", e);
+        }
+        CHECK(strstr(html, "\"generator\": null") && strstr(html, "GAN_WASM_CC does not run"));
+        blank_written(html);
+        char *again = NULL;
+        CHECK(run("GAN_WASM_CC=%s/no-such-cc %s report %s", dir, cli, many) == 0);
+        again = test_read_file(page, &n);
+        if (again) blank_written(again);
+        CHECK_MSG(again && strcmp(html, again) == 0, "gan train's last page differs from gan report's");
+        free(again);
+    }
+    free(html);
+    free(many_log);
+
     /* ---- 100,000 log lines: a few thousand drawn, the extremes kept */
     char big[1200], big_log[1300];
     snprintf(big, sizeof big, "%s/big", dir);

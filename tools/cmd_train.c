@@ -64,6 +64,8 @@ typedef struct train_ui {
     train_eval *eval; /* [eval hook] */
     gan_train_options opt; /* the run's options (the report names its device) */
     gan_trainer *trainer;  /* the report's generator between steps */
+    int64_t total_steps;   /* the run's last step */
+    report_pace pace;      /* when the report is refreshed next */
 } train_ui;
 
 /* Where step `step` leaves a run, counting from 1: "epoch 3 done" at an
@@ -136,6 +138,7 @@ static void on_start(void *user, gan_trainer *t, const gan_run_plan *plan) {
     }
     ui->opt = o;
     ui->trainer = t;
+    ui->total_steps = total;
     progress_begin(&ui->prog, plan->start_step, plan->epochs, spe, total, plan->images_per_step,
                    ui->quiet);
     ui->started = true;
@@ -154,7 +157,8 @@ static void on_epoch(void *user, int64_t epoch, const gan_step_stats *mean, cons
     train_ui *ui = user;
     progress_epoch(&ui->prog, epoch, mean, samples);
     ema_note(ui, mean->step);
-    report_after_epoch(ui->out, &ui->opt, ui->trainer, ui->quiet); /* [report hook] */
+    report_after_epoch(ui->out, &ui->opt, ui->trainer, ui->quiet, &ui->pace,
+                       mean->step >= ui->total_steps); /* [report hook] */
 }
 
 static gan_status evaluate(void *user, gan_trainer *t, int64_t epoch, const gan_step_stats *mean,
@@ -618,6 +622,7 @@ static int train(int argc, char **argv, gan_comm **comm) {
     if (note[0] && !quiet) fprintf(stderr, "gan train: resumed with changes: %s\n", note);
     gan_run_result res;
     s = gan_train_run(t, &ro, &res);
+    if (ui.trainer) report_finish(out, &ui.opt, ui.trainer, ui.quiet, &ui.pace); /* [report hook] */
     progress_end(&ui.prog);
     rc = report(s, &res, &ui, latest);
 done:

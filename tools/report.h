@@ -41,10 +41,29 @@ gan_status report_write(const char *run_dir, const report_options *opt, report_r
  * epoch, last losses and sparkline curves, into out. */
 gan_status report_print_text(FILE *out, const char *run_dir, int width);
 
+/* How often gan train refreshes the page. A refresh costs about as much
+ * however short the epoch (the seed model's page: ~100-250 ms), so on a
+ * GPU, where an epoch can take 0.3 s, refreshing after every epoch would
+ * double the run. An epoch's refresh is left out while less time than
+ * REPORT_PACE times the last refresh's cost has passed since it ended (the
+ * page costs at most about 1/REPORT_PACE of the run), the first epoch's and
+ * the run's last never; one left out is made by report_finish. */
+#define REPORT_PACE 20
+typedef struct report_pace {
+    double next;  /* monotonic seconds from which the next refresh is due (0: now) */
+    bool pending; /* an epoch's refresh was left out since the last one */
+} report_pace;
+
 /* gan train's hook, after each epoch (once the epoch's checkpoint, if any,
- * is saved) and after the final checkpoint: report_write with the run's
- * device and trainer `t`; a failure is printed as a warning and training
- * goes on. */
-void report_after_epoch(const char *run_dir, const gan_train_options *opt, gan_trainer *t, bool quiet);
+ * is saved; `last`: the run's final epoch or step): report_write with the
+ * run's device and trainer `t` when `pace` says it is due; a failure is
+ * printed as a warning and training goes on. */
+void report_after_epoch(const char *run_dir, const gan_train_options *opt, gan_trainer *t,
+                        bool quiet, report_pace *pace, bool last);
+
+/* After the run: the refresh that `pace` left out, if any (a run stopped
+ * early, or whose last refresh was paced). */
+void report_finish(const char *run_dir, const gan_train_options *opt, gan_trainer *t, bool quiet,
+                   report_pace *pace);
 
 #endif

@@ -213,19 +213,41 @@ static int run_compiler(char *const argv[], const char *log_path) {
 
 /* The module of the last build, keyed by the model spec and whether the
  * weights are the moving average: the exported code depends on nothing else,
- * so a later epoch of the same run reuses it without exporting again. */
+ * so a later epoch of the same run reuses it without exporting again. A
+ * build that found no compiler, or that the compiler refused, is kept too
+ * (`note`, no module): a later epoch says the same without exporting tens
+ * of MB of C again (about 170 ms an epoch for the seed model) and starting
+ * every candidate compiler. */
 static struct {
     char *key;
     uint8_t *module;
     size_t len;
+    char *note; /* the build's note when it made no module */
 } cache;
+
+/* Keep this build's outcome (module or note) for `key`, which it takes. */
+static void cache_keep(char *key, uint8_t *module, size_t len, const char *note) {
+    char *n = note ? strdup(note) : NULL;
+    if (note && !n) { /* out of memory: keep nothing */
+        free(key), free(module);
+        return;
+    }
+    char *old_key = cache.key, *old_note = cache.note;
+    uint8_t *old_module = cache.module;
+    cache.key = key, cache.module = module, cache.len = len, cache.note = n;
+    free(old_key);
+    free(old_module);
+    free(old_note);
+}
 
 static char *cache_key(const gan_generator *g) {
     const char *spec = gan_spec_text(gan_generator_spec(g));
-    size_t n = strlen(spec) + 64;
+    const char *cc = getenv("GAN_WASM_CC"); /* a kept failure is this compiler's */
+    if (!cc) cc = "";
+    size_t n = strlen(spec) + strlen(cc) + 64;
     char *k = malloc(n);
-    if (k) snprintf(k, n, "%s\n#ema %d classes %d", spec, gan_generator_uses_ema(g) ? 1 : 0,
-                    gan_generator_num_classes(g));
+    if (k) snprintf(k, n, "%s\n#ema %d classes %d cc %s", spec, gan_generator_uses_ema(g) ? 1 : 0,
+                    gan_generator_num_classes(g), cc);
     return k;
 }
 
@@ -265,6 +287,10 @@ gan_status report_wasm_build(const gan_generator *g, report_wasm *out, char *not
     gan_status s = GAN_OK;
     if (!key) {
         s = gan_fail(GAN_ERR_OUT_OF_MEMORY, "report: out of memory");
+        goto done;
+    }
+    if (cache.key && strcmp(cache.key, key) == 0 && cache.note) {
+        snprintf(note, note_cap, "%s", cache.note);
         goto done;
     }
     if (cache.key && strcmp(cache.key, key) == 0) {
@@ -324,21 +350,24 @@ gan_status report_wasm_build(const gan_generator *g, report_wasm *out, char *not
         snprintf(note, note_cap, "no C compiler for WebAssembly: %s (install clang, lld, "
                  "wasi-libc and libclang-rt-dev-wasm32: scripts/setup.sh does)",
                  env_cc && *env_cc ? "GAN_WASM_CC does not run" : "clang is not installed");
+        cache_keep(key, NULL, 0, note);
+        key = NULL;
         goto done;
     }
     char *module = NULL;
     size_t mlen = 0;
     if (rc != 0 || !read_file(wasm_path, &module, &mlen)) {
         note_compile_error(note, note_cap, used, log_path);
+        cache_keep(key, NULL, 0, note);
+        key = NULL;
         goto done;
     }
     out->module = (uint8_t *)module;
     out->module_len = mlen;
     uint8_t *keep = malloc(mlen);
     if (keep) {
-        free(cache.key), free(cache.module);
         memcpy(keep, module, mlen);
-        cache.key = key, cache.module = keep, cache.len = mlen;
+        cache_keep(key, keep, mlen, NULL);
         key = NULL;
     }
 done:

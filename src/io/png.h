@@ -4,7 +4,7 @@
  * Output: 8-bit grayscale (colour type 0) or 8-bit RGB (colour type 2),
  * non-interlaced. Each row gets the filter (None, Sub, Up, Average, Paeth)
  * with the smallest sum of absolute filtered bytes, the usual heuristic; the
- * filtered rows are deflated at level 9 and stored in IDAT chunks of at most
+ * filtered rows are deflated at zlib's default level (6) and stored in IDAT chunks of at most
  * GAN_PNG_IDAT_MAX bytes. Every chunk CRC is zlib's crc32 over type + data.
  *
  * The reader (png_read.c) decodes 8-bit gray, gray + alpha, RGB and RGBA,
