@@ -9,6 +9,7 @@
 # GAN: the gan binary; PACK: from `gan data prepare data/emoji --resolution 64 --out PACK`.
 # Environment: DEVICE (cuda), STEPS (instead of EPOCHS: a quick check), PRECISION (tf32), SEED (0), N (5000 samples per model),
 # PARALLEL=1 trains both models at once (one GPU has room; the times then overlap),
+# RN_ARGS, DC_ARGS: more `gan train` flags for the resnet / dcgan run (e.g. "--augment translation,color,cutout"),
 # GAN_EVAL_CACHE: the classifier cache. gan eval trains its classifier on first use
 # (minutes); `gan classifier train --data PACK --cache DIR` beforehand, anywhere, and
 # GAN_EVAL_CACHE=DIR makes each evaluation take seconds.
@@ -37,12 +38,12 @@ train() { # NAME ARGS...: one run; its start and end (epoch seconds) in OUT_DIR/
     return $rc
 }
 if [ "${PARALLEL:-0}" = 1 ]; then
-    train rn --model resnet & rn=$!
-    train dc --model dcgan --init dcgan || exit 1
+    train rn --model resnet ${RN_ARGS:-} & rn=$!
+    train dc --model dcgan --init dcgan ${DC_ARGS:-} || exit 1
     wait $rn || exit 1
 else
-    train dc --model dcgan --init dcgan || exit 1
-    train rn --model resnet || exit 1
+    train dc --model dcgan --init dcgan ${DC_ARGS:-} || exit 1
+    train rn --model resnet ${RN_ARGS:-} || exit 1
 fi
 
 evaluate() { # NAME RUN [--no-ema]
@@ -59,11 +60,12 @@ evaluate dc dc || exit 1
 evaluate rn rn || exit 1
 evaluate rn_raw rn --no-ema || exit 1
 
-python3 - "$OUT_DIR" "$EPOCHS" <<'EOF'
+python3 - "$OUT_DIR" "$EPOCHS" "${DC_ARGS:-}" "${RN_ARGS:-}" <<'EOF'
 import json, sys
-d, epochs = sys.argv[1], sys.argv[2]
-rows = [("dc", "dc", "`dcgan --init dcgan`"), ("rn", "rn", "`resnet`, EMA generator"),
-        ("rn_raw", "rn", "`resnet`, trained generator (`--no-ema`)")]
+d, epochs, dc_args, rn_args = sys.argv[1:5]
+dc_args, rn_args = (" " + dc_args if dc_args else ""), (" " + rn_args if rn_args else "")
+rows = [("dc", "dc", f"`dcgan --init dcgan{dc_args}`"), ("rn", "rn", f"`resnet{rn_args}`, EMA generator"),
+        ("rn_raw", "rn", f"`resnet{rn_args}`, trained generator (`--no-ema`)")]
 out = [f"{epochs} epochs each (or --steps as given); train wall: the whole `gan train` command.", "",
        "| run | steps | images | train wall | FID | KID x 1000 | precision | recall | classes drawn |",
        "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
