@@ -136,9 +136,10 @@ gan_status gan_ckpt_writer_submit(gan_ckpt_writer *w, gan_trainer *t, const char
     (void)idle(w); /* a reserve job */
     if (strlen(path) >= sizeof w->path)
         return gan_fail(GAN_ERR_INVALID_ARGUMENT, "%s: path too long", path);
-    GAN_TRY(gan_ckpt_snapshot(t, &w->buf, &w->cap, &w->len));
     if (w->background && !w->started && !start(w)) w->background = false;
-    if (!w->background) return write_file(path, w->buf, w->len);
+    /* synchronous: the streaming save, no copy of the whole checkpoint in memory */
+    if (!w->background) return gan_trainer_save_checkpoint(t, path);
+    GAN_TRY(gan_ckpt_snapshot(t, &w->buf, &w->cap, &w->len));
     memcpy(w->path, path, strlen(path) + 1);
     w->reserve = 0;
     post(w);
