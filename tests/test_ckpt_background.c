@@ -11,8 +11,8 @@
  *     gives ENOSPC) ends the run with GAN_ERR_IO naming the file, the saved
  *     step is the previous checkpoint's, which still resumes, and no
  *     temporary file is left;
- *   - `gan train` killed (SIGKILL) at random moments while it checkpoints
- *     every step resumes from what is on disk, its log cut back to that
+ *   - `gan train` killed (SIGKILL) at three points of its log (after a
+ *     first checkpoint) while it checkpoints every step resumes from what is on disk, its log cut back to that
  *     step (no step logged twice), and ends with the uninterrupted run's
  *     checkpoint.
  */
@@ -226,15 +226,18 @@ static int log_steps(const char *path, long long *steps, int cap) {
     return k;
 }
 
-/* `gan train` killed at a random moment (checkpointing every step), then
- * resumed: the uninterrupted run's checkpoint, every step logged once. */
-static void check_kill(const char *cli, const char *images, const char *model, const char *whole,
+/* `gan train` killed (checkpointing every step) once its log reaches a
+ * trial's step, then resumed: the uninterrupted run's checkpoint, every step
+ * logged once. True when the run was killed (false: it ended first). */
+#define KILL_STEPS 200
+static bool check_kill(const char *cli, const char *images, const char *model, const char *whole,
                        int trial) {
+    static const int kill_at[] = {3, 40, 120}; /* logged steps before the kill */
     char dir[1200], ckpt[1300], log[1300], steps[32];
     snprintf(dir, sizeof dir, "%s/killed%d", test_tmpdir(), trial);
     snprintf(ckpt, sizeof ckpt, "%s/checkpoint.safetensors", dir);
     snprintf(log, sizeof log, "%s/log.jsonl", dir);
-    snprintf(steps, sizeof steps, "%d", 60);
+    snprintf(steps, sizeof steps, "%d", KILL_STEPS);
     fflush(NULL);
     pid_t pid = fork();
     if (pid == 0) {
@@ -244,35 +247,45 @@ static void check_kill(const char *cli, const char *images, const char *model, c
               (char *)NULL);
         _exit(127);
     }
-    /* killed once the first checkpoint is there, a few milliseconds later */
-    struct stat sb;
-    for (int i = 0; i < 30000 && stat(ckpt, &sb) != 0; i++) sleep_ms(1);
-    sleep_ms(trial == 0 ? 2 : trial == 1 ? 40 : 150);
-    kill(pid, SIGKILL);
+    /* wait (60 s at most) for a first checkpoint on disk and the trial's step
+     * in the log, or for the run's end */
+    long long got[KILL_STEPS + 1];
     int status = 0;
-    waitpid(pid, &status, 0);
-    if (WIFEXITED(status)) { /* it finished first: nothing was killed (a slow trial) */
+    bool ended = false;
+    struct stat sb;
+    for (int i = 0; i < 60000 && !ended; i++) {
+        if (stat(ckpt, &sb) == 0 && log_steps(log, got, KILL_STEPS) >= kill_at[trial]) break;
+        ended = waitpid(pid, &status, WNOHANG) == pid;
+        sleep_ms(1);
+    }
+    if (!ended) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+    }
+    if (WIFEXITED(status)) { /* it finished first: nothing was killed */
+        CHECK_MSG(WEXITSTATUS(status) == 0, "trial %d: gan train exited with %d", trial,
+                  WEXITSTATUS(status));
         fprintf(stderr, "kill trial %d: the run ended first\n", trial);
-        return;
+        return false;
     }
     gan_checkpoint_info info;
     CHECK_OK(gan_checkpoint_read_info(ckpt, &info));
     fprintf(stderr, "kill trial %d: killed after the checkpoint of step %lld\n", trial,
             (long long)info.step);
     char out[8192];
-    int rc = test_runf(out, sizeof out, "GAN_CHECKPOINT_SYNC=0 %s train --resume %s --steps 60 --log-every 1 --threads 1 "
-                       "--quiet",
-                       cli, dir);
+    int rc = test_runf(out, sizeof out, "GAN_CHECKPOINT_SYNC=0 %s train --resume %s --steps %d "
+                       "--log-every 1 --threads 1 --quiet", cli, dir, KILL_STEPS);
     CHECK_MSG(rc == 0, "resume: rc %d: %s", rc, out);
     char b[1300];
     snprintf(b, sizeof b, "%s/checkpoint.safetensors", whole);
     CHECK_MSG(test_same_file(ckpt, b), "trial %d: killed and resumed run differs", trial);
-    long long got[256];
-    int n = log_steps(log, got, 256);
-    bool once = n == 60;
+    int n = log_steps(log, got, KILL_STEPS + 1);
+    bool once = n == KILL_STEPS;
     for (int i = 0; i < n && once; i++) once = got[i] == i + 1;
-    CHECK_MSG(once, "trial %d: the log has %d lines, not steps 1..60 once each", trial, n);
+    CHECK_MSG(once, "trial %d: the log has %d lines, not steps 1..%d once each", trial, n,
+              KILL_STEPS);
     CHECK_MSG(count_temps(dir) == 0, "temporary file left in %s", dir);
+    return true;
 }
 
 int main(void) {
@@ -289,12 +302,14 @@ int main(void) {
         CHECK(test_write_file(model, spec_text, strlen(spec_text)) == 0);
         char whole[1200], out[8192];
         snprintf(whole, sizeof whole, "%s/whole", test_tmpdir());
-        int rc = test_runf(out, sizeof out, "%s train --data %s --model %s --out %s --steps 60 "
+        int rc = test_runf(out, sizeof out, "%s train --data %s --model %s --out %s --steps %d "
                            "--checkpoint-every 1 --log-every 1 --threads 1 --quiet", cli,
-                           gan_dataset_path(data), model, whole);
+                           gan_dataset_path(data), model, whole, KILL_STEPS);
         CHECK_MSG(rc == 0, "rc %d: %s", rc, out);
+        int killed = 0;
         for (int trial = 0; trial < 3; trial++)
-            check_kill(cli, gan_dataset_path(data), model, whole, trial);
+            killed += check_kill(cli, gan_dataset_path(data), model, whole, trial);
+        CHECK_MSG(killed > 0, "no kill trial caught gan train running");
     }
     gan_dataset_free(data);
     return test_report();
