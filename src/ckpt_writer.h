@@ -6,11 +6,12 @@
  * rename, folder fsync: atomic_file.h's guarantees) while training goes on.
  *
  * One write is in flight at a time: a submit waits for the one before. The
- * buffer is allocated once, by the thread at the run's start
- * (gan_ckpt_writer_reserve) or else at the first submit, and reused (a
- * run's checkpoints are all about one size), so later checkpoints allocate
- * no more than the writer of a synchronous save does. The thread blocks every signal: signals meant
- * for the program (SIGINT, SIGTERM) reach the thread that trains. Failures
+ * buffer (the checkpoint's size: the memory a background write costs) is
+ * allocated once, by the thread at the run's start (gan_ckpt_writer_reserve)
+ * or else at the first submit, and reused (a run's checkpoints are all about
+ * one size), so later checkpoints allocate no more than the writer of a
+ * synchronous save does. The thread blocks every signal: signals meant for
+ * the program (SIGINT, SIGTERM) reach the thread that trains. Failures
  * come back from gan_ckpt_writer_wait (or the next submit) as a status whose
  * message (gan_last_error, on the waiting thread) names the file; the file
  * then still holds the checkpoint before.
@@ -24,8 +25,8 @@
 
 typedef struct gan_ckpt_writer gan_ckpt_writer;
 
-/* background false: every submit writes the file before it returns (the
- * synchronous save, through the same buffer). */
+/* background false: every submit writes the file before it returns
+ * (gan_trainer_save_checkpoint's streaming save: no buffer, no thread). */
 gan_status gan_ckpt_writer_create(bool background, gan_ckpt_writer **out);
 
 /* Have the thread allocate and touch the buffer for trainer t's checkpoint
@@ -39,8 +40,8 @@ void gan_ckpt_writer_reserve(gan_ckpt_writer *w, gan_trainer *t);
  * (background) or write it (not). */
 gan_status gan_ckpt_writer_submit(gan_ckpt_writer *w, gan_trainer *t, const char *path);
 
-/* Whether a submitted checkpoint write (not a reserve) has not been waited for yet (true also once it
- * has finished: see gan_ckpt_writer_done). */
+/* Whether a submitted checkpoint write (not a reserve) has not been waited
+ * for yet (true also once it has finished: see gan_ckpt_writer_done). */
 bool gan_ckpt_writer_pending(const gan_ckpt_writer *w);
 
 /* Whether the pending write has finished (successfully or not), without

@@ -342,7 +342,7 @@ static size_t plan_transients(const gan_model *m, size_t rows, const bool *reuse
         x_id[GAN_MAX_LAYERS];
     int born[GAN_MAX_VALUES], last[GAN_MAX_VALUES];
     bool kept[GAN_MAX_VALUES];
-    size_t size[GAN_MAX_VALUES], *at = t_at;
+    size_t size[GAN_MAX_VALUES];
     for (int v = 0; v < GAN_MAX_VALUES; v++) {
         born[v] = last[v] = -1, kept[v] = m->keep_outputs, size[v] = 0, trans[v] = false;
         t_at[v] = 0;
@@ -400,7 +400,7 @@ static size_t plan_transients(const gan_model *m, size_t rows, const bool *reuse
         }
         offs[v] = off;
         total = GAN_MAX(total, off + len);
-        if (v < n_ids) at[v] = off;
+        if (v < n_ids) t_at[v] = off;
         else work_at[v - n_ids] = off;
     }
     return total;
