@@ -86,10 +86,9 @@ static void ema_note(train_ui *ui, int64_t step) {
     bool warmup = ui->opt.ema_warmup != 0;
     double share = gan_ema_initial_share(ui->opt.ema, warmup, step);
     if (share <= 0.1) return;
-    int64_t below = 1, below_warm = 1; /* the first step whose share is at most 10% */
+    int64_t below_warm = 1; /* the first step whose share is at most 10% */
     while (gan_ema_initial_share(ui->opt.ema, true, below_warm) > 0.1) below_warm++;
-    if (warmup) below = below_warm;
-    else below = (int64_t)ceil(log(0.1) / log(ui->opt.ema));
+    int64_t below = warmup ? below_warm : (int64_t)ceil(log(0.1) / log(ui->opt.ema));
     char instead[96] = "";
     if (!warmup)
         snprintf(instead, sizeof instead, " (step %lld with --ema-warmup on, the default for new "
