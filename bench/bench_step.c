@@ -61,6 +61,7 @@ static const float *timed_backward(gan_model *m, int pass, const float *dy, int 
                                    bool param_grads, bool want_dx) {
     int first = 0;
     while (first < m->n_layers && (m->layers[first].is_view || m->layers[first].fused)) first++;
+    if (param_grads) m->grads_zero = false; /* as gan_model_backward */
     const float *grad = dy;
     for (int i = m->n_layers - 1; i >= first; i--) {
         gan_layer *l = &m->layers[i];
@@ -78,7 +79,6 @@ static const float *timed_backward(gan_model *m, int pass, const float *dy, int 
 
 static void timed_adam(gan_model *m, int pass, const gan_train_options *o) {
     double t0 = now();
-    gan_model_zero_grads(m); /* for the next step: the trainer zeroes before backward */
     gan_model_adam_step(m, o->lr, o->beta1, o->beta2, o->adam_eps);
     prof[pass][GAN_MAX_LAYERS] += now() - t0;
 }

@@ -3,10 +3,12 @@
 # order, with a count per kernel: gdb breaks on every CPU kernel of the
 # table (src/backend_kernels.def, the gan_cpu_<fn> functions) while `gan
 # train` runs a few steps on the CPU backend, and prints the calls between
-# the starts of step 3 and step 4 (calls made by another kernel are
-# not counted). The CPU step makes the CUDA step's calls except Adam:
-# gan_model_adam_step calls adam on the CPU, adam_device_lr (and, before
-# k27, adam_schedule) on a GPU (src/model.c).
+# the starts of step 3 and step 4. A call made by another kernel is not
+# counted; gdb would not see a tail call as one, so CPU kernels never call
+# other table entries last (they share static helpers). The CPU step makes
+# the CUDA step's calls except Adam: gan_model_adam_step calls adam on the
+# CPU, adam_dev on a GPU (before branch k27: adam_schedule + adam_device_lr,
+# one kernel more per network), src/model.c.
 #
 # usage: scripts/count_kernels.sh [BUILD=build] [gan train options...]
 #   e.g. scripts/count_kernels.sh build --model dcgan

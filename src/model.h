@@ -168,7 +168,15 @@ typedef struct gan_model {
                                                 NULL: each layer's lies in the region */
     int64_t adam_t;                          /* Adam steps taken */
     int64_t *adam_t_dev;                     /* device backends: Adam's step count and */
-    float *lr_t_dev;                         /* learning rate, in device memory (1 each) */
+    uint32_t *adam_ticket_dev;               /* adam_dev's ticket, in device memory (1 each) */
+    bool grads_zero;                         /* the grads are known to be all zero (the arena
+                                                starts so; Adam leaves them so unless
+                                                keep_grads; a backward with parameter gradients
+                                                ends it), so gan_model_zero_grads has nothing
+                                                to do */
+    bool keep_grads;                         /* set by a caller that reads the gradients after
+                                                Adam (tests): Adam leaves them, and the next
+                                                gan_model_zero_grads zeroes them */
     struct {
         float *params, *adam_m, *adam_v, *state;
     } host;                                  /* host copies (see above) */
@@ -263,13 +271,14 @@ const float *gan_model_forward(gan_model *m, const float *x, int N, bool train);
 const float *gan_model_backward(gan_model *m, const float *dy, int N, bool param_grads,
                                 bool want_dx);
 
-/* Zero the parameter gradients. */
+/* Zero the parameter gradients (no kernel where they are known to be zero:
+ * grads_zero). */
 void gan_model_zero_grads(gan_model *m);
 
-/* One Adam step (Keras formula) over all parameters with the current grads.
- * On a device backend the step count and lr_t are advanced in device memory
- * (adam_schedule), so the call can be captured in a graph; adam_t counts on
- * the host as well. */
+/* One Adam step (Keras formula) over all parameters with the current grads,
+ * which it leaves zero (spent; not with keep_grads). On a device backend the step count and lr_t
+ * are advanced in device memory in the same kernel (adam_dev), so the call
+ * can be captured in a graph; adam_t counts on the host as well. */
 void gan_model_adam_step(gan_model *m, float lr, float beta1, float beta2, float eps);
 
 /* Enumerate the model's named tensors ("generator.0.weight", ...) in a fixed

