@@ -97,7 +97,8 @@ static void profiled_step(gan_trainer *t) {
     const gan_train_options *o = &t->opt;
     const float *fake = timed_forward(&t->g, P_G_FWD, t->g.acts[0], B);
     float *fake_rows = t->d.acts[0] + (size_t)B * img;
-    memcpy(fake_rows, fake, (size_t)B * img * sizeof *fake);
+    if (fake != fake_rows) memcpy(fake_rows, fake, (size_t)B * img * sizeof *fake); /* the trainer
+                                                   binds G's output there (gan_model_forward_at) */
     const float *logits = timed_forward(&t->d, P_D_FWD2, t->d.acts[0], 2 * B);
     float scale = 1.0f / (2.0f * (float)B);
     be->bce_logits(be->ctx, t->dlogits, logits, targets, (size_t)2 * B, scale, NULL);

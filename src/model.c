@@ -712,6 +712,8 @@ gan_status gan_model_build(gan_model *m, const char *name, int c, int h, int w, 
         return gan_fail_prefix(s, what);
     }
     plan_memory(m, &m->arena);
+    m->bound_in = m->acts[0];
+    m->bound_out = m->own_out = (float *)gan_model_output(m);
     GAN_TRY(plan_host(m));
 
     size_t p = 0, st = 0;
@@ -834,8 +836,37 @@ static const float *branch_output(const gan_model *m, const gan_block *b, int k)
     return b->n[k] ? m->acts[branch_first(b, k) + b->n[k]] : m->x_of[b->first];
 }
 
+/* Point every layer input that reads the model's input at x, and every
+ * pointer to the output's storage at out (gan_model_forward_at). */
+static void bind(gan_model *m, const float *x, float *out) {
+    if (x != m->bound_in)
+        for (int i = 0; i < m->n_layers; i++)
+            if (m->x_of[i] == m->bound_in) m->x_of[i] = (float *)x;
+    m->bound_in = x;
+    if (out == m->bound_out) return;
+    for (int i = 1; i <= m->n_layers; i++)
+        if (m->acts[i] == m->bound_out) m->acts[i] = out;
+    for (int i = 0; i < m->n_layers; i++)
+        if (m->x_of[i] == m->bound_out) m->x_of[i] = out;
+    for (int k = 0; k < m->n_blocks; k++)
+        if (m->blocks[k].out_act == m->bound_out) m->blocks[k].out_act = out;
+    m->bound_out = out;
+}
+
+static const float *forward(gan_model *m, int N, bool train);
+
 const float *gan_model_forward(gan_model *m, const float *x, int N, bool train) {
     if (x != m->acts[0]) m->be->copy(m->be->ctx, m->acts[0], x, (size_t)N * m->in_size * sizeof *x);
+    bind(m, m->acts[0], m->own_out);
+    return forward(m, N, train);
+}
+
+const float *gan_model_forward_at(gan_model *m, const float *x, float *out, int N, bool train) {
+    bind(m, x ? x : m->acts[0], out ? out : m->own_out);
+    return forward(m, N, train);
+}
+
+static const float *forward(gan_model *m, int N, bool train) {
     uint64_t tag = ((uint64_t)(m->net_id & 0xFF) << 48) | (m->rng_counter & 0xFFFFFFFFFFull);
     for (int i = 0; i < m->n_layers; i++) {
         gan_layer *l = &m->layers[i];

@@ -132,6 +132,9 @@ typedef struct gan_model {
                             generator, a loaded generator): no grads, adam_m, adam_v, grad_of
                             (all NULL); every value but the input and the output transient */
     float *x_of[GAN_MAX_LAYERS];  /* the input of layer i (acts[i], or its block's input) */
+    const float *bound_in;        /* where the forward reads the input (acts[0] unless
+                                     gan_model_forward_at bound another) and writes the */
+    float *bound_out, *own_out;   /* output (own_out: the model's own storage of it) */
     const gan_backend *be;
 
     size_t n_params, n_state;
@@ -263,6 +266,15 @@ bool gan_model_replayable(const gan_model *m);
  * into acts[0] unless it already is acts[0]. Returns the output (N,
  * out_size), inside the model. */
 const float *gan_model_forward(gan_model *m, const float *x, int N, bool train);
+
+/* The same without copies: the layers read x where it is (NULL: acts[0]) and
+ * the last one writes the output at `out` (N, out_size; NULL: inside the
+ * model), which is returned. Both in the backend's memory, x either acts[0]
+ * or outside the model's memory, out outside it; both must stay unchanged
+ * until the backward that follows, which reads them (the trainer: D reads
+ * the fake rows, and G writes them, in D's input rows). The next forward of
+ * either kind binds its own. */
+const float *gan_model_forward_at(gan_model *m, const float *x, float *out, int N, bool train);
 
 /* Backward pass for the last forward (never on an inference_only model):
  * dy (N, out_size). Parameter gradients accumulate into m->grads when

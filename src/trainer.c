@@ -426,14 +426,11 @@ static void augment_real(gan_trainer *t) {
     if (t->opt.augment) augment_forward(t, real, real);
 }
 
-/* D's fake rows from G's output: a copy, or a fresh augmentation of it. */
+/* D's fake rows from G's output with --augment: a fresh augmentation of it
+ * (without, G writes them itself: d_step). */
 static void fake_rows_of(gan_trainer *t, float *fake_rows, const float *fake) {
-    if (t->opt.augment) {
-        augment_draw(t);
-        augment_forward(t, fake_rows, fake);
-    } else {
-        t->be->copy(t->be->ctx, fake_rows, fake, (size_t)t->batch * t->image_size * sizeof *fake);
-    }
+    augment_draw(t);
+    augment_forward(t, fake_rows, fake);
 }
 
 /* Step 1a for D step k: the real batch (with its labels, given to the fake
@@ -460,12 +457,14 @@ static void d_step(gan_trainer *t) {
     int B = t->batch;
     size_t img = (size_t)t->image_size;
 
-    /* fake = G(z); D's input is [real; fake] */
+    /* fake = G(z); D's input is [real; fake]: G writes its output there, unless
+     * augmentation makes D's fake rows from it */
     gan_model_set_labels(&t->g, t->n_classes ? t->labels_g : NULL);
-    const float *fake = gan_model_forward(&t->g, t->g.acts[0], B, true);
     float *fake_rows = t->d.acts[0] + (size_t)B * img;
+    const float *fake = gan_model_forward_at(&t->g, NULL, t->opt.augment ? NULL : fake_rows, B,
+                                             true);
     t->fake_out = fake;
-    fake_rows_of(t, fake_rows, fake);
+    if (t->opt.augment) fake_rows_of(t, fake_rows, fake);
 
     float GB = (float)t->global_batch; /* the loss is a mean over the global batch */
     float scale = ls->half ? 1.0f / (2.0f * GB) : 1.0f / GB;
@@ -473,15 +472,15 @@ static void d_step(gan_trainer *t) {
     if (t->d_split) {
         /* D with batch norm: the real batch, then the fake batch, each normalised on its
          * own (PyTorch's DCGAN recipe), as D will see the fake batch in G's step; the
-         * gradients of both passes add up. The fake rows are copied into D's input
-         * rows by the second forward; they stay in place for G's step. */
+         * gradients of both passes add up. The second forward reads the fake rows in
+         * place, as G's step does. */
         gan_model_set_labels(&t->d, t->n_classes ? t->labels_d : NULL);
         const float *logits = gan_model_forward(&t->d, t->d.acts[0], B, true);
         be->loss_acc(be->ctx, t->dlogits, logits, (size_t)B, ls->real, ls->t_real, scale,
                      t->sums + GAN_SUM_REAL);
         gan_model_backward(&t->d, t->dlogits, B, true, false);
         gan_model_set_labels(&t->d, t->n_classes ? t->labels_d + B : NULL);
-        logits = gan_model_forward(&t->d, fake_rows, B, true);
+        logits = gan_model_forward_at(&t->d, fake_rows, NULL, B, true);
         be->loss_acc(be->ctx, t->dlogits + B, logits, (size_t)B, ls->fake, ls->t_fake, scale,
                      t->sums + GAN_SUM_FAKE);
         gan_model_backward(&t->d, t->dlogits + B, B, true, false);
@@ -509,7 +508,7 @@ static void g_step(gan_trainer *t) {
     float *fake_rows = t->d.acts[0] + (size_t)B * t->image_size;
     if (t->opt.augment) fake_rows_of(t, fake_rows, t->fake_out); /* new parameters */
     gan_model_set_labels(&t->d, t->n_classes ? t->labels_d + B : NULL);
-    const float *logits = gan_model_forward(&t->d, fake_rows, B, true);
+    const float *logits = gan_model_forward_at(&t->d, fake_rows, NULL, B, true);
     be->loss_acc(be->ctx, t->dlogits, logits, (size_t)B, t->loss.gen, t->loss.t_gen,
                  1.0f / (float)t->global_batch, t->sums + GAN_SUM_GEN);
     const float *dfake = gan_model_backward(&t->d, t->dlogits, B, false, true);

@@ -12,6 +12,7 @@
 #include "ema.h"
 
 #include <math.h>
+#include <string.h>
 
 #define CHUNK 16384 /* elements per thread chunk of ema_update and clamp */
 
@@ -25,8 +26,8 @@ static void adam_range(float *restrict p, float *restrict m, float *restrict v,
         m[i] = mi;
         v[i] = vi;
         p[i] -= lr_t * mi / (sqrtf(vi) + eps);
-        if (zero_g) g[i] = 0.0f; /* spent */
     }
+    if (zero_g) memset(g, 0, n * sizeof *g); /* spent; after the loop, which stays as it was */
 }
 
 /* adam (a helper: adam_dev calls no other table entry) */
