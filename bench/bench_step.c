@@ -100,12 +100,16 @@ static void profiled_step(gan_trainer *t) {
     if (fake != fake_rows) memcpy(fake_rows, fake, (size_t)B * img * sizeof *fake); /* the trainer
                                                    binds G's output there (gan_model_forward_at) */
     const float *logits = timed_forward(&t->d, P_D_FWD2, t->d.acts[0], 2 * B);
+    float *out_b = (float *)t->d.out_bias; /* D's last bias, deferred to the loss (model.h) */
+    if (out_b) be->bias_forward(be->ctx, (float *)logits, out_b, 2 * B, 1);
     float scale = 1.0f / (2.0f * (float)B);
     be->bce_logits(be->ctx, t->dlogits, logits, targets, (size_t)2 * B, scale, NULL);
+    if (out_b) be->bias_backward(be->ctx, t->d.out_bias_grad, t->dlogits, 2 * B, 1);
     gan_model_zero_grads(&t->d);
     timed_backward(&t->d, P_D_BWD2, t->dlogits, 2 * B, true, false);
     timed_adam(&t->d, P_D_ADAM, o);
     logits = timed_forward(&t->d, P_D_FWD1, fake_rows, B);
+    if (out_b) be->bias_forward(be->ctx, (float *)logits, out_b, B, 1);
     be->bce_logits(be->ctx, t->dlogits, logits, targets, (size_t)B, 1.0f / (float)B, NULL);
     const float *dfake = timed_backward(&t->d, P_D_BWD1, t->dlogits, B, false, true);
     gan_model_zero_grads(&t->g);

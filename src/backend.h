@@ -26,7 +26,7 @@
  * by the next call that returns a gan_status (synchronize, copy_to_host,
  * mem_alloc, graph_*). On the CPU everything runs at once and never fails.
  *
- * Device-resident variants (loss_acc, loss_acc_pair, adam_dev,
+ * Device-resident variants (loss_acc, loss_terms, adam_dev,
  * rng_normal_dev, load_batch_u8, step_advance) take their per-step values from device memory
  * instead of the host, so a captured graph of a whole step can be replayed unchanged and nothing
  * has to come back to the host each step.

@@ -206,8 +206,24 @@ static int bias_taker(const gan_model *m, int i) {
     return (t->ops->flags & GAN_LAYER_TAKES_INPUT_BIAS) && !t->is_view && !t->fused ? j : -1;
 }
 
+/* The layer whose bias the caller applies (defer_output_bias): the last
+ * layer that computes, GAN_LAYER_DEFERS_BIAS with one output feature and no
+ * activation, outside blocks, followed only by views (so its output is the
+ * model's); else -1. */
+static int output_bias_layer(const gan_model *m) {
+    if (!m->defer_output_bias || m->keep_outputs || m->inference_only) return -1;
+    int i = m->n_layers - 1;
+    while (i >= 0 && m->layers[i].is_view && !m->block_of[i]) i--;
+    if (i < 0 || m->block_of[i]) return -1;
+    const gan_layer *l = &m->layers[i];
+    bool ok = (l->ops->flags & GAN_LAYER_DEFERS_BIAS) && !l->fused && !l->is_view &&
+              !l->act.on && l->out_size == 1;
+    return ok ? i : -1;
+}
+
 /* Let each layer that can apply the layer before's bias and activation do
- * so (bias_taker); their pointers are bound by bind_deferred_biases. */
+ * so (bias_taker), and the caller the output's (output_bias_layer); their
+ * pointers are bound by bind_deferred_biases. */
 static void defer_biases(gan_model *m) {
     for (int i = 0; i < m->n_layers; i++) {
         gan_layer *l = &m->layers[i];
@@ -217,14 +233,23 @@ static void defer_biases(gan_model *m) {
         l->in_act = (gan_act){.on = false};
     }
     for (int i = 0; i < m->n_layers; i++) m->layers[i].bias_deferred = bias_taker(m, i) >= 0;
+    int last = output_bias_layer(m);
+    if (last >= 0) m->layers[last].bias_deferred = true;
 }
 
 /* The bias (the last out_size params), its gradient and the activation of
- * each deferring layer, given to the layer that takes them. */
+ * each deferring layer, given to the layer that takes them (or the caller:
+ * out_bias). */
 static void bind_deferred_biases(gan_model *m) {
+    m->out_bias = NULL, m->out_bias_grad = NULL;
     for (int i = 0; i < m->n_layers; i++) {
         const gan_layer *l = &m->layers[i];
         if (!l->bias_deferred) continue;
+        if (i == output_bias_layer(m)) {
+            m->out_bias = l->params + l->n_params - 1;
+            m->out_bias_grad = l->grads ? l->grads + l->n_params - 1 : NULL;
+            continue;
+        }
         gan_layer *t = &m->layers[bias_taker(m, i)];
         size_t at = l->n_params - (size_t)l->out_size;
         t->in_bias = l->params + at;

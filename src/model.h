@@ -128,10 +128,18 @@ typedef struct gan_model {
     int block_of[GAN_MAX_LAYERS]; /* 1 + the block layer i is in, 0 if none (shape inference) */
     bool keep_outputs; /* set before build: no layer runs in place, so every layer's output
                           stays readable after a forward (the classifier's features) */
+    bool defer_output_bias; /* set before build: where the model's output is a one-feature
+                               GAN_LAYER_DEFERS_BIAS layer's (no activation, no block), its
+                               training forward leaves the bias out and its backward takes
+                               dy already with the bias gradient added: the caller applies
+                               both (out_bias; the trainer's loss kernel, loss_terms) */
     bool inference_only; /* set before build: forwards only, never a backward (the EMA
                             generator, a loaded generator): no grads, adam_m, adam_v, grad_of
                             (all NULL); every value but the input and the output transient */
     float *x_of[GAN_MAX_LAYERS];  /* the input of layer i (acts[i], or its block's input) */
+    const float *out_bias;        /* with defer_output_bias, where it applied: the bias
+                                     (1 float) the caller adds to training outputs, and */
+    float *out_bias_grad;         /* its gradient; else NULL */
     const float *bound_in;        /* where the forward reads the input (acts[0] unless
                                      gan_model_forward_at bound another) and writes the */
     float *bound_out, *own_out;   /* output (own_out: the model's own storage of it) */

@@ -148,6 +148,7 @@ static gan_status build(gan_trainer *t, const gan_spec *spec, const gan_train_op
         pool = &t->g;
     }
     lend_transient(&t->d, pool);
+    t->d.defer_output_bias = true; /* D's last bias goes with the loss (loss_terms) */
     GAN_TRY(gan_spec_build(spec, GAN_SPEC_DISCRIMINATOR, &t->d, 2 * t->batch, t->be));
     for (int i = 0; i < t->d.n_layers; i++)
         if (t->d.layers[i].ops->flags & GAN_LAYER_BATCH_STATISTICS) t->d_split = true;
@@ -433,6 +434,13 @@ static void fake_rows_of(gan_trainer *t, float *fake_rows, const float *fake) {
     augment_forward(t, fake_rows, fake);
 }
 
+/* D's training forward of N rows read in place at x (D's input rows); its
+ * outputs lack D's last bias where D defers it to the loss kernel
+ * (loss_terms adds it in place: model.h, defer_output_bias). */
+static float *d_forward(gan_trainer *t, const float *x, int N) {
+    return (float *)gan_model_forward_at(&t->d, x, NULL, N, true);
+}
+
 /* Step 1a for D step k: the real batch (with its labels, given to the fake
  * rows and G too) and the noise, from the step counters on the device; the
  * noise stream moves on to the next D step's. */
@@ -475,22 +483,24 @@ static void d_step(gan_trainer *t) {
          * gradients of both passes add up. The second forward reads the fake rows in
          * place, as G's step does. */
         gan_model_set_labels(&t->d, t->n_classes ? t->labels_d : NULL);
-        const float *logits = gan_model_forward(&t->d, t->d.acts[0], B, true);
-        be->loss_acc(be->ctx, t->dlogits, logits, (size_t)B, ls->real, ls->t_real, scale,
-                     t->sums + GAN_SUM_REAL);
+        float *logits = d_forward(t, t->d.acts[0], B);
+        be->loss_terms(be->ctx, t->dlogits, logits, (size_t)B, 1, ls->real, ls->t_real,
+                       t->sums + GAN_SUM_REAL, ls->real, 0.0f, NULL, scale, t->d.out_bias,
+                       t->d.out_bias_grad);
         gan_model_backward(&t->d, t->dlogits, B, true, false);
         gan_model_set_labels(&t->d, t->n_classes ? t->labels_d + B : NULL);
-        logits = gan_model_forward_at(&t->d, fake_rows, NULL, B, true);
-        be->loss_acc(be->ctx, t->dlogits + B, logits, (size_t)B, ls->fake, ls->t_fake, scale,
-                     t->sums + GAN_SUM_FAKE);
+        logits = d_forward(t, fake_rows, B);
+        be->loss_terms(be->ctx, t->dlogits + B, logits, (size_t)B, 1, ls->fake, ls->t_fake,
+                       t->sums + GAN_SUM_FAKE, ls->fake, 0.0f, NULL, scale, t->d.out_bias,
+                       t->d.out_bias_grad);
         gan_model_backward(&t->d, t->dlogits + B, B, true, false);
     } else {
         /* no batch norm in D: one pass over [real; fake] gives the same values */
         gan_model_set_labels(&t->d, t->n_classes ? t->labels_d : NULL);
-        const float *logits = gan_model_forward(&t->d, t->d.acts[0], 2 * B, true);
-        be->loss_acc_pair(be->ctx, t->dlogits, logits, (size_t)B, ls->real, ls->t_real,
-                          t->sums + GAN_SUM_REAL, ls->fake, ls->t_fake, t->sums + GAN_SUM_FAKE,
-                          scale);
+        float *logits = d_forward(t, t->d.acts[0], 2 * B);
+        be->loss_terms(be->ctx, t->dlogits, logits, (size_t)B, 2, ls->real, ls->t_real,
+                       t->sums + GAN_SUM_REAL, ls->fake, ls->t_fake, t->sums + GAN_SUM_FAKE,
+                       scale, t->d.out_bias, t->d.out_bias_grad);
         gan_model_backward(&t->d, t->dlogits, 2 * B, true, false);
     }
     gan_trainer_dist_reduce(t, t->d.grads, t->d.n_params); /* the ranks' gradients summed */
@@ -508,9 +518,10 @@ static void g_step(gan_trainer *t) {
     float *fake_rows = t->d.acts[0] + (size_t)B * t->image_size;
     if (t->opt.augment) fake_rows_of(t, fake_rows, t->fake_out); /* new parameters */
     gan_model_set_labels(&t->d, t->n_classes ? t->labels_d + B : NULL);
-    const float *logits = gan_model_forward_at(&t->d, fake_rows, NULL, B, true);
-    be->loss_acc(be->ctx, t->dlogits, logits, (size_t)B, t->loss.gen, t->loss.t_gen,
-                 1.0f / (float)t->global_batch, t->sums + GAN_SUM_GEN);
+    float *logits = d_forward(t, fake_rows, B);
+    be->loss_terms(be->ctx, t->dlogits, logits, (size_t)B, 1, t->loss.gen, t->loss.t_gen,
+                   t->sums + GAN_SUM_GEN, t->loss.gen, 0.0f, NULL, 1.0f / (float)t->global_batch,
+                   t->d.out_bias, NULL);
     const float *dfake = gan_model_backward(&t->d, t->dlogits, B, false, true);
     if (t->opt.augment) dfake = augment_backward(t, dfake);
     gan_model_zero_grads(&t->g);

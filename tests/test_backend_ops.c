@@ -1807,46 +1807,69 @@ static void gen_loss_acc(int n) {
         }
 }
 
-/* loss_acc_pair: i[0] n, i[1] term_a, i[2] term_b; f: t_a t_b scale;
- * buffers dl (2n) l (2n) sums_a sums_b */
-static void run_loss_pair(const gan_backend *be, void **d, const op_case *c, double *r) {
-    be->loss_acc_pair(be->ctx, F(0), CF(1), (size_t)c->i[0], (gan_loss_term)c->i[1],
-                      (float)c->f[0], F(2), (gan_loss_term)c->i[2], (float)c->f[1], F(3),
-                      (float)c->f[2]);
+/* loss_terms: i[0] n, i[1] term_a, i[2] term_b, i[3] parts, i[4] with the
+ * bias; f: t_a t_b scale; buffers dl (parts n) l (parts n, in place with the
+ * bias) sums_a sums_b bias db */
+static void run_loss_terms(const gan_backend *be, void **d, const op_case *c, double *r) {
+    be->loss_terms(be->ctx, F(0), F(1), (size_t)c->i[0], c->i[3], (gan_loss_term)c->i[1],
+                   (float)c->f[0], F(2), (gan_loss_term)c->i[2], (float)c->f[1],
+                   c->i[3] == 2 ? F(3) : NULL, (float)c->f[2], CF(4), F(5));
 }
-static void ref_loss_pair(void **h, const op_case *c, double *r) {
-    int n = c->i[0];
+static void ref_loss_terms(void **h, const op_case *c, double *r) {
+    int n = c->i[0], parts = c->i[3];
+    if (h[4])
+        for (int i = 0; i < parts * n; i++) HD(1)[i] = HD(1)[i] + HD(4)[0]; /* one rounding */
     ref_loss_term(HD(1), HD(0), n, (gan_loss_term)c->i[1], (float)c->f[0], (float)c->f[2],
                   HD(2), 1);
-    ref_loss_term(HD(1) + n, h[0] ? HD(0) + n : NULL, n, (gan_loss_term)c->i[2],
-                  (float)c->f[1], (float)c->f[2], HD(3), 1);
+    if (parts == 2)
+        ref_loss_term(HD(1) + n, h[0] ? HD(0) + n : NULL, n, (gan_loss_term)c->i[2],
+                      (float)c->f[1], (float)c->f[2], HD(3), 1);
+    if (h[4] && h[5] && h[0]) {
+        double s = HD(5)[0];
+        for (int i = 0; i < parts * n; i++) s += HD(0)[i];
+        HD(5)[0] = (float)s;
+    }
 }
-static void prep_loss_pair(void **h, const op_case *c) {
+static void prep_loss_terms(void **h, const op_case *c) {
     prep_logits(h, c);
     HD(2)[0] = 1.5f, HD(2)[1] = 2.5f, HD(3)[0] = -0.5f, HD(3)[1] = 4.0f;
 }
 
-/* the pairs of terms D's losses use (real, fake) */
-static void gen_loss_pair(int n) {
+/* the pairs of terms D's losses use (real, fake); one part: G's */
+static void gen_loss_terms(int n) {
     static const struct { gan_loss_term a, b; float ta, tb; } pairs[] = {
         {GAN_LOSS_TERM_BCE, GAN_LOSS_TERM_BCE, 1.0f, 0.0f},
         {GAN_LOSS_TERM_BCE, GAN_LOSS_TERM_BCE, 0.9f, 0.0f},
         {GAN_LOSS_TERM_SQUARE, GAN_LOSS_TERM_SQUARE, 1.0f, 0.0f},
         {GAN_LOSS_TERM_HINGE, GAN_LOSS_TERM_HINGE, 1.0f, -1.0f},
-        {GAN_LOSS_TERM_LINEAR, GAN_LOSS_TERM_LINEAR, -1.0f, 1.0f}};
+        {GAN_LOSS_TERM_LINEAR, GAN_LOSS_TERM_LINEAR, -1.0f, 1.0f},
+        {GAN_LOSS_TERM_NEG_BCE, GAN_LOSS_TERM_BCE, 0.0f, 1.0f}};
     for (size_t j = 0; j < sizeof pairs / sizeof pairs[0]; j++)
-        for (int with_dl = 1; with_dl >= 0; with_dl--) {
-            op_case *c = add_case(GAN_K_loss_acc_pair, run_loss_pair, ref_loss_pair,
-                                  "n=%d terms=%d,%d t=%g,%g dl=%d", n, (int)pairs[j].a,
-                                  (int)pairs[j].b, pairs[j].ta, pairs[j].tb, with_dl);
-            c->prep = prep_loss_pair;
+        for (int k = 0; k < 6; k++) {
+            /* k: dl and bias with db; dl, bias, no db; dl, no bias; no dl; one part
+             * with bias and db; one part with bias, no db */
+            int with_dl = k != 3, bias = k != 2 && k != 3, db = k == 0 || k == 4;
+            int parts = k >= 4 ? 1 : 2;
+            op_case *c = add_case(GAN_K_loss_terms, run_loss_terms, ref_loss_terms,
+                                  "n=%d parts=%d terms=%d,%d t=%g,%g dl=%d bias=%d db=%d", n,
+                                  parts, (int)pairs[j].a, (int)pairs[j].b, pairs[j].ta,
+                                  pairs[j].tb, with_dl, bias, db);
+            c->prep = prep_loss_terms;
             c->i[0] = n, c->i[1] = (int)pairs[j].a, c->i[2] = (int)pairs[j].b;
+            c->i[3] = parts, c->i[4] = bias;
             c->f[0] = pairs[j].ta, c->f[1] = pairs[j].tb, c->f[2] = 0.25;
-            if (with_dl) out_f(c, 2 * (size_t)n, 5e-7, 1e-5, 5e-7, 1e-5);
+            size_t rows = (size_t)parts * n;
+            if (with_dl) out_f(c, rows, 5e-7, 1e-5, 5e-7, 1e-5);
             else null_buf(c);
-            in_f(c, 2 * (size_t)n, -20, 20);
+            io_f(c, rows, -20, 20, 0, 0, 0, 0); /* l: + bias, one rounding everywhere */
             io_f(c, 2, 0, 1, 1e-5 * n * 200 + 1e-5, 1e-5, 1e-5 * n * 200 + 1e-5, 1e-5);
             io_f(c, 2, 0, 1, 1e-5 * n * 200 + 1e-5, 1e-5, 1e-5 * n * 200 + 1e-5, 1e-5);
+            if (bias) in_f(c, 1, -2, 2);
+            else null_buf(c);
+            /* db: a float sum over the rows on the CPU (as bias_backward's) */
+            double dr = 1e-7 * (double)rows + 1e-5;
+            if (db) io_f(c, 1, -1, 1, 1e-6 * n + 1e-6, dr, 1e-6 * n + 1e-6, dr);
+            else null_buf(c);
         }
 }
 
@@ -2422,7 +2445,7 @@ static void generate(bool big_machine) {
     gen_xent(64, 10, false);
     gen_xent(129, 33, true);
     static const int loss_n[] = {1, 7, 64, 129, 1024, 5000};
-    for (int i = 0; i < 6; i++) gen_bce(loss_n[i]), gen_loss_acc(loss_n[i]), gen_loss_pair(loss_n[i]);
+    for (int i = 0; i < 6; i++) gen_bce(loss_n[i]), gen_loss_acc(loss_n[i]), gen_loss_terms(loss_n[i]);
     gen_load(200, 32, 784, 1, false);
     gen_load(1000, 7, 3 * 5 * 5, 1, false);
     gen_load(200, 16, 784, 2, true); /* --d-steps 2, a conditional model */
