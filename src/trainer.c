@@ -361,7 +361,8 @@ static void augment_draw(gan_trainer *t) {
     const gan_backend *be = t->be;
     be->rng_uniform_dev(be->ctx, t->opt.seed, t->aug_stream, t->aug_params,
                         (size_t)t->batch * GAN_AUG_PARAMS);
-    be->step_advance(be->ctx, t->aug_index, t->aug_stream, gan_rng_stream(GAN_RNG_AUGMENT, 0));
+    be->step_advance(be->ctx, t->aug_index, t->aug_stream, gan_rng_stream(GAN_RNG_AUGMENT, 0),
+                     NULL, NULL, 0);
 }
 
 /* dst (B images) = opt.augment's ops of src with the drawn parameters, in
@@ -443,7 +444,8 @@ static float *d_forward(gan_trainer *t, const float *x, int N) {
 
 /* Step 1a for D step k: the real batch (with its labels, given to the fake
  * rows and G too) and the noise, from the step counters on the device; the
- * noise stream moves on to the next D step's. */
+ * noise stream moves on to the next D step's (after the last D step, with the
+ * step counter: g_step). */
 static void step_inputs(gan_trainer *t, int k) {
     const gan_backend *be = t->be;
     be->load_batch_u8(be->ctx, t->d.acts[0], t->n_classes ? t->labels_d : NULL, t->pixels,
@@ -454,7 +456,9 @@ static void step_inputs(gan_trainer *t, int k) {
     size_t rows = (size_t)t->batch * t->latent; /* this rank's rows of the batch's noise */
     be->rng_normal_dev(be->ctx, t->opt.seed, t->noise_stream, (size_t)t->rank * rows,
                        t->g.acts[0], rows);
-    be->step_advance(be->ctx, t->noise_index, t->noise_stream, gan_rng_stream(GAN_RNG_NOISE, 0));
+    if (k + 1 < t->opt.d_steps) /* the last D step's: with the step counter (g_step) */
+        be->step_advance(be->ctx, t->noise_index, t->noise_stream,
+                         gan_rng_stream(GAN_RNG_NOISE, 0), NULL, NULL, 0);
 }
 
 /* One discriminator step (1b, 1c) on the real rows, noise and labels in
@@ -511,7 +515,7 @@ static void d_step(gan_trainer *t) {
 
 /* Steps 2 and 3: the generator step through the updated, frozen
  * discriminator on the last D step's fake rows, then the moving average;
- * then the device's step counter moves on. */
+ * then the device's step counter and the noise stream move on (one launch). */
 static void g_step(gan_trainer *t) {
     const gan_backend *be = t->be;
     int B = t->batch;
@@ -533,7 +537,8 @@ static void g_step(gan_trainer *t) {
         be->ema_update(be->ctx, t->g_ema.params, t->g.params, t->g.n_params, t->opt.ema, done);
         be->ema_update(be->ctx, t->g_ema.state, t->g.state, t->g.n_state, t->opt.ema, done);
     }
-    be->step_advance(be->ctx, t->step_dev, t->step_stream, gan_rng_stream(GAN_RNG_NOISE, 0));
+    be->step_advance(be->ctx, t->step_dev, t->step_stream, gan_rng_stream(GAN_RNG_NOISE, 0),
+                     t->noise_index, t->noise_stream, gan_rng_stream(GAN_RNG_NOISE, 0));
 }
 
 void gan_trainer_step_inputs(gan_trainer *t, int k) {
@@ -605,9 +610,7 @@ gan_status gan_trainer_step_batch(gan_trainer *t, gan_step_stats *st) {
     set_rng_counters(t);
     augment_real(t);
     d_step(t);
-    /* the noise of this step was given: move its stream on as step_inputs does */
-    t->be->step_advance(t->be->ctx, t->noise_index, t->noise_stream, gan_rng_stream(GAN_RNG_NOISE, 0));
-    g_step(t);
+    g_step(t); /* moves the noise stream on with the step, as after step_inputs */
     return step_finish(t, st);
 }
 

@@ -1974,18 +1974,26 @@ static void gen_load(int count, int B, int img, int K, bool labeled) {
         }
 }
 
-/* step_advance: buffers step stream; f[0] unused; called three times */
+/* step_advance: buffers step stream (i[0]: and step_b stream_b); called
+ * three times */
 static uint64_t step_base(void) {
     return gan_rng_stream(GAN_RNG_NOISE, 0);
 }
 static void run_step(const gan_backend *be, void **d, const op_case *c, double *r) {
+    uint64_t base_b = gan_rng_stream(GAN_RNG_AUGMENT, 0);
     for (int k = 0; k < 3; k++)
-        be->step_advance(be->ctx, (int64_t *)d[0], (uint64_t *)d[1], step_base());
+        be->step_advance(be->ctx, (int64_t *)d[0], (uint64_t *)d[1], step_base(),
+                         c->i[0] ? (int64_t *)d[2] : NULL, c->i[0] ? (uint64_t *)d[3] : NULL,
+                         base_b);
 }
 static void ref_step(void **h, const op_case *c, double *r) {
     int64_t *step = h[0];
     *step += 3;
     *(uint64_t *)h[1] = gan_rng_stream(GAN_RNG_NOISE, (uint64_t)*step);
+    if (!c->i[0]) return;
+    step = h[2];
+    *step += 3;
+    *(uint64_t *)h[3] = gan_rng_stream(GAN_RNG_AUGMENT, (uint64_t)*step);
 }
 
 /* rng: i[0] n, i[1] which stream; buffers out (rng_normal_dev: + stream) */
@@ -2452,6 +2460,12 @@ static void generate(bool big_machine) {
     gen_load(1000, 7, 3 * 5 * 5, 3, true);
     op_case *c = add_case(GAN_K_step_advance, run_step, ref_step, "three steps");
     buf_t(c, T_I64, INOUT, 1, 41, 42);
+    buf_t(c, T_U64, OUT, 1, 0, 1);
+    c = add_case(GAN_K_step_advance, run_step, ref_step, "three steps, two counters");
+    c->i[0] = 1;
+    buf_t(c, T_I64, INOUT, 1, 41, 42);
+    buf_t(c, T_U64, OUT, 1, 0, 1);
+    buf_t(c, T_I64, INOUT, 1, 7, 8);
     buf_t(c, T_U64, OUT, 1, 0, 1);
     static const int rng_n[] = {1, 2, 3, 4, 5, 1001, (1 << 20) + 1};
     for (int i = 0; i < 7; i++) gen_rng(rng_n[i], i, i % 2);
