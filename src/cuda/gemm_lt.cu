@@ -20,13 +20,14 @@
  * the backend's cuBLAS workspace (the one preallocated 32 MiB buffer, shared:
  * all work is on one stream), the operands' alignments and, for fp32, no
  * tensor-core kernels; then cuBLAS and each candidate run on this call's
- * buffers (a warm-up, then enough runs for about LT_TIME_MS, 3 to 30, timed
- * with CUDA events; C is copied to the host first and put back when beta is
- * not 0) and the fastest is kept for the process, with its descriptors (no
- * allocation per call afterwards). A shape first seen during a capture, or
- * one that no cuBLASLt candidate runs (forced lt too), takes cuBLAS for
- * good (the report says why). The choice never changes once made, so graph
- * replays equal direct calls bit for bit.
+ * buffers (a warm-up, then enough runs for about LT_TIME_MS, 2 to 30, queued
+ * behind a short hold of the stream so that they run back to back as in a
+ * graph, timed with CUDA events; C is copied to the host first and put back
+ * when beta is not 0) and the fastest is kept for the process, with its
+ * descriptors (no allocation per call afterwards). A shape first seen
+ * during a capture, or one that no cuBLASLt candidate runs (forced lt too),
+ * takes cuBLAS for good (the report says why). The choice never changes
+ * once made, so graph replays equal direct calls bit for bit.
  *
  * Determinism: candidates are limited to reduction schemes without atomics
  * (LT_REDUCTIONS: none, in place, which orders the K splits through
@@ -51,8 +52,14 @@
 #define LT_CANDIDATES 8
 #define LT_MARGIN 0.03f  /* auto keeps cuBLASLt only when >= 3% faster than cuBLAS */
 #define LT_TIME_MS 0.25f /* timed runs per candidate: about this long, */
-#define LT_RUNS_MIN 3    /* but at least */
+#define LT_RUNS_MIN 2    /* but at least */
 #define LT_RUNS_MAX 30   /* and at most */
+/* The GPU waits this long (ns) per timed run, plus LT_HOLD_NS, before the
+ * timed runs: they are all queued by then and run back to back, as in a
+ * graph replay, so the host's time per call (a few us, as long as a small
+ * product) is not what is measured. */
+#define LT_HOLD_PER_RUN_NS 15000
+#define LT_HOLD_NS 100000
 #define LT_REDUCTIONS                                                                    \
     ((uint32_t)(CUBLASLT_REDUCTION_SCHEME_NONE | CUBLASLT_REDUCTION_SCHEME_INPLACE |     \
                 CUBLASLT_REDUCTION_SCHEME_COMPUTE_TYPE | CUBLASLT_REDUCTION_SCHEME_OUTPUT_TYPE))
@@ -274,10 +281,23 @@ static bool run_once(gan_cuda_ctx *cu, lt_state *st, const lt_plan *p,
     return false;
 }
 
-/* Milliseconds per call over `runs` calls after a warm-up; < 0 if it fails. */
+/* Hold the stream for `ns` nanoseconds (one thread reading the global timer). */
+__global__ void lt_hold(unsigned long long ns) {
+    unsigned long long t0, t;
+    asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t0));
+    do {
+        asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t));
+    } while (t - t0 < ns);
+}
+
+/* Milliseconds per call over `runs` calls after a warm-up, queued behind a
+ * hold (LT_HOLD_NS); < 0 if it fails. */
 static float time_runs(gan_cuda_ctx *cu, lt_state *st, const lt_plan *p,
                        const cublasLtMatmulAlgo_t *algo, const gan_gemm_call *g, int runs) {
     if (!run_once(cu, st, p, algo, g)) return -1.0f;
+    lt_hold<<<1, 1, 0, cu->stream>>>((unsigned long long)LT_HOLD_NS +
+                                     (unsigned long long)runs * LT_HOLD_PER_RUN_NS);
+    GAN_CUDA_LAUNCHED(cu, "lt_hold");
     GAN_CUDA_NOTE(cu, cudaEventRecord(st->ev[0], cu->stream));
     for (int r = 0; r < runs; r++)
         if (!run_once(cu, st, p, algo, g)) return -1.0f;
