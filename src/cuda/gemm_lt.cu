@@ -453,7 +453,7 @@ size_t gan_cuda_gemm_report(gan_cuda_ctx *cu, char *buf, size_t cap) {
                            : p->untimed  ? "blas (first seen in a capture)"
                            : !p->candidates ? "blas (no cuBLASLt algorithm)"
                                             : "blas");
-        if (!p->untimed && len > 0 && (size_t)len < sizeof line)
+        if (p->candidates && len > 0 && (size_t)len < sizeof line)
             len += snprintf(line + len, sizeof line - (size_t)len,
                             "  blas %.4f ms  lt %.4f ms (%d candidates", p->ms_blas, p->ms_lt,
                             p->candidates);
@@ -461,7 +461,7 @@ size_t gan_cuda_gemm_report(gan_cuda_ctx *cu, char *buf, size_t cap) {
             len += snprintf(line + len, sizeof line - (size_t)len,
                             "; #%d: algo %d tile %d split-k %d reduction %u", p->chosen,
                             p->algo_id, p->tile, p->splitk, p->reduction);
-        if (!p->untimed && len > 0 && (size_t)len < sizeof line)
+        if (p->candidates && len > 0 && (size_t)len < sizeof line)
             len += snprintf(line + len, sizeof line - (size_t)len, ")");
         if (len < 0) continue;
         if ((size_t)len >= sizeof line) len = (int)sizeof line - 1;
