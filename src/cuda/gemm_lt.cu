@@ -6,10 +6,12 @@
  * Path (GAN_CUDA_GEMM, read by gan_cuda_gemm_select at set-up and with each
  * math change, as GAN_CUDA_CONV is): blas (every product through
  * cublasSgemm / cublasGemmEx as before, no plans), lt (every product that
- * cuBLASLt can run through the fastest of its candidates) or auto (the default: per
- * shape, cuBLAS or a cuBLASLt candidate, whichever measured faster; cuBLASLt
- * must win by LT_MARGIN). Pedantic math always takes cuBLAS. When
- * libcublasLt cannot be loaded the path is blas, or an error if forced.
+ * cuBLASLt can run through the fastest of its candidates) or auto (the
+ * default: per shape, cuBLAS or a cuBLASLt candidate, whichever measured
+ * faster; times within LT_MARGIN of the fastest are ties, which go to
+ * cuBLAS, then to the earliest candidate in the heuristic's order). Pedantic
+ * math always takes cuBLAS. When libcublasLt cannot be loaded the path is
+ * blas, or an error if forced.
  *
  * Plans: a shape is (trans_a, trans_b, M, N, K, lda, ldb, ldc, beta zero or
  * not, fp32 or bf16 operands, math, path, and the alignments of A, B and C:
@@ -50,7 +52,7 @@
 #include <string.h>
 
 #define LT_CANDIDATES 8
-#define LT_MARGIN 0.03f  /* auto keeps cuBLASLt only when >= 3% faster than cuBLAS */
+#define LT_MARGIN 0.03f  /* times within 3% of the fastest are ties (see choose) */
 #define LT_TIME_MS 0.25f /* timed runs per candidate: about this long, */
 #define LT_RUNS_MIN 2    /* but at least */
 #define LT_RUNS_MAX 30   /* and at most */
@@ -317,15 +319,22 @@ static void choose(gan_cuda_ctx *cu, lt_state *st, lt_plan *p, const gan_gemm_ca
     int runs = t > 0.0f ? (int)(LT_TIME_MS / t) + 1 : LT_RUNS_MAX;
     runs = runs < LT_RUNS_MIN ? LT_RUNS_MIN : runs > LT_RUNS_MAX ? LT_RUNS_MAX : runs;
     if (with_blas) p->ms_blas = time_runs(cu, st, p, NULL, g, runs);
-    int best = -1;
+    float ms[LT_CANDIDATES], fastest = 0.0f;
     for (int i = 0; i < n && cu->err == GAN_OK; i++) {
-        float ms = time_runs(cu, st, p, &r[i].algo, g, runs);
-        if (ms > 0.0f && (best < 0 || ms < p->ms_lt)) best = i, p->ms_lt = ms;
+        ms[i] = time_runs(cu, st, p, &r[i].algo, g, runs);
+        if (ms[i] > 0.0f && (fastest == 0.0f || ms[i] < fastest)) fastest = ms[i];
     }
-    if (best < 0 || cu->err != GAN_OK) return;
-    p->lt = !with_blas || p->ms_lt < (1.0f - LT_MARGIN) * p->ms_blas;
-    p->chosen = best;
-    p->algo = r[best].algo;
+    if (fastest == 0.0f || cu->err != GAN_OK) return;
+    /* near-ties go to cuBLAS, then to the heuristic's order: a choice that
+     * timing noise flips less often from one process to the next */
+    p->ms_lt = fastest;
+    if (with_blas && p->ms_blas <= (1.0f + LT_MARGIN) * fastest) return;
+    int pick = 0;
+    while (!(ms[pick] > 0.0f && ms[pick] <= (1.0f + LT_MARGIN) * fastest)) pick++;
+    p->lt = true;
+    p->ms_lt = ms[pick];
+    p->chosen = pick;
+    p->algo = r[pick].algo;
 }
 
 /* Make the plan of this call's shape (see the top comment); NULL on error. */
