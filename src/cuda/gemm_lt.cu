@@ -31,12 +31,14 @@
  * takes cuBLAS for good (the report says why). The choice never changes
  * once made, so graph replays equal direct calls bit for bit.
  *
- * Determinism: candidates are limited to reduction schemes without atomics
- * (LT_REDUCTIONS: none, in place, which orders the K splits through
- * counters, or a separate reduction of the splits in the workspace, as
- * cuBLAS's own split-K runs), checked again on each returned algorithm.
- * Another process may time another choice (within the precision's
- * tolerance, as cuBLAS's heuristics may).
+ * Determinism: candidates are limited to split-K reduction schemes without
+ * atomics or state between calls (LT_REDUCTIONS: no split, or the splits
+ * written to the workspace and added in a separate kernel in a fixed order,
+ * as cuBLAS's own split-K runs; not "in place", which orders the splits
+ * through counters kept in the workspace that cuBLAS's calls share),
+ * checked again on each returned algorithm. Another process may time
+ * another choice (within the precision's tolerance, as cuBLAS's heuristics
+ * may).
  *
  * Precision: as cuBLAS's calls (gemm.cu): fp32 CUBLAS_COMPUTE_32F (FMA
  * kernels only), tf32 CUBLAS_COMPUTE_32F_FAST_TF32, bf16 with fp32 operands
@@ -60,11 +62,11 @@
  * timed runs: they are all queued by then and run back to back, as in a
  * graph replay, so the host's time per call (a few us, as long as a small
  * product) is not what is measured. */
-#define LT_HOLD_PER_RUN_NS 15000
+#define LT_HOLD_PER_RUN_NS 10000
 #define LT_HOLD_NS 100000
 #define LT_REDUCTIONS                                                                    \
-    ((uint32_t)(CUBLASLT_REDUCTION_SCHEME_NONE | CUBLASLT_REDUCTION_SCHEME_INPLACE |     \
-                CUBLASLT_REDUCTION_SCHEME_COMPUTE_TYPE | CUBLASLT_REDUCTION_SCHEME_OUTPUT_TYPE))
+    ((uint32_t)(CUBLASLT_REDUCTION_SCHEME_NONE | CUBLASLT_REDUCTION_SCHEME_COMPUTE_TYPE |  \
+                CUBLASLT_REDUCTION_SCHEME_OUTPUT_TYPE))
 
 enum {
     KEY_TA, KEY_TB, KEY_M, KEY_N, KEY_K, KEY_LDA, KEY_LDB, KEY_LDC, KEY_BETA, KEY_BF16,
