@@ -372,12 +372,12 @@ gan_status gan_backend_cuda_set_math(gan_cuda_math math) {
     case GAN_CUDA_MATH_BF16: mode = CUBLAS_DEFAULT_MATH; break; /* compute type per call */
     default: return gan_fail(GAN_ERR_INVALID_ARGUMENT, "unknown CUDA math mode %d", (int)math);
     }
+    GAN_TRY(gan_cuda_gemm_select(cu)); /* GAN_CUDA_GEMM; a bad value changes nothing */
     cublasStatus_t bs = cublasSetMathMode(cu->blas, mode);
     if (bs != CUBLAS_STATUS_SUCCESS)
         return gan_fail(GAN_ERR_DEVICE, "cuBLAS: cublasSetMathMode failed: %s",
                         cublasGetStatusString(bs));
     cu->math = math;
-    GAN_TRY(gan_cuda_gemm_select(cu));
     return gan_cuda_conv_select(cu, &cuda_backend);
 }
 
