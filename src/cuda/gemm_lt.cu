@@ -7,8 +7,9 @@
  * math change, as GAN_CUDA_CONV is): blas (every product through
  * cublasSgemm / cublasGemmEx as before, no plans), lt (every product that
  * cuBLASLt can run through the fastest of its candidates) or auto (the
- * default: per shape, cuBLAS or a cuBLASLt candidate, whichever measured
- * faster; times within LT_MARGIN of the fastest are ties, which go to
+ * default: in tf32 and bf16 math, per shape, cuBLAS or a cuBLASLt candidate,
+ * whichever measured faster; fp32 math with fp32 operands stays on cuBLAS,
+ * so that fp32 runs repeat bit for bit in another process; times within LT_MARGIN of the fastest are ties, which go to
  * cuBLAS, then to the earliest candidate in the heuristic's order). Pedantic
  * math always takes cuBLAS. When libcublasLt cannot be loaded the path is
  * blas, or an error if forced.
@@ -417,6 +418,12 @@ bool gan_cuda_gemm_lt(gan_cuda_ctx *cu, const gan_gemm_call *g) {
     cublasComputeType_t ct = CUBLAS_COMPUTE_32F;
     cudaDataType_t in = CUDA_R_32F;
     if (!st || cu->gemm_force == GAN_CUDA_GEMM_BLAS || g->K <= 0 || !lt_types(cu, g, &ct, &in))
+        return false;
+    /* auto leaves fp32 math with fp32 operands on cuBLAS: a timed choice may
+     * differ between processes, and fp32 runs resume bit for bit in a new
+     * process (as the convolutions' im2col path keeps them); forced lt plans
+     * them too */
+    if (cu->gemm_force == GAN_CUDA_GEMM_AUTO && cu->math == GAN_CUDA_MATH_FP32 && !g->bf16_in)
         return false;
     if (cu->err != GAN_OK) return false; /* reported at the next wait; nothing to time */
     size_t elem = g->bf16_in ? 2 : 4;

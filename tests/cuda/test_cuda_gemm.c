@@ -15,8 +15,9 @@
  *   - lt against blas within 2 tol S + 1e-6;
  *   - the same product run again gives the same bits, on every path;
  *   - forced lt plans report lt for every one of these shapes (cuBLASLt
- *     has an algorithm for each), auto plans report a timed choice;
- *   - graph capture (auto, fp32): a product planned before the capture and
+ *     has an algorithm for each), auto plans report a timed choice, and
+ *     auto leaves fp32 products on fp32 operands to cuBLAS (no plan);
+ *   - graph capture (auto, tf32): a product planned before the capture and
  *     one first seen during it (which takes cuBLAS, untimed) replay equal
  *     to direct calls bit for bit;
  *   - GAN_CUDA_GEMM=bogus is refused by set_math, naming the value.
@@ -185,7 +186,8 @@ static void test_shape(const char *model, const gemm_shape *s) {
     free(S);
 }
 
-/* Every plan so far: forced lt ones take lt, auto ones were timed. */
+/* Every plan so far: forced lt ones take lt, auto ones were timed, and auto
+ * made none for fp32 math on fp32 operands. */
 static void check_report(void) {
     static char report[1 << 20];
     size_t n = gan_backend_cuda_gemm_report(report, sizeof report);
@@ -199,6 +201,8 @@ static void check_report(void) {
             lt_plans++;
             CHECK_MSG(strstr(line, ": lt ") != NULL, "a forced lt plan took cuBLAS: %s", line);
         }
+        CHECK_MSG(!strstr(line, " fp32 auto: "), "auto planned an fp32 product (it stays on "
+                  "cuBLAS, bit for bit across processes): %s", line);
         if (strstr(line, " auto: ")) {
             auto_plans++;
             CHECK_MSG(strstr(line, " ms ") != NULL, "an auto plan was not timed: %s", line);
@@ -214,9 +218,10 @@ static void check_report(void) {
 }
 
 /* A product planned before a capture and one first seen during it replay
- * equal to direct calls, bit for bit (auto, fp32). */
+ * equal to direct calls, bit for bit (auto, tf32: auto plans no fp32
+ * product). */
 static void test_graph(void) {
-    use(PATH_AUTO, GAN_CUDA_MATH_FP32);
+    use(PATH_AUTO, GAN_CUDA_MATH_TF32);
     const gemm_shape planned = {1, 0, 512, 256, 64, 1}, fresh = {0, 1, 37, 301, 77, 0};
     const gemm_shape *sh[2] = {&planned, &fresh};
     float *dA[2], *dB[2], *dC0[2], *dC[2], *direct[2];
