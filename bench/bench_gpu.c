@@ -16,7 +16,9 @@
  * images/s, the backend's peak device allocation and the drop of the
  * device's free memory (cudaMemGetInfo) from before the trainer was made.
  * GAN_CUDA_CONV_VERBOSE=1 also prints, to stderr, each convolution shape's
- * plan (the path it takes and the times measured: gan_backend_cuda_conv_report).
+ * plan (the path it takes and the times measured: gan_backend_cuda_conv_report);
+ * GAN_CUDA_GEMM_VERBOSE=1 each matrix product's (cuBLAS or cuBLASLt and both
+ * timings: gan_backend_cuda_gemm_report).
  */
 #define _POSIX_C_SOURCE 200809L
 #include "backend.h"
@@ -139,6 +141,12 @@ int bench_gpu_main(int argc, char **argv) {
         static char report[1 << 16];
         size_t n = gan_backend_cuda_conv_report(report, sizeof report);
         fprintf(stderr, "bench_gpu: %zu convolution plans (direct path)\n%s", n, report);
+    }
+    const char *gemm_verbose = getenv("GAN_CUDA_GEMM_VERBOSE");
+    if (gemm_verbose && *gemm_verbose && strcmp(gemm_verbose, "0") != 0) {
+        static char report[1 << 16];
+        size_t n = gan_backend_cuda_gemm_report(report, sizeof report);
+        fprintf(stderr, "bench_gpu: %zu product plans (GAN_CUDA_GEMM)\n%s", n, report);
     }
 
     double ms[99];

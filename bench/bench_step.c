@@ -61,6 +61,7 @@ static const float *timed_backward(gan_model *m, int pass, const float *dy, int 
                                    bool param_grads, bool want_dx) {
     int first = 0;
     while (first < m->n_layers && (m->layers[first].is_view || m->layers[first].fused)) first++;
+    if (param_grads) m->grads_zero = false; /* as gan_model_backward */
     const float *grad = dy;
     for (int i = m->n_layers - 1; i >= first; i--) {
         gan_layer *l = &m->layers[i];
@@ -78,7 +79,6 @@ static const float *timed_backward(gan_model *m, int pass, const float *dy, int 
 
 static void timed_adam(gan_model *m, int pass, const gan_train_options *o) {
     double t0 = now();
-    gan_model_zero_grads(m); /* for the next step: the trainer zeroes before backward */
     gan_model_adam_step(m, o->lr, o->beta1, o->beta2, o->adam_eps);
     prof[pass][GAN_MAX_LAYERS] += now() - t0;
 }
@@ -97,14 +97,19 @@ static void profiled_step(gan_trainer *t) {
     const gan_train_options *o = &t->opt;
     const float *fake = timed_forward(&t->g, P_G_FWD, t->g.acts[0], B);
     float *fake_rows = t->d.acts[0] + (size_t)B * img;
-    memcpy(fake_rows, fake, (size_t)B * img * sizeof *fake);
+    if (fake != fake_rows) memcpy(fake_rows, fake, (size_t)B * img * sizeof *fake); /* the trainer
+                                                   binds G's output there (gan_model_forward_at) */
     const float *logits = timed_forward(&t->d, P_D_FWD2, t->d.acts[0], 2 * B);
+    float *out_b = (float *)t->d.out_bias; /* D's last bias, deferred to the loss (model.h) */
+    if (out_b) be->bias_forward(be->ctx, (float *)logits, out_b, 2 * B, 1);
     float scale = 1.0f / (2.0f * (float)B);
     be->bce_logits(be->ctx, t->dlogits, logits, targets, (size_t)2 * B, scale, NULL);
+    if (out_b) be->bias_backward(be->ctx, t->d.out_bias_grad, t->dlogits, 2 * B, 1);
     gan_model_zero_grads(&t->d);
     timed_backward(&t->d, P_D_BWD2, t->dlogits, 2 * B, true, false);
     timed_adam(&t->d, P_D_ADAM, o);
     logits = timed_forward(&t->d, P_D_FWD1, fake_rows, B);
+    if (out_b) be->bias_forward(be->ctx, (float *)logits, out_b, B, 1);
     be->bce_logits(be->ctx, t->dlogits, logits, targets, (size_t)B, 1.0f / (float)B, NULL);
     const float *dfake = timed_backward(&t->d, P_D_BWD1, t->dlogits, B, false, true);
     gan_model_zero_grads(&t->g);

@@ -7,14 +7,15 @@
 #
 # usage: bash scripts/gpu_check.sh DATA_DIR [STAGE...]
 #   DATA_DIR: a folder with Fashion-MNIST's IDX files (train-images-idx3-ubyte.gz, ...)
-#   STAGE:    any of build cuda unit cli bench (default: all, in that order)
+#   STAGE:    any of build cuda unit cli gemm bench (default: all but gemm, in that order;
+#             gemm: bench_gpu with GAN_CUDA_GEMM=blas against auto, mlp 64 and dcgan 1024)
 #   BENCH_ARGS (environment): extra arguments of bench/bench_gpu.py (--models, --engines, ...)
 # Results go to $OUT when it is set (else ./gpu_check_out): summary.txt,
 # bench_gpu.txt and .json, ctest_cuda.log, and every log in logs.tar.gz; the
 # last lines printed are the summary of every stage.
 set -u
 if [ $# -lt 1 ] || [ ! -d "$1" ]; then
-    echo "usage: bash scripts/gpu_check.sh DATA_DIR [build|cuda|unit|cli|bench ...]" >&2
+    echo "usage: bash scripts/gpu_check.sh DATA_DIR [build|cuda|unit|cli|gemm|bench ...]" >&2
     exit 2
 fi
 DATA=$(cd "$1" && pwd)
@@ -61,7 +62,7 @@ fi
 
 if want cuda; then
     note "CUDA tests (GAN_TEST_REQUIRE_CUDA=1)"
-    if (cd "$BUILD" && GAN_TEST_REQUIRE_CUDA=1 timeout 120 ctest -L cuda -V) \
+    if (cd "$BUILD" && GAN_TEST_REQUIRE_CUDA=1 timeout 240 ctest -L cuda -V) \
             > "$LOGS/ctest_cuda.log" 2>&1; then
         result cuda ok "$(grep -E 'tests passed' "$LOGS/ctest_cuda.log")"
     else
@@ -133,6 +134,27 @@ PY
     [ $rc -ne 0 ] && [ "$(wc -l < "$LOGS/nogpu.log")" -eq 1 ] || ok=0
     if [ $ok = 1 ]; then result cli ok "train mlp/dcgan, resume, tf32, bf16 + resume, sample cpu=cuda, no-GPU refusal"
     else result cli FAIL "see train_*.log, sample.log, nogpu.log"; fi
+fi
+
+if want gemm; then
+    # the products' path (src/cuda/gemm_lt.cu): cuBLAS alone against the per-shape choice,
+    # mlp at batch 64 and dcgan at 1024, fp32 and tf32; auto's plans go to gemm_plans.txt
+    note "products: GAN_CUDA_GEMM=blas against auto (bench_gpu, same run)"
+    ok=1
+    : > "$LOGS/gemm_ab.txt"
+    for prec in fp32 tf32; do
+        for run in "mlp 64 2000" "dcgan 1024 200"; do
+            for g in blas auto; do
+                line=$(GAN_CUDA_GEMM=$g GAN_CUDA_GEMM_VERBOSE=1 timeout 120 "$BUILD/bench_gpu" \
+                    $run synthetic --repeats 3 --precision $prec 2>> "$LOGS/gemm_plans.txt") || ok=0
+                echo "GAN_CUDA_GEMM=$g $run $prec: $line" >> "$LOGS/gemm_ab.txt"
+            done
+        done
+    done
+    cat "$LOGS/gemm_ab.txt"
+    cp "$LOGS/gemm_ab.txt" "$LOGS/gemm_plans.txt" "$RESULTS/" 2>/dev/null
+    if [ $ok = 1 ]; then result gemm ok "ms/step blas vs auto in gemm_ab.txt, plans in gemm_plans.txt"
+    else result gemm FAIL "see gemm_ab.txt, gemm_plans.txt"; fi
 fi
 
 if want bench; then

@@ -26,7 +26,7 @@
  * by the next call that returns a gan_status (synchronize, copy_to_host,
  * mem_alloc, graph_*). On the CPU everything runs at once and never fails.
  *
- * Device-resident variants (loss_acc, adam_schedule, adam_device_lr,
+ * Device-resident variants (loss_acc, loss_terms, adam_dev,
  * rng_normal_dev, load_batch_u8, step_advance) take their per-step values from device memory
  * instead of the host, so a captured graph of a whole step can be replayed unchanged and nothing
  * has to come back to the host each step.
@@ -186,7 +186,9 @@ const gan_backend *gan_backend_cuda(void);
  * (GAN_ERR_INVALID_ARGUMENT for another value, GAN_ERR_UNSUPPORTED for the
  * direct ones in a build without cuDNN). Choose it before building models:
  * a model built on the direct path plans no im2col columns (model.h), so it
- * must not run after a switch to the im2col path. */
+ * must not run after a switch to the im2col path. It also reads GAN_CUDA_GEMM
+ * (auto|lt|blas: the products' path, src/cuda/gemm_lt.cu; GAN_ERR_INVALID_ARGUMENT
+ * for another value, GAN_ERR_UNSUPPORTED for lt when libcublasLt cannot be loaded). */
 gan_status gan_backend_cuda_set_math(gan_cuda_math math);
 
 /* Whether this build has cuDNN (src/cuda/conv_cudnn.cu). */
@@ -198,6 +200,14 @@ bool gan_backend_cuda_has_cudnn(void);
  * (cudnn or gemm) and the measured ms per call of each path timed. Returns
  * the number of plans (0 without a GPU or cuDNN). For benches and debugging. */
 size_t gan_backend_cuda_conv_report(char *buf, size_t cap);
+
+/* The matrix products' plans so far (src/cuda/gemm_lt.cu: GAN_CUDA_GEMM=auto
+ * or lt), one line each into buf as gan_backend_cuda_conv_report writes
+ * them: the shape (transposes, M, N, K, leading dimensions, beta zero or
+ * not, math, path asked), the path taken (lt or blas), the measured ms per
+ * call of cuBLAS and of the fastest cuBLASLt candidate, and the algorithm
+ * kept. Returns the number of plans (0 on the blas path or without a GPU). */
+size_t gan_backend_cuda_gemm_report(char *buf, size_t cap);
 
 /* Wait for queued work and release the stream, handle and workspace (memory
  * from mem_alloc must be freed before). Safe to call when not initialised. */

@@ -52,6 +52,11 @@ gan_status gan_lazy_load(gan_lazy_lib *lib);
  * (src/cuda/cublas_lazy.h); gan_backend_cuda_open calls it. */
 gan_status gan_cublas_load(void);
 
+/* CUDA builds: load libcublasLt.so.<major> and fill the cuBLASLt table
+ * (src/cuda/cublaslt_lazy.h); the backend calls it when its products are
+ * planned with cuBLASLt (GAN_CUDA_GEMM=auto|lt, src/cuda/gemm_lt.cu). */
+gan_status gan_cublaslt_load(void);
+
 #ifdef __cplusplus
 }
 #endif

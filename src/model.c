@@ -186,6 +186,78 @@ static void fuse_activations(gan_model *m) {
     }
 }
 
+/* The layer that applies layer i's deferred bias and activation (layer.h:
+ * GAN_LAYER_DEFERS_BIAS, GAN_LAYER_TAKES_INPUT_BIAS): the next computing
+ * layer, right after i or after i's fused activation, in the same chain, so
+ * that it alone reads i's output; else -1. Not with keep_outputs (i's own
+ * output stays visible) nor in an inference_only model (no training forward). */
+static int bias_taker(const gan_model *m, int i) {
+    const gan_layer *l = &m->layers[i];
+    if (m->keep_outputs || m->inference_only || !(l->ops->flags & GAN_LAYER_DEFERS_BIAS) ||
+        l->is_view || l->fused)
+        return -1;
+    int j = i + 1;
+    if (j < m->n_layers && m->layers[j].fused) { /* i's activation, a view */
+        if (!follows_in_chain(m, j)) return -1;
+        j++;
+    }
+    if (j >= m->n_layers || !follows_in_chain(m, j)) return -1;
+    const gan_layer *t = &m->layers[j];
+    return (t->ops->flags & GAN_LAYER_TAKES_INPUT_BIAS) && !t->is_view && !t->fused ? j : -1;
+}
+
+/* The layer whose bias the caller applies (defer_output_bias): the last
+ * layer that computes, GAN_LAYER_DEFERS_BIAS with one output feature and no
+ * activation, outside blocks, followed only by views (so its output is the
+ * model's); else -1. */
+static int output_bias_layer(const gan_model *m) {
+    if (!m->defer_output_bias || m->keep_outputs || m->inference_only) return -1;
+    int i = m->n_layers - 1;
+    while (i >= 0 && m->layers[i].is_view && !m->block_of[i]) i--;
+    if (i < 0 || m->block_of[i]) return -1;
+    const gan_layer *l = &m->layers[i];
+    bool ok = (l->ops->flags & GAN_LAYER_DEFERS_BIAS) && !l->fused && !l->is_view &&
+              !l->act.on && l->out_size == 1;
+    return ok ? i : -1;
+}
+
+/* Let each layer that can apply the layer before's bias and activation do
+ * so (bias_taker), and the caller the output's (output_bias_layer); their
+ * pointers are bound by bind_deferred_biases. */
+static void defer_biases(gan_model *m) {
+    for (int i = 0; i < m->n_layers; i++) {
+        gan_layer *l = &m->layers[i];
+        l->bias_deferred = false;
+        l->in_bias = NULL;
+        l->in_bias_grad = NULL;
+        l->in_act = (gan_act){.on = false};
+    }
+    for (int i = 0; i < m->n_layers; i++) m->layers[i].bias_deferred = bias_taker(m, i) >= 0;
+    int last = output_bias_layer(m);
+    if (last >= 0) m->layers[last].bias_deferred = true;
+}
+
+/* The bias (the last out_size params), its gradient and the activation of
+ * each deferring layer, given to the layer that takes them (or the caller:
+ * out_bias). */
+static void bind_deferred_biases(gan_model *m) {
+    m->out_bias = NULL, m->out_bias_grad = NULL;
+    for (int i = 0; i < m->n_layers; i++) {
+        const gan_layer *l = &m->layers[i];
+        if (!l->bias_deferred) continue;
+        if (i == output_bias_layer(m)) {
+            m->out_bias = l->params + l->n_params - 1;
+            m->out_bias_grad = l->grads ? l->grads + l->n_params - 1 : NULL;
+            continue;
+        }
+        gan_layer *t = &m->layers[bias_taker(m, i)];
+        size_t at = l->n_params - (size_t)l->out_size;
+        t->in_bias = l->params + at;
+        t->in_bias_grad = l->grads ? l->grads + at : NULL;
+        t->in_act = l->act;
+    }
+}
+
 /* Offset (floats) of n floats taken from a region at *off, in 64-byte
  * units as the arena hands them out. */
 static size_t take(size_t *off, size_t n) {
@@ -476,7 +548,7 @@ static void plan_memory(gan_model *m, gan_arena *a) {
             m->blocks[k].dys_buf[j] = join_buf[j];
         }
     m->adam_t_dev = gan_arena_bytes(a, sizeof *m->adam_t_dev);
-    m->lr_t_dev = gan_arena_floats(a, 1);
+    m->adam_ticket_dev = gan_arena_bytes(a, sizeof *m->adam_ticket_dev);
 
     /* the activation region: the input and the model's output (which backward never
      * overwrites), then each layer's own output and each block's output in layer order;
@@ -646,6 +718,7 @@ gan_status gan_model_build(gan_model *m, const char *name, int c, int h, int w, 
     GAN_TRY(s);
     fuse_activations(m);
     place_activation_grads(m);
+    defer_biases(m);
     m->n_work = 0;
     for (int i = 0; i < m->n_layers; i++) {
         gan_layer *l = &m->layers[i];
@@ -664,6 +737,8 @@ gan_status gan_model_build(gan_model *m, const char *name, int c, int h, int w, 
         return gan_fail_prefix(s, what);
     }
     plan_memory(m, &m->arena);
+    m->bound_in = m->acts[0];
+    m->bound_out = m->own_out = (float *)gan_model_output(m);
     GAN_TRY(plan_host(m));
 
     size_t p = 0, st = 0;
@@ -675,7 +750,9 @@ gan_status gan_model_build(gan_model *m, const char *name, int c, int h, int w, 
         p += l->n_params;
         st += l->n_state;
     }
+    bind_deferred_biases(m);
     m->adam_t = 0;
+    m->grads_zero = m->grads != NULL; /* the arena starts zeroed */
     return GAN_OK;
 }
 
@@ -784,8 +861,37 @@ static const float *branch_output(const gan_model *m, const gan_block *b, int k)
     return b->n[k] ? m->acts[branch_first(b, k) + b->n[k]] : m->x_of[b->first];
 }
 
+/* Point every layer input that reads the model's input at x, and every
+ * pointer to the output's storage at out (gan_model_forward_at). */
+static void bind(gan_model *m, const float *x, float *out) {
+    if (x != m->bound_in)
+        for (int i = 0; i < m->n_layers; i++)
+            if (m->x_of[i] == m->bound_in) m->x_of[i] = (float *)x;
+    m->bound_in = x;
+    if (out == m->bound_out) return;
+    for (int i = 1; i <= m->n_layers; i++)
+        if (m->acts[i] == m->bound_out) m->acts[i] = out;
+    for (int i = 0; i < m->n_layers; i++)
+        if (m->x_of[i] == m->bound_out) m->x_of[i] = out;
+    for (int k = 0; k < m->n_blocks; k++)
+        if (m->blocks[k].out_act == m->bound_out) m->blocks[k].out_act = out;
+    m->bound_out = out;
+}
+
+static const float *forward(gan_model *m, int N, bool train);
+
 const float *gan_model_forward(gan_model *m, const float *x, int N, bool train) {
     if (x != m->acts[0]) m->be->copy(m->be->ctx, m->acts[0], x, (size_t)N * m->in_size * sizeof *x);
+    bind(m, m->acts[0], m->own_out);
+    return forward(m, N, train);
+}
+
+const float *gan_model_forward_at(gan_model *m, const float *x, float *out, int N, bool train) {
+    bind(m, x ? x : m->acts[0], out ? out : m->own_out);
+    return forward(m, N, train);
+}
+
+static const float *forward(gan_model *m, int N, bool train) {
     uint64_t tag = ((uint64_t)(m->net_id & 0xFF) << 48) | (m->rng_counter & 0xFFFFFFFFFFull);
     for (int i = 0; i < m->n_layers; i++) {
         gan_layer *l = &m->layers[i];
@@ -857,6 +963,7 @@ const float *gan_model_backward(gan_model *m, const float *dy, int N, bool param
                                 bool want_dx) {
     int first = 0; /* the first layer that computes: its dx is the model's dx */
     while (first < m->n_layers && !computes(&m->layers[first])) first++;
+    if (param_grads) m->grads_zero = false;
     const float *grad = dy;
     for (int i = m->n_layers - 1; i >= 0 && grad;) {
         if (m->block_of[i]) { /* i ends a block */
@@ -875,21 +982,25 @@ const float *gan_model_backward(gan_model *m, const float *dy, int N, bool param
 }
 
 void gan_model_zero_grads(gan_model *m) {
+    if (m->grads_zero) return;
     m->be->zero(m->be->ctx, m->grads, m->n_params);
+    m->grads_zero = true;
 }
 
 void gan_model_adam_step(gan_model *m, float lr, float beta1, float beta2, float eps) {
     const gan_backend *be = m->be;
     m->adam_t++;
+    bool spend = !m->keep_grads;
+    m->grads_zero = spend; /* the kernels zero them */
     if (!be->host_memory) { /* the same lr_t, computed where the step count lives */
-        be->adam_schedule(be->ctx, m->adam_t_dev, m->lr_t_dev, lr, beta1, beta2);
-        be->adam_device_lr(be->ctx, m->params, m->adam_m, m->adam_v, m->grads, m->n_params, m->lr_t_dev,
-                           beta1, beta2, eps);
+        be->adam_dev(be->ctx, m->params, m->adam_m, m->adam_v, m->grads, m->n_params,
+                     m->adam_t_dev, m->adam_ticket_dev, lr, beta1, beta2, eps, spend);
         return;
     }
     double t = (double)m->adam_t;
     float lr_t = (float)(lr * sqrt(1.0 - pow(beta2, t)) / (1.0 - pow(beta1, t)));
-    be->adam(be->ctx, m->params, m->adam_m, m->adam_v, m->grads, m->n_params, lr_t, beta1, beta2, eps);
+    be->adam(be->ctx, m->params, m->adam_m, m->adam_v, m->grads, m->n_params, lr_t, beta1, beta2,
+             eps, spend);
 }
 
 gan_status gan_model_each_tensor(const gan_model *m, gan_tensor_fn fn, void *ctx) {

@@ -128,10 +128,21 @@ typedef struct gan_model {
     int block_of[GAN_MAX_LAYERS]; /* 1 + the block layer i is in, 0 if none (shape inference) */
     bool keep_outputs; /* set before build: no layer runs in place, so every layer's output
                           stays readable after a forward (the classifier's features) */
+    bool defer_output_bias; /* set before build: where the model's output is a one-feature
+                               GAN_LAYER_DEFERS_BIAS layer's (no activation, no block), its
+                               training forward leaves the bias out and its backward takes
+                               dy already with the bias gradient added: the caller applies
+                               both (out_bias; the trainer's loss kernel, loss_terms) */
     bool inference_only; /* set before build: forwards only, never a backward (the EMA
                             generator, a loaded generator): no grads, adam_m, adam_v, grad_of
                             (all NULL); every value but the input and the output transient */
     float *x_of[GAN_MAX_LAYERS];  /* the input of layer i (acts[i], or its block's input) */
+    const float *out_bias;        /* with defer_output_bias, where it applied: the bias
+                                     (1 float) the caller adds to training outputs, and */
+    float *out_bias_grad;         /* its gradient; else NULL */
+    const float *bound_in;        /* where the forward reads the input (acts[0] unless
+                                     gan_model_forward_at bound another) and writes the */
+    float *bound_out, *own_out;   /* output (own_out: the model's own storage of it) */
     const gan_backend *be;
 
     size_t n_params, n_state;
@@ -168,7 +179,15 @@ typedef struct gan_model {
                                                 NULL: each layer's lies in the region */
     int64_t adam_t;                          /* Adam steps taken */
     int64_t *adam_t_dev;                     /* device backends: Adam's step count and */
-    float *lr_t_dev;                         /* learning rate, in device memory (1 each) */
+    uint32_t *adam_ticket_dev;               /* adam_dev's ticket, in device memory (1 each) */
+    bool grads_zero;                         /* the grads are known to be all zero (the arena
+                                                starts so; Adam leaves them so unless
+                                                keep_grads; a backward with parameter gradients
+                                                ends it), so gan_model_zero_grads has nothing
+                                                to do */
+    bool keep_grads;                         /* set by a caller that reads the gradients after
+                                                Adam (tests): Adam leaves them, and the next
+                                                gan_model_zero_grads zeroes them */
     struct {
         float *params, *adam_m, *adam_v, *state;
     } host;                                  /* host copies (see above) */
@@ -256,6 +275,15 @@ bool gan_model_replayable(const gan_model *m);
  * out_size), inside the model. */
 const float *gan_model_forward(gan_model *m, const float *x, int N, bool train);
 
+/* The same without copies: the layers read x where it is (NULL: acts[0]) and
+ * the last one writes the output at `out` (N, out_size; NULL: inside the
+ * model), which is returned. Both in the backend's memory, x either acts[0]
+ * or outside the model's memory, out outside it; both must stay unchanged
+ * until the backward that follows, which reads them (the trainer: D reads
+ * the fake rows, and G writes them, in D's input rows). The next forward of
+ * either kind binds its own. */
+const float *gan_model_forward_at(gan_model *m, const float *x, float *out, int N, bool train);
+
 /* Backward pass for the last forward (never on an inference_only model):
  * dy (N, out_size). Parameter gradients accumulate into m->grads when
  * param_grads; returns dLoss/dinput (N, in_size) inside the model when
@@ -263,13 +291,14 @@ const float *gan_model_forward(gan_model *m, const float *x, int N, bool train);
 const float *gan_model_backward(gan_model *m, const float *dy, int N, bool param_grads,
                                 bool want_dx);
 
-/* Zero the parameter gradients. */
+/* Zero the parameter gradients (no kernel where they are known to be zero:
+ * grads_zero). */
 void gan_model_zero_grads(gan_model *m);
 
-/* One Adam step (Keras formula) over all parameters with the current grads.
- * On a device backend the step count and lr_t are advanced in device memory
- * (adam_schedule), so the call can be captured in a graph; adam_t counts on
- * the host as well. */
+/* One Adam step (Keras formula) over all parameters with the current grads,
+ * which it leaves zero (spent; not with keep_grads). On a device backend the step count and lr_t
+ * are advanced in device memory in the same kernel (adam_dev), so the call
+ * can be captured in a graph; adam_t counts on the host as well. */
 void gan_model_adam_step(gan_model *m, float lr, float beta1, float beta2, float eps);
 
 /* Enumerate the model's named tensors ("generator.0.weight", ...) in a fixed

@@ -148,6 +148,7 @@ static gan_status build(gan_trainer *t, const gan_spec *spec, const gan_train_op
         pool = &t->g;
     }
     lend_transient(&t->d, pool);
+    t->d.defer_output_bias = true; /* D's last bias goes with the loss (loss_terms) */
     GAN_TRY(gan_spec_build(spec, GAN_SPEC_DISCRIMINATOR, &t->d, 2 * t->batch, t->be));
     for (int i = 0; i < t->d.n_layers; i++)
         if (t->d.layers[i].ops->flags & GAN_LAYER_BATCH_STATISTICS) t->d_split = true;
@@ -360,7 +361,8 @@ static void augment_draw(gan_trainer *t) {
     const gan_backend *be = t->be;
     be->rng_uniform_dev(be->ctx, t->opt.seed, t->aug_stream, t->aug_params,
                         (size_t)t->batch * GAN_AUG_PARAMS);
-    be->step_advance(be->ctx, t->aug_index, t->aug_stream, gan_rng_stream(GAN_RNG_AUGMENT, 0));
+    be->step_advance(be->ctx, t->aug_index, t->aug_stream, gan_rng_stream(GAN_RNG_AUGMENT, 0),
+                     NULL, NULL, 0);
 }
 
 /* dst (B images) = opt.augment's ops of src with the drawn parameters, in
@@ -426,19 +428,24 @@ static void augment_real(gan_trainer *t) {
     if (t->opt.augment) augment_forward(t, real, real);
 }
 
-/* D's fake rows from G's output: a copy, or a fresh augmentation of it. */
+/* D's fake rows from G's output with --augment: a fresh augmentation of it
+ * (without, G writes them itself: d_step). */
 static void fake_rows_of(gan_trainer *t, float *fake_rows, const float *fake) {
-    if (t->opt.augment) {
-        augment_draw(t);
-        augment_forward(t, fake_rows, fake);
-    } else {
-        t->be->copy(t->be->ctx, fake_rows, fake, (size_t)t->batch * t->image_size * sizeof *fake);
-    }
+    augment_draw(t);
+    augment_forward(t, fake_rows, fake);
+}
+
+/* D's training forward of N rows read in place at x (D's input rows); its
+ * outputs lack D's last bias where D defers it to the loss kernel
+ * (loss_terms adds it in place: model.h, defer_output_bias). */
+static float *d_forward(gan_trainer *t, const float *x, int N) {
+    return (float *)gan_model_forward_at(&t->d, x, NULL, N, true);
 }
 
 /* Step 1a for D step k: the real batch (with its labels, given to the fake
  * rows and G too) and the noise, from the step counters on the device; the
- * noise stream moves on to the next D step's. */
+ * noise stream moves on to the next D step's (after the last D step, with the
+ * step counter: g_step). */
 static void step_inputs(gan_trainer *t, int k) {
     const gan_backend *be = t->be;
     be->load_batch_u8(be->ctx, t->d.acts[0], t->n_classes ? t->labels_d : NULL, t->pixels,
@@ -449,7 +456,9 @@ static void step_inputs(gan_trainer *t, int k) {
     size_t rows = (size_t)t->batch * t->latent; /* this rank's rows of the batch's noise */
     be->rng_normal_dev(be->ctx, t->opt.seed, t->noise_stream, (size_t)t->rank * rows,
                        t->g.acts[0], rows);
-    be->step_advance(be->ctx, t->noise_index, t->noise_stream, gan_rng_stream(GAN_RNG_NOISE, 0));
+    if (k + 1 < t->opt.d_steps) /* the last D step's: with the step counter (g_step) */
+        be->step_advance(be->ctx, t->noise_index, t->noise_stream,
+                         gan_rng_stream(GAN_RNG_NOISE, 0), NULL, NULL, 0);
 }
 
 /* One discriminator step (1b, 1c) on the real rows, noise and labels in
@@ -460,12 +469,14 @@ static void d_step(gan_trainer *t) {
     int B = t->batch;
     size_t img = (size_t)t->image_size;
 
-    /* fake = G(z); D's input is [real; fake] */
+    /* fake = G(z); D's input is [real; fake]: G writes its output there, unless
+     * augmentation makes D's fake rows from it */
     gan_model_set_labels(&t->g, t->n_classes ? t->labels_g : NULL);
-    const float *fake = gan_model_forward(&t->g, t->g.acts[0], B, true);
     float *fake_rows = t->d.acts[0] + (size_t)B * img;
+    const float *fake = gan_model_forward_at(&t->g, NULL, t->opt.augment ? NULL : fake_rows, B,
+                                             true);
     t->fake_out = fake;
-    fake_rows_of(t, fake_rows, fake);
+    if (t->opt.augment) fake_rows_of(t, fake_rows, fake);
 
     float GB = (float)t->global_batch; /* the loss is a mean over the global batch */
     float scale = ls->half ? 1.0f / (2.0f * GB) : 1.0f / GB;
@@ -473,26 +484,27 @@ static void d_step(gan_trainer *t) {
     if (t->d_split) {
         /* D with batch norm: the real batch, then the fake batch, each normalised on its
          * own (PyTorch's DCGAN recipe), as D will see the fake batch in G's step; the
-         * gradients of both passes add up. The fake rows are copied into D's input
-         * rows by the second forward; they stay in place for G's step. */
+         * gradients of both passes add up. The second forward reads the fake rows in
+         * place, as G's step does. */
         gan_model_set_labels(&t->d, t->n_classes ? t->labels_d : NULL);
-        const float *logits = gan_model_forward(&t->d, t->d.acts[0], B, true);
-        be->loss_acc(be->ctx, t->dlogits, logits, (size_t)B, ls->real, ls->t_real, scale,
-                     t->sums + GAN_SUM_REAL);
+        float *logits = d_forward(t, t->d.acts[0], B);
+        be->loss_terms(be->ctx, t->dlogits, logits, (size_t)B, 1, ls->real, ls->t_real,
+                       t->sums + GAN_SUM_REAL, ls->real, 0.0f, NULL, scale, t->d.out_bias,
+                       t->d.out_bias_grad);
         gan_model_backward(&t->d, t->dlogits, B, true, false);
         gan_model_set_labels(&t->d, t->n_classes ? t->labels_d + B : NULL);
-        logits = gan_model_forward(&t->d, fake_rows, B, true);
-        be->loss_acc(be->ctx, t->dlogits + B, logits, (size_t)B, ls->fake, ls->t_fake, scale,
-                     t->sums + GAN_SUM_FAKE);
+        logits = d_forward(t, fake_rows, B);
+        be->loss_terms(be->ctx, t->dlogits + B, logits, (size_t)B, 1, ls->fake, ls->t_fake,
+                       t->sums + GAN_SUM_FAKE, ls->fake, 0.0f, NULL, scale, t->d.out_bias,
+                       t->d.out_bias_grad);
         gan_model_backward(&t->d, t->dlogits + B, B, true, false);
     } else {
         /* no batch norm in D: one pass over [real; fake] gives the same values */
         gan_model_set_labels(&t->d, t->n_classes ? t->labels_d : NULL);
-        const float *logits = gan_model_forward(&t->d, t->d.acts[0], 2 * B, true);
-        be->loss_acc(be->ctx, t->dlogits, logits, (size_t)B, ls->real, ls->t_real, scale,
-                     t->sums + GAN_SUM_REAL);
-        be->loss_acc(be->ctx, t->dlogits + B, logits + B, (size_t)B, ls->fake, ls->t_fake, scale,
-                     t->sums + GAN_SUM_FAKE);
+        float *logits = d_forward(t, t->d.acts[0], 2 * B);
+        be->loss_terms(be->ctx, t->dlogits, logits, (size_t)B, 2, ls->real, ls->t_real,
+                       t->sums + GAN_SUM_REAL, ls->fake, ls->t_fake, t->sums + GAN_SUM_FAKE,
+                       scale, t->d.out_bias, t->d.out_bias_grad);
         gan_model_backward(&t->d, t->dlogits, 2 * B, true, false);
     }
     gan_trainer_dist_reduce(t, t->d.grads, t->d.n_params); /* the ranks' gradients summed */
@@ -503,16 +515,17 @@ static void d_step(gan_trainer *t) {
 
 /* Steps 2 and 3: the generator step through the updated, frozen
  * discriminator on the last D step's fake rows, then the moving average;
- * then the device's step counter moves on. */
+ * then the device's step counter and the noise stream move on (one launch). */
 static void g_step(gan_trainer *t) {
     const gan_backend *be = t->be;
     int B = t->batch;
     float *fake_rows = t->d.acts[0] + (size_t)B * t->image_size;
     if (t->opt.augment) fake_rows_of(t, fake_rows, t->fake_out); /* new parameters */
     gan_model_set_labels(&t->d, t->n_classes ? t->labels_d + B : NULL);
-    const float *logits = gan_model_forward(&t->d, fake_rows, B, true);
-    be->loss_acc(be->ctx, t->dlogits, logits, (size_t)B, t->loss.gen, t->loss.t_gen,
-                 1.0f / (float)t->global_batch, t->sums + GAN_SUM_GEN);
+    float *logits = d_forward(t, fake_rows, B);
+    be->loss_terms(be->ctx, t->dlogits, logits, (size_t)B, 1, t->loss.gen, t->loss.t_gen,
+                   t->sums + GAN_SUM_GEN, t->loss.gen, 0.0f, NULL, 1.0f / (float)t->global_batch,
+                   t->d.out_bias, NULL);
     const float *dfake = gan_model_backward(&t->d, t->dlogits, B, false, true);
     if (t->opt.augment) dfake = augment_backward(t, dfake);
     gan_model_zero_grads(&t->g);
@@ -524,7 +537,8 @@ static void g_step(gan_trainer *t) {
         be->ema_update(be->ctx, t->g_ema.params, t->g.params, t->g.n_params, t->opt.ema, done);
         be->ema_update(be->ctx, t->g_ema.state, t->g.state, t->g.n_state, t->opt.ema, done);
     }
-    be->step_advance(be->ctx, t->step_dev, t->step_stream, gan_rng_stream(GAN_RNG_NOISE, 0));
+    be->step_advance(be->ctx, t->step_dev, t->step_stream, gan_rng_stream(GAN_RNG_NOISE, 0),
+                     t->noise_index, t->noise_stream, gan_rng_stream(GAN_RNG_NOISE, 0));
 }
 
 void gan_trainer_step_inputs(gan_trainer *t, int k) {
@@ -596,9 +610,7 @@ gan_status gan_trainer_step_batch(gan_trainer *t, gan_step_stats *st) {
     set_rng_counters(t);
     augment_real(t);
     d_step(t);
-    /* the noise of this step was given: move its stream on as step_inputs does */
-    t->be->step_advance(t->be->ctx, t->noise_index, t->noise_stream, gan_rng_stream(GAN_RNG_NOISE, 0));
-    g_step(t);
+    g_step(t); /* moves the noise stream on with the step, as after step_inputs */
     return step_finish(t, st);
 }
 

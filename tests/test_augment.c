@@ -315,6 +315,7 @@ static void test_trainer_g_gradient(void) {
     gan_trainer *t = NULL;
     CHECK_OK(test_trainer_for_model("mlp", &opt, &t));
     if (!t) return;
+    test_keep_grads(t); /* read after the step */
     int B = 8;
     size_t nz = (size_t)B * t->latent, img = 784;
     float *z = malloc(nz * 4), *y = malloc(B * img * 4), *tmp = malloc(B * img * 4);

@@ -166,6 +166,7 @@ static gan_trainer *make_trainer(int batch, int threads, const gan_dataset *data
         CHECK_OK(test_trainer_for_model("dcgan", &opt, &t));
     }
     if (!t) return NULL;
+    test_keep_grads(t); /* compared after the step */
     if (check_own_init) {
         fixture_each_tensor(&t->g, check_init, NULL);
         fixture_each_tensor(&t->d, check_init, NULL);

@@ -120,6 +120,88 @@ static void check_fused_dense(void) {
     }
 }
 
+/* dense, [activation], batchnorm, dense, tanh: the seed generator's pattern */
+static void build_dense_bn(gan_model *m, int act) {
+    gan_layer l;
+    gan_layer_dense(&l, 70), gan_model_add(m, l); /* two feature chunks */
+    if (act == 0) gan_layer_leaky_relu(&l, 0.2f), gan_model_add(m, l);
+    if (act == 1) gan_layer_tanh(&l), gan_model_add(m, l);
+    gan_layer_batchnorm(&l, 0.99f, 1e-3f), gan_model_add(m, l);
+    gan_layer_dense(&l, 4), gan_model_add(m, l);
+    gan_layer_tanh(&l), gan_model_add(m, l);
+}
+
+/* A dense layer's bias and activation applied by the batch norm after it
+ * (layer.h: GAN_LAYER_DEFERS_BIAS, GAN_LAYER_TAKES_INPUT_BIAS): against the
+ * keep_outputs twin, the same outputs, dx and parameter gradients bit for
+ * bit, and an inference forward (the dense layer then applies them itself)
+ * as the twin's. (Finite differences: the "stack" in main, deferred too; at
+ * 70 features over 5 rows a step of 1e-2 crosses leaky_relu's kink.) */
+static void check_deferred_bias(void) {
+    static const char *acts[] = {"leaky_relu 0.2", "tanh", "no activation"};
+    for (int act = 0; act < 3; act++) {
+        char what[96];
+        snprintf(what, sizeof what, "dense + %s + batchnorm (bias deferred)", acts[act]);
+        gan_model m = {0}, plain = {0};
+        build_dense_bn(&m, act);
+        build_dense_bn(&plain, act);
+        plain.keep_outputs = true;
+        int N = 5, bn = act < 2 ? 2 : 1;
+        CHECK_OK(gan_model_build(&m, "deferred", 6, 1, 1, N, gan_backend_cpu()));
+        CHECK_OK(gan_model_build(&plain, "plain", 6, 1, 1, N, gan_backend_cpu()));
+        CHECK_MSG(m.layers[0].bias_deferred && m.layers[bn].in_bias == m.params + 6 * 70 &&
+                      m.layers[bn].in_bias_grad == m.grads + 6 * 70 &&
+                      m.layers[bn].in_act.on == (act < 2) && m.layers[0].n_work == 0 &&
+                      !m.layers[bn + 1].bias_deferred,
+                  "%s: not deferred", what);
+        test_check_fused_same(what, &m, &plain, N);
+        float x[6 * 5], y[2][4 * 5];
+        test_fill_uniform(x, 6 * 5, 9, -1.5f, 1.5f, 0.0f);
+        memcpy(y[0], gan_model_forward(&m, x, N, false), sizeof y[0]);
+        memcpy(y[1], gan_model_forward(&plain, x, N, false), sizeof y[1]);
+        CHECK_MSG(memcmp(y[0], y[1], sizeof y[0]) == 0, "%s: inference differs", what);
+        gan_model_free(&m);
+        gan_model_free(&plain);
+    }
+}
+
+/* gan_model_forward_at: the input read in place and the output written
+ * outside the model give the outputs, dx and parameter gradients of
+ * gan_model_forward bit for bit, the backward reading both there; a plain
+ * forward then uses the model's own storage again. */
+static void check_forward_at(void) {
+    gan_model a = {0}, b = {0};
+    build_dense_bn(&a, 0);
+    build_dense_bn(&b, 0);
+    int N = 5;
+    CHECK_OK(gan_model_build(&a, "plain", 6, 1, 1, N, gan_backend_cpu()));
+    CHECK_OK(gan_model_build(&b, "bound", 6, 1, 1, N, gan_backend_cpu()));
+    gan_model_init(&a, 7, 0);
+    gan_model_init(&b, 7, 0);
+    float x[6 * 5], xb[6 * 5], out[4 * 5], dy[4 * 5], ya[4 * 5], dxa[6 * 5];
+    test_fill_uniform(x, 6 * 5, 11, -1.5f, 1.5f, 0.0f);
+    test_fill_uniform(dy, 4 * 5, 12, -1.0f, 1.0f, 0.0f);
+    memcpy(xb, x, sizeof x);
+    for (int k = 0; k < 2; k++) {
+        gan_model_zero_grads(&a);
+        gan_model_zero_grads(&b);
+        memcpy(ya, gan_model_forward(&a, x, N, true), sizeof ya);
+        memcpy(dxa, gan_model_backward(&a, dy, N, true, true), sizeof dxa);
+        const float *y = gan_model_forward_at(&b, xb, out, N, true);
+        CHECK(y == out && gan_model_output(&b) == out);
+        const float *dx = gan_model_backward(&b, dy, N, true, true);
+        CHECK_MSG(memcmp(out, ya, sizeof ya) == 0 && memcmp(dx, dxa, sizeof dxa) == 0 &&
+                      memcmp(a.grads, b.grads, a.n_params * sizeof(float)) == 0 &&
+                      memcmp(xb, x, sizeof x) == 0,
+                  "forward_at: results differ from gan_model_forward (pass %d)", k);
+    }
+    const float *y = gan_model_forward(&b, x, N, true);
+    CHECK(y != out && y == gan_model_output(&b) && y == b.own_out);
+    CHECK_MSG(memcmp(y, ya, sizeof ya) == 0, "plain forward after forward_at differs");
+    gan_model_free(&a);
+    gan_model_free(&b);
+}
+
 int main(void) {
     gan_backend_cpu_set_threads(2);
     gan_layer l;
@@ -145,6 +227,7 @@ int main(void) {
     gan_layer_tanh(&l), gan_model_add(&m, l);
     gan_layer_reshape(&l, 1, 2, 2), gan_model_add(&m, l);
     CHECK_OK(gan_model_build(&m, "stack", 5, 1, 1, 4, gan_backend_cpu()));
+    CHECK(m.layers[0].bias_deferred && m.layers[2].in_bias != NULL); /* check_deferred_bias */
     gan_model_init(&m, 3, 0);
     CHECK(m.out[0] == 1 && m.out[1] == 2 && m.out[2] == 2);
     test_gradcheck_model("stack", &m, 4, 0.0f, true);
@@ -158,6 +241,8 @@ int main(void) {
     gan_model_free(&bad);
 
     check_fused_dense();
+    check_deferred_bias();
+    check_forward_at();
     check_bce();
     return test_report();
 }

@@ -3,7 +3,8 @@
  *   - `gan --version` and a CPU `gan sample` load neither (the dynamic
  *     loader's own log, LD_DEBUG=files, names every object it maps);
  *   - this process maps libcublas only once gan_cublas_load runs (CUDA
- *     builds), and every function of the table resolves;
+ *     builds), and every function of the table resolves, as every one of
+ *     cuBLASLt's does (gan_cublaslt_load);
  *   - a library that is not there: GAN_ERR_UNSUPPORTED with one line naming
  *     it, kept for later calls (no second attempt).
  */
@@ -68,6 +69,10 @@ int main(void) {
     CHECK_MSG(gan_cublas_load() == GAN_OK, "%s", gan_last_error());
     CHECK(self_maps("libcublas"));
     CHECK(gan_cublas_load() == GAN_OK);
+    /* and libcublasLt's table (src/cuda/cublaslt_lazy.h, the products' plans) */
+    CHECK_MSG(gan_cublaslt_load() == GAN_OK, "%s", gan_last_error());
+    CHECK(self_maps("libcublasLt"));
+    CHECK(gan_cublaslt_load() == GAN_OK);
 #endif
 
     const char *cli = test_gan_cli();

@@ -145,6 +145,7 @@ int main(void) {
     gan_trainer *t = NULL;
     CHECK_OK(test_trainer_for_model("resnet", &opt, &t));
     if (!t) return test_report();
+    test_keep_grads(t); /* compared after the step */
     CHECK(t->has_ema && opt.ema == 0.999f && opt.ema_warmup == 1 && opt.beta1 == 0.0f &&
           opt.beta2 == 0.9f);
 

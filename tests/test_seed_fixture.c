@@ -156,6 +156,7 @@ int main(void) {
     gan_trainer *t = NULL;
     CHECK_OK(test_trainer_for_model("mlp", &opt, &t));
     if (!t) return test_report();
+    test_keep_grads(t); /* compared after the step */
 
     hash_init h = {0, fx};
     gan_model_each_tensor(&t->g, fill_hash, &h);

@@ -300,6 +300,10 @@ gan_trainer *test_spec_trainer(const char *text, const char *name, gan_dataset *
     return t;
 }
 
+void test_keep_grads(gan_trainer *t) {
+    t->g.keep_grads = t->d.keep_grads = true;
+}
+
 gan_status test_trainer_for_model(const char *model, const gan_train_options *opt,
                                   gan_trainer **out) {
     *out = NULL;
@@ -371,7 +375,8 @@ double test_probe_loss(gan_model *m, const float *x, const float *r, int N, bool
 
 void test_check_fused_same(const char *what, gan_model *fused, gan_model *plain, int N) {
     bool any = false;
-    for (int i = 0; i < plain->n_layers; i++) any |= plain->layers[i].fused || plain->layers[i].act.on;
+    for (int i = 0; i < plain->n_layers; i++)
+        any |= plain->layers[i].fused || plain->layers[i].act.on || plain->layers[i].bias_deferred;
     CHECK_MSG(!any, "%s: keep_outputs fused", what);
     gan_model_init(fused, 7, 0);
     gan_model_init(plain, 7, 0);

@@ -117,6 +117,10 @@ bool test_dataset_is(const struct gan_dataset *d, int64_t count, int c, int h, i
  * when it is not set. */
 const char *test_gan_cli(void);
 
+/* Let the test read t's gradients after a step: Adam leaves them (model.h:
+ * keep_grads) instead of zeroing them for the next backward. */
+void test_keep_grads(gan_trainer *t);
+
 /* A trainer for a preset or spec file without a dataset (a step's inputs
  * are then given: gan_trainer_step_batch, trainer.h). */
 gan_status test_trainer_for_model(const char *model, const gan_train_options *opt,

@@ -27,8 +27,10 @@ double gan_cpu_bce_logits(void *ctx, float *dl, const float *l, const float *t, 
     return loss;
 }
 
-void gan_cpu_loss_acc(void *ctx, float *dl, const float *l, size_t n, gan_loss_term term, float t,
-                      float scale, float *sums) {
+/* loss_acc (a helper: loss_terms calls no other table entry, which
+ * scripts/count_kernels.sh counts) */
+static void loss_acc(float *dl, const float *l, size_t n, gan_loss_term term, float t,
+                     float scale, float *sums) {
     double loss = 0, reported = 0;
     for (size_t i = 0; i < n; i++) {
         float z = l[i], f = 0.0f, g = 0.0f, r = z;
@@ -66,4 +68,24 @@ void gan_cpu_loss_acc(void *ctx, float *dl, const float *l, size_t n, gan_loss_t
     }
     sums[0] += (float)loss;
     sums[1] += (float)reported;
+}
+
+void gan_cpu_loss_acc(void *ctx, float *dl, const float *l, size_t n, gan_loss_term term, float t,
+                      float scale, float *sums) {
+    loss_acc(dl, l, n, term, t, scale, sums);
+}
+
+void gan_cpu_loss_terms(void *ctx, float *dl, float *l, size_t n, int parts,
+                        gan_loss_term term_a, float t_a, float *sums_a, gan_loss_term term_b,
+                        float t_b, float *sums_b, float scale, const float *bias, float *db) {
+    size_t rows = (size_t)parts * n;
+    if (bias) /* bias_forward's (N, 1) */
+        for (size_t i = 0; i < rows; i++) l[i] = l[i] + bias[0];
+    loss_acc(dl, l, n, term_a, t_a, scale, sums_a);
+    if (parts == 2) loss_acc(dl ? dl + n : NULL, l + n, n, term_b, t_b, scale, sums_b);
+    if (bias && db && dl) { /* bias_backward's (N, 1): a float sum over the rows in order */
+        float acc = 0.0f;
+        for (size_t i = 0; i < rows; i++) acc += dl[i];
+        db[0] += acc;
+    }
 }

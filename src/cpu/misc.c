@@ -158,7 +158,11 @@ void gan_cpu_load_batch_u8(void *ctx, float *rows, int32_t *labels, const uint8_
     }
 }
 
-void gan_cpu_step_advance(void *ctx, int64_t *step, uint64_t *stream, uint64_t stream_base) {
+void gan_cpu_step_advance(void *ctx, int64_t *step, uint64_t *stream, uint64_t stream_base,
+                          int64_t *step_b, uint64_t *stream_b, uint64_t stream_base_b) {
     *step += 1;
     *stream = stream_base | (uint64_t)*step;
+    if (!step_b) return;
+    *step_b += 1;
+    *stream_b = stream_base_b | (uint64_t)*step_b;
 }

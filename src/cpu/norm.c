@@ -1,7 +1,9 @@
 /*
  * norm.c - CPU kernels that reduce over the batch rows of (N, F) tensors:
  * the bias gradient (with a fused activation's: bias_act_backward) and batch
- * normalization (training forward, backward);
+ * normalization (training forward, backward; also with the bias and
+ * activation of the layer before: bias_act_batchnorm_forward_train,
+ * batchnorm_backward_bias_act, the two kernels in turn);
  * the CPU twin of src/cuda/norm.cu. Semantics: backend_kernels.def.
  *
  * Determinism: threads split the features in fixed chunks; each feature's
@@ -64,10 +66,12 @@ void gan_cpu_bias_act_backward(void *ctx, float *dz, float *db, const float *dy,
     bias_sums(dz, db, dy, y, N, F, act);
 }
 
-void gan_cpu_batchnorm_forward_train(void *ctx, float *y, float *mean, float *rstd,
-                                     float *running_mean, float *running_var, const float *x,
-                                     const float *gamma, const float *beta, int N, int F,
-                                     float momentum, float eps, gan_act act) {
+/* batchnorm_forward_train (a helper, so that the fused entry below calls no
+ * other table entry: scripts/count_kernels.sh counts entries) */
+static void bn_forward_train(float *y, float *mean, float *rstd, float *running_mean,
+                             float *running_var, const float *x, const float *gamma,
+                             const float *beta, int N, int F, float momentum, float eps,
+                             gan_act act) {
     float lo = act.on ? act.slope : 1.0f;
     int chunks = (F + GAN_CPU_FEATURE_CHUNK - 1) / GAN_CPU_FEATURE_CHUNK;
     float inv_n = 1.0f / (float)N;
@@ -111,10 +115,18 @@ void gan_cpu_batchnorm_forward_train(void *ctx, float *y, float *mean, float *rs
     }
 }
 
-void gan_cpu_batchnorm_backward(void *ctx, float *dx, float *dgamma, float *dbeta, const float *dy,
-                                   const float *x, const float *mean, const float *rstd,
-                                   const float *gamma, const float *beta, int N, int F,
-                                   gan_act act) {
+void gan_cpu_batchnorm_forward_train(void *ctx, float *y, float *mean, float *rstd,
+                                     float *running_mean, float *running_var, const float *x,
+                                     const float *gamma, const float *beta, int N, int F,
+                                     float momentum, float eps, gan_act act) {
+    bn_forward_train(y, mean, rstd, running_mean, running_var, x, gamma, beta, N, F, momentum,
+                     eps, act);
+}
+
+/* batchnorm_backward (a helper, as bn_forward_train) */
+static void bn_backward(float *dx, float *dgamma, float *dbeta, const float *dy, const float *x,
+                        const float *mean, const float *rstd, const float *gamma,
+                        const float *beta, int N, int F, gan_act act) {
     int chunks = (F + GAN_CPU_FEATURE_CHUNK - 1) / GAN_CPU_FEATURE_CHUNK;
     float inv_n = 1.0f / (float)N, lo = act.on ? act.slope : 1.0f;
 #pragma omp parallel for schedule(static) if ((size_t)N * F > 16384)
@@ -155,4 +167,29 @@ void gan_cpu_batchnorm_backward(void *ctx, float *dx, float *dgamma, float *dbet
             }
         }
     }
+}
+
+void gan_cpu_batchnorm_backward(void *ctx, float *dx, float *dgamma, float *dbeta, const float *dy,
+                                const float *x, const float *mean, const float *rstd,
+                                const float *gamma, const float *beta, int N, int F, gan_act act) {
+    bn_backward(dx, dgamma, dbeta, dy, x, mean, rstd, gamma, beta, N, F, act);
+}
+
+void gan_cpu_bias_act_batchnorm_forward_train(void *ctx, float *y, float *mean, float *rstd,
+                                              float *running_mean, float *running_var, float *x,
+                                              const float *x_bias, gan_act x_act,
+                                              const float *gamma, const float *beta, int N,
+                                              int F, float momentum, float eps, gan_act act) {
+    gan_cpu_bias_act_forward(ctx, x, x_bias, N, F, x_act);
+    bn_forward_train(y, mean, rstd, running_mean, running_var, x, gamma, beta, N, F, momentum,
+                     eps, act);
+}
+
+void gan_cpu_batchnorm_backward_bias_act(void *ctx, float *dx, float *x_db, float *dgamma,
+                                         float *dbeta, const float *dy, const float *x,
+                                         const float *mean, const float *rstd,
+                                         const float *gamma, const float *beta, int N, int F,
+                                         gan_act act, gan_act x_act) {
+    bn_backward(dx, dgamma, dbeta, dy, x, mean, rstd, gamma, beta, N, F, act);
+    bias_sums(dx, x_db, dx, x, N, F, x_act); /* in place: each element read, then written */
 }

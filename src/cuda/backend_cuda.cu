@@ -3,11 +3,12 @@
  * table, memory (with a count of the bytes held), synchronisation, graph
  * capture and the pending-error bookkeeping, all through the backend's
  * context (gan_cuda_ctx, cuda_common.cuh). The kernels live in the sibling
- * files (gemm.cu, pointwise.cu, norm.cu, norm2d.cu, conv.cu, conv_cudnn.cu,
+ * files (gemm.cu, gemm_lt.cu, pointwise.cu, norm.cu, norm2d.cu, conv.cu, conv_cudnn.cu,
  * conv_gemm.cu, loss.cu, optim.cu, rng.cu, misc.cu); see cuda_common.cuh.
  *
  * One device, one non-blocking stream, one cuBLAS handle with its own
- * workspace (so a graph capture never allocates). Not thread-safe: one host
+ * workspace (so a graph capture never allocates; cuBLASLt's products share
+ * it, gemm_lt.cu). Not thread-safe: one host
  * thread drives the backend at a time.
  */
 #include "cuda_common.cuh"
@@ -259,6 +260,10 @@ size_t gan_backend_cuda_conv_report(char *buf, size_t cap) {
     return gan_cuda_conv_report(&cuda_ctx, buf, cap);
 }
 
+size_t gan_backend_cuda_gemm_report(char *buf, size_t cap) {
+    return gan_cuda_gemm_report(&cuda_ctx, buf, cap);
+}
+
 void *gan_backend_cuda_stream(void) {
     return cuda_ctx.ready ? (void *)cuda_ctx.stream : NULL;
 }
@@ -345,7 +350,8 @@ gan_status gan_backend_cuda_init(int device) {
     }
     cu->err = GAN_OK;
     cu->math = GAN_CUDA_MATH_FP32;
-    gan_status cs = gan_cuda_conv_select(cu, &cuda_backend);
+    gan_status cs = gan_cuda_gemm_select(cu);
+    if (cs == GAN_OK) cs = gan_cuda_conv_select(cu, &cuda_backend);
     if (cs != GAN_OK) {
         gan_backend_cuda_shutdown();
         return cs;
@@ -366,6 +372,7 @@ gan_status gan_backend_cuda_set_math(gan_cuda_math math) {
     case GAN_CUDA_MATH_BF16: mode = CUBLAS_DEFAULT_MATH; break; /* compute type per call */
     default: return gan_fail(GAN_ERR_INVALID_ARGUMENT, "unknown CUDA math mode %d", (int)math);
     }
+    GAN_TRY(gan_cuda_gemm_select(cu)); /* GAN_CUDA_GEMM; a bad value changes nothing */
     cublasStatus_t bs = cublasSetMathMode(cu->blas, mode);
     if (bs != CUBLAS_STATUS_SUCCESS)
         return gan_fail(GAN_ERR_DEVICE, "cuBLAS: cublasSetMathMode failed: %s",
@@ -378,6 +385,7 @@ void gan_backend_cuda_shutdown(void) {
     gan_cuda_ctx *cu = &cuda_ctx;
     if (cu->stream) (void)cudaStreamSynchronize(cu->stream);
     gan_cuda_cudnn_release(cu);
+    gan_cuda_gemm_lt_release(cu);
     if (cu->blas) cublasDestroy(cu->blas);
     if (cu->blas_workspace) cudaFree(cu->blas_workspace);
     if (cu->scratch) cudaFree(cu->scratch);

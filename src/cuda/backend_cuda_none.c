@@ -29,6 +29,11 @@ size_t gan_backend_cuda_conv_report(char *buf, size_t cap) {
     return 0;
 }
 
+size_t gan_backend_cuda_gemm_report(char *buf, size_t cap) {
+    if (cap) buf[0] = '\0';
+    return 0;
+}
+
 void gan_backend_cuda_shutdown(void) {}
 
 void *gan_backend_cuda_stream(void) {

@@ -31,6 +31,25 @@ typedef enum gan_cuda_conv_force {
     GAN_CUDA_CONV_GEMM = 2
 } gan_cuda_conv_force;
 
+/* The matrix products' path per shape (gemm_lt.cu): timed, or forced. */
+typedef enum gan_cuda_gemm_force {
+    GAN_CUDA_GEMM_AUTO = 0, /* cuBLAS or a cuBLASLt algorithm, whichever measured faster */
+    GAN_CUDA_GEMM_BLAS = 1, /* cublasSgemm / cublasGemmEx, cuBLAS's own choice per call */
+    GAN_CUDA_GEMM_LT = 2    /* the fastest of cuBLASLt's heuristic candidates */
+} gan_cuda_gemm_force;
+
+/* One matrix product (row-major): C (M, N) = alpha op(A) op(B) + beta C,
+ * A and B fp32 (bf16_in false) or bf16 (true), C fp32. */
+typedef struct gan_gemm_call {
+    bool trans_a, trans_b, bf16_in;
+    int M, N, K;
+    float alpha, beta;
+    const void *A, *B;
+    int lda, ldb;
+    float *C;
+    int ldc;
+} gan_gemm_call;
+
 struct gan_cuda_block {
     void *ptr;
     size_t bytes;
@@ -54,6 +73,8 @@ struct gan_cuda_ctx {
     void *cudnn;        /* conv_cudnn.cu's state (handle, plans, workspace), made on first use */
     gan_cuda_conv_force conv_force; /* GAN_CUDA_CONV=cudnn|gemm, else timed per shape */
     int conv_group_max; /* GAN_CUDA_CONV_GROUP: images per GEMM-path product (0: any) */
+    gan_cuda_gemm_force gemm_force; /* GAN_CUDA_GEMM=blas|lt, else timed per shape */
+    void *gemm_lt;      /* gemm_lt.cu's state (cuBLASLt handle, plans), made by gemm_select */
     /* mem_alloc bookkeeping: live blocks and byte counts */
     struct gan_cuda_block *blocks;
     size_t n_blocks, cap_blocks;
@@ -124,5 +145,19 @@ cudaError_t gan_cuda_probe_kernels(void);
 gan_status gan_cuda_conv_select(gan_cuda_ctx *cu, gan_backend *table);
 void gan_cuda_cudnn_release(gan_cuda_ctx *cu);
 size_t gan_cuda_conv_report(gan_cuda_ctx *cu, char *buf, size_t cap);
+
+/* gemm.cu: one product through cublasSgemm (fp32 operands: the handle's
+ * math) or cublasGemmEx (bf16 math or operands): cuBLAS's own choice. */
+void gan_cuda_gemm_blas(gan_cuda_ctx *cu, const gan_gemm_call *g);
+
+/* gemm_lt.cu: GAN_CUDA_GEMM read into the context and the cuBLASLt state
+ * made (at set-up and with each math change, never during a capture);
+ * one product through the plan of its shape: true when the plan runs it
+ * through cuBLASLt, false when the caller must run cuBLAS (the plan says
+ * so, or the path is blas); the plans as text; releasing the state. */
+gan_status gan_cuda_gemm_select(gan_cuda_ctx *cu);
+bool gan_cuda_gemm_lt(gan_cuda_ctx *cu, const gan_gemm_call *g);
+size_t gan_cuda_gemm_report(gan_cuda_ctx *cu, char *buf, size_t cap);
+void gan_cuda_gemm_lt_release(gan_cuda_ctx *cu);
 
 #endif

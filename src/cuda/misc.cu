@@ -335,10 +335,16 @@ __global__ void load_batch_u8_kernel(float *__restrict__ rows, int32_t *__restri
     }
 }
 
-__global__ void step_advance_kernel(int64_t *step, uint64_t *stream, uint64_t stream_base) {
+__global__ void step_advance_kernel(int64_t *step, uint64_t *stream, uint64_t stream_base,
+                                    int64_t *step_b, uint64_t *stream_b,
+                                    uint64_t stream_base_b) {
     int64_t s = *step + 1;
     *step = s;
     *stream = stream_base | (uint64_t)s;
+    if (!step_b) return;
+    s = *step_b + 1;
+    *step_b = s;
+    *stream_b = stream_base_b | (uint64_t)s;
 }
 
 void gan_cuda_load_batch_u8(void *ctx, float *rows, int32_t *labels, const uint8_t *pixels,
@@ -358,8 +364,10 @@ void gan_cuda_load_batch_u8(void *ctx, float *rows, int32_t *labels, const uint8
     GAN_CUDA_LAUNCHED(cu, "load_batch_u8_kernel");
 }
 
-void gan_cuda_step_advance(void *ctx, int64_t *step, uint64_t *stream, uint64_t stream_base) {
+void gan_cuda_step_advance(void *ctx, int64_t *step, uint64_t *stream, uint64_t stream_base,
+                           int64_t *step_b, uint64_t *stream_b, uint64_t stream_base_b) {
     gan_cuda_ctx *cu = (gan_cuda_ctx *)ctx;
-    step_advance_kernel<<<1, 1, 0, cu->stream>>>(step, stream, stream_base);
+    step_advance_kernel<<<1, 1, 0, cu->stream>>>(step, stream, stream_base, step_b, stream_b,
+                                                 stream_base_b);
     GAN_CUDA_LAUNCHED(cu, "step_advance_kernel");
 }

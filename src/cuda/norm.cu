@@ -1,7 +1,9 @@
 /*
  * norm.cu - per-feature reductions over the batch rows of an (N, F) matrix:
  * the bias gradient (also through a fused activation: bias_act_backward)
- * and batch normalization (training forward, backward).
+ * and batch normalization (training forward, backward; also taking the
+ * bias and activation of the layer before in the same kernel:
+ * bias_act_batchnorm_forward_train, batchnorm_backward_bias_act).
  *
  * One block owns COLS consecutive features and runs ROWS threads down the
  * rows of each: thread (tx, ty) sums rows ty, ty + ROWS, ... of feature
@@ -57,9 +59,9 @@ __device__ static float act_grad(float dy, float y, float low, bool tanh) {
 }
 
 /* bias_backward_kernel with dz formed and written on the way (db may be NULL) */
-__global__ void bias_act_backward_kernel(float *dz, float *__restrict__ db,
-                                         const float *__restrict__ dy, const float *y, int N,
-                                         int F, float low, bool tanh) { /* dz may be y */
+__global__ void bias_act_backward_kernel(float *dz, float *__restrict__ db, const float *dy,
+                                         const float *y, int N, int F, float low,
+                                         bool tanh) { /* dz may be y or dy */
     __shared__ float red[ROWS][COLS + 1];
     int f = blockIdx.x * COLS + threadIdx.x;
     bool live = f < F;
@@ -76,16 +78,20 @@ __global__ void bias_act_backward_kernel(float *dz, float *__restrict__ db,
 }
 
 /* dz alone, element-wise (the many-rows path, before bias_backward) */
-__global__ void act_backward_kernel(float *dz, const float *__restrict__ dy, const float *y,
-                                    size_t n, float low, bool tanh) { /* dz may be y */
+__global__ void act_backward_kernel(float *dz, const float *dy, const float *y, size_t n,
+                                    float low, bool tanh) { /* dz may be y or dy */
     for (size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < n;
          i += (size_t)gridDim.x * blockDim.x)
         dz[i] = act_grad(dy[i], y[i], low, tanh);
 }
 
+/* With x_bias, x = act(x + x_bias) first, in place, as bias_act_forward_kernel
+ * rounds it (slope x_low, or tanh): bias_act_batchnorm_forward_train. Each
+ * thread reads back only the elements it wrote. */
 __global__ void batchnorm_forward_train_kernel(
     float *__restrict__ y, float *__restrict__ mean, float *__restrict__ rstd,
-    float *__restrict__ running_mean, float *__restrict__ running_var, const float *__restrict__ x,
+    float *__restrict__ running_mean, float *__restrict__ running_var, float *x,
+    const float *__restrict__ x_bias, float x_low, bool x_tanh,
     const float *__restrict__ gamma, const float *__restrict__ beta, int N, int F, float momentum,
     float eps, float low) {
     __shared__ float red[ROWS][COLS + 1];
@@ -94,8 +100,19 @@ __global__ void batchnorm_forward_train_kernel(
     float inv_n = 1.0f / (float)N;
 
     float acc = 0.0f;
-    if (live)
-        for (int n = threadIdx.y; n < N; n += ROWS) acc += x[(size_t)n * F + f];
+    if (live) {
+        float xb = x_bias ? x_bias[f] : 0.0f;
+        for (int n = threadIdx.y; n < N; n += ROWS) {
+            size_t i = (size_t)n * F + f;
+            float v = x[i];
+            if (x_bias) {
+                float z = v + xb;
+                v = x_tanh ? tanhf(z) : z > 0.0f ? z : x_low * z;
+                x[i] = v;
+            }
+            acc += v;
+        }
+    }
     float mu = column_total(acc, red) * inv_n;
 
     acc = 0.0f;
@@ -130,6 +147,9 @@ __device__ static inline float through_act(float dy, float x, float mu, float sc
     return (x - mu) * scale + shift > 0.0f ? dy : low * dy;
 }
 
+/* With x_on, dx then goes through the activation of the layer before (its
+ * output x; slope x_low, or tanh) and x_db += its column sums, as
+ * bias_act_backward_kernel forms and adds them: batchnorm_backward_bias_act. */
 __global__ void batchnorm_backward_kernel(float *__restrict__ dx, float *__restrict__ dgamma,
                                           float *__restrict__ dbeta, const float *__restrict__ dy,
                                           const float *__restrict__ x,
@@ -137,7 +157,8 @@ __global__ void batchnorm_backward_kernel(float *__restrict__ dx, float *__restr
                                           const float *__restrict__ rstd,
                                           const float *__restrict__ gamma,
                                           const float *__restrict__ beta, int N, int F,
-                                          float low) {
+                                          float low, bool x_on, float *__restrict__ x_db,
+                                          float x_low, bool x_tanh) {
     __shared__ float red[ROWS][COLS + 1];
     int f = blockIdx.x * COLS + threadIdx.x;
     bool live = f < F;
@@ -156,20 +177,29 @@ __global__ void batchnorm_backward_kernel(float *__restrict__ dx, float *__restr
         }
     float sum_dy = column_total(acc_dy, red);
     float sum_dy_xhat = column_total(acc_dy_xhat, red);
-    if (!live) return; /* no barrier below */
 
-    if (threadIdx.y == 0) {
-        if (dbeta) dbeta[f] += sum_dy;
-        if (dgamma) dgamma[f] += sum_dy_xhat;
+    float acc_db = 0.0f;
+    if (live) {
+        if (threadIdx.y == 0) {
+            if (dbeta) dbeta[f] += sum_dy;
+            if (dgamma) dgamma[f] += sum_dy_xhat;
+        }
+        float g = dx ? gamma[f] : 0.0f;
+        for (int n = threadIdx.y; dx && n < N; n += ROWS) {
+            size_t i = (size_t)n * F + f;
+            float xhat = (x[i] - mu) * r;
+            float d = through_act(dy[i], x[i], mu, scale, shift, low);
+            float v = g * r * (d - inv_n * sum_dy - xhat * inv_n * sum_dy_xhat);
+            if (x_on) {
+                v = act_grad(v, x[i], x_low, x_tanh);
+                acc_db += v;
+            }
+            dx[i] = v;
+        }
     }
-    if (!dx) return;
-    float g = gamma[f];
-    for (int n = threadIdx.y; n < N; n += ROWS) {
-        size_t i = (size_t)n * F + f;
-        float xhat = (x[i] - mu) * r;
-        float d = through_act(dy[i], x[i], mu, scale, shift, low);
-        dx[i] = g * r * (d - inv_n * sum_dy - xhat * inv_n * sum_dy_xhat);
-    }
+    if (!x_on) return;
+    float total = column_total(acc_db, red); /* x_on is the whole block's: every thread here */
+    if (live && threadIdx.y == 0 && x_db) x_db[f] += total;
 }
 
 static dim3 column_grid(int F) {
@@ -388,7 +418,28 @@ void gan_cuda_batchnorm_forward_train(void *ctx, float *y, float *mean, float *r
         return;
     }
     batchnorm_forward_train_kernel<<<column_grid(F), dim3(COLS, ROWS), 0, cu->stream>>>(
-        y, mean, rstd, running_mean, running_var, x, gamma, beta, N, F, momentum, eps, low);
+        y, mean, rstd, running_mean, running_var, (float *)x, NULL, 1.0f, false, gamma, beta, N,
+        F, momentum, eps, low);
+    GAN_CUDA_LAUNCHED(cu, "batchnorm_forward_train_kernel");
+}
+
+void gan_cuda_bias_act_batchnorm_forward_train(void *ctx, float *y, float *mean, float *rstd,
+                                               float *running_mean, float *running_var, float *x,
+                                               const float *x_bias, gan_act x_act,
+                                               const float *gamma, const float *beta, int N,
+                                               int F, float momentum, float eps, gan_act act) {
+    gan_cuda_ctx *cu = (gan_cuda_ctx *)ctx;
+    if (F <= 0 || N <= 0) return;
+    if (splits(N, F) > 1) { /* many rows: the two kernels in turn */
+        gan_cuda_bias_act_forward(ctx, x, x_bias, N, F, x_act);
+        gan_cuda_batchnorm_forward_train(ctx, y, mean, rstd, running_mean, running_var, x, gamma,
+                                         beta, N, F, momentum, eps, act);
+        return;
+    }
+    batchnorm_forward_train_kernel<<<column_grid(F), dim3(COLS, ROWS), 0, cu->stream>>>(
+        y, mean, rstd, running_mean, running_var, x, x_bias,
+        x_act.on && !x_act.tanh ? x_act.slope : 1.0f, x_act.on && x_act.tanh, gamma, beta, N, F,
+        momentum, eps, act.on ? act.slope : 1.0f);
     GAN_CUDA_LAUNCHED(cu, "batchnorm_forward_train_kernel");
 }
 
@@ -411,6 +462,25 @@ void gan_cuda_batchnorm_backward(void *ctx, float *dx, float *dgamma, float *dbe
         return;
     }
     batchnorm_backward_kernel<<<column_grid(F), dim3(COLS, ROWS), 0, cu->stream>>>(
-        dx, dgamma, dbeta, dy, x, mean, rstd, gamma, beta, N, F, low);
+        dx, dgamma, dbeta, dy, x, mean, rstd, gamma, beta, N, F, low, false, NULL, 1.0f, false);
+    GAN_CUDA_LAUNCHED(cu, "batchnorm_backward_kernel");
+}
+
+void gan_cuda_batchnorm_backward_bias_act(void *ctx, float *dx, float *x_db, float *dgamma,
+                                          float *dbeta, const float *dy, const float *x,
+                                          const float *mean, const float *rstd,
+                                          const float *gamma, const float *beta, int N, int F,
+                                          gan_act act, gan_act x_act) {
+    gan_cuda_ctx *cu = (gan_cuda_ctx *)ctx;
+    if (F <= 0 || N <= 0) return;
+    if (splits(N, F) > 1) { /* many rows: the two kernels in turn, dx in place */
+        gan_cuda_batchnorm_backward(ctx, dx, dgamma, dbeta, dy, x, mean, rstd, gamma, beta, N, F,
+                                    act);
+        gan_cuda_bias_act_backward(ctx, dx, x_db, dx, x, N, F, x_act);
+        return;
+    }
+    batchnorm_backward_kernel<<<column_grid(F), dim3(COLS, ROWS), 0, cu->stream>>>(
+        dx, dgamma, dbeta, dy, x, mean, rstd, gamma, beta, N, F, act.on ? act.slope : 1.0f, true,
+        x_db, x_act.on && !x_act.tanh ? x_act.slope : 1.0f, x_act.on && x_act.tanh);
     GAN_CUDA_LAUNCHED(cu, "batchnorm_backward_kernel");
 }

@@ -4,18 +4,26 @@
  * clipping (clamp) of GAN training.
  *
  * The update is the CPU reference's float expression, element by element;
- * built with --fmad=false it rounds exactly like the CPU. adam_schedule
- * keeps the step count and lr_t in device memory so that a captured graph
- * replays a whole optimizer step unchanged; ema_update's warm-up decay is
+ * built with --fmad=false it rounds exactly like the CPU. adam_dev keeps the
+ * step count in device memory and forms lr_t from it in the same kernel (each
+ * block; the last block to finish advances it), so that a captured graph
+ * replays a whole optimizer step unchanged in one launch; ema_update's warm-up decay is
  * likewise computed by each thread from the trainer's device step counter.
  */
 #include "cuda_common.cuh"
 #include "ema.h"
 
-__global__ void adam_kernel(float *__restrict__ p, float *__restrict__ m, float *__restrict__ v,
-                            const float *__restrict__ g, size_t n, const float *lr_ptr,
-                            float lr_value, float b1, float b2, float eps) {
-    float lr_t = lr_ptr ? *lr_ptr : lr_value;
+/* lr sqrt(1 - b2^t) / (1 - b1^t) in double, rounded once (as on the host) */
+__device__ static float adam_lr_t(int64_t t, float lr, float b1, float b2) {
+    double td = (double)t;
+    return (float)(lr * sqrt(1.0 - pow((double)b2, td)) / (1.0 - pow((double)b1, td)));
+}
+
+/* The update of elements i, i + stride, ... with lr_t; g zeroed (spent) with zero_g. */
+__device__ static void adam_elements(float *__restrict__ p, float *__restrict__ m,
+                                     float *__restrict__ v, float *__restrict__ g, size_t n,
+                                     float lr_t, float b1, float b2, float eps,
+                                     bool zero_g) {
     for (size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < n;
          i += (size_t)gridDim.x * blockDim.x) {
         float gi = g[i];
@@ -24,38 +32,57 @@ __global__ void adam_kernel(float *__restrict__ p, float *__restrict__ m, float 
         m[i] = mi;
         v[i] = vi;
         p[i] -= lr_t * mi / (sqrtf(vi) + eps);
+        if (zero_g) g[i] = 0.0f;
     }
 }
 
-__global__ void adam_schedule_kernel(int64_t *t, float *lr_t, float lr, float b1, float b2) {
-    int64_t step = *t + 1;
-    *t = step;
-    double td = (double)step;
-    *lr_t = (float)(lr * sqrt(1.0 - pow((double)b2, td)) / (1.0 - pow((double)b1, td)));
+__global__ void adam_kernel(float *__restrict__ p, float *__restrict__ m, float *__restrict__ v,
+                            float *__restrict__ g, size_t n, float lr_t, float b1, float b2,
+                            float eps, bool zero_g) {
+    adam_elements(p, m, v, g, n, lr_t, b1, b2, eps, zero_g);
 }
 
-void gan_cuda_adam(void *ctx, float *p, float *m, float *v, const float *g, size_t n, float lr_t,
-                   float b1, float b2, float eps) {
+/* adam_dev: each block forms lr_t of step *t + 1 (thread 0, shared); the
+ * last block to take a ticket (all others have read *t by then) advances *t
+ * and puts the ticket back to 0. */
+__global__ void adam_dev_kernel(float *__restrict__ p, float *__restrict__ m,
+                                float *__restrict__ v, float *__restrict__ g, size_t n,
+                                int64_t *t, unsigned int *ticket, float lr, float b1, float b2,
+                                float eps, bool zero_g) {
+    __shared__ float lr_t;
+    __shared__ int64_t step;
+    if (threadIdx.x == 0) {
+        step = *(volatile int64_t *)t + 1;
+        lr_t = adam_lr_t(step, lr, b1, b2);
+    }
+    __syncthreads();
+    adam_elements(p, m, v, g, n, lr_t, b1, b2, eps, zero_g);
+    if (threadIdx.x == 0) {
+        __threadfence();
+        if (atomicAdd(ticket, 1u) == gridDim.x - 1) {
+            *(volatile int64_t *)t = step;
+            *(volatile unsigned int *)ticket = 0u;
+        }
+    }
+}
+
+void gan_cuda_adam(void *ctx, float *p, float *m, float *v, float *g, size_t n, float lr_t,
+                   float b1, float b2, float eps, bool zero_g) {
     gan_cuda_ctx *cu = (gan_cuda_ctx *)ctx;
     if (n == 0) return;
     adam_kernel<<<gan_cuda_blocks(cu, n, GAN_CUDA_THREADS), GAN_CUDA_THREADS, 0, cu->stream>>>(
-        p, m, v, g, n, NULL, lr_t, b1, b2, eps);
+        p, m, v, g, n, lr_t, b1, b2, eps, zero_g);
     GAN_CUDA_LAUNCHED(cu, "adam_kernel");
 }
 
-void gan_cuda_adam_device_lr(void *ctx, float *p, float *m, float *v, const float *g, size_t n,
-                             const float *lr_t, float b1, float b2, float eps) {
+void gan_cuda_adam_dev(void *ctx, float *p, float *m, float *v, float *g, size_t n, int64_t *t,
+                       uint32_t *ticket, float lr, float b1, float b2, float eps, bool zero_g) {
     gan_cuda_ctx *cu = (gan_cuda_ctx *)ctx;
-    if (n == 0) return;
-    adam_kernel<<<gan_cuda_blocks(cu, n, GAN_CUDA_THREADS), GAN_CUDA_THREADS, 0, cu->stream>>>(
-        p, m, v, g, n, lr_t, 0.0f, b1, b2, eps);
-    GAN_CUDA_LAUNCHED(cu, "adam_kernel");
-}
-
-void gan_cuda_adam_schedule(void *ctx, int64_t *t, float *lr_t, float lr, float b1, float b2) {
-    gan_cuda_ctx *cu = (gan_cuda_ctx *)ctx;
-    adam_schedule_kernel<<<1, 1, 0, cu->stream>>>(t, lr_t, lr, b1, b2);
-    GAN_CUDA_LAUNCHED(cu, "adam_schedule_kernel");
+    /* n == 0 still advances the step count: one block */
+    unsigned blocks = n ? gan_cuda_blocks(cu, n, GAN_CUDA_THREADS) : 1;
+    adam_dev_kernel<<<blocks, GAN_CUDA_THREADS, 0, cu->stream>>>(
+        p, m, v, g, n, t, (unsigned int *)ticket, lr, b1, b2, eps, zero_g);
+    GAN_CUDA_LAUNCHED(cu, "adam_dev_kernel");
 }
 
 __global__ void ema_update_kernel(float *__restrict__ avg, const float *__restrict__ x, size_t n,

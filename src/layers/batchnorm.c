@@ -8,7 +8,10 @@
  * running_var (F). Scratch: batch mean (F), rstd (F) for backward.
  *
  * It takes a following relu or leaky_relu into its kernels when the model
- * fuses them (l->act), as batchnorm2d.c does.
+ * fuses them (l->act), as batchnorm2d.c does; and, in training, the bias and
+ * activation of a dense layer right before it (layer.h:
+ * GAN_LAYER_TAKES_INPUT_BIAS, l->in_bias): its input is then that layer's
+ * product, made x = act(x + b) in place by the forward's kernel.
  */
 #include "layers/keys.h"
 #include "layers/layer.h"
@@ -38,9 +41,15 @@ static void batchnorm_forward(gan_layer *l, const gan_backend *be, const float *
     const float *gamma = l->params, *beta = l->params + F;
     float *running_mean = l->state, *running_var = l->state + F;
     l->last_train = train; /* which backward follows (--sync-bn) */
-    if (train && l->sync)
+    float *xw = (float *)x; /* the layer before's own output: the deferred bias goes there */
+    if (train && l->in_bias && !l->sync)
+        be->bias_act_batchnorm_forward_train(be->ctx, y, l->scratch, l->scratch + F, running_mean,
+                                             running_var, xw, l->in_bias, l->in_act, gamma,
+                                             beta, N, F, l->momentum, l->eps, l->act);
+    else if (train && l->sync) {
+        if (l->in_bias) be->bias_act_forward(be->ctx, xw, l->in_bias, N, F, l->in_act);
         gan_batchnorm_sync_forward(l, be, x, y, N, F, 1);
-    else if (train)
+    } else if (train)
         be->batchnorm_forward_train(be->ctx, y, l->scratch, l->scratch + F, running_mean, running_var, x,
                                     gamma, beta, N, F, l->momentum, l->eps, l->act);
     else
@@ -52,8 +61,17 @@ static void batchnorm_backward(gan_layer *l, const gan_backend *be, const float 
                                const float *y, const float *dy, float *dx, int N,
                                bool param_grads) {
     int F = l->in_size;
+    float *in_db = param_grads ? l->in_bias_grad : NULL;
     if (l->sync && l->last_train) {
         gan_batchnorm_sync_backward(l, be, x, dy, dx, N, F, 1, param_grads);
+        if (l->in_bias) be->bias_act_backward(be->ctx, dx, in_db, dx, x, N, F, l->in_act);
+        return;
+    }
+    if (l->in_bias) { /* dx through the layer before's activation, and its bias gradient */
+        be->batchnorm_backward_bias_act(be->ctx, dx, in_db, param_grads ? l->grads : NULL,
+                                        param_grads ? l->grads + F : NULL, dy, x, l->scratch,
+                                        l->scratch + F, l->params, l->params + F, N, F, l->act,
+                                        l->in_act);
         return;
     }
     be->batchnorm_backward(be->ctx, dx, param_grads ? l->grads : NULL, param_grads ? l->grads + F : NULL,
@@ -90,7 +108,7 @@ static bool batchnorm_export_c(const gan_layer *l, gan_c_source *c, const char *
 const gan_layer_ops gan_layer_kind_batchnorm = {
     .name = "batchnorm",
     .flags = GAN_LAYER_BATCH_STATISTICS | GAN_LAYER_BACKWARD_NO_OUTPUT |
-             GAN_LAYER_TAKES_ACTIVATION,
+             GAN_LAYER_TAKES_ACTIVATION | GAN_LAYER_TAKES_INPUT_BIAS,
     .keys = {GAN_KEY_MOMENTUM, GAN_KEY_EPS},
     GAN_LAYER_OPS_NAMED(batchnorm),
     .export_c = batchnorm_export_c,

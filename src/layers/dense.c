@@ -15,6 +15,11 @@
  * output with the bias gradient in one kernel (bias_act_backward), which
  * both products then read: over y where the model allows it
  * (l->grad_over_output), else in the work (N, out).
+ *
+ * Before a batch norm, the bias and activation go into the batch norm's
+ * kernels instead (layer.h: GAN_LAYER_DEFERS_BIAS, l->bias_deferred): the
+ * training forward is the product alone, and the backward starts from the
+ * batch norm's dz with db already added.
  */
 #include "layers/keys.h"
 #include "layers/layer.h"
@@ -50,6 +55,7 @@ static void dense_forward(gan_layer *l, const gan_backend *be, const float *x, f
     if (l->spectral_norm) W = gan_sn_forward(l, be, l->units, l->in_size, train);
     be->gemm(be->ctx, false, true, N, l->units, l->in_size, 1.0f, x, l->in_size, W, l->in_size, 0.0f, y,
              l->units);
+    if (l->bias_deferred && train) return; /* the next layer's kernel applies b and act */
     if (l->act.on) be->bias_act_forward(be->ctx, y, b, N, l->units, l->act);
     else be->bias_forward(be->ctx, y, b, N, l->units);
 }
@@ -65,7 +71,8 @@ static void dense_backward(gan_layer *l, const gan_backend *be, const float *x, 
     bool sn = l->spectral_norm;
     const float *W = sn ? l->scratch : l->params; /* what the forward computed with */
     float *db = l->grads + (size_t)out * in;
-    if (l->act.on) { /* dz through the fused activation, and db from it */
+    if (l->bias_deferred) { /* dy is dz already, and db is added: the next layer's kernel */
+    } else if (l->act.on) { /* dz through the fused activation, and db from it */
         if (!param_grads && !dx) return;
         float *dz = gan_layer_act_grad_at(l, y, 0);
         be->bias_act_backward(be->ctx, dz, param_grads ? db : NULL, dy, y, N, out, l->act);
@@ -76,7 +83,7 @@ static void dense_backward(gan_layer *l, const gan_backend *be, const float *x, 
         /* dW (+)= dy^T x; with spectral norm written to scratch, then mapped to dW0 */
         be->gemm(be->ctx, true, false, out, in, N, 1.0f, dy, out, x, in, sn ? 0.0f : 1.0f, dW, in);
         if (sn) gan_sn_backward(l, be, out, in);
-        if (!l->act.on) be->bias_backward(be->ctx, db, dy, N, out);
+        if (!l->act.on && !l->bias_deferred) be->bias_backward(be->ctx, db, dy, N, out);
     }
     if (dx) be->gemm(be->ctx, false, false, N, in, out, 1.0f, dy, out, W, in, 0.0f, dx, in);
 }
@@ -113,7 +120,7 @@ static bool dense_export_c(const gan_layer *l, gan_c_source *c, const char *p, i
 const gan_layer_ops gan_layer_kind_dense = {
     .name = "dense",
     .flags = GAN_LAYER_SPECTRAL_NORM | GAN_LAYER_BACKWARD_NO_OUTPUT |
-             GAN_LAYER_TAKES_ACTIVATION_FROM_OUTPUT,
+             GAN_LAYER_TAKES_ACTIVATION_FROM_OUTPUT | GAN_LAYER_DEFERS_BIAS,
     .n_positional = 1,
     .keys = {GAN_KEY_OUT(GAN_KEY_MAX_UNITS), GAN_KEY_SPECTRAL_NORM},
     GAN_LAYER_OPS_NAMED(dense),

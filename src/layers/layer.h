@@ -107,6 +107,19 @@ enum gan_layer_flag {
      * into a buffer of the transient area, just before that backward
      * (model.c: recomputes); the same bits, a smaller plan */
     GAN_LAYER_RECOMPUTE = 1u << 9,
+    /* its forward ends with a bias per output feature of (N, F) rows (the
+     * last out_size of its params) and its fused activation (l->act, may be
+     * off), and its backward begins with their gradient (dense): where the
+     * next layer is GAN_LAYER_TAKES_INPUT_BIAS, the model lets that layer
+     * apply them instead (bias_deferred), one kernel fewer each way */
+    GAN_LAYER_DEFERS_BIAS = 1u << 10,
+    /* applies the deferred bias and activation of the layer before it
+     * (in_bias, in_act) to its input in place in its training forward's
+     * kernel, and forms their gradient and the bias gradient (in_bias_grad)
+     * in its backward's (batchnorm: bias_act_batchnorm_forward_train,
+     * batchnorm_backward_bias_act); an inference forward gets its input
+     * whole, as the layer before applies them itself then */
+    GAN_LAYER_TAKES_INPUT_BIAS = 1u << 11,
 };
 
 /* The text of an exported C file (export_c.c); a kind's export_c appends to
@@ -256,6 +269,13 @@ struct gan_layer {
                                    backward may write its output y (the activation's
                                    gradient dz), as nothing reads y after that backward (not
                                    the model's output; model.c) */
+    bool bias_deferred;         /* GAN_LAYER_DEFERS_BIAS: its training forward leaves out its
+                                   bias and act, which the next layer applies (below), and its
+                                   backward gets dy already through them */
+    const float *in_bias;       /* GAN_LAYER_TAKES_INPUT_BIAS, where the layer before
+                                   deferred: its bias (F), act and bias gradient (F); */
+    gan_act in_act;             /* in_bias NULL: none */
+    float *in_bias_grad;
 
     /* sizes (floats), filled by setup; n_work by the model from ops->work */
     size_t n_params, n_state, n_scratch, n_work;
@@ -274,7 +294,9 @@ struct gan_layer {
  * own output y where the model allows it (grad_over_output), else in its work from float
  * `work_at` on (after whatever else its work holds). The floats of work dz needs: */
 static inline size_t gan_layer_act_grad_work(const gan_layer *l) {
-    return l->act.on && !l->grad_over_output ? (size_t)l->max_batch * l->out_size : 0;
+    return l->act.on && !l->grad_over_output && !l->bias_deferred
+               ? (size_t)l->max_batch * l->out_size
+               : 0;
 }
 /* and where dz goes. */
 static inline float *gan_layer_act_grad_at(const gan_layer *l, const float *y, size_t work_at) {

@@ -166,12 +166,12 @@ static void test_memory(void) {
 
 /* ------------------------------------------------------------------ graph */
 
-/* One "step": noise, a product, bias, loss into a device sum, Adam with a
- * device schedule, then a moving average of the weights whose warm-up decay
+/* One "step": noise, a product, bias, loss into a device sum, Adam with its
+ * schedule in device memory (adam_dev), then a moving average of the weights whose warm-up decay
  * comes from the device step count (different at each replay). Captured
  * once and replayed; must equal direct calls. */
 struct step_bufs {
-    float *z, *w, *b, *y, *dl, *sums, *lr_t, *m, *v, *avg;
+    float *z, *w, *b, *y, *dl, *sums, *ticket, *m, *v, *avg;
     int64_t *step;
     uint64_t *stream;
 };
@@ -184,16 +184,15 @@ static void run_step(const gan_backend *be, struct step_bufs *s) {
     be->bias_forward(be->ctx, s->y, s->b, GB, GN);
     be->loss_acc(be->ctx, s->dl, s->y, (size_t)GB * GN, GAN_LOSS_TERM_BCE, 1.0f, 1.0f / GB,
                  s->sums);
-    be->adam_schedule(be->ctx, s->step, s->lr_t, 1e-3f, 0.5f, 0.999f);
-    be->adam_device_lr(be->ctx, s->w, s->m, s->v, s->dl, (size_t)GK * GN, s->lr_t, 0.5f, 0.999f,
-                       1e-7f);
+    be->adam_dev(be->ctx, s->w, s->m, s->v, s->dl, (size_t)GK * GN, s->step,
+                 (uint32_t *)s->ticket, 1e-3f, 0.5f, 0.999f, 1e-7f, true);
     be->ema_update(be->ctx, s->avg, s->w, (size_t)GK * GN, 0.999f, s->step);
 }
 
 static void alloc_step(const gan_backend *be, struct step_bufs *s, const float *w0) {
     const size_t sizes[] = {GB * GK, GK * GN, GN, GB * GN, GB * GN, 2, 1, GK * GN, GK * GN,
                             GK * GN};
-    float **slots[] = {&s->z, &s->w, &s->b, &s->y, &s->dl, &s->sums, &s->lr_t, &s->m, &s->v,
+    float **slots[] = {&s->z, &s->w, &s->b, &s->y, &s->dl, &s->sums, &s->ticket, &s->m, &s->v,
                        &s->avg};
     for (int i = 0; i < 10; i++) {
         void *p = NULL;
@@ -211,7 +210,7 @@ static void alloc_step(const gan_backend *be, struct step_bufs *s, const float *
 
 static void free_step(const gan_backend *be, struct step_bufs *s) {
     void *all[] = {s->z,    s->w,    s->b, s->y, s->dl,   s->sums,
-                   s->lr_t, s->m,    s->v, s->avg, s->step, s->stream};
+                   s->ticket, s->m,    s->v, s->avg, s->step, s->stream};
     for (int i = 0; i < 12; i++) be->mem_free(be->ctx, all[i]);
 }
 

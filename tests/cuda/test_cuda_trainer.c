@@ -173,6 +173,8 @@ static void check_attention_grads(gan_trainer *c, gan_trainer *g) {
 /* One step of the CPU trainer c and the GPU trainer g (same model, same
  * weights) against each other; frees both. */
 static void check_one_step(gan_trainer *c, gan_trainer *g, const char *model) {
+    c->g.keep_grads = c->d.keep_grads = true; /* compared after the step (model.h) */
+    g->g.keep_grads = g->d.keep_grads = true;
     host_model before[2] = {fetch(&c->g), fetch(&c->d)};
     gan_step_stats sc, sg;
     CHECK_OK(gan_trainer_step(c, &sc));

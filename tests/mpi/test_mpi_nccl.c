@@ -5,7 +5,11 @@
  * one rank is the value itself, so it must end bit-identical to
  * `gan train --device cuda` without mpirun, for the seed model and for
  * dcgan; the checkpoint records "ranks: 1". (Several GPUs: docs/distributed.md.)
+ * Both runs take cuBLAS's products (GAN_CUDA_GEMM=blas): the default times
+ * each product's algorithm per process, and two processes may choose
+ * differently (src/cuda/gemm_lt.cu).
  */
+#define _POSIX_C_SOURCE 200809L /* setenv */
 #include "mpi_test_util.h"
 
 #include <stdlib.h>
@@ -37,6 +41,7 @@ int main(void) {
         fprintf(stderr, "GAN_CLI and GAN_MPIRUN must be set (CTest sets them)\n");
         return 1;
     }
+    setenv("GAN_CUDA_GEMM", "blas", 1); /* inherited by gan train and mpirun's local ranks */
     const char *data = mpi_dataset(1280), *model = mpi_nobn_model();
     char cmd[2048];
     snprintf(cmd, sizeof cmd, "%s train --data %s --model %s --device cuda --steps 1 --out %s",
