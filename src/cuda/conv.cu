@@ -278,3 +278,123 @@ void gan_cuda_from_bf16(gan_cuda_ctx *cu, float *d, const __nv_bfloat16 *s, cons
                        cu->stream>>>(d, s, b, C, P, beta, n);
     GAN_CUDA_LAUNCHED(cu, "from_bf16_kernel");
 }
+
+/* ------------------------------------------ NCHW <-> NHWC, with conversion */
+
+/* cuDNN's tensor-core kernels work on NHWC; given NCHW, cuDNN transposes
+ * every operand to NHWC and the result back in kernels of its own. These
+ * transpose while converting (one pass instead of two), through 32 x 32
+ * tiles of shared memory so that both the reads and the writes are
+ * coalesced; blockIdx.z is the image (or the output channel, for weights). */
+#define NHWC_TILE 32
+#define NHWC_ROWS 8
+
+__device__ __forceinline__ void store_as(float *d, float v) {
+    *d = v;
+}
+__device__ __forceinline__ void store_as(__nv_bfloat16 *d, float v) {
+    *d = __float2bfloat16_rn(v);
+}
+__device__ __forceinline__ float load_as(const float *s) {
+    return *s;
+}
+__device__ __forceinline__ float load_as(const __nv_bfloat16 *s) {
+    return __bfloat162float(*s);
+}
+
+/* d (N, P, C) in T = s (N, C, P). */
+template <typename T>
+__global__ void nchw_to_nhwc_kernel(T *__restrict__ d, const float *__restrict__ s, unsigned C,
+                                    unsigned P) {
+    __shared__ float tile[NHWC_TILE][NHWC_TILE + 1];
+    size_t base = (size_t)blockIdx.z * C * P;
+    unsigned p0 = blockIdx.x * NHWC_TILE, c0 = blockIdx.y * NHWC_TILE;
+    for (unsigned j = threadIdx.y; j < NHWC_TILE; j += NHWC_ROWS) {
+        unsigned c = c0 + j, p = p0 + threadIdx.x;
+        if (c < C && p < P) tile[j][threadIdx.x] = s[base + (size_t)c * P + p];
+    }
+    __syncthreads();
+    for (unsigned j = threadIdx.y; j < NHWC_TILE; j += NHWC_ROWS) {
+        unsigned p = p0 + j, c = c0 + threadIdx.x;
+        if (c < C && p < P) store_as(&d[base + (size_t)p * C + c], tile[threadIdx.x][j]);
+    }
+}
+
+/* d (N, C, P) = beta d + s (N, P, C) in T (+ b[c] when b; beta 0 or 1). */
+template <typename T>
+__global__ void nhwc_to_nchw_kernel(float *__restrict__ d, const T *__restrict__ s,
+                                    const float *__restrict__ b, unsigned C, unsigned P,
+                                    float beta) {
+    __shared__ float tile[NHWC_TILE][NHWC_TILE + 1];
+    size_t base = (size_t)blockIdx.z * C * P;
+    unsigned p0 = blockIdx.x * NHWC_TILE, c0 = blockIdx.y * NHWC_TILE;
+    for (unsigned j = threadIdx.y; j < NHWC_TILE; j += NHWC_ROWS) {
+        unsigned p = p0 + j, c = c0 + threadIdx.x;
+        if (c < C && p < P) tile[j][threadIdx.x] = load_as(&s[base + (size_t)p * C + c]);
+    }
+    __syncthreads();
+    for (unsigned j = threadIdx.y; j < NHWC_TILE; j += NHWC_ROWS) {
+        unsigned c = c0 + j, p = p0 + threadIdx.x;
+        if (c < C && p < P) {
+            float v = tile[threadIdx.x][j];
+            if (b) v += b[c];
+            size_t i = base + (size_t)c * P + p;
+            d[i] = beta != 0.0f ? d[i] + v : v;
+        }
+    }
+}
+
+/* The grid of N planes of C x P (N in chunks of the grid's z limit):
+ * false, error recorded, for sizes the kernels' unsigned indices cannot take. */
+static bool nhwc_grid(gan_cuda_ctx *cu, int N, int C, size_t P, const char *what) {
+    if (N <= 0 || C <= 0 || P == 0) return false;
+    if (P > 0xffffffffu || (size_t)C * P > ((size_t)1 << 40)) {
+        gan_cuda_record(cu, GAN_ERR_INVALID_ARGUMENT, what, "tensor too large", __FILE__,
+                        __LINE__);
+        return false;
+    }
+    return true;
+}
+
+#define NHWC_ZMAX 65535
+
+void gan_cuda_nchw_to_nhwc(gan_cuda_ctx *cu, void *d, bool bf16, const float *s, int N, int C,
+                           size_t P) {
+    if (!nhwc_grid(cu, N, C, P, "nchw_to_nhwc")) return;
+    dim3 block(NHWC_TILE, NHWC_ROWS);
+    size_t plane = (size_t)C * P;
+    for (int n0 = 0; n0 < N; n0 += NHWC_ZMAX) {
+        unsigned nz = (unsigned)(N - n0 < NHWC_ZMAX ? N - n0 : NHWC_ZMAX);
+        dim3 grid((unsigned)((P + NHWC_TILE - 1) / NHWC_TILE),
+                  (unsigned)((C + NHWC_TILE - 1) / NHWC_TILE), nz);
+        const float *sn = s + (size_t)n0 * plane;
+        if (bf16)
+            nchw_to_nhwc_kernel<__nv_bfloat16><<<grid, block, 0, cu->stream>>>(
+                (__nv_bfloat16 *)d + (size_t)n0 * plane, sn, (unsigned)C, (unsigned)P);
+        else
+            nchw_to_nhwc_kernel<float><<<grid, block, 0, cu->stream>>>(
+                (float *)d + (size_t)n0 * plane, sn, (unsigned)C, (unsigned)P);
+        GAN_CUDA_LAUNCHED(cu, "nchw_to_nhwc_kernel");
+    }
+}
+
+void gan_cuda_nhwc_to_nchw(gan_cuda_ctx *cu, float *d, const void *s, bool bf16, const float *b,
+                           int N, int C, size_t P, float beta) {
+    if (!nhwc_grid(cu, N, C, P, "nhwc_to_nchw")) return;
+    dim3 block(NHWC_TILE, NHWC_ROWS);
+    size_t plane = (size_t)C * P;
+    for (int n0 = 0; n0 < N; n0 += NHWC_ZMAX) {
+        unsigned nz = (unsigned)(N - n0 < NHWC_ZMAX ? N - n0 : NHWC_ZMAX);
+        dim3 grid((unsigned)((P + NHWC_TILE - 1) / NHWC_TILE),
+                  (unsigned)((C + NHWC_TILE - 1) / NHWC_TILE), nz);
+        float *dn = d + (size_t)n0 * plane;
+        if (bf16)
+            nhwc_to_nchw_kernel<__nv_bfloat16><<<grid, block, 0, cu->stream>>>(
+                dn, (const __nv_bfloat16 *)s + (size_t)n0 * plane, b, (unsigned)C, (unsigned)P,
+                beta);
+        else
+            nhwc_to_nchw_kernel<float><<<grid, block, 0, cu->stream>>>(
+                dn, (const float *)s + (size_t)n0 * plane, b, (unsigned)C, (unsigned)P, beta);
+        GAN_CUDA_LAUNCHED(cu, "nhwc_to_nchw_kernel");
+    }
+}

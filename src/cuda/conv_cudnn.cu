@@ -8,8 +8,10 @@
  *
  * Table path (gan_cuda_conv_select, at set-up and with each math change):
  * GAN_CUDA_CONV=im2col (the layers' path: the three entries NULL), cudnn
- * (direct, cuDNN for every shape), gemm (direct, the GEMM path for every
- * shape) or auto (direct, per-shape choice); unset: auto for the tf32 and
+ * (direct, cuDNN for every shape, on NCHW or NHWC operands, whichever is
+ * faster), cudnn-nchw or cudnn-nhwc (cuDNN on that layout), gemm (direct,
+ * the GEMM path for every shape) or auto (direct, per-shape choice among
+ * all three); unset: auto for the tf32 and
  * bf16 maths, im2col for fp32 (H100, dcgan at batch 1024, ms per step im2col
  * / cuDNN: fp32 9.37 / 13.0, tf32 7.17 / 5.28, bf16 7.17 / 4.54; bench/RESULTS.md,
  * issue 15). The direct path maps libcudnn on first choosing it
@@ -25,6 +27,16 @@
  * accumulation into a bf16 result and converts that back, adding the bias
  * (forward) or accumulating into dw (weight gradient, beta 0 or 1);
  * everything outside stays fp32. The GEMM path's precision: conv_gemm.cu.
+ *
+ * Layout (cuDNN path): the layers' tensors are NCHW. cuDNN's tensor-core
+ * kernels (sm90 implicit GEMM) want NHWC and, given NCHW, transpose each
+ * operand and the result in kernels of their own (an H100 profile of dcgan
+ * at batch 1024 in bf16: 0.49 ms of a 3.9 ms step in cuDNN's nchwToNhwc /
+ * nhwcToNchw, beside 0.61 ms of our own bf16 conversions). The NHWC layout
+ * instead hands cuDNN NHWC copies (weights KRSC) made by one kernel that
+ * converts and transposes at once (conv.cu), and transposes the result back
+ * the same way (adding the bias, or accumulating dw). Both layouts are
+ * searched and timed per shape; the faster is kept.
  *
  * Plans: the first call of a shape (N, C, H, W, Cout, k, s, p, math, which
  * of the three, the forced path and group cap) makes its plan once, outside
@@ -64,6 +76,8 @@ static bool env_path(gan_cuda_conv_force *force, bool *direct, bool *forced) {
     if (!*forced) return true;
     if (strcmp(e, "im2col") == 0) *direct = false;
     else if (strcmp(e, "cudnn") == 0) *direct = true, *force = GAN_CUDA_CONV_CUDNN;
+    else if (strcmp(e, "cudnn-nchw") == 0) *direct = true, *force = GAN_CUDA_CONV_CUDNN_NCHW;
+    else if (strcmp(e, "cudnn-nhwc") == 0) *direct = true, *force = GAN_CUDA_CONV_CUDNN_NHWC;
     else if (strcmp(e, "gemm") == 0) *direct = true, *force = GAN_CUDA_CONV_GEMM;
     else if (strcmp(e, "auto") == 0) *direct = true, *force = GAN_CUDA_CONV_AUTO;
     else return false;
@@ -75,19 +89,26 @@ static bool env_path(gan_cuda_conv_force *force, bool *direct, bool *forced) {
 #include <cuda_bf16.h>
 #include "cuda/cudnn_lazy.h" /* libcudnn is mapped only when this path is chosen */
 
-typedef enum { PATH_CUDNN = 0, PATH_GEMM = 1 } conv_path;
+/* cuDNN on the NCHW tensors, cuDNN on NHWC copies, the GEMM path. */
+typedef enum { PATH_NCHW = 0, PATH_NHWC = 1, PATH_GEMM = 2, N_CONV_PATHS = 3 } conv_path;
+static const char *const path_names[N_CONV_PATHS] = {"cudnn-nchw", "cudnn-nhwc", "gemm"};
+
+/* cuDNN's choice for one layout. */
+typedef struct cudnn_choice {
+    bool ok;            /* searched, and a deterministic algorithm found: */
+    int algo;           /*   a cudnnConvolution{Fwd,BwdData,BwdFilter}Algo_t */
+    cudnnMathType_t math_type;
+    size_t workspace;
+} cudnn_choice;
 
 typedef struct conv_plan {
     int key[12];        /* N, C, H, W, Cout, k, s, p, math, op, force, group cap */
     conv_path path;     /* the one calls take */
-    bool has_cudnn;     /* cuDNN was searched and has a deterministic algorithm: */
-    int algo;           /*   a cudnnConvolution{Fwd,BwdData,BwdFilter}Algo_t */
-    cudnnMathType_t math_type;
-    size_t workspace;
+    cudnn_choice cudnn[2]; /* [PATH_NCHW], [PATH_NHWC] */
     bool has_gemm;      /* the GEMM path may run: */
     int group;          /*   images per product */
     size_t gemm_work;   /*   bytes of workspace */
-    float ms[2];        /* per call, as timed (cuDNN, GEMM; 0: not timed) */
+    float ms[N_CONV_PATHS]; /* per call, as timed (0: not timed) */
 } conv_plan;
 
 /* A device buffer that only grows (ensure): made after `captures` graph
@@ -106,7 +127,7 @@ typedef struct cudnn_state {
     conv_plan *plans;
     size_t n_plans, cap_plans;
     grow_buf workspace; /* cuDNN's workspace or the GEMM path's work */
-    grow_buf copies;    /* bf16 copies of the operands (x, w, y) */
+    grow_buf copies;    /* bf16 and/or NHWC copies of the operands (x, w, y) */
     grow_buf saved;     /* dw while the weight-gradient paths are timed */
     void **retired;     /* outgrown buffers that a captured graph may still use */
     size_t n_retired, cap_retired;
@@ -219,15 +240,14 @@ static bool ensure(gan_cuda_ctx *cu, cudnn_state *st, grow_buf *b, size_t bytes,
     return true;
 }
 
-/* x (N, C, H, W), w (Cout, C, k, k), y (N, Cout, OH, OW) in `type`. */
+/* x (N, C, H, W), w (Cout, C, k, k), y (N, Cout, OH, OW) in `type`, laid
+ * out NCHW (w: KCRS) or NHWC (w: KRSC). */
 static void describe(gan_cuda_ctx *cu, cudnn_state *st, int N, const gan_conv_shape *cs,
-                     int Cout, cudnnDataType_t type, cudnnMathType_t math) {
-    CUDNN_NOTE(cu, cudnnSetTensor4dDescriptor(st->x, CUDNN_TENSOR_NCHW, type, N, cs->C, cs->H,
-                                              cs->W));
-    CUDNN_NOTE(cu, cudnnSetTensor4dDescriptor(st->y, CUDNN_TENSOR_NCHW, type, N, Cout, cs->OH,
-                                              cs->OW));
-    CUDNN_NOTE(cu, cudnnSetFilter4dDescriptor(st->w, type, CUDNN_TENSOR_NCHW, Cout, cs->C, cs->k,
-                                              cs->k));
+                     int Cout, cudnnDataType_t type, cudnnMathType_t math, bool nhwc) {
+    cudnnTensorFormat_t f = nhwc ? CUDNN_TENSOR_NHWC : CUDNN_TENSOR_NCHW;
+    CUDNN_NOTE(cu, cudnnSetTensor4dDescriptor(st->x, f, type, N, cs->C, cs->H, cs->W));
+    CUDNN_NOTE(cu, cudnnSetTensor4dDescriptor(st->y, f, type, N, Cout, cs->OH, cs->OW));
+    CUDNN_NOTE(cu, cudnnSetFilter4dDescriptor(st->w, type, f, Cout, cs->C, cs->k, cs->k));
     CUDNN_NOTE(cu, cudnnSetConvolution2dDescriptor(st->conv, cs->p, cs->p, cs->s, cs->s, 1, 1,
                                                    CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));
     CUDNN_NOTE(cu, cudnnSetConvolutionMathType(st->conv, math));
@@ -243,7 +263,7 @@ static cudnnMathType_t search_math(gan_cuda_math m) {
 /* Pick among `n` results (fastest first): the first deterministic success
  * within the cap, else the first deterministic success. */
 template <typename P>
-static bool pick(const P *r, int n, conv_plan *plan, bool fp32, bool bf16) {
+static bool pick(const P *r, int n, cudnn_choice *plan, bool fp32, bool bf16) {
     for (int pass = 0; pass < 2; pass++)
         for (int i = 0; i < n; i++) {
             if (r[i].status != CUDNN_STATUS_SUCCESS || r[i].determinism != CUDNN_DETERMINISTIC)
@@ -261,14 +281,14 @@ static bool pick(const P *r, int n, conv_plan *plan, bool fp32, bool bf16) {
     return false;
 }
 
-/* cuDNN's search for this call's shape: the algorithm into `plan`; false
- * when there is none (an error recorded only when the path is forced). */
+/* cuDNN's search for this call's shape in one layout: the algorithm into
+ * `plan`; false when there is none (*why says why; no error recorded). */
 static bool find_cudnn(gan_cuda_ctx *cu, cudnn_state *st, const gan_conv_io *io,
-                       conv_plan *plan, bool forced) {
+                       cudnn_choice *plan, bool nhwc, const char **why) {
     bool fp32 = cu->math == GAN_CUDA_MATH_FP32 || cu->math == GAN_CUDA_MATH_PEDANTIC;
     bool bf16 = cu->math == GAN_CUDA_MATH_BF16;
     describe(cu, st, io->N, &io->cs, io->Cout, bf16 ? CUDNN_DATA_BFLOAT16 : CUDNN_DATA_FLOAT,
-             search_math(cu->math));
+             search_math(cu->math), nhwc);
     if (cu->err != GAN_OK) return false;
     bool ok = false;
     int n = 0;
@@ -294,70 +314,85 @@ static bool find_cudnn(gan_cuda_ctx *cu, cudnn_state *st, const gan_conv_io *io,
                                                         &n, r);
         ok = s == CUDNN_STATUS_SUCCESS && pick(r, n, plan, fp32, bf16);
     }
-    if (!ok && forced)
-        gan_cuda_record(cu, GAN_ERR_UNSUPPORTED, "cuDNN algorithm search",
-                        s != CUDNN_STATUS_SUCCESS ? cudnnGetErrorString(s)
-                                                  : "no deterministic algorithm for this shape",
-                        __FILE__, __LINE__);
+    if (!ok)
+        *why = s != CUDNN_STATUS_SUCCESS ? cudnnGetErrorString(s)
+                                         : "no deterministic algorithm for this shape";
     return ok;
 }
 
 /* ------------------------------------------------------------ the paths */
 
-/* The call through cuDNN with the plan's algorithm (bf16: on bf16 copies). */
-static void cudnn_run(gan_cuda_ctx *cu, cudnn_state *st, const conv_plan *plan,
+/* Operand copies for cuDNN: NHWC (any math) converts and transposes; NCHW
+ * in bf16 converts. n planes of c x p (weights: Cout planes of C x k k). */
+static void copy_in(gan_cuda_ctx *cu, void *d, const float *s, int n, int c, size_t p, bool nhwc,
+                    bool bf16) {
+    if (nhwc) gan_cuda_nchw_to_nhwc(cu, d, bf16, s, n, c, p);
+    else gan_cuda_to_bf16(cu, (__nv_bfloat16 *)d, s, (size_t)n * c * p);
+}
+
+/* d (n, c, p) = beta d + the copy s (+ b[c] when b). */
+static void copy_out(gan_cuda_ctx *cu, float *d, const void *s, const float *b, int n, int c,
+                     size_t p, float beta, bool nhwc, bool bf16) {
+    if (nhwc) gan_cuda_nhwc_to_nchw(cu, d, s, bf16, b, n, c, p, beta);
+    else gan_cuda_from_bf16(cu, d, (const __nv_bfloat16 *)s, b, c, p, beta, (size_t)n * c * p);
+}
+
+/* The call through cuDNN with the choice's algorithm: on the tensors
+ * themselves (NCHW in fp32 / tf32), or on copies (bf16, NHWC). */
+static void cudnn_run(gan_cuda_ctx *cu, cudnn_state *st, const cudnn_choice *ch, bool nhwc,
                       const gan_conv_io *io) {
     const gan_conv_shape *cs = &io->cs;
-    int N = io->N, Cout = io->Cout;
-    bool bf16 = cu->math == GAN_CUDA_MATH_BF16;
-    describe(cu, st, N, cs, Cout, bf16 ? CUDNN_DATA_BFLOAT16 : CUDNN_DATA_FLOAT, plan->math_type);
-    if (!ensure(cu, st, &st->workspace, plan->workspace, "cuDNN workspace"))
+    int N = io->N, Cout = io->Cout, C = cs->C;
+    bool bf16 = cu->math == GAN_CUDA_MATH_BF16, copy = bf16 || nhwc;
+    describe(cu, st, N, cs, Cout, bf16 ? CUDNN_DATA_BFLOAT16 : CUDNN_DATA_FLOAT, ch->math_type,
+             nhwc);
+    if (!ensure(cu, st, &st->workspace, ch->workspace, "cuDNN workspace"))
         return;
-    size_t P = (size_t)cs->OH * cs->OW, nx = (size_t)N * cs->C * cs->H * cs->W;
-    size_t nw = (size_t)Cout * cs->C * cs->k * cs->k, ny = (size_t)N * Cout * P;
-    __nv_bfloat16 *bx = NULL, *bw = NULL, *by = NULL;
-    if (bf16) {
+    size_t P = (size_t)cs->OH * cs->OW, HW = (size_t)cs->H * cs->W, KK = (size_t)cs->k * cs->k;
+    size_t nx = (size_t)N * C * HW, nw = (size_t)Cout * C * KK, ny = (size_t)N * Cout * P;
+    size_t es = bf16 ? sizeof(__nv_bfloat16) : sizeof(float);
+    char *cx = NULL, *cw = NULL, *cy = NULL;
+    if (copy) {
         size_t nx_r = (nx + 127) & ~(size_t)127, nw_r = (nw + 127) & ~(size_t)127;
-        if (!ensure(cu, st, &st->copies, (nx_r + nw_r + ny) * sizeof(__nv_bfloat16),
-                    "cuDNN bf16 copies"))
+        if (!ensure(cu, st, &st->copies, (nx_r + nw_r + ny) * es, "cuDNN operand copies"))
             return;
-        bx = (__nv_bfloat16 *)st->copies.ptr, bw = bx + nx_r, by = bw + nw_r;
+        cx = (char *)st->copies.ptr, cw = cx + nx_r * es, cy = cw + nw_r * es;
     }
     if (cu->err != GAN_OK) return;
     const float one = 1.0f, zero = 0.0f;
-    cudnnConvolutionFwdAlgo_t fwd = (cudnnConvolutionFwdAlgo_t)plan->algo;
-    cudnnConvolutionBwdDataAlgo_t data = (cudnnConvolutionBwdDataAlgo_t)plan->algo;
-    cudnnConvolutionBwdFilterAlgo_t filter = (cudnnConvolutionBwdFilterAlgo_t)plan->algo;
+    cudnnConvolutionFwdAlgo_t fwd = (cudnnConvolutionFwdAlgo_t)ch->algo;
+    cudnnConvolutionBwdDataAlgo_t data = (cudnnConvolutionBwdDataAlgo_t)ch->algo;
+    cudnnConvolutionBwdFilterAlgo_t filter = (cudnnConvolutionBwdFilterAlgo_t)ch->algo;
     if (io->op == GAN_CONV_OP_FWD) { /* a = x, b = w */
-        if (bf16) gan_cuda_to_bf16(cu, bx, io->a, nx), gan_cuda_to_bf16(cu, bw, io->b, nw);
+        if (copy) copy_in(cu, cx, io->a, N, C, HW, nhwc, bf16), copy_in(cu, cw, io->b, Cout, C, KK, nhwc, bf16);
         CUDNN_NOTE(cu, cudnnConvolutionForward(
-                           st->handle, &one, st->x, bf16 ? (const void *)bx : io->a, st->w,
-                           bf16 ? (const void *)bw : io->b, st->conv, fwd, st->workspace.ptr,
-                           plan->workspace, &zero, st->y, bf16 ? (void *)by : io->out));
-        if (bf16) gan_cuda_from_bf16(cu, io->out, by, io->bias, Cout, P, 0.0f, ny);
+                           st->handle, &one, st->x, copy ? (const void *)cx : io->a, st->w,
+                           copy ? (const void *)cw : io->b, st->conv, fwd, st->workspace.ptr,
+                           ch->workspace, &zero, st->y, copy ? (void *)cy : io->out));
+        if (copy) copy_out(cu, io->out, cy, io->bias, N, Cout, P, 0.0f, nhwc, bf16);
         else if (io->bias) gan_cuda_channel_bias_forward(cu, io->out, io->bias, N, Cout, (int)P);
     } else if (io->op == GAN_CONV_OP_DATA) { /* a = dy, b = w */
-        if (bf16) gan_cuda_to_bf16(cu, by, io->a, ny), gan_cuda_to_bf16(cu, bw, io->b, nw);
+        if (copy) copy_in(cu, cy, io->a, N, Cout, P, nhwc, bf16), copy_in(cu, cw, io->b, Cout, C, KK, nhwc, bf16);
         CUDNN_NOTE(cu, cudnnConvolutionBackwardData(
-                           st->handle, &one, st->w, bf16 ? (const void *)bw : io->b, st->y,
-                           bf16 ? (const void *)by : io->a, st->conv, data, st->workspace.ptr,
-                           plan->workspace, &zero, st->x, bf16 ? (void *)bx : io->out));
-        if (bf16) gan_cuda_from_bf16(cu, io->out, bx, NULL, 1, 1, 0.0f, nx);
+                           st->handle, &one, st->w, copy ? (const void *)cw : io->b, st->y,
+                           copy ? (const void *)cy : io->a, st->conv, data, st->workspace.ptr,
+                           ch->workspace, &zero, st->x, copy ? (void *)cx : io->out));
+        if (copy) copy_out(cu, io->out, cx, NULL, N, C, HW, 0.0f, nhwc, bf16);
     } else { /* a = x, b = dy */
-        if (bf16) gan_cuda_to_bf16(cu, bx, io->a, nx), gan_cuda_to_bf16(cu, by, io->b, ny);
+        if (copy) copy_in(cu, cx, io->a, N, C, HW, nhwc, bf16), copy_in(cu, cy, io->b, N, Cout, P, nhwc, bf16);
         CUDNN_NOTE(cu, cudnnConvolutionBackwardFilter(
-                           st->handle, &one, st->x, bf16 ? (const void *)bx : io->a, st->y,
-                           bf16 ? (const void *)by : io->b, st->conv, filter, st->workspace.ptr,
-                           plan->workspace, bf16 ? &zero : &io->beta, st->w,
-                           bf16 ? (void *)bw : io->out));
-        if (bf16) gan_cuda_from_bf16(cu, io->out, bw, NULL, 1, 1, io->beta, nw);
+                           st->handle, &one, st->x, copy ? (const void *)cx : io->a, st->y,
+                           copy ? (const void *)cy : io->b, st->conv, filter, st->workspace.ptr,
+                           ch->workspace, copy ? &zero : &io->beta, st->w,
+                           copy ? (void *)cw : io->out));
+        if (copy) copy_out(cu, io->out, cw, NULL, Cout, C, KK, io->beta, nhwc, bf16);
     }
 }
 
 static void run_path(gan_cuda_ctx *cu, cudnn_state *st, const conv_plan *plan, conv_path path,
                      const gan_conv_io *io) {
-    if (path == PATH_CUDNN) {
-        cudnn_run(cu, st, plan, io);
+    if (path != PATH_GEMM) {
+        cudnn_run(cu, st, &plan->cudnn[path], path == PATH_NHWC, io);
         return;
     }
     if (!ensure(cu, st, &st->workspace, plan->gemm_work, "GEMM path work")) return;
@@ -411,17 +446,31 @@ static const conv_plan *make_plan(gan_cuda_ctx *cu, cudnn_state *st, const gan_c
     memset(&plan, 0, sizeof plan);
     memcpy(plan.key, key, sizeof plan.key);
     bool bf16 = cu->math == GAN_CUDA_MATH_BF16;
-    bool want_cudnn = cu->conv_force != GAN_CUDA_CONV_GEMM;
-    plan.has_gemm = cu->conv_force != GAN_CUDA_CONV_CUDNN;
-    if (want_cudnn) plan.has_cudnn = find_cudnn(cu, st, io, &plan, !plan.has_gemm);
-    if (cu->err != GAN_OK) return NULL;
+    gan_cuda_conv_force f = cu->conv_force;
+    bool want[N_CONV_PATHS] = {
+        f == GAN_CUDA_CONV_AUTO || f == GAN_CUDA_CONV_CUDNN || f == GAN_CUDA_CONV_CUDNN_NCHW,
+        f == GAN_CUDA_CONV_AUTO || f == GAN_CUDA_CONV_CUDNN || f == GAN_CUDA_CONV_CUDNN_NHWC,
+        f == GAN_CUDA_CONV_AUTO || f == GAN_CUDA_CONV_GEMM};
+    const char *why = NULL;
+    for (int l = PATH_NCHW; l <= PATH_NHWC; l++) {
+        if (want[l]) plan.cudnn[l].ok = find_cudnn(cu, st, io, &plan.cudnn[l], l == PATH_NHWC, &why);
+        if (cu->err != GAN_OK) return NULL;
+    }
+    plan.has_gemm = want[PATH_GEMM];
+    bool can[N_CONV_PATHS] = {plan.cudnn[PATH_NCHW].ok, plan.cudnn[PATH_NHWC].ok, plan.has_gemm};
+    int n_can = can[0] + can[1] + can[2];
+    if (n_can == 0) { /* cuDNN forced and no algorithm in the layouts asked for */
+        gan_cuda_record(cu, GAN_ERR_UNSUPPORTED, "cuDNN algorithm search", why, __FILE__,
+                        __LINE__);
+        return NULL;
+    }
     if (plan.has_gemm) {
         plan.group = gan_cuda_conv_gemm_group(io, bf16, GAN_CONV_GEMM_WORK_CAP,
                                               cu->conv_group_max);
         plan.gemm_work = gan_cuda_conv_gemm_work(io, plan.group, bf16);
     }
-    plan.path = plan.has_cudnn ? PATH_CUDNN : PATH_GEMM;
-    if (plan.has_cudnn && plan.has_gemm) {
+    plan.path = can[PATH_NCHW] ? PATH_NCHW : can[PATH_NHWC] ? PATH_NHWC : PATH_GEMM;
+    if (n_can > 1) {
         size_t dw_bytes = io->op == GAN_CONV_OP_FILTER
                               ? (size_t)io->Cout * io->cs.C * io->cs.k * io->cs.k * sizeof(float)
                               : 0;
@@ -430,13 +479,14 @@ static const conv_plan *make_plan(gan_cuda_ctx *cu, cudnn_state *st, const gan_c
             GAN_CUDA_NOTE(cu, cudaMemcpyAsync(st->saved.ptr, io->out, dw_bytes,
                                               cudaMemcpyDeviceToDevice, cu->stream));
         }
-        plan.ms[PATH_CUDNN] = time_path(cu, st, &plan, PATH_CUDNN, io);
-        plan.ms[PATH_GEMM] = time_path(cu, st, &plan, PATH_GEMM, io);
+        for (int p = 0; p < N_CONV_PATHS; p++)
+            if (can[p]) plan.ms[p] = time_path(cu, st, &plan, (conv_path)p, io);
         if (dw_bytes)
             GAN_CUDA_NOTE(cu, cudaMemcpyAsync(io->out, st->saved.ptr, dw_bytes,
                                               cudaMemcpyDeviceToDevice, cu->stream));
         if (cu->err != GAN_OK) return NULL;
-        if (plan.ms[PATH_GEMM] < plan.ms[PATH_CUDNN]) plan.path = PATH_GEMM;
+        for (int p = 0; p < N_CONV_PATHS; p++) /* the fastest; ties to the earlier path */
+            if (can[p] && plan.ms[p] < plan.ms[plan.path]) plan.path = (conv_path)p;
     }
     st->plans[st->n_plans] = plan;
     return &st->plans[st->n_plans++];
@@ -489,12 +539,13 @@ size_t gan_cuda_conv_report(gan_cuda_ctx *cu, char *buf, size_t cap) {
         int OH = (k[2] + 2 * k[7] - k[5]) / k[6] + 1, OW = (k[3] + 2 * k[7] - k[5]) / k[6] + 1;
         char line[256];
         int len = snprintf(line, sizeof line,
-                           "%-7s N%d %dx%dx%d -> %dx%dx%d k%d s%d p%d %-4s: %s", ops[k[9]],
+                           "%-7s N%d %dx%dx%d -> %dx%dx%d k%d s%d p%d %-4s: %-10s", ops[k[9]],
                            k[0], k[1], k[2], k[3], k[4], OH, OW, k[5], k[6], k[7],
-                           maths[k[8] & 3], p->path == PATH_GEMM ? "gemm " : "cudnn");
-        if (p->has_cudnn && len > 0 && (size_t)len < sizeof line)
-            len += snprintf(line + len, sizeof line - (size_t)len, "  cudnn algo %d %.3f ms",
-                            p->algo, p->ms[PATH_CUDNN]);
+                           maths[k[8] & 3], path_names[p->path]);
+        for (int l = PATH_NCHW; l <= PATH_NHWC; l++)
+            if (p->cudnn[l].ok && len > 0 && (size_t)len < sizeof line)
+                len += snprintf(line + len, sizeof line - (size_t)len, "  %s algo %d %.3f ms",
+                                l == PATH_NHWC ? "nhwc" : "nchw", p->cudnn[l].algo, p->ms[l]);
         if (p->has_gemm && len > 0 && (size_t)len < sizeof line)
             len += snprintf(line + len, sizeof line - (size_t)len, "  gemm %d/group %.3f ms",
                             p->group, p->ms[PATH_GEMM]);
@@ -550,7 +601,7 @@ gan_status gan_cuda_conv_select(gan_cuda_ctx *cu, gan_backend *table) {
     int most = 0;
     if (!env_path(&force, &direct, &forced))
         return gan_fail(GAN_ERR_INVALID_ARGUMENT, "GAN_CUDA_CONV=%s: expected im2col, cudnn, "
-                        "gemm or auto", getenv("GAN_CUDA_CONV"));
+                        "cudnn-nchw, cudnn-nhwc, gemm or auto", getenv("GAN_CUDA_CONV"));
     if (!env_group(&most))
         return gan_fail(GAN_ERR_INVALID_ARGUMENT, "GAN_CUDA_CONV_GROUP=%s: expected a positive "
                         "number of images", getenv("GAN_CUDA_CONV_GROUP"));

@@ -41,6 +41,14 @@ void gan_cuda_to_bf16(gan_cuda_ctx *cu, __nv_bfloat16 *d, const float *s, size_t
 void gan_cuda_from_bf16(gan_cuda_ctx *cu, float *d, const __nv_bfloat16 *s, const float *b, int C,
                         size_t P, float beta, size_t n);
 
+/* NCHW <-> NHWC for cuDNN's NHWC path: d (N, P, C), bf16 or fp32, = s (N,
+ * C, P); and d (N, C, P) = beta d + s (N, P, C) (+ b[c] when b; beta 0 or
+ * 1). Weights go through them too: (Cout, C, k k) <-> (Cout, k k, C). */
+void gan_cuda_nchw_to_nhwc(gan_cuda_ctx *cu, void *d, bool bf16, const float *s, int N, int C,
+                           size_t P);
+void gan_cuda_nhwc_to_nchw(gan_cuda_ctx *cu, float *d, const void *s, bool bf16, const float *b,
+                           int N, int C, size_t P, float beta);
+
 /* ---- gemm.cu: C (M, N) = alpha op(A) op(B) + beta C, row-major, A and B
  * bf16, C fp32, fp32 accumulation. */
 void gan_cuda_gemm_bf16(gan_cuda_ctx *cu, bool trans_a, bool trans_b, int M, int N, int K,
