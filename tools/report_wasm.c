@@ -275,6 +275,14 @@ static char *cache_key(const gan_generator *g) {
     return k;
 }
 
+/* The note of a build that found no compiler to run, kept for `key` (taken). */
+static void no_compiler(char *note, size_t cap, bool env_given, char *key) {
+    snprintf(note, cap, "no C compiler for WebAssembly: %s (install clang, lld, wasi-libc and "
+             "libclang-rt-dev-wasm32: scripts/setup.sh does)",
+             env_given ? "GAN_WASM_CC does not run" : "clang is not installed");
+    cache_keep(key, NULL, 0, note);
+}
+
 static void note_compile_error(char *note, size_t cap, const char *cc, const char *log_path) {
     char *log = NULL;
     size_t len = 0;
@@ -340,10 +348,7 @@ gan_status report_wasm_build(const gan_generator *g, report_wasm *out, char *not
             if (runnable(candidates[i])) found[n_found++] = candidates[i];
     }
     if (n_found == 0) {
-        snprintf(note, note_cap, "no C compiler for WebAssembly: %s (install clang, lld, "
-                 "wasi-libc and libclang-rt-dev-wasm32: scripts/setup.sh does)",
-                 env_cc && *env_cc ? "GAN_WASM_CC does not run" : "clang is not installed");
-        cache_keep(key, NULL, 0, note);
+        no_compiler(note, note_cap, env_cc && *env_cc, key);
         key = NULL;
         goto done;
     }
@@ -386,10 +391,7 @@ gan_status report_wasm_build(const gan_generator *g, report_wasm *out, char *not
         used = cc;
     }
     if (rc < 0) {
-        snprintf(note, note_cap, "no C compiler for WebAssembly: %s (install clang, lld, "
-                 "wasi-libc and libclang-rt-dev-wasm32: scripts/setup.sh does)",
-                 env_cc && *env_cc ? "GAN_WASM_CC does not run" : "clang is not installed");
-        cache_keep(key, NULL, 0, note);
+        no_compiler(note, note_cap, env_cc && *env_cc, key);
         key = NULL;
         goto done;
     }
