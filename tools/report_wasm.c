@@ -211,6 +211,30 @@ static int run_compiler(char *const argv[], const char *log_path) {
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
 
+/* Whether `name` names an executable: itself when it has a '/', else in a
+ * folder of PATH (as posix_spawnp looks). Asked before the export, so that a
+ * machine without a compiler does not write tens of MB of C for nothing. */
+static bool runnable(const char *name) {
+    if (strchr(name, '/')) return access(name, X_OK) == 0;
+    const char *path = getenv("PATH");
+    if (!path || !*path) path = "/usr/local/bin:/usr/bin:/bin";
+    char full[1024];
+    for (const char *p = path; *p;) {
+        size_t n = strcspn(p, ":");
+        if (n > 0 && n + strlen(name) + 2 <= sizeof full) {
+            memcpy(full, p, n);
+            full[n] = '/';
+            strcpy(full + n + 1, name);
+            struct stat st;
+            if (stat(full, &st) == 0 && S_ISREG(st.st_mode) && access(full, X_OK) == 0)
+                return true;
+        }
+        p += n;
+        if (*p == ':') p++;
+    }
+    return false;
+}
+
 /* The module of the last build, keyed by the model spec and whether the
  * weights are the moving average: the exported code depends on nothing else,
  * so a later epoch of the same run reuses it without exporting again. A
@@ -249,6 +273,14 @@ static char *cache_key(const gan_generator *g) {
     if (k) snprintf(k, n, "%s\n#ema %d classes %d cc %s", spec, gan_generator_uses_ema(g) ? 1 : 0,
                     gan_generator_num_classes(g), cc);
     return k;
+}
+
+/* The note of a build that found no compiler to run, kept for `key` (taken). */
+static void no_compiler(char *note, size_t cap, bool env_given, char *key) {
+    snprintf(note, cap, "no C compiler for WebAssembly: %s (install clang, lld, wasi-libc and "
+             "libclang-rt-dev-wasm32: scripts/setup.sh does)",
+             env_given ? "GAN_WASM_CC does not run" : "clang is not installed");
+    cache_keep(key, NULL, 0, note);
 }
 
 static void note_compile_error(char *note, size_t cap, const char *cc, const char *log_path) {
@@ -304,6 +336,22 @@ gan_status report_wasm_build(const gan_generator *g, report_wasm *out, char *not
         out->n_weights = gan_generator_weights_part(g, 0, 0, NULL);
         goto done;
     }
+    const char *env_cc = getenv("GAN_WASM_CC");
+    const char *candidates[] = {"clang", "clang-19", "clang-18", "clang-17", "clang-16",
+                                "clang-15", "clang-14"};
+    const char *found[sizeof candidates / sizeof candidates[0]];
+    int n_found = 0;
+    if (env_cc && *env_cc) {
+        if (runnable(env_cc)) found[n_found++] = env_cc;
+    } else {
+        for (size_t i = 0; i < sizeof candidates / sizeof candidates[0]; i++)
+            if (runnable(candidates[i])) found[n_found++] = candidates[i];
+    }
+    if (n_found == 0) {
+        no_compiler(note, note_cap, env_cc && *env_cc, key);
+        key = NULL;
+        goto done;
+    }
     s = gan_generator_export_c(g, c_path, "gan");
     if (s != GAN_OK) {
         snprintf(note, note_cap, "gan export cannot write this generator as C: %s",
@@ -333,24 +381,17 @@ gan_status report_wasm_build(const gan_generator *g, report_wasm *out, char *not
     }
     if ((s = write_file(src_path, code.p, code.len)) != GAN_OK) goto done;
 
-    const char *env_cc = getenv("GAN_WASM_CC");
-    const char *candidates[] = {"clang", "clang-19", "clang-18", "clang-17", "clang-16",
-                                "clang-15", "clang-14"};
-    int n_cand = env_cc && *env_cc ? 1 : (int)(sizeof candidates / sizeof candidates[0]);
     const char *used = NULL;
     int rc = -1;
-    for (int i = 0; i < n_cand && rc < 0; i++) {
-        const char *cc = env_cc && *env_cc ? env_cc : candidates[i];
+    for (int i = 0; i < n_found && rc < 0; i++) {
+        const char *cc = found[i];
         char *argv[] = {(char *)cc, "--target=wasm32-wasi", "-O2", "-nostartfiles",
                         "-Wl,--no-entry", "-o", wasm_path, src_path, "-lm", NULL};
         rc = run_compiler(argv, log_path);
         used = cc;
     }
     if (rc < 0) {
-        snprintf(note, note_cap, "no C compiler for WebAssembly: %s (install clang, lld, "
-                 "wasi-libc and libclang-rt-dev-wasm32: scripts/setup.sh does)",
-                 env_cc && *env_cc ? "GAN_WASM_CC does not run" : "clang is not installed");
-        cache_keep(key, NULL, 0, note);
+        no_compiler(note, note_cap, env_cc && *env_cc, key);
         key = NULL;
         goto done;
     }
