@@ -358,15 +358,20 @@ static bool nhwc_grid(gan_cuda_ctx *cu, int N, int C, size_t P, const char *what
 
 #define NHWC_ZMAX 65535
 
+/* The tiles of up to NHWC_ZMAX of `n` planes of C x P. */
+static dim3 nhwc_tiles(int n, int C, size_t P) {
+    return dim3((unsigned)((P + NHWC_TILE - 1) / NHWC_TILE),
+                (unsigned)((C + NHWC_TILE - 1) / NHWC_TILE),
+                (unsigned)(n < NHWC_ZMAX ? n : NHWC_ZMAX));
+}
+
 void gan_cuda_nchw_to_nhwc(gan_cuda_ctx *cu, void *d, bool bf16, const float *s, int N, int C,
                            size_t P) {
     if (!nhwc_grid(cu, N, C, P, "nchw_to_nhwc")) return;
     dim3 block(NHWC_TILE, NHWC_ROWS);
     size_t plane = (size_t)C * P;
     for (int n0 = 0; n0 < N; n0 += NHWC_ZMAX) {
-        unsigned nz = (unsigned)(N - n0 < NHWC_ZMAX ? N - n0 : NHWC_ZMAX);
-        dim3 grid((unsigned)((P + NHWC_TILE - 1) / NHWC_TILE),
-                  (unsigned)((C + NHWC_TILE - 1) / NHWC_TILE), nz);
+        dim3 grid = nhwc_tiles(N - n0, C, P);
         const float *sn = s + (size_t)n0 * plane;
         if (bf16)
             nchw_to_nhwc_kernel<__nv_bfloat16><<<grid, block, 0, cu->stream>>>(
@@ -384,9 +389,7 @@ void gan_cuda_nhwc_to_nchw(gan_cuda_ctx *cu, float *d, const void *s, bool bf16,
     dim3 block(NHWC_TILE, NHWC_ROWS);
     size_t plane = (size_t)C * P;
     for (int n0 = 0; n0 < N; n0 += NHWC_ZMAX) {
-        unsigned nz = (unsigned)(N - n0 < NHWC_ZMAX ? N - n0 : NHWC_ZMAX);
-        dim3 grid((unsigned)((P + NHWC_TILE - 1) / NHWC_TILE),
-                  (unsigned)((C + NHWC_TILE - 1) / NHWC_TILE), nz);
+        dim3 grid = nhwc_tiles(N - n0, C, P);
         float *dn = d + (size_t)n0 * plane;
         if (bf16)
             nhwc_to_nchw_kernel<__nv_bfloat16><<<grid, block, 0, cu->stream>>>(
