@@ -57,6 +57,7 @@ int main(int argc, char **argv) {
         double t[2];
         for (int e = 0; e < 2; e++) {
             float *out = e ? C : R;
+            t[e] = now(); /* again after the warm-up call (r = -1) */
             for (int r = -1; r < reps; r++) {
                 if (r == 0) t[e] = now();
                 if (e == 0)

@@ -910,6 +910,21 @@ gan_status gan_generator_generate(gan_generator *g, const float *z, int n, float
 gan_status gan_generator_generate_labeled(gan_generator *g, const float *z,
                                           const int32_t *labels, int n, float *images);
 
+/* Standing statistics (Brock et al. 2019, BigGAN): replace every batch
+ * norm's running mean and variance with the average of its batch
+ * statistics over `batches` forward passes in training mode, each of
+ * `rows` latent vectors (and, conditional models, uniform class labels)
+ * from `seed`, at sample indices from 2^40 on (apart from those of
+ * gan_generator_noise's usual first indices). A moving-average generator's
+ * running statistics are themselves averages of the trained generator's
+ * batch statistics, which its averaged weights do not produce; these are
+ * its own. Changes the loaded generator only (not the checkpoint); the same
+ * arguments give the same statistics. rows: 1 to the generator's rows per
+ * pass (0: the run's batch size, capped there); batches 1 to 100,000.
+ * GAN_ERR_UNSUPPORTED for a trainer's generator (gan_trainer_generator);
+ * a generator without batch norm is left as it was. */
+gan_status gan_generator_standing_stats(gan_generator *g, int batches, int rows, uint64_t seed);
+
 /* Write the generator as one self-contained C99 source file: the weights as
  * constant arrays and `void PREFIX_generate(const float *z, float *image)`,
  * plus `PREFIX_noise(seed, index, z)` giving the same latent vectors as

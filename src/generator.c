@@ -212,6 +212,67 @@ gan_status gan_generator_generate(gan_generator *g, const float *z, int n, float
     return gan_generator_generate_labeled(g, z, NULL, n, images);
 }
 
+/* Whether layer l keeps running statistics (batch norm of any kind). */
+static bool has_running_stats(const gan_layer *l) {
+    gan_layer_tensor ts[GAN_LAYER_MAX_TENSORS];
+    int k = l->ops->tensors(l, ts, GAN_LAYER_MAX_TENSORS);
+    for (int j = 0; j < k; j++)
+        if (strcmp(ts[j].name, "running_mean") == 0) return true;
+    return false;
+}
+
+gan_status gan_generator_standing_stats(gan_generator *g, int batches, int rows, uint64_t seed) {
+    gan_model *m = &g->model;
+    if (g->borrowed)
+        return gan_fail(GAN_ERR_UNSUPPORTED, "standing statistics: this is a running trainer's "
+                        "generator (they would change its training)");
+    if (batches < 1 || batches > 100000)
+        return gan_fail(GAN_ERR_INVALID_ARGUMENT, "standing statistics: %d batches is out of "
+                        "range [1, 100000]", batches);
+    if (rows == 0) rows = g->info.has_options ? GAN_MIN(g->info.opt.batch_size, m->max_batch) : 64;
+    if (rows < 1 || rows > m->max_batch)
+        return gan_fail(GAN_ERR_INVALID_ARGUMENT, "standing statistics: %d rows is out of range "
+                        "[1, %d]", rows, m->max_batch);
+    bool bn[GAN_MAX_LAYERS];
+    float saved[GAN_MAX_LAYERS];
+    int n_bn = 0;
+    for (int i = 0; i < m->n_layers; i++) {
+        bn[i] = has_running_stats(&m->layers[i]);
+        saved[i] = m->layers[i].momentum;
+        n_bn += bn[i];
+    }
+    if (!n_bn) return GAN_OK;
+    const gan_backend *be = m->be;
+    size_t latent = (size_t)g->spec->latent_dim;
+    int classes = g->spec->n_classes;
+    float *z = malloc((size_t)rows * latent * sizeof *z);
+    int32_t *labels = classes ? malloc((size_t)rows * sizeof *labels) : NULL;
+    gan_status s = z && (!classes || labels)
+                       ? GAN_OK
+                       : gan_fail(GAN_ERR_OUT_OF_MEMORY, "standing statistics: out of memory");
+    const int64_t first = (int64_t)1 << 40;
+    for (int k = 1; k <= batches && s == GAN_OK; k++) {
+        /* running = m running + (1 - m) batch with m = (k - 1) / k: the mean of k batches */
+        for (int i = 0; i < m->n_layers; i++)
+            if (bn[i]) m->layers[i].momentum = (float)(k - 1) / (float)k;
+        int64_t at = first + (int64_t)(k - 1) * rows;
+        gan_latent_noise(seed, at, rows, (int)latent, z);
+        be->copy_to_device(be->ctx, m->acts[0], z, (size_t)rows * latent * sizeof *z);
+        if (classes) {
+            gan_generator_labels(g, GAN_LABELS_UNIFORM, seed, at, rows, labels);
+            be->copy_to_device(be->ctx, g->labels, labels, (size_t)rows * sizeof *labels);
+        }
+        gan_model_set_labels(m, classes ? g->labels : NULL);
+        gan_model_forward(m, m->acts[0], rows, true);
+        s = be->synchronize(be->ctx);
+    }
+    gan_model_set_labels(m, NULL);
+    for (int i = 0; i < m->n_layers; i++) m->layers[i].momentum = saved[i];
+    free(z);
+    free(labels);
+    return s;
+}
+
 size_t gan_generator_weights_part(const gan_generator *g, size_t first, size_t n, float *out) {
     const gan_model *m = &g->model;
     size_t at = 0, end = first + n;

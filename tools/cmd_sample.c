@@ -84,7 +84,7 @@ static bool check_classes(const class_choice *cc, const cli_option *opts,
 
 int cmd_sample(int argc, char **argv) {
     const char *out = NULL, *noise_out = NULL, *device = "cpu";
-    int n = 64, cols = 0, threads = 0, upscale = 0;
+    int n = 64, cols = 0, threads = 0, upscale = 0, standing = 0;
     uint64_t seed = 1;
     bool as_float = false, no_ema = false;
     class_choice cc = {.cls = -1};
@@ -110,6 +110,9 @@ int cmd_sample(int argc, char **argv) {
         {"threads", CLI_INT, &threads, "N", "CPU threads (default 0 = all cores)", 0},
         {"no-ema", CLI_FLAG, &no_ema, NULL, "use the trained generator, not the moving "
          "average that a run with --ema keeps (which starts at the initial weights)", 0},
+        {"standing-stats", CLI_INT, &standing, "B", "batch norm's running statistics "
+         "recomputed first, as the mean of B batches' statistics of this generator in "
+         "training mode (BigGAN's standing statistics; default 0 = the checkpoint's)", 0},
         {0},
     };
     char ckpt[1200];
@@ -151,6 +154,10 @@ int cmd_sample(int argc, char **argv) {
         cli_error("--upscale: %d is out of range [1, %d]", upscale, GAN_GRID_MAX_SCALE);
         return 2;
     }
+    if (standing < 0 || standing > 100000) {
+        cli_error("--standing-stats: %d is out of range [0, 100000]", standing);
+        return 2;
+    }
     if (threads < 0 || threads > 1024) {
         cli_error("--threads: %d is out of range [0, 1024]", threads);
         return 2;
@@ -162,7 +169,11 @@ int cmd_sample(int argc, char **argv) {
     gan_generator *g;
     gan_status s = no_ema ? gan_generator_load_trained(ckpt, dev, &g)
                           : gan_generator_load_on(ckpt, dev, &g);
-    if (s != GAN_OK) return cli_fail(s);
+    if (s == GAN_OK && standing) s = gan_generator_standing_stats(g, standing, 0, seed);
+    if (s != GAN_OK) {
+        gan_generator_free(g);
+        return cli_fail(s);
+    }
     gan_checkpoint_info info;
     if ((s = gan_checkpoint_read_info(ckpt, &info)) != GAN_OK) {
         gan_generator_free(g);
