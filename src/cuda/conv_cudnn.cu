@@ -364,7 +364,10 @@ static void cudnn_run(gan_cuda_ctx *cu, cudnn_state *st, const cudnn_choice *ch,
     cudnnConvolutionBwdDataAlgo_t data = (cudnnConvolutionBwdDataAlgo_t)ch->algo;
     cudnnConvolutionBwdFilterAlgo_t filter = (cudnnConvolutionBwdFilterAlgo_t)ch->algo;
     if (io->op == GAN_CONV_OP_FWD) { /* a = x, b = w */
-        if (copy) copy_in(cu, cx, io->a, N, C, HW, nhwc, bf16), copy_in(cu, cw, io->b, Cout, C, KK, nhwc, bf16);
+        if (copy) {
+            copy_in(cu, cx, io->a, N, C, HW, nhwc, bf16);
+            copy_in(cu, cw, io->b, Cout, C, KK, nhwc, bf16);
+        }
         CUDNN_NOTE(cu, cudnnConvolutionForward(
                            st->handle, &one, st->x, copy ? (const void *)cx : io->a, st->w,
                            copy ? (const void *)cw : io->b, st->conv, fwd, st->workspace.ptr,
@@ -372,14 +375,20 @@ static void cudnn_run(gan_cuda_ctx *cu, cudnn_state *st, const cudnn_choice *ch,
         if (copy) copy_out(cu, io->out, cy, io->bias, N, Cout, P, 0.0f, nhwc, bf16);
         else if (io->bias) gan_cuda_channel_bias_forward(cu, io->out, io->bias, N, Cout, (int)P);
     } else if (io->op == GAN_CONV_OP_DATA) { /* a = dy, b = w */
-        if (copy) copy_in(cu, cy, io->a, N, Cout, P, nhwc, bf16), copy_in(cu, cw, io->b, Cout, C, KK, nhwc, bf16);
+        if (copy) {
+            copy_in(cu, cy, io->a, N, Cout, P, nhwc, bf16);
+            copy_in(cu, cw, io->b, Cout, C, KK, nhwc, bf16);
+        }
         CUDNN_NOTE(cu, cudnnConvolutionBackwardData(
                            st->handle, &one, st->w, copy ? (const void *)cw : io->b, st->y,
                            copy ? (const void *)cy : io->a, st->conv, data, st->workspace.ptr,
                            ch->workspace, &zero, st->x, copy ? (void *)cx : io->out));
         if (copy) copy_out(cu, io->out, cx, NULL, N, C, HW, 0.0f, nhwc, bf16);
     } else { /* a = x, b = dy */
-        if (copy) copy_in(cu, cx, io->a, N, C, HW, nhwc, bf16), copy_in(cu, cy, io->b, N, Cout, P, nhwc, bf16);
+        if (copy) {
+            copy_in(cu, cx, io->a, N, C, HW, nhwc, bf16);
+            copy_in(cu, cy, io->b, N, Cout, P, nhwc, bf16);
+        }
         CUDNN_NOTE(cu, cudnnConvolutionBackwardFilter(
                            st->handle, &one, st->x, copy ? (const void *)cx : io->a, st->y,
                            copy ? (const void *)cy : io->b, st->conv, filter, st->workspace.ptr,
@@ -453,7 +462,8 @@ static const conv_plan *make_plan(gan_cuda_ctx *cu, cudnn_state *st, const gan_c
         f == GAN_CUDA_CONV_AUTO || f == GAN_CUDA_CONV_GEMM};
     const char *why = NULL;
     for (int l = PATH_NCHW; l <= PATH_NHWC; l++) {
-        if (want[l]) plan.cudnn[l].ok = find_cudnn(cu, st, io, &plan.cudnn[l], l == PATH_NHWC, &why);
+        if (want[l])
+            plan.cudnn[l].ok = find_cudnn(cu, st, io, &plan.cudnn[l], l == PATH_NHWC, &why);
         if (cu->err != GAN_OK) return NULL;
     }
     plan.has_gemm = want[PATH_GEMM];
