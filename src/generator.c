@@ -268,6 +268,7 @@ gan_status gan_generator_standing_stats(gan_generator *g, int batches, int rows,
     }
     gan_model_set_labels(m, NULL);
     for (int i = 0; i < m->n_layers; i++) m->layers[i].momentum = saved[i];
+    if (s == GAN_OK) s = gan_model_download(m); /* a device model's host copies (model.h) */
     free(z);
     free(labels);
     return s;
