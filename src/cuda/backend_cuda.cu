@@ -36,6 +36,20 @@ void gan_cuda_record(gan_cuda_ctx *cu, gan_status status, const char *what, cons
              base ? base + 1 : file, line, what, detail);
 }
 
+bool gan_cuda_room_for_one(gan_cuda_ctx *cu, void **arr, size_t *cap, size_t n, size_t size,
+                           size_t first, const char *what) {
+    if (n < *cap) return true;
+    size_t c = *cap ? 2 * *cap : first;
+    void *p = realloc(*arr, c * size);
+    if (!p) {
+        gan_cuda_record(cu, GAN_ERR_OUT_OF_MEMORY, what, "out of host memory", __FILE__, __LINE__);
+        return false;
+    }
+    *arr = p;
+    *cap = c;
+    return true;
+}
+
 gan_status gan_cuda_take_error(gan_cuda_ctx *cu) {
     if (cu->err == GAN_OK) return GAN_OK;
     gan_status s = cu->err;

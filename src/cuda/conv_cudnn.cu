@@ -192,17 +192,9 @@ static bool ensure(gan_cuda_ctx *cu, cudnn_state *st, grow_buf *b, size_t bytes,
         return false;
     }
     if (b->ptr && b->captures != cu->captures) {
-        if (st->n_retired == st->cap_retired) {
-            size_t cap = st->cap_retired ? 2 * st->cap_retired : 8;
-            void **r = (void **)realloc(st->retired, cap * sizeof *r);
-            if (!r) {
-                gan_cuda_record(cu, GAN_ERR_OUT_OF_MEMORY, what, "out of host memory", __FILE__,
-                                __LINE__);
-                return false;
-            }
-            st->retired = r;
-            st->cap_retired = cap;
-        }
+        if (!gan_cuda_room_for_one(cu, (void **)&st->retired, &st->cap_retired, st->n_retired,
+                                   sizeof *st->retired, 8, what))
+            return false;
         st->retired[st->n_retired++] = b->ptr;
     } else if (b->ptr) {
         gan_cuda_mem_free(cu, b->ptr);
@@ -396,17 +388,9 @@ static const conv_plan *make_plan(gan_cuda_ctx *cu, cudnn_state *st, const gan_c
                         __LINE__);
         return NULL;
     }
-    if (st->n_plans == st->cap_plans) {
-        size_t cap = st->cap_plans ? 2 * st->cap_plans : 16;
-        conv_plan *p = (conv_plan *)realloc(st->plans, cap * sizeof *p);
-        if (!p) {
-            gan_cuda_record(cu, GAN_ERR_OUT_OF_MEMORY, "convolution plan", "out of host memory",
-                            __FILE__, __LINE__);
-            return NULL;
-        }
-        st->plans = p;
-        st->cap_plans = cap;
-    }
+    if (!gan_cuda_room_for_one(cu, (void **)&st->plans, &st->cap_plans, st->n_plans,
+                               sizeof *st->plans, 16, "convolution plan"))
+        return NULL;
     conv_plan plan;
     memset(&plan, 0, sizeof plan);
     memcpy(plan.key, key, sizeof plan.key);

@@ -85,6 +85,13 @@ struct gan_cuda_ctx {
 };
 
 /* Keep the first failure: "file:line: what: detail". */
+/* Room for one more of n elements of `size` bytes in the host array *arr of
+ * capacity *cap (doubling from `first`): false, an error recorded against
+ * `what`, when there is no memory (then *arr is as it was). The plan tables'
+ * growth (conv_cudnn.cu, gemm_lt.cu). */
+bool gan_cuda_room_for_one(gan_cuda_ctx *cu, void **arr, size_t *cap, size_t n, size_t size,
+                           size_t first, const char *what);
+
 void gan_cuda_record(gan_cuda_ctx *cu, gan_status status, const char *what, const char *detail,
                      const char *file, int line);
 

@@ -343,17 +343,9 @@ static void choose(gan_cuda_ctx *cu, lt_state *st, lt_plan *p, const gan_gemm_ca
 /* Make the plan of this call's shape (see the top comment); NULL on error. */
 static const lt_plan *make_plan(gan_cuda_ctx *cu, lt_state *st, const gan_gemm_call *g,
                                 const int *key) {
-    if (st->n_plans == st->cap_plans) {
-        size_t cap = st->cap_plans ? 2 * st->cap_plans : 32;
-        lt_plan *pl = (lt_plan *)realloc(st->plans, cap * sizeof *pl);
-        if (!pl) {
-            gan_cuda_record(cu, GAN_ERR_OUT_OF_MEMORY, "cuBLASLt plan", "out of host memory",
-                            __FILE__, __LINE__);
-            return NULL;
-        }
-        st->plans = pl;
-        st->cap_plans = cap;
-    }
+    if (!gan_cuda_room_for_one(cu, (void **)&st->plans, &st->cap_plans, st->n_plans,
+                               sizeof *st->plans, 32, "cuBLASLt plan"))
+        return NULL;
     lt_plan *p = &st->plans[st->n_plans];
     memset(p, 0, sizeof *p);
     memcpy(p->key, key, sizeof p->key);
