@@ -85,6 +85,13 @@ struct gan_cuda_ctx {
 };
 
 /* Keep the first failure: "file:line: what: detail". */
+/* Append one report line (`line`, len as snprintf returned into a buffer of
+ * `line_cap`: cut there; negative: nothing) and a newline to buf (cap bytes,
+ * NUL-terminated, *used of them filled) when it fits whole; the plan reports
+ * (gan_cuda_conv_report, gan_cuda_gemm_report). */
+void gan_cuda_report_line(char *buf, size_t cap, size_t *used, const char *line, int len,
+                          size_t line_cap);
+
 /* Room for one more of n elements of `size` bytes in the host array *arr of
  * capacity *cap (doubling from `first`): false, an error recorded against
  * `what`, when there is no memory (then *arr is as it was). The plan tables'
