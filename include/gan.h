@@ -920,7 +920,8 @@ gan_status gan_generator_generate_labeled(gan_generator *g, const float *z,
  * batch statistics, which its averaged weights do not produce; these are
  * its own. Changes the loaded generator only (not the checkpoint); the same
  * arguments give the same statistics. rows: 1 to the generator's rows per
- * pass (0: the run's batch size, capped there); batches 1 to 100,000.
+ * pass (0: the run's batch size, or 64 when not recorded, capped there);
+ * batches 1 to 100,000.
  * GAN_ERR_UNSUPPORTED for a trainer's generator (gan_trainer_generator);
  * a generator without batch norm is left as it was. */
 gan_status gan_generator_standing_stats(gan_generator *g, int batches, int rows, uint64_t seed);

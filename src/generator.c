@@ -229,7 +229,7 @@ gan_status gan_generator_standing_stats(gan_generator *g, int batches, int rows,
     if (batches < 1 || batches > 100000)
         return gan_fail(GAN_ERR_INVALID_ARGUMENT, "standing statistics: %d batches is out of "
                         "range [1, 100000]", batches);
-    if (rows == 0) rows = g->info.has_options ? GAN_MIN(g->info.opt.batch_size, m->max_batch) : 64;
+    if (rows == 0) rows = GAN_MIN(g->info.has_options ? g->info.opt.batch_size : 64, m->max_batch);
     if (rows < 1 || rows > m->max_batch)
         return gan_fail(GAN_ERR_INVALID_ARGUMENT, "standing statistics: %d rows is out of range "
                         "[1, %d]", rows, m->max_batch);

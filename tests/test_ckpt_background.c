@@ -29,7 +29,6 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 static const char *spec_text = "image 1 28 28\nlatent 8\n"
@@ -37,11 +36,6 @@ static const char *spec_text = "image 1 28 28\nlatent 8\n"
                                "  reshape 1 28 28\n"
                                "discriminator\n  flatten\n  dense 64\n  leaky_relu 0.2\n  dense 1\n"
                                "train\n  batch_size 16\n  ema 0.99\n";
-
-static void sleep_ms(long ms) {
-    struct timespec ts = {ms / 1000, ms % 1000 * 1000000L};
-    nanosleep(&ts, NULL);
-}
 
 static gan_trainer *new_trainer(gan_dataset *data, int epochs) {
     gan_spec *spec = NULL;
@@ -100,18 +94,26 @@ static void on_epoch(void *user, int64_t epoch, const gan_step_stats *mean, cons
     (void)mean;
 }
 
+/* Whether the checkpoint at ck->path is of step ck->step. */
+typedef struct ckpt_at {
+    const char *path;
+    int64_t step;
+} ckpt_at;
+
+static bool checkpoint_is_at(void *ctx) {
+    const ckpt_at *ck = ctx;
+    gan_checkpoint_info info = {0};
+    return gan_checkpoint_read_info(ck->path, &info) == GAN_OK && info.step == ck->step;
+}
+
 static void on_step(void *user, const gan_step_stats *st) {
     calls *c = user;
     if (c->stop_after && st->step == c->stop_after) c->stop = 1;
     if (c->fsize_at && st->step == c->fsize_at) {
-        gan_checkpoint_info info = {0};
-        for (int i = 0; i < 20000; i++) { /* the write of the step before may be in flight */
-            if (gan_checkpoint_read_info(c->ckpt, &info) == GAN_OK && info.step == st->step - 1)
-                break;
-            sleep_ms(1);
-        }
-        CHECK_MSG(info.step == st->step - 1, "the checkpoint of step %lld never came",
-                  (long long)st->step - 1);
+        /* the write of the step before may be in flight */
+        ckpt_at ck = {c->ckpt, st->step - 1};
+        CHECK_MSG(test_wait_until(checkpoint_is_at, &ck, 0.001, 60.0),
+                  "the checkpoint of step %lld never came", (long long)st->step - 1);
         struct rlimit rl = {64 * 1024, 64 * 1024};
         setrlimit(RLIMIT_FSIZE, &rl);
     }
@@ -230,6 +232,25 @@ static int log_steps(const char *path, long long *steps, int cap) {
  * trial's step, then resumed: the uninterrupted run's checkpoint, every step
  * logged once. True when the run was killed (false: it ended first). */
 #define KILL_STEPS 200
+
+/* A `gan train` child to kill once its checkpoint exists and its log has
+ * `steps` lines, unless it ends first (then ended, status). */
+typedef struct run_watch {
+    pid_t pid;
+    const char *ckpt, *log;
+    int steps;
+    int status;
+    bool ended;
+} run_watch;
+
+static bool run_reached(void *ctx) {
+    run_watch *w = ctx;
+    long long got[KILL_STEPS + 1];
+    struct stat sb;
+    if (stat(w->ckpt, &sb) == 0 && log_steps(w->log, got, KILL_STEPS) >= w->steps) return true;
+    w->ended = waitpid(w->pid, &w->status, WNOHANG) == w->pid;
+    return w->ended;
+}
 static bool check_kill(const char *cli, const char *images, const char *model, const char *whole,
                        int trial) {
     static const int kill_at[] = {3, 40, 120}; /* logged steps before the kill */
@@ -250,14 +271,10 @@ static bool check_kill(const char *cli, const char *images, const char *model, c
     /* wait (60 s at most) for a first checkpoint on disk and the trial's step
      * in the log, or for the run's end */
     long long got[KILL_STEPS + 1];
-    int status = 0;
-    bool ended = false;
-    struct stat sb;
-    for (int i = 0; i < 60000 && !ended; i++) {
-        if (stat(ckpt, &sb) == 0 && log_steps(log, got, KILL_STEPS) >= kill_at[trial]) break;
-        ended = waitpid(pid, &status, WNOHANG) == pid;
-        sleep_ms(1);
-    }
+    run_watch w = {pid, ckpt, log, kill_at[trial], 0, false};
+    test_wait_until(run_reached, &w, 0.001, 60.0);
+    int status = w.status;
+    bool ended = w.ended;
     if (!ended) {
         kill(pid, SIGKILL);
         waitpid(pid, &status, 0);

@@ -50,6 +50,17 @@ bool gan_cuda_room_for_one(gan_cuda_ctx *cu, void **arr, size_t *cap, size_t n, 
     return true;
 }
 
+void gan_cuda_report_line(char *buf, size_t cap, size_t *used, const char *line, int len,
+                          size_t line_cap) {
+    if (len < 0) return;
+    if ((size_t)len >= line_cap) len = (int)line_cap - 1;
+    if (*used + (size_t)len + 2 > cap) return;
+    memcpy(buf + *used, line, (size_t)len);
+    *used += (size_t)len;
+    buf[(*used)++] = '\n';
+    buf[*used] = '\0';
+}
+
 gan_status gan_cuda_take_error(gan_cuda_ctx *cu) {
     if (cu->err == GAN_OK) return GAN_OK;
     gan_status s = cu->err;

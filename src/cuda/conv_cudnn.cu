@@ -543,14 +543,7 @@ size_t gan_cuda_conv_report(gan_cuda_ctx *cu, char *buf, size_t cap) {
         if (p->has_gemm && len > 0 && (size_t)len < sizeof line)
             len += snprintf(line + len, sizeof line - (size_t)len, "  gemm %d/group %.3f ms",
                             p->group, p->ms[PATH_GEMM]);
-        if (len < 0) continue;
-        if ((size_t)len >= sizeof line) len = (int)sizeof line - 1;
-        if (used + (size_t)len + 2 <= cap) {
-            memcpy(buf + used, line, (size_t)len);
-            used += (size_t)len;
-            buf[used++] = '\n';
-            buf[used] = '\0';
-        }
+        gan_cuda_report_line(buf, cap, &used, line, len, sizeof line);
     }
     return n;
 }

@@ -27,10 +27,8 @@
 /* The direct convolutions' path per shape (conv_cudnn.cu): timed, or forced. */
 typedef enum gan_cuda_conv_force {
     GAN_CUDA_CONV_AUTO = 0,
-    GAN_CUDA_CONV_CUDNN = 1,      /* cuDNN, NCHW or NHWC operands, whichever is faster */
-    GAN_CUDA_CONV_GEMM = 2,
-    GAN_CUDA_CONV_CUDNN_NCHW = 3, /* cuDNN on the tensors as they are */
-    GAN_CUDA_CONV_CUDNN_NHWC = 4  /* cuDNN on NHWC copies */
+    GAN_CUDA_CONV_CUDNN = 1,
+    GAN_CUDA_CONV_GEMM = 2
 } gan_cuda_conv_force;
 
 /* The matrix products' path per shape (gemm_lt.cu): timed, or forced. */
@@ -87,6 +85,13 @@ struct gan_cuda_ctx {
 };
 
 /* Keep the first failure: "file:line: what: detail". */
+/* Append one report line (`line`, len as snprintf returned into a buffer of
+ * `line_cap`: cut there; negative: nothing) and a newline to buf (cap bytes,
+ * NUL-terminated, *used of them filled) when it fits whole; the plan reports
+ * (gan_cuda_conv_report, gan_cuda_gemm_report). */
+void gan_cuda_report_line(char *buf, size_t cap, size_t *used, const char *line, int len,
+                          size_t line_cap);
+
 /* Room for one more of n elements of `size` bytes in the host array *arr of
  * capacity *cap (doubling from `first`): false, an error recorded against
  * `what`, when there is no memory (then *arr is as it was). The plan tables'

@@ -214,31 +214,28 @@ static cublasStatus_t describe(lt_plan *p, const gan_gemm_call *g, cublasCompute
 static cublasStatus_t prefer(cublasLtMatmulPreference_t pref, const gan_cuda_ctx *cu,
                              const int *key) {
     uint64_t bytes = cu->blas_workspace_bytes;
+    uint64_t fma_only = ~(uint64_t)CUBLASLT_NUMERICAL_IMPL_FLAGS_TENSOR_OP_MASK;
     uint32_t red = LT_REDUCTIONS;
     uint32_t al_a = (uint32_t)key[KEY_ALIGN_B], al_b = (uint32_t)key[KEY_ALIGN_A];
     uint32_t al_c = (uint32_t)key[KEY_ALIGN_C];
-    cublasStatus_t s = cublasLtMatmulPreferenceSetAttribute(
-        pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &bytes, sizeof bytes);
-    if (s == LT_OK)
-        s = cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_REDUCTION_SCHEME_MASK,
-                                                 &red, sizeof red);
-    if (s == LT_OK)
-        s = cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES,
-                                                 &al_a, sizeof al_a);
-    if (s == LT_OK)
-        s = cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES,
-                                                 &al_b, sizeof al_b);
-    if (s == LT_OK)
-        s = cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES,
-                                                 &al_c, sizeof al_c);
-    if (s == LT_OK)
-        s = cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES,
-                                                 &al_c, sizeof al_c);
-    if (s == LT_OK && key[KEY_MATH] == GAN_CUDA_MATH_FP32 && !key[KEY_BF16]) {
-        uint64_t impl = ~(uint64_t)CUBLASLT_NUMERICAL_IMPL_FLAGS_TENSOR_OP_MASK; /* FMA only */
-        s = cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_IMPL_MASK, &impl,
-                                                 sizeof impl);
-    }
+    bool fp32 = key[KEY_MATH] == GAN_CUDA_MATH_FP32 && !key[KEY_BF16];
+    const struct {
+        cublasLtMatmulPreferenceAttributes_t attr;
+        const void *value;
+        size_t size;
+    } set[] = {
+        {CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &bytes, sizeof bytes},
+        {CUBLASLT_MATMUL_PREF_REDUCTION_SCHEME_MASK, &red, sizeof red},
+        {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, &al_a, sizeof al_a},
+        {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, &al_b, sizeof al_b},
+        {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, &al_c, sizeof al_c},
+        {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, &al_c, sizeof al_c},
+        {CUBLASLT_MATMUL_PREF_IMPL_MASK, &fma_only, sizeof fma_only}, /* fp32: FMA only */
+    };
+    int n = (int)(sizeof set / sizeof set[0]) - (fp32 ? 0 : 1);
+    cublasStatus_t s = LT_OK;
+    for (int i = 0; i < n && s == LT_OK; i++)
+        s = cublasLtMatmulPreferenceSetAttribute(pref, set[i].attr, set[i].value, set[i].size);
     return s;
 }
 
@@ -473,14 +470,7 @@ size_t gan_cuda_gemm_report(gan_cuda_ctx *cu, char *buf, size_t cap) {
                             p->algo_id, p->tile, p->splitk, p->reduction);
         if (p->candidates && len > 0 && (size_t)len < sizeof line)
             len += snprintf(line + len, sizeof line - (size_t)len, ")");
-        if (len < 0) continue;
-        if ((size_t)len >= sizeof line) len = (int)sizeof line - 1;
-        if (used + (size_t)len + 2 <= cap) {
-            memcpy(buf + used, line, (size_t)len);
-            used += (size_t)len;
-            buf[used++] = '\n';
-            buf[used] = '\0';
-        }
+        gan_cuda_report_line(buf, cap, &used, line, len, sizeof line);
     }
     return n;
 }
