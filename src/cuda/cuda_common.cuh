@@ -27,8 +27,10 @@
 /* The direct convolutions' path per shape (conv_cudnn.cu): timed, or forced. */
 typedef enum gan_cuda_conv_force {
     GAN_CUDA_CONV_AUTO = 0,
-    GAN_CUDA_CONV_CUDNN = 1,
-    GAN_CUDA_CONV_GEMM = 2
+    GAN_CUDA_CONV_CUDNN = 1,      /* cuDNN, NCHW or NHWC operands, whichever is faster */
+    GAN_CUDA_CONV_GEMM = 2,
+    GAN_CUDA_CONV_CUDNN_NCHW = 3, /* cuDNN on the tensors as they are */
+    GAN_CUDA_CONV_CUDNN_NHWC = 4  /* cuDNN on NHWC copies */
 } gan_cuda_conv_force;
 
 /* The matrix products' path per shape (gemm_lt.cu): timed, or forced. */
