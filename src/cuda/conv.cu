@@ -127,27 +127,45 @@ __global__ void cmajor_to_nchw_kernel(float *__restrict__ y, const float *__rest
     }
 }
 
-/* y (N, C, P) += b: plane n C + c per y, position q per x. */
-__global__ void channel_bias_forward_kernel(float *__restrict__ y, const float *__restrict__ b,
-                                            unsigned C, unsigned P, unsigned planes) {
-    unsigned q = blockIdx.x * blockDim.x + threadIdx.x;
-    if (q >= P) return;
-    for (unsigned nc = blockIdx.y; nc < planes; nc += gridDim.y)
-        y[(size_t)nc * P + q] += b[nc % C];
-}
-
-/* channel_bias_forward_kernel, then the activation (low: the slope for
- * z <= 0; tanh: tanhf) as leaky_relu_forward_kernel / tanh_forward_kernel */
+/* y (N, C, P) += b, then the activation when act (low: the slope for
+ * z <= 0; tanh: tanhf) as leaky_relu_forward_kernel / tanh_forward_kernel.
+ * A grid-stride walk over all N C P values, BIAS_UNROLL loaded by a thread
+ * before it stores one (memory-bound: loads in flight), the channel of value
+ * i as i / P mod C by multiplies (gan_fastdiv). */
+#define BIAS_UNROLL 4
 __global__ void channel_bias_act_forward_kernel(float *__restrict__ y,
                                                 const float *__restrict__ b, unsigned C,
-                                                unsigned P, unsigned planes, float low, bool tanh) {
-    unsigned q = blockIdx.x * blockDim.x + threadIdx.x;
-    if (q >= P) return;
-    for (unsigned nc = blockIdx.y; nc < planes; nc += gridDim.y) {
-        size_t i = (size_t)nc * P + q;
-        float z = y[i] + b[nc % C];
-        y[i] = tanh ? tanhf(z) : z > 0.0f ? z : low * z;
+                                                unsigned total, gan_fastdiv by_P,
+                                                gan_fastdiv by_C, bool act, float low, bool tanh) {
+    unsigned stride = gridDim.x * blockDim.x * BIAS_UNROLL;
+    for (unsigned i0 = blockIdx.x * blockDim.x * BIAS_UNROLL + threadIdx.x; i0 < total;
+         i0 += stride) {
+        float v[BIAS_UNROLL];
+#pragma unroll
+        for (unsigned u = 0; u < BIAS_UNROLL; u++) {
+            unsigned i = i0 + u * blockDim.x;
+            v[u] = i < total ? y[i] : 0.0f;
+        }
+#pragma unroll
+        for (unsigned u = 0; u < BIAS_UNROLL; u++) {
+            unsigned i = i0 + u * blockDim.x;
+            if (i >= total) break;
+            unsigned plane = gan_fastdiv_q(by_P, i), c = plane - gan_fastdiv_q(by_C, plane) * C;
+            float z = v[u] + b[c];
+            y[i] = !act ? z : tanh ? tanhf(z) : z > 0.0f ? z : low * z;
+        }
     }
+}
+
+/* The launch of channel_bias_act_forward_kernel (the size checked by the caller). */
+static void bias_act_launch(gan_cuda_ctx *cu, float *y, const float *b, int N, int C, int P,
+                            bool act, float low, bool tanh) {
+    size_t total = (size_t)N * C * P;
+    unsigned blocks = gan_cuda_blocks(cu, (total + BIAS_UNROLL - 1) / BIAS_UNROLL, THREADS);
+    channel_bias_act_forward_kernel<<<blocks, THREADS, 0, cu->stream>>>(
+        y, b, (unsigned)C, (unsigned)total, gan_fastdiv_make((unsigned)P),
+        gan_fastdiv_make((unsigned)C), act, low, tanh);
+    GAN_CUDA_LAUNCHED(cu, "channel_bias_act_forward_kernel");
 }
 
 template <typename T>
@@ -222,11 +240,7 @@ void gan_cuda_channel_bias_forward(void *ctx, float *y, const float *b, int N, i
     gan_cuda_ctx *cu = (gan_cuda_ctx *)ctx;
     if (N <= 0 || C <= 0 || P <= 0 || too_large(cu, (size_t)N * C * P, "channel_bias_forward"))
         return;
-    unsigned planes = (unsigned)N * (unsigned)C;
-    unsigned t = threads_for((unsigned)P);
-    channel_bias_forward_kernel<<<grid_2d((unsigned)P, planes), t, 0, cu->stream>>>(
-        y, b, (unsigned)C, (unsigned)P, planes);
-    GAN_CUDA_LAUNCHED(cu, "channel_bias_forward_kernel");
+    bias_act_launch(cu, y, b, N, C, P, false, 1.0f, false);
 }
 
 void gan_cuda_channel_bias_act_forward(void *ctx, float *y, const float *b, int N, int C, int P,
@@ -235,12 +249,8 @@ void gan_cuda_channel_bias_act_forward(void *ctx, float *y, const float *b, int 
     if (N <= 0 || C <= 0 || P <= 0 ||
         too_large(cu, (size_t)N * C * P, "channel_bias_act_forward"))
         return;
-    unsigned planes = (unsigned)N * (unsigned)C;
-    unsigned t = threads_for((unsigned)P);
-    channel_bias_act_forward_kernel<<<grid_2d((unsigned)P, planes), t, 0, cu->stream>>>(
-        y, b, (unsigned)C, (unsigned)P, planes, act.on && !act.tanh ? act.slope : 1.0f,
-        act.on && act.tanh);
-    GAN_CUDA_LAUNCHED(cu, "channel_bias_act_forward_kernel");
+    bias_act_launch(cu, y, b, N, C, P, true, act.on && !act.tanh ? act.slope : 1.0f,
+                    act.on && act.tanh);
 }
 
 /* ------------------------------------------------------- bf16 conversions */

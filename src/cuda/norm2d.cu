@@ -15,12 +15,18 @@
  * for z <= 0 (1 without one: then y = z and dz = dy exactly), and the
  * backward recomputes z from x as the forward formed it. Indices are 32-bit: a channel holds fewer than 2^31
  * values, a tensor fewer than 2^31 per batch of images (checked).
+ *
+ * These passes are bound by memory: a thread finds its values' offsets with
+ * a multiply for the division by P (gan_fastdiv) and has UNROLL of them
+ * loaded before it uses the first, in the order of the one-at-a-time loop
+ * (so the sums are the same, bit for bit).
  */
 #include "cuda_common.cuh"
 
 #define THREADS 256
 #define PIECE 4096     /* values per block, roughly */
 #define MAX_PIECES 128 /* per channel */
+#define UNROLL 4       /* values a thread has in flight */
 
 /* Sum of every thread's `v` in a fixed tree; every thread gets the total. */
 __device__ static double block_sum(double v, double *red) {
@@ -38,6 +44,7 @@ __device__ static double block_sum(double v, double *red) {
 /* The layout of one call: C channels of count = N*P values, S pieces each. */
 struct channels {
     unsigned C, P, count, S;
+    gan_fastdiv by_P;
 };
 
 /* Block (s, c)'s piece [lo, hi) of channel c. */
@@ -48,8 +55,26 @@ __device__ static inline void piece(const channels &g, unsigned s, unsigned *lo,
 
 /* Offset of value e (row e / P, position e % P) of channel c in x (N, C, P). */
 __device__ static inline size_t at(const channels &g, unsigned c, unsigned e) {
-    unsigned n = e / g.P, q = e - n * g.P;
+    unsigned n = gan_fastdiv_q(g.by_P, e), q = e - n * g.P;
     return ((size_t)n * g.C + c) * g.P + q;
+}
+
+/* The offsets of a thread's next UNROLL values from e0 on, e0 + u THREADS
+ * (in[u]: below hi; an offset past hi is 0, never read). */
+__device__ static inline void take(const channels &g, unsigned c, unsigned e0, unsigned hi,
+                                   size_t *i, bool *in) {
+#pragma unroll
+    for (int u = 0; u < UNROLL; u++) {
+        unsigned e = e0 + (unsigned)u * THREADS;
+        in[u] = e < hi;
+        i[u] = in[u] ? at(g, c, e) : 0;
+    }
+}
+
+/* UNROLL values of p at offsets i (0 where !in). */
+__device__ static inline void load(float *v, const float *p, const size_t *i, const bool *in) {
+#pragma unroll
+    for (int u = 0; u < UNROLL; u++) v[u] = in[u] ? p[i[u]] : 0.0f;
 }
 
 /* The sum of channel c's S partials (slots c S ... c S + S - 1), in order. */
@@ -85,13 +110,22 @@ __global__ void __launch_bounds__(THREADS)
     unsigned s = blockIdx.x, c = blockIdx.y, lo, hi;
     piece(g, s, &lo, &hi);
     double acc = 0.0;
-    if (!part_mean) {
-        for (unsigned e = lo + threadIdx.x; e < hi; e += THREADS) acc += x[at(g, c, e)];
-    } else {
-        float mu = (float)(block_channel_total(part_mean, g, c) * inv_count);
-        for (unsigned e = lo + threadIdx.x; e < hi; e += THREADS) {
-            float d = x[at(g, c, e)] - mu;
-            acc += d * d;
+    float mu = part_mean ? (float)(block_channel_total(part_mean, g, c) * inv_count) : 0.0f;
+    for (unsigned e0 = lo + threadIdx.x; e0 < hi; e0 += UNROLL * THREADS) {
+        size_t i[UNROLL];
+        bool in[UNROLL];
+        take(g, c, e0, hi, i, in);
+        float v[UNROLL];
+        load(v, x, i, in);
+#pragma unroll
+        for (int u = 0; u < UNROLL; u++) {
+            if (!in[u]) continue;
+            if (!part_mean) {
+                acc += v[u];
+            } else {
+                float d = v[u] - mu;
+                acc += d * d;
+            }
         }
     }
     double total = block_sum(acc, red);
@@ -117,10 +151,17 @@ __global__ void __launch_bounds__(THREADS)
         running_var[c] = momentum * running_var[c] + (1.0f - momentum) * var;
     }
     float scale = (gamma ? gamma[c] : 1.0f) * r, shift = beta ? beta[c] : 0.0f;
-    for (unsigned e = lo + threadIdx.x; e < hi; e += THREADS) {
-        size_t i = at(g, c, e);
-        float z = (x[i] - mu) * scale + shift;
-        y[i] = z > 0.0f ? z : low * z;
+    for (unsigned e0 = lo + threadIdx.x; e0 < hi; e0 += UNROLL * THREADS) {
+        size_t i[UNROLL];
+        bool in[UNROLL];
+        take(g, c, e0, hi, i, in);
+        float v[UNROLL];
+        load(v, x, i, in);
+#pragma unroll
+        for (int u = 0; u < UNROLL; u++) {
+            float z = (v[u] - mu) * scale + shift;
+            if (in[u]) y[i[u]] = z > 0.0f ? z : low * z;
+        }
     }
 }
 
@@ -129,10 +170,11 @@ __global__ void bn2d_forward_infer_kernel(float *__restrict__ y, const float *__
                                           const float *__restrict__ running_var,
                                           const float *__restrict__ gamma,
                                           const float *__restrict__ beta, unsigned C, unsigned P,
-                                          float eps, float low, unsigned total) {
+                                          float eps, float low, unsigned total, gan_fastdiv by_P,
+                                          gan_fastdiv by_C) {
     for (unsigned i = blockIdx.x * blockDim.x + threadIdx.x; i < total;
          i += gridDim.x * blockDim.x) {
-        unsigned c = i / P % C;
+        unsigned plane = gan_fastdiv_q(by_P, i), c = plane - gan_fastdiv_q(by_C, plane) * C;
         float scale = (gamma ? gamma[c] : 1.0f) / sqrtf(running_var[c] + eps);
         float z = (x[i] - running_mean[c]) * scale + (beta ? beta[c] : 0.0f);
         y[i] = z > 0.0f ? z : low * z;
@@ -161,11 +203,20 @@ __global__ void __launch_bounds__(THREADS)
     float mu = mean[c], r = rstd[c], scale, shift;
     affine(gamma, beta, rstd, c, low, &scale, &shift);
     double a = 0.0, b = 0.0;
-    for (unsigned e = lo + threadIdx.x; e < hi; e += THREADS) {
-        size_t i = at(g, c, e);
-        float d = (x[i] - mu) * scale + shift > 0.0f ? dy[i] : low * dy[i];
-        a += d;
-        b += d * (x[i] - mu) * r;
+    for (unsigned e0 = lo + threadIdx.x; e0 < hi; e0 += UNROLL * THREADS) {
+        size_t i[UNROLL];
+        bool in[UNROLL];
+        take(g, c, e0, hi, i, in);
+        float xv[UNROLL], dv[UNROLL];
+        load(xv, x, i, in);
+        load(dv, dy, i, in);
+#pragma unroll
+        for (int u = 0; u < UNROLL; u++) {
+            if (!in[u]) continue;
+            float d = (xv[u] - mu) * scale + shift > 0.0f ? dv[u] : low * dv[u];
+            a += d;
+            b += d * (xv[u] - mu) * r;
+        }
     }
     double sa = block_sum(a, red), sb = block_sum(b, red);
     if (threadIdx.x == 0) {
@@ -193,10 +244,18 @@ __global__ void __launch_bounds__(THREADS)
     float inv_count = (float)(1.0 / (double)g.count);
     float mdy = (float)sdy * inv_count, mdyx = (float)sdyx * inv_count, scale, shift;
     affine(gamma, beta, rstd, c, low, &scale, &shift);
-    for (unsigned e = lo + threadIdx.x; e < hi; e += THREADS) {
-        size_t i = at(g, c, e);
-        float d = (x[i] - mu) * scale + shift > 0.0f ? dy[i] : low * dy[i];
-        dx[i] = scale * (d - mdy - (x[i] - mu) * r * mdyx);
+    for (unsigned e0 = lo + threadIdx.x; e0 < hi; e0 += UNROLL * THREADS) {
+        size_t i[UNROLL];
+        bool in[UNROLL];
+        take(g, c, e0, hi, i, in);
+        float xv[UNROLL], dv[UNROLL];
+        load(xv, x, i, in);
+        load(dv, dy, i, in);
+#pragma unroll
+        for (int u = 0; u < UNROLL; u++) {
+            float d = (xv[u] - mu) * scale + shift > 0.0f ? dv[u] : low * dv[u];
+            if (in[u]) dx[i[u]] = scale * (d - mdy - (xv[u] - mu) * r * mdyx);
+        }
     }
 }
 
@@ -207,7 +266,16 @@ __global__ void __launch_bounds__(THREADS)
     unsigned s = blockIdx.x, c = blockIdx.y, lo, hi;
     piece(g, s, &lo, &hi);
     double acc = 0.0;
-    for (unsigned e = lo + threadIdx.x; e < hi; e += THREADS) acc += dy[at(g, c, e)];
+    for (unsigned e0 = lo + threadIdx.x; e0 < hi; e0 += UNROLL * THREADS) {
+        size_t i[UNROLL];
+        bool in[UNROLL];
+        take(g, c, e0, hi, i, in);
+        float v[UNROLL];
+        load(v, dy, i, in);
+#pragma unroll
+        for (int u = 0; u < UNROLL; u++)
+            if (in[u]) acc += v[u];
+    }
     double total = block_sum(acc, red);
     if (threadIdx.x == 0) part0[(size_t)c * g.S + s] = total;
 }
@@ -221,11 +289,20 @@ __global__ void channel_act_sums_kernel(double *__restrict__ part0, float *dz,
     unsigned s = blockIdx.x, c = blockIdx.y, lo, hi;
     piece(g, s, &lo, &hi);
     double acc = 0.0;
-    for (unsigned e = lo + threadIdx.x; e < hi; e += THREADS) {
-        size_t i = at(g, c, e);
-        float v = y[i], d = tanh ? dy[i] * (1.0f - v * v) : v > 0.0f ? dy[i] : low * dy[i];
-        dz[i] = d;
-        acc += d;
+    for (unsigned e0 = lo + threadIdx.x; e0 < hi; e0 += UNROLL * THREADS) {
+        size_t i[UNROLL];
+        bool in[UNROLL];
+        take(g, c, e0, hi, i, in);
+        float yv[UNROLL], dv[UNROLL];
+        load(yv, y, i, in); /* all read before any dz is written: dz may be y */
+        load(dv, dy, i, in);
+#pragma unroll
+        for (int u = 0; u < UNROLL; u++) {
+            if (!in[u]) continue;
+            float v = yv[u], d = tanh ? dv[u] * (1.0f - v * v) : v > 0.0f ? dv[u] : low * dv[u];
+            dz[i[u]] = d;
+            acc += d;
+        }
     }
     double total = block_sum(acc, red);
     if (threadIdx.x == 0) part0[(size_t)c * g.S + s] = total;
@@ -256,7 +333,7 @@ static bool plan(gan_cuda_ctx *cu, int N, int C, int P, channels *g, double **pa
     if (S > MAX_PIECES) S = MAX_PIECES;
     if (S > most) S = most;
     if (S < 1) S = 1;
-    *g = channels{(unsigned)C, (unsigned)P, (unsigned)count, S};
+    *g = channels{(unsigned)C, (unsigned)P, (unsigned)count, S, gan_fastdiv_make((unsigned)P)};
     *part0 = cu->partials;
     *part1 = cu->partials + GAN_CUDA_PARTIALS / 2;
     return true;
@@ -298,7 +375,7 @@ void gan_cuda_batchnorm2d_forward_infer(void *ctx, float *y, const float *x,
     }
     bn2d_forward_infer_kernel<<<gan_cuda_blocks(cu, total, THREADS), THREADS, 0, cu->stream>>>(
         y, x, running_mean, running_var, gamma, beta, (unsigned)C, (unsigned)P, eps, act_low(act),
-        (unsigned)total);
+        (unsigned)total, gan_fastdiv_make((unsigned)P), gan_fastdiv_make((unsigned)C));
     GAN_CUDA_LAUNCHED(cu, "bn2d_forward_infer_kernel");
 }
 
