@@ -68,7 +68,8 @@ struct gan_cuda_ctx {
     size_t blas_workspace_bytes;
     double *scratch; /* (2) device sums for the host-returning bce_logits */
     float *reduce;   /* (GAN_CUDA_REDUCE_FLOATS) scalars passed between kernels (misc.cu) */
-    double *partials; /* (GAN_CUDA_PARTIALS) partial sums passed between kernels (norm2d.cu) */
+    double *partials; /* (GAN_CUDA_PARTIALS) partial sums passed between kernels (norm2d.cu, the
+                         * spectral-norm dot in misc.cu) */
     bool capturing;
     unsigned long captures; /* graph captures begun (conv_cudnn.cu keeps what they may use) */
     gan_cuda_math math; /* gan_backend_cuda_set_math: products (gemm.cu), convolutions */
