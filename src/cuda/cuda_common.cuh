@@ -16,6 +16,7 @@
 #define GAN_CUDA_COMMON_CUH
 
 #include "backend.h"
+#include "fastdiv.h" /* gan_fastdiv: indices divided by a multiply */
 #include "internal.h"
 
 #include "cuda/cublas_lazy.h" /* cuBLAS, loaded on first use */
@@ -149,27 +150,6 @@ static inline unsigned gan_cuda_blocks(const gan_cuda_ctx *cu, size_t n, int thr
     size_t cap = (size_t)(cu->sm_count > 0 ? cu->sm_count : 132) * 16;
     if (want > cap) want = cap;
     return want ? (unsigned)want : 1u;
-}
-
-/* Division of 32-bit indices by a divisor fixed per launch, as a multiply
- * and a shift (Granlund & Montgomery 1994): n / d = (umulhi(n, m) + n) >> s
- * for every n < 2^32, with s = ceil(log2 d) and m = 2^32 (2^s - d) / d + 1.
- * Memory-bound kernels that find an element's row or channel per element
- * spend several instructions on a `/` by a run-time value; this is two. */
-struct gan_fastdiv {
-    unsigned d, m, s;
-};
-
-static inline gan_fastdiv gan_fastdiv_make(unsigned d) { /* d >= 1 */
-    unsigned s = 0;
-    while ((1ull << s) < d) s++;
-    unsigned long long m = ((1ull << 32) * ((1ull << s) - d)) / d + 1;
-    return gan_fastdiv{d, (unsigned)m, s};
-}
-
-__host__ __device__ static inline unsigned gan_fastdiv_q(gan_fastdiv f, unsigned n) {
-    unsigned hi = (unsigned)(((unsigned long long)n * f.m) >> 32);
-    return (unsigned)(((unsigned long long)hi + n) >> f.s);
 }
 
 /* pointwise.cu: cudaSuccess when this build holds kernels the current
