@@ -77,6 +77,19 @@ __device__ static inline void load(float *v, const float *p, const size_t *i, co
     for (int u = 0; u < UNROLL; u++) v[u] = in[u] ? p[i[u]] : 0.0f;
 }
 
+/* A thread's walk over its block's piece [lo, hi) of channel c, UNROLL
+ * values a turn: body(i, in) with their offsets (in[u]: below hi). */
+template <typename Body>
+__device__ static inline void walk_piece(const channels &g, unsigned c, unsigned lo, unsigned hi,
+                                         Body body) {
+    for (unsigned e0 = lo + threadIdx.x; e0 < hi; e0 += UNROLL * THREADS) {
+        size_t i[UNROLL];
+        bool in[UNROLL];
+        take(g, c, e0, hi, i, in);
+        body(i, in);
+    }
+}
+
 /* The sum of channel c's S partials (slots c S ... c S + S - 1), in order. */
 __device__ static double channel_total(const double *part, const channels &g, unsigned c) {
     double t = 0.0;
@@ -111,10 +124,7 @@ __global__ void __launch_bounds__(THREADS)
     piece(g, s, &lo, &hi);
     double acc = 0.0;
     float mu = part_mean ? (float)(block_channel_total(part_mean, g, c) * inv_count) : 0.0f;
-    for (unsigned e0 = lo + threadIdx.x; e0 < hi; e0 += UNROLL * THREADS) {
-        size_t i[UNROLL];
-        bool in[UNROLL];
-        take(g, c, e0, hi, i, in);
+    walk_piece(g, c, lo, hi, [&](const size_t *i, const bool *in) {
         float v[UNROLL];
         load(v, x, i, in);
 #pragma unroll
@@ -127,7 +137,7 @@ __global__ void __launch_bounds__(THREADS)
                 acc += d * d;
             }
         }
-    }
+    });
     double total = block_sum(acc, red);
     if (threadIdx.x == 0) part_out[(size_t)c * g.S + s] = total;
 }
@@ -151,10 +161,7 @@ __global__ void __launch_bounds__(THREADS)
         running_var[c] = momentum * running_var[c] + (1.0f - momentum) * var;
     }
     float scale = (gamma ? gamma[c] : 1.0f) * r, shift = beta ? beta[c] : 0.0f;
-    for (unsigned e0 = lo + threadIdx.x; e0 < hi; e0 += UNROLL * THREADS) {
-        size_t i[UNROLL];
-        bool in[UNROLL];
-        take(g, c, e0, hi, i, in);
+    walk_piece(g, c, lo, hi, [&](const size_t *i, const bool *in) {
         float v[UNROLL];
         load(v, x, i, in);
 #pragma unroll
@@ -162,7 +169,7 @@ __global__ void __launch_bounds__(THREADS)
             float z = (v[u] - mu) * scale + shift;
             if (in[u]) y[i[u]] = z > 0.0f ? z : low * z;
         }
-    }
+    });
 }
 
 __global__ void bn2d_forward_infer_kernel(float *__restrict__ y, const float *__restrict__ x,
@@ -203,10 +210,7 @@ __global__ void __launch_bounds__(THREADS)
     float mu = mean[c], r = rstd[c], scale, shift;
     affine(gamma, beta, rstd, c, low, &scale, &shift);
     double a = 0.0, b = 0.0;
-    for (unsigned e0 = lo + threadIdx.x; e0 < hi; e0 += UNROLL * THREADS) {
-        size_t i[UNROLL];
-        bool in[UNROLL];
-        take(g, c, e0, hi, i, in);
+    walk_piece(g, c, lo, hi, [&](const size_t *i, const bool *in) {
         float xv[UNROLL], dv[UNROLL];
         load(xv, x, i, in);
         load(dv, dy, i, in);
@@ -217,7 +221,7 @@ __global__ void __launch_bounds__(THREADS)
             a += d;
             b += d * (xv[u] - mu) * r;
         }
-    }
+    });
     double sa = block_sum(a, red), sb = block_sum(b, red);
     if (threadIdx.x == 0) {
         part0[(size_t)c * g.S + s] = sa;
@@ -244,10 +248,7 @@ __global__ void __launch_bounds__(THREADS)
     float inv_count = (float)(1.0 / (double)g.count);
     float mdy = (float)sdy * inv_count, mdyx = (float)sdyx * inv_count, scale, shift;
     affine(gamma, beta, rstd, c, low, &scale, &shift);
-    for (unsigned e0 = lo + threadIdx.x; e0 < hi; e0 += UNROLL * THREADS) {
-        size_t i[UNROLL];
-        bool in[UNROLL];
-        take(g, c, e0, hi, i, in);
+    walk_piece(g, c, lo, hi, [&](const size_t *i, const bool *in) {
         float xv[UNROLL], dv[UNROLL];
         load(xv, x, i, in);
         load(dv, dy, i, in);
@@ -256,7 +257,7 @@ __global__ void __launch_bounds__(THREADS)
             float d = (xv[u] - mu) * scale + shift > 0.0f ? dv[u] : low * dv[u];
             if (in[u]) dx[i[u]] = scale * (d - mdy - (xv[u] - mu) * r * mdyx);
         }
-    }
+    });
 }
 
 /* part0 = sums of dy per piece. */
@@ -266,16 +267,13 @@ __global__ void __launch_bounds__(THREADS)
     unsigned s = blockIdx.x, c = blockIdx.y, lo, hi;
     piece(g, s, &lo, &hi);
     double acc = 0.0;
-    for (unsigned e0 = lo + threadIdx.x; e0 < hi; e0 += UNROLL * THREADS) {
-        size_t i[UNROLL];
-        bool in[UNROLL];
-        take(g, c, e0, hi, i, in);
+    walk_piece(g, c, lo, hi, [&](const size_t *i, const bool *in) {
         float v[UNROLL];
         load(v, dy, i, in);
 #pragma unroll
         for (int u = 0; u < UNROLL; u++)
             if (in[u]) acc += v[u];
-    }
+    });
     double total = block_sum(acc, red);
     if (threadIdx.x == 0) part0[(size_t)c * g.S + s] = total;
 }
@@ -289,10 +287,7 @@ __global__ void channel_act_sums_kernel(double *__restrict__ part0, float *dz,
     unsigned s = blockIdx.x, c = blockIdx.y, lo, hi;
     piece(g, s, &lo, &hi);
     double acc = 0.0;
-    for (unsigned e0 = lo + threadIdx.x; e0 < hi; e0 += UNROLL * THREADS) {
-        size_t i[UNROLL];
-        bool in[UNROLL];
-        take(g, c, e0, hi, i, in);
+    walk_piece(g, c, lo, hi, [&](const size_t *i, const bool *in) {
         float yv[UNROLL], dv[UNROLL];
         load(yv, y, i, in); /* all read before any dz is written: dz may be y */
         load(dv, dy, i, in);
@@ -303,7 +298,7 @@ __global__ void channel_act_sums_kernel(double *__restrict__ part0, float *dz,
             dz[i[u]] = d;
             acc += d;
         }
-    }
+    });
     double total = block_sum(acc, red);
     if (threadIdx.x == 0) part0[(size_t)c * g.S + s] = total;
 }
