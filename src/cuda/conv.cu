@@ -127,8 +127,9 @@ __global__ void cmajor_to_nchw_kernel(float *__restrict__ y, const float *__rest
     }
 }
 
-/* y (N, C, P) += b, then the activation when act (low: the slope for
- * z <= 0; tanh: tanhf) as leaky_relu_forward_kernel / tanh_forward_kernel.
+/* y (N, C, P) += b, then the activation (low: the slope for z <= 0, 1 for
+ * none, which leaves z's bits; tanh: tanhf) as leaky_relu_forward_kernel /
+ * tanh_forward_kernel.
  * A grid-stride walk over all N C P values, BIAS_UNROLL loaded by a thread
  * before it stores one (memory-bound: loads in flight), the channel of value
  * i as i / P mod C by multiplies (gan_fastdiv). */
@@ -136,7 +137,7 @@ __global__ void cmajor_to_nchw_kernel(float *__restrict__ y, const float *__rest
 __global__ void channel_bias_act_forward_kernel(float *__restrict__ y,
                                                 const float *__restrict__ b, unsigned C,
                                                 unsigned total, gan_fastdiv by_P,
-                                                gan_fastdiv by_C, bool act, float low, bool tanh) {
+                                                gan_fastdiv by_C, float low, bool tanh) {
     unsigned stride = gridDim.x * blockDim.x * BIAS_UNROLL;
     for (unsigned i0 = blockIdx.x * blockDim.x * BIAS_UNROLL + threadIdx.x; i0 < total;
          i0 += stride) {
@@ -152,19 +153,19 @@ __global__ void channel_bias_act_forward_kernel(float *__restrict__ y,
             if (i >= total) break;
             unsigned plane = gan_fastdiv_q(by_P, i), c = plane - gan_fastdiv_q(by_C, plane) * C;
             float z = v[u] + b[c];
-            y[i] = !act ? z : tanh ? tanhf(z) : z > 0.0f ? z : low * z;
+            y[i] = tanh ? tanhf(z) : z > 0.0f ? z : low * z;
         }
     }
 }
 
 /* The launch of channel_bias_act_forward_kernel (the size checked by the caller). */
 static void bias_act_launch(gan_cuda_ctx *cu, float *y, const float *b, int N, int C, int P,
-                            bool act, float low, bool tanh) {
+                            float low, bool tanh) {
     size_t total = (size_t)N * C * P;
     unsigned blocks = gan_cuda_blocks(cu, (total + BIAS_UNROLL - 1) / BIAS_UNROLL, THREADS);
     channel_bias_act_forward_kernel<<<blocks, THREADS, 0, cu->stream>>>(
         y, b, (unsigned)C, (unsigned)total, gan_fastdiv_make((unsigned)P),
-        gan_fastdiv_make((unsigned)C), act, low, tanh);
+        gan_fastdiv_make((unsigned)C), low, tanh);
     GAN_CUDA_LAUNCHED(cu, "channel_bias_act_forward_kernel");
 }
 
@@ -240,7 +241,7 @@ void gan_cuda_channel_bias_forward(void *ctx, float *y, const float *b, int N, i
     gan_cuda_ctx *cu = (gan_cuda_ctx *)ctx;
     if (N <= 0 || C <= 0 || P <= 0 || too_large(cu, (size_t)N * C * P, "channel_bias_forward"))
         return;
-    bias_act_launch(cu, y, b, N, C, P, false, 1.0f, false);
+    bias_act_launch(cu, y, b, N, C, P, 1.0f, false);
 }
 
 void gan_cuda_channel_bias_act_forward(void *ctx, float *y, const float *b, int N, int C, int P,
@@ -249,7 +250,7 @@ void gan_cuda_channel_bias_act_forward(void *ctx, float *y, const float *b, int 
     if (N <= 0 || C <= 0 || P <= 0 ||
         too_large(cu, (size_t)N * C * P, "channel_bias_act_forward"))
         return;
-    bias_act_launch(cu, y, b, N, C, P, true, act.on && !act.tanh ? act.slope : 1.0f,
+    bias_act_launch(cu, y, b, N, C, P, act.on && !act.tanh ? act.slope : 1.0f,
                     act.on && act.tanh);
 }
 

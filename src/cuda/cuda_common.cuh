@@ -88,7 +88,6 @@ struct gan_cuda_ctx {
     char err_msg[512];
 };
 
-/* Keep the first failure: "file:line: what: detail". */
 /* Append one report line (`line`, len as snprintf returned into a buffer of
  * `line_cap`: cut there; negative: nothing) and a newline to buf (cap bytes,
  * NUL-terminated, *used of them filled) when it fits whole; the plan reports
@@ -103,8 +102,21 @@ void gan_cuda_report_line(char *buf, size_t cap, size_t *used, const char *line,
 bool gan_cuda_room_for_one(gan_cuda_ctx *cu, void **arr, size_t *cap, size_t n, size_t size,
                            size_t first, const char *what);
 
+/* Keep the first failure: "file:line: what: detail". */
 void gan_cuda_record(gan_cuda_ctx *cu, gan_status status, const char *what, const char *detail,
                      const char *file, int line);
+
+/* Whether n values take 32-bit indices (the kernels that divide them with
+ * gan_fastdiv); false, with the error recorded against `what`, if not. */
+static inline bool gan_cuda_fits_u32(gan_cuda_ctx *cu, size_t n, const char *what) {
+    if (n < ((size_t)1 << 32)) return true;
+    gan_cuda_record(cu, GAN_ERR_UNSUPPORTED, what, "tensor too large", __FILE__, __LINE__);
+    return false;
+}
+
+/* A grid-stride loop over 32-bit indices i < n. */
+#define GAN_CUDA_GRID_STRIDE_32(i, n)                                                              \
+    for (unsigned i = blockIdx.x * blockDim.x + threadIdx.x; i < (n); i += gridDim.x * blockDim.x)
 
 /* Report (through gan_fail) and clear the pending error; GAN_OK if none. */
 gan_status gan_cuda_take_error(gan_cuda_ctx *cu);

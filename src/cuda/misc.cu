@@ -208,7 +208,7 @@ __global__ void sn_backward_kernel(float *__restrict__ dw_orig, const float *__r
                                    const float *__restrict__ dot, gan_fastdiv by_cols,
                                    unsigned n) {
     float inv = 1.0f / *sigma, fdot = *dot;
-    for (unsigned i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) {
+    GAN_CUDA_GRID_STRIDE_32(i, n) {
         unsigned r = gan_fastdiv_q(by_cols, i), j = i - r * by_cols.d;
         float ur = fdot * u[r];
         dw_orig[i] += (dw[i] - ur * v[j]) * inv;
@@ -221,11 +221,7 @@ void gan_cuda_spectral_norm_backward(void *ctx, float *dw_orig, const float *dw,
     gan_cuda_ctx *cu = (gan_cuda_ctx *)ctx;
     if (rows <= 0 || cols <= 0) return;
     size_t n = (size_t)rows * cols;
-    if (n >= ((size_t)1 << 32)) {
-        gan_cuda_record(cu, GAN_ERR_UNSUPPORTED, "spectral_norm_backward", "weight too large",
-                        __FILE__, __LINE__);
-        return;
-    }
+    if (!gan_cuda_fits_u32(cu, n, "spectral_norm_backward")) return;
     float *dot = cu->reduce;
     int parts = (int)GAN_MIN((n + 4 * RED_THREADS - 1) / (4 * RED_THREADS), (size_t)SN_DOT_PARTS);
     sn_dot_parts_kernel<<<parts, RED_THREADS, 0, cu->stream>>>(cu->partials, dw, w, n);

@@ -196,6 +196,19 @@ __device__ static inline void affine(const float *gamma, const float *beta, cons
     *shift = beta && low != 1.0f ? beta[c] : 0.0f;
 }
 
+/* At the UNROLL offsets i: x's values, and dz = dy through the fused
+ * activation of z = (x - mu) scale + shift (slope low for z <= 0). */
+__device__ static inline void load_through_act(float *xv, float *dz, const float *x,
+                                               const float *dy, const size_t *i, const bool *in,
+                                               float mu, float scale, float shift, float low) {
+    float dv[UNROLL];
+    load(xv, x, i, in);
+    load(dv, dy, i, in);
+#pragma unroll
+    for (int u = 0; u < UNROLL; u++)
+        dz[u] = (xv[u] - mu) * scale + shift > 0.0f ? dv[u] : low * dv[u];
+}
+
 /* part0 = sums of dz, part1 = sums of dz * xhat (per piece); dz = dy
  * through the fused activation (slope low for z <= 0). */
 __global__ void __launch_bounds__(THREADS)
@@ -211,15 +224,13 @@ __global__ void __launch_bounds__(THREADS)
     affine(gamma, beta, rstd, c, low, &scale, &shift);
     double a = 0.0, b = 0.0;
     walk_piece(g, c, lo, hi, [&](const size_t *i, const bool *in) {
-        float xv[UNROLL], dv[UNROLL];
-        load(xv, x, i, in);
-        load(dv, dy, i, in);
+        float xv[UNROLL], d[UNROLL];
+        load_through_act(xv, d, x, dy, i, in, mu, scale, shift, low);
 #pragma unroll
         for (int u = 0; u < UNROLL; u++) {
             if (!in[u]) continue;
-            float d = (xv[u] - mu) * scale + shift > 0.0f ? dv[u] : low * dv[u];
-            a += d;
-            b += d * (xv[u] - mu) * r;
+            a += d[u];
+            b += d[u] * (xv[u] - mu) * r;
         }
     });
     double sa = block_sum(a, red), sb = block_sum(b, red);
@@ -249,14 +260,11 @@ __global__ void __launch_bounds__(THREADS)
     float mdy = (float)sdy * inv_count, mdyx = (float)sdyx * inv_count, scale, shift;
     affine(gamma, beta, rstd, c, low, &scale, &shift);
     walk_piece(g, c, lo, hi, [&](const size_t *i, const bool *in) {
-        float xv[UNROLL], dv[UNROLL];
-        load(xv, x, i, in);
-        load(dv, dy, i, in);
+        float xv[UNROLL], d[UNROLL];
+        load_through_act(xv, d, x, dy, i, in, mu, scale, shift, low);
 #pragma unroll
-        for (int u = 0; u < UNROLL; u++) {
-            float d = (xv[u] - mu) * scale + shift > 0.0f ? dv[u] : low * dv[u];
-            if (in[u]) dx[i[u]] = scale * (d - mdy - (xv[u] - mu) * r * mdyx);
-        }
+        for (int u = 0; u < UNROLL; u++)
+            if (in[u]) dx[i[u]] = scale * (d[u] - mdy - (xv[u] - mu) * r * mdyx);
     });
 }
 

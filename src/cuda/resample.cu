@@ -23,35 +23,17 @@
         GAN_CUDA_LAUNCHED(cu, #kernel);                                                            \
     } while (0)
 
-/* The divisors of an element's plane, row and column (gan_fastdiv): a
- * 64-bit division per element cost more than the memory traffic. Tensors
- * of 2^32 values or more are refused (gan_cuda_record). */
-struct plane_div {
-    gan_fastdiv plane, row, fh, fw;
-};
+/* The pooling kernels find an element's plane, row and column with
+ * gan_fastdiv on 32-bit indices: a 64-bit division per element cost more than
+ * the memory traffic. Tensors of 2^32 values or more are refused. */
 
-static bool plane_div_make(gan_cuda_ctx *cu, size_t total, unsigned plane, unsigned row,
-                           unsigned fh, unsigned fw, plane_div *d) {
-    if (total >= ((size_t)1 << 32)) {
-        gan_cuda_record(cu, GAN_ERR_UNSUPPORTED, "block pooling", "tensor too large", __FILE__,
-                        __LINE__);
-        return false;
-    }
-    *d = plane_div{gan_fastdiv_make(plane), gan_fastdiv_make(row), gan_fastdiv_make(fh),
-                   gan_fastdiv_make(fw)};
-    return true;
-}
-
-#define GRID_STRIDE_32(i, n)                                                                       \
-    for (unsigned i = blockIdx.x * blockDim.x + threadIdx.x; i < (n); i += gridDim.x * blockDim.x)
-
-/* d: plane OH OW, row OW. */
+/* by_plane: OH OW, by_row: OW. */
 __global__ void block_sum_kernel(float *__restrict__ y, const float *__restrict__ x, int H, int W,
-                                 int fh, int fw, int OH, int OW, float scale, unsigned total,
-                                 plane_div d) {
-    GRID_STRIDE_32(e, total) {
-        unsigned pl = gan_fastdiv_q(d.plane, e), r = e - pl * d.plane.d;
-        int oh = (int)gan_fastdiv_q(d.row, r), ow = (int)(r - (unsigned)oh * d.row.d);
+                                 int fh, int fw, float scale, unsigned total, gan_fastdiv by_plane,
+                                 gan_fastdiv by_row) {
+    GAN_CUDA_GRID_STRIDE_32(e, total) {
+        unsigned pl = gan_fastdiv_q(by_plane, e), r = e - pl * by_plane.d;
+        int oh = (int)gan_fastdiv_q(by_row, r), ow = (int)(r - (unsigned)oh * by_row.d);
         const float *in = x + (size_t)pl * H * W;
         double s = 0;
         for (int i = 0; i < fh; i++)
@@ -60,13 +42,14 @@ __global__ void block_sum_kernel(float *__restrict__ y, const float *__restrict_
     }
 }
 
-/* d: plane H W, row W, fh, fw. */
+/* by_plane: H W, by_row: W. */
 __global__ void block_spread_kernel(float *__restrict__ x, const float *__restrict__ y, int OH,
-                                    int OW, float scale, unsigned total, plane_div d) {
-    GRID_STRIDE_32(e, total) {
-        unsigned pl = gan_fastdiv_q(d.plane, e), r = e - pl * d.plane.d;
-        unsigned h = gan_fastdiv_q(d.row, r), w = r - h * d.row.d;
-        int oh = (int)gan_fastdiv_q(d.fh, h), ow = (int)gan_fastdiv_q(d.fw, w);
+                                    int OW, float scale, unsigned total, gan_fastdiv by_plane,
+                                    gan_fastdiv by_row, gan_fastdiv by_fh, gan_fastdiv by_fw) {
+    GAN_CUDA_GRID_STRIDE_32(e, total) {
+        unsigned pl = gan_fastdiv_q(by_plane, e), r = e - pl * by_plane.d;
+        unsigned h = gan_fastdiv_q(by_row, r), w = r - h * by_row.d;
+        int oh = (int)gan_fastdiv_q(by_fh, h), ow = (int)gan_fastdiv_q(by_fw, w);
         x[e] = oh < OH && ow < OW ? y[((size_t)pl * OH + oh) * OW + ow] * scale : 0.0f;
     }
 }
@@ -124,21 +107,19 @@ void gan_cuda_block_sum(void *ctx, float *y, const float *x, int count, int H, i
     gan_cuda_ctx *cu = (gan_cuda_ctx *)ctx;
     int OH = H / fh, OW = W / fw;
     size_t total = count > 0 ? (size_t)count * OH * OW : 0;
-    plane_div d;
-    if (total == 0 || !plane_div_make(cu, total, (unsigned)(OH * OW), (unsigned)OW, 1, 1, &d))
-        return;
-    LAUNCH_1D(block_sum_kernel, total, y, x, H, W, fh, fw, OH, OW, scale, (unsigned)total, d);
+    if (total == 0 || !gan_cuda_fits_u32(cu, total, "block_sum")) return;
+    LAUNCH_1D(block_sum_kernel, total, y, x, H, W, fh, fw, scale, (unsigned)total,
+              gan_fastdiv_make((unsigned)(OH * OW)), gan_fastdiv_make((unsigned)OW));
 }
 
 void gan_cuda_block_spread(void *ctx, float *x, const float *y, int count, int H, int W, int fh,
                            int fw, float scale) {
     gan_cuda_ctx *cu = (gan_cuda_ctx *)ctx;
     size_t total = count > 0 ? (size_t)count * H * W : 0;
-    plane_div d;
-    if (total == 0 || !plane_div_make(cu, total, (unsigned)(H * W), (unsigned)W, (unsigned)fh,
-                                      (unsigned)fw, &d))
-        return;
-    LAUNCH_1D(block_spread_kernel, total, x, y, H / fh, W / fw, scale, (unsigned)total, d);
+    if (total == 0 || !gan_cuda_fits_u32(cu, total, "block_spread")) return;
+    LAUNCH_1D(block_spread_kernel, total, x, y, H / fh, W / fw, scale, (unsigned)total,
+              gan_fastdiv_make((unsigned)(H * W)), gan_fastdiv_make((unsigned)W),
+              gan_fastdiv_make((unsigned)fh), gan_fastdiv_make((unsigned)fw));
 }
 
 void gan_cuda_class_affine_forward(void *ctx, float *y, const float *x, const int32_t *labels,
