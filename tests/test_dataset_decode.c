@@ -22,7 +22,7 @@
 
 /* Decode fixture `name` and compare with its .rgba.npy within max / mean. */
 static void check_variant(const char *name, int source_channels, int max_tol, double mean_tol) {
-    char path[512], ref_path[512];
+    char path[512], ref_path[sizeof path + 16];
     snprintf(path, sizeof path, "%s", test_fixture_path("images/variants"));
     strncat(path, "/", sizeof path - strlen(path) - 1);
     strncat(path, name, sizeof path - strlen(path) - 1);
