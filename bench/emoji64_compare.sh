@@ -10,6 +10,8 @@
 # Environment: DEVICE (cuda), STEPS (instead of EPOCHS: a quick check), PRECISION (tf32), SEED (0), N (5000 samples per model),
 # PARALLEL=1 trains both models at once (one GPU has room; the times then overlap),
 # RN_ARGS, DC_ARGS: more `gan train` flags for the resnet / dcgan run (e.g. "--augment translation,color,cutout"),
+# EVAL_EVERY=K: each run also logs the FID of EVAL_N (2000) samples every K epochs (--eval-every), and the
+# summary gives that trajectory (2,000-sample FIDs read high against the 5,000-sample final ones),
 # GAN_EVAL_CACHE: the classifier cache. gan eval trains its classifier on first use
 # (minutes); `gan classifier train --data PACK --cache DIR` beforehand, anywhere, and
 # GAN_EVAL_CACHE=DIR makes each evaluation take seconds.
@@ -27,6 +29,8 @@ mkdir -p "$OUT_DIR" || exit 1
 common=(--data "$PACK" --seed "$SEED" --device "$DEVICE" --quiet --overwrite)
 if [ -n "${STEPS:-}" ]; then common+=(--steps "$STEPS"); else common+=(--epochs "$EPOCHS"); fi
 [ "$DEVICE" = cuda ] && common+=(--precision "$PRECISION")
+[ -n "${EVAL_EVERY:-}" ] && common+=(--eval-every "$EVAL_EVERY" --eval-n "${EVAL_N:-2000}")
+[ -n "${EVAL_EVERY:-}" ] && [ -n "${GAN_EVAL_CACHE:-}" ] && common+=(--eval-cache "$GAN_EVAL_CACHE")
 
 train() { # NAME ARGS...: one run; its start and end (epoch seconds) in OUT_DIR/NAME.time
     local name=$1; shift
@@ -79,6 +83,14 @@ for name, run, label in rows:
     classes = e.get("modes_covered", "-")
     out.append(f"| {label} | {step:,} | {step * 64:,} | {wall:.1f} s | {g('fid'):.1f} | "
                f"{1000 * g('kid_mean'):.1f} | {g('precision'):.3f} | {g('recall'):.3f} | {classes} |")
+curves = []
+for run, label in (("dc", "dcgan"), ("rn", "resnet")):
+    pts = [json.loads(l) for l in open(f"{d}/{run}/log.jsonl") if '"eval_fid"' in l]
+    if pts:
+        curves.append(f"{label} FID during training (--eval-every): " +
+                      ", ".join(f"epoch {p['epoch']}: {p['eval_fid']:.1f}" for p in pts))
+if curves:
+    out += [""] + curves
 open(f"{d}/summary.md", "w").write("\n".join(out) + "\n")
 print("\n".join(out))
 EOF
