@@ -38,4 +38,9 @@ GAN_FASTDIV_FN unsigned gan_fastdiv_q(gan_fastdiv f, unsigned n) {
     return (unsigned)(((unsigned long long)hi + n) >> f.s);
 }
 
+/* n % f.d. */
+GAN_FASTDIV_FN unsigned gan_fastdiv_mod(gan_fastdiv f, unsigned n) {
+    return n - gan_fastdiv_q(f, n) * f.d;
+}
+
 #endif

@@ -1,6 +1,6 @@
 /*
  * test_fastdiv.c - gan_fastdiv (src/fastdiv.h), the multiply-and-shift
- * division the CUDA kernels use for element indices, against `/`: every
+ * division the CUDA kernels use for element indices, against `/` and `%`: every
  * divisor below 4,100 over small and top-of-range dividends, the divisors the
  * models use (planes, rows, channels), powers of two and their neighbours,
  * and the largest divisors, each over edge and pseudo-random dividends.
@@ -25,6 +25,9 @@ static void check_one(gan_fastdiv f, unsigned n) {
     unsigned want = n / f.d, got = gan_fastdiv_q(f, n);
     if (got != want && wrong++ < 10)
         fprintf(stderr, "%u / %u: fastdiv %u, expected %u\n", n, f.d, got, want);
+    unsigned want_mod = n % f.d, got_mod = gan_fastdiv_mod(f, n);
+    if (got_mod != want_mod && wrong++ < 10)
+        fprintf(stderr, "%u %% %u: fastdiv %u, expected %u\n", n, f.d, got_mod, want_mod);
 }
 
 /* n around 0, around multiples of d near the top of the range, and random. */
@@ -58,7 +61,7 @@ int main(void) {
     check_divisor(0xfffffffeu, 100000);
     check_divisor(0x80000001u, 100000);
     for (int i = 0; i < 2000; i++) check_divisor(next_random() | 1u, 200);
-    CHECK_MSG(wrong == 0, "%d quotients differ from /", wrong);
+    CHECK_MSG(wrong == 0, "%d quotients or remainders differ from / and %%", wrong);
     /* 0 is taken as 1, not a division by zero */
     CHECK(gan_fastdiv_q(gan_fastdiv_make(0), 12345u) == 12345u);
     return test_report();

@@ -10,12 +10,8 @@
  */
 #include "cuda_common.cuh"
 
-#define GRID_STRIDE(i, n)                                                                          \
-    for (size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < (n);                      \
-         i += (size_t)gridDim.x * blockDim.x)
-
 __global__ void softmax_rows_kernel(float *y, const float *x, int R, int K) {
-    GRID_STRIDE(r, (size_t)R) {
+    GAN_CUDA_GRID_STRIDE(r, (size_t)R) {
         const float *in = x + r * K;
         float *out = y + r * K;
         float m = in[0];
@@ -29,7 +25,7 @@ __global__ void softmax_rows_kernel(float *y, const float *x, int R, int K) {
 
 __global__ void softmax_rows_backward_kernel(float *dx, const float *y, const float *dy, int R,
                                              int K) {
-    GRID_STRIDE(r, (size_t)R) {
+    GAN_CUDA_GRID_STRIDE(r, (size_t)R) {
         const float *yr = y + r * K, *g = dy + r * K;
         float *out = dx + r * K;
         double s = 0;
@@ -42,13 +38,13 @@ __global__ void gated_add_kernel(float *__restrict__ y, const float *__restrict_
                                  const float *__restrict__ o, const float *__restrict__ gamma,
                                  size_t n) {
     float g = gamma[0];
-    GRID_STRIDE(i, n) y[i] = x[i] + g * o[i];
+    GAN_CUDA_GRID_STRIDE(i, n) y[i] = x[i] + g * o[i];
 }
 
 __global__ void gated_scale_kernel(float *__restrict__ d_o, const float *__restrict__ dy,
                                    const float *__restrict__ gamma, size_t n) {
     float g = gamma[0];
-    GRID_STRIDE(i, n) d_o[i] = g * dy[i];
+    GAN_CUDA_GRID_STRIDE(i, n) d_o[i] = g * dy[i];
 }
 
 static unsigned row_blocks(gan_cuda_ctx *cu, int R) {

@@ -135,8 +135,8 @@ __global__ void cmajor_to_nchw_kernel(float *__restrict__ y, const float *__rest
  * i as i / P mod C by multiplies (gan_fastdiv). */
 #define BIAS_UNROLL 4
 __global__ void channel_bias_act_forward_kernel(float *__restrict__ y,
-                                                const float *__restrict__ b, unsigned C,
-                                                unsigned total, gan_fastdiv by_P,
+                                                const float *__restrict__ b, unsigned total,
+                                                gan_fastdiv by_P,
                                                 gan_fastdiv by_C, float low, bool tanh) {
     unsigned stride = gridDim.x * blockDim.x * BIAS_UNROLL;
     for (unsigned i0 = blockIdx.x * blockDim.x * BIAS_UNROLL + threadIdx.x; i0 < total;
@@ -151,7 +151,7 @@ __global__ void channel_bias_act_forward_kernel(float *__restrict__ y,
         for (unsigned u = 0; u < BIAS_UNROLL; u++) {
             unsigned i = i0 + u * blockDim.x;
             if (i >= total) break;
-            unsigned plane = gan_fastdiv_q(by_P, i), c = plane - gan_fastdiv_q(by_C, plane) * C;
+            unsigned c = gan_fastdiv_mod(by_C, gan_fastdiv_q(by_P, i));
             float z = v[u] + b[c];
             y[i] = tanh ? tanhf(z) : z > 0.0f ? z : low * z;
         }
@@ -164,7 +164,7 @@ static void bias_act_launch(gan_cuda_ctx *cu, float *y, const float *b, int N, i
     size_t total = (size_t)N * C * P;
     unsigned blocks = gan_cuda_blocks(cu, (total + BIAS_UNROLL - 1) / BIAS_UNROLL, THREADS);
     channel_bias_act_forward_kernel<<<blocks, THREADS, 0, cu->stream>>>(
-        y, b, (unsigned)C, (unsigned)total, gan_fastdiv_make((unsigned)P),
+        y, b, (unsigned)total, gan_fastdiv_make((unsigned)P),
         gan_fastdiv_make((unsigned)C), low, tanh);
     GAN_CUDA_LAUNCHED(cu, "channel_bias_act_forward_kernel");
 }

@@ -114,7 +114,12 @@ static inline bool gan_cuda_fits_u32(gan_cuda_ctx *cu, size_t n, const char *wha
     return false;
 }
 
-/* A grid-stride loop over 32-bit indices i < n. */
+/* A grid-stride loop over i < n (size_t). */
+#define GAN_CUDA_GRID_STRIDE(i, n)                                                                 \
+    for (size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < (n);                      \
+         i += (size_t)gridDim.x * blockDim.x)
+
+/* The same over 32-bit indices (n < 2^32: gan_cuda_fits_u32). */
 #define GAN_CUDA_GRID_STRIDE_32(i, n)                                                              \
     for (unsigned i = blockIdx.x * blockDim.x + threadIdx.x; i < (n); i += gridDim.x * blockDim.x)
 

@@ -18,10 +18,6 @@
 #define THREADS 256
 #define RED_THREADS 512
 
-#define GRID_STRIDE(i, n)                                                                          \
-    for (size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < (n);                      \
-         i += (size_t)gridDim.x * blockDim.x)
-
 /* Sum of every thread's `v` in a fixed tree; every thread gets the total. */
 __device__ static double block_total(double v, double *red) {
     red[threadIdx.x] = v;
@@ -46,7 +42,7 @@ __device__ static double warp_total(double v) {
 __global__ void dropout_kernel(float *__restrict__ out, const float *__restrict__ in, size_t n,
                                float p, float scale, uint64_t seed, uint64_t stream) {
     size_t blocks = (n + 3) / 4;
-    GRID_STRIDE(blk, blocks) {
+    GAN_CUDA_GRID_STRIDE(blk, blocks) {
         uint32_t r[4];
         gan_cuda_philox(seed, stream, blk, r);
 #pragma unroll
@@ -146,7 +142,7 @@ __global__ void __launch_bounds__(RED_THREADS)
 __global__ void sn_scale_kernel(float *__restrict__ w, const float *__restrict__ w_orig,
                                 const float *__restrict__ sigma, size_t n) {
     float inv = 1.0f / *sigma;
-    GRID_STRIDE(i, n) w[i] = w_orig[i] * inv;
+    GAN_CUDA_GRID_STRIDE(i, n) w[i] = w_orig[i] * inv;
 }
 
 void gan_cuda_spectral_norm_forward(void *ctx, float *w, float *sigma, float *u, float *v,
@@ -241,7 +237,7 @@ __global__ void label_concat_forward_kernel(float *__restrict__ y, const float *
                                             const float *__restrict__ table, int C, int P,
                                             int n_classes, int D, size_t total) {
     size_t row = (size_t)(C + D) * P;
-    GRID_STRIDE(e, total) {
+    GAN_CUDA_GRID_STRIDE(e, total) {
         size_t n = e / row, rest = e % row;
         int ch = (int)(rest / P);
         if (ch < C) {
@@ -258,7 +254,7 @@ __global__ void label_concat_forward_kernel(float *__restrict__ y, const float *
 __global__ void label_concat_dx_kernel(float *__restrict__ dx, const float *__restrict__ dy,
                                        int C, int D, int P, size_t total) {
     size_t in = (size_t)C * P, out = (size_t)(C + D) * P;
-    GRID_STRIDE(e, total) dx[e] = dy[e / in * out + e % in];
+    GAN_CUDA_GRID_STRIDE(e, total) dx[e] = dy[e / in * out + e % in];
 }
 
 #define SHARED_CLASSES 1024

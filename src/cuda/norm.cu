@@ -80,8 +80,7 @@ __global__ void bias_act_backward_kernel(float *dz, float *__restrict__ db, cons
 /* dz alone, element-wise (the many-rows path, before bias_backward) */
 __global__ void act_backward_kernel(float *dz, const float *dy, const float *y, size_t n,
                                     float low, bool tanh) { /* dz may be y or dy */
-    for (size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < n;
-         i += (size_t)gridDim.x * blockDim.x)
+    GAN_CUDA_GRID_STRIDE(i, n)
         dz[i] = act_grad(dy[i], y[i], low, tanh);
 }
 

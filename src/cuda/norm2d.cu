@@ -176,12 +176,11 @@ __global__ void bn2d_forward_infer_kernel(float *__restrict__ y, const float *__
                                           const float *__restrict__ running_mean,
                                           const float *__restrict__ running_var,
                                           const float *__restrict__ gamma,
-                                          const float *__restrict__ beta, unsigned C, unsigned P,
-                                          float eps, float low, unsigned total, gan_fastdiv by_P,
+                                          const float *__restrict__ beta, float eps, float low,
+                                          unsigned total, gan_fastdiv by_P,
                                           gan_fastdiv by_C) {
-    for (unsigned i = blockIdx.x * blockDim.x + threadIdx.x; i < total;
-         i += gridDim.x * blockDim.x) {
-        unsigned plane = gan_fastdiv_q(by_P, i), c = plane - gan_fastdiv_q(by_C, plane) * C;
+    GAN_CUDA_GRID_STRIDE_32(i, total) {
+        unsigned c = gan_fastdiv_mod(by_C, gan_fastdiv_q(by_P, i));
         float scale = (gamma ? gamma[c] : 1.0f) / sqrtf(running_var[c] + eps);
         float z = (x[i] - running_mean[c]) * scale + (beta ? beta[c] : 0.0f);
         y[i] = z > 0.0f ? z : low * z;
@@ -377,8 +376,7 @@ void gan_cuda_batchnorm2d_forward_infer(void *ctx, float *y, const float *x,
         return;
     }
     bn2d_forward_infer_kernel<<<gan_cuda_blocks(cu, total, THREADS), THREADS, 0, cu->stream>>>(
-        y, x, running_mean, running_var, gamma, beta, (unsigned)C, (unsigned)P, eps, act_low(act),
-        (unsigned)total, gan_fastdiv_make((unsigned)P), gan_fastdiv_make((unsigned)C));
+        y, x, running_mean, running_var, gamma, beta, eps, act_low(act), (unsigned)total, gan_fastdiv_make((unsigned)P), gan_fastdiv_make((unsigned)C));
     GAN_CUDA_LAUNCHED(cu, "bn2d_forward_infer_kernel");
 }
 

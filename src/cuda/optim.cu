@@ -24,8 +24,7 @@ __device__ static void adam_elements(float *__restrict__ p, float *__restrict__ 
                                      float *__restrict__ v, float *__restrict__ g, size_t n,
                                      float lr_t, float b1, float b2, float eps,
                                      bool zero_g) {
-    for (size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < n;
-         i += (size_t)gridDim.x * blockDim.x) {
+    GAN_CUDA_GRID_STRIDE(i, n) {
         float gi = g[i];
         float mi = b1 * m[i] + (1.0f - b1) * gi;
         float vi = b2 * v[i] + (1.0f - b2) * gi * gi;
@@ -88,14 +87,12 @@ void gan_cuda_adam_dev(void *ctx, float *p, float *m, float *v, float *g, size_t
 __global__ void ema_update_kernel(float *__restrict__ avg, const float *__restrict__ x, size_t n,
                                   float decay, const int64_t *done) {
     float keep = done ? gan_ema_warmup_decay(decay, *done) : decay, take = 1.0f - keep;
-    for (size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < n;
-         i += (size_t)gridDim.x * blockDim.x)
+    GAN_CUDA_GRID_STRIDE(i, n)
         avg[i] = keep * avg[i] + take * x[i];
 }
 
 __global__ void clamp_kernel(float *x, size_t n, float lo, float hi) {
-    for (size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < n;
-         i += (size_t)gridDim.x * blockDim.x)
+    GAN_CUDA_GRID_STRIDE(i, n)
         x[i] = fminf(fmaxf(x[i], lo), hi);
 }
 

@@ -10,10 +10,6 @@
  */
 #include "cuda_common.cuh"
 
-#define GRID_STRIDE(i, n)                                                                          \
-    for (size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < (n);                      \
-         i += (size_t)gridDim.x * blockDim.x)
-
 /* y (N, F) += b: row n per y (strided past the grid), feature f per x. */
 __global__ void bias_forward_kernel(float *__restrict__ y, const float *__restrict__ b, int N,
                                     int F) {
@@ -39,7 +35,7 @@ __global__ void bias_act_forward_kernel(float *__restrict__ y, const float *__re
 
 /* y may be x (in place): each thread reads its element before writing it */
 __global__ void leaky_relu_forward_kernel(float *y, const float *x, size_t n, float alpha) {
-    GRID_STRIDE(i, n) {
+    GAN_CUDA_GRID_STRIDE(i, n) {
         float v = x[i];
         y[i] = v > 0.0f ? v : alpha * v;
     }
@@ -47,16 +43,16 @@ __global__ void leaky_relu_forward_kernel(float *y, const float *x, size_t n, fl
 
 __global__ void leaky_relu_backward_kernel(float *__restrict__ dx, const float *__restrict__ x,
                                            const float *__restrict__ dy, size_t n, float alpha) {
-    GRID_STRIDE(i, n) dx[i] = x[i] > 0.0f ? dy[i] : alpha * dy[i];
+    GAN_CUDA_GRID_STRIDE(i, n) dx[i] = x[i] > 0.0f ? dy[i] : alpha * dy[i];
 }
 
 __global__ void tanh_forward_kernel(float *y, const float *x, size_t n) { /* y may be x */
-    GRID_STRIDE(i, n) y[i] = tanhf(x[i]);
+    GAN_CUDA_GRID_STRIDE(i, n) y[i] = tanhf(x[i]);
 }
 
 __global__ void tanh_backward_kernel(float *__restrict__ dx, const float *__restrict__ y,
                                      const float *__restrict__ dy, size_t n) {
-    GRID_STRIDE(i, n) {
+    GAN_CUDA_GRID_STRIDE(i, n) {
         float v = y[i];
         dx[i] = dy[i] * (1.0f - v * v);
     }
@@ -68,7 +64,7 @@ __global__ void batchnorm_infer_kernel(float *__restrict__ y, const float *__res
                                        const float *__restrict__ gamma,
                                        const float *__restrict__ beta, size_t total, int F,
                                        float eps, float low) {
-    GRID_STRIDE(i, total) {
+    GAN_CUDA_GRID_STRIDE(i, total) {
         size_t f = i % (size_t)F;
         float z = (x[i] - running_mean[f]) * (gamma[f] / sqrtf(running_var[f] + eps)) + beta[f];
         y[i] = z > 0.0f ? z : low * z; /* a fused activation (backend.h); low 1: none */

@@ -11,10 +11,6 @@
  */
 #include "cuda_common.cuh"
 
-#define GRID_STRIDE(i, n)                                                                          \
-    for (size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < (n);                      \
-         i += (size_t)gridDim.x * blockDim.x)
-
 #define LAUNCH_1D(kernel, n, ...)                                                                  \
     do {                                                                                           \
         if ((n) == 0) return;                                                                      \
@@ -65,7 +61,7 @@ __global__ void class_affine_kernel(float *__restrict__ y, const float *__restri
                                     const float *__restrict__ gamma,
                                     const float *__restrict__ beta, int C, int P, int n_classes,
                                     size_t total) {
-    GRID_STRIDE(e, total) {
+    GAN_CUDA_GRID_STRIDE(e, total) {
         size_t nc = e / P;
         int c = (int)(nc % C), label = valid_label(labels, nc / C, n_classes);
         float g = label < 0 ? 1.0f : gamma[(size_t)label * C + c];
@@ -99,7 +95,7 @@ __global__ void class_affine_grad_kernel(float *__restrict__ dgamma, float *__re
 
 __global__ void axpy_kernel(float *__restrict__ y, const float *__restrict__ x, size_t n,
                             float alpha) {
-    GRID_STRIDE(i, n) y[i] += alpha * x[i];
+    GAN_CUDA_GRID_STRIDE(i, n) y[i] += alpha * x[i];
 }
 
 void gan_cuda_block_sum(void *ctx, float *y, const float *x, int count, int H, int W, int fh,
