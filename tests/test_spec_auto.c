@@ -155,6 +155,8 @@ static void check_resnet(void) {
         CHECK(strstr(gan_spec_text(s), "  reshape 256 4 4\n") &&
               strstr(gan_spec_text(s), "  dense 1 spectral_norm=true\n") &&
               strstr(gan_spec_text(s), "  loss hinge\n  ema 0.999\n"));
+        /* up to 32 px the recipe of the 28 px measurements: lr 2e-4, no augmentation */
+        CHECK(strstr(gan_spec_text(s), "  lr 2e-4\n") && !strstr(gan_spec_text(s), "augment"));
         gan_spec *again = NULL;
         CHECK_OK(gan_spec_parse(gan_spec_text(s), strlen(gan_spec_text(s)), "again", "resnet",
                                 &again));
@@ -166,7 +168,8 @@ static void check_resnet(void) {
     if (s) CHECK(s->n_classes == 7 && strstr(gan_spec_text(s), "  projection spectral_norm"));
     gan_spec_free(s);
     /* above 32 px: G halves its width per up-sampling block (4x4x1024 -> 64x64x64), D
-     * doubles it per down-sampling block (32x32x64 -> 4x4x512), one block at 4x4 */
+     * doubles it per down-sampling block at half that schedule's widths (32x32x32 ->
+     * 4x4x256), one block at 4x4; lr 1e-4 and DiffAugment's translation and cutout */
     CHECK_OK(gan_spec_load_for_shape("resnet", 3, 64, 64, 0, &s));
     if (s) {
         size_t g = 128 * 16384 + 16384 + 2 * 64 + (9 * 64 * 3 + 3), d = 0;
@@ -174,10 +177,12 @@ static void check_resnet(void) {
             int out = in / 2;
             g += 2 * in + (9 * in * out + out) + 2 * out + (9 * out * out + out) + in * out + out;
         }
-        d += (9 * 3 * 64 + 64) + (9 * 64 * 64 + 64) + (3 * 64 + 64); /* optimized block */
-        for (int in = 64; in < 512; in *= 2) /* 3x3, 3x3, 1x1 shortcut */
+        d += (9 * 3 * 32 + 32) + (9 * 32 * 32 + 32) + (3 * 32 + 32); /* optimized block */
+        for (int in = 32; in < 256; in *= 2) /* 3x3, 3x3, 1x1 shortcut */
             d += (9 * in * 2 * in + 2 * in) + (9 * 4 * in * in + 2 * in) + (2 * in * in + 2 * in);
-        d += 2 * (9 * 512 * 512 + 512) + 513; /* the block at 4x4, the logit */
+        d += 2 * (9 * 256 * 256 + 256) + 257; /* the block at 4x4, the logit */
+        CHECK(strstr(gan_spec_text(s), "\n  lr 1e-4\n") &&
+              strstr(gan_spec_text(s), "\n  augment translation,cutout\n"));
         CHECK_MSG(s->net[GAN_SPEC_GENERATOR].n_params == g, "G %zu, expected %zu",
                   s->net[GAN_SPEC_GENERATOR].n_params, g);
         CHECK_MSG(s->net[GAN_SPEC_DISCRIMINATOR].n_params == d, "D %zu, expected %zu",
