@@ -8,7 +8,9 @@
  *     flags win), `gan sample` / `gan export` without the file, `gan
  *     inspect` showing the spec (`--spec`: byte for byte), one error line
  *     "FILE:LINE: ..." for a bad file, and `--resume --model` accepting the
- *     same spec and refusing another.
+ *     same spec and refusing another;
+ *   - a preset written for the data's shape (resnet at 48 px) trains with
+ *     that spec's train section, under the flags.
  */
 #include "gan.h"
 #include "test_util.h"
@@ -167,11 +169,44 @@ static void test_cli(const char *images) {
     CHECK(access(path, F_OK) != 0); /* nothing written */
 }
 
+/* A preset written for the data's shape trains with that spec's own train
+ * section, not its file's: the resnet above 32 px (lr 1e-4, translation and
+ * cutout; spec/auto.c), on four 48x48 RGB images in a .npy file. */
+static void test_preset_for_shape(void) {
+    const char *dir = test_tmpdir();
+    const char *npy = test_tmp_path_kept("rgb48.npy");
+    static const char dict[] = "{'descr': '|u1', 'fortran_order': False, 'shape': (4, 48, 48, 3), }";
+    size_t header = 128, len = header + 4 * 48 * 48 * 3;
+    unsigned char *b = malloc(len);
+    memcpy(b, "\x93NUMPY\x01\x00", 8);
+    b[8] = (unsigned char)(header - 10), b[9] = 0;
+    memset(b + 10, ' ', header - 10);
+    memcpy(b + 10, dict, sizeof dict - 1);
+    b[header - 1] = '\n';
+    for (size_t i = header; i < len; i++) b[i] = (unsigned char)((i * 2654435761u) >> 24);
+    CHECK(test_write_file(npy, b, len) == 0);
+    free(b);
+    CHECK_MSG(run("%s train --data %s --model resnet --steps 1 --batch-size 2 --out %s/rn48 "
+                  "--quiet --threads 1 --checkpoint-every 0", cli, npy, dir) == 0, "%s", out);
+    CHECK(run("%s inspect %s/rn48", cli, dir) == 0);
+    CHECK_MSG(strstr(out, "batch_size 2, lr 0.0001,") &&
+                  strstr(out, "mirror off, augment translation,cutout\n") &&
+                  strstr(out, "  lr 1e-4\n"),
+              "%s", out);
+    /* flags still win over it */
+    CHECK_MSG(run("%s train --data %s --model resnet --steps 1 --batch-size 2 --lr 3e-4 --augment "
+                  "none --out %s/rn48b --quiet --threads 1 --checkpoint-every 0", cli, npy, dir) ==
+                  0, "%s", out);
+    CHECK(run("%s inspect %s/rn48b", cli, dir) == 0);
+    CHECK_MSG(strstr(out, "lr 0.0003,") && !strstr(out, "mirror off, augment "), "%s", out);
+}
+
 int main(void) {
     cli = test_gan_cli();
     if (!cli) return 1;
     const char *images = write_images(64);
     test_library(images);
     test_cli(images);
+    test_preset_for_shape();
     return test_report();
 }

@@ -200,12 +200,16 @@ static bool parse_every(const char *spec, int64_t *every) {
 }
 
 /* The model's `train` section sits between the defaults and the flags: load
- * the model, apply its section to the defaults, then parse the flags again
- * over them. Prints the error and returns false if the model does not load. */
+ * the model (for `data`'s shape once the data are loaded, NULL before), apply
+ * its section to the defaults, then parse the flags again over them. A preset
+ * written for the data's shape can carry another section than its file (the
+ * resnet above 32 px: spec/auto.c), so the new run applies it twice: before
+ * the data load (checking the flags) and after. Prints the error and returns
+ * false if the model does not load. */
 static bool apply_model_train(int argc, char **argv, cli_option *opts, const char *model,
-                              gan_train_options *opt) {
+                              const gan_dataset *data, gan_train_options *opt) {
     gan_spec *spec;
-    gan_status s = gan_spec_load(model, &spec);
+    gan_status s = data ? gan_spec_load_for_data(model, data, &spec) : gan_spec_load(model, &spec);
     if (s != GAN_OK) return cli_fail(s), false;
     gan_train_options_default(opt);
     gan_spec_train_options(spec, opt);
@@ -498,7 +502,7 @@ static int train(int argc, char **argv, gan_comm **comm) {
     memcpy(opts + n, tail, sizeof tail);
     int parsed = cli_parse_command(argc, argv, 2, opts, usage, NULL, 0, NULL);
     if (parsed >= 0) return parsed;
-    if (!resume && !apply_model_train(argc, argv, opts, model, &opt)) return 1;
+    if (!resume && !apply_model_train(argc, argv, opts, model, NULL, &opt)) return 1;
     if (!train_flags_finish(&tf, opts)) return 2;
     if (ro.log_every < 1) {
         cli_error("--log-every: %d must be at least 1", ro.log_every);
@@ -589,6 +593,12 @@ static int train(int argc, char **argv, gan_comm **comm) {
     gan_status s = data_cli_load(data_path, GAN_SPLIT_TRAIN, &data_load, quiet, &data);
     if (s == GAN_OK && !resume) /* [data options] a folder at a size the model takes */
         s = data_cli_fit_model(data_path, model, &data_load, quiet, &data);
+    if (s == GAN_OK && !resume && /* the train section of the spec for the data's shape */
+        !(apply_model_train(argc, argv, opts, model, data, &opt) &&
+          train_flags_finish(&tf, opts))) {
+        gan_dataset_free(data);
+        return 1;
+    }
     if (s == GAN_OK)
         s = make_trainer(resume, ckpt, model, &opt, opts, &from, lr_changeable, data, *comm, &t,
                          note, sizeof note);
