@@ -376,7 +376,8 @@ void gan_cuda_batchnorm2d_forward_infer(void *ctx, float *y, const float *x,
         return;
     }
     bn2d_forward_infer_kernel<<<gan_cuda_blocks(cu, total, THREADS), THREADS, 0, cu->stream>>>(
-        y, x, running_mean, running_var, gamma, beta, eps, act_low(act), (unsigned)total, gan_fastdiv_make((unsigned)P), gan_fastdiv_make((unsigned)C));
+        y, x, running_mean, running_var, gamma, beta, eps, act_low(act), (unsigned)total,
+        gan_fastdiv_make((unsigned)P), gan_fastdiv_make((unsigned)C));
     GAN_CUDA_LAUNCHED(cu, "bn2d_forward_infer_kernel");
 }
 
