@@ -151,7 +151,8 @@ static gan_status build(gan_trainer *t, const gan_spec *spec, const gan_train_op
     t->d.defer_output_bias = true; /* D's last bias goes with the loss (loss_terms) */
     GAN_TRY(gan_spec_build(spec, GAN_SPEC_DISCRIMINATOR, &t->d, 2 * t->batch, t->be));
     for (int i = 0; i < t->d.n_layers; i++)
-        if (t->d.layers[i].ops->flags & GAN_LAYER_BATCH_STATISTICS) t->d_split = true;
+        if (t->d.layers[i].ops->flags & (GAN_LAYER_BATCH_STATISTICS | GAN_LAYER_MIXES_ROWS))
+            t->d_split = true;
     GAN_TRY(gan_trainer_dist_sync_bn(t));
     GAN_TRY(gan_model_init(&t->g, opt->seed, 0));
     GAN_TRY(gan_model_init(&t->d, opt->seed, 1));
@@ -482,8 +483,9 @@ static void d_step(gan_trainer *t) {
     float scale = ls->half ? 1.0f / (2.0f * GB) : 1.0f / GB;
     gan_model_zero_grads(&t->d);
     if (t->d_split) {
-        /* D with batch norm: the real batch, then the fake batch, each normalised on its
-         * own (PyTorch's DCGAN recipe), as D will see the fake batch in G's step; the
+        /* D with batch norm (or another layer that mixes rows: minibatch_stddev): the
+         * real batch, then the fake batch, each normalised on its own (PyTorch's DCGAN
+         * recipe), as D will see the fake batch in G's step; the
          * gradients of both passes add up. The second forward reads the fake rows in
          * place, as G's step does. */
         gan_model_set_labels(&t->d, t->n_classes ? t->labels_d : NULL);
@@ -499,7 +501,8 @@ static void d_step(gan_trainer *t) {
                        t->d.out_bias_grad);
         gan_model_backward(&t->d, t->dlogits + B, B, true, false);
     } else {
-        /* no batch norm in D: one pass over [real; fake] gives the same values */
+        /* no batch norm in D (nor a layer mixing rows): one pass over [real; fake]
+         * gives the same values */
         gan_model_set_labels(&t->d, t->n_classes ? t->labels_d : NULL);
         float *logits = d_forward(t, t->d.acts[0], 2 * B);
         be->loss_terms(be->ctx, t->dlogits, logits, (size_t)B, 2, ls->real, ls->t_real,

@@ -85,8 +85,9 @@ struct gan_trainer {
     gan_model g, d;
     gan_model g_ema;           /* the EMA generator (has_ema), named "generator_ema" */
     bool has_ema;
-    bool d_split;              /* D has batch norm: real and fake go through it as
-                                  separate batches (see d_step in trainer.c) */
+    bool d_split;              /* D has batch norm or a layer mixing rows: real and fake
+                                  go through it as separate batches (see d_step in
+                                  trainer.c) */
     const gan_backend *be;
     int batch;                 /* rows of this rank's slice of a batch (all of it: one rank) */
     int global_batch;          /* opt.batch_size: rows of a step's batch over every rank */

@@ -1378,6 +1378,91 @@ static void gen_blocks(int count, int H, int W, int fh, int fw, double scale) {
     in_f(c, ny, -1, 1);
 }
 
+/* minibatch_std: i = N G C P; f[0] eps; forward buffers y work x, backward
+ * dx work dy x */
+static void run_mbstd_fwd(const gan_backend *be, void **d, const op_case *c, double *r) {
+    be->minibatch_std_forward(be->ctx, F(0), F(1), CF(2), c->i[0], c->i[1], c->i[2], c->i[3],
+                              (float)c->f[0]);
+}
+static void run_mbstd_bwd(const gan_backend *be, void **d, const op_case *c, double *r) {
+    be->minibatch_std_backward(be->ctx, F(0), F(1), CF(2), CF(3), c->i[0], c->i[1], c->i[2],
+                               c->i[3], (float)c->f[0]);
+}
+/* the spread of feature f over group m's rows: mean and sd (double) */
+static void mbstd_stats(const float *x, const op_case *c, int m, size_t f, double *mean,
+                        double *sd) {
+    int N = c->i[0], G = c->i[1], M = N / G;
+    size_t F = (size_t)c->i[2] * c->i[3];
+    double s = 0, v = 0;
+    for (int g = 0; g < G; g++) s += x[((size_t)g * M + m) * F + f];
+    *mean = s / G;
+    for (int g = 0; g < G; g++) {
+        double e = x[((size_t)g * M + m) * F + f] - *mean;
+        v += e * e;
+    }
+    *sd = sqrt(v / G + (double)(float)c->f[0]);
+}
+static void ref_mbstd_fwd(void **h, const op_case *c, double *r) {
+    int N = c->i[0], G = c->i[1], M = N / G, P = c->i[3];
+    size_t F = (size_t)c->i[2] * P, Q = (F + 63) / 64;
+    const float *x = HD(2);
+    for (int m = 0; m < M; m++) {
+        double all = 0;
+        for (size_t q = 0; q < Q; q++) {
+            double part = 0, mean, sd;
+            for (size_t f = 64 * q; f < F && f < 64 * q + 64; f++) {
+                mbstd_stats(x, c, m, f, &mean, &sd);
+                part += sd;
+                all += sd;
+            }
+            HD(1)[(size_t)m * Q + q] = (float)part;
+        }
+        for (int g = 0; g < G; g++) {
+            float *y = HD(0) + ((size_t)g * M + m) * (F + P);
+            memcpy(y, x + ((size_t)g * M + m) * F, F * sizeof *y);
+            for (int p = 0; p < P; p++) y[F + p] = (float)(all / (double)F);
+        }
+    }
+}
+static void ref_mbstd_bwd(void **h, const op_case *c, double *r) {
+    int N = c->i[0], G = c->i[1], M = N / G, P = c->i[3];
+    size_t F = (size_t)c->i[2] * P;
+    const float *dy = HD(2), *x = HD(3);
+    for (int m = 0; m < M; m++) {
+        double ds = 0;
+        for (int g = 0; g < G; g++)
+            for (int p = 0; p < P; p++) ds += dy[((size_t)g * M + m) * (F + P) + F + p];
+        HD(1)[m] = (float)ds;
+        for (int g = 0; g < G; g++) {
+            size_t n = (size_t)g * M + m;
+            for (size_t f = 0; f < F; f++) {
+                double mean, sd;
+                mbstd_stats(x, c, m, f, &mean, &sd);
+                HD(0)[n * F + f] = (float)(dy[n * (F + P) + f] +
+                                           ds * (x[n * F + f] - mean) / (sd * G * (double)F));
+            }
+        }
+    }
+}
+static void gen_mbstd(int N, int G, int C, int P) {
+    size_t F = (size_t)C * P, Q = (F + 63) / 64, M = (size_t)(N / G);
+    const char *fmt = "N=%d G=%d C=%d P=%d";
+    op_case *c = add_case(GAN_K_minibatch_std_forward, run_mbstd_fwd, ref_mbstd_fwd, fmt, N, G,
+                          C, P);
+    memcpy(c->i, (int[]){N, G, C, P}, 4 * sizeof(int));
+    c->f[0] = 1e-8;
+    out_f(c, (size_t)N * (F + P), 0, 0, 1e-7, 1e-6); /* the CPU's order in double: its bits */
+    out_f(c, M * Q, 0, 0, 1e-7, 1e-6);
+    in_f(c, (size_t)N * F, -1, 1);
+    c = add_case(GAN_K_minibatch_std_backward, run_mbstd_bwd, ref_mbstd_bwd, fmt, N, G, C, P);
+    memcpy(c->i, (int[]){N, G, C, P}, 4 * sizeof(int));
+    c->f[0] = 1e-8;
+    out_f(c, (size_t)N * F, 0, 0, 1e-7, 1e-6);
+    out_f(c, M, 0, 0, 1e-6, 1e-6);
+    in_f(c, (size_t)N * (F + P), -1, 1);
+    in_f(c, (size_t)N * F, -1, 1);
+}
+
 /* class_affine: i = N C P n_classes; forward buffers y x labels gamma beta;
  * backward buffers dx dgamma dbeta dy x labels gamma */
 static void run_caff_fwd(const gan_backend *be, void **d, const op_case *c, double *r) {
@@ -2395,6 +2480,15 @@ static void generate(bool big_machine) {
     gen_blocks(2, 9, 6, 3, 2, 1.0 / 3);        /* non-square blocks */
     gen_blocks(7, 1, 1, 1, 1, 1.0);
     gen_blocks(1, 28, 28, 28, 28, 1.0);
+    /* minibatch_stddev: a 4x4x256 discriminator map of a batch of 64 in groups of 4 (the
+     * 64 px resnet's last size), then awkward shapes: one group, groups of one, a
+     * feature count that is not a multiple of the 64-feature chunks */
+    gen_mbstd(64, 4, 256, 16);
+    gen_mbstd(8, 4, 3, 5);
+    gen_mbstd(6, 3, 20, 4);
+    gen_mbstd(4, 4, 1, 1);
+    gen_mbstd(5, 1, 7, 9);
+    gen_mbstd(2, 2, 130, 1);
     for (int which = 0; which < 3; which++) {
         gen_class_affine(37, 3, 5, 10, false, which);
         gen_class_affine(64, 128, 49, 10, false, which);

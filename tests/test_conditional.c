@@ -303,6 +303,7 @@ int main(void) {
     gan_generator_free(g);
     CHECK(run("%s inspect %s/res", cli, dir) == 0);
     CHECK_MSG(strstr(out, "cond_batchnorm2d") && strstr(out, "upsample2d") &&
-              strstr(out, "avgpool2d") && strstr(out, "global_sum_pool"), "%s", out);
+              strstr(out, "avgpool2d") && strstr(out, "global_sum_pool") &&
+              strstr(out, "minibatch_stddev"), "%s", out);
     return test_report();
 }

@@ -12,8 +12,10 @@
  * resnet_layers.safetensors (make_resnet_layers_fixture.py), the same way:
  * upsample2d, avgpool2d, global_sum_pool, cond_batchnorm2d (with the rows'
  * labels), spectral norm on conv_transpose2d (PyTorch's dim 1) and the
- * projection head (labels; spectral norm on its two weights) and
- * self-attention (with and without spectral norm on f, g, h).
+ * projection head (labels; spectral norm on its two weights),
+ * self-attention (with and without spectral norm on f, g, h) and the
+ * minibatch standard deviation (StyleGAN2's, groups that divide the batch
+ * and one that does not).
  */
 #include "io/safetensors.h"
 #include "model.h"
@@ -154,6 +156,9 @@ static void make_attention(gan_layer *l, const int64_t *cf) {
     gan_layer_self_attention(l, (int)cf[0]);
     gan_layer_set_spectral_norm(l, cf[1] != 0);
 }
+static void make_mbstd(gan_layer *l, const int64_t *cf) {
+    gan_layer_minibatch_stddev(l, (int)cf[0]);
+}
 static void make_projection(gan_layer *l, const int64_t *cf) {
     gan_layer_projection(l, (int)cf[0]);
     gan_layer_set_spectral_norm(l, cf[1] != 0);
@@ -184,8 +189,9 @@ static void resnet_layers(void) {
                 run_kind("cond_batchnorm2d", make_cond_bn) +
                 run_kind("sn_conv_transpose2d", make_sn_conv_t) +
                 run_kind("projection", make_projection) +
-                run_kind("self_attention", make_attention);
-    CHECK_MSG(cases == 20, "ran %d resnet fixture cases, expected 20", cases);
+                run_kind("self_attention", make_attention) +
+                run_kind("minibatch_stddev", make_mbstd);
+    CHECK_MSG(cases == 25, "ran %d resnet fixture cases, expected 25", cases);
     gan_st_close(f);
 }
 

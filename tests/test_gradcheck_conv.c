@@ -5,7 +5,8 @@
  * image groups; batchnorm2d; relu; dropout (fixed rng counter); spectral
  * normalization on dense and conv2d; label conditioning (one-hot and
  * embedding, flat and image inputs, out-of-range labels); the resampling
- * layers (upsample2d, avgpool2d, global_sum_pool), conditional batch norm,
+ * layers (upsample2d, avgpool2d, global_sum_pool), the minibatch standard
+ * deviation, conditional batch norm,
  * spectral norm on conv_transpose2d, the projection head (with and without
  * spectral norm), self-attention (with and without spectral norm); a small DCGAN-like stack and a small
  * SN-GAN-like one. Also: shape errors, dropout semantics, and bit-identical results
@@ -138,6 +139,13 @@ static void check_resnet_layers(void) {
     check_layer("avgpool2d 3, 2x6x6", l, 2, 6, 6, 2, 0.0f, true);
     gan_layer_global_sum_pool(&l);
     check_layer("global_sum_pool 3x4x5", l, 3, 4, 5, 3, 0.0f, true);
+    gan_layer_minibatch_stddev(&l, 2);
+    check_layer("minibatch_stddev group 2, 3x2x3, N=4", l, 3, 2, 3, 4, 0.0f, true);
+    gan_layer_minibatch_stddev(&l, 4);
+    check_layer("minibatch_stddev group 4, 30x2x2 (two feature chunks), N=6 (groups of 3)", l,
+                30, 2, 2, 6, 0.0f, true);
+    gan_layer_minibatch_stddev(&l, 8);
+    check_layer("minibatch_stddev group 8, 2x3x1, N=3 (one group)", l, 2, 3, 1, 3, 0.0f, false);
     gan_layer_cond_batchnorm2d(&l, 10, 0.9f, 1e-5f);
     check_layer("cond_batchnorm2d 10 classes, 3x4x5 N=8 (labels out of range too)", l, 3, 4, 5,
                 8, 0.0f, true);

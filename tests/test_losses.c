@@ -11,7 +11,8 @@
  *   - the trainer's reported loss_d, loss_g, d_real, d_fake for each loss
  *     (and with label smoothing) against the formulas on the logits of an
  *     identical trainer; Wasserstein clipping keeps D's parameters in
- *     [-clip, clip];
+ *     [-clip, clip]; with a D whose layer mixes rows (minibatch_stddev),
+ *     the real and fake batches go through D separately;
  *   - ema_update and clamp.
  */
 #include "backend.h"
@@ -255,6 +256,55 @@ static void check_trainer_stats(void) {
     }
 }
 
+/* A D with a layer that mixes rows (minibatch_stddev): the trainer runs the real and the
+ * fake batch through D separately, so D(x) and D(G(z)) are the means of D on each batch
+ * alone, not of D on [real; fake] (where the groups of 4 would take two rows of each). */
+static void check_rows_mixing_split(void) {
+    enum { B = 8 };
+    static const char spec[] = "image 1 28 28\nlatent 100\ngenerator\n  dense 784\n  tanh\n"
+                               "  reshape 1 28 28\ndiscriminator\n"
+                               "  conv2d 4 kernel=4 stride=2 padding=1\n  leaky_relu 0.2\n"
+                               "  minibatch_stddev 4\n  flatten\n  dense 1\n";
+    const char *path = test_tmp_path("mbstd.gan");
+    CHECK(test_write_file(path, spec, strlen(spec)) == 0);
+    gan_train_options o;
+    gan_train_options_default(&o);
+    o.batch_size = B;
+    o.threads = 1;
+    o.loss = GAN_LOSS_WASSERSTEIN; /* D's outputs reported as they are */
+    o.clip = 100.0f;
+    gan_trainer *a = NULL, *b = NULL;
+    CHECK_OK(test_trainer_for_model(path, &o, &a));
+    CHECK_OK(test_trainer_for_model(path, &o, &b));
+    if (!a || !b) goto done;
+    gan_trainer *tr[2] = {a, b};
+    for (int j = 0; j < 2; j++) {
+        gan_rng_uniform(12, 1, gan_trainer_real_rows(tr[j]), (size_t)B * 784);
+        gan_rng_normal(12, 2, gan_trainer_noise(tr[j]), (size_t)B * 100);
+    }
+    const float *fake = gan_model_forward(&a->g, gan_trainer_noise(a), B, true);
+    float *rows = gan_trainer_real_rows(a);
+    memcpy(rows + (size_t)B * 784, fake, sizeof(float) * B * 784);
+    double dr = 0, df = 0, mixed = 0;
+    const float *l = gan_model_forward(&a->d, rows, B, true);
+    for (int i = 0; i < B; i++) dr += l[i];
+    l = gan_model_forward(&a->d, rows + (size_t)B * 784, B, true);
+    for (int i = 0; i < B; i++) df += l[i];
+    l = gan_model_forward(&a->d, rows, 2 * B, true);
+    for (int i = 0; i < B; i++) mixed += l[i];
+    gan_step_stats st;
+    CHECK_OK(gan_trainer_step_batch(b, &st));
+    CHECK_MSG(fabs(st.d_real - dr / B) < 1e-5 && fabs(st.d_fake - df / B) < 1e-5,
+              "minibatch_stddev: d_real %g (alone %g), d_fake %g (alone %g)", st.d_real, dr / B,
+              st.d_fake, df / B);
+    CHECK_MSG(fabs(mixed - dr) / B > 1e-3, "minibatch_stddev: D on [real; fake] gives D(x) %g, "
+              "as D on the real rows alone (%g): the check cannot tell them apart", mixed / B,
+              dr / B);
+done:
+    gan_trainer_free(a);
+    gan_trainer_free(b);
+}
+
 static void check_ema_clamp(void) {
     const gan_backend *be = gan_backend_cpu();
     enum { N = 40000 }; /* several chunks */
@@ -281,6 +331,7 @@ int main(void) {
     check_terms();
     check_losses();
     check_trainer_stats();
+    check_rows_mixing_split();
     check_ema_clamp();
     /* names round-trip; aliases; unknown names named */
     for (int k = 0; k <= GAN_LOSS_WASSERSTEIN; k++) {

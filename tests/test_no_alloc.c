@@ -7,8 +7,8 @@
  * step, Wasserstein loss with clipping), 8 steps of the dcgan with mirror
  * and every augmentation (color, translation, cutout), 6 steps of a
  * conditional spec with the ResNet layers (cond_batchnorm2d, upsample2d,
- * avgpool2d, global_sum_pool, spectral norm on conv_transpose2d and
- * self_attention) and the hinge loss, and 6 steps of a model with residual blocks (test_block_spec).
+ * avgpool2d, global_sum_pool, minibatch_stddev, spectral norm on
+ * conv_transpose2d and self_attention) and the hinge loss, and 6 steps of a model with residual blocks (test_block_spec).
  * Also: steps follow the epoch structure (steps_per_epoch = floor(N / B)).
  */
 #define _GNU_SOURCE

@@ -140,7 +140,8 @@ const char *test_resnet_layers_spec(void) {
         "  upsample2d 4\n  cond_batchnorm2d momentum=0.9 eps=1e-5\n"
         "  conv2d 1 kernel=3 padding=1\n  tanh\n"
         "discriminator\n  conv2d 8 kernel=3 padding=1 spectral_norm=true\n"
-        "  leaky_relu 0.2\n  avgpool2d\n  self_attention 4 spectral_norm=true\n"
+        "  leaky_relu 0.2\n  avgpool2d\n  minibatch_stddev 2\n"
+        "  self_attention 4 spectral_norm=true\n"
         "  conv_transpose2d 4 kernel=3 padding=1 spectral_norm=true\n"
         "  global_sum_pool\n  dense 1 spectral_norm=true\n";
     return kept_spec(&path, "resnet-layers.gan", spec);

@@ -66,8 +66,9 @@ const char *test_fixture_path(const char *name);
 /* A conditional 28x28x1 model spec (latent 100, 10 classes) with every
  * layer of the SN-GAN ResNets: cond_batchnorm2d, upsample2d, avgpool2d,
  * global_sum_pool, spectral norm on conv2d, conv_transpose2d and dense,
- * self-attention with spectral norm in D (the generator has neither, so it
- * exports), written once to a kept temporary file whose path this returns. */
+ * the minibatch standard deviation and self-attention with spectral norm in
+ * D (the generator has neither, so it exports), written once to a kept
+ * temporary file whose path this returns. */
 const char *test_resnet_layers_spec(void);
 
 /* A small conditional 28x28x1 spec (latent 100) of the cresnet preset's shape (residual

@@ -120,6 +120,10 @@ enum gan_layer_flag {
      * batchnorm_backward_bias_act); an inference forward gets its input
      * whole, as the layer before applies them itself then */
     GAN_LAYER_TAKES_INPUT_BIAS = 1u << 11,
+    /* a row's output depends on other rows of the batch without being batch
+     * norm (minibatch_stddev): as with GAN_LAYER_BATCH_STATISTICS, the
+     * trainer runs D on real and generated rows separately */
+    GAN_LAYER_MIXES_ROWS = 1u << 12,
 };
 
 /* The text of an exported C file (export_c.c); a kind's export_c appends to
@@ -351,6 +355,7 @@ void gan_layer_upsample2d(gan_layer *l, int scale);
 
 /* The sum over each channel's plane: (C, H, W) -> (C, 1, 1). */
 void gan_layer_global_sum_pool(gan_layer *l);
+void gan_layer_minibatch_stddev(gan_layer *l, int group);
 
 /* Class-conditional batch normalization per channel: batchnorm2d's
  * normalization without its affine, then the row's class gain weight[label]

@@ -33,7 +33,8 @@
     X(global_sum_pool)     \
     X(cond_batchnorm2d)    \
     X(projection)          \
-    X(self_attention)
+    X(self_attention)      \
+    X(minibatch_stddev)
 
 #define DECLARE_KIND(name) extern const gan_layer_ops gan_layer_kind_##name;
 GAN_LAYER_KINDS(DECLARE_KIND)
