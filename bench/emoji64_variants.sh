@@ -24,7 +24,8 @@ shift 3
 DEVICE=${DEVICE:-cuda} PRECISION=${PRECISION:-bf16} LIMIT=${LIMIT:-100000} N=${N:-5000}
 [ -x "$GAN" ] || { echo "emoji64_variants: $GAN: not an executable" >&2; exit 2; }
 [ -f "$PACK" ] || { echo "emoji64_variants: $PACK: no such file" >&2; exit 2; }
-[ -d "${GAN_EVAL_CACHE:-}" ] || { echo "emoji64_variants: set GAN_EVAL_CACHE to a classifier cache" >&2; exit 2; }
+[ -d "${GAN_EVAL_CACHE:-}" ] ||
+    { echo "emoji64_variants: set GAN_EVAL_CACHE to a classifier cache" >&2; exit 2; }
 export GAN_EVAL_CACHE
 mkdir -p "$OUT_DIR" || exit 1
 T0=$(date +%s)
@@ -56,7 +57,8 @@ score() { # NAME CHECKPOINT TAG [sample flags]
 for v in "$@"; do
     name=${v%%:*}
     [ -f "$OUT_DIR/$name/checkpoint.safetensors" ] && score "$name" "$OUT_DIR/$name" end &
-    [ -f "$OUT_DIR/$name/best.safetensors" ] && score "$name" "$OUT_DIR/$name/best.safetensors" best &
+    best=$OUT_DIR/$name/best.safetensors
+    [ -f "$best" ] && score "$name" "$best" best &
     if [ "${STANDING:-0}" -gt 0 ] && [ -f "$OUT_DIR/$name/checkpoint.safetensors" ]; then
         score "$name" "$OUT_DIR/$name" end_standing --standing-stats "$STANDING" &
     fi

@@ -34,6 +34,7 @@
 #include "augment.h"
 #include "backend.h"
 #include "layers/layer.h"
+#include "minibatch_std.h"
 #include "model.h"
 #include "rng.h"
 #include "test_util.h"
@@ -1404,13 +1405,13 @@ static void mbstd_stats(const float *x, const op_case *c, int m, size_t f, doubl
 }
 static void ref_mbstd_fwd(void **h, const op_case *c, double *r) {
     int N = c->i[0], G = c->i[1], M = N / G, P = c->i[3];
-    size_t F = (size_t)c->i[2] * P, Q = (F + 63) / 64;
+    size_t F = (size_t)c->i[2] * P, Q = (F + GAN_MBSTD_CHUNK - 1) / GAN_MBSTD_CHUNK;
     const float *x = HD(2);
     for (int m = 0; m < M; m++) {
         double all = 0;
         for (size_t q = 0; q < Q; q++) {
             double part = 0, mean, sd;
-            for (size_t f = 64 * q; f < F && f < 64 * q + 64; f++) {
+            for (size_t f = GAN_MBSTD_CHUNK * q; f < F && f < GAN_MBSTD_CHUNK * (q + 1); f++) {
                 mbstd_stats(x, c, m, f, &mean, &sd);
                 part += sd;
                 all += sd;
@@ -1445,7 +1446,7 @@ static void ref_mbstd_bwd(void **h, const op_case *c, double *r) {
     }
 }
 static void gen_mbstd(int N, int G, int C, int P) {
-    size_t F = (size_t)C * P, Q = (F + 63) / 64, M = (size_t)(N / G);
+    size_t F = (size_t)C * P, Q = (F + GAN_MBSTD_CHUNK - 1) / GAN_MBSTD_CHUNK, M = (size_t)(N / G);
     const char *fmt = "N=%d G=%d C=%d P=%d";
     op_case *c = add_case(GAN_K_minibatch_std_forward, run_mbstd_fwd, ref_mbstd_fwd, fmt, N, G,
                           C, P);

@@ -7,36 +7,19 @@
  * the same bits.
  */
 #include "cpu_common.h"
-
-#include <math.h>
-
-#define MBSTD_CHUNK 64 /* features per partial sum (backend_kernels.def) */
-
-/* mean and sd of feature f of group m over its G rows (stride M F). */
-static inline void group_stats(const float *x, int m, int M, int G, size_t F, size_t f,
-                               float eps, double *mean, double *sd) {
-    double s = 0, v = 0;
-    for (int g = 0; g < G; g++) s += x[((size_t)g * M + m) * F + f];
-    double mu = s / G;
-    for (int g = 0; g < G; g++) {
-        double d = x[((size_t)g * M + m) * F + f] - mu;
-        v += d * d;
-    }
-    *mean = mu;
-    *sd = sqrt(v / G + (double)eps);
-}
+#include "minibatch_std.h"
 
 void gan_cpu_minibatch_std_forward(void *ctx, float *y, float *work, const float *x, int N,
                                    int G, int C, int P, float eps) {
     int M = N / G;
-    size_t F = (size_t)C * P, Q = (F + MBSTD_CHUNK - 1) / MBSTD_CHUNK;
+    size_t F = (size_t)C * P, Q = (F + GAN_MBSTD_CHUNK - 1) / GAN_MBSTD_CHUNK;
 #pragma omp parallel for schedule(static) if (F * N > 32768)
     for (long long mq = 0; mq < (long long)M * (long long)Q; mq++) {
         int m = (int)(mq / (long long)Q);
-        size_t q = (size_t)(mq % (long long)Q), end = GAN_CPU_MIN((q + 1) * MBSTD_CHUNK, F);
+        size_t q = (size_t)(mq % (long long)Q), end = GAN_CPU_MIN((q + 1) * GAN_MBSTD_CHUNK, F);
         double part = 0, mean, sd;
-        for (size_t f = q * MBSTD_CHUNK; f < end; f++) {
-            group_stats(x, m, M, G, F, f, eps, &mean, &sd);
+        for (size_t f = q * GAN_MBSTD_CHUNK; f < end; f++) {
+            gan_mbstd_stats(x, m, M, G, F, f, eps, &mean, &sd);
             part += sd;
         }
         work[mq] = (float)part;
@@ -74,7 +57,7 @@ void gan_cpu_minibatch_std_backward(void *ctx, float *dx, float *work, const flo
         float *out = dx + (size_t)n * F;
         for (size_t f = 0; f < F; f++) {
             double mean, sd;
-            group_stats(x, m, M, G, F, f, eps, &mean, &sd);
+            gan_mbstd_stats(x, m, M, G, F, f, eps, &mean, &sd);
             out[f] = (float)(d[f] + scale * (x[(size_t)n * F + f] - mean) /
                                         (sd * (double)G * (double)F));
         }

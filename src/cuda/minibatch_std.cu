@@ -10,31 +10,16 @@
  * the results are the CPU's bits (built with --fmad=false).
  */
 #include "cuda_common.cuh"
-
-#define MBSTD_CHUNK 64
-
-__device__ static inline void group_stats(const float *__restrict__ x, int m, int M, int G,
-                                          size_t F, size_t f, float eps, double *mean,
-                                          double *sd) {
-    double s = 0, v = 0;
-    for (int g = 0; g < G; g++) s += x[((size_t)g * M + m) * F + f];
-    double mu = s / G;
-    for (int g = 0; g < G; g++) {
-        double d = x[((size_t)g * M + m) * F + f] - mu;
-        v += d * d;
-    }
-    *mean = mu;
-    *sd = sqrt(v / G + (double)eps);
-}
+#include "minibatch_std.h"
 
 __global__ void mbstd_partials_kernel(float *__restrict__ work, const float *__restrict__ x,
                                       int M, int G, size_t F, size_t Q, float eps) {
     GAN_CUDA_GRID_STRIDE(mq, (size_t)M * Q) {
         int m = (int)(mq / Q);
-        size_t q = mq % Q, end = min((q + 1) * MBSTD_CHUNK, F);
+        size_t q = mq % Q, end = min((q + 1) * GAN_MBSTD_CHUNK, F);
         double part = 0, mean, sd;
-        for (size_t f = q * MBSTD_CHUNK; f < end; f++) {
-            group_stats(x, m, M, G, F, f, eps, &mean, &sd);
+        for (size_t f = q * GAN_MBSTD_CHUNK; f < end; f++) {
+            gan_mbstd_stats(x, m, M, G, F, f, eps, &mean, &sd);
             part += sd;
         }
         work[mq] = (float)part;
@@ -77,7 +62,7 @@ __global__ void mbstd_input_grad_kernel(float *__restrict__ dx, const float *__r
         size_t n = e / F, f = e - n * F;
         int m = (int)(n % M);
         double mean, sd;
-        group_stats(x, m, M, G, F, f, eps, &mean, &sd);
+        gan_mbstd_stats(x, m, M, G, F, f, eps, &mean, &sd);
         dx[e] = (float)(dy[n * (F + P) + f] +
                         (double)work[m] * (x[e] - mean) / (sd * (double)G * (double)F));
     }
@@ -88,7 +73,7 @@ void gan_cuda_minibatch_std_forward(void *ctx, float *y, float *work, const floa
     gan_cuda_ctx *cu = (gan_cuda_ctx *)ctx;
     if (N <= 0 || G <= 0 || C <= 0 || P <= 0) return;
     int M = N / G;
-    size_t F = (size_t)C * P, Q = (F + MBSTD_CHUNK - 1) / MBSTD_CHUNK;
+    size_t F = (size_t)C * P, Q = (F + GAN_MBSTD_CHUNK - 1) / GAN_MBSTD_CHUNK;
     size_t parts = (size_t)M * Q, total = (size_t)N * (F + P);
     mbstd_partials_kernel<<<gan_cuda_blocks(cu, parts, GAN_CUDA_THREADS), GAN_CUDA_THREADS, 0,
                             cu->stream>>>(work, x, M, G, F, Q, eps);

@@ -15,9 +15,9 @@
  * too (no running value): a lone row gets sqrt(eps).
  */
 #include "layers/layer.h"
+#include "minibatch_std.h"
 
 #define MBSTD_EPS 1e-8f
-#define MBSTD_CHUNK 64 /* features per partial sum: the kernels' work */
 
 /* group size: int_slot[0] */
 static int group_rows(const gan_layer *l, int N) {
@@ -55,7 +55,7 @@ static void minibatch_stddev_backward(gan_layer *l, const gan_backend *be, const
 /* the forward's partial sums (max_batch groups at most); the backward needs fewer */
 static size_t minibatch_stddev_work(const gan_layer *l, const gan_backend *be) {
     size_t F = (size_t)l->in_size;
-    return (size_t)l->max_batch * ((F + MBSTD_CHUNK - 1) / MBSTD_CHUNK);
+    return (size_t)l->max_batch * ((F + GAN_MBSTD_CHUNK - 1) / GAN_MBSTD_CHUNK);
 }
 
 static int minibatch_stddev_tensors(const gan_layer *l, gan_layer_tensor *t, int max) {
