@@ -4,6 +4,7 @@
  * REPORT_PACE). A report that cannot be written is a warning, never a reason
  * to stop training.
  */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #include "cli.h"
 #include "progress.h"
 #include "report.h"
