@@ -179,6 +179,12 @@ int main(int argc, char **argv) {
                     "  flatten\n  dense 1\n"
                     "train\n  batch_size 4\n  ema 0.9\n  loss hinge\n",
                     d);
+    checkpoint_seed("mbstd_4x4", /* D with a layer that mixes rows: trained in two halves */
+                    "image 1 4 4\nlatent 2\ngenerator\n  dense 16\n  tanh\n  reshape 1 4 4\n"
+                    "discriminator\n  conv2d 2 kernel=3 stride=2 padding=1\n  leaky_relu 0.2\n"
+                    "  minibatch_stddev 2\n  flatten\n  dense 1\n"
+                    "train\n  batch_size 4\n",
+                    d);
     gan_dataset_free(d);
     eval_seeds();
     char cmd[1200];
