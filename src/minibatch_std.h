@@ -21,6 +21,11 @@
 /* features per partial sum (backend_kernels.def: minibatch_std_forward) */
 #define GAN_MBSTD_CHUNK 64
 
+/* The partial sums of one group of rows with F features: ceil(F / 64). */
+GAN_MBSTD_FN size_t gan_mbstd_chunks(size_t F) {
+    return (F + GAN_MBSTD_CHUNK - 1) / GAN_MBSTD_CHUNK;
+}
+
 /* Feature f of group m: the mean and the standard deviation sqrt(var + eps)
  * (var biased) of x[g M + m][f] over g < G, x with F features per row. */
 GAN_MBSTD_FN void gan_mbstd_stats(const float *x, int m, int M, int G, size_t F, size_t f,

@@ -12,7 +12,7 @@
 void gan_cpu_minibatch_std_forward(void *ctx, float *y, float *work, const float *x, int N,
                                    int G, int C, int P, float eps) {
     int M = N / G;
-    size_t F = (size_t)C * P, Q = (F + GAN_MBSTD_CHUNK - 1) / GAN_MBSTD_CHUNK;
+    size_t F = (size_t)C * P, Q = gan_mbstd_chunks(F);
 #pragma omp parallel for schedule(static) if (F * N > 32768)
     for (long long mq = 0; mq < (long long)M * (long long)Q; mq++) {
         int m = (int)(mq / (long long)Q);

@@ -73,7 +73,7 @@ void gan_cuda_minibatch_std_forward(void *ctx, float *y, float *work, const floa
     gan_cuda_ctx *cu = (gan_cuda_ctx *)ctx;
     if (N <= 0 || G <= 0 || C <= 0 || P <= 0) return;
     int M = N / G;
-    size_t F = (size_t)C * P, Q = (F + GAN_MBSTD_CHUNK - 1) / GAN_MBSTD_CHUNK;
+    size_t F = (size_t)C * P, Q = gan_mbstd_chunks(F);
     size_t parts = (size_t)M * Q, total = (size_t)N * (F + P);
     mbstd_partials_kernel<<<gan_cuda_blocks(cu, parts, GAN_CUDA_THREADS), GAN_CUDA_THREADS, 0,
                             cu->stream>>>(work, x, M, G, F, Q, eps);

@@ -355,6 +355,9 @@ void gan_layer_upsample2d(gan_layer *l, int scale);
 
 /* The sum over each channel's plane: (C, H, W) -> (C, 1, 1). */
 void gan_layer_global_sum_pool(gan_layer *l);
+
+/* The minibatch standard deviation over groups of `group` rows (fewer where
+ * that does not divide the batch): (C, H, W) -> (C + 1, H, W). */
 void gan_layer_minibatch_stddev(gan_layer *l, int group);
 
 /* Class-conditional batch normalization per channel: batchnorm2d's

@@ -54,8 +54,7 @@ static void minibatch_stddev_backward(gan_layer *l, const gan_backend *be, const
 
 /* the forward's partial sums (max_batch groups at most); the backward needs fewer */
 static size_t minibatch_stddev_work(const gan_layer *l, const gan_backend *be) {
-    size_t F = (size_t)l->in_size;
-    return (size_t)l->max_batch * ((F + GAN_MBSTD_CHUNK - 1) / GAN_MBSTD_CHUNK);
+    return (size_t)l->max_batch * gan_mbstd_chunks((size_t)l->in_size);
 }
 
 static int minibatch_stddev_tensors(const gan_layer *l, gan_layer_tensor *t, int max) {
