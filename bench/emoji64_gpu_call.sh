@@ -13,10 +13,10 @@
 #   mkdir -p .cache/xz .cache/gpu/stb/stb && xz -T1 -6 -c .cache/e64.ganpack > .cache/xz/e64.ganpack.xz
 #   build/gan classifier train --data .cache/e64.ganpack --cache .cache/gpu/evc   # ~10 min, lenet-v1
 #   cp /usr/include/stb/stb_image*.h .cache/gpu/stb/stb/
-# Environment: CTEST=0 skips the tests; GAN=path uses that binary instead of building one (with
-# DEVICE=cpu, a check of this script on a machine without a GPU). Writes to $OUT (few files, as the device returns only a
-# handful): summary.md, ctest.log, gpu.txt, and res.tgz with every run's log.jsonl, the scores'
-# JSON and the sample grids.
+# Environment: CTEST=0 skips the tests; GAN=path uses that binary instead of building one, and
+# then runs no tests unless CTEST=1 (with DEVICE=cpu: a check of this script without a GPU).
+# Writes to $OUT (few files, as the device returns only a handful): summary.md, ctest.log,
+# gpu.txt, and res.tgz with every run's log.jsonl, the scores' JSON and the sample grids.
 set -u
 [ $# -ge 2 ] || { echo "usage: bash bench/emoji64_gpu_call.sh LIMIT NAME:FLAGS..." >&2; exit 2; }
 LIMIT=$1; shift
@@ -28,7 +28,7 @@ nvidia-smi --query-gpu=name,driver_version --format=csv,noheader > "$OUT/gpu.txt
     echo "no GPU (nvidia-smi failed)" > "$OUT/gpu.txt"
 xz -dc .cache/xz/e64.ganpack.xz > "$R/e64.ganpack" || exit 1
 export OPENBLAS_CORETYPE=Haswell GAN_EVAL_CACHE=$PWD/.cache/gpu/evc
-if [ -n "${GAN:-}" ]; then :
+if [ -n "${GAN:-}" ]; then CTEST=${CTEST:-0}
 elif ! { CMAKE_INCLUDE_PATH=$PWD/.cache/gpu/stb cmake -S . -B build-gpu -G Ninja \
         -DCMAKE_BUILD_TYPE=Release -DGAN_CUDA=ON > "$R/configure.log" 2>&1 &&
        cmake --build build-gpu -j16 --target gan > "$R/build.log" 2>&1; }; then
@@ -39,7 +39,7 @@ echo "built gan at $(el)s on $(cat "$OUT/gpu.txt")"
 ( LIMIT=$(( LIMIT - $(el) )) bash bench/emoji64_variants.sh "$GAN" "$R/e64.ganpack" "$R/runs" \
       "$@" > "$R/variants.log" 2>&1
   echo "trainings and scores done at $(el)s" >> "$R/variants.log" ) &
-if [ "${CTEST:-1}" = 1 ]; then
+if [ "${CTEST:-1}" = 1 ]; then # the CUDA build in build-gpu, all of it
     ( cmake --build build-gpu -j12 > "$R/build_all.log" 2>&1 &&
       cd build-gpu && GAN_TEST_REQUIRE_CUDA=1 timeout 300 ctest -L cuda --output-on-failure \
           > "$OUT/ctest.log" 2>&1

@@ -1446,7 +1446,7 @@ static void ref_mbstd_bwd(void **h, const op_case *c, double *r) {
     }
 }
 static void gen_mbstd(int N, int G, int C, int P) {
-    size_t F = (size_t)C * P, Q = (F + GAN_MBSTD_CHUNK - 1) / GAN_MBSTD_CHUNK, M = (size_t)(N / G);
+    size_t F = (size_t)C * P, Q = gan_mbstd_chunks(F), M = (size_t)(N / G);
     const char *fmt = "N=%d G=%d C=%d P=%d";
     op_case *c = add_case(GAN_K_minibatch_std_forward, run_mbstd_fwd, ref_mbstd_fwd, fmt, N, G,
                           C, P);
